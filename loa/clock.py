@@ -1,0 +1,51 @@
+"""The injectable clock: real time, time started at LOA_NOW, or time a test moves."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware in UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class OffsetClock:
+    """Starts at a chosen instant and runs on in real time (LOA_NOW)."""
+
+    def __init__(self, start: datetime) -> None:
+        self._start = start.astimezone(UTC)
+        self._t0 = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._t0)
+
+
+class FrozenClock:
+    """Stands still until a test moves it."""
+
+    def __init__(self, at: datetime) -> None:
+        self._at = at.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._at
+
+    def set(self, at: datetime) -> None:
+        self._at = at.astimezone(UTC)
+
+    def advance(self, **delta: float) -> datetime:
+        self._at += timedelta(**delta)
+        return self._at
+
+
+def clock_for(now: datetime | None) -> Clock:
+    """The clock the settings ask for."""
+    return OffsetClock(now) if now is not None else SystemClock()

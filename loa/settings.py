@@ -1,0 +1,65 @@
+"""Typed settings read once from ``LOA_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A LOA_* variable has a value Loa cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    audio_dir: Path
+    secret_key: str
+    mqtt_url: str | None
+    now: datetime | None
+    tts_engine: str
+    tts_voice: str
+    tts_fallback: str | None
+    session_minutes: int
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _parse_now(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise SettingsError(f"LOA_NOW must be an ISO 8601 instant, got {raw!r}") from exc
+    if value.tzinfo is None:
+        raise SettingsError(f"LOA_NOW needs a UTC offset, e.g. {raw}+07:00")
+    return value.astimezone(UTC)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from the environment, failing fast with a clear message."""
+    env = os.environ if env is None else env
+    home = Path(env.get("LOA_HOME", "var")).resolve()
+    try:
+        session_minutes = int(env.get("LOA_SESSION_MINUTES", "60"))
+    except ValueError as exc:
+        raise SettingsError("LOA_SESSION_MINUTES must be a whole number of minutes") from exc
+    return Settings(
+        home=home,
+        database_url=env.get("LOA_DATABASE_URL", f"sqlite:///{home / 'loa.db'}"),
+        audio_dir=Path(env.get("LOA_AUDIO_DIR", str(home / "audio"))).resolve(),
+        secret_key=env.get("LOA_SECRET_KEY", ""),
+        mqtt_url=env.get("LOA_MQTT_URL") or None,
+        now=_parse_now(env.get("LOA_NOW")),
+        tts_engine=env.get("LOA_TTS_ENGINE", "espeak-ng"),
+        tts_voice=env.get("LOA_TTS_VOICE", "vi"),
+        tts_fallback=env.get("LOA_TTS_FALLBACK", "espeak-ng") or None,
+        session_minutes=session_minutes,
+    )
