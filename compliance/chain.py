@@ -1,0 +1,62 @@
+"""Hash chains over the airing log, and the canonical JSON both chains and signatures use."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from compliance.models import AiringLogEntry
+
+GENESIS = "0" * 64
+
+
+def canonical_json(obj: Any) -> str:
+    """Keys sorted, no spaces, non-ASCII kept: the form DESIGN §5 signs."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat(timespec="microseconds")
+
+
+def entry_payload(entry: AiringLogEntry) -> dict[str, Any]:
+    """Every field of a log entry that its hash covers."""
+    return {
+        "station_id": entry.station_id,
+        "seq": entry.seq,
+        "player_id": entry.player_id,
+        "event_id": entry.event_id,
+        "event": entry.event,
+        "airing_id": entry.airing_id,
+        "at": _iso(entry.at),
+        "received_at": _iso(entry.received_at),
+        "asset_sha256": entry.asset_sha256,
+        "played_ms": entry.played_ms,
+        "detail": entry.detail,
+        "sig": entry.sig,
+        "prev_hash": entry.prev_hash,
+    }
+
+
+def entry_hash(entry: AiringLogEntry) -> str:
+    return hashlib.sha256(canonical_json(entry_payload(entry)).encode()).hexdigest()
+
+
+def find_break(entries: list[AiringLogEntry]) -> tuple[AiringLogEntry, str] | None:
+    """The first entry (in seq order) where a station's chain breaks, with why.
+
+    Cases: a gap or repeat in seq, a prev_hash that is not the previous hash,
+    a stored hash that does not match the entry's fields.
+    """
+    prev_hash, expected_seq = GENESIS, 1
+    for entry in entries:
+        if entry.seq != expected_seq:
+            return entry, f"seq {entry.seq}, expected {expected_seq}"
+        if entry.prev_hash != prev_hash:
+            return entry, "prev_hash does not match the previous entry"
+        if entry.hash != entry_hash(entry):
+            return entry, "hash does not match the entry's content (altered)"
+        prev_hash, expected_seq = entry.hash, expected_seq + 1
+    return None

@@ -1,0 +1,201 @@
+"""Taking player events into the log: validate, verify signature, dedupe, append."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from compliance.chain import GENESIS, canonical_json, entry_hash
+from compliance.models import AiringLogEntry
+from loa.errors import LoaError
+from playlists.models import Airing
+from stations.models import Player, Station
+
+AIRING_EVENTS = {"airing.started", "airing.completed", "airing.failed", "airing.interrupted"}
+EVENT_TYPES = AIRING_EVENTS | {"heartbeat"}
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class EventRejected(LoaError):
+    """One event the log will not take; the message is the reason sent back."""
+
+
+@dataclass
+class IngestResult:
+    accepted: list[str] = field(default_factory=list)
+    rejected: list[dict[str, str]] = field(default_factory=list)
+    heartbeats: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _event_id(event: Any) -> str:
+    if not isinstance(event, dict):
+        raise EventRejected("sự kiện phải là một đối tượng JSON (event must be an object)")
+    try:
+        return str(uuid.UUID(str(event.get("id"))))
+    except ValueError as exc:
+        raise EventRejected("id phải là UUID (id must be a UUID)") from exc
+
+
+def _parse_at(value: Any) -> datetime:
+    try:
+        at = datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise EventRejected("at phải là thời điểm ISO 8601 (at must be ISO 8601)") from exc
+    if at.tzinfo is None:
+        raise EventRejected("at cần múi giờ, ví dụ +07:00 (at needs a UTC offset)")
+    return at
+
+
+def verify_signature(event: dict[str, Any], keys: list[bytes]) -> None:
+    """Raise EventRejected unless ``sig`` is a valid Ed25519 signature by one of ``keys``."""
+    try:
+        sig = base64.b64decode(str(event.get("sig", "")), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise EventRejected("chữ ký không phải base64 (sig is not base64)") from exc
+    message = canonical_json({k: v for k, v in event.items() if k != "sig"}).encode()
+    for raw in keys:
+        try:
+            Ed25519PublicKey.from_public_bytes(raw).verify(sig, message)
+            return
+        except InvalidSignature:
+            continue
+    raise EventRejected("chữ ký không hợp lệ với khóa đã đăng ký (bad signature)")
+
+
+def _check_fields(event: dict[str, Any]) -> None:
+    if event.get("type") not in EVENT_TYPES:
+        raise EventRejected(f"loại sự kiện không hợp lệ: {event.get('type')!r} (unknown type)")
+    sha = event.get("sha256")
+    if sha is not None and not (isinstance(sha, str) and SHA256.fullmatch(sha)):
+        raise EventRejected("sha256 phải là 64 ký tự hex (sha256 must be 64 hex digits)")
+    played = event.get("played_ms")
+    if played is not None and (
+        not isinstance(played, int) or isinstance(played, bool) or played < 0
+    ):
+        raise EventRejected("played_ms phải là số nguyên không âm (played_ms must be >= 0)")
+    if not isinstance(event.get("detail", {}), dict | None):
+        raise EventRejected("detail phải là đối tượng JSON (detail must be an object)")
+
+
+def _airing_of_station(session: Session, event: dict[str, Any], station_id: int) -> int:
+    airing_id = event.get("airing_id")
+    if not isinstance(airing_id, int) or isinstance(airing_id, bool):
+        raise EventRejected("airing_id phải là số nguyên (airing_id must be an integer)")
+    owner = session.scalar(select(Airing.station_id).where(Airing.id == airing_id))
+    if owner != station_id:
+        raise EventRejected(
+            f"lượt phát {airing_id} không thuộc đài của thiết bị này (airing not of this station)"
+        )
+    return airing_id
+
+
+def _append(session: Session, player: Player, event: dict[str, Any], received_at: datetime) -> None:
+    # Lock the station row so two writers never take the same seq (PostgreSQL);
+    # SQLite serialises writers itself and the unique (station, seq) backs both.
+    session.execute(select(Station.id).where(Station.id == player.station_id).with_for_update())
+    last = session.execute(
+        select(AiringLogEntry.seq, AiringLogEntry.hash)
+        .where(AiringLogEntry.station_id == player.station_id)
+        .order_by(AiringLogEntry.seq.desc())
+        .limit(1)
+    ).first()
+    entry = AiringLogEntry(
+        station_id=player.station_id,
+        seq=(last.seq + 1) if last else 1,
+        player_id=player.id,
+        event_id=str(uuid.UUID(event["id"])),
+        event=event["type"],
+        airing_id=event["airing_id"],
+        at=_parse_at(event["at"]),
+        received_at=received_at,
+        asset_sha256=event.get("sha256"),
+        played_ms=event.get("played_ms"),
+        detail=event.get("detail") or {},
+        sig=event.get("sig"),
+        prev_hash=last.hash if last else GENESIS,
+    )
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    session.flush()
+
+
+def _take(
+    session: Session,
+    player: Player,
+    event: Any,
+    keys: list[bytes],
+    seen: set[str],
+    received_at: datetime,
+    result: IngestResult,
+) -> str:
+    event_id = _event_id(event)
+    _check_fields(event)
+    _parse_at(event.get("at"))
+    verify_signature(event, keys)
+    if event["type"] == "heartbeat":
+        result.heartbeats.append(event)
+        return event_id
+    _airing_of_station(session, event, player.station_id)
+    if event_id in seen:
+        return event_id
+    known = session.scalar(
+        select(AiringLogEntry.player_id).where(AiringLogEntry.event_id == event_id)
+    )
+    if known is None:
+        _append(session, player, event, received_at)
+    elif known != player.id:
+        raise EventRejected(
+            "id sự kiện đã được thiết bị khác dùng (event id used by another player)"
+        )
+    seen.add(event_id)
+    return event_id
+
+
+def ingest_events(
+    session: Session, player: Player, events: Any, received_at: datetime
+) -> IngestResult:
+    """Append a batch of player events to the station's chain; idempotent by event id.
+
+    Cases: a known id from the same player is accepted again without a new entry;
+    a malformed event, a bad signature, or an airing of another station is rejected
+    with its reason and does not stop the rest of the batch.
+    """
+    if not isinstance(events, list):
+        raise LoaError('Thân yêu cầu cần {"events": [...]} (body needs an events list)')
+    keys = [k.public_key for k in player.keys]
+    result, seen = IngestResult(), set[str]()
+    for event in events:
+        try:
+            result.accepted.append(_take(session, player, event, keys, seen, received_at, result))
+        except EventRejected as err:
+            raw_id = event.get("id") if isinstance(event, dict) else None
+            result.rejected.append({"id": str(raw_id), "reason": str(err)})
+    return result
+
+
+def chain_heads(session: Session, station_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """(seq, hash) of the newest entry of each station that has one."""
+    newest = (
+        select(AiringLogEntry.station_id, func.max(AiringLogEntry.seq).label("seq"))
+        .where(AiringLogEntry.station_id.in_(station_ids))
+        .group_by(AiringLogEntry.station_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(AiringLogEntry.station_id, AiringLogEntry.seq, AiringLogEntry.hash).join(
+            newest,
+            (newest.c.station_id == AiringLogEntry.station_id)
+            & (newest.c.seq == AiringLogEntry.seq),
+        )
+    )
+    return {r.station_id: (r.seq, r.hash) for r in rows}

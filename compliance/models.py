@@ -1,0 +1,31 @@
+"""The append-only airing log: one hash chain per station."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from loa.db import Base
+
+
+class AiringLogEntry(Base):
+    __tablename__ = "airing_log_entry"
+    __table_args__ = (UniqueConstraint("station_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"), index=True)
+    seq: Mapped[int]
+    player_id: Mapped[int] = mapped_column(ForeignKey("player.id"))
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    event: Mapped[str] = mapped_column(String(32))
+    airing_id: Mapped[int | None] = mapped_column(ForeignKey("airing.id"), index=True)
+    at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    asset_sha256: Mapped[str | None] = mapped_column(String(64))
+    played_ms: Mapped[int | None]
+    detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    sig: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,63 @@
+"""Wiring: build the Flask app and the shared services from the rooms."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from audio.store import AudioStore
+from flask import Flask
+
+from loa.clock import Clock, clock_for
+from loa.db import make_engine, session_factory
+from loa.models import import_models
+from loa.settings import Settings, load_settings
+from stations.push import NullPublisher, Publisher
+from web.context import Services
+
+
+def build_services(
+    settings: Settings, clock: Clock | None = None, publisher: Publisher | None = None
+) -> Services:
+    """The settings, database, clock, audio store and publisher every entry point shares."""
+    import_models()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.audio_dir.mkdir(parents=True, exist_ok=True)
+    return Services(
+        settings=settings,
+        sessions=session_factory(make_engine(settings.database_url)),
+        clock=clock or clock_for(settings.now),
+        store=AudioStore(settings.audio_dir),
+        publisher=publisher or make_publisher(settings),
+    )
+
+
+def make_publisher(settings: Settings) -> Publisher:
+    if not settings.mqtt_url:
+        return NullPublisher()
+    from stations.mqtt import MqttPublisher
+
+    return MqttPublisher(settings.mqtt_url)
+
+
+def create_app(
+    services: Services | None = None, test_config: dict[str, Any] | None = None
+) -> Flask:
+    """The Loa web app: operator and auditor pages, and the player API."""
+    services = services or build_services(load_settings())
+    app = Flask("web")
+    app.config.from_mapping(
+        SECRET_KEY=services.settings.secret_key or secrets.token_hex(32),
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=services.settings.session_minutes),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=256 * 1024 * 1024,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["loa"] = services
+    from web import register
+
+    register(app)
+    return app

@@ -1,0 +1,131 @@
+"""Campaigns, monthly programmes and their segments, audio assets, and airings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from loa.db import Base, str_enum
+from stations.models import AdminUnit, Station
+
+
+class ProgrammeStatus(StrEnum):
+    draft = "draft"
+    rendered = "rendered"
+    approved = "approved"
+
+
+class SegmentKind(StrEnum):
+    tts = "tts"
+    clip = "clip"
+    jingle = "jingle"
+    silence = "silence"
+    bed = "bed"
+
+
+class AiringStatus(StrEnum):
+    planned = "planned"
+    published = "published"
+    aired = "aired"
+    missed = "missed"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+
+class AudioAsset(Base):
+    __tablename__ = "audio_asset"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    duration_ms: Mapped[int]
+    loudness_lufs: Mapped[float | None] = mapped_column(Float)
+    format: Mapped[str] = mapped_column(String(16))
+    bytes: Mapped[int] = mapped_column(BigInteger)
+
+
+class Campaign(Base):
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    topic: Mapped[str] = mapped_column(String(300))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id"), index=True)
+    min_airings: Mapped[int] = mapped_column(default=3)
+    min_s: Mapped[int] = mapped_column(default=600)
+    max_s: Mapped[int] = mapped_column(default=900)
+    # Months the campaign runs, "YYYY-MM" inclusive; None means open-ended.
+    first_month: Mapped[str | None] = mapped_column(String(7))
+    last_month: Mapped[str | None] = mapped_column(String(7))
+    jingle_sha256: Mapped[str | None] = mapped_column(ForeignKey("audio_asset.sha256"))
+    tts_engine: Mapped[str] = mapped_column(String(32), default="espeak-ng")
+    tts_voice: Mapped[str] = mapped_column(String(64), default="vi")
+
+    unit: Mapped[AdminUnit] = relationship()
+
+    def runs_in(self, month: str) -> bool:
+        """Whether the campaign asks for a programme in ``month`` (YYYY-MM)."""
+        return (self.first_month or month) <= month <= (self.last_month or month)
+
+
+class Programme(Base):
+    __tablename__ = "programme"
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7))
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[ProgrammeStatus] = mapped_column(
+        str_enum(ProgrammeStatus), default=ProgrammeStatus.draft
+    )
+    master_sha256: Mapped[str | None] = mapped_column(ForeignKey("audio_asset.sha256"))
+    archive_sha256: Mapped[str | None] = mapped_column(ForeignKey("audio_asset.sha256"))
+    duration_ms: Mapped[int | None]
+    rendered_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+
+    campaign: Mapped[Campaign] = relationship()
+    unit: Mapped[AdminUnit] = relationship()
+    master: Mapped[AudioAsset | None] = relationship(foreign_keys=[master_sha256])
+    segments: Mapped[list[Segment]] = relationship(
+        back_populates="programme", order_by="Segment.position", cascade="all, delete-orphan"
+    )
+
+
+class Segment(Base):
+    __tablename__ = "segment"
+    __table_args__ = (UniqueConstraint("programme_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"), index=True)
+    position: Mapped[int]
+    kind: Mapped[SegmentKind] = mapped_column(str_enum(SegmentKind))
+    text: Mapped[str | None] = mapped_column(Text)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    engine: Mapped[str | None] = mapped_column(String(32))
+    voice: Mapped[str | None] = mapped_column(String(64))
+    asset_sha256: Mapped[str | None] = mapped_column(ForeignKey("audio_asset.sha256"))
+    # What actually spoke at the last render (a fallback engine shows here).
+    engine_used: Mapped[str | None] = mapped_column(String(32))
+    render_note: Mapped[str | None] = mapped_column(Text)
+
+    programme: Mapped[Programme] = relationship(back_populates="segments")
+
+
+class Airing(Base):
+    __tablename__ = "airing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"), index=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[AiringStatus] = mapped_column(
+        str_enum(AiringStatus), default=AiringStatus.planned
+    )
+
+    programme: Mapped[Programme] = relationship()
+    station: Mapped[Station] = relationship()

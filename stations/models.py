@@ -1,0 +1,82 @@
+"""The admin-unit tree, stations with their broadcast windows, and players."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from loa.db import Base, str_enum
+
+
+class UnitLevel(StrEnum):
+    province = "province"
+    district = "district"
+    commune = "commune"
+
+
+class PlayerMode(StrEnum):
+    prefetch = "prefetch"
+    live = "live"
+
+
+class AdminUnit(Base):
+    __tablename__ = "admin_unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[UnitLevel] = mapped_column(str_enum(UnitLevel))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id"), index=True)
+
+    parent: Mapped[AdminUnit | None] = relationship(remote_side=[id])
+    stations: Mapped[list[Station]] = relationship(back_populates="unit")
+
+
+class Station(Base):
+    __tablename__ = "station"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32), default="commune")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    # Broadcast windows as local "HH:MM-HH:MM" strings, e.g. ["05:30-06:30", "17:00-18:00"].
+    windows: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    unit: Mapped[AdminUnit] = relationship(back_populates="stations")
+    players: Mapped[list[Player]] = relationship(back_populates="station")
+
+
+class Player(Base):
+    __tablename__ = "player"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    mode: Mapped[PlayerMode] = mapped_column(str_enum(PlayerMode), default=PlayerMode.prefetch)
+    revoked: Mapped[bool] = mapped_column(default=False)
+    last_seen: Mapped[datetime | None]
+    clock_offset_ms: Mapped[int | None]
+    health: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+    station: Mapped[Station] = relationship(back_populates="players")
+    keys: Mapped[list[PlayerKey]] = relationship(back_populates="player")
+
+
+class PlayerKey(Base):
+    """An Ed25519 public key a player enrolled; its events must be signed by one."""
+
+    __tablename__ = "player_key"
+    __table_args__ = (UniqueConstraint("player_id", "public_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    player_id: Mapped[int] = mapped_column(ForeignKey("player.id"), index=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    enrolled_at: Mapped[datetime]
+
+    player: Mapped[Player] = relationship(back_populates="keys")

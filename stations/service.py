@@ -1,0 +1,56 @@
+"""Stations and their broadcast windows."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loa.errors import LoaError
+from stations.models import Station
+from stations.units import get_unit
+from stations.windows import Window, parse_windows
+
+DEFAULT_WINDOWS = "05:30-06:30,17:00-18:00"
+
+
+def get_station(session: Session, code: str) -> Station:
+    station = session.scalar(select(Station).where(Station.code == code))
+    if station is None:
+        raise LoaError(f"Không tìm thấy đài {code!r} (station not found)")
+    return station
+
+
+def add_station(
+    session: Session,
+    code: str,
+    unit_code: str,
+    name: str,
+    windows: str = DEFAULT_WINDOWS,
+    timezone: str = "Asia/Ho_Chi_Minh",
+) -> Station:
+    """Create a station of ``unit_code`` with its broadcast windows."""
+    if session.scalar(select(Station.id).where(Station.code == code)) is not None:
+        raise LoaError(f"Mã đài {code!r} đã tồn tại (station code already exists)")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise LoaError(f"Múi giờ không hợp lệ {timezone!r} (unknown time zone)") from exc
+    parsed = parse_windows(windows)
+    if not parsed:
+        raise LoaError("Đài cần ít nhất một khung giờ phát (a station needs a broadcast window)")
+    station = Station(
+        code=code,
+        unit=get_unit(session, unit_code),
+        name=name,
+        timezone=timezone,
+        windows=[str(w) for w in parsed],
+    )
+    session.add(station)
+    session.flush()
+    return station
+
+
+def station_windows(station: Station) -> list[Window]:
+    return parse_windows(",".join(station.windows))

@@ -1,0 +1,65 @@
+"""The admin-unit tree: provinces, optional districts, communes."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loa.errors import LoaError
+from stations.models import AdminUnit, Station, UnitLevel
+
+# A child must sit strictly below its parent; district is optional.
+_RANK = {UnitLevel.province: 0, UnitLevel.district: 1, UnitLevel.commune: 2}
+
+
+def get_unit(session: Session, code: str) -> AdminUnit:
+    unit = session.scalar(select(AdminUnit).where(AdminUnit.code == code))
+    if unit is None:
+        raise LoaError(f"Không tìm thấy đơn vị hành chính {code!r} (unit not found)")
+    return unit
+
+
+def add_unit(
+    session: Session, code: str, name: str, level: str, parent_code: str | None = None
+) -> AdminUnit:
+    """Create a unit under ``parent_code``; a province has no parent, others need one."""
+    try:
+        unit_level = UnitLevel(level)
+    except ValueError as exc:
+        raise LoaError(f"Cấp không hợp lệ {level!r}: province, district hoặc commune") from exc
+    if session.scalar(select(AdminUnit.id).where(AdminUnit.code == code)) is not None:
+        raise LoaError(f"Mã đơn vị {code!r} đã tồn tại (unit code already exists)")
+    parent = get_unit(session, parent_code) if parent_code else None
+    if unit_level is not UnitLevel.province and parent is None:
+        raise LoaError(f"Đơn vị cấp {level} cần --parent (needs a parent unit)")
+    if parent is not None and _RANK[parent.level] >= _RANK[unit_level]:
+        raise LoaError(f"Đơn vị cấp {level} không thể nằm dưới cấp {parent.level.value}")
+    unit = AdminUnit(code=code, name=name, level=unit_level, parent=parent)
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def ancestors(unit: AdminUnit) -> list[AdminUnit]:
+    """The unit itself, then its parent, up to the province."""
+    chain = []
+    node: AdminUnit | None = unit
+    while node is not None:
+        chain.append(node)
+        node = node.parent
+    return chain
+
+
+def subtree_ids(session: Session, unit: AdminUnit) -> set[int]:
+    """Ids of ``unit`` and every unit below it."""
+    tree = select(AdminUnit.id).where(AdminUnit.id == unit.id).cte(recursive=True)
+    tree = tree.union_all(select(AdminUnit.id).where(AdminUnit.parent_id == tree.c.id))
+    return set(session.scalars(select(tree.c.id)))
+
+
+def stations_under(session: Session, unit: AdminUnit) -> list[Station]:
+    """Every station in ``unit``'s subtree, by code."""
+    ids = subtree_ids(session, unit)
+    return list(
+        session.scalars(select(Station).where(Station.unit_id.in_(ids)).order_by(Station.code))
+    )
