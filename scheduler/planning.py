@@ -1,0 +1,107 @@
+"""Placing a month's airings into a station's broadcast windows (pure rules)."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from stations.windows import Window
+
+
+@dataclass(frozen=True)
+class Busy:
+    """An interval already taken on the station's air, in UTC."""
+
+    start: datetime
+    end: datetime
+
+
+def month_days(month: str) -> list[date]:
+    """Every date of "YYYY-MM"."""
+    year, mon = (int(p) for p in month.split("-"))
+    return [date(year, mon, d) for d in range(1, calendar.monthrange(year, mon)[1] + 1)]
+
+
+def month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants where ``month`` starts and ends in zone ``tz``."""
+    days = month_days(month)
+    start = datetime.combine(days[0], datetime.min.time(), tz)
+    end = datetime.combine(days[-1] + timedelta(days=1), datetime.min.time(), tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _chunks(days: list[date], count: int) -> list[list[date]]:
+    """Split ``days`` into ``count`` near-equal consecutive runs (some empty if too few days)."""
+    size = len(days) / count
+    return [days[round(i * size) : round((i + 1) * size)] for i in range(count)]
+
+
+def _by_distance_from_middle(days: list[date]) -> list[date]:
+    middle = (len(days) - 1) / 2
+    return sorted(days, key=lambda d: (abs(days.index(d) - middle), d))
+
+
+def _first_fit(
+    day: date,
+    window: Window,
+    tz: ZoneInfo,
+    length: timedelta,
+    busy: list[Busy],
+    not_before: datetime,
+) -> datetime | None:
+    """The earliest start in ``window`` on ``day`` where ``length`` fits clear of ``busy``."""
+    start = datetime.combine(day, window.start, tz).astimezone(UTC)
+    end = datetime.combine(day, window.end, tz).astimezone(UTC)
+    start = max(start, not_before)
+    for taken in sorted(busy, key=lambda b: b.start):
+        if start + length <= taken.start:
+            break
+        if taken.end > start:
+            start = taken.end
+    return start if start + length <= end else None
+
+
+def plan_month(
+    month: str,
+    windows: list[Window],
+    tz: ZoneInfo,
+    duration_s: int,
+    count: int,
+    busy: list[Busy],
+    not_before: datetime,
+) -> list[datetime]:
+    """Up to ``count`` UTC start times in ``month``, spread over it, inside ``windows``.
+
+    Cases: the month is cut into ``count`` runs of days and each airing goes near
+    the middle of its run, alternating windows so morning and evening listeners
+    both hear it; nothing starts before ``not_before`` (planning late in a month
+    squeezes into the days left); an airing never overlaps ``busy`` or another
+    planned airing and never spills past its window's end; fewer are returned
+    when the month has no room left.
+    """
+    if count <= 0 or not windows:
+        return []
+    length = timedelta(seconds=duration_s)
+    days = [d for d in month_days(month) if datetime.combine(d, windows[-1].end, tz) > not_before]
+    if not days:
+        return []
+    taken, placed = list(busy), []
+    for index, run in enumerate(_chunks(days, count)):
+        order = windows[index % len(windows) :] + windows[: index % len(windows)]
+        candidates = _by_distance_from_middle(run) + [d for d in days if d not in run]
+        start = next(
+            (
+                s
+                for day in candidates
+                for window in order
+                if (s := _first_fit(day, window, tz, length, taken, not_before)) is not None
+            ),
+            None,
+        )
+        if start is None:
+            break
+        placed.append(start)
+        taken.append(Busy(start, start + length))
+    return sorted(placed)
