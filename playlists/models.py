@@ -35,7 +35,6 @@ class AiringStatus(StrEnum):
     cancelled = "cancelled"
 
 
-
 class AudioAsset(Base):
     __tablename__ = "audio_asset"
 

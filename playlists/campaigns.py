@@ -1,0 +1,71 @@
+"""Campaigns: the topic a unit subtree must air each month, with its rule's numbers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audio.store import AudioStore
+from loa.errors import LoaError
+from playlists.assets import store_clip
+from playlists.models import Campaign
+from stations.units import get_unit
+
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def check_month(month: str) -> str:
+    """``month`` if it is "YYYY-MM", else a clear error."""
+    if not MONTH.fullmatch(month or ""):
+        raise LoaError(f"Tháng không hợp lệ {month!r}, cần dạng YYYY-MM (invalid month)")
+    return month
+
+
+def get_campaign(session: Session, code: str) -> Campaign:
+    campaign = session.scalar(select(Campaign).where(Campaign.code == code))
+    if campaign is None:
+        raise LoaError(f"Không tìm thấy chiến dịch {code!r} (campaign not found)")
+    return campaign
+
+
+def add_campaign(
+    session: Session,
+    store: AudioStore,
+    code: str,
+    title: str,
+    unit_code: str,
+    *,
+    min_airings: int = 3,
+    min_minutes: float = 10,
+    max_minutes: float = 15,
+    first_month: str | None = None,
+    last_month: str | None = None,
+    jingle: Path | None = None,
+) -> Campaign:
+    """Create a campaign owned by ``unit_code``; its rule applies to every station below."""
+    if session.scalar(select(Campaign.id).where(Campaign.code == code)) is not None:
+        raise LoaError(f"Mã chiến dịch {code!r} đã tồn tại (campaign code already exists)")
+    if min_airings < 1:
+        raise LoaError("Số lần phát tối thiểu phải từ 1 trở lên (min airings must be >= 1)")
+    if not 0 < min_minutes <= max_minutes:
+        raise LoaError("Cần 0 < thời lượng tối thiểu ≤ tối đa (need 0 < min minutes <= max)")
+    for month in (first_month, last_month):
+        if month is not None:
+            check_month(month)
+    campaign = Campaign(
+        code=code,
+        topic=title,
+        unit=get_unit(session, unit_code),
+        min_airings=min_airings,
+        min_s=round(min_minutes * 60),
+        max_s=round(max_minutes * 60),
+        first_month=first_month,
+        last_month=last_month,
+        jingle_sha256=store_clip(session, store, jingle).sha256 if jingle else None,
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign

@@ -1,0 +1,182 @@
+"""Monthly programmes: import from TOML, the programme that applies to a station, approval."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audio.store import AudioStore
+from loa.errors import LoaError
+from playlists.assets import store_clip
+from playlists.campaigns import check_month, get_campaign
+from playlists.models import Programme, ProgrammeStatus, Segment, SegmentKind
+from stations.models import AdminUnit
+from stations.units import ancestors, get_unit
+
+KINDS = ("tts", "clip", "jingle", "silence", "bed")
+
+
+def get_programme(session: Session, programme_id: int) -> Programme:
+    programme = session.get(Programme, programme_id)
+    if programme is None:
+        raise LoaError(f"Không tìm thấy chương trình số {programme_id} (programme not found)")
+    return programme
+
+
+def _segment(
+    session: Session,
+    store: AudioStore,
+    campaign_jingle: str | None,
+    base: Path,
+    position: int,
+    raw: dict[str, Any],
+) -> Segment:
+    kinds = [k for k in KINDS if k in raw]
+    if len(kinds) != 1:
+        raise LoaError(
+            f"Đoạn {position}: cần đúng một trong {', '.join(KINDS)} (one kind per segment)"
+        )
+    kind = SegmentKind(kinds[0])
+    value = raw[kind.value]
+    segment = Segment(
+        position=position, kind=kind, engine=raw.get("engine"), voice=raw.get("voice")
+    )
+    if kind is SegmentKind.tts:
+        if not isinstance(value, str) or not value.strip():
+            raise LoaError(f"Đoạn {position}: văn bản đọc (tts) đang trống (empty text)")
+        segment.text = value.strip()
+    elif kind is SegmentKind.silence:
+        if not isinstance(value, int | float) or not 0 < value <= 60:
+            raise LoaError(f"Đoạn {position}: khoảng lặng phải từ 0 đến 60 giây (silence 0-60 s)")
+        segment.seconds = float(value)
+    elif kind is SegmentKind.jingle and value == "campaign":
+        if campaign_jingle is None:
+            raise LoaError(
+                f"Đoạn {position}: chiến dịch chưa có nhạc hiệu (campaign has no jingle)"
+            )
+        segment.asset_sha256 = campaign_jingle
+    else:
+        path = (base / str(value)).resolve()
+        if not path.is_file():
+            raise LoaError(f"Đoạn {position}: không tìm thấy tệp {value!r} (file not found)")
+        segment.asset_sha256 = store_clip(session, store, path).sha256
+    return segment
+
+
+def _required(doc: dict[str, Any], key: str) -> str:
+    value = doc.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise LoaError(f"Tệp chương trình thiếu trường {key!r} (missing field)")
+    return value.strip()
+
+
+def import_programme(session: Session, store: AudioStore, path: Path) -> Programme:
+    """Create (or, while not approved, replace) a programme from a TOML file."""
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise LoaError(f"Không đọc được tệp chương trình {path.name}: {exc}") from exc
+    campaign = get_campaign(session, _required(doc, "campaign"))
+    unit = get_unit(session, _required(doc, "unit"))
+    month = check_month(_required(doc, "month"))
+    raw_segments = doc.get("segments")
+    if not isinstance(raw_segments, list) or not raw_segments:
+        raise LoaError("Chương trình cần ít nhất một đoạn [[segments]] (no segments)")
+    if campaign.unit not in ancestors(unit):
+        raise LoaError(f"Đơn vị {unit.code} không thuộc phạm vi chiến dịch {campaign.code}")
+    programme = session.scalar(
+        select(Programme).where(
+            Programme.campaign == campaign, Programme.unit == unit, Programme.month == month
+        )
+    )
+    if programme is not None and programme.status is ProgrammeStatus.approved:
+        raise LoaError(f"Chương trình tháng {month} của {unit.name} đã được duyệt, không thể thay")
+    segments = [
+        _segment(session, store, campaign.jingle_sha256, path.parent, i, raw)
+        for i, raw in enumerate(raw_segments, start=1)
+    ]
+    if programme is None:
+        programme = Programme(campaign=campaign, unit=unit, month=month, title="")
+        session.add(programme)
+    programme.title = _required(doc, "title")
+    programme.status, programme.master_sha256, programme.duration_ms = (
+        ProgrammeStatus.draft,
+        None,
+        None,
+    )
+    programme.segments.clear()
+    session.flush()
+    programme.segments.extend(segments)
+    session.flush()
+    return programme
+
+
+def duration_problem(duration_ms: int, min_s: int, max_s: int) -> str | None:
+    """Why a programme's length breaks the campaign's bounds, by how much, or None."""
+    if duration_ms < min_s * 1000:
+        return f"ngắn hơn mức tối thiểu {_mmss(min_s * 1000 - duration_ms)} (too short)"
+    if duration_ms > max_s * 1000:
+        return f"dài hơn mức tối đa {_mmss(duration_ms - max_s * 1000)} (too long)"
+    return None
+
+
+def _mmss(ms: int) -> str:
+    seconds = round(ms / 1000)
+    return f"{seconds // 60} phút {seconds % 60} giây"
+
+
+def approve(session: Session, programme_id: int, now: datetime) -> Programme:
+    """Approve a rendered programme whose length is within its campaign's bounds."""
+    programme = get_programme(session, programme_id)
+    if programme.status is ProgrammeStatus.approved:
+        return programme
+    if programme.status is not ProgrammeStatus.rendered or programme.duration_ms is None:
+        raise LoaError("Cần dựng âm thanh (render) trước khi duyệt (render before approving)")
+    campaign = programme.campaign
+    problem = duration_problem(programme.duration_ms, campaign.min_s, campaign.max_s)
+    if problem:
+        raise LoaError(f"Không thể duyệt: chương trình {problem}")
+    programme.status, programme.approved_at = ProgrammeStatus.approved, now
+    session.flush()
+    return programme
+
+
+@dataclass(frozen=True)
+class Candidate:
+    unit_id: int
+    programme_id: int
+
+
+def nearest_programme(unit_chain: Sequence[int], candidates: Sequence[Candidate]) -> int | None:
+    """The programme that applies to a station whose unit chain (self first) is ``unit_chain``.
+
+    Cases: a commune's own programme wins over its district's, which wins over
+    its province's (relay: "tiếp phát lại"); programmes of units outside the
+    chain never apply; no candidate gives None.
+    """
+    by_unit = {c.unit_id: c.programme_id for c in candidates}
+    return next((by_unit[u] for u in unit_chain if u in by_unit), None)
+
+
+def applicable_programme(
+    session: Session, unit: AdminUnit, campaign_id: int, month: str
+) -> Programme | None:
+    """The approved programme of ``campaign_id`` a station of ``unit`` airs in ``month``."""
+    chain = [u.id for u in ancestors(unit)]
+    rows = session.execute(
+        select(Programme.unit_id, Programme.id).where(
+            Programme.campaign_id == campaign_id,
+            Programme.month == month,
+            Programme.status == ProgrammeStatus.approved,
+            Programme.unit_id.in_(chain),
+        )
+    )
+    chosen = nearest_programme(chain, [Candidate(r.unit_id, r.id) for r in rows])
+    return session.get(Programme, chosen) if chosen is not None else None

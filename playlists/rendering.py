@@ -1,0 +1,94 @@
+"""Rendering a programme's segments into its one master file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from audio.render import RenderOptions, SegmentSpec, render_programme
+from audio.store import AudioStore
+from loa.errors import LoaError
+from loa.settings import Settings
+from playlists.assets import record_asset
+from playlists.models import Programme, ProgrammeStatus, Segment
+from playlists.programmes import duration_problem, get_programme
+
+
+@dataclass(frozen=True)
+class RenderOutcome:
+    programme: Programme
+    problem: str | None  # the length check's message, if the campaign's bounds are broken
+
+
+def _spec(segment: Segment, store: AudioStore) -> SegmentSpec:
+    path = store.path(segment.asset_sha256) if segment.asset_sha256 else None
+    return SegmentSpec(
+        kind=segment.kind.value,  # type: ignore[arg-type]
+        text=segment.text,
+        path=path,
+        seconds=segment.seconds,
+        engine=segment.engine,
+        voice=segment.voice,
+    )
+
+
+def _options(programme: Programme, settings: Settings) -> RenderOptions:
+    campaign = programme.campaign
+    return RenderOptions(
+        title=programme.title,
+        campaign=campaign.topic,
+        unit=programme.unit.name,
+        month=programme.month,
+        tts_engine=campaign.tts_engine,
+        tts_voice=campaign.tts_voice,
+        tts_fallback=settings.tts_fallback,
+        cache_dir=settings.home / "tts-cache",
+    )
+
+
+def render(
+    session: Session,
+    store: AudioStore,
+    settings: Settings,
+    programme_id: int,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
+) -> RenderOutcome:
+    """Render the programme into one loudness-normalised MP3 and record it."""
+    programme = get_programme(session, programme_id)
+    if programme.status is ProgrammeStatus.approved:
+        raise LoaError("Chương trình đã duyệt, không dựng lại (approved programmes are final)")
+    specs = [_spec(s, store) for s in programme.segments]
+    result = render_programme(specs, _options(programme, settings), store, progress=progress)
+    record_asset(
+        session,
+        result.sha256,
+        result.bytes,
+        result.duration_ms,
+        result.format,
+        result.loudness_lufs,
+    )
+    archive = store.path(result.archive_sha256)
+    record_asset(
+        session,
+        result.archive_sha256,
+        archive.stat().st_size,
+        result.duration_ms,
+        "mp3",
+        result.loudness_lufs,
+    )
+    for segment, report in zip(programme.segments, result.segments, strict=True):
+        segment.engine_used = report.engine_used
+        segment.render_note = report.note
+    programme.master_sha256 = result.sha256
+    programme.archive_sha256 = result.archive_sha256
+    programme.duration_ms = result.duration_ms
+    programme.status, programme.rendered_at = ProgrammeStatus.rendered, now
+    session.flush()
+    campaign = programme.campaign
+    return RenderOutcome(
+        programme, duration_problem(result.duration_ms, campaign.min_s, campaign.max_s)
+    )
