@@ -18,7 +18,8 @@ from compliance.rules import (
     counted_airings,
     station_month_status,
 )
-from playlists.models import Campaign
+from audio.store import AudioStore
+from playlists.models import Campaign, Programme
 from playlists.programmes import applicable_programme
 from scheduler.planning import month_bounds
 from stations.models import AdminUnit, Station
@@ -134,3 +135,10 @@ def verify_chains(session: Session) -> tuple[int, list[ChainBreak]]:
             entry, reason = found
             breaks.append(ChainBreak(station.code, entry.seq, entry.id, reason))
     return checked, breaks
+
+
+def verify_audio(session: Session, store: AudioStore) -> list[str]:
+    """Hashes of programme audio that is missing from the store or no longer matches."""
+    shas = set(session.scalars(select(Programme.master_sha256).where(
+        Programme.master_sha256.is_not(None))))
+    return sorted(sha for sha in shas if not store.verify(sha))

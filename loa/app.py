@@ -6,9 +6,9 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from audio.store import AudioStore
 from flask import Flask
 
+from audio.store import AudioStore
 from loa.clock import Clock, clock_for
 from loa.db import make_engine, session_factory
 from loa.models import import_models

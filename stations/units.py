@@ -63,3 +63,48 @@ def stations_under(session: Session, unit: AdminUnit) -> list[Station]:
     return list(
         session.scalars(select(Station).where(Station.unit_id.in_(ids)).order_by(Station.code))
     )
+
+
+def import_units(session: Session, province_code: str | None = None) -> tuple[int, int]:
+    """Load the official 2025 provinces and communes (vietnam-provinces); returns (added, kept).
+
+    Codes are the official ones, zero-padded (province "31", commune "11560");
+    units already present are kept as they are, so importing twice adds nothing.
+    """
+    from vietnam_provinces import Province, Ward
+
+    provinces = list(Province.iter_all())
+    if province_code is not None:
+        provinces = [p for p in provinces if f"{p.code.value:02d}" == province_code.zfill(2)]
+        if not provinces:
+            raise LoaError(f"Không có tỉnh/thành mã {province_code!r} (unknown province code)")
+    known = set(session.scalars(select(AdminUnit.code)))
+    added = kept = 0
+    for province in provinces:
+        code = f"{province.code.value:02d}"
+        parent = _ensure(session, known, code, province.name, UnitLevel.province, None)
+        for ward in Ward.iter_by_province(province.code):
+            ward_code = f"{ward.code.value:05d}"
+            if ward_code in known:
+                kept += 1
+                continue
+            _ensure(session, known, ward_code, ward.name, UnitLevel.commune, parent)
+            added += 1
+    session.flush()
+    return added, kept
+
+
+def _ensure(
+    session: Session,
+    known: set[str],
+    code: str,
+    name: str,
+    level: UnitLevel,
+    parent: AdminUnit | None,
+) -> AdminUnit:
+    if code in known:
+        return get_unit(session, code)
+    unit = AdminUnit(code=code, name=name, level=level, parent=parent)
+    session.add(unit)
+    known.add(code)
+    return unit

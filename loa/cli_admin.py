@@ -1,0 +1,156 @@
+"""Commands that keep the unit tree, stations, players, users and campaigns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from loa.cli import LoaContext, pass_loa
+from loa.db import transaction
+from playlists.campaigns import add_campaign
+from stations.players import add_player
+from stations.service import DEFAULT_WINDOWS, add_station
+from stations.units import add_unit, import_units
+from web.users import add_user
+
+
+@click.group()
+def unit() -> None:
+    """Đơn vị hành chính (admin units)."""
+
+
+@unit.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--level", required=True, type=click.Choice(["province", "district", "commune"]))
+@click.option("--parent", "parent_code", help="Mã đơn vị cấp trên (parent unit code)")
+@pass_loa
+def unit_add(loa: LoaContext, code: str, name: str, level: str, parent_code: str | None) -> None:
+    """Add a province, district or commune."""
+    with transaction(loa.services.sessions) as session:
+        added = add_unit(session, code, name, level, parent_code)
+        click.echo(f"Đã thêm đơn vị {added.code} {added.name} ({added.level.value})")
+
+
+@unit.command("import")
+@click.option("--province", "province_code", help="Chỉ một tỉnh, ví dụ 31 (Hải Phòng)")
+@pass_loa
+def unit_import(loa: LoaContext, province_code: str | None) -> None:
+    """Load the official provinces and communes of the 2025 reform."""
+    with transaction(loa.services.sessions) as session:
+        added, kept = import_units(session, province_code)
+    click.echo(f"Đã thêm {added} xã/phường, giữ nguyên {kept} (added {added}, kept {kept})")
+
+
+@click.group()
+def station() -> None:
+    """Đài truyền thanh (stations)."""
+
+
+@station.command("add")
+@click.argument("code")
+@click.option("--unit", "unit_code", required=True)
+@click.option("--name", required=True)
+@click.option("--windows", default=DEFAULT_WINDOWS, show_default=True)
+@click.option("--timezone", default="Asia/Ho_Chi_Minh", show_default=True)
+@pass_loa
+def station_add(
+    loa: LoaContext, code: str, unit_code: str, name: str, windows: str, timezone: str
+) -> None:
+    """Add a station with its broadcast windows (local time)."""
+    with transaction(loa.services.sessions) as session:
+        added = add_station(session, code, unit_code, name, windows, timezone)
+        click.echo(f"Đã thêm đài {added.code}: {added.name}, khung giờ {', '.join(added.windows)}")
+
+
+@click.group()
+def player() -> None:
+    """Thiết bị phát (players)."""
+
+
+@player.command("add")
+@click.argument("station_code")
+@click.option("--name", required=True)
+@click.option("--mode", default="prefetch", type=click.Choice(["prefetch", "live"]))
+@pass_loa
+def player_add(loa: LoaContext, station_code: str, name: str, mode: str) -> None:
+    """Add a player; its token is shown once and only its hash is kept."""
+    with transaction(loa.services.sessions) as session:
+        added, token = add_player(session, station_code, name, mode)
+        player_id = added.id
+    click.echo(f"player_id: {player_id}")
+    click.echo(f"token: {token}")
+    click.echo(
+        "Lưu mã này ngay, nó sẽ không hiện lại (store the token now; it is not shown again)",
+        err=True,
+    )
+
+
+@click.group()
+def campaign() -> None:
+    """Chiến dịch truyền thông (campaigns)."""
+
+
+@campaign.command("add")
+@click.argument("code")
+@click.option("--title", required=True)
+@click.option("--unit", "unit_code", required=True)
+@click.option("--min-airings", default=3, show_default=True, type=int)
+@click.option("--min-minutes", default=10.0, show_default=True, type=float)
+@click.option("--max-minutes", default=15.0, show_default=True, type=float)
+@click.option("--first-month", help="YYYY-MM")
+@click.option("--last-month", help="YYYY-MM")
+@click.option("--jingle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_loa
+def campaign_add(
+    loa: LoaContext,
+    code: str,
+    title: str,
+    unit_code: str,
+    min_airings: int,
+    min_minutes: float,
+    max_minutes: float,
+    first_month: str | None,
+    last_month: str | None,
+    jingle: Path | None,
+) -> None:
+    """Add a campaign: one programme a month, its length bounds and how often it airs."""
+    with transaction(loa.services.sessions) as session:
+        added = add_campaign(
+            session,
+            loa.services.store,
+            code,
+            title,
+            unit_code,
+            min_airings=min_airings,
+            min_minutes=min_minutes,
+            max_minutes=max_minutes,
+            first_month=first_month,
+            last_month=last_month,
+            jingle=jingle,
+        )
+        click.echo(f"Đã thêm chiến dịch {added.code}: {added.topic}")
+
+
+@click.group()
+def user() -> None:
+    """Người dùng (users)."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["operator", "auditor", "admin"]))
+@click.option("--unit", "unit_code", required=True)
+@click.password_option(prompt="Mật khẩu (password)")
+@pass_loa
+def user_add(loa: LoaContext, username: str, role: str, unit_code: str, password: str) -> None:
+    """Add a web user who sees only its unit's subtree."""
+    with transaction(loa.services.sessions) as session:
+        add_user(session, username, password, role, unit_code)
+    click.echo(f"Đã thêm người dùng {username} ({role})")
+
+
+def register(cli: click.Group) -> None:
+    for group in (unit, station, player, campaign, user):
+        cli.add_command(group)

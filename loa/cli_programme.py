@@ -1,0 +1,141 @@
+"""Commands for the month's work: programmes, planning, and the audit."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from compliance.audit import station_month_report, verify_audio, verify_chains
+from loa.cli import LoaContext, pass_loa
+from loa.db import transaction
+from playlists.campaigns import check_month
+from playlists.programmes import approve, import_programme
+from playlists.rendering import render
+from scheduler.service import plan as plan_airings
+from stations.units import get_unit
+
+
+@click.group()
+def programme() -> None:
+    """Chương trình phát thanh hằng tháng (monthly programmes)."""
+
+
+@programme.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_loa
+def programme_import(loa: LoaContext, file: Path) -> None:
+    """Create a programme from a TOML file; prints its id."""
+    with transaction(loa.services.sessions) as session:
+        imported = import_programme(session, loa.services.store, file)
+        click.echo(imported.id)
+
+
+@programme.command("render")
+@click.argument("programme_id", type=int)
+@pass_loa
+def programme_render(loa: LoaContext, programme_id: int) -> None:
+    """Render the programme into one loudness-normalised MP3."""
+    services = loa.services
+    with (
+        transaction(services.sessions) as session,
+        click.progressbar(length=1, label="Đang dựng (rendering)", file=sys.stderr) as bar,
+    ):
+
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        outcome = render(
+            session, services.store, services.settings, programme_id, services.clock.now(), progress
+        )
+    rendered = outcome.programme
+    click.echo(f"sha256: {rendered.master_sha256}")
+    click.echo(f"duration_s: {(rendered.duration_ms or 0) / 1000:.1f}")
+    for segment in rendered.segments:
+        if segment.render_note:
+            click.echo(f"Đoạn {segment.position}: {segment.render_note}", err=True)
+    if outcome.problem:
+        click.echo(f"Cảnh báo: chương trình {outcome.problem}; chưa thể duyệt", err=True)
+
+
+@programme.command("approve")
+@click.argument("programme_id", type=int)
+@pass_loa
+def programme_approve(loa: LoaContext, programme_id: int) -> None:
+    """Approve a rendered programme whose length is within its campaign's bounds."""
+    with transaction(loa.services.sessions) as session:
+        approved = approve(session, programme_id, loa.services.clock.now())
+        click.echo(f"Đã duyệt chương trình {approved.id}: {approved.title}")
+
+
+@click.command("plan")
+@click.option("--month", required=True, help="YYYY-MM")
+@pass_loa
+def plan_command(loa: LoaContext, month: str) -> None:
+    """Plan the required airings of every campaign on every station for a month."""
+    services = loa.services
+    with transaction(services.sessions) as session:
+        report = plan_airings(session, check_month(month), services.clock.now(), services.publisher)
+    for row in report.rows:
+        line = f"{row.station}\t{row.campaign}\t+{row.planned}\t{row.total} lượt"
+        click.echo(line + (f"\t{row.warning}" if row.warning else ""))
+
+
+@click.group()
+def audit() -> None:
+    """Kiểm tra, báo cáo (audit and reports)."""
+
+
+@audit.command("report")
+@click.option("--unit", "unit_code", required=True)
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--campaign", "campaign_code")
+@click.option("--format", "fmt", default="json", type=click.Choice(["json", "csv"]))
+@pass_loa
+def audit_report(
+    loa: LoaContext, unit_code: str, month: str, campaign_code: str | None, fmt: str
+) -> None:
+    """One row per station-month: required, counted, programme and status."""
+    with transaction(loa.services.sessions) as session:
+        rows = [
+            r.as_dict()
+            for r in station_month_report(
+                session, get_unit(session, unit_code), check_month(month), campaign_code
+            )
+        ]
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["station"])
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+@audit.command("verify")
+@pass_loa
+def audit_verify(loa: LoaContext) -> None:
+    """Recompute every station's hash chain and every programme's audio hash."""
+    with transaction(loa.services.sessions) as session:
+        checked, breaks = verify_chains(session)
+        bad_audio = verify_audio(session, loa.services.store)
+    for b in breaks:
+        click.echo(
+            f"Chuỗi nhật ký đài {b.station} gãy tại mục seq={b.seq} (id {b.entry_id}): {b.reason}",
+            err=True,
+        )
+    for sha in bad_audio:
+        click.echo(
+            f"Tệp âm thanh {sha} bị thiếu hoặc sai mã băm (audio missing or altered)", err=True
+        )
+    if breaks or bad_audio:
+        sys.exit(1)
+    click.echo(f"OK: {checked} mục nhật ký, chuỗi nguyên vẹn (chains intact)")
+
+
+def register(cli: click.Group) -> None:
+    for command in (programme, plan_command, audit):
+        cli.add_command(command)

@@ -1,0 +1,96 @@
+"""`loa demo`: a real province, two communes, a campaign and the month's programme."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from loa import migrate
+from loa.db import transaction
+from playlists.campaigns import add_campaign
+from playlists.models import Programme
+from playlists.programmes import approve, import_programme
+from playlists.rendering import render
+from scheduler.service import plan
+from stations.models import AdminUnit
+from stations.players import add_player
+from stations.service import add_station
+from stations.units import import_units
+from web.context import Services
+from web.users import add_user
+
+HERE = Path(__file__).parent
+PROVINCE = "31"  # Thành phố Hải Phòng, official code of the 2025 reform
+COMMUNES = ("11560", "11557")  # Phường Thủy Nguyên, Phường Thiên Hương
+DEMO_PASSWORD = "loa-demo-2026"
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def _jingle(folder: Path) -> Path:
+    """A short synthetic jingle (three rising tones), made here rather than downloaded."""
+    path = folder / "jingle.mp3"
+    if not path.exists():
+        tones = "".join(
+            f"sine=frequency={f}:duration=0.6[t{i}];" for i, f in enumerate((523, 659, 784))
+        )
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-filter_complex",
+                f"{tones}[t0][t1][t2]concat=n=3:v=0:a=1,afade=t=out:st=1.4:d=0.4",
+                path,
+            ],
+            check=True,
+        )
+    return path
+
+
+def _programme_file(folder: Path, month: str) -> Path:
+    text = (HERE / "programme.toml").read_text(encoding="utf-8").replace("{month}", month)
+    path = folder / "programme.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def seed_demo(services: Services) -> Iterator[str]:
+    """Seed once (running again keeps what is there), render, approve and plan the month."""
+    migrate.upgrade(services.settings.database_url)
+    now = services.clock.now()
+    month = now.astimezone(VN).strftime("%Y-%m")
+    folder = services.settings.home / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    with transaction(services.sessions) as session:
+        if session.scalar(select(AdminUnit.id).where(AdminUnit.code == PROVINCE)) is None:
+            import_units(session, PROVINCE)
+            for i, code in enumerate(COMMUNES, start=1):
+                add_station(session, f"HP-{code}", code, f"Đài truyền thanh {code}")
+                _, token = add_player(session, f"HP-{code}", f"Cụm loa {i}")
+                yield f"Thiết bị phát của đài HP-{code}: token {token}"
+            add_campaign(
+                session, services.store, "CDS", "Chuyển đổi số", PROVINCE, jingle=_jingle(folder)
+            )
+            for username, role in (
+                ("admin", "admin"),
+                ("canbo", "operator"),
+                ("kiemtra", "auditor"),
+            ):
+                add_user(session, username, DEMO_PASSWORD, role, PROVINCE)
+            yield f"Người dùng: admin, canbo, kiemtra — mật khẩu {DEMO_PASSWORD}"
+    with transaction(services.sessions) as session:
+        programme = session.scalar(select(Programme).where(Programme.month == month))
+        if programme is None or programme.status.value == "draft":
+            programme = import_programme(session, services.store, _programme_file(folder, month))
+            yield f"Đang dựng chương trình {programme.id} (rendering)…"
+            outcome = render(session, services.store, services.settings, programme.id, now)
+            yield f"Đã dựng: {(outcome.programme.duration_ms or 0) / 1000:.0f} giây"
+            approve(session, programme.id, now)
+        report = plan(session, month, now, services.publisher)
+    for row in report.rows:
+        yield f"Lịch tháng {month}, đài {row.station}: {row.total} lượt phát"

@@ -1,0 +1,77 @@
+"""The APScheduler runtime: thin jobs that load, call a rule, store."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import text
+
+from loa.db import transaction
+from scheduler.service import plan
+from scheduler.settle import settle_airings
+from web.context import Services
+
+logger = logging.getLogger(__name__)
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+LOCK_KEY = 0x4C4F41  # "LOA": the advisory lock only one scheduler process may hold
+
+
+def settle_job(services: Services) -> None:
+    """Mark finished airings aired, failed or missed."""
+    with transaction(services.sessions) as session:
+        counts = settle_airings(session, services.clock.now())
+    if counts:
+        logger.info("settled airings: %s", {k.value: v for k, v in counts.items()})
+
+
+def replan_job(services: Services) -> None:
+    """Plan this month again: fills make-up airings for missed ones, never duplicates."""
+    now = services.clock.now()
+    month = now.astimezone(VN).strftime("%Y-%m")
+    with transaction(services.sessions) as session:
+        report = plan(session, month, now, services.publisher)
+    added = sum(r.planned for r in report.rows)
+    if added:
+        logger.info("replanned %s: %d make-up airings", month, added)
+
+
+def _hold_lock(services: Services) -> Any | None:
+    """On PostgreSQL, take the advisory lock on a connection kept open; None if another holds it."""
+    engine = services.sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return object()  # SQLite is one machine's file: one server process by design
+    conn = engine.connect()
+    if conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar():
+        return conn
+    conn.close()
+    return None
+
+
+@dataclass
+class Runtime:
+    scheduler: BackgroundScheduler
+    lock: Any | None  # kept referenced: closing the connection would release the lock
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if hasattr(self.lock, "close"):
+            self.lock.close()
+
+
+def start_scheduler(services: Services) -> Runtime:
+    """Start the jobs unless another process already runs them."""
+    scheduler = BackgroundScheduler(timezone=VN)
+    lock = _hold_lock(services)
+    if lock is None:
+        logger.info("another scheduler holds the lock; this process only serves")
+        return Runtime(scheduler, None)
+    common = {"args": [services], "coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+    scheduler.add_job(settle_job, "interval", minutes=5, id="settle", **common)
+    scheduler.add_job(replan_job, "cron", hour=0, minute=5, id="replan", **common)
+    scheduler.start()
+    return Runtime(scheduler, lock)

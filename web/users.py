@@ -1,0 +1,38 @@
+"""Users, their hashed passwords, and what part of the unit tree each may see."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from loa.errors import LoaError
+from stations.units import get_unit
+from web.models import Role, User
+
+MIN_PASSWORD = 8
+
+
+def add_user(session: Session, username: str, password: str, role: str, unit_code: str) -> User:
+    """Create a user of ``unit_code``; the password is stored only as a scrypt hash."""
+    try:
+        user_role = Role(role)
+    except ValueError as exc:
+        raise LoaError(f"Vai trò không hợp lệ {role!r}: operator, auditor hoặc admin") from exc
+    if len(password) < MIN_PASSWORD:
+        raise LoaError(f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự (password too short)")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise LoaError(f"Tên đăng nhập {username!r} đã tồn tại (username taken)")
+    user = User(username=username, password_hash=generate_password_hash(password), role=user_role,
+                unit=get_unit(session, unit_code))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def check_login(session: Session, username: str, password: str) -> User | None:
+    """The user if the password matches, else None (same answer for unknown names)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not check_password_hash(user.password_hash, password):
+        return None
+    return user
