@@ -1,0 +1,141 @@
+"""Word lists for the normaliser: acronyms, document types, letter names, units."""
+
+from __future__ import annotations
+
+# Operators extend this through ``normalize_vi(..., acronyms=...)``; keys are matched exactly.
+ACRONYMS: dict[str, str] = {
+    "UBND": "Ủy ban nhân dân",
+    "HĐND": "Hội đồng nhân dân",
+    "MTTQ": "Mặt trận Tổ quốc",
+    "TT&TT": "Thông tin và Truyền thông",
+    "TTTT": "Thông tin và Truyền thông",
+    "BTTTT": "Bộ Thông tin và Truyền thông",
+    "VH-TT": "Văn hóa Thông tin",
+    "VHTT": "Văn hóa Thông tin",
+    "VH-TT-TT": "Văn hóa, Thông tin và Thể thao",
+    "VHTTDL": "Văn hóa, Thể thao và Du lịch",
+    "HTX": "hợp tác xã",
+    "CĐS": "chuyển đổi số",
+    "THCS": "trung học cơ sở",
+    "THPT": "trung học phổ thông",
+    "CNTT": "công nghệ thông tin",
+    "KT-XH": "kinh tế - xã hội",
+    "KTXH": "kinh tế xã hội",
+    "CP": "Chính phủ",
+    "TTg": "Thủ tướng Chính phủ",
+    "TW": "Trung ương",
+    "TU": "Tỉnh ủy",
+    "HU": "Huyện ủy",
+    "ĐU": "Đảng ủy",
+    "BCĐ": "Ban chỉ đạo",
+    "BCH": "Ban chấp hành",
+    "BTV": "Ban Thường vụ",
+    "CT-TTg": "Chỉ thị Thủ tướng",
+    "NQ": "Nghị quyết",
+    "QĐ": "Quyết định",
+    "KH": "Kế hoạch",
+    "NĐ": "Nghị định",
+    "TT": "Thông tư",
+    "CT": "Chỉ thị",
+    "TB": "Thông báo",
+    "BC": "Báo cáo",
+    "HD": "Hướng dẫn",
+    "CV": "Công văn",
+    "QH": "Quốc hội",
+    "UBTVQH": "Ủy ban Thường vụ Quốc hội",
+    "BHXH": "bảo hiểm xã hội",
+    "BHYT": "bảo hiểm y tế",
+    "CSDL": "cơ sở dữ liệu",
+    "CQNN": "cơ quan nhà nước",
+    "ĐTN": "Đoàn Thanh niên",
+    "TNCS": "Thanh niên Cộng sản",
+    "LHPN": "Liên hiệp Phụ nữ",
+    "PTTH": "Phát thanh Truyền hình",
+    "ĐPT-TH": "Đài Phát thanh - Truyền hình",
+    "TP": "thành phố",
+    "TX": "thị xã",
+    "TT-TT": "Thông tin - Truyền thông",
+    "SXKD": "sản xuất kinh doanh",
+    "DVC": "dịch vụ công",
+    "VNPT": "vê en pê tê",
+    "VNeID": "vê en e ai đi",
+    "IoT": "ai ô ti",
+    "AI": "ây ai",
+    "COVID": "cô vít",
+    "4G": "bốn giê",
+    "5G": "năm giê",
+    "Wi-Fi": "oai phai",
+    "Zalo": "da lô",
+    "Internet": "in tơ nét",
+    "Online": "on lai",
+    "online": "on lai",
+    "VNĐ": "đồng",
+    "CDS": "chuyển đổi số",
+    "CMCN": "Cách mạng công nghiệp",
+    "CBCCVC": "cán bộ, công chức, viên chức",
+    "CCVC": "công chức, viên chức",
+    "NLĐ": "người lao động",
+    "STTTT": "Sở Thông tin và Truyền thông",
+    "KSTTHC": "kiểm soát thủ tục hành chính",
+    "UBMTTQVN": "Ủy ban Mặt trận Tổ quốc Việt Nam",
+    "TTr": "Tờ trình",
+    "CTr": "Chương trình",
+    "TTTU": "Thường trực Tỉnh ủy",
+    "TM": "thay mặt",
+    "KT": "ký thay",
+    "PCT": "Phó Chủ tịch",
+    "CVP": "Chánh Văn phòng",
+    "TTHC": "thủ tục hành chính",
+}
+
+# Spoken names of letters, used to spell acronyms the dictionary does not know.
+LETTERS: dict[str, str] = {
+    "A": "a", "Ă": "á", "Â": "ớ", "B": "bê", "C": "xê", "D": "dê", "Đ": "đê", "E": "e",
+    "Ê": "ê", "F": "ép", "G": "giê", "H": "hát", "I": "i", "J": "gi", "K": "ca", "L": "e lờ",
+    "M": "em mờ", "N": "en nờ", "O": "o", "Ô": "ô", "Ơ": "ơ", "P": "pê", "Q": "quy",
+    "R": "e rờ", "S": "ét", "T": "tê", "U": "u", "Ư": "ư", "V": "vê", "W": "vê kép",
+    "X": "ích", "Y": "i dài", "Z": "dét",
+}
+
+# A "X/unit" after a count reads "X mỗi unit" (3 lần/tháng → ba lần mỗi tháng).
+RATE_UNITS = frozenset({
+    "ngày", "tuần", "tháng", "quý", "năm", "giờ", "phút", "giây", "buổi", "lần", "kỳ", "đợt",
+    "người", "hộ", "xã", "phường", "thôn", "khóa", "lớp", "trường", "học", "sinh", "km", "ha"
+})
+
+# Last words after which a Roman numeral is a heading number (Chương II, Phụ lục IV).
+ROMAN_CONTEXT = frozenset({
+    "chương", "mục", "phần", "lục", "khoản", "điều", "đoạn", "loại", "hạng", "khóa", "kỳ",
+    "kỷ", "quý", "hội", "lần", "tập", "số", "cấp", "vùng"
+})
+
+# Words before which d/m is a date (ngày 15/3, từ 15/3, trước 1/6).
+DATE_CONTEXT = frozenset({
+    "ngày", "hôm", "từ", "đến", "trước", "sau", "tới", "và", "đầu", "cuối", "mùng", "mồng"
+})
+
+# Words that announce a phone number, read digit by digit whatever its length.
+PHONE_CONTEXT = ("điện thoại", "đt", "sđt", "hotline", "đường dây nóng", "số máy", "fax")
+
+SYMBOLS: dict[str, str] = {
+    "&": " và ",
+    "%": " phần trăm",
+    "‰": " phần nghìn",
+    "+": " cộng ",
+    "=": " bằng ",
+    "≥": " lớn hơn hoặc bằng ",
+    "≤": " nhỏ hơn hoặc bằng ",
+    ">": " lớn hơn ",
+    "<": " nhỏ hơn ",
+    "§": " mục ",
+    "~": " khoảng ",
+    "°C": " độ xê",
+    "°": " độ",
+    "@": " a còng ",
+    "#": " thăng ",
+    "*": " ",
+    "•": " ",
+    "_": " ",
+    "|": ", ",
+    "\\": " ",
+}
