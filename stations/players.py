@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import secrets
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -77,3 +78,73 @@ def enroll_key(session: Session, player: Player, public_key_b64: str, now: datet
     session.add(key)
     session.flush()
     return key
+
+
+CLOCK_TOLERANCE_MS = 60_000
+HEALTH_FIELDS = ("version", "disk_free_mb", "volume", "signal", "state", "cached_files")
+
+
+def get_player(session: Session, player_id: int) -> Player:
+    """The player with this id, or LoaError."""
+    player = session.get(Player, player_id)
+    if player is None:
+        raise LoaError(f"Không tìm thấy thiết bị phát {player_id} (player not found)")
+    return player
+
+
+def rotate_token(session: Session, player_id: int) -> str:
+    """Give the player a new token (returned once); the old one stops working at once."""
+    player = get_player(session, player_id)
+    token = secrets.token_urlsafe(32)
+    player.token_hash = hash_token(token)
+    player.revoked = False
+    session.flush()
+    return token
+
+
+def revoke_player(session: Session, player_id: int) -> Player:
+    """Refuse the player's token from now on; its enrolled keys stay so past events verify."""
+    player = get_player(session, player_id)
+    player.revoked = True
+    session.flush()
+    return player
+
+
+def _offset_ms(heartbeat: dict[str, Any], received_at: datetime) -> tuple[int, int]:
+    """(reported, measured) clock offset of the player in ms, positive when it runs ahead."""
+    at = datetime.fromisoformat(str(heartbeat["at"]))
+    measured = round((at - received_at).total_seconds() * 1000)
+    reported = (heartbeat.get("detail") or {}).get("clock_offset_ms")
+    if isinstance(reported, int) and not isinstance(reported, bool):
+        return reported, measured
+    return measured, measured
+
+
+def apply_heartbeats(
+    player: Player, heartbeats: list[dict[str, Any]], received_at: datetime
+) -> list[str]:
+    """Keep last_seen, health and clock offset from the newest heartbeat; return warnings.
+
+    Cases: the agent's own estimate (``detail.clock_offset_ms``, raw clock minus
+    server time) wins over the server's measurement, because a queued heartbeat
+    looks late; an ``at`` more than 60 s in the future is flagged either way, since
+    queueing cannot explain it; no heartbeat only refreshes last_seen.
+    """
+    player.last_seen = received_at
+    if not heartbeats:
+        return []
+    newest = max(heartbeats, key=lambda h: datetime.fromisoformat(str(h["at"])))
+    offset, measured = _offset_ms(newest, received_at)
+    detail = newest.get("detail") or {}
+    flagged = abs(offset) > CLOCK_TOLERANCE_MS or measured > CLOCK_TOLERANCE_MS
+    player.clock_offset_ms = offset
+    health: dict[str, object] = {k: detail[k] for k in HEALTH_FIELDS if k in detail}
+    health.update(reported_at=str(newest["at"]), clock_offset_ms=offset, clock_flagged=flagged)
+    player.health = health
+    if not flagged:
+        return []
+    shown = offset if abs(offset) > CLOCK_TOLERANCE_MS else measured
+    return [
+        f"Đồng hồ thiết bị lệch {shown / 1000:+.0f} giây so với máy chủ "
+        f"(player clock off by {shown / 1000:+.0f} s)"
+    ]

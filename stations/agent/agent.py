@@ -1,0 +1,336 @@
+"""The agent's decisions, one step at a time, on an injectable clock.
+
+``playout_step`` starts and ends airings; ``network_step`` syncs, fetches audio
+and sends events. A real-time runner calls them from two threads (a slow
+download never delays a start); tests and the simulator call ``tick`` at the
+instants ``next_wake`` names, so a month passes in seconds without sleeping.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import shutil
+import sqlite3
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from loa.clock import Clock
+from stations.agent.cache import AudioCache
+from stations.agent.client import ServerClient, ServerUnreachable
+from stations.agent.config import VERSION, AgentConfig
+from stations.agent.keys import load_or_create_key, public_key_b64, sign_event
+from stations.agent.localdb import AgentDB
+from stations.agent.outbox import Outbox
+from stations.agent.output import Cue, Output, Playback, make_output
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One airing of the schedule, as the agent keeps it."""
+
+    airing_id: int
+    starts_at: datetime
+    duration_ms: int
+    sha256: str
+    url: str
+    size: int | None
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(milliseconds=self.duration_ms)
+
+
+def parse_schedule(body: dict[str, Any] | None) -> list[Slot]:
+    """The slots of a schedule answer, earliest first."""
+    slots = [
+        Slot(airing_id=int(a["id"]), starts_at=datetime.fromisoformat(a["starts_at"]),
+             duration_ms=int(a["programme"]["duration_ms"]), sha256=a["audio"]["sha256"],
+             url=a["audio"]["url"], size=a["audio"].get("bytes"))
+        for a in (body or {}).get("airings", [])
+    ]
+    return sorted(slots, key=lambda s: (s.starts_at, s.airing_id))
+
+
+@dataclass
+class NowPlaying:
+    slot: Slot
+    playback: Playback
+    started_at: datetime
+
+
+class Agent:
+    """A player: its schedule, cache, outbox and output, driven by ``tick``."""
+
+    def __init__(self, config: AgentConfig, clock: Clock, output: Output | None = None,
+                 rng: random.Random | None = None) -> None:
+        self.config, self.clock = config, clock
+        self.db = AgentDB(config.db_path)
+        self.key = load_or_create_key(config.key_path)
+        self.client = ServerClient(config.server, config.token, clock.now)
+        self.offset = timedelta(milliseconds=self.db.get("clock_offset_ms", 0))
+        self.cache = AudioCache(config.cache_dir, self.client)
+        self.outbox = Outbox(self.db, self.key, rng, config.backoff_base_s,
+                             config.backoff_cap_s, config.batch_size)
+        self.output = output or make_output(config.output, self.now, config.played_log)
+        schedule = self.db.get("schedule")
+        self.slots = parse_schedule(schedule)
+        self.player_id: int | None = (schedule or {}).get("player", {}).get("id")
+        self.playing: NowPlaying | None = None
+        self.next_sync: datetime | None = None
+        self.next_heartbeat: datetime | None = None
+        self.sync_requested = threading.Event()
+        self.synced = threading.Event()  # set after each successful sync (tests, runner)
+        self._forced: set[int] = set()
+        self._prerolled: set[int] = set()
+        self._recover()
+
+    def now(self) -> datetime:
+        """Our best estimate of the server's time: the local clock plus the measured offset."""
+        return self.clock.now() + self.offset
+
+    # -- events -----------------------------------------------------------------------------
+
+    def _record(self, conn: sqlite3.Connection, kind: str, slot: Slot | None,
+                **fields: Any) -> None:
+        event = {"type": kind, "airing_id": slot.airing_id if slot else None,
+                 "at": self.now().isoformat(), "sha256": slot.sha256 if slot else None,
+                 "played_ms": fields.pop("played_ms", None), "detail": fields}
+        self.outbox.record(conn, event)
+
+    def _finish(self, slot: Slot, kind: str, **fields: Any) -> None:
+        """Record the airing's final event and mark it handled, in one transaction."""
+        with self.db.transaction() as tx:
+            self._record(tx, kind, slot, **fields)
+            tx.execute("INSERT OR REPLACE INTO handled (airing_id, outcome) VALUES (?, ?)",
+                       (slot.airing_id, kind))
+            self.db.delete("playing", tx)
+        logger.info("airing %s: %s %s", slot.airing_id, kind, fields.get("reason", ""))
+
+    def _recover(self) -> None:
+        """A saved 'playing' means we died mid-airing: report it interrupted, never resumed.
+
+        Resuming would need a campaign rule that allows a partial re-air; none exists yet.
+        """
+        saved = self.db.get("playing")
+        if not saved:
+            return
+        slot = next((s for s in self.slots if s.airing_id == saved["airing_id"]), None)
+        slot = slot or Slot(saved["airing_id"], datetime.fromisoformat(saved["starts_at"]),
+                            saved["duration_ms"], saved["sha256"], "", None)
+        self._finish(slot, "airing.interrupted", reason="agent restarted during playback",
+                     started_at=saved["started_at"])
+
+    # -- playout ----------------------------------------------------------------------------
+
+    def play_now(self, airing_id: int) -> None:
+        """A live-mode order: start this airing at once if we hold it."""
+        self._forced.add(airing_id)
+
+    def playout_step(self) -> None:
+        """End a finished airing; start (or give up on) each airing that is due."""
+        now = self.now()
+        if self.playing and self.playing.playback.finished():
+            self._end_playing(now)
+        for slot in self.slots:
+            if slot.starts_at > now and slot.airing_id not in self._forced:
+                break
+            if self.db.outcome(slot.airing_id) is not None:
+                continue
+            self._forced.discard(slot.airing_id)
+            self._start_or_fail(slot, now)
+
+    def _start_or_fail(self, slot: Slot, now: datetime) -> None:
+        late = (now - slot.starts_at).total_seconds()
+        if late > self.config.late_grace_s or now >= slot.ends_at:
+            self._finish(slot, "airing.failed",
+                         reason=f"missed: not running at start ({late:.0f} s late)")
+        elif self.playing is not None:
+            self._finish(slot, "airing.failed",
+                         reason=f"busy: airing {self.playing.slot.airing_id} still playing")
+        else:
+            self._start(slot, now)
+
+    def _start(self, slot: Slot, now: datetime) -> None:
+        problem = self.cache.ensure(slot.sha256, slot.url, slot.size)
+        if problem is not None:
+            self._finish(slot, "airing.failed", reason=f"audio missing or corrupt: {problem}")
+            return
+        cue = Cue(slot.airing_id, slot.sha256, self.cache.path(slot.sha256), slot.duration_ms,
+                  slot.starts_at)
+        try:
+            playback = self.output.start(cue)
+        except OSError as exc:
+            self._finish(slot, "airing.failed", reason=f"output failed: {exc}")
+            return
+        self.playing = NowPlaying(slot, playback, now)
+        with self.db.transaction() as tx:
+            self._record(tx, "airing.started", slot, late_ms=round((now - slot.starts_at)
+                                                                   .total_seconds() * 1000))
+            self.db.put("playing", {"airing_id": slot.airing_id, "sha256": slot.sha256,
+                                    "starts_at": slot.starts_at.isoformat(),
+                                    "duration_ms": slot.duration_ms,
+                                    "started_at": now.isoformat()}, tx)
+            tx.execute("INSERT OR REPLACE INTO handled (airing_id, outcome) VALUES (?, ?)",
+                       (slot.airing_id, "airing.started"))
+
+    def _end_playing(self, now: datetime) -> None:
+        assert self.playing is not None
+        done, self.playing = self.playing, None
+        played = round((now - done.started_at).total_seconds() * 1000)
+        error = done.playback.error()
+        if error:
+            self._finish(done.slot, "airing.failed", played_ms=played, reason=error)
+        else:
+            self._finish(done.slot, "airing.completed",
+                         played_ms=min(played, done.slot.duration_ms))
+
+    # -- network ----------------------------------------------------------------------------
+
+    def request_sync(self) -> None:
+        """Fetch the schedule at the next network step (an MQTT notice)."""
+        self.sync_requested.set()
+
+    def network_step(self) -> None:
+        """Sync when due, check audio of airings about to start, send events when due."""
+        now = self.now()
+        if self.sync_requested.is_set() or self.next_sync is None or now >= self.next_sync:
+            self.sync()
+        self._preroll(now)
+        self._send(now)
+        if self.client.offset is not None:
+            self._adopt_offset(self.client.offset)
+
+    def sync(self) -> bool:
+        """Fetch the schedule (ETag), fetch its audio, evict what is past; False if offline."""
+        self.sync_requested.clear()
+        self.next_sync = self.now() + timedelta(seconds=self.config.poll_s)
+        try:
+            answer = self.client.schedule(self.db.get("etag"))
+        except ServerUnreachable as exc:
+            logger.warning("schedule sync failed (%s); keeping %d airings", exc, len(self.slots))
+            return False
+        if answer.body is not None:
+            with self.db.transaction() as tx:
+                self.db.put("schedule", answer.body, tx)
+                self.db.put("etag", answer.etag, tx)
+            self.slots = parse_schedule(answer.body)
+            self.player_id = answer.body["player"]["id"]
+        self._fetch_audio()
+        self.synced.set()
+        return True
+
+    def _fetch_audio(self) -> None:
+        now = self.now()
+        wanted = {s.sha256: s for s in self.slots if s.ends_at > now}
+        if self.playing:
+            wanted[self.playing.slot.sha256] = self.playing.slot
+        for sha, slot in wanted.items():
+            problem = self.cache.ensure(sha, slot.url, slot.size)
+            if problem:
+                logger.warning("audio %s not fetched yet: %s", sha, problem)
+        self.cache.evict(set(wanted))
+
+    def _preroll(self, now: datetime) -> None:
+        """Re-hash the audio of airings starting soon; re-download it if the disk spoilt it."""
+        horizon = now + timedelta(seconds=self.config.preroll_s)
+        for slot in self.slots:
+            if slot.starts_at > horizon:
+                break
+            if slot.starts_at <= now or slot.airing_id in self._prerolled:
+                continue
+            self._prerolled.add(slot.airing_id)
+            self.cache.forget_verification()
+            problem = self.cache.ensure(slot.sha256, slot.url, slot.size)
+            if problem:
+                logger.warning("airing %s audio not ready: %s", slot.airing_id, problem)
+
+    def _enrolled(self) -> bool:
+        public = public_key_b64(self.key)
+        if self.db.get("enrolled_key") == public:
+            return True
+        try:
+            self.client.enroll(public)
+        except ServerUnreachable as exc:
+            logger.warning("key enrolment failed: %s", exc)
+            return False
+        self.db.put("enrolled_key", public)
+        return True
+
+    def _send(self, now: datetime) -> None:
+        heartbeat_due = self.next_heartbeat is None or now >= self.next_heartbeat
+        if not self.outbox.due(now) or not (heartbeat_due or self.outbox.pending()):
+            return
+        if not self._enrolled():
+            self.outbox.next_attempt = now + timedelta(seconds=self.config.poll_s)
+            return
+        extra = [self._heartbeat(now)] if heartbeat_due else []
+        self.outbox.flush(self.client, self.now, extra)
+        if self.outbox.failures == 0:
+            self.next_heartbeat = now + timedelta(seconds=self.config.heartbeat_s)
+
+    def _heartbeat(self, now: datetime) -> dict[str, Any]:
+        detail = {"version": VERSION, "state": "playing" if self.playing else "idle",
+                  "disk_free_mb": shutil.disk_usage(self.config.home).free // 2**20,
+                  "cached_files": self.cache.count(),
+                  "clock_offset_ms": -round(self.offset.total_seconds() * 1000),
+                  "outbox": self.outbox.pending()}
+        return sign_event(self.key, {"id": str(uuid.uuid4()), "type": "heartbeat",
+                                     "airing_id": None, "at": now.isoformat(), "sha256": None,
+                                     "played_ms": None, "detail": detail})
+
+    def _adopt_offset(self, offset: timedelta) -> None:
+        """Use the server's clock from now on; saved, so a reboot offline keeps it."""
+        if abs((offset - self.offset).total_seconds()) >= 0.001:
+            self.offset = offset
+            self.db.put("clock_offset_ms", round(offset.total_seconds() * 1000))
+
+    # -- driving ----------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """One step of everything, in the order a single thread should take them."""
+        self.playout_step()
+        self.network_step()
+        self.playout_step()
+
+    def next_playout_wake(self) -> datetime:
+        """When playout next has something to do (agent time)."""
+        now = self.now()
+        wake = now + timedelta(seconds=self.config.poll_s)
+        if self.playing:
+            ends = self.playing.playback.ends_by()
+            wake = min(wake, ends if ends else now + timedelta(seconds=0.25))
+        upcoming = (s.starts_at for s in self.slots
+                    if s.starts_at > now and self.db.outcome(s.airing_id) is None)
+        return min(wake, next(upcoming, wake))
+
+    def next_network_wake(self) -> datetime:
+        """When the network side next has something to do (agent time)."""
+        now = self.now()
+        send = self.next_heartbeat or now
+        if self.outbox.pending():
+            send = now
+        times = [self.next_sync or now, max(send, self.outbox.next_attempt or send)]
+        preroll = timedelta(seconds=self.config.preroll_s)
+        times += [s.starts_at - preroll for s in self.slots
+                  if s.starts_at - preroll > now and s.airing_id not in self._prerolled][:1]
+        return min(times)
+
+    def next_wake(self) -> datetime:
+        """The earliest instant, on the local (raw) clock, at which ``tick`` has work."""
+        return min(self.next_playout_wake(), self.next_network_wake()) - self.offset
+
+    def close(self) -> None:
+        """Stop: an airing cut short is reported interrupted with what played."""
+        if self.playing:
+            done, self.playing = self.playing, None
+            done.playback.stop()
+            played = round((self.now() - done.started_at).total_seconds() * 1000)
+            self._finish(done.slot, "airing.interrupted", played_ms=played,
+                         reason="agent stopped during playback")
+        self.db.close()

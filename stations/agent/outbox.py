@@ -1,0 +1,114 @@
+"""Events wait in the local outbox until the server acknowledges them, then leave it.
+
+Record locally first, delete only after acknowledgement (as OBPlayer's
+playlog sync does): a crash before the POST resends the same ids, a crash
+after it resends ids the server already has, and the server dedupes by id,
+so every event arrives exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import sqlite3
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from stations.agent.client import ServerClient, ServerUnreachable
+from stations.agent.keys import sign_event
+from stations.agent.localdb import AgentDB
+
+logger = logging.getLogger(__name__)
+
+
+def backoff_delay(failures: int, base_s: float, cap_s: float, rng: random.Random) -> float:
+    """Seconds to wait after ``failures`` failed sends: exponential, capped, with jitter.
+
+    Cases: the first failure waits about ``base_s``; each further one doubles up to
+    ``cap_s``; the jitter keeps a fleet that lost the server together from
+    returning all at once.
+    """
+    ceiling = min(cap_s, base_s * 2 ** max(failures - 1, 0))
+    return ceiling * (0.5 + rng.random() / 2)
+
+
+class Outbox:
+    def __init__(self, db: AgentDB, key: Ed25519PrivateKey, rng: random.Random | None = None,
+                 base_s: float = 2.0, cap_s: float = 300.0, batch_size: int = 200) -> None:
+        self._db, self._key = db, key
+        self._rng = rng or random.Random()
+        self._base_s, self._cap_s, self._batch_size = base_s, cap_s, batch_size
+        self.failures = 0
+        self.next_attempt: datetime | None = None
+        self.warnings: list[str] = []
+
+    def record(self, conn: sqlite3.Connection, event: dict[str, Any]) -> dict[str, Any]:
+        """Sign ``event`` (given an id) and store it inside the caller's transaction."""
+        signed = sign_event(self._key, {"id": str(uuid.uuid4()), **event})
+        conn.execute("INSERT INTO outbox (id, body, created) VALUES (?, ?, ?)",
+                     (signed["id"], json.dumps(signed), signed["at"]))
+        return signed
+
+    def pending(self) -> int:
+        return self._db.query("SELECT COUNT(*) FROM outbox")[0][0]
+
+    def due(self, now: datetime) -> bool:
+        return self.next_attempt is None or now >= self.next_attempt
+
+    def flush(self, client: ServerClient, now: Callable[[], datetime],
+              extra: list[dict[str, Any]] | None = None) -> int:
+        """Send everything waiting (plus ``extra``, e.g. a fresh heartbeat); return how many left.
+
+        Raises nothing for an unreachable server: it schedules the next attempt instead.
+        """
+        extra = list(extra or [])
+        sent = 0
+        while True:
+            rows = self._db.query("SELECT id, body FROM outbox ORDER BY rowid LIMIT ?",
+                                  (self._batch_size,))
+            if not rows and not extra:
+                break
+            batch = extra + [json.loads(body) for _id, body in rows]
+            extra = []
+            try:
+                answer = client.post_events(batch)
+            except ServerUnreachable as exc:
+                self._failed(now(), exc)
+                return self.pending()
+            settled = self._settle(answer)
+            sent += len(rows)
+            if len(rows) < self._batch_size or not settled:
+                break
+        self.failures, self.next_attempt = 0, None
+        if sent:
+            logger.info("outbox: %d event(s) delivered", sent)
+        return self.pending()
+
+    def _failed(self, at: datetime, exc: Exception) -> None:
+        self.failures += 1
+        delay = backoff_delay(self.failures, self._base_s, self._cap_s, self._rng)
+        self.next_attempt = at + timedelta(seconds=delay)
+        logger.warning("outbox: send failed (%s); retry in %.0f s", exc, delay)
+
+    def _settle(self, answer: dict[str, Any]) -> int:
+        """Delete acknowledged ids; park rejected ones in ``dead`` with the server's reason."""
+        accepted = [str(i) for i in answer.get("accepted", [])]
+        rejected = [r for r in answer.get("rejected", []) if isinstance(r, dict)]
+        self.warnings = [str(w) for w in answer.get("warnings", [])]
+        with self._db.transaction() as tx:
+            tx.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in accepted])
+            for item in rejected:
+                row = tx.execute("SELECT body FROM outbox WHERE id = ?", (str(item.get("id")),))
+                found = row.fetchone()
+                if found is None:
+                    continue  # a rejected heartbeat: never stored
+                tx.execute("INSERT OR REPLACE INTO dead (id, body, reason) VALUES (?, ?, ?)",
+                           (str(item["id"]), found[0], str(item.get("reason"))))
+                tx.execute("DELETE FROM outbox WHERE id = ?", (str(item["id"]),))
+                logger.error("server rejected event %s: %s", item["id"], item.get("reason"))
+        return len(accepted) + len(rejected)

@@ -1,0 +1,117 @@
+"""Running an agent in real time: a playout thread, a network thread, an MQTT listener."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from stations.agent.agent import Agent
+
+logger = logging.getLogger(__name__)
+
+
+class MqttListener:
+    """Subscribes to ``loa/players/<id>``; a notice only wakes the agent, polling stays correct."""
+
+    def __init__(self, url: str, player_id: int, on_change: Callable[[], None],
+                 on_play: Callable[[int], None]) -> None:
+        from stations.mqtt import make_client, parse_broker_url
+
+        address = parse_broker_url(url)
+        self.topic = f"loa/players/{player_id}"
+        self.subscribed = threading.Event()
+        self._on_change, self._on_play = on_change, on_play
+        self._client = make_client(address, f"loa-player-{player_id}")
+        self._client.on_connect = self._connected
+        self._client.on_subscribe = lambda *_a: self.subscribed.set()
+        self._client.on_message = self._message
+        self._client.connect_async(address.host, address.port, keepalive=60)
+        self._client.loop_start()
+
+    def _connected(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            logger.warning("MQTT connection refused: %s", reason)
+            return
+        client.subscribe(self.topic, qos=1)  # again on every reconnect
+
+    def _message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+        try:
+            body = json.loads(message.payload)
+        except ValueError:
+            logger.warning("ignoring a non-JSON MQTT message on %s", message.topic)
+            return
+        if body.get("type") == "schedule.changed":
+            self._on_change()
+        elif body.get("type") == "play.now" and isinstance(body.get("airing_id"), int):
+            self._on_play(body["airing_id"])
+            self._on_change()
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+
+class Runner:
+    """Two stoppable workers around one agent; ``stop()`` joins them and closes the agent."""
+
+    def __init__(self, agent: Agent, mqtt_url: str | None = None) -> None:
+        self.agent = agent
+        self.stop_event = threading.Event()
+        self._wake_playout = threading.Event()
+        self._wake_network = threading.Event()
+        self._mqtt_url = mqtt_url
+        self.listener: MqttListener | None = None
+        self._threads = [
+            threading.Thread(target=self._loop, name="loa-playout", daemon=True,
+                             args=(agent.playout_step, agent.next_playout_wake,
+                                   self._wake_playout)),
+            threading.Thread(target=self._loop, name="loa-network", daemon=True,
+                             args=(self._network, agent.next_network_wake, self._wake_network)),
+        ]
+
+    def start(self) -> Runner:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def _notice(self) -> None:
+        self.agent.request_sync()
+        self._wake_network.set()
+
+    def _play(self, airing_id: int) -> None:
+        self.agent.play_now(airing_id)
+        self._wake_playout.set()
+
+    def _network(self) -> None:
+        self.agent.network_step()
+        self._wake_playout.set()  # the schedule may have changed: recompute the next start
+        if self._mqtt_url and self.listener is None and self.agent.player_id is not None:
+            self.listener = MqttListener(self._mqtt_url, self.agent.player_id,
+                                         self._notice, self._play)
+
+    def _loop(self, step: Callable[[], None], next_wake: Callable[[], datetime],
+              wake: threading.Event) -> None:
+        while not self.stop_event.is_set():
+            wake.clear()  # before the step, so a notice during it is not lost
+            try:
+                step()
+            except Exception:  # the outermost loop: log, keep the station on air
+                logger.exception("agent step failed")
+            delay = (next_wake() - self.agent.now()).total_seconds()
+            wake.wait(timeout=max(delay, 0.0))
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self._wake_playout.set()
+        self._wake_network.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        if self.listener:
+            self.listener.close()
+        self.agent.close()

@@ -1,0 +1,300 @@
+"""The player HTTP API v1 (DESIGN §5): schedule, audio, events, enrolment, OpenAPI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, jsonify, request, send_file
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
+
+from compliance.chain import canonical_json
+from compliance.ingest import ingest_events
+from loa.errors import LoaError
+from playlists.models import Airing, AiringStatus, AudioAsset, Programme, ProgrammeStatus
+from stations.models import Player, Station
+from stations.players import PlayerAuthError, apply_heartbeats, authenticate, enroll_key
+from web.context import db, services
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("player_api", __name__, url_prefix="/api/v1")
+
+HORIZON = timedelta(days=35)
+MAX_WINDOW = timedelta(days=93)
+MAX_EVENTS_BYTES = 2 * 1024 * 1024
+MAX_EVENTS = 5000
+SCHEDULABLE = (AiringStatus.planned, AiringStatus.published)
+OPENAPI = Path(__file__).with_name("openapi.json")
+MIMETYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "ogg": "audio/ogg", "opus": "audio/ogg"}
+
+
+class BadRequest(LoaError):
+    """A request the API cannot read; answered with 400."""
+
+
+def _error(message: str, status: int) -> Response:
+    response = jsonify(error=message)
+    response.status_code = status
+    return response
+
+
+@bp.errorhandler(PlayerAuthError)
+def _unauthorised(err: PlayerAuthError) -> Response:
+    response = _error(str(err), 401)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="loa-player"'
+    return response
+
+
+@bp.errorhandler(LoaError)
+def _bad_request(err: LoaError) -> Response:
+    return _error(str(err), 400)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_err: RequestEntityTooLarge) -> Response:
+    return _error("Yêu cầu quá lớn, hãy gửi lô nhỏ hơn (request too large)", 413)
+
+
+@bp.errorhandler(NotFound)
+def _not_found(err: NotFound) -> Response:
+    return _error(err.description or "Không tìm thấy (not found)", 404)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(err: HTTPException) -> Response:
+    return _error(f"{err.name} ({err.code})", err.code or 500)
+
+
+@bp.after_request
+def _stamp_server_time(response: Response) -> Response:
+    """Every answer carries the server's time in ms so agents can estimate their clock offset."""
+    now = services().clock.now()
+    response.headers["X-Loa-Server-Time"] = now.isoformat(timespec="milliseconds")
+    return response
+
+
+def _player(session: Session) -> Player:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return authenticate(session, token.strip() if scheme.lower() == "bearer" else None)
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("Thân yêu cầu phải là một đối tượng JSON (body must be a JSON object)")
+    return body
+
+
+def _parse_day(name: str, tz: ZoneInfo) -> datetime | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError as exc:
+        raise BadRequest(f"{name} phải là ngày ISO, ví dụ 2026-11-01 ({name} must be a date)") \
+            from exc
+    return datetime.combine(day, time(0), tz).astimezone(UTC)
+
+
+def schedule_window(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The [start, end) the schedule covers: ``from``/``to`` local days (inclusive) or 35 days.
+
+    Cases: no parameters gives now to now+35 days; ``to`` alone ends that local
+    day; ``from`` alone runs 35 days from its midnight; to before from, or more
+    than 93 days, is a 400.
+    """
+    start = _parse_day("from", tz)
+    end = _parse_day("to", tz)
+    end = end + timedelta(days=1) if end is not None else None
+    start = start or (now if end is None else min(now, end - HORIZON))
+    end = end or start + HORIZON
+    if end <= start or end - start > MAX_WINDOW:
+        raise BadRequest("Khoảng from/to không hợp lệ, tối đa 93 ngày (bad from/to window)")
+    return start, end
+
+
+def station_airings(
+    session: Session, station_id: int, start: datetime, end: datetime
+) -> list[tuple[Airing, Programme, AudioAsset]]:
+    """Airings of a station in [start, end) that a player can play: approved, with audio.
+
+    Cases: one already under way at ``start`` is kept so a restarted agent still knows it.
+    """
+    rows = session.execute(
+        select(Airing, Programme, AudioAsset)
+        .join(Programme, Airing.programme_id == Programme.id)
+        .join(AudioAsset, Programme.master_sha256 == AudioAsset.sha256)
+        .where(
+            Airing.station_id == station_id,
+            Airing.starts_at >= start - timedelta(hours=2),
+            Airing.starts_at < end,
+            Airing.status.in_(SCHEDULABLE),
+            Programme.status == ProgrammeStatus.approved,
+        )
+        .order_by(Airing.starts_at, Airing.id)
+    ).all()
+    return [
+        (a, p, asset)
+        for a, p, asset in rows
+        if a.starts_at + timedelta(milliseconds=asset.duration_ms) > start
+    ]
+
+
+def _airing_json(airing: Airing, programme: Programme, asset: AudioAsset, tz: ZoneInfo) -> dict:
+    return {
+        "id": airing.id,
+        "starts_at": airing.starts_at.astimezone(tz).isoformat(),
+        "programme": {
+            "id": programme.id,
+            "title": programme.title,
+            "duration_ms": programme.duration_ms or asset.duration_ms,
+        },
+        # Relative, so the agent joins it to whatever address it reached us by (proxies).
+        "audio": {"url": f"/api/v1/audio/{asset.sha256}", "sha256": asset.sha256,
+                  "bytes": asset.bytes, "format": asset.format},
+    }
+
+
+def _mark_published(session: Session, airing_ids: list[int]) -> None:
+    """planned → published: the airing has reached at least one player of its station."""
+    if airing_ids:
+        session.execute(
+            update(Airing)
+            .where(Airing.id.in_(airing_ids), Airing.status == AiringStatus.planned)
+            .values(status=AiringStatus.published)
+        )
+
+
+@bp.get("/player/schedule")
+def schedule() -> Response:
+    """This player's airings for the next 35 days (or from/to), with an ETag over the content."""
+    with db() as session:
+        player = _player(session)
+        station = session.get_one(Station, player.station_id)
+        tz = ZoneInfo(station.timezone)
+        start, end = schedule_window(services().clock.now(), tz)
+        rows = station_airings(session, station.id, start, end)
+        airings = [_airing_json(a, p, asset, tz) for a, p, asset in rows]
+        content = {
+            "player": {"id": player.id, "station": station.code, "mode": str(player.mode),
+                       "timezone": station.timezone},
+            "from": start.astimezone(tz).isoformat(),
+            "to": end.astimezone(tz).isoformat(),
+            "airings": airings,
+        }
+        etag = hashlib.sha256(canonical_json(content).encode()).hexdigest()
+        _mark_published(session, [a.id for a, _p, _s in rows if a.status == AiringStatus.planned])
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        now = services().clock.now().isoformat(timespec="milliseconds")
+        response = jsonify({**content, "server_time": now})
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/audio/<sha256>")
+def audio(sha256: str) -> Response:
+    """The audio file, if an airing of this player's station uses it; Range and ETag work."""
+    with db() as session:
+        player = _player(session)
+        asset = session.scalar(
+            select(AudioAsset)
+            .join(Programme, Programme.master_sha256 == AudioAsset.sha256)
+            .join(Airing, Airing.programme_id == Programme.id)
+            .where(
+                AudioAsset.sha256 == sha256,
+                Airing.station_id == player.station_id,
+                Airing.status != AiringStatus.cancelled,
+            )
+            .limit(1)
+        )
+    store = services().store
+    if asset is None or not store.exists(sha256):
+        raise NotFound("Không có tệp âm thanh này cho đài của bạn (no such audio for this station)")
+    response = send_file(
+        store.path(sha256),
+        mimetype=MIMETYPES.get(asset.format.lower(), "application/octet-stream"),
+        conditional=True,
+        etag=sha256,
+        max_age=86400,
+    )
+    response.headers["Accept-Ranges"] = "bytes"
+    return response
+
+
+def _events_body() -> list[Any]:
+    if request.content_length is not None and request.content_length > MAX_EVENTS_BYTES:
+        raise RequestEntityTooLarge()
+    events = _json_body().get("events")
+    if not isinstance(events, list):
+        raise BadRequest('Thân yêu cầu cần {"events": [...]} (body needs an events list)')
+    if len(events) > MAX_EVENTS:
+        raise RequestEntityTooLarge()
+    return events
+
+
+def _future_warnings(events: list[Any], accepted: list[str], received_at: datetime) -> list[str]:
+    """Accepted events stamped more than 60 s ahead of the server: the player's clock runs fast."""
+    ids = set(accepted)
+    for event in events:
+        if isinstance(event, dict) and event.get("id") in ids and event.get("type") != "heartbeat":
+            ahead = datetime.fromisoformat(str(event["at"])) - received_at
+            if ahead > timedelta(seconds=60):
+                return [f"Sự kiện có thời điểm ở tương lai {ahead.total_seconds():+.0f} giây "
+                        f"(event time {ahead.total_seconds():+.0f} s ahead of server)"]
+    return []
+
+
+@bp.post("/player/events")
+def events() -> Response:
+    """Take a batch of signed events; answer which were accepted and which rejected, and why."""
+    received_at = services().clock.now()
+    with db() as session:
+        player = _player(session)
+        batch = _events_body()
+        result = ingest_events(session, player, batch, received_at)
+        warnings = apply_heartbeats(player, result.heartbeats, received_at)
+        warnings += _future_warnings(batch, result.accepted, received_at)
+        player_id = player.id
+    if warnings:
+        logger.warning("player %s: %s", player_id, "; ".join(warnings))
+    if result.rejected:
+        logger.info("player %s: %d event(s) rejected", player_id, len(result.rejected))
+    return jsonify(accepted=result.accepted, rejected=result.rejected, warnings=warnings,
+                   server_time=received_at.isoformat(timespec="milliseconds"))
+
+
+@bp.post("/player/enroll")
+def enroll() -> tuple[Response, int]:
+    """Register the public half of a key the player generated; enrolling twice is harmless."""
+    with db() as session:
+        player = _player(session)
+        public_key = _json_body().get("public_key")
+        if not isinstance(public_key, str):
+            raise BadRequest("Thiếu public_key (public_key is required)")
+        key = enroll_key(session, player, public_key, services().clock.now())
+        body = {"player_id": player.id, "key_id": key.id}
+    return jsonify(body), 201
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3 description of this API, as kept in the repository."""
+    return Response(OPENAPI.read_text(encoding="utf-8"), mimetype="application/json")
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document as data (tests check it names every route)."""
+    return json.loads(OPENAPI.read_text(encoding="utf-8"))
