@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from loa.cli import LoaContext, pass_loa
+from loa.cli_context import LoaContext, pass_loa
 from loa.db import transaction
 from playlists.campaigns import add_campaign
 from stations.players import add_player

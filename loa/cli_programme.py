@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from compliance.audit import station_month_report, verify_audio, verify_chains
-from loa.cli import LoaContext, pass_loa
+from loa.cli_context import LoaContext, pass_loa
 from loa.db import transaction
 from playlists.campaigns import check_month
 from playlists.programmes import approve, import_programme

@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from loa.cli import LoaContext, pass_loa
+from loa.cli_context import LoaContext, pass_loa
 
 
 @click.command()

@@ -1,0 +1,50 @@
+"""What every command shares: services built on first use, and how bad input is reported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from audio.errors import AudioError
+from loa.app import build_services
+from loa.errors import LoaError
+from loa.settings import SettingsError, load_settings
+from web.context import Services
+
+
+class LoaContext:
+    """Builds the shared services on first use, so `loa --help` needs no database."""
+
+    def __init__(self) -> None:
+        self._services: Services | None = None
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            self._services = build_services(load_settings())
+        return self._services
+
+
+pass_loa = click.make_pass_decorator(LoaContext, ensure=True)
+
+
+class UserError(click.ClickException):
+    """Shown as "Lỗi: …" on stderr; exit code 1."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Lỗi: {self.message}", err=True)
+
+
+class LoaGroup(click.Group):
+    """A command group that turns bad input anywhere below it into a clear message."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (LoaError, AudioError, SettingsError) as err:
+            raise UserError(str(err)) from err
+        except (OperationalError, ProgrammingError) as err:
+            hint = "cơ sở dữ liệu chưa sẵn sàng, đã chạy `loa init` chưa?"
+            raise UserError(f"{hint} (database error: {err.orig})") from err

@@ -1,0 +1,100 @@
+"""Fixtures that build real things: a migrated database (SQLite and PostgreSQL), services, app."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from loa import migrate
+from loa.app import build_services, create_app
+from loa.clock import FrozenClock
+from loa.settings import Settings, load_settings
+from web.context import Services
+
+PG_SERVER = os.environ.get("LOA_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+START = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 08:00 on 1 December in Vietnam
+
+
+def need_server(what: str, error: Exception) -> None:
+    """Fail under CI (a missing server is a broken machine there), skip elsewhere."""
+    message = f"{what} is not reachable: {error}"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    return PG_SERVER
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    name = f"loa_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as err:
+        admin.dispose()
+        need_server("PostgreSQL on 127.0.0.1:5432", err)
+    yield PG_SERVER.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test using this runs twice: on SQLite and on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'loa.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    """LOA_* variables for the CLI, pointing at this test's home and database."""
+    return {
+        "LOA_HOME": str(tmp_path / "home"),
+        "LOA_DATABASE_URL": database_url,
+        "LOA_NOW": START.isoformat(),
+        "LOA_SECRET_KEY": "test-secret",
+    }
+
+
+@pytest.fixture
+def settings(env: dict[str, str]) -> Settings:
+    return load_settings(env)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def services(settings: Settings, clock: FrozenClock) -> Iterator[Services]:
+    migrate.upgrade(settings.database_url)
+    built = build_services(settings, clock=clock)
+    yield built
+    built.sessions.kw["bind"].dispose()
+
+
+@pytest.fixture
+def app(services: Services):  # type: ignore[no-untyped-def]
+    return create_app(services, {"TESTING": True, "SECRET_KEY": "test-secret"})
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()

@@ -1,0 +1,181 @@
+"""Operator and auditor pages: the month at a glance, programmes, stations, audit export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from sqlalchemy import select
+
+from audio.errors import AudioError
+from compliance.audit import station_month_report
+from loa.errors import LoaError
+from playlists.campaigns import check_month
+from playlists.models import Airing, Programme
+from playlists.programmes import approve, get_programme
+from playlists.rendering import render
+from stations.models import Station
+from web import auth
+from web.context import db, services
+from web.models import Role
+
+bp = Blueprint("ui", __name__)
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+STATUS_VI = {
+    "compliant": "Đạt",
+    "short": "Chưa đủ lượt phát",
+    "no_programme": "Chưa có chương trình",
+    "too_short": "Chương trình quá ngắn",
+    "too_long": "Chương trình quá dài",
+}
+
+
+def _month() -> str:
+    default = services().clock.now().astimezone(VN).strftime("%Y-%m")
+    try:
+        return check_month(request.args.get("month", default))
+    except LoaError:
+        abort(400)
+
+
+@bp.app_template_filter("local")
+def local_time(value: Any, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    return value.astimezone(VN).strftime(fmt) if value else "—"
+
+
+@bp.route("/")
+@auth.login_required()
+def dashboard() -> Any:
+    month = _month()
+    with db() as s:
+        rows = station_month_report(s, g.unit, month)
+    done = sum(r.status == "compliant" for r in rows)
+    return render_template("dashboard.html", month=month, rows=rows, done=done, labels=STATUS_VI)
+
+
+@bp.route("/audit.csv")
+@auth.login_required(Role.auditor, Role.operator)
+def audit_csv() -> Response:
+    month = _month()
+    with db() as s:
+        rows = [r.as_dict() for r in station_month_report(s, g.unit, month)]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["station"])
+    writer.writeheader()
+    writer.writerows(rows)
+    name = f"loa-audit-{g.unit.code}-{month}.csv"
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",  # BOM: Excel reads UTF-8
+        headers={"Content-Disposition": f"attachment; filename={name}"},
+    )
+
+
+@bp.route("/programmes")
+@auth.login_required()
+def programmes() -> Any:
+    with db() as s:
+        units = g.visible_units | g.above_units
+        found = s.scalars(
+            select(Programme)
+            .where(Programme.unit_id.in_(units))
+            .order_by(Programme.month.desc(), Programme.id)
+        ).all()
+        return render_template("programmes.html", programmes=found)
+
+
+def _visible_programme(s: Any, programme_id: int) -> Programme:
+    try:
+        programme = get_programme(s, programme_id)
+    except LoaError:
+        abort(404)
+    if not auth.can_see_unit(programme.unit_id):
+        abort(404)  # not 403: do not reveal what exists outside the user's subtree
+    return programme
+
+
+@bp.route("/programmes/<int:programme_id>")
+@auth.login_required()
+def programme(programme_id: int) -> Any:
+    with db() as s:
+        found = _visible_programme(s, programme_id)
+        airings = s.scalars(
+            select(Airing)
+            .where(Airing.programme_id == found.id, Airing.station_id.in_(_station_ids(s)))
+            .order_by(Airing.starts_at)
+        ).all()
+        editable = found.unit_id in g.visible_units and g.user.role in (Role.operator, Role.admin)
+        return render_template(
+            "programme.html", programme=found, airings=airings, editable=editable
+        )
+
+
+def _station_ids(s: Any) -> list[int]:
+    return list(s.scalars(select(Station.id).where(Station.unit_id.in_(g.visible_units))))
+
+
+@bp.route("/programmes/<int:programme_id>/<action>", methods=["POST"])
+@auth.login_required(Role.operator)
+def programme_action(programme_id: int, action: str) -> Any:
+    svc = services()
+    try:
+        with db() as s:
+            found = _visible_programme(s, programme_id)
+            if found.unit_id not in g.visible_units:
+                abort(403)
+            if action == "render":
+                outcome = render(s, svc.store, svc.settings, found.id, svc.clock.now())
+                flash(
+                    f"Đã dựng xong ({(outcome.programme.duration_ms or 0) / 1000:.0f} giây)"
+                    + (f" — cảnh báo: {outcome.problem}" if outcome.problem else ""),
+                    "info",
+                )
+            elif action == "approve":
+                approve(s, found.id, svc.clock.now())
+                flash("Đã duyệt chương trình (approved)", "info")
+            else:
+                abort(404)
+    except (LoaError, AudioError) as err:
+        flash(str(err), "error")
+    return redirect(url_for("ui.programme", programme_id=programme_id))
+
+
+@bp.route("/programmes/<int:programme_id>/audio")
+@auth.login_required()
+def programme_audio(programme_id: int) -> Any:
+    with db() as s:
+        found = _visible_programme(s, programme_id)
+        if not found.master_sha256:
+            abort(404)
+        path = services().store.path(found.master_sha256)
+    return send_file(path, mimetype="audio/mpeg", conditional=True)
+
+
+@bp.route("/stations")
+@auth.login_required()
+def stations() -> Any:
+    with db() as s:
+        found = s.scalars(
+            select(Station).where(Station.unit_id.in_(g.visible_units)).order_by(Station.code)
+        ).all()
+        return render_template("stations.html", stations=found)
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(bp)
