@@ -1,0 +1,94 @@
+"""The operator and auditor pages: login, CSRF, expiry, and each user's own subtree only."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from loa.db import transaction
+from stations.service import add_station
+from stations.units import add_unit
+from web.context import Services
+from web.users import add_user
+
+PASSWORD = "mat-khau-dai-2026"
+
+
+@pytest.fixture
+def tree(services: Services) -> None:
+    with transaction(services.sessions) as s:
+        add_unit(s, "31", "Thành phố Hải Phòng", "province")
+        add_unit(s, "11560", "Phường Thủy Nguyên", "commune", "31")
+        add_unit(s, "11557", "Phường Thiên Hương", "commune", "31")
+        add_station(s, "TN", "11560", "Đài Thủy Nguyên")
+        add_station(s, "TH", "11557", "Đài Thiên Hương")
+        add_user(s, "tinh", PASSWORD, "auditor", "31")
+        add_user(s, "xa", PASSWORD, "operator", "11560")
+
+
+def csrf(page: bytes) -> str:
+    found = re.search(rb'name="csrf_token" value="([^"]+)"', page)
+    assert found, "form without a CSRF token"
+    return found.group(1).decode()
+
+
+def login(client: Any, username: str, password: str = PASSWORD) -> Any:
+    token = csrf(client.get("/login").data)
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        follow_redirects=True,
+    )
+
+
+@pytest.mark.usefixtures("tree")
+def test_pages_need_login(client: Any) -> None:
+    answer = client.get("/")
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+
+
+@pytest.mark.usefixtures("tree")
+def test_wrong_password_says_so_in_vietnamese(client: Any) -> None:
+    page = login(client, "tinh", "sai-mat-khau").get_data(as_text=True)
+    assert "Sai tên đăng nhập hoặc mật khẩu" in page
+
+
+@pytest.mark.usefixtures("tree")
+def test_login_without_csrf_token_is_refused(client: Any) -> None:
+    answer = client.post("/login", data={"username": "tinh", "password": PASSWORD})
+    assert answer.status_code == 400
+
+
+@pytest.mark.usefixtures("tree")
+def test_province_auditor_sees_every_station(client: Any) -> None:
+    page = login(client, "tinh").get_data(as_text=True)
+    assert "Đài Thủy Nguyên" in page and "Đài Thiên Hương" in page
+    assert "Tình hình phát sóng tháng 12/2026" in page
+
+
+@pytest.mark.usefixtures("tree")
+def test_commune_operator_sees_only_its_own_station(client: Any) -> None:
+    login(client, "xa")
+    for path in ("/", "/stations"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Đài Thủy Nguyên" in page and "Đài Thiên Hương" not in page
+    csv_text = client.get("/audit.csv?month=2026-12").get_data(as_text=True)
+    assert "TN" in csv_text and "TH," not in csv_text
+
+
+@pytest.mark.usefixtures("tree")
+def test_session_expires(app: Any, client: Any) -> None:
+    app.permanent_session_lifetime = timedelta(seconds=-1)  # already past
+    login(client, "tinh")
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.usefixtures("tree")
+def test_logout_needs_csrf_and_ends_the_session(client: Any) -> None:
+    page = login(client, "tinh").data
+    assert client.post("/logout").status_code == 400
+    client.post("/logout", data={"csrf_token": csrf(page)})
+    assert client.get("/").status_code == 302
