@@ -1,0 +1,80 @@
+"""The UI in a real browser (Chromium driven by Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from loa.db import transaction
+from playlists.campaigns import add_campaign
+from stations.service import add_station
+from stations.units import add_unit
+from tests.conftest import IN_CI
+from web.context import Services
+from web.users import add_user
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def base_url(app: Any, services: Services) -> Iterator[str]:
+    with transaction(services.sessions) as s:
+        add_unit(s, "31", "Thành phố Hải Phòng", "province")
+        add_unit(s, "11560", "Phường Thủy Nguyên", "commune", "31")
+        add_station(s, "TN", "11560", "Đài truyền thanh Thủy Nguyên")
+        add_user(s, "canbo", "mat-khau-2026", "operator", "11560")
+        add_campaign(s, services.store, "CDS", "Chuyển đổi số", "31")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    if CHROMIUM is None:
+        if IN_CI:
+            pytest.fail("Chromium is not installed (scripts/setup.sh test installs it)")
+        pytest.skip("Chromium is not installed: run `bash scripts/setup.sh test`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser.new_page()
+        browser.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_operator_logs_in_and_sees_the_month_in_vietnamese(base_url: str, page: Any) -> None:
+    page.goto(f"{base_url}/")
+    assert page.url.endswith("/login?next=/")
+    page.fill("input[name=username]", "canbo")
+    page.fill("input[name=password]", "sai-mat-khau")
+    page.click("button[type=submit]")
+    assert "Sai tên đăng nhập hoặc mật khẩu" in page.inner_text("[role=alert]")
+    page.fill("input[name=username]", "canbo")
+    page.fill("input[name=password]", "mat-khau-2026")
+    page.click("button[type=submit]")
+    assert page.inner_text("h1").startswith("Tình hình phát sóng tháng 12/2026")
+    row = page.inner_text("tbody tr")
+    assert "Đài truyền thanh Thủy Nguyên" in row and "Chưa có chương trình" in row
+    page.click("text=Đăng xuất")
+    assert "/login" in page.url
