@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from audio.store import AudioStore
 from flask import current_app
 from sqlalchemy.orm import Session, sessionmaker
 
+from audio.store import AudioStore
 from loa.clock import Clock
 from loa.db import transaction
 from loa.settings import Settings
