@@ -88,6 +88,7 @@ class Agent:
         self.synced = threading.Event()  # set after each successful sync (tests, runner)
         self._forced: set[int] = set()
         self._prerolled: set[int] = set()
+        self.closed = False
         self._recover()
 
     def now(self) -> datetime:
@@ -327,6 +328,9 @@ class Agent:
 
     def close(self) -> None:
         """Stop: an airing cut short is reported interrupted with what played."""
+        if self.closed:
+            return
+        self.closed = True
         if self.playing:
             done, self.playing = self.playing, None
             done.playback.stop()
