@@ -11,6 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import text
 
 from loa.db import transaction
+from scheduler.live import LiveDispatcher
 from scheduler.service import plan
 from scheduler.settle import settle_airings
 from web.context import Services
@@ -37,6 +38,12 @@ def replan_job(services: Services) -> None:
     added = sum(r.planned for r in report.rows)
     if added:
         logger.info("replanned %s: %d make-up airings", month, added)
+
+
+def live_job(services: Services, dispatcher: LiveDispatcher) -> None:
+    """Announce slots that have come to live-mode players."""
+    with transaction(services.sessions) as session:
+        dispatcher.dispatch(session, services.clock.now(), services.publisher)
 
 
 def _hold_lock(services: Services) -> Any | None:
@@ -72,6 +79,8 @@ def start_scheduler(services: Services) -> Runtime:
         return Runtime(scheduler, None)
     common = {"args": [services], "coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
     scheduler.add_job(settle_job, "interval", minutes=5, id="settle", **common)
+    live = {**common, "args": [services, LiveDispatcher(services.clock.now())]}
+    scheduler.add_job(live_job, "interval", seconds=5, id="live", **live)
     scheduler.add_job(replan_job, "cron", hour=0, minute=5, id="replan", **common)
     scheduler.start()
     return Runtime(scheduler, lock)

@@ -1,0 +1,65 @@
+"""Real rows for tests that do not need real audio: a unit tree, stations, an approved programme."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from playlists.assets import record_asset
+from playlists.campaigns import add_campaign, get_campaign
+from playlists.models import Programme, ProgrammeStatus
+from stations.players import add_player
+from stations.service import add_station
+from stations.units import add_unit, get_unit
+from web.context import Services
+
+
+@dataclass
+class Month:
+    programme_id: int
+    sha256: str
+    players: dict[str, tuple[int, str]]  # station code -> (player id, token)
+
+
+def fake_sha(label: str) -> str:
+    return hashlib.sha256(label.encode()).hexdigest()
+
+
+def approved_programme(
+    s: Session, unit_code: str, month: str, duration_ms: int, at: datetime, campaign: str = "CDS"
+) -> Programme:
+    """An approved programme whose master asset row exists (its file does not)."""
+    sha = fake_sha(f"{unit_code}-{month}-{campaign}")
+    record_asset(s, sha, 1000, duration_ms, "mp3")
+    programme = Programme(
+        campaign=get_campaign(s, campaign),
+        unit=get_unit(s, unit_code),
+        month=month,
+        title=f"Chương trình {unit_code} {month}",
+        status=ProgrammeStatus.approved,
+        master_sha256=sha,
+        duration_ms=duration_ms,
+        approved_at=at,
+    )
+    s.add(programme)
+    s.flush()
+    return programme
+
+
+def hai_phong_month(
+    services: Services, s: Session, month: str = "2026-12", live: bool = False
+) -> Month:
+    """Hải Phòng with two wards, a station and a player each, campaign CDS, approved programme."""
+    add_unit(s, "31", "Thành phố Hải Phòng", "province")
+    players: dict[str, tuple[int, str]] = {}
+    for code, unit in (("TN", "11560"), ("TH", "11557")):
+        add_unit(s, unit, f"Phường {unit}", "commune", "31")
+        add_station(s, code, unit, f"Đài {code}")
+        player, token = add_player(s, code, f"Cụm loa {code}", "live" if live else "prefetch")
+        players[code] = (player.id, token)
+    add_campaign(s, services.store, "CDS", "Chuyển đổi số", "31")
+    programme = approved_programme(s, "31", month, 720_000, services.clock.now())
+    return Month(programme.id, programme.master_sha256 or "", players)
