@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from audio.errors import ClipError
+from audio.store import AudioStore, StoredAudio
 
 RATE = 44100
 FFMPEG = "ffmpeg"
@@ -100,3 +101,10 @@ def decode_pcm(path: Path, *, rate: int = RATE) -> np.ndarray:
     if proc.returncode != 0 or not proc.stdout:
         raise ClipError(f"Tệp âm thanh bị hỏng hoặc không phải âm thanh: {path.name}")
     return np.frombuffer(proc.stdout, dtype=np.int16)
+
+
+def import_clip(src: Path, store: AudioStore, *, max_bytes: int = 200 * 1024 * 1024,
+                ) -> tuple[StoredAudio, ClipInfo]:
+    """Probe an uploaded clip and, only if it is usable audio, put it in the store."""
+    info = probe_clip(src, max_bytes=max_bytes)
+    return store.put_file(src), info

@@ -1,0 +1,35 @@
+"""The ``loa tts`` command group: try the normaliser and the engines from a shell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from audio.errors import AudioError
+from audio.normalize import normalize_vi
+from audio.tts import engine_names, get_engine
+
+tts = click.Group("tts", help="Đọc văn bản tiếng Việt (TTS): chuẩn hóa và thử giọng đọc.")
+
+
+@tts.command("normalize")
+@click.argument("text")
+def normalize_command(text: str) -> None:
+    """In ra dạng đọc của TEXT (số, ngày, từ viết tắt đã được viết thành chữ)."""
+    click.echo(normalize_vi(text))
+
+
+@tts.command("say")
+@click.argument("text")
+@click.option("--engine", default="espeak-ng", type=click.Choice(engine_names()))
+@click.option("--voice", default="vi", help="vi, vi-vn-x-central, vi-vn-x-south, ...")
+@click.option("--rate", type=int, default=None, help="Tốc độ đọc (từ/phút).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def say_command(text: str, engine: str, voice: str, rate: int | None, out: Path) -> None:
+    """Đọc TEXT (đã chuẩn hóa) ra tệp WAV để nghe thử."""
+    try:
+        get_engine(engine).synthesize(normalize_vi(text), voice, out, rate=rate)
+    except AudioError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(str(out))

@@ -1,0 +1,141 @@
+"""Lay segments on a timeline: crossfades, silences and a ducked music bed, at 44.1 kHz."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from audio.loudness import SILENCE_LUFS, integrated_loudness
+
+RATE = 44100
+ITEM_LUFS = -20.0  # every item is matched to this before mixing, so levels agree across items
+CROSSFADE_S = 0.3  # overlap around music (jingles, clips); speech meets speech with a declick
+DECLICK_S = 0.005
+BED_LEVEL_DB = -6.0  # the bed alone, relative to items
+BED_FADE_S = 1.5
+DUCK_ATTACK_S = 0.3
+DUCK_RELEASE_S = 0.8
+_BLOCK = RATE * 10
+
+
+@dataclass
+class Placed:
+    """An item on the timeline: its first sample and how it treats the bed."""
+
+    start: int
+    length: int
+    duck: float  # bed gain while this item plays: 0 mutes it (jingle), small ducks it (speech)
+
+
+@dataclass
+class BedSpan:
+    """A music bed looping from ``start`` to ``stop`` samples."""
+
+    pcm: np.ndarray
+    start: int
+    stop: int = -1
+
+
+@dataclass
+class Timeline:
+    """Items placed so far; ``cursor`` is where the next item begins."""
+
+    master: np.ndarray
+    cursor: int = 0
+    previous_music: bool = False
+    placed: list[Placed] = field(default_factory=list)
+    beds: list[BedSpan] = field(default_factory=list)
+
+
+def to_float(pcm: np.ndarray) -> np.ndarray:
+    """16-bit PCM to float32 in ±1."""
+    return pcm.astype(np.float32) * np.float32(1 / 32768)
+
+
+def match_loudness(x: np.ndarray, target: float = ITEM_LUFS) -> np.ndarray:
+    """Scale ``x`` in place to ``target`` LUFS (items too short to gate are left alone)."""
+    level = integrated_loudness(x, RATE)
+    if level > SILENCE_LUFS:
+        x *= np.float32(10 ** ((target - level) / 20))
+    return x
+
+
+def _fade(x: np.ndarray, seconds: float) -> None:
+    n = min(len(x) // 2, int(seconds * RATE))
+    if n:
+        ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)
+        x[:n] *= ramp
+        x[len(x) - n:] *= ramp[::-1]
+
+
+def _ensure(timeline: Timeline, end: int) -> None:
+    if end > len(timeline.master):
+        grown = np.zeros(max(end, len(timeline.master) * 3 // 2), dtype=np.float32)
+        grown[:len(timeline.master)] = timeline.master
+        timeline.master = grown
+
+
+def place(timeline: Timeline, x: np.ndarray, *, music: bool, duck: float) -> Placed:
+    """Add item ``x`` after the previous one, overlapping it when either is music."""
+    overlap = int(CROSSFADE_S * RATE) if (music or timeline.previous_music) else 0
+    overlap = min(overlap, len(x) // 2, timeline.cursor)
+    _fade(x, max(DECLICK_S, overlap / RATE))
+    start = timeline.cursor - overlap
+    _ensure(timeline, start + len(x))
+    timeline.master[start:start + len(x)] += x
+    timeline.cursor = start + len(x)
+    timeline.previous_music = music
+    item = Placed(start, len(x), duck)
+    timeline.placed.append(item)
+    return item
+
+
+def silence(timeline: Timeline, seconds: float) -> None:
+    """Leave ``seconds`` of silence (the bed, if any, plays through it)."""
+    timeline.cursor += round(seconds * RATE)
+    _ensure(timeline, timeline.cursor)
+    timeline.previous_music = False
+
+
+def start_bed(timeline: Timeline, pcm: np.ndarray | None, intro_s: float) -> None:
+    """End the current bed here and start ``pcm`` (None: no bed) with ``intro_s`` alone."""
+    if timeline.beds and timeline.beds[-1].stop < 0:
+        timeline.beds[-1].stop = timeline.cursor
+    if pcm is not None and len(pcm):
+        match_loudness(pcm, ITEM_LUFS + BED_LEVEL_DB)
+        timeline.beds.append(BedSpan(pcm, timeline.cursor))
+        silence(timeline, intro_s)
+
+
+def _bed_gain(placed: list[Placed], start: int, end: int) -> np.ndarray:
+    """Bed gain over [start, end): the lowest of each item's ramp-down, hold, ramp-up shape."""
+    positions = np.arange(start, end, dtype=np.float32)
+    gain = np.ones(end - start, dtype=np.float32)
+    attack, release = DUCK_ATTACK_S * RATE, DUCK_RELEASE_S * RATE
+    for item in placed:
+        stop = item.start + item.length
+        if item.duck >= 1.0 or stop + release < start or item.start - attack > end:
+            continue
+        into = np.clip((positions - (item.start - attack)) / attack, 0.0, 1.0)
+        out = np.clip(((stop + release) - positions) / release, 0.0, 1.0)
+        depth = np.minimum(into, out)
+        np.minimum(gain, 1.0 - depth * (1.0 - item.duck), out=gain)
+    return gain
+
+
+def finish(timeline: Timeline) -> np.ndarray:
+    """Mix the beds under the items and return the programme (float32, ±1 nominal)."""
+    total = timeline.cursor
+    master = timeline.master[:total]
+    for bed in timeline.beds:
+        stop = total if bed.stop < 0 else min(bed.stop, total)
+        fade = int(BED_FADE_S * RATE)
+        for start in range(bed.start, stop, _BLOCK):
+            end = min(stop, start + _BLOCK)
+            positions = np.arange(start, end)
+            gain = _bed_gain(timeline.placed, start, end)
+            # Fade the bed out over its last BED_FADE_S so it never stops abruptly.
+            gain *= np.clip((stop - positions) / fade, 0.0, 1.0).astype(np.float32)
+            master[start:end] += bed.pcm[(positions - bed.start) % len(bed.pcm)] * gain
+    return master

@@ -1,0 +1,225 @@
+"""Render a programme's segments into one loudness-normalised, tagged MP3 in the store."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from audio import mix
+from audio.clips import decode_pcm
+from audio.encode import Mp3Spec, Tags, encode_mp3s, write_tags
+from audio.errors import AudioError
+from audio.loudness import hop_energies, integrated_loudness, master_pcm, true_peak_db
+from audio.normalize import normalize_vi
+from audio.store import AudioStore
+from audio.synth import speak, to_rate
+
+RATE = mix.RATE
+PLAYER_MP3 = Mp3Spec(kbps=64, sample_rate=22050, quality=7)
+ARCHIVE_MP3 = Mp3Spec(kbps=128, sample_rate=RATE, quality=7)
+# Limit below the ceiling: MP3 decoding overshoots the encoder's input by up to about 1 dB.
+_ENCODE_HEADROOM_DB = 1.0
+SPEECH_DUCK = 10 ** (-18 / 20)  # bed level under speech, relative to the bed alone
+
+Kind = Literal["tts", "clip", "jingle", "silence", "bed"]
+
+
+@dataclass(frozen=True)
+class SegmentSpec:
+    """One segment. ``bed`` starts a music bed that loops under everything after it.
+
+    Cases:
+    - bed with ``path``: the bed plays alone for ``seconds`` (default 0), then keeps playing
+      under the following segments: ducked 18 dB under tts and clips, muted under jingles,
+      at full level through silences; it ends, fading out, at the next bed or the end;
+    - bed without ``path``: stops the current bed here.
+    """
+
+    kind: Kind
+    text: str | None = None
+    path: Path | None = None
+    seconds: float | None = None
+    engine: str | None = None
+    voice: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How to render: tags, TTS choice, loudness target and the synthesis cache."""
+
+    title: str
+    campaign: str
+    unit: str
+    month: str
+    tts_engine: str = "espeak-ng"
+    tts_voice: str = "vi"
+    tts_rate: int | None = None
+    tts_fallback: str | None = "espeak-ng"
+    target_lufs: float = -16.0
+    true_peak_db: float = -1.5
+    cache_dir: Path | None = None
+    acronyms: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class SegmentReport:
+    """What happened to one segment: which engine spoke, how long, and any note."""
+
+    position: int
+    kind: str
+    engine_used: str | None
+    duration_ms: int
+    note: str | None
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """The rendered programme: the player MP3 (64 kbps mono) and its 128 kbps archive copy."""
+
+    sha256: str
+    bytes: int
+    duration_ms: int
+    loudness_lufs: float
+    true_peak_db: float
+    format: str
+    archive_sha256: str
+    segments: list[SegmentReport]
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    pcm: np.ndarray | None
+    engine: str | None = None
+    note: str | None = None
+
+
+def _check(position: int, seg: SegmentSpec) -> None:
+    """Reject a malformed segment before any work starts."""
+    if seg.kind == "tts" and not (seg.text or "").strip():
+        raise AudioError(f"Đoạn {position}: chưa có nội dung để đọc")
+    if seg.kind in ("clip", "jingle") and seg.path is None:
+        raise AudioError(f"Đoạn {position}: chưa chọn tệp âm thanh")
+    if seg.kind == "silence" and not (seg.seconds and seg.seconds > 0):
+        raise AudioError(f"Đoạn {position}: khoảng lặng phải dài hơn 0 giây")
+    if seg.kind not in ("tts", "clip", "jingle", "silence", "bed"):
+        raise AudioError(f"Đoạn {position}: loại đoạn không hợp lệ: {seg.kind}")
+    if seg.path is not None and not Path(seg.path).is_file():
+        raise AudioError(f"Đoạn {position}: không tìm thấy tệp {Path(seg.path).name}")
+
+
+def _load(seg: SegmentSpec, options: RenderOptions, cache: Path) -> _Loaded:
+    """Synthesise or decode one segment to 16-bit PCM at 44.1 kHz (runs in a worker thread)."""
+    if seg.kind == "tts":
+        spoken = speak(normalize_vi(seg.text or "", options.acronyms),
+                       engine=seg.engine or options.tts_engine,
+                       voice=seg.voice or options.tts_voice, rate=options.tts_rate,
+                       fallback=options.tts_fallback, cache=cache)
+        return _Loaded(to_rate(spoken.pcm, spoken.rate, RATE), spoken.engine, spoken.note)
+    if seg.path is not None:
+        return _Loaded(decode_pcm(seg.path, rate=RATE))
+    return _Loaded(None)
+
+
+def _loaded_in_order(segments: Sequence[SegmentSpec], options: RenderOptions,
+                     cache: Path) -> Iterator[_Loaded]:
+    """Load segments in parallel (espeak-ng and ffmpeg are separate processes), yield in order."""
+    workers = max(2, os.cpu_count() or 2)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loa-render") as pool:
+        futures = [pool.submit(_load, seg, options, cache) for seg in segments]
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def _place(timeline: mix.Timeline, seg: SegmentSpec, loaded: _Loaded) -> int:
+    """Put one loaded segment on the timeline; returns its length in samples."""
+    if seg.kind == "silence":
+        mix.silence(timeline, seg.seconds or 0.0)
+        return round((seg.seconds or 0.0) * RATE)
+    if seg.kind == "bed":
+        bed = mix.to_float(loaded.pcm) if loaded.pcm is not None else None
+        mix.start_bed(timeline, bed, seg.seconds or 0.0)
+        return round((seg.seconds or 0.0) * RATE) if bed is not None else 0
+    x = mix.match_loudness(mix.to_float(loaded.pcm))  # type: ignore[arg-type]
+    duck = 0.0 if seg.kind == "jingle" else SPEECH_DUCK
+    return mix.place(timeline, x, music=seg.kind != "tts", duck=duck).length
+
+
+def _assemble(segments: Sequence[SegmentSpec], options: RenderOptions, cache: Path,
+              tick: Callable[[], None]) -> tuple[np.ndarray, list[SegmentReport]]:
+    """Load and mix every segment; the float master and one report per segment."""
+    timeline = mix.Timeline(np.zeros(RATE * 60, dtype=np.float32))
+    reports: list[SegmentReport] = []
+    for position, (seg, loaded) in enumerate(
+            zip(segments, _loaded_in_order(segments, options, cache), strict=True),
+            start=1):
+        length = _place(timeline, seg, loaded)
+        reports.append(SegmentReport(position, seg.kind, loaded.engine,
+                                     length * 1000 // RATE, loaded.note))
+        tick()
+    return mix.finish(timeline), reports
+
+
+def _measure_mp3(path: Path) -> tuple[float, float]:
+    """Integrated loudness and true peak of the file players will actually get."""
+    x = mix.to_float(decode_pcm(path, rate=PLAYER_MP3.sample_rate))
+    return (integrated_loudness(x, PLAYER_MP3.sample_rate),
+            true_peak_db(x, PLAYER_MP3.sample_rate))
+
+
+def _export(pcm: np.ndarray, options: RenderOptions, store: AudioStore) -> tuple[list, Path]:
+    """Encode both MP3s, tag them and put them in the store; (stored files, player copy)."""
+    store.root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=store.root, prefix=".render-"))
+    outs = encode_mp3s(pcm, RATE, [PLAYER_MP3, ARCHIVE_MP3], work)
+    tags = Tags(options.title, options.campaign, options.unit, options.month)
+    stored = []
+    for out in outs:
+        write_tags(out, tags)
+        stored.append(store.put_file(out.rename(out.with_suffix(".mp3"))))
+    return stored, work
+
+
+def render_programme(segments: Sequence[SegmentSpec], options: RenderOptions, store: AudioStore,
+                     *, progress: Callable[[int, int], None] | None = None) -> RenderResult:
+    """Render ``segments`` into a tagged, loudness-normalised MP3 (and archive) in ``store``."""
+    if not segments:
+        raise AudioError("Chương trình chưa có đoạn nào")
+    for position, seg in enumerate(segments, start=1):
+        _check(position, seg)
+    total, done = len(segments) + 3, 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    with tempfile.TemporaryDirectory(prefix="loa-tts-") as scratch:
+        cache = Path(options.cache_dir) if options.cache_dir else Path(scratch)
+        master, reports = _assemble(segments, options, cache, tick)
+    pcm, _ = master_pcm(master, RATE, options.target_lufs,
+                        options.true_peak_db - _ENCODE_HEADROOM_DB, hops=hop_energies(master, RATE))
+    del master
+    tick()
+    stored, work = _export(pcm, options, store)
+    tick()
+    try:
+        loudness, peak = _measure_mp3(stored[0].path)
+    finally:
+        for leftover in work.glob("*"):
+            leftover.unlink()
+        work.rmdir()
+    tick()
+    return RenderResult(stored[0].sha256, stored[0].bytes, len(pcm) * 1000 // RATE, loudness,
+                        peak, "mp3", stored[1].sha256, reports)
