@@ -53,11 +53,15 @@ def to_float(pcm: np.ndarray) -> np.ndarray:
     return pcm.astype(np.float32) * np.float32(1 / 32768)
 
 
-def match_loudness(x: np.ndarray, target: float = ITEM_LUFS) -> np.ndarray:
-    """Scale ``x`` in place to ``target`` LUFS (items too short to gate are left alone)."""
+def matching_gain(x: np.ndarray, target: float = ITEM_LUFS) -> float:
+    """Linear gain that brings ``x`` to ``target`` LUFS (1 for items too quiet to gate)."""
     level = integrated_loudness(x, RATE)
-    if level > SILENCE_LUFS:
-        x *= np.float32(10 ** ((target - level) / 20))
+    return 10 ** ((target - level) / 20) if level > SILENCE_LUFS else 1.0
+
+
+def match_loudness(x: np.ndarray, target: float = ITEM_LUFS) -> np.ndarray:
+    """Scale ``x`` in place to ``target`` LUFS (items too quiet to gate are left alone)."""
+    x *= np.float32(matching_gain(x, target))
     return x
 
 
@@ -69,9 +73,14 @@ def _fade(x: np.ndarray, seconds: float) -> None:
         x[len(x) - n:] *= ramp[::-1]
 
 
+def new_timeline(max_seconds: int = 3600) -> Timeline:
+    """An empty timeline; its buffer is zero pages from the OS, so only what is used costs RAM."""
+    return Timeline(np.zeros(RATE * max_seconds, dtype=np.float32))
+
+
 def _ensure(timeline: Timeline, end: int) -> None:
     if end > len(timeline.master):
-        grown = np.zeros(max(end, len(timeline.master) * 3 // 2), dtype=np.float32)
+        grown = np.zeros(max(end, len(timeline.master) * 2), dtype=np.float32)
         grown[:len(timeline.master)] = timeline.master
         timeline.master = grown
 

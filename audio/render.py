@@ -16,7 +16,7 @@ from audio import mix
 from audio.clips import decode_pcm
 from audio.encode import Mp3Spec, Tags, encode_mp3s, write_tags
 from audio.errors import AudioError
-from audio.loudness import hop_energies, integrated_loudness, master_pcm, true_peak_db
+from audio.loudness import master_pcm, true_peak_db
 from audio.normalize import normalize_vi
 from audio.store import AudioStore
 from audio.synth import speak, to_rate
@@ -95,7 +95,7 @@ class RenderResult:
 
 @dataclass(frozen=True)
 class _Loaded:
-    pcm: np.ndarray | None
+    audio: np.ndarray | None  # float32 at 44.1 kHz, already matched to mix.ITEM_LUFS
     engine: str | None = None
     note: str | None = None
 
@@ -115,16 +115,19 @@ def _check(position: int, seg: SegmentSpec) -> None:
 
 
 def _load(seg: SegmentSpec, options: RenderOptions, cache: Path) -> _Loaded:
-    """Synthesise or decode one segment to 16-bit PCM at 44.1 kHz (runs in a worker thread)."""
+    """Synthesise or decode one segment, loudness-matched at 44.1 kHz (in a worker thread)."""
     if seg.kind == "tts":
         spoken = speak(normalize_vi(seg.text or "", options.acronyms),
                        engine=seg.engine or options.tts_engine,
                        voice=seg.voice or options.tts_voice, rate=options.tts_rate,
                        fallback=options.tts_fallback, cache=cache)
-        return _Loaded(to_rate(spoken.pcm, spoken.rate, RATE), spoken.engine, spoken.note)
-    if seg.path is not None:
-        return _Loaded(decode_pcm(seg.path, rate=RATE))
-    return _Loaded(None)
+        audio = mix.to_float(to_rate(spoken.pcm, spoken.rate, RATE))
+        return _Loaded(mix.match_loudness(audio), spoken.engine, spoken.note)
+    if seg.path is None:
+        return _Loaded(None)
+    audio = mix.to_float(decode_pcm(seg.path, rate=RATE))
+    target = mix.ITEM_LUFS + (mix.BED_LEVEL_DB if seg.kind == "bed" else 0.0)
+    return _Loaded(mix.match_loudness(audio, target))
 
 
 def _loaded_in_order(segments: Sequence[SegmentSpec], options: RenderOptions,
@@ -147,18 +150,18 @@ def _place(timeline: mix.Timeline, seg: SegmentSpec, loaded: _Loaded) -> int:
         mix.silence(timeline, seg.seconds or 0.0)
         return round((seg.seconds or 0.0) * RATE)
     if seg.kind == "bed":
-        bed = mix.to_float(loaded.pcm) if loaded.pcm is not None else None
-        mix.start_bed(timeline, bed, seg.seconds or 0.0)
-        return round((seg.seconds or 0.0) * RATE) if bed is not None else 0
-    x = mix.match_loudness(mix.to_float(loaded.pcm))  # type: ignore[arg-type]
+        mix.start_bed(timeline, loaded.audio, seg.seconds or 0.0)
+        return round((seg.seconds or 0.0) * RATE) if loaded.audio is not None else 0
+    if loaded.audio is None:
+        raise AudioError(f"Đoạn {seg.kind} không có âm thanh")
     duck = 0.0 if seg.kind == "jingle" else SPEECH_DUCK
-    return mix.place(timeline, x, music=seg.kind != "tts", duck=duck).length
+    return mix.place(timeline, loaded.audio, music=seg.kind != "tts", duck=duck).length
 
 
 def _assemble(segments: Sequence[SegmentSpec], options: RenderOptions, cache: Path,
               tick: Callable[[], None]) -> tuple[np.ndarray, list[SegmentReport]]:
     """Load and mix every segment; the float master and one report per segment."""
-    timeline = mix.Timeline(np.zeros(RATE * 60, dtype=np.float32))
+    timeline = mix.new_timeline()
     reports: list[SegmentReport] = []
     for position, (seg, loaded) in enumerate(
             zip(segments, _loaded_in_order(segments, options, cache), strict=True),
@@ -168,13 +171,6 @@ def _assemble(segments: Sequence[SegmentSpec], options: RenderOptions, cache: Pa
                                      length * 1000 // RATE, loaded.note))
         tick()
     return mix.finish(timeline), reports
-
-
-def _measure_mp3(path: Path) -> tuple[float, float]:
-    """Integrated loudness and true peak of the file players will actually get."""
-    x = mix.to_float(decode_pcm(path, rate=PLAYER_MP3.sample_rate))
-    return (integrated_loudness(x, PLAYER_MP3.sample_rate),
-            true_peak_db(x, PLAYER_MP3.sample_rate))
 
 
 def _export(pcm: np.ndarray, options: RenderOptions, store: AudioStore) -> tuple[list, Path]:
@@ -208,18 +204,18 @@ def render_programme(segments: Sequence[SegmentSpec], options: RenderOptions, st
     with tempfile.TemporaryDirectory(prefix="loa-tts-") as scratch:
         cache = Path(options.cache_dir) if options.cache_dir else Path(scratch)
         master, reports = _assemble(segments, options, cache, tick)
-    pcm, _ = master_pcm(master, RATE, options.target_lufs,
-                        options.true_peak_db - _ENCODE_HEADROOM_DB, hops=hop_energies(master, RATE))
+    pcm, loudness = master_pcm(master, RATE, options.target_lufs,
+                               options.true_peak_db - _ENCODE_HEADROOM_DB)
     del master
+    # The loudness is the limiter model's prediction for this exact PCM (checked against a
+    # full BS.1770 measurement in the tests); re-measuring would cost a second filter pass.
+    peak = true_peak_db(mix.to_float(pcm), RATE)
     tick()
     stored, work = _export(pcm, options, store)
     tick()
-    try:
-        loudness, peak = _measure_mp3(stored[0].path)
-    finally:
-        for leftover in work.glob("*"):
-            leftover.unlink()
-        work.rmdir()
+    for leftover in work.glob("*"):
+        leftover.unlink()
+    work.rmdir()
     tick()
     return RenderResult(stored[0].sha256, stored[0].bytes, len(pcm) * 1000 // RATE, loudness,
                         peak, "mp3", stored[1].sha256, reports)
