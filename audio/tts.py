@@ -106,7 +106,7 @@ class GttsEngine:
             os.replace(wav, out_wav)
         except gTTSError as exc:
             raise TTSError(f"gTTS lỗi (mất mạng hoặc dịch vụ không trả lời): {exc}") from exc
-        except (OSError, ValueError, AssertionError) as exc:
+        except (OSError, ValueError, TypeError, AssertionError) as exc:
             raise TTSError(f"gTTS lỗi: {exc}") from exc
         finally:
             mp3.unlink(missing_ok=True)

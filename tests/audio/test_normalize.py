@@ -1,0 +1,105 @@
+"""The Vietnamese normaliser reads plan texts the way an announcer would."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from audio.cli import tts
+from audio.normalize import normalize_vi
+from audio.vinum import read_int
+
+SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+
+CASES = [
+    ("09/02/2022", "ngày chín tháng hai năm hai nghìn không trăm hai mươi hai"),
+    ("Hải Phòng, ngày 09/02/2022",
+     "Hải Phòng, ngày chín tháng hai năm hai nghìn không trăm hai mươi hai"),
+    ("ngày 15/3", "ngày mười lăm tháng ba"),
+    ("từ 15/3 đến 30/4", "từ ngày mười lăm tháng ba đến ngày ba mươi tháng tư"),
+    ("tháng 6/2021", "tháng sáu năm hai nghìn không trăm hai mươi mốt"),
+    ("ngày 09 tháng 02 năm 2022",
+     "ngày chín tháng hai năm hai nghìn không trăm hai mươi hai"),
+    ("17h30", "mười bảy giờ ba mươi"),
+    ("6 giờ 30", "sáu giờ ba mươi"),
+    ("05:30-06:30", "năm giờ ba mươi đến sáu giờ ba mươi"),
+    ("10-15 phút", "mười đến mười lăm phút"),
+    ("giai đoạn 2022 - 2025",
+     "giai đoạn hai nghìn không trăm hai mươi hai đến hai nghìn không trăm hai mươi lăm"),
+    ("3 lần/tháng", "ba lần mỗi tháng"),
+    ("phát lại 03 lần/tháng", "phát lại ba lần mỗi tháng"),
+    ("01 số/tuần", "một số mỗi tuần"),
+    ("1.245", "một nghìn hai trăm bốn mươi lăm"),
+    ("78,92%", "bảy mươi tám phẩy chín mươi hai phần trăm"),
+    ("13.200 tỷ đồng", "mười ba nghìn hai trăm tỷ đồng"),
+    ("100.000đ", "một trăm nghìn đồng"),
+    ("01 chương trình", "một chương trình"),
+    ("Chương II", "Chương hai"),
+    ("mục III", "mục ba"),
+    ("Phụ lục IV", "Phụ lục bốn"),
+    ("I. MỤC ĐÍCH, YÊU CẦU", "một. mục đích, yêu cầu"),
+    ("lần thứ 4", "lần thứ tư"),
+    ("thứ 1", "thứ nhất"),
+    ("Công nghiệp 4.0", "Công nghiệp bốn chấm không"),
+    ("Số: 29/KH-UBND", "Số: hai mươi chín, Kế hoạch Ủy ban nhân dân"),
+    ("Quyết định số 749/QĐ-TTg",
+     "Quyết định số bảy trăm bốn mươi chín, Thủ tướng Chính phủ"),
+    ("Nghị quyết số 06-NQ/TU", "Nghị quyết số sáu, Tỉnh ủy"),
+    ("270/2019/NQ-HĐND",
+     "hai trăm bảy mươi, năm hai nghìn không trăm mười chín, Nghị quyết Hội đồng nhân dân"),
+    ("UBND, HĐND, MTTQ", "Ủy ban nhân dân, Hội đồng nhân dân, Mặt trận Tổ quốc"),
+    ("TT&TT và VH-TT", "Thông tin và Truyền thông và Văn hóa Thông tin"),
+    ("HTX, CĐS, THCS, CNTT",
+     "hợp tác xã, chuyển đổi số, trung học cơ sở, công nghệ thông tin"),
+    ("Liên hệ UBKT", "Liên hệ u bê ca tê"),
+    ("Gọi 0912 345 678", "Gọi không chín một hai, ba bốn năm, sáu bảy tám"),
+    ("Điện thoại: 0225.3842.123", "Điện thoại: không hai hai năm, ba tám bốn hai, một hai ba"),
+]
+
+
+@pytest.mark.parametrize(("written", "spoken"), CASES)
+def test_reads_plan_text_like_an_announcer(written: str, spoken: str) -> None:
+    assert normalize_vi(written) == spoken
+
+
+@pytest.mark.parametrize(("number", "spoken"), [
+    (0, "không"), (5, "năm"), (15, "mười lăm"), (21, "hai mươi mốt"), (24, "hai mươi tư"),
+    (25, "hai mươi lăm"), (105, "một trăm linh năm"), (110, "một trăm mười"),
+    (2005, "hai nghìn không trăm linh năm"), (1_000_005, "một triệu không trăm linh năm"),
+    (1_500_000_000, "một tỷ năm trăm triệu"),
+])
+def test_vietnamese_number_words(number: int, spoken: str) -> None:
+    assert read_int(number) == spoken
+
+
+def test_operator_can_add_an_acronym() -> None:
+    assert normalize_vi("Đài TTVH xã", {"TTVH": "Trung tâm Văn hóa"}) == "Đài Trung tâm Văn hóa xã"
+    assert normalize_vi("Đài TTVH xã") == "Đài tê tê vê hát xã"
+
+
+def test_cli_prints_the_spoken_form() -> None:
+    result = CliRunner().invoke(tts, ["normalize", "phát lại 03 lần/tháng"])
+    assert result.exit_code == 0
+    assert result.output.strip() == "phát lại ba lần mỗi tháng"
+
+
+def _seed_sentences() -> list[str]:
+    if not SEEDS.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"seed texts missing at {SEEDS} (CI must check out shared/ beside the repo)")
+        pytest.skip(f"seed texts not found at {SEEDS}; shared/ is not beside the repository")
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt")))
+    return [s for s in re.split(r"(?<=[.;!?])\s+|\n+", text) if s.strip()]
+
+
+def test_every_seed_sentence_normalises_to_plain_words() -> None:
+    sentences = _seed_sentences()
+    assert len(sentences) > 500
+    for sentence in sentences:
+        spoken = normalize_vi(sentence)
+        # Nothing a TTS engine would mangle is left: no digits, slashes or symbols.
+        assert not re.search(r"[0-9/%&§#*+=<>@]", spoken), (sentence, spoken)
