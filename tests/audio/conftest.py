@@ -5,8 +5,10 @@ from __future__ import annotations
 import wave
 from pathlib import Path
 
+import gtts.tts
 import numpy as np
 import pytest
+import requests
 
 from audio.store import AudioStore
 
@@ -44,3 +46,16 @@ def bed(tmp_path: Path) -> Path:
     rng = np.random.default_rng(7)
     return write_wav(tmp_path / "bed.wav", tone(220, 2.0, 0.3) + 0.05 * rng.standard_normal(
         2 * RATE).astype(np.float32))
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """gTTS's HTTP session cannot connect; records the timeout it was given."""
+    seen: list[object] = []
+
+    def send(self, request, **kwargs):
+        seen.append(kwargs.get("timeout"))
+        raise requests.exceptions.ConnectionError("no route to host")
+
+    monkeypatch.setattr(gtts.tts.requests.Session, "send", send)
+    return seen

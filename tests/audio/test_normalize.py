@@ -90,7 +90,7 @@ def test_cli_prints_the_spoken_form() -> None:
 def _seed_sentences() -> list[str]:
     if not SEEDS.is_dir():
         if os.environ.get("CI") == "true":
-            pytest.fail(f"seed texts missing at {SEEDS} (CI must check out shared/ beside the repo)")
+            pytest.fail(f"seed texts missing at {SEEDS}; CI must check out shared/ beside it")
         pytest.skip(f"seed texts not found at {SEEDS}; shared/ is not beside the repository")
     text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt")))
     return [s for s in re.split(r"(?<=[.;!?])\s+|\n+", text) if s.strip()]

@@ -48,7 +48,7 @@ def _corrupt_mp3(folder: Path) -> Path:
 
 
 @pytest.mark.parametrize("make", [
-    lambda d: (d / "rong.mp3").write_bytes(b"") and d / "rong.mp3" or d / "rong.mp3",
+    lambda d: ((d / "rong.mp3").write_bytes(b"") and d / "rong.mp3") or d / "rong.mp3",
     lambda d: (d / "vanban.wav").write_text("Đây là văn bản, không phải âm thanh") and
     d / "vanban.wav",
     _corrupt_mp3,

@@ -43,19 +43,6 @@ def test_unknown_engine_is_a_clear_error() -> None:
         get_engine("khong-co")
 
 
-@pytest.fixture
-def offline(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """gTTS's HTTP session cannot connect; records the timeout it was given."""
-    seen: list[object] = []
-
-    def send(self, request, **kwargs):  # noqa: ANN001, ARG001
-        seen.append(kwargs.get("timeout"))
-        raise requests.exceptions.ConnectionError("no route to host")
-
-    monkeypatch.setattr(gtts.tts.requests.Session, "send", send)
-    return seen
-
-
 def test_gtts_offline_is_a_vietnamese_error_without_partial_file(tmp_path: Path,
                                                                   offline: list[object]) -> None:
     out = tmp_path / "g.wav"
@@ -71,7 +58,7 @@ def test_gtts_online_reply_becomes_a_wav(tmp_path: Path, monkeypatch: pytest.Mon
                     "32k", str(mp3)], check=True)
     payload = base64.b64encode(mp3.read_bytes()).decode()
 
-    def send(self, request, **kwargs):  # noqa: ANN001, ARG001
+    def send(self, request, **kwargs):
         reply = requests.Response()
         reply.status_code = 200
         reply.request = request
