@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audio.store import AudioStore
 from compliance.chain import find_break
 from compliance.ingest import chain_heads
 from compliance.models import AiringLogEntry
@@ -18,7 +19,6 @@ from compliance.rules import (
     counted_airings,
     station_month_status,
 )
-from audio.store import AudioStore
 from playlists.models import Campaign, Programme
 from playlists.programmes import applicable_programme
 from scheduler.planning import month_bounds

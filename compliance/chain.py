@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from compliance.models import AiringLogEntry
@@ -18,7 +18,8 @@ def canonical_json(obj: Any) -> str:
 
 
 def _iso(value: datetime) -> str:
-    return value.isoformat(timespec="microseconds")
+    # Always UTC: the database gives back UTC whatever offset the player sent.
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def entry_payload(entry: AiringLogEntry) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import binascii
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -116,7 +116,7 @@ def _append(session: Session, player: Player, event: dict[str, Any], received_at
         event_id=str(uuid.UUID(event["id"])),
         event=event["type"],
         airing_id=event["airing_id"],
-        at=_parse_at(event["at"]),
+        at=_parse_at(event["at"]).astimezone(UTC),
         received_at=received_at,
         asset_sha256=event.get("sha256"),
         played_ms=event.get("played_ms"),

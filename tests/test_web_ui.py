@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from loa.db import transaction
+from playlists.campaigns import add_campaign
 from stations.service import add_station
 from stations.units import add_unit
 from web.context import Services
@@ -27,6 +28,7 @@ def tree(services: Services) -> None:
         add_station(s, "TH", "11557", "Đài Thiên Hương")
         add_user(s, "tinh", PASSWORD, "auditor", "31")
         add_user(s, "xa", PASSWORD, "operator", "11560")
+        add_campaign(s, services.store, "CDS", "Chuyển đổi số", "31")
 
 
 def csrf(page: bytes) -> str:
