@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from audio.clips import probe_clip
+from audio.clips import import_clip
 from audio.store import AudioStore
 from playlists.models import AudioAsset
 
@@ -36,6 +36,5 @@ def record_asset(
 
 def store_clip(session: Session, store: AudioStore, path: Path) -> AudioAsset:
     """Check a clip or jingle, then keep it; a bad file raises ClipError and stores nothing."""
-    info = probe_clip(path)
-    stored = store.put_file(path)
+    stored, info = import_clip(path, store)
     return record_asset(session, stored.sha256, stored.bytes, info.duration_ms, info.format)
