@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 from sqlalchemy.orm import Session
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from loa.clock import Clock, FrozenClock
 from stations.agent.agent import Agent
@@ -40,6 +40,11 @@ class SkewedClock:
         return self._base.now() + self.offset
 
 
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Thousands of simulated requests would drown the output."""
+
+
 class LiveServer:
     """The Flask app served over real HTTP from a thread; ``stop``/``start`` keep the port."""
 
@@ -53,7 +58,8 @@ class LiveServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LiveServer:
-        self._server = make_server(self.host, self.port, self.app, threaded=True)
+        self._server = make_server(self.host, self.port, self.app, threaded=True,
+                                   request_handler=_QuietHandler)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -70,21 +76,23 @@ class LiveServer:
 
 def run_until(agents: Iterable[Agent], clock: FrozenClock, until: datetime,
               after_tick: Callable[[datetime], None] | None = None) -> int:
-    """Move ``clock`` from wake-up to wake-up, ticking the agents due; return the ticks taken.
+    """Move ``clock`` (the server's) from wake-up to wake-up, ticking agents due; return ticks.
 
-    Agents sharing one clock must share one offset; a skewed agent gets its own run.
+    Each agent's wake-up is measured on its own clock (which may run fast or
+    slow), so time moves by the smallest wait any agent has.
     """
     agents = list(agents)
-    ticks = 0
+    ticks = stalled = 0
     while True:
-        wake = min(a.next_wake() for a in agents)
-        if wake > until:
+        wait = min(a.next_wake() - a.now() for a in agents)
+        if clock.now() + wait > until:
             clock.set(until)
             return ticks
-        # Never stand still: a wake-up already past moves time on by a millisecond.
-        clock.set(max(wake, clock.now() + timedelta(milliseconds=1)))
+        # An agent due again at once, over and over, must not stop time: nudge it on.
+        stalled = stalled + 1 if wait <= timedelta(0) else 0
+        clock.advance(seconds=max(wait.total_seconds(), 0.001 if stalled > 50 else 0.0))
         for agent in agents:
-            if agent.next_wake() <= clock.now():
+            if agent.next_wake() <= agent.now():
                 agent.tick()
                 ticks += 1
         if after_tick is not None:

@@ -77,7 +77,7 @@ def _http_error(err: HTTPException) -> Response:
 def _stamp_server_time(response: Response) -> Response:
     """Every answer carries the server's time in ms so agents can estimate their clock offset."""
     now = services().clock.now()
-    response.headers["X-Loa-Server-Time"] = now.isoformat(timespec="milliseconds")
+    response.headers["X-Loa-Server-Time"] = now.isoformat(timespec="microseconds")
     return response
 
 

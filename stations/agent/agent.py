@@ -214,7 +214,8 @@ class Agent:
         try:
             answer = self.client.schedule(self.db.get("etag"))
         except ServerUnreachable as exc:
-            logger.warning("schedule sync failed (%s); keeping %d airings", exc, len(self.slots))
+            logger.warning("schedule sync failed (%s); keeping %d airings",
+                           type(exc).__name__, len(self.slots))
             return False
         if answer.body is not None:
             with self.db.transaction() as tx:
@@ -306,8 +307,8 @@ class Agent:
         if self.playing:
             ends = self.playing.playback.ends_by()
             wake = min(wake, ends if ends else now + timedelta(seconds=0.25))
-        upcoming = (s.starts_at for s in self.slots
-                    if s.starts_at > now and self.db.outcome(s.airing_id) is None)
+        upcoming = (max(s.starts_at, now) for s in self.slots
+                    if s.ends_at > now and self.db.outcome(s.airing_id) is None)
         return min(wake, next(upcoming, wake))
 
     def next_network_wake(self) -> datetime:
@@ -323,8 +324,8 @@ class Agent:
         return min(times)
 
     def next_wake(self) -> datetime:
-        """The earliest instant, on the local (raw) clock, at which ``tick`` has work."""
-        return min(self.next_playout_wake(), self.next_network_wake()) - self.offset
+        """The earliest instant (our estimate of server time) at which ``tick`` has work."""
+        return min(self.next_playout_wake(), self.next_network_wake())
 
     def close(self) -> None:
         """Stop: an airing cut short is reported interrupted with what played."""

@@ -33,7 +33,8 @@ def backoff_delay(failures: int, base_s: float, cap_s: float, rng: random.Random
     ``cap_s``; the jitter keeps a fleet that lost the server together from
     returning all at once.
     """
-    ceiling = min(cap_s, base_s * 2 ** max(failures - 1, 0))
+    # Clamp the exponent: after days offline, 2**failures would overflow a float.
+    ceiling = min(cap_s, base_s * 2 ** min(max(failures - 1, 0), 32))
     return ceiling * (0.5 + rng.random() / 2)
 
 
@@ -93,7 +94,8 @@ class Outbox:
         self.failures += 1
         delay = backoff_delay(self.failures, self._base_s, self._cap_s, self._rng)
         self.next_attempt = at + timedelta(seconds=delay)
-        logger.warning("outbox: send failed (%s); retry in %.0f s", exc, delay)
+        logger.warning("outbox: %d event(s) not sent (%s); retry in %.0f s",
+                       self.pending(), type(exc).__name__, delay)
 
     def _settle(self, answer: dict[str, Any]) -> int:
         """Delete acknowledged ids; park rejected ones in ``dead`` with the server's reason."""

@@ -25,7 +25,8 @@ from stations.simulate import LiveServer, SeededPlayer, make_sine, seed_fleet
 from web.context import Services
 
 BOTH_DATABASES = pytest.mark.parametrize(
-    "database_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+    "database_url",
+    ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
     indirect=True,
 )
 
@@ -72,8 +73,12 @@ class World:
         """A planned airing of the programme at ``starts_at`` on station number ``station``."""
         with self.services.sessions.begin() as session:
             programme_id = session.query(Airing.programme_id).first()[0]  # type: ignore[index]
-            airing = Airing(programme_id=programme_id, station_id=self.players[station].station_id,
-                            starts_at=starts_at, status=AiringStatus.planned)
+            airing = Airing(
+                programme_id=programme_id,
+                station_id=self.players[station].station_id,
+                starts_at=starts_at,
+                status=AiringStatus.planned,
+            )
             session.add(airing)
             session.flush()
             return airing.id
@@ -108,19 +113,29 @@ class Signer:
     def __init__(self, client: FlaskClient, token: str) -> None:
         self.key = Ed25519PrivateKey.generate()
         self.client, self.token = client, token
-        answer = client.post("/api/v1/player/enroll", headers=auth(token),
-                             json={"public_key": public_key_b64(self.key)})
+        answer = client.post(
+            "/api/v1/player/enroll",
+            headers=auth(token),
+            json={"public_key": public_key_b64(self.key)},
+        )
         assert answer.status_code == 201, answer.json
 
     def event(self, kind: str, airing_id: int | None, at: datetime, **fields: Any) -> dict:
-        body = {"id": str(uuid.uuid4()), "type": kind, "airing_id": airing_id,
-                "at": at.isoformat(), "sha256": fields.pop("sha256", None),
-                "played_ms": fields.pop("played_ms", None), "detail": fields}
+        body = {
+            "id": str(uuid.uuid4()),
+            "type": kind,
+            "airing_id": airing_id,
+            "at": at.isoformat(),
+            "sha256": fields.pop("sha256", None),
+            "played_ms": fields.pop("played_ms", None),
+            "detail": fields,
+        }
         return sign_event(self.key, body)
 
     def post(self, events: list[dict]) -> Any:
-        return self.client.post("/api/v1/player/events", headers=auth(self.token),
-                                json={"events": events})
+        return self.client.post(
+            "/api/v1/player/events", headers=auth(self.token), json={"events": events}
+        )
 
 
 @pytest.fixture
@@ -152,10 +167,15 @@ def make_agent(
     """Agents of player 0 (by default) on the test's clock, closed at the end."""
     made: list[Agent] = []
 
-    def build(clock: Clock | None = None, home: str = "agent", player: int = 0,
-              **options: Any) -> Agent:
-        config = AgentConfig(server=live_server.url, token=world.players[player].token,
-                             home=tmp_path / home, **{"poll_s": 3600.0, **options})
+    def build(
+        clock: Clock | None = None, home: str = "agent", player: int = 0, **options: Any
+    ) -> Agent:
+        config = AgentConfig(
+            server=live_server.url,
+            token=world.players[player].token,
+            home=tmp_path / home,
+            **{"poll_s": 3600.0, "heartbeat_s": 3600.0, "backoff_cap_s": 1800.0, **options},
+        )
         agent = Agent(config, clock or world.clock)
         made.append(agent)
         return agent

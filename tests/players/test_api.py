@@ -30,27 +30,38 @@ def test_schedule_lists_own_airings_in_station_time_with_etag(
     assert [a["id"] for a in body["airings"]] == world.airing_ids(0)
     first = body["airings"][0]
     assert first["starts_at"].endswith("+07:00") and "T17:00:00" in first["starts_at"]
-    assert first["audio"] == {"url": f"/api/v1/audio/{world.sha256}", "sha256": world.sha256,
-                              "bytes": first["audio"]["bytes"], "format": "mp3"}
+    assert first["audio"] == {
+        "url": f"/api/v1/audio/{world.sha256}",
+        "sha256": world.sha256,
+        "bytes": first["audio"]["bytes"],
+        "format": "mp3",
+    }
     assert first["programme"]["duration_ms"] == 600_000
-    assert answer.headers["X-Loa-Server-Time"].startswith("2026-12-01T01:00:00.000")
-    again = client.get("/api/v1/player/schedule",
-                       headers={**auth(world.token), "If-None-Match": answer.headers["ETag"]})
+    assert answer.headers["X-Loa-Server-Time"].startswith("2026-12-01T01:00:00.000000")
+    again = client.get(
+        "/api/v1/player/schedule",
+        headers={**auth(world.token), "If-None-Match": answer.headers["ETag"]},
+    )
     assert again.status_code == 304 and again.data == b""
     with world.services.sessions() as session:
-        statuses = {a.status for a in session.scalars(
-            select(Airing).where(Airing.id.in_(world.airing_ids(0))))}
+        statuses = {
+            a.status
+            for a in session.scalars(select(Airing).where(Airing.id.in_(world.airing_ids(0))))
+        }
     assert statuses == {AiringStatus.published}
 
 
 def test_schedule_changes_etag_and_honours_from_to(client: FlaskClient, world: World) -> None:
     first = client.get("/api/v1/player/schedule", headers=auth(world.token))
     new_id = world.add_airing(world.clock.now() + timedelta(days=3))
-    second = client.get("/api/v1/player/schedule",
-                        headers={**auth(world.token), "If-None-Match": first.headers["ETag"]})
+    second = client.get(
+        "/api/v1/player/schedule",
+        headers={**auth(world.token), "If-None-Match": first.headers["ETag"]},
+    )
     assert second.status_code == 200 and new_id in [a["id"] for a in second.json["airings"]]
-    window = client.get("/api/v1/player/schedule?from=2026-12-02&to=2026-12-02",
-                        headers=auth(world.token))
+    window = client.get(
+        "/api/v1/player/schedule?from=2026-12-02&to=2026-12-02", headers=auth(world.token)
+    )
     assert [a["starts_at"][:10] for a in window.json["airings"]] == ["2026-12-02"]
     bad = client.get("/api/v1/player/schedule?from=tomorrow", headers=auth(world.token))
     assert bad.status_code == 400 and "from" in bad.json["error"]
@@ -64,8 +75,10 @@ def test_schedule_leaves_out_past_far_and_cancelled_airings(
     cancelled = world.add_airing(world.clock.now() + timedelta(days=4))
     with world.services.sessions.begin() as session:
         session.get_one(Airing, cancelled).status = AiringStatus.cancelled
-    ids = [a["id"] for a in client.get("/api/v1/player/schedule",
-                                       headers=auth(world.token)).json["airings"]]
+    ids = [
+        a["id"]
+        for a in client.get("/api/v1/player/schedule", headers=auth(world.token)).json["airings"]
+    ]
     assert past not in ids and far not in ids and cancelled not in ids
 
 
@@ -74,8 +87,10 @@ def test_wrong_missing_and_revoked_tokens_get_401(client: FlaskClient, world: Wo
         answer = client.get("/api/v1/player/schedule", headers=headers)
         assert answer.status_code == 401 and "token" in answer.json["error"]
         assert answer.headers["WWW-Authenticate"].startswith("Bearer")
-    assert client.post("/api/v1/player/events", json={"events": []},
-                       headers=auth("x")).status_code == 401
+    assert (
+        client.post("/api/v1/player/events", json={"events": []}, headers=auth("x")).status_code
+        == 401
+    )
     with world.services.sessions.begin() as session:
         revoke_player(session, world.players[0].player_id)
     assert client.get("/api/v1/player/schedule", headers=auth(world.token)).status_code == 401
@@ -104,8 +119,12 @@ def test_audio_of_no_airing_of_the_station_is_404(client: FlaskClient, world: Wo
         session.query(Airing).filter_by(station_id=world.players[0].station_id).delete()
     answer = client.get(f"/api/v1/audio/{world.sha256}", headers=auth(world.token))
     assert answer.status_code == 404 and "error" in answer.json
-    assert client.get(f"/api/v1/audio/{world.sha256}",
-                      headers=auth(world.players[1].token)).status_code == 200
+    assert (
+        client.get(
+            f"/api/v1/audio/{world.sha256}", headers=auth(world.players[1].token)
+        ).status_code
+        == 200
+    )
     assert client.get("/api/v1/audio/..%2Fetc", headers=auth(world.token)).status_code == 404
 
 
@@ -115,9 +134,16 @@ def test_duplicate_batch_is_accepted_again_without_new_entries(
 ) -> None:
     airing = world.airing_ids(0)[0]
     at = world.clock.now()
-    batch = [signer.event("airing.started", airing, at, sha256=world.sha256),
-             signer.event("airing.completed", airing, at + timedelta(minutes=10),
-                          sha256=world.sha256, played_ms=600_000)]
+    batch = [
+        signer.event("airing.started", airing, at, sha256=world.sha256),
+        signer.event(
+            "airing.completed",
+            airing,
+            at + timedelta(minutes=10),
+            sha256=world.sha256,
+            played_ms=600_000,
+        ),
+    ]
     first, again = signer.post(batch), signer.post(batch)
     assert first.json["accepted"] == again.json["accepted"] == [e["id"] for e in batch]
     assert again.json["rejected"] == [] and log_count(world) == 2
@@ -130,8 +156,9 @@ def test_forged_signature_and_foreign_airing_are_rejected_alone(
     own, foreign = world.airing_ids(0)[0], world.airing_ids(1)[0]
     now = world.clock.now()
     good = signer.event("airing.started", own, now, sha256=world.sha256)
-    forged = forge(signer.event("airing.completed", own, now, sha256=world.sha256,
-                                played_ms=600_000))
+    forged = forge(
+        signer.event("airing.completed", own, now, sha256=world.sha256, played_ms=600_000)
+    )
     other = signer.event("airing.completed", foreign, now, sha256=world.sha256, played_ms=600_000)
     answer = signer.post([good, forged, other, "junk"])
     assert answer.status_code == 200
@@ -148,8 +175,9 @@ def test_malformed_and_oversized_bodies(signer: Signer, world: World) -> None:
     assert client.post("/api/v1/player/events", data="not json", headers=headers).status_code == 400
     no_list = client.post("/api/v1/player/events", json={"events": {}}, headers=headers)
     assert no_list.status_code == 400 and "events" in no_list.json["error"]
-    huge = client.post("/api/v1/player/events", headers=headers,
-                       json={"events": [{"id": "x" * 100}] * 30_000})
+    huge = client.post(
+        "/api/v1/player/events", headers=headers, json={"events": [{"id": "x" * 100}] * 30_000}
+    )
     assert huge.status_code == 413 and "too large" in huge.json["error"]
     bad_key = client.post("/api/v1/player/enroll", json={"public_key": "abc"}, headers=headers)
     assert bad_key.status_code == 400 and "base64" in bad_key.json["error"]
@@ -175,6 +203,9 @@ def test_openapi_describes_every_route(client: FlaskClient) -> None:
     answer = client.get("/api/v1/openapi.json")
     assert answer.status_code == 200 and answer.json["openapi"].startswith("3.")
     documented = set(openapi_document()["paths"])
-    routes = {r.rule.replace("<sha256>", "{sha256}")
-              for r in client.application.url_map.iter_rules() if r.endpoint.startswith(bp.name)}
+    routes = {
+        r.rule.replace("<sha256>", "{sha256}")
+        for r in client.application.url_map.iter_rules()
+        if r.endpoint.startswith(bp.name)
+    }
     assert routes == documented
