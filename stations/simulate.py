@@ -74,6 +74,17 @@ class LiveServer:
             self._thread.join(timeout=10)
 
 
+def player_api_app(services: Any) -> Flask:
+    """A Flask app serving only the player API over ``services`` (no operator pages)."""
+    from web import player_api
+
+    app = Flask("web")
+    app.config.update(TESTING=True, MAX_CONTENT_LENGTH=256 * 1024 * 1024)
+    app.extensions["loa"] = services
+    app.register_blueprint(player_api.bp)
+    return app
+
+
 def run_until(agents: Iterable[Agent], clock: FrozenClock, until: datetime,
               after_tick: Callable[[datetime], None] | None = None) -> int:
     """Move ``clock`` (the server's) from wake-up to wake-up, ticking agents due; return ticks.
@@ -161,18 +172,19 @@ def simulate(players: int, days: int, start: datetime, poll_s: float = 3600.0,
     """Run ``players`` agents for ``days`` of simulated time; return what aired and arrived."""
     from compliance.models import AiringLogEntry
     from loa import migrate
-    from loa.app import build_services, create_app
+    from loa.app import build_services
     from loa.settings import load_settings
 
     work = work or Path(tempfile.mkdtemp(prefix="loa-sim-"))
     settings = load_settings({"LOA_HOME": str(work / "server"), "LOA_SECRET_KEY": "sim"})
+    settings.home.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(settings.database_url)
     clock = FrozenClock(start)
     services = build_services(settings, clock=clock)
     with services.sessions.begin() as session:
         fleet = seed_fleet(session, services.store, make_sine(work / "tone.mp3"), players,
                            start, days)
-    server = LiveServer(create_app(services, {"TESTING": True})).start()
+    server = LiveServer(player_api_app(services)).start()
     agents = [
         Agent(AgentConfig(server=server.url, token=p.token, home=work / f"agent-{p.player_id}",
                           poll_s=poll_s, heartbeat_s=poll_s), clock)

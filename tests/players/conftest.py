@@ -21,7 +21,7 @@ from stations.agent.agent import Agent
 from stations.agent.config import AgentConfig
 from stations.agent.keys import public_key_b64, sign_event
 from stations.players import add_player
-from stations.simulate import LiveServer, SeededPlayer, make_sine, seed_fleet
+from stations.simulate import LiveServer, SeededPlayer, make_sine, player_api_app, seed_fleet
 from web.context import Services
 
 BOTH_DATABASES = pytest.mark.parametrize(
@@ -42,13 +42,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def app(services: Services) -> Flask:
     """Only the player API, so these tests do not depend on the operator pages being importable."""
-    from web import player_api
-
-    flask_app = Flask("web")
-    flask_app.config.update(TESTING=True, MAX_CONTENT_LENGTH=256 * 1024 * 1024)
-    flask_app.extensions["loa"] = services
-    flask_app.register_blueprint(player_api.bp)
-    return flask_app
+    return player_api_app(services)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,49 @@
+"""The player commands as an engineer types them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+
+from stations.cli import PLAYER_COMMANDS, revoke, rotate_token_command, simulate
+from tests.players.conftest import World, auth
+
+
+def test_commands_have_the_documented_names() -> None:
+    assert [c.name for c in PLAYER_COMMANDS] == ["run", "rotate-token", "revoke"]
+    assert simulate.name == "simulate"
+
+
+def test_rotate_token_prints_a_new_token_that_works(
+    client: FlaskClient, world: World, env: dict[str, str]
+) -> None:
+    player_id = world.players[0].player_id
+    result = CliRunner().invoke(rotate_token_command, [str(player_id)], env=env)
+    assert result.exit_code == 0, result.output
+    token = result.output.split("token ")[1].strip()
+    assert client.get("/api/v1/player/schedule", headers=auth(token)).status_code == 200
+    assert client.get("/api/v1/player/schedule", headers=auth(world.token)).status_code == 401
+
+
+def test_revoke_locks_the_player_out_and_unknown_ids_fail(
+    client: FlaskClient, world: World, env: dict[str, str]
+) -> None:
+    result = CliRunner().invoke(revoke, [str(world.players[1].player_id)], env=env)
+    assert result.exit_code == 0 and "revoked" in result.output
+    assert client.get("/api/v1/player/schedule",
+                      headers=auth(world.players[1].token)).status_code == 401
+    missing = CliRunner().invoke(revoke, ["9999"], env=env)
+    assert missing.exit_code != 0 and "player not found" in missing.output
+
+
+def test_simulate_airs_every_planned_airing_and_logs_each_event_once(tmp_path: Path) -> None:
+    result = CliRunner().invoke(simulate, ["--players", "3", "--days", "10", "--poll", "21600",
+                                           "--work", str(tmp_path / "sim")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["aired"] == 3 and summary["completed"] == 3
+    assert summary["log_entries"] == 6 and summary["outbox_pending"] == 0
+    assert summary["max_start_error_s"] == 0

@@ -1,0 +1,96 @@
+"""Push over the real Mosquitto on 127.0.0.1:1883, and polling when there is no broker."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+
+from loa.clock import SystemClock
+from stations.agent.agent import Agent
+from stations.agent.runner import Runner
+from stations.mqtt import MqttPublisher
+from tests.conftest import need_server
+from tests.players.conftest import World
+
+BROKER = "mqtt://127.0.0.1:1883"
+
+
+@pytest.fixture
+def broker() -> str:
+    try:
+        socket.create_connection(("127.0.0.1", 1883), timeout=2).close()
+    except OSError as err:
+        need_server("Mosquitto on 127.0.0.1:1883", err)
+    return BROKER
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port nothing listens on: bound, then released."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def running(make_agent: Callable[..., Agent]) -> Iterator[Callable[..., Runner]]:
+    runners: list[Runner] = []
+
+    def start(mqtt_url: str | None, **options: float) -> Runner:
+        runner = Runner(make_agent(clock=SystemClock(), **options), mqtt_url).start()
+        runners.append(runner)
+        assert runner.agent.synced.wait(10), "first sync did not happen"
+        return runner
+
+    yield start
+    for runner in runners:
+        runner.stop()
+
+
+def wait_for_airing(agent: Agent, airing_id: int, seconds: float) -> bool:
+    """Wait on the agent's sync signal (no fixed sleep) until it holds ``airing_id``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if airing_id in {s.airing_id for s in agent.slots}:
+            return True
+        agent.synced.clear()
+        agent.synced.wait(max(deadline - time.monotonic(), 0))
+    return airing_id in {s.airing_id for s in agent.slots}
+
+
+@pytest.mark.mqtt
+def test_schedule_change_reaches_a_subscribed_agent_by_push(
+    broker: str, running: Callable[..., Runner], world: World
+) -> None:
+    runner = running(broker, poll_s=3600)  # polling alone would take an hour
+    deadline = time.monotonic() + 10
+    while runner.listener is None and time.monotonic() < deadline:
+        runner.agent.synced.wait(0.05)
+    assert runner.listener is not None and runner.listener.subscribed.wait(10)
+    new = world.add_airing(world.clock.now() + timedelta(days=2))
+    publisher = MqttPublisher(broker)
+    try:
+        publisher.schedule_changed([world.players[0].player_id])
+        assert wait_for_airing(runner.agent, new, seconds=10)
+    finally:
+        publisher.close()
+
+
+@pytest.mark.mqtt
+def test_without_a_broker_polling_still_delivers_the_change(
+    closed_port: int, running: Callable[..., Runner], world: World
+) -> None:
+    runner = running(f"mqtt://127.0.0.1:{closed_port}", poll_s=0.2)
+    new = world.add_airing(world.clock.now() + timedelta(days=2))
+    publisher = MqttPublisher(f"mqtt://127.0.0.1:{closed_port}")
+    try:
+        began = time.monotonic()
+        publisher.schedule_changed([world.players[0].player_id])  # must neither block nor raise
+        assert time.monotonic() - began < 0.5
+        assert wait_for_airing(runner.agent, new, seconds=10)
+    finally:
+        publisher.close()
