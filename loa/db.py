@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, literal, select
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from loa.errors import LoaError
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -51,6 +53,9 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
+M = TypeVar("M", bound="Base")
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
@@ -76,3 +81,17 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""
     with factory() as session, session.begin():
         yield session
+
+
+def one_or_fail(session: Session, model: type[M], message: str, **by: object) -> M:
+    """The one ``model`` row matching ``by``, or a LoaError saying ``message``."""
+    found = session.scalar(select(model).filter_by(**by))
+    if found is None:
+        raise LoaError(message)
+    return found
+
+
+def fail_if_exists(session: Session, model: type[Base], message: str, **by: object) -> None:
+    """Refuse a second row with the same unique ``by`` before the database does, in words."""
+    if session.scalar(select(literal(1)).select_from(model).filter_by(**by).limit(1)):
+        raise LoaError(message)

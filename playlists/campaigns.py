@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audio.store import AudioStore
+from loa.db import fail_if_exists, one_or_fail
 from loa.errors import LoaError
 from playlists.assets import store_clip
 from playlists.models import Campaign
@@ -25,10 +25,8 @@ def check_month(month: str) -> str:
 
 
 def get_campaign(session: Session, code: str) -> Campaign:
-    campaign = session.scalar(select(Campaign).where(Campaign.code == code))
-    if campaign is None:
-        raise LoaError(f"Không tìm thấy chiến dịch {code!r} (campaign not found)")
-    return campaign
+    message = f"Không tìm thấy chiến dịch {code!r} (campaign not found)"
+    return one_or_fail(session, Campaign, message, code=code)
 
 
 def add_campaign(
@@ -46,8 +44,8 @@ def add_campaign(
     jingle: Path | None = None,
 ) -> Campaign:
     """Create a campaign owned by ``unit_code``; its rule applies to every station below."""
-    if session.scalar(select(Campaign.id).where(Campaign.code == code)) is not None:
-        raise LoaError(f"Mã chiến dịch {code!r} đã tồn tại (campaign code already exists)")
+    message = f"Mã chiến dịch {code!r} đã tồn tại (campaign code already exists)"
+    fail_if_exists(session, Campaign, message, code=code)
     if min_airings < 1:
         raise LoaError("Số lần phát tối thiểu phải từ 1 trở lên (min airings must be >= 1)")
     if not 0 < min_minutes <= max_minutes:

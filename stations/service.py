@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loa.db import fail_if_exists, one_or_fail
 from loa.errors import LoaError
 from stations.models import Station
 from stations.units import get_unit
@@ -16,10 +16,8 @@ DEFAULT_WINDOWS = "05:30-06:30,17:00-18:00"
 
 
 def get_station(session: Session, code: str) -> Station:
-    station = session.scalar(select(Station).where(Station.code == code))
-    if station is None:
-        raise LoaError(f"Không tìm thấy đài {code!r} (station not found)")
-    return station
+    message = f"Không tìm thấy đài {code!r} (station not found)"
+    return one_or_fail(session, Station, message, code=code)
 
 
 def add_station(
@@ -31,8 +29,8 @@ def add_station(
     timezone: str = "Asia/Ho_Chi_Minh",
 ) -> Station:
     """Create a station of ``unit_code`` with its broadcast windows."""
-    if session.scalar(select(Station.id).where(Station.code == code)) is not None:
-        raise LoaError(f"Mã đài {code!r} đã tồn tại (station code already exists)")
+    message = f"Mã đài {code!r} đã tồn tại (station code already exists)"
+    fail_if_exists(session, Station, message, code=code)
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:

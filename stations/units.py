@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loa.db import fail_if_exists, one_or_fail
 from loa.errors import LoaError
 from stations.models import AdminUnit, Station, UnitLevel
 
@@ -13,10 +14,8 @@ _RANK = {UnitLevel.province: 0, UnitLevel.district: 1, UnitLevel.commune: 2}
 
 
 def get_unit(session: Session, code: str) -> AdminUnit:
-    unit = session.scalar(select(AdminUnit).where(AdminUnit.code == code))
-    if unit is None:
-        raise LoaError(f"Không tìm thấy đơn vị hành chính {code!r} (unit not found)")
-    return unit
+    message = f"Không tìm thấy đơn vị hành chính {code!r} (unit not found)"
+    return one_or_fail(session, AdminUnit, message, code=code)
 
 
 def add_unit(
@@ -27,8 +26,8 @@ def add_unit(
         unit_level = UnitLevel(level)
     except ValueError as exc:
         raise LoaError(f"Cấp không hợp lệ {level!r}: province, district hoặc commune") from exc
-    if session.scalar(select(AdminUnit.id).where(AdminUnit.code == code)) is not None:
-        raise LoaError(f"Mã đơn vị {code!r} đã tồn tại (unit code already exists)")
+    message = f"Mã đơn vị {code!r} đã tồn tại (unit code already exists)"
+    fail_if_exists(session, AdminUnit, message, code=code)
     parent = get_unit(session, parent_code) if parent_code else None
     if unit_level is not UnitLevel.province and parent is None:
         raise LoaError(f"Đơn vị cấp {level} cần --parent (needs a parent unit)")

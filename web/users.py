@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from loa.db import fail_if_exists
 from loa.errors import LoaError
 from stations.units import get_unit
 from web.models import Role, User
@@ -21,10 +22,14 @@ def add_user(session: Session, username: str, password: str, role: str, unit_cod
         raise LoaError(f"Vai trò không hợp lệ {role!r}: operator, auditor hoặc admin") from exc
     if len(password) < MIN_PASSWORD:
         raise LoaError(f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự (password too short)")
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise LoaError(f"Tên đăng nhập {username!r} đã tồn tại (username taken)")
-    user = User(username=username, password_hash=generate_password_hash(password), role=user_role,
-                unit=get_unit(session, unit_code))
+    message = f"Tên đăng nhập {username!r} đã tồn tại (username taken)"
+    fail_if_exists(session, User, message, username=username)
+    user = User(
+        username=username,
+        password_hash=generate_password_hash(password),
+        role=user_role,
+        unit=get_unit(session, unit_code),
+    )
     session.add(user)
     session.flush()
     return user
