@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,7 +47,9 @@ class ServerClient:
         self._now = now
         self._http = requests.Session()
         self._http.headers.update({"Authorization": f"Bearer {token}"})
-        self.offset: timedelta | None = None  # server minus our raw clock, from the last reply
+        self.offset: timedelta | None = None  # server minus our raw clock
+        # (round trip, offset) of recent replies; the quickest one says the most (as NTP does).
+        self._samples: deque[tuple[timedelta, timedelta]] = deque(maxlen=8)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         before = self._now()
@@ -71,7 +74,8 @@ class ServerClient:
             server = datetime.fromisoformat(stamp)
         except ValueError:
             return
-        self.offset = server - (before + (after - before) / 2)
+        self._samples.append((after - before, server - (before + (after - before) / 2)))
+        self.offset = min(self._samples, key=lambda sample: sample[0])[1]
 
     def schedule(self, etag: str | None) -> Schedule:
         """The schedule, or body None if it has not changed since ``etag``."""
