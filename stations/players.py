@@ -81,7 +81,9 @@ def enroll_key(session: Session, player: Player, public_key_b64: str, now: datet
 
 
 CLOCK_TOLERANCE_MS = 60_000
-HEALTH_FIELDS = ("version", "disk_free_mb", "volume", "signal", "state", "cached_files")
+HEALTH_FIELDS = (
+    "version", "disk_free_mb", "volume", "signal", "state", "cached_files", "outbox",
+)
 
 
 def get_player(session: Session, player_id: int) -> Player:
