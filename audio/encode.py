@@ -1,10 +1,12 @@
-"""MP3 encoding (ffmpeg/LAME, both bitrates in parallel) and Vietnamese ID3v2.4 tags."""
+"""MP3 encoding (ffmpeg/LAME, all renditions at once from one PCM stream) and ID3 tags."""
 
 from __future__ import annotations
 
+import queue
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from mutagen.id3 import ID3, TALB, TDRC, TIT2, TLAN, TPE1, TXXX
 from audio.errors import AudioError
 
 FFMPEG = "ffmpeg"
-_CHUNK = 1 << 20
+_QUEUED = 8  # blocks waiting per encoder: a few MB at most
 _ENCODE_TIMEOUT_S = 600
 
 
@@ -44,43 +46,79 @@ def _command(spec: Mp3Spec, rate: int, out: Path) -> list[str]:
             str(spec.quality), "-write_id3v1", "0", "-id3v2_version", "0", "-f", "mp3", str(out)]
 
 
-def _feed(proc: subprocess.Popen[bytes], data: memoryview, errors: list[BaseException]) -> None:
+def _feed(proc: subprocess.Popen[bytes], blocks: queue.Queue[memoryview | None],
+          errors: list[BaseException]) -> None:
+    """Write queued blocks to one encoder until the end marker (None)."""
+    assert proc.stdin is not None
+    broken = False
+    while (data := blocks.get()) is not None:
+        if broken:
+            continue  # keep draining so the producer never blocks on a dead encoder
+        try:
+            proc.stdin.write(data)
+        except OSError as exc:  # the encoder died; its exit code tells the story
+            errors.append(exc)
+            broken = True
     try:
-        assert proc.stdin is not None
-        for start in range(0, len(data), _CHUNK):
-            proc.stdin.write(data[start:start + _CHUNK])
         proc.stdin.close()
-    except OSError as exc:  # the encoder died; its exit code tells the story
+    except OSError as exc:
         errors.append(exc)
 
 
-def encode_mp3s(pcm: np.ndarray, rate: int, specs: list[Mp3Spec], folder: Path) -> list[Path]:
-    """Encode 16-bit mono ``pcm`` to one MP3 per spec, all encoders running at once."""
-    data = memoryview(np.ascontiguousarray(pcm, dtype="<i2")).cast("B")
+def encode_stream(blocks: Iterable[np.ndarray], rate: int, specs: list[Mp3Spec],
+                  folder: Path) -> list[Path]:
+    """Encode consecutive 16-bit mono PCM ``blocks`` to one MP3 per spec, all at once.
+
+    The encoders run while the blocks are still being computed, and each gets its own
+    bounded queue, so a slower encoder never holds the faster one back for long.
+    """
     outs = [Path(tempfile.mkstemp(dir=folder, prefix=".enc-", suffix=".mp3")[1]) for _ in specs]
     procs = [subprocess.Popen(_command(s, rate, o), stdin=subprocess.PIPE,
                               stderr=subprocess.PIPE) for s, o in zip(specs, outs, strict=True)]
+    queues: list[queue.Queue[memoryview | None]] = [queue.Queue(_QUEUED) for _ in procs]
     errors: list[BaseException] = []
-    feeders = [threading.Thread(target=_feed, args=(p, data, errors)) for p in procs]
+    feeders = [threading.Thread(target=_feed, args=(p, q, errors), daemon=True)
+               for p, q in zip(procs, queues, strict=True)]
+    for thread in feeders:
+        thread.start()
     try:
-        for thread in feeders:
-            thread.start()
-        for thread in feeders:
-            thread.join()
-        failed = [p for p in procs if p.wait(timeout=_ENCODE_TIMEOUT_S) != 0]
-        if failed or errors:
-            detail = failed[0].stderr.read().decode("utf-8", "replace")[-200:] if failed else ""
-            raise AudioError(f"Mã hóa MP3 bị lỗi: {detail or errors[0]}")
+        for block in blocks:
+            data = memoryview(np.ascontiguousarray(block, dtype="<i2")).cast("B")
+            for q in queues:
+                q.put(data)
+        _finish(procs, queues, feeders, errors)
     except BaseException:
-        for proc, out in zip(procs, outs, strict=True):
+        for proc in procs:
             proc.kill()
+        _stop_feeders(queues, feeders)
+        for out in outs:
             out.unlink(missing_ok=True)
         raise
     finally:
         for proc in procs:
+            proc.wait()
             if proc.stderr is not None:
                 proc.stderr.close()
     return outs
+
+
+def _stop_feeders(queues: list[queue.Queue[memoryview | None]],
+                  feeders: list[threading.Thread]) -> None:
+    for q in queues:
+        q.put(None)
+    for thread in feeders:
+        thread.join(timeout=_ENCODE_TIMEOUT_S)
+
+
+def _finish(procs: list[subprocess.Popen[bytes]], queues: list[queue.Queue[memoryview | None]],
+            feeders: list[threading.Thread], errors: list[BaseException]) -> None:
+    """Close the streams, wait for every encoder and raise if any failed."""
+    _stop_feeders(queues, feeders)
+    failed = [p for p in procs if p.wait(timeout=_ENCODE_TIMEOUT_S) != 0]
+    if failed or errors:
+        stderr = failed[0].stderr if failed else None
+        detail = stderr.read().decode("utf-8", "replace")[-200:] if stderr else ""
+        raise AudioError(f"Mã hóa MP3 bị lỗi: {detail or errors[0]}")
 
 
 def write_tags(path: Path, tags: Tags) -> None:

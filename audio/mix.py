@@ -53,9 +53,9 @@ def to_float(pcm: np.ndarray) -> np.ndarray:
     return pcm.astype(np.float32) * np.float32(1 / 32768)
 
 
-def matching_gain(x: np.ndarray, target: float = ITEM_LUFS) -> float:
+def matching_gain(x: np.ndarray, target: float = ITEM_LUFS, rate: int = RATE) -> float:
     """Linear gain that brings ``x`` to ``target`` LUFS (1 for items too quiet to gate)."""
-    level = integrated_loudness(x, RATE)
+    level = integrated_loudness(x, rate)
     return 10 ** ((target - level) / 20) if level > SILENCE_LUFS else 1.0
 
 
@@ -65,12 +65,17 @@ def match_loudness(x: np.ndarray, target: float = ITEM_LUFS) -> np.ndarray:
     return x
 
 
-def _fade(x: np.ndarray, seconds: float) -> None:
+def _add_faded(dest: np.ndarray, x: np.ndarray, seconds: float) -> None:
+    """``dest += x`` with ``x`` faded in and out over ``seconds``; ``x`` itself is untouched."""
+    # Items may be read-only views of the cache, and copying each one would cost memory.
     n = min(len(x) // 2, int(seconds * RATE))
-    if n:
-        ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)
-        x[:n] *= ramp
-        x[len(x) - n:] *= ramp[::-1]
+    if not n:
+        dest += x
+        return
+    ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)
+    dest[:n] += x[:n] * ramp
+    dest[n:len(x) - n] += x[n:len(x) - n]
+    dest[len(x) - n:] += x[len(x) - n:] * ramp[::-1]
 
 
 def new_timeline(max_seconds: int = 3600) -> Timeline:
@@ -89,10 +94,9 @@ def place(timeline: Timeline, x: np.ndarray, *, music: bool, duck: float) -> Pla
     """Add item ``x`` after the previous one, overlapping it when either is music."""
     overlap = int(CROSSFADE_S * RATE) if (music or timeline.previous_music) else 0
     overlap = min(overlap, len(x) // 2, timeline.cursor)
-    _fade(x, max(DECLICK_S, overlap / RATE))
     start = timeline.cursor - overlap
     _ensure(timeline, start + len(x))
-    timeline.master[start:start + len(x)] += x
+    _add_faded(timeline.master[start:start + len(x)], x, max(DECLICK_S, overlap / RATE))
     timeline.cursor = start + len(x)
     timeline.previous_music = music
     item = Placed(start, len(x), duck)
@@ -112,8 +116,8 @@ def start_bed(timeline: Timeline, pcm: np.ndarray | None, intro_s: float) -> Non
     if timeline.beds and timeline.beds[-1].stop < 0:
         timeline.beds[-1].stop = timeline.cursor
     if pcm is not None and len(pcm):
-        match_loudness(pcm, ITEM_LUFS + BED_LEVEL_DB)
-        timeline.beds.append(BedSpan(pcm, timeline.cursor))
+        level = np.float32(matching_gain(pcm, ITEM_LUFS + BED_LEVEL_DB))
+        timeline.beds.append(BedSpan(pcm * level, timeline.cursor))
         silence(timeline, intro_s)
 
 
@@ -133,18 +137,29 @@ def _bed_gain(placed: list[Placed], start: int, end: int) -> np.ndarray:
     return gain
 
 
+def _looped(pcm: np.ndarray, offset: int, n: int) -> np.ndarray:
+    """``n`` samples of ``pcm`` played in a loop, starting ``offset`` samples into the loop."""
+    offset %= len(pcm)
+    if offset + n <= len(pcm):
+        return pcm[offset:offset + n]
+    laps = -(-(offset + n) // len(pcm))
+    return np.tile(pcm, laps)[offset:offset + n]
+
+
 def finish(timeline: Timeline) -> np.ndarray:
     """Mix the beds under the items and return the programme (float32, ±1 nominal)."""
     total = timeline.cursor
     master = timeline.master[:total]
+    fade = int(BED_FADE_S * RATE)
     for bed in timeline.beds:
         stop = total if bed.stop < 0 else min(bed.stop, total)
-        fade = int(BED_FADE_S * RATE)
         for start in range(bed.start, stop, _BLOCK):
             end = min(stop, start + _BLOCK)
-            positions = np.arange(start, end)
             gain = _bed_gain(timeline.placed, start, end)
-            # Fade the bed out over its last BED_FADE_S so it never stops abruptly.
-            gain *= np.clip((stop - positions) / fade, 0.0, 1.0).astype(np.float32)
-            master[start:end] += bed.pcm[(positions - bed.start) % len(bed.pcm)] * gain
+            if end > stop - fade:
+                # Fade the bed out over its last BED_FADE_S so it never stops abruptly.
+                gain *= np.clip((stop - np.arange(start, end)) / fade, 0.0, 1.0).astype(
+                    np.float32)
+            gain *= _looped(bed.pcm, start - bed.start, end - start)
+            master[start:end] += gain
     return master

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from audio import mix
-from audio.clips import decode_pcm
-from audio.encode import Mp3Spec, Tags, encode_mp3s, write_tags
+from audio import items, mix
+from audio.encode import Mp3Spec, Tags, encode_stream, write_tags
 from audio.errors import AudioError
-from audio.loudness import master_pcm, true_peak_db
+from audio.loudness import MasterPlan, master_blocks, plan_master
 from audio.normalize import normalize_vi
-from audio.store import AudioStore
-from audio.synth import speak, to_rate
+from audio.store import AudioStore, StoredAudio
+from audio.truepeak import TruePeakMeter
 
 RATE = mix.RATE
 PLAYER_MP3 = Mp3Spec(kbps=64, sample_rate=22050, quality=7)
@@ -117,30 +118,38 @@ def _check(position: int, seg: SegmentSpec) -> None:
 def _load(seg: SegmentSpec, options: RenderOptions, cache: Path) -> _Loaded:
     """Synthesise or decode one segment, loudness-matched at 44.1 kHz (in a worker thread)."""
     if seg.kind == "tts":
-        spoken = speak(normalize_vi(seg.text or "", options.acronyms),
-                       engine=seg.engine or options.tts_engine,
-                       voice=seg.voice or options.tts_voice, rate=options.tts_rate,
-                       fallback=options.tts_fallback, cache=cache)
-        audio = mix.to_float(to_rate(spoken.pcm, spoken.rate, RATE))
-        return _Loaded(mix.match_loudness(audio), spoken.engine, spoken.note)
+        spoken = items.speech(normalize_vi(seg.text or "", options.acronyms),
+                              engine=seg.engine or options.tts_engine,
+                              voice=seg.voice or options.tts_voice, rate=options.tts_rate,
+                              fallback=options.tts_fallback, cache=cache)
+        return _Loaded(spoken.audio, spoken.engine, spoken.note)
     if seg.path is None:
         return _Loaded(None)
-    audio = mix.to_float(decode_pcm(seg.path, rate=RATE))
-    target = mix.ITEM_LUFS + (mix.BED_LEVEL_DB if seg.kind == "bed" else 0.0)
-    return _Loaded(mix.match_loudness(audio, target))
+    # mix.start_bed sets the bed's own level; everything else is matched here.
+    return _Loaded(items.sound_file(seg.path, None if seg.kind == "bed" else mix.ITEM_LUFS))
 
 
 def _loaded_in_order(segments: Sequence[SegmentSpec], options: RenderOptions,
                      cache: Path) -> Iterator[_Loaded]:
-    """Load segments in parallel (espeak-ng and ffmpeg are separate processes), yield in order."""
+    """Load segments in parallel (espeak-ng and ffmpeg are separate processes), yield in order.
+
+    Only a few segments are loaded ahead of the mixer, so memory stays bounded however long
+    the programme is.
+    """
     workers = max(2, os.cpu_count() or 2)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loa-render") as pool:
-        futures = [pool.submit(_load, seg, options, cache) for seg in segments]
+        pending: deque[Future[_Loaded]] = deque()
+        upcoming = iter(segments)
         try:
-            for future in futures:
-                yield future.result()
+            for seg in islice(upcoming, 2 * workers):
+                pending.append(pool.submit(_load, seg, options, cache))
+            while pending:
+                loaded = pending.popleft().result()
+                for seg in islice(upcoming, 1):
+                    pending.append(pool.submit(_load, seg, options, cache))
+                yield loaded
         finally:
-            for future in futures:
+            for future in pending:
                 future.cancel()
 
 
@@ -173,17 +182,28 @@ def _assemble(segments: Sequence[SegmentSpec], options: RenderOptions, cache: Pa
     return mix.finish(timeline), reports
 
 
-def _export(pcm: np.ndarray, options: RenderOptions, store: AudioStore) -> tuple[list, Path]:
-    """Encode both MP3s, tag them and put them in the store; (stored files, player copy)."""
+def _export(master: np.ndarray, plan: MasterPlan, options: RenderOptions,
+            store: AudioStore) -> tuple[list[StoredAudio], float]:
+    """Encode both MP3s from the master as it is computed, tag them and store them.
+
+    Returns the stored files and the true peak of the 16-bit master.
+    """
+    meter = TruePeakMeter()
+
+    def blocks() -> Iterator[np.ndarray]:
+        for block in master_blocks(master, plan):
+            meter.feed(mix.to_float(block))  # measure exactly the PCM the encoders get
+            yield block
+
     store.root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=store.root, prefix=".render-"))
-    outs = encode_mp3s(pcm, RATE, [PLAYER_MP3, ARCHIVE_MP3], work)
-    tags = Tags(options.title, options.campaign, options.unit, options.month)
-    stored = []
-    for out in outs:
-        write_tags(out, tags)
-        stored.append(store.put_file(out.rename(out.with_suffix(".mp3"))))
-    return stored, work
+    with tempfile.TemporaryDirectory(dir=store.root, prefix=".render-") as work:
+        outs = encode_stream(blocks(), RATE, [PLAYER_MP3, ARCHIVE_MP3], Path(work))
+        tags = Tags(options.title, options.campaign, options.unit, options.month)
+        stored = []
+        for out in outs:
+            write_tags(out, tags)
+            stored.append(store.put_file(out.rename(out.with_suffix(".mp3"))))
+    return stored, meter.close()
 
 
 def render_programme(segments: Sequence[SegmentSpec], options: RenderOptions, store: AudioStore,
@@ -204,18 +224,13 @@ def render_programme(segments: Sequence[SegmentSpec], options: RenderOptions, st
     with tempfile.TemporaryDirectory(prefix="loa-tts-") as scratch:
         cache = Path(options.cache_dir) if options.cache_dir else Path(scratch)
         master, reports = _assemble(segments, options, cache, tick)
-    pcm, loudness = master_pcm(master, RATE, options.target_lufs,
-                               options.true_peak_db - _ENCODE_HEADROOM_DB)
-    del master
+    plan = plan_master(master, RATE, options.target_lufs,
+                       options.true_peak_db - _ENCODE_HEADROOM_DB)
+    tick()
     # The loudness is the limiter model's prediction for this exact PCM (checked against a
     # full BS.1770 measurement in the tests); re-measuring would cost a second filter pass.
-    peak = true_peak_db(mix.to_float(pcm), RATE)
+    stored, peak = _export(master, plan, options, store)
     tick()
-    stored, work = _export(pcm, options, store)
     tick()
-    for leftover in work.glob("*"):
-        leftover.unlink()
-    work.rmdir()
-    tick()
-    return RenderResult(stored[0].sha256, stored[0].bytes, len(pcm) * 1000 // RATE, loudness,
-                        peak, "mp3", stored[1].sha256, reports)
+    return RenderResult(stored[0].sha256, stored[0].bytes, len(master) * 1000 // RATE,
+                        plan.loudness, peak, "mp3", stored[1].sha256, reports)

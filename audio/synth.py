@@ -27,6 +27,7 @@ class Spoken:
     engine: str
     note: str | None
     cached: bool
+    wav: Path  # the cached synthesis it was read from
 
 
 def cache_key(engine: str, voice: str, rate: int | None, spoken_text: str) -> str:
@@ -56,10 +57,15 @@ def to_rate(pcm: np.ndarray, rate: int, target: int) -> np.ndarray:
     return np.clip(np.rint(out), -32768, 32767).astype(np.int16)
 
 
+def cached_wav(cache: Path, engine: str, voice: str, rate: int | None, text: str) -> Path:
+    """Where the synthesis cache keeps this synthesis (it may not exist yet)."""
+    key = cache_key(engine, voice, rate, text)
+    return cache / key[:2] / f"{key}.wav"
+
+
 def _synthesize(engine: str, voice: str, rate: int | None, text: str, cache: Path) -> Path:
     """The cached WAV for this synthesis, synthesising it first if needed."""
-    key = cache_key(engine, voice, rate, text)
-    target = cache / key[:2] / f"{key}.wav"
+    target = cached_wav(cache, engine, voice, rate, text)
     if not target.exists():
         get_engine(engine).synthesize(text, voice, target, rate=rate)
     return target
@@ -68,11 +74,11 @@ def _synthesize(engine: str, voice: str, rate: int | None, text: str, cache: Pat
 def speak(text: str, *, engine: str, voice: str, rate: int | None, fallback: str | None,
           cache: Path) -> Spoken:
     """Speak normalised ``text``, falling back to ``fallback`` if ``engine`` fails."""
-    key = cache_key(engine, voice, rate, text)
-    cached = (cache / key[:2] / f"{key}.wav").exists()
+    cached = cached_wav(cache, engine, voice, rate, text).exists()
     try:
-        pcm, sr = read_wav(_synthesize(engine, voice, rate, text, cache))
-        return Spoken(pcm, sr, engine, None, cached)
+        wav = _synthesize(engine, voice, rate, text, cache)
+        pcm, sr = read_wav(wav)
+        return Spoken(pcm, sr, engine, None, cached, wav)
     except TTSError as exc:
         if not fallback or fallback == engine:
             raise
@@ -80,8 +86,8 @@ def speak(text: str, *, engine: str, voice: str, rate: int | None, fallback: str
         first_error = exc
     # The fallback engine may not know the first engine's voice; espeak-ng then reads northern.
     fb_voice = voice if fallback != "espeak-ng" or voice in ESPEAK_VOICES else "vi"
-    fb_key = cache_key(fallback, fb_voice, rate, text)
-    fb_cached = (cache / fb_key[:2] / f"{fb_key}.wav").exists()
-    pcm, sr = read_wav(_synthesize(fallback, fb_voice, rate, text, cache))
+    fb_cached = cached_wav(cache, fallback, fb_voice, rate, text).exists()
+    wav = _synthesize(fallback, fb_voice, rate, text, cache)
+    pcm, sr = read_wav(wav)
     note = f"{engine} lỗi ({first_error}), dùng {fallback}"
-    return Spoken(pcm, sr, fallback, note, fb_cached)
+    return Spoken(pcm, sr, fallback, note, fb_cached, wav)

@@ -15,9 +15,10 @@ from scipy.signal import resample_poly
 from audio import mix
 from audio.clips import decode_pcm
 from audio.errors import ClipError, TTSError
-from audio.loudness import integrated_loudness, true_peak_db
+from audio.loudness import integrated_loudness
 from audio.render import RenderOptions, SegmentSpec, render_programme
 from audio.store import AudioStore
+from audio.truepeak import true_peak_db
 from audio.tts import EspeakEngine, register_engine
 
 from .conftest import RATE, tone

@@ -1,0 +1,77 @@
+"""Items ready to mix: float32 at 44.1 kHz, matched to ITEM_LUFS; speech is cached that way."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import resample_poly
+
+from audio import mix
+from audio.clips import decode_pcm
+from audio.synth import cached_wav, speak
+
+# The level and rate are in the name, so changing either simply misses the old entries.
+_READY_SUFFIX = f".{mix.RATE}Hz{mix.ITEM_LUFS:+g}LUFS.npy"
+
+
+@dataclass(frozen=True)
+class Speech:
+    """Speech ready to mix, who spoke it, and why if not the engine asked for."""
+
+    audio: np.ndarray  # float32 at mix.RATE, matched to mix.ITEM_LUFS; may be read-only
+    engine: str
+    note: str | None
+
+
+def _ready_path(wav: Path) -> Path:
+    return wav.with_name(wav.stem + _READY_SUFFIX)
+
+
+def _prepare(pcm: np.ndarray, rate: int) -> np.ndarray:
+    """16-bit speech at ``rate`` → float32 at mix.RATE, matched to mix.ITEM_LUFS."""
+    x = pcm.astype(np.float32) * np.float32(1 / 32768)
+    # Measured before resampling: half the samples to filter, and upsampling adds no energy.
+    gain = np.float32(mix.matching_gain(x, mix.ITEM_LUFS, rate))
+    if rate != mix.RATE:
+        g = np.gcd(rate, mix.RATE)
+        x = resample_poly(x, mix.RATE // g, rate // g).astype(np.float32, copy=False)
+    x *= gain
+    return x
+
+
+def _store(path: Path, x: np.ndarray) -> None:
+    """Write ``x`` as .npy beside the WAV, via a temp file and rename (renders may race)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ready-", suffix=".npy")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, x)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def speech(text: str, *, engine: str, voice: str, rate: int | None, fallback: str | None,
+           cache: Path) -> Speech:
+    """Normalised ``text`` spoken, resampled and loudness-matched, from the cache if it can."""
+    ready = _ready_path(cached_wav(cache, engine, voice, rate, text))
+    if ready.exists():
+        # Memory-mapped: a warm render reads each item straight from the page cache.
+        return Speech(np.load(ready, mmap_mode="r"), engine, None)
+    spoken = speak(text, engine=engine, voice=voice, rate=rate, fallback=fallback, cache=cache)
+    ready = _ready_path(spoken.wav)
+    if ready.exists():  # the fallback engine's speech was prepared by an earlier render
+        return Speech(np.load(ready, mmap_mode="r"), spoken.engine, spoken.note)
+    audio = _prepare(spoken.pcm, spoken.rate)
+    _store(ready, audio)
+    return Speech(audio, spoken.engine, spoken.note)
+
+
+def sound_file(path: Path, target_lufs: float | None = mix.ITEM_LUFS) -> np.ndarray:
+    """A jingle, clip or bed decoded to float32 at mix.RATE, matched to ``target_lufs`` if set."""
+    x = mix.to_float(decode_pcm(path, rate=mix.RATE))
+    return x if target_lufs is None else mix.match_loudness(x, target_lufs)
