@@ -26,9 +26,9 @@ from loa import migrate
 from loa.app import build_services
 from loa.clock import FrozenClock
 from loa.settings import load_settings
+from loa.simulate import make_sine, player_api_app, seed_fleet
 from playlists.models import Airing
 from stations.agent.keys import public_key_b64, sign_event
-from stations.simulate import make_sine, player_api_app, seed_fleet
 
 COMMAND = ".venv/bin/python -m bench.bench_ingest"
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

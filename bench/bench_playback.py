@@ -16,11 +16,11 @@ from loa import migrate
 from loa.app import build_services
 from loa.clock import SystemClock
 from loa.settings import load_settings
+from loa.simulate import LiveServer, make_sine, player_api_app, seed_fleet
 from playlists.models import Airing, Programme
 from stations.agent.agent import Agent
 from stations.agent.config import AgentConfig
 from stations.agent.runner import Runner
-from stations.simulate import LiveServer, make_sine, player_api_app, seed_fleet
 
 COMMAND = ".venv/bin/python -m bench.bench_playback"
 

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from compliance.models import AiringLogEntry
+from loa.canonical import canonical_json
 
 GENESIS = "0" * 64
 
-
-def canonical_json(obj: Any) -> str:
-    """Keys sorted, no spaces, non-ASCII kept: the form DESIGN §5 signs."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _iso(value: datetime) -> str:

@@ -15,8 +15,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from compliance.chain import GENESIS, canonical_json, entry_hash
+from compliance.chain import GENESIS, entry_hash
 from compliance.models import AiringLogEntry
+from loa.canonical import canonical_json
 from loa.errors import LoaError
 from playlists.models import Airing
 from stations.models import Player, Station

@@ -9,7 +9,8 @@ import click
 from loa.cli_context import LoaContext, pass_loa
 from loa.db import transaction
 from playlists.campaigns import add_campaign
-from stations.players import add_player
+from stations.cli import PLAYER_COMMANDS
+from stations.players import add_player, revoke_player, rotate_token
 from stations.service import DEFAULT_WINDOWS, add_station
 from stations.units import add_unit, import_units
 from web.users import add_user
@@ -85,6 +86,31 @@ def player_add(loa: LoaContext, station_code: str, name: str, mode: str) -> None
         "Lưu mã này ngay, nó sẽ không hiện lại (store the token now; it is not shown again)",
         err=True,
     )
+
+
+@player.command("rotate-token")
+@click.argument("player_id", type=int)
+@pass_loa
+def player_rotate_token(loa: LoaContext, player_id: int) -> None:
+    """Give a player a new token (printed once); the old one stops working."""
+    with transaction(loa.services.sessions) as session:
+        token = rotate_token(session, player_id)
+    click.echo(f"player_id: {player_id}")
+    click.echo(f"token: {token}")
+
+
+@player.command("revoke")
+@click.argument("player_id", type=int)
+@pass_loa
+def player_revoke(loa: LoaContext, player_id: int) -> None:
+    """Refuse a player's token from now on (its past events stay verifiable)."""
+    with transaction(loa.services.sessions) as session:
+        revoke_player(session, player_id)
+    click.echo(f"Đã thu hồi thiết bị {player_id} (player revoked)")
+
+
+for _command in PLAYER_COMMANDS:
+    player.add_command(_command)
 
 
 @click.group()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
@@ -50,6 +53,38 @@ def demo(loa: LoaContext, host: str, port: int, no_serve: bool) -> None:
         run_server(loa, host, port, threads=8)
 
 
+@click.command("simulate")
+@click.option("--players", type=click.IntRange(1, 10_000), default=10, show_default=True)
+@click.option("--days", type=click.IntRange(1, 366), default=30, show_default=True)
+@click.option(
+    "--start",
+    default="2026-12-01T08:00:00+07:00",
+    show_default=True,
+    help="Simulated start instant (ISO 8601 with offset).",
+)
+@click.option("--poll", "poll_s", type=float, default=3600.0, show_default=True)
+@click.option(
+    "--work",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the simulated server and agents (default: a temp folder).",
+)
+def simulate(players: int, days: int, start: str, poll_s: float, work: Path | None) -> None:
+    """Run N reference agents against a fresh server on simulated time (null output)."""
+    from loa.simulate import simulate as run_fleet
+
+    try:
+        begin = datetime.fromisoformat(start)
+    except ValueError as exc:
+        raise click.BadParameter(
+            "--start must be ISO 8601, e.g. 2026-12-01T08:00:00+07:00"
+        ) from exc
+    if begin.tzinfo is None:
+        raise click.BadParameter("--start needs a UTC offset, e.g. +07:00")
+    summary = run_fleet(players, days, begin.astimezone(UTC), poll_s=poll_s, work=work)
+    click.echo(json.dumps(summary, indent=2))
+
+
 def register(cli: click.Group) -> None:
-    cli.add_command(serve)
-    cli.add_command(demo)
+    for command in (serve, demo, simulate):
+        cli.add_command(command)

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine, select, text
 
-from compliance.chain import canonical_json
 from loa.app import build_services, create_app
+from loa.canonical import canonical_json
 from loa.cli import cli
 from loa.clock import FrozenClock
 from loa.settings import load_settings

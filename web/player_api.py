@@ -15,8 +15,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
-from compliance.chain import canonical_json
 from compliance.ingest import ingest_events
+from loa.canonical import canonical_json
 from loa.errors import LoaError
 from playlists.models import Airing, AiringStatus, AudioAsset, Programme, ProgrammeStatus
 from stations.models import Player, Station

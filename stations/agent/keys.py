@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -11,10 +10,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-
-def canonical_json(obj: Any) -> str:
-    """DESIGN §5's form; the same as compliance.chain's, which stations/ may not import."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+from loa.canonical import canonical_json
 
 
 def load_or_create_key(path: Path) -> Ed25519PrivateKey:

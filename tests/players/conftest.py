@@ -16,12 +16,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from loa.clock import Clock, FrozenClock
+from loa.simulate import LiveServer, SeededPlayer, make_sine, player_api_app, seed_fleet
 from playlists.models import Airing, AiringStatus
 from stations.agent.agent import Agent
 from stations.agent.config import AgentConfig
 from stations.agent.keys import public_key_b64, sign_event
 from stations.players import add_player
-from stations.simulate import LiveServer, SeededPlayer, make_sine, player_api_app, seed_fleet
 from web.context import Services
 
 BOTH_DATABASES = pytest.mark.parametrize(

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from compliance.audit import station_month_report
 from compliance.models import AiringLogEntry
 from loa.clock import FrozenClock
+from loa.simulate import LiveServer, SkewedClock, run_until
 from stations.agent.agent import Agent
 from stations.agent.outbox import Outbox
 from stations.models import AdminUnit, Player
-from stations.simulate import LiveServer, SkewedClock, run_until
 from tests.players.conftest import World
 
 MakeAgent = Callable[..., Agent]

@@ -4,26 +4,32 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 
-from stations.cli import PLAYER_COMMANDS, revoke, rotate_token_command, simulate
+from loa.cli import cli
 from tests.players.conftest import World, auth
 
 
+def loa(*args: str, env: dict[str, str] | None = None) -> Any:
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
 def test_commands_have_the_documented_names() -> None:
-    assert [c.name for c in PLAYER_COMMANDS] == ["run", "rotate-token", "revoke"]
-    assert simulate.name == "simulate"
+    player = cli.commands["player"]
+    assert {"add", "run", "rotate-token", "revoke"} <= set(player.commands)  # type: ignore[attr-defined]
+    assert "simulate" in cli.commands
 
 
 def test_rotate_token_prints_a_new_token_that_works(
     client: FlaskClient, world: World, env: dict[str, str]
 ) -> None:
     player_id = world.players[0].player_id
-    result = CliRunner().invoke(rotate_token_command, [str(player_id)], env=env)
+    result = loa("player", "rotate-token", str(player_id), env=env)
     assert result.exit_code == 0, result.output
-    token = result.output.split("token ")[1].strip()
+    token = result.output.split("token: ")[1].strip()
     assert client.get("/api/v1/player/schedule", headers=auth(token)).status_code == 200
     assert client.get("/api/v1/player/schedule", headers=auth(world.token)).status_code == 401
 
@@ -31,17 +37,28 @@ def test_rotate_token_prints_a_new_token_that_works(
 def test_revoke_locks_the_player_out_and_unknown_ids_fail(
     client: FlaskClient, world: World, env: dict[str, str]
 ) -> None:
-    result = CliRunner().invoke(revoke, [str(world.players[1].player_id)], env=env)
-    assert result.exit_code == 0 and "revoked" in result.output
-    assert client.get("/api/v1/player/schedule",
-                      headers=auth(world.players[1].token)).status_code == 401
-    missing = CliRunner().invoke(revoke, ["9999"], env=env)
+    result = loa("player", "revoke", str(world.players[1].player_id), env=env)
+    assert result.exit_code == 0 and "thu hồi" in result.output
+    assert (
+        client.get("/api/v1/player/schedule", headers=auth(world.players[1].token)).status_code
+        == 401
+    )
+    missing = loa("player", "revoke", "9999", env=env)
     assert missing.exit_code != 0 and "player not found" in missing.output
 
 
 def test_simulate_airs_every_planned_airing_and_logs_each_event_once(tmp_path: Path) -> None:
-    result = CliRunner().invoke(simulate, ["--players", "3", "--days", "10", "--poll", "21600",
-                                           "--work", str(tmp_path / "sim")])
+    result = loa(
+        "simulate",
+        "--players",
+        "3",
+        "--days",
+        "10",
+        "--poll",
+        "21600",
+        "--work",
+        str(tmp_path / "sim"),
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["aired"] == 3 and summary["completed"] == 3

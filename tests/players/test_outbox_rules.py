@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import random
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from compliance.chain import canonical_json as server_form
-from stations.agent.keys import canonical_json as agent_form
+from compliance.ingest import EventRejected, verify_signature
+from stations.agent.keys import public_key_b64, sign_event
 from stations.agent.outbox import backoff_delay
 
 
@@ -25,4 +27,9 @@ def test_backoff_doubles_with_jitter_up_to_the_cap(failures: int, low: float, hi
 def test_agent_signs_exactly_the_form_the_server_verifies() -> None:
     event = {"id": "x", "type": "airing.completed", "detail": {"ghi chú": "Phát đủ"}, "at": "t",
              "played_ms": 1, "sha256": None}
-    assert agent_form(event) == server_form(event)
+    key = Ed25519PrivateKey.generate()
+    raw = base64.b64decode(public_key_b64(key))
+    signed = sign_event(key, event)
+    verify_signature(signed, [raw])  # raises if the forms differ
+    with pytest.raises(EventRejected):
+        verify_signature({**signed, "played_ms": 2}, [raw])
