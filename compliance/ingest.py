@@ -38,13 +38,20 @@ class IngestResult:
     heartbeats: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _normal_id(raw: Any) -> str | None:
+    try:
+        return str(uuid.UUID(str(raw)))
+    except ValueError:
+        return None
+
+
 def _event_id(event: Any) -> str:
     if not isinstance(event, dict):
         raise EventRejected("sự kiện phải là một đối tượng JSON (event must be an object)")
-    try:
-        return str(uuid.UUID(str(event.get("id"))))
-    except ValueError as exc:
-        raise EventRejected("id phải là UUID (id must be a UUID)") from exc
+    event_id = _normal_id(event.get("id"))
+    if event_id is None:
+        raise EventRejected("id phải là UUID (id must be a UUID)")
+    return event_id
 
 
 def _parse_at(value: Any) -> datetime:
@@ -88,57 +95,88 @@ def _check_fields(event: dict[str, Any]) -> None:
         raise EventRejected("detail phải là đối tượng JSON (detail must be an object)")
 
 
-def _airing_of_station(session: Session, event: dict[str, Any], station_id: int) -> int:
-    airing_id = event.get("airing_id")
-    if not isinstance(airing_id, int) or isinstance(airing_id, bool):
-        raise EventRejected("airing_id phải là số nguyên (airing_id must be an integer)")
-    owner = session.scalar(select(Airing.station_id).where(Airing.id == airing_id))
-    if owner != station_id:
-        raise EventRejected(
-            f"lượt phát {airing_id} không thuộc đài của thiết bị này (airing not of this station)"
+@dataclass
+class _Batch:
+    """One request's view of the chain: looked up once, appended in memory, flushed once."""
+
+    session: Session
+    player: Player
+    received_at: datetime
+    station_airings: set[int]
+    known: dict[str, int]  # event id -> player id, for ids already in the log
+    head: tuple[int, str] | None = None
+    entries: list[AiringLogEntry] = field(default_factory=list)
+
+    @classmethod
+    def load(
+        cls, session: Session, player: Player, events: list[Any], received_at: datetime
+    ) -> _Batch:
+        dicts = [e for e in events if isinstance(e, dict)]
+        airing_ids = {e.get("airing_id") for e in dicts if isinstance(e.get("airing_id"), int)}
+        event_ids = {i for i in (_normal_id(e.get("id")) for e in dicts) if i}
+        owned = session.scalars(
+            select(Airing.id).where(
+                Airing.id.in_(airing_ids), Airing.station_id == player.station_id
+            )
         )
-    return airing_id
+        known = session.execute(
+            select(AiringLogEntry.event_id, AiringLogEntry.player_id).where(
+                AiringLogEntry.event_id.in_(event_ids)
+            )
+        )
+        return cls(session, player, received_at, set(owned), {k: p for k, p in known})
+
+    def check_airing(self, event: dict[str, Any]) -> None:
+        airing_id = event.get("airing_id")
+        if not isinstance(airing_id, int) or isinstance(airing_id, bool):
+            raise EventRejected("airing_id phải là số nguyên (airing_id must be an integer)")
+        if airing_id not in self.station_airings:
+            raise EventRejected(
+                f"lượt phát {airing_id} không thuộc đài của thiết bị này "
+                "(airing not of this station)"
+            )
+
+    def _chain_head(self) -> tuple[int, str]:
+        if self.head is None:
+            # Lock the station row so two writers never take the same seq (PostgreSQL);
+            # SQLite serialises writers itself, and the unique (station, seq) backs both.
+            station_id = self.player.station_id
+            self.session.execute(
+                select(Station.id).where(Station.id == station_id).with_for_update()
+            )
+            last = self.session.execute(
+                select(AiringLogEntry.seq, AiringLogEntry.hash)
+                .where(AiringLogEntry.station_id == station_id)
+                .order_by(AiringLogEntry.seq.desc())
+                .limit(1)
+            ).first()
+            self.head = (last.seq, last.hash) if last else (0, GENESIS)
+        return self.head
+
+    def append(self, event_id: str, event: dict[str, Any]) -> None:
+        seq, prev_hash = self._chain_head()
+        entry = AiringLogEntry(
+            station_id=self.player.station_id,
+            seq=seq + 1,
+            player_id=self.player.id,
+            event_id=event_id,
+            event=event["type"],
+            airing_id=event["airing_id"],
+            at=_parse_at(event["at"]).astimezone(UTC),
+            received_at=self.received_at,
+            asset_sha256=event.get("sha256"),
+            played_ms=event.get("played_ms"),
+            detail=event.get("detail") or {},
+            sig=event.get("sig"),
+            prev_hash=prev_hash,
+        )
+        entry.hash = entry_hash(entry)
+        self.entries.append(entry)
+        self.head = (entry.seq, entry.hash)
+        self.known[event_id] = self.player.id
 
 
-def _append(session: Session, player: Player, event: dict[str, Any], received_at: datetime) -> None:
-    # Lock the station row so two writers never take the same seq (PostgreSQL);
-    # SQLite serialises writers itself and the unique (station, seq) backs both.
-    session.execute(select(Station.id).where(Station.id == player.station_id).with_for_update())
-    last = session.execute(
-        select(AiringLogEntry.seq, AiringLogEntry.hash)
-        .where(AiringLogEntry.station_id == player.station_id)
-        .order_by(AiringLogEntry.seq.desc())
-        .limit(1)
-    ).first()
-    entry = AiringLogEntry(
-        station_id=player.station_id,
-        seq=(last.seq + 1) if last else 1,
-        player_id=player.id,
-        event_id=str(uuid.UUID(event["id"])),
-        event=event["type"],
-        airing_id=event["airing_id"],
-        at=_parse_at(event["at"]).astimezone(UTC),
-        received_at=received_at,
-        asset_sha256=event.get("sha256"),
-        played_ms=event.get("played_ms"),
-        detail=event.get("detail") or {},
-        sig=event.get("sig"),
-        prev_hash=last.hash if last else GENESIS,
-    )
-    entry.hash = entry_hash(entry)
-    session.add(entry)
-    session.flush()
-
-
-def _take(
-    session: Session,
-    player: Player,
-    event: Any,
-    keys: list[bytes],
-    seen: set[str],
-    received_at: datetime,
-    result: IngestResult,
-) -> str:
+def _take(batch: _Batch, event: Any, keys: list[bytes], result: IngestResult) -> str:
     event_id = _event_id(event)
     _check_fields(event)
     _parse_at(event.get("at"))
@@ -146,19 +184,14 @@ def _take(
     if event["type"] == "heartbeat":
         result.heartbeats.append(event)
         return event_id
-    _airing_of_station(session, event, player.station_id)
-    if event_id in seen:
-        return event_id
-    known = session.scalar(
-        select(AiringLogEntry.player_id).where(AiringLogEntry.event_id == event_id)
-    )
-    if known is None:
-        _append(session, player, event, received_at)
-    elif known != player.id:
+    batch.check_airing(event)
+    owner = batch.known.get(event_id)
+    if owner is None:
+        batch.append(event_id, event)
+    elif owner != batch.player.id:
         raise EventRejected(
             "id sự kiện đã được thiết bị khác dùng (event id used by another player)"
         )
-    seen.add(event_id)
     return event_id
 
 
@@ -167,20 +200,22 @@ def ingest_events(
 ) -> IngestResult:
     """Append a batch of player events to the station's chain; idempotent by event id.
 
-    Cases: a known id from the same player is accepted again without a new entry;
-    a malformed event, a bad signature, or an airing of another station is rejected
-    with its reason and does not stop the rest of the batch.
+    Cases: a known id from the same player is accepted again without a new entry
+    (also within one batch); a malformed event, a bad signature, or an airing of
+    another station is rejected with its reason and does not stop the rest of the batch.
     """
     if not isinstance(events, list):
         raise LoaError('Thân yêu cầu cần {"events": [...]} (body needs an events list)')
     keys = [k.public_key for k in player.keys]
-    result, seen = IngestResult(), set[str]()
+    batch, result = _Batch.load(session, player, events, received_at), IngestResult()
     for event in events:
         try:
-            result.accepted.append(_take(session, player, event, keys, seen, received_at, result))
+            result.accepted.append(_take(batch, event, keys, result))
         except EventRejected as err:
             raw_id = event.get("id") if isinstance(event, dict) else None
             result.rejected.append({"id": str(raw_id), "reason": str(err)})
+    session.add_all(batch.entries)
+    session.flush()
     return result
 
 

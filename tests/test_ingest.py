@@ -1,0 +1,70 @@
+"""Taking player events into the log, straight through compliance.ingest."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, select
+
+from compliance.audit import verify_chains
+from compliance.ingest import ingest_events
+from compliance.models import AiringLogEntry
+from loa.canonical import canonical_json
+from loa.db import transaction
+from playlists.models import Airing
+from scheduler.service import plan
+from stations.models import Player
+from stations.players import enroll_key
+from stations.push import NullPublisher
+from tests.factories import hai_phong_month
+from web.context import Services
+
+
+def signed(key: Ed25519PrivateKey, airing: Airing, event_id: str, **kw: Any) -> dict[str, Any]:
+    event = {
+        "id": event_id,
+        "type": "airing.completed",
+        "airing_id": airing.id,
+        "at": (airing.starts_at + timedelta(minutes=12)).isoformat(),
+        "sha256": "a" * 64,
+        "played_ms": 720_000,
+        "detail": {"ghi chú": "đủ"},
+    }
+    event.update(kw)
+    return {**event, "sig": base64.b64encode(key.sign(canonical_json(event).encode())).decode()}
+
+
+def test_ids_differing_only_in_case_are_one_event_and_the_chain_stays_whole(
+    services: Services,
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    with transaction(services.sessions) as s:
+        month = hai_phong_month(services, s)
+        plan(s, "2026-12", services.clock.now(), NullPublisher())
+        player = s.get_one(Player, month.players["TN"][0])
+        enroll_key(
+            s,
+            player,
+            base64.b64encode(key.public_key().public_bytes_raw()).decode(),
+            services.clock.now(),
+        )
+        airings = s.scalars(select(Airing).where(Airing.station_id == player.station_id)).all()
+        first_id = str(uuid.uuid4())
+        batch = [
+            signed(key, airings[0], first_id),
+            signed(key, airings[0], first_id.upper()),
+            signed(key, airings[1], str(uuid.uuid4())),
+        ]
+        result = ingest_events(s, player, batch, services.clock.now())
+        assert len(result.accepted) == 3 and result.rejected == []
+        again = ingest_events(
+            s, player, [signed(key, airings[2], str(uuid.uuid4())), batch[0]], services.clock.now()
+        )
+        assert len(again.accepted) == 2
+        assert s.scalar(select(func.count()).select_from(AiringLogEntry)) == 3
+        checked, breaks = verify_chains(s)
+        assert checked == 3 and breaks == []
