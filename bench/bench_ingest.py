@@ -108,7 +108,9 @@ def main() -> None:
         f"{args.events} new signed events in batches of {args.batch}, one player (one station "
         "chain), Flask test client in process.\n\n"
         "| database | events/s |\n| --- | --- |\n" + "\n".join(rows) + "\n\n"
-        "One station's chain is the worst case: every append reads and locks the chain head."
+        "One station's chain is the worst case: all batches queue on one chain head (locked once "
+        "per batch). Before that change (head read and locked per event): SQLite 944, "
+        "PostgreSQL 316 events/s."
     )
     from bench.results import write_section
 
