@@ -18,7 +18,8 @@ from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from compliance.ingest import ingest_events
 from loa.canonical import canonical_json
 from loa.errors import LoaError
-from playlists.models import Airing, AiringStatus, AudioAsset, Programme, ProgrammeStatus
+from playlists.models import Airing, AiringStatus, AudioAsset, Programme
+from playlists.schedule import station_airings
 from stations.models import Player, Station
 from stations.players import PlayerAuthError, apply_heartbeats, authenticate, enroll_key
 from web.context import db, services
@@ -31,7 +32,6 @@ HORIZON = timedelta(days=35)
 MAX_WINDOW = timedelta(days=93)
 MAX_EVENTS_BYTES = 2 * 1024 * 1024
 MAX_EVENTS = 5000
-SCHEDULABLE = (AiringStatus.planned, AiringStatus.published)
 OPENAPI = Path(__file__).with_name("openapi.json")
 MIMETYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "ogg": "audio/ogg", "opus": "audio/ogg"}
 
@@ -121,33 +121,6 @@ def schedule_window(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
     if end <= start or end - start > MAX_WINDOW:
         raise BadRequest("Khoảng from/to không hợp lệ, tối đa 93 ngày (bad from/to window)")
     return start, end
-
-
-def station_airings(
-    session: Session, station_id: int, start: datetime, end: datetime
-) -> list[tuple[Airing, Programme, AudioAsset]]:
-    """Airings of a station in [start, end) that a player can play: approved, with audio.
-
-    Cases: one already under way at ``start`` is kept so a restarted agent still knows it.
-    """
-    rows = session.execute(
-        select(Airing, Programme, AudioAsset)
-        .join(Programme, Airing.programme_id == Programme.id)
-        .join(AudioAsset, Programme.master_sha256 == AudioAsset.sha256)
-        .where(
-            Airing.station_id == station_id,
-            Airing.starts_at >= start - timedelta(hours=2),
-            Airing.starts_at < end,
-            Airing.status.in_(SCHEDULABLE),
-            Programme.status == ProgrammeStatus.approved,
-        )
-        .order_by(Airing.starts_at, Airing.id)
-    ).all()
-    return [
-        (a, p, asset)
-        for a, p, asset in rows
-        if a.starts_at + timedelta(milliseconds=asset.duration_ms) > start
-    ]
 
 
 def _airing_json(airing: Airing, programme: Programme, asset: AudioAsset, tz: ZoneInfo) -> dict:

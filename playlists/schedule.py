@@ -1,0 +1,39 @@
+"""A station's playlist: the airings its players should hold and play."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from playlists.models import Airing, AiringStatus, AudioAsset, Programme, ProgrammeStatus
+
+SCHEDULABLE = (AiringStatus.planned, AiringStatus.published)
+
+
+def station_airings(
+    session: Session, station_id: int, start: datetime, end: datetime
+) -> list[tuple[Airing, Programme, AudioAsset]]:
+    """Airings of a station in [start, end) that a player can play: approved, with audio.
+
+    Cases: one already under way at ``start`` is kept so a restarted agent still knows it.
+    """
+    rows = session.execute(
+        select(Airing, Programme, AudioAsset)
+        .join(Programme, Airing.programme_id == Programme.id)
+        .join(AudioAsset, Programme.master_sha256 == AudioAsset.sha256)
+        .where(
+            Airing.station_id == station_id,
+            Airing.starts_at >= start - timedelta(hours=2),
+            Airing.starts_at < end,
+            Airing.status.in_(SCHEDULABLE),
+            Programme.status == ProgrammeStatus.approved,
+        )
+        .order_by(Airing.starts_at, Airing.id)
+    ).all()
+    return [
+        (a, p, asset)
+        for a, p, asset in rows
+        if a.starts_at + timedelta(milliseconds=asset.duration_ms) > start
+    ]
