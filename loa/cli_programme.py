@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -10,7 +9,9 @@ from pathlib import Path
 import click
 
 from compliance.audit import station_month_report, verify_audio, verify_chains
-from loa.cli_context import LoaContext, pass_loa
+from compliance.export import to_csv, to_xlsx
+from compliance.periods import period_months
+from loa.cli_context import LoaContext, UserError, pass_loa
 from loa.db import transaction
 from playlists.campaigns import check_month
 from playlists.programmes import approve, import_programme
@@ -92,27 +93,48 @@ def audit() -> None:
 
 @audit.command("report")
 @click.option("--unit", "unit_code", required=True)
-@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--month", help="YYYY-MM")
+@click.option("--period", help="YYYY-MM, YYYY-H1 (6 tháng), YYYY-H2 hoặc YYYY (cả năm)")
 @click.option("--campaign", "campaign_code")
-@click.option("--format", "fmt", default="json", type=click.Choice(["json", "csv"]))
+@click.option("--format", "fmt", default="json", type=click.Choice(["json", "csv", "xlsx"]))
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (needed for xlsx)",
+)
 @pass_loa
 def audit_report(
-    loa: LoaContext, unit_code: str, month: str, campaign_code: str | None, fmt: str
+    loa: LoaContext,
+    unit_code: str,
+    month: str | None,
+    period: str | None,
+    campaign_code: str | None,
+    fmt: str,
+    output: Path | None,
 ) -> None:
-    """One row per station-month: required, counted, programme and status."""
+    """One row per station-month: required, counted, programme, status and chain head."""
+    if bool(month) == bool(period):
+        raise UserError("cần đúng một trong --month hoặc --period (give --month or --period)")
+    months = [check_month(month)] if month else period_months(period or "")
     with transaction(loa.services.sessions) as session:
-        rows = [
-            r.as_dict()
-            for r in station_month_report(
-                session, get_unit(session, unit_code), check_month(month), campaign_code
-            )
-        ]
-    if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        unit = get_unit(session, unit_code)
+        rows = [r for m in months for r in station_month_report(session, unit, m, campaign_code)]
+        title = f"Báo cáo phát thanh {unit.name}, kỳ {period or month}"
+    if fmt == "xlsx":
+        if output is None:
+            raise UserError("định dạng xlsx cần --output FILE (xlsx needs --output)")
+        output.write_bytes(to_xlsx(rows, title))
+        click.echo(f"Đã ghi {output} ({len(rows)} dòng)")
         return
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["station"])
-    writer.writeheader()
-    writer.writerows(rows)
+    text = (
+        json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2)
+        if fmt == "json"
+        else to_csv(rows)
+    )
+    if output is None:
+        click.echo(text, nl=fmt == "json")
+    else:
+        output.write_text(text, encoding="utf-8")
 
 
 @audit.command("verify")

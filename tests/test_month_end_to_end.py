@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from openpyxl import load_workbook
 from sqlalchemy import create_engine, select, text
 
 from loa.app import build_services, create_app
@@ -254,6 +255,26 @@ def test_one_month_end_to_end(tmp_path: Path, env: dict[str, str]) -> None:
         ("TH", "0", "no_programme"),  # ATGT: its district made no programme
         ("TH", "2", "short"),
     ]
+
+    workbook = tmp_path / "bao-cao-6-thang.xlsx"
+    loa(
+        "audit",
+        "report",
+        "--unit",
+        "31",
+        "--period",
+        "2026-H2",
+        "--format",
+        "xlsx",
+        "--output",
+        str(workbook),
+    )
+    summary = list(load_workbook(workbook)["Tổng hợp"].iter_rows(min_row=3, values_only=True))
+    assert ("TN", "Đài TN", "CDS", 1, 6) in summary  # December compliant, July-November not
+    assert ("TH", "Đài TH", "CDS", 0, 6) in summary
+    assert "--output" in loa(
+        "audit", "report", "--unit", "31", "--period", "2026", "--format", "xlsx", ok=False
+    )
 
     assert "OK" in loa("audit", "verify")
     engine = create_engine(env["LOA_DATABASE_URL"])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from loa.db import transaction
 from playlists.campaigns import add_campaign
@@ -94,3 +96,15 @@ def test_logout_needs_csrf_and_ends_the_session(client: Any) -> None:
     assert client.post("/logout").status_code == 400
     client.post("/logout", data={"csrf_token": csrf(page)})
     assert client.get("/").status_code == 302
+
+
+@pytest.mark.usefixtures("tree")
+def test_annual_report_workbook_holds_only_the_users_stations(client: Any) -> None:
+    login(client, "xa")
+    answer = client.get("/audit.xlsx?period=2026")
+    assert answer.status_code == 200
+    book = load_workbook(io.BytesIO(answer.data))
+    stations = {row[0] for row in book["Chi tiết"].iter_rows(min_row=2, values_only=True)}
+    assert stations == {"TN"}
+    assert book["Chi tiết"].max_row == 1 + 12  # one row per month of the year
+    assert client.get("/audit.xlsx?period=2026-H3").status_code == 400

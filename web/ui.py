@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +22,8 @@ from sqlalchemy import select
 
 from audio.errors import AudioError
 from compliance.audit import station_month_report
+from compliance.export import STATUS_VI, to_csv, to_xlsx
+from compliance.periods import period_months
 from loa.errors import LoaError
 from playlists.campaigns import check_month
 from playlists.models import Airing, Programme
@@ -36,13 +36,7 @@ from web.models import Role
 
 bp = Blueprint("ui", __name__)
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-STATUS_VI = {
-    "compliant": "Đạt",
-    "short": "Chưa đủ lượt phát",
-    "no_programme": "Chưa có chương trình",
-    "too_short": "Chương trình quá ngắn",
-    "too_long": "Chương trình quá dài",
-}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _month() -> str:
@@ -73,16 +67,31 @@ def dashboard() -> Any:
 def audit_csv() -> Response:
     month = _month()
     with db() as s:
-        rows = [r.as_dict() for r in station_month_report(s, g.unit, month)]
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["station"])
-    writer.writeheader()
-    writer.writerows(rows)
+        rows = station_month_report(s, g.unit, month)
     name = f"loa-audit-{g.unit.code}-{month}.csv"
     return Response(
-        "\ufeff" + out.getvalue(),
+        "\ufeff" + to_csv(rows),
         mimetype="text/csv",  # BOM: Excel reads UTF-8
         headers={"Content-Disposition": f"attachment; filename={name}"},
+    )
+
+
+@bp.route("/audit.xlsx")
+@auth.login_required(Role.auditor, Role.operator)
+def audit_xlsx() -> Response:
+    """The 6-month (YYYY-H1) or annual (YYYY) report as a workbook."""
+    period = request.args.get("period", "")
+    try:
+        months = period_months(period)
+    except LoaError as err:
+        abort(400, str(err))
+    with db() as s:
+        rows = [r for m in months for r in station_month_report(s, g.unit, m)]
+    data = to_xlsx(rows, f"Báo cáo phát thanh {g.unit.name}, kỳ {period}")
+    return Response(
+        data,
+        mimetype=XLSX,
+        headers={"Content-Disposition": f"attachment; filename=loa-{g.unit.code}-{period}.xlsx"},
     )
 
 

@@ -1,0 +1,77 @@
+"""Report files an auditor sends up: CSV and XLSX, naming the chain heads they rest on."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Sequence
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from compliance.audit import ReportRow
+
+STATUS_VI = {
+    "compliant": "Đạt",
+    "short": "Chưa đủ lượt phát",
+    "no_programme": "Chưa có chương trình",
+    "too_short": "Chương trình quá ngắn",
+    "too_long": "Chương trình quá dài",
+}
+DETAIL_HEADERS = [
+    ("Đài", "station"),
+    ("Tên đài", "station_name"),
+    ("Đơn vị", "unit"),
+    ("Chiến dịch", "campaign"),
+    ("Tháng", "month"),
+    ("Số lần yêu cầu", "required"),
+    ("Số lần đã phát", "counted"),
+    ("Mã chương trình", "programme_id"),
+    ("SHA-256 chương trình", "programme_sha256"),
+    ("Thời lượng (giây)", "programme_duration_s"),
+    ("Kết quả", "status"),
+    ("Số mục nhật ký", "chain_seq"),
+    ("Đầu chuỗi nhật ký", "chain_head"),
+]
+
+
+def to_csv(rows: Sequence[ReportRow]) -> str:
+    """One line per station-month with the machine names of DESIGN's report."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[key for _, key in DETAIL_HEADERS])
+    writer.writeheader()
+    writer.writerows(r.as_dict() for r in rows)
+    return out.getvalue()
+
+
+def summary(rows: Sequence[ReportRow]) -> list[tuple[str, str, str, int, int]]:
+    """Per station and campaign: (station, name, campaign, months compliant, months)."""
+    months: dict[tuple[str, str, str], list[bool]] = defaultdict(list)
+    for r in rows:
+        months[(r.station, r.station_name, r.campaign)].append(r.status == "compliant")
+    return [(s, n, c, sum(ok), len(ok)) for (s, n, c), ok in sorted(months.items())]
+
+
+def to_xlsx(rows: Sequence[ReportRow], title: str) -> bytes:
+    """A workbook: summary per station, the station-month detail, in Vietnamese."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Tổng hợp"
+    sheet.append([title])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append(["Đài", "Tên đài", "Chiến dịch", "Số tháng đạt", "Số tháng"])
+    for line in summary(rows):
+        sheet.append(list(line))
+    detail = book.create_sheet("Chi tiết")
+    detail.append([label for label, _ in DETAIL_HEADERS])
+    for r in rows:
+        values = r.as_dict()
+        values["status"] = STATUS_VI[r.status]
+        detail.append([values[key] for _, key in DETAIL_HEADERS])
+    for ws in (sheet, detail):
+        for cell in ws[2 if ws is sheet else 1]:
+            cell.font = Font(bold=True)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

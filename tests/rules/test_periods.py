@@ -1,0 +1,19 @@
+"""Reporting periods: the 6-month report before 1 June and the annual one before 1 December."""
+
+import pytest
+
+from compliance.periods import period_months
+from loa.errors import LoaError
+
+
+def test_half_years_and_year() -> None:
+    assert period_months("2026-H1") == [f"2026-{m:02d}" for m in range(1, 7)]
+    assert period_months("2026-H2") == [f"2026-{m:02d}" for m in range(7, 13)]
+    assert len(period_months("2026")) == 12 and period_months("2026")[-1] == "2026-12"
+    assert period_months("2026-06") == ["2026-06"]
+
+
+@pytest.mark.parametrize("bad", ["2026-H3", "2026-13", "26", "2026-6", "H1", ""])
+def test_bad_periods_say_which_forms_work(bad: str) -> None:
+    with pytest.raises(LoaError, match="YYYY-H1"):
+        period_months(bad)
