@@ -25,22 +25,63 @@ def _k_weighting(rate: int) -> np.ndarray:
     return np.array([[*f.b, *f.a] for f in (shelf, high_pass)], dtype=np.float64)
 
 
+class Analysis:
+    """What mastering needs from a signal fed in consecutive blocks: per 100 ms hop the mean
+    square of the K-weighted signal and, optionally, per 30-sample frame the peak and energy.
+
+    Blocks may be any length; a tail shorter than a hop is left out, as BS.1770 gating does.
+    """
+
+    def __init__(self, rate: int, *, frames: bool = True) -> None:
+        self.rate = rate
+        self._hop = rate // 10
+        self._sos = _k_weighting(rate)
+        self._state = np.zeros((len(self._sos), 2))
+        self._frames = frames
+        self._carry = np.zeros(0)  # K-weighted samples short of a whole hop
+        self._raw = np.zeros(0, dtype=np.float32)  # raw samples short of a whole hop
+        self._hops: list[np.ndarray] = []
+        self._peaks: list[np.ndarray] = []
+        self._energy: list[np.ndarray] = []
+
+    def feed(self, x: np.ndarray) -> None:
+        """Add the next samples of the signal."""
+        block = int(_BLOCK_S * self.rate) // self._hop * self._hop  # bounds float64 copies
+        for start in range(0, len(x), block):
+            self._feed_block(x[start:start + block])
+
+    def _feed_block(self, x: np.ndarray) -> None:
+        # One cascaded sosfilt pass is twice as fast as two lfilter passes, same output.
+        chunk, self._state = sosfilt(self._sos, x.astype(np.float64), zi=self._state)
+        chunk = np.concatenate([self._carry, chunk]) if len(self._carry) else chunk
+        whole = len(chunk) // self._hop * self._hop
+        self._hops.append((chunk[:whole] ** 2).reshape(-1, self._hop).mean(axis=1))
+        self._carry = chunk[whole:].copy()
+        if not self._frames:
+            return
+        raw = np.concatenate([self._raw, x]) if len(self._raw) else x
+        whole = len(raw) // self._hop * self._hop
+        view = raw[:whole].reshape(-1, _FRAME)
+        self._peaks.append(np.abs(view).max(axis=1).astype(np.float32, copy=False))
+        self._energy.append(np.einsum("ij,ij->i", view, view, dtype=np.float64))
+        self._raw = np.array(raw[whole:], dtype=np.float32)
+
+    def hops(self) -> np.ndarray:
+        """Mean square of the K-weighted signal per whole 100 ms hop so far."""
+        return np.concatenate(self._hops) if self._hops else np.zeros(0)
+
+    def frames(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-frame absolute peak and energy over the whole hops so far."""
+        if not self._peaks:
+            return np.zeros(0, dtype=np.float32), np.zeros(0)
+        return np.concatenate(self._peaks), np.concatenate(self._energy)
+
+
 def hop_energies(x: np.ndarray, rate: int) -> np.ndarray:
     """Mean square of the K-weighted signal per 100 ms hop."""
-    hop = rate // 10
-    sos = _k_weighting(rate)
-    # One cascaded sosfilt pass is twice as fast as two lfilter passes, with identical output.
-    state = np.zeros((len(sos), 2))
-    block = int(_BLOCK_S * rate) // hop * hop
-    sums: list[np.ndarray] = []
-    carry = np.zeros(0, dtype=np.float64)
-    for start in range(0, len(x), block):
-        chunk, state = sosfilt(sos, x[start:start + block].astype(np.float64), zi=state)
-        chunk = np.concatenate([carry, chunk])
-        whole = len(chunk) // hop * hop
-        sums.append((chunk[:whole] ** 2).reshape(-1, hop).mean(axis=1))
-        carry = chunk[whole:]
-    return np.concatenate(sums) if sums else np.zeros(0)
+    analysis = Analysis(rate, frames=False)
+    analysis.feed(x)
+    return analysis.hops()
 
 
 def integrated_loudness(x: np.ndarray, rate: int) -> float:
@@ -65,21 +106,6 @@ def loudness_of_hops(hops: np.ndarray) -> float:
     return float(-0.691 + 10 * np.log10(final.mean())) if len(final) else SILENCE_LUFS
 
 
-def _frames(x: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-frame absolute peak and energy of ``x`` (frames of _FRAME samples, hop-aligned)."""
-    hop = rate // 10
-    n = len(x) // hop * hop
-    peaks = np.empty(n // _FRAME, dtype=np.float32)
-    energy = np.empty(n // _FRAME, dtype=np.float64)
-    block = int(_BLOCK_S * rate) // hop * hop
-    for start in range(0, n, block):
-        view = x[start:min(n, start + block)].reshape(-1, _FRAME)
-        peaks[start // _FRAME:start // _FRAME + len(view)] = np.abs(view).max(axis=1)
-        energy[start // _FRAME:start // _FRAME + len(view)] = np.einsum(
-            "ij,ij->i", view, view, dtype=np.float64)
-    return peaks, energy
-
-
 def _limiter_gain(peaks: np.ndarray, gain: float, ceiling: float, radius: int) -> np.ndarray:
     """Per-frame smooth gain keeping every frame's peak × gain under ``ceiling``."""
     needed = np.minimum(1.0, ceiling / np.maximum(peaks * gain, 1e-9)).astype(np.float32)
@@ -99,13 +125,20 @@ class MasterPlan:
     loudness: float  # the limiter model's prediction for the 16-bit master, in LUFS
 
 
-def plan_master(x: np.ndarray, rate: int, target_lufs: float, ceiling_db: float) -> MasterPlan:
-    """Gain and limiting that bring ``x`` to ``target_lufs`` with peaks under ``ceiling_db``."""
-    hops = hop_energies(x, rate)
+def plan_master(x: np.ndarray, rate: int, target_lufs: float, ceiling_db: float,
+                analysis: Analysis | None = None) -> MasterPlan:
+    """Gain and limiting that bring ``x`` to ``target_lufs`` with peaks under ``ceiling_db``.
+
+    ``analysis``, if given, must have been fed exactly ``x`` (e.g. while it was being mixed).
+    """
+    if analysis is None:
+        analysis = Analysis(rate)
+        analysis.feed(x)
+    hops = analysis.hops()
     measured = loudness_of_hops(hops)
     if measured <= SILENCE_LUFS:
         return MasterPlan(0.0, np.ones(0, dtype=np.float32), SILENCE_LUFS)
-    peaks, energy = _frames(x, rate)
+    peaks, energy = analysis.frames()
     ceiling = 10 ** (ceiling_db / 20)
     radius = max(1, int(_LIMIT_WINDOW_S * rate / _FRAME))
     per_hop = (rate // 10) // _FRAME

@@ -18,6 +18,8 @@ BED_FADE_S = 1.5
 DUCK_ATTACK_S = 0.3
 DUCK_RELEASE_S = 0.8
 _BLOCK = RATE * 10
+_HOP = RATE // 10  # settled stretches end on loudness hops, so analysis needs no carry-over
+_SETTLE_S = max(BED_FADE_S, CROSSFADE_S + DUCK_ATTACK_S) + 0.1
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Timeline:
 
     master: np.ndarray
     cursor: int = 0
+    settled: int = 0  # samples before this are final: beds mixed, no item will reach back
     previous_music: bool = False
     placed: list[Placed] = field(default_factory=list)
     beds: list[BedSpan] = field(default_factory=list)
@@ -156,20 +159,43 @@ def _looped(pcm: np.ndarray, offset: int, n: int) -> np.ndarray:
     return np.tile(pcm, laps)[offset:offset + n]
 
 
-def finish(timeline: Timeline) -> np.ndarray:
-    """Mix the beds under the items and return the programme (float32, ±1 nominal)."""
-    total = timeline.cursor
-    master = timeline.master[:total]
+def _mix_beds(timeline: Timeline, lo: int, hi: int, total: int | None) -> None:
+    """Add the beds over [lo, hi); ``total`` is the programme's end once known."""
     fade = int(BED_FADE_S * RATE)
     for bed in timeline.beds:
-        stop = total if bed.stop < 0 else min(bed.stop, total)
-        for start in range(bed.start, stop, _BLOCK):
-            end = min(stop, start + _BLOCK)
+        stop = bed.stop if bed.stop >= 0 else total  # None: the bed is still playing
+        if stop is not None and total is not None:
+            stop = min(stop, total)
+        until = hi if stop is None else min(hi, stop)
+        for start in range(max(lo, bed.start), until, _BLOCK):
+            end = min(until, start + _BLOCK)
             gain = _bed_gain(timeline.placed, start, end)
-            if end > stop - fade:
+            if stop is not None and end > stop - fade:
                 # Fade the bed out over its last BED_FADE_S so it never stops abruptly.
                 gain *= np.clip((stop - np.arange(start, end)) / fade, 0.0, 1.0).astype(
                     np.float32)
             gain *= _looped(bed.pcm, start - bed.start, end - start)
-            master[start:end] += gain
-    return master
+            timeline.master[start:end] += gain
+
+
+def settle(timeline: Timeline) -> tuple[int, int]:
+    """Mix the beds as far as no later segment can change; returns the newly final range.
+
+    A later segment reaches back at most a crossfade plus a duck attack (its start and the
+    bed's dip before it), or a bed fade (ending a bed fades its last seconds), so everything
+    more than _SETTLE_S before the cursor is final and can be analysed while mixing goes on.
+    """
+    upto = (timeline.cursor - int(_SETTLE_S * RATE)) // _HOP * _HOP
+    lo = timeline.settled
+    if upto > lo:
+        _mix_beds(timeline, lo, upto, None)
+        timeline.settled = upto
+    return lo, timeline.settled
+
+
+def finish(timeline: Timeline) -> np.ndarray:
+    """Mix the rest of the beds under the items; the programme (float32, ±1 nominal)."""
+    total = timeline.cursor
+    _mix_beds(timeline, timeline.settled, total, total)
+    timeline.settled = total
+    return timeline.master[:total]

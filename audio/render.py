@@ -17,7 +17,7 @@ import numpy as np
 from audio import items, mix
 from audio.encode import Mp3Spec, Tags, encode_stream, write_tags
 from audio.errors import AudioError
-from audio.loudness import MasterPlan, master_blocks, plan_master
+from audio.loudness import Analysis, MasterPlan, master_blocks, plan_master
 from audio.normalize import normalize_vi
 from audio.store import AudioStore, StoredAudio
 from audio.truepeak import TruePeakMeter
@@ -168,18 +168,31 @@ def _place(timeline: mix.Timeline, seg: SegmentSpec, loaded: _Loaded) -> int:
 
 
 def _assemble(segments: Sequence[SegmentSpec], options: RenderOptions, cache: Path,
-              tick: Callable[[], None]) -> tuple[np.ndarray, list[SegmentReport]]:
-    """Load and mix every segment; the float master and one report per segment."""
+              tick: Callable[[], None]) -> tuple[np.ndarray, Analysis, list[SegmentReport]]:
+    """Load and mix every segment; the float master, its analysis and a report per segment."""
     timeline = mix.new_timeline()
+    analysis = Analysis(RATE)
     reports: list[SegmentReport] = []
-    for position, (seg, loaded) in enumerate(
-            zip(segments, _loaded_in_order(segments, options, cache), strict=True),
-            start=1):
-        length = _place(timeline, seg, loaded)
-        reports.append(SegmentReport(position, seg.kind, loaded.engine,
-                                     length * 1000 // RATE, loaded.note))
-        tick()
-    return mix.finish(timeline), reports
+    # Stretches that no later segment can change are analysed on another core while mixing
+    # goes on (sosfilt and numpy release the GIL), so mastering can start right after.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="loa-analyse") as analyst:
+        jobs = []
+        for position, (seg, loaded) in enumerate(
+                zip(segments, _loaded_in_order(segments, options, cache), strict=True),
+                start=1):
+            length = _place(timeline, seg, loaded)
+            reports.append(SegmentReport(position, seg.kind, loaded.engine,
+                                         length * 1000 // RATE, loaded.note))
+            lo, hi = mix.settle(timeline)
+            if hi > lo:
+                jobs.append(analyst.submit(analysis.feed, timeline.master[lo:hi]))
+            tick()
+        lo = timeline.settled
+        master = mix.finish(timeline)
+        jobs.append(analyst.submit(analysis.feed, master[lo:]))
+        for job in jobs:
+            job.result()
+    return master, analysis, reports
 
 
 def _export(master: np.ndarray, plan: MasterPlan, options: RenderOptions,
@@ -223,9 +236,9 @@ def render_programme(segments: Sequence[SegmentSpec], options: RenderOptions, st
 
     with tempfile.TemporaryDirectory(prefix="loa-tts-") as scratch:
         cache = Path(options.cache_dir) if options.cache_dir else Path(scratch)
-        master, reports = _assemble(segments, options, cache, tick)
+        master, analysis, reports = _assemble(segments, options, cache, tick)
     plan = plan_master(master, RATE, options.target_lufs,
-                       options.true_peak_db - _ENCODE_HEADROOM_DB)
+                       options.true_peak_db - _ENCODE_HEADROOM_DB, analysis)
     tick()
     # The loudness is the limiter model's prediction for this exact PCM (checked against a
     # full BS.1770 measurement in the tests); re-measuring would cost a second filter pass.
