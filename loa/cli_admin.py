@@ -128,6 +128,11 @@ def campaign() -> None:
 @click.option("--first-month", help="YYYY-MM")
 @click.option("--last-month", help="YYYY-MM")
 @click.option("--jingle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--allow-resume",
+    is_flag=True,
+    help="Cho phép phát tiếp khi thiết bị khởi động lại giữa chừng (resume after a restart)",
+)
 @pass_loa
 def campaign_add(
     loa: LoaContext,
@@ -140,6 +145,7 @@ def campaign_add(
     first_month: str | None,
     last_month: str | None,
     jingle: Path | None,
+    allow_resume: bool,
 ) -> None:
     """Add a campaign: one programme a month, its length bounds and how often it airs."""
     with transaction(loa.services.sessions) as session:
@@ -155,6 +161,7 @@ def campaign_add(
             first_month=first_month,
             last_month=last_month,
             jingle=jingle,
+            allow_resume=allow_resume,
         )
         click.echo(f"Đã thêm chiến dịch {added.code}: {added.topic}")
 

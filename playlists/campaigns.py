@@ -42,6 +42,7 @@ def add_campaign(
     first_month: str | None = None,
     last_month: str | None = None,
     jingle: Path | None = None,
+    allow_resume: bool = False,
 ) -> Campaign:
     """Create a campaign owned by ``unit_code``; its rule applies to every station below."""
     message = f"Mã chiến dịch {code!r} đã tồn tại (campaign code already exists)"
@@ -63,6 +64,7 @@ def add_campaign(
         first_month=first_month,
         last_month=last_month,
         jingle_sha256=store_clip(session, store, jingle).sha256 if jingle else None,
+        allow_resume=allow_resume,
     )
     session.add(campaign)
     session.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loa.db import Base, str_enum
@@ -61,6 +61,8 @@ class Campaign(Base):
     jingle_sha256: Mapped[str | None] = mapped_column(ForeignKey("audio_asset.sha256"))
     tts_engine: Mapped[str] = mapped_column(String(32), default="espeak-ng")
     tts_voice: Mapped[str] = mapped_column(String(64), default="vi")
+    # A player restarted mid-airing may play the rest; off, it only reports the interruption.
+    allow_resume: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     unit: Mapped[AdminUnit] = relationship()
 

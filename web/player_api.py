@@ -135,6 +135,8 @@ def _airing_json(airing: Airing, programme: Programme, asset: AudioAsset, tz: Zo
         # Relative, so the agent joins it to whatever address it reached us by (proxies).
         "audio": {"url": f"/api/v1/audio/{asset.sha256}", "sha256": asset.sha256,
                   "bytes": asset.bytes, "format": asset.format},
+        # The campaign's rule travels with each airing: the agent decides offline after a reboot.
+        "resume": programme.campaign.allow_resume,
     }
 
 
