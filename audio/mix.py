@@ -136,15 +136,17 @@ def start_bed(timeline: Timeline, pcm: np.ndarray | None, intro_s: float) -> Non
 
 def _bed_gain(placed: list[Placed], start: int, end: int) -> np.ndarray:
     """Bed gain over [start, end): the lowest of each item's ramp-down, hold, ramp-up shape."""
-    positions = np.arange(start, end, dtype=np.float32)
+    # Offsets from the block start: float32 holds whole numbers exactly only up to 2**24
+    # samples (6.3 minutes), so absolute positions would bend the ramps in long programmes.
+    offsets = np.arange(end - start, dtype=np.float32)
     gain = np.ones(end - start, dtype=np.float32)
     attack, release = DUCK_ATTACK_S * RATE, DUCK_RELEASE_S * RATE
     for item in placed:
         stop = item.start + item.length
         if item.duck >= 1.0 or stop + release < start or item.start - attack > end:
             continue
-        into = np.clip((positions - (item.start - attack)) / attack, 0.0, 1.0)
-        out = np.clip(((stop + release) - positions) / release, 0.0, 1.0)
+        into = np.clip((offsets - (item.start - start - attack)) / attack, 0.0, 1.0)
+        out = np.clip(((stop - start + release) - offsets) / release, 0.0, 1.0)
         depth = np.minimum(into, out)
         np.minimum(gain, 1.0 - depth * (1.0 - item.duck), out=gain)
     return gain
