@@ -40,6 +40,8 @@ class Slot:
     sha256: str
     url: str
     size: int | None
+    # The campaign lets a restarted agent play the rest of this airing.
+    resume: bool = False
 
     @property
     def ends_at(self) -> datetime:
@@ -51,17 +53,60 @@ def parse_schedule(body: dict[str, Any] | None) -> list[Slot]:
     slots = [
         Slot(airing_id=int(a["id"]), starts_at=datetime.fromisoformat(a["starts_at"]),
              duration_ms=int(a["programme"]["duration_ms"]), sha256=a["audio"]["sha256"],
-             url=a["audio"]["url"], size=a["audio"].get("bytes"))
+             url=a["audio"]["url"], size=a["audio"].get("bytes"),
+             resume=bool(a.get("resume", False)))
         for a in (body or {}).get("airings", [])
     ]
     return sorted(slots, key=lambda s: (s.starts_at, s.airing_id))
 
 
+def _ms(delta: timedelta) -> int:
+    return round(delta.total_seconds() * 1000)
+
+
 @dataclass
 class NowPlaying:
+    """The airing on air; a resumed one is a second part, after ``before_ms`` already heard."""
+
     slot: Slot
     playback: Playback
     started_at: datetime
+    from_ms: int = 0  # where in the audio this part began
+    before_ms: int = 0  # played by the earlier part, before a restart
+    saved_at: datetime | None = None  # when progress was last written to disk
+
+    def played_ms(self, now: datetime) -> int:
+        """What the audience has heard of this airing by ``now``, over all its parts."""
+        part = min(_ms(now - self.started_at), self.slot.duration_ms - self.from_ms)
+        return self.before_ms + max(part, 0)
+
+    def note(self, heard_at: datetime) -> dict[str, Any]:
+        """The on-disk record a restarted agent recovers from: heard up to ``heard_at``."""
+        slot = self.slot
+        return {"airing_id": slot.airing_id, "sha256": slot.sha256,
+                "starts_at": slot.starts_at.isoformat(), "duration_ms": slot.duration_ms,
+                "resume": slot.resume, "started_at": self.started_at.isoformat(),
+                "from_ms": self.from_ms, "before_ms": self.before_ms,
+                "heard_at": heard_at.isoformat()}
+
+
+def resume_plan(note: dict[str, Any], slot: Slot, now: datetime) -> tuple[int, int | None]:
+    """(ms heard before the stop, where in the audio to resume or None) for a cut airing.
+
+    Cases: heard counts only up to the last saved progress (``heard_at``), so a
+    crash never overstates it; no resume unless the slot allows it and its
+    scheduled end is still ahead; the resume point is where the airing would be
+    now had it never stopped, so it keeps to the schedule, never runs into the
+    next airing, and the gap is simply not played (it counts against the 95% rule).
+    """
+    started = datetime.fromisoformat(note["started_at"])
+    from_ms, before_ms = note.get("from_ms", 0), note.get("before_ms", 0)
+    heard_at = datetime.fromisoformat(note.get("heard_at", note["started_at"]))
+    heard = before_ms + max(min(_ms(heard_at - started), note["duration_ms"] - from_ms), 0)
+    position = from_ms + _ms(now - started)
+    if not slot.resume or now >= slot.ends_at or not 0 <= position < slot.duration_ms:
+        return heard, None
+    return heard, position
 
 
 class Agent:
@@ -104,28 +149,46 @@ class Agent:
                  "played_ms": fields.pop("played_ms", None), "detail": fields}
         self.outbox.record(conn, event)
 
-    def _finish(self, slot: Slot, kind: str, **fields: Any) -> None:
-        """Record the airing's final event and mark it handled, in one transaction."""
+    def _finish(self, slot: Slot, kind: str, note: dict[str, Any] | None = None,
+                **fields: Any) -> None:
+        """Record the airing's final event and mark it handled, in one transaction.
+
+        ``note`` replaces the saved 'playing' record instead of deleting it, so a
+        restart may still resume the airing.
+        """
         with self.db.transaction() as tx:
             self._record(tx, kind, slot, **fields)
             tx.execute("INSERT OR REPLACE INTO handled (airing_id, outcome) VALUES (?, ?)",
                        (slot.airing_id, kind))
-            self.db.delete("playing", tx)
+            if note is None:
+                self.db.delete("playing", tx)
+            else:
+                self.db.put("playing", note, tx)
         logger.info("airing %s: %s %s", slot.airing_id, kind, fields.get("reason", ""))
 
     def _recover(self) -> None:
-        """A saved 'playing' means we died mid-airing: report it interrupted, never resumed.
+        """A saved 'playing' means we stopped mid-airing: report it interrupted, resume if allowed.
 
-        Resuming would need a campaign rule that allows a partial re-air; none exists yet.
+        ``close`` has already reported a clean stop (``reported``); a crash has not.
         """
         saved = self.db.get("playing")
         if not saved:
             return
         slot = next((s for s in self.slots if s.airing_id == saved["airing_id"]), None)
         slot = slot or Slot(saved["airing_id"], datetime.fromisoformat(saved["starts_at"]),
-                            saved["duration_ms"], saved["sha256"], "", None)
-        self._finish(slot, "airing.interrupted", reason="agent restarted during playback",
-                     started_at=saved["started_at"])
+                            saved["duration_ms"], saved["sha256"], "", None,
+                            saved.get("resume", False))
+        now = self.now()
+        heard, resume_at = resume_plan(saved, slot, now)
+        if saved.get("reported"):
+            with self.db.transaction() as tx:
+                self.db.delete("playing", tx)
+        else:
+            self._finish(slot, "airing.interrupted", played_ms=heard,
+                         reason="agent restarted during playback", started_at=saved["started_at"])
+        if resume_at is not None:
+            logger.info("airing %s: resuming at %d ms", slot.airing_id, resume_at)
+            self._start(slot, now, from_ms=resume_at, before_ms=heard)
 
     # -- playout ----------------------------------------------------------------------------
 
@@ -138,6 +201,8 @@ class Agent:
         now = self.now()
         if self.playing and self.playing.playback.finished():
             self._end_playing(now)
+        elif self.playing:
+            self._save_progress(now)
         for slot in self.slots:
             if slot.starts_at > now and slot.airing_id not in self._forced:
                 break
@@ -157,39 +222,44 @@ class Agent:
         else:
             self._start(slot, now)
 
-    def _start(self, slot: Slot, now: datetime) -> None:
+    def _start(self, slot: Slot, now: datetime, from_ms: int = 0, before_ms: int = 0) -> None:
+        """Play ``slot`` from ``from_ms`` in its audio (non-zero: resuming after a restart)."""
         problem = self.cache.ensure(slot.sha256, slot.url, slot.size)
         if problem is not None:
             self._finish(slot, "airing.failed", reason=f"audio missing or corrupt: {problem}")
             return
         cue = Cue(slot.airing_id, slot.sha256, self.cache.path(slot.sha256), slot.duration_ms,
-                  slot.starts_at)
+                  slot.starts_at, from_ms)
         try:
             playback = self.output.start(cue)
         except OSError as exc:
             self._finish(slot, "airing.failed", reason=f"output failed: {exc}")
             return
-        self.playing = NowPlaying(slot, playback, now)
+        self.playing = NowPlaying(slot, playback, now, from_ms, before_ms, saved_at=now)
+        detail = ({"resumed_from_ms": from_ms} if from_ms
+                  else {"late_ms": _ms(now - slot.starts_at)})
         with self.db.transaction() as tx:
-            self._record(tx, "airing.started", slot, late_ms=round((now - slot.starts_at)
-                                                                   .total_seconds() * 1000))
-            self.db.put("playing", {"airing_id": slot.airing_id, "sha256": slot.sha256,
-                                    "starts_at": slot.starts_at.isoformat(),
-                                    "duration_ms": slot.duration_ms,
-                                    "started_at": now.isoformat()}, tx)
+            self._record(tx, "airing.started", slot, **detail)
+            self.db.put("playing", self.playing.note(now), tx)
             tx.execute("INSERT OR REPLACE INTO handled (airing_id, outcome) VALUES (?, ?)",
                        (slot.airing_id, "airing.started"))
+
+    def _save_progress(self, now: datetime) -> None:
+        """Every ``progress_s``, note on disk how far the airing has played (for a crash)."""
+        assert self.playing is not None
+        due = self.playing.saved_at or self.playing.started_at
+        if now >= due + timedelta(seconds=self.config.progress_s):
+            self.db.put("playing", self.playing.note(now))
+            self.playing.saved_at = now
 
     def _end_playing(self, now: datetime) -> None:
         assert self.playing is not None
         done, self.playing = self.playing, None
-        played = round((now - done.started_at).total_seconds() * 1000)
         error = done.playback.error()
         if error:
-            self._finish(done.slot, "airing.failed", played_ms=played, reason=error)
+            self._finish(done.slot, "airing.failed", played_ms=done.played_ms(now), reason=error)
         else:
-            self._finish(done.slot, "airing.completed",
-                         played_ms=min(played, done.slot.duration_ms))
+            self._finish(done.slot, "airing.completed", played_ms=done.played_ms(now))
 
     # -- network ----------------------------------------------------------------------------
 
@@ -307,6 +377,8 @@ class Agent:
         if self.playing:
             ends = self.playing.playback.ends_by()
             wake = min(wake, ends if ends else now + timedelta(seconds=0.25))
+            saved = self.playing.saved_at or self.playing.started_at
+            wake = min(wake, saved + timedelta(seconds=self.config.progress_s))
         upcoming = (max(s.starts_at, now) for s in self.slots
                     if s.ends_at > now and self.db.outcome(s.airing_id) is None)
         return min(wake, next(upcoming, wake))
@@ -335,7 +407,9 @@ class Agent:
         if self.playing:
             done, self.playing = self.playing, None
             done.playback.stop()
-            played = round((self.now() - done.started_at).total_seconds() * 1000)
-            self._finish(done.slot, "airing.interrupted", played_ms=played,
-                         reason="agent stopped during playback")
+            now = self.now()
+            # A clean restart (an upgrade) may resume too: keep the note, marked as reported.
+            note = {**done.note(now), "reported": True} if done.slot.resume else None
+            self._finish(done.slot, "airing.interrupted", note=note,
+                         played_ms=done.played_ms(now), reason="agent stopped during playback")
         self.db.close()

@@ -21,6 +21,9 @@ class AgentConfig:
     preroll_s: float = 600.0
     # An airing is still started this late (agent busy or just booted); later is a miss.
     late_grace_s: float = 60.0
+    # Save how far an airing has played this often: after a crash, what the audience heard
+    # is known to within this (never overstated), and a resume keeps to it.
+    progress_s: float = 10.0
     batch_size: int = 200
     backoff_base_s: float = 2.0
     backoff_cap_s: float = 300.0

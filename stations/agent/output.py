@@ -24,6 +24,13 @@ class Cue:
     path: Path
     duration_ms: int
     starts_at: datetime
+    # Where in the audio to begin: non-zero when a restarted agent resumes an airing.
+    from_ms: int = 0
+
+    @property
+    def seek(self) -> list[str]:
+        """ffmpeg/ffplay options that skip to ``from_ms`` (none from the start)."""
+        return ["-ss", f"{self.from_ms / 1000:.3f}"] if self.from_ms else []
 
 
 class Playback(Protocol):
@@ -80,12 +87,14 @@ class NullOutput:
         entry = {"airing_id": cue.airing_id, "sha256": cue.sha256,
                  "starts_at": cue.starts_at.isoformat(), "started_at": started.isoformat(),
                  "error_s": (started - cue.starts_at).total_seconds(),
-                 "wall_time": time.time(), "duration_ms": cue.duration_ms}
+                 "wall_time": time.time(), "duration_ms": cue.duration_ms,
+                 "from_ms": cue.from_ms}
         self.played.append(entry)
         if self._record is not None:
             with self._record.open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(entry) + "\n")
-        return _TimedPlayback(self._now, started + timedelta(milliseconds=cue.duration_ms))
+        rest = timedelta(milliseconds=cue.duration_ms - cue.from_ms)
+        return _TimedPlayback(self._now, started + rest)
 
 
 class _ProcessPlayback:
@@ -114,7 +123,7 @@ class FfplayOutput:
     """Plays through ffplay (any format ffmpeg reads), without a window."""
 
     def start(self, cue: Cue) -> Playback:
-        cmd = ["ffplay", "-nodisp", "-autoexit", "-loglevel", "error", str(cue.path)]
+        cmd = ["ffplay", "-nodisp", "-autoexit", "-loglevel", "error", *cue.seek, str(cue.path)]
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE)
         return _ProcessPlayback([proc])
@@ -125,7 +134,7 @@ class AplayOutput:
 
     def start(self, cue: Cue) -> Playback:
         decode = subprocess.Popen(
-            ["ffmpeg", "-loglevel", "error", "-i", str(cue.path), "-f", "wav", "-"],
+            ["ffmpeg", "-loglevel", "error", *cue.seek, "-i", str(cue.path), "-f", "wav", "-"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         play = subprocess.Popen(["aplay", "-q", "-"], stdin=decode.stdout,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -12,8 +13,9 @@ from sqlalchemy import select
 from compliance.audit import station_month_report
 from compliance.models import AiringLogEntry
 from loa.cli import cli
+from loa.simulate import run_until
 from playlists.models import Airing, Campaign
-from stations.agent.agent import Agent
+from stations.agent.agent import Agent, Slot, resume_plan
 from stations.models import AdminUnit
 from tests.players.conftest import World, auth
 
@@ -67,3 +69,157 @@ def test_campaign_add_takes_allow_resume(world: World, env: dict[str, str]) -> N
     with world.services.sessions() as session:
         rules = {c.code: c.allow_resume for c in session.scalars(select(Campaign))}
     assert rules == {"SIM-CDS": False, "CDS-R": True, "CDS-N": False}
+
+
+def crash(agent: Agent) -> None:
+    """The process dies: no goodbye, only what is on disk survives."""
+    agent.closed = True
+    agent.db.close()
+
+
+def crash_and_restart(
+    make_agent: MakeAgent, world: World, crash_after: timedelta, down_for: timedelta
+) -> tuple[Agent, int, datetime]:
+    """Air the first airing, crash ``crash_after`` into it, restart ``down_for`` later."""
+    airing_id, starts_at = first_airing(world)
+    agent = make_agent()
+    run_until([agent], world.clock, starts_at + crash_after)
+    assert agent.playing is not None and agent.playing.slot.airing_id == airing_id
+    crash(agent)
+    world.clock.advance(seconds=down_for.total_seconds())
+    again = make_agent()
+    run_until([again], world.clock, starts_at + timedelta(hours=1))
+    return again, airing_id, starts_at
+
+
+def test_resume_allowed_plays_the_rest_in_step_and_counts(
+    make_agent: MakeAgent, world: World
+) -> None:
+    allow_resume(world)
+    again, airing_id, _ = crash_and_restart(
+        make_agent, world, timedelta(minutes=3), timedelta(seconds=10)
+    )
+    [resumed] = again.output.played  # type: ignore[attr-defined]
+    assert resumed["airing_id"] == airing_id and resumed["from_ms"] == 190_000
+    assert log(world) == [
+        (airing_id, "airing.started", None),
+        (airing_id, "airing.interrupted", 180_000),  # heard up to the last saved progress
+        (airing_id, "airing.started", None),
+        (airing_id, "airing.completed", 180_000 + 410_000),  # a 10 s gap: 98%
+    ]
+    with world.services.sessions() as session:
+        started = session.scalars(
+            select(AiringLogEntry).where(AiringLogEntry.event == "airing.started")
+            .order_by(AiringLogEntry.seq)
+        ).all()
+    assert started[1].detail == {"resumed_from_ms": 190_000}
+    assert again.outbox.pending() == 0 and counted(world) == 1
+
+
+def test_resumed_airing_with_a_long_gap_does_not_count(
+    make_agent: MakeAgent, world: World
+) -> None:
+    allow_resume(world)
+    _, airing_id, _ = crash_and_restart(
+        make_agent, world, timedelta(minutes=3), timedelta(minutes=1)
+    )
+    assert log(world)[-1] == (airing_id, "airing.completed", 180_000 + 360_000)  # 90%
+    assert counted(world) == 0
+
+
+def test_resume_not_allowed_reports_interrupted_only(make_agent: MakeAgent, world: World) -> None:
+    again, airing_id, _ = crash_and_restart(
+        make_agent, world, timedelta(minutes=3), timedelta(seconds=10)
+    )
+    assert again.output.played == []  # type: ignore[attr-defined]
+    assert log(world) == [
+        (airing_id, "airing.started", None),
+        (airing_id, "airing.interrupted", 180_000),
+    ]
+    assert counted(world) == 0
+
+
+def test_no_resume_once_the_airing_should_have_ended(make_agent: MakeAgent, world: World) -> None:
+    allow_resume(world)
+    again, airing_id, _ = crash_and_restart(
+        make_agent, world, timedelta(minutes=3), timedelta(minutes=8)
+    )
+    assert again.output.played == []  # type: ignore[attr-defined]
+    assert log(world) == [
+        (airing_id, "airing.started", None),
+        (airing_id, "airing.interrupted", 180_000),
+    ]
+    assert counted(world) == 0
+
+
+def test_clean_stop_reports_once_and_a_restart_still_resumes(
+    make_agent: MakeAgent, world: World
+) -> None:
+    allow_resume(world)
+    airing_id, starts_at = first_airing(world)
+    agent = make_agent()
+    run_until([agent], world.clock, starts_at + timedelta(minutes=2, seconds=5))
+    agent.close()
+    world.clock.advance(seconds=5)
+    again = make_agent()
+    run_until([again], world.clock, starts_at + timedelta(hours=1))
+    assert [p["from_ms"] for p in again.output.played] == [130_000]  # type: ignore[attr-defined]
+    assert log(world) == [
+        (airing_id, "airing.started", None),
+        (airing_id, "airing.interrupted", 125_000),  # a clean stop knows exactly
+        (airing_id, "airing.started", None),
+        (airing_id, "airing.completed", 125_000 + 470_000),
+    ]
+
+
+def test_crash_during_the_resumed_part_resumes_again_and_sums_all_parts(
+    make_agent: MakeAgent, world: World
+) -> None:
+    allow_resume(world)
+    airing_id, starts_at = first_airing(world)
+    first = make_agent()
+    run_until([first], world.clock, starts_at + timedelta(minutes=1))
+    crash(first)
+    world.clock.advance(seconds=5)
+    second = make_agent()
+    run_until([second], world.clock, starts_at + timedelta(minutes=5))
+    crash(second)
+    world.clock.advance(seconds=5)
+    third = make_agent()
+    run_until([third], world.clock, starts_at + timedelta(hours=1))
+    assert [p["from_ms"] for p in third.output.played] == [305_000]  # type: ignore[attr-defined]
+    assert [(kind, played) for _, kind, played in log(world)] == [
+        ("airing.started", None),
+        ("airing.interrupted", 60_000),
+        ("airing.started", None),
+        ("airing.interrupted", 60_000 + 230_000),  # from 1:05, saved every 10 s up to 4:55
+        ("airing.started", None),
+        ("airing.completed", 60_000 + 230_000 + 295_000),
+    ]
+    assert counted(world) == 1 and airing_id == first_airing(world)[0]
+
+
+T0 = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+
+
+def note(started_s: float, heard_s: float, from_ms: int = 0, before_ms: int = 0) -> dict:
+    return {"started_at": (T0 + timedelta(seconds=started_s)).isoformat(),
+            "heard_at": (T0 + timedelta(seconds=heard_s)).isoformat(),
+            "duration_ms": 600_000, "from_ms": from_ms, "before_ms": before_ms}
+
+
+@pytest.mark.parametrize(
+    ("saved", "resume", "now_s", "expected"),
+    [
+        (note(0, 180), True, 190, (180_000, 190_000)),  # in step with the schedule
+        (note(0, 180), False, 190, (180_000, None)),  # the campaign does not allow it
+        (note(0, 180), True, 600, (180_000, None)),  # the scheduled end has come
+        (note(30, 90), True, 120, (60_000, 90_000)),  # started late: keep its own timeline
+        (note(100, 160, 100_000, 90_000), True, 200, (150_000, 200_000)),  # a second part
+        (note(0, 900), True, 20, (600_000, 20_000)),  # heard never exceeds the audio
+        ({"started_at": T0.isoformat(), "duration_ms": 600_000}, True, 5, (0, 5_000)),  # old note
+    ],
+)
+def test_resume_plan(saved: dict, resume: bool, now_s: float, expected: tuple) -> None:
+    slot = Slot(1, T0, 600_000, "ab" * 32, "", None, resume)
+    assert resume_plan(saved, slot, T0 + timedelta(seconds=now_s)) == expected
