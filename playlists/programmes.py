@@ -30,7 +30,21 @@ def get_programme(session: Session, programme_id: int) -> Programme:
     return programme
 
 
-def _segment(
+def check_text(position: int, value: object) -> str:
+    """The text of a TTS segment, stripped; empty or not text is refused."""
+    if not isinstance(value, str) or not value.strip():
+        raise LoaError(f"Đoạn {position}: văn bản đọc (tts) đang trống (empty text)")
+    return value.strip()
+
+
+def check_seconds(position: int, value: object) -> float:
+    """The length of a silence, between 0 (exclusive) and 60 seconds."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
+        raise LoaError(f"Đoạn {position}: khoảng lặng phải từ 0 đến 60 giây (silence 0-60 s)")
+    return float(value)
+
+
+def build_segment(
     session: Session,
     store: AudioStore,
     campaign_jingle: str | None,
@@ -38,6 +52,12 @@ def _segment(
     position: int,
     raw: dict[str, Any],
 ) -> Segment:
+    """One checked segment from its raw form (a TOML table, or the editor's form).
+
+    Cases: exactly one of ``KINDS`` as key; ``tts`` non-empty text; ``silence`` 0–60 s;
+    ``jingle = "campaign"`` the campaign's jingle (which must exist); any other clip,
+    jingle or bed value a file under ``base``, checked and stored (ClipError if unusable).
+    """
     kinds = [k for k in KINDS if k in raw]
     if len(kinds) != 1:
         raise LoaError(
@@ -49,13 +69,9 @@ def _segment(
         position=position, kind=kind, engine=raw.get("engine"), voice=raw.get("voice")
     )
     if kind is SegmentKind.tts:
-        if not isinstance(value, str) or not value.strip():
-            raise LoaError(f"Đoạn {position}: văn bản đọc (tts) đang trống (empty text)")
-        segment.text = value.strip()
+        segment.text = check_text(position, value)
     elif kind is SegmentKind.silence:
-        if not isinstance(value, int | float) or not 0 < value <= 60:
-            raise LoaError(f"Đoạn {position}: khoảng lặng phải từ 0 đến 60 giây (silence 0-60 s)")
-        segment.seconds = float(value)
+        segment.seconds = check_seconds(position, value)
     elif kind is SegmentKind.jingle and value == "campaign":
         if campaign_jingle is None:
             raise LoaError(
@@ -68,6 +84,13 @@ def _segment(
             raise LoaError(f"Đoạn {position}: không tìm thấy tệp {value!r} (file not found)")
         segment.asset_sha256 = store_clip(session, store, path).sha256
     return segment
+
+
+def mark_draft(programme: Programme) -> None:
+    """Back to draft after any change: the old master no longer matches the segments."""
+    programme.status = ProgrammeStatus.draft
+    programme.master_sha256 = programme.archive_sha256 = None
+    programme.duration_ms = programme.rendered_at = None
 
 
 def _required(doc: dict[str, Any], key: str) -> str:
@@ -99,18 +122,14 @@ def import_programme(session: Session, store: AudioStore, path: Path) -> Program
     if programme is not None and programme.status is ProgrammeStatus.approved:
         raise LoaError(f"Chương trình tháng {month} của {unit.name} đã được duyệt, không thể thay")
     segments = [
-        _segment(session, store, campaign.jingle_sha256, path.parent, i, raw)
+        build_segment(session, store, campaign.jingle_sha256, path.parent, i, raw)
         for i, raw in enumerate(raw_segments, start=1)
     ]
     if programme is None:
         programme = Programme(campaign=campaign, unit=unit, month=month, title="")
         session.add(programme)
     programme.title = _required(doc, "title")
-    programme.status, programme.master_sha256, programme.duration_ms = (
-        ProgrammeStatus.draft,
-        None,
-        None,
-    )
+    mark_draft(programme)
     programme.segments.clear()
     session.flush()
     programme.segments.extend(segments)

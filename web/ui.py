@@ -10,25 +10,20 @@ from flask import (
     Flask,
     Response,
     abort,
-    flash,
     g,
-    redirect,
     render_template,
     request,
     send_file,
-    url_for,
 )
 from sqlalchemy import select
 
-from audio.errors import AudioError
 from compliance.audit import station_month_report
 from compliance.export import STATUS_VI, to_csv, to_xlsx
 from compliance.periods import period_months
 from loa.errors import LoaError
 from playlists.campaigns import check_month
 from playlists.models import Airing, Programme
-from playlists.programmes import approve, get_programme
-from playlists.rendering import render
+from playlists.programmes import get_programme
 from stations.models import Station
 from web import auth
 from web.context import db, services
@@ -108,7 +103,8 @@ def programmes() -> Any:
         return render_template("programmes.html", programmes=found)
 
 
-def _visible_programme(s: Any, programme_id: int) -> Programme:
+def visible_programme(s: Any, programme_id: int) -> Programme:
+    """The programme if the user may see it (own subtree or relayed from above), else 404."""
     try:
         programme = get_programme(s, programme_id)
     except LoaError:
@@ -122,7 +118,7 @@ def _visible_programme(s: Any, programme_id: int) -> Programme:
 @auth.login_required()
 def programme(programme_id: int) -> Any:
     with db() as s:
-        found = _visible_programme(s, programme_id)
+        found = visible_programme(s, programme_id)
         airings = s.scalars(
             select(Airing)
             .where(Airing.programme_id == found.id, Airing.station_id.in_(_station_ids(s)))
@@ -138,37 +134,11 @@ def _station_ids(s: Any) -> list[int]:
     return list(s.scalars(select(Station.id).where(Station.unit_id.in_(g.visible_units))))
 
 
-@bp.route("/programmes/<int:programme_id>/<action>", methods=["POST"])
-@auth.login_required(Role.operator)
-def programme_action(programme_id: int, action: str) -> Any:
-    svc = services()
-    try:
-        with db() as s:
-            found = _visible_programme(s, programme_id)
-            if found.unit_id not in g.visible_units:
-                abort(403)
-            if action == "render":
-                outcome = render(s, svc.store, svc.settings, found.id, svc.clock.now())
-                flash(
-                    f"Đã dựng xong ({(outcome.programme.duration_ms or 0) / 1000:.0f} giây)"
-                    + (f" — cảnh báo: {outcome.problem}" if outcome.problem else ""),
-                    "info",
-                )
-            elif action == "approve":
-                approve(s, found.id, svc.clock.now())
-                flash("Đã duyệt chương trình (approved)", "info")
-            else:
-                abort(404)
-    except (LoaError, AudioError) as err:
-        flash(str(err), "error")
-    return redirect(url_for("ui.programme", programme_id=programme_id))
-
-
 @bp.route("/programmes/<int:programme_id>/audio")
 @auth.login_required()
 def programme_audio(programme_id: int) -> Any:
     with db() as s:
-        found = _visible_programme(s, programme_id)
+        found = visible_programme(s, programme_id)
         if not found.master_sha256:
             abort(404)
         path = services().store.path(found.master_sha256)
@@ -186,5 +156,9 @@ def stations() -> Any:
 
 
 def register(app: Flask) -> None:
+    """Attach login, these pages and the programme editor."""
+    from web import editor  # it builds on this module's helpers, so it loads after them
+
     app.register_blueprint(auth.bp)
     app.register_blueprint(bp)
+    editor.register(app)

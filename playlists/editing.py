@@ -1,0 +1,167 @@
+"""Writing a programme piece by piece: what the web editor calls, one change at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audio.store import AudioStore
+from loa.errors import LoaError
+from playlists.campaigns import check_month, get_campaign
+from playlists.models import Programme, ProgrammeStatus, Segment, SegmentKind
+from playlists.programmes import build_segment, check_text, get_programme, mark_draft
+from stations.units import ancestors, get_unit
+
+Direction = Literal["up", "down"]
+
+
+def create_programme(
+    session: Session, campaign_code: str, unit_code: str, month: str, title: str
+) -> Programme:
+    """A new, empty draft programme of ``unit_code`` for one campaign and month."""
+    campaign = get_campaign(session, campaign_code)
+    unit = get_unit(session, unit_code)
+    month = check_month(month)
+    if not title.strip():
+        raise LoaError("Cần nhập tên chương trình (title is required)")
+    if campaign.unit not in ancestors(unit):
+        raise LoaError(f"Đơn vị {unit.code} không thuộc phạm vi chiến dịch {campaign.code}")
+    if not campaign.runs_in(month):
+        raise LoaError(
+            f"Chiến dịch {campaign.code} không có kế hoạch tháng {month} (campaign not running)"
+        )
+    exists = session.scalar(
+        select(Programme.id).where(
+            Programme.campaign == campaign, Programme.unit == unit, Programme.month == month
+        )
+    )
+    if exists is not None:
+        raise LoaError(
+            f"{unit.name} đã có chương trình tháng {month} cho chiến dịch {campaign.code} "
+            "(programme already exists)"
+        )
+    programme = Programme(campaign=campaign, unit=unit, month=month, title=title.strip())
+    session.add(programme)
+    session.flush()
+    return programme
+
+
+def editable_programme(session: Session, programme_id: int) -> Programme:
+    """The programme, if it may still change: approved programmes are final."""
+    programme = get_programme(session, programme_id)
+    if programme.status is ProgrammeStatus.approved:
+        raise LoaError("Chương trình đã duyệt, không thể sửa (approved programmes are final)")
+    return programme
+
+
+def _raw(
+    kind: str,
+    text: str | None,
+    seconds: float | None,
+    upload_path: Path | None,
+    use_campaign_jingle: bool,
+) -> dict[str, Any]:
+    """The editor's fields in the form the shared validator reads (a TOML segment)."""
+    if kind == SegmentKind.tts.value:
+        return {"tts": text}
+    if kind == SegmentKind.silence.value:
+        return {"silence": seconds}
+    if kind == SegmentKind.jingle.value and use_campaign_jingle:
+        return {"jingle": "campaign"}
+    if kind in (SegmentKind.clip.value, SegmentKind.jingle.value):
+        if upload_path is None:
+            raise LoaError("Chưa chọn tệp âm thanh (no file chosen)")
+        return {kind: upload_path.name}
+    raise LoaError(f"Loại đoạn không hợp lệ {kind!r} (unknown segment kind)")
+
+
+def add_segment(
+    session: Session,
+    store: AudioStore,
+    programme_id: int,
+    kind: str,
+    *,
+    text: str | None = None,
+    seconds: float | None = None,
+    upload_path: Path | None = None,
+    use_campaign_jingle: bool = False,
+    voice: str | None = None,
+    engine: str | None = None,
+) -> Segment:
+    """Append a checked segment; a clip is stored only once it passes the clip checks."""
+    programme = editable_programme(session, programme_id)
+    raw = _raw(kind, text, seconds, upload_path, use_campaign_jingle)
+    if kind == SegmentKind.tts.value:
+        raw.update({k: v for k, v in (("voice", voice), ("engine", engine)) if v})
+    base = upload_path.parent if upload_path is not None else Path.cwd()
+    position = len(programme.segments) + 1
+    segment = build_segment(session, store, programme.campaign.jingle_sha256, base, position, raw)
+    programme.segments.append(segment)
+    mark_draft(programme)
+    session.flush()
+    return segment
+
+
+def _segment_of(programme: Programme, segment_id: int) -> Segment:
+    found = next((s for s in programme.segments if s.id == segment_id), None)
+    if found is None:
+        raise LoaError(f"Không tìm thấy đoạn số {segment_id} (segment not found)")
+    return found
+
+
+def _renumber(session: Session, programme: Programme, order: list[Segment]) -> None:
+    """Give ``order`` positions 1..n without ever holding two rows at one position.
+
+    The (programme, position) pair is unique and checked row by row, so positions pass
+    through negative values first.
+    """
+    for i, segment in enumerate(order, start=1):
+        segment.position = -i
+    session.flush()
+    for i, segment in enumerate(order, start=1):
+        segment.position = i
+    session.flush()
+    session.expire(programme, ["segments"])  # reload the list in its new order
+
+
+def remove_segment(session: Session, programme_id: int, segment_id: int) -> None:
+    """Delete one segment and close the gap it leaves."""
+    programme = editable_programme(session, programme_id)
+    segment = _segment_of(programme, segment_id)
+    programme.segments.remove(segment)
+    mark_draft(programme)
+    session.flush()  # the delete goes first, freeing its position
+    _renumber(session, programme, list(programme.segments))
+
+
+def move_segment(
+    session: Session, programme_id: int, segment_id: int, direction: Direction
+) -> None:
+    """Swap a segment with its neighbour; moving past either end changes nothing."""
+    if direction not in ("up", "down"):
+        raise LoaError(f"Hướng không hợp lệ {direction!r} (direction must be up or down)")
+    programme = editable_programme(session, programme_id)
+    order = list(programme.segments)
+    index = order.index(_segment_of(programme, segment_id))
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(order):
+        return
+    order[index], order[other] = order[other], order[index]
+    mark_draft(programme)
+    _renumber(session, programme, order)
+
+
+def update_text(session: Session, programme_id: int, segment_id: int, text: str) -> Segment:
+    """Replace the text a TTS segment reads."""
+    programme = editable_programme(session, programme_id)
+    segment = _segment_of(programme, segment_id)
+    if segment.kind is not SegmentKind.tts:
+        raise LoaError("Chỉ sửa được chữ của đoạn đọc văn bản (only TTS text can be edited)")
+    segment.text = check_text(segment.position, text)
+    segment.engine_used = segment.render_note = None  # they described the old text
+    mark_draft(programme)
+    session.flush()
+    return segment

@@ -1,0 +1,368 @@
+"""The programme editor: operators write the month's programme segment by segment."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
+
+from audio.errors import AudioError, ClipError
+from audio.normalize import normalize_vi
+from loa.db import transaction
+from loa.errors import LoaError
+from playlists.editing import (
+    add_segment,
+    create_programme,
+    move_segment,
+    remove_segment,
+    update_text,
+)
+from playlists.models import Campaign, Programme
+from playlists.programmes import approve
+from playlists.rendering import render
+from web import auth
+from web.context import Services, db, services
+from web.models import Role
+from web.ui import VN, visible_programme
+
+logger = logging.getLogger(__name__)
+bp = Blueprint("editor", __name__)
+VOICES = {
+    "vi": "Giọng miền Bắc (vi)",
+    "vi-vn-x-central": "Giọng miền Trung (vi-vn-x-central)",
+    "vi-vn-x-south": "Giọng miền Nam (vi-vn-x-south)",
+}
+JOBS_KEY = "loa.render_jobs"
+# The upload is saved under a fixed name: the client's file name never reaches a path.
+UPLOAD_NAME = "ban-ghi-am"
+AUDIO_SUFFIXES = (".mp3", ".wav", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".flac")
+KIND_VI = {"tts": "đọc văn bản", "clip": "đoạn ghi âm", "jingle": "nhạc hiệu", "silence": "lặng"}
+Change = Callable[[Session, Services], str]
+Progress = Callable[[int, int], None]
+Work = Callable[[Progress], str]
+Runner = Callable[[Callable[[], None]], None]
+
+
+def thread_runner(job: Callable[[], None]) -> None:
+    """Run ``job`` in a daemon thread so the request returns at once."""
+    threading.Thread(target=job, name="loa-render", daemon=True).start()
+
+
+@dataclass
+class RenderState:
+    done: int = 0
+    total: int = 0
+    running: bool = True
+    error: str | None = None
+    message: str | None = None
+    finished: threading.Event = field(default_factory=threading.Event)
+
+
+class RenderJobs:
+    """Background renders, at most one per programme, with their progress, in memory."""
+
+    def __init__(self, runner: Runner = thread_runner) -> None:
+        self._runner = runner
+        self._lock = threading.Lock()
+        self._states: dict[int, RenderState] = {}
+
+    def start(self, programme_id: int, work: Work) -> bool:
+        """Start ``work`` unless this programme is already rendering; False if it is."""
+        with self._lock:
+            if self.running(programme_id):
+                return False
+            state = self._states[programme_id] = RenderState()
+
+        def progress(done: int, total: int) -> None:
+            state.done, state.total = done, total
+
+        def job() -> None:
+            try:
+                state.message = work(progress)
+            except (LoaError, AudioError) as err:
+                state.error = str(err)
+            except Exception:  # the thread's outermost frame: report, never die silently
+                logger.exception("render of programme %s failed", programme_id)
+                state.error = "Lỗi không mong đợi khi dựng âm thanh (unexpected render error)"
+            finally:
+                state.running = False
+                state.finished.set()
+
+        self._runner(job)
+        return True
+
+    def running(self, programme_id: int) -> bool:
+        state = self._states.get(programme_id)
+        return state is not None and state.running
+
+    def status(self, programme_id: int) -> dict[str, Any] | None:
+        """Progress of the last render of the programme, as JSON-ready data, or None."""
+        state = self._states.get(programme_id)
+        if state is None:
+            return None
+        return {
+            "done": state.done,
+            "total": state.total,
+            "running": state.running,
+            "error": state.error,
+            "message": state.message,
+        }
+
+    def wait(self, programme_id: int, timeout: float) -> bool:
+        """Block until the programme's render ends; False on timeout (for tests and shutdown)."""
+        state = self._states.get(programme_id)
+        return state is None or state.finished.wait(timeout)
+
+    def forget(self, programme_id: int) -> None:
+        """Drop a finished render's outcome once it has been shown."""
+        with self._lock:
+            state = self._states.get(programme_id)
+            if state is not None and not state.running:
+                del self._states[programme_id]
+
+
+def render_jobs() -> RenderJobs:
+    """The app's registry of background renders (tests may swap in another runner)."""
+    return current_app.extensions[JOBS_KEY]
+
+
+@bp.app_template_filter("spoken")
+def spoken(text: str) -> str:
+    """How the TTS engine will read ``text``: numbers, dates and codes in words."""
+    return normalize_vi(text)
+
+
+@bp.app_context_processor
+def editor_context() -> dict[str, Any]:
+    return {"voices": VOICES}
+
+
+@bp.app_template_global("render_job")
+def render_job(programme_id: int) -> dict[str, Any] | None:
+    """The render under way for the page, or the one that just ended (shown once)."""
+    jobs = render_jobs()
+    state = jobs.status(programme_id)
+    if state is not None and not state["running"]:
+        jobs.forget(programme_id)
+    return state
+
+
+def _own_programme(s: Session, programme_id: int) -> Programme:
+    """A programme the user may change: 404 outside their view, 403 above their unit."""
+    programme = visible_programme(s, programme_id)
+    if programme.unit_id not in g.visible_units:
+        abort(403)
+    return programme
+
+
+def _apply(programme_id: int, change: Change, anchor: str = "#segments") -> Response:
+    """Run one change in one transaction, flash its outcome, go back to the programme."""
+    try:
+        with db() as s:
+            _own_programme(s, programme_id)
+            if render_jobs().running(programme_id):
+                raise LoaError("Đang dựng âm thanh, vui lòng chờ dựng xong (render in progress)")
+            flash(change(s, services()), "info")
+    except (LoaError, AudioError) as err:
+        flash(str(err), "error")
+    return redirect(url_for("ui.programme", programme_id=programme_id) + anchor)
+
+
+def _campaigns(s: Session) -> list[Campaign]:
+    """Campaigns that ask the user's unit for a programme (owned at or above it)."""
+    return list(
+        s.scalars(
+            select(Campaign).where(Campaign.unit_id.in_(g.above_units)).order_by(Campaign.code)
+        )
+    )
+
+
+@bp.route("/programmes/new", methods=["GET", "POST"])
+@auth.login_required(Role.operator)
+def new_programme() -> Any:
+    default_month = services().clock.now().astimezone(VN).strftime("%Y-%m")
+    form = request.form
+    with db() as s:
+        campaigns = _campaigns(s)
+        if request.method == "POST":
+            code = form.get("campaign", "")
+            if code not in {c.code for c in campaigns}:
+                abort(400)
+            try:
+                created = create_programme(
+                    s, code, g.unit.code, form.get("month", ""), form.get("title", "")
+                )
+                flash("Đã tạo chương trình, hãy thêm các đoạn (programme created)", "info")
+                return redirect(url_for("ui.programme", programme_id=created.id))
+            except LoaError as err:
+                flash(str(err), "error")
+        return render_template(
+            "programme_new.html", campaigns=campaigns, month=form.get("month", default_month)
+        )
+
+
+def _seconds(raw: str | None) -> float:
+    try:
+        return float((raw or "").replace(",", "."))  # "1,5" is how a Vietnamese user types it
+    except ValueError as err:
+        raise LoaError("Khoảng lặng phải là số giây (seconds must be a number)") from err
+
+
+def _save_upload(upload: FileStorage | None, folder: Path) -> Path:
+    """Keep the uploaded file under a fixed name in ``folder``."""
+    if upload is None or not upload.filename:
+        raise LoaError("Chưa chọn tệp âm thanh (no file chosen)")
+    suffix = Path(upload.filename).suffix.lower()
+    path = folder / (UPLOAD_NAME + (suffix if suffix in AUDIO_SUFFIXES else ""))
+    upload.save(path)
+    return path
+
+
+def _add(kind: str, folder: Path, programme_id: int) -> Change:
+    form = request.form
+    voice = form.get("voice") or None
+    if voice is not None and voice not in VOICES:
+        abort(400)
+    campaign_jingle = kind == "jingle" and form.get("source", "campaign") == "campaign"
+    upload = request.files.get("file")
+
+    def change(s: Session, svc: Services) -> str:
+        needs_file = kind == "clip" or (kind == "jingle" and not campaign_jingle)
+        path = _save_upload(upload, folder) if needs_file else None
+        seconds = _seconds(form.get("seconds")) if kind == "silence" else None
+        try:
+            add_segment(
+                s,
+                svc.store,
+                programme_id,
+                kind,
+                text=form.get("text"),
+                seconds=seconds,
+                upload_path=path,
+                use_campaign_jingle=campaign_jingle,
+                voice=voice,
+            )
+        except ClipError as err:
+            message = str(err)
+            if path is not None and upload is not None:
+                # Name the operator's file, not the temporary one the checks saw.
+                message = message.replace(path.name, f"“{(upload.filename or '')[:120]}”")
+            raise ClipError(f"{message} — tệp không được lưu (file not stored)") from err
+        return f"Đã thêm đoạn {KIND_VI.get(kind, kind)} (segment added)"
+
+    return change
+
+
+@bp.route("/programmes/<int:programme_id>/segments", methods=["POST"])
+@auth.login_required(Role.operator)
+def add(programme_id: int) -> Response:
+    kind = request.form.get("kind", "")
+    if kind not in KIND_VI:
+        abort(400)
+    with tempfile.TemporaryDirectory(prefix="loa-upload-") as folder:
+        return _apply(programme_id, _add(kind, Path(folder), programme_id))
+
+
+@bp.route("/programmes/<int:programme_id>/segments/<int:segment_id>/move", methods=["POST"])
+@auth.login_required(Role.operator)
+def move(programme_id: int, segment_id: int) -> Response:
+    direction = request.form.get("direction", "")
+    if direction not in ("up", "down"):
+        abort(400)
+
+    def change(s: Session, _svc: Services) -> str:
+        move_segment(s, programme_id, segment_id, direction)  # type: ignore[arg-type]
+        return "Đã đổi thứ tự (moved)"
+
+    return _apply(programme_id, change)
+
+
+@bp.route("/programmes/<int:programme_id>/segments/<int:segment_id>/delete", methods=["POST"])
+@auth.login_required(Role.operator)
+def delete(programme_id: int, segment_id: int) -> Response:
+    def change(s: Session, _svc: Services) -> str:
+        remove_segment(s, programme_id, segment_id)
+        return "Đã xoá đoạn (segment deleted)"
+
+    return _apply(programme_id, change)
+
+
+@bp.route("/programmes/<int:programme_id>/segments/<int:segment_id>/text", methods=["POST"])
+@auth.login_required(Role.operator)
+def edit_text(programme_id: int, segment_id: int) -> Response:
+    def change(s: Session, _svc: Services) -> str:
+        update_text(s, programme_id, segment_id, request.form.get("text", ""))
+        return "Đã sửa văn bản (text updated)"
+
+    return _apply(programme_id, change)
+
+
+def _render_work(svc: Services, programme_id: int) -> Callable[[Progress], str]:
+    """The render as the worker thread runs it: its own session, ids only."""
+
+    def work(progress: Progress) -> str:
+        with transaction(svc.sessions) as s:
+            outcome = render(s, svc.store, svc.settings, programme_id, svc.clock.now(), progress)
+            seconds = (outcome.programme.duration_ms or 0) / 1000
+        warning = f" — cảnh báo: chương trình {outcome.problem}" if outcome.problem else ""
+        return f"Đã dựng xong ({seconds:.0f} giây){warning}"
+
+    return work
+
+
+@bp.route("/programmes/<int:programme_id>/render", methods=["POST"])
+@auth.login_required(Role.operator)
+def start_render(programme_id: int) -> Response:
+    with db() as s:
+        _own_programme(s, programme_id)
+    if not render_jobs().start(programme_id, _render_work(services(), programme_id)):
+        flash("Chương trình đang được dựng, vui lòng chờ (already rendering)", "info")
+    return redirect(url_for("ui.programme", programme_id=programme_id))
+
+
+@bp.route("/programmes/<int:programme_id>/approve", methods=["POST"])
+@auth.login_required(Role.operator)
+def approve_programme(programme_id: int) -> Response:
+    def change(s: Session, svc: Services) -> str:
+        approve(s, programme_id, svc.clock.now())
+        return "Đã duyệt chương trình (approved)"
+
+    return _apply(programme_id, change, anchor="")
+
+
+@bp.route("/programmes/<int:programme_id>/render/status")
+@auth.login_required()
+def render_status(programme_id: int) -> Response:
+    with db() as s:
+        visible_programme(s, programme_id)
+    state = render_jobs().status(programme_id)
+    return jsonify(
+        state or {"running": False, "done": 0, "total": 0, "error": None, "message": None}
+    )
+
+
+def register(app: Any) -> None:
+    """Attach the editor and its render registry (background threads unless already set)."""
+    app.extensions.setdefault(JOBS_KEY, RenderJobs())
+    app.register_blueprint(bp)
