@@ -19,10 +19,11 @@ from compliance.rules import (
     counted_airings,
     station_month_status,
 )
+from compliance.signatures import entry_problem
 from playlists.models import Campaign, Programme
 from playlists.programmes import applicable_programme
 from scheduler.planning import month_bounds
-from stations.models import AdminUnit, Station
+from stations.models import AdminUnit, PlayerKey, Station
 from stations.units import ancestors, stations_under
 
 
@@ -119,7 +120,14 @@ class ChainBreak:
 
 
 def verify_chains(session: Session) -> tuple[int, list[ChainBreak]]:
-    """Recompute every station's chain: (entries checked, where each chain breaks)."""
+    """Recompute every station's chain and every entry's signature.
+
+    Returns (entries checked, problems): at most one chain break per station (the
+    chain after it cannot be trusted), and every entry whose signature fails.
+    """
+    keys: dict[int, list[bytes]] = {}
+    for key in session.scalars(select(PlayerKey)):
+        keys.setdefault(key.player_id, []).append(key.public_key)
     checked, breaks = 0, []
     for station in session.scalars(select(Station).order_by(Station.code)):
         entries = list(
@@ -134,11 +142,16 @@ def verify_chains(session: Session) -> tuple[int, list[ChainBreak]]:
         if found:
             entry, reason = found
             breaks.append(ChainBreak(station.code, entry.seq, entry.id, reason))
+        for entry in entries:
+            problem = entry_problem(entry, keys.get(entry.player_id, []))
+            if problem:
+                breaks.append(ChainBreak(station.code, entry.seq, entry.id, problem))
     return checked, breaks
 
 
 def verify_audio(session: Session, store: AudioStore) -> list[str]:
     """Hashes of programme audio that is missing from the store or no longer matches."""
-    shas = set(session.scalars(select(Programme.master_sha256).where(
-        Programme.master_sha256.is_not(None))))
+    shas = set(
+        session.scalars(select(Programme.master_sha256).where(Programme.master_sha256.is_not(None)))
+    )
     return sorted(sha for sha in shas if not store.verify(sha))

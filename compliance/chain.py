@@ -1,4 +1,4 @@
-"""Hash chains over the airing log, and the canonical JSON both chains and signatures use."""
+"""Hash chains over the airing log: one per station, each entry naming the one before."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from compliance.models import AiringLogEntry
 from loa.canonical import canonical_json
 
 GENESIS = "0" * 64
-
 
 
 def _iso(value: datetime) -> str:
@@ -33,6 +32,7 @@ def entry_payload(entry: AiringLogEntry) -> dict[str, Any]:
         "played_ms": entry.played_ms,
         "detail": entry.detail,
         "sig": entry.sig,
+        "signed_body": entry.signed_body,
         "prev_hash": entry.prev_hash,
     }
 

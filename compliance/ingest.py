@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from compliance.chain import GENESIS, entry_hash
 from compliance.models import AiringLogEntry
+from compliance.signatures import signature_matches
 from loa.canonical import canonical_json
 from loa.errors import LoaError
 from playlists.models import Airing
@@ -64,20 +61,15 @@ def _parse_at(value: Any) -> datetime:
     return at
 
 
+def signed_body(event: dict[str, Any]) -> str:
+    """What a player signs: the event without ``sig``, as canonical JSON (DESIGN §5)."""
+    return canonical_json({k: v for k, v in event.items() if k != "sig"})
+
+
 def verify_signature(event: dict[str, Any], keys: list[bytes]) -> None:
     """Raise EventRejected unless ``sig`` is a valid Ed25519 signature by one of ``keys``."""
-    try:
-        sig = base64.b64decode(str(event.get("sig", "")), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise EventRejected("chữ ký không phải base64 (sig is not base64)") from exc
-    message = canonical_json({k: v for k, v in event.items() if k != "sig"}).encode()
-    for raw in keys:
-        try:
-            Ed25519PublicKey.from_public_bytes(raw).verify(sig, message)
-            return
-        except InvalidSignature:
-            continue
-    raise EventRejected("chữ ký không hợp lệ với khóa đã đăng ký (bad signature)")
+    if not signature_matches(str(event.get("sig", "")), signed_body(event), keys):
+        raise EventRejected("chữ ký không hợp lệ với khóa đã đăng ký (bad signature)")
 
 
 def _check_fields(event: dict[str, Any]) -> None:
@@ -168,6 +160,7 @@ class _Batch:
             played_ms=event.get("played_ms"),
             detail=event.get("detail") or {},
             sig=event.get("sig"),
+            signed_body=signed_body(event),
             prev_hash=prev_hash,
         )
         entry.hash = entry_hash(entry)

@@ -27,5 +27,8 @@ class AiringLogEntry(Base):
     played_ms: Mapped[int | None]
     detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     sig: Mapped[str | None] = mapped_column(Text)
+    # The event exactly as the player signed it (canonical JSON without sig), so an
+    # auditor can check the signature with the player's public key alone.
+    signed_body: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

@@ -140,13 +140,13 @@ def audit_report(
 @audit.command("verify")
 @pass_loa
 def audit_verify(loa: LoaContext) -> None:
-    """Recompute every station's hash chain and every programme's audio hash."""
+    """Recompute hash chains, signatures and programme audio hashes."""
     with transaction(loa.services.sessions) as session:
         checked, breaks = verify_chains(session)
         bad_audio = verify_audio(session, loa.services.store)
     for b in breaks:
         click.echo(
-            f"Chuỗi nhật ký đài {b.station} gãy tại mục seq={b.seq} (id {b.entry_id}): {b.reason}",
+            f"Nhật ký đài {b.station}, mục seq={b.seq} (id {b.entry_id}): {b.reason}",
             err=True,
         )
     for sha in bad_audio:

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
 from compliance.audit import verify_chains
+from compliance.chain import GENESIS, entry_hash
 from compliance.ingest import ingest_events
 from compliance.models import AiringLogEntry
 from loa.canonical import canonical_json
@@ -68,3 +69,37 @@ def test_ids_differing_only_in_case_are_one_event_and_the_chain_stays_whole(
         assert s.scalar(select(func.count()).select_from(AiringLogEntry)) == 3
         checked, breaks = verify_chains(s)
         assert checked == 3 and breaks == []
+
+
+def test_a_rewritten_chain_still_fails_on_the_signature(services: Services) -> None:
+    """Someone edits played_ms in the database and recomputes every hash: the chain is
+    whole again, but the entry no longer matches what the player signed."""
+    key = Ed25519PrivateKey.generate()
+    with transaction(services.sessions) as s:
+        month = hai_phong_month(services, s)
+        plan(s, "2026-12", services.clock.now(), NullPublisher())
+        player = s.get_one(Player, month.players["TN"][0])
+        enroll_key(
+            s,
+            player,
+            base64.b64encode(key.public_key().public_bytes_raw()).decode(),
+            services.clock.now(),
+        )
+        airings = s.scalars(select(Airing).where(Airing.station_id == player.station_id)).all()
+        short = signed(key, airings[0], str(uuid.uuid4()), played_ms=100_000)
+        ingest_events(
+            s, player, [short, signed(key, airings[1], str(uuid.uuid4()))], services.clock.now()
+        )
+    with transaction(services.sessions) as s:
+        entries = s.scalars(select(AiringLogEntry).order_by(AiringLogEntry.seq)).all()
+        entries[0].played_ms = 720_000  # make the partial airing look complete
+        prev = GENESIS
+        for entry in entries:
+            entry.prev_hash = prev
+            entry.hash = prev = entry_hash(entry)
+    with transaction(services.sessions) as s:
+        checked, problems = verify_chains(s)
+        assert checked == 2
+        assert [(p.seq, "differs from the signed event" in p.reason) for p in problems] == [
+            (1, True)
+        ]
