@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from compliance.models import AiringLogEntry
+from compliance.rules import COMPLETE_SHARE
 from playlists.models import Airing, AiringStatus, Programme
 
 # Players on a bad link report late; give them this long before calling an airing missed.
@@ -16,20 +17,24 @@ GRACE = timedelta(hours=6)
 OPEN = (AiringStatus.planned, AiringStatus.published)
 
 
-def settled_status(ends_at: datetime, now: datetime, events: Iterable[str]) -> AiringStatus | None:
+def settled_status(
+    ends_at: datetime, now: datetime, events: Iterable[tuple[str, int | None]], duration_ms: int
+) -> AiringStatus | None:
     """What an open airing became, or None while it may still be reported.
 
-    Cases: a completion reported at any time → aired; once the grace after its
-    end has passed, a reported failure or interruption → failed, silence → missed.
+    Cases: a completion that played at least 95% (the audit's rule) → aired at
+    any time; once the grace after its end has passed, anything else reported
+    (a failure, an interruption, a short completion) → failed, silence → missed.
     """
-    kinds = set(events)
-    if "airing.completed" in kinds:
+    reported = list(events)
+    if any(
+        kind == "airing.completed" and (played or 0) >= duration_ms * COMPLETE_SHARE
+        for kind, played in reported
+    ):
         return AiringStatus.aired
     if now < ends_at + GRACE:
         return None
-    if kinds & {"airing.failed", "airing.interrupted"}:
-        return AiringStatus.failed
-    return AiringStatus.missed
+    return AiringStatus.failed if reported else AiringStatus.missed
 
 
 def settle_airings(session: Session, now: datetime) -> dict[AiringStatus, int]:
@@ -41,11 +46,13 @@ def settle_airings(session: Session, now: datetime) -> dict[AiringStatus, int]:
     ).all()
     counts: dict[AiringStatus, int] = {}
     for airing, duration_ms in rows:
-        events = session.scalars(
-            select(AiringLogEntry.event).where(AiringLogEntry.airing_id == airing.id)
-        )
+        events = session.execute(
+            select(AiringLogEntry.event, AiringLogEntry.played_ms).where(
+                AiringLogEntry.airing_id == airing.id
+            )
+        ).all()
         ends_at = airing.starts_at + timedelta(milliseconds=duration_ms or 0)
-        status = settled_status(ends_at, now, events)
+        status = settled_status(ends_at, now, events, duration_ms or 0)
         if status is not None:
             airing.status = status
             counts[status] = counts.get(status, 0) + 1
