@@ -324,9 +324,9 @@ def _render_work(svc: Services, programme_id: int) -> Callable[[Progress], str]:
     def work(progress: Progress) -> str:
         with transaction(svc.sessions) as s:
             outcome = render(s, svc.store, svc.settings, programme_id, svc.clock.now(), progress)
-            seconds = (outcome.programme.duration_ms or 0) / 1000
+            seconds = (outcome.programme.duration_ms or 0) // 1000
         warning = f" — cảnh báo: chương trình {outcome.problem}" if outcome.problem else ""
-        return f"Đã dựng xong ({seconds:.0f} giây){warning}"
+        return f"Đã dựng xong ({seconds // 60} phút {seconds % 60} giây){warning}"
 
     return work
 
