@@ -63,7 +63,9 @@ class Analysis:
         whole = len(raw) // self._hop * self._hop
         view = raw[:whole].reshape(-1, _FRAME)
         self._peaks.append(np.abs(view).max(axis=1).astype(np.float32, copy=False))
-        self._energy.append(np.einsum("ij,ij->i", view, view, dtype=np.float64))
+        # float32 is ample per 30-sample frame; hop sums are taken in float64.
+        self._energy.append(np.einsum("ij,ij->i", view, view, dtype=np.float64).astype(
+            np.float32))
         self._raw = np.array(raw[whole:], dtype=np.float32)
 
     def hops(self) -> np.ndarray:
@@ -73,7 +75,7 @@ class Analysis:
     def frames(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-frame absolute peak and energy over the whole hops so far."""
         if not self._peaks:
-            return np.zeros(0, dtype=np.float32), np.zeros(0)
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float32)
         return np.concatenate(self._peaks), np.concatenate(self._energy)
 
 
@@ -108,12 +110,15 @@ def loudness_of_hops(hops: np.ndarray) -> float:
 
 def _limiter_gain(peaks: np.ndarray, gain: float, ceiling: float, radius: int) -> np.ndarray:
     """Per-frame smooth gain keeping every frame's peak × gain under ``ceiling``."""
-    needed = np.minimum(1.0, ceiling / np.maximum(peaks * gain, 1e-9)).astype(np.float32)
+    needed = peaks * np.float32(gain)  # in place from here: one frame array, not five
+    np.maximum(needed, np.float32(1e-9), out=needed)
+    np.divide(np.float32(ceiling), needed, out=needed)
+    np.minimum(needed, np.float32(1.0), out=needed)
     # Min over ±radius then mean over ±radius never exceeds the gain any frame needs,
     # and turns the reduction into smooth look-ahead ramps instead of clicks.
     width = 2 * radius + 1
     return uniform_filter1d(minimum_filter1d(needed, width, mode="nearest"), width,
-                            mode="nearest")
+                            mode="nearest", output=needed)
 
 
 @dataclass(frozen=True)
@@ -143,12 +148,14 @@ def plan_master(x: np.ndarray, rate: int, target_lufs: float, ceiling_db: float,
     radius = max(1, int(_LIMIT_WINDOW_S * rate / _FRAME))
     per_hop = (rate // 10) // _FRAME
     n_hops = min(len(hops), len(energy) // per_hop)
-    plain = energy[:n_hops * per_hop].reshape(n_hops, per_hop).sum(axis=1)
+    energy = energy[:n_hops * per_hop].reshape(n_hops, per_hop)
+    plain = energy.sum(axis=1, dtype=np.float64)
 
     def predict(gain_db: float) -> tuple[float, np.ndarray]:
         gain = 10 ** (gain_db / 20)
         frame_gain = _limiter_gain(peaks, gain, ceiling, radius)
-        kept = (energy * frame_gain**2)[:n_hops * per_hop].reshape(n_hops, per_hop).sum(axis=1)
+        squared = np.square(frame_gain[:n_hops * per_hop]).reshape(n_hops, per_hop)
+        kept = np.einsum("ij,ij->i", energy, squared, dtype=np.float64)
         ratio = np.divide(kept, plain, out=np.ones_like(kept), where=plain > 0)
         return loudness_of_hops(hops[:n_hops] * ratio * gain**2), frame_gain
 
@@ -162,18 +169,21 @@ def _secant(predict: Callable[[float], tuple[float, np.ndarray]], target: float,
     # Limiting lowers loudness; the limiter's per-hop energy ratio predicts by how much, so a
     # secant search on frame-level data converges without re-filtering the programme.
     gains = [first]
-    results = [predict(first)]
+    latest = predict(first)  # only the latest limiter gains are kept: each is a frame array
+    levels = [latest[0]]
     for _ in range(8):
-        if abs(results[-1][0] - target) < 0.05:
+        if abs(levels[-1] - target) < 0.05:
             break
-        if len(gains) == 1 or results[-1][0] == results[-2][0]:
-            step = target - results[-1][0]
+        if len(gains) == 1 or levels[-1] == levels[-2]:
+            step = target - levels[-1]
         else:
-            slope = (results[-1][0] - results[-2][0]) / (gains[-1] - gains[-2])
-            step = (target - results[-1][0]) / max(slope, 0.05)
+            slope = (levels[-1] - levels[-2]) / (gains[-1] - gains[-2])
+            step = (target - levels[-1]) / max(slope, 0.05)
         gains.append(gains[-1] + step)
-        results.append(predict(gains[-1]))
-    return gains[-1], results[-1]
+        del latest
+        latest = predict(gains[-1])
+        levels.append(latest[0])
+    return gains[-1], latest
 
 
 def master_blocks(x: np.ndarray, plan: MasterPlan) -> Iterator[np.ndarray]:

@@ -141,7 +141,7 @@ def _loaded_in_order(segments: Sequence[SegmentSpec], options: RenderOptions,
         pending: deque[Future[_Loaded]] = deque()
         upcoming = iter(segments)
         try:
-            for seg in islice(upcoming, 2 * workers):
+            for seg in islice(upcoming, workers + 1):
                 pending.append(pool.submit(_load, seg, options, cache))
             while pending:
                 loaded = pending.popleft().result()

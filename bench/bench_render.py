@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import re
 import resource
+import statistics
 import sys
 import tempfile
+import threading
 import time
 import wave
 from pathlib import Path
 
 import numpy as np
+import pyloudnorm
+from scipy.signal import resample_poly
 
-from audio.render import RenderOptions, SegmentSpec, render_programme
+from audio.clips import decode_pcm
+from audio.render import RenderOptions, RenderResult, SegmentSpec, render_programme
 from audio.store import AudioStore
 from bench.results import write_section
 
@@ -98,39 +104,158 @@ def _programme(folder: Path) -> list[SegmentSpec]:
     return segments
 
 
-def _max_rss_mb() -> tuple[float, float]:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return own, children
+def _memory_kb(pid: int | str) -> tuple[int, int]:
+    """(RSS, PSS) of a process in kB; PSS shares the pages of common libraries fairly."""
+    found = {"Rss:": 0, "Pss:": 0}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+            for line in fh:
+                key = line.split(maxsplit=1)[0]
+                if key in found:
+                    found[key] = int(line.split()[1])
+    except OSError:  # the process has just exited
+        pass
+    return found["Rss:"], found["Pss:"]
+
+
+def _children() -> list[str]:
+    """Live child processes that have started their own program (espeak-ng, ffmpeg)."""
+    me = os.readlink("/proc/self/exe")
+    pids: list[str] = []
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            pids += (task / "children").read_text().split()
+        except OSError:
+            continue
+    # Between fork and exec a child shares the renderer's memory; counting it would double it.
+    return [pid for pid in pids if _exe(pid) not in (me, None)]
+
+
+def _exe(pid: str) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+
+
+class MemorySampler:
+    """Peak memory of this process plus its live children (encoders), sampled every 20 ms.
+
+    ru_maxrss of children is no use here: a child started while the renderer was large
+    reports the renderer's RSS as its own peak (the counter survives exec).
+    """
+
+    def __init__(self) -> None:
+        self.peak_self = self.peak_children = self.peak_total = self.peak_pss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            own, own_pss = _memory_kb("self")
+            others = [_memory_kb(pid) for pid in _children()]
+            children = sum(rss for rss, _ in others)
+            self.peak_self = max(self.peak_self, own)
+            self.peak_children = max(self.peak_children, children)
+            self.peak_total = max(self.peak_total, own + children)
+            self.peak_pss = max(self.peak_pss, own_pss + sum(pss for _, pss in others))
+
+
+def _decoded_levels(path: Path) -> tuple[float, float]:
+    """Integrated loudness and true peak of the player MP3 as decoded (pyloudnorm; 4× resampled
+    in overlapping minutes, which keeps this check's own memory small)."""
+    pcm = decode_pcm(path, rate=22050)
+    loudness = pyloudnorm.Meter(22050).integrated_loudness(pcm.astype(np.float64) / 32768)
+    peak, step, margin = 0.0, 22050 * 60, 64
+    for start in range(0, len(pcm), step):
+        part = pcm[max(0, start - margin):start + step + margin].astype(np.float64) / 32768
+        peak = max(peak, float(np.abs(resample_poly(part, 4, 1)).max()))
+    return loudness, 20 * float(np.log10(peak))
+
+
+def _timed(segments: list[SegmentSpec], options: RenderOptions,
+           store: AudioStore) -> tuple[float, RenderResult, float]:
+    """Wall seconds of one render, its result, and CPU seconds of this process and children."""
+    before = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    start = time.perf_counter()
+    result = render_programme(segments, options, store)
+    seconds = time.perf_counter() - start
+    after = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    cpu = sum(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime
+              for a, b in zip(after, before, strict=True))
+    return seconds, result, cpu
+
+
+def _runs(folder: Path, repeats: int) -> tuple[list[tuple[str, list, RenderResult]], Path]:
+    """``repeats`` cold renders (fresh TTS cache) each followed by a warm one."""
+    segments = _programme(folder)
+    store = AudioStore(folder / "store")
+    cold: list[tuple[float, float, float]] = []
+    warm: list[tuple[float, float, float]] = []
+    for run in range(repeats):
+        options = RenderOptions(title="Chuyển đổi số: bản tin tháng 11",
+                                campaign="Chuyển đổi số", unit="Xã Thủy Nguyên, Hải Phòng",
+                                month="2026-11", cache_dir=folder / f"tts-cache-{run}")
+        for label, rows in (("cold", cold), ("warm", warm)):
+            seconds, result, cpu = _timed(segments, options, store)
+            rows.append((seconds, cpu, os.getloadavg()[0]))
+            print(f"{label} {seconds:.2f} s, CPU {cpu:.2f} s, load {rows[-1][2]:.2f}",
+                  file=sys.stderr)
+    return [("cold TTS cache", cold, result), ("warm TTS cache", warm, result)], store.path(
+        result.sha256)
+
+
+def _median(rows: list[tuple[float, float, float]], column: int) -> float:
+    return statistics.median(row[column] for row in rows)
+
+
+def _report(table: list[tuple[str, list, RenderResult]], repeats: int,
+            decoded: tuple[float, float], memory: MemorySampler) -> str:
+    """The RESULTS.md section: medians with ranges, levels of the decoded file, peak memory."""
+    lines = [f"Median of {repeats} runs each (range in brackets); load average is the "
+             "1-minute load when each run ended (2 cores; other sessions share the machine).",
+             "", "| run | seconds | CPU s (render + encoders) | load average | duration | "
+             "loudness (predicted) | true peak (measured) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for label, rows, r in table:
+        lines.append(f"| {label} | {_median(rows, 0):.2f} ({min(x[0] for x in rows):.2f}–"
+                     f"{max(x[0] for x in rows):.2f}) | {_median(rows, 1):.2f} | "
+                     f"{_median(rows, 2):.2f} | {r.duration_ms / 60000:.2f} min | "
+                     f"{r.loudness_lufs:.2f} LUFS | {r.true_peak_db:.2f} dBTP |")
+    mb = 1024
+    lines += ["", f"Decoded player MP3 (pyloudnorm; peak 4× oversampled): {decoded[0]:.2f} LUFS, "
+              f"{decoded[1]:.2f} dBTP. Player file {table[-1][2].bytes:,} bytes.", "",
+              "Peak memory (RSS sampled every 20 ms during the renders): render process "
+              f"{memory.peak_self / mb:.0f} MB, encoders together {memory.peak_children / mb:.0f}"
+              f" MB, render process and encoders together {memory.peak_total / mb:.0f} MB RSS "
+              f"(double-counting the libraries they share), {memory.peak_pss / mb:.0f} MB PSS.",
+              "",
+              f"Targets: cold ≤ 6 s, warm ≤ 4 s, memory ≤ 400 MB. {ITEMS} TTS items (espeak-ng, "
+              "vi) from the seed plans over a synthetic bed, 2 synthetic jingles; output 64 kbps "
+              "mono MP3 (22.05 kHz) + 128 kbps archive (44.1 kHz), encoded at once from one "
+              "PCM stream."]
+    return "\n".join(lines)
 
 
 def main() -> None:
-    """Run cold and warm renders and record time, loudness and peak memory."""
+    """Run cold and warm renders; record time, CPU, memory and the decoded output's levels."""
     if not SEEDS.is_dir():
         sys.exit(f"seed texts not found at {SEEDS}")
+    repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     with tempfile.TemporaryDirectory(prefix="loa-bench-") as tmp:
-        folder = Path(tmp)
-        segments = _programme(folder)
-        store = AudioStore(folder / "store")
-        options = RenderOptions(title="Chuyển đổi số: bản tin tháng 11", campaign="Chuyển đổi số",
-                                unit="Xã Thủy Nguyên, Hải Phòng", month="2026-11",
-                                cache_dir=folder / "tts-cache")
-        rows = []
-        for label in ("cold TTS cache", "warm TTS cache"):
-            start = time.perf_counter()
-            result = render_programme(segments, options, store)
-            rows.append((label, time.perf_counter() - start, result))
-    own, children = _max_rss_mb()
-    lines = ["| run | seconds | duration | loudness | true peak | MP3 bytes |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    for label, seconds, r in rows:
-        lines.append(f"| {label} | {seconds:.2f} | {r.duration_ms / 60000:.2f} min | "
-                     f"{r.loudness_lufs:.2f} LUFS | {r.true_peak_db:.2f} dBTP | {r.bytes:,} |")
-    lines += ["", f"Peak memory (ru_maxrss): render process {own:.0f} MB, largest child "
-              f"{children:.0f} MB. Targets: cold ≤ 6 s, warm ≤ 4 s, memory ≤ 400 MB. "
-              f"{ITEMS} TTS items (espeak-ng, vi) from the seed plans over a synthetic bed, "
-              "2 synthetic jingles; output 64 kbps mono MP3 (22.05 kHz) + 128 kbps archive."]
-    write_section("render", "python -m bench.bench_render", "\n".join(lines))
+        with MemorySampler() as memory:
+            table, player = _runs(Path(tmp), repeats)
+        decoded = _decoded_levels(player)
+    write_section("render", "python -m bench.bench_render", _report(table, repeats, decoded,
+                                                                      memory))
 
 
 if __name__ == "__main__":
