@@ -196,6 +196,7 @@ def _timed(segments: list[SegmentSpec], options: RenderOptions,
 
 def _runs(folder: Path, repeats: int) -> tuple[list[tuple[str, list, RenderResult]], Path]:
     """``repeats`` cold renders (fresh TTS cache) each followed by a warm one."""
+    folder.mkdir()
     segments = _programme(folder)
     store = AudioStore(folder / "store")
     cold: list[tuple[float, float, float]] = []
@@ -233,7 +234,7 @@ def _report(table: list[tuple[str, list, RenderResult]], repeats: int,
     mb = 1024
     lines += ["", f"Decoded player MP3 (pyloudnorm; peak 4× oversampled): {decoded[0]:.2f} LUFS, "
               f"{decoded[1]:.2f} dBTP. Player file {table[-1][2].bytes:,} bytes.", "",
-              "Peak memory (RSS sampled every 20 ms during the renders): render process "
+              "Peak memory (sampled every 20 ms over one cold and one warm render): render process "
               f"{memory.peak_self / mb:.0f} MB, encoders together {memory.peak_children / mb:.0f}"
               f" MB, render process and encoders together {memory.peak_total / mb:.0f} MB RSS "
               f"(double-counting the libraries they share), {memory.peak_pss / mb:.0f} MB PSS.",
@@ -251,8 +252,11 @@ def main() -> None:
         sys.exit(f"seed texts not found at {SEEDS}")
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     with tempfile.TemporaryDirectory(prefix="loa-bench-") as tmp:
+        # Memory is sampled in its own cold + warm pair from a fresh process: reading /proc
+        # costs CPU, so the timed runs go unobserved.
         with MemorySampler() as memory:
-            table, player = _runs(Path(tmp), repeats)
+            _runs(Path(tmp) / "memory", 1)
+        table, player = _runs(Path(tmp) / "timed", repeats)
         decoded = _decoded_levels(player)
     write_section("render", "python -m bench.bench_render", _report(table, repeats, decoded,
                                                                       memory))
