@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
@@ -39,21 +41,33 @@ def signed(key: Ed25519PrivateKey, airing: Airing, event_id: str, **kw: Any) -> 
     return {**event, "sig": base64.b64encode(key.sign(canonical_json(event).encode())).decode()}
 
 
-def test_ids_differing_only_in_case_are_one_event_and_the_chain_stays_whole(
-    services: Services,
-) -> None:
+@dataclass
+class Enrolled:
+    key: Ed25519PrivateKey
+    player_id: int
+    airings: list[Airing]
+
+
+@pytest.fixture
+def station(services: Services) -> Enrolled:
+    """Enrolled TN with its month planned and a player whose key is enrolled."""
     key = Ed25519PrivateKey.generate()
     with transaction(services.sessions) as s:
         month = hai_phong_month(services, s)
         plan(s, "2026-12", services.clock.now(), NullPublisher())
         player = s.get_one(Player, month.players["TN"][0])
-        enroll_key(
-            s,
-            player,
-            base64.b64encode(key.public_key().public_bytes_raw()).decode(),
-            services.clock.now(),
-        )
-        airings = s.scalars(select(Airing).where(Airing.station_id == player.station_id)).all()
+        raw = base64.b64encode(key.public_key().public_bytes_raw()).decode()
+        enroll_key(s, player, raw, services.clock.now())
+        found = s.scalars(select(Airing).where(Airing.station_id == player.station_id)).all()
+        return Enrolled(key, player.id, list(found))
+
+
+def test_ids_differing_only_in_case_are_one_event_and_the_chain_stays_whole(
+    services: Services, station: Enrolled
+) -> None:
+    key, airings = station.key, station.airings
+    with transaction(services.sessions) as s:
+        player = s.get_one(Player, station.player_id)
         first_id = str(uuid.uuid4())
         batch = [
             signed(key, airings[0], first_id),
@@ -71,21 +85,14 @@ def test_ids_differing_only_in_case_are_one_event_and_the_chain_stays_whole(
         assert checked == 3 and breaks == []
 
 
-def test_a_rewritten_chain_still_fails_on_the_signature(services: Services) -> None:
+def test_a_rewritten_chain_still_fails_on_the_signature(
+    services: Services, station: Enrolled
+) -> None:
     """Someone edits played_ms in the database and recomputes every hash: the chain is
     whole again, but the entry no longer matches what the player signed."""
-    key = Ed25519PrivateKey.generate()
+    key, airings = station.key, station.airings
     with transaction(services.sessions) as s:
-        month = hai_phong_month(services, s)
-        plan(s, "2026-12", services.clock.now(), NullPublisher())
-        player = s.get_one(Player, month.players["TN"][0])
-        enroll_key(
-            s,
-            player,
-            base64.b64encode(key.public_key().public_bytes_raw()).decode(),
-            services.clock.now(),
-        )
-        airings = s.scalars(select(Airing).where(Airing.station_id == player.station_id)).all()
+        player = s.get_one(Player, station.player_id)
         short = signed(key, airings[0], str(uuid.uuid4()), played_ms=100_000)
         ingest_events(
             s, player, [short, signed(key, airings[1], str(uuid.uuid4()))], services.clock.now()
