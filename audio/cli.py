@@ -12,12 +12,21 @@ from audio.tts import engine_names, get_engine
 
 tts = click.Group("tts", help="Đọc văn bản tiếng Việt (TTS): chuẩn hóa và thử giọng đọc.")
 
+# The host program may put a callable giving the operators' acronyms in ``ctx.meta`` under
+# this key; audio/ itself keeps no database.
+ACRONYM_SOURCE = "audio.acronyms"
+
+
+def _spoken(text: str) -> str:
+    source = click.get_current_context().meta.get(ACRONYM_SOURCE, dict)
+    return normalize_vi(text, source())
+
 
 @tts.command("normalize")
 @click.argument("text")
 def normalize_command(text: str) -> None:
     """In ra dạng đọc của TEXT (số, ngày, từ viết tắt đã được viết thành chữ)."""
-    click.echo(normalize_vi(text))
+    click.echo(_spoken(text))
 
 
 @tts.command("say")
@@ -29,7 +38,7 @@ def normalize_command(text: str) -> None:
 def say_command(text: str, engine: str, voice: str, rate: int | None, out: Path) -> None:
     """Đọc TEXT (đã chuẩn hóa) ra tệp WAV để nghe thử."""
     try:
-        get_engine(engine).synthesize(normalize_vi(text), voice, out, rate=rate)
+        get_engine(engine).synthesize(_spoken(text), voice, out, rate=rate)
     except AudioError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(str(out))

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from audio.cli import tts
+from audio.cli import ACRONYM_SOURCE, tts
 from loa import cli_admin, cli_programme, cli_serve, migrate
 from loa.cli_context import LoaContext, LoaGroup, pass_loa
+from loa.db import transaction
+from playlists.lexicon import operator_acronyms
 
 
 @click.group(cls=LoaGroup)
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Loa: phát thanh cơ sở tự động (broadcast automation for grassroots radio)."""
+    loa = ctx.ensure_object(LoaContext)
+    ctx.meta[ACRONYM_SOURCE] = lambda: _operator_acronyms(loa)
+
+
+def _operator_acronyms(loa: LoaContext) -> dict[str, str]:
+    """The operators' acronyms; none when there is no database yet (`loa tts` still works)."""
+    try:
+        with transaction(loa.services.sessions) as session:
+            return operator_acronyms(session)
+    except (OperationalError, ProgrammingError):
+        return {}
 
 
 @cli.command()

@@ -9,6 +9,7 @@ import click
 from loa.cli_context import LoaContext, pass_loa
 from loa.db import transaction
 from playlists.campaigns import add_campaign
+from playlists.lexicon import operator_acronyms, remove_acronym, set_acronym
 from stations.cli import PLAYER_COMMANDS
 from stations.players import add_player, revoke_player, rotate_token
 from stations.service import DEFAULT_WINDOWS, add_station
@@ -184,6 +185,41 @@ def user_add(loa: LoaContext, username: str, role: str, unit_code: str, password
     click.echo(f"Đã thêm người dùng {username} ({role})")
 
 
+@click.group()
+def acronym() -> None:
+    """Từ viết tắt và cách đọc (the operators' acronym dictionary for TTS)."""
+
+
+@acronym.command("add")
+@click.argument("word")
+@click.argument("spoken")
+@pass_loa
+def acronym_add(loa: LoaContext, word: str, spoken: str) -> None:
+    """Read WORD as SPOKEN from now on (also changes an existing one)."""
+    with transaction(loa.services.sessions) as session:
+        added = set_acronym(session, word, spoken)
+        click.echo(f"{added.word} → {added.spoken}")
+
+
+@acronym.command("remove")
+@click.argument("word")
+@pass_loa
+def acronym_remove(loa: LoaContext, word: str) -> None:
+    """Forget an operator's acronym (the built-in reading, if any, applies again)."""
+    with transaction(loa.services.sessions) as session:
+        remove_acronym(session, word)
+    click.echo(f"Đã xóa {word}")
+
+
+@acronym.command("list")
+@pass_loa
+def acronym_list(loa: LoaContext) -> None:
+    """The acronyms operators added."""
+    with transaction(loa.services.sessions) as session:
+        for word, spoken in operator_acronyms(session).items():
+            click.echo(f"{word}\t{spoken}")
+
+
 def register(cli: click.Group) -> None:
-    for group in (unit, station, player, campaign, user):
+    for group in (unit, station, player, campaign, user, acronym):
         cli.add_command(group)

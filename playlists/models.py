@@ -130,3 +130,12 @@ class Airing(Base):
 
     programme: Mapped[Programme] = relationship()
     station: Mapped[Station] = relationship()
+
+
+class Acronym(Base):
+    """An operator's reading of an abbreviation, added to the normaliser's own dictionary."""
+
+    __tablename__ = "acronym"
+
+    word: Mapped[str] = mapped_column(String(32), primary_key=True)
+    spoken: Mapped[str] = mapped_column(String(200))

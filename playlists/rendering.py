@@ -13,6 +13,7 @@ from audio.store import AudioStore
 from loa.errors import LoaError
 from loa.settings import Settings
 from playlists.assets import record_asset
+from playlists.lexicon import operator_acronyms
 from playlists.models import Programme, ProgrammeStatus, Segment
 from playlists.programmes import duration_problem, get_programme
 
@@ -35,7 +36,7 @@ def _spec(segment: Segment, store: AudioStore) -> SegmentSpec:
     )
 
 
-def _options(programme: Programme, settings: Settings) -> RenderOptions:
+def _options(programme: Programme, settings: Settings, acronyms: dict[str, str]) -> RenderOptions:
     campaign = programme.campaign
     return RenderOptions(
         title=programme.title,
@@ -46,6 +47,7 @@ def _options(programme: Programme, settings: Settings) -> RenderOptions:
         tts_voice=campaign.tts_voice,
         tts_fallback=settings.tts_fallback,
         cache_dir=settings.home / "tts-cache",
+        acronyms=acronyms,
     )
 
 
@@ -62,7 +64,9 @@ def render(
     if programme.status is ProgrammeStatus.approved:
         raise LoaError("Chương trình đã duyệt, không dựng lại (approved programmes are final)")
     specs = [_spec(s, store) for s in programme.segments]
-    result = render_programme(specs, _options(programme, settings), store, progress=progress)
+    result = render_programme(
+        specs, _options(programme, settings, operator_acronyms(session)), store, progress=progress
+    )
     record_asset(
         session,
         result.sha256,

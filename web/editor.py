@@ -38,6 +38,7 @@ from playlists.editing import (
     remove_segment,
     update_text,
 )
+from playlists.lexicon import operator_acronyms
 from playlists.models import Campaign, Programme
 from playlists.programmes import approve
 from playlists.rendering import render
@@ -150,7 +151,10 @@ def render_jobs() -> RenderJobs:
 @bp.app_template_filter("spoken")
 def spoken(text: str) -> str:
     """How the TTS engine will read ``text``: numbers, dates and codes in words."""
-    return normalize_vi(text)
+    if "acronyms" not in g:  # once per request, however many segments the page shows
+        with db() as s:
+            g.acronyms = operator_acronyms(s)
+    return normalize_vi(text, g.acronyms)
 
 
 @bp.app_context_processor

@@ -157,8 +157,9 @@ def stations() -> Any:
 
 def register(app: Flask) -> None:
     """Attach login, these pages and the programme editor."""
-    from web import editor  # it builds on this module's helpers, so it loads after them
+    from web import editor, lexicon  # they build on this module's helpers, so load after them
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(bp)
     editor.register(app)
+    app.register_blueprint(lexicon.bp)
