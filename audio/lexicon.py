@@ -79,6 +79,8 @@ ACRONYMS: dict[str, str] = {
     "KSTTHC": "kiểm soát thủ tục hành chính",
     "UBMTTQVN": "Ủy ban Mặt trận Tổ quốc Việt Nam",
     "TTr": "Tờ trình",
+    "KL": "Kết luận",
+    "QyĐ": "Quy định",
     "CTr": "Chương trình",
     "TTTU": "Thường trực Tỉnh ủy",
     "TM": "thay mặt",
@@ -89,6 +91,10 @@ ACRONYMS: dict[str, str] = {
 }
 
 # Spoken names of letters, used to spell acronyms the dictionary does not know.
+# Codes that open a document symbol (29/KH-UBND) and name its type; the rest name the issuer.
+DOCUMENT_TYPES = frozenset({"BC", "CT", "CTr", "CV", "HD", "KH", "KL", "NQ", "NĐ", "QyĐ", "QĐ",
+                            "TB", "TT", "TTr"})
+
 LETTERS: dict[str, str] = {
     "A": "a", "Ă": "á", "Â": "ớ", "B": "bê", "C": "xê", "D": "dê", "Đ": "đê", "E": "e",
     "Ê": "ê", "F": "ép", "G": "giê", "H": "hát", "I": "i", "J": "gi", "K": "ca", "L": "e lờ",

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from audio.lexicon import (
     ACRONYMS,
     DATE_CONTEXT,
+    DOCUMENT_TYPES,
     LETTERS,
     PHONE_CONTEXT,
     RATE_UNITS,
@@ -32,9 +33,13 @@ _PHONE_CTX_RE = re.compile(
     + r")(\s*[:.]?\s*)(\+?\d[\d .-]{4,}\d)")
 _PHONE_RE = re.compile(r"(?<![\w.,/])(\+84|0)\d{2,3}(?:[ .-]?\d{2,4}){2,3}(?![\w/])")
 _DOC_CODE = r"[A-ZĐ][A-Za-zĐđ&]*"
-_DOC_RE = re.compile(
-    rf"(?<![\w/])(\d+)(?:\s*/\s*(\d{{4}}))?\s*/\s*({_DOC_CODE}(?:-{_DOC_CODE})+)(?![\w])")
-_DOC_SHORT_RE = re.compile(rf"(?<![\w/])(\d+)-({_DOC_CODE})/({_DOC_CODE})(?![\w])")
+_DOC_NUMBER = r"(?<![\w/])(?:(?P<so>[Ss]ố)\s*:?\s*)?(?P<n>\d+)"
+_DOC_RE = re.compile(  # 29/KH-UBND, 270/2019/NQ-HĐND, 123/UBND-VX
+    rf"{_DOC_NUMBER}(?:\s*/\s*(?P<year>\d{{4}}))?\s*/\s*(?P<code>{_DOC_CODE}(?:-{_DOC_CODE})+)"
+    r"(?![\w])")
+_DOC_PARTY_RE = re.compile(  # 06-NQ/TU
+    rf"{_DOC_NUMBER}-(?P<kind>{_DOC_CODE})/(?P<issuer>{_DOC_CODE}(?:-{_DOC_CODE})*)(?![\w])")
+_DOC_ISSUER_NAMED_RE = re.compile(r"\s*,?\s*(?:ngày\s+[\d/.]+\s*)?của\b", re.I)
 _FULL_DATE_RE = re.compile(
     r"(?<![\w/.-])((?i:ngày|mùng|mồng)\s+)?(\d{1,2})([/.-])(\d{1,2})\3(\d{4})(?![\w/])")
 _NUM = r"\d+(?:[.,:]\d+)*(?:h\d{0,2})?(?:/\d{1,2}(?!\d))?%?"
@@ -88,30 +93,50 @@ def _phones(text: str) -> str:
 
 
 def _code(code: str, lexicon: Mapping[str, str]) -> str:
-    """Read a document code such as KH-UBND or QĐ-TTg part by part."""
+    """Read a code such as UBND or UBND-VX part by part."""
     if code in lexicon:
         return lexicon[code]
     return " ".join(lexicon.get(part) or _spell(part) for part in code.split("-"))
 
 
-def _said_before(text: str, start: int, kind: str) -> str:
-    """The document type to say, or "" when the text just said it (Quyết định số 749/QĐ-TTg)."""
-    window = text[max(0, start - len(kind) - 12):start].lower()
-    return "" if kind.lower() in window else f"{kind} "
+def _said_before(text: str, start: int, kind: str) -> bool:
+    """Whether the words just before ``start`` name the document type (Quyết định số …)."""
+    return kind.lower() in text[max(0, start - len(kind) - 12):start].lower()
+
+
+def _document(m: re.Match[str], kind_code: str | None, issuer_code: str,
+              lexicon: Mapping[str, str]) -> str:
+    """One document symbol read as "<type> số <number> [năm <year>] của <issuer>".
+
+    Cases:
+    - the type was just said (Kế hoạch số 29/KH-UBND): it is not said twice;
+    - the type was not said (theo 29/KH-UBND, Số: 29/KH-UBND): it is said, with "số";
+    - the first code is not a type (Công văn số 123/UBND-VX): the whole code is the issuer;
+    - the sentence names the issuer next (…/QĐ-UBND ngày 09/02/2022 của UBND tỉnh): the code's
+      issuer is left out rather than said twice.
+    """
+    number = read_int(int(m["n"]))
+    if m.groupdict().get("year"):
+        number += f" năm {read_int(int(m['year']))}"
+    named_next = _DOC_ISSUER_NAMED_RE.match(m.string, m.end()) is not None
+    issuer = "" if named_next else f" của {_code(issuer_code, lexicon)}"
+    kind = (lexicon.get(kind_code) or _spell(kind_code)) if kind_code else ""
+    if not kind or _said_before(m.string, m.start(), kind):
+        return f"{m['so'] + ' ' if m['so'] else ''}{number}{issuer}"
+    return f"{kind} số {number}{issuer}"
 
 
 def _documents(text: str, lexicon: Mapping[str, str]) -> str:
     def full(m: re.Match[str]) -> str:
-        year = f", năm {read_int(int(m[2]))}" if m[2] else ""
-        kind, _, issuer = m[3].partition("-")
-        said = _said_before(m.string, m.start(), _code(kind, lexicon))
-        return f"{read_int(int(m[1]))}{year}, {said}{_code(issuer, lexicon)}"
+        first, _, rest = m["code"].partition("-")
+        if first in DOCUMENT_TYPES:
+            return _document(m, first, rest, lexicon)
+        return _document(m, None, m["code"], lexicon)
 
-    def short(m: re.Match[str]) -> str:
-        said = _said_before(m.string, m.start(), _code(m[2], lexicon))
-        return f"{read_int(int(m[1]))}, {said}{_code(m[3], lexicon)}"
+    def party(m: re.Match[str]) -> str:
+        return _document(m, m["kind"], m["issuer"], lexicon)
 
-    return _DOC_SHORT_RE.sub(short, _DOC_RE.sub(full, text))
+    return _DOC_PARTY_RE.sub(party, _DOC_RE.sub(full, text))
 
 
 def _date(day: int, month: int, year: int | None, *, with_ngay: bool = True) -> str:

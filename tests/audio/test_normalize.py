@@ -45,12 +45,6 @@ CASES = [
     ("lần thứ 4", "lần thứ tư"),
     ("thứ 1", "thứ nhất"),
     ("Công nghiệp 4.0", "Công nghiệp bốn chấm không"),
-    ("Số: 29/KH-UBND", "Số: hai mươi chín, Kế hoạch Ủy ban nhân dân"),
-    ("Quyết định số 749/QĐ-TTg",
-     "Quyết định số bảy trăm bốn mươi chín, Thủ tướng Chính phủ"),
-    ("Nghị quyết số 06-NQ/TU", "Nghị quyết số sáu, Tỉnh ủy"),
-    ("270/2019/NQ-HĐND",
-     "hai trăm bảy mươi, năm hai nghìn không trăm mười chín, Nghị quyết Hội đồng nhân dân"),
     ("UBND, HĐND, MTTQ", "Ủy ban nhân dân, Hội đồng nhân dân, Mặt trận Tổ quốc"),
     ("TT&TT và VH-TT", "Thông tin và Truyền thông và Văn hóa Thông tin"),
     ("HTX, CĐS, THCS, CNTT",
@@ -63,6 +57,36 @@ CASES = [
 
 @pytest.mark.parametrize(("written", "spoken"), CASES)
 def test_reads_plan_text_like_an_announcer(written: str, spoken: str) -> None:
+    assert normalize_vi(written) == spoken
+
+
+# Every document symbol reads "<type> số <number> [năm <year>] của <issuer>", whatever the
+# words around it already said.
+DOCUMENT_NUMBERS = [
+    ("Kế hoạch số 29/KH-UBND", "Kế hoạch số hai mươi chín của Ủy ban nhân dân"),
+    ("Số: 29/KH-UBND", "Kế hoạch số hai mươi chín của Ủy ban nhân dân"),
+    ("theo 29/KH-UBND", "theo Kế hoạch số hai mươi chín của Ủy ban nhân dân"),
+    ("Thực hiện Kế hoạch 29/KH-UBND",
+     "Thực hiện Kế hoạch hai mươi chín của Ủy ban nhân dân"),
+    ("Quyết định số 749/QĐ-TTg", "Quyết định số bảy trăm bốn mươi chín của Thủ tướng Chính phủ"),
+    ("số 749/QĐ-TTg", "Quyết định số bảy trăm bốn mươi chín của Thủ tướng Chính phủ"),
+    ("Nghị quyết số 06-NQ/TU", "Nghị quyết số sáu của Tỉnh ủy"),
+    ("43-NQ/TW", "Nghị quyết số bốn mươi ba của Trung ương"),
+    ("270/2019/NQ-HĐND",
+     "Nghị quyết số hai trăm bảy mươi năm hai nghìn không trăm mười chín của Hội đồng nhân dân"),
+    ("Tờ trình số 850/TTr-STTTT",
+     "Tờ trình số tám trăm năm mươi của Sở Thông tin và Truyền thông"),
+    ("Công văn số 123/UBND-VX", "Công văn số một trăm hai mươi ba của Ủy ban nhân dân vê ích"),
+    ("Quyết định số 2870/QĐ-UBND của UBND tỉnh",
+     "Quyết định số hai nghìn tám trăm bảy mươi của Ủy ban nhân dân tỉnh"),
+    ("Kế hoạch số 29/KH-UBND và Quyết định số 749/QĐ-TTg",
+     "Kế hoạch số hai mươi chín của Ủy ban nhân dân và Quyết định số bảy trăm bốn mươi chín "
+     "của Thủ tướng Chính phủ"),
+]
+
+
+@pytest.mark.parametrize(("written", "spoken"), DOCUMENT_NUMBERS)
+def test_document_numbers_read_the_same_way_in_any_sentence(written: str, spoken: str) -> None:
     assert normalize_vi(written) == spoken
 
 
