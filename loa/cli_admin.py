@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
+from audio.tts import engine_names
 from loa.cli_context import LoaContext, pass_loa
 from loa.db import transaction
 from playlists.campaigns import add_campaign
@@ -129,41 +131,20 @@ def campaign() -> None:
 @click.option("--first-month", help="YYYY-MM")
 @click.option("--last-month", help="YYYY-MM")
 @click.option("--jingle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tts-engine", default="espeak-ng", show_default=True,
+              type=click.Choice(engine_names()))
+@click.option("--tts-voice", default="vi", show_default=True,
+              help="vi, vi-vn-x-central, vi-vn-x-south (espeak-ng); vi (gtts)")
 @click.option(
     "--allow-resume",
     is_flag=True,
     help="Cho phép phát tiếp khi thiết bị khởi động lại giữa chừng (resume after a restart)",
 )
 @pass_loa
-def campaign_add(
-    loa: LoaContext,
-    code: str,
-    title: str,
-    unit_code: str,
-    min_airings: int,
-    min_minutes: float,
-    max_minutes: float,
-    first_month: str | None,
-    last_month: str | None,
-    jingle: Path | None,
-    allow_resume: bool,
-) -> None:
+def campaign_add(loa: LoaContext, code: str, title: str, unit_code: str, **options: Any) -> None:
     """Add a campaign: one programme a month, its length bounds and how often it airs."""
     with transaction(loa.services.sessions) as session:
-        added = add_campaign(
-            session,
-            loa.services.store,
-            code,
-            title,
-            unit_code,
-            min_airings=min_airings,
-            min_minutes=min_minutes,
-            max_minutes=max_minutes,
-            first_month=first_month,
-            last_month=last_month,
-            jingle=jingle,
-            allow_resume=allow_resume,
-        )
+        added = add_campaign(session, loa.services.store, code, title, unit_code, **options)
         click.echo(f"Đã thêm chiến dịch {added.code}: {added.topic}")
 
 

@@ -43,6 +43,8 @@ def add_campaign(
     last_month: str | None = None,
     jingle: Path | None = None,
     allow_resume: bool = False,
+    tts_engine: str = "espeak-ng",
+    tts_voice: str = "vi",
 ) -> Campaign:
     """Create a campaign owned by ``unit_code``; its rule applies to every station below."""
     message = f"Mã chiến dịch {code!r} đã tồn tại (campaign code already exists)"
@@ -65,6 +67,8 @@ def add_campaign(
         last_month=last_month,
         jingle_sha256=store_clip(session, store, jingle).sha256 if jingle else None,
         allow_resume=allow_resume,
+        tts_engine=tts_engine,
+        tts_voice=tts_voice,
     )
     session.add(campaign)
     session.flush()
