@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ FFPROBE = "ffprobe"
 _PROBE_TIMEOUT_S = 30
 _DECODE_TIMEOUT_S = 300
 _MIN_DURATION_MS = 50
+_MIN_PLAYABLE_SHARE = 0.8  # of the header's length: a few bad frames cost far less, and
+# estimated lengths (VBR without a Xing header) can be a little off
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,8 @@ def probe_clip(path: Path, *, max_bytes: int = 200 * 1024 * 1024) -> ClipInfo:
     duration_ms = _duration_ms(fmt, streams[0])
     if duration_ms < _MIN_DURATION_MS:
         raise ClipError(f"Tệp âm thanh rỗng hoặc quá ngắn: {name}")
-    # Decoding the whole file catches corruption past the header that ffprobe does not read.
-    _check_decodes(path)
-    return ClipInfo(duration_ms=duration_ms, format=str(fmt.get("format_name", "")).split(",")[0])
+    played_ms = _check_decodes(path, duration_ms)
+    return ClipInfo(duration_ms=played_ms, format=str(fmt.get("format_name", "")).split(",")[0])
 
 
 def _ffprobe(path: Path) -> dict:
@@ -79,15 +81,31 @@ def _duration_ms(fmt: dict, stream: dict) -> int:
     return 0
 
 
-def _check_decodes(path: Path) -> None:
-    cmd = [FFMPEG, "-nostdin", "-v", "error", "-xerror", "-i", str(path), "-map", "0:a:0",
-           "-f", "null", "-"]
+def _check_decodes(path: Path, probed_ms: int) -> int:
+    """Decode the whole file and return how many ms of it play; ClipError if too little does.
+
+    Cases:
+    - decode errors in a few frames (a slightly damaged MP3): accepted, players skip them;
+    - nothing, or under _MIN_DURATION_MS, decodes: refused as corrupt;
+    - less than _MIN_PLAYABLE_SHARE of the length in the header decodes: refused, saying how
+      much would play (the rest is damaged, and the operator would hear a cut-off clip).
+    """
+    # Decoding the whole file catches corruption past the header that ffprobe does not read;
+    # -progress reports how far decoding got, decode errors or not.
+    cmd = [FFMPEG, "-nostdin", "-v", "quiet", "-i", str(path), "-map", "0:a:0", "-f", "null",
+           "-progress", "pipe:1", "-nostats", "-"]
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=_DECODE_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired as exc:
         raise ClipError(f"Không đọc được tệp âm thanh (quá thời gian): {path.name}") from exc
-    if proc.returncode != 0 or proc.stderr.strip():
+    times = re.findall(rb"^out_time_us=(\d+)$", proc.stdout, re.M)
+    played_ms = int(times[-1]) // 1000 if times and proc.returncode == 0 else 0
+    if played_ms < _MIN_DURATION_MS:
         raise ClipError(f"Tệp âm thanh bị hỏng hoặc không phải âm thanh: {path.name}")
+    if played_ms < probed_ms * _MIN_PLAYABLE_SHARE:
+        raise ClipError(f"Tệp âm thanh bị hỏng: chỉ phát được {played_ms / 1000:.1f} trong "
+                        f"{probed_ms / 1000:.1f} giây: {path.name}")
+    return played_ms
 
 
 def decode_pcm(path: Path, *, rate: int = RATE) -> np.ndarray:

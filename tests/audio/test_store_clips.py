@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ import pytest
 from audio.clips import import_clip, probe_clip
 from audio.errors import ClipError
 from audio.store import AudioStore
+
+from .conftest import tone, write_wav
 
 
 def test_put_file_is_content_addressed_and_verifiable(store: AudioStore, jingle: Path) -> None:
@@ -73,3 +76,33 @@ def test_oversized_upload_is_refused_with_sizes_in_message(jingle: Path,
 def test_good_upload_is_stored(jingle: Path, store: AudioStore) -> None:
     stored, info = import_clip(jingle, store)
     assert store.verify(stored.sha256) and info.duration_ms > 1000
+
+
+def _mp3(folder: Path, seconds: float) -> Path:
+    wav = write_wav(folder / "tin.wav", tone(440, seconds, 0.3))
+    mp3 = folder / "tin.mp3"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(wav), "-c:a",
+                    "libmp3lame", "-b:a", "64k", str(mp3)], check=True)
+    return mp3
+
+
+def test_slightly_damaged_mp3_that_still_plays_is_accepted(tmp_path: Path,
+                                                           store: AudioStore) -> None:
+    path = _mp3(tmp_path, 10.0)
+    data = bytearray(path.read_bytes())
+    for offset in range(len(data) // 3, len(data) // 3 + 1500, 7):  # a few broken frames
+        data[offset] ^= 0x5A
+    path.write_bytes(bytes(data))
+    stored, info = import_clip(path, store)
+    assert store.verify(stored.sha256)
+    assert 9000 <= info.duration_ms <= 10100
+
+
+def test_mp3_that_mostly_does_not_decode_is_refused_saying_how_much_plays(
+        tmp_path: Path, store: AudioStore) -> None:
+    path = _mp3(tmp_path, 10.0)
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 10] + bytes(len(data) - len(data) // 10))
+    with pytest.raises(ClipError, match=r"chỉ phát được 1\.\d trong 10\.\d giây: tin\.mp3"):
+        import_clip(path, store)
+    assert not store.root.exists() or not [p for p in store.root.rglob("*") if p.is_file()]
