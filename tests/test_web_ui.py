@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from loa.db import transaction
 from playlists.campaigns import add_campaign
+from stations.players import add_player
 from stations.service import add_station
 from stations.units import add_unit
 from web.context import Services
@@ -108,3 +109,19 @@ def test_annual_report_workbook_holds_only_the_users_stations(client: Any) -> No
     assert stations == {"TN"}
     assert book["Chi tiết"].max_row == 1 + 12  # one row per month of the year
     assert client.get("/audit.xlsx?period=2026-H3").status_code == 400
+
+
+@pytest.mark.usefixtures("tree")
+def test_stations_page_shows_player_health_and_a_clock_that_is_off(
+    client: Any, services: Services
+) -> None:
+    with transaction(services.sessions) as s:
+        player, _ = add_player(s, "TN", "Cụm loa chợ")
+        player.last_seen = services.clock.now()
+        player.clock_offset_ms = 300_000
+        player.health = {"state": "idle", "version": "0.1.0", "outbox": 4, "disk_free_mb": 812,
+                         "clock_flagged": True}
+    login(client, "xa")
+    page = client.get("/stations").get_data(as_text=True)
+    assert "Cụm loa chợ" in page and "+300 giây" in page and "lệch giờ" in page
+    assert "812 MB" in page and "mất liên lạc" not in page

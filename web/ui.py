@@ -152,7 +152,7 @@ def stations() -> Any:
         found = s.scalars(
             select(Station).where(Station.unit_id.in_(g.visible_units)).order_by(Station.code)
         ).all()
-        return render_template("stations.html", stations=found)
+        return render_template("stations.html", stations=found, now=services().clock.now())
 
 
 def register(app: Flask) -> None:
