@@ -29,6 +29,8 @@ def run_server(loa: LoaContext, host: str, port: int, threads: int) -> None:
     from scheduler.runtime import start_scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # APScheduler logs every run of every job at INFO; the live job runs every 5 s.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     services = loa.services
     runtime = start_scheduler(services)
     click.echo(f"Loa đang chạy tại http://{host}:{port}/ (Ctrl+C để dừng)")
