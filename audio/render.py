@@ -17,7 +17,7 @@ import numpy as np
 from audio import items, mix
 from audio.encode import Mp3Spec, Tags, encode_stream, write_tags
 from audio.errors import AudioError
-from audio.loudness import Analysis, MasterPlan, master_blocks, plan_master
+from audio.loudness import SILENCE_LUFS, Analysis, master_blocks, plan_master
 from audio.normalize import normalize_vi
 from audio.store import AudioStore, StoredAudio
 from audio.truepeak import TruePeakMeter
@@ -195,28 +195,50 @@ def _assemble(segments: Sequence[SegmentSpec], options: RenderOptions, cache: Pa
     return master, analysis, reports
 
 
-def _export(master: np.ndarray, plan: MasterPlan, options: RenderOptions,
-            store: AudioStore) -> tuple[list[StoredAudio], float]:
-    """Encode both MP3s from the master as it is computed, tag them and store them.
+class _Mastering:
+    """The programme mixed and mastered on demand, as 16-bit blocks for the encoders.
 
-    Returns the stored files and the true peak of the 16-bit master.
+    Nothing happens until the first block is asked for, so the encoder processes start (and
+    load their libraries) while the segments are still being synthesised and mixed.
     """
-    meter = TruePeakMeter()
 
-    def blocks() -> Iterator[np.ndarray]:
+    def __init__(self, segments: Sequence[SegmentSpec], options: RenderOptions,
+                 tick: Callable[[], None]) -> None:
+        self.segments, self.options, self.tick = segments, options, tick
+        self.reports: list[SegmentReport] = []
+        self.loudness = SILENCE_LUFS
+        self.samples = 0
+        self.meter = TruePeakMeter()
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """Mix, plan the loudness, then yield the master block by block, measuring its peak."""
+        options = self.options
+        with tempfile.TemporaryDirectory(prefix="loa-tts-") as scratch:
+            cache = Path(options.cache_dir) if options.cache_dir else Path(scratch)
+            master, analysis, self.reports = _assemble(self.segments, options, cache, self.tick)
+        plan = plan_master(master, RATE, options.target_lufs,
+                           options.true_peak_db - _ENCODE_HEADROOM_DB, analysis)
+        # The loudness is the limiter model's prediction for this exact PCM (checked against a
+        # full BS.1770 measurement in the tests); re-measuring would cost a second filter pass.
+        self.loudness, self.samples = plan.loudness, len(master)
+        self.tick()
         for block in master_blocks(master, plan):
-            meter.feed(mix.to_float(block))  # measure exactly the PCM the encoders get
+            self.meter.feed(mix.to_float(block))  # exactly the PCM the encoders get
             yield block
 
+
+def _export(blocks: Iterator[np.ndarray], options: RenderOptions,
+            store: AudioStore) -> list[StoredAudio]:
+    """Encode both MP3s from the master's blocks as they come, tag them and store them."""
     store.root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=store.root, prefix=".render-") as work:
-        outs = encode_stream(blocks(), RATE, [PLAYER_MP3, ARCHIVE_MP3], Path(work))
+        outs = encode_stream(blocks, RATE, [PLAYER_MP3, ARCHIVE_MP3], Path(work))
         tags = Tags(options.title, options.campaign, options.unit, options.month)
         stored = []
         for out in outs:
             write_tags(out, tags)
             stored.append(store.put_file(out.rename(out.with_suffix(".mp3"))))
-    return stored, meter.close()
+    return stored
 
 
 def render_programme(segments: Sequence[SegmentSpec], options: RenderOptions, store: AudioStore,
@@ -234,16 +256,10 @@ def render_programme(segments: Sequence[SegmentSpec], options: RenderOptions, st
         if progress is not None:
             progress(done, total)
 
-    with tempfile.TemporaryDirectory(prefix="loa-tts-") as scratch:
-        cache = Path(options.cache_dir) if options.cache_dir else Path(scratch)
-        master, analysis, reports = _assemble(segments, options, cache, tick)
-    plan = plan_master(master, RATE, options.target_lufs,
-                       options.true_peak_db - _ENCODE_HEADROOM_DB, analysis)
+    mastering = _Mastering(segments, options, tick)
+    stored = _export(mastering.blocks(), options, store)
     tick()
-    # The loudness is the limiter model's prediction for this exact PCM (checked against a
-    # full BS.1770 measurement in the tests); re-measuring would cost a second filter pass.
-    stored, peak = _export(master, plan, options, store)
+    peak = mastering.meter.close()
     tick()
-    tick()
-    return RenderResult(stored[0].sha256, stored[0].bytes, len(master) * 1000 // RATE,
-                        plan.loudness, peak, "mp3", stored[1].sha256, reports)
+    return RenderResult(stored[0].sha256, stored[0].bytes, mastering.samples * 1000 // RATE,
+                        mastering.loudness, peak, "mp3", stored[1].sha256, mastering.reports)
