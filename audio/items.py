@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from scipy.signal import resample_poly
 from audio import mix
 from audio.clips import decode_pcm
 from audio.synth import cached_wav, speak
+
+logger = logging.getLogger(__name__)
 
 # The level and rate are in the name, so changing either simply misses the old entries.
 _READY_SUFFIX = f".{mix.RATE}Hz{mix.ITEM_LUFS:+g}LUFS.npy"
@@ -55,17 +58,30 @@ def _store(path: Path, x: np.ndarray) -> None:
         raise
 
 
+def _load_ready(path: Path) -> np.ndarray | None:
+    """The prepared speech at ``path``, memory-mapped; None if absent or unreadable."""
+    if not path.exists():
+        return None
+    try:
+        # Memory-mapped: a warm render reads each item straight from the page cache.
+        audio = np.load(path, mmap_mode="r")
+    except (OSError, ValueError) as exc:
+        logger.warning("Ignoring unreadable prepared speech %s: %s", path.name, exc)
+        return None
+    return audio if audio.dtype == np.float32 and audio.ndim == 1 else None
+
+
 def speech(text: str, *, engine: str, voice: str, rate: int | None, fallback: str | None,
            cache: Path) -> Speech:
     """Normalised ``text`` spoken, resampled and loudness-matched, from the cache if it can."""
-    ready = _ready_path(cached_wav(cache, engine, voice, rate, text))
-    if ready.exists():
-        # Memory-mapped: a warm render reads each item straight from the page cache.
-        return Speech(np.load(ready, mmap_mode="r"), engine, None)
+    audio = _load_ready(_ready_path(cached_wav(cache, engine, voice, rate, text)))
+    if audio is not None:
+        return Speech(audio, engine, None)
     spoken = speak(text, engine=engine, voice=voice, rate=rate, fallback=fallback, cache=cache)
     ready = _ready_path(spoken.wav)
-    if ready.exists():  # the fallback engine's speech was prepared by an earlier render
-        return Speech(np.load(ready, mmap_mode="r"), spoken.engine, spoken.note)
+    audio = _load_ready(ready)  # the fallback's speech may have been prepared before
+    if audio is not None:
+        return Speech(audio, spoken.engine, spoken.note)
     audio = _prepare(spoken.pcm, spoken.rate)
     _store(ready, audio)
     return Speech(audio, spoken.engine, spoken.note)

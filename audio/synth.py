@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from audio.errors import TTSError
 from audio.tts import ESPEAK_VOICES, get_engine
@@ -46,15 +45,6 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     if channels > 1:
         pcm = pcm.reshape(-1, channels).mean(axis=1).astype(np.int16)
     return pcm, rate
-
-
-def to_rate(pcm: np.ndarray, rate: int, target: int) -> np.ndarray:
-    """Resample 16-bit PCM to ``target`` Hz (polyphase; 22.05 → 44.1 kHz is an exact 2×)."""
-    if rate == target:
-        return pcm
-    g = np.gcd(rate, target)
-    out = resample_poly(pcm.astype(np.float32), target // g, rate // g)
-    return np.clip(np.rint(out), -32768, 32767).astype(np.int16)
 
 
 def cached_wav(cache: Path, engine: str, voice: str, rate: int | None, text: str) -> Path:

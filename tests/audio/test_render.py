@@ -165,3 +165,16 @@ def test_meter_agrees_with_pyloudnorm_and_true_peak_with_oversampling() -> None:
     assert integrated_loudness(x, RATE) == pytest.approx(reference, abs=0.05)
     oversampled = 20 * np.log10(np.abs(resample_poly(x.astype(np.float64), 4, 1)).max())
     assert true_peak_db(x, RATE) == pytest.approx(oversampled, abs=0.1)
+
+
+def test_rerender_reuses_prepared_speech_and_survives_a_damaged_cache(tmp_path: Path,
+                                                                      store: AudioStore) -> None:
+    options = RenderOptions(**{**OPTIONS.__dict__, "cache_dir": tmp_path / "c"})
+    programme = [SegmentSpec("tts", text=NEWS), SegmentSpec("tts", text="Tin thứ hai.")]
+    first = render_programme(programme, options, store)
+    prepared = sorted((tmp_path / "c").rglob("*.npy"))
+    assert len(prepared) == 2  # speech kept resampled and loudness-matched for next time
+    assert render_programme(programme, options, store).sha256 == first.sha256
+    for path in prepared:
+        path.write_bytes(b"not an array")
+    assert render_programme(programme, options, store).sha256 == first.sha256
