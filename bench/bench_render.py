@@ -232,13 +232,15 @@ def _report(table: list[tuple[str, list, RenderResult]], repeats: int,
                      f"{_median(rows, 2):.2f} | {r.duration_ms / 60000:.2f} min | "
                      f"{r.loudness_lufs:.2f} LUFS | {r.true_peak_db:.2f} dBTP |")
     mb = 1024
+    memory_line = (
+        "Peak memory (sampled every 20 ms over one cold and one warm render): render process "
+        f"{memory.peak_self / mb:.0f} MB; child processes together (encoders; espeak-ng when "
+        f"cold) {memory.peak_children / mb:.0f} MB; render process and children together "
+        f"{memory.peak_total / mb:.0f} MB RSS (counting the libraries they share once per "
+        f"process), {memory.peak_pss / mb:.0f} MB PSS.")
     lines += ["", f"Decoded player MP3 (pyloudnorm; peak 4× oversampled): {decoded[0]:.2f} LUFS, "
               f"{decoded[1]:.2f} dBTP. Player file {table[-1][2].bytes:,} bytes.", "",
-              "Peak memory (sampled every 20 ms over one cold and one warm render): render process "
-              f"{memory.peak_self / mb:.0f} MB, encoders together {memory.peak_children / mb:.0f}"
-              f" MB, render process and encoders together {memory.peak_total / mb:.0f} MB RSS "
-              f"(double-counting the libraries they share), {memory.peak_pss / mb:.0f} MB PSS.",
-              "",
+              memory_line, "",
               f"Targets: cold ≤ 6 s, warm ≤ 4 s, memory ≤ 400 MB. {ITEMS} TTS items (espeak-ng, "
               "vi) from the seed plans over a synthetic bed, 2 synthetic jingles; output 64 kbps "
               "mono MP3 (22.05 kHz) + 128 kbps archive (44.1 kHz), encoded at once from one "

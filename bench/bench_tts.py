@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import statistics
 import sys
 import tempfile
 import time
@@ -9,33 +11,42 @@ from pathlib import Path
 
 from audio.normalize import normalize_vi
 from audio.synth import read_wav
-from audio.tts import ESPEAK_VOICES, get_engine
+from audio.tts import ESPEAK_VOICES, TTSEngine, get_engine
 from bench.bench_render import SEEDS, news_items
 from bench.results import write_section
 
+REPEATS = 5
+
+
+def _once(engine: TTSEngine, text: str, voice: str, out: Path) -> tuple[float, float, float]:
+    """Seconds to normalise, seconds to synthesise, seconds of audio produced."""
+    start = time.perf_counter()
+    spoken = normalize_vi(text)
+    normalised = time.perf_counter()
+    engine.synthesize(spoken, voice, out)
+    done = time.perf_counter()
+    pcm, rate = read_wav(out)
+    return normalised - start, done - normalised, len(pcm) / rate
+
 
 def main() -> None:
-    """Normalise and speak about five minutes of plan text per voice; print the RTF."""
+    """Normalise and speak about five minutes of plan text per voice; print the median RTF."""
     if not SEEDS.is_dir():
         sys.exit(f"seed texts not found at {SEEDS}")
     text = " ".join(news_items(5, 950))
     engine = get_engine("espeak-ng")
-    lines = ["| voice | normalise s | synthesis s | audio s | RTF |",
-             "| --- | ---: | ---: | ---: | ---: |"]
+    lines = ["| voice | normalise s | synthesis s | audio s | RTF | load average |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
     with tempfile.TemporaryDirectory(prefix="loa-bench-tts-") as tmp:
         for voice in ESPEAK_VOICES:
-            start = time.perf_counter()
-            spoken = normalize_vi(text)
-            normalised = time.perf_counter()
-            out = Path(tmp) / f"{voice}.wav"
-            engine.synthesize(spoken, voice, out)
-            done = time.perf_counter()
-            pcm, rate = read_wav(out)
-            audio_s = len(pcm) / rate
-            lines.append(f"| {voice} | {normalised - start:.3f} | {done - normalised:.3f} | "
-                         f"{audio_s:.1f} | {(done - start) / audio_s:.4f} |")
-    lines += ["", f"{len(text):,} characters of the seed plans per voice; RTF = (normalise + "
-              "synthesise) / audio duration, one espeak-ng process."]
+            runs = [_once(engine, text, voice, Path(tmp) / f"{voice}.wav") for _ in range(REPEATS)]
+            norm, synth = (statistics.median(r[i] for r in runs) for i in (0, 1))
+            audio_s = runs[-1][2]
+            lines.append(f"| {voice} | {norm:.3f} | {synth:.3f} | {audio_s:.1f} | "
+                         f"{(norm + synth) / audio_s:.4f} | {os.getloadavg()[0]:.2f} |")
+    lines += ["", f"{len(text):,} characters of the seed plans per voice, median of {REPEATS} "
+              "runs; RTF = (normalise + synthesise) / audio duration, one espeak-ng process; "
+              "load average is the 1-minute load after each voice (2 cores, shared)."]
     write_section("tts", "python -m bench.bench_tts", "\n".join(lines))
 
 
