@@ -82,9 +82,12 @@ def speech(text: str, *, engine: str, voice: str, rate: int | None, fallback: st
     audio = _load_ready(ready)  # the fallback's speech may have been prepared before
     if audio is not None:
         return Speech(audio, spoken.engine, spoken.note)
-    audio = _prepare(spoken.pcm, spoken.rate)
-    _store(ready, audio)
-    return Speech(audio, spoken.engine, spoken.note)
+    prepared = _prepare(spoken.pcm, spoken.rate)
+    _store(ready, prepared)
+    # Mapped back from the file just written: while the item waits its turn in the mixer it
+    # costs page cache, not the renderer's own memory.
+    mapped = _load_ready(ready)
+    return Speech(prepared if mapped is None else mapped, spoken.engine, spoken.note)
 
 
 def sound_file(path: Path, target_lufs: float | None = mix.ITEM_LUFS) -> np.ndarray:
