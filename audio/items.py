@@ -1,7 +1,9 @@
-"""Items ready to mix: float32 at 44.1 kHz, matched to ITEM_LUFS; speech is cached that way."""
+"""Items ready to mix: float32 at 44.1 kHz, loudness-matched, and cached that way."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import tempfile
@@ -48,6 +50,7 @@ def _prepare(pcm: np.ndarray, rate: int) -> np.ndarray:
 
 def _store(path: Path, x: np.ndarray) -> None:
     """Write ``x`` as .npy beside the WAV, via a temp file and rename (renders may race)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ready-", suffix=".npy")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -90,7 +93,27 @@ def speech(text: str, *, engine: str, voice: str, rate: int | None, fallback: st
     return Speech(prepared if mapped is None else mapped, spoken.engine, spoken.note)
 
 
-def sound_file(path: Path, target_lufs: float | None = mix.ITEM_LUFS) -> np.ndarray:
-    """A jingle, clip or bed decoded to float32 at mix.RATE, matched to ``target_lufs`` if set."""
+def _file_key(path: Path, target_lufs: float | None) -> str:
+    """Cache key of a decoded sound file: where it is, its size and mtime, and the level."""
+    # Files are never edited in place (uploads go to the content-addressed store), so a
+    # changed file always shows a new size or modification time.
+    info = path.stat()
+    blob = json.dumps([str(path.resolve()), info.st_size, info.st_mtime_ns, target_lufs])
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def sound_file(path: Path, cache: Path, target_lufs: float | None = mix.ITEM_LUFS) -> np.ndarray:
+    """A jingle, clip or bed as float32 at mix.RATE, matched to ``target_lufs`` if set.
+
+    Decoded once and kept in ``cache``, so a re-render does not start ffmpeg again.
+    """
+    key = _file_key(path, target_lufs)
+    ready = cache / "files" / key[:2] / f"{key}.{mix.RATE}Hz.npy"
+    audio = _load_ready(ready)
+    if audio is not None:
+        return audio
     x = mix.to_float(decode_pcm(path, rate=mix.RATE))
-    return x if target_lufs is None else mix.match_loudness(x, target_lufs)
+    if target_lufs is not None:
+        mix.match_loudness(x, target_lufs)
+    _store(ready, x)
+    return x

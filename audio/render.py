@@ -126,7 +126,8 @@ def _load(seg: SegmentSpec, options: RenderOptions, cache: Path) -> _Loaded:
     if seg.path is None:
         return _Loaded(None)
     # mix.start_bed sets the bed's own level; everything else is matched here.
-    return _Loaded(items.sound_file(seg.path, None if seg.kind == "bed" else mix.ITEM_LUFS))
+    level = None if seg.kind == "bed" else mix.ITEM_LUFS
+    return _Loaded(items.sound_file(Path(seg.path), cache, level))
 
 
 def _loaded_in_order(segments: Sequence[SegmentSpec], options: RenderOptions,

@@ -167,13 +167,14 @@ def test_meter_agrees_with_pyloudnorm_and_true_peak_with_oversampling() -> None:
     assert true_peak_db(x, RATE) == pytest.approx(oversampled, abs=0.1)
 
 
-def test_rerender_reuses_prepared_speech_and_survives_a_damaged_cache(tmp_path: Path,
-                                                                      store: AudioStore) -> None:
+def test_rerender_reuses_prepared_items_and_survives_a_damaged_cache(
+        tmp_path: Path, store: AudioStore, jingle: Path, bed: Path) -> None:
     options = RenderOptions(**{**OPTIONS.__dict__, "cache_dir": tmp_path / "c"})
-    programme = [SegmentSpec("tts", text=NEWS), SegmentSpec("tts", text="Tin thứ hai.")]
+    programme = _programme(jingle, bed)
     first = render_programme(programme, options, store)
     prepared = sorted((tmp_path / "c").rglob("*.npy"))
-    assert len(prepared) == 2  # speech kept resampled and loudness-matched for next time
+    # Two speech items, the jingle and the bed, kept at 44.1 kHz and matched for next time.
+    assert len(prepared) == 4
     assert render_programme(programme, options, store).sha256 == first.sha256
     for path in prepared:
         path.write_bytes(b"not an array")
