@@ -46,27 +46,35 @@ class Analysis:
 
     def feed(self, x: np.ndarray) -> None:
         """Add the next samples of the signal."""
+        self.feed_hops(x)
+        if self._frames:
+            self.feed_frames(x)
+
+    def feed_hops(self, x: np.ndarray) -> None:
+        """Add the next samples to the loudness hops only (for one thread of two)."""
         block = int(_BLOCK_S * self.rate) // self._hop * self._hop  # bounds float64 copies
         for start in range(0, len(x), block):
-            self._feed_block(x[start:start + block])
+            # One cascaded sosfilt pass is twice as fast as two lfilter passes, same output.
+            chunk, self._state = sosfilt(self._sos, x[start:start + block].astype(np.float64),
+                                         zi=self._state)
+            chunk = np.concatenate([self._carry, chunk]) if len(self._carry) else chunk
+            whole = len(chunk) // self._hop * self._hop
+            self._hops.append((chunk[:whole] ** 2).reshape(-1, self._hop).mean(axis=1))
+            self._carry = chunk[whole:].copy()
 
-    def _feed_block(self, x: np.ndarray) -> None:
-        # One cascaded sosfilt pass is twice as fast as two lfilter passes, same output.
-        chunk, self._state = sosfilt(self._sos, x.astype(np.float64), zi=self._state)
-        chunk = np.concatenate([self._carry, chunk]) if len(self._carry) else chunk
-        whole = len(chunk) // self._hop * self._hop
-        self._hops.append((chunk[:whole] ** 2).reshape(-1, self._hop).mean(axis=1))
-        self._carry = chunk[whole:].copy()
-        if not self._frames:
-            return
-        raw = np.concatenate([self._raw, x]) if len(self._raw) else x
-        whole = len(raw) // self._hop * self._hop
-        view = raw[:whole].reshape(-1, _FRAME)
-        self._peaks.append(np.abs(view).max(axis=1).astype(np.float32, copy=False))
-        # float32 is ample per 30-sample frame; hop sums are taken in float64.
-        self._energy.append(np.einsum("ij,ij->i", view, view, dtype=np.float64).astype(
-            np.float32))
-        self._raw = np.array(raw[whole:], dtype=np.float32)
+    def feed_frames(self, x: np.ndarray) -> None:
+        """Add the next samples to the frame peaks and energies only (for one thread of two)."""
+        block = int(_BLOCK_S * self.rate) // self._hop * self._hop  # bounds temporaries
+        for start in range(0, len(x), block):
+            part = x[start:start + block]
+            raw = np.concatenate([self._raw, part]) if len(self._raw) else part
+            whole = len(raw) // self._hop * self._hop
+            view = raw[:whole].reshape(-1, _FRAME)
+            self._peaks.append(np.abs(view).max(axis=1).astype(np.float32, copy=False))
+            # float32 is ample per 30-sample frame; hop sums are taken in float64.
+            self._energy.append(np.einsum("ij,ij->i", view, view, dtype=np.float64).astype(
+                np.float32))
+            self._raw = np.array(raw[whole:], dtype=np.float32)
 
     def hops(self) -> np.ndarray:
         """Mean square of the K-weighted signal per whole 100 ms hop so far."""

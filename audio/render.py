@@ -174,10 +174,16 @@ def _assemble(segments: Sequence[SegmentSpec], options: RenderOptions, cache: Pa
     timeline = mix.new_timeline()
     analysis = Analysis(RATE)
     reports: list[SegmentReport] = []
-    # Stretches that no later segment can change are analysed on another core while mixing
-    # goes on (sosfilt and numpy release the GIL), so mastering can start right after.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="loa-analyse") as analyst:
+    # Stretches that no later segment can change are analysed while mixing goes on, loudness
+    # and frame peaks each on its own thread (sosfilt and numpy release the GIL), so
+    # mastering can start as soon as the last segment is placed.
+    with (ThreadPoolExecutor(1, "loa-loudness") as hops,
+          ThreadPoolExecutor(1, "loa-peaks") as peaks):
         jobs = []
+
+        def analyse(x: np.ndarray) -> None:
+            jobs.extend([hops.submit(analysis.feed_hops, x), peaks.submit(analysis.feed_frames, x)])
+
         for position, (seg, loaded) in enumerate(
                 zip(segments, _loaded_in_order(segments, options, cache), strict=True),
                 start=1):
@@ -186,11 +192,11 @@ def _assemble(segments: Sequence[SegmentSpec], options: RenderOptions, cache: Pa
                                          length * 1000 // RATE, loaded.note))
             lo, hi = mix.settle(timeline)
             if hi > lo:
-                jobs.append(analyst.submit(analysis.feed, timeline.master[lo:hi]))
+                analyse(timeline.master[lo:hi])
             tick()
         lo = timeline.settled
         master = mix.finish(timeline)
-        jobs.append(analyst.submit(analysis.feed, master[lo:]))
+        analyse(master[lo:])
         for job in jobs:
             job.result()
     return master, analysis, reports
