@@ -96,7 +96,7 @@ class RenderResult:
 
 @dataclass(frozen=True)
 class _Loaded:
-    audio: np.ndarray | None  # float32 at 44.1 kHz, already matched to mix.ITEM_LUFS
+    audio: np.ndarray | None  # float32 at 44.1 kHz, matched to mix.ITEM_LUFS (beds: as is)
     engine: str | None = None
     note: str | None = None
 
@@ -146,8 +146,9 @@ def _loaded_in_order(segments: Sequence[SegmentSpec], options: RenderOptions,
                 pending.append(pool.submit(_load, seg, options, cache))
             while pending:
                 loaded = pending.popleft().result()
-                for seg in islice(upcoming, 1):
-                    pending.append(pool.submit(_load, seg, options, cache))
+                following = next(upcoming, None)
+                if following is not None:
+                    pending.append(pool.submit(_load, following, options, cache))
                 yield loaded
         finally:
             for future in pending:
