@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from loa.cli_context import LoaContext, pass_loa
+from loa import migrate
+from loa.cli_context import LoaContext, UserError, pass_loa
 
 
 @click.command()
@@ -32,6 +33,9 @@ def run_server(loa: LoaContext, host: str, port: int, threads: int) -> None:
     # APScheduler logs every run of every job at INFO; the live job runs every 5 s.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     services = loa.services
+    if migrate.pending(services.settings.database_url):
+        raise UserError("cơ sở dữ liệu chưa ở phiên bản mới nhất, hãy chạy `loa init` "
+                        "(database schema is behind: run `loa init`)")
     runtime = start_scheduler(services)
     click.echo(f"Loa đang chạy tại http://{host}:{port}/ (Ctrl+C để dừng)")
     try:

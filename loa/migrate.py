@@ -6,6 +6,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from loa.db import make_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -20,3 +24,15 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(database_url: str) -> None:
     """Bring the database to the newest schema."""
     command.upgrade(alembic_config(database_url), "head")
+
+
+def pending(database_url: str) -> bool:
+    """Whether the database is behind the newest schema (or has none yet)."""
+    config = alembic_config(database_url)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision() != head
+    finally:
+        engine.dispose()
