@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import command
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from loa import migrate
 
@@ -25,3 +25,35 @@ def test_upgrade_downgrade_upgrade(database_url: str) -> None:
     assert migrate.pending(database_url) and "acronym" not in tables(database_url)
     migrate.upgrade(database_url)
     assert not migrate.pending(database_url) and "acronym" in tables(database_url)
+
+
+def test_upgrade_keeps_rows_that_refer_to_altered_tables(database_url: str) -> None:
+    """SQLite rebuilds an altered table; rows pointing at it must not block that."""
+    command.upgrade(migrate.alembic_config(database_url), "0001")
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO admin_unit (id, code, name, level) "
+                "VALUES (1, '31', 'Hải Phòng', 'province')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO campaign (id, code, topic, unit_id, min_airings, min_s, "
+                "max_s, tts_engine, tts_voice) "
+                "VALUES (1, 'CDS', 'Chuyển đổi số', 1, 3, 600, 900, 'espeak-ng', 'vi')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO programme (id, campaign_id, unit_id, month, title, status) "
+                "VALUES (1, 1, 1, '2026-12', 'Tháng 12', 'draft')"
+            )
+        )
+    migrate.upgrade(database_url)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT code, allow_resume FROM campaign")).one()
+        assert row == ("CDS", False)
+        assert conn.execute(text("SELECT campaign_id FROM programme")).scalar() == 1
+    engine.dispose()
