@@ -19,7 +19,7 @@ from scheduler.service import plan
 from stations.models import AdminUnit
 from stations.players import add_player
 from stations.service import add_station
-from stations.units import import_units
+from stations.units import get_unit, import_units
 from web.context import Services
 from web.users import add_user
 
@@ -70,7 +70,8 @@ def seed_demo(services: Services) -> Iterator[str]:
         if session.scalar(select(AdminUnit.id).where(AdminUnit.code == PROVINCE)) is None:
             import_units(session, PROVINCE)
             for i, code in enumerate(COMMUNES, start=1):
-                add_station(session, f"HP-{code}", code, f"Đài truyền thanh {code}")
+                ward = get_unit(session, code).name
+                add_station(session, f"HP-{code}", code, f"Đài truyền thanh {ward}")
                 _, token = add_player(session, f"HP-{code}", f"Cụm loa {i}")
                 yield f"Thiết bị phát của đài HP-{code}: token {token}"
             add_campaign(
