@@ -32,8 +32,9 @@ class Analysis:
     Blocks may be any length; a tail shorter than a hop is left out, as BS.1770 gating does.
     """
 
-    def __init__(self, rate: int, *, frames: bool = True) -> None:
+    def __init__(self, rate: int, *, frames: bool = True, unit: float = 1.0) -> None:
         self.rate = rate
+        self._scale = 1.0 / unit  # samples fed are in units of ``unit`` = full scale
         self._hop = rate // 10
         self._sos = _k_weighting(rate)
         self._state = np.zeros((len(self._sos), 2))
@@ -55,8 +56,10 @@ class Analysis:
         block = int(_BLOCK_S * self.rate) // self._hop * self._hop  # bounds float64 copies
         for start in range(0, len(x), block):
             # One cascaded sosfilt pass is twice as fast as two lfilter passes, same output.
-            chunk, self._state = sosfilt(self._sos, x[start:start + block].astype(np.float64),
-                                         zi=self._state)
+            part = x[start:start + block].astype(np.float64)
+            if self._scale != 1.0:
+                part *= self._scale
+            chunk, self._state = sosfilt(self._sos, part, zi=self._state)
             chunk = np.concatenate([self._carry, chunk]) if len(self._carry) else chunk
             whole = len(chunk) // self._hop * self._hop
             self._hops.append((chunk[:whole] ** 2).reshape(-1, self._hop).mean(axis=1))
@@ -66,7 +69,9 @@ class Analysis:
         """Add the next samples to the frame peaks and energies only (for one thread of two)."""
         block = int(_BLOCK_S * self.rate) // self._hop * self._hop  # bounds temporaries
         for start in range(0, len(x), block):
-            part = x[start:start + block]
+            part = x[start:start + block].astype(np.float32)
+            if self._scale != 1.0:
+                part *= np.float32(self._scale)
             raw = np.concatenate([self._raw, part]) if len(self._raw) else part
             whole = len(raw) // self._hop * self._hop
             view = raw[:whole].reshape(-1, _FRAME)
@@ -194,12 +199,15 @@ def _secant(predict: Callable[[float], tuple[float, np.ndarray]], target: float,
     return gains[-1], latest
 
 
-def master_blocks(x: np.ndarray, plan: MasterPlan) -> Iterator[np.ndarray]:
-    """The 16-bit master, block by block: x × gain × the limiter (its last gain past the end)."""
+def master_blocks(x: np.ndarray, plan: MasterPlan, unit: float = 1.0) -> Iterator[np.ndarray]:
+    """The 16-bit master, block by block: x × gain × the limiter (its last gain past the end).
+
+    ``x`` is in units of ``unit`` = full scale (1 for float signals).
+    """
     tail = plan.frame_gain[-1] if len(plan.frame_gain) else np.float32(1.0)
     block = _FRAME * 4096  # about 2.8 s: small enough to keep the encoders busy early
     for start in range(0, len(x), block):
-        chunk = x[start:start + block] * np.float32(plan.gain * 32767.0)
+        chunk = x[start:start + block] * np.float32(plan.gain * 32767.0 / unit)
         frames = -(-len(chunk) // _FRAME)
         g = plan.frame_gain[start // _FRAME:start // _FRAME + frames]
         if len(g) < frames:

@@ -173,7 +173,7 @@ def _assemble(segments: Sequence[SegmentSpec], options: RenderOptions, cache: Pa
               tick: Callable[[], None]) -> tuple[np.ndarray, Analysis, list[SegmentReport]]:
     """Load and mix every segment; the float master, its analysis and a report per segment."""
     timeline = mix.new_timeline()
-    analysis = Analysis(RATE)
+    analysis = Analysis(RATE, unit=mix.UNIT)
     reports: list[SegmentReport] = []
     # Stretches that no later segment can change are analysed while mixing goes on, loudness
     # and frame peaks each on its own thread (sosfilt and numpy release the GIL), so
@@ -230,7 +230,7 @@ class _Mastering:
         # full BS.1770 measurement in the tests); re-measuring would cost a second filter pass.
         self.loudness, self.samples = plan.loudness, len(master)
         self.tick()
-        for block in master_blocks(master, plan):
+        for block in master_blocks(master, plan, mix.UNIT):
             self.meter.feed(mix.to_float(block))  # exactly the PCM the encoders get
             yield block
 

@@ -18,7 +18,7 @@ def test_bed_ramps_stay_smooth_late_in_a_long_programme() -> None:
     mix.start_bed(timeline, tone(220, 1.0, 0.3), 400.0)  # past 2**24 samples (6.3 minutes)
     start = timeline.cursor
     mix.place(timeline, np.zeros(3 * RATE, dtype=np.float32), music=False, duck=0.1)
-    out = mix.finish(timeline)
+    out = mix.from_master(mix.finish(timeline))
     attack = int(mix.DUCK_ATTACK_S * RATE)
     # Bed level per 220 Hz cycle through the dip before the speech: it must fall steadily.
     cycle = RATE // 220

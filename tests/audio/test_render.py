@@ -144,7 +144,7 @@ def test_bed_is_ducked_under_speech_and_muted_under_jingles() -> None:
     mix.place(timeline, speech, music=False, duck=10 ** (-18 / 20))
     mix.silence(timeline, 2.0)
     mix.place(timeline, np.zeros(2 * RATE, dtype=np.float32), music=True, duck=0.0)
-    out = mix.finish(timeline)
+    out = mix.from_master(mix.finish(timeline))
 
     def level(a: float, b: float) -> float:
         part = out[int(a * RATE):int(b * RATE)]
