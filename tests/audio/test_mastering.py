@@ -60,3 +60,14 @@ def test_master_planned_while_mixing_equals_planned_afterwards() -> None:
     assert streamed.gain == pytest.approx(whole.gain)
     assert streamed.loudness == pytest.approx(whole.loudness)
     np.testing.assert_allclose(streamed.frame_gain, whole.frame_gain, rtol=1e-6)
+
+
+def test_master_has_headroom_for_loud_overlaps_before_the_limiter() -> None:
+    timeline = mix.new_timeline(10)
+    loud = tone(440, 2.0, 1.0)
+    mix.place(timeline, loud, music=True, duck=1.0)
+    mix.place(timeline, loud * 2.5, music=True, duck=1.0)  # crossfades into the first
+    out = mix.from_master(mix.finish(timeline))
+    assert np.abs(out).max() > 2.4  # the crossfade sums past full scale and is kept
+    middle = out[int(2.5 * RATE):int(3.0 * RATE)]
+    np.testing.assert_allclose(middle, 2.5 * loud[int(0.8 * RATE):int(1.3 * RATE)], atol=2e-4)
