@@ -49,7 +49,7 @@ def _prepare(pcm: np.ndarray, rate: int) -> np.ndarray:
 
 
 def _store(path: Path, x: np.ndarray) -> None:
-    """Write ``x`` as .npy beside the WAV, via a temp file and rename (renders may race)."""
+    """Write ``x`` as .npy at ``path``, via a temp file and rename (renders may race)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ready-", suffix=".npy")
     try:
