@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
+from werkzeug.serving import make_server
 
 from loa import migrate
 from loa.app import build_services, create_app
+from loa.cli import cli
 from loa.clock import FrozenClock
 from loa.settings import Settings, load_settings
 from web.context import Services
@@ -98,3 +103,31 @@ def app(services: Services):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def client(app):  # type: ignore[no-untyped-def]
     return app.test_client()
+
+
+@pytest.fixture
+def live_url(app: Any) -> Iterator[str]:
+    """The app served on a free port of 127.0.0.1, for a real browser."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+class Loa:
+    """The `loa` command as a script would call it."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env, self.runner = env, CliRunner()
+
+    def __call__(self, *args: str, ok: bool = True) -> str:
+        result = self.runner.invoke(cli, list(args), env=self.env, catch_exceptions=False)
+        assert (result.exit_code == 0) == ok, f"loa {' '.join(args)}:\n{result.output}"
+        return result.output
+
+
+@pytest.fixture
+def loa(env: dict[str, str]) -> Loa:
+    return Loa(env)

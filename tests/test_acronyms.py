@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from loa.cli import cli
 from loa.db import transaction
 from loa.errors import LoaError
 from playlists.lexicon import operator_acronyms, remove_acronym, set_acronym
+from tests.conftest import Loa
 from tests.test_web_ui import csrf, login, tree  # noqa: F401 (fixture)
 from web.context import Services
 
@@ -40,14 +39,7 @@ def test_bad_entries_are_refused_in_vietnamese(services: Services, word: str, sp
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_cli_dictionary_changes_what_normalize_prints(env: dict[str, str]) -> None:
-    runner = CliRunner()
-
-    def loa(*args: str) -> str:
-        result = runner.invoke(cli, list(args), env=env, catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        return result.output
-
+def test_cli_dictionary_changes_what_normalize_prints(loa: Loa) -> None:
     assert "tê pê hát pê" in loa("tts", "normalize", SAMPLE)  # no database yet: spelled
     loa("init")
     loa("acronym", "add", "TPHP", "thành phố Hải Phòng")

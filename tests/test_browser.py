@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from loa.db import transaction
 from playlists.campaigns import add_campaign
@@ -23,19 +21,14 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture
-def base_url(app: Any, services: Services) -> Iterator[str]:
+def base_url(live_url: str, services: Services) -> str:
     with transaction(services.sessions) as s:
         add_unit(s, "31", "Thành phố Hải Phòng", "province")
         add_unit(s, "11560", "Phường Thủy Nguyên", "commune", "31")
         add_station(s, "TN", "11560", "Đài truyền thanh Thủy Nguyên")
         add_user(s, "canbo", "mat-khau-2026", "operator", "11560")
         add_campaign(s, services.store, "CDS", "Chuyển đổi số", "31")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    return live_url
 
 
 @pytest.fixture

@@ -8,12 +8,11 @@ from typing import Any
 import gtts.tts
 import pytest
 import requests
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from loa.cli import cli
 from loa.db import transaction
 from playlists.models import Campaign, Programme
+from tests.conftest import Loa
 
 
 @pytest.fixture
@@ -29,15 +28,8 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("offline")
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_gtts_campaign_offline_falls_back_and_says_so(
-    env: dict[str, str], tmp_path: Path, services: Any
+    loa: Loa, tmp_path: Path, services: Any
 ) -> None:
-    runner = CliRunner()
-
-    def loa(*args: str, ok: bool = True) -> str:
-        result = runner.invoke(cli, list(args), env=env, catch_exceptions=False)
-        assert (result.exit_code == 0) == ok, result.output
-        return result.output
-
     loa("unit", "add", "31", "Hải Phòng", "--level", "province")
     assert "gtts" in loa(
         "campaign", "add", "X", "--title", "X", "--unit", "31", "--tts-engine", "khong-co", ok=False

@@ -14,33 +14,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, select, text
 
 from loa.app import build_services, create_app
 from loa.canonical import canonical_json
-from loa.cli import cli
 from loa.clock import FrozenClock
 from loa.settings import load_settings
 from playlists.models import Airing
 from stations.models import Station
-from tests.conftest import START
+from tests.conftest import START, Loa
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-class Loa:
-    """The `loa` command as a script would call it."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env, self.runner = env, CliRunner()
-
-    def __call__(self, *args: str, ok: bool = True) -> str:
-        result = self.runner.invoke(cli, list(args), env=self.env, catch_exceptions=False)
-        assert (result.exit_code == 0) == ok, f"loa {' '.join(args)}:\n{result.output}"
-        return result.output
 
 
 class Player:
