@@ -27,7 +27,10 @@ def base_url(live_url: str, services: Services) -> str:
         add_unit(s, "11560", "Phường Thủy Nguyên", "commune", "31")
         add_station(s, "TN", "11560", "Đài truyền thanh Thủy Nguyên")
         add_user(s, "canbo", "mat-khau-2026", "operator", "11560")
-        add_campaign(s, services.store, "CDS", "Chuyển đổi số", "31")
+        # Short bounds so a browser test can render a programme of two sentences.
+        add_campaign(
+            s, services.store, "CDS", "Chuyển đổi số", "31", min_minutes=0.05, max_minutes=1
+        )
     return live_url
 
 

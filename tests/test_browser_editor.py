@@ -8,17 +8,12 @@ from typing import Any
 
 import pytest
 
-from loa.db import transaction
-from playlists.campaigns import add_campaign
-from stations.service import add_station
-from stations.units import add_unit
 from tests import test_browser
-from web.context import Services
 from web.editor import JOBS_KEY, RenderJobs
-from web.users import add_user
 
 pytestmark = pytest.mark.browser
-page = test_browser.page  # the Chromium page fixture, shared
+page = test_browser.page  # the Chromium page and the seeded live server, shared
+base_url = test_browser.base_url
 GATE_TIMEOUT_S = 60
 
 
@@ -33,19 +28,6 @@ def gate(app: Any) -> Iterator[threading.Event]:
     app.extensions[JOBS_KEY] = RenderJobs(runner=gated)
     yield opened
     opened.set()
-
-
-@pytest.fixture
-def base_url(live_url: str, services: Services) -> str:
-    with transaction(services.sessions) as s:
-        add_unit(s, "31", "Thành phố Hải Phòng", "province")
-        add_unit(s, "11560", "Phường Thủy Nguyên", "commune", "31")
-        add_station(s, "TN", "11560", "Đài truyền thanh Thủy Nguyên")
-        add_user(s, "canbo", "mat-khau-2026", "operator", "11560")
-        add_campaign(
-            s, services.store, "CDS", "Chuyển đổi số", "31", min_minutes=0.05, max_minutes=1
-        )
-    return live_url
 
 
 def add_text(page: Any, text: str, voice: str) -> None:
