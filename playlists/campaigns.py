@@ -29,6 +29,24 @@ def get_campaign(session: Session, code: str) -> Campaign:
     return one_or_fail(session, Campaign, message, code=code)
 
 
+def _check_rule(
+    min_airings: int,
+    min_minutes: float,
+    max_minutes: float,
+    first_month: str | None,
+    last_month: str | None,
+) -> None:
+    if min_airings < 1:
+        raise LoaError("Số lần phát tối thiểu phải từ 1 trở lên (min airings must be >= 1)")
+    if not 0 < min_minutes <= max_minutes:
+        raise LoaError("Cần 0 < thời lượng tối thiểu ≤ tối đa (need 0 < min minutes <= max)")
+    for month in (first_month, last_month):
+        if month is not None:
+            check_month(month)
+    if first_month and last_month and last_month < first_month:
+        raise LoaError("Tháng kết thúc trước tháng bắt đầu (last month before first month)")
+
+
 def add_campaign(
     session: Session,
     store: AudioStore,
@@ -49,13 +67,7 @@ def add_campaign(
     """Create a campaign owned by ``unit_code``; its rule applies to every station below."""
     message = f"Mã chiến dịch {code!r} đã tồn tại (campaign code already exists)"
     fail_if_exists(session, Campaign, message, code=code)
-    if min_airings < 1:
-        raise LoaError("Số lần phát tối thiểu phải từ 1 trở lên (min airings must be >= 1)")
-    if not 0 < min_minutes <= max_minutes:
-        raise LoaError("Cần 0 < thời lượng tối thiểu ≤ tối đa (need 0 < min minutes <= max)")
-    for month in (first_month, last_month):
-        if month is not None:
-            check_month(month)
+    _check_rule(min_airings, min_minutes, max_minutes, first_month, last_month)
     campaign = Campaign(
         code=code,
         topic=title,

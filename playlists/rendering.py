@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from audio.render import RenderOptions, SegmentSpec, render_programme
+from audio.render import RenderOptions, RenderResult, SegmentSpec, render_programme
 from audio.store import AudioStore
 from loa.errors import LoaError
 from loa.settings import Settings
@@ -51,6 +51,35 @@ def _options(programme: Programme, settings: Settings, acronyms: dict[str, str])
     )
 
 
+def _record(
+    session: Session, store: AudioStore, programme: Programme, result: RenderResult, now: datetime
+) -> None:
+    """Keep both files as assets and the render's outcome on the programme and its segments."""
+    record_asset(
+        session,
+        result.sha256,
+        result.bytes,
+        result.duration_ms,
+        result.format,
+        result.loudness_lufs,
+    )
+    archive_bytes = store.path(result.archive_sha256).stat().st_size
+    record_asset(
+        session,
+        result.archive_sha256,
+        archive_bytes,
+        result.duration_ms,
+        "mp3",
+        result.loudness_lufs,
+    )
+    for segment, report in zip(programme.segments, result.segments, strict=True):
+        segment.engine_used, segment.render_note = report.engine_used, report.note
+    programme.master_sha256, programme.archive_sha256 = result.sha256, result.archive_sha256
+    programme.duration_ms = result.duration_ms
+    programme.status, programme.rendered_at = ProgrammeStatus.rendered, now
+    session.flush()
+
+
 def render(
     session: Session,
     store: AudioStore,
@@ -64,35 +93,10 @@ def render(
     if programme.status is ProgrammeStatus.approved:
         raise LoaError("Chương trình đã duyệt, không dựng lại (approved programmes are final)")
     specs = [_spec(s, store) for s in programme.segments]
-    result = render_programme(
-        specs, _options(programme, settings, operator_acronyms(session)), store, progress=progress
+    options = _options(programme, settings, operator_acronyms(session))
+    _record(
+        session, store, programme, render_programme(specs, options, store, progress=progress), now
     )
-    record_asset(
-        session,
-        result.sha256,
-        result.bytes,
-        result.duration_ms,
-        result.format,
-        result.loudness_lufs,
-    )
-    archive = store.path(result.archive_sha256)
-    record_asset(
-        session,
-        result.archive_sha256,
-        archive.stat().st_size,
-        result.duration_ms,
-        "mp3",
-        result.loudness_lufs,
-    )
-    for segment, report in zip(programme.segments, result.segments, strict=True):
-        segment.engine_used = report.engine_used
-        segment.render_note = report.note
-    programme.master_sha256 = result.sha256
-    programme.archive_sha256 = result.archive_sha256
-    programme.duration_ms = result.duration_ms
-    programme.status, programme.rendered_at = ProgrammeStatus.rendered, now
-    session.flush()
     campaign = programme.campaign
-    return RenderOutcome(
-        programme, duration_problem(result.duration_ms, campaign.min_s, campaign.max_s)
-    )
+    problem = duration_problem(programme.duration_ms or 0, campaign.min_s, campaign.max_s)
+    return RenderOutcome(programme, problem)
