@@ -14,6 +14,7 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from audio import mix
+from audio.cache import touch
 from audio.clips import decode_pcm
 from audio.synth import cached_wav, speak
 
@@ -71,7 +72,10 @@ def _load_ready(path: Path) -> np.ndarray | None:
     except (OSError, ValueError) as exc:
         logger.warning("Ignoring unreadable prepared speech %s: %s", path.name, exc)
         return None
-    return audio if audio.dtype == np.float32 and audio.ndim == 1 else None
+    if audio.dtype != np.float32 or audio.ndim != 1:
+        return None
+    touch(path)
+    return audio
 
 
 def speech(text: str, *, engine: str, voice: str, rate: int | None, fallback: str | None,

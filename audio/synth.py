@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from audio.cache import touch
 from audio.errors import TTSError
 from audio.tts import ESPEAK_VOICES, get_engine
 
@@ -56,7 +57,9 @@ def cached_wav(cache: Path, engine: str, voice: str, rate: int | None, text: str
 def _synthesize(engine: str, voice: str, rate: int | None, text: str, cache: Path) -> Path:
     """The cached WAV for this synthesis, synthesising it first if needed."""
     target = cached_wav(cache, engine, voice, rate, text)
-    if not target.exists():
+    if target.exists():
+        touch(target)
+    else:
         get_engine(engine).synthesize(text, voice, target, rate=rate)
     return target
 

@@ -40,6 +40,7 @@ def init(loa: LoaContext) -> None:
 cli_admin.register(cli)
 cli_programme.register(cli)
 cli_serve.register(cli)
+tts.add_command(cli_programme.prune_cache_command)
 cli.add_command(tts)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from audio.cache import prune_cache
 from compliance.audit import station_month_report, verify_audio, verify_chains
 from compliance.export import to_csv, to_xlsx
 from compliance.periods import period_months
@@ -15,7 +16,7 @@ from loa.cli_context import LoaContext, UserError, pass_loa
 from loa.db import transaction
 from playlists.campaigns import check_month
 from playlists.programmes import approve, import_programme
-from playlists.rendering import render
+from playlists.rendering import render, render_cache
 from scheduler.service import plan as plan_airings
 from stations.units import get_unit
 
@@ -161,3 +162,18 @@ def audit_verify(loa: LoaContext) -> None:
 def register(cli: click.Group) -> None:
     for command in (programme, plan_command, audit):
         cli.add_command(command)
+
+
+@click.command("prune-cache")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Xóa tệp không dùng trong ngần này ngày (default: LOA_TTS_CACHE_DAYS, 90)",
+)
+@pass_loa
+def prune_cache_command(loa: LoaContext, days: int | None) -> None:
+    """Free the render cache of speech and sounds no render used lately."""
+    settings = loa.services.settings
+    pruned = prune_cache(render_cache(settings), days or settings.tts_cache_days)
+    click.echo(f"Đã xóa {pruned.files} tệp, {pruned.bytes / 1e6:.1f} MB (pruned)")

@@ -25,6 +25,7 @@ class Settings:
     tts_voice: str
     tts_fallback: str | None
     session_minutes: int
+    tts_cache_days: int
 
     @property
     def is_sqlite(self) -> bool:
@@ -43,14 +44,21 @@ def _parse_now(raw: str | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
+def _whole(env: Mapping[str, str], name: str, default: str) -> int:
+    try:
+        value = int(env.get(name, default))
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number") from exc
+    if value <= 0:
+        raise SettingsError(f"{name} must be above zero")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment, failing fast with a clear message."""
     env = os.environ if env is None else env
     home = Path(env.get("LOA_HOME", "var")).resolve()
-    try:
-        session_minutes = int(env.get("LOA_SESSION_MINUTES", "60"))
-    except ValueError as exc:
-        raise SettingsError("LOA_SESSION_MINUTES must be a whole number of minutes") from exc
+    session_minutes = _whole(env, "LOA_SESSION_MINUTES", "60")
     return Settings(
         home=home,
         database_url=env.get("LOA_DATABASE_URL", f"sqlite:///{home / 'loa.db'}"),
@@ -62,4 +70,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tts_voice=env.get("LOA_TTS_VOICE", "vi"),
         tts_fallback=env.get("LOA_TTS_FALLBACK", "espeak-ng") or None,
         session_minutes=session_minutes,
+        tts_cache_days=_whole(env, "LOA_TTS_CACHE_DAYS", "90"),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -36,6 +37,11 @@ def _spec(segment: Segment, store: AudioStore) -> SegmentSpec:
     )
 
 
+def render_cache(settings: Settings) -> Path:
+    """Where renders keep synthesised speech and decoded sounds."""
+    return settings.home / "tts-cache"
+
+
 def _options(programme: Programme, settings: Settings, acronyms: dict[str, str]) -> RenderOptions:
     campaign = programme.campaign
     return RenderOptions(
@@ -46,7 +52,7 @@ def _options(programme: Programme, settings: Settings, acronyms: dict[str, str])
         tts_engine=campaign.tts_engine,
         tts_voice=campaign.tts_voice,
         tts_fallback=settings.tts_fallback,
-        cache_dir=settings.home / "tts-cache",
+        cache_dir=render_cache(settings),
         acronyms=acronyms,
     )
 

@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import text
 
+from audio.cache import prune_cache
 from loa.db import transaction
+from playlists.rendering import render_cache
 from scheduler.live import LiveDispatcher
 from scheduler.service import plan
 from scheduler.settle import settle_airings
@@ -44,6 +46,14 @@ def live_job(services: Services, dispatcher: LiveDispatcher) -> None:
     """Announce slots that have come to live-mode players."""
     with transaction(services.sessions) as session:
         dispatcher.dispatch(session, services.clock.now(), services.publisher)
+
+
+def prune_job(services: Services) -> None:
+    """Drop render cache files no render used for LOA_TTS_CACHE_DAYS."""
+    settings = services.settings
+    pruned = prune_cache(render_cache(settings), settings.tts_cache_days)
+    if pruned.files:
+        logger.info("pruned %d cache files (%d bytes)", pruned.files, pruned.bytes)
 
 
 def _hold_lock(services: Services) -> Any | None:
@@ -81,6 +91,7 @@ def start_scheduler(services: Services) -> Runtime:
     scheduler.add_job(settle_job, "interval", minutes=5, id="settle", **common)
     live = {**common, "args": [services, LiveDispatcher(services.clock.now())]}
     scheduler.add_job(live_job, "interval", seconds=5, id="live", **live)
+    scheduler.add_job(prune_job, "cron", day_of_week="sun", hour=3, id="prune", **common)
     scheduler.add_job(replan_job, "cron", hour=0, minute=5, id="replan", **common)
     scheduler.start()
     return Runtime(scheduler, lock)

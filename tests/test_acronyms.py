@@ -1,4 +1,4 @@
-"""The operators' acronym dictionary: what TTS will say for a local abbreviation."""
+"""The operators' acronym dictionary and the TTS commands that read it."""
 
 from __future__ import annotations
 
@@ -63,3 +63,8 @@ def test_auditor_cannot_change_the_dictionary(client: Any) -> None:
     page = login(client, "tinh").data
     answer = client.post("/acronyms", data={"word": "X", "spoken": "y", "csrf_token": csrf(page)})
     assert answer.status_code == 403
+
+
+def test_prune_cache_command_reports_what_it_freed(loa: Loa) -> None:
+    loa("init")
+    assert "Đã xóa 0 tệp" in loa("tts", "prune-cache", "--days", "30")

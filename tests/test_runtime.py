@@ -20,7 +20,12 @@ from web.context import Services
 def test_jobs_are_registered_and_stop_cleanly(services: Services) -> None:
     runtime = start_scheduler(services)
     try:
-        assert {job.id for job in runtime.scheduler.get_jobs()} == {"settle", "replan", "live"}
+        assert {job.id for job in runtime.scheduler.get_jobs()} == {
+            "settle",
+            "replan",
+            "live",
+            "prune",
+        }
     finally:
         runtime.shutdown()
     assert not runtime.scheduler.running
