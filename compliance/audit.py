@@ -60,7 +60,7 @@ def _logged(session: Session, station: Station, month: str) -> list[LoggedEvent]
     return [LoggedEvent(r.event, r.airing_id, r.at, r.asset_sha256, r.played_ms) for r in rows]
 
 
-def _row(
+def station_month_row(
     session: Session, station: Station, campaign: Campaign, month: str, head: tuple[int, str] | None
 ) -> ReportRow:
     programme = applicable_programme(session, station.unit, campaign.id, month)
@@ -104,7 +104,7 @@ def station_month_report(
         if c.runs_in(month) and (campaign_code is None or c.code == campaign_code)
     ]
     return [
-        _row(session, station, campaign, month, heads.get(station.id))
+        station_month_row(session, station, campaign, month, heads.get(station.id))
         for station in stations
         for campaign in campaigns
         if campaign.unit in ancestors(station.unit)

@@ -50,27 +50,39 @@ def local_month(at: datetime, tz: ZoneInfo) -> str:
     return at.astimezone(tz).strftime("%Y-%m")
 
 
+def why_not_counted(
+    event: LoggedEvent, programme: ProgrammeFacts, month: str, tz: ZoneInfo
+) -> str | None:
+    """Why one log entry does not count as an airing of ``programme`` in ``month``, or None.
+
+    Cases: only airing.completed counts, for an airing of the schedule; the
+    audio must be the programme's (same sha256); at least 95% of its duration
+    must have played; the event's time must fall inside the month in the
+    station's zone.
+    """
+    if event.event != "airing.completed":
+        return "không phải sự kiện phát xong (not a completion)"
+    if event.airing_id is None:
+        return "không gắn với lượt phát nào (no airing)"
+    if event.asset_sha256 != programme.sha256:
+        return "âm thanh khác chương trình của tháng (other audio)"
+    if (event.played_ms or 0) < programme.duration_ms * COMPLETE_SHARE:
+        share = (event.played_ms or 0) / programme.duration_ms if programme.duration_ms else 0
+        return f"chỉ phát {share:.0%}, cần 95% (played {share:.0%} of 95%)"
+    if local_month(event.at, tz) != month:
+        return "ngoài tháng theo giờ của đài (outside the month)"
+    return None
+
+
 def counted_airings(
     events: Iterable[LoggedEvent], programme: ProgrammeFacts, month: str, tz: ZoneInfo
 ) -> int:
     """How many distinct airings of ``programme`` completed in ``month``.
 
-    Cases: only airing.completed counts; the audio must be the programme's
-    (same sha256); at least 95% of its duration must have played; the event's
-    time must fall inside the month in the station's zone; two completions of
-    the same airing count once.
+    Cases: each entry must pass ``why_not_counted``; two completions of the
+    same airing count once.
     """
-    needed_ms = programme.duration_ms * COMPLETE_SHARE
-    airings = {
-        e.airing_id
-        for e in events
-        if e.event == "airing.completed"
-        and e.airing_id is not None
-        and e.asset_sha256 == programme.sha256
-        and (e.played_ms or 0) >= needed_ms
-        and local_month(e.at, tz) == month
-    }
-    return len(airings)
+    return len({e.airing_id for e in events if why_not_counted(e, programme, month, tz) is None})
 
 
 def station_month_status(

@@ -21,10 +21,13 @@ from sqlalchemy import create_engine, select, text
 from loa.app import build_services, create_app
 from loa.canonical import canonical_json
 from loa.clock import FrozenClock
+from loa.db import transaction
 from loa.settings import load_settings
 from playlists.models import Airing
 from stations.models import Station
 from tests.conftest import START, Loa
+from tests.test_web_ui import login
+from web.users import add_user
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -262,6 +265,8 @@ def test_one_month_end_to_end(tmp_path: Path, env: dict[str, str]) -> None:
         "audit", "report", "--unit", "31", "--period", "2026", "--format", "xlsx", ok=False
     )
 
+    _auditor_sees_the_evidence(services, client)
+
     assert "OK" in loa("audit", "verify")
     engine = create_engine(env["LOA_DATABASE_URL"])
     with engine.begin() as conn:
@@ -320,3 +325,15 @@ def test_too_short_programme_cannot_be_approved(tmp_path: Path, env: dict[str, s
     assert "ngắn hơn mức tối thiểu" in rendered
     refused = loa("programme", "approve", str(programme_id), ok=False)
     assert "Không thể duyệt" in refused and "phút" in refused
+
+
+def _auditor_sees_the_evidence(services: Any, client: Any) -> None:
+    """The district auditor opens TH's month and reads why each completion counts or not."""
+    with transaction(services.sessions) as s:
+        add_user(s, "huyen", "mat-khau-huyen", "auditor", "31-TN")
+    login(client, "huyen", "mat-khau-huyen")
+    page = client.get("/audit/TH/2026-12?campaign=CDS").get_data(as_text=True)
+    assert "Chưa đủ lượt phát" in page and "đã phát 2/3 lượt" in page
+    assert page.count("✓ Có") == 2
+    assert "played 50% of 95%" in page and "other audio" in page
+    assert client.get("/audit/AH/2026-12?campaign=CDS").status_code == 404  # not the district's

@@ -18,11 +18,12 @@ from flask import (
 from sqlalchemy import select
 
 from compliance.audit import station_month_report
+from compliance.evidence import station_month_evidence
 from compliance.export import STATUS_VI, to_csv, to_xlsx
 from compliance.periods import period_months
 from loa.errors import LoaError
 from playlists.campaigns import check_month
-from playlists.models import Airing, Programme
+from playlists.models import Airing, Campaign, Programme
 from playlists.programmes import get_programme
 from stations.models import Station
 from web import auth
@@ -88,6 +89,24 @@ def audit_xlsx() -> Response:
         mimetype=XLSX,
         headers={"Content-Disposition": f"attachment; filename=loa-{g.unit.code}-{period}.xlsx"},
     )
+
+
+@bp.route("/audit/<station_code>/<month>")
+@auth.login_required()
+def evidence(station_code: str, month: str) -> Any:
+    """One station-month: the verdict, the airings planned, every log entry and its reading."""
+    try:
+        check_month(month)
+    except LoaError:
+        abort(404)
+    with db() as s:
+        station = s.scalar(select(Station).where(Station.code == station_code))
+        campaign = s.scalar(select(Campaign).where(Campaign.code == request.args.get("campaign")))
+        if station is None or campaign is None or station.unit_id not in g.visible_units:
+            abort(404)  # not 403: do not reveal what exists outside the user's subtree
+        found = station_month_evidence(s, station, campaign, month)
+        return render_template("evidence.html", station=station, campaign=campaign,
+                               month=month, evidence=found, labels=STATUS_VI)
 
 
 @bp.route("/programmes")

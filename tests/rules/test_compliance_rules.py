@@ -12,6 +12,7 @@ from compliance.rules import (
     Status,
     counted_airings,
     station_month_status,
+    why_not_counted,
 )
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -90,3 +91,19 @@ def test_station_month_status(
     programme: ProgrammeFacts | None, counted: int, status: Status
 ) -> None:
     assert station_month_status(programme, REQ, counted) is status
+
+
+@pytest.mark.parametrize(
+    "event,reason",
+    [
+        (done(1), None),
+        (done(1, event="airing.started"), "not a completion"),
+        (done(None), "no airing"),  # type: ignore[arg-type]
+        (done(1, asset_sha256="b" * 64), "other audio"),
+        (done(1, played_ms=360_000), "played 50% of 95%"),
+        (done(1, at=datetime(2026, 12, 31, 17, 0, tzinfo=UTC)), "outside the month"),
+    ],
+)
+def test_each_entry_says_why_it_does_not_count(event: LoggedEvent, reason: str | None) -> None:
+    found = why_not_counted(event, PROG, "2026-12", VN)
+    assert found is None if reason is None else reason in (found or "")
