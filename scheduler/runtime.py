@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -88,7 +89,9 @@ def start_scheduler(services: Services) -> Runtime:
         logger.info("another scheduler holds the lock; this process only serves")
         return Runtime(scheduler, None)
     common = {"args": [services], "coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
-    scheduler.add_job(settle_job, "interval", minutes=5, id="settle", **common)
+    # Settle once at start too: after downtime the overview should not wait 5 minutes.
+    scheduler.add_job(settle_job, "interval", minutes=5, id="settle",
+                      next_run_time=datetime.now(VN), **common)
     live = {**common, "args": [services, LiveDispatcher(services.clock.now())]}
     scheduler.add_job(live_job, "interval", seconds=5, id="live", **live)
     scheduler.add_job(prune_job, "cron", day_of_week="sun", hour=3, id="prune", **common)
