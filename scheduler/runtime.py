@@ -76,7 +76,7 @@ class Runtime:
 
     def shutdown(self) -> None:
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.shutdown(wait=True)  # let a running job finish its transaction
         if hasattr(self.lock, "close"):
             self.lock.close()
 
