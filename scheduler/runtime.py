@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from audio.cache import prune_cache
 from loa.db import transaction
@@ -57,35 +56,37 @@ def prune_job(services: Services) -> None:
         logger.info("pruned %d cache files (%d bytes)", pruned.files, pruned.bytes)
 
 
-def _hold_lock(services: Services) -> Any | None:
-    """On PostgreSQL, take the advisory lock on a connection kept open; None if another holds it."""
+def _hold_lock(services: Services) -> tuple[bool, Connection | None]:
+    """Whether this process may run the jobs, and the PostgreSQL session holding the lock."""
     engine = services.sessions.kw["bind"]
     if engine.dialect.name != "postgresql":
-        return object()  # SQLite is one machine's file: one server process by design
+        return True, None  # SQLite is one machine's file: one server process by design
     conn = engine.connect()
     if conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar():
-        return conn
+        return True, conn
     conn.close()
-    return None
+    return False, None
 
 
 @dataclass
 class Runtime:
     scheduler: BackgroundScheduler
-    lock: Any | None  # kept referenced: closing the connection would release the lock
+    lock: Connection | None  # the PostgreSQL session holding the advisory lock
 
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)  # let a running job finish its transaction
-        if hasattr(self.lock, "close"):
+        if self.lock is not None:
+            # Unlock explicitly: closing only returns the session to the pool, still locked.
+            self.lock.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
             self.lock.close()
 
 
 def start_scheduler(services: Services) -> Runtime:
     """Start the jobs unless another process already runs them."""
     scheduler = BackgroundScheduler(timezone=VN)
-    lock = _hold_lock(services)
-    if lock is None:
+    may_run, lock = _hold_lock(services)
+    if not may_run:
         logger.info("another scheduler holds the lock; this process only serves")
         return Runtime(scheduler, None)
     common = {"args": [services], "coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
