@@ -176,9 +176,10 @@ def stations() -> Any:
 
 def register(app: Flask) -> None:
     """Attach login, these pages and the programme editor."""
-    from web import editor, lexicon  # they build on this module's helpers, so load after them
+    from web import admin, editor, lexicon  # they build on this module's helpers: load after them
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(bp)
     editor.register(app)
     app.register_blueprint(lexicon.bp)
+    app.register_blueprint(admin.bp)

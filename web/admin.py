@@ -1,0 +1,219 @@
+"""Administrator pages: stations, players, users and campaigns of the admin's own subtree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loa.errors import LoaError
+from playlists.campaigns import add_campaign
+from playlists.models import Campaign
+from stations.models import AdminUnit, Player, Station
+from stations.players import add_player, revoke_player, rotate_token
+from stations.service import DEFAULT_WINDOWS, add_station
+from web import auth
+from web.context import db, services
+from web.models import Role, User
+from web.users import add_user
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+ROLE_VI = {
+    Role.operator: "Cán bộ đài (operator)",
+    Role.auditor: "Kiểm tra (auditor)",
+    Role.admin: "Quản trị (admin)",
+}
+
+
+def _units(s: Session) -> list[AdminUnit]:
+    """The units an admin may attach things to: their own subtree."""
+    return list(
+        s.scalars(
+            select(AdminUnit).where(AdminUnit.id.in_(g.visible_units)).order_by(AdminUnit.code)
+        )
+    )
+
+
+def _own_unit_code(s: Session) -> str:
+    """The posted unit code if it lies in the admin's subtree, else 404."""
+    code = request.form.get("unit", "")
+    unit = s.scalar(select(AdminUnit).where(AdminUnit.code == code))
+    if unit is None or unit.id not in g.visible_units:
+        abort(404)  # not 403: do not reveal what exists outside the admin's subtree
+    return code
+
+
+def _own_station(s: Session, code: str) -> Station:
+    station = s.scalar(select(Station).where(Station.code == code))
+    if station is None or station.unit_id not in g.visible_units:
+        abort(404)
+    return station
+
+
+def _own_player(s: Session, player_id: int) -> Player:
+    player = s.get(Player, player_id)
+    if player is None or player.station.unit_id not in g.visible_units:
+        abort(404)
+    return player
+
+
+def _required(*names: str) -> None:
+    """Refuse a form with an empty required field (the services expect something there)."""
+    if any(not request.form.get(name, "").strip() for name in names):
+        raise LoaError("Vui lòng điền đủ các ô bắt buộc (required field missing)")
+
+
+def _token_page(player: Player, token: str, title: str) -> Any:
+    """The one page that shows a clear token; never cached, never shown again."""
+    page = render_template(
+        "admin_token.html", player=player, token=token, title=title, server=request.host_url
+    )
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/")
+@auth.login_required(Role.admin)
+def stations() -> Any:
+    with db() as s:
+        found = s.scalars(
+            select(Station).where(Station.unit_id.in_(g.visible_units)).order_by(Station.code)
+        ).all()
+        return render_template(
+            "admin_stations.html", stations=found, units=_units(s), default_windows=DEFAULT_WINDOWS
+        )
+
+
+@bp.route("/stations", methods=["POST"])
+@auth.login_required(Role.admin)
+def station_add() -> Any:
+    form = request.form
+    try:
+        _required("code", "name")
+        with db() as s:
+            added = add_station(
+                s, form.get("code", "").strip(), _own_unit_code(s),
+                form.get("name", "").strip(), form.get("windows", ""),
+            )
+            flash(f"Đã thêm đài {added.code}: {added.name} (station added)", "info")
+    except LoaError as err:
+        flash(str(err), "error")
+    return redirect(url_for("admin.stations"))
+
+
+@bp.route("/stations/<code>/players", methods=["POST"])
+@auth.login_required(Role.admin)
+def player_add(code: str) -> Any:
+    try:
+        _required("name")
+        with db() as s:
+            station = _own_station(s, code)
+            player, token = add_player(
+                s, station.code, request.form.get("name", "").strip(),
+                request.form.get("mode", "prefetch"),
+            )
+            return _token_page(player, token, "Đã thêm thiết bị phát")
+    except LoaError as err:
+        flash(str(err), "error")
+    return redirect(url_for("admin.stations"))
+
+
+@bp.route("/players/<int:player_id>/rotate", methods=["POST"])
+@auth.login_required(Role.admin)
+def player_rotate(player_id: int) -> Any:
+    with db() as s:
+        player = _own_player(s, player_id)
+        token = rotate_token(s, player.id)
+        return _token_page(player, token, "Đã cấp mã truy cập mới")
+
+
+@bp.route("/players/<int:player_id>/revoke", methods=["POST"])
+@auth.login_required(Role.admin)
+def player_revoke(player_id: int) -> Any:
+    with db() as s:
+        player = revoke_player(s, _own_player(s, player_id).id)
+        flash(f"Đã thu hồi thiết bị {player.name} (player revoked)", "info")
+    return redirect(url_for("admin.stations"))
+
+
+@bp.route("/users")
+@auth.login_required(Role.admin)
+def users() -> Any:
+    with db() as s:
+        found = s.scalars(
+            select(User).where(User.unit_id.in_(g.visible_units)).order_by(User.username)
+        ).all()
+        return render_template("admin_users.html", users=found, units=_units(s), roles=ROLE_VI)
+
+
+@bp.route("/users", methods=["POST"])
+@auth.login_required(Role.admin)
+def user_add() -> Any:
+    form = request.form
+    try:
+        _required("username")
+        with db() as s:
+            added = add_user(
+                s, form.get("username", "").strip(), form.get("password", ""),
+                form.get("role", ""), _own_unit_code(s),
+            )
+            flash(f"Đã thêm người dùng {added.username} (user added)", "info")
+    except LoaError as err:
+        flash(str(err), "error")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/campaigns")
+@auth.login_required(Role.admin)
+def campaigns() -> Any:
+    with db() as s:
+        found = s.scalars(
+            select(Campaign).where(Campaign.unit_id.in_(g.visible_units)).order_by(Campaign.code)
+        ).all()
+        return render_template("admin_campaigns.html", campaigns=found, units=_units(s))
+
+
+def _campaign_numbers(form: Any) -> dict[str, Any]:
+    """The campaign form's numbers and months as add_campaign takes them."""
+    try:
+        numbers: dict[str, Any] = {
+            "min_airings": int(form.get("min_airings") or 3),
+            "min_minutes": float(form.get("min_minutes") or 10),
+            "max_minutes": float(form.get("max_minutes") or 15),
+        }
+    except ValueError as exc:
+        raise LoaError("Số lần phát và số phút phải là số (numbers expected)") from exc
+    # An empty month means the campaign is open at that end.
+    numbers["first_month"] = form.get("first_month") or None
+    numbers["last_month"] = form.get("last_month") or None
+    return numbers
+
+
+@bp.route("/campaigns", methods=["POST"])
+@auth.login_required(Role.admin)
+def campaign_add() -> Any:
+    form = request.form
+    try:
+        _required("code", "title")
+        with db() as s:
+            added = add_campaign(
+                s, services().store, form.get("code", "").strip(), form.get("title", "").strip(),
+                _own_unit_code(s), **_campaign_numbers(form),
+            )
+            flash(f"Đã thêm chiến dịch {added.code}: {added.topic} (campaign added)", "info")
+    except LoaError as err:
+        flash(str(err), "error")
+    return redirect(url_for("admin.campaigns"))
