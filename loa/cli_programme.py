@@ -11,6 +11,7 @@ import click
 from audio.cache import prune_cache
 from compliance.audit import station_month_report, verify_audio, verify_chains
 from compliance.export import to_csv, to_xlsx
+from compliance.pdf import report_title, to_pdf
 from compliance.periods import period_months
 from loa.cli_context import LoaContext, UserError, pass_loa
 from loa.db import transaction
@@ -97,11 +98,11 @@ def audit() -> None:
 @click.option("--month", help="YYYY-MM")
 @click.option("--period", help="YYYY-MM, YYYY-H1 (6 tháng), YYYY-H2 hoặc YYYY (cả năm)")
 @click.option("--campaign", "campaign_code")
-@click.option("--format", "fmt", default="json", type=click.Choice(["json", "csv", "xlsx"]))
+@click.option("--format", "fmt", default="json", type=click.Choice(["json", "csv", "xlsx", "pdf"]))
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file (needed for xlsx)",
+    help="Write to this file (needed for xlsx and pdf)",
 )
 @pass_loa
 def audit_report(
@@ -121,10 +122,16 @@ def audit_report(
         unit = get_unit(session, unit_code)
         rows = [r for m in months for r in station_month_report(session, unit, m, campaign_code)]
         title = f"Báo cáo phát thanh {unit.name}, kỳ {period or month}"
-    if fmt == "xlsx":
+        unit_name = unit.name
+        heading = report_title(session, rows) if fmt == "pdf" else ""
+    if fmt in ("xlsx", "pdf"):
         if output is None:
-            raise UserError("định dạng xlsx cần --output FILE (xlsx needs --output)")
-        output.write_bytes(to_xlsx(rows, title))
+            raise UserError(f"định dạng {fmt} cần --output FILE ({fmt} needs --output)")
+        output.write_bytes(
+            to_xlsx(rows, title)
+            if fmt == "xlsx"
+            else to_pdf(rows, heading, unit_name, period or month or "", loa.services.clock.now())
+        )
         click.echo(f"Đã ghi {output} ({len(rows)} dòng)")
         return
     text = (

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from compliance.audit import station_month_report
 from compliance.evidence import station_month_evidence
 from compliance.export import STATUS_VI, to_csv, to_xlsx
+from compliance.pdf import report_title, to_pdf
 from compliance.periods import period_months
 from loa.errors import LoaError
 from playlists.campaigns import check_month
@@ -88,6 +89,29 @@ def audit_xlsx() -> Response:
         data,
         mimetype=XLSX,
         headers={"Content-Disposition": f"attachment; filename=loa-{g.unit.code}-{period}.xlsx"},
+    )
+
+
+@bp.route("/audit.pdf")
+@auth.login_required(Role.auditor, Role.operator)
+def audit_pdf() -> Response:
+    """The 6-month (YYYY-H1), annual (YYYY) or month report as the PDF sent up to the province."""
+    period = request.args.get("period", "")
+    try:
+        months = period_months(period)
+    except LoaError as err:
+        abort(400, str(err))
+    with db() as s:
+        rows = [r for m in months for r in station_month_report(s, g.unit, m)]
+        title = report_title(s, rows)
+    try:
+        data = to_pdf(rows, title, g.unit.name, period, services().clock.now())
+    except LoaError as err:  # the font is missing: the server's set-up, not the request
+        abort(500, str(err))
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"attachment; filename=loa-{g.unit.code}-{period}.pdf"},
     )
 
 

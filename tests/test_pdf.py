@@ -1,0 +1,166 @@
+"""The PDF report a district sends up: Vietnamese text, counts, verdicts and chain heads."""
+
+from __future__ import annotations
+
+import base64
+import io
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pypdf import PdfReader
+from sqlalchemy import select
+
+import compliance.pdf
+from compliance.audit import station_month_report
+from compliance.ingest import chain_heads, ingest_events
+from compliance.pdf import period_label, to_pdf
+from loa.canonical import canonical_json
+from loa.db import transaction
+from loa.errors import LoaError
+from playlists.models import Airing
+from scheduler.service import plan
+from stations.models import Player, Station
+from stations.players import enroll_key
+from stations.push import NullPublisher
+from stations.units import get_unit
+from tests.conftest import START, Loa
+from tests.factories import hai_phong_month
+from tests.test_web_ui import PASSWORD, login
+from web.context import Services
+from web.users import add_user
+
+HEADING = "BÁO CÁO KẾT QUẢ PHÁT THANH CHUYÊN MỤC “CHUYỂN ĐỔI SỐ”"
+
+
+def _completed(key: Ed25519PrivateKey, airing: Airing, sha: str) -> dict[str, Any]:
+    """A signed airing.completed event, played in full."""
+    event = {
+        "id": str(uuid.uuid4()),
+        "type": "airing.completed",
+        "airing_id": airing.id,
+        "at": (airing.starts_at + timedelta(minutes=12)).isoformat(),
+        "sha256": sha,
+        "played_ms": 720_000,
+        "detail": {},
+    }
+    return {**event, "sig": base64.b64encode(key.sign(canonical_json(event).encode())).decode()}
+
+
+@pytest.fixture
+def december(services: Services) -> dict[str, str]:
+    """TN airs three times in December 2026 (compliant); TH reports nothing (short).
+
+    Returns each station's chain head hash (TH has none)."""
+    key = Ed25519PrivateKey.generate()
+    with transaction(services.sessions) as s:
+        month = hai_phong_month(services, s)
+        plan(s, "2026-12", services.clock.now(), NullPublisher())
+        player = s.get_one(Player, month.players["TN"][0])
+        raw = base64.b64encode(key.public_key().public_bytes_raw()).decode()
+        enroll_key(s, player, raw, services.clock.now())
+        airings = s.scalars(
+            select(Airing).where(Airing.station_id == player.station_id).order_by(Airing.starts_at)
+        ).all()
+        events = [_completed(key, a, month.sha256) for a in airings[:3]]
+        assert len(ingest_events(s, player, events, services.clock.now()).accepted) == 3
+        add_user(s, "tinh", PASSWORD, "auditor", "31")
+        add_user(s, "xa", PASSWORD, "operator", "11560")
+        stations = {st.id: st.code for st in s.scalars(select(Station))}
+        return {stations[sid]: head for sid, (_, head) in chain_heads(s, list(stations)).items()}
+
+
+def pdf_text(data: bytes) -> str:
+    """The PDF's words in reading order, whitespace collapsed."""
+    assert data.startswith(b"%PDF-")
+    pages = PdfReader(io.BytesIO(data)).pages
+    # Cells come out one per line; one space between words makes table rows readable.
+    return " ".join(" ".join(page.extract_text() for page in pages).split())
+
+
+@pytest.mark.parametrize(
+    ("period", "label"),
+    [
+        ("2026-12", "tháng 12/2026"),
+        ("2026-H1", "6 tháng đầu năm 2026"),
+        ("2026-H2", "6 tháng cuối năm 2026"),
+        ("2026", "năm 2026"),
+    ],
+)
+def test_period_is_named_as_an_administrative_report_names_it(period: str, label: str) -> None:
+    assert period_label(period) == label
+
+
+def test_the_pdf_holds_heading_counts_verdicts_and_chain_heads(
+    services: Services, december: dict[str, str]
+) -> None:
+    with transaction(services.sessions) as s:
+        rows = station_month_report(s, get_unit(s, "31"), "2026-12")
+        title = compliance.pdf.report_title(s, rows)
+    assert title == HEADING
+    text = pdf_text(to_pdf(rows, title, "Thành phố Hải Phòng", "2026-12", START))
+    assert HEADING in text
+    assert "Kỳ báo cáo: tháng 12/2026" in text and "UBND THÀNH PHỐ HẢI PHÒNG" in text
+    assert "Đài TN (TN) 12/2026 CDS 3 3 12:00 Đạt" in text
+    assert "Đài TH (TH) 12/2026 CDS 3 0 12:00 Chưa đủ lượt phát" in text
+    assert "Tổng cộng: 1/2 đài-tháng đạt yêu cầu." in text
+    assert f"TN 3 {december['TN'][:16]}" in text and december["TN"][16:] not in text
+    assert "TH 0 chưa có nhật ký" in text
+    assert "08:00 01/12/2026" in text  # generated at START, shown in Vietnam's time
+
+
+def test_half_year_report_from_the_command_line(
+    loa: Loa, december: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "bao-cao.pdf"
+    assert "cần --output" in loa(
+        "audit", "report", "--unit", "31", "--period", "2026-H2", "--format", "pdf", ok=False
+    )
+    loa(
+        "audit",
+        "report",
+        "--unit",
+        "31",
+        "--period",
+        "2026-H2",
+        "--format",
+        "pdf",
+        "--output",
+        str(out),
+    )
+    text = pdf_text(out.read_bytes())
+    assert HEADING in text and "Kỳ báo cáo: 6 tháng cuối năm 2026" in text
+    assert "TN Đài TN CDS 1/6" in text and "TH Đài TH CDS 0/6" in text
+    assert text.count("Chưa có chương trình") == 10  # July to November, both stations
+    assert december["TN"][:16] in text
+
+
+def test_web_pdf_for_the_province_auditor_and_the_commune_operator(
+    client: Any, december: dict[str, str]
+) -> None:
+    login(client, "tinh")
+    answer = client.get("/audit.pdf?period=2026")
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    assert "loa-31-2026.pdf" in answer.headers["Content-Disposition"]
+    text = pdf_text(answer.data)
+    assert "Kỳ báo cáo: năm 2026" in text and "Đài TN" in text and "Đài TH" in text
+    assert client.get("/audit.pdf?period=2026-H3").status_code == 400
+    assert 'href="/audit.pdf?period=2026-H1"' in client.get("/").get_data(as_text=True)
+
+
+def test_commune_operator_pdf_holds_only_its_station(client: Any, december: dict[str, str]) -> None:
+    login(client, "xa")
+    text = pdf_text(client.get("/audit.pdf?period=2026-H2").data)
+    assert "Đài TN" in text and "Đài TH" not in text and "TH 0" not in text
+    assert "UBND PHƯỜNG 11560" in text
+
+
+def test_missing_font_names_the_debian_package(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(compliance.pdf, "FONT_DIR", tmp_path)
+    with pytest.raises(LoaError, match="fonts-dejavu-core"):
+        to_pdf([], "BÁO CÁO", "Thành phố Hải Phòng", "2026", START)
