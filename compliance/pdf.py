@@ -57,9 +57,12 @@ def _register_fonts(folder: Path) -> None:
 
 
 def _style(size: float = 9, bold: bool = False, **kw: object) -> ParagraphStyle:
-    return ParagraphStyle(
-        "loa", fontName=BOLD if bold else FONT, fontSize=size, leading=size * 1.3, **kw
-    )
+    kw.setdefault("leading", size * 1.3)
+    return ParagraphStyle("loa", fontName=BOLD if bold else FONT, fontSize=size, **kw)
+
+
+# A table's own leading for plain strings, so wrapped cells line up with their neighbours.
+CELL = {"leading": 8.5 * 1.2}
 
 
 def period_label(period: str) -> str:
@@ -127,7 +130,7 @@ def _letterhead(unit_name: str, generated_at: datetime) -> Table:
 
 def _summary_table(rows: Sequence[ReportRow]) -> Table:
     """Per station and campaign: months compliant out of months in the period."""
-    cell = _style(8.5)
+    cell = _style(8.5, **CELL)
     data: list[list[object]] = [["Đài", "Tên đài", "Chiến dịch", "Tháng đạt / số tháng"]]
     for station, name, campaign, ok, total in summary(rows):
         data.append([station, Paragraph(name, cell), campaign, f"{ok}/{total}"])
@@ -142,7 +145,7 @@ def _length(seconds: float | None) -> str:
 
 def _detail_table(rows: Sequence[ReportRow]) -> Table:
     """One line per station-month: required, counted, programme length, verdict."""
-    cell = _style(8.5)
+    cell = _style(8.5, **CELL)
     data: list[list[object]] = [
         ["Đài", "Tháng", "Chiến dịch", "Yêu cầu", "Đã phát", "Thời lượng", "Kết quả"]
     ]
