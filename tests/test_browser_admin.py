@@ -37,7 +37,7 @@ def test_admin_adds_a_player_and_copies_its_token(admin_url: str, page: Any) -> 
     page.click("text=Quản trị")
     row = page.locator("#station-TN")
     row.locator("input[name=name]").fill("Cụm loa chợ")
-    row.locator("button[type=submit]").click()
+    row.locator("form.admin-inline button[type=submit]").click()
     assert page.inner_text("h1").startswith("Đã thêm thiết bị phát")
     shown = page.input_value("#token")
     page.click("#copy-token")

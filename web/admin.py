@@ -38,12 +38,9 @@ ROLE_VI = {
 
 
 def _units(s: Session) -> list[AdminUnit]:
-    """The units an admin may attach things to: their own subtree."""
-    return list(
-        s.scalars(
-            select(AdminUnit).where(AdminUnit.id.in_(g.visible_units)).order_by(AdminUnit.code)
-        )
-    )
+    """The units an admin may attach things to: their own subtree, their own unit first."""
+    found = s.scalars(select(AdminUnit).where(AdminUnit.id.in_(g.visible_units)))
+    return sorted(found, key=lambda u: (u.id != g.unit.id, u.code))
 
 
 def _own_unit_code(s: Session) -> str:
