@@ -29,6 +29,8 @@ def add_station(
     timezone: str = "Asia/Ho_Chi_Minh",
 ) -> Station:
     """Create a station of ``unit_code`` with its broadcast windows."""
+    if not code.strip() or not name.strip():
+        raise LoaError("Đài cần mã và tên (a station needs a code and a name)")
     message = f"Mã đài {code!r} đã tồn tại (station code already exists)"
     fail_if_exists(session, Station, message, code=code)
     try:

@@ -26,6 +26,8 @@ def add_unit(
         unit_level = UnitLevel(level)
     except ValueError as exc:
         raise LoaError(f"Cấp không hợp lệ {level!r}: province, district hoặc commune") from exc
+    if not code.strip() or not name.strip():
+        raise LoaError("Đơn vị cần mã và tên (a unit needs a code and a name)")
     message = f"Mã đơn vị {code!r} đã tồn tại (unit code already exists)"
     fail_if_exists(session, AdminUnit, message, code=code)
     parent = get_unit(session, parent_code) if parent_code else None

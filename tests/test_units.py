@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from loa.db import transaction
 from loa.errors import LoaError
 from stations.models import AdminUnit, UnitLevel
+from stations.service import add_station
 from stations.units import add_unit, get_unit, import_units, stations_under, subtree_ids
 from web.context import Services
 
@@ -39,3 +40,12 @@ def test_district_is_optional_and_levels_only_go_down(services: Services) -> Non
             add_unit(s, "D2", "Huyện dưới xã", "district", "C1")
         assert subtree_ids(s, get_unit(s, "D")) == {get_unit(s, "D").id, get_unit(s, "C1").id}
         assert stations_under(s, get_unit(s, "C2")) == []
+
+
+def test_units_and_stations_need_a_code_and_a_name(services: Services) -> None:
+    with transaction(services.sessions) as s:
+        with pytest.raises(LoaError, match="cần mã và tên"):
+            add_unit(s, " ", "Hải Phòng", "province")
+        add_unit(s, "31", "Hải Phòng", "province")
+        with pytest.raises(LoaError, match="cần mã và tên"):
+            add_station(s, "TN", "31", "")

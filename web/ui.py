@@ -27,7 +27,7 @@ from playlists.campaigns import check_month
 from playlists.models import Airing, Campaign, Programme
 from playlists.programmes import get_programme
 from stations.models import Station
-from web import auth
+from web import admin, auth, lexicon
 from web.context import db, services
 from web.models import Role
 
@@ -200,7 +200,7 @@ def stations() -> Any:
 
 def register(app: Flask) -> None:
     """Attach login, these pages and the programme editor."""
-    from web import admin, editor, lexicon  # they build on this module's helpers: load after them
+    from web import editor  # it builds on this module's helpers, so it loads after them
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(bp)
