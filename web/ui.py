@@ -17,7 +17,7 @@ from flask import (
 )
 from sqlalchemy import select
 
-from compliance.audit import station_month_report
+from compliance.audit import ReportRow, station_month_report
 from compliance.evidence import station_month_evidence
 from compliance.export import STATUS_VI, to_csv, to_xlsx
 from compliance.pdf import report_title, to_pdf
@@ -73,46 +73,45 @@ def audit_csv() -> Response:
     )
 
 
-@bp.route("/audit.xlsx")
-@auth.login_required(Role.auditor, Role.operator)
-def audit_xlsx() -> Response:
-    """The 6-month (YYYY-H1) or annual (YYYY) report as a workbook."""
+def _period_rows(s: Any) -> tuple[str, list[ReportRow]]:
+    """The ``period`` asked for and its station-month rows for the user's unit (400 if bad)."""
     period = request.args.get("period", "")
     try:
         months = period_months(period)
     except LoaError as err:
         abort(400, str(err))
-    with db() as s:
-        rows = [r for m in months for r in station_month_report(s, g.unit, m)]
-    data = to_xlsx(rows, f"Báo cáo phát thanh {g.unit.name}, kỳ {period}")
+    return period, [r for m in months for r in station_month_report(s, g.unit, m)]
+
+
+def _download(data: bytes, mimetype: str, period: str, ext: str) -> Response:
+    name = f"loa-{g.unit.code}-{period}.{ext}"
     return Response(
-        data,
-        mimetype=XLSX,
-        headers={"Content-Disposition": f"attachment; filename=loa-{g.unit.code}-{period}.xlsx"},
+        data, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"}
     )
+
+
+@bp.route("/audit.xlsx")
+@auth.login_required(Role.auditor, Role.operator)
+def audit_xlsx() -> Response:
+    """The 6-month (YYYY-H1) or annual (YYYY) report as a workbook."""
+    with db() as s:
+        period, rows = _period_rows(s)
+    data = to_xlsx(rows, f"Báo cáo phát thanh {g.unit.name}, kỳ {period}")
+    return _download(data, XLSX, period, "xlsx")
 
 
 @bp.route("/audit.pdf")
 @auth.login_required(Role.auditor, Role.operator)
 def audit_pdf() -> Response:
     """The 6-month (YYYY-H1), annual (YYYY) or month report as the PDF sent up to the province."""
-    period = request.args.get("period", "")
-    try:
-        months = period_months(period)
-    except LoaError as err:
-        abort(400, str(err))
     with db() as s:
-        rows = [r for m in months for r in station_month_report(s, g.unit, m)]
+        period, rows = _period_rows(s)
         title = report_title(s, rows)
     try:
         data = to_pdf(rows, title, g.unit.name, period, services().clock.now())
     except LoaError as err:  # the font is missing: the server's set-up, not the request
         abort(500, str(err))
-    return Response(
-        data,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f"attachment; filename=loa-{g.unit.code}-{period}.pdf"},
-    )
+    return _download(data, "application/pdf", period, "pdf")
 
 
 @bp.route("/audit/<station_code>/<month>")
@@ -129,8 +128,14 @@ def evidence(station_code: str, month: str) -> Any:
         if station is None or campaign is None or station.unit_id not in g.visible_units:
             abort(404)  # not 403: do not reveal what exists outside the user's subtree
         found = station_month_evidence(s, station, campaign, month)
-        return render_template("evidence.html", station=station, campaign=campaign,
-                               month=month, evidence=found, labels=STATUS_VI)
+        return render_template(
+            "evidence.html",
+            station=station,
+            campaign=campaign,
+            month=month,
+            evidence=found,
+            labels=STATUS_VI,
+        )
 
 
 @bp.route("/programmes")
