@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
+from loa.canonical import canonical_json
 from playlists.assets import record_asset
 from playlists.campaigns import add_campaign, get_campaign
-from playlists.models import Programme, ProgrammeStatus
+from playlists.models import Airing, Programme, ProgrammeStatus
 from stations.players import add_player
 from stations.service import add_station
 from stations.units import add_unit, get_unit
@@ -63,3 +68,20 @@ def hai_phong_month(
     add_campaign(s, services.store, "CDS", "Chuyển đổi số", "31")
     programme = approved_programme(s, "31", month, 720_000, services.clock.now())
     return Month(programme.id, programme.master_sha256 or "", players)
+
+
+def signed_completion(
+    key: Ed25519PrivateKey, airing: Airing, sha256: str, event_id: str | None = None, **fields: Any
+) -> dict[str, Any]:
+    """An airing.completed event for a 12-minute programme played in full, signed by ``key``."""
+    event = {
+        "id": event_id or str(uuid.uuid4()),
+        "type": "airing.completed",
+        "airing_id": airing.id,
+        "at": (airing.starts_at + timedelta(minutes=12)).isoformat(),
+        "sha256": sha256,
+        "played_ms": 720_000,
+        "detail": {"ghi chú": "đủ"},
+    }
+    event.update(fields)
+    return {**event, "sig": base64.b64encode(key.sign(canonical_json(event).encode())).decode()}

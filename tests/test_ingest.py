@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,29 +15,18 @@ from compliance.audit import verify_chains
 from compliance.chain import GENESIS, entry_hash
 from compliance.ingest import ingest_events
 from compliance.models import AiringLogEntry
-from loa.canonical import canonical_json
 from loa.db import transaction
 from playlists.models import Airing
 from scheduler.service import plan
 from stations.models import Player
 from stations.players import enroll_key
 from stations.push import NullPublisher
-from tests.factories import hai_phong_month
+from tests.factories import hai_phong_month, signed_completion
 from web.context import Services
 
 
 def signed(key: Ed25519PrivateKey, airing: Airing, event_id: str, **kw: Any) -> dict[str, Any]:
-    event = {
-        "id": event_id,
-        "type": "airing.completed",
-        "airing_id": airing.id,
-        "at": (airing.starts_at + timedelta(minutes=12)).isoformat(),
-        "sha256": "a" * 64,
-        "played_ms": 720_000,
-        "detail": {"ghi chú": "đủ"},
-    }
-    event.update(kw)
-    return {**event, "sig": base64.b64encode(key.sign(canonical_json(event).encode())).decode()}
+    return signed_completion(key, airing, "a" * 64, event_id, **kw)
 
 
 @dataclass

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import io
-import uuid
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,6 @@ import compliance.pdf
 from compliance.audit import station_month_report
 from compliance.ingest import chain_heads, ingest_events
 from compliance.pdf import period_label, report_title, to_pdf
-from loa.canonical import canonical_json
 from loa.db import transaction
 from loa.errors import LoaError
 from playlists.models import Airing
@@ -28,26 +25,12 @@ from stations.players import enroll_key
 from stations.push import NullPublisher
 from stations.units import get_unit
 from tests.conftest import START, Loa
-from tests.factories import hai_phong_month
+from tests.factories import hai_phong_month, signed_completion
 from tests.test_web_ui import PASSWORD, login
 from web.context import Services
 from web.users import add_user
 
 HEADING = "BÁO CÁO KẾT QUẢ PHÁT THANH CHUYÊN MỤC “CHUYỂN ĐỔI SỐ”"
-
-
-def _completed(key: Ed25519PrivateKey, airing: Airing, sha: str) -> dict[str, Any]:
-    """A signed airing.completed event, played in full."""
-    event = {
-        "id": str(uuid.uuid4()),
-        "type": "airing.completed",
-        "airing_id": airing.id,
-        "at": (airing.starts_at + timedelta(minutes=12)).isoformat(),
-        "sha256": sha,
-        "played_ms": 720_000,
-        "detail": {},
-    }
-    return {**event, "sig": base64.b64encode(key.sign(canonical_json(event).encode())).decode()}
 
 
 @pytest.fixture
@@ -63,7 +46,7 @@ def december(services: Services) -> dict[str, str]:
         airings = s.scalars(
             select(Airing).where(Airing.station_id == player.station_id).order_by(Airing.starts_at)
         ).all()
-        events = [_completed(key, a, month.sha256) for a in airings[:3]]
+        events = [signed_completion(key, a, month.sha256) for a in airings[:3]]
         assert len(ingest_events(s, player, events, services.clock.now()).accepted) == 3
         add_user(s, "tinh", PASSWORD, "auditor", "31")
         add_user(s, "xa", PASSWORD, "operator", "11560")
