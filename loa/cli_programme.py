@@ -117,6 +117,8 @@ def audit_report(
     """One row per station-month: required, counted, programme, status and chain head."""
     if bool(month) == bool(period):
         raise UserError("cần đúng một trong --month hoặc --period (give --month or --period)")
+    if fmt in ("xlsx", "pdf") and output is None:
+        raise UserError(f"định dạng {fmt} cần --output FILE ({fmt} needs --output)")
     months = [check_month(month)] if month else period_months(period or "")
     with transaction(loa.services.sessions) as session:
         unit = get_unit(session, unit_code)
@@ -124,9 +126,7 @@ def audit_report(
         title = f"Báo cáo phát thanh {unit.name}, kỳ {period or month}"
         unit_name = unit.name
         heading = report_title(session, rows) if fmt == "pdf" else ""
-    if fmt in ("xlsx", "pdf"):
-        if output is None:
-            raise UserError(f"định dạng {fmt} cần --output FILE ({fmt} needs --output)")
+    if output is not None and fmt in ("xlsx", "pdf"):
         output.write_bytes(
             to_xlsx(rows, title)
             if fmt == "xlsx"
