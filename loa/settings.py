@@ -21,8 +21,6 @@ class Settings:
     secret_key: str
     mqtt_url: str | None
     now: datetime | None
-    tts_engine: str
-    tts_voice: str
     tts_fallback: str | None
     session_minutes: int
     tts_cache_days: int
@@ -66,8 +64,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         secret_key=env.get("LOA_SECRET_KEY", ""),
         mqtt_url=env.get("LOA_MQTT_URL") or None,
         now=_parse_now(env.get("LOA_NOW")),
-        tts_engine=env.get("LOA_TTS_ENGINE", "espeak-ng"),
-        tts_voice=env.get("LOA_TTS_VOICE", "vi"),
         tts_fallback=env.get("LOA_TTS_FALLBACK", "espeak-ng") or None,
         session_minutes=session_minutes,
         tts_cache_days=_whole(env, "LOA_TTS_CACHE_DAYS", "90"),
