@@ -52,6 +52,8 @@ def _first_fit(
     not_before: datetime,
 ) -> datetime | None:
     """The earliest start in ``window`` on ``day`` where ``length`` fits clear of ``busy``."""
+    if day.weekday() not in window.days:
+        return None
     start = datetime.combine(day, window.start, tz).astimezone(UTC)
     end = datetime.combine(day, window.end, tz).astimezone(UTC)
     start = max(start, not_before)
@@ -76,15 +78,17 @@ def plan_month(
 
     Cases: the month is cut into ``count`` runs of days and each airing goes near
     the middle of its run, alternating windows so morning and evening listeners
-    both hear it; nothing starts before ``not_before`` (planning late in a month
-    squeezes into the days left); an airing never overlaps ``busy`` or another
-    planned airing and never spills past its window's end; fewer are returned
-    when the month has no room left.
+    both hear it; a window opens only on its weekdays (e.g. T2-T7: no Sunday);
+    nothing starts before ``not_before`` (planning late in a month squeezes into
+    the days left); an airing never overlaps ``busy`` or another planned airing
+    and never spills past its window's end; fewer are returned when the month
+    has no room left.
     """
     if count <= 0 or not windows:
         return []
     length = timedelta(seconds=duration_s)
-    days = [d for d in month_days(month) if datetime.combine(d, windows[-1].end, tz) > not_before]
+    latest = max(w.end for w in windows)  # windows are sorted by start, not by end
+    days = [d for d in month_days(month) if datetime.combine(d, latest, tz) > not_before]
     if not days:
         return []
     taken, placed = list(busy), []

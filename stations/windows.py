@@ -1,18 +1,25 @@
-"""Broadcast windows: the local times a station is on air."""
+"""Broadcast windows: the local times, and optionally the weekdays, a station is on air."""
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import time
 
 from loa.errors import LoaError
+
+# Vietnamese weekday names: T2 (thứ hai) is Monday … T7 is Saturday, CN (chủ nhật) Sunday.
+DAY_NAMES = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
+EVERY_DAY = frozenset(range(7))
+_DAYS = re.compile(r"(T[2-7]|CN)(?:-(T[2-7]|CN))?")
 
 
 @dataclass(frozen=True, order=True)
 class Window:
     start: time
     end: time
+    days: frozenset[int] = field(default=EVERY_DAY, compare=False)  # 0 = Monday
 
     @property
     def seconds(self) -> int:
@@ -21,7 +28,38 @@ class Window:
         )
 
     def __str__(self) -> str:
-        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+        times = f"{self.start:%H:%M}-{self.end:%H:%M}"
+        return times if self.days == EVERY_DAY else f"{_days_text(self.days)} {times}"
+
+
+def _days_text(days: frozenset[int]) -> str:
+    """Runs of consecutive days as "T2-T7", others listed: "T2-T4 T6"."""
+    runs: list[list[int]] = []
+    for day in sorted(days):
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return "+".join(
+        DAY_NAMES[r[0]] if len(r) == 1 else f"{DAY_NAMES[r[0]]}-{DAY_NAMES[r[-1]]}" for r in runs
+    )
+
+
+def _parse_days(text: str, whole: str) -> frozenset[int]:
+    days: set[int] = set()
+    for part in text.upper().split("+"):
+        found = _DAYS.fullmatch(part.strip())
+        if not found:
+            raise LoaError(
+                f"Ngày phát không hợp lệ trong {whole!r}: dùng T2…T7, CN, ví dụ "
+                "T2-T7 hoặc T2+T4+T6 (invalid weekdays)"
+            )
+        first = DAY_NAMES.index(found[1])
+        last = DAY_NAMES.index(found[2]) if found[2] else first
+        if last < first:
+            raise LoaError(f"Ngày phát {part!r}: ngày cuối trước ngày đầu (days run backwards)")
+        days.update(range(first, last + 1))
+    return frozenset(days)
 
 
 def _parse_time(text: str, whole: str) -> time:
@@ -35,22 +73,27 @@ def _parse_time(text: str, whole: str) -> time:
         ) from exc
 
 
-def parse_windows(text: str) -> list[Window]:
-    """Parse "05:30-06:30,17:00-18:00" into sorted, non-overlapping windows.
+def _parse_window(part: str) -> Window:
+    days_text, _, times = part.rpartition(" ")
+    days = _parse_days(days_text, part) if days_text.strip() else EVERY_DAY
+    if times.count("-") != 1:
+        raise LoaError(f"Khung giờ phát không hợp lệ: {part!r}, cần dạng 05:30-06:30")
+    start, end = (_parse_time(t, part) for t in times.split("-"))
+    if end <= start:
+        raise LoaError(f"Khung giờ {part!r}: giờ kết thúc phải sau giờ bắt đầu")
+    return Window(start, end, days)
 
-    Cases: empty text gives no windows; end before start, a zero-length window
-    or two overlapping windows are errors (a window may not cross midnight).
+
+def parse_windows(text: str) -> list[Window]:
+    """Parse "05:30-06:30,T2-T7 17:00-18:00" into windows sorted by start time.
+
+    Cases: empty text gives no windows; a window without days is every day;
+    days are T2…T7 and CN, as runs ("T2-T7") or joined with "+" ("T2+T4+T6");
+    end before start, a zero-length window, or two windows overlapping on a
+    shared day are errors (a window may not cross midnight).
     """
-    windows = []
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        if part.count("-") != 1:
-            raise LoaError(f"Khung giờ phát không hợp lệ: {part!r}, cần dạng 05:30-06:30")
-        start, end = (_parse_time(t, part) for t in part.split("-"))
-        if end <= start:
-            raise LoaError(f"Khung giờ {part!r}: giờ kết thúc phải sau giờ bắt đầu")
-        windows.append(Window(start, end))
-    windows.sort()
-    for before, after in itertools.pairwise(windows):
-        if after.start < before.end:
+    windows = sorted(_parse_window(p) for p in filter(None, (p.strip() for p in text.split(","))))
+    for before, after in itertools.combinations(windows, 2):
+        if before.days & after.days and after.start < before.end and before.start < after.end:
             raise LoaError(f"Khung giờ {before} và {after} chồng lên nhau (windows overlap)")
     return windows

@@ -93,3 +93,15 @@ def test_three_airings_fit_when_only_one_day_is_left() -> None:
     starts = plan_month("2026-12", WINDOWS, VN, 900, 3, [], now)
     assert len(starts) == 3
     assert all(local(s).day == 31 for s in starts)
+
+
+def test_no_airing_on_a_day_the_station_is_off_air() -> None:
+    weekdays = parse_windows("T2-T7 05:30-06:30,T2-T7 17:00-18:00")
+    starts = plan_month("2026-12", weekdays, VN, 720, 12, [], EARLY)
+    assert len(starts) == 12
+    assert all(local(s).weekday() != 6 for s in starts)  # never on Sunday (CN)
+
+
+def test_a_sunday_only_window_is_used_only_on_sundays() -> None:
+    (start,) = plan_month("2026-12", parse_windows("CN 07:00-08:00"), VN, 900, 1, [], EARLY)
+    assert local(start).weekday() == 6 and local(start).hour == 7
