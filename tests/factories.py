@@ -10,13 +10,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loa.canonical import canonical_json
 from playlists.assets import record_asset
 from playlists.campaigns import add_campaign, get_campaign
 from playlists.models import Airing, Programme, ProgrammeStatus
-from stations.players import add_player
+from scheduler.service import plan
+from stations.models import Player
+from stations.players import add_player, enroll_key
+from stations.push import NullPublisher
 from stations.service import add_station
 from stations.units import add_unit, get_unit
 from web.context import Services
@@ -85,3 +89,27 @@ def signed_completion(
     }
     event.update(fields)
     return {**event, "sig": base64.b64encode(key.sign(canonical_json(event).encode())).decode()}
+
+
+def two_wards(s: Session) -> None:
+    """Hải Phòng (31) with two wards, each with its station: TN (11560) and TH (11557)."""
+    add_unit(s, "31", "Thành phố Hải Phòng", "province")
+    add_unit(s, "11560", "Phường Thủy Nguyên", "commune", "31")
+    add_unit(s, "11557", "Phường Thiên Hương", "commune", "31")
+    add_station(s, "TN", "11560", "Đài Thủy Nguyên")
+    add_station(s, "TH", "11557", "Đài Thiên Hương")
+
+
+def enrolled_month(
+    services: Services, s: Session, key: Ed25519PrivateKey
+) -> tuple[Month, Player, list[Airing]]:
+    """``hai_phong_month`` planned, with TN's player enrolling ``key``; TN's airings by time."""
+    month = hai_phong_month(services, s)
+    plan(s, "2026-12", services.clock.now(), NullPublisher())
+    player = s.get_one(Player, month.players["TN"][0])
+    raw = base64.b64encode(key.public_key().public_bytes_raw()).decode()
+    enroll_key(s, player, raw, services.clock.now())
+    airings = s.scalars(
+        select(Airing).where(Airing.station_id == player.station_id).order_by(Airing.starts_at)
+    ).all()
+    return month, player, list(airings)

@@ -11,8 +11,7 @@ from sqlalchemy import select
 from loa.db import transaction
 from playlists.models import Campaign
 from stations.models import Player, Station
-from stations.service import add_station
-from stations.units import add_unit
+from tests.factories import two_wards
 from tests.test_web_ui import PASSWORD, csrf, login
 from web.context import Services
 from web.models import User
@@ -25,11 +24,7 @@ TOKEN = re.compile(r'id="token" value="([^"]+)"')
 def tree(services: Services) -> None:
     """Hải Phòng with two wards; an admin at each level, and the other roles at a ward."""
     with transaction(services.sessions) as s:
-        add_unit(s, "31", "Thành phố Hải Phòng", "province")
-        add_unit(s, "11560", "Phường Thủy Nguyên", "commune", "31")
-        add_unit(s, "11557", "Phường Thiên Hương", "commune", "31")
-        add_station(s, "TN", "11560", "Đài Thủy Nguyên")
-        add_station(s, "TH", "11557", "Đài Thiên Hương")
+        two_wards(s)
         add_user(s, "quantri", PASSWORD, "admin", "31")
         add_user(s, "quantrixa", PASSWORD, "admin", "11560")
         add_user(s, "canbo", PASSWORD, "operator", "11560")
@@ -61,8 +56,14 @@ def player_id(services: Services, name: str) -> int:
 @pytest.mark.usefixtures("tree")
 def test_admin_adds_a_station_in_own_subtree(client: Any, services: Services) -> None:
     login(client, "quantrixa")
-    page = post(client, "/admin/stations", code="TN2", unit="11560", name="Đài Thủy Nguyên 2",
-                windows="05:00-06:00,18:00-19:00").get_data(as_text=True)
+    page = post(
+        client,
+        "/admin/stations",
+        code="TN2",
+        unit="11560",
+        name="Đài Thủy Nguyên 2",
+        windows="05:00-06:00,18:00-19:00",
+    ).get_data(as_text=True)
     assert "Đã thêm đài TN2" in page and "05:00-06:00, 18:00-19:00" in page
     assert "Đài Thiên Hương" not in page  # another ward's station stays hidden
     with transaction(services.sessions) as s:
@@ -86,9 +87,7 @@ def test_player_token_is_shown_once_and_works(client: Any, services: Services) -
 
 
 @pytest.mark.usefixtures("tree")
-def test_rotate_ends_the_old_token_and_revoke_ends_the_new(
-    client: Any, services: Services
-) -> None:
+def test_rotate_ends_the_old_token_and_revoke_ends_the_new(client: Any, services: Services) -> None:
     login(client, "quantri")
     old = token_of(post(client, "/admin/stations/TH/players", name="Cụm loa 1"))
     number = player_id(services, "Cụm loa 1")
@@ -123,44 +122,71 @@ def test_commune_admin_cannot_create_a_user_above_their_unit(
     client: Any, services: Services
 ) -> None:
     login(client, "quantrixa")
-    answer = post(client, "/admin/users", username="tinh2", role="admin", unit="31",
-                  password=PASSWORD)
+    answer = post(
+        client, "/admin/users", username="tinh2", role="admin", unit="31", password=PASSWORD
+    )
     assert answer.status_code == 404
-    page = post(client, "/admin/users", username="xa2", role="operator", unit="11560",
-                password=PASSWORD).get_data(as_text=True)
+    page = post(
+        client, "/admin/users", username="xa2", role="operator", unit="11560", password=PASSWORD
+    ).get_data(as_text=True)
     assert "Đã thêm người dùng xa2" in page
     with transaction(services.sessions) as s:
-        assert set(s.scalars(select(User.username).where(User.username.in_(["tinh2", "xa2"])))) \
-            == {"xa2"}
+        assert set(s.scalars(select(User.username).where(User.username.in_(["tinh2", "xa2"])))) == {
+            "xa2"
+        }
 
 
 @pytest.mark.usefixtures("tree")
 def test_short_password_and_bad_windows_show_the_vietnamese_error(client: Any) -> None:
     login(client, "quantri")
-    page = post(client, "/admin/users", username="ngan", role="operator", unit="11560",
-                password="ngan").get_data(as_text=True)
+    page = post(
+        client, "/admin/users", username="ngan", role="operator", unit="11560", password="ngan"
+    ).get_data(as_text=True)
     assert "Mật khẩu cần ít nhất 8 ký tự (password too short)" in page
-    page = post(client, "/admin/stations", code="TN3", unit="11560", name="Đài 3",
-                windows="17:00-06:00").get_data(as_text=True)
+    page = post(
+        client, "/admin/stations", code="TN3", unit="11560", name="Đài 3", windows="17:00-06:00"
+    ).get_data(as_text=True)
     assert "giờ kết thúc phải sau giờ bắt đầu" in page and 'class="flash error"' in page
-    page = post(client, "/admin/stations", code="TN3", unit="11560", name="Đài 3",
-                windows="05:00-07:00,06:00-08:00").get_data(as_text=True)
+    page = post(
+        client,
+        "/admin/stations",
+        code="TN3",
+        unit="11560",
+        name="Đài 3",
+        windows="05:00-07:00,06:00-08:00",
+    ).get_data(as_text=True)
     assert "chồng lên nhau (windows overlap)" in page
 
 
 @pytest.mark.usefixtures("tree")
 def test_admin_adds_a_campaign_for_a_unit_in_subtree(client: Any, services: Services) -> None:
     login(client, "quantri")
-    page = post(client, "/admin/campaigns", code="ATGT", title="An toàn giao thông",
-                unit="11557", min_airings="4", min_minutes="5", max_minutes="8",
-                first_month="2026-12", last_month="").get_data(as_text=True)
+    page = post(
+        client,
+        "/admin/campaigns",
+        code="ATGT",
+        title="An toàn giao thông",
+        unit="11557",
+        min_airings="4",
+        min_minutes="5",
+        max_minutes="8",
+        first_month="2026-12",
+        last_month="",
+    ).get_data(as_text=True)
     assert "Đã thêm chiến dịch ATGT" in page and "5–8 phút" in page
     with transaction(services.sessions) as s:
         campaign = s.scalars(select(Campaign).where(Campaign.code == "ATGT")).one()
         assert (campaign.min_airings, campaign.min_s, campaign.max_s) == (4, 300, 480)
         assert (campaign.first_month, campaign.last_month) == ("2026-12", None)
-    page = post(client, "/admin/campaigns", code="SAI", title="Sai", unit="31",
-                min_minutes="15", max_minutes="10").get_data(as_text=True)
+    page = post(
+        client,
+        "/admin/campaigns",
+        code="SAI",
+        title="Sai",
+        unit="31",
+        min_minutes="15",
+        max_minutes="10",
+    ).get_data(as_text=True)
     assert "thời lượng tối thiểu ≤ tối đa" in page
 
 
@@ -171,8 +197,10 @@ def test_operators_and_auditors_are_refused(client: Any) -> None:
         assert "Quản trị" not in page.decode()
         for path in ("/admin/", "/admin/users", "/admin/campaigns"):
             assert client.get(path).status_code == 403
-        answer = client.post("/admin/stations", data={
-            "csrf_token": csrf(page), "code": "Z", "unit": "11560", "name": "Z"})
+        answer = client.post(
+            "/admin/stations",
+            data={"csrf_token": csrf(page), "code": "Z", "unit": "11560", "name": "Z"},
+        )
         assert answer.status_code == 403
         client.post("/logout", data={"csrf_token": csrf(page)})
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +16,8 @@ from compliance.ingest import ingest_events
 from compliance.models import AiringLogEntry
 from loa.db import transaction
 from playlists.models import Airing
-from scheduler.service import plan
 from stations.models import Player
-from stations.players import enroll_key
-from stations.push import NullPublisher
-from tests.factories import hai_phong_month, signed_completion
+from tests.factories import enrolled_month, signed_completion
 from web.context import Services
 
 
@@ -41,13 +37,8 @@ def station(services: Services) -> Enrolled:
     """Enrolled TN with its month planned and a player whose key is enrolled."""
     key = Ed25519PrivateKey.generate()
     with transaction(services.sessions) as s:
-        month = hai_phong_month(services, s)
-        plan(s, "2026-12", services.clock.now(), NullPublisher())
-        player = s.get_one(Player, month.players["TN"][0])
-        raw = base64.b64encode(key.public_key().public_bytes_raw()).decode()
-        enroll_key(s, player, raw, services.clock.now())
-        found = s.scalars(select(Airing).where(Airing.station_id == player.station_id)).all()
-        return Enrolled(key, player.id, list(found))
+        _, player, airings = enrolled_month(services, s, key)
+        return Enrolled(key, player.id, airings)
 
 
 def test_ids_differing_only_in_case_are_one_event_and_the_chain_stays_whole(

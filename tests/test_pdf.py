@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import io
 from pathlib import Path
 from typing import Any
@@ -18,14 +17,10 @@ from compliance.ingest import chain_heads, ingest_events
 from compliance.pdf import period_label, report_title, to_pdf
 from loa.db import transaction
 from loa.errors import LoaError
-from playlists.models import Airing
-from scheduler.service import plan
-from stations.models import Player, Station
-from stations.players import enroll_key
-from stations.push import NullPublisher
+from stations.models import Station
 from stations.units import get_unit
 from tests.conftest import START, Loa
-from tests.factories import hai_phong_month, signed_completion
+from tests.factories import enrolled_month, signed_completion
 from tests.test_web_ui import PASSWORD, login
 from web.context import Services
 from web.users import add_user
@@ -38,14 +33,7 @@ def december(services: Services) -> dict[str, str]:
     """TN airs 3 times in December 2026, TH never; returns each chain head (TH has none)."""
     key = Ed25519PrivateKey.generate()
     with transaction(services.sessions) as s:
-        month = hai_phong_month(services, s)
-        plan(s, "2026-12", services.clock.now(), NullPublisher())
-        player = s.get_one(Player, month.players["TN"][0])
-        raw = base64.b64encode(key.public_key().public_bytes_raw()).decode()
-        enroll_key(s, player, raw, services.clock.now())
-        airings = s.scalars(
-            select(Airing).where(Airing.station_id == player.station_id).order_by(Airing.starts_at)
-        ).all()
+        month, player, airings = enrolled_month(services, s, key)
         events = [signed_completion(key, a, month.sha256) for a in airings[:3]]
         assert len(ingest_events(s, player, events, services.clock.now()).accepted) == 3
         add_user(s, "tinh", PASSWORD, "auditor", "31")

@@ -13,8 +13,7 @@ from openpyxl import load_workbook
 from loa.db import transaction
 from playlists.campaigns import add_campaign
 from stations.players import add_player
-from stations.service import add_station
-from stations.units import add_unit
+from tests.factories import two_wards
 from web.context import Services
 from web.users import add_user
 
@@ -24,11 +23,7 @@ PASSWORD = "mat-khau-dai-2026"
 @pytest.fixture
 def tree(services: Services) -> None:
     with transaction(services.sessions) as s:
-        add_unit(s, "31", "Thành phố Hải Phòng", "province")
-        add_unit(s, "11560", "Phường Thủy Nguyên", "commune", "31")
-        add_unit(s, "11557", "Phường Thiên Hương", "commune", "31")
-        add_station(s, "TN", "11560", "Đài Thủy Nguyên")
-        add_station(s, "TH", "11557", "Đài Thiên Hương")
+        two_wards(s)
         add_user(s, "tinh", PASSWORD, "auditor", "31")
         add_user(s, "xa", PASSWORD, "operator", "11560")
         add_campaign(s, services.store, "CDS", "Chuyển đổi số", "31")
@@ -119,8 +114,13 @@ def test_stations_page_shows_player_health_and_a_clock_that_is_off(
         player, _ = add_player(s, "TN", "Cụm loa chợ")
         player.last_seen = services.clock.now()
         player.clock_offset_ms = 300_000
-        player.health = {"state": "idle", "version": "0.1.0", "outbox": 4, "disk_free_mb": 812,
-                         "clock_flagged": True}
+        player.health = {
+            "state": "idle",
+            "version": "0.1.0",
+            "outbox": 4,
+            "disk_free_mb": 812,
+            "clock_flagged": True,
+        }
     login(client, "xa")
     page = client.get("/stations").get_data(as_text=True)
     assert "Cụm loa chợ" in page and "+300 giây" in page and "lệch giờ" in page
