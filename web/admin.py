@@ -52,13 +52,6 @@ def _own_unit_code(s: Session) -> str:
     return code
 
 
-def _own_station(s: Session, code: str) -> Station:
-    station = s.scalar(select(Station).where(Station.code == code))
-    if station is None or station.unit_id not in g.visible_units:
-        abort(404)
-    return station
-
-
 def _own_player(s: Session, player_id: int) -> Player:
     player = s.get(Player, player_id)
     if player is None or player.station.unit_id not in g.visible_units:
@@ -117,7 +110,7 @@ def player_add(code: str) -> Any:
     try:
         _required("name")
         with db() as s:
-            station = _own_station(s, code)
+            station = auth.own_station(s, code)
             player, token = add_player(
                 s, station.code, request.form.get("name", "").strip(),
                 request.form.get("mode", "prefetch"),

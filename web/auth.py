@@ -7,7 +7,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from stations.models import Station
 from stations.units import ancestors, subtree_ids
 from web.context import db
 from web.models import Role, User
@@ -52,6 +55,14 @@ def login_required(*roles: Role) -> Callable[[F], F]:
 def can_see_unit(unit_id: int) -> bool:
     """A unit in the user's subtree, or above it (programmes relayed down to it)."""
     return unit_id in g.visible_units or unit_id in g.above_units
+
+
+def own_station(s: Session, code: str) -> Station:
+    """A station in the user's subtree, else 404 (not 403: nothing outside is revealed)."""
+    station = s.scalar(select(Station).where(Station.code == code))
+    if station is None or station.unit_id not in g.visible_units:
+        abort(404)
+    return station
 
 
 @bp.route("/login", methods=["GET", "POST"])

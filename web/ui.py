@@ -123,10 +123,10 @@ def evidence(station_code: str, month: str) -> Any:
     except LoaError:
         abort(404)
     with db() as s:
-        station = s.scalar(select(Station).where(Station.code == station_code))
+        station = auth.own_station(s, station_code)
         campaign = s.scalar(select(Campaign).where(Campaign.code == request.args.get("campaign")))
-        if station is None or campaign is None or station.unit_id not in g.visible_units:
-            abort(404)  # not 403: do not reveal what exists outside the user's subtree
+        if campaign is None:
+            abort(404)
         found = station_month_evidence(s, station, campaign, month)
         return render_template(
             "evidence.html",
