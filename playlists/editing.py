@@ -5,15 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audio.store import AudioStore
 from loa.errors import LoaError
 from playlists.campaigns import check_month, get_campaign
 from playlists.models import Programme, ProgrammeStatus, Segment, SegmentKind
-from playlists.programmes import build_segment, check_text, get_programme, mark_draft
-from stations.units import ancestors, get_unit
+from playlists.programmes import (
+    build_segment,
+    check_in_scope,
+    check_text,
+    find_programme,
+    get_programme,
+    mark_draft,
+)
+from stations.units import get_unit
 
 Direction = Literal["up", "down"]
 
@@ -27,18 +33,12 @@ def create_programme(
     month = check_month(month)
     if not title.strip():
         raise LoaError("Cần nhập tên chương trình (title is required)")
-    if campaign.unit not in ancestors(unit):
-        raise LoaError(f"Đơn vị {unit.code} không thuộc phạm vi chiến dịch {campaign.code}")
+    check_in_scope(campaign, unit)
     if not campaign.runs_in(month):
         raise LoaError(
             f"Chiến dịch {campaign.code} không có kế hoạch tháng {month} (campaign not running)"
         )
-    exists = session.scalar(
-        select(Programme.id).where(
-            Programme.campaign == campaign, Programme.unit == unit, Programme.month == month
-        )
-    )
-    if exists is not None:
+    if find_programme(session, campaign, unit, month) is not None:
         raise LoaError(
             f"{unit.name} đã có chương trình tháng {month} cho chiến dịch {campaign.code} "
             "(programme already exists)"

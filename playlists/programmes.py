@@ -16,7 +16,7 @@ from audio.store import AudioStore
 from loa.errors import LoaError
 from playlists.assets import store_clip
 from playlists.campaigns import check_month, get_campaign
-from playlists.models import Programme, ProgrammeStatus, Segment, SegmentKind
+from playlists.models import Campaign, Programme, ProgrammeStatus, Segment, SegmentKind
 from stations.models import AdminUnit
 from stations.units import ancestors, get_unit
 
@@ -100,6 +100,23 @@ def _required(doc: dict[str, Any], key: str) -> str:
     return value.strip()
 
 
+def check_in_scope(campaign: Campaign, unit: AdminUnit) -> None:
+    """A unit may make a campaign's programme only if it sits under the campaign's unit."""
+    if campaign.unit not in ancestors(unit):
+        raise LoaError(f"Đơn vị {unit.code} không thuộc phạm vi chiến dịch {campaign.code}")
+
+
+def find_programme(
+    session: Session, campaign: Campaign, unit: AdminUnit, month: str
+) -> Programme | None:
+    """The programme of ``unit`` for this campaign and month, if one exists (at most one)."""
+    return session.scalar(
+        select(Programme).where(
+            Programme.campaign == campaign, Programme.unit == unit, Programme.month == month
+        )
+    )
+
+
 def import_programme(session: Session, store: AudioStore, path: Path) -> Programme:
     """Create (or, while not approved, replace) a programme from a TOML file."""
     try:
@@ -112,13 +129,8 @@ def import_programme(session: Session, store: AudioStore, path: Path) -> Program
     raw_segments = doc.get("segments")
     if not isinstance(raw_segments, list) or not raw_segments:
         raise LoaError("Chương trình cần ít nhất một đoạn [[segments]] (no segments)")
-    if campaign.unit not in ancestors(unit):
-        raise LoaError(f"Đơn vị {unit.code} không thuộc phạm vi chiến dịch {campaign.code}")
-    programme = session.scalar(
-        select(Programme).where(
-            Programme.campaign == campaign, Programme.unit == unit, Programme.month == month
-        )
-    )
+    check_in_scope(campaign, unit)
+    programme = find_programme(session, campaign, unit, month)
     if programme is not None and programme.status is ProgrammeStatus.approved:
         raise LoaError(f"Chương trình tháng {month} của {unit.name} đã được duyệt, không thể thay")
     segments = [
