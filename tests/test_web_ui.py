@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import re
+import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from openpyxl import load_workbook
 
+from loa.canonical import canonical_json
 from loa.db import transaction
 from playlists.campaigns import add_campaign
 from stations.players import add_player
@@ -111,16 +115,22 @@ def test_stations_page_shows_player_health_and_a_clock_that_is_off(
     client: Any, services: Services
 ) -> None:
     with transaction(services.sessions) as s:
-        player, _ = add_player(s, "TN", "Cụm loa chợ")
-        player.last_seen = services.clock.now()
-        player.clock_offset_ms = 300_000
-        player.health = {
-            "state": "idle",
-            "version": "0.1.0",
-            "outbox": 4,
-            "disk_free_mb": 812,
-            "clock_flagged": True,
-        }
+        _, token = add_player(s, "TN", "Cụm loa chợ")
+    key = Ed25519PrivateKey.generate()
+    auth = {"Authorization": f"Bearer {token}"}
+    public = base64.b64encode(key.public_key().public_bytes_raw()).decode()
+    assert client.post("/api/v1/player/enroll", json={"public_key": public},
+                       headers=auth).status_code in (200, 201)
+    heartbeat = {
+        "id": str(uuid.uuid4()), "type": "heartbeat", "airing_id": None,
+        "at": (services.clock.now() + timedelta(seconds=300)).isoformat(),
+        "sha256": None, "played_ms": None,
+        "detail": {"state": "idle", "version": "0.1.0", "outbox": 4, "disk_free_mb": 812},
+    }
+    signed = {**heartbeat, "sig": base64.b64encode(key.sign(canonical_json(heartbeat).encode()))
+              .decode()}
+    answer = client.post("/api/v1/player/events", json={"events": [signed]}, headers=auth)
+    assert answer.status_code == 200 and answer.get_json()["warnings"]
     login(client, "xa")
     page = client.get("/stations").get_data(as_text=True)
     assert "Cụm loa chợ" in page and "+300 giây" in page and "lệch giờ" in page

@@ -31,7 +31,9 @@ def test_upgrade_from_0001_keeps_campaigns_without_resume(database_url: str) -> 
 
 
 @BOTH_DATABASES
-def test_head_takes_a_resumable_campaign_and_downgrades(database_url: str) -> None:
+def test_downgrade_keeps_campaigns_and_upgrade_restores_the_safe_default(
+    database_url: str,
+) -> None:
     upgrade(database_url)
     engine = create_engine(database_url)
     with engine.begin() as conn:
@@ -39,7 +41,14 @@ def test_head_takes_a_resumable_campaign_and_downgrades(database_url: str) -> No
                           " VALUES (1, 'P', 'Tỉnh', 'province')"))
         conn.execute(text(OLD_CAMPAIGN))
         conn.execute(text("UPDATE campaign SET allow_resume = :yes"), {"yes": True})
-        assert conn.execute(text("SELECT allow_resume FROM campaign")).scalar_one()
-    engine.dispose()
     command.downgrade(alembic_config(database_url), "0001")
+    with engine.connect() as conn:
+        columns = conn.execute(text("SELECT * FROM campaign")).keys()
+        assert "allow_resume" not in columns
+        assert conn.execute(text("SELECT code FROM campaign")).scalars().all() == ["CDS"]
     command.upgrade(alembic_config(database_url), "head")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT code, allow_resume FROM campaign")).all()
+    engine.dispose()
+    # The flag did not survive the downgrade: the campaign is back on the rule without resume.
+    assert [(code, bool(flag)) for code, flag in rows] == [("CDS", False)]
