@@ -18,9 +18,9 @@ from loa.clock import SystemClock
 from loa.settings import load_settings
 from loa.simulate import LiveServer, make_sine, player_api_app, seed_fleet
 from playlists.models import Airing, Programme
-from stations.agent.agent import Agent
-from stations.agent.config import AgentConfig
-from stations.agent.runner import Runner
+from loa_player.agent import Agent
+from loa_player.config import AgentConfig
+from loa_player.runner import Runner
 
 COMMAND = ".venv/bin/python -m bench.bench_playback"
 

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from loa.clock import Clock, FrozenClock
-from stations.agent.agent import Agent
-from stations.agent.config import AgentConfig
+from loa_player.agent import Agent
+from loa_player.config import AgentConfig
 
 logger = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 
 from loa.clock import SystemClock
-from stations.agent.agent import Agent
-from stations.agent.config import AgentConfig
-from stations.agent.runner import Runner
+from loa_player.agent import Agent
+from loa_player.config import AgentConfig
+from loa_player.runner import Runner
 
 
 @click.command("run")

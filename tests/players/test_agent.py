@@ -12,8 +12,8 @@ from compliance.audit import station_month_report
 from compliance.models import AiringLogEntry
 from loa.clock import FrozenClock
 from loa.simulate import LiveServer, SkewedClock, run_until
-from stations.agent.agent import Agent
-from stations.agent.outbox import Outbox
+from loa_player.agent import Agent
+from loa_player.outbox import Outbox
 from stations.models import AdminUnit, Player
 from tests.players.conftest import World
 

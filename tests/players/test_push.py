@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 
 from loa.clock import SystemClock
-from stations.agent.agent import Agent
-from stations.agent.runner import Runner
+from loa_player.agent import Agent
+from loa_player.runner import Runner
 from stations.mqtt import MqttPublisher
 from tests.conftest import need_server
 from tests.players.conftest import World

@@ -15,8 +15,8 @@ from compliance.models import AiringLogEntry
 from loa.cli import cli
 from loa.simulate import run_until
 from playlists.models import Airing, Campaign
-from stations.agent.agent import Agent
-from stations.agent.slots import Slot, resume_plan
+from loa_player.agent import Agent
+from loa_player.slots import Slot, resume_plan
 from stations.models import AdminUnit
 from tests.players.conftest import World, auth
 

@@ -18,14 +18,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from loa.clock import Clock
-from stations.agent.cache import AudioCache
-from stations.agent.client import ServerClient, ServerUnreachable
-from stations.agent.config import VERSION, AgentConfig
-from stations.agent.keys import load_or_create_key, public_key_b64, sign_event
-from stations.agent.localdb import AgentDB
-from stations.agent.outbox import Outbox
-from stations.agent.output import Cue, Output, make_output
-from stations.agent.slots import NowPlaying, Slot, ms, parse_schedule, resume_plan
+from loa_player.cache import AudioCache
+from loa_player.client import ServerClient, ServerUnreachable
+from loa_player.config import VERSION, AgentConfig
+from loa_player.keys import load_or_create_key, public_key_b64, sign_event
+from loa_player.localdb import AgentDB
+from loa_player.outbox import Outbox
+from loa_player.output import Cue, Output, make_output
+from loa_player.slots import NowPlaying, Slot, ms, parse_schedule, resume_plan
 
 logger = logging.getLogger(__name__)
 

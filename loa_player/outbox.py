@@ -19,9 +19,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from stations.agent.client import ServerClient, ServerUnreachable
-from stations.agent.keys import sign_event
-from stations.agent.localdb import AgentDB
+from loa_player.client import ServerClient, ServerUnreachable
+from loa_player.keys import sign_event
+from loa_player.localdb import AgentDB
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from stations.agent.agent import Agent
+from loa_player.agent import Agent
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import logging
 import threading
 from pathlib import Path
 
-from stations.agent.client import BadDownload, ServerClient, ServerUnreachable, file_sha256
+from loa_player.client import BadDownload, ServerClient, ServerUnreachable, file_sha256
 
 logger = logging.getLogger(__name__)
 

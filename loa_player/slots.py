@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from stations.agent.output import Playback
+from loa_player.output import Playback
 
 
 @dataclass(frozen=True)
