@@ -17,10 +17,10 @@ from loa.app import build_services
 from loa.clock import SystemClock
 from loa.settings import load_settings
 from loa.simulate import LiveServer, make_sine, player_api_app, seed_fleet
-from playlists.models import Airing, Programme
 from loa_player.agent import Agent
 from loa_player.config import AgentConfig
 from loa_player.runner import Runner
+from playlists.models import Airing, Programme
 
 COMMAND = ".venv/bin/python -m bench.bench_playback"
 

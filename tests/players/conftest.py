@@ -17,10 +17,10 @@ from flask.testing import FlaskClient
 
 from loa.clock import Clock, FrozenClock
 from loa.simulate import LiveServer, SeededPlayer, make_sine, player_api_app, seed_fleet
-from playlists.models import Airing, AiringStatus
 from loa_player.agent import Agent
 from loa_player.config import AgentConfig
 from loa_player.keys import public_key_b64, sign_event
+from playlists.models import Airing, AiringStatus
 from stations.players import add_player
 from web.context import Services
 

@@ -14,9 +14,9 @@ from compliance.audit import station_month_report
 from compliance.models import AiringLogEntry
 from loa.cli import cli
 from loa.simulate import run_until
-from playlists.models import Airing, Campaign
 from loa_player.agent import Agent
 from loa_player.slots import Slot, resume_plan
+from playlists.models import Airing, Campaign
 from stations.models import AdminUnit
 from tests.players.conftest import World, auth
 
