@@ -121,7 +121,8 @@ class _ProcessPlayback:
         return all(p.poll() is not None for p in self._procs)
 
     def error(self) -> str | None:
-        for proc in self._procs:
+        # The player's own complaint says more than the decoder's broken pipe it caused.
+        for proc in reversed(self._procs):
             if proc.returncode and proc.returncode > 0:
                 err = proc.stderr.read().decode(errors="replace")[-300:] if proc.stderr else ""
                 return f"{proc.args[0]} exited {proc.returncode}: {err.strip()}"

@@ -88,7 +88,8 @@ class Runner:
             thread.start()
         return self
 
-    def _notice(self) -> None:
+    def notice(self) -> None:
+        """A push notice: the schedule changed."""
         self.agent.request_sync()
         self._wake_sync.set()
 
@@ -101,7 +102,7 @@ class Runner:
         self._wake_playout.set()  # the schedule may have changed: recompute the next start
         if self._mqtt_url and self.listener is None and self.agent.player_id is not None:
             self.listener = MqttListener(self._mqtt_url, self.agent.player_id,
-                                         self._notice, self._play)
+                                         self.notice, self._play)
 
     def _loop(self, step: Callable[[], None], next_wake: Callable[[], datetime],
               wake: threading.Event) -> None:
@@ -115,7 +116,8 @@ class Runner:
                 delay = 1.0  # not a hot loop if the failure repeats
             wake.wait(timeout=min(max(delay, 0.0), self.agent.config.recheck_s))
 
-    def stop(self) -> None:
+    def stop(self, close: bool = True) -> None:
+        """Stop the workers; ``close=False`` leaves the agent as a killed process would."""
         self.stop_event.set()
         for event in (self._wake_playout, self._wake_sync, self._wake_send):
             event.set()
@@ -123,4 +125,5 @@ class Runner:
             thread.join(timeout=30)
         if self.listener:
             self.listener.close()
-        self.agent.close()
+        if close:
+            self.agent.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from loa_player.config import AgentConfig
 from loa_player.keys import public_key_b64, sign_event
 from playlists.models import Airing, AiringStatus
 from stations.players import add_player
+from tests.conftest import need_server
 from web.context import Services
 
 BOTH_DATABASES = pytest.mark.parametrize(
@@ -189,3 +191,18 @@ def at_local(day: datetime, hour: int, minute: int = 0) -> datetime:
 
 def later(clock: FrozenClock, **delta: float) -> datetime:
     return clock.now() + timedelta(**delta)
+
+
+@pytest.fixture
+def need_aplay() -> None:
+    """The real ALSA player (alsa-utils, installed by scripts/setup.sh)."""
+    if shutil.which("aplay") is None:
+        need_server("aplay (alsa-utils, installed by scripts/setup.sh)", FileNotFoundError())
+
+
+def slow_player(folder: Path) -> str:
+    """An aplay that takes the sound and then hangs on: an overrunning output."""
+    script = folder / "slow-aplay"
+    script.write_text("#!/bin/sh\ncat > /dev/null\nexec sleep 60\n")
+    script.chmod(0o755)
+    return str(script)
