@@ -14,7 +14,7 @@ import random
 import sqlite3
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from loa_player.clock import PlayerClock, read_boot_id
@@ -29,6 +29,8 @@ from loa_player.slots import NowPlaying, Slot, ms, parse_schedule, resume_plan
 from loa_player.timekeeping import TimeKeeper
 
 logger = logging.getLogger(__name__)
+
+SAVE_RETRY = timedelta(seconds=30)
 
 
 class Agent(Link):
@@ -53,6 +55,8 @@ class Agent(Link):
         self.handled: dict[int, str] = dict(self.db.query("SELECT airing_id, outcome FROM handled"))
         self.playing: NowPlaying | None = None
         self.on_event: Callable[[], None] = lambda: None  # the runner wakes its sender here
+        self._unsaved: set[int] = set()  # outcomes the file has not taken yet
+        self._next_save = datetime.min.replace(tzinfo=UTC)
         self._forced: set[int] = set()
         self._lock = threading.RLock()  # playout and a live-mode order may race
         self.closed = False
@@ -89,11 +93,11 @@ class Agent(Link):
             "sha256": slot.sha256, "played_ms": fields.pop("played_ms", None),
             "detail": fields})
         self.handled[slot.airing_id] = outcome or kind
+        self._unsaved.add(slot.airing_id)
         try:
             with self.db.transaction() as tx:
                 self.outbox.store(tx, event)
-                tx.execute("INSERT OR REPLACE INTO handled (airing_id, outcome) VALUES (?, ?)",
-                           (slot.airing_id, outcome or kind))
+                self._save_outcomes(tx)
                 if note is None:
                     self.db.delete("playing", tx)
                 else:
@@ -101,7 +105,32 @@ class Agent(Link):
         except sqlite3.Error as exc:
             self.outbox.hold(event)
             self.health.report("outbox", f"local database: {exc}; events held in memory")
+        else:
+            self._unsaved.clear()
+            self.health.clear("outbox")
         self.on_event()
+
+    def _save_outcomes(self, tx: sqlite3.Connection) -> None:
+        """Write the outcomes kept only in memory (the file refused them before)."""
+        tx.executemany("INSERT OR REPLACE INTO handled (airing_id, outcome) VALUES (?, ?)",
+                       [(a, self.handled[a]) for a in sorted(self._unsaved)])
+
+    def _retry_saving(self, now: datetime) -> None:
+        """Once the file takes writes again, it gets the outcomes and events held in memory.
+
+        Tried every ``SAVE_RETRY``: each try against a locked file costs its busy timeout.
+        """
+        if now < self._next_save:
+            return
+        self._next_save = now + SAVE_RETRY
+        try:
+            with self.db.transaction() as tx:
+                self._save_outcomes(tx)
+            self.outbox.spill()
+        except sqlite3.Error:
+            return
+        self._unsaved.clear()
+        self.health.clear("outbox")
 
     def _finish(self, slot: Slot, kind: str, note: dict[str, Any] | None = None,
                 **fields: Any) -> None:
@@ -154,6 +183,8 @@ class Agent(Link):
                 return
             if self.playing:
                 self._check_playing(now)
+            if self._unsaved:
+                self._retry_saving(now)
             for slot in self.slots:
                 if slot.starts_at > now and slot.airing_id not in self._forced:
                     break

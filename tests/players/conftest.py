@@ -16,9 +16,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 from flask.testing import FlaskClient
 
-from loa.clock import Clock, FrozenClock
+from loa.clock import FrozenClock
 from loa.simulate import LiveServer, SeededPlayer, make_sine, player_api_app, seed_fleet
 from loa_player.agent import Agent
+from loa_player.clock import PlayerClock
 from loa_player.config import AgentConfig
 from loa_player.keys import public_key_b64, sign_event
 from playlists.models import Airing, AiringStatus
@@ -164,7 +165,11 @@ def make_agent(
     made: list[Agent] = []
 
     def build(
-        clock: Clock | None = None, home: str = "agent", player: int = 0, **options: Any
+        clock: PlayerClock | None = None,
+        home: str = "agent",
+        player: int = 0,
+        boot: str = "boot-1",
+        **options: Any,
     ) -> Agent:
         config = AgentConfig(
             server=live_server.url,
@@ -172,7 +177,7 @@ def make_agent(
             home=tmp_path / home,
             **{"poll_s": 3600.0, "heartbeat_s": 3600.0, "backoff_cap_s": 1800.0, **options},
         )
-        agent = Agent(config, clock or world.clock)
+        agent = Agent(config, clock or world.clock, boot_id=lambda: boot)
         made.append(agent)
         return agent
 
