@@ -104,11 +104,12 @@ def test_full_disk_is_reported_and_the_agent_airs_what_it_holds(
 def test_a_corrupt_cache_file_is_reported_in_the_heartbeat(
     make_agent: MakeAgent, world: World
 ) -> None:
+    first, first_at = starts(world, 0)
+    world.clock.set(first_at - timedelta(hours=1))  # type: ignore[operator]
     agent = started_synced(make_agent, world, heartbeat_s=300)
     beats = heartbeats_sent(agent)
     path = agent.cache.path(world.sha256)
     path.write_bytes(b"\0" * path.stat().st_size)
-    first, first_at = starts(world, 0)
     run_until([agent], world.clock, first_at + timedelta(minutes=15))  # type: ignore[operator]
     assert [p["airing_id"] for p in agent.output.played] == [first]  # type: ignore[attr-defined]
     assert any("corrupt" in h["detail"]["problems"].get("cache", "") for h in beats)
@@ -117,10 +118,10 @@ def test_a_corrupt_cache_file_is_reported_in_the_heartbeat(
 def test_a_locked_outbox_still_sends_events_and_reports_it(
     make_agent: MakeAgent, world: World
 ) -> None:
+    first, first_at = starts(world, 0)
+    world.clock.set(first_at - timedelta(minutes=5))  # type: ignore[operator]
     agent = started_synced(make_agent, world, heartbeat_s=300, progress_s=300)
     beats = heartbeats_sent(agent)
-    first, first_at = starts(world, 0)
-    run_until([agent], world.clock, first_at - timedelta(minutes=2))  # type: ignore[operator]
     locker = sqlite3.connect(agent.config.db_path, timeout=0, isolation_level=None)
     locker.execute("BEGIN EXCLUSIVE")  # an engineer's sqlite3 shell holds the file
     try:
