@@ -58,7 +58,7 @@ class Agent(Link):
         self._unsaved: set[int] = set()  # outcomes the file has not taken yet
         self._next_save = datetime.min.replace(tzinfo=UTC)
         self._forced: set[int] = set()
-        self._lock = threading.RLock()  # playout and a live-mode order may race
+        self._lock = threading.RLock()  # playout and close() come from different threads
         self.closed = False
         Link.__init__(self)
         self._recover()
