@@ -1,6 +1,9 @@
-"""Playback start error of the reference agent versus starts_at: real time, null output.
+"""Playback start error of the reference agent versus starts_at, over back-to-back airings.
 
-Run: .venv/bin/python -m bench.bench_playback [--airings 40 --gap 0.5]
+Each airing lasts exactly until the next one starts (end to end, as the planner packs a
+window), so an airing that ended late would push or drop the next. Real time, null output.
+
+Run: .venv/bin/python -m bench.bench_playback [--airings 40 --gap 1.0]
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ from loa.app import build_services
 from loa.clock import SystemClock
 from loa.settings import load_settings
 from loa.simulate import LiveServer, make_sine, player_api_app, seed_fleet
+from loa_player.agent import Agent
+from loa_player.config import AgentConfig
+from loa_player.runner import Runner
 from playlists.models import Airing, Programme
-from stations.agent.agent import Agent
-from stations.agent.config import AgentConfig
-from stations.agent.runner import Runner
 
 COMMAND = ".venv/bin/python -m bench.bench_playback"
 
@@ -39,7 +42,7 @@ def measure(work: Path, airings: int, gap_s: float) -> list[float]:
     now = datetime.now(UTC)
     with services.sessions.begin() as session:
         [seeded] = seed_fleet(session, services.store, make_sine(work / "tone.mp3"), 1, now, 1,
-                              duration_ms=int(gap_s * 1000 * 0.6))
+                              duration_ms=round(gap_s * 1000))
         programme_id = session.query(Programme.id).scalar()
         first = now + timedelta(seconds=3)
         session.add_all(Airing(programme_id=programme_id, station_id=seeded.station_id,
@@ -62,24 +65,25 @@ def measure(work: Path, airings: int, gap_s: float) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--airings", type=int, default=40)
-    parser.add_argument("--gap", type=float, default=0.5, help="seconds between airings")
+    parser.add_argument("--gap", type=float, default=1.0,
+                        help="seconds between airings, each as long as the gap")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="loa-bench-") as tmp:
         errors = measure(Path(tmp), args.airings, args.gap)
-    if len(errors) != args.airings:
-        raise SystemExit(f"only {len(errors)} of {args.airings} airings started")
+    skipped = args.airings - len(errors)
     median, p99 = statistics.median(errors), _percentile(errors, 0.99)
-    verdict = "meets" if median <= 0.2 and p99 <= 0.5 else "MISSES"
+    verdict = "meets" if median <= 0.2 and p99 <= 0.5 and skipped == 0 else "MISSES"
     body = (
-        f"{len(errors)} airings {args.gap} s apart, null output, real clock, agent and server "
-        "on one machine (HTTP over loopback).\n\n"
+        f"{args.airings} airings back to back, each {args.gap} s long, null output, real "
+        "clock, agent and server on one machine (HTTP over loopback).\n\n"
         "| start error vs starts_at | seconds |\n| --- | --- |\n"
         f"| median | {median:.4f} |\n| p99 | {p99:.4f} |\n"
         f"| max | {max(errors):.4f} |\n| min | {min(errors):.4f} |\n\n"
+        f"Airings skipped: {skipped} of {args.airings}.\n\n"
         "Negative means early: the agent corrects its clock to the server's, measured\n"
         "to about a millisecond over loopback.\n\n"
-        f"Target median ≤ 0.2 s, p99 ≤ 0.5 s: {verdict}."
+        f"Target median ≤ 0.2 s, p99 ≤ 0.5 s, none skipped: {verdict}."
     )
     from bench.results import write_section
 

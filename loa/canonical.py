@@ -1,9 +1,8 @@
-"""The canonical JSON that player signatures and log hashes are computed over (DESIGN §5)."""
+"""The canonical JSON that player signatures and log hashes are computed over (DESIGN §5).
 
-import json
-from typing import Any
+It lives with the player agent, the lowest package, so the agent installs without the server.
+"""
 
+from loa_player.canonical import canonical_json
 
-def canonical_json(obj: Any) -> str:
-    """Keys sorted, no spaces, non-ASCII kept: the form players sign and chains hash."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+__all__ = ["canonical_json"]

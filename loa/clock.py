@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
+from loa_player.clock import Clock, SystemClock
 
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current instant, timezone-aware in UTC."""
-        ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
+__all__ = ["Clock", "FrozenClock", "OffsetClock", "SystemClock", "clock_for"]
 
 
 class OffsetClock:
@@ -28,15 +20,21 @@ class OffsetClock:
     def now(self) -> datetime:
         return self._start + timedelta(seconds=time.monotonic() - self._t0)
 
+    def monotonic(self) -> float:
+        return time.monotonic()
+
 
 class FrozenClock:
-    """Stands still until a test moves it."""
+    """Stands still until a test moves it; its monotonic count moves with it."""
 
     def __init__(self, at: datetime) -> None:
-        self._at = at.astimezone(UTC)
+        self._at = self._origin = at.astimezone(UTC)
 
     def now(self) -> datetime:
         return self._at
+
+    def monotonic(self) -> float:
+        return (self._at - self._origin).total_seconds()
 
     def set(self, at: datetime) -> None:
         self._at = at.astimezone(UTC)

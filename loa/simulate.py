@@ -23,9 +23,10 @@ from flask import Flask
 from sqlalchemy.orm import Session
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from loa.clock import Clock, FrozenClock
-from stations.agent.agent import Agent
-from stations.agent.config import AgentConfig
+from loa.clock import FrozenClock
+from loa_player.agent import Agent
+from loa_player.clock import PlayerClock
+from loa_player.config import AgentConfig
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +34,15 @@ logger = logging.getLogger(__name__)
 class SkewedClock:
     """Another clock shifted by a fixed offset: a player whose clock runs fast or slow."""
 
-    def __init__(self, base: Clock, offset: timedelta) -> None:
+    def __init__(self, base: PlayerClock, offset: timedelta) -> None:
         self._base, self.offset = base, offset
 
     def now(self) -> datetime:
         return self._base.now() + self.offset
+
+    def monotonic(self) -> float:
+        """The base clock's count: changing ``offset`` later is a wall-clock step."""
+        return self._base.monotonic()
 
 
 class _QuietHandler(WSGIRequestHandler):

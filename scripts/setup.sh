@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-install}"
 
-system_packages=(ffmpeg espeak-ng fonts-dejavu-core)
+system_packages=(ffmpeg espeak-ng fonts-dejavu-core alsa-utils)
 [ "$what" = test ] && system_packages+=(chromium)
 missing=()
 for pkg in "${system_packages[@]}"; do

@@ -1,17 +1,25 @@
-"""`loa player run`: the reference player agent on a station box."""
+"""`loa player run` and `loa player status`: the reference agent, from the server's CLI too.
+
+The agent itself lives in ``loa_player`` (installable alone as `loa-player`); these
+commands only delegate, so a server machine can run a test player as well.
+"""
 
 from __future__ import annotations
 
-import logging
-import signal
 from pathlib import Path
 
 import click
 
-from loa.clock import SystemClock
-from stations.agent.agent import Agent
-from stations.agent.config import AgentConfig
-from stations.agent.runner import Runner
+from loa_player.cli import run_agent, show_status
+from loa_player.config import AgentConfig
+from loa_player.output import DEFAULT_OUTPUTS, parse_outputs
+
+
+def _outputs(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[str, ...]:
+    try:
+        return tuple(parse_outputs(value or ""))
+    except ValueError as exc:
+        raise click.BadParameter(f"đầu ra không hợp lệ ({exc})") from exc
 
 
 @click.command("run")
@@ -31,8 +39,14 @@ from stations.agent.runner import Runner
     help="Folder for the key, cache and outbox.",
 )
 @click.option(
-    "--output", type=click.Choice(["null", "ffplay", "aplay"]), default="ffplay", show_default=True
+    "--output",
+    "outputs",
+    envvar="LOA_OUTPUT",
+    default="",
+    callback=_outputs,
+    help=f"Outputs to try in order (default {','.join(DEFAULT_OUTPUTS)}).",
 )
+@click.option("--alsa-device", envvar="LOA_ALSA_DEVICE", default=None, help="aplay -D device.")
 @click.option(
     "--mqtt",
     "mqtt_url",
@@ -53,24 +67,32 @@ def run(
     server: str,
     token: str,
     home: Path,
-    output: str,
+    outputs: tuple[str, ...],
+    alsa_device: str | None,
     mqtt_url: str | None,
     poll_s: float,
     verbose: bool,
 ) -> None:
     """Run the reference player agent until SIGTERM or Ctrl-C."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     config = AgentConfig(
-        server=server, token=token, home=home, output=output, mqtt_url=mqtt_url, poll_s=poll_s
+        server=server,
+        token=token,
+        home=home,
+        outputs=outputs,
+        alsa_device=alsa_device or None,
+        mqtt_url=mqtt_url,
+        poll_s=poll_s,
     )
-    runner = Runner(Agent(config, SystemClock()), mqtt_url).start()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_a: runner.stop_event.set())
-    runner.stop_event.wait()
-    runner.stop()
+    run_agent(config, verbose)
 
 
-PLAYER_COMMANDS = [run]
+@click.command("status")
+@click.option("--home", required=True, type=click.Path(file_okay=False, path_type=Path))
+def status(home: Path) -> None:
+    """What a player's local database says (works offline, on the box)."""
+    code = show_status(home)
+    if code:
+        raise SystemExit(code)
+
+
+PLAYER_COMMANDS = [run, status]

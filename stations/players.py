@@ -83,6 +83,7 @@ def enroll_key(session: Session, player: Player, public_key_b64: str, now: datet
 CLOCK_TOLERANCE_MS = 60_000
 HEALTH_FIELDS = (
     "version", "disk_free_mb", "volume", "signal", "state", "cached_files", "outbox",
+    "problems", "clock_offset_age_s", "outputs",
 )
 
 

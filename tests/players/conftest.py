@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,13 +16,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 from flask.testing import FlaskClient
 
-from loa.clock import Clock, FrozenClock
+from loa.clock import FrozenClock
 from loa.simulate import LiveServer, SeededPlayer, make_sine, player_api_app, seed_fleet
+from loa_player.agent import Agent
+from loa_player.clock import PlayerClock
+from loa_player.config import AgentConfig
+from loa_player.keys import public_key_b64, sign_event
 from playlists.models import Airing, AiringStatus
-from stations.agent.agent import Agent
-from stations.agent.config import AgentConfig
-from stations.agent.keys import public_key_b64, sign_event
 from stations.players import add_player
+from tests.conftest import need_server
 from web.context import Services
 
 BOTH_DATABASES = pytest.mark.parametrize(
@@ -162,7 +165,11 @@ def make_agent(
     made: list[Agent] = []
 
     def build(
-        clock: Clock | None = None, home: str = "agent", player: int = 0, **options: Any
+        clock: PlayerClock | None = None,
+        home: str = "agent",
+        player: int = 0,
+        boot: str = "boot-1",
+        **options: Any,
     ) -> Agent:
         config = AgentConfig(
             server=live_server.url,
@@ -170,7 +177,7 @@ def make_agent(
             home=tmp_path / home,
             **{"poll_s": 3600.0, "heartbeat_s": 3600.0, "backoff_cap_s": 1800.0, **options},
         )
-        agent = Agent(config, clock or world.clock)
+        agent = Agent(config, clock or world.clock, boot_id=lambda: boot)
         made.append(agent)
         return agent
 
@@ -189,3 +196,18 @@ def at_local(day: datetime, hour: int, minute: int = 0) -> datetime:
 
 def later(clock: FrozenClock, **delta: float) -> datetime:
     return clock.now() + timedelta(**delta)
+
+
+@pytest.fixture
+def need_aplay() -> None:
+    """The real ALSA player (alsa-utils, installed by scripts/setup.sh)."""
+    if shutil.which("aplay") is None:
+        need_server("aplay (alsa-utils, installed by scripts/setup.sh)", FileNotFoundError())
+
+
+def slow_player(folder: Path) -> str:
+    """An aplay that takes the sound and then hangs on: an overrunning output."""
+    script = folder / "slow-aplay"
+    script.write_text("#!/bin/sh\ncat > /dev/null\nexec sleep 60\n")
+    script.chmod(0o755)
+    return str(script)

@@ -10,10 +10,9 @@ from sqlalchemy import select
 
 from compliance.audit import station_month_report
 from compliance.models import AiringLogEntry
-from loa.clock import FrozenClock
 from loa.simulate import LiveServer, SkewedClock, run_until
-from stations.agent.agent import Agent
-from stations.agent.outbox import Outbox
+from loa_player.agent import Agent
+from loa_player.outbox import Outbox
 from stations.models import AdminUnit, Player
 from tests.players.conftest import World
 
@@ -191,5 +190,12 @@ def test_a_month_in_simulated_time_sends_each_event_once(
     assert {e.event for e in entries} == {"airing.started", "airing.completed"}
 
 
-def test_frozen_clock_is_what_tests_drive(world: World) -> None:
-    assert isinstance(world.clock, FrozenClock)
+def test_agents_keep_the_test_clocks_time(make_agent: MakeAgent, world: World) -> None:
+    agent = make_agent()
+    first, first_at = starts(world, 0)
+    agent.tick()
+    assert agent.now() == world.clock.now() and agent.output.played == []  # type: ignore[attr-defined]
+    world.clock.set(first_at)  # type: ignore[arg-type]
+    agent.tick()
+    [played] = agent.output.played  # type: ignore[attr-defined]
+    assert played["airing_id"] == first and played["started_at"] == first_at.isoformat()  # type: ignore[attr-defined]

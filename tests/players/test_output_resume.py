@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import pytest
 
 from loa.clock import FrozenClock
-from stations.agent.output import AplayOutput, Cue, FfplayOutput, NullOutput
+from loa_player.output import AplayOutput, Cue, FfplayOutput, NullOutput
 
 T0 = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 
@@ -27,6 +27,7 @@ class FakePopen:
 
     def __init__(self, args: list[str], **_kw: Any) -> None:
         self.args, self.stdout, self.stderr = args, None, None
+        self.returncode = None
         FakePopen.commands.append(args)
 
 
@@ -38,14 +39,15 @@ def popen(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
 
 def test_ffplay_seeks_only_when_resuming(popen: list[list[str]]) -> None:
-    FfplayOutput().start(cue())
-    FfplayOutput().start(cue(190_000))
+    clock = FrozenClock(T0)
+    FfplayOutput(clock.now).start(cue())
+    FfplayOutput(clock.now).start(cue(190_000))
     assert "-ss" not in popen[0]
     assert popen[1][-3:] == ["-ss", "190.000", "/cache/x.mp3"]
 
 
 def test_aplay_decodes_from_the_offset(popen: list[list[str]]) -> None:
-    AplayOutput().start(cue(1_500))
+    AplayOutput(FrozenClock(T0).now).start(cue(1_500))
     decode, play = popen
     assert decode[:5] == ["ffmpeg", "-loglevel", "error", "-ss", "1.500"]
     assert decode[5:7] == ["-i", "/cache/x.mp3"] and play[0] == "aplay"

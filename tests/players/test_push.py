@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 
 from loa.clock import SystemClock
-from stations.agent.agent import Agent
-from stations.agent.runner import Runner
+from loa_player.agent import Agent
+from loa_player.runner import Runner
 from stations.mqtt import MqttPublisher
 from tests.conftest import need_server
 from tests.players.conftest import World
@@ -91,6 +91,32 @@ def test_without_a_broker_polling_still_delivers_the_change(
         began = time.monotonic()
         publisher.schedule_changed([world.players[0].player_id])  # must neither block nor raise
         assert time.monotonic() - began < 0.5
+        assert wait_for_airing(runner.agent, new, seconds=10)
+    finally:
+        publisher.close()
+
+
+def notice_and_wait_for_sync(publisher: MqttPublisher, runner: Runner, player_id: int) -> None:
+    runner.agent.synced.clear()
+    publisher.schedule_changed([player_id])
+    assert runner.agent.synced.wait(10), "the notice did not make the agent sync"
+
+
+@pytest.mark.mqtt
+def test_a_notice_that_outruns_its_change_is_followed_by_a_quick_second_look(
+    broker: str, running: Callable[..., Runner], world: World
+) -> None:
+    runner = running(broker, poll_s=3600)  # polling alone would take an hour
+    deadline = time.monotonic() + 10
+    while runner.listener is None and time.monotonic() < deadline:
+        runner.agent.synced.wait(0.05)
+    assert runner.listener is not None and runner.listener.subscribed.wait(10)
+    player_id = world.players[0].player_id
+    publisher = MqttPublisher(broker)
+    try:
+        notice_and_wait_for_sync(publisher, runner, player_id)  # the schedule is steady now
+        notice_and_wait_for_sync(publisher, runner, player_id)  # unchanged: 304
+        new = world.add_airing(world.clock.now() + timedelta(days=2))  # the commit lands late
         assert wait_for_airing(runner.agent, new, seconds=10)
     finally:
         publisher.close()

@@ -14,9 +14,9 @@ from compliance.audit import station_month_report
 from compliance.models import AiringLogEntry
 from loa.cli import cli
 from loa.simulate import run_until
+from loa_player.agent import Agent
+from loa_player.slots import Slot, resume_plan
 from playlists.models import Airing, Campaign
-from stations.agent.agent import Agent
-from stations.agent.slots import Slot, resume_plan
 from stations.models import AdminUnit
 from tests.players.conftest import World, auth
 
@@ -224,3 +224,25 @@ def note(started_s: float, heard_s: float, from_ms: int = 0, before_ms: int = 0)
 def test_resume_plan(saved: dict, resume: bool, now_s: float, expected: tuple) -> None:
     slot = Slot(1, T0, 600_000, "ab" * 32, "", None, resume)
     assert resume_plan(saved, slot, T0 + timedelta(seconds=now_s)) == expected
+
+
+def test_two_resumes_still_end_at_the_scheduled_end(make_agent: MakeAgent, world: World) -> None:
+    allow_resume(world)
+    airing_id, starts_at = first_airing(world)
+    agent = make_agent()
+    for crash_at in (timedelta(minutes=3), timedelta(minutes=6)):
+        run_until([agent], world.clock, starts_at + crash_at)
+        assert agent.playing is not None and agent.playing.deadline == starts_at + timedelta(
+            minutes=10
+        )
+        crash(agent)
+        world.clock.advance(seconds=10)
+        agent = make_agent()
+    run_until([agent], world.clock, starts_at + timedelta(hours=1))
+    with world.services.sessions() as session:
+        ended = session.execute(
+            select(AiringLogEntry.airing_id, AiringLogEntry.at).where(
+                AiringLogEntry.event == "airing.completed"
+            )
+        ).all()
+    assert ended == [(airing_id, starts_at + timedelta(minutes=10))]  # the overrun did not grow

@@ -1,4 +1,4 @@
-"""Running an agent in real time: a playout thread, a network thread, an MQTT listener."""
+"""Running an agent in real time: playout, sync and send threads, and an MQTT listener."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from stations.agent.agent import Agent
+from loa_player.agent import Agent
+from loa_player.broker import make_client, parse_broker_url
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +22,6 @@ class MqttListener:
 
     def __init__(self, url: str, player_id: int, on_change: Callable[[], None],
                  on_play: Callable[[int], None]) -> None:
-        from stations.mqtt import make_client, parse_broker_url
-
         address = parse_broker_url(url)
         self.topic = f"loa/players/{player_id}"
         self.subscribed = threading.Event()
@@ -58,21 +57,30 @@ class MqttListener:
 
 
 class Runner:
-    """Two stoppable workers around one agent; ``stop()`` joins them and closes the agent."""
+    """Three stoppable workers around one agent; ``stop()`` joins them and closes the agent.
+
+    Each sleeps until its next wake-up, but never longer than ``recheck_s``: the
+    agent's time comes from the wall clock, and a step of it must be seen before a
+    start slips past its grace. A recorded event wakes the sender at once.
+    """
 
     def __init__(self, agent: Agent, mqtt_url: str | None = None) -> None:
         self.agent = agent
         self.stop_event = threading.Event()
         self._wake_playout = threading.Event()
-        self._wake_network = threading.Event()
+        self._wake_sync = threading.Event()
+        self._wake_send = threading.Event()
         self._mqtt_url = mqtt_url
         self.listener: MqttListener | None = None
+        agent.on_event = self._wake_send.set
         self._threads = [
-            threading.Thread(target=self._loop, name="loa-playout", daemon=True,
-                             args=(agent.playout_step, agent.next_playout_wake,
-                                   self._wake_playout)),
-            threading.Thread(target=self._loop, name="loa-network", daemon=True,
-                             args=(self._network, agent.next_network_wake, self._wake_network)),
+            threading.Thread(target=self._loop, name=name, daemon=True, args=args)
+            for name, args in (
+                ("loa-playout", (agent.playout_step, agent.next_playout_wake,
+                                 self._wake_playout)),
+                ("loa-sync", (self._sync, agent.next_sync_wake, self._wake_sync)),
+                ("loa-send", (agent.send_step, agent.next_send_wake, self._wake_send)),
+            )
         ]
 
     def start(self) -> Runner:
@@ -80,20 +88,21 @@ class Runner:
             thread.start()
         return self
 
-    def _notice(self) -> None:
+    def notice(self) -> None:
+        """A push notice: the schedule changed."""
         self.agent.request_sync()
-        self._wake_network.set()
+        self._wake_sync.set()
 
     def _play(self, airing_id: int) -> None:
         self.agent.play_now(airing_id)
         self._wake_playout.set()
 
-    def _network(self) -> None:
-        self.agent.network_step()
+    def _sync(self) -> None:
+        self.agent.sync_step()
         self._wake_playout.set()  # the schedule may have changed: recompute the next start
         if self._mqtt_url and self.listener is None and self.agent.player_id is not None:
             self.listener = MqttListener(self._mqtt_url, self.agent.player_id,
-                                         self._notice, self._play)
+                                         self.notice, self._play)
 
     def _loop(self, step: Callable[[], None], next_wake: Callable[[], datetime],
               wake: threading.Event) -> None:
@@ -101,17 +110,20 @@ class Runner:
             wake.clear()  # before the step, so a notice during it is not lost
             try:
                 step()
+                delay = (next_wake() - self.agent.now()).total_seconds()
             except Exception:  # the outermost loop: log, keep the station on air
                 logger.exception("agent step failed")
-            delay = (next_wake() - self.agent.now()).total_seconds()
-            wake.wait(timeout=max(delay, 0.0))
+                delay = 1.0  # not a hot loop if the failure repeats
+            wake.wait(timeout=min(max(delay, 0.0), self.agent.config.recheck_s))
 
-    def stop(self) -> None:
+    def stop(self, close: bool = True) -> None:
+        """Stop the workers; ``close=False`` leaves the agent as a killed process would."""
         self.stop_event.set()
-        self._wake_playout.set()
-        self._wake_network.set()
+        for event in (self._wake_playout, self._wake_sync, self._wake_send):
+            event.set()
         for thread in self._threads:
             thread.join(timeout=30)
         if self.listener:
             self.listener.close()
-        self.agent.close()
+        if close:
+            self.agent.close()

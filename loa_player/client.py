@@ -5,15 +5,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections import deque
-from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 import requests
+
+from loa_player.timekeeping import TimeKeeper
 
 logger = logging.getLogger(__name__)
 
@@ -40,42 +41,30 @@ class Schedule:
 
 
 class ServerClient:
-    """A requests session bound to one server and token; notes the server's clock on each reply."""
+    """A requests session bound to one server and token; each reply's clock feeds ``keeper``."""
 
-    def __init__(self, server: str, token: str, now: Callable[[], datetime]) -> None:
+    def __init__(self, server: str, token: str, keeper: TimeKeeper) -> None:
         self.base = server.rstrip("/") + "/"
-        self._now = now
+        self._keeper = keeper
         self._http = requests.Session()
         self._http.headers.update({"Authorization": f"Bearer {token}"})
-        self.offset: timedelta | None = None  # server minus our raw clock
-        # (round trip, offset) of recent replies; the quickest one says the most (as NTP does).
-        self._samples: deque[tuple[timedelta, timedelta]] = deque(maxlen=8)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        before = self._now()
+        before = self._keeper.stamp()
         try:
             response = self._http.request(method, urljoin(self.base, path.lstrip("/")),
                                           timeout=TIMEOUT, **kwargs)
         except requests.RequestException as exc:
             raise ServerUnreachable(str(exc)) from exc
-        self._note_server_time(response, before, self._now())
+        stamp = response.headers.get("X-Loa-Server-Time")
+        with suppress(ValueError, TypeError):
+            if stamp:
+                self._keeper.sample(before, self._keeper.stamp(), datetime.fromisoformat(stamp))
         if response.status_code == 401:
             raise Unauthorised(response.text[:200])
         if response.status_code >= 500:
             raise ServerUnreachable(f"HTTP {response.status_code}")
         return response
-
-    def _note_server_time(self, response: requests.Response, before: datetime,
-                          after: datetime) -> None:
-        stamp = response.headers.get("X-Loa-Server-Time")
-        if not stamp or after - before > timedelta(seconds=5):
-            return  # a slow round trip says little about the offset
-        try:
-            server = datetime.fromisoformat(stamp)
-        except ValueError:
-            return
-        self._samples.append((after - before, server - (before + (after - before) / 2)))
-        self.offset = min(self._samples, key=lambda sample: sample[0])[1]
 
     def schedule(self, etag: str | None) -> Schedule:
         """The schedule, or body None if it has not changed since ``etag``."""

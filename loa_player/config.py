@@ -13,7 +13,10 @@ class AgentConfig:
     server: str
     token: str
     home: Path
-    output: str = "null"
+    # Outputs in the order to try them; each is retried once before the next (see design §5).
+    outputs: tuple[str, ...] = ("null",)
+    alsa_device: str | None = None  # aplay -D; None: ALSA's default device
+    output_tries: int = 2
     mqtt_url: str | None = None
     poll_s: float = 300.0
     heartbeat_s: float = 300.0
@@ -24,6 +27,17 @@ class AgentConfig:
     # Save how far an airing has played this often: after a crash, what the audience heard
     # is known to within this (never overstated), and a resume keeps to it.
     progress_s: float = 10.0
+    # A 401 (token revoked or rotated) stops scheduled airings after this long, time enough
+    # to put a rotated token on the box; meanwhile the server is asked only this often.
+    refused_grace_s: float = 3600.0
+    refused_retry_s: float = 900.0
+    # After a push notice, an unchanged schedule (the notice outran the change) is fetched
+    # again this many times, this far apart.
+    notice_retries: int = 3
+    notice_retry_s: float = 2.0
+    # Sleep at most this long between looks at the wall clock, so a clock step is seen
+    # well within ``late_grace_s``.
+    recheck_s: float = 5.0
     batch_size: int = 200
     backoff_base_s: float = 2.0
     backoff_cap_s: float = 300.0

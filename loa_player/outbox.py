@@ -3,7 +3,9 @@
 Record locally first, delete only after acknowledgement (as OBPlayer's
 playlog sync does): a crash before the POST resends the same ids, a crash
 after it resends ids the server already has, and the server dedupes by id,
-so every event arrives exactly once.
+so every event arrives exactly once. When the SQLite file cannot be written
+(disk full, locked), events wait in memory instead and still go out; they
+move to the file as soon as it can be written again.
 """
 
 from __future__ import annotations
@@ -12,16 +14,18 @@ import json
 import logging
 import random
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from stations.agent.client import ServerClient, ServerUnreachable
-from stations.agent.keys import sign_event
-from stations.agent.localdb import AgentDB
+from loa_player.client import ServerClient, ServerUnreachable, Unauthorised
+from loa_player.keys import sign_event
+from loa_player.localdb import AgentDB
 
 logger = logging.getLogger(__name__)
 
@@ -47,16 +51,47 @@ class Outbox:
         self.failures = 0
         self.next_attempt: datetime | None = None
         self.warnings: list[str] = []
+        self._held: list[dict[str, Any]] = []  # signed events the file could not take
+        self._held_lock = threading.Lock()
 
-    def record(self, conn: sqlite3.Connection, event: dict[str, Any]) -> dict[str, Any]:
-        """Sign ``event`` (given an id) and store it inside the caller's transaction."""
-        signed = sign_event(self._key, {"id": str(uuid.uuid4()), **event})
-        conn.execute("INSERT INTO outbox (id, body, created) VALUES (?, ?, ?)",
+    def sign(self, event: dict[str, Any]) -> dict[str, Any]:
+        """``event`` with a fresh id and its signature."""
+        return sign_event(self._key, {"id": str(uuid.uuid4()), **event})
+
+    @staticmethod
+    def store(conn: sqlite3.Connection, signed: dict[str, Any]) -> None:
+        """Store a signed event inside the caller's transaction."""
+        conn.execute("INSERT OR IGNORE INTO outbox (id, body, created) VALUES (?, ?, ?)",
                      (signed["id"], json.dumps(signed), signed["at"]))
-        return signed
+
+    def hold(self, signed: dict[str, Any]) -> None:
+        """Keep an event the file could not take in memory, to send all the same."""
+        with self._held_lock:
+            self._held.append(signed)
+
+    def spill(self) -> None:
+        """Move held events into the file; raises sqlite3.Error if it still cannot take them."""
+        with self._held_lock:
+            held, self._held = self._held, []
+        try:
+            with self._db.transaction() as tx:
+                for signed in held:
+                    self.store(tx, signed)
+        except sqlite3.Error:
+            with self._held_lock:
+                self._held[:0] = held
+            raise
+
+    def held(self) -> int:
+        return len(self._held)
 
     def pending(self) -> int:
-        return self._db.query("SELECT COUNT(*) FROM outbox")[0][0]
+        """Events not yet acknowledged, in the file and held in memory."""
+        try:
+            stored = self._db.query("SELECT COUNT(*) FROM outbox")[0][0]
+        except sqlite3.Error:
+            stored = 0
+        return stored + self.held()
 
     def due(self, now: datetime) -> bool:
         return self.next_attempt is None or now >= self.next_attempt
@@ -69,15 +104,21 @@ class Outbox:
         """
         extra = list(extra or [])
         sent = 0
+        with suppress(sqlite3.Error):
+            self.spill()
+        with self._held_lock:
+            extra += self._held[: self._batch_size]
         while True:
-            rows = self._db.query("SELECT id, body FROM outbox ORDER BY rowid LIMIT ?",
-                                  (self._batch_size,))
+            rows = self._stored_batch()
             if not rows and not extra:
                 break
             batch = extra + [json.loads(body) for _id, body in rows]
             extra = []
             try:
                 answer = client.post_events(batch)
+            except Unauthorised as exc:
+                self._failed(now(), exc)
+                raise
             except ServerUnreachable as exc:
                 self._failed(now(), exc)
                 return self.pending()
@@ -89,6 +130,15 @@ class Outbox:
         if sent:
             logger.info("outbox: %d event(s) delivered", sent)
         return self.pending()
+
+    def _stored_batch(self) -> list[tuple[str, str]]:
+        """The oldest stored events; none if the file cannot be read (held ones still go)."""
+        try:
+            return self._db.query("SELECT id, body FROM outbox ORDER BY rowid LIMIT ?",
+                                  (self._batch_size,))
+        except sqlite3.Error as exc:
+            logger.warning("outbox file unreadable: %s", exc)
+            return []
 
     def _failed(self, at: datetime, exc: Exception) -> None:
         self.failures += 1
@@ -102,6 +152,18 @@ class Outbox:
         accepted = [str(i) for i in answer.get("accepted", [])]
         rejected = [r for r in answer.get("rejected", []) if isinstance(r, dict)]
         self.warnings = [str(w) for w in answer.get("warnings", [])]
+        done = set(accepted) | {str(r.get("id")) for r in rejected}
+        with self._held_lock:
+            self._held = [e for e in self._held if e["id"] not in done]
+        try:
+            self._forget(accepted, rejected)
+        except sqlite3.Error as exc:
+            # The server has them and dedupes by id: they go again once the file can be written.
+            logger.warning("outbox: acknowledged events not removed yet: %s", exc)
+            return 0
+        return len(accepted) + len(rejected)
+
+    def _forget(self, accepted: list[str], rejected: list[dict[str, Any]]) -> None:
         with self._db.transaction() as tx:
             tx.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in accepted])
             for item in rejected:
@@ -113,4 +175,3 @@ class Outbox:
                            (str(item["id"]), found[0], str(item.get("reason"))))
                 tx.execute("DELETE FROM outbox WHERE id = ?", (str(item["id"]),))
                 logger.error("server rejected event %s: %s", item["id"], item.get("reason"))
-        return len(accepted) + len(rejected)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from stations.agent.output import Playback
+from loa_player.output import Playback
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,12 @@ def ms(delta: timedelta) -> int:
 
 @dataclass
 class NowPlaying:
-    """The airing on air; a resumed one is a second part, after ``before_ms`` already heard."""
+    """The airing on air; a resumed one is a second part, after ``before_ms`` already heard.
+
+    It ends at ``deadline`` whatever the output says: the start of this part plus
+    what was left of the audio, so an on-time airing ends at its scheduled end and
+    a resumed part keeps the first part's end (the overrun cannot grow).
+    """
 
     slot: Slot
     playback: Playback
@@ -54,6 +59,12 @@ class NowPlaying:
     from_ms: int = 0  # where in the audio this part began
     before_ms: int = 0  # played by the earlier part, before a restart
     saved_at: datetime | None = None  # when progress was last written to disk
+    attempt: int = 0  # which try of the output order is playing (see Agent._open)
+    output_errors: list[str] = field(default_factory=list)
+
+    @property
+    def deadline(self) -> datetime:
+        return self.started_at + timedelta(milliseconds=self.slot.duration_ms - self.from_ms)
 
     def played_ms(self, now: datetime) -> int:
         """What the audience has heard of this airing by ``now``, over all its parts."""

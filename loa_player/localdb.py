@@ -23,7 +23,10 @@ class AgentDB:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        # A short busy timeout: another writer (an engineer's sqlite3 shell) must not hold up a
+        # start; the agent then keeps the event in memory and reports the outbox in health.
+        self._conn = sqlite3.connect(path, timeout=0.25, check_same_thread=False,
+                                     isolation_level=None)
         self._lock = threading.RLock()
         self._conn.execute("PRAGMA journal_mode=WAL")
         # FULL: an event the agent recorded must survive a power cut right after.

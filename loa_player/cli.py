@@ -1,0 +1,86 @@
+"""`loa-player`: the reference player agent's own command line (no server packages needed)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from loa_player.agent import Agent
+from loa_player.clock import SystemClock
+from loa_player.config import AgentConfig
+from loa_player.output import DEFAULT_OUTPUTS, parse_outputs
+from loa_player.runner import Runner
+from loa_player.status import NoAgentHere, status_lines
+
+
+def run_agent(config: AgentConfig, verbose: bool = False) -> None:
+    """Run the agent in real time until SIGTERM or Ctrl-C."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runner = Runner(Agent(config, SystemClock()), config.mqtt_url).start()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_a: runner.stop_event.set())
+    runner.stop_event.wait()
+    runner.stop()
+
+
+def show_status(home: Path) -> int:
+    """Print the agent's state from its local database; 1 if there is none."""
+    try:
+        lines = status_lines(home, datetime.now(UTC))
+    except NoAgentHere as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="loa-player", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the agent until SIGTERM")
+    run.add_argument("--server", default=os.environ.get("LOA_SERVER"),
+                     help="base URL of the Loa server (or LOA_SERVER)")
+    run.add_argument("--home", type=Path, required=True, help="folder for key, cache, outbox")
+    run.add_argument("--output", default=os.environ.get("LOA_OUTPUT") or "",
+                     help="outputs to try in order, e.g. aplay,ffplay,null "
+                          f"(or LOA_OUTPUT; default {','.join(DEFAULT_OUTPUTS)})")
+    run.add_argument("--alsa-device", default=os.environ.get("LOA_ALSA_DEVICE") or None,
+                     help="ALSA device for aplay, e.g. plughw:1 (or LOA_ALSA_DEVICE)")
+    run.add_argument("--mqtt", default=os.environ.get("LOA_MQTT_URL") or None,
+                     help="broker URL for push notices (or LOA_MQTT_URL)")
+    run.add_argument("--poll", type=float, default=300.0, help="seconds between polls")
+    run.add_argument("-v", "--verbose", action="store_true")
+    status = commands.add_parser("status", help="what the agent's local database says")
+    status.add_argument("--home", type=Path, required=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `loa-player` console script."""
+    args = _parser().parse_args(argv)
+    if args.command == "status":
+        return show_status(args.home)
+    token = os.environ.get("LOA_PLAYER_TOKEN", "")
+    if not args.server or not token:
+        print("Lỗi: cần LOA_SERVER (--server) và LOA_PLAYER_TOKEN "
+              "(error: the server URL and LOA_PLAYER_TOKEN are required)", file=sys.stderr)
+        return 2
+    try:
+        outputs = tuple(parse_outputs(args.output))
+    except ValueError as exc:
+        print(f"Lỗi: đầu ra không hợp lệ ({exc})", file=sys.stderr)
+        return 2
+    run_agent(AgentConfig(server=args.server, token=token, home=args.home, outputs=outputs,
+                          alsa_device=args.alsa_device, mqtt_url=args.mqtt, poll_s=args.poll),
+              args.verbose)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""Output plugins: what turns a cached file into sound, or into a record of sound for tests."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+logger = logging.getLogger(__name__)
+
+PROCESS_CHECK = timedelta(seconds=0.5)
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One airing handed to an output."""
+
+    airing_id: int
+    sha256: str
+    path: Path
+    duration_ms: int
+    starts_at: datetime
+    # Where in the audio to begin: non-zero when a restarted agent resumes an airing.
+    from_ms: int = 0
+
+    @property
+    def rest(self) -> timedelta:
+        """How long what is left of the audio lasts."""
+        return timedelta(milliseconds=self.duration_ms - self.from_ms)
+
+    @property
+    def seek(self) -> list[str]:
+        """ffmpeg/ffplay options that skip to ``from_ms`` (none from the start)."""
+        return ["-ss", f"{self.from_ms / 1000:.3f}"] if self.from_ms else []
+
+
+class Playback(Protocol):
+    def finished(self) -> bool:
+        """Whether the sound has ended (or failed)."""
+        ...
+
+    def error(self) -> str | None:
+        """Why it failed, once finished; None if it played through."""
+        ...
+
+    def ends_by(self) -> datetime:
+        """When to look at it next: its expected end, sooner if it may fail before."""
+        ...
+
+    def stop(self) -> None:
+        """Cut the sound now (shutdown)."""
+        ...
+
+
+class Output(Protocol):
+    name: str
+
+    def start(self, cue: Cue) -> Playback:
+        """Begin playing ``cue`` now."""
+        ...
+
+
+class _TimedPlayback:
+    def __init__(self, now: Callable[[], datetime], ends: datetime) -> None:
+        self._now, self._ends = now, ends
+
+    def finished(self) -> bool:
+        return self._now() >= self._ends
+
+    def error(self) -> str | None:
+        return None
+
+    def ends_by(self) -> datetime:
+        return self._ends
+
+    def stop(self) -> None:
+        self._ends = self._now()
+
+
+class NullOutput:
+    """Plays nothing; appends what it would have played, and when, to a JSON-lines file."""
+
+    name = "null"
+
+    def __init__(self, now: Callable[[], datetime], record: Path | None = None) -> None:
+        self._now = now
+        self._record = record
+        self.played: list[dict[str, object]] = []
+
+    def start(self, cue: Cue) -> Playback:
+        started = self._now()
+        entry = {"airing_id": cue.airing_id, "sha256": cue.sha256,
+                 "starts_at": cue.starts_at.isoformat(), "started_at": started.isoformat(),
+                 "error_s": (started - cue.starts_at).total_seconds(),
+                 "wall_time": time.time(), "duration_ms": cue.duration_ms,
+                 "from_ms": cue.from_ms}
+        self.played.append(entry)
+        if self._record is not None:
+            with self._record.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(entry) + "\n")
+        logger.info("null output: airing %s recorded, not heard", cue.airing_id)
+        return _TimedPlayback(self._now, started + cue.rest)
+
+
+class _ProcessPlayback:
+    """Processes playing one cue; expected to end ``rest`` after they started."""
+
+    def __init__(self, procs: list[subprocess.Popen[bytes]], now: Callable[[], datetime],
+                 rest: timedelta) -> None:
+        self._procs, self._now = procs, now
+        self._ends = now() + rest
+
+    def finished(self) -> bool:
+        return all(p.poll() is not None for p in self._procs)
+
+    def error(self) -> str | None:
+        # The player's own complaint says more than the decoder's broken pipe it caused.
+        for proc in reversed(self._procs):
+            if proc.returncode and proc.returncode > 0:
+                err = proc.stderr.read().decode(errors="replace")[-300:] if proc.stderr else ""
+                return f"{proc.args[0]} exited {proc.returncode}: {err.strip()}"
+        return None
+
+    def ends_by(self) -> datetime:
+        # A process can fail at any moment: look again soon, so a fallback output takes over.
+        return min(self._ends, self._now() + PROCESS_CHECK)
+
+    def stop(self) -> None:
+        for proc in self._procs:
+            proc.terminate()
+        # Reap in the background: the next airing must not wait for these to die.
+        threading.Thread(target=_reap, args=(self._procs,), daemon=True).start()
+
+
+def _reap(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        try:
+            proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _spawn(cmd: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(cmd, stdout=kwargs.pop("stdout", subprocess.DEVNULL),
+                            stderr=subprocess.PIPE, **kwargs)
+
+
+class FfplayOutput:
+    """Plays through ffplay (any format ffmpeg reads), without a window."""
+
+    name = "ffplay"
+
+    def __init__(self, now: Callable[[], datetime], program: str = "ffplay") -> None:
+        self._now, self._program = now, program
+
+    def start(self, cue: Cue) -> Playback:
+        cmd = [self._program, "-nodisp", "-autoexit", "-loglevel", "error", *cue.seek,
+               str(cue.path)]
+        return _ProcessPlayback([_spawn(cmd, stdin=subprocess.DEVNULL)], self._now, cue.rest)
+
+
+class AplayOutput:
+    """Plays through ALSA's aplay; ffmpeg decodes first, since aplay reads only PCM/WAV."""
+
+    name = "aplay"
+
+    def __init__(self, now: Callable[[], datetime], device: str | None = None,
+                 program: str = "aplay") -> None:
+        self._now, self._device, self._program = now, device, program
+
+    def start(self, cue: Cue) -> Playback:
+        decode = _spawn(
+            ["ffmpeg", "-loglevel", "error", *cue.seek, "-i", str(cue.path), "-f", "wav", "-"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        device = ["-D", self._device] if self._device else []
+        try:
+            play = _spawn([self._program, "-q", *device, "-"], stdin=decode.stdout)
+        except OSError:
+            decode.kill()
+            decode.wait()
+            raise
+        finally:
+            if decode.stdout is not None:
+                decode.stdout.close()  # aplay owns the pipe now; ffmpeg sees SIGPIPE if it dies
+        return _ProcessPlayback([decode, play], self._now, cue.rest)
+
+
+OUTPUT_NAMES = ("aplay", "ffplay", "null")
+DEFAULT_OUTPUTS = ("aplay", "ffplay", "null")
+
+
+def parse_outputs(text: str) -> list[str]:
+    """``aplay,ffplay,null`` as a list of output names, in the order to try them.
+
+    Cases: spaces and empty items are ignored; an unknown name is an error; nothing
+    at all means the default order.
+    """
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in OUTPUT_NAMES]
+    if unknown:
+        raise ValueError(f"unknown output {unknown[0]!r}: choose from {', '.join(OUTPUT_NAMES)}")
+    return names or list(DEFAULT_OUTPUTS)
+
+
+def make_outputs(names: list[str], now: Callable[[], datetime], record: Path,
+                 alsa_device: str | None = None) -> list[Output]:
+    """The outputs called ``names``, in order."""
+    made: dict[str, Callable[[], Output]] = {
+        "null": lambda: NullOutput(now, record),
+        "ffplay": lambda: FfplayOutput(now),
+        "aplay": lambda: AplayOutput(now, alsa_device),
+    }
+    return [made[name]() for name in names]

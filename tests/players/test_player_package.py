@@ -1,0 +1,51 @@
+"""The agent installs and runs without the server: its modules import nothing of it."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import pkgutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import loa_player
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVER_SIDE = ["flask", "sqlalchemy", "alembic", "numpy", "scipy", "reportlab", "pydub",
+               "apscheduler", "click", "openpyxl", "psycopg", "loa", "web", "compliance",
+               "scheduler", "playlists", "stations", "audio"]
+
+
+def test_agent_modules_import_nothing_of_the_server() -> None:
+    modules = [f"loa_player.{m.name}" for m in pkgutil.iter_modules(loa_player.__path__)]
+    script = (
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {SERVER_SIDE!r})))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=ROOT, check=True)
+    assert len(modules) >= 15 and json.loads(result.stdout) == []
+
+
+def test_player_distribution_needs_only_the_small_dependencies() -> None:
+    project = tomllib.loads((ROOT / "packaging/player/pyproject.toml").read_text())["project"]
+    assert sorted(d.split(">")[0] for d in project["dependencies"]) == [
+        "cryptography", "paho-mqtt", "requests"]
+    assert project["scripts"]["loa-player"] == "loa_player.cli:main"
+
+
+def test_loa_player_help_runs() -> None:
+    result = subprocess.run([sys.executable, "-m", "loa_player.cli", "run", "--help"],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0 and "aplay,ffplay,null" in result.stdout
+
+
+def test_unit_waits_for_time_sync_and_has_an_output_default() -> None:
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read(ROOT / "packaging/loa-player.service")
+    assert "time-sync.target" in unit["Unit"]["Wants"].split()
+    assert unit["Service"]["Environment"] == "LOA_OUTPUT=aplay,ffplay,null"
+    assert "${LOA_OUTPUT}" not in unit["Service"]["ExecStart"]

@@ -1,0 +1,164 @@
+"""Reference agents in real time against a served Loa whose clock runs: slots, kills, outputs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from compliance.models import AiringLogEntry
+from loa.clock import OffsetClock
+from loa_player.agent import Agent
+from loa_player.clock import SystemClock
+from loa_player.output import AplayOutput
+from loa_player.runner import Runner
+from playlists.models import Programme
+from tests.conftest import START
+from tests.players.conftest import World, slow_player
+
+ON_TIME_S = 0.5
+
+
+@pytest.fixture
+def clock() -> OffsetClock:
+    """The server's clock runs in real time here (from the usual test start)."""
+    return OffsetClock(START)
+
+
+@pytest.fixture
+def running(make_agent: Callable[..., Agent]) -> Iterator[Callable[..., Runner]]:
+    runners: list[Runner] = []
+
+    def start(agent: Agent | None = None, **options: object) -> Runner:
+        runner = Runner(agent or make_agent(clock=SystemClock(), **options)).start()
+        runners.append(runner)
+        assert runner.agent.synced.wait(10), "first sync did not happen"
+        return runner
+
+    yield start
+    for runner in runners:
+        runner.stop()
+
+
+def entries(world: World, airing_ids: list[int]) -> list[AiringLogEntry]:
+    with world.services.sessions() as session:
+        query = select(AiringLogEntry).where(AiringLogEntry.airing_id.in_(airing_ids))
+        return list(session.scalars(query.order_by(AiringLogEntry.seq)))
+
+
+def wait_for_log(world: World, airing_ids: list[int], kinds: set[str],
+                 seconds: float) -> list[AiringLogEntry]:
+    """The log of these airings once each has an event of every kind in ``kinds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = entries(world, airing_ids)
+        have = {(e.airing_id, e.event) for e in found}
+        if all((a, k) in have for a in airing_ids for k in kinds):
+            return found
+        assert time.monotonic() < deadline, f"only {sorted(have)} arrived"
+        time.sleep(0.05)  # polling the server's log; the deadline bounds the wait
+
+
+def short_programme(world: World, duration_ms: int) -> None:
+    with world.services.sessions.begin() as session:
+        session.execute(update(Programme).values(duration_ms=duration_ms))
+
+
+def plan(world: World, runner: Runner, offsets_s: list[float]) -> list[int]:
+    """Airings this many seconds from now, announced to the agent as a push notice would."""
+    t0 = world.clock.now()
+    ids = [world.add_airing(t0 + timedelta(seconds=s)) for s in offsets_s]
+    runner.notice()
+    return ids
+
+
+def started_late_s(found: list[AiringLogEntry]) -> dict[int, float]:
+    return {e.airing_id: e.detail["late_ms"] / 1000 for e in found  # type: ignore[misc, operator]
+            if e.event == "airing.started"}
+
+
+def test_nine_back_to_back_airings_all_start_on_time_and_report_at_once(
+    running: Callable[..., Runner], world: World
+) -> None:
+    short_programme(world, 1000)
+    runner = running()
+    ids = plan(world, runner, [3 + i for i in range(9)])
+    found = wait_for_log(world, ids, {"airing.started", "airing.completed"}, seconds=30)
+    late = started_late_s(found)
+    assert sorted(late) == sorted(ids) and all(0 <= s <= ON_TIME_S for s in late.values()), late
+    played = [p for p in runner.agent.output.played if p["airing_id"] in ids]  # type: ignore[attr-defined]
+    assert [p["airing_id"] for p in played] == ids
+    # Every event reached the server within 2 s of happening (the link is up).
+    assert max((e.received_at - e.at).total_seconds() for e in found) <= 2.0
+
+
+def test_kill_mid_airing_then_restart_airs_the_next_slot_on_time(
+    running: Callable[..., Runner], world: World, make_agent: Callable[..., Agent]
+) -> None:
+    short_programme(world, 2000)
+    runner = running()
+    first, second = plan(world, runner, [3, 7])
+    wait_for_log(world, [first], {"airing.started"}, seconds=15)
+    runner.stop(close=False)  # the process is killed: only the disk survives
+    runner.agent.closed = True
+    runner.agent.db.close()
+    again = running(make_agent(clock=SystemClock()))
+    wait_for_log(world, [first], {"airing.interrupted"}, seconds=15)
+    found = wait_for_log(world, [second], {"airing.started", "airing.completed"}, seconds=20)
+    assert 0 <= started_late_s(found)[second] <= ON_TIME_S
+    assert {(e.airing_id, e.event) for e in entries(world, [first])} == {
+        (first, "airing.started"), (first, "airing.interrupted")}
+    assert again.agent.playing is None or again.agent.playing.slot.airing_id != first
+
+
+@pytest.mark.usefixtures("need_aplay")
+def test_a_failing_first_output_hands_the_airing_to_the_second(
+    running: Callable[..., Runner], world: World
+) -> None:
+    short_programme(world, 2000)
+    runner = running(outputs=("aplay", "null"), alsa_device="nosuchcard")
+    [airing] = plan(world, runner, [3])
+    found = wait_for_log(world, [airing], {"airing.started", "airing.completed"}, seconds=20)
+    completed = next(e for e in found if e.event == "airing.completed")
+    assert completed.detail["output"] == "null"
+    errors = completed.detail["output_errors"]
+    assert len(errors) == 2 and all("nosuchcard" in e for e in errors)  # type: ignore[union-attr]
+    [played] = runner.agent.outputs[1].played  # type: ignore[attr-defined]
+    assert played["airing_id"] == airing and 0 < played["from_ms"] < 2000
+    assert "output" in runner.agent.health.snapshot()
+
+
+@pytest.mark.usefixtures("need_aplay")
+def test_an_overrunning_output_is_stopped_at_the_slot_end_and_the_next_starts_on_time(
+    running: Callable[..., Runner], world: World, make_agent: Callable[..., Agent],
+    tmp_path: Path
+) -> None:
+    short_programme(world, 1500)
+    agent = make_agent(clock=SystemClock())
+    agent.outputs = [AplayOutput(agent.now, program=slow_player(tmp_path))]
+    runner = running(agent)
+    ids = plan(world, runner, [3, 4.5])
+    found = wait_for_log(world, ids, {"airing.started", "airing.completed"}, seconds=20)
+    late = started_late_s(found)
+    assert all(0 <= s <= ON_TIME_S for s in late.values()), late
+    completed = [e for e in found if e.event == "airing.completed"]
+    assert all(e.detail.get("stopped_at_end") for e in completed)
+    assert all(e.played_ms == 1500 for e in completed)
+
+
+def test_two_overlapping_slots_play_one_after_the_other_the_later_late(
+    running: Callable[..., Runner], world: World
+) -> None:
+    short_programme(world, 1500)
+    runner = running()
+    first, second = plan(world, runner, [3, 3.5])
+    found = wait_for_log(world, [first, second], {"airing.started", "airing.completed"}, 20)
+    late = started_late_s(found)
+    assert late[first] <= ON_TIME_S and 1.0 - ON_TIME_S <= late[second] <= 1.0 + ON_TIME_S
+    started = {e.airing_id: e.at for e in found if e.event == "airing.started"}
+    ended = {e.airing_id: e.at for e in found if e.event == "airing.completed"}
+    assert ended[first] <= started[second]
