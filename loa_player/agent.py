@@ -281,6 +281,9 @@ class Agent(Link):
         detail["output"] = self._output_name(done.attempt)
         if done.output_errors:
             detail["output_errors"] = done.output_errors
+            if detail["output"] == "null" and not error:
+                # The null output only keeps time and the log: nobody heard this airing.
+                error = "no real output played: " + "; ".join(done.output_errors)
         if error:
             self._finish(done.slot, "airing.failed", played_ms=done.played_ms(now),
                          reason=error, **detail)

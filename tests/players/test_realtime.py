@@ -117,19 +117,33 @@ def test_kill_mid_airing_then_restart_airs_the_next_slot_on_time(
 
 @pytest.mark.usefixtures("need_aplay")
 def test_a_failing_first_output_hands_the_airing_to_the_second(
+    running: Callable[..., Runner], world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")  # ffplay really plays, to no sound card
+    short_programme(world, 2000)
+    runner = running(outputs=("aplay", "ffplay", "null"), alsa_device="nosuchcard")
+    [airing] = plan(world, runner, [3])
+    found = wait_for_log(world, [airing], {"airing.started", "airing.completed"}, seconds=20)
+    completed = next(e for e in found if e.event == "airing.completed")
+    assert completed.detail["output"] == "ffplay"
+    errors = completed.detail["output_errors"]
+    assert len(errors) == 2 and all("nosuchcard" in e for e in errors)  # type: ignore[union-attr]
+    assert completed.played_ms is not None and 0 < completed.played_ms <= 2000
+    assert "output" in runner.agent.health.snapshot()
+
+
+@pytest.mark.usefixtures("need_aplay")
+def test_falling_back_to_the_null_output_is_reported_as_a_failed_airing(
     running: Callable[..., Runner], world: World
 ) -> None:
     short_programme(world, 2000)
     runner = running(outputs=("aplay", "null"), alsa_device="nosuchcard")
     [airing] = plan(world, runner, [3])
-    found = wait_for_log(world, [airing], {"airing.started", "airing.completed"}, seconds=20)
-    completed = next(e for e in found if e.event == "airing.completed")
-    assert completed.detail["output"] == "null"
-    errors = completed.detail["output_errors"]
-    assert len(errors) == 2 and all("nosuchcard" in e for e in errors)  # type: ignore[union-attr]
+    found = wait_for_log(world, [airing], {"airing.started", "airing.failed"}, seconds=20)
+    failed = next(e for e in found if e.event == "airing.failed")
+    assert failed.detail["output"] == "null" and "no real output" in str(failed.detail["reason"])
     [played] = runner.agent.outputs[1].played  # type: ignore[attr-defined]
-    assert played["airing_id"] == airing and 0 < played["from_ms"] < 2000
-    assert "output" in runner.agent.health.snapshot()
+    assert played["airing_id"] == airing  # the null output still kept time and the log
 
 
 @pytest.mark.usefixtures("need_aplay")
