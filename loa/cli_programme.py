@@ -16,8 +16,9 @@ from compliance.periods import period_months
 from loa.cli_context import LoaContext, UserError, pass_loa
 from loa.db import transaction
 from playlists.campaigns import check_month
-from playlists.programmes import approve, import_programme
+from playlists.programmes import import_programme
 from playlists.rendering import render, render_cache
+from scheduler.service import PlanReport, approve_and_plan
 from scheduler.service import plan as plan_airings
 from stations.units import get_unit
 
@@ -69,10 +70,14 @@ def programme_render(loa: LoaContext, programme_id: int) -> None:
 @click.argument("programme_id", type=int)
 @pass_loa
 def programme_approve(loa: LoaContext, programme_id: int) -> None:
-    """Approve a rendered programme whose length is within its campaign's bounds."""
-    with transaction(loa.services.sessions) as session:
-        approved = approve(session, programme_id, loa.services.clock.now())
+    """Approve a rendered programme within its campaign's bounds, and plan its month."""
+    services = loa.services
+    with transaction(services.sessions) as session:
+        approved, report = approve_and_plan(
+            session, programme_id, services.clock.now(), services.settings.airing_gap
+        )
         click.echo(f"Đã duyệt chương trình {approved.id}: {approved.title}")
+    _echo_plan(report, changed_only=True)
 
 
 @click.command("plan")
@@ -82,9 +87,20 @@ def plan_command(loa: LoaContext, month: str) -> None:
     """Plan the required airings of every campaign on every station for a month."""
     services = loa.services
     with transaction(services.sessions) as session:
-        report = plan_airings(session, check_month(month), services.clock.now(), services.publisher)
+        report = plan_airings(
+            session, check_month(month), services.clock.now(), services.settings.airing_gap
+        )
+    _echo_plan(report)
+
+
+def _echo_plan(report: PlanReport, changed_only: bool = False) -> None:
+    """One line per station and campaign: airings added, cancelled, held, and any warning."""
     for row in report.rows:
+        if changed_only and not (row.planned or row.cancelled):
+            continue
         line = f"{row.station}\t{row.campaign}\t+{row.planned}\t{row.total} lượt"
+        if row.cancelled:
+            line += f"\t-{row.cancelled} lượt bị thay (replaced)"
         click.echo(line + (f"\t{row.warning}" if row.warning else ""))
 
 
