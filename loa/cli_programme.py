@@ -17,7 +17,6 @@ from loa.cli_context import LoaContext, UserError, pass_loa
 from loa.db import transaction
 from playlists.campaigns import check_month
 from playlists.programmes import import_programme
-from playlists.rendering import render, render_cache
 from scheduler.service import PlanReport, approve_and_plan
 from scheduler.service import plan as plan_airings
 from stations.units import get_unit
@@ -43,6 +42,8 @@ def programme_import(loa: LoaContext, file: Path) -> None:
 @pass_loa
 def programme_render(loa: LoaContext, programme_id: int) -> None:
     """Render the programme into one loudness-normalised MP3."""
+    from playlists.rendering import render  # the audio stack loads only for the commands using it
+
     services = loa.services
     with (
         transaction(services.sessions) as session,
@@ -197,6 +198,8 @@ def register(cli: click.Group) -> None:
 @pass_loa
 def prune_cache_command(loa: LoaContext, days: int | None) -> None:
     """Free the render cache of speech and sounds no render used lately."""
+    from playlists.rendering import render_cache
+
     settings = loa.services.settings
     pruned = prune_cache(render_cache(settings), days or settings.tts_cache_days)
     click.echo(f"Đã xóa {pruned.files} tệp, {pruned.bytes / 1e6:.1f} MB (pruned)")
