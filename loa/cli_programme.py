@@ -10,8 +10,6 @@ import click
 
 from audio.cache import prune_cache
 from compliance.audit import station_month_report, verify_audio, verify_chains
-from compliance.export import to_csv, to_xlsx
-from compliance.pdf import report_title, to_pdf
 from compliance.periods import period_months
 from loa.cli_context import LoaContext, UserError, pass_loa
 from loa.db import transaction
@@ -132,6 +130,9 @@ def audit_report(
     output: Path | None,
 ) -> None:
     """One row per station-month: required, counted, programme, status and chain head."""
+    from compliance.export import to_csv, to_xlsx  # spreadsheet and PDF libraries load only here
+    from compliance.pdf import report_title, to_pdf
+
     if bool(month) == bool(period):
         raise UserError("cần đúng một trong --month hoặc --period (give --month or --period)")
     if fmt in ("xlsx", "pdf") and output is None:

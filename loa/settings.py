@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,16 +49,19 @@ def _whole(env: Mapping[str, str], name: str, default: str, least: int = 1) -> i
     try:
         value = int(env.get(name, default))
     except ValueError as exc:
-        raise SettingsError(f"{name} must be a whole number") from exc
+        raise SettingsError(f"{name} phải là số nguyên (must be a whole number)") from exc
     if value < least:
-        raise SettingsError(f"{name} must be at least {least}")
+        raise SettingsError(f"{name} phải từ {least} trở lên (must be at least {least})")
     return value
 
 
 def _log_level(raw: str) -> str:
     level = raw.upper()
-    if not isinstance(logging.getLevelName(level), int):
-        raise SettingsError(f"LOA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {raw!r}")
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError(
+            f"LOA_LOG_LEVEL phải là DEBUG, INFO, WARNING hoặc ERROR, không phải {raw!r} "
+            "(must be DEBUG, INFO, WARNING or ERROR)"
+        )
     return level
 
 
