@@ -54,6 +54,25 @@ class Leadership(Protocol):
         ...
 
 
+class _Told:
+    """Logs each change of this process's standing once, not at every tick."""
+
+    def __init__(self) -> None:
+        self._last = ""
+
+    def __call__(self, standing: str, level: int, message: str, *args: object) -> None:
+        if standing != self._last:
+            logger.log(level, message, *args)
+            self._last = standing
+
+    def won(self) -> None:
+        self("leader", logging.INFO, "won the scheduler lock; this process runs the scheduler jobs")
+
+    def waits(self) -> None:
+        self("follower", logging.INFO,
+             "another process runs the scheduler jobs; this one waits its turn")
+
+
 class PostgresLeadership:
     """A session-level advisory lock on a connection of its own.
 
@@ -74,19 +93,20 @@ class PostgresLeadership:
         )
         self._conn: Connection | None = None
         self._mutex = threading.Lock()  # jobs run on several threads; one connection
-        self._said_follower = False
+        self._tell = _Told()
 
     def ensure(self) -> bool:
         with self._mutex:
             if self._conn is None:
                 return self._try_to_win()
+            why = "unlocked behind its back"
             try:
                 if self._conn.execute(_HOLDS, {"k": LEADER_KEY}).scalar():
                     return True
-                logger.warning("lost the scheduler lock; this process stops running jobs")
             except DBAPIError as err:
-                logger.warning("lost the scheduler lock (%s); this process stops running jobs",
-                               err.orig)
+                why = str(err.orig).strip()
+            self._tell("lost", logging.WARNING,
+                       "lost the scheduler lock (%s); this process stops running jobs", why)
             self._drop()
             return False
 
@@ -94,21 +114,21 @@ class PostgresLeadership:
         try:
             conn = self._engine.connect()
         except DBAPIError as err:
-            logger.warning("cannot reach the database for the scheduler lock: %s", err.orig)
+            self._tell("unreachable", logging.WARNING,
+                       "cannot reach the database for the scheduler lock: %s", err.orig)
             return False
         try:
             won = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_KEY}).scalar()
         except DBAPIError as err:
-            logger.warning("cannot take the scheduler lock: %s", err.orig)
+            self._tell("unreachable", logging.WARNING, "cannot take the scheduler lock: %s",
+                       err.orig)
             won = False
         if not won:
             conn.close()
-            if not self._said_follower:
-                logger.info("another process runs the scheduler jobs; this one waits its turn")
-                self._said_follower = True
+            self._tell.waits()
             return False
-        self._conn, self._said_follower = conn, False
-        logger.info("won the scheduler lock; this process runs the scheduler jobs")
+        self._conn = conn
+        self._tell.won()
         return True
 
     def _drop(self) -> None:
@@ -140,7 +160,7 @@ class FileLeadership:
         self._path = path
         self._file: IO[str] | None = None
         self._mutex = threading.Lock()
-        self._said_follower = False
+        self._tell = _Told()
 
     def ensure(self) -> bool:
         with self._mutex:
@@ -151,12 +171,10 @@ class FileLeadership:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 handle.close()
-                if not self._said_follower:
-                    logger.info("another process runs the scheduler jobs; this one waits its turn")
-                    self._said_follower = True
+                self._tell.waits()
                 return False
-            self._file, self._said_follower = handle, False
-            logger.info("won the scheduler lock; this process runs the scheduler jobs")
+            self._file = handle
+            self._tell.won()
             return True
 
     def release(self) -> None:
