@@ -10,6 +10,7 @@ must already show the change.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -148,11 +149,11 @@ def tn_on_air(services: Services) -> set[int]:
         )
 
 
-def loa_plan(env: dict[str, str], now: str) -> None:
+def loa_plan(env: dict[str, str], now: str, broker: str = BROKER) -> None:
     """`loa plan` as an operator runs it: a process that exits as soon as it is done."""
     done = subprocess.run(
         [LOA, "plan", "--month", "2026-12"],
-        env={**os.environ, **env, "LOA_MQTT_URL": BROKER, "LOA_NOW": now},
+        env={**os.environ, **env, "LOA_MQTT_URL": broker, "LOA_NOW": now},
         capture_output=True,
         timeout=120,
     )
@@ -218,3 +219,49 @@ def test_each_notice_arrives_after_the_commit_by_every_path(
         assert notice is not None, f"{change.__name__}: no notice within {NOTICE_WITHIN_S} s"
         assert added <= notice.fetched, f"{change.__name__}: fetched before the commit"
         assert not dropped & notice.fetched, f"{change.__name__}: fetched before the commit"
+
+
+class SlowLink:
+    """A TCP relay to Mosquitto that holds every chunk ``delay_s`` each way: a slow 3G link."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                near, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            far = socket.create_connection(("127.0.0.1", 1883))
+            for source, sink in ((near, far), (far, near)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := source.recv(65536):
+                time.sleep(self.delay_s)  # the link's latency, not a wait for the test
+                sink.sendall(chunk)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # about the broker only
+def test_a_command_delivers_its_notice_over_a_slow_link_before_it_exits(
+    services: Services, subscriber: FetchingSubscriber, env: dict[str, str]
+) -> None:
+    link = SlowLink(delay_s=0.4)  # the broker answers CONNECT only 0.8 s after it is sent
+    try:
+        began = time.monotonic()
+        loa_plan(env, services.clock.now().isoformat(), broker=f"mqtt://127.0.0.1:{link.port}")
+        # The command has exited: its notice is at the broker already, not lost with it.
+        notice = subscriber.first_after(began, deadline=time.monotonic() + NOTICE_WITHIN_S)
+    finally:
+        link.close()
+    assert notice is not None and len(notice.fetched) == 3
