@@ -89,7 +89,18 @@ class PostgresLeadership:
             url,
             poolclass=NullPool,
             isolation_level="AUTOCOMMIT",
-            connect_args={"application_name": name[:63], "connect_timeout": 10},
+            connect_args={
+                "application_name": name[:63],
+                "connect_timeout": 10,
+                # A silent network drop is noticed within a minute on both ends: this
+                # process stops leading, and the server frees the lock for another.
+                "keepalives": 1,
+                "keepalives_idle": 30,
+                "keepalives_interval": 10,
+                "keepalives_count": 3,
+                "options": "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10"
+                " -c tcp_keepalives_count=3",
+            },
         )
         self._conn: Connection | None = None
         self._mutex = threading.Lock()  # jobs run on several threads; one connection

@@ -149,7 +149,6 @@ def approve_and_plan(
     session: Session, programme_id: int, now: datetime, gap: timedelta
 ) -> tuple[Programme, PlanReport]:
     """Approve a programme and plan its month at once: its airings need not wait for the night."""
-    lock_schedule(session)  # before approve writes, so SQLite's lock is not taken mid-transaction
     programme = approve(session, programme_id, now)
     return programme, plan(session, programme.month, now, gap)
 
@@ -162,7 +161,8 @@ def settle_and_make_up(
     Only the stations that lost an airing of a month still running are planned
     again, in the same transaction, so their players hear of it on commit.
     """
-    lock_schedule(session)  # before settling writes: a planner waiting on it would deadlock us
+    # Before settling locks airing rows: a planner holding the lock may be waiting on them.
+    lock_schedule(session)
     settled = settle_airings(session, now)
     plans = [
         plan(session, month, now, gap, station_ids)
