@@ -25,6 +25,7 @@ import pytest
 from loa import migrate
 from tests.test_runtime import kill_backend, lock_holder
 
+pytestmark = pytest.mark.postgres
 LOA = str(Path(sys.executable).parent / "loa")
 WON, LOST, WAITS = "won the scheduler lock", "lost the scheduler lock", "waits its turn"
 # A job whose lock check passed just before the kill may log its run just after it.

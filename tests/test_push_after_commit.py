@@ -45,6 +45,7 @@ from tests.test_web_ui import PASSWORD, csrf, login
 from web.context import Services
 from web.users import add_user
 
+pytestmark = pytest.mark.mqtt
 BROKER = "mqtt://127.0.0.1:1883"
 LOA = str(Path(sys.executable).parent / "loa")
 NOTICE_WITHIN_S = 2.0
