@@ -13,7 +13,7 @@ from loa.clock import Clock, clock_for
 from loa.db import make_engine, session_factory
 from loa.models import import_models
 from loa.settings import Settings, load_settings
-from stations.push import NullPublisher, Publisher
+from stations.push import NullPublisher, Publisher, publish_on_commit
 from web.context import Services
 
 
@@ -24,12 +24,15 @@ def build_services(
     import_models()
     settings.home.mkdir(parents=True, exist_ok=True)
     settings.audio_dir.mkdir(parents=True, exist_ok=True)
+    sessions = session_factory(make_engine(settings.database_url))
+    publisher = publisher or make_publisher(settings)
+    publish_on_commit(sessions, publisher)  # every path: CLI, web and jobs notify after commit
     return Services(
         settings=settings,
-        sessions=session_factory(make_engine(settings.database_url)),
+        sessions=sessions,
         clock=clock or clock_for(settings.now),
         store=AudioStore(settings.audio_dir),
-        publisher=publisher or make_publisher(settings),
+        publisher=publisher,
     )
 
 

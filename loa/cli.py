@@ -17,6 +17,7 @@ from playlists.lexicon import operator_acronyms
 def cli(ctx: click.Context) -> None:
     """Loa: phát thanh cơ sở tự động (broadcast automation for grassroots radio)."""
     loa = ctx.ensure_object(LoaContext)
+    ctx.call_on_close(loa.close)
     ctx.meta[ACRONYM_SOURCE] = lambda: _operator_acronyms(loa)
 
 

@@ -26,6 +26,12 @@ class LoaContext:
             self._services = build_services(load_settings())
         return self._services
 
+    def close(self) -> None:
+        """Deliver the command's push notices before it exits, then free the database."""
+        if self._services is not None:
+            self._services.publisher.close()
+            self._services.sessions.kw["bind"].dispose()
+
 
 pass_loa = click.make_pass_decorator(LoaContext, ensure=True)
 

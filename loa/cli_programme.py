@@ -10,14 +10,12 @@ import click
 
 from audio.cache import prune_cache
 from compliance.audit import station_month_report, verify_audio, verify_chains
-from compliance.export import to_csv, to_xlsx
-from compliance.pdf import report_title, to_pdf
 from compliance.periods import period_months
 from loa.cli_context import LoaContext, UserError, pass_loa
 from loa.db import transaction
 from playlists.campaigns import check_month
-from playlists.programmes import approve, import_programme
-from playlists.rendering import render, render_cache
+from playlists.programmes import import_programme
+from scheduler.service import PlanReport, approve_and_plan
 from scheduler.service import plan as plan_airings
 from stations.units import get_unit
 
@@ -42,6 +40,8 @@ def programme_import(loa: LoaContext, file: Path) -> None:
 @pass_loa
 def programme_render(loa: LoaContext, programme_id: int) -> None:
     """Render the programme into one loudness-normalised MP3."""
+    from playlists.rendering import render  # the audio stack loads only for the commands using it
+
     services = loa.services
     with (
         transaction(services.sessions) as session,
@@ -69,10 +69,14 @@ def programme_render(loa: LoaContext, programme_id: int) -> None:
 @click.argument("programme_id", type=int)
 @pass_loa
 def programme_approve(loa: LoaContext, programme_id: int) -> None:
-    """Approve a rendered programme whose length is within its campaign's bounds."""
-    with transaction(loa.services.sessions) as session:
-        approved = approve(session, programme_id, loa.services.clock.now())
+    """Approve a rendered programme within its campaign's bounds, and plan its month."""
+    services = loa.services
+    with transaction(services.sessions) as session:
+        approved, report = approve_and_plan(
+            session, programme_id, services.clock.now(), services.settings.airing_gap
+        )
         click.echo(f"Đã duyệt chương trình {approved.id}: {approved.title}")
+    _echo_plan(report, changed_only=True)
 
 
 @click.command("plan")
@@ -82,9 +86,20 @@ def plan_command(loa: LoaContext, month: str) -> None:
     """Plan the required airings of every campaign on every station for a month."""
     services = loa.services
     with transaction(services.sessions) as session:
-        report = plan_airings(session, check_month(month), services.clock.now(), services.publisher)
+        report = plan_airings(
+            session, check_month(month), services.clock.now(), services.settings.airing_gap
+        )
+    _echo_plan(report)
+
+
+def _echo_plan(report: PlanReport, changed_only: bool = False) -> None:
+    """One line per station and campaign: airings added, cancelled, held, and any warning."""
     for row in report.rows:
+        if changed_only and not (row.planned or row.cancelled):
+            continue
         line = f"{row.station}\t{row.campaign}\t+{row.planned}\t{row.total} lượt"
+        if row.cancelled:
+            line += f"\t-{row.cancelled} lượt bị thay (replaced)"
         click.echo(line + (f"\t{row.warning}" if row.warning else ""))
 
 
@@ -115,6 +130,9 @@ def audit_report(
     output: Path | None,
 ) -> None:
     """One row per station-month: required, counted, programme, status and chain head."""
+    from compliance.export import to_csv, to_xlsx  # spreadsheet and PDF libraries load only here
+    from compliance.pdf import report_title, to_pdf
+
     if bool(month) == bool(period):
         raise UserError("cần đúng một trong --month hoặc --period (give --month or --period)")
     if fmt in ("xlsx", "pdf") and output is None:
@@ -181,6 +199,8 @@ def register(cli: click.Group) -> None:
 @pass_loa
 def prune_cache_command(loa: LoaContext, days: int | None) -> None:
     """Free the render cache of speech and sounds no render used lately."""
+    from playlists.rendering import render_cache
+
     settings = loa.services.settings
     pruned = prune_cache(render_cache(settings), days or settings.tts_cache_days)
     click.echo(f"Đã xóa {pruned.files} tệp, {pruned.bytes / 1e6:.1f} MB (pruned)")

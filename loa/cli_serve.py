@@ -29,10 +29,13 @@ def run_server(loa: LoaContext, host: str, port: int, threads: int) -> None:
     from loa.app import create_app
     from scheduler.runtime import start_scheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # APScheduler logs every run of every job at INFO; the live job runs every 5 s.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     services = loa.services
+    logging.basicConfig(
+        level=services.settings.log_level,
+        format="%(asctime)s %(levelname)s %(process)d %(name)s %(message)s",
+    )
+    # APScheduler logs every run of every job at INFO; the live job runs every few seconds.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if migrate.pending(services.settings.database_url):
         raise UserError("cơ sở dữ liệu chưa ở phiên bản mới nhất, hãy chạy `loa init` "
                         "(database schema is behind: run `loa init`)")

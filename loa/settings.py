@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 
@@ -24,6 +24,9 @@ class Settings:
     tts_fallback: str | None
     session_minutes: int
     tts_cache_days: int
+    airing_gap: timedelta  # clear air the planner leaves between two airings on a station
+    scheduler_tick_s: int  # how often the scheduler announces live slots and checks its lock
+    log_level: str
 
     @property
     def is_sqlite(self) -> bool:
@@ -42,14 +45,24 @@ def _parse_now(raw: str | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def _whole(env: Mapping[str, str], name: str, default: str) -> int:
+def _whole(env: Mapping[str, str], name: str, default: str, least: int = 1) -> int:
     try:
         value = int(env.get(name, default))
     except ValueError as exc:
-        raise SettingsError(f"{name} must be a whole number") from exc
-    if value <= 0:
-        raise SettingsError(f"{name} must be above zero")
+        raise SettingsError(f"{name} phải là số nguyên (must be a whole number)") from exc
+    if value < least:
+        raise SettingsError(f"{name} phải từ {least} trở lên (must be at least {least})")
     return value
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError(
+            f"LOA_LOG_LEVEL phải là DEBUG, INFO, WARNING hoặc ERROR, không phải {raw!r} "
+            "(must be DEBUG, INFO, WARNING or ERROR)"
+        )
+    return level
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -67,4 +80,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tts_fallback=env.get("LOA_TTS_FALLBACK", "espeak-ng") or None,
         session_minutes=session_minutes,
         tts_cache_days=_whole(env, "LOA_TTS_CACHE_DAYS", "90"),
+        airing_gap=timedelta(seconds=_whole(env, "LOA_AIRING_GAP_SECONDS", "30", least=0)),
+        scheduler_tick_s=_whole(env, "LOA_SCHEDULER_TICK_SECONDS", "5"),
+        log_level=_log_level(env.get("LOA_LOG_LEVEL", "INFO")),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,12 +15,19 @@ from stations.push import Publisher
 
 @dataclass
 class LiveDispatcher:
-    """Remembers up to when it has dispatched, so each slot is announced once per process."""
+    """Remembers up to when it has dispatched, so each slot is announced once per process.
+
+    ``catch_up`` bounds how far back a dispatch looks: a process that has not
+    dispatched for a while (it was not the leader) does not announce slots long
+    past.
+    """
 
     since: datetime
+    catch_up: timedelta
 
     def dispatch(self, session: Session, now: datetime, publisher: Publisher) -> int:
         """Publish play.now for every airing that started in (since, now] on a live player."""
+        self.since = max(self.since, now - self.catch_up)
         rows = session.execute(
             select(Player.id, Airing.id)
             .join(Airing, Airing.station_id == Player.station_id)

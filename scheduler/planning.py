@@ -50,18 +50,19 @@ def _first_fit(
     length: timedelta,
     busy: list[Busy],
     not_before: datetime,
+    gap: timedelta,
 ) -> datetime | None:
-    """The earliest start in ``window`` on ``day`` where ``length`` fits clear of ``busy``."""
+    """The earliest start in ``window`` on ``day`` for ``length``, ``gap`` clear of ``busy``."""
     if day.weekday() not in window.days:
         return None
     start = datetime.combine(day, window.start, tz).astimezone(UTC)
     end = datetime.combine(day, window.end, tz).astimezone(UTC)
     start = max(start, not_before)
     for taken in sorted(busy, key=lambda b: b.start):
-        if start + length <= taken.start:
+        if start + length + gap <= taken.start:
             break
-        if taken.end > start:
-            start = taken.end
+        if taken.end + gap > start:
+            start = taken.end + gap
     return start if start + length <= end else None
 
 
@@ -73,6 +74,8 @@ def plan_month(
     count: int,
     busy: list[Busy],
     not_before: datetime,
+    *,
+    gap: timedelta,
 ) -> list[datetime]:
     """Up to ``count`` UTC start times in ``month``, spread over it, inside ``windows``.
 
@@ -81,8 +84,10 @@ def plan_month(
     both hear it; a window opens only on its weekdays (e.g. T2-T7: no Sunday);
     nothing starts before ``not_before`` (planning late in a month squeezes into
     the days left); an airing never overlaps ``busy`` or another planned airing
-    and never spills past its window's end; fewer are returned when the month
-    has no room left.
+    and keeps ``gap`` of clear air before and after each of them (a player that
+    ends one airing a little late still starts the next on time), but needs no
+    gap at a window's edges and never spills past its window's end; fewer are
+    returned when the month has no room left.
     """
     if count <= 0 or not windows:
         return []
@@ -100,7 +105,8 @@ def plan_month(
                 s
                 for day in candidates
                 for window in order
-                if (s := _first_fit(day, window, tz, length, taken, not_before)) is not None
+                if (s := _first_fit(day, window, tz, length, taken, not_before, gap))
+                is not None
             ),
             None,
         )

@@ -1,34 +1,42 @@
-"""The APScheduler runtime: thin jobs that load, call a rule, store."""
+"""The APScheduler runtime: thin jobs that load, call a rule, store; run by one process only."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Connection, text
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from audio.cache import prune_cache
 from loa.db import transaction
 from playlists.rendering import render_cache
 from scheduler.live import LiveDispatcher
-from scheduler.service import plan
-from scheduler.settle import settle_airings
+from scheduler.locks import Leadership, leadership_for
+from scheduler.service import plan, settle_and_make_up
 from web.context import Services
 
 logger = logging.getLogger(__name__)
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-LOCK_KEY = 0x4C4F41  # "LOA": the advisory lock only one scheduler process may hold
 
 
 def settle_job(services: Services) -> None:
-    """Mark finished airings aired, failed or missed."""
+    """Mark finished airings aired, failed or missed, and plan make-ups for the lost ones."""
     with transaction(services.sessions) as session:
-        counts = settle_airings(session, services.clock.now())
-    if counts:
-        logger.info("settled airings: %s", {k.value: v for k, v in counts.items()})
+        settled, plans = settle_and_make_up(
+            session, services.clock.now(), services.settings.airing_gap
+        )
+    if settled.counts:
+        logger.info("settled airings: %s", {k.value: v for k, v in settled.counts.items()})
+    added = sum(r.planned for p in plans for r in p.rows)
+    if added:
+        logger.info("planned %d make-up airings", added)
 
 
 def replan_job(services: Services) -> None:
@@ -36,7 +44,7 @@ def replan_job(services: Services) -> None:
     now = services.clock.now()
     month = now.astimezone(VN).strftime("%Y-%m")
     with transaction(services.sessions) as session:
-        report = plan(session, month, now, services.publisher)
+        report = plan(session, month, now, services.settings.airing_gap)
     added = sum(r.planned for r in report.rows)
     if added:
         logger.info("replanned %s: %d make-up airings", month, added)
@@ -56,46 +64,72 @@ def prune_job(services: Services) -> None:
         logger.info("pruned %d cache files (%d bytes)", pruned.files, pruned.bytes)
 
 
-def _hold_lock(services: Services) -> tuple[bool, Connection | None]:
-    """Whether this process may run the jobs, and the PostgreSQL session holding the lock."""
-    engine = services.sessions.kw["bind"]
-    if engine.dialect.name != "postgresql":
-        return True, None  # SQLite is one machine's file: one server process by design
-    conn = engine.connect()
-    if conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar():
-        return True, conn
-    conn.close()
-    return False, None
+@dataclass(frozen=True)
+class Job:
+    """One scheduled job: its id, what it runs, when, and whether it also runs at start."""
+
+    id: str
+    run: Callable[[Services], None]
+    trigger: BaseTrigger
+    at_start: bool = False
+
+
+def scheduled_jobs(services: Services) -> list[Job]:
+    """The jobs the leading process runs; add a row here to add a job."""
+    tick = services.settings.scheduler_tick_s
+    # After a takeover, announce only slots a live player can still join, not hours of them.
+    live = LiveDispatcher(services.clock.now(), catch_up=timedelta(seconds=2 * tick))
+    return [
+        # At start too: after downtime the overview should not wait 5 minutes.
+        Job("settle", settle_job, IntervalTrigger(minutes=5, timezone=VN), at_start=True),
+        # Every tick: also how often a follower tries to win the lock.
+        Job("live", partial(live_job, dispatcher=live), IntervalTrigger(seconds=tick, timezone=VN)),
+        Job("prune", prune_job, CronTrigger(day_of_week="sun", hour=3, timezone=VN)),
+        Job("replan", replan_job, CronTrigger(hour=0, minute=5, timezone=VN)),
+    ]
+
+
+def run_as_leader(job: Job, services: Services, leadership: Leadership) -> None:
+    """Run ``job`` only while this process holds the scheduler lock, checked just before."""
+    if not leadership.ensure():
+        return
+    logger.debug("job %s runs", job.id)
+    job.run(services)
 
 
 @dataclass
 class Runtime:
     scheduler: BackgroundScheduler
-    lock: Connection | None  # the PostgreSQL session holding the advisory lock
+    leadership: Leadership
 
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)  # let a running job finish its transaction
-        if self.lock is not None:
-            # Unlock explicitly: closing only returns the session to the pool, still locked.
-            self.lock.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
-            self.lock.close()
+        self.leadership.release()
 
 
-def start_scheduler(services: Services) -> Runtime:
-    """Start the jobs unless another process already runs them."""
+def start_scheduler(services: Services, leadership: Leadership | None = None) -> Runtime:
+    """Start the jobs; each runs only if this process leads when it comes due.
+
+    Every server starts the scheduler. The one holding the lock runs the jobs;
+    the others try to win it at each tick, so one takes over within a tick or
+    two when the leader stops or loses its database connection.
+    """
+    settings = services.settings
+    leadership = leadership or leadership_for(settings.database_url, settings.home)
     scheduler = BackgroundScheduler(timezone=VN)
-    may_run, lock = _hold_lock(services)
-    if not may_run:
-        logger.info("another scheduler holds the lock; this process only serves")
-        return Runtime(scheduler, None)
-    common = {"args": [services], "coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
-    # Settle once at start too: after downtime the overview should not wait 5 minutes.
-    scheduler.add_job(settle_job, "interval", minutes=5, id="settle",
-                      next_run_time=datetime.now(VN), **common)
-    live = {**common, "args": [services, LiveDispatcher(services.clock.now())]}
-    scheduler.add_job(live_job, "interval", seconds=5, id="live", **live)
-    scheduler.add_job(prune_job, "cron", day_of_week="sun", hour=3, id="prune", **common)
-    scheduler.add_job(replan_job, "cron", hour=0, minute=5, id="replan", **common)
+    for job in scheduled_jobs(services):
+        # APScheduler reads next_run_time=None as "paused": give it only to start-up jobs.
+        first = {"next_run_time": datetime.now(VN)} if job.at_start else {}
+        scheduler.add_job(
+            run_as_leader,
+            job.trigger,
+            args=[job, services, leadership],
+            id=job.id,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=300,
+            **first,
+        )
     scheduler.start()
-    return Runtime(scheduler, lock)
+    return Runtime(scheduler, leadership)

@@ -1,7 +1,13 @@
-"""Planning a month for every station: load, call plan_month, store airings, notify players."""
+"""Planning a month for every station: load, call plan_month, store airings, notify players.
+
+Every path that changes the schedule (``loa plan``, approving in the CLI or the
+web, the scheduler's jobs) comes through here: it takes the schedule lock
+first, and players are told only once the change has committed.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -9,11 +15,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from playlists.models import Airing, AiringStatus, Campaign
-from playlists.programmes import applicable_programme
+from playlists.models import Airing, AiringStatus, Campaign, Programme
+from playlists.programmes import applicable_programme, approve
+from scheduler.locks import lock_schedule
 from scheduler.planning import Busy, month_bounds, plan_month
+from scheduler.settle import SettleReport, settle_airings
 from stations.models import Station
-from stations.push import Publisher
+from stations.push import notify_after_commit
 from stations.service import station_windows
 from stations.units import stations_under
 
@@ -62,7 +70,12 @@ def _busy(airings: list[Airing]) -> list[Busy]:
 
 
 def _plan_station(
-    session: Session, campaign: Campaign, station: Station, month: str, now: datetime
+    session: Session,
+    campaign: Campaign,
+    station: Station,
+    month: str,
+    now: datetime,
+    gap: timedelta,
 ) -> StationPlan:
     row = StationPlan(station=station.code, campaign=campaign.code, programme_id=None)
     programme = applicable_programme(session, station.unit, campaign.id, month)
@@ -88,6 +101,7 @@ def _plan_station(
         missing,
         _busy(existing),
         now,
+        gap=gap,
     )
     session.add_all(Airing(programme=programme, station=station, starts_at=s) for s in starts)
     row.planned, row.total = len(starts), len(mine) + len(starts)
@@ -99,22 +113,59 @@ def _plan_station(
     return row
 
 
-def plan(session: Session, month: str, now: datetime, publisher: Publisher) -> PlanReport:
+def plan(
+    session: Session,
+    month: str,
+    now: datetime,
+    gap: timedelta,
+    station_ids: Collection[int] | None = None,
+) -> PlanReport:
     """Plan the required airings of every campaign running in ``month`` on every station.
 
-    Planning twice adds nothing; it fills in what is missing and cancels future
-    airings of a programme another one has replaced.
+    Planning twice adds nothing, even at the same time from two processes: it
+    fills in what is missing and cancels future airings of a programme another
+    one has replaced. ``station_ids`` limits it to those stations. The players
+    whose schedule changed are told after the caller commits.
     """
+    lock_schedule(session)
     report = PlanReport(month=month)
     changed: set[Station] = set()
     for campaign in session.scalars(select(Campaign).order_by(Campaign.code)):
         if not campaign.runs_in(month):
             continue
         for station in stations_under(session, campaign.unit):
-            row = _plan_station(session, campaign, station, month, now)
+            if station_ids is not None and station.id not in station_ids:
+                continue
+            row = _plan_station(session, campaign, station, month, now, gap)
             report.rows.append(row)
             if row.planned or row.cancelled:
                 changed.add(station)
     session.flush()
-    publisher.schedule_changed(p.id for s in changed for p in s.players if not p.revoked)
+    notify_after_commit(session, (p.id for s in changed for p in s.players if not p.revoked))
     return report
+
+
+def approve_and_plan(
+    session: Session, programme_id: int, now: datetime, gap: timedelta
+) -> tuple[Programme, PlanReport]:
+    """Approve a programme and plan its month at once: its airings need not wait for the night."""
+    programme = approve(session, programme_id, now)
+    return programme, plan(session, programme.month, now, gap)
+
+
+def settle_and_make_up(
+    session: Session, now: datetime, gap: timedelta
+) -> tuple[SettleReport, list[PlanReport]]:
+    """Settle finished airings, then plan at once a make-up for each missed or failed one.
+
+    Only the stations that lost an airing of a month still running are planned
+    again, in the same transaction, so their players hear of it on commit.
+    """
+    # Before settling locks airing rows: a planner holding the lock may be waiting on them.
+    lock_schedule(session)
+    settled = settle_airings(session, now)
+    plans = [
+        plan(session, month, now, gap, station_ids)
+        for month, station_ids in sorted(settled.to_make_up.items())
+    ]
+    return settled, plans

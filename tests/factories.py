@@ -20,7 +20,6 @@ from playlists.models import Airing, Programme, ProgrammeStatus
 from scheduler.service import plan
 from stations.models import Player
 from stations.players import add_player, enroll_key
-from stations.push import NullPublisher
 from stations.service import add_station
 from stations.units import add_unit, get_unit
 from web.context import Services
@@ -105,7 +104,7 @@ def enrolled_month(
 ) -> tuple[Month, Player, list[Airing]]:
     """``hai_phong_month`` planned, with TN's player enrolling ``key``; TN's airings by time."""
     month = hai_phong_month(services, s)
-    plan(s, "2026-12", services.clock.now(), NullPublisher())
+    plan(s, "2026-12", services.clock.now(), services.settings.airing_gap)
     player = s.get_one(Player, month.players["TN"][0])
     raw = base64.b64encode(key.public_key().public_bytes_raw()).decode()
     enroll_key(s, player, raw, services.clock.now())

@@ -23,7 +23,7 @@ from loa.canonical import canonical_json
 from loa.clock import FrozenClock
 from loa.db import transaction
 from loa.settings import load_settings
-from playlists.models import Airing
+from playlists.models import Airing, AiringStatus
 from stations.models import Station
 from tests.conftest import START, Loa
 from tests.test_web_ui import login
@@ -185,8 +185,11 @@ def test_one_month_end_to_end(tmp_path: Path, env: dict[str, str]) -> None:
     clock = FrozenClock(START)
     services = build_services(load_settings(env), clock=clock)
     with services.sessions() as s:
+        # Approving planned the month: the commune's approval cancelled AH's relayed airings.
         airings = s.execute(
-            select(Station.code, Airing.programme_id, Airing.starts_at).join(Station)
+            select(Station.code, Airing.programme_id, Airing.starts_at)
+            .join(Station)
+            .where(Airing.status != AiringStatus.cancelled)
         ).all()
     by_station: dict[str, list[Any]] = {}
     for code, programme_id, starts_at in airings:

@@ -1,31 +1,76 @@
-"""Planning, settling and live dispatch against the database."""
+"""Planning, settling and live dispatch against the database; players told after commit."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, select
 
+from loa import migrate
+from loa.app import build_services
+from loa.clock import FrozenClock
 from loa.db import transaction
-from playlists.models import Airing, AiringStatus
+from loa.settings import Settings
+from playlists.models import Airing, AiringStatus, Programme, ProgrammeStatus
 from scheduler.live import LiveDispatcher
+from scheduler.runtime import settle_job
 from scheduler.service import plan
-from scheduler.settle import GRACE, settle_airings
-from tests.factories import approved_programme, hai_phong_month
+from scheduler.settle import GRACE
+from tests.factories import approved_programme, enrolled_month, hai_phong_month, signed_completion
+from tests.test_web_ui import PASSWORD, csrf, login
 from web.context import Services
+from web.users import add_user
+
+GAP = timedelta(seconds=30)
 
 
 class RecordingPublisher:
+    """Records notices, and what a second connection sees of the schedule when each arrives."""
+
     def __init__(self) -> None:
         self.changed: list[int] = []
         self.played: list[tuple[int, int]] = []
+        self.visible_at_notice: list[int] = []  # holding airings another session could read
+        self.services: Services | None = None
 
-    def schedule_changed(self, player_ids: Any) -> None:
+    def schedule_changed(self, player_ids: Iterable[int]) -> None:
         self.changed.extend(player_ids)
+        assert self.services is not None
+        with self.services.sessions() as other:
+            self.visible_at_notice.append(
+                other.scalar(
+                    select(func.count(Airing.id)).where(
+                        Airing.status.not_in((AiringStatus.cancelled, AiringStatus.missed))
+                    )
+                )
+                or 0
+            )
 
     def play_now(self, player_id: int, airing_id: int) -> None:
         self.played.append((player_id, airing_id))
+
+    def close(self) -> None:
+        """Nothing queued."""
+
+
+@pytest.fixture
+def publisher() -> RecordingPublisher:
+    return RecordingPublisher()
+
+
+@pytest.fixture
+def services(
+    settings: Settings, clock: FrozenClock, publisher: RecordingPublisher
+) -> Iterator[Services]:
+    migrate.upgrade(settings.database_url)
+    built = build_services(settings, clock=clock, publisher=publisher)
+    publisher.services = built
+    yield built
+    built.sessions.kw["bind"].dispose()
 
 
 def airings(s: Any, station_code: str | None = None) -> list[Airing]:
@@ -34,37 +79,53 @@ def airings(s: Any, station_code: str | None = None) -> list[Airing]:
     return [a for a in found if station_code is None or a.station.code == station_code]
 
 
-def test_plan_notifies_players_and_is_idempotent(services: Services) -> None:
-    publisher = RecordingPublisher()
+def test_players_are_told_only_once_the_plan_has_committed(
+    services: Services, publisher: RecordingPublisher
+) -> None:
     with transaction(services.sessions) as s:
         month = hai_phong_month(services, s)
-        report = plan(s, "2026-12", services.clock.now(), publisher)
+        report = plan(s, "2026-12", services.clock.now(), GAP)
         assert [(r.station, r.planned, r.total) for r in report.rows] == [
             ("TH", 3, 3),
             ("TN", 3, 3),
         ]
+        assert publisher.changed == []  # not while the airings are uncommitted
     assert sorted(publisher.changed) == sorted(p for p, _ in month.players.values())
+    assert publisher.visible_at_notice == [6]  # a player fetching at once sees all six
     publisher.changed.clear()
     with transaction(services.sessions) as s:
-        report = plan(s, "2026-12", services.clock.now(), publisher)
+        report = plan(s, "2026-12", services.clock.now(), GAP)
         assert [r.planned for r in report.rows] == [0, 0]
         assert len(airings(s)) == 6
     assert publisher.changed == []
 
 
+def test_a_plan_rolled_back_tells_no_one(
+    services: Services, publisher: RecordingPublisher
+) -> None:
+    with transaction(services.sessions) as s:
+        hai_phong_month(services, s)
+    with pytest.raises(RuntimeError), transaction(services.sessions) as s:
+        assert sum(r.planned for r in plan(s, "2026-12", services.clock.now(), GAP).rows) == 6
+        raise RuntimeError("a later step of the same command failed")
+    with transaction(services.sessions) as s:
+        assert airings(s) == []
+        plan(s, "2026-12", services.clock.now(), GAP)  # the same session factory, next time
+    assert publisher.visible_at_notice == [6]
+
+
 def test_a_commune_programme_replaces_the_relayed_one_for_future_airings(
     services: Services, clock: Any
 ) -> None:
-    publisher = RecordingPublisher()
     with transaction(services.sessions) as s:
         hai_phong_month(services, s)
-        plan(s, "2026-12", clock.now(), publisher)
+        plan(s, "2026-12", clock.now(), GAP)
     first = None
     with transaction(services.sessions) as s:
         first = airings(s, "TN")[0]
         clock.set(first.starts_at + timedelta(hours=1))  # the first relayed airing is past
         own = approved_programme(s, "11560", "2026-12", 660_000, clock.now())
-        report = plan(s, "2026-12", clock.now(), publisher)
+        report = plan(s, "2026-12", clock.now(), GAP)
         tn = next(r for r in report.rows if r.station == "TN")
         assert tn.cancelled == 2 and tn.programme_id == own.id
         holding = [a for a in airings(s, "TN") if a.status is not AiringStatus.cancelled]
@@ -73,28 +134,62 @@ def test_a_commune_programme_replaces_the_relayed_one_for_future_airings(
         assert all(a.starts_at > clock.now() for a in holding if a.programme_id == own.id)
 
 
-def test_settle_then_replan_adds_a_make_up_airing(services: Services, clock: Any) -> None:
-    publisher = RecordingPublisher()
+def test_a_missed_airing_gets_its_make_up_when_settled_not_at_night(
+    services: Services, clock: FrozenClock, publisher: RecordingPublisher
+) -> None:
     with transaction(services.sessions) as s:
-        hai_phong_month(services, s)
-        plan(s, "2026-12", clock.now(), publisher)
+        month = hai_phong_month(services, s)
+        plan(s, "2026-12", clock.now(), GAP)
         first = airings(s, "TN")[0]
-        clock.set(first.starts_at + timedelta(minutes=12) + GRACE)
-        settle_airings(s, clock.now())
-        assert first.status is AiringStatus.missed
-        report = plan(s, "2026-12", clock.now(), publisher)
-        assert next(r for r in report.rows if r.station == "TN").planned == 1
-        assert len([a for a in airings(s, "TN") if a.status is not AiringStatus.missed]) == 3
+    publisher.changed.clear()
+    clock.set(first.starts_at + timedelta(minutes=12) + GRACE)
+    settle_job(services)  # one settle run, at 14:00 or so: not the 00:05 re-plan
+    with transaction(services.sessions) as s:
+        tn = airings(s, "TN")
+        assert [a.status for a in tn if a.id == first.id] == [AiringStatus.missed]
+        upcoming = [a for a in tn if a.status is AiringStatus.planned]
+        assert len(upcoming) == 3 and all(a.starts_at > clock.now() for a in upcoming)
+    tn_player = month.players["TN"][0]
+    assert tn_player in publisher.changed  # told of its make-up, after the commit
+
+
+def test_a_full_play_of_other_audio_is_failed_and_made_up(
+    services: Services, clock: FrozenClock, client: Any
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    with transaction(services.sessions) as s:
+        month, _, tn = enrolled_month(services, s, key)
+        first = tn[0]
+        token = month.players["TN"][1]
+        other_audio = signed_completion(key, first, "f" * 64)  # played 12 min in full
+    clock.set(first.starts_at + timedelta(minutes=13))
+    answer = client.post(
+        "/api/v1/player/events",
+        json={"events": [other_audio]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 200 and answer.json["accepted"], answer.json
+    settle_job(services)
+    with transaction(services.sessions) as s:
+        assert s.get_one(Airing, first.id).status is AiringStatus.planned  # not aired
+    clock.set(first.starts_at + timedelta(minutes=12) + GRACE)
+    settle_job(services)
+    with transaction(services.sessions) as s:
+        assert s.get_one(Airing, first.id).status is AiringStatus.failed
+    schedule = client.get(
+        "/api/v1/player/schedule", headers={"Authorization": f"Bearer {token}"}
+    ).json
+    ahead = [a["id"] for a in schedule["airings"]]
+    assert len(ahead) == 3 and first.id not in ahead  # two left and a make-up
 
 
 def test_live_players_are_told_to_play_once_when_the_slot_comes(
-    services: Services, clock: Any
+    services: Services, clock: Any, publisher: RecordingPublisher
 ) -> None:
-    publisher = RecordingPublisher()
     with transaction(services.sessions) as s:
         month = hai_phong_month(services, s, live=True)
-        plan(s, "2026-12", clock.now(), publisher)
-        dispatcher = LiveDispatcher(clock.now())
+        plan(s, "2026-12", clock.now(), GAP)
+        dispatcher = LiveDispatcher(clock.now(), catch_up=timedelta(seconds=10))
         first = airings(s, "TN")[0]
         clock.set(first.starts_at - timedelta(seconds=1))
         assert dispatcher.dispatch(s, clock.now(), publisher) == 0
@@ -103,3 +198,34 @@ def test_live_players_are_told_to_play_once_when_the_slot_comes(
         dispatcher.dispatch(s, clock.now(), publisher)
     assert (month.players["TN"][0], first.id) in publisher.played
     assert publisher.played.count((month.players["TN"][0], first.id)) == 1
+
+
+def test_a_dispatcher_idle_for_hours_does_not_announce_old_slots(
+    services: Services, clock: Any, publisher: RecordingPublisher
+) -> None:
+    with transaction(services.sessions) as s:
+        hai_phong_month(services, s, live=True)
+        plan(s, "2026-12", clock.now(), GAP)
+        dispatcher = LiveDispatcher(clock.now(), catch_up=timedelta(seconds=10))
+        clock.set(airings(s, "TN")[0].starts_at + timedelta(minutes=5))  # a follower took over
+        assert dispatcher.dispatch(s, clock.now(), publisher) == 0
+    assert publisher.played == []
+
+
+def test_approving_in_the_web_plans_the_month_and_tells_players_after_commit(
+    services: Services, publisher: RecordingPublisher, client: Any
+) -> None:
+    with transaction(services.sessions) as s:
+        month = hai_phong_month(services, s)
+        programme = s.get_one(Programme, month.programme_id)
+        programme.status = ProgrammeStatus.rendered  # rendered, waiting for approval
+        add_user(s, "tinh", PASSWORD, "operator", "31")
+    token = csrf(login(client, "tinh").data)
+    page = client.post(
+        f"/programmes/{month.programme_id}/approve",
+        data={"csrf_token": token},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "xếp thêm 6 lượt phát" in page
+    assert sorted(publisher.changed) == sorted(p for p, _ in month.players.values())
+    assert publisher.visible_at_notice == [6]

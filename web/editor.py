@@ -40,8 +40,8 @@ from playlists.editing import (
 )
 from playlists.lexicon import operator_acronyms
 from playlists.models import Campaign, Programme
-from playlists.programmes import approve
 from playlists.rendering import render
+from scheduler.service import approve_and_plan
 from web import auth
 from web.context import Services, db, services
 from web.models import Role
@@ -349,8 +349,10 @@ def start_render(programme_id: int) -> Response:
 @auth.login_required(Role.operator)
 def approve_programme(programme_id: int) -> Response:
     def change(s: Session, svc: Services) -> str:
-        approve(s, programme_id, svc.clock.now())
-        return "Đã duyệt chương trình (approved)"
+        # Its month is planned in the same transaction; players hear of it once committed.
+        _, report = approve_and_plan(s, programme_id, svc.clock.now(), svc.settings.airing_gap)
+        planned = sum(r.planned for r in report.rows)
+        return f"Đã duyệt chương trình, xếp thêm {planned} lượt phát (approved, {planned} planned)"
 
     return _apply(programme_id, change, anchor="")
 

@@ -92,6 +92,6 @@ def seed_demo(services: Services) -> Iterator[str]:
             outcome = render(session, services.store, services.settings, programme.id, now)
             yield f"Đã dựng: {(outcome.programme.duration_ms or 0) / 1000:.0f} giây"
             approve(session, programme.id, now)
-        report = plan(session, month, now, services.publisher)
+        report = plan(session, month, now, services.settings.airing_gap)
     for row in report.rows:
         yield f"Lịch tháng {month}, đài {row.station}: {row.total} lượt phát"

@@ -1,0 +1,268 @@
+"""schedule.changed over the real Mosquitto reaches a player only once the change is committed.
+
+A subscriber on the player's topic fetches its schedule through the API the
+moment a notice arrives, as the reference agent does. Five re-plans, by every
+path that changes a schedule: `loa plan` (a real process, which exits right
+after), approving in the web editor, a settle that plans a make-up, and
+`loa plan` again. Each notice must arrive within 2 s and the fetch after it
+must already show the change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from sqlalchemy import select, update
+
+from loa import migrate
+from loa.app import build_services
+from loa.clock import FrozenClock
+from loa.db import transaction
+from loa.settings import Settings
+from playlists.models import Airing, AiringStatus, Campaign, ProgrammeStatus
+from scheduler.runtime import settle_job
+from scheduler.settle import GRACE
+from stations.models import Player
+from stations.mqtt import MqttPublisher
+from tests.conftest import need_server
+from tests.factories import Month, approved_programme, hai_phong_month
+from tests.test_web_ui import PASSWORD, csrf, login
+from web.context import Services
+from web.users import add_user
+
+pytestmark = pytest.mark.mqtt
+BROKER = "mqtt://127.0.0.1:1883"
+LOA = str(Path(sys.executable).parent / "loa")
+NOTICE_WITHIN_S = 2.0
+
+
+@pytest.fixture
+def broker() -> str:
+    try:
+        socket.create_connection(("127.0.0.1", 1883), timeout=2).close()
+    except OSError as err:
+        need_server("Mosquitto on 127.0.0.1:1883", err)
+    return BROKER
+
+
+@pytest.fixture
+def services(settings: Settings, clock: FrozenClock, broker: str) -> Iterator[Services]:
+    """The web server's and the scheduler's services, publishing to the real broker."""
+    migrate.upgrade(settings.database_url)
+    publisher = MqttPublisher(broker)
+    built = build_services(settings, clock=clock, publisher=publisher)
+    yield built
+    publisher.close()
+    built.sessions.kw["bind"].dispose()
+
+
+@dataclass
+class Notice:
+    received: float
+    fetched: set[int]
+
+
+@dataclass
+class FetchingSubscriber:
+    """A player that fetches its schedule the moment a notice arrives."""
+
+    server: str
+    token: str
+    notices: list[Notice] = field(default_factory=list)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    def on_message(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
+        received = time.monotonic()
+        assert json.loads(message.payload) == {"type": "schedule.changed"}
+        request = urllib.request.Request(
+            f"{self.server}/api/v1/player/schedule",
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            fetched = {a["id"] for a in json.load(answer)["airings"]}
+        with self.arrived:
+            self.notices.append(Notice(received, fetched))
+            self.arrived.notify_all()
+
+    def first_after(self, began: float, deadline: float) -> Notice | None:
+        with self.arrived:
+            self.arrived.wait_for(
+                lambda: any(n.received > began for n in self.notices),
+                max(deadline - time.monotonic(), 0),
+            )
+            return next((n for n in self.notices if n.received > began), None)
+
+
+@pytest.fixture
+def month(services: Services) -> Month:
+    """Hải Phòng's two wards, the province's approved programme, and TN's operator."""
+    with transaction(services.sessions) as s:
+        seeded = hai_phong_month(services, s)
+        add_user(s, "xa", PASSWORD, "operator", "11560")
+    return seeded
+
+
+@pytest.fixture
+def subscriber(broker: str, live_url: str, month: Month) -> Iterator[FetchingSubscriber]:
+    """TN's player, listening on its topic (subscribed before anything changes)."""
+    player_id, token = month.players["TN"]
+    listener = FetchingSubscriber(live_url, token)
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    subscribed = threading.Event()
+    client.on_message = listener.on_message
+    client.on_connect = lambda c, *_: c.subscribe(f"loa/players/{player_id}", qos=1)
+    client.on_subscribe = lambda *_: subscribed.set()
+    client.connect("127.0.0.1", 1883)
+    client.loop_start()
+    assert subscribed.wait(10)
+    yield listener
+    client.disconnect()
+    client.loop_stop()
+
+
+def tn_on_air(services: Services) -> set[int]:
+    """TN's airings still to come, as the database holds them."""
+    with services.sessions() as s:
+        return set(
+            s.scalars(
+                select(Airing.id)
+                .join(Player, Player.station_id == Airing.station_id)
+                .where(
+                    Player.name == "Cụm loa TN",
+                    Airing.status.in_((AiringStatus.planned, AiringStatus.published)),
+                )
+            )
+        )
+
+
+def loa_plan(env: dict[str, str], now: str, broker: str = BROKER) -> None:
+    """`loa plan` as an operator runs it: a process that exits as soon as it is done."""
+    done = subprocess.run(
+        [LOA, "plan", "--month", "2026-12"],
+        env={**os.environ, **env, "LOA_MQTT_URL": broker, "LOA_NOW": now},
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+
+
+def require_airings(services: Services, count: int) -> None:
+    """The campaign now asks for ``count`` airings a month (an administrator's change)."""
+    with transaction(services.sessions) as s:
+        s.execute(update(Campaign).values(min_airings=count))
+
+
+def test_each_notice_arrives_after_the_commit_by_every_path(
+    services: Services,
+    clock: FrozenClock,
+    client: Any,
+    subscriber: FetchingSubscriber,
+    env: dict[str, str],
+) -> None:
+    def cli_plan() -> None:
+        loa_plan(env, clock.now().isoformat())
+
+    def cli_plan_for_more() -> None:
+        require_airings(services, 4)
+        loa_plan(env, clock.now().isoformat())
+
+    def web_approve() -> None:
+        with transaction(services.sessions) as s:
+            own = approved_programme(s, "11560", "2026-12", 660_000, clock.now())
+            own.status = ProgrammeStatus.rendered
+            own_id = own.id
+        token = csrf(login(client, "xa").data)
+        page = client.post(
+            f"/programmes/{own_id}/approve", data={"csrf_token": token}, follow_redirects=True
+        ).get_data(as_text=True)
+        assert "xếp thêm 4 lượt phát" in page
+
+    def settle_make_up() -> None:
+        with services.sessions() as s:
+            first = s.scalars(
+                select(Airing).where(Airing.id.in_(tn_on_air(services))).order_by(Airing.starts_at)
+            ).first()
+            assert first is not None
+        clock.set(first.starts_at + timedelta(minutes=11) + GRACE)  # it was never reported
+        settle_job(services)
+
+    def cli_plan_after_settle() -> None:
+        require_airings(services, 5)
+        loa_plan(env, clock.now().isoformat())
+
+    rounds: list[Callable[[], None]] = [
+        cli_plan, cli_plan_for_more, web_approve, settle_make_up, cli_plan_after_settle,
+    ]  # fmt: skip
+    for change in rounds:
+        before = tn_on_air(services)
+        began = time.monotonic()
+        change()
+        done = time.monotonic()
+        after = tn_on_air(services)
+        added, dropped = after - before, before - after
+        assert added, f"{change.__name__} changed nothing on TN"
+        notice = subscriber.first_after(began, deadline=done + NOTICE_WITHIN_S)
+        assert notice is not None, f"{change.__name__}: no notice within {NOTICE_WITHIN_S} s"
+        assert added <= notice.fetched, f"{change.__name__}: fetched before the commit"
+        assert not dropped & notice.fetched, f"{change.__name__}: fetched before the commit"
+
+
+class SlowLink:
+    """A TCP relay to Mosquitto that holds every chunk ``delay_s`` each way: a slow 3G link."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                near, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            far = socket.create_connection(("127.0.0.1", 1883))
+            for source, sink in ((near, far), (far, near)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := source.recv(65536):
+                time.sleep(self.delay_s)  # the link's latency, not a wait for the test
+                sink.sendall(chunk)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # about the broker only
+def test_a_command_delivers_its_notice_over_a_slow_link_before_it_exits(
+    services: Services, subscriber: FetchingSubscriber, env: dict[str, str]
+) -> None:
+    link = SlowLink(delay_s=0.4)  # the broker answers CONNECT only 0.8 s after it is sent
+    try:
+        began = time.monotonic()
+        loa_plan(env, services.clock.now().isoformat(), broker=f"mqtt://127.0.0.1:{link.port}")
+        # The command has exited: its notice is at the broker already, not lost with it.
+        notice = subscriber.first_after(began, deadline=time.monotonic() + NOTICE_WITHIN_S)
+    finally:
+        link.close()
+    assert notice is not None and len(notice.fetched) == 3
