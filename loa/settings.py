@@ -24,6 +24,10 @@ class Settings:
     tts_fallback: str | None
     session_minutes: int
     tts_cache_days: int
+    # How far a play's start may lie from its airing's scheduled start and still count.
+    start_tolerance_minutes: int = 5
+    # Days after a month ends before it closes: late reports of offline players count until then.
+    close_after_days: int = 5
 
     @property
     def is_sqlite(self) -> bool:
@@ -67,4 +71,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tts_fallback=env.get("LOA_TTS_FALLBACK", "espeak-ng") or None,
         session_minutes=session_minutes,
         tts_cache_days=_whole(env, "LOA_TTS_CACHE_DAYS", "90"),
+        start_tolerance_minutes=_whole(env, "LOA_START_TOLERANCE_MINUTES", "5"),
+        close_after_days=_whole(env, "LOA_CLOSE_AFTER_DAYS", "5"),
     )

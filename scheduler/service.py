@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from compliance.close import check_month_open
 from playlists.models import Airing, AiringStatus, Campaign
 from playlists.programmes import applicable_programme
 from scheduler.planning import Busy, month_bounds, plan_month
@@ -78,7 +79,8 @@ def _plan_station(
         row.warning = "chưa có chương trình được duyệt (no approved programme)"
         return row
     row.programme_id = programme.id
-    mine = [a for a in existing if a.programme_id == programme.id]
+    # Airings of a replaced programme that started before it was replaced keep their place.
+    mine = [a for a in existing if a.programme.campaign_id == campaign.id]
     missing = campaign.min_airings - len(mine)
     starts = plan_month(
         month,
@@ -105,6 +107,7 @@ def plan(session: Session, month: str, now: datetime, publisher: Publisher) -> P
     Planning twice adds nothing; it fills in what is missing and cancels future
     airings of a programme another one has replaced.
     """
+    check_month_open(session, month, "xếp lịch (plan)")
     report = PlanReport(month=month)
     changed: set[Station] = set()
     for campaign in session.scalars(select(Campaign).order_by(Campaign.code)):
