@@ -20,7 +20,6 @@ from compliance.rules import (
     ProgrammeFacts,
     Requirement,
     counted_airings,
-    local_month,
     station_month_status,
 )
 from compliance.signatures import entry_problem
@@ -32,7 +31,6 @@ from stations.models import AdminUnit, PlayerKey, Station
 from stations.units import ancestors, stations_under
 
 STILL_TO_AIR = (AiringStatus.planned, AiringStatus.published)
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass(frozen=True)
@@ -188,21 +186,22 @@ def station_month_row(
     )
 
 
-def campaign_first_month(session: Session, campaign: Campaign, now: datetime) -> str:
-    """The month a campaign began: its first month, else its earliest programme's, else now's.
+def campaign_first_month(session: Session, campaign: Campaign) -> str | None:
+    """The month a campaign began: its first month, else its earliest programme's.
 
-    Cases: months before it are not reported (no station could have aired it then).
+    Cases: months before it are not reported (no station could have aired it
+    then); an open campaign with no programme yet has no known start (None), so
+    every month it runs in is reported, as no_programme.
     """
     if campaign.first_month:
         return campaign.first_month
-    earliest = session.scalar(
+    return session.scalar(
         select(func.min(Programme.month)).where(Programme.campaign_id == campaign.id)
     )
-    return earliest or local_month(now, VN)
 
 
 def reported_campaigns(
-    session: Session, month: str, now: datetime, campaign_code: str | None = None
+    session: Session, month: str, campaign_code: str | None = None
 ) -> list[Campaign]:
     """Campaigns that ask for ``month``: running then, and begun by then."""
     return [
@@ -210,7 +209,7 @@ def reported_campaigns(
         for c in session.scalars(select(Campaign).order_by(Campaign.code))
         if c.runs_in(month)
         and (campaign_code is None or c.code == campaign_code)
-        and campaign_first_month(session, c, now) <= month
+        and (campaign_first_month(session, c) or month) <= month
     ]
 
 
@@ -268,7 +267,7 @@ def station_month_report(
     if session.get(MonthClose, month) is not None:
         return _snapshot_rows(session, stations, month, campaign_code)
     heads = chain_heads(session, [s.id for s in stations])
-    campaigns = reported_campaigns(session, month, reading.now, campaign_code)
+    campaigns = reported_campaigns(session, month, campaign_code)
     return [
         station_month_row(session, station, campaign, month, heads.get(station.id), reading)
         for station in stations

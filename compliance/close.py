@@ -13,6 +13,7 @@ from compliance.audit import Reading, campaign_first_month, reported_campaigns, 
 from compliance.ingest import chain_heads
 from compliance.models import MonthClose, StationMonthSnapshot
 from compliance.periods import next_month
+from compliance.rules import local_month
 from loa.errors import LoaError
 from playlists.models import Campaign
 from playlists.programmes import get_programme
@@ -68,7 +69,7 @@ def check_programme_open(session: Session, programme_id: int, action: str) -> No
 
 def _snapshots(session: Session, month: str, reading: Reading) -> list[StationMonthSnapshot]:
     rows = []
-    for campaign in reported_campaigns(session, month, reading.now):
+    for campaign in reported_campaigns(session, month):
         stations = stations_under(session, campaign.unit)
         heads = chain_heads(session, [s.id for s in stations])
         for station in stations:
@@ -130,7 +131,9 @@ def due_months(session: Session, now: datetime, grace: timedelta) -> list[str]:
     campaigns = list(session.scalars(select(Campaign)))
     if not campaigns:
         return []
-    month = min(campaign_first_month(session, c, now) for c in campaigns)
+    # A campaign with no known start adds the last month whose grace may be over.
+    recent = local_month(now - grace - timedelta(days=31), ZoneInfo(DEFAULT_ZONE))
+    month = min([recent, *filter(None, (campaign_first_month(session, c) for c in campaigns))])
     closed = set(session.scalars(select(MonthClose.month)))
     zones, due = station_zones(session), []
     while month_end(zones, month) + grace <= now:
