@@ -41,7 +41,7 @@ class EvidenceLine:
     asset_sha256: str | None
     counted: bool
     reason: str | None  # why it does not count; None for a counted completion
-    late: bool  # received after the month closed
+    late: bool  # appended after the month closed
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,8 @@ def station_month_evidence(
     """The verdict, the airings planned, and each log entry of the month with its reading.
 
     Cases: entries are those stamped in the month or reporting one of its airings;
-    an entry received after the month closed is shown as late and never counts;
+    an entry after the chain head the close snapshot names is shown as late
+    and never counts;
     None when the campaign does not report this station-month.
     """
     rows = [
@@ -90,7 +91,8 @@ def station_month_evidence(
     seen: set[int | None] = set()
     lines = []
     for entry, player in entries:
-        late = closed is not None and entry.received_at > closed
+        # The snapshot names the chain head it was computed from: anything after it is late.
+        late = closed is not None and entry.seq > rows[0].chain_seq
         reason = LATE if late else why_not_counted(logged_event(entry), facts, rule)
         if reason is None and entry.airing_id in seen:
             reason = ALREADY
