@@ -59,6 +59,7 @@ def pdf_text(data: bytes) -> str:
         ("2026-H1", "6 tháng đầu năm 2026"),
         ("2026-H2", "6 tháng cuối năm 2026"),
         ("2026", "năm 2026"),
+        ("2026-01..2026-05", "từ tháng 01/2026 đến tháng 05/2026"),
     ],
 )
 def test_period_is_named_as_an_administrative_report_names_it(period: str, label: str) -> None:
