@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from compliance.audit import Reading, campaign_first_month, reported_campaigns, station_month_row
@@ -98,6 +99,11 @@ def _snapshots(session: Session, month: str, reading: Reading) -> list[StationMo
     return rows
 
 
+def _closed_before(session: Session, closed: MonthClose) -> Closing:
+    count = session.scalar(select(func.count()).where(StationMonthSnapshot.month == closed.month))
+    return Closing(closed.month, closed.closed_at, count or 0, already=True)
+
+
 def close_month(session: Session, month: str, reading: Reading) -> Closing:
     """Freeze every station-month of ``month``: counts, verdict, programme sha256, chain head.
 
@@ -106,16 +112,17 @@ def close_month(session: Session, month: str, reading: Reading) -> Closing:
     """
     existing = session.get(MonthClose, month)
     if existing is not None:
-        count = len(
-            session.scalars(
-                select(StationMonthSnapshot.id).where(StationMonthSnapshot.month == month)
-            ).all()
-        )
-        return Closing(month, existing.closed_at, count, already=True)
-    if reading.now < month_end(station_zones(session), month):
+        return _closed_before(session, existing)
+    ended = month < local_month(reading.now, ZoneInfo(DEFAULT_ZONE))  # and later ones are not
+    if not ended or reading.now < month_end(station_zones(session), month):
         raise LoaError(f"Tháng {month} chưa kết thúc, chưa thể khóa sổ (month not over yet)")
     session.add(MonthClose(month=month, closed_at=reading.now))
-    session.flush()
+    try:
+        session.flush()  # first: a second closer waits here, then finds the month taken
+    except IntegrityError as err:
+        raise LoaError(
+            f"Tháng {month} vừa được một tiến trình khác khóa sổ (closed by another process)"
+        ) from err
     snapshots = _snapshots(session, month, reading)
     session.add_all(snapshots)
     session.flush()

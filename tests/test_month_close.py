@@ -7,6 +7,8 @@ approvals, plans and reports through the `loa` command (DESIGN §6).
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,9 +16,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
-from compliance.models import AiringLogEntry
+from compliance.audit import Reading
+from compliance.close import Closing, close_month
+from compliance.models import AiringLogEntry, StationMonthSnapshot
 from loa.clock import FrozenClock
 from loa.db import transaction
+from loa.errors import LoaError
 from playlists.assets import record_asset
 from playlists.campaigns import get_campaign
 from playlists.models import Airing, AiringStatus, Programme, ProgrammeStatus
@@ -285,3 +290,27 @@ def test_web_report_for_a_range_of_months(december: December, client: Any) -> No
     assert answer.status_code == 200
     assert "loa-31-2026-07..2026-12.pdf" in answer.headers["Content-Disposition"]
     assert client.get("/audit.xlsx?from=2026-12&to=2026-07").status_code == 400
+
+
+def test_two_closes_at_once_write_one_snapshot(december: December, services: Services) -> None:
+    december.air_all()
+    reading = Reading.of(services.settings, CLOSES)
+    start = threading.Barrier(2)
+
+    def close() -> Closing | str:
+        start.wait(timeout=10)
+        try:
+            with transaction(services.sessions) as s:
+                return close_month(s, "2026-12", reading)
+        except LoaError as err:
+            return str(err)
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = [f.result(timeout=60) for f in [pool.submit(close), pool.submit(close)]]
+    closed = [o for o in outcomes if isinstance(o, Closing) and not o.already]
+    assert len(closed) == 1 and closed[0].station_months == 2
+    for other in outcomes:  # the other waited, then found it closed (either way, no duplicate)
+        assert other is closed[0] or "closed" in str(other)
+    with transaction(services.sessions) as s:
+        assert len(s.scalars(select(StationMonthSnapshot)).all()) == 2
+        assert close_month(s, "2026-12", reading) == Closing("2026-12", CLOSES, 2, already=True)
