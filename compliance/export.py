@@ -76,6 +76,7 @@ def to_xlsx(rows: Sequence[ReportRow], title: str) -> bytes:
     for r in rows:
         values = r.as_dict()
         values["status"] = STATUS_VI[r.status]
+        values["closed"] = "Có" if r.closed else "Chưa"
         detail.append([values[key] for _, key in DETAIL_HEADERS])
     for ws in (sheet, detail):
         for cell in ws[2 if ws is sheet else 1]:

@@ -290,6 +290,9 @@ def test_web_report_for_a_range_of_months(december: December, client: Any) -> No
     assert answer.status_code == 200
     assert "loa-31-2026-07..2026-12.pdf" in answer.headers["Content-Disposition"]
     assert client.get("/audit.xlsx?from=2026-12&to=2026-07").status_code == 400
+    assert client.get("/audit.xlsx?from=2026-12").status_code == 400
+    dashboard = client.get("/?month=2026-12").get_data(as_text=True)
+    assert 'href="/audit.pdf?from=2026-01&amp;to=2026-12"' in dashboard
 
 
 def test_two_closes_at_once_write_one_snapshot(december: December, services: Services) -> None:
