@@ -84,14 +84,18 @@ def _hhmm(at: datetime, tz: ZoneInfo) -> str:
     return at.astimezone(tz).strftime("%H:%M:%S %d/%m")
 
 
-def play_start(event: LoggedEvent) -> datetime:
-    """When the play began on the server's clock: ``at`` minus what played, minus the offset."""
-    return event.at - timedelta(milliseconds=(event.played_ms or 0) + event.offset_ms)
+def play_start(event: LoggedEvent) -> datetime | None:
+    """When the play began on the server's clock: ``at`` minus what played, minus the offset.
+
+    None when that falls outside the calendar (a device's nonsense must not crash a report).
+    """
+    try:
+        return event.at - timedelta(milliseconds=(event.played_ms or 0) + event.offset_ms)
+    except OverflowError:
+        return None
 
 
-def _airing_problem(airing: AiringFacts | None, rule: CountingRule) -> str | None:
-    if airing is None:
-        return "không phải lượt phát đã xếp cho đài này (not an airing planned on this station)"
+def _airing_problem(airing: AiringFacts, rule: CountingRule) -> str | None:
     if airing.campaign_id != rule.campaign_id:
         return "lượt phát của chiến dịch khác (airing of another campaign)"
     if airing.cancelled:
@@ -107,9 +111,9 @@ def _airing_problem(airing: AiringFacts | None, rule: CountingRule) -> str | Non
     return None
 
 
-def _play_problem(event: LoggedEvent, airing: AiringFacts, rule: CountingRule) -> str | None:
-    programme = airing.programme
-    assert programme is not None  # _airing_problem ran first
+def _play_problem(
+    event: LoggedEvent, airing: AiringFacts, programme: ProgrammeFacts, rule: CountingRule
+) -> str | None:
     if event.asset_sha256 != programme.sha256:
         return "âm thanh khác với lượt phát (other audio than the airing carries)"
     played = event.played_ms or 0
@@ -117,7 +121,11 @@ def _play_problem(event: LoggedEvent, airing: AiringFacts, rule: CountingRule) -
         # Rounded down, so 94.99% never reads as the 95% it falls short of.
         share = math.floor(played * 1000 / max(programme.duration_ms, 1)) / 10
         return f"chỉ phát {share:.1f}%, cần 95% (played {share:.1f}% of 95%)"
+    if played > programme.duration_ms + rule.tolerance.total_seconds() * 1000:
+        return "phát lâu hơn độ dài chương trình (played longer than the programme lasts)"
     started = play_start(event)
+    if started is None:
+        return "thời điểm không thể có (impossible time)"
     if abs(started - airing.starts_at) > rule.tolerance:
         minutes = round(rule.tolerance.total_seconds() / 60)
         return (
@@ -143,15 +151,20 @@ def why_not_counted(
     before it started, so no play of it is legitimate), scheduled in the month in
     the station's zone, whose programme is within the length bounds; the audio
     must be the one that airing carries (same sha256); at least 95% of it must
-    have played; the play's start (``at`` − played − clock offset) must lie
-    within the tolerance of the scheduled start; and the server must not have
-    received it before the airing could have ended (the server's own clock, which
-    no device sets).
+    have played, and no more than it lasts (plus the tolerance); the play's
+    start (``at`` − played − clock offset) must lie within the tolerance of the
+    scheduled start; and the server must not have received it before the airing
+    could have ended (the server's own clock, which no device sets).
     """
     if event.event != "airing.completed":
         return "không phải sự kiện phát xong (not a completion)"
     airing = airings.get(event.airing_id) if event.airing_id is not None else None
-    return _airing_problem(airing, rule) or _play_problem(event, airing, rule)  # type: ignore[arg-type]
+    if airing is None:
+        return "không phải lượt phát đã xếp cho đài này (not an airing planned on this station)"
+    problem = _airing_problem(airing, rule)
+    if problem is not None or airing.programme is None:
+        return problem
+    return _play_problem(event, airing, airing.programme, rule)
 
 
 def counted_airings(

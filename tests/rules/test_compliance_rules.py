@@ -50,8 +50,7 @@ AIRINGS = {
 def done(airing_id: int | None, **kw: object) -> LoggedEvent:
     """A full play of the airing that began on time, reported the moment it ended."""
     starts = AIRINGS[airing_id].starts_at if airing_id in AIRINGS else MID
-    played = kw.get("played_ms", 720_000)
-    at = starts + timedelta(milliseconds=played if isinstance(played, int) else 0)
+    at = starts + timedelta(minutes=12)
     fields: dict[str, object] = {
         "event": "airing.completed",
         "at": at,
@@ -173,3 +172,16 @@ def test_station_month_status(
     programme: ProgrammeFacts | None, counted: int, ended: bool, status: Status
 ) -> None:
     assert station_month_status(programme, REQ, counted, ended) is status
+
+
+@pytest.mark.parametrize(
+    "event,reason",
+    [
+        (done(1, played_ms=720_000 + 300_001), "played longer than the programme lasts"),
+        (done(1, played_ms=2**63, at=MID), "played longer than the programme lasts"),
+        (done(1, offset_ms=10**18), "impossible time"),
+        (done(1, at=datetime(1, 1, 1, 0, 5, tzinfo=UTC)), "impossible time"),
+    ],
+)
+def test_a_devices_nonsense_gets_a_reason_not_a_crash(event: LoggedEvent, reason: str) -> None:
+    assert reason in (why_not_counted(event, AIRINGS, RULE) or "")
