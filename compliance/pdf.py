@@ -163,7 +163,7 @@ def _detail_table(rows: Sequence[ReportRow]) -> Table:
                 r.required,
                 r.counted,
                 _length(r.programme_duration_s),
-                Paragraph(STATUS_VI[r.status], cell),
+                Paragraph(STATUS_VI[r.status] + (" (đã khóa sổ)" if r.closed else ""), cell),
             ]
         )
     return _grid(data, [48, 16, 22, 16, 16, 22, 40], centre=range(1, 6))

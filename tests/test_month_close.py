@@ -30,6 +30,7 @@ from stations.units import get_unit
 from tests.conftest import Loa
 from tests.factories import Month, enrolled_month, fake_sha, signed_completion
 from tests.test_editor import post
+from tests.test_pdf import pdf_text
 from tests.test_web_ui import csrf, login
 from web.context import Services
 from web.users import add_user
@@ -282,13 +283,21 @@ def test_periods_skip_months_before_the_campaign_and_take_any_range(
     )
 
 
-def test_web_report_for_a_range_of_months(december: December, client: Any) -> None:
+def test_web_report_for_a_range_of_months(
+    december: December, client: Any, env: dict[str, str]
+) -> None:
     december.air_all()
     december.clock.set(JANUARY_3)
     login(client, "tinh", "mat-khau-tinh-2026")
     answer = client.get("/audit.pdf?from=2026-07&to=2026-12")
     assert answer.status_code == 200
     assert "loa-31-2026-07..2026-12.pdf" in answer.headers["Content-Disposition"]
+    text = pdf_text(answer.data)
+    assert "Kỳ báo cáo: từ tháng 07/2026 đến tháng 12/2026" in text and "khóa sổ" not in text
+    at_close = Loa({**env, "LOA_NOW": CLOSES.isoformat()})
+    at_close("audit", "close", "--month", "2026-12")
+    closed = pdf_text(client.get("/audit.pdf?from=2026-07&to=2026-12").data)
+    assert "Đạt (đã khóa sổ)" in closed
     assert client.get("/audit.xlsx?from=2026-12&to=2026-07").status_code == 400
     assert client.get("/audit.xlsx?from=2026-12").status_code == 400
     dashboard = client.get("/?month=2026-12").get_data(as_text=True)
