@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from audio.store import AudioStore
 from compliance.chain import find_break
 from compliance.ingest import chain_heads
-from compliance.models import AiringLogEntry
+from compliance.models import AiringLogEntry, MonthClose, StationMonthSnapshot
 from compliance.rules import (
+    AiringFacts,
+    CountingRule,
     LoggedEvent,
     ProgrammeFacts,
     Requirement,
@@ -20,11 +23,26 @@ from compliance.rules import (
     station_month_status,
 )
 from compliance.signatures import entry_problem
-from playlists.models import Campaign, Programme
+from loa.settings import Settings
+from playlists.models import Airing, AiringStatus, Campaign, Programme
 from playlists.programmes import applicable_programme
 from scheduler.planning import month_bounds
 from stations.models import AdminUnit, PlayerKey, Station
 from stations.units import ancestors, stations_under
+
+STILL_TO_AIR = (AiringStatus.planned, AiringStatus.published)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """When a report is read and how strictly its plays are timed."""
+
+    now: datetime
+    tolerance: timedelta
+
+    @classmethod
+    def of(cls, settings: Settings, now: datetime) -> Reading:
+        return cls(now, timedelta(minutes=settings.start_tolerance_minutes))
 
 
 @dataclass(frozen=True)
@@ -42,39 +60,114 @@ class ReportRow:
     status: str
     chain_seq: int
     chain_head: str | None
+    still_planned: int = 0  # airings of a month in progress still to come
+    closed: bool = False  # read from the month-close snapshot
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
-def _logged(session: Session, station: Station, month: str) -> list[LoggedEvent]:
+def facts_of(programme: Programme | None) -> ProgrammeFacts | None:
+    """A rendered programme's audio and length, as the rule sees them."""
+    if programme is None or programme.master_sha256 is None or programme.duration_ms is None:
+        return None
+    return ProgrammeFacts(programme.master_sha256, programme.duration_ms)
+
+
+def airing_facts(airings: list[Airing]) -> dict[int, AiringFacts]:
+    """The rule's view of airings: each with the audio its own programme carries."""
+    return {
+        a.id: AiringFacts(
+            a.id,
+            a.programme.campaign_id,
+            a.starts_at,
+            a.status is AiringStatus.cancelled,
+            facts_of(a.programme),
+        )
+        for a in airings
+    }
+
+
+def logged_event(entry: AiringLogEntry) -> LoggedEvent:
+    """A log entry for the rule; the clock offset is the one the player signed, else 0."""
+    offset = (entry.detail or {}).get("clock_offset_ms")
+    if not isinstance(offset, int) or isinstance(offset, bool):
+        offset = 0
+    return LoggedEvent(
+        entry.event,
+        entry.airing_id,
+        entry.at,
+        entry.asset_sha256,
+        entry.played_ms,
+        entry.received_at,
+        offset,
+    )
+
+
+def counting_rule(
+    campaign: Campaign, station: Station, month: str, reading: Reading
+) -> CountingRule:
+    requirement = Requirement(campaign.min_airings, campaign.min_s, campaign.max_s)
+    return CountingRule(
+        campaign.id, month, ZoneInfo(station.timezone), requirement, reading.tolerance
+    )
+
+
+def month_airings(session: Session, station: Station, month: str) -> list[Airing]:
+    """Every airing of the station scheduled in ``month`` (station zone), of any campaign."""
     start, end = month_bounds(month, ZoneInfo(station.timezone))
-    rows = session.scalars(
-        select(AiringLogEntry).where(
-            AiringLogEntry.station_id == station.id,
-            AiringLogEntry.at >= start,
-            AiringLogEntry.at < end,
-            AiringLogEntry.event == "airing.completed",
+    return list(
+        session.scalars(
+            select(Airing)
+            .where(
+                Airing.station_id == station.id,
+                Airing.starts_at >= start,
+                Airing.starts_at < end,
+            )
+            .order_by(Airing.starts_at)
         )
     )
-    return [LoggedEvent(r.event, r.airing_id, r.at, r.asset_sha256, r.played_ms) for r in rows]
+
+
+def _completions(session: Session, station: Station, month: str) -> list[LoggedEvent]:
+    """Completions of the station's airings scheduled in ``month``, whenever reported."""
+    start, end = month_bounds(month, ZoneInfo(station.timezone))
+    rows = session.scalars(
+        select(AiringLogEntry)
+        .join(Airing, Airing.id == AiringLogEntry.airing_id)
+        .where(
+            AiringLogEntry.station_id == station.id,
+            AiringLogEntry.event == "airing.completed",
+            Airing.station_id == station.id,
+            Airing.starts_at >= start,
+            Airing.starts_at < end,
+        )
+    )
+    return [logged_event(r) for r in rows]
 
 
 def station_month_row(
-    session: Session, station: Station, campaign: Campaign, month: str, head: tuple[int, str] | None
+    session: Session,
+    station: Station,
+    campaign: Campaign,
+    month: str,
+    head: tuple[int, str] | None,
+    reading: Reading,
 ) -> ReportRow:
+    """The live verdict of one station-month (DESIGN §6), before the month closes."""
     programme = applicable_programme(session, station.unit, campaign.id, month)
-    facts = (
-        ProgrammeFacts(programme.master_sha256, programme.duration_ms)
-        if programme and programme.master_sha256 and programme.duration_ms is not None
-        else None
-    )
-    counted = (
-        counted_airings(_logged(session, station, month), facts, month, ZoneInfo(station.timezone))
-        if facts
-        else 0
-    )
-    requirement = Requirement(campaign.min_airings, campaign.min_s, campaign.max_s)
+    facts = facts_of(programme)
+    airings = month_airings(session, station, month)
+    rule = counting_rule(campaign, station, month, reading)
+    counted = counted_airings(_completions(session, station, month), airing_facts(airings), rule)
+    ended = reading.now >= month_bounds(month, rule.tz)[1]
+    still = [
+        a
+        for a in airings
+        if a.programme.campaign_id == campaign.id
+        and a.status in STILL_TO_AIR
+        and a.starts_at > reading.now
+    ]
     return ReportRow(
         station=station.code,
         station_name=station.name,
@@ -86,25 +179,97 @@ def station_month_row(
         programme_id=programme.id if programme else None,
         programme_sha256=facts.sha256 if facts else None,
         programme_duration_s=facts.duration_ms / 1000 if facts else None,
-        status=station_month_status(facts, requirement, counted).value,
+        status=station_month_status(facts, rule.requirement, counted, ended).value,
         chain_seq=head[0] if head else 0,
         chain_head=head[1] if head else None,
+        still_planned=len(still),
     )
 
 
-def station_month_report(
-    session: Session, unit: AdminUnit, month: str, campaign_code: str | None = None
-) -> list[ReportRow]:
-    """One row per station under ``unit`` and campaign that covers it in ``month``."""
-    stations = stations_under(session, unit)
-    heads = chain_heads(session, [s.id for s in stations])
-    campaigns = [
+def campaign_first_month(session: Session, campaign: Campaign) -> str | None:
+    """The month a campaign began: its first month, else its earliest programme's.
+
+    Cases: months before it are not reported (no station could have aired it
+    then); an open campaign with no programme yet has no known start (None), so
+    every month it runs in is reported, as no_programme.
+    """
+    if campaign.first_month:
+        return campaign.first_month
+    return session.scalar(
+        select(func.min(Programme.month)).where(Programme.campaign_id == campaign.id)
+    )
+
+
+def reported_campaigns(
+    session: Session, month: str, campaign_code: str | None = None
+) -> list[Campaign]:
+    """Campaigns that ask for ``month``: running then, and begun by then."""
+    return [
         c
         for c in session.scalars(select(Campaign).order_by(Campaign.code))
-        if c.runs_in(month) and (campaign_code is None or c.code == campaign_code)
+        if c.runs_in(month)
+        and (campaign_code is None or c.code == campaign_code)
+        and (campaign_first_month(session, c) or month) <= month
     ]
+
+
+def _snapshot_rows(
+    session: Session, stations: list[Station], month: str, campaign_code: str | None
+) -> list[ReportRow]:
+    by_id = {s.id: s for s in stations}
+    found = session.execute(
+        select(StationMonthSnapshot, Campaign.code)
+        .join(Campaign, Campaign.id == StationMonthSnapshot.campaign_id)
+        .where(StationMonthSnapshot.month == month, StationMonthSnapshot.station_id.in_(by_id))
+        .order_by(Campaign.code, StationMonthSnapshot.id)
+    ).all()
+    rows = []
+    for snap, code in found:
+        if campaign_code is not None and code != campaign_code:
+            continue
+        station = by_id[snap.station_id]
+        duration = snap.programme_duration_ms
+        rows.append(
+            ReportRow(
+                station=station.code,
+                station_name=station.name,
+                unit=station.unit.name,
+                campaign=code,
+                month=month,
+                required=snap.required,
+                counted=snap.counted,
+                programme_id=snap.programme_id,
+                programme_sha256=snap.programme_sha256,
+                programme_duration_s=duration / 1000 if duration is not None else None,
+                status=snap.status,
+                chain_seq=snap.chain_seq,
+                chain_head=snap.chain_head,
+                closed=True,
+            )
+        )
+    order = {s.code: i for i, s in enumerate(stations)}
+    return sorted(rows, key=lambda r: (order[r.station], r.campaign))
+
+
+def station_month_report(
+    session: Session,
+    unit: AdminUnit,
+    month: str,
+    reading: Reading,
+    campaign_code: str | None = None,
+) -> list[ReportRow]:
+    """One row per station under ``unit`` and campaign that covers it in ``month``.
+
+    Cases: a closed month reads its snapshot, whatever changed since; an open one
+    is judged now.
+    """
+    stations = stations_under(session, unit)
+    if session.get(MonthClose, month) is not None:
+        return _snapshot_rows(session, stations, month, campaign_code)
+    heads = chain_heads(session, [s.id for s in stations])
+    campaigns = reported_campaigns(session, month, campaign_code)
     return [
-        station_month_row(session, station, campaign, month, heads.get(station.id))
+        station_month_row(session, station, campaign, month, heads.get(station.id), reading)
         for station in stations
         for campaign in campaigns
         if campaign.unit in ancestors(station.unit)

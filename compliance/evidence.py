@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from compliance.audit import ReportRow, station_month_row
-from compliance.ingest import chain_heads
+from compliance.audit import (
+    Reading,
+    ReportRow,
+    airing_facts,
+    counting_rule,
+    logged_event,
+    month_airings,
+    station_month_report,
+)
+from compliance.close import closed_at
 from compliance.models import AiringLogEntry
-from compliance.rules import LoggedEvent, ProgrammeFacts, why_not_counted
-from playlists.models import Airing, Campaign, Programme
+from compliance.rules import why_not_counted
+from playlists.models import Airing, Campaign
 from scheduler.planning import month_bounds
 from stations.models import Player, Station
+
+LATE = "đến sau khi tháng đã khóa sổ, không làm thay đổi kết quả (arrived after the month closed)"
+ALREADY = "lượt phát này đã được tính (airing already counted)"
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,7 @@ class EvidenceLine:
     asset_sha256: str | None
     counted: bool
     reason: str | None  # why it does not count; None for a counted completion
+    late: bool  # appended after the month closed
 
 
 @dataclass(frozen=True)
@@ -38,45 +49,56 @@ class Evidence:
     row: ReportRow
     lines: list[EvidenceLine]
     planned: list[Airing]  # this campaign's airings of the station in the month
+    closed_at: datetime | None
 
 
 def station_month_evidence(
-    session: Session, station: Station, campaign: Campaign, month: str
-) -> Evidence:
-    """The verdict, the airings planned, and each log entry of the month with its reading."""
-    tz = ZoneInfo(station.timezone)
-    row = station_month_row(
-        session, station, campaign, month, chain_heads(session, [station.id]).get(station.id)
-    )
-    facts = (
-        ProgrammeFacts(row.programme_sha256, round(row.programme_duration_s * 1000))
-        if row.programme_sha256 and row.programme_duration_s is not None
-        else None
-    )
-    start, end = month_bounds(month, tz)
+    session: Session, station: Station, campaign: Campaign, month: str, reading: Reading
+) -> Evidence | None:
+    """The verdict, the airings planned, and each log entry of the month with its reading.
+
+    Cases: entries are those stamped in the month or reporting one of its airings;
+    an entry after the chain head the close snapshot names is shown as late
+    and never counts;
+    None when the campaign does not report this station-month.
+    """
+    rows = [
+        r
+        for r in station_month_report(session, station.unit, month, reading, campaign.code)
+        if r.station == station.code
+    ]
+    if not rows:
+        return None
+    rule = counting_rule(campaign, station, month, reading)
+    airings = month_airings(session, station, month)
+    start, end = month_bounds(month, rule.tz)
     entries = session.execute(
-        select(AiringLogEntry, Player.name, Airing.starts_at)
+        select(AiringLogEntry, Player.name)
         .join(Player, Player.id == AiringLogEntry.player_id)
-        .outerjoin(Airing, Airing.id == AiringLogEntry.airing_id)
         .where(
             AiringLogEntry.station_id == station.id,
-            AiringLogEntry.at >= start,
-            AiringLogEntry.at < end,
+            or_(
+                (AiringLogEntry.at >= start) & (AiringLogEntry.at < end),
+                AiringLogEntry.airing_id.in_([a.id for a in airings]),
+            ),
         )
         .order_by(AiringLogEntry.seq)
     ).all()
+    referenced = {e.airing_id for e, _ in entries} - {a.id for a in airings} - {None}
+    known = airings + list(session.scalars(select(Airing).where(Airing.id.in_(referenced))))
+    facts = airing_facts(known)
+    closed = closed_at(session, month)
     seen: set[int | None] = set()
     lines = []
-    for entry, player, airing_start in entries:
-        logged = LoggedEvent(
-            entry.event, entry.airing_id, entry.at, entry.asset_sha256, entry.played_ms
-        )
-        reason = why_not_counted(logged, facts, month, tz) if facts else "chưa có chương trình"
+    for entry, player in entries:
+        # The snapshot names the chain head it was computed from: anything after it is late.
+        late = closed is not None and entry.seq > rows[0].chain_seq
+        reason = LATE if late else why_not_counted(logged_event(entry), facts, rule)
         if reason is None and entry.airing_id in seen:
-            reason = "lượt phát này đã được tính (airing already counted)"
-        counted = reason is None
-        if counted:
+            reason = ALREADY
+        if reason is None:
             seen.add(entry.airing_id)
+        airing = facts.get(entry.airing_id) if entry.airing_id is not None else None
         lines.append(
             EvidenceLine(
                 entry.seq,
@@ -84,25 +106,14 @@ def station_month_evidence(
                 entry.received_at,
                 entry.event,
                 entry.airing_id,
-                airing_start,
+                airing.starts_at if airing else None,
                 player,
                 entry.played_ms,
                 entry.asset_sha256,
-                counted,
+                reason is None,
                 reason,
+                late,
             )
         )
-    planned = list(
-        session.scalars(
-            select(Airing)
-            .join(Programme, Programme.id == Airing.programme_id)
-            .where(
-                Airing.station_id == station.id,
-                Airing.starts_at >= start,
-                Airing.starts_at < end,
-                Programme.campaign_id == campaign.id,
-            )
-            .order_by(Airing.starts_at)
-        )
-    )
-    return Evidence(row, lines, planned)
+    planned = [a for a in airings if a.programme.campaign_id == campaign.id]
+    return Evidence(rows[0], lines, planned, closed)

@@ -15,6 +15,7 @@ from compliance.audit import ReportRow
 STATUS_VI = {
     "compliant": "Đạt",
     "short": "Chưa đủ lượt phát",
+    "in_progress": "Tháng đang diễn ra",
     "no_programme": "Chưa có chương trình",
     "too_short": "Chương trình quá ngắn",
     "too_long": "Chương trình quá dài",
@@ -27,12 +28,14 @@ DETAIL_HEADERS = [
     ("Tháng", "month"),
     ("Số lần yêu cầu", "required"),
     ("Số lần đã phát", "counted"),
+    ("Còn trong lịch", "still_planned"),
     ("Mã chương trình", "programme_id"),
     ("SHA-256 chương trình", "programme_sha256"),
     ("Thời lượng (giây)", "programme_duration_s"),
     ("Kết quả", "status"),
     ("Số mục nhật ký", "chain_seq"),
     ("Đầu chuỗi nhật ký", "chain_head"),
+    ("Đã khóa sổ", "closed"),
 ]
 
 
@@ -46,10 +49,15 @@ def to_csv(rows: Sequence[ReportRow]) -> str:
 
 
 def summary(rows: Sequence[ReportRow]) -> list[tuple[str, str, str, int, int]]:
-    """Per station and campaign: (station, name, campaign, months compliant, months)."""
+    """Per station and campaign: (station, name, campaign, months compliant, months judged).
+
+    A month in progress is not judged yet, so it is in neither count.
+    """
     months: dict[tuple[str, str, str], list[bool]] = defaultdict(list)
     for r in rows:
-        months[(r.station, r.station_name, r.campaign)].append(r.status == "compliant")
+        judged = months[(r.station, r.station_name, r.campaign)]
+        if r.status != "in_progress":
+            judged.append(r.status == "compliant")
     return [(s, n, c, sum(ok), len(ok)) for (s, n, c), ok in sorted(months.items())]
 
 
@@ -68,6 +76,7 @@ def to_xlsx(rows: Sequence[ReportRow], title: str) -> bytes:
     for r in rows:
         values = r.as_dict()
         values["status"] = STATUS_VI[r.status]
+        values["closed"] = "Có" if r.closed else "Chưa"
         detail.append([values[key] for _, key in DETAIL_HEADERS])
     for ws in (sheet, detail):
         for cell in ws[2 if ws is sheet else 1]:

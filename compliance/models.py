@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loa.db import Base
@@ -32,3 +32,32 @@ class AiringLogEntry(Base):
     signed_body: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class MonthClose(Base):
+    """A month whose verdicts are final: reports read its snapshot from then on."""
+
+    __tablename__ = "month_close"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    closed_at: Mapped[datetime]
+
+
+class StationMonthSnapshot(Base):
+    """One station-month's verdict as it stood at close, with the chain head it rests on."""
+
+    __tablename__ = "station_month_snapshot"
+    __table_args__ = (UniqueConstraint("month", "station_id", "campaign_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(ForeignKey("month_close.month"), index=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    required: Mapped[int]
+    counted: Mapped[int]
+    status: Mapped[str] = mapped_column(String(32))
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programme.id"))
+    programme_sha256: Mapped[str | None] = mapped_column(String(64))
+    programme_duration_ms: Mapped[int | None]
+    chain_seq: Mapped[int] = mapped_column(BigInteger)
+    chain_head: Mapped[str | None] = mapped_column(String(64))

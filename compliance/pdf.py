@@ -69,10 +69,14 @@ def period_label(period: str) -> str:
     """How an administrative report names its period.
 
     Cases: "2026-12" is "tháng 12/2026"; "2026-H1" is "6 tháng đầu năm 2026";
-    "2026-H2" is "6 tháng cuối năm 2026"; "2026" is "năm 2026".
+    "2026-H2" is "6 tháng cuối năm 2026"; "2026" is "năm 2026"; a range
+    "2026-01..2026-05" is "từ tháng 01/2026 đến tháng 05/2026".
     """
     months = period_months(period)
     year = months[0][:4]
+    if ".." in period:
+        first, last = months[0], months[-1]
+        return f"từ tháng {first[5:]}/{first[:4]} đến tháng {last[5:]}/{last[:4]}"
     if len(months) == 1:
         return f"tháng {months[0][5:]}/{year}"
     if len(months) == 12:
@@ -159,7 +163,7 @@ def _detail_table(rows: Sequence[ReportRow]) -> Table:
                 r.required,
                 r.counted,
                 _length(r.programme_duration_s),
-                Paragraph(STATUS_VI[r.status], cell),
+                Paragraph(STATUS_VI[r.status] + (" (đã khóa sổ)" if r.closed else ""), cell),
             ]
         )
     return _grid(data, [48, 16, 22, 16, 16, 22, 40], centre=range(1, 6))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ COMPLETE_SHARE = 0.95
 class Status(StrEnum):
     compliant = "compliant"
     short = "short"
+    in_progress = "in_progress"
     no_programme = "no_programme"
     too_short = "too_short"
     too_long = "too_long"
@@ -21,7 +23,7 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class ProgrammeFacts:
-    """The month's approved programme as the rule sees it."""
+    """A programme as the rule sees it: its master audio and length."""
 
     sha256: str
     duration_ms: int
@@ -35,14 +37,42 @@ class Requirement:
 
 
 @dataclass(frozen=True)
+class AiringFacts:
+    """One airing planned on the station, with the audio it carries."""
+
+    airing_id: int
+    campaign_id: int
+    starts_at: datetime
+    cancelled: bool
+    programme: ProgrammeFacts | None
+
+
+@dataclass(frozen=True)
 class LoggedEvent:
-    """One log entry of the station's chain (reported by a player of that station)."""
+    """One log entry of the station's chain (reported by a player of that station).
+
+    ``offset_ms`` is how far the player's clock ran ahead of the server's when it
+    stamped ``at`` (DESIGN §6: the event's signed ``detail.clock_offset_ms``, else 0).
+    """
 
     event: str
     airing_id: int | None
     at: datetime
     asset_sha256: str | None
     played_ms: int | None
+    received_at: datetime | None = None
+    offset_ms: int = 0
+
+
+@dataclass(frozen=True)
+class CountingRule:
+    """What one station-month's completions are held against."""
+
+    campaign_id: int
+    month: str
+    tz: ZoneInfo
+    requirement: Requirement
+    tolerance: timedelta
 
 
 def local_month(at: datetime, tz: ZoneInfo) -> str:
@@ -50,56 +80,123 @@ def local_month(at: datetime, tz: ZoneInfo) -> str:
     return at.astimezone(tz).strftime("%Y-%m")
 
 
-def why_not_counted(
-    event: LoggedEvent, programme: ProgrammeFacts, month: str, tz: ZoneInfo
-) -> str | None:
-    """Why one log entry does not count as an airing of ``programme`` in ``month``, or None.
+def _hhmm(at: datetime, tz: ZoneInfo) -> str:
+    return at.astimezone(tz).strftime("%H:%M:%S %d/%m")
 
-    Cases: only airing.completed counts, for an airing of the schedule; the
-    audio must be the programme's (same sha256); at least 95% of its duration
-    must have played; the event's time must fall inside the month in the
-    station's zone.
+
+def play_start(event: LoggedEvent) -> datetime | None:
+    """When the play began on the server's clock: ``at`` minus what played, minus the offset.
+
+    None when that falls outside the calendar (a device's nonsense must not crash a report).
     """
-    if event.event != "airing.completed":
-        return "không phải sự kiện phát xong (not a completion)"
-    if event.airing_id is None:
-        return "không gắn với lượt phát nào (no airing)"
-    if event.asset_sha256 != programme.sha256:
-        return "âm thanh khác chương trình của tháng (other audio)"
-    if (event.played_ms or 0) < programme.duration_ms * COMPLETE_SHARE:
-        share = (event.played_ms or 0) / programme.duration_ms if programme.duration_ms else 0
-        return f"chỉ phát {share:.0%}, cần 95% (played {share:.0%} of 95%)"
-    if local_month(event.at, tz) != month:
-        return "ngoài tháng theo giờ của đài (outside the month)"
+    try:
+        return event.at - timedelta(milliseconds=(event.played_ms or 0) + event.offset_ms)
+    except OverflowError:
+        return None
+
+
+def _airing_problem(airing: AiringFacts, rule: CountingRule) -> str | None:
+    if airing.campaign_id != rule.campaign_id:
+        return "lượt phát của chiến dịch khác (airing of another campaign)"
+    if airing.cancelled:
+        return "lượt phát đã bị hủy trước giờ phát (airing cancelled before it started)"
+    if local_month(airing.starts_at, rule.tz) != rule.month:
+        return "lượt phát xếp ngoài tháng theo giờ của đài (airing scheduled outside the month)"
+    programme = airing.programme
+    if programme is None:
+        return "lượt phát chưa có âm thanh (airing has no audio)"
+    bounds = rule.requirement
+    if not bounds.min_s * 1000 <= programme.duration_ms <= bounds.max_s * 1000:
+        return "độ dài chương trình ngoài giới hạn (programme length out of bounds)"
     return None
 
 
+def _play_problem(
+    event: LoggedEvent, airing: AiringFacts, programme: ProgrammeFacts, rule: CountingRule
+) -> str | None:
+    if event.asset_sha256 != programme.sha256:
+        return "âm thanh khác với lượt phát (other audio than the airing carries)"
+    played = event.played_ms or 0
+    if played < programme.duration_ms * COMPLETE_SHARE:
+        # Rounded down, so 94.99% never reads as the 95% it falls short of.
+        share = math.floor(played * 1000 / max(programme.duration_ms, 1)) / 10
+        return f"chỉ phát {share:.1f}%, cần 95% (played {share:.1f}% of 95%)"
+    if played > programme.duration_ms + rule.tolerance.total_seconds() * 1000:
+        return "phát lâu hơn độ dài chương trình (played longer than the programme lasts)"
+    started = play_start(event)
+    if started is None:
+        return "thời điểm không thể có (impossible time)"
+    if abs(started - airing.starts_at) > rule.tolerance:
+        minutes = round(rule.tolerance.total_seconds() / 60)
+        return (
+            f"bắt đầu {_hhmm(started, rule.tz)}, lịch {_hhmm(airing.starts_at, rule.tz)}: "
+            f"lệch quá {minutes} phút (start off schedule by more than {minutes} min)"
+        )
+    ended = airing.starts_at + timedelta(milliseconds=played)
+    if event.received_at is not None and event.received_at < ended - rule.tolerance:
+        return (
+            "máy chủ nhận trước khi lượt phát có thể kết thúc "
+            "(received before the airing could have ended)"
+        )
+    return None
+
+
+def why_not_counted(
+    event: LoggedEvent, airings: Mapping[int, AiringFacts], rule: CountingRule
+) -> str | None:
+    """Why one log entry does not count as an airing of the station-month, or None.
+
+    Cases: only airing.completed counts; it must name an airing planned on this
+    station, of this campaign, not cancelled (a cancelled airing was cancelled
+    before it started, so no play of it is legitimate), scheduled in the month in
+    the station's zone, whose programme is within the length bounds; the audio
+    must be the one that airing carries (same sha256); at least 95% of it must
+    have played, and no more than it lasts (plus the tolerance); the play's
+    start (``at`` − played − clock offset) must lie within the tolerance of the
+    scheduled start; and the server must not have received it before the airing
+    could have ended (the server's own clock, which no device sets).
+    """
+    if event.event != "airing.completed":
+        return "không phải sự kiện phát xong (not a completion)"
+    airing = airings.get(event.airing_id) if event.airing_id is not None else None
+    if airing is None:
+        return "không phải lượt phát đã xếp cho đài này (not an airing planned on this station)"
+    problem = _airing_problem(airing, rule)
+    if problem is not None or airing.programme is None:
+        return problem
+    return _play_problem(event, airing, airing.programme, rule)
+
+
 def counted_airings(
-    events: Iterable[LoggedEvent], programme: ProgrammeFacts, month: str, tz: ZoneInfo
+    events: Iterable[LoggedEvent], airings: Mapping[int, AiringFacts], rule: CountingRule
 ) -> int:
-    """How many distinct airings of ``programme`` completed in ``month``.
+    """How many distinct airings of the station-month completed as the rule asks.
 
     Cases: each entry must pass ``why_not_counted``; two completions of the
     same airing count once.
     """
-    return len({e.airing_id for e in events if why_not_counted(e, programme, month, tz) is None})
+    return len({e.airing_id for e in events if why_not_counted(e, airings, rule) is None})
 
 
 def station_month_status(
-    programme: ProgrammeFacts | None, requirement: Requirement, counted: int
+    programme: ProgrammeFacts | None, requirement: Requirement, counted: int, ended: bool
 ) -> Status:
     """The verdict for one station-month.
 
-    Cases: no approved programme → no_programme; a programme outside the
-    campaign's length bounds → too_short / too_long whatever aired; fewer
-    counted airings than required → short; otherwise compliant.
+    Cases: counted airings ≥ required → compliant, whatever was approved since
+    (earned airings stay earned; each counted airing's programme was within the
+    length bounds); otherwise a month not yet ended → in_progress; no approved
+    programme → no_programme; the programme that applies outside the campaign's
+    length bounds → too_short / too_long; else short.
     """
+    if counted >= requirement.min_airings:
+        return Status.compliant
+    if not ended:
+        return Status.in_progress
     if programme is None:
         return Status.no_programme
     if programme.duration_ms < requirement.min_s * 1000:
         return Status.too_short
     if programme.duration_ms > requirement.max_s * 1000:
         return Status.too_long
-    if counted < requirement.min_airings:
-        return Status.short
-    return Status.compliant
+    return Status.short

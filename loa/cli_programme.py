@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
 from audio.cache import prune_cache
-from compliance.audit import station_month_report, verify_audio, verify_chains
-from compliance.periods import period_months
+from compliance.audit import Reading, station_month_report, verify_audio, verify_chains
+from compliance.close import check_programme_open, close_month
+from compliance.periods import period_months, range_period
 from loa.cli_context import LoaContext, UserError, pass_loa
 from loa.db import transaction
 from playlists.campaigns import check_month
@@ -18,6 +20,8 @@ from playlists.programmes import import_programme
 from scheduler.service import PlanReport, approve_and_plan
 from scheduler.service import plan as plan_airings
 from stations.units import get_unit
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @click.group()
@@ -47,6 +51,7 @@ def programme_render(loa: LoaContext, programme_id: int) -> None:
         transaction(services.sessions) as session,
         click.progressbar(length=1, label="Đang dựng (rendering)", file=sys.stderr) as bar,
     ):
+        check_programme_open(session, programme_id, "dựng chương trình (render)")
 
         def progress(done: int, total: int) -> None:
             bar.length = total
@@ -72,6 +77,7 @@ def programme_approve(loa: LoaContext, programme_id: int) -> None:
     """Approve a rendered programme within its campaign's bounds, and plan its month."""
     services = loa.services
     with transaction(services.sessions) as session:
+        check_programme_open(session, programme_id, "duyệt chương trình (approve)")
         approved, report = approve_and_plan(
             session, programme_id, services.clock.now(), services.settings.airing_gap
         )
@@ -112,6 +118,8 @@ def audit() -> None:
 @click.option("--unit", "unit_code", required=True)
 @click.option("--month", help="YYYY-MM")
 @click.option("--period", help="YYYY-MM, YYYY-H1 (6 tháng), YYYY-H2 hoặc YYYY (cả năm)")
+@click.option("--from", "first", help="YYYY-MM: tháng đầu của kỳ (first month, with --to)")
+@click.option("--to", "last", help="YYYY-MM: tháng cuối của kỳ (last month, with --from)")
 @click.option("--campaign", "campaign_code")
 @click.option("--format", "fmt", default="json", type=click.Choice(["json", "csv", "xlsx", "pdf"]))
 @click.option(
@@ -125,6 +133,8 @@ def audit_report(
     unit_code: str,
     month: str | None,
     period: str | None,
+    first: str | None,
+    last: str | None,
     campaign_code: str | None,
     fmt: str,
     output: Path | None,
@@ -133,14 +143,24 @@ def audit_report(
     from compliance.export import to_csv, to_xlsx  # spreadsheet and PDF libraries load only here
     from compliance.pdf import report_title, to_pdf
 
-    if bool(month) == bool(period):
-        raise UserError("cần đúng một trong --month hoặc --period (give --month or --period)")
+    if [bool(month), bool(period), bool(first or last)].count(True) != 1:
+        raise UserError(
+            "cần đúng một trong --month, --period hoặc --from/--to "
+            "(give --month, --period or --from/--to)"
+        )
     if fmt in ("xlsx", "pdf") and output is None:
         raise UserError(f"định dạng {fmt} cần --output FILE ({fmt} needs --output)")
+    if first or last:
+        period = range_period(first, last)
     months = [check_month(month)] if month else period_months(period or "")
+    reading = Reading.of(loa.services.settings, loa.services.clock.now())
     with transaction(loa.services.sessions) as session:
         unit = get_unit(session, unit_code)
-        rows = [r for m in months for r in station_month_report(session, unit, m, campaign_code)]
+        rows = [
+            row
+            for m in months
+            for row in station_month_report(session, unit, m, reading, campaign_code)
+        ]
         title = f"Báo cáo phát thanh {unit.name}, kỳ {period or month}"
         unit_name = unit.name
         heading = report_title(session, rows) if fmt == "pdf" else ""
@@ -161,6 +181,25 @@ def audit_report(
         click.echo(text, nl=fmt == "json")
     else:
         output.write_text(text, encoding="utf-8")
+
+
+@audit.command("close")
+@click.option("--month", required=True, help="YYYY-MM")
+@pass_loa
+def audit_close(loa: LoaContext, month: str) -> None:
+    """Close a month: freeze every station-month's verdict (again: changes nothing)."""
+    services = loa.services
+    reading = Reading.of(services.settings, services.clock.now())
+    with transaction(services.sessions) as session:
+        closing = close_month(session, check_month(month), reading)
+    when = f"{closing.closed_at.astimezone(VN):%H:%M %d/%m/%Y}"
+    if closing.already:
+        click.echo(f"Tháng {closing.month} đã khóa sổ lúc {when} (already closed)")
+    else:
+        click.echo(
+            f"Đã khóa sổ tháng {closing.month} lúc {when}: "
+            f"{closing.station_months} đài-tháng (closed)"
+        )
 
 
 @audit.command("verify")

@@ -27,6 +27,10 @@ class Settings:
     airing_gap: timedelta  # clear air the planner leaves between two airings on a station
     scheduler_tick_s: int  # how often the scheduler announces live slots and checks its lock
     log_level: str
+    # How far a play's start may lie from its airing's scheduled start and still count.
+    start_tolerance_minutes: int = 5
+    # Days after a month ends before it closes: late reports of offline players count until then.
+    close_after_days: int = 5
 
     @property
     def is_sqlite(self) -> bool:
@@ -83,4 +87,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         airing_gap=timedelta(seconds=_whole(env, "LOA_AIRING_GAP_SECONDS", "30", least=0)),
         scheduler_tick_s=_whole(env, "LOA_SCHEDULER_TICK_SECONDS", "5"),
         log_level=_log_level(env.get("LOA_LOG_LEVEL", "INFO")),
+        start_tolerance_minutes=_whole(env, "LOA_START_TOLERANCE_MINUTES", "5"),
+        close_after_days=_whole(env, "LOA_CLOSE_AFTER_DAYS", "5"),
     )

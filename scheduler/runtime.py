@@ -17,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from audio.cache import prune_cache
 from loa.db import transaction
 from playlists.rendering import render_cache
+from scheduler.closing import close_job
 from scheduler.live import LiveDispatcher
 from scheduler.locks import Leadership, leadership_for
 from scheduler.service import plan, settle_and_make_up
@@ -86,6 +87,8 @@ def scheduled_jobs(services: Services) -> list[Job]:
         Job("live", partial(live_job, dispatcher=live), IntervalTrigger(seconds=tick, timezone=VN)),
         Job("prune", prune_job, CronTrigger(day_of_week="sun", hour=3, timezone=VN)),
         Job("replan", replan_job, CronTrigger(hour=0, minute=5, timezone=VN)),
+        # Hourly: a month closes LOA_CLOSE_AFTER_DAYS after it ends, whenever the server was up.
+        Job("close", close_job, CronTrigger(minute=20, timezone=VN)),
     ]
 
 

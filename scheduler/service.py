@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from compliance.close import check_month_open
 from playlists.models import Airing, AiringStatus, Campaign, Programme
 from playlists.programmes import applicable_programme, approve
 from scheduler.locks import lock_schedule
@@ -91,7 +92,8 @@ def _plan_station(
         row.warning = "chưa có chương trình được duyệt (no approved programme)"
         return row
     row.programme_id = programme.id
-    mine = [a for a in existing if a.programme_id == programme.id]
+    # Airings of a replaced programme that started before it was replaced keep their place.
+    mine = [a for a in existing if a.programme.campaign_id == campaign.id]
     missing = campaign.min_airings - len(mine)
     starts = plan_month(
         month,
@@ -128,6 +130,7 @@ def plan(
     whose schedule changed are told after the caller commits.
     """
     lock_schedule(session)
+    check_month_open(session, month, "xếp lịch (plan)")
     report = PlanReport(month=month)
     changed: set[Station] = set()
     for campaign in session.scalars(select(Campaign).order_by(Campaign.code)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 import compliance.pdf
-from compliance.audit import station_month_report
+from compliance.audit import Reading, station_month_report
 from compliance.ingest import chain_heads, ingest_events
 from compliance.pdf import period_label, report_title, to_pdf
 from loa.db import transaction
@@ -25,6 +26,7 @@ from tests.test_web_ui import PASSWORD, login
 from web.context import Services
 from web.users import add_user
 
+JANUARY = datetime(2027, 1, 1, 1, 0, tzinfo=UTC)  # December is over; its reports came in
 HEADING = "BÁO CÁO KẾT QUẢ PHÁT THANH CHUYÊN MỤC “CHUYỂN ĐỔI SỐ”"
 
 
@@ -35,7 +37,7 @@ def december(services: Services) -> dict[str, str]:
     with transaction(services.sessions) as s:
         month, player, airings = enrolled_month(services, s, key)
         events = [signed_completion(key, a, month.sha256) for a in airings[:3]]
-        assert len(ingest_events(s, player, events, services.clock.now()).accepted) == 3
+        assert len(ingest_events(s, player, events, JANUARY).accepted) == 3
         add_user(s, "tinh", PASSWORD, "auditor", "31")
         add_user(s, "xa", PASSWORD, "operator", "11560")
         stations = {st.id: st.code for st in s.scalars(select(Station))}
@@ -57,6 +59,7 @@ def pdf_text(data: bytes) -> str:
         ("2026-H1", "6 tháng đầu năm 2026"),
         ("2026-H2", "6 tháng cuối năm 2026"),
         ("2026", "năm 2026"),
+        ("2026-01..2026-05", "từ tháng 01/2026 đến tháng 05/2026"),
     ],
 )
 def test_period_is_named_as_an_administrative_report_names_it(period: str, label: str) -> None:
@@ -67,7 +70,8 @@ def test_the_pdf_holds_heading_counts_verdicts_and_chain_heads(
     services: Services, december: dict[str, str]
 ) -> None:
     with transaction(services.sessions) as s:
-        rows = station_month_report(s, get_unit(s, "31"), "2026-12")
+        reading = Reading(JANUARY, timedelta(minutes=5))
+        rows = station_month_report(s, get_unit(s, "31"), "2026-12", reading)
         title = report_title(s, rows)
     assert title == HEADING
     text = pdf_text(to_pdf(rows, title, "Thành phố Hải Phòng", "2026-12", START))
@@ -82,16 +86,18 @@ def test_the_pdf_holds_heading_counts_verdicts_and_chain_heads(
 
 
 def test_half_year_report_from_the_command_line(
-    loa: Loa, december: dict[str, str], tmp_path: Path
+    env: dict[str, str], december: dict[str, str], tmp_path: Path
 ) -> None:
+    loa = Loa({**env, "LOA_NOW": JANUARY.isoformat()})
     out = tmp_path / "bao-cao.pdf"
     report = ["audit", "report", "--unit", "31", "--period", "2026-H2", "--format", "pdf"]
     assert "cần --output" in loa(*report, ok=False)
     loa(*report, "--output", str(out))
     text = pdf_text(out.read_bytes())
     assert HEADING in text and "Kỳ báo cáo: 6 tháng cuối năm 2026" in text
-    assert "TN Đài TN CDS 1/6" in text and "TH Đài TH CDS 0/6" in text
-    assert text.count("Chưa có chương trình") == 10  # July to November, both stations
+    assert "TN Đài TN CDS 1/1" in text and "TH Đài TH CDS 0/1" in text
+    # The campaign began in December (its first programme): July to November are not failures.
+    assert "Chưa có chương trình" not in text and "11/2026" not in text
     assert december["TN"][:16] in text
 
 

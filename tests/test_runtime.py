@@ -64,7 +64,7 @@ def test_jobs_fire_when_operators_rely_on_them(services: Services, clock: Frozen
         # Settling runs at start (the overview is right after downtime), then every 5 minutes.
         assert wait_until(first_settled, seconds=10)
         jobs = {job.id: job for job in runtime.scheduler.get_jobs()}
-        assert set(jobs) == {"settle", "replan", "live", "prune"}
+        assert set(jobs) == {"settle", "replan", "live", "prune", "close"}
         settle = next_fires(jobs["settle"], TUESDAY_0800, 3)
         assert [b - a for a, b in itertools.pairwise(settle)] == [timedelta(minutes=5)] * 2
         # Live players are told their slot every tick (LOA_SCHEDULER_TICK_SECONDS, 5 s).
@@ -79,6 +79,11 @@ def test_jobs_fire_when_operators_rely_on_them(services: Services, clock: Frozen
         assert next_fires(jobs["prune"], TUESDAY_0800, 2) == [
             datetime(2026, 12, 6, 3, 0, tzinfo=VN),
             datetime(2026, 12, 13, 3, 0, tzinfo=VN),
+        ]
+        # A month closes hourly once its grace has passed, at twenty past.
+        assert next_fires(jobs["close"], TUESDAY_0800, 2) == [
+            datetime(2026, 12, 1, 8, 20, tzinfo=VN),
+            datetime(2026, 12, 1, 9, 20, tzinfo=VN),
         ]
         assert all(job.coalesce and job.max_instances == 1 for job in jobs.values())
     finally:

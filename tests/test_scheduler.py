@@ -129,7 +129,8 @@ def test_a_commune_programme_replaces_the_relayed_one_for_future_airings(
         tn = next(r for r in report.rows if r.station == "TN")
         assert tn.cancelled == 2 and tn.programme_id == own.id
         holding = [a for a in airings(s, "TN") if a.status is not AiringStatus.cancelled]
-        assert [a.programme_id for a in holding].count(own.id) == 3
+        # The relayed airing that started before the approval keeps its place in the count.
+        assert [a.programme_id for a in holding].count(own.id) == 2 and len(holding) == 3
         assert holding[0].id == first.id  # what already aired stays in the record
         assert all(a.starts_at > clock.now() for a in holding if a.programme_id == own.id)
 

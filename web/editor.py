@@ -29,6 +29,7 @@ from werkzeug.datastructures import FileStorage
 
 from audio.errors import AudioError, ClipError
 from audio.normalize import normalize_vi
+from compliance.close import MonthClosed, check_programme_open
 from loa.db import transaction
 from loa.errors import LoaError
 from playlists.editing import (
@@ -338,8 +339,13 @@ def _render_work(svc: Services, programme_id: int) -> Callable[[Progress], str]:
 @bp.route("/programmes/<int:programme_id>/render", methods=["POST"])
 @auth.login_required(Role.operator)
 def start_render(programme_id: int) -> Response:
-    with db() as s:
-        _own_programme(s, programme_id)
+    try:
+        with db() as s:
+            _own_programme(s, programme_id)
+            check_programme_open(s, programme_id, "dựng chương trình (render)")
+    except MonthClosed as err:
+        flash(str(err), "error")
+        return redirect(url_for("ui.programme", programme_id=programme_id))
     if not render_jobs().start(programme_id, _render_work(services(), programme_id)):
         flash("Chương trình đang được dựng, vui lòng chờ (already rendering)", "info")
     return redirect(url_for("ui.programme", programme_id=programme_id))
@@ -349,6 +355,7 @@ def start_render(programme_id: int) -> Response:
 @auth.login_required(Role.operator)
 def approve_programme(programme_id: int) -> Response:
     def change(s: Session, svc: Services) -> str:
+        check_programme_open(s, programme_id, "duyệt chương trình (approve)")
         # Its month is planned in the same transaction; players hear of it once committed.
         _, report = approve_and_plan(s, programme_id, svc.clock.now(), svc.settings.airing_gap)
         planned = sum(r.planned for r in report.rows)

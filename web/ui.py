@@ -17,11 +17,11 @@ from flask import (
 )
 from sqlalchemy import select
 
-from compliance.audit import ReportRow, station_month_report
+from compliance.audit import Reading, ReportRow, station_month_report
 from compliance.evidence import station_month_evidence
 from compliance.export import STATUS_VI, to_csv, to_xlsx
 from compliance.pdf import report_title, to_pdf
-from compliance.periods import period_months
+from compliance.periods import period_months, range_period
 from loa.errors import LoaError
 from playlists.campaigns import check_month
 from playlists.models import Airing, Campaign, Programme
@@ -44,6 +44,12 @@ def _month() -> str:
         abort(400)
 
 
+def reading() -> Reading:
+    """Reports judged now, with the configured start tolerance."""
+    svc = services()
+    return Reading.of(svc.settings, svc.clock.now())
+
+
 @bp.app_template_filter("local")
 def local_time(value: Any, fmt: str = "%d/%m/%Y %H:%M") -> str:
     return value.astimezone(VN).strftime(fmt) if value else "—"
@@ -54,7 +60,7 @@ def local_time(value: Any, fmt: str = "%d/%m/%Y %H:%M") -> str:
 def dashboard() -> Any:
     month = _month()
     with db() as s:
-        rows = station_month_report(s, g.unit, month)
+        rows = station_month_report(s, g.unit, month, reading())
     done = sum(r.status == "compliant" for r in rows)
     return render_template("dashboard.html", month=month, rows=rows, done=done, labels=STATUS_VI)
 
@@ -64,7 +70,7 @@ def dashboard() -> Any:
 def audit_csv() -> Response:
     month = _month()
     with db() as s:
-        rows = station_month_report(s, g.unit, month)
+        rows = station_month_report(s, g.unit, month, reading())
     name = f"loa-audit-{g.unit.code}-{month}.csv"
     return Response(
         "\ufeff" + to_csv(rows),
@@ -74,13 +80,15 @@ def audit_csv() -> Response:
 
 
 def _period_rows(s: Any) -> tuple[str, list[ReportRow]]:
-    """The ``period`` asked for and its station-month rows for the user's unit (400 if bad)."""
-    period = request.args.get("period", "")
+    """The period asked for (``period``, or ``from`` and ``to``) and its rows (400 if bad)."""
+    first, last = request.args.get("from"), request.args.get("to")
     try:
+        period = range_period(first, last) if first or last else request.args.get("period", "")
         months = period_months(period)
     except LoaError as err:
         abort(400, str(err))
-    return period, [r for m in months for r in station_month_report(s, g.unit, m)]
+    now = reading()
+    return period, [r for m in months for r in station_month_report(s, g.unit, m, now)]
 
 
 def _download(data: bytes, mimetype: str, period: str, ext: str) -> Response:
@@ -127,7 +135,9 @@ def evidence(station_code: str, month: str) -> Any:
         campaign = s.scalar(select(Campaign).where(Campaign.code == request.args.get("campaign")))
         if campaign is None:
             abort(404)
-        found = station_month_evidence(s, station, campaign, month)
+        found = station_month_evidence(s, station, campaign, month, reading())
+        if found is None:
+            abort(404)
         return render_template(
             "evidence.html",
             station=station,

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from compliance.audit import station_month_report
+from compliance.audit import Reading, station_month_report
 from compliance.models import AiringLogEntry
 from loa.simulate import LiveServer, SkewedClock, run_until
 from loa_player.agent import Agent
@@ -67,7 +67,8 @@ def test_server_down_across_two_airings(
     assert agent.outbox.pending() == 0
     with world.services.sessions() as session:
         unit = session.scalar(select(AdminUnit).where(AdminUnit.code == "SIM"))
-        rows = {r.station: r for r in station_month_report(session, unit, "2026-12")}  # type: ignore[arg-type]
+        reading = Reading(world.clock.now(), timedelta(minutes=5))
+        rows = {r.station: r for r in station_month_report(session, unit, "2026-12", reading)}  # type: ignore[arg-type]
     assert rows["SIM00000"].counted == 2 and rows["SIM00001"].counted == 0
 
 

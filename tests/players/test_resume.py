@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from compliance.audit import station_month_report
+from compliance.audit import Reading, station_month_report
 from compliance.models import AiringLogEntry
 from loa.cli import cli
 from loa.simulate import run_until
@@ -45,7 +45,8 @@ def counted(world: World) -> int:
     """Airings the audit counts for the first station in December 2026."""
     with world.services.sessions() as session:
         unit = session.scalars(select(AdminUnit).where(AdminUnit.code == "SIM")).one()
-        rows = {r.station: r for r in station_month_report(session, unit, "2026-12")}
+        reading = Reading(world.clock.now(), timedelta(minutes=5))
+        rows = {r.station: r for r in station_month_report(session, unit, "2026-12", reading)}
     return rows["SIM00000"].counted
 
 
