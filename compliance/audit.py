@@ -1,4 +1,4 @@
-"""Audit: every station-month's verdict, and verifying the log's hash chains."""
+"""Audit: every station-month's verdict (verifying the log is compliance.verify)."""
 
 from __future__ import annotations
 
@@ -8,22 +8,21 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audio.store import AudioStore
-from compliance.chain import find_break
 from compliance.ingest import chain_heads
 from compliance.models import AiringLogEntry
 from compliance.rules import (
     LoggedEvent,
     ProgrammeFacts,
     Requirement,
+    Status,
     counted_airings,
     station_month_status,
 )
-from compliance.signatures import entry_problem
-from playlists.models import Campaign, Programme
+from compliance.verify import evidence_break
+from playlists.models import Campaign
 from playlists.programmes import applicable_programme
 from scheduler.planning import month_bounds
-from stations.models import AdminUnit, PlayerKey, Station
+from stations.models import AdminUnit, Station
 from stations.units import ancestors, stations_under
 
 
@@ -42,6 +41,7 @@ class ReportRow:
     status: str
     chain_seq: int
     chain_head: str | None
+    broken_seq: int | None = None  # where the log stops being evidence, when status says so
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -75,6 +75,7 @@ def station_month_row(
         else 0
     )
     requirement = Requirement(campaign.min_airings, campaign.min_s, campaign.max_s)
+    broken = evidence_break(session, station)
     return ReportRow(
         station=station.code,
         station_name=station.name,
@@ -86,9 +87,11 @@ def station_month_row(
         programme_id=programme.id if programme else None,
         programme_sha256=facts.sha256 if facts else None,
         programme_duration_s=facts.duration_ms / 1000 if facts else None,
-        status=station_month_status(facts, requirement, counted).value,
+        status=(Status.evidence_broken if broken else station_month_status(
+            facts, requirement, counted)).value,
         chain_seq=head[0] if head else 0,
         chain_head=head[1] if head else None,
+        broken_seq=broken.seq if broken else None,
     )
 
 
@@ -109,49 +112,3 @@ def station_month_report(
         for campaign in campaigns
         if campaign.unit in ancestors(station.unit)
     ]
-
-
-@dataclass(frozen=True)
-class ChainBreak:
-    station: str
-    seq: int
-    entry_id: int
-    reason: str
-
-
-def verify_chains(session: Session) -> tuple[int, list[ChainBreak]]:
-    """Recompute every station's chain and every entry's signature.
-
-    Returns (entries checked, problems): at most one chain break per station (the
-    chain after it cannot be trusted), and every entry whose signature fails.
-    """
-    keys: dict[int, list[bytes]] = {}
-    for key in session.scalars(select(PlayerKey)):
-        keys.setdefault(key.player_id, []).append(key.public_key)
-    checked, breaks = 0, []
-    for station in session.scalars(select(Station).order_by(Station.code)):
-        entries = list(
-            session.scalars(
-                select(AiringLogEntry)
-                .where(AiringLogEntry.station_id == station.id)
-                .order_by(AiringLogEntry.seq)
-            )
-        )
-        checked += len(entries)
-        found = find_break(entries)
-        if found:
-            entry, reason = found
-            breaks.append(ChainBreak(station.code, entry.seq, entry.id, reason))
-        for entry in entries:
-            problem = entry_problem(entry, keys.get(entry.player_id, []))
-            if problem:
-                breaks.append(ChainBreak(station.code, entry.seq, entry.id, problem))
-    return checked, breaks
-
-
-def verify_audio(session: Session, store: AudioStore) -> list[str]:
-    """Hashes of programme audio that is missing from the store or no longer matches."""
-    shas = set(
-        session.scalars(select(Programme.master_sha256).where(Programme.master_sha256.is_not(None)))
-    )
-    return sorted(sha for sha in shas if not store.verify(sha))

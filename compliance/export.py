@@ -18,6 +18,7 @@ STATUS_VI = {
     "no_programme": "Chưa có chương trình",
     "too_short": "Chương trình quá ngắn",
     "too_long": "Chương trình quá dài",
+    "evidence_broken": "Nhật ký bị sửa đổi (evidence broken)",
 }
 DETAIL_HEADERS = [
     ("Đài", "station"),
@@ -33,7 +34,14 @@ DETAIL_HEADERS = [
     ("Kết quả", "status"),
     ("Số mục nhật ký", "chain_seq"),
     ("Đầu chuỗi nhật ký", "chain_head"),
+    ("Nhật ký hỏng từ seq", "broken_seq"),
 ]
+
+
+def status_label(row: ReportRow) -> str:
+    """The verdict in Vietnamese; a broken log names the first seq that fails."""
+    label = STATUS_VI[row.status]
+    return label if row.broken_seq is None else f"{label}, seq {row.broken_seq}"
 
 
 def to_csv(rows: Sequence[ReportRow]) -> str:
@@ -67,7 +75,7 @@ def to_xlsx(rows: Sequence[ReportRow], title: str) -> bytes:
     detail.append([label for label, _ in DETAIL_HEADERS])
     for r in rows:
         values = r.as_dict()
-        values["status"] = STATUS_VI[r.status]
+        values["status"] = status_label(r)
         detail.append([values[key] for _, key in DETAIL_HEADERS])
     for ws in (sheet, detail):
         for cell in ws[2 if ws is sheet else 1]:

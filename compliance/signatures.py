@@ -13,6 +13,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from compliance.models import AiringLogEntry
+from loa.canonical import canonical_json
 
 
 def signature_matches(sig_b64: str | None, message: str, keys: Iterable[bytes]) -> bool:
@@ -37,24 +38,65 @@ def _same_instant(signed: Any, stored: datetime) -> bool:
         return False
 
 
-def entry_problem(entry: AiringLogEntry, keys: Iterable[bytes]) -> str | None:
-    """Why an entry is not what its player signed, or None.
+# Each stored column that repeats a field of the signed event, with that field.
+SIGNED_FIELDS = {
+    "event_id": "id",
+    "event": "type",
+    "airing_id": "airing_id",
+    "asset_sha256": "sha256",
+    "played_ms": "played_ms",
+}
 
-    Cases: the signature does not verify with any key the player enrolled; or
-    the stored columns (event id, type, airing, time, audio, played time) differ
-    from the signed body, e.g. a database row edited after the fact.
+
+def altered_columns(entry: AiringLogEntry, body: dict[str, Any]) -> list[str]:
+    """The stored columns that say something else than the signed body.
+
+    Cases: every column copied from the event (id, type, airing, audio, played
+    time, detail) must equal its field exactly (canonical JSON, so 1 is not 1.0
+    nor true); ``at`` must be the same instant; a body naming its player (a
+    server-written entry) must name the stored one.
     """
-    if not signature_matches(entry.sig, entry.signed_body, keys):
+    altered = [
+        column
+        for column, field in SIGNED_FIELDS.items()
+        if canonical_json(getattr(entry, column)) != canonical_json(body.get(field))
+    ]
+    if canonical_json(entry.detail) != canonical_json(body.get("detail") or {}):
+        altered.append("detail")
+    if not _same_instant(body.get("at"), entry.at):
+        altered.append("at")
+    if "player_id" in body and canonical_json(entry.player_id) != canonical_json(
+        body["player_id"]
+    ):
+        altered.append("player_id")
+    return altered
+
+
+def signed_event(entry: AiringLogEntry) -> dict[str, Any] | None:
+    """The body the entry keeps as signed, or None when it is not a JSON object."""
+    try:
+        body = json.loads(entry.signed_body)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def entry_problem(entry: AiringLogEntry, keys: Iterable[bytes], signed: bool = True) -> str | None:
+    """Why an entry is not what its player (or, unsigned, the server) wrote, or None.
+
+    Cases: a player's entry whose signature verifies with none of ``keys``; a
+    server entry that carries a signature; a body that is not a JSON object; a
+    stored column that differs from the body, e.g. a row edited after the fact.
+    """
+    if signed and not signature_matches(entry.sig, entry.signed_body, keys):
         return "chữ ký không khớp khóa của thiết bị (signature does not verify)"
-    body = json.loads(entry.signed_body)
-    signed = (
-        body.get("id"),
-        body.get("type"),
-        body.get("airing_id"),
-        body.get("sha256"),
-        body.get("played_ms"),
-    )
-    stored = (entry.event_id, entry.event, entry.airing_id, entry.asset_sha256, entry.played_ms)
-    if signed != stored or not _same_instant(body.get("at"), entry.at):
-        return "nội dung khác với bản thiết bị đã ký (differs from the signed event)"
+    if not signed and entry.sig is not None:
+        return "mục do máy chủ ghi lại mang chữ ký (server entry carries a signature)"
+    body = signed_event(entry)
+    if body is None:
+        return "bản đã ký không phải đối tượng JSON (signed body is not a JSON object)"
+    altered = altered_columns(entry, body)
+    if altered:
+        columns = ", ".join(altered)
+        return f"cột {columns} khác với bản đã ký (column {columns} differs from the signed event)"
     return None

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from audio.store import AudioStore
+from compliance.anchors import ANCHOR_FILE, checkpoint_file
 from loa.clock import Clock, clock_for
 from loa.db import make_engine, session_factory
 from loa.models import import_models
@@ -26,7 +27,10 @@ def build_services(
     settings.audio_dir.mkdir(parents=True, exist_ok=True)
     return Services(
         settings=settings,
-        sessions=session_factory(make_engine(settings.database_url)),
+        sessions=session_factory(
+            make_engine(settings.database_url),
+            {ANCHOR_FILE: str(checkpoint_file(settings.home))},
+        ),
         clock=clock or clock_for(settings.now),
         store=AudioStore(settings.audio_dir),
         publisher=publisher or make_publisher(settings),

@@ -9,10 +9,12 @@ from pathlib import Path
 import click
 
 from audio.cache import prune_cache
-from compliance.audit import station_month_report, verify_audio, verify_chains
+from compliance.anchors import checkpoint_file, write_checkpoint
+from compliance.audit import station_month_report
 from compliance.export import to_csv, to_xlsx
 from compliance.pdf import report_title, to_pdf
 from compliance.periods import period_months
+from compliance.verify import verify_audio, verify_chains
 from loa.cli_context import LoaContext, UserError, pass_loa
 from loa.db import transaction
 from playlists.campaigns import check_month
@@ -148,22 +150,33 @@ def audit_report(
 @audit.command("verify")
 @pass_loa
 def audit_verify(loa: LoaContext) -> None:
-    """Recompute hash chains, signatures and programme audio hashes."""
+    """Check every log entry against its signature and chain, key rows and anchors, and audio."""
     with transaction(loa.services.sessions) as session:
-        checked, breaks = verify_chains(session)
+        result = verify_chains(session)
         bad_audio = verify_audio(session, loa.services.store)
-    for b in breaks:
-        click.echo(
-            f"Nhật ký đài {b.station}, mục seq={b.seq} (id {b.entry_id}): {b.reason}",
-            err=True,
-        )
+    for p in result.problems:
+        where = f"mục seq={p.seq}" if p.seq is not None else "khóa thiết bị"
+        click.echo(f"Nhật ký đài {p.station}, {where}: {p.reason}", err=True)
     for sha in bad_audio:
         click.echo(
             f"Tệp âm thanh {sha} bị thiếu hoặc sai mã băm (audio missing or altered)", err=True
         )
-    if breaks or bad_audio:
+    if result.problems or bad_audio:
         sys.exit(1)
-    click.echo(f"OK: {checked} mục nhật ký, chuỗi nguyên vẹn (chains intact)")
+    click.echo(
+        f"OK: {result.checked} mục nhật ký, {result.anchors} mốc đối chiếu, chuỗi nguyên vẹn "
+        f"(chains intact, {result.anchors} anchors matched)"
+    )
+
+
+@audit.command("checkpoint")
+@pass_loa
+def audit_checkpoint(loa: LoaContext) -> None:
+    """Append every station's chain head to the checkpoint file under LOA_HOME."""
+    path = checkpoint_file(loa.services.settings.home)
+    with transaction(loa.services.sessions) as session:
+        stations = write_checkpoint(session, path, loa.services.clock.now())
+    click.echo(f"Đã ghi mốc của {stations} đài vào {path} (checkpoint written)")
 
 
 def register(cli: click.Group) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, text
 from audio.cache import prune_cache
 from loa.db import transaction
 from playlists.rendering import render_cache
+from scheduler.checkpoint import checkpoint_job
 from scheduler.live import LiveDispatcher
 from scheduler.service import plan
 from scheduler.settle import settle_airings
@@ -97,5 +98,6 @@ def start_scheduler(services: Services) -> Runtime:
     scheduler.add_job(live_job, "interval", seconds=5, id="live", **live)
     scheduler.add_job(prune_job, "cron", day_of_week="sun", hour=3, id="prune", **common)
     scheduler.add_job(replan_job, "cron", hour=0, minute=5, id="replan", **common)
+    scheduler.add_job(checkpoint_job, "cron", hour=0, minute=30, id="checkpoint", **common)
     scheduler.start()
     return Runtime(scheduler, lock)
