@@ -76,7 +76,7 @@ def anchor_faults(chain: dict[int, str], anchors: Iterable[Anchor]) -> list[Anch
 
 def write_checkpoint(session: Session, path: Path, now: datetime) -> int:
     """Append every station's chain head to the checkpoint file; the number of stations."""
-    codes = dict(session.execute(select(Station.id, Station.code)).tuples())
+    codes = dict(session.execute(select(Station.id, Station.code)).all())
     heads = chain_heads(session, list(codes))
     line = {
         "date": now.astimezone(VN).date().isoformat(),
