@@ -4,24 +4,31 @@ and `loa audit verify` naming the station and seq of each rewrite (issue 7, find
 from __future__ import annotations
 
 import base64
+import csv
+import io
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from openpyxl import load_workbook
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from compliance.anchors import checkpoint_file
 from compliance.ingest import signed_body
 from compliance.models import AiringLogEntry
 from loa.clock import FrozenClock
 from loa.db import make_engine, transaction
 from playlists.assets import record_asset
 from playlists.models import Airing, Programme
+from scheduler.checkpoint import checkpoint_job
 from scheduler.service import plan
 from stations.models import Player, PlayerKey
 from stations.players import add_player
@@ -29,7 +36,10 @@ from stations.push import NullPublisher
 from tests.attacker import attacker, rechain, station_entries
 from tests.conftest import Loa
 from tests.factories import hai_phong_month, signed_completion
+from tests.test_pdf import pdf_text
+from tests.test_web_ui import PASSWORD, login
 from web.context import Services
+from web.users import add_user
 
 
 def b64(key: Ed25519PrivateKey) -> str:
@@ -316,3 +326,58 @@ def test_postgresql_refuses_update_and_delete_of_the_log(tn: Chain, loa: Loa) ->
         engine.dispose()
     assert len(tn.entries()) == 6
     assert "OK: 6 mục" in loa("audit", "verify")
+
+
+BROKEN_LABEL = "Nhật ký bị sửa đổi (evidence broken), seq 3"
+
+
+def test_reports_mark_a_tampered_station_evidence_broken_naming_the_seq(
+    tn: Chain, loa: Loa, tmp_path: Path
+) -> None:
+    """TN aired its three airings and reads compliant, until one entry's detail is edited."""
+
+    def tn_row() -> dict[str, Any]:
+        report = json.loads(loa("audit", "report", "--unit", "31", "--month", "2026-12"))
+        return next(r for r in report if r["station"] == "TN")
+
+    assert (tn_row()["status"], tn_row()["broken_seq"]) == ("compliant", None)
+    with attacker(tn.services.settings.database_url) as s:
+        entry = station_entries(s, tn.station_id)[2]
+        entry.detail = {"ghi chú": "đã sửa"}
+        rechain(s, tn.station_id)
+    row = tn_row()
+    assert (row["status"], row["broken_seq"], row["counted"]) == ("evidence_broken", 3, 3)
+    rows = csv.DictReader(io.StringIO(loa("audit", "report", "--unit", "31", "--month",
+                                           "2026-12", "--format", "csv")))
+    assert {(r["station"], r["status"], r["broken_seq"]) for r in rows} == {
+        ("TN", "evidence_broken", "3"), ("TH", "short", "")}
+    book, pdf = tmp_path / "bao-cao.xlsx", tmp_path / "bao-cao.pdf"
+    for fmt, path in (("xlsx", book), ("pdf", pdf)):
+        loa("audit", "report", "--unit", "31", "--month", "2026-12", "--format", fmt,
+            "--output", str(path))
+    detail = list(load_workbook(book)["Chi tiết"].iter_rows(min_row=2, values_only=True))
+    assert any(r[0] == "TN" and BROKEN_LABEL in r for r in detail)
+    assert "Đài TN (TN) 12/2026 CDS 3 3 12:00 " + BROKEN_LABEL in pdf_text(pdf.read_bytes())
+
+    with transaction(tn.services.sessions) as s:
+        add_user(s, "tinh", PASSWORD, "auditor", "31")
+    login(tn.client, "tinh")
+    assert BROKEN_LABEL in tn.client.get("/?month=2026-12").get_data(as_text=True)
+    evidence = tn.client.get("/audit/TN/2026-12?campaign=CDS").get_data(as_text=True)
+    assert BROKEN_LABEL in evidence
+
+
+def test_checkpoints_come_from_the_daily_job_and_a_damaged_file_shows(
+    tn: Chain, loa: Loa
+) -> None:
+    checkpoint_job(tn.services)
+    path = checkpoint_file(tn.services.settings.home)
+    line = json.loads(path.read_text(encoding="utf-8"))
+    today = tn.services.clock.now().astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    assert line["date"] == today.isoformat()  # the scheduler's day in Vietnam
+    assert [(s["station"], s["seq"]) for s in line["stations"]] == [("TN", 6)]
+    assert line["stations"][0]["hash"] == tn.entries()[-1].hash
+    assert "1 mốc đối chiếu" in loa("audit", "verify")
+    with path.open("a", encoding="utf-8") as out:
+        out.write('{"date": "2026-12-3\n')  # a line cut short, e.g. a disk filled up
+    assert any("checkpoint line 2 is unreadable" in line for line in problems(loa))
