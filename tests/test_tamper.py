@@ -15,6 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from openpyxl import load_workbook
 from sqlalchemy import select, text
@@ -22,16 +24,19 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from compliance.anchors import checkpoint_file
-from compliance.ingest import signed_body
+from compliance.ingest import ingest_events, signed_body
 from compliance.models import AiringLogEntry
+from loa import migrate
+from loa.app import build_services
 from loa.clock import FrozenClock
 from loa.db import make_engine, transaction
+from loa.settings import Settings
 from playlists.assets import record_asset
 from playlists.models import Airing, Programme
 from scheduler.checkpoint import checkpoint_job
 from scheduler.service import plan
 from stations.models import Player, PlayerKey
-from stations.players import add_player
+from stations.players import add_player, enroll_key, revoke_player
 from stations.push import NullPublisher
 from tests.attacker import attacker, rechain, station_entries
 from tests.conftest import Loa
@@ -381,3 +386,37 @@ def test_checkpoints_come_from_the_daily_job_and_a_damaged_file_shows(
     with path.open("a", encoding="utf-8") as out:
         out.write('{"date": "2026-12-3\n')  # a line cut short, e.g. a disk filled up
     assert any("checkpoint line 2 is unreadable" in line for line in problems(loa))
+
+
+def test_keys_and_revocations_before_the_migration_are_backfilled_into_the_chains(
+    settings: Settings, clock: FrozenClock, loa: Loa, tmp_path: Path
+) -> None:
+    """A deployment upgraded with keys and logged events: each key becomes a backfilled
+    key.enrolled at its chain's end, valid for what it signed before, and verify passes."""
+    config = migrate.alembic_config(settings.database_url)
+    before = ScriptDirectory.from_config(config).get_revision("0005_tamper").down_revision
+    command.upgrade(config, str(before))
+    services = build_services(settings, clock=clock)
+    key = Ed25519PrivateKey.generate()
+    with transaction(services.sessions) as s:
+        month = hai_phong_month(services, s)
+        sha256 = real_master(services, s, month.programme_id, tmp_path)
+        plan(s, "2026-12", clock.now(), NullPublisher())
+        player = s.get_one(Player, month.players["TN"][0])
+        enroll_key(s, player, b64(key), clock.now())  # before this revision: no chain entry
+        airing = s.scalars(select(Airing).where(Airing.station_id == player.station_id)).first()
+        event = signed_completion(key, airing, sha256)
+        assert ingest_events(s, player, [event], clock.now()).accepted == [event["id"]]
+        revoke_player(s, month.players["TH"][0])
+    services.sessions.kw["bind"].dispose()
+    migrate.upgrade(settings.database_url)
+    with transaction(services.sessions) as s:
+        log = s.scalars(select(AiringLogEntry).order_by(AiringLogEntry.id)).all()
+        tn_id, th_id = month.players["TN"][0], month.players["TH"][0]
+        assert [(e.player_id, e.seq, e.event, e.detail.get("backfilled")) for e in log] == [
+            (tn_id, 1, "airing.completed", None),
+            (tn_id, 2, "key.enrolled", True),
+            (th_id, 1, "player.revoked", True),
+        ]
+    assert "OK: 3 mục nhật ký" in loa("audit", "verify")
+    services.sessions.kw["bind"].dispose()
