@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Iterable
 from datetime import datetime
@@ -15,6 +16,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from compliance.models import AiringLogEntry
 from loa.canonical import canonical_json
 
+# SHA-256 of (key, signature, message) for signatures already seen to verify. A
+# signature is true or false once and for all, and reports verify the same stations'
+# logs on every view: this keeps the costly Ed25519 check to once per entry and process.
+_VERIFIED: set[bytes] = set()
+_VERIFIED_MAX = 500_000  # about 50 MB at most; cleared whole when full
+
 
 def signature_matches(sig_b64: str | None, message: str, keys: Iterable[bytes]) -> bool:
     """Whether ``sig_b64`` is an Ed25519 signature of ``message`` by one of ``keys``."""
@@ -22,12 +29,19 @@ def signature_matches(sig_b64: str | None, message: str, keys: Iterable[bytes]) 
         sig = base64.b64decode(sig_b64 or "", validate=True)
     except (binascii.Error, ValueError):
         return False
+    data = message.encode()
     for raw in keys:
-        try:
-            Ed25519PublicKey.from_public_bytes(raw).verify(sig, message.encode())
+        seen = hashlib.sha256(raw + sig + data).digest()  # key and sig have fixed lengths
+        if seen in _VERIFIED:
             return True
-        except InvalidSignature:
+        try:
+            Ed25519PublicKey.from_public_bytes(raw).verify(sig, data)
+        except (InvalidSignature, ValueError):
             continue
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED.add(seen)
+        return True
     return False
 
 
