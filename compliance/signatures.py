@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -45,6 +46,16 @@ def signature_matches(sig_b64: str | None, message: str, keys: Iterable[bytes]) 
     return False
 
 
+def _same_event_id(signed: Any, stored: str) -> bool:
+    if signed == stored:
+        return True
+    # Ingest once stored ids normalised (lower case, no "urn:uuid:"): the same event.
+    try:
+        return str(uuid.UUID(str(signed))) == stored
+    except ValueError:
+        return False
+
+
 def _same_instant(signed: Any, stored: datetime) -> bool:
     try:
         return datetime.fromisoformat(str(signed)) == stored
@@ -54,7 +65,6 @@ def _same_instant(signed: Any, stored: datetime) -> bool:
 
 # Each stored column that repeats a field of the signed event, with that field.
 SIGNED_FIELDS = {
-    "event_id": "id",
     "event": "type",
     "airing_id": "airing_id",
     "asset_sha256": "sha256",
@@ -65,9 +75,10 @@ SIGNED_FIELDS = {
 def altered_columns(entry: AiringLogEntry, body: dict[str, Any]) -> list[str]:
     """The stored columns that say something else than the signed body.
 
-    Cases: every column copied from the event (id, type, airing, audio, played
+    Cases: every column copied from the event (type, airing, audio, played
     time, detail) must equal its field exactly (canonical JSON, so 1 is not 1.0
-    nor true); ``at`` must be the same instant; a body naming its player (a
+    nor true); the event id must be the same UUID (an old entry may keep it
+    normalised); ``at`` must be the same instant; a body naming its player (a
     server-written entry) must name the stored one.
     """
     altered = [
@@ -75,6 +86,8 @@ def altered_columns(entry: AiringLogEntry, body: dict[str, Any]) -> list[str]:
         for column, field in SIGNED_FIELDS.items()
         if canonical_json(getattr(entry, column)) != canonical_json(body.get(field))
     ]
+    if not _same_event_id(body.get("id"), entry.event_id):
+        altered.append("event_id")
     if canonical_json(entry.detail) != canonical_json(body.get("detail") or {}):
         altered.append("detail")
     if not _same_instant(body.get("at"), entry.at):

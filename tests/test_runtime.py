@@ -25,6 +25,7 @@ def test_jobs_are_registered_and_stop_cleanly(services: Services) -> None:
             "replan",
             "live",
             "prune",
+            "checkpoint",
         }
     finally:
         runtime.shutdown()

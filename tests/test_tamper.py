@@ -34,6 +34,7 @@ from loa.settings import Settings
 from playlists.assets import record_asset
 from playlists.models import Airing, Programme
 from scheduler.checkpoint import checkpoint_job
+from scheduler.runtime import start_scheduler
 from scheduler.service import plan
 from stations.models import Player, PlayerKey
 from stations.players import add_player, enroll_key, revoke_player
@@ -45,6 +46,8 @@ from tests.test_pdf import pdf_text
 from tests.test_web_ui import PASSWORD, login
 from web.context import Services
 from web.users import add_user
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def b64(key: Ed25519PrivateKey) -> str:
@@ -375,10 +378,18 @@ def test_reports_mark_a_tampered_station_evidence_broken_naming_the_seq(
 def test_checkpoints_come_from_the_daily_job_and_a_damaged_file_shows(
     tn: Chain, loa: Loa
 ) -> None:
+    runtime = start_scheduler(tn.services)
+    try:
+        job = runtime.scheduler.get_job("checkpoint")
+        assert job.func is checkpoint_job
+        first = job.trigger.get_next_fire_time(None, datetime(2027, 1, 1, tzinfo=VN))
+        assert first == datetime(2027, 1, 1, 0, 30, tzinfo=VN)  # every day, 00:30 in Vietnam
+    finally:
+        runtime.shutdown()
     checkpoint_job(tn.services)
     path = checkpoint_file(tn.services.settings.home)
     line = json.loads(path.read_text(encoding="utf-8"))
-    today = tn.services.clock.now().astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    today = tn.services.clock.now().astimezone(VN).date()
     assert line["date"] == today.isoformat()  # the scheduler's day in Vietnam
     assert [(s["station"], s["seq"]) for s in line["stations"]] == [("TN", 6)]
     assert line["stations"][0]["hash"] == tn.entries()[-1].hash
@@ -420,3 +431,14 @@ def test_keys_and_revocations_before_the_migration_are_backfilled_into_the_chain
         ]
     assert "OK: 3 mục nhật ký" in loa("audit", "verify")
     services.sessions.kw["bind"].dispose()
+
+
+def test_a_non_canonical_event_id_plants_no_false_alarm(tn: Chain, loa: Loa) -> None:
+    """A player signs an id in upper case or as urn:uuid:; whether the server takes it
+    (stored normalised) or refuses it, the genuine entry must not read as tampered."""
+    for form in (str.upper, lambda i: f"urn:uuid:{i}"):
+        event = signed_completion(tn.key, tn.airings[0], tn.sha256, form(str(uuid.uuid4())))
+        answer = tn.client.post("/api/v1/player/events", json={"events": [event]},
+                                headers=tn.auth)
+        assert answer.status_code in (200, 400), answer.json
+    assert "OK:" in loa("audit", "verify")
