@@ -103,7 +103,7 @@ def signed_event(entry: AiringLogEntry) -> dict[str, Any] | None:
     """The body the entry keeps as signed, or None when it is not a JSON object."""
     try:
         body = json.loads(entry.signed_body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
         return None
     return body if isinstance(body, dict) else None
 

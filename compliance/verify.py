@@ -46,6 +46,16 @@ class Verification:
     problems: list[Problem] = field(default_factory=list)
 
 
+def _detail(entry: AiringLogEntry) -> dict[str, object]:
+    # A row edited behind Loa's back may hold any JSON there.
+    return entry.detail if isinstance(entry.detail, dict) else {}
+
+
+def _backfilled(entry: AiringLogEntry) -> bool:
+    """A key migration 0005_tamper wrote at the chain's end for events signed before it."""
+    return _detail(entry).get("backfilled") is True
+
+
 @dataclass
 class _Signers:
     """Who may sign at one point of a station's chain, as the chain itself says."""
@@ -56,8 +66,10 @@ class _Signers:
 
     def enrol(self, entry: AiringLogEntry) -> str | None:
         try:
-            raw = base64.b64decode(str(entry.detail.get("public_key")), validate=True)
+            raw = base64.b64decode(str(_detail(entry).get("public_key")), validate=True)
         except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 32:
             return "khóa trong mục đăng ký không đọc được (enrolled key is unreadable)"
         self.keys.setdefault(entry.player_id, []).append(raw)
         self.enrolled[(entry.player_id, raw)] = entry.seq
@@ -65,7 +77,7 @@ class _Signers:
 
     def apply(self, entry: AiringLogEntry) -> str | None:
         """Take a server entry into account; why it cannot be, or None."""
-        if entry.event == KEY_ENROLLED and entry.detail.get("backfilled") is not True:
+        if entry.event == KEY_ENROLLED and not _backfilled(entry):
             return self.enrol(entry)
         if entry.event == PLAYER_REVOKED:
             self.revoked_at[entry.player_id] = entry.received_at
@@ -96,7 +108,7 @@ def _chain_problems(
     if found:
         problems.append(Problem(code, found[0].seq, found[1]))
     for entry in entries:
-        if entry.event == KEY_ENROLLED and entry.detail.get("backfilled") is True:
+        if entry.event == KEY_ENROLLED and _backfilled(entry):
             signers.enrol(entry)
     for entry in entries:
         server = entry.event in SERVER_EVENTS
