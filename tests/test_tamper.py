@@ -42,6 +42,7 @@ from stations.push import NullPublisher
 from tests.attacker import attacker, rechain, station_entries
 from tests.conftest import Loa
 from tests.factories import hai_phong_month, signed_completion
+from tests.test_admin import post
 from tests.test_pdf import pdf_text
 from tests.test_web_ui import PASSWORD, login
 from web.context import Services
@@ -442,3 +443,17 @@ def test_a_non_canonical_event_id_plants_no_false_alarm(tn: Chain, loa: Loa) -> 
                                 headers=tn.auth)
         assert answer.status_code in (200, 400), answer.json
     assert "OK:" in loa("audit", "verify")
+
+
+def test_revoke_and_rotate_on_the_admin_pages_are_chain_entries(tn: Chain, loa: Loa) -> None:
+    with transaction(tn.services.sessions) as s:
+        add_user(s, "quantri", PASSWORD, "admin", "31")
+    login(tn.client, "quantri")
+    post(tn.client, f"/admin/players/{tn.player_id}/revoke")
+    post(tn.client, f"/admin/players/{tn.player_id}/revoke")  # again: nothing new to log
+    post(tn.client, f"/admin/players/{tn.player_id}/rotate")
+    assert [(e.seq, e.event, e.detail) for e in tn.entries()[6:]] == [
+        (7, "player.revoked", {"by": "quantri"}),
+        (8, "player.token_rotated", {"by": "quantri"}),
+    ]
+    assert "OK: 8 mục" in loa("audit", "verify")
