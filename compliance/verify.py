@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from audio.store import AudioStore
@@ -34,7 +34,7 @@ ANCHORS = "loa.anchors"  # session.info: the anchors read once per session
 class Problem:
     """One thing verification found wrong, naming the station and, where one, the seq."""
 
-    station: str
+    station: str | None  # None: the whole log (the anchor file, the table's guard)
     seq: int | None
     reason: str
 
@@ -172,7 +172,8 @@ def verify_chains(session: Session, anchors: Sequence[Anchor] | None = None) -> 
     result = Verification()
     if anchors is None:
         anchors, unreadable = known_anchors(session)
-        result.problems += [Problem("-", None, message) for message in unreadable]
+        result.problems += [Problem(None, None, message) for message in unreadable]
+    result.problems += _guard_problems(session)
     by_station: dict[int, list[Anchor]] = {}
     for anchor in anchors:
         by_station.setdefault(anchor.station_id, []).append(anchor)
@@ -187,6 +188,24 @@ def verify_chains(session: Session, anchors: Sequence[Anchor] | None = None) -> 
         for a in orphans
     ]
     return result
+
+
+def _guard_problems(session: Session) -> list[Problem]:
+    """On PostgreSQL, the trigger that refuses UPDATE and DELETE must be there and enabled.
+
+    Only a superuser can drop or disable it; doing so is itself a sign of tampering.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    enabled = session.scalar(
+        text("SELECT tgenabled FROM pg_trigger WHERE tgname = :name"),
+        {"name": "airing_log_entry_append_only"},
+    )
+    if enabled in ("O", "A"):
+        return []
+    return [Problem(None, None, (
+        "bảng nhật ký không còn chặn sửa, xóa: trigger bị xóa hoặc tắt "
+        "(append-only trigger missing or disabled)"))]
 
 
 def evidence_break(session: Session, station: Station) -> Problem | None:

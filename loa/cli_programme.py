@@ -155,8 +155,9 @@ def audit_verify(loa: LoaContext) -> None:
         result = verify_chains(session)
         bad_audio = verify_audio(session, loa.services.store)
     for p in result.problems:
-        where = f"mục seq={p.seq}" if p.seq is not None else "khóa thiết bị"
-        click.echo(f"Nhật ký đài {p.station}, {where}: {p.reason}", err=True)
+        where = "" if p.station is None else f" đài {p.station}"
+        where += "" if p.seq is None else f", mục seq={p.seq}"
+        click.echo(f"Nhật ký{where}: {p.reason}", err=True)
     for sha in bad_audio:
         click.echo(
             f"Tệp âm thanh {sha} bị thiếu hoặc sai mã băm (audio missing or altered)", err=True
