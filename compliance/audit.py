@@ -1,4 +1,4 @@
-"""Audit: every station-month's verdict, and verifying the log's hash chains."""
+"""Audit: every station-month's verdict (verifying the log is compliance.verify)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from audio.store import AudioStore
-from compliance.chain import find_break
 from compliance.ingest import chain_heads
 from compliance.models import AiringLogEntry, MonthClose, StationMonthSnapshot
 from compliance.rules import (
@@ -19,15 +17,16 @@ from compliance.rules import (
     LoggedEvent,
     ProgrammeFacts,
     Requirement,
+    Status,
     counted_airings,
     station_month_status,
 )
-from compliance.signatures import entry_problem
+from compliance.verify import evidence_break
 from loa.settings import Settings
 from playlists.models import Airing, AiringStatus, Campaign, Programme
 from playlists.programmes import applicable_programme
 from scheduler.planning import month_bounds
-from stations.models import AdminUnit, PlayerKey, Station
+from stations.models import AdminUnit, Station
 from stations.units import ancestors, stations_under
 
 STILL_TO_AIR = (AiringStatus.planned, AiringStatus.published)
@@ -62,6 +61,7 @@ class ReportRow:
     chain_head: str | None
     still_planned: int = 0  # airings of a month in progress still to come
     closed: bool = False  # read from the month-close snapshot
+    broken_seq: int | None = None  # where the log stops being evidence, when status says so
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -168,6 +168,7 @@ def station_month_row(
         and a.status in STILL_TO_AIR
         and a.starts_at > reading.now
     ]
+    broken = evidence_break(session, station)
     return ReportRow(
         station=station.code,
         station_name=station.name,
@@ -179,10 +180,15 @@ def station_month_row(
         programme_id=programme.id if programme else None,
         programme_sha256=facts.sha256 if facts else None,
         programme_duration_s=facts.duration_ms / 1000 if facts else None,
-        status=station_month_status(facts, rule.requirement, counted, ended).value,
+        status=(
+            Status.evidence_broken
+            if broken
+            else station_month_status(facts, rule.requirement, counted, ended)
+        ).value,
         chain_seq=head[0] if head else 0,
         chain_head=head[1] if head else None,
         still_planned=len(still),
+        broken_seq=broken.seq if broken else None,
     )
 
 
@@ -229,6 +235,8 @@ def _snapshot_rows(
             continue
         station = by_id[snap.station_id]
         duration = snap.programme_duration_ms
+        # The snapshot's verdict stands only while the log it rests on still verifies.
+        broken = evidence_break(session, station)
         rows.append(
             ReportRow(
                 station=station.code,
@@ -241,10 +249,11 @@ def _snapshot_rows(
                 programme_id=snap.programme_id,
                 programme_sha256=snap.programme_sha256,
                 programme_duration_s=duration / 1000 if duration is not None else None,
-                status=snap.status,
+                status=Status.evidence_broken.value if broken else snap.status,
                 chain_seq=snap.chain_seq,
                 chain_head=snap.chain_head,
                 closed=True,
+                broken_seq=broken.seq if broken else None,
             )
         )
     order = {s.code: i for i, s in enumerate(stations)}
@@ -274,49 +283,3 @@ def station_month_report(
         for campaign in campaigns
         if campaign.unit in ancestors(station.unit)
     ]
-
-
-@dataclass(frozen=True)
-class ChainBreak:
-    station: str
-    seq: int
-    entry_id: int
-    reason: str
-
-
-def verify_chains(session: Session) -> tuple[int, list[ChainBreak]]:
-    """Recompute every station's chain and every entry's signature.
-
-    Returns (entries checked, problems): at most one chain break per station (the
-    chain after it cannot be trusted), and every entry whose signature fails.
-    """
-    keys: dict[int, list[bytes]] = {}
-    for key in session.scalars(select(PlayerKey)):
-        keys.setdefault(key.player_id, []).append(key.public_key)
-    checked, breaks = 0, []
-    for station in session.scalars(select(Station).order_by(Station.code)):
-        entries = list(
-            session.scalars(
-                select(AiringLogEntry)
-                .where(AiringLogEntry.station_id == station.id)
-                .order_by(AiringLogEntry.seq)
-            )
-        )
-        checked += len(entries)
-        found = find_break(entries)
-        if found:
-            entry, reason = found
-            breaks.append(ChainBreak(station.code, entry.seq, entry.id, reason))
-        for entry in entries:
-            problem = entry_problem(entry, keys.get(entry.player_id, []))
-            if problem:
-                breaks.append(ChainBreak(station.code, entry.seq, entry.id, problem))
-    return checked, breaks
-
-
-def verify_audio(session: Session, store: AudioStore) -> list[str]:
-    """Hashes of programme audio that is missing from the store or no longer matches."""
-    shas = set(
-        session.scalars(select(Programme.master_sha256).where(Programme.master_sha256.is_not(None)))
-    )
-    return sorted(sha for sha in shas if not store.verify(sha))

@@ -19,6 +19,7 @@ STATUS_VI = {
     "no_programme": "Chưa có chương trình",
     "too_short": "Chương trình quá ngắn",
     "too_long": "Chương trình quá dài",
+    "evidence_broken": "Nhật ký bị sửa đổi (evidence broken)",
 }
 DETAIL_HEADERS = [
     ("Đài", "station"),
@@ -36,7 +37,14 @@ DETAIL_HEADERS = [
     ("Số mục nhật ký", "chain_seq"),
     ("Đầu chuỗi nhật ký", "chain_head"),
     ("Đã khóa sổ", "closed"),
+    ("Nhật ký hỏng từ seq", "broken_seq"),
 ]
+
+
+def status_label(row: ReportRow) -> str:
+    """The verdict in Vietnamese; a broken log names the first seq that fails."""
+    label = STATUS_VI[row.status]
+    return label if row.broken_seq is None else f"{label}, seq {row.broken_seq}"
 
 
 def to_csv(rows: Sequence[ReportRow]) -> str:
@@ -75,7 +83,7 @@ def to_xlsx(rows: Sequence[ReportRow], title: str) -> bytes:
     detail.append([label for label, _ in DETAIL_HEADERS])
     for r in rows:
         values = r.as_dict()
-        values["status"] = STATUS_VI[r.status]
+        values["status"] = status_label(r)
         values["closed"] = "Có" if r.closed else "Chưa"
         detail.append([values[key] for _, key in DETAIL_HEADERS])
     for ws in (sheet, detail):

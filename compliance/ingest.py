@@ -130,19 +130,7 @@ class _Batch:
 
     def _chain_head(self) -> tuple[int, str]:
         if self.head is None:
-            # Lock the station row so two writers never take the same seq (PostgreSQL);
-            # SQLite serialises writers itself, and the unique (station, seq) backs both.
-            station_id = self.player.station_id
-            self.session.execute(
-                select(Station.id).where(Station.id == station_id).with_for_update()
-            )
-            last = self.session.execute(
-                select(AiringLogEntry.seq, AiringLogEntry.hash)
-                .where(AiringLogEntry.station_id == station_id)
-                .order_by(AiringLogEntry.seq.desc())
-                .limit(1)
-            ).first()
-            self.head = (last.seq, last.hash) if last else (0, GENESIS)
+            self.head = locked_chain_head(self.session, self.player.station_id)
         return self.head
 
     def append(self, event_id: str, event: dict[str, Any]) -> None:
@@ -167,6 +155,23 @@ class _Batch:
         self.entries.append(entry)
         self.head = (entry.seq, entry.hash)
         self.known[event_id] = self.player.id
+
+
+def locked_chain_head(session: Session, station_id: int) -> tuple[int, str]:
+    """(seq, hash) of the station's newest entry, (0, GENESIS) if none, with the chain locked.
+
+    Every writer of a chain (player events, key enrolments and revocations) takes it here.
+    """
+    # Lock the station row so two writers never take the same seq (PostgreSQL);
+    # SQLite serialises writers itself, and the unique (station, seq) backs both.
+    session.execute(select(Station.id).where(Station.id == station_id).with_for_update())
+    last = session.execute(
+        select(AiringLogEntry.seq, AiringLogEntry.hash)
+        .where(AiringLogEntry.station_id == station_id)
+        .order_by(AiringLogEntry.seq.desc())
+        .limit(1)
+    ).first()
+    return (last.seq, last.hash) if last else (0, GENESIS)
 
 
 def _take(batch: _Batch, event: Any, keys: list[bytes], result: IngestResult) -> str:

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from compliance.audit import ReportRow
-from compliance.export import STATUS_VI, summary
+from compliance.export import status_label, summary
 from compliance.periods import period_months
 from loa.errors import LoaError
 from playlists.models import Campaign
@@ -163,7 +163,7 @@ def _detail_table(rows: Sequence[ReportRow]) -> Table:
                 r.required,
                 r.counted,
                 _length(r.programme_duration_s),
-                Paragraph(STATUS_VI[r.status] + (" (đã khóa sổ)" if r.closed else ""), cell),
+                Paragraph(status_label(r) + (" (đã khóa sổ)" if r.closed else ""), cell),
             ]
         )
     return _grid(data, [48, 16, 22, 16, 16, 22, 40], centre=range(1, 6))

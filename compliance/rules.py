@@ -19,6 +19,7 @@ class Status(StrEnum):
     no_programme = "no_programme"
     too_short = "too_short"
     too_long = "too_long"
+    evidence_broken = "evidence_broken"  # the station's log fails `loa audit verify`
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -13,6 +15,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from compliance.models import AiringLogEntry
+from loa.canonical import canonical_json
+
+# SHA-256 of (key, signature, message) for signatures already seen to verify. A
+# signature is true or false once and for all, and reports verify the same stations'
+# logs on every view: this keeps the costly Ed25519 check to once per entry and process.
+_VERIFIED: set[bytes] = set()
+_VERIFIED_MAX = 500_000  # about 50 MB at most; cleared whole when full
 
 
 def signature_matches(sig_b64: str | None, message: str, keys: Iterable[bytes]) -> bool:
@@ -21,13 +30,30 @@ def signature_matches(sig_b64: str | None, message: str, keys: Iterable[bytes]) 
         sig = base64.b64decode(sig_b64 or "", validate=True)
     except (binascii.Error, ValueError):
         return False
+    data = message.encode()
     for raw in keys:
-        try:
-            Ed25519PublicKey.from_public_bytes(raw).verify(sig, message.encode())
+        seen = hashlib.sha256(raw + sig + data).digest()  # key and sig have fixed lengths
+        if seen in _VERIFIED:
             return True
-        except InvalidSignature:
+        try:
+            Ed25519PublicKey.from_public_bytes(raw).verify(sig, data)
+        except (InvalidSignature, ValueError):
             continue
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED.add(seen)
+        return True
     return False
+
+
+def _same_event_id(signed: Any, stored: str) -> bool:
+    if signed == stored:
+        return True
+    # Ingest once stored ids normalised (lower case, no "urn:uuid:"): the same event.
+    try:
+        return str(uuid.UUID(str(signed))) == stored
+    except ValueError:
+        return False
 
 
 def _same_instant(signed: Any, stored: datetime) -> bool:
@@ -37,24 +63,67 @@ def _same_instant(signed: Any, stored: datetime) -> bool:
         return False
 
 
-def entry_problem(entry: AiringLogEntry, keys: Iterable[bytes]) -> str | None:
-    """Why an entry is not what its player signed, or None.
+# Each stored column that repeats a field of the signed event, with that field.
+SIGNED_FIELDS = {
+    "event": "type",
+    "airing_id": "airing_id",
+    "asset_sha256": "sha256",
+    "played_ms": "played_ms",
+}
 
-    Cases: the signature does not verify with any key the player enrolled; or
-    the stored columns (event id, type, airing, time, audio, played time) differ
-    from the signed body, e.g. a database row edited after the fact.
+
+def altered_columns(entry: AiringLogEntry, body: dict[str, Any]) -> list[str]:
+    """The stored columns that say something else than the signed body.
+
+    Cases: every column copied from the event (type, airing, audio, played
+    time, detail) must equal its field exactly (canonical JSON, so 1 is not 1.0
+    nor true); the event id must be the same UUID (an old entry may keep it
+    normalised); ``at`` must be the same instant; a body naming its player (a
+    server-written entry) must name the stored one.
     """
-    if not signature_matches(entry.sig, entry.signed_body, keys):
+    altered = [
+        column
+        for column, field in SIGNED_FIELDS.items()
+        if canonical_json(getattr(entry, column)) != canonical_json(body.get(field))
+    ]
+    if not _same_event_id(body.get("id"), entry.event_id):
+        altered.append("event_id")
+    if canonical_json(entry.detail) != canonical_json(body.get("detail") or {}):
+        altered.append("detail")
+    if not _same_instant(body.get("at"), entry.at):
+        altered.append("at")
+    if "player_id" in body and canonical_json(entry.player_id) != canonical_json(
+        body["player_id"]
+    ):
+        altered.append("player_id")
+    return altered
+
+
+def signed_event(entry: AiringLogEntry) -> dict[str, Any] | None:
+    """The body the entry keeps as signed, or None when it is not a JSON object."""
+    try:
+        body = json.loads(entry.signed_body)
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def entry_problem(entry: AiringLogEntry, keys: Iterable[bytes], signed: bool = True) -> str | None:
+    """Why an entry is not what its player (or, unsigned, the server) wrote, or None.
+
+    Cases: a player's entry whose signature verifies with none of ``keys``; a
+    server entry that carries a signature; a body that is not a JSON object; a
+    stored column that differs from the body, e.g. a row edited after the fact.
+    """
+    if signed and not signature_matches(entry.sig, entry.signed_body, keys):
         return "chữ ký không khớp khóa của thiết bị (signature does not verify)"
-    body = json.loads(entry.signed_body)
-    signed = (
-        body.get("id"),
-        body.get("type"),
-        body.get("airing_id"),
-        body.get("sha256"),
-        body.get("played_ms"),
-    )
-    stored = (entry.event_id, entry.event, entry.airing_id, entry.asset_sha256, entry.played_ms)
-    if signed != stored or not _same_instant(body.get("at"), entry.at):
-        return "nội dung khác với bản thiết bị đã ký (differs from the signed event)"
+    if not signed and entry.sig is not None:
+        return "mục do máy chủ ghi lại mang chữ ký (server entry carries a signature)"
+    body = signed_event(entry)
+    if body is None:
+        return "bản đã ký không phải đối tượng JSON (signed body is not a JSON object)"
+    altered = altered_columns(entry, body)
+    if altered:
+        columns = ", ".join(altered)
+        return f"cột {columns} khác với bản đã ký (column {columns} differs from the signed event)"
     return None

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from audio.store import AudioStore
+from compliance.anchors import ANCHOR_FILE, checkpoint_file
 from loa.clock import Clock, clock_for
 from loa.db import make_engine, session_factory
 from loa.models import import_models
@@ -24,7 +25,9 @@ def build_services(
     import_models()
     settings.home.mkdir(parents=True, exist_ok=True)
     settings.audio_dir.mkdir(parents=True, exist_ok=True)
-    sessions = session_factory(make_engine(settings.database_url))
+    sessions = session_factory(
+        make_engine(settings.database_url), {ANCHOR_FILE: str(checkpoint_file(settings.home))}
+    )
     publisher = publisher or make_publisher(settings)
     publish_on_commit(sessions, publisher)  # every path: CLI, web and jobs notify after commit
     return Services(

@@ -8,15 +8,18 @@ from typing import Any
 import click
 
 from audio.tts import engine_names
+from compliance import keylog
 from loa.cli_context import LoaContext, pass_loa
 from loa.db import transaction
 from playlists.campaigns import add_campaign
 from playlists.lexicon import operator_acronyms, remove_acronym, set_acronym
 from stations.cli import PLAYER_COMMANDS
-from stations.players import add_player, revoke_player, rotate_token
+from stations.players import add_player
 from stations.service import DEFAULT_WINDOWS, add_station
 from stations.units import add_unit, import_units
 from web.users import add_user
+
+CLI_USER = "loa (dòng lệnh)"  # who revoked or rotated, as the chain entry records it
 
 
 @click.group()
@@ -97,7 +100,7 @@ def player_add(loa: LoaContext, station_code: str, name: str, mode: str) -> None
 def player_rotate_token(loa: LoaContext, player_id: int) -> None:
     """Give a player a new token (printed once); the old one stops working."""
     with transaction(loa.services.sessions) as session:
-        token = rotate_token(session, player_id)
+        token = keylog.rotate(session, player_id, loa.services.clock.now(), CLI_USER)
     click.echo(f"player_id: {player_id}")
     click.echo(f"token: {token}")
 
@@ -108,7 +111,7 @@ def player_rotate_token(loa: LoaContext, player_id: int) -> None:
 def player_revoke(loa: LoaContext, player_id: int) -> None:
     """Refuse a player's token from now on (its past events stay verifiable)."""
     with transaction(loa.services.sessions) as session:
-        revoke_player(session, player_id)
+        keylog.revoke(session, player_id, loa.services.clock.now(), CLI_USER)
     click.echo(f"Đã thu hồi thiết bị {player_id} (player revoked)")
 
 

@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 import click
 
 from audio.cache import prune_cache
-from compliance.audit import Reading, station_month_report, verify_audio, verify_chains
+from compliance.anchors import checkpoint_file, write_checkpoint
+from compliance.audit import Reading, station_month_report
 from compliance.close import check_programme_open, close_month
 from compliance.periods import period_months, range_period
+from compliance.verify import verify_audio, verify_chains
 from loa.cli_context import LoaContext, UserError, pass_loa
 from loa.db import transaction
 from playlists.campaigns import check_month
@@ -205,22 +207,34 @@ def audit_close(loa: LoaContext, month: str) -> None:
 @audit.command("verify")
 @pass_loa
 def audit_verify(loa: LoaContext) -> None:
-    """Recompute hash chains, signatures and programme audio hashes."""
+    """Check every log entry against its signature and chain, key rows and anchors, and audio."""
     with transaction(loa.services.sessions) as session:
-        checked, breaks = verify_chains(session)
+        result = verify_chains(session)
         bad_audio = verify_audio(session, loa.services.store)
-    for b in breaks:
-        click.echo(
-            f"Nhật ký đài {b.station}, mục seq={b.seq} (id {b.entry_id}): {b.reason}",
-            err=True,
-        )
+    for p in result.problems:
+        where = "" if p.station is None else f" đài {p.station}"
+        where += "" if p.seq is None else f", mục seq={p.seq}"
+        click.echo(f"Nhật ký{where}: {p.reason}", err=True)
     for sha in bad_audio:
         click.echo(
             f"Tệp âm thanh {sha} bị thiếu hoặc sai mã băm (audio missing or altered)", err=True
         )
-    if breaks or bad_audio:
+    if result.problems or bad_audio:
         sys.exit(1)
-    click.echo(f"OK: {checked} mục nhật ký, chuỗi nguyên vẹn (chains intact)")
+    click.echo(
+        f"OK: {result.checked} mục nhật ký, {result.anchors} mốc đối chiếu, chuỗi nguyên vẹn "
+        f"(chains intact, {result.anchors} anchors matched)"
+    )
+
+
+@audit.command("checkpoint")
+@pass_loa
+def audit_checkpoint(loa: LoaContext) -> None:
+    """Append every station's chain head to the checkpoint file under LOA_HOME."""
+    path = checkpoint_file(loa.services.settings.home)
+    with transaction(loa.services.sessions) as session:
+        stations = write_checkpoint(session, path, loa.services.clock.now())
+    click.echo(f"Đã ghi mốc của {stations} đài vào {path} (checkpoint written)")
 
 
 def register(cli: click.Group) -> None:

@@ -175,6 +175,7 @@ def seed_fleet(session: Session, store: Any, audio: Path, players: int, first: d
 def simulate(players: int, days: int, start: datetime, poll_s: float = 3600.0,
              work: Path | None = None) -> dict[str, Any]:
     """Run ``players`` agents for ``days`` of simulated time; return what aired and arrived."""
+    from compliance.keylog import SERVER_EVENTS
     from compliance.models import AiringLogEntry
     from loa import migrate
     from loa.app import build_services
@@ -204,7 +205,9 @@ def simulate(players: int, days: int, start: datetime, poll_s: float = 3600.0,
             agent.close()
         server.stop()
     with services.sessions() as session:
-        logged = session.query(AiringLogEntry).count()
+        logged = session.query(AiringLogEntry).filter(
+            AiringLogEntry.event.not_in(SERVER_EVENTS)  # what players reported, not key enrolments
+        ).count()
         completed = session.query(AiringLogEntry).filter_by(event="airing.completed").count()
     errors = sorted(abs(float(p["error_s"])) for p in played)
     return {"players": players, "days": days, "ticks": ticks, "aired": len(played),

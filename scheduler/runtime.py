@@ -17,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from audio.cache import prune_cache
 from loa.db import transaction
 from playlists.rendering import render_cache
+from scheduler.checkpoint import checkpoint_job
 from scheduler.closing import close_job
 from scheduler.live import LiveDispatcher
 from scheduler.locks import Leadership, leadership_for
@@ -89,6 +90,8 @@ def scheduled_jobs(services: Services) -> list[Job]:
         Job("replan", replan_job, CronTrigger(hour=0, minute=5, timezone=VN)),
         # Hourly: a month closes LOA_CLOSE_AFTER_DAYS after it ends, whenever the server was up.
         Job("close", close_job, CronTrigger(minute=20, timezone=VN)),
+        # Daily, the chain heads go to a file outside the database (deleted tails are caught).
+        Job("checkpoint", checkpoint_job, CronTrigger(hour=0, minute=30, timezone=VN)),
     ]
 
 

@@ -13,13 +13,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from compliance import keylog
 from loa.canonical import canonical_json
 from playlists.assets import record_asset
 from playlists.campaigns import add_campaign, get_campaign
 from playlists.models import Airing, Programme, ProgrammeStatus
 from scheduler.service import plan
 from stations.models import Player
-from stations.players import add_player, enroll_key
+from stations.players import add_player
 from stations.service import add_station
 from stations.units import add_unit, get_unit
 from web.context import Services
@@ -107,7 +108,7 @@ def enrolled_month(
     plan(s, "2026-12", services.clock.now(), services.settings.airing_gap)
     player = s.get_one(Player, month.players["TN"][0])
     raw = base64.b64encode(key.public_key().public_bytes_raw()).decode()
-    enroll_key(s, player, raw, services.clock.now())
+    keylog.enrol(s, player, raw, services.clock.now())
     airings = s.scalars(
         select(Airing).where(Airing.station_id == player.station_id).order_by(Airing.starts_at)
     ).all()

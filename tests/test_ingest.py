@@ -10,13 +10,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
-from compliance.audit import verify_chains
-from compliance.chain import GENESIS, entry_hash
 from compliance.ingest import ingest_events
 from compliance.models import AiringLogEntry
+from compliance.verify import verify_chains
 from loa.db import transaction
 from playlists.models import Airing
 from stations.models import Player
+from tests.attacker import attacker, rechain
 from tests.factories import enrolled_month, signed_completion
 from web.context import Services
 
@@ -59,9 +59,10 @@ def test_ids_differing_only_in_case_are_one_event_and_the_chain_stays_whole(
             s, player, [signed(key, airings[2], str(uuid.uuid4())), batch[0]], services.clock.now()
         )
         assert len(again.accepted) == 2
-        assert s.scalar(select(func.count()).select_from(AiringLogEntry)) == 3
-        checked, breaks = verify_chains(s)
-        assert checked == 3 and breaks == []
+        # Three completions after the key's enrolment.
+        assert s.scalar(select(func.count()).select_from(AiringLogEntry)) == 4
+        verified = verify_chains(s)
+        assert verified.checked == 4 and verified.problems == []
 
 
 def test_a_rewritten_chain_still_fails_on_the_signature(
@@ -76,16 +77,12 @@ def test_a_rewritten_chain_still_fails_on_the_signature(
         ingest_events(
             s, player, [short, signed(key, airings[1], str(uuid.uuid4()))], services.clock.now()
         )
-    with transaction(services.sessions) as s:
+    with attacker(services.settings.database_url) as s:
         entries = s.scalars(select(AiringLogEntry).order_by(AiringLogEntry.seq)).all()
-        entries[0].played_ms = 720_000  # make the partial airing look complete
-        prev = GENESIS
-        for entry in entries:
-            entry.prev_hash = prev
-            entry.hash = prev = entry_hash(entry)
+        entries[1].played_ms = 720_000  # make the partial airing look complete
+        rechain(s, entries[1].station_id)
     with transaction(services.sessions) as s:
-        checked, problems = verify_chains(s)
-        assert checked == 2
-        assert [(p.seq, "differs from the signed event" in p.reason) for p in problems] == [
-            (1, True)
-        ]
+        verified = verify_chains(s)
+        assert verified.checked == 3
+        reasons = [(p.seq, "differs from the signed event" in p.reason) for p in verified.problems]
+        assert reasons == [(2, True)]

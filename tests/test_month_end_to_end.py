@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from openpyxl import load_workbook
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from loa.app import build_services, create_app
 from loa.canonical import canonical_json
@@ -25,6 +25,7 @@ from loa.db import transaction
 from loa.settings import load_settings
 from playlists.models import Airing, AiringStatus
 from stations.models import Station
+from tests.attacker import attacker
 from tests.conftest import START, Loa
 from tests.test_web_ui import login
 from web.users import add_user
@@ -273,15 +274,13 @@ def test_one_month_end_to_end(tmp_path: Path, env: dict[str, str]) -> None:
     _auditor_sees_the_evidence(services, client)
 
     assert "OK" in loa("audit", "verify")
-    engine = create_engine(env["LOA_DATABASE_URL"])
-    with engine.begin() as conn:
+    with attacker(env["LOA_DATABASE_URL"]) as conn:
         conn.execute(
             text(
                 "UPDATE airing_log_entry SET played_ms = 1 WHERE seq = 2 AND "
                 "station_id = (SELECT id FROM station WHERE code = 'TN')"
             )
         )
-    engine.dispose()
     services.sessions.kw["bind"].dispose()
     broken = loa("audit", "verify", ok=False)
     assert "TN" in broken and "seq=2" in broken

@@ -80,7 +80,8 @@ def test_the_pdf_holds_heading_counts_verdicts_and_chain_heads(
     assert "Đài TN (TN) 12/2026 CDS 3 3 12:00 Đạt" in text
     assert "Đài TH (TH) 12/2026 CDS 3 0 12:00 Chưa đủ lượt phát" in text
     assert "Tổng cộng: 1/2 đài-tháng đạt yêu cầu." in text
-    assert f"TN 3 {december['TN'][:16]}" in text and december["TN"][16:] not in text
+    # Four entries: the key's enrolment and three completions.
+    assert f"TN 4 {december['TN'][:16]}" in text and december["TN"][16:] not in text
     assert "TH 0 chưa có nhật ký" in text
     assert "08:00 01/12/2026" in text  # generated at START, shown in Vietnam's time
 

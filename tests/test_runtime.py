@@ -64,7 +64,7 @@ def test_jobs_fire_when_operators_rely_on_them(services: Services, clock: Frozen
         # Settling runs at start (the overview is right after downtime), then every 5 minutes.
         assert wait_until(first_settled, seconds=10)
         jobs = {job.id: job for job in runtime.scheduler.get_jobs()}
-        assert set(jobs) == {"settle", "replan", "live", "prune", "close"}
+        assert set(jobs) == {"settle", "replan", "live", "prune", "close", "checkpoint"}
         settle = next_fires(jobs["settle"], TUESDAY_0800, 3)
         assert [b - a for a, b in itertools.pairwise(settle)] == [timedelta(minutes=5)] * 2
         # Live players are told their slot every tick (LOA_SCHEDULER_TICK_SECONDS, 5 s).
@@ -84,6 +84,10 @@ def test_jobs_fire_when_operators_rely_on_them(services: Services, clock: Frozen
         assert next_fires(jobs["close"], TUESDAY_0800, 2) == [
             datetime(2026, 12, 1, 8, 20, tzinfo=VN),
             datetime(2026, 12, 1, 9, 20, tzinfo=VN),
+        ]
+        # The chain heads are written outside the database every night at 00:30.
+        assert next_fires(jobs["checkpoint"], TUESDAY_0800, 1) == [
+            datetime(2026, 12, 2, 0, 30, tzinfo=VN)
         ]
         assert all(job.coalesce and job.max_instances == 1 for job in jobs.values())
     finally:

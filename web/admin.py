@@ -18,11 +18,12 @@ from flask import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from compliance import keylog
 from loa.errors import LoaError
 from playlists.campaigns import add_campaign
 from playlists.models import Campaign
 from stations.models import AdminUnit, Player, Station
-from stations.players import add_player, revoke_player, rotate_token
+from stations.players import add_player
 from stations.service import DEFAULT_WINDOWS, add_station
 from web import auth
 from web.context import db, services
@@ -126,7 +127,7 @@ def player_add(code: str) -> Any:
 def player_rotate(player_id: int) -> Any:
     with db() as s:
         player = _own_player(s, player_id)
-        token = rotate_token(s, player.id)
+        token = keylog.rotate(s, player.id, services().clock.now(), g.user.username)
         return _token_page(player, token, "Đã cấp mã truy cập mới")
 
 
@@ -134,7 +135,8 @@ def player_rotate(player_id: int) -> Any:
 @auth.login_required(Role.admin)
 def player_revoke(player_id: int) -> Any:
     with db() as s:
-        player = revoke_player(s, _own_player(s, player_id).id)
+        player = _own_player(s, player_id)
+        keylog.revoke(s, player.id, services().clock.now(), g.user.username)
         flash(f"Đã thu hồi thiết bị {player.name} (player revoked)", "info")
     return redirect(url_for("admin.stations"))
 

@@ -15,13 +15,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
+from compliance import keylog
 from compliance.ingest import ingest_events
 from loa.canonical import canonical_json
 from loa.errors import LoaError
 from playlists.models import Airing, AiringStatus, AudioAsset, Programme
 from playlists.schedule import station_airings
 from stations.models import Player, Station
-from stations.players import PlayerAuthError, apply_heartbeats, authenticate, enroll_key
+from stations.players import PlayerAuthError, apply_heartbeats, authenticate
 from web.context import db, services
 
 logger = logging.getLogger(__name__)
@@ -259,7 +260,7 @@ def enroll() -> tuple[Response, int]:
         public_key = _json_body().get("public_key")
         if not isinstance(public_key, str):
             raise BadRequest("Thiếu public_key (public_key is required)")
-        key = enroll_key(session, player, public_key, services().clock.now())
+        key = keylog.enrol(session, player, public_key, services().clock.now())
         body = {"player_id": player.id, "key_id": key.id}
     return jsonify(body), 201
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from compliance.audit import Reading, station_month_report
+from compliance.keylog import SERVER_EVENTS
 from compliance.models import AiringLogEntry
 from loa.simulate import LiveServer, SkewedClock, run_until
 from loa_player.agent import Agent
@@ -21,7 +22,10 @@ MakeAgent = Callable[..., Agent]
 
 def log(world: World) -> list[AiringLogEntry]:
     with world.services.sessions() as session:
-        return list(session.scalars(select(AiringLogEntry).order_by(AiringLogEntry.seq)))
+        reported = AiringLogEntry.event.not_in(SERVER_EVENTS)  # not the key enrolments
+        return list(
+            session.scalars(select(AiringLogEntry).where(reported).order_by(AiringLogEntry.seq))
+        )
 
 
 def crash(agent: Agent) -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from compliance.keylog import SERVER_EVENTS
 from compliance.models import AiringLogEntry
 from playlists.models import Airing, AiringStatus
 from stations.models import Player
@@ -17,7 +18,8 @@ from web.player_api import bp, openapi_document
 
 def log_count(world: World) -> int:
     with world.services.sessions() as session:
-        return session.scalar(select(func.count()).select_from(AiringLogEntry)) or 0
+        reported = AiringLogEntry.event.not_in(SERVER_EVENTS)  # not the key enrolments
+        return session.scalar(select(func.count()).where(reported)) or 0
 
 
 @BOTH_DATABASES

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from compliance.audit import Reading, station_month_report
+from compliance.keylog import SERVER_EVENTS
 from compliance.models import AiringLogEntry
 from loa.cli import cli
 from loa.simulate import run_until
@@ -37,7 +38,8 @@ def first_airing(world: World) -> tuple[int, datetime]:
 
 def log(world: World) -> list[tuple[int | None, str, int | None]]:
     with world.services.sessions() as session:
-        rows = session.scalars(select(AiringLogEntry).order_by(AiringLogEntry.seq))
+        reported = AiringLogEntry.event.not_in(SERVER_EVENTS)  # not the key enrolments
+        rows = session.scalars(select(AiringLogEntry).where(reported).order_by(AiringLogEntry.seq))
         return [(e.airing_id, e.event, e.played_ms) for e in rows]
 
 

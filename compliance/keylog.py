@@ -1,0 +1,96 @@
+"""Key enrolments, revocations and token rotations, written into the station's chain.
+
+A player key is what makes a log entry evidence, so a key row added or changed
+behind the log's back must show: each change of who may sign is itself an entry
+of the station's chain, and ``verify`` takes the keys from the chain, not the table.
+These entries are written by the server, so they carry no player signature.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from compliance.chain import entry_hash
+from compliance.ingest import locked_chain_head
+from compliance.models import AiringLogEntry
+from loa.canonical import canonical_json
+from stations import players
+from stations.models import Player, PlayerKey
+
+KEY_ENROLLED = "key.enrolled"
+PLAYER_REVOKED = "player.revoked"
+TOKEN_ROTATED = "player.token_rotated"
+SERVER_EVENTS = frozenset({KEY_ENROLLED, PLAYER_REVOKED, TOKEN_ROTATED})
+
+
+def key_text(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def server_body(
+    event_id: str, event: str, player_id: int, at: datetime, detail: dict[str, Any]
+) -> str:
+    """The canonical JSON a server-written entry keeps as its ``signed_body``."""
+    body = {"id": event_id, "type": event, "player_id": player_id, "at": at.isoformat(),
+            "detail": detail}
+    return canonical_json(body)
+
+
+def append_server_entry(
+    session: Session, player: Player, event: str, detail: dict[str, Any], now: datetime
+) -> AiringLogEntry:
+    """Append one server-written entry about ``player`` to its station's chain."""
+    seq, prev_hash = locked_chain_head(session, player.station_id)
+    event_id = str(uuid.uuid4())
+    entry = AiringLogEntry(
+        station_id=player.station_id,
+        seq=seq + 1,
+        player_id=player.id,
+        event_id=event_id,
+        event=event,
+        airing_id=None,
+        at=now,
+        received_at=now,
+        asset_sha256=None,
+        played_ms=None,
+        detail=detail,
+        sig=None,
+        signed_body=server_body(event_id, event, player.id, now, detail),
+        prev_hash=prev_hash,
+    )
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def enrol(session: Session, player: Player, public_key_b64: str, now: datetime) -> PlayerKey:
+    """Enrol a key and log it; enrolling a key the player already has logs nothing."""
+    known = len(player.keys)
+    key = players.enroll_key(session, player, public_key_b64, now)
+    if len(player.keys) > known:
+        append_server_entry(session, player, KEY_ENROLLED, {"public_key": key_text(key.public_key)},
+                            now)
+    return key
+
+
+def revoke(session: Session, player_id: int, now: datetime, by: str) -> Player:
+    """Revoke the player's token and log it (once: revoking a revoked player logs nothing)."""
+    was_revoked = players.get_player(session, player_id).revoked
+    player = players.revoke_player(session, player_id)
+    if not was_revoked:
+        append_server_entry(session, player, PLAYER_REVOKED, {"by": by}, now)
+    return player
+
+
+def rotate(session: Session, player_id: int, now: datetime, by: str) -> str:
+    """Give the player a new token and log it; a revoked player may report again after this."""
+    token = players.rotate_token(session, player_id)
+    append_server_entry(session, players.get_player(session, player_id), TOKEN_ROTATED, {"by": by},
+                        now)
+    return token

@@ -1,0 +1,236 @@
+"""``loa audit verify``: is every station's log still what its devices and the server wrote?
+
+Each check catches a different rewrite by someone who can write the database:
+the hash chain an edit without re-hashing; the signed body an edit of any
+column, re-hashed or not; the keys taken from the chain a key row added or
+changed; the anchors outside the database a rewrite of the chain end to end.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from audio.store import AudioStore
+from compliance.anchors import Anchor, anchor_faults, known_anchors
+from compliance.chain import find_break
+from compliance.keylog import KEY_ENROLLED, PLAYER_REVOKED, SERVER_EVENTS, TOKEN_ROTATED, key_text
+from compliance.models import AiringLogEntry
+from compliance.signatures import entry_problem
+from playlists.models import Programme
+from stations.models import Player, PlayerKey, Station
+
+BROKEN = "loa.evidence_broken"  # session.info: station id -> first Problem or None
+ANCHORS = "loa.anchors"  # session.info: the anchors read once per session
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing verification found wrong, naming the station and, where one, the seq."""
+
+    station: str | None  # None: the whole log (the anchor file, the table's guard)
+    seq: int | None
+    reason: str
+
+
+@dataclass
+class Verification:
+    checked: int = 0  # log entries
+    anchors: int = 0  # anchors compared
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _detail(entry: AiringLogEntry) -> dict[str, object]:
+    # A row edited behind Loa's back may hold any JSON there.
+    return entry.detail if isinstance(entry.detail, dict) else {}
+
+
+def _backfilled(entry: AiringLogEntry) -> bool:
+    """A key migration 0005_tamper wrote at the chain's end for events signed before it."""
+    return _detail(entry).get("backfilled") is True
+
+
+@dataclass
+class _Signers:
+    """Who may sign at one point of a station's chain, as the chain itself says."""
+
+    keys: dict[int, list[bytes]] = field(default_factory=dict)
+    revoked_at: dict[int, datetime] = field(default_factory=dict)
+    enrolled: dict[tuple[int, bytes], int] = field(default_factory=dict)  # -> seq
+
+    def enrol(self, entry: AiringLogEntry) -> str | None:
+        try:
+            raw = base64.b64decode(str(_detail(entry).get("public_key")), validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            return "khóa trong mục đăng ký không đọc được (enrolled key is unreadable)"
+        self.keys.setdefault(entry.player_id, []).append(raw)
+        self.enrolled[(entry.player_id, raw)] = entry.seq
+        return None
+
+    def apply(self, entry: AiringLogEntry) -> str | None:
+        """Take a server entry into account; why it cannot be, or None."""
+        if entry.event == KEY_ENROLLED and not _backfilled(entry):
+            return self.enrol(entry)
+        if entry.event == PLAYER_REVOKED:
+            self.revoked_at[entry.player_id] = entry.received_at
+        elif entry.event == TOKEN_ROTATED:
+            self.revoked_at.pop(entry.player_id, None)
+        return None
+
+    def check(self, entry: AiringLogEntry) -> str | None:
+        """Why a player's entry is not evidence at this point of the chain, or None.
+
+        Cases: signed by no key the chain enrolled for that player before it
+        (keys the migration backfilled count from the start, as they signed the
+        entries before them); received after the player was revoked (received
+        before: a batch already in flight when the revocation was written).
+        """
+        problem = entry_problem(entry, self.keys.get(entry.player_id, []))
+        revoked = self.revoked_at.get(entry.player_id)
+        if problem is None and revoked is not None and entry.received_at > revoked:
+            problem = "thiết bị đã bị thu hồi khi gửi mục này (player was revoked)"
+        return problem
+
+
+def _chain_problems(
+    code: str, entries: Sequence[AiringLogEntry], signers: _Signers
+) -> list[Problem]:
+    problems = []
+    found = find_break(entries)
+    if found:
+        problems.append(Problem(code, found[0].seq, found[1]))
+    for entry in entries:
+        if entry.event == KEY_ENROLLED and _backfilled(entry):
+            signers.enrol(entry)
+    for entry in entries:
+        server = entry.event in SERVER_EVENTS
+        problem = entry_problem(entry, [], signed=False) if server else signers.check(entry)
+        if problem is None and server:
+            problem = signers.apply(entry)
+        if problem:
+            problems.append(Problem(code, entry.seq, problem))
+    return problems
+
+
+def _key_problems(session: Session, station: Station, signers: _Signers) -> list[Problem]:
+    """Key rows the chain never enrolled (added or changed behind its back), and the reverse."""
+    rows = session.execute(
+        select(PlayerKey.id, PlayerKey.player_id, PlayerKey.public_key)
+        .join(Player, Player.id == PlayerKey.player_id)
+        .where(Player.station_id == station.id)
+        .order_by(PlayerKey.id)
+    ).all()
+    problems = [
+        Problem(station.code, None, (
+            f"khóa {key_text(raw)} (player_key {key_id}) của thiết bị {player_id} không có "
+            "trong nhật ký (key row without a key.enrolled entry: added or changed)"))
+        for key_id, player_id, raw in rows
+        if (player_id, raw) not in signers.enrolled
+    ]
+    present = {(player_id, raw) for _, player_id, raw in rows}
+    problems += [
+        Problem(station.code, seq, (
+            f"khóa {key_text(raw)} của thiết bị {player_id} đã bị xóa khỏi bảng player_key "
+            "(enrolled key row deleted)"))
+        for (player_id, raw), seq in signers.enrolled.items()
+        if (player_id, raw) not in present
+    ]
+    return problems
+
+
+def verify_station(
+    session: Session, station: Station, anchors: Iterable[Anchor]
+) -> tuple[int, list[Problem]]:
+    """(entries checked, problems) of one station: chain, signatures, key rows, anchors."""
+    entries = list(
+        session.scalars(
+            select(AiringLogEntry)
+            .where(AiringLogEntry.station_id == station.id)
+            .order_by(AiringLogEntry.seq)
+        )
+    )
+    signers = _Signers()
+    problems = _chain_problems(station.code, entries, signers)
+    problems += _key_problems(session, station, signers)
+    hashes = {e.seq: e.hash for e in entries}
+    problems += [
+        Problem(station.code, fault.seq, fault.reason) for fault in anchor_faults(hashes, anchors)
+    ]
+    return len(entries), problems
+
+
+def verify_chains(session: Session, anchors: Sequence[Anchor] | None = None) -> Verification:
+    """Verify every station's log against the anchors (by default every one Loa keeps)."""
+    result = Verification()
+    if anchors is None:
+        anchors, unreadable = known_anchors(session)
+        result.problems += [Problem(None, None, message) for message in unreadable]
+    result.problems += _guard_problems(session)
+    by_station: dict[int, list[Anchor]] = {}
+    for anchor in anchors:
+        by_station.setdefault(anchor.station_id, []).append(anchor)
+    result.anchors = len(anchors)
+    for station in session.scalars(select(Station).order_by(Station.code)):
+        checked, problems = verify_station(session, station, by_station.pop(station.id, []))
+        result.checked += checked
+        result.problems += problems
+    result.problems += [
+        Problem(a.station_code, a.seq, f"đài của mốc {a.source} không còn (station deleted)")
+        for orphans in by_station.values()
+        for a in orphans
+    ]
+    return result
+
+
+def _guard_problems(session: Session) -> list[Problem]:
+    """On PostgreSQL, the trigger that refuses UPDATE and DELETE must be there and enabled.
+
+    Only a superuser can drop or disable it; doing so is itself a sign of tampering.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    enabled = session.scalar(
+        text("SELECT tgenabled FROM pg_trigger WHERE tgname = :name"),
+        {"name": "airing_log_entry_append_only"},
+    )
+    if enabled in ("O", "A"):
+        return []
+    return [Problem(None, None, (
+        "bảng nhật ký không còn chặn sửa, xóa: trigger bị xóa hoặc tắt "
+        "(append-only trigger missing or disabled)"))]
+
+
+def evidence_break(session: Session, station: Station) -> Problem | None:
+    """The first problem of the station's log, or None when it verifies.
+
+    Reports mark such a station ``evidence_broken``; the answer is kept for the
+    session, as one report asks for the same station once per month and campaign.
+    """
+    known: dict[int, Problem | None] = session.info.setdefault(BROKEN, {})
+    if station.id not in known:
+        if ANCHORS not in session.info:
+            session.info[ANCHORS] = known_anchors(session)[0]
+        anchors = [a for a in session.info[ANCHORS] if a.station_id == station.id]
+        problems = verify_station(session, station, anchors)[1]
+        known[station.id] = min(problems, key=_seq_order, default=None)
+    return known[station.id]
+
+
+def _seq_order(problem: Problem) -> float:
+    return problem.seq if problem.seq is not None else float("inf")
+
+
+def verify_audio(session: Session, store: AudioStore) -> list[str]:
+    """Hashes of programme audio that is missing from the store or no longer matches."""
+    shas = set(
+        session.scalars(select(Programme.master_sha256).where(Programme.master_sha256.is_not(None)))
+    )
+    return sorted(sha for sha in shas if not store.verify(sha))

@@ -1,0 +1,466 @@
+"""Tampering with the airing log, as someone with write access to the database would,
+and `loa audit verify` naming the station and seq of each rewrite (issue 7, finding 6)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from openpyxl import load_workbook
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from compliance.anchors import checkpoint_file
+from compliance.ingest import ingest_events, signed_body
+from compliance.models import AiringLogEntry
+from loa import migrate
+from loa.app import build_services
+from loa.clock import FrozenClock
+from loa.db import make_engine, transaction
+from loa.settings import Settings
+from playlists.assets import record_asset
+from playlists.models import Airing, Programme
+from scheduler.checkpoint import checkpoint_job
+from scheduler.service import plan
+from stations.models import Player, PlayerKey
+from stations.players import add_player, enroll_key, revoke_player
+from tests.attacker import TRIGGER, attacker, rechain, station_entries
+from tests.conftest import Loa
+from tests.factories import hai_phong_month, signed_completion
+from tests.test_admin import post
+from tests.test_pdf import pdf_text
+from tests.test_web_ui import PASSWORD, login
+from web.context import Services
+from web.users import add_user
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def b64(key: Ed25519PrivateKey) -> str:
+    return base64.b64encode(key.public_key().public_bytes_raw()).decode()
+
+
+@dataclass
+class Chain:
+    """TN's December planned, its player talking to the API as an agent would."""
+
+    services: Services
+    client: Any
+    token: str
+    player_id: int
+    station_id: int
+    sha256: str
+    airings: list[Airing]
+    key: Ed25519PrivateKey
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def enrol(self, key: Ed25519PrivateKey) -> None:
+        answer = self.client.post(
+            "/api/v1/player/enroll", json={"public_key": b64(key)}, headers=self.auth
+        )
+        assert answer.status_code == 201, answer.json
+
+    def complete(self, *numbers: int, key: Ed25519PrivateKey | None = None) -> None:
+        """Post completions of airings ``numbers`` (mod 3: an airing may report twice),
+        signed by ``key`` (default: the first one enrolled)."""
+        events = [
+            signed_completion(key or self.key, self.airings[n % len(self.airings)], self.sha256)
+            for n in numbers
+        ]
+        answer = self.client.post(
+            "/api/v1/player/events", json={"events": events}, headers=self.auth
+        )
+        assert answer.status_code == 200 and answer.json["rejected"] == [], answer.json
+
+    def entries(self) -> list[AiringLogEntry]:
+        with self.services.sessions() as s:
+            return station_entries(s, self.station_id)
+
+
+def real_master(services: Services, s: Session, programme_id: int, tmp_path: Path) -> str:
+    """Give the programme a master file in the store, so `verify` finds its audio whole."""
+    master = tmp_path / "master.mp3"
+    master.write_bytes(b"ID3 loa tamper test")
+    stored = services.store.put_file(master)
+    record_asset(s, stored.sha256, stored.bytes, 720_000, "mp3")
+    s.get_one(Programme, programme_id).master_sha256 = stored.sha256
+    return stored.sha256
+
+
+@pytest.fixture
+def tn(
+    services: Services, client: Any, clock: FrozenClock, env: dict[str, str], tmp_path: Path
+) -> Chain:
+    """TN's player enrolled its key (seq 1) and posted five completions (seq 2-6).
+
+    The server and the CLI stand after December's last airing, so every report is past.
+    """
+    with transaction(services.sessions) as s:
+        month = hai_phong_month(services, s)
+        sha256 = real_master(services, s, month.programme_id, tmp_path)
+        plan(s, "2026-12", services.clock.now(), services.settings.airing_gap)
+        player_id, token = month.players["TN"]
+        station_id = s.get_one(Player, player_id).station_id
+        airings = list(
+            s.scalars(
+                select(Airing).where(Airing.station_id == station_id).order_by(Airing.starts_at)
+            )
+        )
+    clock.set(airings[-1].starts_at + timedelta(hours=1))
+    env["LOA_NOW"] = clock.now().isoformat()
+    chain = Chain(services, client, token, player_id, station_id, sha256, airings,
+                  Ed25519PrivateKey.generate())
+    chain.enrol(chain.key)
+    chain.complete(0, 1, 2, 3, 4)
+    return chain
+
+
+def swap(s: Session, entries: list[AiringLogEntry], one: int, other: int) -> None:
+    """Swap the seq of two entries, leaving their hashes as they were."""
+    first, second = entries[one].seq, entries[other].seq
+    entries[one].seq = -1  # out of the way: (station, seq) is unique
+    s.flush()
+    entries[other].seq = first
+    s.flush()
+    entries[one].seq = second
+    s.flush()
+
+
+def problems(loa: Loa) -> list[str]:
+    """The lines of a failing `loa audit verify`, one per problem."""
+    return [line for line in loa("audit", "verify", ok=False).splitlines() if line.strip()]
+
+
+def named(lines: list[str], seq: int, words: str) -> bool:
+    return any(f"đài TN, mục seq={seq}:" in line and words in line for line in lines)
+
+
+def test_an_untouched_chain_with_enrolments_revocations_rotations_verifies(
+    tn: Chain, loa: Loa
+) -> None:
+    second = Ed25519PrivateKey.generate()
+    tn.enrol(second)  # a new key (e.g. a replaced SD card); the old one still signs past events
+    tn.enrol(second)  # enrolling again changes nothing
+    tn.complete(5, key=second)
+    loa("player", "revoke", str(tn.player_id))
+    assert tn.client.post("/api/v1/player/events", json={"events": []},
+                          headers=tn.auth).status_code == 401
+    tn.token = loa("player", "rotate-token", str(tn.player_id)).split("token: ")[1].strip()
+    tn.complete(6, key=second)
+    tn.complete(7)
+    loa("audit", "checkpoint")
+    assert [e.event for e in tn.entries()] == (
+        ["key.enrolled"] + ["airing.completed"] * 5 + ["key.enrolled", "airing.completed",
+         "player.revoked", "player.token_rotated", "airing.completed", "airing.completed"]
+    )
+    assert tn.entries()[8].detail == {"by": "loa (dòng lệnh)"}
+    out = loa("audit", "verify")
+    assert "OK: 12 mục nhật ký, 1 mốc đối chiếu" in out
+
+
+# Each column an attacker may edit, with an edit that would help a station (or hide a fault).
+EDITS: dict[str, Any] = {
+    "detail": lambda e, tn: {**e.detail, "ghi chú": "đã sửa"},
+    "at": lambda e, tn: e.at + timedelta(minutes=1),
+    "played_ms": lambda e, tn: e.played_ms + 1,
+    "asset_sha256": lambda e, tn: "b" * 64,
+    "airing_id": lambda e, tn: next(a.id for a in tn.airings if a.id != e.airing_id),
+    "event": lambda e, tn: "airing.started",
+}
+
+
+def test_an_edited_column_is_named_even_after_rehashing(tn: Chain, loa: Loa) -> None:
+    """Each of seq 2-6 gets one column edited (detail too), then the chain is re-hashed
+    end to end, so it links again: the signed body gives every edit away."""
+    tn.complete(5, 6)  # seq 7-8
+    with attacker(tn.services.settings.database_url) as s:
+        entries = station_entries(s, tn.station_id)
+        for entry, (column, edit) in zip(entries[1:], EDITS.items(), strict=False):
+            setattr(entry, column, edit(entry, tn))
+        entries[7].event_id = str(uuid.uuid4())
+        rechain(s, tn.station_id)
+    lines = problems(loa)
+    for seq, column in enumerate(EDITS, start=2):
+        assert named(lines, seq, f"column {column} differs from the signed event"), (column, lines)
+    assert named(lines, 8, "column event_id differs")
+    assert len(lines) == 7, lines  # seq 1 (the key) is whole
+
+
+def test_an_entry_moved_to_another_player_or_resigned_is_caught(tn: Chain, loa: Loa) -> None:
+    with transaction(tn.services.sessions) as s:
+        other, _ = add_player(s, "TN", "Cụm loa thứ hai")
+        other_id = other.id
+    with attacker(tn.services.settings.database_url) as s:
+        entries = station_entries(s, tn.station_id)
+        entries[1].player_id = other_id
+        entries[2].signed_body = entries[2].signed_body.replace("720000", "720001")
+        entries[3].sig = entries[4].sig
+        rechain(s, tn.station_id)
+    lines = problems(loa)
+    assert [named(lines, seq, "signature does not verify") for seq in (2, 3, 4)] == [True] * 3
+    assert len(lines) == 3, lines
+
+
+def test_an_edit_without_rehashing_breaks_the_chain_there(tn: Chain, loa: Loa) -> None:
+    with attacker(tn.services.settings.database_url) as s:
+        s.execute(
+            text("UPDATE airing_log_entry SET detail = :d WHERE seq = 4 AND station_id = :s"),
+            {"d": '{"x": 1}', "s": tn.station_id},
+        )
+    lines = problems(loa)
+    assert named(lines, 4, "hash does not match") and named(lines, 4, "column detail differs")
+
+
+@pytest.mark.parametrize("renumber", [False, True], ids=["gap", "renumbered"])
+def test_a_deleted_middle_entry_is_caught(tn: Chain, loa: Loa, renumber: bool) -> None:
+    loa("audit", "checkpoint")  # anchors seq 6
+    with attacker(tn.services.settings.database_url) as s:
+        s.delete(station_entries(s, tn.station_id)[2])  # seq 3
+        s.flush()
+        if renumber:
+            rechain(s, tn.station_id)
+    lines = problems(loa)
+    if renumber:  # the chain links again: only the anchor outside the database tells
+        assert named(lines, 6, "chain ends at 5, anchored at 6")
+    else:
+        assert named(lines, 4, "seq 4, expected 3")
+
+
+def test_a_reordering_is_caught(tn: Chain, loa: Loa) -> None:
+    with attacker(tn.services.settings.database_url) as s:
+        swap(s, station_entries(s, tn.station_id), 2, 3)
+    assert named(problems(loa), 3, "prev_hash does not match")
+
+
+def test_a_reordering_rehashed_is_caught_by_the_checkpoint(tn: Chain, loa: Loa) -> None:
+    loa("audit", "checkpoint")
+    with attacker(tn.services.settings.database_url) as s:
+        swap(s, station_entries(s, tn.station_id), 2, 3)
+        rechain(s, tn.station_id)
+    assert named(problems(loa), 6, "hash differs from the anchored head")
+
+
+def test_a_deleted_tail_after_a_checkpoint_is_caught(tn: Chain, loa: Loa) -> None:
+    loa("audit", "checkpoint")  # seq 6
+    tn.complete(5)  # seq 7, after the checkpoint
+    loa("audit", "checkpoint")  # seq 7
+    assert "2 mốc đối chiếu" in loa("audit", "verify")
+    with attacker(tn.services.settings.database_url) as s:
+        for entry in station_entries(s, tn.station_id)[4:]:
+            s.delete(entry)  # seq 5-7: two counted completions and the newest
+    lines = problems(loa)
+    assert named(lines, 5, "chain ends at 4, anchored at 6")
+    assert named(lines, 5, "chain ends at 4, anchored at 7")
+
+
+def test_a_deleted_tail_is_caught_by_the_month_close_snapshot_without_a_checkpoint(
+    tn: Chain, loa: Loa, clock: FrozenClock, env: dict[str, str]
+) -> None:
+    clock.set(datetime(2027, 1, 2, tzinfo=UTC))
+    env["LOA_NOW"] = clock.now().isoformat()
+    loa("audit", "close", "--month", "2026-12")  # the snapshot keeps TN's head, seq 6
+    with attacker(tn.services.settings.database_url) as s:
+        for entry in station_entries(s, tn.station_id)[4:]:
+            s.delete(entry)  # seq 5-6, and no checkpoint file was ever written
+    lines = problems(loa)
+    assert named(lines, 5, "chain ends at 4, anchored at 6")
+    assert any("month close 2026-12" in line for line in lines)
+
+
+def test_an_inserted_key_and_what_it_signed_are_caught(tn: Chain, loa: Loa) -> None:
+    """A key row added behind the log's back lets the API take completions signed with it;
+    verify takes keys from the chain, so both the row and each completion show."""
+    forged = Ed25519PrivateKey.generate()
+    with attacker(tn.services.settings.database_url) as s:
+        s.add(PlayerKey(player_id=tn.player_id, public_key=forged.public_key().public_bytes_raw(),
+                        enrolled_at=tn.services.clock.now()))
+    tn.complete(5, 6, key=forged)  # seq 7, 8
+    lines = problems(loa)
+    assert any(
+        f"đài TN: khóa {b64(forged)}" in line and "key row without" in line
+        for line in lines
+    ), lines
+    assert named(lines, 7, "signature does not verify") and named(lines, 8, "signature")
+    assert len(lines) == 3, lines
+
+
+def test_a_changed_key_row_is_caught(tn: Chain, loa: Loa) -> None:
+    forged = Ed25519PrivateKey.generate()
+    with attacker(tn.services.settings.database_url) as s:
+        key = s.scalars(select(PlayerKey)).one()
+        key.public_key = forged.public_key().public_bytes_raw()
+    lines = problems(loa)
+    assert any(b64(forged) in line and "key row without" in line for line in lines)
+    assert named(lines, 1, "enrolled key row deleted")
+
+
+def test_an_entry_of_a_revoked_player_is_caught(tn: Chain, loa: Loa) -> None:
+    """A revoked (e.g. stolen) player's key still signs; an entry received after the
+    revocation can only have been written behind the API's back."""
+    loa("player", "revoke", str(tn.player_id))  # seq 7
+    event = signed_completion(tn.key, tn.airings[2], tn.sha256)
+    with attacker(tn.services.settings.database_url) as s:
+        revoked = station_entries(s, tn.station_id)[-1]
+        s.add(AiringLogEntry(
+            station_id=tn.station_id, seq=8, player_id=tn.player_id, event_id=event["id"],
+            event=event["type"], airing_id=event["airing_id"],
+            at=datetime.fromisoformat(event["at"]),
+            received_at=revoked.received_at + timedelta(seconds=1),
+            asset_sha256=event["sha256"], played_ms=event["played_ms"], detail=event["detail"],
+            sig=event["sig"], signed_body=signed_body(event), prev_hash="", hash="",
+        ))
+        s.flush()
+        rechain(s, tn.station_id)
+    assert named(problems(loa), 8, "player was revoked")
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_postgresql_refuses_update_and_delete_of_the_log(tn: Chain, loa: Loa) -> None:
+    engine = make_engine(tn.services.settings.database_url)
+    try:
+        for statement in (
+            "UPDATE airing_log_entry SET played_ms = 1",
+            "DELETE FROM airing_log_entry WHERE seq = 6",
+            "TRUNCATE airing_log_entry",
+        ):
+            with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+                conn.execute(text(statement))
+        assert len(tn.entries()) == 6
+        assert "OK: 6 mục" in loa("audit", "verify")
+        with engine.begin() as conn:  # a superuser turns the guard off for good
+            conn.execute(text(f"ALTER TABLE airing_log_entry DISABLE TRIGGER {TRIGGER}"))
+    finally:
+        engine.dispose()
+    assert "append-only trigger missing or disabled" in loa("audit", "verify", ok=False)
+
+
+BROKEN_LABEL = "Nhật ký bị sửa đổi (evidence broken), seq 3"
+
+
+def test_reports_mark_a_tampered_station_evidence_broken_naming_the_seq(
+    tn: Chain, loa: Loa, tmp_path: Path
+) -> None:
+    """TN aired its three airings and reads compliant, until one entry's detail is edited."""
+
+    def tn_row() -> dict[str, Any]:
+        report = json.loads(loa("audit", "report", "--unit", "31", "--month", "2026-12"))
+        return next(r for r in report if r["station"] == "TN")
+
+    assert (tn_row()["status"], tn_row()["broken_seq"]) == ("compliant", None)
+    with attacker(tn.services.settings.database_url) as s:
+        entry = station_entries(s, tn.station_id)[2]
+        entry.detail = {"ghi chú": "đã sửa"}
+        rechain(s, tn.station_id)
+    row = tn_row()
+    assert (row["status"], row["broken_seq"], row["counted"]) == ("evidence_broken", 3, 3)
+    rows = csv.DictReader(io.StringIO(loa("audit", "report", "--unit", "31", "--month",
+                                           "2026-12", "--format", "csv")))
+    assert {(r["station"], r["status"], r["broken_seq"]) for r in rows} == {
+        ("TN", "evidence_broken", "3"), ("TH", "in_progress", "")}
+    book, pdf = tmp_path / "bao-cao.xlsx", tmp_path / "bao-cao.pdf"
+    for fmt, path in (("xlsx", book), ("pdf", pdf)):
+        loa("audit", "report", "--unit", "31", "--month", "2026-12", "--format", fmt,
+            "--output", str(path))
+    detail = list(load_workbook(book)["Chi tiết"].iter_rows(min_row=2, values_only=True))
+    assert any(r[0] == "TN" and BROKEN_LABEL in r for r in detail)
+    assert "Đài TN (TN) 12/2026 CDS 3 3 12:00 " + BROKEN_LABEL in pdf_text(pdf.read_bytes())
+
+    with transaction(tn.services.sessions) as s:
+        add_user(s, "tinh", PASSWORD, "auditor", "31")
+    login(tn.client, "tinh")
+    assert BROKEN_LABEL in tn.client.get("/?month=2026-12").get_data(as_text=True)
+    evidence = tn.client.get("/audit/TN/2026-12?campaign=CDS").get_data(as_text=True)
+    assert BROKEN_LABEL in evidence
+
+
+def test_checkpoints_come_from_the_daily_job_and_a_damaged_file_shows(
+    tn: Chain, loa: Loa
+) -> None:
+    checkpoint_job(tn.services)  # its trigger, 00:30 daily, is checked in test_runtime
+    path = checkpoint_file(tn.services.settings.home)
+    line = json.loads(path.read_text(encoding="utf-8"))
+    today = tn.services.clock.now().astimezone(VN).date()
+    assert line["date"] == today.isoformat()  # the scheduler's day in Vietnam
+    assert [(s["station"], s["seq"]) for s in line["stations"]] == [("TN", 6)]
+    assert line["stations"][0]["hash"] == tn.entries()[-1].hash
+    assert "1 mốc đối chiếu" in loa("audit", "verify")
+    with path.open("a", encoding="utf-8") as out:
+        out.write('{"date": "2026-12-3\n')  # a line cut short, e.g. a disk filled up
+    assert any("checkpoint line 2 is unreadable" in line for line in problems(loa))
+
+
+def test_keys_and_revocations_before_the_migration_are_backfilled_into_the_chains(
+    settings: Settings, clock: FrozenClock, loa: Loa, tmp_path: Path
+) -> None:
+    """A deployment upgraded with keys and logged events: each key becomes a backfilled
+    key.enrolled at its chain's end, valid for what it signed before, and verify passes."""
+    config = migrate.alembic_config(settings.database_url)
+    before = ScriptDirectory.from_config(config).get_revision("0005_tamper").down_revision
+    command.upgrade(config, str(before))
+    services = build_services(settings, clock=clock)
+    key = Ed25519PrivateKey.generate()
+    with transaction(services.sessions) as s:
+        month = hai_phong_month(services, s)
+        sha256 = real_master(services, s, month.programme_id, tmp_path)
+        plan(s, "2026-12", clock.now(), services.settings.airing_gap)
+        player = s.get_one(Player, month.players["TN"][0])
+        enroll_key(s, player, b64(key), clock.now())  # before this revision: no chain entry
+        airing = s.scalars(select(Airing).where(Airing.station_id == player.station_id)).first()
+        event = signed_completion(key, airing, sha256)
+        assert ingest_events(s, player, [event], clock.now()).accepted == [event["id"]]
+        revoke_player(s, month.players["TH"][0])
+    services.sessions.kw["bind"].dispose()
+    migrate.upgrade(settings.database_url)
+    with transaction(services.sessions) as s:
+        log = s.scalars(select(AiringLogEntry).order_by(AiringLogEntry.id)).all()
+        tn_id, th_id = month.players["TN"][0], month.players["TH"][0]
+        assert [(e.player_id, e.seq, e.event, e.detail.get("backfilled")) for e in log] == [
+            (tn_id, 1, "airing.completed", None),
+            (tn_id, 2, "key.enrolled", True),
+            (th_id, 1, "player.revoked", True),
+        ]
+    assert "OK: 3 mục nhật ký" in loa("audit", "verify")
+    services.sessions.kw["bind"].dispose()
+
+
+def test_a_non_canonical_event_id_plants_no_false_alarm(tn: Chain, loa: Loa) -> None:
+    """A player signs an id in upper case or as urn:uuid:; whether the server takes it
+    (stored normalised) or refuses it, the genuine entry must not read as tampered."""
+    for form in (str.upper, lambda i: f"urn:uuid:{i}"):
+        event = signed_completion(tn.key, tn.airings[0], tn.sha256, form(str(uuid.uuid4())))
+        answer = tn.client.post("/api/v1/player/events", json={"events": [event]},
+                                headers=tn.auth)
+        assert answer.status_code in (200, 400), answer.json
+    assert "OK:" in loa("audit", "verify")
+
+
+def test_revoke_and_rotate_on_the_admin_pages_are_chain_entries(tn: Chain, loa: Loa) -> None:
+    with transaction(tn.services.sessions) as s:
+        add_user(s, "quantri", PASSWORD, "admin", "31")
+    login(tn.client, "quantri")
+    post(tn.client, f"/admin/players/{tn.player_id}/revoke")
+    post(tn.client, f"/admin/players/{tn.player_id}/revoke")  # again: nothing new to log
+    post(tn.client, f"/admin/players/{tn.player_id}/rotate")
+    assert [(e.seq, e.event, e.detail) for e in tn.entries()[6:]] == [
+        (7, "player.revoked", {"by": "quantri"}),
+        (8, "player.token_rotated", {"by": "quantri"}),
+    ]
+    assert "OK: 8 mục" in loa("audit", "verify")
