@@ -196,7 +196,8 @@ def test_the_month_closes_after_the_grace_days_and_its_snapshot_is_final(
     close_job(services)
     closed = report(at(env, CLOSES))
     tn, th = closed[("TN", "2026-12")], closed[("TH", "2026-12")]
-    assert tn["closed"] and (tn["counted"], tn["status"], tn["chain_seq"]) == (3, "compliant", 3)
+    # The chain head: the key enrolment (seq 1) and three completions.
+    assert tn["closed"] and (tn["counted"], tn["status"], tn["chain_seq"]) == (3, "compliant", 4)
     assert (th["counted"], th["status"]) == (0, "short")
     assert "already closed" in at(env, CLOSES)("audit", "close", "--month", "2026-12")
 
