@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loa.db import Base
@@ -24,7 +24,7 @@ class AiringLogEntry(Base):
     at: Mapped[datetime]
     received_at: Mapped[datetime]
     asset_sha256: Mapped[str | None] = mapped_column(String(64))
-    played_ms: Mapped[int | None]
+    played_ms: Mapped[int | None] = mapped_column(BigInteger)
     detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     sig: Mapped[str | None] = mapped_column(Text)
     # The event exactly as the player signed it (canonical JSON without sig), so an
