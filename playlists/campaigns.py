@@ -14,13 +14,21 @@ from playlists.assets import store_clip
 from playlists.models import Campaign
 from stations.units import get_unit
 
-MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+MONTH = re.compile(r"(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])")
 
 
 def check_month(month: str) -> str:
-    """``month`` if it is "YYYY-MM", else a clear error."""
-    if not MONTH.fullmatch(month or ""):
-        raise LoaError(f"Tháng không hợp lệ {month!r}, cần dạng YYYY-MM (invalid month)")
+    """``month`` if it is "YYYY-MM" from 1970-01 to 2999-12, else a clear error.
+
+    Cases: 2026-13 and 26-01 are not months; 0000-01 and 9999-12 are, on paper, but
+    a station's zone pushes their bounds past what a datetime holds, and no
+    programme airs then: a typo, refused here rather than failing deep inside.
+    """
+    if not isinstance(month, str) or not MONTH.fullmatch(month):
+        raise LoaError(
+            f"Tháng không hợp lệ {month!r}, cần dạng YYYY-MM từ 1970-01 đến 2999-12 "
+            "(invalid month)"
+        )
     return month
 
 

@@ -33,8 +33,10 @@ HORIZON = timedelta(days=35)
 MAX_WINDOW = timedelta(days=93)
 MAX_EVENTS_BYTES = 2 * 1024 * 1024
 MAX_EVENTS = 5000
-# {events: [event {detail (8 deep at most)}]} needs 11; deeper is not a player's batch.
-MAX_BODY_DEPTH = 16
+# {events: [event {detail (8 deep at most)}]} needs 11. Up to this depth an event nested
+# too deep is rejected alone; past it the body is refused (400) before anything recursive
+# (json.dumps, the signature check) walks it.
+MAX_BODY_DEPTH = 100
 # from/to further than this from today is a typo or a probe, not a month to re-fetch.
 MAX_REACH = timedelta(days=3660)
 OPENAPI = Path(__file__).with_name("openapi.json")
