@@ -1,0 +1,62 @@
+"""Values past what a date or a database column holds get a 4xx or "Lỗi: …", never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from loa.db import transaction
+from playlists.models import Campaign
+from tests.conftest import Loa
+from tests.factories import hai_phong_month
+from tests.test_web_ui import login
+from web.context import Services
+from web.users import add_user
+
+PASSWORD = "mat-khau-dai-2026"
+BAD_MONTHS = ["9999-12", "0000-01", "2026-13", "26-01", "0001-01"]
+
+
+@pytest.fixture
+def month(services: Services) -> None:
+    """Hải Phòng's two wards with players, campaign CDS, an approved December programme."""
+    with transaction(services.sessions) as s:
+        hai_phong_month(services, s)
+        add_user(s, "tinh", PASSWORD, "auditor", "31")
+
+
+@pytest.mark.usefixtures("month")
+@pytest.mark.parametrize("bad", BAD_MONTHS)
+def test_plan_and_report_for_a_month_no_calendar_holds_say_so(loa: Loa, bad: str) -> None:
+    for command in (["plan", "--month", bad], ["audit", "report", "--unit", "31", "--month", bad]):
+        out = loa(*command, ok=False)
+        assert "Lỗi: Tháng không hợp lệ" in out and "invalid month" in out, out
+    assert "TN" in loa("plan", "--month", "2026-12")  # the real month still plans
+
+
+@pytest.mark.usefixtures("month")
+def test_pages_answer_404_for_ids_and_months_out_of_range(client: Any) -> None:
+    login(client, "tinh")
+    for path in ("/programmes/2147483648", "/programmes/99999999999999999999",
+                 "/programmes/0", "/programmes/2147483648/audio",
+                 "/audit/TN/0000-01?campaign=CDS", "/audit/TN/9999-12?campaign=CDS"):
+        assert client.get(path).status_code == 404, path
+    assert client.get("/?month=9999-12").status_code == 400
+    assert client.get("/audit/TN/2026-12?campaign=CDS").status_code == 200
+
+
+@pytest.mark.usefixtures("month")
+@pytest.mark.parametrize(
+    "option",
+    [("--min-airings", "99999999999"), ("--max-minutes", "inf"), ("--min-minutes", "nan"),
+     ("--first-month", "9999-12")],
+)
+def test_campaign_numbers_past_their_column_say_so(
+    loa: Loa, services: Services, option: tuple[str, str]
+) -> None:
+    out = loa("campaign", "add", "NEW", "--title", "Mới", "--unit", "31", *option, ok=False)
+    assert out.startswith("Lỗi: "), out
+    with services.sessions() as s:
+        assert s.scalar(select(Campaign).where(Campaign.code == "NEW")) is None
