@@ -44,6 +44,9 @@ def test_pages_answer_404_for_ids_and_months_out_of_range(client: Any) -> None:
                  "/audit/TN/0000-01?campaign=CDS", "/audit/TN/9999-12?campaign=CDS"):
         assert client.get(path).status_code == 404, path
     assert client.get("/?month=9999-12").status_code == 400
+    # PostgreSQL text cannot hold a NUL: refused before any query is made.
+    for path in ("/audit/T%00N/2026-12?campaign=CDS", "/audit/TN/2026-12?campaign=C%00DS"):
+        assert client.get(path).status_code == 400, path
     assert client.get("/audit/TN/2026-12?campaign=CDS").status_code == 200
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, abort, request
 from flask_wtf import CSRFProtect
 from werkzeug.routing import IntegerConverter, Map
 
@@ -22,11 +22,21 @@ class RowId(IntegerConverter):
         super().__init__(url_map, min=1, max=2**31 - 1)
 
 
+def _refuse_nul() -> None:
+    """A NUL in the path, query or form is no one's input, and PostgreSQL text refuses it (500)."""
+    values = [request.path, *request.args.values()]
+    if request.method == "POST" and request.mimetype != "application/json":
+        values += request.form.values()
+    if any("\x00" in v for v in values):
+        abort(400, "Yêu cầu chứa ký tự NUL (request contains a NUL character)")
+
+
 def register(app: Flask) -> None:
     """Attach every blueprint; the player API authenticates by token, not by form, so no CSRF."""
     from web import player_api
 
     app.url_map.converters["id"] = RowId  # before any blueprint's rules are bound
+    app.before_request(_refuse_nul)
     csrf.init_app(app)
     app.register_blueprint(player_api.bp)
     csrf.exempt(player_api.bp)

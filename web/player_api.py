@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
-from compliance.ingest import ingest_events
+from compliance.ingest import SHA256, ingest_events
 from loa.canonical import canonical_json, nesting_depth
 from loa.errors import LoaError
 from playlists.models import Airing, AiringStatus, AudioAsset, Programme
@@ -222,7 +222,8 @@ def audio(sha256: str) -> Response:
     """The audio file, if an airing of this player's station uses it; Range and ETag work."""
     with db() as session:
         player = _player(session)
-        asset = session.scalar(
+        # Anything but 64 hex digits names no file (and a NUL would be a database error).
+        asset = None if not SHA256.fullmatch(sha256) else session.scalar(
             select(AudioAsset)
             .join(Programme, Programme.master_sha256 == AudioAsset.sha256)
             .join(Airing, Airing.programme_id == Programme.id)
