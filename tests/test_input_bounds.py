@@ -37,6 +37,15 @@ def test_plan_and_report_for_a_month_no_calendar_holds_say_so(loa: Loa, bad: str
 
 
 @pytest.mark.usefixtures("month")
+@pytest.mark.parametrize("period", ["9999", "0000-H1", "9999-12"])
+def test_a_report_period_no_calendar_holds_says_so(loa: Loa, client: Any, period: str) -> None:
+    out = loa("audit", "report", "--unit", "31", "--period", period, ok=False)
+    assert "Lỗi: Tháng không hợp lệ" in out, out
+    login(client, "tinh")
+    assert client.get(f"/audit.xlsx?period={period}").status_code == 400
+
+
+@pytest.mark.usefixtures("month")
 def test_pages_answer_404_for_ids_and_months_out_of_range(client: Any) -> None:
     login(client, "tinh")
     for path in ("/programmes/2147483648", "/programmes/99999999999999999999",
