@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -78,21 +77,28 @@ def signed_body(event: dict[str, Any]) -> str:
     return canonical_json({k: v for k, v in event.items() if k != "sig"})
 
 
-def _plain_json(value: Any, what: str, limit: int) -> None:
-    """Refuse NaN, Infinity, text that is not UTF-8, and more than ``limit`` bytes."""
+def _plain_json(value: Any, what: str, limit: int) -> str:
+    """``value`` as canonical JSON, refusing NaN, Infinity, text UTF-8 cannot carry, and
+    more than ``limit`` bytes."""
     try:
-        size = len(json.dumps(value, ensure_ascii=False, allow_nan=False).encode())
-    except ValueError as exc:  # NaN/Infinity, or a lone surrogate that UTF-8 cannot carry
+        text = canonical_json(value, strict=True)
+        size = len(text.encode())
+    except ValueError as exc:  # NaN/Infinity, or a lone surrogate (UnicodeEncodeError)
         raise EventRejected(
             f"{what} chứa NaN/Infinity hoặc chuỗi không phải UTF-8 ({what} is not plain JSON)"
         ) from exc
     if size > limit:
         raise EventRejected(f"{what} quá lớn, tối đa {limit} byte ({what} too large)")
+    return text
 
 
-def verify_signature(event: dict[str, Any], keys: list[bytes]) -> None:
-    """Raise EventRejected unless ``sig`` is a valid Ed25519 signature by one of ``keys``."""
-    if not signature_matches(str(event.get("sig", "")), signed_body(event), keys):
+def verify_signature(event: dict[str, Any], keys: list[bytes], body: str | None = None) -> None:
+    """Raise EventRejected unless ``sig`` is a valid Ed25519 signature by one of ``keys``.
+
+    ``body`` is the event's signed body when the caller has made it already.
+    """
+    body = signed_body(event) if body is None else body
+    if not signature_matches(str(event.get("sig", "")), body, keys):
         raise EventRejected("chữ ký không hợp lệ với khóa đã đăng ký (bad signature)")
 
 
@@ -156,9 +162,13 @@ def _check_numbers(event: dict[str, Any]) -> None:
             )
 
 
-def check_event(event: dict[str, Any], received_at: datetime) -> datetime:
-    """Range-check every field before anything reaches the database; return ``at`` in UTC."""
-    _plain_json(event, "sự kiện", MAX_EVENT_BYTES)
+def check_event(event: dict[str, Any], received_at: datetime) -> tuple[datetime, str]:
+    """Range-check every field before anything reaches the database.
+
+    Returns ``at`` in UTC and the signed body (the event without ``sig``, canonical).
+    """
+    body = _plain_json({k: v for k, v in event.items() if k != "sig"}, "sự kiện",
+                       MAX_EVENT_BYTES)
     if event.get("type") not in EVENT_TYPES:
         raise EventRejected(f"loại sự kiện không hợp lệ: {event.get('type')!r} (unknown type)")
     sha = event.get("sha256")
@@ -166,7 +176,7 @@ def check_event(event: dict[str, Any], received_at: datetime) -> datetime:
         raise EventRejected("sha256 phải là 64 ký tự hex (sha256 must be 64 hex digits)")
     _check_detail(event.get("detail"))
     _check_numbers(event)
-    return parse_at(event.get("at"), received_at)
+    return parse_at(event.get("at"), received_at), body
 
 
 def lock_chain(session: Session, station_id: int) -> None:
@@ -216,6 +226,7 @@ class _Checked:
     event_id: str
     event: dict[str, Any]
     at: datetime
+    body: str
 
 
 @dataclass
@@ -268,7 +279,7 @@ class _Batch:
             played_ms=event.get("played_ms"),
             detail=event.get("detail") or {},
             sig=event.get("sig"),
-            signed_body=signed_body(event),
+            signed_body=checked.body,
         )
 
 
@@ -303,8 +314,8 @@ def _screen(player: Player, events: list[Any], received_at: datetime,
     for position, event in enumerate(events):
         try:
             event_id = _event_id(event)
-            at = check_event(event, received_at)
-            verify_signature(event, keys)
+            at, body = check_event(event, received_at)
+            verify_signature(event, keys, body)
         except EventRejected as err:
             outcome.rejected.append((position, _rejected(event, err)))
             continue
@@ -312,7 +323,7 @@ def _screen(player: Player, events: list[Any], received_at: datetime,
             outcome.heartbeats.append(Heartbeat(at, event["at"], event.get("detail") or {}))
             outcome.accepted.append((position, event_id))
         else:
-            passed.append((position, _Checked(event_id, event, at)))
+            passed.append((position, _Checked(event_id, event, at, body)))
     return passed
 
 
