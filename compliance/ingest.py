@@ -118,7 +118,7 @@ def parse_at(value: Any, received_at: datetime) -> datetime:
         at = None
     if at is None:
         raise EventRejected("at phải là thời điểm ISO 8601 (at must be ISO 8601)")
-    if at.tzinfo is None or at.utcoffset() is None:
+    if at.tzinfo is None:
         raise EventRejected("at cần múi giờ, ví dụ +07:00 (at needs a UTC offset)")
     try:
         at = at.astimezone(UTC)
@@ -199,9 +199,15 @@ def lock_chain(session: Session, station_id: int) -> None:
 
 
 class ChainWriter:
-    """Appends entries to one station's chain; construct it only with the chain locked."""
+    """Appends entries to one station's chain: locks it, reads its head, links each entry.
+
+    The one way to add to a chain (player events, and any entry the server writes
+    itself). On SQLite, make it before any savepoint, which would begin a deferred
+    transaction that the lock cannot then upgrade.
+    """
 
     def __init__(self, session: Session, station_id: int) -> None:
+        lock_chain(session, station_id)
         self.session, self.station_id = session, station_id
         last = session.execute(
             select(AiringLogEntry.seq, AiringLogEntry.hash)
@@ -367,7 +373,7 @@ def ingest_events(
     passed = _screen(player, events, received_at, screened)
     if not passed:
         return screened.result()
-    lock_chain(session, player.station_id)
+    lock_chain(session, player.station_id)  # before the savepoint (see ChainWriter)
     outcome = screened.copy()
     try:
         with session.begin_nested():
