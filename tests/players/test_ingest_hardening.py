@@ -85,6 +85,27 @@ def test_two_players_of_one_station_posting_at_once_share_one_whole_chain(
 
 
 @BOTH_DATABASES
+def test_one_event_id_from_two_stations_at_once_is_stored_once(
+    signer: Signer, world: World, live_server: LiveServer
+) -> None:
+    """Each station's chain has its own lock, so only the unique index sees this race."""
+    other = Signer(signer.client, world.players[1].token)
+    ids = [str(uuid.uuid4()) for _ in range(6)]
+    posts = [
+        (s.token, [signer_resign(s, {**completion(s, world, world.airing_ids(n)[0]), "id": i})])
+        for i in ids for n, s in enumerate((signer, other))
+    ]
+    answers = post_at_once(live_server.url, posts)
+    assert [a.status_code for a in answers] == [200] * len(posts)
+    for n, event_id in enumerate(ids):
+        pair = [answers[2 * n].json(), answers[2 * n + 1].json()]
+        assert sorted(a["accepted"] for a in pair) == [[], [event_id]]
+        [loser] = [a for a in pair if not a["accepted"]]
+        assert "used by another player" in loser["rejected"][0]["reason"]
+    assert sorted(stored_ids(world)) == sorted(ids) and chain_problems(world) == []
+
+
+@BOTH_DATABASES
 def test_a_clock_a_month_or_years_slow_is_kept_in_full_and_the_batch_stored(
     signer: Signer, world: World
 ) -> None:

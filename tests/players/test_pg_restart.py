@@ -31,12 +31,15 @@ DEADLINE_S = 60.0
 def cluster() -> Iterator[PrivateCluster]:
     if not (PG_BIN / "pg_ctl").exists():
         need_server("PostgreSQL binaries in " + str(PG_BIN), FileNotFoundError(PG_BIN))
-    made = PrivateCluster()
+    made: PrivateCluster | None = None
     try:
+        made = PrivateCluster()
         made.init()
-    except (OSError, subprocess.SubprocessError) as err:
-        made.remove()
+    except (OSError, LookupError, subprocess.SubprocessError) as err:  # no user postgres: Lookup
+        if made is not None:
+            made.remove()
         need_server("a private PostgreSQL cluster", err)
+    assert made is not None
     yield made
     made.remove()
 
