@@ -13,7 +13,7 @@ from compliance.audit import station_month_report, verify_audio, verify_chains
 from compliance.export import to_csv, to_xlsx
 from compliance.pdf import report_title, to_pdf
 from compliance.periods import period_months
-from loa.cli_context import LoaContext, UserError, pass_loa
+from loa.cli_context import ROW_ID, LoaContext, UserError, pass_loa
 from loa.db import transaction
 from playlists.campaigns import check_month
 from playlists.programmes import approve, import_programme
@@ -38,7 +38,7 @@ def programme_import(loa: LoaContext, file: Path) -> None:
 
 
 @programme.command("render")
-@click.argument("programme_id", type=int)
+@click.argument("programme_id", type=ROW_ID)
 @pass_loa
 def programme_render(loa: LoaContext, programme_id: int) -> None:
     """Render the programme into one loudness-normalised MP3."""
@@ -66,7 +66,7 @@ def programme_render(loa: LoaContext, programme_id: int) -> None:
 
 
 @programme.command("approve")
-@click.argument("programme_id", type=int)
+@click.argument("programme_id", type=ROW_ID)
 @pass_loa
 def programme_approve(loa: LoaContext, programme_id: int) -> None:
     """Approve a rendered programme whose length is within its campaign's bounds."""

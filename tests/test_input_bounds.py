@@ -72,3 +72,15 @@ def test_campaign_numbers_past_their_column_say_so(
     assert out.startswith("Lỗi: "), out
     with services.sessions() as s:
         assert s.scalar(select(Campaign).where(Campaign.code == "NEW")) is None
+
+
+@pytest.mark.usefixtures("month")
+@pytest.mark.parametrize(
+    "command",
+    [["programme", "approve", "2147483648"], ["programme", "render", "99999999999999999999"],
+     ["player", "rotate-token", "2147483648"], ["player", "revoke", "0"],
+     ["player", "revoke", "abc"]],
+)
+def test_ids_no_row_can_have_are_refused_by_the_cli(loa: Loa, command: list[str]) -> None:
+    out = loa(*command, ok=False)
+    assert "không phải mã số hợp lệ" in out and "not a valid id" in out, out
