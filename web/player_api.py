@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request, send_file
 from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
@@ -279,10 +279,20 @@ def events() -> Response:
 def enroll() -> tuple[Response, int]:
     """Register the public half of a key the player generated; enrolling twice is harmless."""
     with db() as session:
+        _player(session)  # a bad token is 401 whatever the body
+    public_key = _json_body().get("public_key")
+    if not isinstance(public_key, str):
+        raise BadRequest("Thiếu public_key (public_key is required)")
+    try:
+        return _enroll(public_key)
+    except IntegrityError:
+        # The same key, enrolled by a request running at the same moment: found this time.
+        return _enroll(public_key)
+
+
+def _enroll(public_key: str) -> tuple[Response, int]:
+    with db() as session:
         player = _player(session)
-        public_key = _json_body().get("public_key")
-        if not isinstance(public_key, str):
-            raise BadRequest("Thiếu public_key (public_key is required)")
         key = enroll_key(session, player, public_key, services().clock.now())
         body = {"player_id": player.id, "key_id": key.id}
     return jsonify(body), 201

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
 from compliance.audit import verify_chains
 from compliance.models import AiringLogEntry
 from loa.simulate import LiveServer
-from stations.models import Player
+from stations.agent.keys import public_key_b64
+from stations.models import Player, PlayerKey
 from tests.players.conftest import BOTH_DATABASES, Signer, World, auth
 
 MONTH_MS = 30 * 24 * 3600 * 1000
@@ -103,6 +106,25 @@ def test_one_event_id_from_two_stations_at_once_is_stored_once(
         [loser] = [a for a in pair if not a["accepted"]]
         assert "used by another player" in loser["rejected"][0]["reason"]
     assert sorted(stored_ids(world)) == sorted(ids) and chain_problems(world) == []
+
+
+@BOTH_DATABASES
+def test_one_key_enrolled_many_times_at_once_is_one_key(
+    world: World, live_server: LiveServer
+) -> None:
+    key = public_key_b64(Ed25519PrivateKey.generate())
+    start = threading.Barrier(10)
+
+    def enroll() -> int:
+        start.wait()
+        return requests.post(f"{live_server.url}/api/v1/player/enroll", headers=auth(world.token),
+                             json={"public_key": key}, timeout=60).status_code
+
+    with ThreadPoolExecutor(10) as pool:
+        codes = list(pool.map(lambda _n: enroll(), range(10)))
+    assert codes == [201] * 10, codes
+    with world.services.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(PlayerKey)) == 1
 
 
 @BOTH_DATABASES
