@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from loa.db import transaction
 from playlists.models import Campaign
+from stations.models import Station
 from tests.conftest import Loa
-from tests.factories import hai_phong_month
-from tests.test_web_ui import login
+from tests.factories import hai_phong_month, two_wards
+from tests.test_web_ui import csrf, login
 from web.context import Services
 from web.users import add_user
 
@@ -84,3 +85,25 @@ def test_campaign_numbers_past_their_column_say_so(
 def test_ids_no_row_can_have_are_refused_by_the_cli(loa: Loa, command: list[str]) -> None:
     out = loa(*command, ok=False)
     assert "không phải mã số hợp lệ" in out and "not a valid id" in out, out
+
+
+@pytest.fixture
+def admin(services: Services) -> None:
+    with transaction(services.sessions) as s:
+        two_wards(s)
+        add_user(s, "quantri", PASSWORD, "admin", "31")
+
+
+@pytest.mark.usefixtures("admin")
+def test_a_value_longer_than_its_column_is_a_400_not_a_500(client: Any, services: Services) -> None:
+    """SQLite keeps any length; PostgreSQL refuses, and that must not become a 500."""
+    login(client, "quantri")
+    token = csrf(client.get("/admin/").data)
+    answer = client.post("/admin/stations", data={
+        "csrf_token": token, "code": "X" * 100, "unit": "11560", "name": "Đài dài",
+        "windows": "05:00-06:00"})
+    with services.sessions() as s:
+        named = select(func.count()).select_from(Station).where(Station.name == "Đài dài")
+        stored = s.scalar(named)
+    postgres = not services.settings.database_url.startswith("sqlite")
+    assert (answer.status_code, stored) == ((400, 0) if postgres else (302, 1))
