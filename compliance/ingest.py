@@ -1,27 +1,42 @@
-"""Taking player events into the log: validate, verify signature, dedupe, append."""
+"""Taking player events into the log: check every value, verify the signature, append once."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from compliance.chain import GENESIS, entry_hash
 from compliance.models import AiringLogEntry
 from compliance.signatures import signature_matches
-from loa.canonical import canonical_json
+from loa.canonical import canonical_json, nesting_depth
 from loa.errors import LoaError
 from playlists.models import Airing
-from stations.models import Player, Station
+from stations.models import Player
+from stations.players import CLOCK_TOLERANCE_MS, Heartbeat
 
 AIRING_EVENTS = {"airing.started", "airing.completed", "airing.failed", "airing.interrupted"}
 EVENT_TYPES = AIRING_EVENTS | {"heartbeat"}
 SHA256 = re.compile(r"[0-9a-f]{64}")
+
+# Limits on what one event may carry (DESIGN §5). A value past them is a broken or
+# hostile device: that event is rejected with the reason, the rest of the batch stands.
+MAX_PLAYED_MS = 24 * 3600 * 1000  # no airing plays a day long; more is a broken counter
+MAX_ROW_ID = 2**63 - 1  # the largest id a 64-bit column can hold
+# A box whose clock battery died boots at 1970 and is still a clock; year 1 or 9999 is not.
+AT_REACH = timedelta(days=100 * 365)
+MAX_CLOCK_OFFSET_MS = int(AT_REACH.total_seconds() * 1000)
+MAX_EVENT_BYTES = 16 * 1024
+MAX_DETAIL_BYTES = 8 * 1024
+MAX_DETAIL_DEPTH = 8
+# Two int4 keys name the lock; their key space is apart from the scheduler's one bigint key.
+CHAIN_LOCK = 0x4C4F41  # "LOA"
 
 
 class EventRejected(LoaError):
@@ -32,33 +47,29 @@ class EventRejected(LoaError):
 class IngestResult:
     accepted: list[str] = field(default_factory=list)
     rejected: list[dict[str, str]] = field(default_factory=list)
-    heartbeats: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _normal_id(raw: Any) -> str | None:
-    try:
-        return str(uuid.UUID(str(raw)))
-    except ValueError:
-        return None
+    heartbeats: list[Heartbeat] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _event_id(event: Any) -> str:
+    """The event's id, which must already be the canonical lower-case hyphenated UUID.
+
+    Rewriting another spelling would store an id the player never signed, so verify
+    would later flag the genuine entry; such an id is refused instead.
+    """
     if not isinstance(event, dict):
         raise EventRejected("sự kiện phải là một đối tượng JSON (event must be an object)")
-    event_id = _normal_id(event.get("id"))
-    if event_id is None:
-        raise EventRejected("id phải là UUID (id must be a UUID)")
-    return event_id
-
-
-def _parse_at(value: Any) -> datetime:
+    raw = event.get("id")
     try:
-        at = datetime.fromisoformat(str(value))
-    except ValueError as exc:
-        raise EventRejected("at phải là thời điểm ISO 8601 (at must be ISO 8601)") from exc
-    if at.tzinfo is None:
-        raise EventRejected("at cần múi giờ, ví dụ +07:00 (at needs a UTC offset)")
-    return at
+        canonical = isinstance(raw, str) and str(uuid.UUID(raw)) == raw
+    except ValueError:
+        canonical = False
+    if not canonical:
+        raise EventRejected(
+            "id phải là UUID chữ thường có gạch nối, ví dụ 3f2b0c1e-8d4a-4c8e-9b1a-2f6d5e7c9a10 "
+            "(id must be a canonical lower-case UUID)"
+        )
+    return str(raw)
 
 
 def signed_body(event: dict[str, Any]) -> str:
@@ -66,46 +77,175 @@ def signed_body(event: dict[str, Any]) -> str:
     return canonical_json({k: v for k, v in event.items() if k != "sig"})
 
 
-def verify_signature(event: dict[str, Any], keys: list[bytes]) -> None:
-    """Raise EventRejected unless ``sig`` is a valid Ed25519 signature by one of ``keys``."""
-    if not signature_matches(str(event.get("sig", "")), signed_body(event), keys):
+def _plain_json(value: Any, what: str, limit: int) -> str:
+    """``value`` as canonical JSON, refusing NaN, Infinity, text UTF-8 cannot carry, and
+    more than ``limit`` bytes."""
+    try:
+        text = canonical_json(value, strict=True)
+        size = len(text.encode())
+    except ValueError as exc:  # NaN/Infinity, or a lone surrogate (UnicodeEncodeError)
+        raise EventRejected(
+            f"{what} chứa NaN/Infinity hoặc chuỗi không phải UTF-8 ({what} is not plain JSON)"
+        ) from exc
+    if size > limit:
+        raise EventRejected(f"{what} quá lớn, tối đa {limit} byte ({what} too large)")
+    return text
+
+
+def verify_signature(event: dict[str, Any], keys: list[bytes], body: str | None = None) -> None:
+    """Raise EventRejected unless ``sig`` is a valid Ed25519 signature by one of ``keys``.
+
+    ``body`` is the event's signed body when the caller has made it already.
+    """
+    body = signed_body(event) if body is None else body
+    if not signature_matches(str(event.get("sig", "")), body, keys):
         raise EventRejected("chữ ký không hợp lệ với khóa đã đăng ký (bad signature)")
 
 
-def _check_fields(event: dict[str, Any]) -> None:
+def _whole_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def parse_at(value: Any, received_at: datetime) -> datetime:
+    """The event's ``at`` in UTC; within a century of the server's time, else rejected.
+
+    Cases: no offset, not ISO 8601, or an instant UTC cannot hold (year 1 at +07:00,
+    year 9999 at -05:00) are rejected; a clock a month or years off is kept as sent.
+    """
+    try:
+        at = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        at = None
+    if at is None:
+        raise EventRejected("at phải là thời điểm ISO 8601 (at must be ISO 8601)")
+    if at.tzinfo is None:
+        raise EventRejected("at cần múi giờ, ví dụ +07:00 (at needs a UTC offset)")
+    try:
+        at = at.astimezone(UTC)
+    except OverflowError:
+        at = None
+    if at is None or abs(at - received_at) > AT_REACH:
+        raise EventRejected(
+            "at cách giờ máy chủ quá 100 năm (at is more than a century from server time)"
+        )
+    return at
+
+
+def _check_detail(detail: Any) -> None:
+    if not isinstance(detail, dict | None):
+        raise EventRejected("detail phải là đối tượng JSON (detail must be an object)")
+    if nesting_depth(detail) > MAX_DETAIL_DEPTH:
+        raise EventRejected(
+            f"detail lồng quá {MAX_DETAIL_DEPTH} tầng (detail nested too deep)"
+        )
+    _plain_json(detail, "detail", MAX_DETAIL_BYTES)
+
+
+def _check_numbers(event: dict[str, Any]) -> None:
+    played = event.get("played_ms")
+    if played is not None and not (_whole_number(played) and 0 <= played <= MAX_PLAYED_MS):
+        raise EventRejected(
+            f"played_ms phải là số nguyên từ 0 đến {MAX_PLAYED_MS} "
+            f"(played_ms must be a whole number 0..{MAX_PLAYED_MS})"
+        )
+    offset = (event.get("detail") or {}).get("clock_offset_ms")
+    if offset is not None and not (_whole_number(offset) and abs(offset) <= MAX_CLOCK_OFFSET_MS):
+        raise EventRejected(
+            "detail.clock_offset_ms phải là số nguyên trong ±100 năm "
+            "(clock_offset_ms must be a whole number within a century)"
+        )
+    if event["type"] in AIRING_EVENTS:
+        airing_id = event.get("airing_id")
+        if not (_whole_number(airing_id) and 1 <= airing_id <= MAX_ROW_ID):
+            raise EventRejected(
+                "airing_id phải là số nguyên dương (airing_id must be a positive whole number)"
+            )
+
+
+def check_event(event: dict[str, Any], received_at: datetime) -> tuple[datetime, str]:
+    """Range-check every field before anything reaches the database.
+
+    Returns ``at`` in UTC and the signed body (the event without ``sig``, canonical).
+    """
+    body = _plain_json({k: v for k, v in event.items() if k != "sig"}, "sự kiện",
+                       MAX_EVENT_BYTES)
     if event.get("type") not in EVENT_TYPES:
         raise EventRejected(f"loại sự kiện không hợp lệ: {event.get('type')!r} (unknown type)")
     sha = event.get("sha256")
     if sha is not None and not (isinstance(sha, str) and SHA256.fullmatch(sha)):
         raise EventRejected("sha256 phải là 64 ký tự hex (sha256 must be 64 hex digits)")
-    played = event.get("played_ms")
-    if played is not None and (
-        not isinstance(played, int) or isinstance(played, bool) or played < 0
-    ):
-        raise EventRejected("played_ms phải là số nguyên không âm (played_ms must be >= 0)")
-    if not isinstance(event.get("detail", {}), dict | None):
-        raise EventRejected("detail phải là đối tượng JSON (detail must be an object)")
+    _check_detail(event.get("detail"))
+    _check_numbers(event)
+    return parse_at(event.get("at"), received_at), body
+
+
+def lock_chain(session: Session, station_id: int) -> None:
+    """Hold the station's chain for the rest of the transaction, before reading anything.
+
+    PostgreSQL: an advisory transaction lock per station (a row lock on the station
+    would also block other transactions' foreign-key checks). SQLite: BEGIN IMMEDIATE,
+    the database's one write lock, since its default deferred BEGIN only locks at the
+    first write, after the head was read. A transaction that has already written
+    holds that lock.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        raw = session.connection().connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:  # type: ignore[attr-defined]
+            raw.execute("BEGIN IMMEDIATE")
+        return
+    session.execute(
+        select(func.pg_advisory_xact_lock(cast(CHAIN_LOCK, Integer), cast(station_id, Integer)))
+    )
+
+
+class ChainWriter:
+    """Appends entries to one station's chain: locks it, reads its head, links each entry.
+
+    The one way to add to a chain (player events, and any entry the server writes
+    itself). On SQLite, make it before any savepoint, which would begin a deferred
+    transaction that the lock cannot then upgrade.
+    """
+
+    def __init__(self, session: Session, station_id: int) -> None:
+        lock_chain(session, station_id)
+        self.session, self.station_id = session, station_id
+        last = session.execute(
+            select(AiringLogEntry.seq, AiringLogEntry.hash)
+            .where(AiringLogEntry.station_id == station_id)
+            .order_by(AiringLogEntry.seq.desc())
+            .limit(1)
+        ).first()
+        self.head: tuple[int, str] = (last.seq, last.hash) if last else (0, GENESIS)
+
+    def append(self, entry: AiringLogEntry) -> AiringLogEntry:
+        """Number ``entry``, link it to the head, hash it, and add it to the session."""
+        entry.station_id = self.station_id
+        entry.seq, entry.prev_hash = self.head[0] + 1, self.head[1]
+        entry.hash = entry_hash(entry)
+        self.session.add(entry)
+        self.head = (entry.seq, entry.hash)
+        return entry
+
+
+@dataclass
+class _Checked:
+    event_id: str
+    event: dict[str, Any]
+    at: datetime
+    body: str
 
 
 @dataclass
 class _Batch:
-    """One request's view of the chain: looked up once, appended in memory, flushed once."""
+    """One request's view of the log, looked up after the chain was locked."""
 
-    session: Session
     player: Player
-    received_at: datetime
     station_airings: set[int]
     known: dict[str, int]  # event id -> player id, for ids already in the log
-    head: tuple[int, str] | None = None
-    entries: list[AiringLogEntry] = field(default_factory=list)
 
     @classmethod
-    def load(
-        cls, session: Session, player: Player, events: list[Any], received_at: datetime
-    ) -> _Batch:
-        dicts = [e for e in events if isinstance(e, dict)]
-        airing_ids = {e.get("airing_id") for e in dicts if isinstance(e.get("airing_id"), int)}
-        event_ids = {i for i in (_normal_id(e.get("id")) for e in dicts) if i}
+    def load(cls, session: Session, player: Player, events: list[_Checked]) -> _Batch:
+        airing_ids = {c.event["airing_id"] for c in events if c.event["type"] in AIRING_EVENTS}
         owned = session.scalars(
             select(Airing.id).where(
                 Airing.id.in_(airing_ids), Airing.station_id == player.station_id
@@ -113,84 +253,107 @@ class _Batch:
         )
         known = session.execute(
             select(AiringLogEntry.event_id, AiringLogEntry.player_id).where(
-                AiringLogEntry.event_id.in_(event_ids)
+                AiringLogEntry.event_id.in_({c.event_id for c in events})
             )
         )
-        return cls(session, player, received_at, set(owned), {k: p for k, p in known})
+        return cls(player, set(owned), {k: p for k, p in known})
 
-    def check_airing(self, event: dict[str, Any]) -> None:
-        airing_id = event.get("airing_id")
-        if not isinstance(airing_id, int) or isinstance(airing_id, bool):
-            raise EventRejected("airing_id phải là số nguyên (airing_id must be an integer)")
-        if airing_id not in self.station_airings:
+    def entry(self, checked: _Checked, received_at: datetime) -> AiringLogEntry | None:
+        """The new log entry for ``checked``, or None if the log already holds it."""
+        event = checked.event
+        if event["airing_id"] not in self.station_airings:
             raise EventRejected(
-                f"lượt phát {airing_id} không thuộc đài của thiết bị này "
+                f"lượt phát {event['airing_id']} không thuộc đài của thiết bị này "
                 "(airing not of this station)"
             )
-
-    def _chain_head(self) -> tuple[int, str]:
-        if self.head is None:
-            self.head = locked_chain_head(self.session, self.player.station_id)
-        return self.head
-
-    def append(self, event_id: str, event: dict[str, Any]) -> None:
-        seq, prev_hash = self._chain_head()
-        entry = AiringLogEntry(
-            station_id=self.player.station_id,
-            seq=seq + 1,
+        owner = self.known.get(checked.event_id)
+        if owner is not None and owner != self.player.id:
+            raise EventRejected(
+                "id sự kiện đã được thiết bị khác dùng (event id used by another player)"
+            )
+        if owner is not None:
+            return None
+        self.known[checked.event_id] = self.player.id
+        return AiringLogEntry(
             player_id=self.player.id,
-            event_id=event_id,
+            event_id=checked.event_id,
             event=event["type"],
             airing_id=event["airing_id"],
-            at=_parse_at(event["at"]).astimezone(UTC),
-            received_at=self.received_at,
+            at=checked.at,
+            received_at=received_at,
             asset_sha256=event.get("sha256"),
             played_ms=event.get("played_ms"),
             detail=event.get("detail") or {},
             sig=event.get("sig"),
-            signed_body=signed_body(event),
-            prev_hash=prev_hash,
+            signed_body=checked.body,
         )
-        entry.hash = entry_hash(entry)
-        self.entries.append(entry)
-        self.head = (entry.seq, entry.hash)
-        self.known[event_id] = self.player.id
 
 
-def locked_chain_head(session: Session, station_id: int) -> tuple[int, str]:
-    """(seq, hash) of the station's newest entry, (0, GENESIS) if none, with the chain locked.
-
-    Every writer of a chain (player events, key enrolments and revocations) takes it here.
-    """
-    # Lock the station row so two writers never take the same seq (PostgreSQL);
-    # SQLite serialises writers itself, and the unique (station, seq) backs both.
-    session.execute(select(Station.id).where(Station.id == station_id).with_for_update())
-    last = session.execute(
-        select(AiringLogEntry.seq, AiringLogEntry.hash)
-        .where(AiringLogEntry.station_id == station_id)
-        .order_by(AiringLogEntry.seq.desc())
-        .limit(1)
-    ).first()
-    return (last.seq, last.hash) if last else (0, GENESIS)
+def _rejected(event: Any, err: EventRejected) -> dict[str, str]:
+    raw_id = event.get("id") if isinstance(event, dict) else None
+    return {"id": str(raw_id)[:100], "reason": str(err)}
 
 
-def _take(batch: _Batch, event: Any, keys: list[bytes], result: IngestResult) -> str:
-    event_id = _event_id(event)
-    _check_fields(event)
-    _parse_at(event.get("at"))
-    verify_signature(event, keys)
-    if event["type"] == "heartbeat":
-        result.heartbeats.append(event)
-        return event_id
-    batch.check_airing(event)
-    owner = batch.known.get(event_id)
-    if owner is None:
-        batch.append(event_id, event)
-    elif owner != batch.player.id:
-        raise EventRejected(
-            "id sự kiện đã được thiết bị khác dùng (event id used by another player)"
-        )
-    return event_id
+@dataclass
+class _Outcome:
+    """Answers by position in the batch, so the reply keeps the batch's order."""
+
+    accepted: list[tuple[int, str]] = field(default_factory=list)
+    rejected: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    heartbeats: list[Heartbeat] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def copy(self) -> _Outcome:
+        return _Outcome(list(self.accepted), list(self.rejected), self.heartbeats, [])
+
+    def result(self) -> IngestResult:
+        return IngestResult([i for _, i in sorted(self.accepted)],
+                            [r for _, r in sorted(self.rejected, key=lambda p: p[0])],
+                            self.heartbeats, self.warnings)
+
+
+def _screen(player: Player, events: list[Any], received_at: datetime,
+            outcome: _Outcome) -> list[tuple[int, _Checked]]:
+    """Every airing event that passes the checks and the signature, with its batch position."""
+    keys = [k.public_key for k in player.keys]
+    passed: list[tuple[int, _Checked]] = []
+    for position, event in enumerate(events):
+        try:
+            event_id = _event_id(event)
+            at, body = check_event(event, received_at)
+            verify_signature(event, keys, body)
+        except EventRejected as err:
+            outcome.rejected.append((position, _rejected(event, err)))
+            continue
+        if event["type"] == "heartbeat":
+            outcome.heartbeats.append(Heartbeat(at, event["at"], event.get("detail") or {}))
+            outcome.accepted.append((position, event_id))
+        else:
+            passed.append((position, _Checked(event_id, event, at, body)))
+    return passed
+
+
+def _append(session: Session, player: Player, passed: list[tuple[int, _Checked]],
+            received_at: datetime, outcome: _Outcome) -> None:
+    """Append what is new to the locked chain, in batch order; one flush."""
+    batch, writer = _Batch.load(session, player, [c for _, c in passed]), None
+    for position, checked in passed:
+        try:
+            entry = batch.entry(checked, received_at)
+        except EventRejected as err:
+            outcome.rejected.append((position, _rejected(checked.event, err)))
+            continue
+        if entry is not None:
+            writer = writer or ChainWriter(session, player.station_id)
+            writer.append(entry)
+        outcome.accepted.append((position, checked.event_id))
+        ahead = checked.at - received_at
+        if ahead > timedelta(milliseconds=CLOCK_TOLERANCE_MS) and not outcome.warnings:
+            outcome.warnings.append(
+                f"Sự kiện có thời điểm ở tương lai {ahead.total_seconds():+.0f} giây "
+                f"(event time {ahead.total_seconds():+.0f} s ahead of server)"
+            )
+    session.flush()
 
 
 def ingest_events(
@@ -199,22 +362,29 @@ def ingest_events(
     """Append a batch of player events to the station's chain; idempotent by event id.
 
     Cases: a known id from the same player is accepted again without a new entry
-    (also within one batch); a malformed event, a bad signature, or an airing of
-    another station is rejected with its reason and does not stop the rest of the batch.
+    (also within one batch, and when the same batch arrives many times at once:
+    the chain is locked before known ids and the head are read); a malformed
+    event, a value out of range, a bad signature, or an airing of another
+    station is rejected with its reason and does not stop the rest of the batch.
     """
     if not isinstance(events, list):
         raise LoaError('Thân yêu cầu cần {"events": [...]} (body needs an events list)')
-    keys = [k.public_key for k in player.keys]
-    batch, result = _Batch.load(session, player, events, received_at), IngestResult()
-    for event in events:
-        try:
-            result.accepted.append(_take(batch, event, keys, result))
-        except EventRejected as err:
-            raw_id = event.get("id") if isinstance(event, dict) else None
-            result.rejected.append({"id": str(raw_id), "reason": str(err)})
-    session.add_all(batch.entries)
-    session.flush()
-    return result
+    screened = _Outcome()
+    passed = _screen(player, events, received_at, screened)
+    if not passed:
+        return screened.result()
+    lock_chain(session, player.station_id)  # before the savepoint (see ChainWriter)
+    outcome = screened.copy()
+    try:
+        with session.begin_nested():
+            _append(session, player, passed, received_at, outcome)
+    except IntegrityError:
+        # Another station's player wrote the same event id between our look-up and our
+        # write (the lock is per station): look again, and that event is rejected.
+        outcome = screened.copy()
+        with session.begin_nested():
+            _append(session, player, passed, received_at, outcome)
+    return outcome.result()
 
 
 def chain_heads(session: Session, station_ids: list[int]) -> dict[int, tuple[int, str]]:

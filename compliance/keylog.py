@@ -15,8 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from compliance.chain import entry_hash
-from compliance.ingest import locked_chain_head
+from compliance.ingest import ChainWriter
 from compliance.models import AiringLogEntry
 from loa.canonical import canonical_json
 from stations import players
@@ -45,26 +44,22 @@ def append_server_entry(
     session: Session, player: Player, event: str, detail: dict[str, Any], now: datetime
 ) -> AiringLogEntry:
     """Append one server-written entry about ``player`` to its station's chain."""
-    seq, prev_hash = locked_chain_head(session, player.station_id)
     event_id = str(uuid.uuid4())
-    entry = AiringLogEntry(
-        station_id=player.station_id,
-        seq=seq + 1,
-        player_id=player.id,
-        event_id=event_id,
-        event=event,
-        airing_id=None,
-        at=now,
-        received_at=now,
-        asset_sha256=None,
-        played_ms=None,
-        detail=detail,
-        sig=None,
-        signed_body=server_body(event_id, event, player.id, now, detail),
-        prev_hash=prev_hash,
+    entry = ChainWriter(session, player.station_id).append(
+        AiringLogEntry(
+            player_id=player.id,
+            event_id=event_id,
+            event=event,
+            airing_id=None,
+            at=now,
+            received_at=now,
+            asset_sha256=None,
+            played_ms=None,
+            detail=detail,
+            sig=None,
+            signed_body=server_body(event_id, event, player.id, now, detail),
+        )
     )
-    entry.hash = entry_hash(entry)
-    session.add(entry)
     session.flush()
     return entry
 

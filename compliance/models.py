@@ -24,7 +24,7 @@ class AiringLogEntry(Base):
     at: Mapped[datetime]
     received_at: Mapped[datetime]
     asset_sha256: Mapped[str | None] = mapped_column(String(64))
-    played_ms: Mapped[int | None]
+    played_ms: Mapped[int | None] = mapped_column(BigInteger)
     detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     sig: Mapped[str | None] = mapped_column(Text)
     # The event exactly as the player signed it (canonical JSON without sig), so an

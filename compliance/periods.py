@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from loa.errors import LoaError
+from playlists.campaigns import check_month
 
 _PERIOD = re.compile(r"(?P<year>\d{4})(?:-(?:(?P<month>0[1-9]|1[0-2])|H(?P<half>[12])))?")
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
@@ -66,6 +67,6 @@ def period_months(period: str) -> list[str]:
         )
     year = found["year"]
     if found["month"]:
-        return [f"{year}-{found['month']}"]
+        return [check_month(f"{year}-{found['month']}")]
     first, last = {"1": (1, 6), "2": (7, 12), None: (1, 12)}[found["half"]]
-    return [f"{year}-{m:02d}" for m in range(first, last + 1)]
+    return [check_month(f"{year}-{m:02d}") for m in range(first, last + 1)]

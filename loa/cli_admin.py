@@ -9,7 +9,7 @@ import click
 
 from audio.tts import engine_names
 from compliance import keylog
-from loa.cli_context import LoaContext, pass_loa
+from loa.cli_context import ROW_ID, LoaContext, pass_loa
 from loa.db import transaction
 from playlists.campaigns import add_campaign
 from playlists.lexicon import operator_acronyms, remove_acronym, set_acronym
@@ -95,7 +95,7 @@ def player_add(loa: LoaContext, station_code: str, name: str, mode: str) -> None
 
 
 @player.command("rotate-token")
-@click.argument("player_id", type=int)
+@click.argument("player_id", type=ROW_ID)
 @pass_loa
 def player_rotate_token(loa: LoaContext, player_id: int) -> None:
     """Give a player a new token (printed once); the old one stops working."""
@@ -106,7 +106,7 @@ def player_rotate_token(loa: LoaContext, player_id: int) -> None:
 
 
 @player.command("revoke")
-@click.argument("player_id", type=int)
+@click.argument("player_id", type=ROW_ID)
 @pass_loa
 def player_revoke(loa: LoaContext, player_id: int) -> None:
     """Refuse a player's token from now on (its past events stay verifiable)."""

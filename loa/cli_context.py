@@ -36,6 +36,28 @@ class LoaContext:
 pass_loa = click.make_pass_decorator(LoaContext, ensure=True)
 
 
+class RowId(click.ParamType):
+    """A row id on the command line: 1 to 2**31-1, as the INTEGER columns hold.
+
+    Beyond that no row exists, and PostgreSQL would answer with an error, not "not found".
+    """
+
+    name = "id"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            number = 0
+        if not 1 <= number <= 2**31 - 1:
+            self.fail(f"{value!r} không phải mã số hợp lệ, cần 1…2147483647 (not a valid id)",
+                      param, ctx)
+        return number
+
+
+ROW_ID = RowId()
+
+
 class UserError(click.ClickException):
     """Shown as "Lỗi: …" on stderr; exit code 1."""
 

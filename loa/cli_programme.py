@@ -15,7 +15,7 @@ from compliance.audit import Reading, station_month_report
 from compliance.close import check_programme_open, close_month
 from compliance.periods import period_months, range_period
 from compliance.verify import verify_audio, verify_chains
-from loa.cli_context import LoaContext, UserError, pass_loa
+from loa.cli_context import ROW_ID, LoaContext, UserError, pass_loa
 from loa.db import transaction
 from playlists.campaigns import check_month
 from playlists.programmes import import_programme
@@ -42,7 +42,7 @@ def programme_import(loa: LoaContext, file: Path) -> None:
 
 
 @programme.command("render")
-@click.argument("programme_id", type=int)
+@click.argument("programme_id", type=ROW_ID)
 @pass_loa
 def programme_render(loa: LoaContext, programme_id: int) -> None:
     """Render the programme into one loudness-normalised MP3."""
@@ -73,7 +73,7 @@ def programme_render(loa: LoaContext, programme_id: int) -> None:
 
 
 @programme.command("approve")
-@click.argument("programme_id", type=int)
+@click.argument("programme_id", type=ROW_ID)
 @pass_loa
 def programme_approve(loa: LoaContext, programme_id: int) -> None:
     """Approve a rendered programme within its campaign's bounds, and plan its month."""

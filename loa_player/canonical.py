@@ -4,6 +4,10 @@ import json
 from typing import Any
 
 
-def canonical_json(obj: Any) -> str:
-    """Keys sorted, no spaces, non-ASCII kept: the form players sign and chains hash."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def canonical_json(obj: Any, *, strict: bool = False) -> str:
+    """Keys sorted, no spaces, non-ASCII kept: the form players sign and chains hash.
+
+    ``strict`` refuses NaN and Infinity (ValueError), which are not JSON.
+    """
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=not strict)

@@ -14,13 +14,25 @@ from playlists.assets import store_clip
 from playlists.models import Campaign
 from stations.units import get_unit
 
-MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+# A month has at most 31 days × 24 hours; past these a number is a typo, and past 2**31 a
+# database error instead of a message.
+MAX_AIRINGS = 1000
+MAX_MINUTES = 24 * 60
+MONTH = re.compile(r"(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])")
 
 
 def check_month(month: str) -> str:
-    """``month`` if it is "YYYY-MM", else a clear error."""
-    if not MONTH.fullmatch(month or ""):
-        raise LoaError(f"Tháng không hợp lệ {month!r}, cần dạng YYYY-MM (invalid month)")
+    """``month`` if it is "YYYY-MM" from 1970-01 to 2999-12, else a clear error.
+
+    Cases: 2026-13 and 26-01 are not months; 0000-01 and 9999-12 are, on paper, but
+    a station's zone pushes their bounds past what a datetime holds, and no
+    programme airs then: a typo, refused here rather than failing deep inside.
+    """
+    if not isinstance(month, str) or not MONTH.fullmatch(month):
+        raise LoaError(
+            f"Tháng không hợp lệ {month!r}, cần dạng YYYY-MM từ 1970-01 đến 2999-12 "
+            "(invalid month)"
+        )
     return month
 
 
@@ -36,10 +48,17 @@ def _check_rule(
     first_month: str | None,
     last_month: str | None,
 ) -> None:
-    if min_airings < 1:
-        raise LoaError("Số lần phát tối thiểu phải từ 1 trở lên (min airings must be >= 1)")
-    if not 0 < min_minutes <= max_minutes:
-        raise LoaError("Cần 0 < thời lượng tối thiểu ≤ tối đa (need 0 < min minutes <= max)")
+    if not 1 <= min_airings <= MAX_AIRINGS:
+        raise LoaError(
+            f"Số lần phát tối thiểu phải từ 1 đến {MAX_AIRINGS} "
+            f"(min airings must be 1..{MAX_AIRINGS})"
+        )
+    # Written so that NaN fails too: every comparison with NaN is false.
+    if not 0 < min_minutes <= max_minutes <= MAX_MINUTES:
+        raise LoaError(
+            f"Cần 0 < thời lượng tối thiểu ≤ tối đa ≤ {MAX_MINUTES} phút "
+            f"(need 0 < min minutes <= max <= {MAX_MINUTES})"
+        )
     for month in (first_month, last_month):
         if month is not None:
             check_month(month)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loa.db import Base, str_enum
@@ -61,7 +61,7 @@ class Player(Base):
     mode: Mapped[PlayerMode] = mapped_column(str_enum(PlayerMode), default=PlayerMode.prefetch)
     revoked: Mapped[bool] = mapped_column(default=False)
     last_seen: Mapped[datetime | None]
-    clock_offset_ms: Mapped[int | None]
+    clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
     health: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
 
     station: Mapped[Station] = relationship(back_populates="players")

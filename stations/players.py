@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -113,18 +114,30 @@ def revoke_player(session: Session, player_id: int) -> Player:
     return player
 
 
-def _offset_ms(heartbeat: dict[str, Any], received_at: datetime) -> tuple[int, int]:
-    """(reported, measured) clock offset of the player in ms, positive when it runs ahead."""
-    at = datetime.fromisoformat(str(heartbeat["at"]))
-    measured = round((at - received_at).total_seconds() * 1000)
-    reported = (heartbeat.get("detail") or {}).get("clock_offset_ms")
+@dataclass(frozen=True)
+class Heartbeat:
+    """A checked heartbeat: its ``at`` in UTC, as the player wrote it, and its detail."""
+
+    at: datetime
+    reported_at: str
+    detail: dict[str, Any]
+
+
+def clock_offset_ms(heartbeat: Heartbeat, received_at: datetime) -> tuple[int, int]:
+    """(reported, measured) clock offset of the player in ms, positive when it runs ahead.
+
+    Cases: a clock a month or years off is measured in full (a 64-bit column
+    keeps it); ``detail.clock_offset_ms``, already range-checked, is the reported one.
+    """
+    measured = round((heartbeat.at - received_at).total_seconds() * 1000)
+    reported = heartbeat.detail.get("clock_offset_ms")
     if isinstance(reported, int) and not isinstance(reported, bool):
         return reported, measured
     return measured, measured
 
 
 def apply_heartbeats(
-    player: Player, heartbeats: list[dict[str, Any]], received_at: datetime
+    player: Player, heartbeats: list[Heartbeat], received_at: datetime
 ) -> list[str]:
     """Keep last_seen, health and clock offset from the newest heartbeat; return warnings.
 
@@ -136,13 +149,12 @@ def apply_heartbeats(
     player.last_seen = received_at
     if not heartbeats:
         return []
-    newest = max(heartbeats, key=lambda h: datetime.fromisoformat(str(h["at"])))
-    offset, measured = _offset_ms(newest, received_at)
-    detail = newest.get("detail") or {}
+    newest = max(heartbeats, key=lambda h: h.at)
+    offset, measured = clock_offset_ms(newest, received_at)
     flagged = abs(offset) > CLOCK_TOLERANCE_MS or measured > CLOCK_TOLERANCE_MS
     player.clock_offset_ms = offset
-    health: dict[str, object] = {k: detail[k] for k in HEALTH_FIELDS if k in detail}
-    health.update(reported_at=str(newest["at"]), clock_offset_ms=offset, clock_flagged=flagged)
+    health: dict[str, object] = {k: newest.detail[k] for k in HEALTH_FIELDS if k in newest.detail}
+    health.update(reported_at=newest.reported_at, clock_offset_ms=offset, clock_flagged=flagged)
     player.health = health
     if not flagged:
         return []

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from compliance.ingest import ingest_events
 from compliance.models import AiringLogEntry
@@ -41,28 +41,31 @@ def station(services: Services) -> Enrolled:
         return Enrolled(key, player.id, airings)
 
 
-def test_ids_differing_only_in_case_are_one_event_and_the_chain_stays_whole(
+def test_a_non_canonical_event_id_is_rejected_not_rewritten(
     services: Services, station: Enrolled
 ) -> None:
+    """Rewriting the id would store one the player never signed: verify would then
+    flag the genuine entry, a false alarm any player could plant."""
     key, airings = station.key, station.airings
     with transaction(services.sessions) as s:
         player = s.get_one(Player, station.player_id)
-        first_id = str(uuid.uuid4())
-        batch = [
-            signed(key, airings[0], first_id),
-            signed(key, airings[0], first_id.upper()),
-            signed(key, airings[1], str(uuid.uuid4())),
-        ]
+        first = uuid.uuid4()
+        spellings = [str(first).upper(), first.urn, f"{{{first}}}", first.hex]
+        batch = [signed(key, airings[0], str(first))]
+        batch += [signed(key, airings[0], other) for other in spellings]
+        batch.append(signed(key, airings[1], str(uuid.uuid4())))
         result = ingest_events(s, player, batch, services.clock.now())
-        assert len(result.accepted) == 3 and result.rejected == []
-        again = ingest_events(
-            s, player, [signed(key, airings[2], str(uuid.uuid4())), batch[0]], services.clock.now()
-        )
-        assert len(again.accepted) == 2
-        # Three completions after the key's enrolment.
-        assert s.scalar(select(func.count()).select_from(AiringLogEntry)) == 4
-        verified = verify_chains(s)
-        assert verified.checked == 4 and verified.problems == []
+        assert result.accepted == [batch[0]["id"], batch[-1]["id"]]
+        assert [r["id"] for r in result.rejected] == spellings
+        assert all("canonical lower-case UUID" in r["reason"] for r in result.rejected)
+        stored = s.scalars(
+            select(AiringLogEntry.event_id)
+            .where(AiringLogEntry.event == "airing.completed")
+            .order_by(AiringLogEntry.seq)
+        ).all()
+        assert stored == [batch[0]["id"], batch[-1]["id"]]
+        verified = verify_chains(s)  # the key's enrolment and the two completions
+        assert verified.checked == 3 and verified.problems == []
 
 
 def test_a_rewritten_chain_still_fails_on_the_signature(

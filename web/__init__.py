@@ -2,16 +2,55 @@
 
 from __future__ import annotations
 
-from flask import Flask
-from flask_wtf import CSRFProtect
+import logging
+from typing import Any
 
+from flask import Flask, abort, request
+from flask_wtf import CSRFProtect
+from sqlalchemy.exc import DataError
+from werkzeug.routing import IntegerConverter, Map
+
+logger = logging.getLogger(__name__)
 csrf = CSRFProtect()
+
+
+class RowId(IntegerConverter):
+    """A row id in a URL, ``<id:name>``: 1 to 2**31-1 (INTEGER), anything else a 404.
+
+    Flask's ``int`` takes any run of digits, and PostgreSQL answers 500 to
+    /programmes/2147483648 when the driver sends it as a bigint.
+    """
+
+    def __init__(self, url_map: Map, *_args: Any, **_kwargs: Any) -> None:
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
+def _refuse_nul() -> None:
+    """A NUL in the path, query or form is no one's input, and PostgreSQL text refuses it (500)."""
+    values = [request.path, *request.args.values()]
+    if request.method == "POST" and request.mimetype != "application/json":
+        values += request.form.values()
+    if any("\x00" in v for v in values):
+        abort(400, "Yêu cầu chứa ký tự NUL (request contains a NUL character)")
+
+
+def _value_refused(err: DataError) -> tuple[str, int]:
+    """A value the database refused (too long, out of range): the user's input, so a 400.
+
+    The rooms check what they know; this keeps what slips past them from being a 500.
+    """
+    logger.info("value refused by the database: %s", err.orig)
+    return ("Lỗi: giá trị quá dài hoặc ngoài phạm vi cho phép "
+            "(a value is too long or out of range)", 400)
 
 
 def register(app: Flask) -> None:
     """Attach every blueprint; the player API authenticates by token, not by form, so no CSRF."""
     from web import player_api
 
+    app.url_map.converters["id"] = RowId  # before any blueprint's rules are bound
+    app.before_request(_refuse_nul)
+    app.register_error_handler(DataError, _value_refused)
     csrf.init_app(app)
     app.register_blueprint(player_api.bp)
     csrf.exempt(player_api.bp)

@@ -122,7 +122,7 @@ def player_add(code: str) -> Any:
     return redirect(url_for("admin.stations"))
 
 
-@bp.route("/players/<int:player_id>/rotate", methods=["POST"])
+@bp.route("/players/<id:player_id>/rotate", methods=["POST"])
 @auth.login_required(Role.admin)
 def player_rotate(player_id: int) -> Any:
     with db() as s:
@@ -131,7 +131,7 @@ def player_rotate(player_id: int) -> Any:
         return _token_page(player, token, "Đã cấp mã truy cập mới")
 
 
-@bp.route("/players/<int:player_id>/revoke", methods=["POST"])
+@bp.route("/players/<id:player_id>/revoke", methods=["POST"])
 @auth.login_required(Role.admin)
 def player_revoke(player_id: int) -> Any:
     with db() as s:

@@ -279,7 +279,7 @@ def _add(kind: str, folder: Path, programme_id: int) -> Change:
     return change
 
 
-@bp.route("/programmes/<int:programme_id>/segments", methods=["POST"])
+@bp.route("/programmes/<id:programme_id>/segments", methods=["POST"])
 @auth.login_required(Role.operator)
 def add(programme_id: int) -> Response:
     kind = request.form.get("kind", "")
@@ -289,7 +289,7 @@ def add(programme_id: int) -> Response:
         return _apply(programme_id, _add(kind, Path(folder), programme_id))
 
 
-@bp.route("/programmes/<int:programme_id>/segments/<int:segment_id>/move", methods=["POST"])
+@bp.route("/programmes/<id:programme_id>/segments/<id:segment_id>/move", methods=["POST"])
 @auth.login_required(Role.operator)
 def move(programme_id: int, segment_id: int) -> Response:
     direction = request.form.get("direction", "")
@@ -303,7 +303,7 @@ def move(programme_id: int, segment_id: int) -> Response:
     return _apply(programme_id, change)
 
 
-@bp.route("/programmes/<int:programme_id>/segments/<int:segment_id>/delete", methods=["POST"])
+@bp.route("/programmes/<id:programme_id>/segments/<id:segment_id>/delete", methods=["POST"])
 @auth.login_required(Role.operator)
 def delete(programme_id: int, segment_id: int) -> Response:
     def change(s: Session, _svc: Services) -> str:
@@ -313,7 +313,7 @@ def delete(programme_id: int, segment_id: int) -> Response:
     return _apply(programme_id, change)
 
 
-@bp.route("/programmes/<int:programme_id>/segments/<int:segment_id>/text", methods=["POST"])
+@bp.route("/programmes/<id:programme_id>/segments/<id:segment_id>/text", methods=["POST"])
 @auth.login_required(Role.operator)
 def edit_text(programme_id: int, segment_id: int) -> Response:
     def change(s: Session, _svc: Services) -> str:
@@ -336,7 +336,7 @@ def _render_work(svc: Services, programme_id: int) -> Callable[[Progress], str]:
     return work
 
 
-@bp.route("/programmes/<int:programme_id>/render", methods=["POST"])
+@bp.route("/programmes/<id:programme_id>/render", methods=["POST"])
 @auth.login_required(Role.operator)
 def start_render(programme_id: int) -> Response:
     try:
@@ -351,7 +351,7 @@ def start_render(programme_id: int) -> Response:
     return redirect(url_for("ui.programme", programme_id=programme_id))
 
 
-@bp.route("/programmes/<int:programme_id>/approve", methods=["POST"])
+@bp.route("/programmes/<id:programme_id>/approve", methods=["POST"])
 @auth.login_required(Role.operator)
 def approve_programme(programme_id: int) -> Response:
     def change(s: Session, svc: Services) -> str:
@@ -364,7 +364,7 @@ def approve_programme(programme_id: int) -> Response:
     return _apply(programme_id, change, anchor="")
 
 
-@bp.route("/programmes/<int:programme_id>/render/status")
+@bp.route("/programmes/<id:programme_id>/render/status")
 @auth.login_required()
 def render_status(programme_id: int) -> Response:
     with db() as s:

@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request, send_file
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
 from compliance import keylog
-from compliance.ingest import ingest_events
-from loa.canonical import canonical_json
+from compliance.ingest import SHA256, ingest_events
+from loa.canonical import canonical_json, nesting_depth
 from loa.errors import LoaError
 from playlists.models import Airing, AiringStatus, AudioAsset, Programme
 from playlists.schedule import station_airings
@@ -33,6 +34,12 @@ HORIZON = timedelta(days=35)
 MAX_WINDOW = timedelta(days=93)
 MAX_EVENTS_BYTES = 2 * 1024 * 1024
 MAX_EVENTS = 5000
+# {events: [event {detail (8 deep at most)}]} needs 11. Up to this depth an event nested
+# too deep is rejected alone; past it the body is refused (400) before anything recursive
+# (json.dumps, the signature check) walks it.
+MAX_BODY_DEPTH = 100
+# from/to further than this from today is a typo or a probe, not a month to re-fetch.
+MAX_REACH = timedelta(days=3660)
 OPENAPI = Path(__file__).with_name("openapi.json")
 MIMETYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "ogg": "audio/ogg", "opus": "audio/ogg"}
 
@@ -69,6 +76,16 @@ def _not_found(err: NotFound) -> Response:
     return _error(err.description or "Không tìm thấy (not found)", 404)
 
 
+@bp.errorhandler(OperationalError)
+def _database_down(err: OperationalError) -> Response:
+    """The database is restarting or locked: the player keeps its events and tries again."""
+    logger.warning("player API: database unavailable: %s", err.orig)
+    response = _error("Cơ sở dữ liệu tạm thời không sẵn sàng, hãy gửi lại sau "
+                      "(database unavailable, retry later)", 503)
+    response.headers["Retry-After"] = "30"
+    return response
+
+
 @bp.errorhandler(HTTPException)
 def _http_error(err: HTTPException) -> Response:
     return _error(f"{err.name} ({err.code})", err.code or 500)
@@ -89,13 +106,32 @@ def _player(session: Session) -> Player:
 
 
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    """The request's JSON object, read by hand so that no input can end in a 500.
+
+    Cases: more than 2 MB is 413; not JSON, digits past Python's limit, or nesting
+    deeper than the stack (RecursionError) or than MAX_BODY_DEPTH is 400. NaN and
+    Infinity parse, and the event carrying them is rejected alone.
+    """
+    if request.content_length is not None and request.content_length > MAX_EVENTS_BYTES:
+        raise RequestEntityTooLarge()
+    data = request.stream.read(MAX_EVENTS_BYTES + 1)
+    if len(data) > MAX_EVENTS_BYTES:
+        raise RequestEntityTooLarge()
+    try:
+        body = json.loads(data)
+    except (ValueError, RecursionError):
+        body = None
     if not isinstance(body, dict):
         raise BadRequest("Thân yêu cầu phải là một đối tượng JSON (body must be a JSON object)")
+    if nesting_depth(body) > MAX_BODY_DEPTH:
+        raise BadRequest(
+            f"JSON lồng quá {MAX_BODY_DEPTH} tầng (JSON nested more than {MAX_BODY_DEPTH} deep)"
+        )
     return body
 
 
-def _parse_day(name: str, tz: ZoneInfo) -> datetime | None:
+def _parse_day(name: str, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """Local midnight of the ``name`` query day in UTC; within 10 years of ``now``, else 400."""
     raw = request.args.get(name)
     if raw is None:
         return None
@@ -104,6 +140,8 @@ def _parse_day(name: str, tz: ZoneInfo) -> datetime | None:
     except ValueError as exc:
         raise BadRequest(f"{name} phải là ngày ISO, ví dụ 2026-11-01 ({name} must be a date)") \
             from exc
+    if abs(day - now.astimezone(tz).date()) > MAX_REACH:
+        raise BadRequest(f"{name} cách hôm nay quá 10 năm ({name} is more than 10 years away)")
     return datetime.combine(day, time(0), tz).astimezone(UTC)
 
 
@@ -111,11 +149,11 @@ def schedule_window(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The [start, end) the schedule covers: ``from``/``to`` local days (inclusive) or 35 days.
 
     Cases: no parameters gives now to now+35 days; ``to`` alone ends that local
-    day; ``from`` alone runs 35 days from its midnight; to before from, or more
-    than 93 days, is a 400.
+    day; ``from`` alone runs 35 days from its midnight; to before from, more
+    than 93 days, or a day more than 10 years from today is a 400.
     """
-    start = _parse_day("from", tz)
-    end = _parse_day("to", tz)
+    start = _parse_day("from", now, tz)
+    end = _parse_day("to", now, tz)
     end = end + timedelta(days=1) if end is not None else None
     start = start or (now if end is None else min(now, end - HORIZON))
     end = end or start + HORIZON
@@ -185,7 +223,8 @@ def audio(sha256: str) -> Response:
     """The audio file, if an airing of this player's station uses it; Range and ETag work."""
     with db() as session:
         player = _player(session)
-        asset = session.scalar(
+        # Anything but 64 hex digits names no file (and a NUL would be a database error).
+        asset = None if not SHA256.fullmatch(sha256) else session.scalar(
             select(AudioAsset)
             .join(Programme, Programme.master_sha256 == AudioAsset.sha256)
             .join(Airing, Airing.programme_id == Programme.id)
@@ -211,26 +250,12 @@ def audio(sha256: str) -> Response:
 
 
 def _events_body() -> list[Any]:
-    if request.content_length is not None and request.content_length > MAX_EVENTS_BYTES:
-        raise RequestEntityTooLarge()
     events = _json_body().get("events")
     if not isinstance(events, list):
         raise BadRequest('Thân yêu cầu cần {"events": [...]} (body needs an events list)')
     if len(events) > MAX_EVENTS:
         raise RequestEntityTooLarge()
     return events
-
-
-def _future_warnings(events: list[Any], accepted: list[str], received_at: datetime) -> list[str]:
-    """Accepted events stamped more than 60 s ahead of the server: the player's clock runs fast."""
-    ids = set(accepted)
-    for event in events:
-        if isinstance(event, dict) and event.get("id") in ids and event.get("type") != "heartbeat":
-            ahead = datetime.fromisoformat(str(event["at"])) - received_at
-            if ahead > timedelta(seconds=60):
-                return [f"Sự kiện có thời điểm ở tương lai {ahead.total_seconds():+.0f} giây "
-                        f"(event time {ahead.total_seconds():+.0f} s ahead of server)"]
-    return []
 
 
 @bp.post("/player/events")
@@ -241,8 +266,7 @@ def events() -> Response:
         player = _player(session)
         batch = _events_body()
         result = ingest_events(session, player, batch, received_at)
-        warnings = apply_heartbeats(player, result.heartbeats, received_at)
-        warnings += _future_warnings(batch, result.accepted, received_at)
+        warnings = apply_heartbeats(player, result.heartbeats, received_at) + result.warnings
         player_id = player.id
     if warnings:
         logger.warning("player %s: %s", player_id, "; ".join(warnings))
@@ -256,10 +280,20 @@ def events() -> Response:
 def enroll() -> tuple[Response, int]:
     """Register the public half of a key the player generated; enrolling twice is harmless."""
     with db() as session:
+        _player(session)  # a bad token is 401 whatever the body
+    public_key = _json_body().get("public_key")
+    if not isinstance(public_key, str):
+        raise BadRequest("Thiếu public_key (public_key is required)")
+    try:
+        return _enroll(public_key)
+    except IntegrityError:
+        # The same key, enrolled by a request running at the same moment: found this time.
+        return _enroll(public_key)
+
+
+def _enroll(public_key: str) -> tuple[Response, int]:
+    with db() as session:
         player = _player(session)
-        public_key = _json_body().get("public_key")
-        if not isinstance(public_key, str):
-            raise BadRequest("Thiếu public_key (public_key is required)")
         key = keylog.enrol(session, player, public_key, services().clock.now())
         body = {"player_id": player.id, "key_id": key.id}
     return jsonify(body), 201

@@ -172,7 +172,7 @@ def visible_programme(s: Any, programme_id: int) -> Programme:
     return programme
 
 
-@bp.route("/programmes/<int:programme_id>")
+@bp.route("/programmes/<id:programme_id>")
 @auth.login_required()
 def programme(programme_id: int) -> Any:
     with db() as s:
@@ -192,7 +192,7 @@ def _station_ids(s: Any) -> list[int]:
     return list(s.scalars(select(Station.id).where(Station.unit_id.in_(g.visible_units))))
 
 
-@bp.route("/programmes/<int:programme_id>/audio")
+@bp.route("/programmes/<id:programme_id>/audio")
 @auth.login_required()
 def programme_audio(programme_id: int) -> Any:
     with db() as s:

@@ -1,7 +1,7 @@
 """tamper evidence: keys and revocations in the chains, an append-only log on PostgreSQL
 
 Revision ID: 0005_tamper
-Revises: 0005_rule
+Revises: 0005_ingest
 Create Date: 2026-11-28 01:00:00.000000
 
 From this revision ``loa audit verify`` takes each player's keys from its
@@ -22,7 +22,7 @@ from compliance.keylog import KEY_ENROLLED, PLAYER_REVOKED, key_text, server_bod
 from compliance.models import AiringLogEntry
 
 revision = '0005_tamper'
-down_revision = '0005_rule'
+down_revision = '0005_ingest'
 branch_labels = None
 depends_on = None
 
