@@ -30,8 +30,8 @@ from loa.app import build_services
 from loa.clock import FrozenClock
 from loa.settings import load_settings
 from loa.simulate import make_sine, player_api_app, seed_fleet
+from loa_player.keys import public_key_b64
 from playlists.models import Airing
-from stations.agent.keys import public_key_b64
 from stations.models import Station
 
 COMMAND = ".venv/bin/python -m bench.bench_verify"

@@ -12,10 +12,11 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
-from compliance.audit import verify_chains
+from compliance.keylog import SERVER_EVENTS
 from compliance.models import AiringLogEntry
+from compliance.verify import verify_chains
 from loa.simulate import LiveServer
-from stations.agent.keys import public_key_b64
+from loa_player.keys import public_key_b64
 from stations.models import Player, PlayerKey
 from tests.players.conftest import BOTH_DATABASES, Signer, World, auth
 
@@ -24,12 +25,17 @@ MONTH_MS = 30 * 24 * 3600 * 1000
 
 def stored_ids(world: World) -> list[str]:
     with world.services.sessions() as session:
-        return list(session.scalars(select(AiringLogEntry.event_id).order_by(AiringLogEntry.seq)))
+        # The players' own events; key enrolments are the server's entries in the chain.
+        return list(session.scalars(
+            select(AiringLogEntry.event_id)
+            .where(AiringLogEntry.event.not_in(SERVER_EVENTS))
+            .order_by(AiringLogEntry.seq)
+        ))
 
 
 def chain_problems(world: World) -> list[Any]:
     with world.services.sessions() as session:
-        return verify_chains(session)[1]
+        return verify_chains(session).problems
 
 
 def post_at_once(url: str, posts: list[tuple[str, list[dict]]]) -> list[requests.Response]:
@@ -204,7 +210,7 @@ def test_each_value_out_of_range_rejects_its_event_and_the_rest_is_stored(
 
 
 def signer_resign(signer: Signer, event: dict) -> dict:
-    from stations.agent.keys import sign_event
+    from loa_player.keys import sign_event
 
     return sign_event(signer.key, {k: v for k, v in event.items() if k != "sig"})
 
@@ -253,7 +259,8 @@ def test_a_slow_heartbeat_on_its_own_updates_the_player(signer: Signer, world: W
     answer = signer.post([signer.event("heartbeat", None, slow, state="idle")])
     assert answer.status_code == 200 and answer.json["warnings"]
     with world.services.sessions() as session:
-        count = session.scalar(select(func.count()).select_from(AiringLogEntry))
+        count = session.scalar(select(func.count()).select_from(AiringLogEntry)
+                               .where(AiringLogEntry.event.not_in(SERVER_EVENTS)))
         player = session.get_one(Player, world.players[0].player_id)
         assert count == 0 and player.clock_offset_ms == -400 * 24 * 3600 * 1000
         assert player.health["reported_at"] == slow.isoformat()
