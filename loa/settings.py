@@ -31,6 +31,8 @@ class Settings:
     start_tolerance_minutes: int = 5
     # Days after a month ends before it closes: late reports of offline players count until then.
     close_after_days: int = 5
+    # How often players poll for their schedule: one silent for two polls is offline.
+    player_poll_s: int = 300
 
     @property
     def is_sqlite(self) -> bool:
@@ -89,4 +91,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=_log_level(env.get("LOA_LOG_LEVEL", "INFO")),
         start_tolerance_minutes=_whole(env, "LOA_START_TOLERANCE_MINUTES", "5"),
         close_after_days=_whole(env, "LOA_CLOSE_AFTER_DAYS", "5"),
+        player_poll_s=_whole(env, "LOA_PLAYER_POLL_SECONDS", "300"),
     )

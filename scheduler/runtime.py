@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from web.context import Services
 
 logger = logging.getLogger(__name__)
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
+PLAN_AHEAD_DAY = 20  # the day of the month next month is planned on at the latest
+LEAD_DAYS = 10  # players hold next month at least this many days before it starts
 
 
 def settle_job(services: Services) -> None:
@@ -50,6 +53,35 @@ def replan_job(services: Services) -> None:
     added = sum(r.planned for r in report.rows)
     if added:
         logger.info("replanned %s: %d make-up airings", month, added)
+
+
+def next_month(now: datetime, tz: ZoneInfo = VN) -> str | None:
+    """The month to plan ahead on ``now``'s day, or None when it is not yet time.
+
+    Cases: from the 20th on (from the 19th in a 28-day February), next month
+    (December's is January of the next year), so players hold at least ten days
+    of it before it starts; earlier, nothing (approving a programme already
+    plans its own month at once).
+    """
+    local = now.astimezone(tz)
+    month_days = calendar.monthrange(local.year, local.month)[1]
+    if local.day < min(PLAN_AHEAD_DAY, month_days + 1 - LEAD_DAYS):
+        return None
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    return f"{year:04d}-{month:02d}"
+
+
+def plan_ahead_job(services: Services) -> None:
+    """From the 20th, plan next month for every station (idempotent: fills only what is missing)."""
+    now = services.clock.now()
+    month = next_month(now)
+    if month is None:
+        return
+    with transaction(services.sessions) as session:
+        report = plan(session, month, now, services.settings.airing_gap)
+    added = sum(r.planned for r in report.rows)
+    if added:
+        logger.info("planned %s ahead: %d airings", month, added)
 
 
 def live_job(services: Services, dispatcher: LiveDispatcher) -> None:
@@ -88,6 +120,11 @@ def scheduled_jobs(services: Services) -> list[Job]:
         Job("live", partial(live_job, dispatcher=live), IntervalTrigger(seconds=tick, timezone=VN)),
         Job("prune", prune_job, CronTrigger(day_of_week="sun", hour=3, timezone=VN)),
         Job("replan", replan_job, CronTrigger(hour=0, minute=5, timezone=VN)),
+        # Daily and at start: a server down on the 20th still plans next month when it returns.
+        Job(
+            "plan_ahead", plan_ahead_job, CronTrigger(hour=0, minute=10, timezone=VN),
+            at_start=True,
+        ),
         # Hourly: a month closes LOA_CLOSE_AFTER_DAYS after it ends, whenever the server was up.
         Job("close", close_job, CronTrigger(minute=20, timezone=VN)),
         # Daily, the chain heads go to a file outside the database (deleted tails are caught).

@@ -64,7 +64,9 @@ def test_jobs_fire_when_operators_rely_on_them(services: Services, clock: Frozen
         # Settling runs at start (the overview is right after downtime), then every 5 minutes.
         assert wait_until(first_settled, seconds=10)
         jobs = {job.id: job for job in runtime.scheduler.get_jobs()}
-        assert set(jobs) == {"settle", "replan", "live", "prune", "close", "checkpoint"}
+        assert set(jobs) == {
+            "settle", "replan", "plan_ahead", "live", "prune", "close", "checkpoint"
+        }
         settle = next_fires(jobs["settle"], TUESDAY_0800, 3)
         assert [b - a for a, b in itertools.pairwise(settle)] == [timedelta(minutes=5)] * 2
         # Live players are told their slot every tick (LOA_SCHEDULER_TICK_SECONDS, 5 s).

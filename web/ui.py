@@ -26,8 +26,9 @@ from loa.errors import LoaError
 from playlists.campaigns import check_month
 from playlists.models import Airing, Campaign, Programme
 from playlists.programmes import get_programme
+from scheduler.outlook import OUTLOOK_VI
 from stations.models import Station
-from web import admin, auth, lexicon
+from web import admin, auth, glance, lexicon, public, stations_page
 from web.context import db, services
 from web.models import Role
 
@@ -58,11 +59,20 @@ def local_time(value: Any, fmt: str = "%d/%m/%Y %H:%M") -> str:
 @bp.route("/")
 @auth.login_required()
 def dashboard() -> Any:
-    month = _month()
+    month, svc, now = _month(), services(), reading()
     with db() as s:
-        rows = station_month_report(s, g.unit, month, reading())
+        rows = station_month_report(s, g.unit, month, now)
+        found = glance.glances(s, rows, now.now, svc.settings.airing_gap)
+        online = glance.players_online(
+            s, {r.station for r in rows}, now.now, svc.settings.player_poll_s
+        )
+        auditing = g.user.role in (Role.auditor, Role.admin)
+        chart = glance.compliance_chart(s, g.unit, month, now) if auditing else []
     done = sum(r.status == "compliant" for r in rows)
-    return render_template("dashboard.html", month=month, rows=rows, done=done, labels=STATUS_VI)
+    return render_template(
+        "dashboard.html", month=month, rows=found, done=done, labels=STATUS_VI,
+        outlooks=OUTLOOK_VI, online=online, chart=chart,
+    )
 
 
 @bp.route("/audit.csv")
@@ -222,3 +232,5 @@ def register(app: Flask) -> None:
     editor.register(app)
     app.register_blueprint(lexicon.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(stations_page.bp)
+    app.register_blueprint(public.bp)

@@ -1,0 +1,196 @@
+"""A station's page: its month calendar, now/next/last, players, and hand edits of its airings."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from compliance.audit import month_airings
+from loa.errors import LoaError
+from playlists.campaigns import check_month
+from playlists.models import Airing, AiringStatus, Campaign
+from scheduler.edits import add_airing, cancel_airing, local_start, move_airing
+from scheduler.outlook import LOST, make_ups
+from stations.health import is_online
+from stations.models import Station
+from web import auth
+from web.context import db, services
+from web.models import Role
+
+bp = Blueprint("station_page", __name__)
+EDITORS = (Role.operator, Role.admin)
+WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
+# What a person reads for each airing on the calendar.
+KIND_VI = {
+    "planned": "Đã lên lịch",
+    "make_up": "Phát bù",
+    "aired": "Đã phát",
+    "missed": "Bị lỡ",
+    "cancelled": "Đã hủy",
+}
+
+
+@dataclass(frozen=True)
+class CalendarAiring:
+    airing: Airing
+    kind: str  # a key of KIND_VI
+    local: datetime
+
+
+def airing_kind(airing: Airing, make_up_ids: set[int]) -> str:
+    """The calendar's word for an airing: make-up wins over planned, lost ones read missed."""
+    if airing.status in LOST:
+        return "missed"
+    if airing.status is AiringStatus.aired:
+        return "aired"
+    if airing.status is AiringStatus.cancelled:
+        return "cancelled"
+    return "make_up" if airing.id in make_up_ids else "planned"
+
+
+def month_weeks(month: str) -> list[list[date | None]]:
+    """The month's weeks, Monday first, with None outside the month."""
+    year, mon = (int(p) for p in month.split("-"))
+    return [
+        [d if d.month == mon else None for d in week]
+        for week in calendar.Calendar().monthdatescalendar(year, mon)
+    ]
+
+
+def _calendar(airings: list[Airing], tz: ZoneInfo) -> dict[date, list[CalendarAiring]]:
+    by_campaign: dict[int, list[Airing]] = {}
+    for a in airings:
+        by_campaign.setdefault(a.programme.campaign_id, []).append(a)
+    extra: set[int] = set()
+    for mine in by_campaign.values():
+        required = mine[0].programme.campaign.min_airings
+        extra |= make_ups([(a.id, a.status) for a in mine], required)
+    days: dict[date, list[CalendarAiring]] = {}
+    for a in airings:
+        local = a.starts_at.astimezone(tz)
+        days.setdefault(local.date(), []).append(CalendarAiring(a, airing_kind(a, extra), local))
+    return days
+
+
+def _now_next_last(airings: list[Airing], now: datetime) -> dict[str, Airing | None]:
+    def ends(a: Airing) -> float:
+        return a.starts_at.timestamp() + (a.programme.duration_ms or 0) / 1000
+
+    live = [a for a in airings if a.status is not AiringStatus.cancelled and a.status not in LOST]
+    return {
+        "now": next((a for a in live if a.starts_at <= now and ends(a) > now.timestamp()), None),
+        "next": next((a for a in live if a.starts_at > now), None),
+        "last": next((a for a in reversed(airings) if a.status is AiringStatus.aired), None),
+    }
+
+
+def _recent(s: Any, station: Station, now: datetime) -> list[Airing]:
+    """The station's airings from a month back to a month ahead, for now, next and last aired."""
+    tz = ZoneInfo(station.timezone)
+    here = now.astimezone(tz)
+    months = {f"{here.year:04d}-{here.month:02d}"}
+    for step in (-1, 1):
+        total = here.year * 12 + here.month - 1 + step
+        months.add(f"{total // 12:04d}-{total % 12 + 1:02d}")
+    return sorted(
+        (a for m in months for a in month_airings(s, station, m)), key=lambda a: a.starts_at
+    )
+
+
+@bp.route("/stations/<code>")
+@auth.login_required()
+def station(code: str) -> Any:
+    now = services().clock.now()
+    with db() as s:
+        found = auth.own_station(s, code)
+        tz = ZoneInfo(found.timezone)
+        try:
+            month = check_month(request.args.get("month", now.astimezone(tz).strftime("%Y-%m")))
+        except LoaError:
+            abort(400)
+        airings = month_airings(s, found, month)
+        campaigns = s.scalars(select(Campaign).order_by(Campaign.code)).all()
+        poll = services().settings.player_poll_s
+        return render_template(
+            "station.html",
+            station=found,
+            month=month,
+            weeks=month_weeks(month),
+            weekdays=WEEKDAYS,
+            days=_calendar(airings, tz),
+            kinds=KIND_VI,
+            airings=airings,
+            moments=_now_next_last(_recent(s, found, now), now),
+            online={p.id: is_online(p.last_seen, now, poll) for p in found.players},
+            campaigns=[c for c in campaigns if c.runs_in(month)],
+            editable=g.user.role in EDITORS,
+            now=now,
+            tz=tz,
+        )
+
+
+def _edit(code: str, change: Any) -> Any:
+    """Run one schedule edit for the station; refusals and warnings come back as messages."""
+    svc = services()
+    month = request.form.get("month", "")
+    try:
+        with db() as s:
+            found = auth.own_station(s, code)
+            done = change(s, found, svc.clock.now(), svc.settings.airing_gap)
+            month = done.airing.starts_at.astimezone(ZoneInfo(found.timezone)).strftime("%Y-%m")
+            warning = done.warning
+    except LoaError as err:
+        flash(str(err), "error")
+    else:
+        flash("Đã cập nhật lịch phát; thiết bị sẽ nhận lịch mới (schedule updated)", "ok")
+        if warning:
+            flash(warning, "warning")
+    target = {"month": month} if month else {}
+    return redirect(url_for("station_page.station", code=code, **target))
+
+
+def _form_id(name: str) -> int:
+    value = request.form.get(name, "")
+    if not value.isdigit() or not 1 <= int(value) < 2**31:
+        raise LoaError(f"Lỗi: thiếu hoặc sai mã {name} (missing or invalid id)")
+    return int(value)
+
+
+@bp.route("/stations/<code>/airings", methods=["POST"])
+@auth.login_required(*EDITORS)
+def add(code: str) -> Any:
+    def change(s: Any, station: Station, now: datetime, gap: Any) -> Any:
+        campaign = s.scalar(
+            select(Campaign).where(Campaign.code == request.form.get("campaign", ""))
+        )
+        if campaign is None:
+            raise LoaError("Lỗi: không tìm thấy chiến dịch (campaign not found)")
+        start = local_start(request.form.get("starts_at", ""), station)
+        return add_airing(s, station, campaign, start, now, gap)
+
+    return _edit(code, change)
+
+
+@bp.route("/stations/<code>/airings/move", methods=["POST"])
+@auth.login_required(*EDITORS)
+def move(code: str) -> Any:
+    def change(s: Any, station: Station, now: datetime, gap: Any) -> Any:
+        start = local_start(request.form.get("starts_at", ""), station)
+        return move_airing(s, station, _form_id("airing"), start, now, gap)
+
+    return _edit(code, change)
+
+
+@bp.route("/stations/<code>/airings/cancel", methods=["POST"])
+@auth.login_required(*EDITORS)
+def cancel(code: str) -> Any:
+    def change(s: Any, station: Station, now: datetime, gap: Any) -> Any:
+        return cancel_airing(s, station, _form_id("airing"), now, gap)
+
+    return _edit(code, change)
