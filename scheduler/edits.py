@@ -34,6 +34,12 @@ class Edit:
     warning: str | None  # the count can no longer be reached in the windows left
 
 
+def refuse_past(start: datetime, now: datetime) -> None:
+    """A player could not hold an airing that starts now or earlier."""
+    if start <= now:
+        raise LoaError("Lỗi: giờ phát đã qua (the time is in the past)")
+
+
 def check_slot(
     start: datetime,
     length: timedelta,
@@ -45,12 +51,11 @@ def check_slot(
 ) -> None:
     """Refuse an airing at ``start`` the station cannot carry, saying why.
 
-    Cases: starting now or earlier → refused (a player could not hold it in
-    time); not wholly inside one window on that weekday → refused; within
-    ``gap`` of another airing on air → refused (as the planner keeps it clear).
+    Cases: starting now or earlier → refused; not wholly inside one window on
+    that weekday → refused; within ``gap`` of another airing on air → refused
+    (as the planner keeps it clear).
     """
-    if start <= now:
-        raise LoaError("Lỗi: giờ phát đã qua (the time is in the past)")
+    refuse_past(start, now)
     local, end = start.astimezone(tz), (start + length).astimezone(tz)
     inside = any(
         local.weekday() in w.days
@@ -127,6 +132,8 @@ def add_airing(
     lock_schedule(session)
     start = start.astimezone(UTC)
     month = _month_of(start, station)
+    check_month_open(session, month, "sửa lịch phát (edit the schedule)")  # says more than "past"
+    refuse_past(start, now)
     programme = applicable_programme(session, station.unit, campaign.id, month)
     if programme is None or not programme.duration_ms:
         raise LoaError(
