@@ -1,0 +1,70 @@
+"""The station page and the public page in Chromium, on a phone (390 px) and a desk (1280 px)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from loa.db import transaction
+from playlists.models import Programme, ProgrammeStatus
+from scheduler.service import approve_and_plan
+from tests.factories import hai_phong_month
+from tests.test_browser import page  # noqa: F401  (the Chromium page fixture)
+from web.context import Services
+from web.users import add_user
+
+pytestmark = pytest.mark.browser
+PASSWORD = "mat-khau-2026"
+
+
+@pytest.fixture
+def base_url(live_url: str, services: Services) -> str:
+    """Hải Phòng's December programme rendered; the ward's operator approves it in the test."""
+    with transaction(services.sessions) as s:
+        month = hai_phong_month(services, s)
+        s.get_one(Programme, month.programme_id).status = ProgrammeStatus.rendered
+        add_user(s, "canbo", PASSWORD, "operator", "11560")
+        approve_and_plan(s, month.programme_id, services.clock.now(), services.settings.airing_gap)
+    return live_url
+
+
+def _fits(page: Any) -> bool:
+    """Nothing on the page is wider than the screen (no sideways scrolling)."""
+    return bool(page.evaluate(
+        "document.querySelector('main').scrollWidth <= window.innerWidth"
+    ))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("width", [390, 1280])
+def test_station_page_on_a_phone_and_a_desk(
+    base_url: str, page: Any, width: int  # noqa: F811
+) -> None:
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", "canbo")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.click("table.glance a >> text=Đài TN")  # the overview links each station to its page
+    assert page.inner_text("h1").startswith("Đài TN")
+    assert page.locator(".calendar .airing-planned").count() == 3
+    assert page.locator("audio.listen").count() >= 1
+    assert _fits(page), "the station page scrolls sideways"
+
+    page.locator("form.airing-edit button.secondary").first.click()  # Hủy lượt
+    assert "Đã cập nhật lịch phát" in page.inner_text("[role=alert]")
+    assert page.locator(".calendar .airing-cancelled").count() == 1
+    page.fill("form.admin-form input[name=starts_at]", "2026-12-02T05:40")
+    page.click("form.admin-form button[type=submit]")
+    assert page.locator(".calendar .airing-make_up, .calendar .airing-planned").count() == 3
+    page.fill("form.admin-form input[name=starts_at]", "2026-12-02T12:00")
+    page.click("form.admin-form button[type=submit]")
+    assert "khung giờ phát" in page.inner_text("[role=alert]")
+    assert _fits(page)
+
+    page.goto(f"{base_url}/")
+    assert _fits(page), "the overview scrolls sideways"
+    page.goto(f"{base_url}/public/11560")
+    assert page.locator("audio.listen").count() == 1
+    assert _fits(page), "the public page scrolls sideways"
