@@ -29,9 +29,9 @@ def base_url(live_url: str, services: Services) -> str:
     return live_url
 
 
-def _fits(page: Any) -> bool:
+def _fits(shown: Any) -> bool:
     """Nothing on the page is wider than the screen (no sideways scrolling)."""
-    return bool(page.evaluate(
+    return bool(shown.evaluate(
         "document.querySelector('main').scrollWidth <= window.innerWidth"
     ))
 

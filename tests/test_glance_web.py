@@ -77,6 +77,10 @@ def test_station_calendar_shows_the_airings_planned_on_approval(
     assert "Lượt tiếp theo" in page and "Chương trình 31 2026-12" in page
     assert f'src="/programmes/{city}/audio"' in page  # the listen button
     assert "Mất liên lạc" in page  # its player never polled
+    evidence = client.get("/audit/TN/2026-12?campaign=CDS").get_data(as_text=True)
+    listen = f'<audio class="listen" controls preload="none" src="/programmes/{city}/audio"'
+    assert listen in evidence
+    assert client.get(f"/programmes/{city}/audio").status_code == 404  # its file is not stored
     assert client.get("/stations/TH").status_code == 404  # another ward's station
 
 

@@ -155,6 +155,7 @@ def evidence(station_code: str, month: str) -> Any:
             month=month,
             evidence=found,
             labels=STATUS_VI,
+            programme=s.get(Programme, found.row.programme_id) if found.row.programme_id else None,
         )
 
 
@@ -210,6 +211,8 @@ def programme_audio(programme_id: int) -> Any:
         if not found.master_sha256:
             abort(404)
         path = services().store.path(found.master_sha256)
+    if not path.is_file():
+        abort(404)  # the row without its file (a restored database): nothing to hear, not a 500
     return send_file(path, mimetype="audio/mpeg", conditional=True)
 
 
