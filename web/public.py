@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -9,6 +10,7 @@ from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, abort, render_template, send_file, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from playlists.models import Programme
 from playlists.public import public_programmes
@@ -20,7 +22,7 @@ ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 ET.register_namespace("itunes", ITUNES)
 
 
-def _unit(s: Any, code: str) -> AdminUnit:
+def _unit(s: Session, code: str) -> AdminUnit:
     unit = s.scalar(select(AdminUnit).where(AdminUnit.code == code))
     if unit is None:
         abort(404)
@@ -54,7 +56,9 @@ def audio(code: str, programme_id: int) -> Any:
     return send_file(path, mimetype="audio/mpeg", conditional=True)
 
 
-def rss_feed(unit: AdminUnit, programmes: list[Programme], link: str, audio_url: Any) -> bytes:
+def rss_feed(
+    unit: AdminUnit, programmes: list[Programme], link: str, audio_url: Callable[[Programme], str]
+) -> bytes:
     """An RSS 2.0 podcast feed: one item per programme, its audio as the enclosure.
 
     ElementTree escapes every title and name, so a unit named ``<b>&`` stays text.

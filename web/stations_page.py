@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from compliance.audit import month_airings
 from loa.errors import LoaError
 from playlists.campaigns import check_month
 from playlists.models import Airing, AiringStatus, Campaign
-from scheduler.edits import add_airing, cancel_airing, local_start, move_airing
+from scheduler.edits import Edit, add_airing, cancel_airing, local_start, move_airing
 from scheduler.outlook import LOST, make_ups
 from stations.health import is_online
 from stations.models import Station
+from stations.units import ancestors
 from web import auth
 from web.context import db, services
 from web.models import Role
@@ -90,7 +93,7 @@ def _now_next_last(airings: list[Airing], now: datetime) -> dict[str, Airing | N
     }
 
 
-def _recent(s: Any, station: Station, now: datetime) -> list[Airing]:
+def _recent(s: Session, station: Station, now: datetime) -> list[Airing]:
     """The station's airings from a month back to a month ahead, for now, next and last aired."""
     tz = ZoneInfo(station.timezone)
     here = now.astimezone(tz)
@@ -115,7 +118,10 @@ def station(code: str) -> Any:
         except LoaError:
             abort(400)
         airings = month_airings(s, found, month)
-        campaigns = s.scalars(select(Campaign).order_by(Campaign.code)).all()
+        above = [u.id for u in ancestors(found.unit)]
+        campaigns = s.scalars(
+            select(Campaign).where(Campaign.unit_id.in_(above)).order_by(Campaign.code)
+        ).all()
         poll = services().settings.player_poll_s
         return render_template(
             "station.html",
@@ -135,7 +141,10 @@ def station(code: str) -> Any:
         )
 
 
-def _edit(code: str, change: Any) -> Any:
+Change = Callable[[Session, Station, datetime, timedelta], Edit]
+
+
+def _edit(code: str, change: Change) -> Any:
     """Run one schedule edit for the station; refusals and warnings come back as messages."""
     svc = services()
     month = request.form.get("month", "")
@@ -165,7 +174,7 @@ def _form_id(name: str) -> int:
 @bp.route("/stations/<code>/airings", methods=["POST"])
 @auth.login_required(*EDITORS)
 def add(code: str) -> Any:
-    def change(s: Any, station: Station, now: datetime, gap: Any) -> Any:
+    def change(s: Session, station: Station, now: datetime, gap: timedelta) -> Edit:
         campaign = s.scalar(
             select(Campaign).where(Campaign.code == request.form.get("campaign", ""))
         )
@@ -180,7 +189,7 @@ def add(code: str) -> Any:
 @bp.route("/stations/<code>/airings/move", methods=["POST"])
 @auth.login_required(*EDITORS)
 def move(code: str) -> Any:
-    def change(s: Any, station: Station, now: datetime, gap: Any) -> Any:
+    def change(s: Session, station: Station, now: datetime, gap: timedelta) -> Edit:
         start = local_start(request.form.get("starts_at", ""), station)
         return move_airing(s, station, _form_id("airing"), start, now, gap)
 
@@ -190,7 +199,7 @@ def move(code: str) -> Any:
 @bp.route("/stations/<code>/airings/cancel", methods=["POST"])
 @auth.login_required(*EDITORS)
 def cancel(code: str) -> Any:
-    def change(s: Any, station: Station, now: datetime, gap: Any) -> Any:
+    def change(s: Session, station: Station, now: datetime, gap: timedelta) -> Edit:
         return cancel_airing(s, station, _form_id("airing"), now, gap)
 
     return _edit(code, change)
