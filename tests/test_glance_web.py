@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -268,3 +269,36 @@ def test_public_page_and_rss_need_no_login_and_show_only_what_the_unit_airs(
     ]  # neither its own unapproved one nor its sibling's
     assert client.get(f"/public/11560/programmes/{own_id}.mp3").status_code == 404
     assert client.get("/public/99999/rss.xml").status_code == 404
+
+
+def test_two_operators_adding_the_same_slot_at_once_store_one(
+    city: int, services: Services, app: Any
+) -> None:
+    with transaction(services.sessions) as s:
+        approve_and_plan(s, city, services.clock.now(), services.settings.airing_gap)
+    clients = [app.test_client() for _ in range(2)]
+    for c in clients:
+        login(c, "xa")
+    tokens = [csrf(c.get("/stations/TN").data) for c in clients]
+    start = threading.Barrier(2)
+    pages: list[str] = []
+
+    def add(c: Any, token: str) -> None:
+        start.wait(timeout=10)
+        answer = c.post(
+            "/stations/TN/airings",
+            data={"csrf_token": token, "campaign": "CDS", "starts_at": "2026-12-02T05:40"},
+            follow_redirects=True,
+        )
+        pages.append(answer.get_data(as_text=True))
+
+    pairs = zip(clients, tokens, strict=True)
+    threads = [threading.Thread(target=add, args=pair) for pair in pairs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted("Đã cập nhật lịch phát" in p for p in pages) == [False, True]
+    assert any("trùng với lượt phát" in p for p in pages)
+    slot = datetime(2026, 12, 2, 5, 40, tzinfo=VN)
+    assert sum(a.starts_at == slot for a in _airings(services, "TN")) == 1
