@@ -6,6 +6,7 @@ approvals, plans and reports through the `loa` command (DESIGN §6).
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from compliance.audit import Reading
@@ -299,6 +301,11 @@ def test_web_report_for_a_range_of_months(
     at_close("audit", "close", "--month", "2026-12")
     closed = pdf_text(client.get("/audit.pdf?from=2026-07&to=2026-12").data)
     assert "Đạt (đã khóa sổ)" in closed
+    book = load_workbook(io.BytesIO(client.get("/audit.xlsx?from=2026-07&to=2026-12").data))
+    header, *rows = book["Chi tiết"].iter_rows(values_only=True)
+    verdict = header.index("Kết quả")
+    assert sorted((r[0], r[4], r[verdict]) for r in rows) == [
+        ("TH", "2026-12", "Chưa đủ lượt phát"), ("TN", "2026-12", "Đạt")]
     assert client.get("/audit.xlsx?from=2026-12&to=2026-07").status_code == 400
     assert client.get("/audit.xlsx?from=2026-12").status_code == 400
     dashboard = client.get("/?month=2026-12").get_data(as_text=True)
