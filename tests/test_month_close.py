@@ -18,8 +18,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from compliance.audit import Reading
+from compliance.audit import Reading, station_month_row
 from compliance.close import Closing, close_month
+from compliance.ingest import chain_heads
 from compliance.models import AiringLogEntry, StationMonthSnapshot
 from loa.clock import FrozenClock
 from loa.db import transaction
@@ -334,3 +335,23 @@ def test_two_closes_at_once_write_one_snapshot(december: December, services: Ser
     with transaction(services.sessions) as s:
         assert len(s.scalars(select(StationMonthSnapshot)).all()) == 2
         assert close_month(s, "2026-12", reading) == Closing("2026-12", CLOSES, 2, already=True)
+
+
+def test_a_verdict_counts_exactly_the_entries_up_to_the_chain_head_it_names(
+    december: December,
+) -> None:
+    """A snapshot names the chain head it was computed from; a completion appended while
+    it was being computed (after that head was read) is late, so it must not be counted."""
+    december.air_all()  # seq 1: the key; seq 2-4: the three completions
+    reading = Reading.of(december.services.settings, JANUARY_3)
+    with december.services.sessions() as s:
+        station = s.get_one(Airing, december.airings[0][0]).station
+        campaign = get_campaign(s, "CDS")
+        (seq, head), = chain_heads(s, [station.id]).values()
+        assert seq == 4
+        older = s.scalar(select(AiringLogEntry.hash).where(
+            AiringLogEntry.station_id == station.id, AiringLogEntry.seq == 3))
+        whole = station_month_row(s, station, campaign, "2026-12", (seq, head), reading)
+        before = station_month_row(s, station, campaign, "2026-12", (3, older), reading)
+    assert (whole.counted, whole.status) == (3, "compliant")
+    assert (before.counted, before.status, before.chain_seq) == (2, "short", 3)
