@@ -129,14 +129,18 @@ def month_airings(session: Session, station: Station, month: str) -> list[Airing
     )
 
 
-def _completions(session: Session, station: Station, month: str) -> list[LoggedEvent]:
-    """Completions of the station's airings scheduled in ``month``, whenever reported."""
+def _completions(
+    session: Session, station: Station, month: str, up_to_seq: int
+) -> list[LoggedEvent]:
+    """Completions of the station's airings scheduled in ``month``, whenever reported,
+    up to the chain head the verdict names (one appended since is not part of it)."""
     start, end = month_bounds(month, ZoneInfo(station.timezone))
     rows = session.scalars(
         select(AiringLogEntry)
         .join(Airing, Airing.id == AiringLogEntry.airing_id)
         .where(
             AiringLogEntry.station_id == station.id,
+            AiringLogEntry.seq <= up_to_seq,
             AiringLogEntry.event == "airing.completed",
             Airing.station_id == station.id,
             Airing.starts_at >= start,
@@ -159,7 +163,8 @@ def station_month_row(
     facts = facts_of(programme)
     airings = month_airings(session, station, month)
     rule = counting_rule(campaign, station, month, reading)
-    counted = counted_airings(_completions(session, station, month), airing_facts(airings), rule)
+    completions = _completions(session, station, month, head[0] if head else 0)
+    counted = counted_airings(completions, airing_facts(airings), rule)
     ended = reading.now >= month_bounds(month, rule.tz)[1]
     still = [
         a

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from playlists.models import Airing
 from stations.models import Player
 from stations.players import CLOCK_TOLERANCE_MS, Heartbeat
 
+KEY_ENROLLED = "key.enrolled"  # the server's chain entry that lets a key sign
 AIRING_EVENTS = {"airing.started", "airing.completed", "airing.failed", "airing.interrupted"}
 EVENT_TYPES = AIRING_EVENTS | {"heartbeat"}
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -312,10 +315,32 @@ class _Outcome:
                             self.heartbeats, self.warnings)
 
 
-def _screen(player: Player, events: list[Any], received_at: datetime,
+def chain_keys(session: Session, player: Player) -> list[bytes]:
+    """The keys the station's chain enrolled for ``player``: the only ones that may sign.
+
+    Not the ``player_key`` table: a row inserted there behind the log's back must sign
+    nothing (verify flags such a row; ingest must not count its events meanwhile).
+    """
+    details = session.scalars(
+        select(AiringLogEntry.detail).where(
+            AiringLogEntry.station_id == player.station_id,
+            AiringLogEntry.player_id == player.id,
+            AiringLogEntry.event == KEY_ENROLLED,
+        )
+    )
+    keys = []
+    for detail in details:
+        try:
+            raw = base64.b64decode(str((detail or {}).get("public_key")), validate=True)
+        except (binascii.Error, ValueError, AttributeError):
+            continue  # an unreadable entry enrols nothing; verify names it
+        keys.append(raw)
+    return keys
+
+
+def _screen(keys: list[bytes], events: list[Any], received_at: datetime,
             outcome: _Outcome) -> list[tuple[int, _Checked]]:
     """Every airing event that passes the checks and the signature, with its batch position."""
-    keys = [k.public_key for k in player.keys]
     passed: list[tuple[int, _Checked]] = []
     for position, event in enumerate(events):
         try:
@@ -370,7 +395,7 @@ def ingest_events(
     if not isinstance(events, list):
         raise LoaError('Thân yêu cầu cần {"events": [...]} (body needs an events list)')
     screened = _Outcome()
-    passed = _screen(player, events, received_at, screened)
+    passed = _screen(chain_keys(session, player), events, received_at, screened)
     if not passed:
         return screened.result()
     lock_chain(session, player.station_id)  # before the savepoint (see ChainWriter)

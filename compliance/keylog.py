@@ -15,13 +15,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from compliance.ingest import ChainWriter
+from compliance.ingest import KEY_ENROLLED, ChainWriter
 from compliance.models import AiringLogEntry
 from loa.canonical import canonical_json
 from stations import players
 from stations.models import Player, PlayerKey
 
-KEY_ENROLLED = "key.enrolled"
 PLAYER_REVOKED = "player.revoked"
 TOKEN_ROTATED = "player.token_rotated"
 SERVER_EVENTS = frozenset({KEY_ENROLLED, PLAYER_REVOKED, TOKEN_ROTATED})

@@ -35,7 +35,8 @@ def settle_job(services: Services) -> None:
     """Mark finished airings aired, failed or missed, and plan make-ups for the lost ones."""
     with transaction(services.sessions) as session:
         settled, plans = settle_and_make_up(
-            session, services.clock.now(), services.settings.airing_gap
+            session, services.clock.now(), services.settings.airing_gap,
+            timedelta(minutes=services.settings.start_tolerance_minutes),
         )
     if settled.counts:
         logger.info("settled airings: %s", {k.value: v for k, v in settled.counts.items()})

@@ -157,7 +157,7 @@ def approve_and_plan(
 
 
 def settle_and_make_up(
-    session: Session, now: datetime, gap: timedelta
+    session: Session, now: datetime, gap: timedelta, tolerance: timedelta
 ) -> tuple[SettleReport, list[PlanReport]]:
     """Settle finished airings, then plan at once a make-up for each missed or failed one.
 
@@ -166,7 +166,7 @@ def settle_and_make_up(
     """
     # Before settling locks airing rows: a planner holding the lock may be waiting on them.
     lock_schedule(session)
-    settled = settle_airings(session, now)
+    settled = settle_airings(session, now, tolerance)
     plans = [
         plan(session, month, now, gap, station_ids)
         for month, station_ids in sorted(settled.to_make_up.items())

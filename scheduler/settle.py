@@ -5,15 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from compliance.audit import airing_facts, logged_event
 from compliance.models import AiringLogEntry
-from compliance.rules import COMPLETE_SHARE
-from playlists.models import Airing, AiringStatus, Programme
+from compliance.rules import (
+    AiringFacts,
+    CountingRule,
+    LoggedEvent,
+    Requirement,
+    local_month,
+    why_not_counted,
+)
+from playlists.models import Airing, AiringStatus, Campaign, Programme
 from scheduler.planning import month_bounds
 from stations.models import Station
 
@@ -23,34 +30,23 @@ OPEN = (AiringStatus.planned, AiringStatus.published)
 LOST = (AiringStatus.failed, AiringStatus.missed)
 
 
-class Reported(NamedTuple):
-    """What a player logged about an airing: the event, the audio it played, for how long."""
-
-    event: str
-    sha256: str | None
-    played_ms: int | None
-
-
 def settled_status(
-    ends_at: datetime, now: datetime, reported: Iterable[Reported], sha256: str, duration_ms: int
+    airing: AiringFacts, now: datetime, reported: Iterable[LoggedEvent], rule: CountingRule
 ) -> AiringStatus | None:
     """What an open airing became, or None while it may still be reported.
 
-    Cases: a completion of the airing's own audio (same sha256) that played at
-    least 95% (the audit's rule) → aired at any time; a full play of other
-    audio is not an airing of this programme; once the grace after its end has
-    passed, anything else reported (a failure, an interruption, a short or
-    wrong-audio completion) → failed, silence → missed.
+    Cases: a completion the audit counts (``why_not_counted``: its own audio, at
+    least 95%, started within the tolerance of the slot, received after it could
+    have ended) → aired at any time; a play the audit does not count is not an
+    airing of this programme, so once the grace after its end has passed,
+    anything else reported (a failure, an interruption, a short, wrong-audio or
+    off-slot completion) → failed, silence → missed.
     """
     reports = list(reported)
-    if any(
-        r.event == "airing.completed"
-        and r.sha256 == sha256
-        and (r.played_ms or 0) >= duration_ms * COMPLETE_SHARE
-        for r in reports
-    ):
+    if any(why_not_counted(r, {airing.airing_id: airing}, rule) is None for r in reports):
         return AiringStatus.aired
-    if now < ends_at + GRACE:
+    duration_ms = airing.programme.duration_ms if airing.programme else 0
+    if now < airing.starts_at + timedelta(milliseconds=duration_ms) + GRACE:
         return None
     return AiringStatus.failed if reports else AiringStatus.missed
 
@@ -62,30 +58,37 @@ class SettleReport:
     to_make_up: dict[str, set[int]] = field(default_factory=dict)
 
 
-def settle_airings(session: Session, now: datetime) -> SettleReport:
-    """Settle every open airing that has started; say how many became what, and what to make up."""
+def settle_airings(session: Session, now: datetime, tolerance: timedelta) -> SettleReport:
+    """Settle every open airing that has started; say how many became what, and what to make up.
+
+    An airing is held to the audit's counting rule (``tolerance``: how far off its
+    slot a play may start), so what settles ``aired`` is what the month's report counts.
+    """
     rows = session.execute(
-        select(Airing, Programme.duration_ms, Programme.master_sha256, Station.timezone)
+        select(Airing, Campaign, Station.timezone)
         .join(Programme, Airing.programme_id == Programme.id)
+        .join(Campaign, Programme.campaign_id == Campaign.id)
         .join(Station, Airing.station_id == Station.id)
         .where(Airing.status.in_(OPEN), Airing.starts_at <= now)
     ).all()
     report = SettleReport()
-    for airing, duration_ms, sha256, timezone in rows:
-        reported = session.execute(
-            select(AiringLogEntry.event, AiringLogEntry.asset_sha256, AiringLogEntry.played_ms)
-            .where(AiringLogEntry.airing_id == airing.id)
-        ).all()
-        ends_at = airing.starts_at + timedelta(milliseconds=duration_ms or 0)
+    for airing, campaign, timezone in rows:
+        tz = ZoneInfo(timezone)
+        month = local_month(airing.starts_at, tz)
+        rule = CountingRule(
+            campaign.id, month, tz,
+            Requirement(campaign.min_airings, campaign.min_s, campaign.max_s), tolerance,
+        )
+        reported = session.scalars(
+            select(AiringLogEntry).where(AiringLogEntry.airing_id == airing.id)
+        )
         status = settled_status(
-            ends_at, now, (Reported(*r) for r in reported), sha256 or "", duration_ms or 0
+            airing_facts([airing])[airing.id], now, map(logged_event, reported), rule
         )
         if status is None:
             continue
         airing.status = status
         report.counts[status] = report.counts.get(status, 0) + 1
-        tz = ZoneInfo(timezone)
-        month = airing.starts_at.astimezone(tz).strftime("%Y-%m")
         if status in LOST and month_bounds(month, tz)[1] > now:
             report.to_make_up.setdefault(month, set()).add(airing.station_id)
     session.flush()

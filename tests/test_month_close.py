@@ -6,6 +6,7 @@ approvals, plans and reports through the `loa` command (DESIGN §6).
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -14,10 +15,12 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from openpyxl import load_workbook
 from sqlalchemy import select
 
-from compliance.audit import Reading
+from compliance.audit import Reading, station_month_row
 from compliance.close import Closing, close_month
+from compliance.ingest import chain_heads
 from compliance.models import AiringLogEntry, StationMonthSnapshot
 from loa.clock import FrozenClock
 from loa.db import transaction
@@ -299,6 +302,11 @@ def test_web_report_for_a_range_of_months(
     at_close("audit", "close", "--month", "2026-12")
     closed = pdf_text(client.get("/audit.pdf?from=2026-07&to=2026-12").data)
     assert "Đạt (đã khóa sổ)" in closed
+    book = load_workbook(io.BytesIO(client.get("/audit.xlsx?from=2026-07&to=2026-12").data))
+    header, *rows = book["Chi tiết"].iter_rows(values_only=True)
+    verdict = header.index("Kết quả")
+    assert sorted((r[0], r[4], r[verdict]) for r in rows) == [
+        ("TH", "2026-12", "Chưa đủ lượt phát"), ("TN", "2026-12", "Đạt")]
     assert client.get("/audit.xlsx?from=2026-12&to=2026-07").status_code == 400
     assert client.get("/audit.xlsx?from=2026-12").status_code == 400
     dashboard = client.get("/?month=2026-12").get_data(as_text=True)
@@ -327,3 +335,23 @@ def test_two_closes_at_once_write_one_snapshot(december: December, services: Ser
     with transaction(services.sessions) as s:
         assert len(s.scalars(select(StationMonthSnapshot)).all()) == 2
         assert close_month(s, "2026-12", reading) == Closing("2026-12", CLOSES, 2, already=True)
+
+
+def test_a_verdict_counts_exactly_the_entries_up_to_the_chain_head_it_names(
+    december: December,
+) -> None:
+    """A snapshot names the chain head it was computed from; a completion appended while
+    it was being computed (after that head was read) is late, so it must not be counted."""
+    december.air_all()  # seq 1: the key; seq 2-4: the three completions
+    reading = Reading.of(december.services.settings, JANUARY_3)
+    with december.services.sessions() as s:
+        station = s.get_one(Airing, december.airings[0][0]).station
+        campaign = get_campaign(s, "CDS")
+        (seq, head), = chain_heads(s, [station.id]).values()
+        assert seq == 4
+        older = s.scalar(select(AiringLogEntry.hash).where(
+            AiringLogEntry.station_id == station.id, AiringLogEntry.seq == 3))
+        whole = station_month_row(s, station, campaign, "2026-12", (seq, head), reading)
+        before = station_month_row(s, station, campaign, "2026-12", (3, older), reading)
+    assert (whole.counted, whole.status) == (3, "compliant")
+    assert (before.counted, before.status, before.chain_seq) == (2, "short", 3)

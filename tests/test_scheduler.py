@@ -184,6 +184,40 @@ def test_a_full_play_of_other_audio_is_failed_and_made_up(
     assert len(ahead) == 3 and first.id not in ahead  # two left and a make-up
 
 
+def test_a_completion_the_audit_would_not_count_is_failed_and_made_up(
+    services: Services, clock: FrozenClock, client: Any
+) -> None:
+    """Settling holds a completion to the audit's rule, not only its audio: a full play
+    that began 20 minutes off its slot counts for nothing, so it is made up, not aired."""
+    key = Ed25519PrivateKey.generate()
+    with transaction(services.sessions) as s:
+        month, _, tn = enrolled_month(services, s, key)
+        first = tn[0]
+        token = month.players["TN"][1]
+        off_slot = signed_completion(
+            key, first, month.sha256, at=(first.starts_at + timedelta(minutes=32)).isoformat()
+        )
+    clock.set(first.starts_at + timedelta(minutes=33))
+    answer = client.post(
+        "/api/v1/player/events",
+        json={"events": [off_slot]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 200 and answer.json["accepted"], answer.json
+    settle_job(services)
+    with transaction(services.sessions) as s:
+        assert s.get_one(Airing, first.id).status is AiringStatus.planned  # not aired
+    clock.set(first.starts_at + timedelta(minutes=12) + GRACE)
+    settle_job(services)
+    with transaction(services.sessions) as s:
+        assert s.get_one(Airing, first.id).status is AiringStatus.failed
+    schedule = client.get(
+        "/api/v1/player/schedule", headers={"Authorization": f"Bearer {token}"}
+    ).json
+    ahead = [a["id"] for a in schedule["airings"]]
+    assert len(ahead) == 3 and first.id not in ahead  # two left and a make-up
+
+
 def test_live_players_are_told_to_play_once_when_the_slot_comes(
     services: Services, clock: Any, publisher: RecordingPublisher
 ) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from compliance.anchors import checkpoint_file
-from compliance.ingest import ingest_events, signed_body
+from compliance.ingest import ChainWriter, signed_body
 from compliance.models import AiringLogEntry
 from loa import migrate
 from loa.app import build_services
@@ -283,14 +283,33 @@ def test_a_deleted_tail_is_caught_by_the_month_close_snapshot_without_a_checkpoi
     assert any("month close 2026-12" in line for line in lines)
 
 
+def logged(event: dict[str, Any], station_id: int, player_id: int,
+           received_at: datetime) -> AiringLogEntry:
+    """The log entry the API would have made of ``event`` (unhashed, unnumbered)."""
+    return AiringLogEntry(
+        station_id=station_id, player_id=player_id, event_id=event["id"],
+        event=event["type"], airing_id=event["airing_id"],
+        at=datetime.fromisoformat(event["at"]), received_at=received_at,
+        asset_sha256=event["sha256"], played_ms=event["played_ms"], detail=event["detail"],
+        sig=event["sig"], signed_body=signed_body(event), prev_hash="", hash="",
+    )
+
+
 def test_an_inserted_key_and_what_it_signed_are_caught(tn: Chain, loa: Loa) -> None:
-    """A key row added behind the log's back lets the API take completions signed with it;
-    verify takes keys from the chain, so both the row and each completion show."""
+    """A key row added behind the log's back signs nothing through the API (ingest takes
+    keys from the chain); what it signed written straight into the log, the row and each
+    such completion show in verify."""
     forged = Ed25519PrivateKey.generate()
     with attacker(tn.services.settings.database_url) as s:
         s.add(PlayerKey(player_id=tn.player_id, public_key=forged.public_key().public_bytes_raw(),
                         enrolled_at=tn.services.clock.now()))
-    tn.complete(5, 6, key=forged)  # seq 7, 8
+    events = [signed_completion(forged, tn.airings[n], tn.sha256) for n in (2, 0)]
+    answer = tn.client.post("/api/v1/player/events", json={"events": events}, headers=tn.auth)
+    assert answer.json["accepted"] == [] and len(answer.json["rejected"]) == 2, answer.json
+    with attacker(tn.services.settings.database_url) as s:
+        writer = ChainWriter(s, tn.station_id)
+        for event in events:  # seq 7, 8
+            writer.append(logged(event, tn.station_id, tn.player_id, tn.services.clock.now()))
     lines = problems(loa)
     assert any(
         f"đài TN: khóa {b64(forged)}" in line and "key row without" in line
@@ -317,16 +336,8 @@ def test_an_entry_of_a_revoked_player_is_caught(tn: Chain, loa: Loa) -> None:
     event = signed_completion(tn.key, tn.airings[2], tn.sha256)
     with attacker(tn.services.settings.database_url) as s:
         revoked = station_entries(s, tn.station_id)[-1]
-        s.add(AiringLogEntry(
-            station_id=tn.station_id, seq=8, player_id=tn.player_id, event_id=event["id"],
-            event=event["type"], airing_id=event["airing_id"],
-            at=datetime.fromisoformat(event["at"]),
-            received_at=revoked.received_at + timedelta(seconds=1),
-            asset_sha256=event["sha256"], played_ms=event["played_ms"], detail=event["detail"],
-            sig=event["sig"], signed_body=signed_body(event), prev_hash="", hash="",
-        ))
-        s.flush()
-        rechain(s, tn.station_id)
+        ChainWriter(s, tn.station_id).append(logged(
+            event, tn.station_id, tn.player_id, revoked.received_at + timedelta(seconds=1)))
     assert named(problems(loa), 8, "player was revoked")
 
 
@@ -424,8 +435,9 @@ def test_keys_and_revocations_before_the_migration_are_backfilled_into_the_chain
         player = s.get_one(Player, month.players["TN"][0])
         enroll_key(s, player, b64(key), clock.now())  # before this revision: no chain entry
         airing = s.scalars(select(Airing).where(Airing.station_id == player.station_id)).first()
-        event = signed_completion(key, airing, sha256)
-        assert ingest_events(s, player, [event], clock.now()).accepted == [event["id"]]
+        event = signed_completion(key, airing, sha256)  # taken as the code before it did
+        ChainWriter(s, player.station_id).append(
+            logged(event, player.station_id, player.id, clock.now()))
         revoke_player(s, month.players["TH"][0])
     services.sessions.kw["bind"].dispose()
     migrate.upgrade(settings.database_url)

@@ -104,9 +104,16 @@ def test_annual_report_workbook_holds_only_the_users_stations(client: Any) -> No
     answer = client.get("/audit.xlsx?period=2026")
     assert answer.status_code == 200
     book = load_workbook(io.BytesIO(answer.data))
-    stations = {row[0] for row in book["Chi tiết"].iter_rows(min_row=2, values_only=True)}
-    assert stations == {"TN"}
-    assert book["Chi tiết"].max_row == 1 + 12  # one row per month of the year
+    header, *rows = book["Chi tiết"].iter_rows(values_only=True)
+    verdicts = {(row[0], row[4]): row[header.index("Kết quả")] for row in rows}
+    assert {station for station, _ in verdicts} == {"TN"}
+    assert len(rows) == 12  # one row per month of the year
+    # The campaign has no programme yet (so no known start: every month is listed);
+    # December has just begun, so it is not judged yet.
+    assert {verdicts[("TN", f"2026-{m:02}")] for m in range(1, 12)} == {"Chưa có chương trình"}
+    assert verdicts[("TN", "2026-12")] == "Tháng đang diễn ra"
+    summary = list(book["Tổng hợp"].iter_rows(min_row=3, values_only=True))
+    assert summary == [("TN", "Đài Thủy Nguyên", "CDS", 0, 11)]
     assert client.get("/audit.xlsx?period=2026-H3").status_code == 400
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from compliance.keylog import SERVER_EVENTS
 from compliance.models import AiringLogEntry
+from loa_player.keys import sign_event
 from playlists.models import Airing, AiringStatus
-from stations.models import Player
+from stations.models import Player, PlayerKey
 from stations.players import revoke_player, rotate_token
 from tests.players.conftest import BOTH_DATABASES, Signer, World, auth, forge
 from web.player_api import bp, openapi_document
@@ -211,3 +213,28 @@ def test_openapi_describes_every_route(client: FlaskClient) -> None:
         if r.endpoint.startswith(bp.name)
     }
     assert routes == documented
+
+
+@BOTH_DATABASES
+def test_a_key_row_added_behind_the_logs_back_signs_nothing(
+    signer: Signer, world: World
+) -> None:
+    """Only keys the station's chain enrolled sign: a player_key row inserted straight into
+    the table (by someone who can write the database) gets its completions rejected at once,
+    not only flagged by a later verify."""
+    planted = Ed25519PrivateKey.generate()
+    with world.services.sessions.begin() as session:
+        session.add(PlayerKey(player_id=world.players[0].player_id,
+                              public_key=planted.public_key().public_bytes_raw(),
+                              enrolled_at=world.clock.now()))
+    own = world.airing_ids(0)[0]
+    now = world.clock.now()
+    genuine = signer.event("airing.started", own, now, sha256=world.sha256)
+    event = signer.event("airing.completed", own, now, sha256=world.sha256, played_ms=600_000)
+    smuggled = sign_event(planted, {k: v for k, v in event.items() if k != "sig"})
+    answer = signer.post([genuine, smuggled])
+    assert answer.status_code == 200
+    assert answer.json["accepted"] == [genuine["id"]]
+    assert [r["id"] for r in answer.json["rejected"]] == [smuggled["id"]]
+    assert "signature" in answer.json["rejected"][0]["reason"]
+    assert log_count(world) == 1
