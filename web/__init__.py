@@ -46,12 +46,13 @@ def _value_refused(err: DataError) -> tuple[str, int]:
 
 def register(app: Flask) -> None:
     """Attach every blueprint; the player API authenticates by token, not by form, so no CSRF."""
-    from web import player_api
+    from web import i18n, player_api
 
     app.url_map.converters["id"] = RowId  # before any blueprint's rules are bound
     app.before_request(_refuse_nul)
     app.register_error_handler(DataError, _value_refused)
     csrf.init_app(app)
+    i18n.register(app)
     app.register_blueprint(player_api.bp)
     csrf.exempt(player_api.bp)
     from web import ui
