@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, abort, request
 from flask_wtf import CSRFProtect
 from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map
 
 logger = logging.getLogger(__name__)
@@ -34,14 +35,16 @@ def _refuse_nul() -> None:
         abort(400, "Yêu cầu chứa ký tự NUL (request contains a NUL character)")
 
 
-def _value_refused(err: DataError) -> tuple[str, int]:
+def _value_refused(err: DataError) -> Any:
     """A value the database refused (too long, out of range): the user's input, so a 400.
 
     The rooms check what they know; this keeps what slips past them from being a 500.
     """
+    from web.i18n import error_page
+
     logger.info("value refused by the database: %s", err.orig)
-    return ("Lỗi: giá trị quá dài hoặc ngoài phạm vi cho phép "
-            "(a value is too long or out of range)", 400)
+    return error_page(BadRequest("Lỗi: giá trị quá dài hoặc ngoài phạm vi cho phép "
+                                 "(a value is too long or out of range)"))
 
 
 def register(app: Flask) -> None:
