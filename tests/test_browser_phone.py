@@ -191,6 +191,10 @@ def test_phone_screenshots_of_the_main_pages(demo_url: str, page: Any, services:
             page.set_viewport_size({"width": 1280, "height": 800})
             page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}-1280.png"), full_page=True)
             page.set_viewport_size({"width": 390, "height": 800})
+    if SCREENSHOTS:
+        switch_language(page)
+        page.goto(shots["evidence"])
+        page.screenshot(path=str(Path(SCREENSHOTS) / "evidence-en-390.png"), full_page=True)
         assert overflow(page) <= 0, name
         # A phone shows each row as a card: the column names are beside the values.
         label = page.evaluate(
