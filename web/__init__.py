@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, abort, request
 from flask_wtf import CSRFProtect
 from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map
 
 logger = logging.getLogger(__name__)
@@ -34,24 +35,27 @@ def _refuse_nul() -> None:
         abort(400, "Yêu cầu chứa ký tự NUL (request contains a NUL character)")
 
 
-def _value_refused(err: DataError) -> tuple[str, int]:
+def _value_refused(err: DataError) -> Any:
     """A value the database refused (too long, out of range): the user's input, so a 400.
 
     The rooms check what they know; this keeps what slips past them from being a 500.
     """
+    from web.i18n import error_page
+
     logger.info("value refused by the database: %s", err.orig)
-    return ("Lỗi: giá trị quá dài hoặc ngoài phạm vi cho phép "
-            "(a value is too long or out of range)", 400)
+    return error_page(BadRequest("Lỗi: giá trị quá dài hoặc ngoài phạm vi cho phép "
+                                 "(a value is too long or out of range)"))
 
 
 def register(app: Flask) -> None:
     """Attach every blueprint; the player API authenticates by token, not by form, so no CSRF."""
-    from web import player_api
+    from web import i18n, player_api
 
     app.url_map.converters["id"] = RowId  # before any blueprint's rules are bound
     app.before_request(_refuse_nul)
     app.register_error_handler(DataError, _value_refused)
     csrf.init_app(app)
+    i18n.register(app)
     app.register_blueprint(player_api.bp)
     csrf.exempt(player_api.bp)
     from web import ui

@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -116,7 +117,7 @@ def player_add(code: str) -> Any:
                 s, station.code, request.form.get("name", "").strip(),
                 request.form.get("mode", "prefetch"),
             )
-            return _token_page(player, token, "Đã thêm thiết bị phát")
+            return _token_page(player, token, gettext("Đã thêm thiết bị phát"))
     except LoaError as err:
         flash(str(err), "error")
     return redirect(url_for("admin.stations"))
@@ -128,7 +129,7 @@ def player_rotate(player_id: int) -> Any:
     with db() as s:
         player = _own_player(s, player_id)
         token = keylog.rotate(s, player.id, services().clock.now(), g.user.username)
-        return _token_page(player, token, "Đã cấp mã truy cập mới")
+        return _token_page(player, token, gettext("Đã cấp mã truy cập mới"))
 
 
 @bp.route("/players/<id:player_id>/revoke", methods=["POST"])

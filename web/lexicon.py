@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from audio.normalize import normalize_vi
 from loa.errors import LoaError
@@ -34,10 +35,12 @@ def change() -> Any:
         with db() as s:
             if request.form.get("action") == "remove":
                 remove_acronym(s, word)
-                flash(f"Đã xóa {word}", "info")
+                flash(gettext("Đã xóa %(word)s", word=word), "info")
             else:
                 added = set_acronym(s, word, request.form.get("spoken", ""))
-                flash(f"Đã lưu: {added.word} đọc là “{added.spoken}”", "info")
+                saved = gettext("Đã lưu: %(word)s đọc là “%(spoken)s”",
+                                word=added.word, spoken=added.spoken)
+                flash(saved, "info")
     except LoaError as err:
         flash(str(err), "error")
     return redirect(url_for("lexicon.acronyms"))

@@ -1,0 +1,204 @@
+"""Every page each demo user reaches fits a phone (390 px) and a desktop (1280 px), in
+Vietnamese and in English, and the English switch turns the labels to English and back."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from loa.db import transaction
+from playlists.campaigns import add_campaign
+from playlists.programmes import import_programme
+from playlists.rendering import render
+from scheduler.service import approve_and_plan
+from stations.players import add_player
+from stations.service import add_station
+from stations.units import add_unit
+from tests import test_browser
+from web.context import Services
+from web.users import add_user
+
+pytestmark = pytest.mark.browser
+page = test_browser.page
+PASSWORD = "loa-demo-2026"
+# The demo's users, by role. Add the leader ("lanhdao", "leader") here once the role exists.
+USERS = [("canbo", "operator"), ("kiemtra", "auditor"), ("admin", "admin")]
+WIDTHS = (390, 1280)
+NOT_PAGES = re.compile(r"^/(logout|lang/)|\.(csv|xlsx|pdf)$|/audio$")
+# Vietnamese letters: none may be left in an English page's labels.
+VIETNAMESE = re.compile(r"[đĐ\u0300-\u036f]")  # on NFD text: đ, or any accent mark
+LABELS = "h2, h3, th, label, button, nav a, summary"  # not h1 or options: they name data
+SCREENSHOTS = os.environ.get("LOA_SCREENSHOTS")  # a folder: save the 390-px screenshots there
+
+
+def _programme(folder: Path, title: str, month: str, segments: str) -> Path:
+    path = folder / f"{month}.toml"
+    path.write_text(
+        f'title = "{title}"\ncampaign = "CDS"\nunit = "11560"\nmonth = "{month}"\n{segments}',
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def demo_url(live_url: str, services: Services, tmp_path: Path) -> str:
+    """A small demo: a ward with two stations and players, an approved and planned month
+    (a long hash to wrap) and next month's draft with text (the editor's page)."""
+    now = services.clock.now()
+    with transaction(services.sessions) as s:
+        add_unit(s, "31", "Thành phố Hải Phòng", "province")
+        add_unit(s, "11560", "Phường Thủy Nguyên", "commune", "31")
+        add_station(s, "HP-11560", "11560", "Đài truyền thanh Phường Thủy Nguyên")
+        add_station(s, "HP-11560-B", "11560", "Đài truyền thanh Thủy Nguyên cụm Bắc")
+        add_player(s, "HP-11560", "Cụm loa 1")
+        add_player(s, "HP-11560", "Cụm loa chợ trung tâm phường", "live")
+        add_campaign(
+            s, services.store, "CDS", "Chuyển đổi số", "31", min_minutes=0.05, max_minutes=1
+        )
+        for username, role in USERS:
+            add_user(s, username, PASSWORD, role, "31")
+    with transaction(services.sessions) as s:
+        month = now.strftime("%Y-%m")
+        approved = import_programme(
+            s, services.store,
+            _programme(tmp_path, "Chuyển đổi số tháng này", month, "[[segments]]\nsilence = 4\n"),
+        )
+        render(s, services.store, services.settings, approved.id, now)
+        approve_and_plan(s, approved.id, now, services.settings.airing_gap)
+        text = "Kính thưa bà con, theo Kế hoạch số 29/KH-UBND ngày 09/02/2022 của UBND thành phố…"
+        import_programme(
+            s, services.store,
+            _programme(tmp_path, "Chuyển đổi số tháng sau", "2027-01",
+                       f'[[segments]]\ntts = "{text}"\n[[segments]]\nsilence = 1\n'),
+        )
+    return live_url
+
+
+def log_in(page: Any, base: str, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("nav")
+
+
+def reachable(page: Any, base: str) -> list[str]:
+    """Every page linked from the dashboard onwards (same site, not a download or an action)."""
+    seen, queue = ["/"], ["/"]
+    while queue:
+        page.goto(base + queue.pop(0))
+        for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+            parts = urlsplit(href)
+            if parts.netloc != urlsplit(base).netloc or NOT_PAGES.search(parts.path):
+                continue
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+            if path not in seen:
+                seen.append(path)
+                queue.append(path)
+    return seen
+
+
+def overflow(page: Any) -> int:
+    """How far the page is wider than the window (0 when nothing scrolls sideways)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def vietnamese_labels(page: Any) -> list[str]:
+    texts = page.eval_on_selector_all(  # each element's own words, not its fields' values
+        LABELS,
+        "els => els.map(e => [...e.childNodes].filter(n => n.nodeType === 3)"
+        ".map(n => n.textContent).join(' ').trim())",
+    )
+    return [t for t in texts if VIETNAMESE.search(unicodedata.normalize("NFD", t))]
+
+
+def switch_language(page: Any) -> None:
+    page.click("#lang")
+    page.wait_for_load_state()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("username", [u for u, _ in USERS])
+def test_every_page_fits_a_phone_and_a_desktop_in_both_languages(
+    demo_url: str, page: Any, username: str
+) -> None:
+    page.set_viewport_size({"width": WIDTHS[0], "height": 800})
+    log_in(page, demo_url, username)
+    pages = reachable(page, demo_url)
+    assert len(pages) >= 6, pages  # overview, programmes, a programme, stations, acronyms…
+    too_wide = []
+    # English is the longer language: it must fit the phone too (and leave no Vietnamese label).
+    for language, widths in (("vi", WIDTHS), ("en", WIDTHS[:1])):
+        if language == "en":
+            switch_language(page)
+        for width in widths:
+            page.set_viewport_size({"width": width, "height": 800})
+            for path in pages:
+                page.goto(demo_url + path)
+                assert page.evaluate("document.documentElement.lang") == language
+                if overflow(page) > 0:
+                    too_wide.append((language, width, path, overflow(page)))
+                if language == "en":
+                    assert vietnamese_labels(page) == [], path
+    assert too_wide == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_english_switch_turns_the_labels_to_english_and_back(
+    demo_url: str, page: Any
+) -> None:
+    page.set_viewport_size({"width": 390, "height": 800})
+    log_in(page, demo_url, "kiemtra")
+    page.goto(f"{demo_url}/stations")
+    assert page.inner_text("h1") == "Đài truyền thanh và thiết bị phát"
+    assert "Trực tiếp" in page.inner_text("tbody")  # the live player's mode, in words
+    switch_language(page)
+    assert page.url.endswith("/stations")  # back on the page it was chosen on
+    assert page.inner_text("h1") == "Stations and players"
+    assert "Live" in page.inner_text("tbody") and "Trực tiếp" not in page.inner_text("tbody")
+    page.click("nav a:has-text('Programmes')")  # the choice holds from page to page
+    assert page.inner_text("h1") == "Monthly programmes"
+    assert "Approved" in page.inner_text("tbody") and "Draft" in page.inner_text("tbody")
+    switch_language(page)
+    assert page.inner_text("h1") == "Chương trình hằng tháng"
+    assert "Đã duyệt" in page.inner_text("tbody")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_phone_screenshots_of_the_main_pages(demo_url: str, page: Any, services: Services) -> None:
+    """The pages an operator uses most, at 390 px, as cards (saved if LOA_SCREENSHOTS is set)."""
+    page.set_viewport_size({"width": 390, "height": 800})
+    log_in(page, demo_url, "canbo")
+    page.goto(f"{demo_url}/programmes")
+    page.click("a:has-text('tháng sau')")
+    editor = page.url
+    page.goto(f"{demo_url}/")
+    page.click("tbody a")
+    evidence = page.url
+    shots = {"dashboard": f"{demo_url}/", "editor": editor, "stations": f"{demo_url}/stations",
+             "evidence": evidence}
+    for name, url in shots.items():
+        page.goto(url)
+        if SCREENSHOTS:
+            page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}-390.png"), full_page=True)
+            page.set_viewport_size({"width": 1280, "height": 800})
+            page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}-1280.png"), full_page=True)
+            page.set_viewport_size({"width": 390, "height": 800})
+    if SCREENSHOTS:
+        switch_language(page)
+        page.goto(shots["evidence"])
+        page.screenshot(path=str(Path(SCREENSHOTS) / "evidence-en-390.png"), full_page=True)
+        assert overflow(page) <= 0, name
+        # A phone shows each row as a card: the column names are beside the values.
+        label = page.evaluate(
+            "(() => { const td = document.querySelector('table.cards td[data-label]');"
+            " return td ? getComputedStyle(td, '::before').content : null; })()"
+        )
+        assert label is None or label not in ("none", "normal"), name
