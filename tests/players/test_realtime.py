@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,9 @@ from loa_player.agent import Agent
 from loa_player.clock import SystemClock
 from loa_player.output import AplayOutput
 from loa_player.runner import Runner
-from playlists.models import Programme
+from playlists.models import Airing, AiringStatus, Campaign, Programme
+from scheduler.service import plan as plan_month
+from stations.models import Station
 from tests.conftest import START
 from tests.players.conftest import World, slow_player
 
@@ -24,9 +27,9 @@ ON_TIME_S = 0.5
 
 
 @pytest.fixture
-def clock() -> OffsetClock:
-    """The server's clock runs in real time here (from the usual test start)."""
-    return OffsetClock(START)
+def clock(request: pytest.FixtureRequest) -> OffsetClock:
+    """The server's clock runs in real time here (from the usual test start, or the param)."""
+    return OffsetClock(getattr(request, "param", START))
 
 
 @pytest.fixture
@@ -94,6 +97,44 @@ def test_nine_back_to_back_airings_all_start_on_time_and_report_at_once(
     assert [p["airing_id"] for p in played] == ids
     # Every event reached the server within 2 s of happening (the link is up).
     assert max((e.received_at - e.at).total_seconds() for e in found) <= 2.0
+
+
+# Seven seconds before an evening window opens on the last day of the month: planning now
+# puts every airing the campaign asks for into that one window, back to back.
+BEFORE_THE_WINDOW = datetime(2026, 12, 31, 10, 59, 53, tzinfo=UTC)  # 17:59:53 in Vietnam
+
+
+@pytest.mark.parametrize("clock", [BEFORE_THE_WINDOW], indirect=True)
+@pytest.mark.parametrize("gap_s", [1, 0])
+def test_nine_airings_packed_by_the_planner_all_start_on_time(
+    running: Callable[..., Runner], world: World, gap_s: int
+) -> None:
+    short_programme(world, 1000)
+    station_id = world.players[0].station_id
+    with world.services.sessions.begin() as session:
+        session.execute(update(Airing).values(status=AiringStatus.cancelled))
+        session.execute(update(Campaign).values(min_airings=9))
+        session.get_one(Station, station_id).windows = ["18:00-19:00"]
+    runner = running()
+    with world.services.sessions.begin() as session:
+        report = plan_month(session, "2026-12", world.clock.now(), timedelta(seconds=gap_s),
+                      {station_id})
+    assert [r.planned for r in report.rows] == [9]
+    runner.notice()  # as the push after the commit would
+    with world.services.sessions() as session:
+        planned = session.execute(
+            select(Airing.id, Airing.starts_at)
+            .where(Airing.status.in_((AiringStatus.planned, AiringStatus.published)))
+            .order_by(Airing.starts_at)).all()
+    ids = [a for a, _s in planned]
+    starts = [s for _a, s in planned]
+    assert [(b - a).total_seconds() for a, b in itertools.pairwise(starts)] == [1 + gap_s] * 8
+    found = wait_for_log(world, ids, {"airing.started", "airing.completed"}, seconds=40)
+    late = started_late_s(found)
+    assert sorted(late) == sorted(ids) and all(0 <= s <= ON_TIME_S for s in late.values()), late
+    assert not [e for e in found if e.event == "airing.failed"]
+    started_at = {e.airing_id: e.at for e in found if e.event == "airing.started"}
+    assert all(abs((started_at[a] - s).total_seconds()) <= ON_TIME_S for a, s in planned)
 
 
 def test_kill_mid_airing_then_restart_airs_the_next_slot_on_time(
