@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,6 +16,7 @@ from sqlalchemy import select, update
 
 from compliance.models import AiringLogEntry
 from loa.clock import OffsetClock
+from loa.simulate import LiveServer
 from loa_player.agent import Agent
 from loa_player.clock import SystemClock
 from loa_player.output import AplayOutput
@@ -24,6 +28,7 @@ from tests.conftest import START
 from tests.players.conftest import World, slow_player
 
 ON_TIME_S = 0.5
+LOA_PLAYER = str(Path(sys.executable).parent / "loa-player")
 
 
 @pytest.fixture
@@ -154,6 +159,35 @@ def test_kill_mid_airing_then_restart_airs_the_next_slot_on_time(
     assert {(e.airing_id, e.event) for e in entries(world, [first])} == {
         (first, "airing.started"), (first, "airing.interrupted")}
     assert again.agent.playing is None or again.agent.playing.slot.airing_id != first
+
+
+def agent_process(live_server: LiveServer, world: World, home: Path) -> subprocess.Popen[bytes]:
+    """`loa-player run` as systemd starts it on a box: its own process, the null output."""
+    return subprocess.Popen(
+        [LOA_PLAYER, "run", "--server", live_server.url, "--home", str(home), "--output", "null"],
+        env={**os.environ, "LOA_PLAYER_TOKEN": world.token},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_a_killed_agent_process_restarted_airs_the_next_slot_on_time(
+    live_server: LiveServer, world: World, tmp_path: Path
+) -> None:
+    short_programme(world, 3000)
+    t0 = world.clock.now()
+    first, second = (world.add_airing(t0 + timedelta(seconds=s)) for s in (5, 11))
+    process = agent_process(live_server, world, tmp_path / "box")
+    try:
+        wait_for_log(world, [first], {"airing.started"}, seconds=15)
+        process.kill()  # SIGKILL mid-airing: a power cut, nothing written on the way out
+        process.wait(10)
+        process = agent_process(live_server, world, tmp_path / "box")
+        wait_for_log(world, [first], {"airing.interrupted"}, seconds=15)
+        found = wait_for_log(world, [second], {"airing.started", "airing.completed"}, seconds=20)
+    finally:
+        process.terminate()
+        process.wait(30)
+    assert 0 <= started_late_s(found)[second] <= ON_TIME_S
+    assert {e.event for e in entries(world, [first])} == {"airing.started", "airing.interrupted"}
 
 
 @pytest.mark.usefixtures("need_aplay")
