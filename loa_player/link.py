@@ -83,7 +83,7 @@ class Link:
         if self.refused is None:
             self.refused = {"since": self.now().isoformat(), "where": where,
                             "token": token_fingerprint(self.config.token),
-                            "reason": str(exc)[:200]}
+                            "grace_s": self.config.refused_grace_s, "reason": str(exc)[:200]}
             self._save("refused", self.refused)
             logger.error("the server refused this player's token (HTTP 401, %s): revoked or "
                          "rotated; scheduled airing stops in %.0f s unless a new token is set",

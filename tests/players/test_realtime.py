@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -24,6 +26,7 @@ from loa_player.runner import Runner
 from playlists.models import Airing, AiringStatus, Campaign, Programme
 from scheduler.service import plan as plan_month
 from stations.models import Station
+from stations.players import revoke_player
 from tests.conftest import START
 from tests.players.conftest import World, slow_player
 
@@ -161,10 +164,12 @@ def test_kill_mid_airing_then_restart_airs_the_next_slot_on_time(
     assert again.agent.playing is None or again.agent.playing.slot.airing_id != first
 
 
-def agent_process(live_server: LiveServer, world: World, home: Path) -> subprocess.Popen[bytes]:
+def agent_process(live_server: LiveServer, world: World, home: Path,
+                  *options: str) -> subprocess.Popen[bytes]:
     """`loa-player run` as systemd starts it on a box: its own process, the null output."""
     return subprocess.Popen(
-        [LOA_PLAYER, "run", "--server", live_server.url, "--home", str(home), "--output", "null"],
+        [LOA_PLAYER, "run", "--server", live_server.url, "--home", str(home), "--output", "null",
+         *options],
         env={**os.environ, "LOA_PLAYER_TOKEN": world.token},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -188,6 +193,46 @@ def test_a_killed_agent_process_restarted_airs_the_next_slot_on_time(
         process.wait(30)
     assert 0 <= started_late_s(found)[second] <= ON_TIME_S
     assert {e.event for e in entries(world, [first])} == {"airing.started", "airing.interrupted"}
+
+
+def test_a_revoked_agent_process_stops_airing_after_the_grace_and_says_so(
+    live_server: LiveServer, world: World, tmp_path: Path
+) -> None:
+    short_programme(world, 8000)
+    t0 = world.clock.now()
+    on_air, later = (world.add_airing(t0 + timedelta(seconds=s)) for s in (4, 14))
+    home = tmp_path / "box"
+    process = agent_process(live_server, world, home, "--poll", "1",
+                            "--refused-grace", "2")
+    try:
+        wait_for_log(world, [on_air], {"airing.started"}, seconds=15)
+        with world.services.sessions.begin() as session:
+            revoke_player(session, world.players[0].player_id)
+        revoked_at = time.monotonic()
+        deadline = revoked_at + 10  # a poll (1 s), the grace (2 s), then a playout step
+        while True:
+            shown = subprocess.run([LOA_PLAYER, "status", "--home", str(home)],
+                                   capture_output=True, text=True, check=True).stdout
+            if "ĐÃ NGỪNG PHÁT" in shown or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)  # polling the box's status; the deadline bounds the wait
+        assert "HTTP 401" in shown and "ĐÃ NGỪNG PHÁT (airing STOPPED)" in shown, shown
+        assert time.monotonic() - revoked_at < 8  # stopped before the 8-s airing would end
+        wait_until_past = world.clock.now() + timedelta(seconds=2)
+        while world.clock.now() < max(wait_until_past, t0 + timedelta(seconds=15)):
+            time.sleep(0.2)  # the later slot comes and goes
+    finally:
+        process.terminate()
+        process.wait(30)
+    played = [json.loads(line)["airing_id"] for line in (home / "played.jsonl").open()]
+    assert played == [on_air]  # the later slot did not air
+    kept = sqlite3.connect(home / "agent.sqlite3")
+    outcomes = dict(kept.execute("SELECT airing_id, outcome FROM handled"))
+    reasons = [json.loads(b)["detail"].get("reason", "") for (b,) in
+               kept.execute("SELECT body FROM outbox")]
+    kept.close()
+    assert outcomes == {on_air: "airing.interrupted", later: "airing.failed"}
+    assert len(reasons) == 2 and all("token refused" in r for r in reasons)
 
 
 @pytest.mark.usefixtures("need_aplay")
