@@ -30,6 +30,7 @@ from playlists.models import (
     Programme,
     ProgrammeStatus,
 )
+from stations.models import Player
 from stations.players import revoke_player, rotate_token
 from tests.conftest import need_server
 from tests.players.conftest import World
@@ -142,6 +143,10 @@ def test_a_really_full_disk_still_airs_sends_and_is_in_the_heartbeat(
         assert "No space left" in str(events[other, "airing.failed"].detail["reason"])
         assert beats and all("disk" in h["detail"]["problems"] for h in beats), beats
         assert beats[-1]["detail"]["disk_free_mb"] == 0 and agent.outbox.pending() == 0
+        with world.services.sessions() as session:  # what the district sees of the box
+            health = session.get_one(Player, world.players[0].player_id).health
+        assert "disk" in health["problems"]  # type: ignore[operator]
+        assert isinstance(health["clock_offset_age_s"], float)
     finally:
         agent.close()
 

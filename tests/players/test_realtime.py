@@ -143,6 +143,7 @@ def test_nine_airings_packed_by_the_planner_all_start_on_time(
     assert not [e for e in found if e.event == "airing.failed"]
     started_at = {e.airing_id: e.at for e in found if e.event == "airing.started"}
     assert all(abs((started_at[a] - s).total_seconds()) <= ON_TIME_S for a, s in planned)
+    assert max((e.received_at - e.at).total_seconds() for e in found) <= 2.0  # home at once
 
 
 def test_kill_mid_airing_then_restart_airs_the_next_slot_on_time(
