@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="broker URL for push notices (or LOA_MQTT_URL)")
     run.add_argument("--poll", type=float, default=300.0, help="seconds between polls")
     run.add_argument("--refused-grace", type=float,
-                     default=float(os.environ.get("LOA_REFUSED_GRACE_SECONDS") or 3600),
+                     default=os.environ.get("LOA_REFUSED_GRACE_SECONDS") or "3600",
                      help="seconds of airing after the server refuses the token (HTTP 401), "
                           "time to put a rotated token on the box "
                           "(or LOA_REFUSED_GRACE_SECONDS; default 3600)")
