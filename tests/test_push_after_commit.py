@@ -105,13 +105,23 @@ class FetchingSubscriber:
             self.notices.append(Notice(received, fetched))
             self.arrived.notify_all()
 
-    def first_after(self, began: float, deadline: float) -> Notice | None:
+    def first_after(
+        self, began: float, deadline: float, shows: Callable[[set[int]], bool] = lambda _f: True
+    ) -> Notice | None:
+        """The first notice after ``began`` whose fetch ``shows`` what is expected.
+
+        The broker is shared (other test runs publish to the same player ids), so a
+        notice that fetched something else is not taken as ours. Each change sends one
+        notice: had it gone out before the commit, none would show the change.
+        """
+
+        def found() -> Notice | None:
+            return next((n for n in self.notices if n.received > began and shows(n.fetched)),
+                        None)
+
         with self.arrived:
-            self.arrived.wait_for(
-                lambda: any(n.received > began for n in self.notices),
-                max(deadline - time.monotonic(), 0),
-            )
-            return next((n for n in self.notices if n.received > began), None)
+            self.arrived.wait_for(lambda: found() is not None, max(deadline - time.monotonic(), 0))
+            return found()
 
 
 @pytest.fixture
@@ -229,10 +239,10 @@ def test_each_notice_arrives_after_the_commit_by_every_path(
         after = tn_on_air(services)
         added, dropped = after - before, before - after
         assert added, f"{change.__name__} changed nothing on TN"
-        notice = subscriber.first_after(began, deadline=done + NOTICE_WITHIN_S)
-        assert notice is not None, f"{change.__name__}: no notice within {NOTICE_WITHIN_S} s"
-        assert added <= notice.fetched, f"{change.__name__}: fetched before the commit"
-        assert not dropped & notice.fetched, f"{change.__name__}: fetched before the commit"
+        notice = subscriber.first_after(
+            began, done + NOTICE_WITHIN_S, lambda f, a=added, d=dropped: a <= f and not d & f)
+        assert notice is not None, (
+            f"{change.__name__}: no notice within {NOTICE_WITHIN_S} s fetched the change")
 
 
 @dataclass
@@ -345,7 +355,8 @@ def test_a_command_delivers_its_notice_over_a_slow_link_before_it_exits(
         began = time.monotonic()
         loa_plan(env, services.clock.now().isoformat(), broker=f"mqtt://127.0.0.1:{link.port}")
         # The command has exited: its notice is at the broker already, not lost with it.
-        notice = subscriber.first_after(began, deadline=time.monotonic() + NOTICE_WITHIN_S)
+        notice = subscriber.first_after(began, time.monotonic() + NOTICE_WITHIN_S,
+                                        lambda fetched: len(fetched) == 3)
     finally:
         link.close()
-    assert notice is not None and len(notice.fetched) == 3
+    assert notice is not None
