@@ -63,6 +63,49 @@ def create_programme(
     return programme
 
 
+def new_version(session: Session, programme_id: int, created_by: str | None) -> Programme:
+    """A draft copy of an approved programme, to correct it; approving it replaces the old one.
+
+    Cases: only the latest version, once approved, gets a new one (one correction at a
+    time); the copy keeps the segments and title; the old version stays approved and
+    keeps its airings until the new one is approved (scheduler.service.plan then moves
+    the airings still to come, while those that aired keep counting for the old).
+    """
+    old = get_programme(session, programme_id)
+    latest = find_programme(session, old.campaign, old.unit, old.month)
+    if latest is not old:
+        raise LoaError(
+            f"Đã có bản sửa đổi số {latest.version if latest else '?'} của chương trình này "
+            "(a newer version exists)"
+        )
+    if old.status is not ProgrammeStatus.approved:
+        raise LoaError("Chỉ tạo bản sửa đổi cho chương trình đã duyệt (approve it first)")
+    programme = Programme(
+        campaign=old.campaign,
+        unit=old.unit,
+        month=old.month,
+        title=old.title,
+        version=old.version + 1,
+        replaces_id=old.id,
+        created_by=created_by,
+    )
+    programme.segments = [
+        Segment(
+            position=s.position,
+            kind=s.kind,
+            text=s.text,
+            seconds=s.seconds,
+            engine=s.engine,
+            voice=s.voice,
+            asset_sha256=s.asset_sha256,
+        )
+        for s in old.segments
+    ]
+    session.add(programme)
+    session.flush()
+    return programme
+
+
 def check_title(title: str) -> str:
     """A programme's title, stripped; empty or longer than the column is refused."""
     title = title.strip()

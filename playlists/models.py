@@ -73,12 +73,16 @@ class Campaign(Base):
 
 class Programme(Base):
     __tablename__ = "programme"
-    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "month"),)
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "month", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id"), index=True)
     month: Mapped[str] = mapped_column(String(7))
+    # A correction of an approved programme is a new version; once approved it applies to
+    # the airings still to come, while those already aired keep the version they played.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("programme.id"))
     title: Mapped[str] = mapped_column(String(300))
     status: Mapped[ProgrammeStatus] = mapped_column(
         str_enum(ProgrammeStatus), default=ProgrammeStatus.draft

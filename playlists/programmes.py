@@ -114,11 +114,12 @@ def check_in_scope(campaign: Campaign, unit: AdminUnit) -> None:
 def find_programme(
     session: Session, campaign: Campaign, unit: AdminUnit, month: str
 ) -> Programme | None:
-    """The programme of ``unit`` for this campaign and month, if one exists (at most one)."""
+    """The latest version of ``unit``'s programme for this campaign and month, if any."""
     return session.scalar(
-        select(Programme).where(
-            Programme.campaign == campaign, Programme.unit == unit, Programme.month == month
-        )
+        select(Programme)
+        .where(Programme.campaign == campaign, Programme.unit == unit, Programme.month == month)
+        .order_by(Programme.version.desc())
+        .limit(1)
     )
 
 
@@ -193,7 +194,8 @@ def nearest_programme(unit_chain: Sequence[int], candidates: Sequence[Candidate]
 
     Cases: a commune's own programme wins over its district's, which wins over
     its province's (relay: "tiếp phát lại"); programmes of units outside the
-    chain never apply; no candidate gives None.
+    chain never apply; of one unit's candidates the last (its latest version)
+    wins; no candidate gives None.
     """
     by_unit = {c.unit_id: c.programme_id for c in candidates}
     return next((by_unit[u] for u in unit_chain if u in by_unit), None)
@@ -211,6 +213,7 @@ def applicable_programme(
             Programme.status == ProgrammeStatus.approved,
             Programme.unit_id.in_(chain),
         )
+        .order_by(Programme.version)  # a unit's latest approved version wins
     )
     chosen = nearest_programme(chain, [Candidate(r.unit_id, r.id) for r in rows])
     return session.get(Programme, chosen) if chosen is not None else None

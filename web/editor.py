@@ -41,6 +41,7 @@ from playlists.editing import (
     delete_programme,
     estimate_ms,
     move_segment,
+    new_version,
     remove_segment,
     rename_programme,
     stop_bed,
@@ -409,6 +410,36 @@ def delete_draft(programme_id: int) -> Response:
         return redirect(url_for("ui.programme", programme_id=programme_id))
     flash(f"Đã xoá chương trình “{title}” (programme deleted)", "info")
     return redirect(url_for("ui.programmes"))
+
+
+@bp.route("/programmes/<id:programme_id>/new-version", methods=["POST"])
+@auth.login_required(Role.operator)
+def start_new_version(programme_id: int) -> Response:
+    try:
+        with db() as s:
+            _own_programme(s, programme_id)
+            check_programme_open(s, programme_id, "tạo bản sửa đổi (new version)")
+            created = new_version(s, programme_id, g.user.username)
+            version = created.id, created.version
+    except LoaError as err:
+        flash(str(err), "error")
+        return redirect(url_for("ui.programme", programme_id=programme_id))
+    flash(
+        f"Đã tạo bản sửa đổi số {version[1]}: sửa, dựng và gửi duyệt; khi được duyệt nó thay "
+        "bản cũ cho các lượt phát chưa tới (new version created)",
+        "info",
+    )
+    return redirect(url_for("ui.programme", programme_id=version[0]))
+
+
+@bp.app_template_global("newer_version")
+def newer_version(programme: Programme) -> tuple[int, int] | None:
+    """The id and number of the version that corrects ``programme``, if one was started."""
+    with db() as s:
+        row = s.execute(
+            select(Programme.id, Programme.version).where(Programme.replaces_id == programme.id)
+        ).first()
+    return (row.id, row.version) if row else None
 
 
 @bp.app_template_global("programme_length")
