@@ -6,12 +6,14 @@ programme page's own list of airings shows that approving planned them at once.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from loa.db import transaction
 from tests import test_browser
+from tests.test_editor import tone
 from web.context import Services
 from web.users import add_user
 
@@ -96,3 +98,22 @@ def test_operator_writes_and_submits_a_leader_approves_and_airings_are_planned(
     rows = page.inner_text("#airings tbody")
     assert "Chưa xếp lịch" not in rows and "Đài truyền thanh Thủy Nguyên" in rows
     assert len(page.query_selector_all("#airings tbody tr")) == 3  # the campaign's minimum
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_clip_too_long_is_stopped_in_the_browser_before_upload(
+    base_url: str, page: Any, tmp_path: Path
+) -> None:
+    long_clip = tone(tmp_path / "hoi-nghi.wav", 75)  # the campaign allows 1 minute
+    log_in(page, base_url, "canbo")
+    page.goto(f"{base_url}/programmes/new")
+    page.fill("input[name=title]", "Chuyển đổi số tháng 12")
+    page.click("form button[type=submit]:has-text('Tạo chương trình')")
+    page.set_input_files("#add-clip input[name=file]", str(long_clip))
+    note = page.wait_for_selector("#add-clip .upload-check:has-text('quá thời lượng tối đa')")
+    assert note is not None and "1:15" in note.inner_text()
+    assert not page.eval_on_selector("#add-clip input[name=file]", "i => i.validity.valid")
+    page.select_option("#add-clip select[name=kind]", "bed")  # a bed's length is free
+    page.wait_for_function(
+        "() => document.querySelector('#add-clip input[name=file]').validity.valid"
+    )
