@@ -15,8 +15,7 @@ MAX_NAME = 200
 
 def clip_name(raw: str, fallback: str) -> str:
     """The name a clip is kept under: what the operator typed, else the file's name."""
-    name = (raw.strip() or fallback.strip() or "Đoạn ghi âm")[:MAX_NAME]
-    return name
+    return (raw.strip() or fallback.strip() or "Đoạn ghi âm")[:MAX_NAME]
 
 
 def keep_clip(session: Session, unit_id: int, name: str, asset_sha256: str) -> Clip:

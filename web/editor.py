@@ -297,7 +297,7 @@ def _add(kind: str, folder: Path, programme_id: int) -> Change:
             needs_file = kind in FILE_KINDS and source != "campaign"
             path = _save_upload(upload, folder) if needs_file else None
             segment = _add_checked(s, svc, programme_id, kind, path, upload, seconds, voice)
-            if path is not None and segment.asset_sha256 is not None:
+            if path is not None and upload is not None and segment.asset_sha256 is not None:
                 name = clip_name(form.get("name", ""), Path(upload.filename or "").stem)
                 keep_clip(s, g.unit.id, name, segment.asset_sha256)
         return f"Đã thêm đoạn {KIND_VI.get(kind, kind)} (segment added)"
