@@ -41,6 +41,25 @@ def add_unit(
     return unit
 
 
+REPORT_FIELDS = {"signer_title": 200, "signer_name": 200, "place": 100, "report_to": 200}
+
+
+def set_unit_report(session: Session, code: str, **fields: str | None) -> AdminUnit:
+    """Set the unit's report signer, place and recipient; None keeps one, "" clears it."""
+    unit = get_unit(session, code)
+    for name, value in fields.items():
+        if value is None:
+            continue
+        value = " ".join(value.split())
+        if len(value) > REPORT_FIELDS[name]:
+            raise LoaError(
+                f"{name} tối đa {REPORT_FIELDS[name]} ký tự (at most {REPORT_FIELDS[name]})"
+            )
+        setattr(unit, name, value or None)
+    session.flush()
+    return unit
+
+
 def ancestors(unit: AdminUnit) -> list[AdminUnit]:
     """The unit itself, then its parent, up to the province."""
     chain = []

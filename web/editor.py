@@ -43,6 +43,7 @@ from playlists.lexicon import operator_acronyms
 from playlists.models import Campaign, Programme
 from playlists.rendering import render
 from scheduler.service import approve_and_plan
+from stations.models import AdminUnit
 from web import auth
 from web.context import Services, db, services
 from web.models import Role
@@ -150,11 +151,12 @@ def render_jobs() -> RenderJobs:
 
 
 @bp.app_template_filter("spoken")
-def spoken(text: str) -> str:
-    """How the TTS engine will read ``text``: numbers, dates and codes in words."""
-    if "acronyms" not in g:  # once per request, however many segments the page shows
+def spoken(text: str, unit_id: int) -> str:
+    """How the TTS engine will read ``text`` in a programme of ``unit_id`` (its acronyms)."""
+    if g.get("acronyms_unit") != unit_id:  # once per request, however many segments it shows
         with db() as s:
-            g.acronyms = operator_acronyms(s)
+            g.acronyms = operator_acronyms(s, s.get(AdminUnit, unit_id))
+        g.acronyms_unit = unit_id
     return normalize_vi(text, g.acronyms)
 
 
