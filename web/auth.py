@@ -89,8 +89,7 @@ def _refused_for_now() -> Any:
         "(too many attempts, try again later)",
         "error",
     )
-    answer = render_template("login.html"), 429
-    return *answer, {"Retry-After": str(WINDOW.seconds)}
+    return render_template("login.html"), 429, {"Retry-After": str(WINDOW.seconds)}
 
 
 @bp.route("/login", methods=["GET", "POST"])
