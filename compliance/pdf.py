@@ -38,7 +38,7 @@ from compliance.periods import period_months
 from compliance.totals import ProgrammeLine, ReportTotals
 from loa.errors import LoaError
 from playlists.models import Campaign
-from stations.models import AdminUnit
+from stations.models import AdminUnit, UnitReport
 from stations.units import ancestors
 
 # Debian's fonts-dejavu-core; reportlab's built-in fonts have no Vietnamese glyphs.
@@ -105,13 +105,13 @@ def letter_of(unit: AdminUnit, number: str = "") -> Letter:
     if not re.fullmatch(r"[0-9]{0,6}", number):
         raise LoaError(f"Số văn bản là 1 đến 6 chữ số, không phải {number!r} "
                        "(document number: 1-6 digits)")
-    province = ancestors(unit)[-1]
-    above = unit.parent
-    recipient = unit.report_to or (
+    province, above = ancestors(unit)[-1], unit.parent
+    own = unit.report or UnitReport()
+    recipient = own.report_to or (
         f"Ủy ban nhân dân {above.name}" if above else "Bộ Văn hóa, Thể thao và Du lịch"
     )
-    return Letter(unit.name, unit.place or place_name(province.name), recipient,
-                  unit.signer_title, unit.signer_name, number)
+    return Letter(unit.name, own.place or place_name(province.name), recipient,
+                  own.signer_title, own.signer_name, number)
 
 
 def date_line(place: str, when: datetime) -> str:

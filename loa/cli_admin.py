@@ -52,7 +52,7 @@ def unit_set(loa: LoaContext, code: str, **fields: str | None) -> None:
     with transaction(loa.services.sessions) as session:
         changed = set_unit_report(session, code, **fields)
         click.echo(
-            f"{changed.code} {changed.name}: ký {changed.signer_title or '—'} "
+            f"{code}: ký {changed.signer_title or '—'} "
             f"{changed.signer_name or '—'}, địa danh {changed.place or '—'}, "
             f"kính gửi {changed.report_to or '—'}"
         )

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from loa.db import fail_if_exists, one_or_fail
 from loa.errors import LoaError
-from stations.models import AdminUnit, Station, UnitLevel
+from stations.models import AdminUnit, Station, UnitLevel, UnitReport
 
 # A child must sit strictly below its parent; district is optional.
 _RANK = {UnitLevel.province: 0, UnitLevel.district: 1, UnitLevel.commune: 2}
@@ -44,9 +44,11 @@ def add_unit(
 REPORT_FIELDS = {"signer_title": 200, "signer_name": 200, "place": 100, "report_to": 200}
 
 
-def set_unit_report(session: Session, code: str, **fields: str | None) -> AdminUnit:
+def set_unit_report(session: Session, code: str, **fields: str | None) -> UnitReport:
     """Set the unit's report signer, place and recipient; None keeps one, "" clears it."""
     unit = get_unit(session, code)
+    settings = unit.report or UnitReport(unit_id=unit.id)
+    unit.report = settings
     for name, value in fields.items():
         if value is None:
             continue
@@ -55,9 +57,9 @@ def set_unit_report(session: Session, code: str, **fields: str | None) -> AdminU
             raise LoaError(
                 f"{name} tối đa {REPORT_FIELDS[name]} ký tự (at most {REPORT_FIELDS[name]})"
             )
-        setattr(unit, name, value or None)
+        setattr(settings, name, value or None)
     session.flush()
-    return unit
+    return settings
 
 
 def ancestors(unit: AdminUnit) -> list[AdminUnit]:

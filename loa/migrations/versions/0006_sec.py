@@ -1,4 +1,4 @@
-"""web security and scoped acronyms: session versions, login attempts, unit signers
+"""web security and scoped acronyms: session versions, login attempts, unit report settings
 
 Revision ID: 0006_sec
 Revises: 0005_tamper
@@ -67,11 +67,17 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('session_version', sa.Integer(), nullable=False,
                                       server_default='0'))
     _normalise_usernames(conn)
-    with op.batch_alter_table('admin_unit', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('signer_title', sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column('signer_name', sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column('place', sa.String(length=100), nullable=True))
-        batch_op.add_column(sa.Column('report_to', sa.String(length=200), nullable=True))
+    op.create_table(
+        'unit_report',
+        sa.Column('unit_id', sa.Integer(), nullable=False),
+        sa.Column('signer_title', sa.String(length=200), nullable=True),
+        sa.Column('signer_name', sa.String(length=200), nullable=True),
+        sa.Column('place', sa.String(length=100), nullable=True),
+        sa.Column('report_to', sa.String(length=200), nullable=True),
+        sa.ForeignKeyConstraint(['unit_id'], ['admin_unit.id'],
+                                name=op.f('fk_unit_report_unit_id_admin_unit')),
+        sa.PrimaryKeyConstraint('unit_id', name=op.f('pk_unit_report')),
+    )
     op.create_table(
         'login_attempt',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -110,8 +116,6 @@ def downgrade() -> None:
     for column in ('username', 'address', 'at'):
         op.drop_index(op.f(f'ix_login_attempt_{column}'), table_name='login_attempt')
     op.drop_table('login_attempt')
-    with op.batch_alter_table('admin_unit', schema=None) as batch_op:
-        for column in ('report_to', 'place', 'signer_name', 'signer_title'):
-            batch_op.drop_column(column)
+    op.drop_table('unit_report')
     with op.batch_alter_table('app_user', schema=None) as batch_op:
         batch_op.drop_column('session_version')
