@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from loa.settings import load_settings
 from loa.simulate import make_sine, player_api_app, seed_fleet
 from loa_player.keys import public_key_b64, sign_event
 from playlists.models import Airing
+from web.context import Services
 
 COMMAND = ".venv/bin/python -m bench.bench_ingest"
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -62,8 +64,18 @@ def _events(key: Ed25519PrivateKey, airing_ids: list[int], sha: str, count: int)
     return out
 
 
-def measure(database_url: str, work: Path, count: int, batch: int) -> float:
-    """Events per second for ``count`` fresh events in batches of ``batch``."""
+@dataclass
+class Enrolled:
+    """A seeded station whose player enrolled a key, and ``count`` events it signed."""
+
+    services: Services
+    client: Any
+    headers: dict[str, str]
+    station_id: int
+    events: list[dict[str, Any]]
+
+
+def enrolled_player(database_url: str, work: Path, count: int) -> Enrolled:
     settings = load_settings({"LOA_HOME": str(work), "LOA_DATABASE_URL": database_url,
                               "LOA_SECRET_KEY": "bench"})
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -77,7 +89,15 @@ def measure(database_url: str, work: Path, count: int, batch: int) -> float:
     headers = {"Authorization": f"Bearer {seeded.token}"}
     key = Ed25519PrivateKey.generate()
     client.post("/api/v1/player/enroll", json={"public_key": public_key_b64(key)}, headers=headers)
-    events = _events(key, airing_ids, str(sha), count)
+    return Enrolled(services, client, headers, seeded.station_id,
+                    _events(key, airing_ids, str(sha), count))
+
+
+def measure(database_url: str, work: Path, count: int, batch: int) -> float:
+    """Events per second for ``count`` fresh events in batches of ``batch``."""
+    player = enrolled_player(database_url, work, count)
+    client, headers, events = player.client, player.headers, player.events
+    services = player.services
     began = time.perf_counter()
     for start in range(0, count, batch):
         answer = client.post("/api/v1/player/events", headers=headers,

@@ -17,21 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.exc import OperationalError
 
-from bench.bench_ingest import START, _events, postgres_database
+from bench.bench_ingest import START, enrolled_player, postgres_database
 from compliance import signatures
 from compliance.anchors import checkpoint_file, write_checkpoint
-from compliance.audit import station_month_report
+from compliance.audit import Reading, station_month_report
 from compliance.verify import verify_chains
-from loa import migrate
-from loa.app import build_services
-from loa.clock import FrozenClock
-from loa.settings import load_settings
-from loa.simulate import make_sine, player_api_app, seed_fleet
-from loa_player.keys import public_key_b64
-from playlists.models import Airing
 from stations.models import Station
 
 COMMAND = ".venv/bin/python -m bench.bench_verify"
@@ -39,20 +31,10 @@ COMMAND = ".venv/bin/python -m bench.bench_verify"
 
 def measure(database_url: str, work: Path, count: int) -> tuple[float, float, float]:
     """(entries/s of verify_chains, its seconds, seconds of one month report)."""
-    settings = load_settings({"LOA_HOME": str(work), "LOA_DATABASE_URL": database_url,
-                              "LOA_SECRET_KEY": "bench"})
-    settings.home.mkdir(parents=True, exist_ok=True)
-    migrate.upgrade(database_url)
-    services = build_services(settings, clock=FrozenClock(START))
-    with services.sessions.begin() as session:
-        [seeded] = seed_fleet(session, services.store, make_sine(work / "tone.mp3"), 1, START, 30)
-        airing_ids = [a.id for a in session.query(Airing).filter_by(station_id=seeded.station_id)]
-        sha = session.query(Airing).first().programme.master_sha256  # type: ignore[union-attr]
-    client = player_api_app(services).test_client()
-    headers = {"Authorization": f"Bearer {seeded.token}"}
-    key = Ed25519PrivateKey.generate()
-    client.post("/api/v1/player/enroll", json={"public_key": public_key_b64(key)}, headers=headers)
-    events = _events(key, airing_ids, str(sha), count)
+    player = enrolled_player(database_url, work, count)
+    client, headers, events = player.client, player.headers, player.events
+    services = player.services
+    settings = services.settings
     for start in range(0, count, 500):
         answer = client.post("/api/v1/player/events", headers=headers,
                              json={"events": events[start:start + 500]})
@@ -66,9 +48,9 @@ def measure(database_url: str, work: Path, count: int) -> tuple[float, float, fl
         verify_s = time.perf_counter() - began
         assert not result.problems and result.checked == count + 1, result
     with services.sessions.begin() as session:
-        unit = session.get_one(Station, seeded.station_id).unit
+        unit = session.get_one(Station, player.station_id).unit
         began = time.perf_counter()
-        rows = station_month_report(session, unit, "2026-12")
+        rows = station_month_report(session, unit, "2026-12", Reading.of(settings, START))
         report_s = time.perf_counter() - began
         assert rows and all(r.status != "evidence_broken" for r in rows)
     services.sessions.kw["bind"].dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from web.context import Services
 
 PG_SERVER = os.environ.get("LOA_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+MQTT_URL = "mqtt://127.0.0.1:1883"
 START = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 08:00 on 1 December in Vietnam
 
 
@@ -34,6 +36,16 @@ def need_server(what: str, error: Exception) -> None:
     if IN_CI:
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture
+def broker() -> str:
+    """The real Mosquitto of this machine, as an LOA_MQTT_URL."""
+    try:
+        socket.create_connection(("127.0.0.1", 1883), timeout=2).close()
+    except OSError as err:
+        need_server("Mosquitto on 127.0.0.1:1883", err)
+    return MQTT_URL
 
 
 @pytest.fixture(scope="session")

@@ -45,25 +45,15 @@ from scheduler.runtime import settle_job
 from scheduler.settle import GRACE
 from stations.models import Player
 from stations.mqtt import MqttPublisher
-from tests.conftest import need_server
+from tests.conftest import MQTT_URL
 from tests.factories import Month, approved_programme, hai_phong_month
 from tests.test_web_ui import PASSWORD, csrf, login
 from web.context import Services
 from web.users import add_user
 
 pytestmark = pytest.mark.mqtt
-BROKER = "mqtt://127.0.0.1:1883"
 LOA = str(Path(sys.executable).parent / "loa")
 NOTICE_WITHIN_S = 2.0
-
-
-@pytest.fixture
-def broker() -> str:
-    try:
-        socket.create_connection(("127.0.0.1", 1883), timeout=2).close()
-    except OSError as err:
-        need_server("Mosquitto on 127.0.0.1:1883", err)
-    return BROKER
 
 
 @pytest.fixture
@@ -167,7 +157,7 @@ def tn_on_air(services: Services) -> set[int]:
         )
 
 
-def loa_plan(env: dict[str, str], now: str, broker: str = BROKER) -> None:
+def loa_plan(env: dict[str, str], now: str, broker: str = MQTT_URL) -> None:
     """`loa plan` as an operator runs it: a process that exits as soon as it is done."""
     done = subprocess.run(
         [LOA, "plan", "--month", "2026-12"],

@@ -13,19 +13,7 @@ from loa.clock import SystemClock
 from loa_player.agent import Agent
 from loa_player.runner import Runner
 from stations.mqtt import MqttPublisher
-from tests.conftest import need_server
 from tests.players.conftest import World
-
-BROKER = "mqtt://127.0.0.1:1883"
-
-
-@pytest.fixture
-def broker() -> str:
-    try:
-        socket.create_connection(("127.0.0.1", 1883), timeout=2).close()
-    except OSError as err:
-        need_server("Mosquitto on 127.0.0.1:1883", err)
-    return BROKER
 
 
 @pytest.fixture
