@@ -1,7 +1,7 @@
 """The month's programme in a real browser, on a phone and a desk: written, approved, planned.
 
-The station calendar is another page's (it shows the same airings); here the
-programme page's own list of airings shows that approving planned them at once.
+Approving plans at once: the programme page's list of airings and the station's
+calendar show the airings right after the leader's click.
 """
 
 from __future__ import annotations
@@ -98,6 +98,9 @@ def test_operator_writes_and_submits_a_leader_approves_and_airings_are_planned(
     rows = page.inner_text("#airings tbody")
     assert "Chưa xếp lịch" not in rows and "Đài truyền thanh Thủy Nguyên" in rows
     assert len(page.query_selector_all("#airings tbody tr")) == 3  # the campaign's minimum
+    page.goto(f"{base_url}/stations/TN?month=2026-12")
+    assert len(page.query_selector_all(".calendar .airing-planned")) == 3
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
