@@ -30,7 +30,7 @@ PASSWORD = "loa-demo-2026"
 # The demo's users, by role. Add the leader ("lanhdao", "leader") here once the role exists.
 USERS = [("canbo", "operator"), ("kiemtra", "auditor"), ("admin", "admin")]
 WIDTHS = (390, 1280)
-NOT_PAGES = re.compile(r"^/(logout|lang/)|\.(csv|xlsx|pdf)$|/audio$")
+NOT_PAGES = re.compile(r"^/(logout|lang/)|\.(csv|xlsx|pdf|xml|mp3)$|/audio$")
 # Vietnamese letters: none may be left in an English page's labels.
 VIETNAMESE = re.compile(r"[đĐ\u0300-\u036f]")  # on NFD text: đ, or any accent mark
 LABELS = "h2, h3, th, label, button, nav a, summary"  # not h1 or options: they name data

@@ -184,7 +184,7 @@ def test_cancel_that_leaves_the_count_unreachable_warns_and_the_overview_says_at
 
 def _outlook_of(client: Any, code: str, month: str = "2026-12") -> str:
     overview = client.get(f"/?month={month}").get_data(as_text=True)
-    found = re.search(rf'outlook-row-(\w+)">\s*<td><a href="/stations/{code}\?', overview)
+    found = re.search(rf'outlook-row-(\w+)">\s*<td[^>]*><a href="/stations/{code}\?', overview)
     assert found, overview
     return found.group(1)
 

@@ -55,6 +55,13 @@ LABELS: dict[str, dict[str, Any]] = {
         "failed": _l("Phát lỗi"),
         "cancelled": _l("Đã hủy"),
     },
+    "calendar": {  # an airing on a station's calendar (web/stations_page.py)
+        "planned": _l("Đã lên lịch"),
+        "make_up": _l("Phát bù"),
+        "aired": _l("Đã phát"),
+        "missed": _l("Bị lỡ"),
+        "cancelled": _l("Đã hủy"),
+    },
     "segment": {
         "tts": _l("Đọc văn bản"),
         "clip": _l("Đoạn ghi âm"),
