@@ -22,10 +22,10 @@ from compliance.rules import (
     station_month_status,
 )
 from compliance.verify import evidence_break
+from loa.months import month_bounds
 from loa.settings import Settings
 from playlists.models import Airing, AiringStatus, Campaign, Programme
 from playlists.programmes import applicable_programme
-from scheduler.planning import month_bounds
 from stations.models import AdminUnit, Station
 from stations.units import ancestors, stations_under
 

@@ -16,9 +16,9 @@ from compliance.models import MonthClose, StationMonthSnapshot
 from compliance.periods import next_month
 from compliance.rules import local_month
 from loa.errors import LoaError
+from loa.months import month_bounds
 from playlists.models import Campaign
 from playlists.programmes import get_programme
-from scheduler.planning import month_bounds
 from stations.models import Station
 from stations.units import stations_under
 

@@ -20,8 +20,8 @@ from compliance.audit import (
 from compliance.close import closed_at
 from compliance.models import AiringLogEntry
 from compliance.rules import why_not_counted
+from loa.months import month_bounds
 from playlists.models import Airing, Campaign
-from scheduler.planning import month_bounds
 from stations.models import Player, Station
 
 LATE = "đến sau khi tháng đã khóa sổ, không làm thay đổi kết quả (arrived after the month closed)"

@@ -293,6 +293,10 @@ class Agent(Link):
     def _stop_refused(self, now: datetime) -> None:
         """The server refused our token past the grace: scheduled content goes off air."""
         reason = "token refused by the server (HTTP 401); airing stopped"
+        if self.refused is not None and "stopped" not in self.refused:
+            logger.error("scheduled airing stopped: %s", reason)
+            self.refused["stopped"] = now.isoformat()  # what `loa-player status` shows
+            self._save("refused", self.refused)
         if self.playing:
             done, self.playing = self.playing, None
             done.playback.stop()

@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--mqtt", default=os.environ.get("LOA_MQTT_URL") or None,
                      help="broker URL for push notices (or LOA_MQTT_URL)")
     run.add_argument("--poll", type=float, default=300.0, help="seconds between polls")
+    run.add_argument("--refused-grace", type=float,
+                     default=os.environ.get("LOA_REFUSED_GRACE_SECONDS") or "3600",
+                     help="seconds of airing after the server refuses the token (HTTP 401), "
+                          "time to put a rotated token on the box "
+                          "(or LOA_REFUSED_GRACE_SECONDS; default 3600)")
     run.add_argument("-v", "--verbose", action="store_true")
     status = commands.add_parser("status", help="what the agent's local database says")
     status.add_argument("--home", type=Path, required=True)
@@ -77,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Lỗi: đầu ra không hợp lệ ({exc})", file=sys.stderr)
         return 2
     run_agent(AgentConfig(server=args.server, token=token, home=args.home, outputs=outputs,
-                          alsa_device=args.alsa_device, mqtt_url=args.mqtt, poll_s=args.poll),
+                          alsa_device=args.alsa_device, mqtt_url=args.mqtt, poll_s=args.poll,
+                          refused_grace_s=args.refused_grace),
               args.verbose)
     return 0
 

@@ -34,6 +34,9 @@ from loa_player.timekeeping import TimeKeeper
 
 logger = logging.getLogger(__name__)
 
+# Less free than this and the outbox or the next download fails: say so in the heartbeat.
+LOW_DISK_BYTES = 2**20
+
 
 def token_fingerprint(token: str) -> str:
     """Enough of the token's hash to tell a new token from the refused one."""
@@ -80,7 +83,7 @@ class Link:
         if self.refused is None:
             self.refused = {"since": self.now().isoformat(), "where": where,
                             "token": token_fingerprint(self.config.token),
-                            "reason": str(exc)[:200]}
+                            "grace_s": self.config.refused_grace_s, "reason": str(exc)[:200]}
             self._save("refused", self.refused)
             logger.error("the server refused this player's token (HTTP 401, %s): revoked or "
                          "rotated; scheduled airing stops in %.0f s unless a new token is set",
@@ -212,6 +215,8 @@ class Link:
         if not enrolled:
             self.outbox.next_attempt = now + timedelta(seconds=self.config.poll_s)
             return
+        if heartbeat_due:
+            self._check_disk()
         problems = self.health.snapshot()
         extra = [self._heartbeat(now, problems)] if heartbeat_due else []
         try:
@@ -239,6 +244,16 @@ class Link:
             return False
         self._save("enrolled_key", public)
         return True
+
+    def _check_disk(self) -> None:
+        """A full disk is a problem even while the cache already holds every file."""
+        try:
+            free = shutil.disk_usage(self.config.home).free
+        except OSError as exc:
+            self.health.report("disk", f"{self.config.home}: {exc}")
+            return
+        if free < LOW_DISK_BYTES and "disk" not in self.health.snapshot():
+            self.health.report("disk", f"full: {free} bytes free in {self.config.home}")
 
     def _heartbeat(self, now: datetime, problems: dict[str, str]) -> dict[str, Any]:
         try:

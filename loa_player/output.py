@@ -103,8 +103,12 @@ class NullOutput:
                  "from_ms": cue.from_ms}
         self.played.append(entry)
         if self._record is not None:
-            with self._record.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(entry) + "\n")
+            try:
+                with self._record.open("a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(entry) + "\n")
+            except OSError as exc:  # a full disk: the airing's own events still tell it
+                logger.warning("null output: could not record airing %s: %s",
+                               cue.airing_id, exc)
         logger.info("null output: airing %s recorded, not heard", cue.airing_id)
         return _TimedPlayback(self._now, started + cue.rest)
 

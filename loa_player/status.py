@@ -42,8 +42,9 @@ def status_lines(home: Path, now: datetime, grace_s: float = AgentConfig.refused
              f"(events waiting: {pending}, rejected by the server: {dead})"]
     refused = values.get("refused")
     if refused:
+        grace_s = refused.get("grace_s", grace_s)  # the agent's own setting, kept with it
         stops = datetime.fromisoformat(refused["since"]) + timedelta(seconds=grace_s)
-        state = ("ĐÃ NGỪNG PHÁT (airing STOPPED)" if now >= stops
+        state = ("ĐÃ NGỪNG PHÁT (airing STOPPED)" if "stopped" in refused or now >= stops
                  else f"sẽ ngừng phát lúc {stops.isoformat()} (airing stops at that time)")
         lines.append(f"Máy chủ từ chối mã thiết bị (HTTP 401) từ {refused['since']}: {state}. "
                      "Đặt mã mới (loa player rotate-token) rồi khởi động lại "

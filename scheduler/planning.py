@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from loa.months import month_days
 from stations.windows import Window
 
 
@@ -16,20 +16,6 @@ class Busy:
 
     start: datetime
     end: datetime
-
-
-def month_days(month: str) -> list[date]:
-    """Every date of "YYYY-MM"."""
-    year, mon = (int(p) for p in month.split("-"))
-    return [date(year, mon, d) for d in range(1, calendar.monthrange(year, mon)[1] + 1)]
-
-
-def month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """The UTC instants where ``month`` starts and ends in zone ``tz``."""
-    days = month_days(month)
-    start = datetime.combine(days[0], datetime.min.time(), tz)
-    end = datetime.combine(days[-1] + timedelta(days=1), datetime.min.time(), tz)
-    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def _chunks(days: list[date], count: int) -> list[list[date]]:

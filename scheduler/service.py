@@ -16,10 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from compliance.close import check_month_open
+from loa.months import month_bounds
 from playlists.models import Airing, AiringStatus, Campaign, Programme
 from playlists.programmes import applicable_programme, approve
 from scheduler.locks import lock_schedule
-from scheduler.planning import Busy, month_bounds, plan_month
+from scheduler.planning import Busy, plan_month
 from scheduler.settle import SettleReport, settle_airings
 from stations.models import Station
 from stations.push import notify_after_commit

@@ -20,8 +20,8 @@ from compliance.rules import (
     local_month,
     why_not_counted,
 )
+from loa.months import month_bounds
 from playlists.models import Airing, AiringStatus, Campaign, Programme
-from scheduler.planning import month_bounds
 from stations.models import Station
 
 # Players on a bad link report late; give them this long before calling an airing missed.

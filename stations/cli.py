@@ -62,6 +62,15 @@ def _outputs(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
     show_default=True,
     help="Seconds between schedule polls.",
 )
+@click.option(
+    "--refused-grace",
+    "refused_grace_s",
+    type=float,
+    envvar="LOA_REFUSED_GRACE_SECONDS",
+    default=3600.0,
+    show_default=True,
+    help="Seconds of airing after the server refuses the token (HTTP 401).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every step.")
 def run(
     server: str,
@@ -71,6 +80,7 @@ def run(
     alsa_device: str | None,
     mqtt_url: str | None,
     poll_s: float,
+    refused_grace_s: float,
     verbose: bool,
 ) -> None:
     """Run the reference player agent until SIGTERM or Ctrl-C."""
@@ -82,6 +92,7 @@ def run(
         alsa_device=alsa_device or None,
         mqtt_url=mqtt_url,
         poll_s=poll_s,
+        refused_grace_s=refused_grace_s,
     )
     run_agent(config, verbose)
 

@@ -3,10 +3,12 @@ real-time clock, a wall-clock step, a revoked token, a notice that outran its ch
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sqlite3
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -28,7 +30,9 @@ from playlists.models import (
     Programme,
     ProgrammeStatus,
 )
+from stations.models import Player
 from stations.players import revoke_player, rotate_token
+from tests.conftest import need_server
 from tests.players.conftest import World
 from tests.players.test_agent import crash, log, started_synced, starts
 
@@ -99,6 +103,52 @@ def test_full_disk_is_reported_and_the_agent_airs_what_it_holds(
     assert "No space left" in str(events[other, "airing.failed"].detail["reason"])
     assert (first, "airing.completed") in events
     assert any("No space left" in h["detail"]["problems"].get("disk", "") for h in beats)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 3 MB file system (tmpfs) for the agent's home, as on a small SD card."""
+    mount = tmp_path / "sd"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        need_server("a tmpfs mount (root)", OSError(done.stderr))
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def fill(disk: Path) -> None:
+    """Write until the file system refuses (ENOSPC)."""
+    with contextlib.suppress(OSError), (disk / "filler").open("wb", buffering=0) as fh:
+        while True:
+            fh.write(b"\0" * 4096)
+
+
+def test_a_really_full_disk_still_airs_sends_and_is_in_the_heartbeat(
+    make_agent: MakeAgent, world: World, tmp_path: Path, small_disk: Path
+) -> None:
+    agent = make_agent(home=str(small_disk / "agent"), heartbeat_s=600)
+    try:
+        run_until([agent], world.clock, world.clock.now() + timedelta(minutes=1))
+        assert agent.cache.is_good(world.sha256)
+        first, first_at = starts(world, 0)
+        other = other_programme_airing(world, tmp_path, world.clock.now() + timedelta(hours=2))
+        beats = heartbeats_sent(agent)
+        fill(small_disk)  # nothing more fits: not the outbox, not a download, not a log line
+        agent.request_sync()
+        run_until([agent], world.clock, first_at + timedelta(hours=1))  # type: ignore[operator]
+        events = {(e.airing_id, e.event): e for e in log(world)}
+        assert (first, "airing.completed") in events  # its audio was held: it aired
+        assert "No space left" in str(events[other, "airing.failed"].detail["reason"])
+        assert beats and all("disk" in h["detail"]["problems"] for h in beats), beats
+        assert beats[-1]["detail"]["disk_free_mb"] == 0 and agent.outbox.pending() == 0
+        with world.services.sessions() as session:  # what the district sees of the box
+            health = session.get_one(Player, world.players[0].player_id).health
+        assert "disk" in health["problems"]  # type: ignore[operator]
+        assert isinstance(health["clock_offset_age_s"], float)
+    finally:
+        agent.close()
 
 
 def test_a_corrupt_cache_file_is_reported_in_the_heartbeat(

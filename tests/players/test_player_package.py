@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import configparser
 import json
+import os
 import pkgutil
+import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 import loa_player
+from tests.conftest import need_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_SIDE = ["flask", "sqlalchemy", "alembic", "numpy", "scipy", "reportlab", "pydub",
@@ -49,3 +52,26 @@ def test_unit_waits_for_time_sync_and_has_an_output_default() -> None:
     assert "time-sync.target" in unit["Unit"]["Wants"].split()
     assert unit["Service"]["Environment"] == "LOA_OUTPUT=aplay,ffplay,null"
     assert "${LOA_OUTPUT}" not in unit["Service"]["ExecStart"]
+
+
+def test_systemd_accepts_the_unit_and_a_configuration_error_is_not_restarted(
+    tmp_path: Path
+) -> None:
+    """`systemd-analyze verify` on the unit (pointed at this venv's agent); exit 2 stays down."""
+    if shutil.which("systemd-analyze") is None:
+        need_server("systemd-analyze (systemd)", FileNotFoundError())
+    agent = Path(sys.executable).parent / "loa-player"
+    text = (ROOT / "packaging/loa-player.service").read_text()
+    unit = tmp_path / "loa-player.service"
+    unit.write_text(text.replace("/opt/loa-player/bin/loa-player", str(agent)))
+    verified = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True,
+                              text=True)
+    assert verified.returncode == 0, verified.stderr
+    parsed = configparser.ConfigParser(strict=False, interpolation=None)
+    parsed.read_string(text)
+    assert parsed["Service"]["RestartPreventExitStatus"] == "2"
+    assert parsed["Service"]["EnvironmentFile"].startswith("-")
+    # The env file missing or empty: the agent says why and exits 2, which is not restarted.
+    bare = subprocess.run([str(agent), "run", "--home", str(tmp_path / "home")],
+                          env={"PATH": os.environ["PATH"]}, capture_output=True, text=True)
+    assert bare.returncode == 2 and "LOA_PLAYER_TOKEN" in bare.stderr

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+import json
+import os
+import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,21 +18,26 @@ from sqlalchemy import select, update
 
 from compliance.models import AiringLogEntry
 from loa.clock import OffsetClock
+from loa.simulate import LiveServer
 from loa_player.agent import Agent
 from loa_player.clock import SystemClock
 from loa_player.output import AplayOutput
 from loa_player.runner import Runner
-from playlists.models import Programme
+from playlists.models import Airing, AiringStatus, Campaign, Programme
+from scheduler.service import plan as plan_month
+from stations.models import Station
+from stations.players import revoke_player
 from tests.conftest import START
 from tests.players.conftest import World, slow_player
 
 ON_TIME_S = 0.5
+LOA_PLAYER = str(Path(sys.executable).parent / "loa-player")
 
 
 @pytest.fixture
-def clock() -> OffsetClock:
-    """The server's clock runs in real time here (from the usual test start)."""
-    return OffsetClock(START)
+def clock(request: pytest.FixtureRequest) -> OffsetClock:
+    """The server's clock runs in real time here (from the usual test start, or the param)."""
+    return OffsetClock(getattr(request, "param", START))
 
 
 @pytest.fixture
@@ -96,6 +107,45 @@ def test_nine_back_to_back_airings_all_start_on_time_and_report_at_once(
     assert max((e.received_at - e.at).total_seconds() for e in found) <= 2.0
 
 
+# Seven seconds before an evening window opens on the last day of the month: planning now
+# puts every airing the campaign asks for into that one window, back to back.
+BEFORE_THE_WINDOW = datetime(2026, 12, 31, 10, 59, 53, tzinfo=UTC)  # 17:59:53 in Vietnam
+
+
+@pytest.mark.parametrize("clock", [BEFORE_THE_WINDOW], indirect=True)
+@pytest.mark.parametrize("gap_s", [1, 0])
+def test_nine_airings_packed_by_the_planner_all_start_on_time(
+    running: Callable[..., Runner], world: World, gap_s: int
+) -> None:
+    short_programme(world, 1000)
+    station_id = world.players[0].station_id
+    with world.services.sessions.begin() as session:
+        session.execute(update(Airing).values(status=AiringStatus.cancelled))
+        session.execute(update(Campaign).values(min_airings=9))
+        session.get_one(Station, station_id).windows = ["18:00-19:00"]
+    runner = running()
+    with world.services.sessions.begin() as session:
+        report = plan_month(session, "2026-12", world.clock.now(), timedelta(seconds=gap_s),
+                      {station_id})
+    assert [r.planned for r in report.rows] == [9]
+    runner.notice()  # as the push after the commit would
+    with world.services.sessions() as session:
+        planned = session.execute(
+            select(Airing.id, Airing.starts_at)
+            .where(Airing.status.in_((AiringStatus.planned, AiringStatus.published)))
+            .order_by(Airing.starts_at)).all()
+    ids = [a for a, _s in planned]
+    starts = [s for _a, s in planned]
+    assert [(b - a).total_seconds() for a, b in itertools.pairwise(starts)] == [1 + gap_s] * 8
+    found = wait_for_log(world, ids, {"airing.started", "airing.completed"}, seconds=40)
+    late = started_late_s(found)
+    assert sorted(late) == sorted(ids) and all(0 <= s <= ON_TIME_S for s in late.values()), late
+    assert not [e for e in found if e.event == "airing.failed"]
+    started_at = {e.airing_id: e.at for e in found if e.event == "airing.started"}
+    assert all(abs((started_at[a] - s).total_seconds()) <= ON_TIME_S for a, s in planned)
+    assert max((e.received_at - e.at).total_seconds() for e in found) <= 2.0  # home at once
+
+
 def test_kill_mid_airing_then_restart_airs_the_next_slot_on_time(
     running: Callable[..., Runner], world: World, make_agent: Callable[..., Agent]
 ) -> None:
@@ -113,6 +163,77 @@ def test_kill_mid_airing_then_restart_airs_the_next_slot_on_time(
     assert {(e.airing_id, e.event) for e in entries(world, [first])} == {
         (first, "airing.started"), (first, "airing.interrupted")}
     assert again.agent.playing is None or again.agent.playing.slot.airing_id != first
+
+
+def agent_process(live_server: LiveServer, world: World, home: Path,
+                  *options: str) -> subprocess.Popen[bytes]:
+    """`loa-player run` as systemd starts it on a box: its own process, the null output."""
+    return subprocess.Popen(
+        [LOA_PLAYER, "run", "--server", live_server.url, "--home", str(home), "--output", "null",
+         *options],
+        env={**os.environ, "LOA_PLAYER_TOKEN": world.token},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_a_killed_agent_process_restarted_airs_the_next_slot_on_time(
+    live_server: LiveServer, world: World, tmp_path: Path
+) -> None:
+    short_programme(world, 3000)
+    t0 = world.clock.now()
+    first, second = (world.add_airing(t0 + timedelta(seconds=s)) for s in (5, 11))
+    process = agent_process(live_server, world, tmp_path / "box")
+    try:
+        wait_for_log(world, [first], {"airing.started"}, seconds=15)
+        process.kill()  # SIGKILL mid-airing: a power cut, nothing written on the way out
+        process.wait(10)
+        process = agent_process(live_server, world, tmp_path / "box")
+        wait_for_log(world, [first], {"airing.interrupted"}, seconds=15)
+        found = wait_for_log(world, [second], {"airing.started", "airing.completed"}, seconds=20)
+    finally:
+        process.terminate()
+        process.wait(30)
+    assert 0 <= started_late_s(found)[second] <= ON_TIME_S
+    assert {e.event for e in entries(world, [first])} == {"airing.started", "airing.interrupted"}
+
+
+def test_a_revoked_agent_process_stops_airing_after_the_grace_and_says_so(
+    live_server: LiveServer, world: World, tmp_path: Path
+) -> None:
+    short_programme(world, 8000)
+    t0 = world.clock.now()
+    on_air, later = (world.add_airing(t0 + timedelta(seconds=s)) for s in (4, 14))
+    home = tmp_path / "box"
+    process = agent_process(live_server, world, home, "--poll", "1",
+                            "--refused-grace", "2")
+    try:
+        wait_for_log(world, [on_air], {"airing.started"}, seconds=15)
+        with world.services.sessions.begin() as session:
+            revoke_player(session, world.players[0].player_id)
+        revoked_at = time.monotonic()
+        deadline = revoked_at + 10  # a poll (1 s), the grace (2 s), then a playout step
+        while True:
+            shown = subprocess.run([LOA_PLAYER, "status", "--home", str(home)],
+                                   capture_output=True, text=True, check=True).stdout
+            if "ĐÃ NGỪNG PHÁT" in shown or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)  # polling the box's status; the deadline bounds the wait
+        assert "HTTP 401" in shown and "ĐÃ NGỪNG PHÁT (airing STOPPED)" in shown, shown
+        assert time.monotonic() - revoked_at < 8  # stopped before the 8-s airing would end
+        wait_until_past = world.clock.now() + timedelta(seconds=2)
+        while world.clock.now() < max(wait_until_past, t0 + timedelta(seconds=15)):
+            time.sleep(0.2)  # the later slot comes and goes
+    finally:
+        process.terminate()
+        process.wait(30)
+    played = [json.loads(line)["airing_id"] for line in (home / "played.jsonl").open()]
+    assert played == [on_air]  # the later slot did not air
+    kept = sqlite3.connect(home / "agent.sqlite3")
+    outcomes = dict(kept.execute("SELECT airing_id, outcome FROM handled"))
+    reasons = [json.loads(b)["detail"].get("reason", "") for (b,) in
+               kept.execute("SELECT body FROM outbox")]
+    kept.close()
+    assert outcomes == {on_air: "airing.interrupted", later: "airing.failed"}
+    assert len(reasons) == 2 and all("token refused" in r for r in reasons)
 
 
 @pytest.mark.usefixtures("need_aplay")

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.planning import Busy, month_bounds, month_days, plan_month
+from loa.months import month_bounds, month_days
+from scheduler.planning import Busy, plan_month
 from stations.windows import parse_windows
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
