@@ -23,6 +23,7 @@ LANGUAGES = ("vi", "en")
 COOKIE = "loa_lang"
 API_PREFIX = "/api/"
 _SAFE_NEXT = re.compile(r"/(?![/\\])[^\s\\]*")  # a path on this site, never //host or /\host
+_WEEKDAY = re.compile(r"\b(?:T[2-7]|CN)\b")
 _BRACKETED = re.compile(r"^(?P<vi>.+?)\s*\((?P<en>[^()]+)\)\s*$", re.S)
 
 # Every machine value a page shows, by its kind; the keys are what the database stores.
@@ -88,6 +89,10 @@ LABELS: dict[str, dict[str, Any]] = {
         "player.token_rotated": _l("Cấp mã mới"),
     },
     "level": {"province": _l("Tỉnh"), "district": _l("Huyện"), "commune": _l("Xã")},
+    "weekday": {  # as broadcast windows write them: thứ Hai (T2) … Chủ nhật (CN)
+        "T2": _l("T2"), "T3": _l("T3"), "T4": _l("T4"), "T5": _l("T5"),
+        "T6": _l("T6"), "T7": _l("T7"), "CN": _l("CN"),
+    },
 }
 
 ERRORS: dict[int, tuple[Any, Any]] = {
@@ -133,6 +138,11 @@ def in_language(message: Any) -> str:
     return found.group("en") if found else text
 
 
+def windows_in_language(windows: list[str]) -> str:
+    """A station's broadcast windows ("T2-T6 17:00-18:00"), weekdays in the page's language."""
+    return _WEEKDAY.sub(lambda day: label(day.group(), "weekday"), ", ".join(windows))
+
+
 @bp.route("/lang/<code>")
 def switch(code: str) -> Response:
     """Remember the language chosen in the header and go back to the page it was chosen on."""
@@ -165,6 +175,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["in_language"] = in_language
+    app.jinja_env.filters["windows"] = windows_in_language
     app.register_blueprint(bp)
     # Flask wraps an unexpected exception in InternalServerError, which this handler also takes.
     app.register_error_handler(HTTPException, error_page)

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,7 +29,7 @@ from web.models import Role
 
 bp = Blueprint("station_page", __name__)
 EDITORS = (Role.operator, Role.admin)
-WEEKDAYS = (_l("T2"), _l("T3"), _l("T4"), _l("T5"), _l("T6"), _l("T7"), _l("CN"))
+WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")  # Monday first; words: LABELS["weekday"]
 # The calendar's kinds of airing, in the legend's order; their words are LABELS["calendar"].
 KINDS = ("planned", "make_up", "aired", "missed", "cancelled")
 
