@@ -26,6 +26,7 @@ from loa.months import month_bounds
 from loa.settings import Settings
 from playlists.models import Airing, AiringStatus, Campaign, Programme
 from playlists.programmes import applicable_programme
+from playlists.schedule import month_airings
 from stations.models import AdminUnit, Station
 from stations.units import ancestors, stations_under
 
@@ -110,22 +111,6 @@ def counting_rule(
     requirement = Requirement(campaign.min_airings, campaign.min_s, campaign.max_s)
     return CountingRule(
         campaign.id, month, ZoneInfo(station.timezone), requirement, reading.tolerance
-    )
-
-
-def month_airings(session: Session, station: Station, month: str) -> list[Airing]:
-    """Every airing of the station scheduled in ``month`` (station zone), of any campaign."""
-    start, end = month_bounds(month, ZoneInfo(station.timezone))
-    return list(
-        session.scalars(
-            select(Airing)
-            .where(
-                Airing.station_id == station.id,
-                Airing.starts_at >= start,
-                Airing.starts_at < end,
-            )
-            .order_by(Airing.starts_at)
-        )
     )
 
 

@@ -14,7 +14,6 @@ from compliance.audit import (
     airing_facts,
     counting_rule,
     logged_event,
-    month_airings,
     station_month_report,
 )
 from compliance.close import closed_at
@@ -22,6 +21,7 @@ from compliance.models import AiringLogEntry
 from compliance.rules import why_not_counted
 from loa.months import month_bounds
 from playlists.models import Airing, Campaign
+from playlists.schedule import month_airings
 from stations.models import Player, Station
 
 LATE = "đến sau khi tháng đã khóa sổ, không làm thay đổi kết quả (arrived after the month closed)"

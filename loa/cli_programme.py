@@ -8,6 +8,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from audio.cache import prune_cache
 from compliance.anchors import checkpoint_file, write_checkpoint
@@ -17,11 +19,14 @@ from compliance.periods import period_months, range_period
 from compliance.verify import verify_audio, verify_chains
 from loa.cli_context import ROW_ID, LoaContext, UserError, pass_loa
 from loa.db import transaction
+from loa.errors import LoaError
 from playlists.campaigns import check_month
 from playlists.programmes import import_programme
+from playlists.review import sign_approval
 from scheduler.service import PlanReport, approve_and_plan
 from scheduler.service import plan as plan_airings
 from stations.units import get_unit
+from web.models import Role, User
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -74,17 +79,38 @@ def programme_render(loa: LoaContext, programme_id: int) -> None:
 
 @programme.command("approve")
 @click.argument("programme_id", type=ROW_ID)
+@click.option(
+    "--by",
+    "approver",
+    help="Tên đăng nhập của lãnh đạo duyệt (the approving leader's username), lưu vào hồ sơ",
+)
 @pass_loa
-def programme_approve(loa: LoaContext, programme_id: int) -> None:
+def programme_approve(loa: LoaContext, programme_id: int, approver: str | None) -> None:
     """Approve a rendered programme within its campaign's bounds, and plan its month."""
     services = loa.services
     with transaction(services.sessions) as session:
         check_programme_open(session, programme_id, "duyệt chương trình (approve)")
+        if approver is not None:
+            approver = _approver(session, approver)
+        sign_approval(session, programme_id, approver)
         approved, report = approve_and_plan(
             session, programme_id, services.clock.now(), services.settings.airing_gap
         )
-        click.echo(f"Đã duyệt chương trình {approved.id}: {approved.title}")
+        by = f" (người duyệt: {approver})" if approver else ""
+        click.echo(f"Đã duyệt chương trình {approved.id}: {approved.title}{by}")
     _echo_plan(report, changed_only=True)
+
+
+def _approver(session: Session, username: str) -> str:
+    """The named user, if a leader or admin may approve under that name."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        raise LoaError(f"Không có người dùng {username!r} (unknown user)")
+    if user.role not in (Role.leader, Role.admin):
+        raise LoaError(
+            f"Người dùng {user.username} không phải lãnh đạo, không được duyệt (not a leader)"
+        )
+    return user.username
 
 
 @click.command("plan")

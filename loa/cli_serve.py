@@ -15,7 +15,7 @@ from loa.cli_context import LoaContext, UserError, pass_loa
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--port", default=8080, show_default=True, type=int, envvar="LOA_PORT")
 @click.option("--threads", default=8, show_default=True, type=int)
 @pass_loa
 def serve(loa: LoaContext, host: str, port: int, threads: int) -> None:
@@ -49,7 +49,7 @@ def run_server(loa: LoaContext, host: str, port: int, threads: int) -> None:
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--port", default=8080, show_default=True, type=int, envvar="LOA_PORT")
 @click.option("--no-serve", is_flag=True, help="Seed and render only, do not start the server")
 @pass_loa
 def demo(loa: LoaContext, host: str, port: int, no_serve: bool) -> None:

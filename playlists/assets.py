@@ -6,7 +6,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from audio.clips import import_clip
+from audio.clips import probe_clip
+from audio.errors import ClipError
 from audio.store import AudioStore
 from playlists.models import AudioAsset
 
@@ -34,7 +35,26 @@ def record_asset(
     return asset
 
 
-def store_clip(session: Session, store: AudioStore, path: Path) -> AudioAsset:
-    """Check a clip or jingle, then keep it; a bad file raises ClipError and stores nothing."""
-    stored, info = import_clip(path, store)
+def store_clip(
+    session: Session, store: AudioStore, path: Path, max_ms: int | None = None
+) -> AudioAsset:
+    """Check a clip or jingle, then keep it; a bad file raises ClipError and stores nothing.
+
+    Cases: corrupt or empty audio is refused by the probe; with ``max_ms``, a clip
+    longer than that (a whole programme's maximum) is refused before it is stored.
+    """
+    info = probe_clip(path)
+    if max_ms is not None and info.duration_ms > max_ms:
+        raise ClipError(
+            f"Đoạn ghi âm dài {minutes_text(info.duration_ms)}, quá thời lượng tối đa của "
+            f"chương trình ({minutes_text(max_ms)}) (clip longer than the programme may be): "
+            f"{path.name}"
+        )
+    stored = store.put_file(path)
     return record_asset(session, stored.sha256, stored.bytes, info.duration_ms, info.format)
+
+
+def minutes_text(ms: int) -> str:
+    """A length as Vietnamese minutes and seconds, as the pages print it."""
+    seconds = round(ms / 1000)
+    return f"{seconds // 60} phút {seconds % 60} giây"

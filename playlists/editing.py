@@ -7,13 +7,16 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from audio.normalize import normalize_vi
 from audio.store import AudioStore
 from loa.errors import LoaError
+from playlists.assets import minutes_text
 from playlists.campaigns import check_month, get_campaign
-from playlists.models import Programme, ProgrammeStatus, Segment, SegmentKind
+from playlists.models import Clip, Programme, ProgrammeStatus, Segment, SegmentKind
 from playlists.programmes import (
     build_segment,
     check_in_scope,
+    check_seconds,
     check_text,
     find_programme,
     get_programme,
@@ -22,17 +25,26 @@ from playlists.programmes import (
 from stations.units import get_unit
 
 Direction = Literal["up", "down"]
+FILE_KINDS = (SegmentKind.clip.value, SegmentKind.jingle.value, SegmentKind.bed.value)
+# espeak-ng's Vietnamese voice at its default rate: 160 words took 36.7 s (web/static/editor.js
+# uses the same figure while the operator types).
+TTS_WORDS_PER_SECOND = 4.3
+MAX_TITLE = 300
 
 
 def create_programme(
-    session: Session, campaign_code: str, unit_code: str, month: str, title: str
+    session: Session,
+    campaign_code: str,
+    unit_code: str,
+    month: str,
+    title: str,
+    created_by: str | None = None,
 ) -> Programme:
     """A new, empty draft programme of ``unit_code`` for one campaign and month."""
     campaign = get_campaign(session, campaign_code)
     unit = get_unit(session, unit_code)
     month = check_month(month)
-    if not title.strip():
-        raise LoaError("Cần nhập tên chương trình (title is required)")
+    title = check_title(title)
     check_in_scope(campaign, unit)
     if not campaign.runs_in(month):
         raise LoaError(
@@ -43,10 +55,82 @@ def create_programme(
             f"{unit.name} đã có chương trình tháng {month} cho chiến dịch {campaign.code} "
             "(programme already exists)"
         )
-    programme = Programme(campaign=campaign, unit=unit, month=month, title=title.strip())
+    programme = Programme(
+        campaign=campaign, unit=unit, month=month, title=title, created_by=created_by
+    )
     session.add(programme)
     session.flush()
     return programme
+
+
+def new_version(session: Session, programme_id: int, created_by: str | None) -> Programme:
+    """A draft copy of an approved programme, to correct it; approving it replaces the old one.
+
+    Cases: only the latest version, once approved, gets a new one (one correction at a
+    time); the copy keeps the segments and title; the old version stays approved and
+    keeps its airings until the new one is approved (scheduler.service.plan then moves
+    the airings still to come, while those that aired keep counting for the old).
+    """
+    old = get_programme(session, programme_id)
+    latest = find_programme(session, old.campaign, old.unit, old.month)
+    if latest is not old:
+        raise LoaError(
+            f"Đã có bản sửa đổi số {latest.version if latest else '?'} của chương trình này "
+            "(a newer version exists)"
+        )
+    if old.status is not ProgrammeStatus.approved:
+        raise LoaError("Chỉ tạo bản sửa đổi cho chương trình đã duyệt (approve it first)")
+    programme = Programme(
+        campaign=old.campaign,
+        unit=old.unit,
+        month=old.month,
+        title=old.title,
+        version=old.version + 1,
+        replaces_id=old.id,
+        created_by=created_by,
+    )
+    programme.segments = [
+        Segment(
+            position=s.position,
+            kind=s.kind,
+            text=s.text,
+            seconds=s.seconds,
+            engine=s.engine,
+            voice=s.voice,
+            asset_sha256=s.asset_sha256,
+        )
+        for s in old.segments
+    ]
+    session.add(programme)
+    session.flush()
+    return programme
+
+
+def check_title(title: str) -> str:
+    """A programme's title, stripped; empty or longer than the column is refused."""
+    title = title.strip()
+    if not title:
+        raise LoaError("Cần nhập tên chương trình (title is required)")
+    if len(title) > MAX_TITLE:
+        raise LoaError(f"Tên chương trình tối đa {MAX_TITLE} ký tự (title too long)")
+    return title
+
+
+def rename_programme(session: Session, programme_id: int, title: str) -> Programme:
+    """Give a programme not yet approved a new title (its audio does not change)."""
+    programme = editable_programme(session, programme_id)
+    programme.title = check_title(title)
+    session.flush()
+    return programme
+
+
+def delete_programme(session: Session, programme_id: int) -> str:
+    """Delete a programme not yet approved, with its segments; its title, for the message."""
+    programme = editable_programme(session, programme_id)
+    title = programme.title
+    session.delete(programme)
+    session.flush()
+    return title
 
 
 def editable_programme(session: Session, programme_id: int) -> Programme:
@@ -71,10 +155,13 @@ def _raw(
         return {"silence": seconds}
     if kind == SegmentKind.jingle.value and use_campaign_jingle:
         return {"jingle": "campaign"}
-    if kind in (SegmentKind.clip.value, SegmentKind.jingle.value):
+    if kind in FILE_KINDS:
         if upload_path is None:
             raise LoaError("Chưa chọn tệp âm thanh (no file chosen)")
-        return {kind: upload_path.name}
+        raw: dict[str, Any] = {kind: upload_path.name}
+        if kind == SegmentKind.bed.value and seconds:
+            raw["seconds"] = seconds
+        return raw
     raise LoaError(f"Loại đoạn không hợp lệ {kind!r} (unknown segment kind)")
 
 
@@ -97,12 +184,68 @@ def add_segment(
     if kind == SegmentKind.tts.value:
         raw.update({k: v for k, v in (("voice", voice), ("engine", engine)) if v})
     base = upload_path.parent if upload_path is not None else Path.cwd()
+    segment = build_segment(
+        session,
+        store,
+        programme.campaign.jingle_sha256,
+        base,
+        len(programme.segments) + 1,
+        raw,
+        programme.campaign.max_s * 1000,
+    )
+    return _append(session, programme, segment)
+
+
+def add_library_clip(
+    session: Session, programme_id: int, kind: str, clip: Clip, seconds: float | None = None
+) -> Segment:
+    """Append a clip, jingle or music bed from the unit's library (checked when uploaded)."""
+    programme = editable_programme(session, programme_id)
+    if kind not in FILE_KINDS:
+        raise LoaError(f"Loại đoạn không hợp lệ {kind!r} (unknown segment kind)")
     position = len(programme.segments) + 1
-    segment = build_segment(session, store, programme.campaign.jingle_sha256, base, position, raw)
+    segment = Segment(position=position, kind=SegmentKind(kind), asset_sha256=clip.asset_sha256)
+    if kind == SegmentKind.bed.value:
+        segment.seconds = check_seconds(position, seconds) if seconds else None
+    elif clip.asset.duration_ms > programme.campaign.max_s * 1000:
+        raise LoaError(
+            f"Đoạn ghi âm “{clip.name}” dài {minutes_text(clip.asset.duration_ms)}, quá thời "
+            f"lượng tối đa của chương trình (clip longer than the programme may be)"
+        )
+    return _append(session, programme, segment)
+
+
+def stop_bed(session: Session, programme_id: int) -> Segment:
+    """Append the point where the music bed playing ends (a bed segment with no audio)."""
+    programme = editable_programme(session, programme_id)
+    position = len(programme.segments) + 1
+    return _append(session, programme, Segment(position=position, kind=SegmentKind.bed))
+
+
+def _append(session: Session, programme: Programme, segment: Segment) -> Segment:
     programme.segments.append(segment)
     mark_draft(programme)
     session.flush()
     return segment
+
+
+def estimate_ms(programme: Programme, acronyms: dict[str, str]) -> int:
+    """How long the programme will be once rendered, from its segments, before rendering.
+
+    Cases: speech counts the words the engine will read (numbers and codes spelt
+    out) at ``TTS_WORDS_PER_SECOND``; clips and jingles their known length;
+    silences their seconds; a music bed only its intro, since it plays under the rest.
+    """
+    total = 0.0
+    for segment in programme.segments:
+        if segment.kind is SegmentKind.tts:
+            words = len(normalize_vi(segment.text or "", acronyms).split())
+            total += words / TTS_WORDS_PER_SECOND
+        elif segment.kind in (SegmentKind.silence, SegmentKind.bed):
+            total += segment.seconds or 0.0
+        elif segment.asset is not None:
+            total += segment.asset.duration_ms / 1000
+    return round(total * 1000)
 
 
 def _segment_of(programme: Programme, segment_id: int) -> Segment:

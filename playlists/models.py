@@ -73,12 +73,16 @@ class Campaign(Base):
 
 class Programme(Base):
     __tablename__ = "programme"
-    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "month"),)
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "month", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id"), index=True)
     month: Mapped[str] = mapped_column(String(7))
+    # A correction of an approved programme is a new version; once approved it applies to
+    # the airings still to come, while those already aired keep the version they played.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("programme.id"))
     title: Mapped[str] = mapped_column(String(300))
     status: Mapped[ProgrammeStatus] = mapped_column(
         str_enum(ProgrammeStatus), default=ProgrammeStatus.draft
@@ -88,6 +92,13 @@ class Programme(Base):
     duration_ms: Mapped[int | None]
     rendered_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
+    # Usernames, kept as text so the record outlives the account (and reports can print it).
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    submitted_by: Mapped[str | None] = mapped_column(String(64))
+    submitted_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    # The leader's reason for sending the programme back, shown to its author.
+    review_comment: Mapped[str | None] = mapped_column(Text)
 
     campaign: Mapped[Campaign] = relationship()
     unit: Mapped[AdminUnit] = relationship()
@@ -95,6 +106,20 @@ class Programme(Base):
     segments: Mapped[list[Segment]] = relationship(
         back_populates="programme", order_by="Segment.position", cascade="all, delete-orphan"
     )
+
+
+class Clip(Base):
+    """A named recording of a unit, kept for reuse across its programmes."""
+
+    __tablename__ = "clip"
+    __table_args__ = (UniqueConstraint("unit_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    asset_sha256: Mapped[str] = mapped_column(ForeignKey("audio_asset.sha256"))
+
+    asset: Mapped[AudioAsset] = relationship()
 
 
 class Segment(Base):
@@ -115,6 +140,7 @@ class Segment(Base):
     render_note: Mapped[str | None] = mapped_column(Text)
 
     programme: Mapped[Programme] = relationship(back_populates="segments")
+    asset: Mapped[AudioAsset | None] = relationship()
 
 
 class Airing(Base):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from audio.store import AudioStore
 from loa.errors import LoaError
-from playlists.assets import store_clip
+from playlists.assets import minutes_text, store_clip
 from playlists.campaigns import check_month, get_campaign
 from playlists.models import Campaign, Programme, ProgrammeStatus, Segment, SegmentKind
 from stations.models import AdminUnit
@@ -51,6 +51,7 @@ def build_segment(
     base: Path,
     position: int,
     raw: dict[str, Any],
+    max_ms: int | None = None,
 ) -> Segment:
     """One checked segment from its raw form (a TOML table, or the editor's form).
 
@@ -82,13 +83,17 @@ def build_segment(
         path = (base / str(value)).resolve()
         if not path.is_file():
             raise LoaError(f"Đoạn {position}: không tìm thấy tệp {value!r} (file not found)")
-        segment.asset_sha256 = store_clip(session, store, path).sha256
+        limit = None if kind is SegmentKind.bed else max_ms
+        segment.asset_sha256 = store_clip(session, store, path, limit).sha256
+        if kind is SegmentKind.bed and raw.get("seconds") is not None:
+            segment.seconds = check_seconds(position, raw["seconds"])
     return segment
 
 
 def mark_draft(programme: Programme) -> None:
     """Back to draft after any change: the old master no longer matches the segments."""
     programme.status = ProgrammeStatus.draft
+    programme.submitted_by = programme.submitted_at = None  # the leader saw another version
     programme.master_sha256 = programme.archive_sha256 = None
     programme.duration_ms = programme.rendered_at = None
 
@@ -109,11 +114,12 @@ def check_in_scope(campaign: Campaign, unit: AdminUnit) -> None:
 def find_programme(
     session: Session, campaign: Campaign, unit: AdminUnit, month: str
 ) -> Programme | None:
-    """The programme of ``unit`` for this campaign and month, if one exists (at most one)."""
+    """The latest version of ``unit``'s programme for this campaign and month, if any."""
     return session.scalar(
-        select(Programme).where(
-            Programme.campaign == campaign, Programme.unit == unit, Programme.month == month
-        )
+        select(Programme)
+        .where(Programme.campaign == campaign, Programme.unit == unit, Programme.month == month)
+        .order_by(Programme.version.desc())
+        .limit(1)
     )
 
 
@@ -134,7 +140,9 @@ def import_programme(session: Session, store: AudioStore, path: Path) -> Program
     if programme is not None and programme.status is ProgrammeStatus.approved:
         raise LoaError(f"Chương trình tháng {month} của {unit.name} đã được duyệt, không thể thay")
     segments = [
-        build_segment(session, store, campaign.jingle_sha256, path.parent, i, raw)
+        build_segment(
+            session, store, campaign.jingle_sha256, path.parent, i, raw, campaign.max_s * 1000
+        )
         for i, raw in enumerate(raw_segments, start=1)
     ]
     if programme is None:
@@ -152,15 +160,11 @@ def import_programme(session: Session, store: AudioStore, path: Path) -> Program
 def duration_problem(duration_ms: int, min_s: int, max_s: int) -> str | None:
     """Why a programme's length breaks the campaign's bounds, by how much, or None."""
     if duration_ms < min_s * 1000:
-        return f"ngắn hơn mức tối thiểu {_mmss(min_s * 1000 - duration_ms)} (too short)"
+        return f"ngắn hơn mức tối thiểu {minutes_text(min_s * 1000 - duration_ms)} (too short)"
     if duration_ms > max_s * 1000:
-        return f"dài hơn mức tối đa {_mmss(duration_ms - max_s * 1000)} (too long)"
+        return f"dài hơn mức tối đa {minutes_text(duration_ms - max_s * 1000)} (too long)"
     return None
 
-
-def _mmss(ms: int) -> str:
-    seconds = round(ms / 1000)
-    return f"{seconds // 60} phút {seconds % 60} giây"
 
 
 def approve(session: Session, programme_id: int, now: datetime) -> Programme:
@@ -190,7 +194,8 @@ def nearest_programme(unit_chain: Sequence[int], candidates: Sequence[Candidate]
 
     Cases: a commune's own programme wins over its district's, which wins over
     its province's (relay: "tiếp phát lại"); programmes of units outside the
-    chain never apply; no candidate gives None.
+    chain never apply; of one unit's candidates the last (its latest version)
+    wins; no candidate gives None.
     """
     by_unit = {c.unit_id: c.programme_id for c in candidates}
     return next((by_unit[u] for u in unit_chain if u in by_unit), None)
@@ -208,6 +213,7 @@ def applicable_programme(
             Programme.status == ProgrammeStatus.approved,
             Programme.unit_id.in_(chain),
         )
+        .order_by(Programme.version)  # a unit's latest approved version wins
     )
     chosen = nearest_programme(chain, [Candidate(r.unit_id, r.id) for r in rows])
     return session.get(Programme, chosen) if chosen is not None else None

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loa.months import month_bounds
 from playlists.models import Airing, AiringStatus, AudioAsset, Programme, ProgrammeStatus
+from stations.models import Station
 
 SCHEDULABLE = (AiringStatus.planned, AiringStatus.published)
 
@@ -37,3 +41,20 @@ def station_airings(
         for a, p, asset in rows
         if a.starts_at + timedelta(milliseconds=asset.duration_ms) > start
     ]
+
+
+def month_airings(
+    session: Session,
+    station: Station,
+    month: str,
+    statuses: Collection[AiringStatus] | None = None,
+) -> list[Airing]:
+    """The station's airings scheduled in ``month`` (station zone), of any campaign, by time;
+    only those in ``statuses`` when given."""
+    start, end = month_bounds(month, ZoneInfo(station.timezone))
+    query = select(Airing).where(
+        Airing.station_id == station.id, Airing.starts_at >= start, Airing.starts_at < end
+    )
+    if statuses is not None:
+        query = query.where(Airing.status.in_(statuses))
+    return list(session.scalars(query.order_by(Airing.starts_at)))

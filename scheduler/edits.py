@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from compliance.audit import month_airings
 from compliance.close import check_month_open
 from loa.errors import LoaError
 from playlists.models import Airing, AiringStatus, Campaign, Programme
 from playlists.programmes import applicable_programme
+from playlists.schedule import month_airings
 from scheduler.locks import lock_schedule
 from scheduler.outlook import HOLDING, busy_of, room_left
 from scheduler.planning import Busy

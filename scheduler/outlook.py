@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from compliance.audit import STILL_TO_AIR, ReportRow, month_airings
+from compliance.audit import STILL_TO_AIR, ReportRow
 from loa.months import month_bounds
 from playlists.models import Airing, AiringStatus, Campaign
 from playlists.programmes import applicable_programme
+from playlists.schedule import month_airings
 from scheduler.planning import Busy, plan_month
 from stations.models import Station
 from stations.service import station_windows

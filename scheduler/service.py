@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from compliance.close import check_month_open
-from loa.months import month_bounds
 from playlists.models import Airing, AiringStatus, Campaign, Programme
 from playlists.programmes import applicable_programme, approve
+from playlists.schedule import month_airings
 from scheduler.locks import lock_schedule
 from scheduler.planning import Busy, plan_month
 from scheduler.settle import SettleReport, settle_airings
@@ -48,22 +48,6 @@ class PlanReport:
     rows: list[StationPlan] = field(default_factory=list)
 
 
-def _month_airings(session: Session, station: Station, month: str) -> list[Airing]:
-    start, end = month_bounds(month, ZoneInfo(station.timezone))
-    return list(
-        session.scalars(
-            select(Airing)
-            .where(
-                Airing.station_id == station.id,
-                Airing.starts_at >= start,
-                Airing.starts_at < end,
-                Airing.status.in_(HOLDING),
-            )
-            .order_by(Airing.starts_at)
-        )
-    )
-
-
 def _busy(airings: list[Airing]) -> list[Busy]:
     return [
         Busy(a.starts_at, a.starts_at + timedelta(milliseconds=a.programme.duration_ms or 0))
@@ -81,7 +65,7 @@ def _plan_station(
 ) -> StationPlan:
     row = StationPlan(station=station.code, campaign=campaign.code, programme_id=None)
     programme = applicable_programme(session, station.unit, campaign.id, month)
-    existing = _month_airings(session, station, month)
+    existing = month_airings(session, station, month, HOLDING)
     for airing in existing:
         # A newer programme of the same campaign replaces a relayed one: drop its future airings.
         replaced = airing.programme.campaign_id == campaign.id and airing.programme is not programme

@@ -12,7 +12,7 @@ from tests.conftest import Loa
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_demo_seeds_a_compliant_month_plan_and_runs_twice(loa: Loa) -> None:
     first = loa("demo", "--no-serve")
-    assert "mật khẩu loa-demo-2026" in first
+    assert "admin, canbo, kiemtra, lanhdao — mật khẩu loa-demo-2026" in first
     assert first.count("3 lượt phát") == 2
     assert "Đang dựng" not in loa("demo", "--no-serve")  # nothing rendered twice
     rows = json.loads(loa("audit", "report", "--unit", "31", "--month", "2026-12"))

@@ -1,4 +1,4 @@
-"""The programme editor: operators write, order, render and approve a programme in the UI."""
+"""The programme editor: operators write, order, render and submit a programme in the UI."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ def tree(services: Services, app: Any, tmp_path: Path) -> None:
         add_user(s, "tinh", PASSWORD, "auditor", "31")
         add_user(s, "xa", PASSWORD, "operator", "11560")
         add_user(s, "xa-khac", PASSWORD, "operator", "11557")
+        add_user(s, "lanh-dao", PASSWORD, "leader", "11560")
         jingle = tone(tmp_path / "nhac-hieu.mp3")
         add_campaign(
             s, services.store, "CDS", "Chuyển đổi số", "31",
@@ -117,10 +118,13 @@ def test_operator_writes_renders_and_approves_a_programme(
 
     page = post(client, f"/programmes/{pid}/render", token)
     assert "Đã dựng xong" in page and "Đã dựng" in page
-    page = post(client, f"/programmes/{pid}/approve", token)
+    assert "Đã gửi lãnh đạo duyệt" in post(client, f"/programmes/{pid}/submit", token)
+    leader = operator(client, "lanh-dao")
+    page = post(client, f"/programmes/{pid}/approve", leader)
     assert "Đã duyệt chương trình" in page
     status, _, ids = programme_row(services, pid)
     assert status is ProgrammeStatus.approved
+    token = operator(client)
     page = post(client, f"/programmes/{pid}/segments/{ids[0]}/delete", token)
     assert "đã duyệt, không thể sửa" in page
     assert len(programme_row(services, pid)[1]) == 3
@@ -182,7 +186,12 @@ def test_bad_input_gets_a_clear_message(client: Any, services: Services) -> None
         data={"campaign": "CDS", "month": "2026-12", "title": "Lần hai", "csrf_token": token},
     )
     assert "đã có chương trình tháng 2026-12" in again.get_data(as_text=True)
-    for data in ({"kind": "tts", "text": "x", "voice": "en"}, {"kind": "bed"}):
+    assert "Chưa chọn tệp" in add(client, pid, token, "bed")
+    for data in (
+        {"kind": "tts", "text": "x", "voice": "en"},
+        {"kind": "nhac"},
+        {"kind": "clip", "source": "web"},
+    ):
         bad = client.post(f"/programmes/{pid}/segments", data={"csrf_token": token, **data})
         assert bad.status_code == 400
 

@@ -54,6 +54,7 @@ class December:
             self.month: Month = month
             self.airings = [(a.id, a.starts_at) for a in airings]
             add_user(s, "xa", "mat-khau-xa-2026", "operator", "11560")
+            add_user(s, "lanh-dao", "mat-khau-lanh-dao", "leader", "11560")
             add_user(s, "tinh", "mat-khau-tinh-2026", "auditor", "31")
 
     def completion(self, index: int, **fields: Any) -> dict[str, Any]:
@@ -234,9 +235,9 @@ def test_after_close_approve_render_and_plan_are_refused(
     assert "+" in loa("plan", "--month", "2027-01")  # the next month plans as before
 
     december.clock.set(JANUARY_3)
+    leader = csrf(login(client, "lanh-dao", "mat-khau-lanh-dao").data)
+    assert "đã khóa sổ" in post(client, f"/programmes/{own}/approve", leader)
     token = csrf(login(client, "xa", "mat-khau-xa-2026").data)
-    page = post(client, f"/programmes/{own}/approve", token)
-    assert "đã khóa sổ" in page
     page = post(client, f"/programmes/{own}/render", token)
     assert "đã khóa sổ" in page
     with december.services.sessions() as s:

@@ -130,6 +130,7 @@ def month(services: Services) -> Month:
     with transaction(services.sessions) as s:
         seeded = hai_phong_month(services, s)
         add_user(s, "xa", PASSWORD, "operator", "11560")
+        add_user(s, "lanh-dao", PASSWORD, "leader", "11560")
     return seeded
 
 
@@ -198,9 +199,9 @@ def five_replans(
     def web_approve() -> None:
         with transaction(services.sessions) as s:
             own = approved_programme(s, "11560", "2026-12", 660_000, clock.now())
-            own.status = ProgrammeStatus.rendered
+            own.status, own.submitted_at = ProgrammeStatus.rendered, clock.now()
             own_id = own.id
-        token = csrf(login(client, "xa").data)
+        token = csrf(login(client, "lanh-dao").data)
         page = client.post(
             f"/programmes/{own_id}/approve", data={"csrf_token": token}, follow_redirects=True
         ).get_data(as_text=True)

@@ -254,7 +254,8 @@ def test_approving_in_the_web_plans_the_month_and_tells_players_after_commit(
         month = hai_phong_month(services, s)
         programme = s.get_one(Programme, month.programme_id)
         programme.status = ProgrammeStatus.rendered  # rendered, waiting for approval
-        add_user(s, "tinh", PASSWORD, "operator", "31")
+        programme.submitted_at = services.clock.now()
+        add_user(s, "tinh", PASSWORD, "leader", "31")
     token = csrf(login(client, "tinh").data)
     page = client.post(
         f"/programmes/{month.programme_id}/approve",

@@ -426,7 +426,9 @@ def test_keys_and_revocations_before_the_migration_are_backfilled_into_the_chain
     key.enrolled at its chain's end, valid for what it signed before, and verify passes."""
     config = migrate.alembic_config(settings.database_url)
     before = ScriptDirectory.from_config(config).get_revision("0005_tamper").down_revision
-    command.upgrade(config, str(before))
+    # Seeded with today's models (later revisions add columns), with keys and revocations
+    # written the old way, without chain entries; then taken back to before the revision.
+    migrate.upgrade(settings.database_url)
     services = build_services(settings, clock=clock)
     key = Ed25519PrivateKey.generate()
     with transaction(services.sessions) as s:
@@ -441,6 +443,7 @@ def test_keys_and_revocations_before_the_migration_are_backfilled_into_the_chain
             logged(event, player.station_id, player.id, clock.now()))
         revoke_player(s, month.players["TH"][0])
     services.sessions.kw["bind"].dispose()
+    command.downgrade(config, str(before))
     migrate.upgrade(settings.database_url)
     with transaction(services.sessions) as s:
         log = s.scalars(select(AiringLogEntry).order_by(AiringLogEntry.id)).all()

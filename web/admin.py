@@ -34,6 +34,7 @@ from web.users import add_user
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROLE_VI = {
     Role.operator: "Cán bộ đài (operator)",
+    Role.leader: "Lãnh đạo UBND (leader)",
     Role.auditor: "Kiểm tra (auditor)",
     Role.admin: "Quản trị (admin)",
 }

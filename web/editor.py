@@ -33,16 +33,25 @@ from compliance.close import MonthClosed, check_programme_open
 from loa.db import transaction
 from loa.errors import LoaError
 from playlists.editing import (
+    FILE_KINDS,
+    TTS_WORDS_PER_SECOND,
+    add_library_clip,
     add_segment,
     create_programme,
+    delete_programme,
+    estimate_ms,
     move_segment,
+    new_version,
     remove_segment,
+    rename_programme,
+    stop_bed,
     update_text,
 )
 from playlists.lexicon import operator_acronyms
-from playlists.models import Campaign, Programme
+from playlists.library import clip_name, keep_clip, library_clip
+from playlists.models import Campaign, Programme, Segment
+from playlists.programmes import duration_problem
 from playlists.rendering import render
-from scheduler.service import approve_and_plan
 from web import auth
 from web.context import Services, db, services
 from web.models import Role
@@ -56,10 +65,19 @@ VOICES = {
     "vi-vn-x-south": "Giọng miền Nam (vi-vn-x-south)",
 }
 JOBS_KEY = "loa.render_jobs"
+# Where a segment's audio comes from: a new file, the unit's library, the campaign's
+# jingle, or nowhere (a bed segment with no audio stops the music bed).
+SOURCES = ("upload", "library", "campaign", "stop")
 # The upload is saved under a fixed name: the client's file name never reaches a path.
 UPLOAD_NAME = "ban-ghi-am"
 AUDIO_SUFFIXES = (".mp3", ".wav", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".flac")
-KIND_VI = {"tts": "đọc văn bản", "clip": "đoạn ghi âm", "jingle": "nhạc hiệu", "silence": "lặng"}
+KIND_VI = {
+    "tts": "đọc văn bản",
+    "clip": "đoạn ghi âm",
+    "jingle": "nhạc hiệu",
+    "silence": "lặng",
+    "bed": "nhạc nền",
+}
 Change = Callable[[Session, Services], str]
 Progress = Callable[[int, int], None]
 Work = Callable[[Progress], str]
@@ -152,15 +170,20 @@ def render_jobs() -> RenderJobs:
 @bp.app_template_filter("spoken")
 def spoken(text: str) -> str:
     """How the TTS engine will read ``text``: numbers, dates and codes in words."""
-    if "acronyms" not in g:  # once per request, however many segments the page shows
+    return normalize_vi(text, _acronyms())
+
+
+def _acronyms() -> dict[str, str]:
+    """The operator's acronym readings, once per request however many segments are shown."""
+    if "acronyms" not in g:
         with db() as s:
             g.acronyms = operator_acronyms(s)
-    return normalize_vi(text, g.acronyms)
+    return g.acronyms
 
 
 @bp.app_context_processor
 def editor_context() -> dict[str, Any]:
-    return {"voices": VOICES}
+    return {"voices": VOICES, "words_per_second": TTS_WORDS_PER_SECOND}
 
 
 @bp.app_template_global("render_job")
@@ -181,7 +204,7 @@ def _own_programme(s: Session, programme_id: int) -> Programme:
     return programme
 
 
-def _apply(programme_id: int, change: Change, anchor: str = "#segments") -> Response:
+def apply_change(programme_id: int, change: Change, anchor: str = "#segments") -> Response:
     """Run one change in one transaction, flash its outcome, go back to the programme."""
     try:
         with db() as s:
@@ -216,7 +239,12 @@ def new_programme() -> Any:
                 abort(400)
             try:
                 created = create_programme(
-                    s, code, g.unit.code, form.get("month", ""), form.get("title", "")
+                    s,
+                    code,
+                    g.unit.code,
+                    form.get("month", ""),
+                    form.get("title", ""),
+                    created_by=g.user.username,
                 )
                 flash("Đã tạo chương trình, hãy thêm các đoạn (programme created)", "info")
                 return redirect(url_for("ui.programme", programme_id=created.id))
@@ -249,34 +277,69 @@ def _add(kind: str, folder: Path, programme_id: int) -> Change:
     voice = form.get("voice") or None
     if voice is not None and voice not in VOICES:
         abort(400)
-    campaign_jingle = kind == "jingle" and form.get("source", "campaign") == "campaign"
+    source = form.get("source", "campaign" if kind == "jingle" else "upload")
+    if source not in SOURCES:
+        abort(400)
     upload = request.files.get("file")
 
     def change(s: Session, svc: Services) -> str:
-        needs_file = kind == "clip" or (kind == "jingle" and not campaign_jingle)
-        path = _save_upload(upload, folder) if needs_file else None
-        seconds = _seconds(form.get("seconds")) if kind == "silence" else None
-        try:
-            add_segment(
-                s,
-                svc.store,
-                programme_id,
-                kind,
-                text=form.get("text"),
-                seconds=seconds,
-                upload_path=path,
-                use_campaign_jingle=campaign_jingle,
-                voice=voice,
-            )
-        except ClipError as err:
-            message = str(err)
-            if path is not None and upload is not None:
-                # Name the operator's file, not the temporary one the checks saw.
-                message = message.replace(path.name, f"“{(upload.filename or '')[:120]}”")
-            raise ClipError(f"{message} — tệp không được lưu (file not stored)") from err
+        # A silence needs its seconds; a bed's (how long it plays alone first) are optional.
+        given = form.get("seconds", "").strip()
+        needed = kind == "silence" or (kind == "bed" and given)
+        seconds = _seconds(given) if needed else None
+        if kind == "bed" and source == "stop":
+            stop_bed(s, programme_id)
+            return "Đã thêm điểm dừng nhạc nền (bed stops here)"
+        if kind in FILE_KINDS and source == "library":
+            clip = library_clip(s, _clip_id(form.get("clip")), g.visible_units | g.above_units)
+            add_library_clip(s, programme_id, kind, clip, seconds)
+        else:
+            needs_file = kind in FILE_KINDS and source != "campaign"
+            path = _save_upload(upload, folder) if needs_file else None
+            segment = _add_checked(s, svc, programme_id, kind, path, upload, seconds, voice)
+            if path is not None and upload is not None and segment.asset_sha256 is not None:
+                name = clip_name(form.get("name", ""), Path(upload.filename or "").stem)
+                keep_clip(s, g.unit.id, name, segment.asset_sha256)
         return f"Đã thêm đoạn {KIND_VI.get(kind, kind)} (segment added)"
 
     return change
+
+
+def _clip_id(raw: str | None) -> int:
+    if raw is None or not raw.isdigit():
+        raise LoaError("Chưa chọn đoạn ghi âm trong thư viện (no clip chosen)")
+    return int(raw)
+
+
+def _add_checked(
+    s: Session,
+    svc: Services,
+    programme_id: int,
+    kind: str,
+    path: Path | None,
+    upload: FileStorage | None,
+    seconds: float | None,
+    voice: str | None,
+) -> Segment:
+    """Add the segment; a refused upload is named as the operator named it."""
+    try:
+        return add_segment(
+            s,
+            svc.store,
+            programme_id,
+            kind,
+            text=request.form.get("text"),
+            seconds=seconds,
+            upload_path=path,
+            use_campaign_jingle=path is None and kind == "jingle",
+            voice=voice,
+        )
+    except ClipError as err:
+        message = str(err)
+        if path is not None and upload is not None:
+            # Name the operator's file, not the temporary one the checks saw.
+            message = message.replace(path.name, f"“{(upload.filename or '')[:120]}”")
+        raise ClipError(f"{message} — tệp không được lưu (file not stored)") from err
 
 
 @bp.route("/programmes/<id:programme_id>/segments", methods=["POST"])
@@ -286,7 +349,7 @@ def add(programme_id: int) -> Response:
     if kind not in KIND_VI:
         abort(400)
     with tempfile.TemporaryDirectory(prefix="loa-upload-") as folder:
-        return _apply(programme_id, _add(kind, Path(folder), programme_id))
+        return apply_change(programme_id, _add(kind, Path(folder), programme_id))
 
 
 @bp.route("/programmes/<id:programme_id>/segments/<id:segment_id>/move", methods=["POST"])
@@ -300,7 +363,7 @@ def move(programme_id: int, segment_id: int) -> Response:
         move_segment(s, programme_id, segment_id, direction)  # type: ignore[arg-type]
         return "Đã đổi thứ tự (moved)"
 
-    return _apply(programme_id, change)
+    return apply_change(programme_id, change)
 
 
 @bp.route("/programmes/<id:programme_id>/segments/<id:segment_id>/delete", methods=["POST"])
@@ -310,7 +373,7 @@ def delete(programme_id: int, segment_id: int) -> Response:
         remove_segment(s, programme_id, segment_id)
         return "Đã xoá đoạn (segment deleted)"
 
-    return _apply(programme_id, change)
+    return apply_change(programme_id, change)
 
 
 @bp.route("/programmes/<id:programme_id>/segments/<id:segment_id>/text", methods=["POST"])
@@ -320,7 +383,80 @@ def edit_text(programme_id: int, segment_id: int) -> Response:
         update_text(s, programme_id, segment_id, request.form.get("text", ""))
         return "Đã sửa văn bản (text updated)"
 
-    return _apply(programme_id, change)
+    return apply_change(programme_id, change)
+
+
+@bp.route("/programmes/<id:programme_id>/rename", methods=["POST"])
+@auth.login_required(Role.operator)
+def rename(programme_id: int) -> Response:
+    def change(s: Session, _svc: Services) -> str:
+        rename_programme(s, programme_id, request.form.get("title", ""))
+        return "Đã đổi tên chương trình (renamed)"
+
+    return apply_change(programme_id, change, anchor="")
+
+
+@bp.route("/programmes/<id:programme_id>/delete", methods=["POST"])
+@auth.login_required(Role.operator)
+def delete_draft(programme_id: int) -> Response:
+    try:
+        with db() as s:
+            _own_programme(s, programme_id)
+            if render_jobs().running(programme_id):
+                raise LoaError("Đang dựng âm thanh, vui lòng chờ dựng xong (render in progress)")
+            title = delete_programme(s, programme_id)
+    except LoaError as err:
+        flash(str(err), "error")
+        return redirect(url_for("ui.programme", programme_id=programme_id))
+    flash(f"Đã xoá chương trình “{title}” (programme deleted)", "info")
+    return redirect(url_for("ui.programmes"))
+
+
+@bp.route("/programmes/<id:programme_id>/new-version", methods=["POST"])
+@auth.login_required(Role.operator)
+def start_new_version(programme_id: int) -> Response:
+    try:
+        with db() as s:
+            _own_programme(s, programme_id)
+            check_programme_open(s, programme_id, "tạo bản sửa đổi (new version)")
+            created = new_version(s, programme_id, g.user.username)
+            version = created.id, created.version
+    except LoaError as err:
+        flash(str(err), "error")
+        return redirect(url_for("ui.programme", programme_id=programme_id))
+    flash(
+        f"Đã tạo bản sửa đổi số {version[1]}: sửa, dựng và gửi duyệt; khi được duyệt nó thay "
+        "bản cũ cho các lượt phát chưa tới (new version created)",
+        "info",
+    )
+    return redirect(url_for("ui.programme", programme_id=version[0]))
+
+
+@bp.app_template_global("newer_version")
+def newer_version(programme: Programme) -> tuple[int, int] | None:
+    """The id and number of the version that corrects ``programme``, if one was started."""
+    with db() as s:
+        row = s.execute(
+            select(Programme.id, Programme.version).where(Programme.replaces_id == programme.id)
+        ).first()
+    return (row.id, row.version) if row else None
+
+
+@bp.app_template_global("programme_length")
+def programme_length(programme: Programme) -> dict[str, Any]:
+    """The length to show against the campaign's bounds: rendered, else estimated."""
+    if programme.duration_ms is not None:
+        ms, estimated = programme.duration_ms, False
+    else:
+        ms, estimated = estimate_ms(programme, _acronyms()), True
+    campaign = programme.campaign
+    return {
+        "ms": ms,
+        "estimated": estimated,
+        "problem": duration_problem(ms, campaign.min_s, campaign.max_s) if ms else None,
+        "min_s": campaign.min_s,
+        "max_s": campaign.max_s,
+    }
 
 
 def _render_work(svc: Services, programme_id: int) -> Callable[[Progress], str]:
@@ -351,19 +487,6 @@ def start_render(programme_id: int) -> Response:
     return redirect(url_for("ui.programme", programme_id=programme_id))
 
 
-@bp.route("/programmes/<id:programme_id>/approve", methods=["POST"])
-@auth.login_required(Role.operator)
-def approve_programme(programme_id: int) -> Response:
-    def change(s: Session, svc: Services) -> str:
-        check_programme_open(s, programme_id, "duyệt chương trình (approve)")
-        # Its month is planned in the same transaction; players hear of it once committed.
-        _, report = approve_and_plan(s, programme_id, svc.clock.now(), svc.settings.airing_gap)
-        planned = sum(r.planned for r in report.rows)
-        return f"Đã duyệt chương trình, xếp thêm {planned} lượt phát (approved, {planned} planned)"
-
-    return _apply(programme_id, change, anchor="")
-
-
 @bp.route("/programmes/<id:programme_id>/render/status")
 @auth.login_required()
 def render_status(programme_id: int) -> Response:
@@ -377,5 +500,9 @@ def render_status(programme_id: int) -> Response:
 
 def register(app: Any) -> None:
     """Attach the editor and its render registry (background threads unless already set)."""
+    from web import clips, review  # they build on this module's helpers
+
     app.extensions.setdefault(JOBS_KEY, RenderJobs())
     app.register_blueprint(bp)
+    app.register_blueprint(review.bp)
+    app.register_blueprint(clips.bp)

@@ -14,6 +14,7 @@ from stations.models import AdminUnit
 class Role(StrEnum):
     operator = "operator"
     auditor = "auditor"
+    leader = "leader"  # lãnh đạo UBND: approves programmes or sends them back
     admin = "admin"
 
 

@@ -14,10 +14,10 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compliance.audit import month_airings
 from loa.errors import LoaError
 from playlists.campaigns import check_month
 from playlists.models import Airing, AiringStatus, Campaign
+from playlists.schedule import month_airings
 from scheduler.edits import Edit, add_airing, cancel_airing, local_start, move_airing
 from scheduler.outlook import LOST, make_ups
 from stations.health import is_online

@@ -19,7 +19,8 @@ def add_user(session: Session, username: str, password: str, role: str, unit_cod
     try:
         user_role = Role(role)
     except ValueError as exc:
-        raise LoaError(f"Vai trò không hợp lệ {role!r}: operator, auditor hoặc admin") from exc
+        roles = ", ".join(Role)
+        raise LoaError(f"Vai trò không hợp lệ {role!r}: {roles}") from exc
     if len(password) < MIN_PASSWORD:
         raise LoaError(f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự (password too short)")
     message = f"Tên đăng nhập {username!r} đã tồn tại (username taken)"

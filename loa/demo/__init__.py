@@ -15,18 +15,27 @@ from playlists.campaigns import add_campaign
 from playlists.models import Programme
 from playlists.programmes import approve, import_programme
 from playlists.rendering import render
+from playlists.review import sign_approval, submit
 from scheduler.service import plan
 from stations.models import AdminUnit
 from stations.players import add_player
 from stations.service import add_station
 from stations.units import get_unit, import_units
 from web.context import Services
+from web.models import User
 from web.users import add_user
 
 HERE = Path(__file__).parent
 PROVINCE = "31"  # Thành phố Hải Phòng, official code of the 2025 reform
 COMMUNES = ("11560", "11557")  # Phường Thủy Nguyên, Phường Thiên Hương
 DEMO_PASSWORD = "loa-demo-2026"
+OPERATOR, LEADER = "canbo", "lanhdao"
+DEMO_USERS = (
+    ("admin", "admin"),
+    (OPERATOR, "operator"),
+    ("kiemtra", "auditor"),
+    (LEADER, "leader"),
+)
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -77,13 +86,12 @@ def seed_demo(services: Services) -> Iterator[str]:
             add_campaign(
                 session, services.store, "CDS", "Chuyển đổi số", PROVINCE, jingle=_jingle(folder)
             )
-            for username, role in (
-                ("admin", "admin"),
-                ("canbo", "operator"),
-                ("kiemtra", "auditor"),
-            ):
+    with transaction(services.sessions) as session:
+        for username, role in DEMO_USERS:  # a demo seeded before a role existed gains its user
+            if session.scalar(select(User.id).where(User.username == username)) is None:
                 add_user(session, username, DEMO_PASSWORD, role, PROVINCE)
-            yield f"Người dùng: admin, canbo, kiemtra — mật khẩu {DEMO_PASSWORD}"
+        names = ", ".join(name for name, _ in DEMO_USERS)
+        yield f"Người dùng: {names} — mật khẩu {DEMO_PASSWORD}"
     with transaction(services.sessions) as session:
         programme = session.scalar(select(Programme).where(Programme.month == month))
         if programme is None or programme.status.value == "draft":
@@ -91,6 +99,10 @@ def seed_demo(services: Services) -> Iterator[str]:
             yield f"Đang dựng chương trình {programme.id} (rendering)…"
             outcome = render(session, services.store, services.settings, programme.id, now)
             yield f"Đã dựng: {(outcome.programme.duration_ms or 0) / 1000:.0f} giây"
+            # canbo wrote and submitted it, lanhdao approved it: the page shows who and when.
+            programme.created_by = OPERATOR
+            submit(session, programme.id, OPERATOR, now)
+            sign_approval(session, programme.id, LEADER)
             approve(session, programme.id, now)
         report = plan(session, month, now, services.settings.airing_gap)
     for row in report.rows:

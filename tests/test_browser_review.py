@@ -1,0 +1,119 @@
+"""The month's programme in a real browser, on a phone and a desk: written, approved, planned.
+
+The station calendar is another page's (it shows the same airings); here the
+programme page's own list of airings shows that approving planned them at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loa.db import transaction
+from tests import test_browser
+from tests.test_editor import tone
+from web.context import Services
+from web.users import add_user
+
+pytestmark = pytest.mark.browser
+page = test_browser.page  # Chromium, launched as the other browser tests launch it
+base_url = test_browser.base_url  # commune 11560, its station, operator canbo, campaign CDS
+PASSWORD = "mat-khau-2026"
+RENDER_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def leader(base_url: str, services: Services) -> str:
+    """The commune's leader, who approves what canbo submits."""
+    with transaction(services.sessions) as s:
+        add_user(s, "lanhdao", PASSWORD, "leader", "11560")
+    return "lanhdao"
+
+
+def log_in(page: Any, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+
+
+def add_segment(page: Any, form: str, **fields: str) -> None:
+    for name, value in fields.items():
+        page.fill(f"{form} [name={name}]", value)
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector("[role=alert]:has-text('Đã thêm đoạn')")
+
+
+def segment_kinds(page: Any) -> list[str]:
+    return page.eval_on_selector_all(".segments > li", "items => items.map(i => i.dataset.kind)")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("width", [390, 1280])
+def test_operator_writes_and_submits_a_leader_approves_and_airings_are_planned(
+    base_url: str, leader: str, page: Any, width: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, base_url, "canbo")
+    page.goto(f"{base_url}/programmes/new")
+    page.fill("input[name=title]", "Chuyển đổi số tháng 12")
+    page.click("form button[type=submit]:has-text('Tạo chương trình')")
+    page.wait_for_selector("#status:has-text('Bản nháp')")
+
+    page.fill("#add-tts textarea[name=text]", "Kính thưa bà con, xã triển khai chuyển đổi số.")
+    estimate = page.inner_text("#tts-estimate")  # estimated while typing, before any upload
+    assert estimate.startswith("Đoạn này khoảng 0:0") and "cả chương trình khoảng" in estimate
+    page.click("#add-tts button[type=submit]")
+    page.wait_for_selector("[role=alert]:has-text('Đã thêm đoạn')")
+    add_segment(page, "#add-silence", seconds="1")
+    add_segment(page, "#add-tts", text="Mọi người dân hãy cài ứng dụng dịch vụ công.")
+    assert segment_kinds(page) == ["tts", "silence", "tts"]
+    assert "ước tính" in page.inner_text("#length")
+
+    page.click(".segments > li:nth-child(2) button:has-text('↑')")  # the silence goes first
+    page.wait_for_selector("[role=alert]:has-text('Đã đổi thứ tự')")
+    assert segment_kinds(page) == ["silence", "tts", "tts"]
+    page.click(".segments > li:nth-child(1) button:has-text('↓')")
+    page.wait_for_selector("[role=alert]:has-text('Đã đổi thứ tự')")
+    assert segment_kinds(page) == ["tts", "silence", "tts"]
+
+    page.click("button:has-text('Dựng âm thanh')")
+    page.wait_for_selector("#status:has-text('Đã dựng')", timeout=RENDER_TIMEOUT_MS)
+    assert "đạt yêu cầu" in page.inner_text("#length")
+    page.click("button:has-text('Gửi lãnh đạo duyệt')")
+    page.wait_for_selector("#status:has-text('Chờ lãnh đạo duyệt')")
+    assert page.query_selector("button:has-text('Duyệt chương trình')") is None
+    programme_url = page.url
+    page.click("text=Đăng xuất")
+
+    log_in(page, base_url, leader)
+    page.goto(programme_url)
+    assert "Chưa xếp lịch" in page.inner_text("#airings")
+    page.click("button:has-text('Duyệt chương trình')")
+    page.wait_for_selector("[role=alert]:has-text('Đã duyệt chương trình')")
+    assert page.inner_text("#status") == "Đã duyệt"
+    assert "lanhdao" in page.inner_text("#approved-by")
+    rows = page.inner_text("#airings tbody")
+    assert "Chưa xếp lịch" not in rows and "Đài truyền thanh Thủy Nguyên" in rows
+    assert len(page.query_selector_all("#airings tbody tr")) == 3  # the campaign's minimum
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_clip_too_long_is_stopped_in_the_browser_before_upload(
+    base_url: str, page: Any, tmp_path: Path
+) -> None:
+    long_clip = tone(tmp_path / "hoi-nghi.wav", 75)  # the campaign allows 1 minute
+    log_in(page, base_url, "canbo")
+    page.goto(f"{base_url}/programmes/new")
+    page.fill("input[name=title]", "Chuyển đổi số tháng 12")
+    page.click("form button[type=submit]:has-text('Tạo chương trình')")
+    page.set_input_files("#add-clip input[name=file]", str(long_clip))
+    note = page.wait_for_selector("#add-clip .upload-check:has-text('quá thời lượng tối đa')")
+    assert note is not None and "1:15" in note.inner_text()
+    assert not page.eval_on_selector("#add-clip input[name=file]", "i => i.validity.valid")
+    page.select_option("#add-clip select[name=kind]", "bed")  # a bed's length is free
+    page.wait_for_function(
+        "() => document.querySelector('#add-clip input[name=file]').validity.valid"
+    )

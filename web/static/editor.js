@@ -1,0 +1,114 @@
+// The programme editor in the browser: estimates while typing, checks a file before upload,
+// follows a render's progress, and asks before deleting. The server checks everything again.
+"use strict";
+
+const WORD = /[\p{L}\p{N}]+/gu;
+
+function mmss(ms) {
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+// Digits are read out as several words ("2022" is "hai nghìn không trăm hai mươi hai"):
+// count about one word per digit, as the engine's spoken form does.
+function spokenWords(text) {
+  let words = 0;
+  for (const token of text.match(WORD) || []) {
+    words += /^\p{N}+$/u.test(token) ? token.length : 1;
+  }
+  return words;
+}
+
+function lengthNote(totalMs, minS, maxS) {
+  if (totalMs < minS * 1000) return `ngắn hơn mức tối thiểu ${mmss(minS * 1000 - totalMs)}`;
+  if (totalMs > maxS * 1000) return `dài hơn mức tối đa ${mmss(totalMs - maxS * 1000)}`;
+  return "đạt yêu cầu";
+}
+
+function estimateWhileTyping(box, bounds) {
+  const form = document.getElementById("add-tts");
+  const note = document.getElementById("tts-estimate");
+  const badge = document.querySelector("#length .duration-badge");
+  if (!form || !note || !badge) return;
+  const rate = parseFloat(box.dataset.wordsPerSecond) || 4.3;
+  const programmeMs = parseInt(badge.dataset.ms, 10) || 0;
+  const minS = parseInt(bounds.dataset.minS, 10);
+  const maxS = parseInt(bounds.dataset.maxS, 10);
+  form.elements.text.addEventListener("input", (event) => {
+    const ms = (spokenWords(event.target.value) / rate) * 1000;
+    if (!ms) { note.textContent = ""; return; }
+    const total = programmeMs + ms;
+    note.textContent = `Đoạn này khoảng ${mmss(ms)}; cả chương trình khoảng ${mmss(total)} — ${lengthNote(total, minS, maxS)}`;
+    note.classList.toggle("warning", total < minS * 1000 || total > maxS * 1000);
+  });
+}
+
+function audioLength(file) {
+  return new Promise((resolve) => {
+    const probe = new Audio();
+    const url = URL.createObjectURL(file);
+    const done = (ms) => { URL.revokeObjectURL(url); resolve(ms); };
+    probe.addEventListener("loadedmetadata", () => done(probe.duration * 1000));
+    probe.addEventListener("error", () => done(null));  // the server probes it anyway
+    probe.preload = "metadata";
+    probe.src = url;
+  });
+}
+
+function checkBeforeUpload(box) {
+  const maxBytes = parseInt(box.dataset.maxBytes, 10) || 0;
+  const maxMs = parseInt(box.dataset.maxMs, 10) || 0;
+  for (const form of box.querySelectorAll("form.upload")) {
+    const input = form.elements.file;
+    const note = form.querySelector(".upload-check");
+    input.addEventListener("change", async () => {
+      const file = input.files[0];
+      let problem = "";
+      if (file && maxBytes && file.size > maxBytes) {
+        problem = `Tệp quá lớn: ${(file.size / 1048576).toFixed(1)} MB, tối đa ${Math.floor(maxBytes / 1048576)} MB`;
+      } else if (file && maxMs && form.elements.kind.value !== "bed") {
+        const ms = await audioLength(file);
+        if (ms && ms > maxMs) {
+          problem = `Đoạn ghi âm dài ${mmss(ms)}, quá thời lượng tối đa của chương trình (${mmss(maxMs)})`;
+        } else if (ms) {
+          note.textContent = `Độ dài ${mmss(ms)}`;
+        }
+      }
+      input.setCustomValidity(problem);
+      if (problem) { note.textContent = problem; input.reportValidity(); }
+    });
+    form.elements.kind.addEventListener("change", () => input.dispatchEvent(new Event("change")));
+  }
+}
+
+function followRender(box) {
+  const bar = document.getElementById("render-progress");
+  const count = document.getElementById("render-count");
+  async function poll() {
+    try {
+      const answer = await fetch(box.dataset.status, {headers: {"Accept": "application/json"}});
+      const job = await answer.json();
+      if (job.total) { bar.max = job.total; bar.value = job.done; count.textContent = `${job.done}/${job.total}`; }
+      if (!job.running) { bar.value = bar.max; window.location.reload(); return; }
+    } catch (err) { /* a dropped request: try again on the next tick */ }
+    setTimeout(poll, 400);
+  }
+  setTimeout(poll, 400);
+}
+
+function confirmBeforeSubmit() {
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const box = document.getElementById("add-segments");
+  const bounds = document.getElementById("length");
+  if (box && bounds) { estimateWhileTyping(box, bounds); checkBeforeUpload(box); }
+  const render = document.getElementById("render");
+  if (render) followRender(render);
+  confirmBeforeSubmit();
+});
