@@ -54,6 +54,7 @@ from playlists.programmes import duration_problem
 from playlists.rendering import render
 from web import auth
 from web.context import Services, db, services
+from web.i18n import bilingual
 from web.models import Role
 from web.ui import VN, visible_programme
 
@@ -466,8 +467,12 @@ def _render_work(svc: Services, programme_id: int) -> Callable[[Progress], str]:
         with transaction(svc.sessions) as s:
             outcome = render(s, svc.store, svc.settings, programme_id, svc.clock.now(), progress)
             seconds = (outcome.programme.duration_ms or 0) // 1000
-        warning = f" — cảnh báo: chương trình {outcome.problem}" if outcome.problem else ""
-        return f"Đã dựng xong ({seconds // 60} phút {seconds % 60} giây){warning}"
+        mins, secs = seconds // 60, seconds % 60
+        said, english = f"Đã dựng xong ({mins} phút {secs} giây)", f"rendered: {mins} min {secs} s"
+        if outcome.problem:  # itself "Vietnamese (English)": each half goes to its side
+            vi, en = bilingual(outcome.problem)
+            said, english = f"{said} — cảnh báo: chương trình {vi}", f"{english}; warning: {en}"
+        return f"{said} ({english})"
 
     return work
 

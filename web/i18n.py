@@ -132,10 +132,13 @@ def in_language(message: Any) -> str:
     pages show the bracketed English. Cases: no brackets → as it is.
     """
     text = str(message)
-    if str(get_locale()) != "en":
-        return text
-    found = _BRACKETED.match(text)
-    return found.group("en") if found else text
+    return bilingual(text)[1] if str(get_locale()) == "en" else text
+
+
+def bilingual(message: str) -> tuple[str, str]:
+    """A "Vietnamese (English)" message as its two halves; without brackets, both are it."""
+    found = _BRACKETED.match(message)
+    return (found.group("vi"), found.group("en")) if found else (message, message)
 
 
 def windows_in_language(windows: list[str]) -> str:
