@@ -27,8 +27,8 @@ from web.users import add_user
 pytestmark = pytest.mark.browser
 page = test_browser.page
 PASSWORD = "loa-demo-2026"
-# The demo's users, by role. Add the leader ("lanhdao", "leader") here once the role exists.
-USERS = [("canbo", "operator"), ("kiemtra", "auditor"), ("admin", "admin")]
+# The demo's users, by role.
+USERS = [("canbo", "operator"), ("kiemtra", "auditor"), ("lanhdao", "leader"), ("admin", "admin")]
 WIDTHS = (390, 1280)
 NOT_PAGES = re.compile(r"^/(logout|lang/)|\.(csv|xlsx|pdf|xml|mp3)$|/audio$")
 # Vietnamese letters: none may be left in an English page's labels.
