@@ -23,6 +23,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
@@ -61,9 +62,9 @@ from web.ui import VN, visible_programme
 logger = logging.getLogger(__name__)
 bp = Blueprint("editor", __name__)
 VOICES = {
-    "vi": "Giọng miền Bắc (vi)",
-    "vi-vn-x-central": "Giọng miền Trung (vi-vn-x-central)",
-    "vi-vn-x-south": "Giọng miền Nam (vi-vn-x-south)",
+    "vi": _l("Giọng miền Bắc (vi)"),
+    "vi-vn-x-central": _l("Giọng miền Trung (vi-vn-x-central)"),
+    "vi-vn-x-south": _l("Giọng miền Nam (vi-vn-x-south)"),
 }
 JOBS_KEY = "loa.render_jobs"
 # Where a segment's audio comes from: a new file, the unit's library, the campaign's
