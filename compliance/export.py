@@ -6,11 +6,13 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from compliance.audit import ReportRow
+from compliance.totals import ProgrammeLine, ReportTotals
 
 STATUS_VI = {
     "compliant": "Đạt",
@@ -41,6 +43,22 @@ DETAIL_HEADERS = [
 ]
 
 
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+# What a spreadsheet reads as the start of a formula (or of a cell it re-parses).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral(value: object) -> object:
+    """A cell value a spreadsheet shows as text, never runs.
+
+    Cases: "=HYPERLINK(…)" is "'=HYPERLINK(…)"; "+1", "-1", "@SUM", a leading tab
+    or CR likewise; numbers, None and other text are unchanged.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def status_label(row: ReportRow) -> str:
     """The verdict in Vietnamese; a broken log names the first seq that fails."""
     label = STATUS_VI[row.status]
@@ -52,7 +70,7 @@ def to_csv(rows: Sequence[ReportRow]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=[key for _, key in DETAIL_HEADERS])
     writer.writeheader()
-    writer.writerows(r.as_dict() for r in rows)
+    writer.writerows({k: neutral(v) for k, v in r.as_dict().items()} for r in rows)
     return out.getvalue()
 
 
@@ -69,23 +87,55 @@ def summary(rows: Sequence[ReportRow]) -> list[tuple[str, str, str, int, int]]:
     return [(s, n, c, sum(ok), len(ok)) for (s, n, c), ok in sorted(months.items())]
 
 
-def to_xlsx(rows: Sequence[ReportRow], title: str) -> bytes:
-    """A workbook: summary per station, the station-month detail, in Vietnamese."""
+def approval_text(line: ProgrammeLine) -> str:
+    """When (Vietnam time) and by whom a programme was approved, or that it was not."""
+    if line.approved_at is None:
+        return "chưa duyệt"
+    when = f"duyệt lúc {line.approved_at.astimezone(VN):%H:%M %d/%m/%Y}"
+    return f"{when} bởi {line.approved_by}" if line.approved_by else when
+
+
+def totals_lines(totals: ReportTotals) -> list[list[object]]:
+    """The report's totals as rows (five columns, as the station summary above them)."""
+    lines: list[list[object]] = [
+        ["Số chương trình", len(totals.programmes)],
+        ["Tự sản xuất", totals.own],
+        ["Tiếp phát", totals.relayed],
+        ["Số lượt phát đạt yêu cầu", totals.airings],
+        ["Tổng thời lượng phát (phút)", totals.minutes],
+        ["Số đài tham gia", totals.stations_aired],
+        ["Tổng số đài", totals.stations],
+        [],
+        ["Chương trình", "Tháng", "Đơn vị sản xuất", "Nguồn", "Duyệt"],
+    ]
+    for p in totals.programmes:
+        lines.append([p.title, p.month, p.producer, "Tự sản xuất" if p.own else "Tiếp phát",
+                      approval_text(p)])
+    return lines
+
+
+def to_xlsx(rows: Sequence[ReportRow], title: str, totals: ReportTotals) -> bytes:
+    """A workbook: summary per station and the report's totals, then the detail, in Vietnamese."""
     book = Workbook()
     sheet = book.active
     sheet.title = "Tổng hợp"
-    sheet.append([title])
+    sheet.append([neutral(title)])
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.append(["Đài", "Tên đài", "Chiến dịch", "Số tháng đạt", "Số tháng"])
     for line in summary(rows):
-        sheet.append(list(line))
+        sheet.append([neutral(v) for v in line])
+    sheet.append([])
+    sheet.append(["Kết quả chung"])
+    sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+    for line in totals_lines(totals):
+        sheet.append([neutral(v) for v in line])
     detail = book.create_sheet("Chi tiết")
     detail.append([label for label, _ in DETAIL_HEADERS])
     for r in rows:
         values = r.as_dict()
         values["status"] = status_label(r)
         values["closed"] = "Có" if r.closed else "Chưa"
-        detail.append([values[key] for _, key in DETAIL_HEADERS])
+        detail.append([neutral(values[key]) for _, key in DETAIL_HEADERS])
     for ws in (sheet, detail):
         for cell in ws[2 if ws is sheet else 1]:
             cell.font = Font(bold=True)

@@ -58,6 +58,7 @@ def create_app(
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=services.settings.session_minutes),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=services.settings.secure_cookies,
         MAX_CONTENT_LENGTH=256 * 1024 * 1024,
     )
     if test_config:

@@ -9,7 +9,9 @@ from audio.cli import ACRONYM_SOURCE, tts
 from loa import cli_admin, cli_programme, cli_serve, migrate
 from loa.cli_context import LoaContext, LoaGroup, pass_loa
 from loa.db import transaction
+from loa.errors import LoaError
 from playlists.lexicon import operator_acronyms
+from stations.units import get_unit
 
 
 @click.group(cls=LoaGroup)
@@ -18,15 +20,18 @@ def cli(ctx: click.Context) -> None:
     """Loa: phát thanh cơ sở tự động (broadcast automation for grassroots radio)."""
     loa = ctx.ensure_object(LoaContext)
     ctx.call_on_close(loa.close)
-    ctx.meta[ACRONYM_SOURCE] = lambda: _operator_acronyms(loa)
+    ctx.meta[ACRONYM_SOURCE] = lambda unit_code=None: _operator_acronyms(loa, unit_code)
 
 
-def _operator_acronyms(loa: LoaContext) -> dict[str, str]:
-    """The operators' acronyms; none when there is no database yet (`loa tts` still works)."""
+def _operator_acronyms(loa: LoaContext, unit_code: str | None) -> dict[str, str]:
+    """What a unit's renders read (global ones without a unit); none without a database yet."""
     try:
         with transaction(loa.services.sessions) as session:
-            return operator_acronyms(session)
-    except (OperationalError, ProgrammingError):
+            unit = get_unit(session, unit_code) if unit_code else None
+            return operator_acronyms(session, unit)
+    except (OperationalError, ProgrammingError) as err:
+        if unit_code:
+            raise LoaError("Chưa có cơ sở dữ liệu: chạy `loa init` (no database yet)") from err
         return {}
 
 

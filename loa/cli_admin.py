@@ -12,11 +12,11 @@ from compliance import keylog
 from loa.cli_context import ROW_ID, LoaContext, pass_loa
 from loa.db import transaction
 from playlists.campaigns import add_campaign
-from playlists.lexicon import operator_acronyms, remove_acronym, set_acronym
+from playlists.lexicon import remove_acronym, set_acronym, unit_acronyms
 from stations.cli import PLAYER_COMMANDS
 from stations.players import add_player
 from stations.service import DEFAULT_WINDOWS, add_station
-from stations.units import add_unit, import_units
+from stations.units import add_unit, get_unit, import_units, set_unit_report
 from web.users import add_user
 
 CLI_USER = "loa (dòng lệnh)"  # who revoked or rotated, as the chain entry records it
@@ -38,6 +38,24 @@ def unit_add(loa: LoaContext, code: str, name: str, level: str, parent_code: str
     with transaction(loa.services.sessions) as session:
         added = add_unit(session, code, name, level, parent_code)
         click.echo(f"Đã thêm đơn vị {added.code} {added.name} ({added.level.value})")
+
+
+@unit.command("set")
+@click.argument("code")
+@click.option("--signer-name", help="Người ký báo cáo, ví dụ Nguyễn Văn A")
+@click.option("--signer-title", help="Chức vụ người ký, ví dụ KT. CHỦ TỊCH / PHÓ CHỦ TỊCH")
+@click.option("--place", help="Địa danh ghi trên báo cáo, ví dụ Hải Phòng")
+@click.option("--report-to", help="Kính gửi, ví dụ UBND thành phố Hải Phòng")
+@pass_loa
+def unit_set(loa: LoaContext, code: str, **fields: str | None) -> None:
+    """Set who signs the unit's reports, where, and to whom they go ("" clears one)."""
+    with transaction(loa.services.sessions) as session:
+        changed = set_unit_report(session, code, **fields)
+        click.echo(
+            f"{code}: ký {changed.signer_title or '—'} "
+            f"{changed.signer_name or '—'}, địa danh {changed.place or '—'}, "
+            f"kính gửi {changed.report_to or '—'}"
+        )
 
 
 @unit.command("import")
@@ -174,33 +192,44 @@ def acronym() -> None:
     """Từ viết tắt và cách đọc (the operators' acronym dictionary for TTS)."""
 
 
+UNIT_OPTION = click.option(
+    "--unit", "unit_code",
+    help="Mã đơn vị: chỉ dùng cho chương trình của đơn vị đó và cấp dưới (none: every unit)",
+)
+
+
 @acronym.command("add")
 @click.argument("word")
 @click.argument("spoken")
+@UNIT_OPTION
 @pass_loa
-def acronym_add(loa: LoaContext, word: str, spoken: str) -> None:
-    """Read WORD as SPOKEN from now on (also changes an existing one)."""
+def acronym_add(loa: LoaContext, word: str, spoken: str, unit_code: str | None) -> None:
+    """Read WORD as SPOKEN from now on in the unit's subtree (also changes an existing one)."""
     with transaction(loa.services.sessions) as session:
-        added = set_acronym(session, word, spoken)
+        owner = get_unit(session, unit_code) if unit_code else None
+        added = set_acronym(session, word, spoken, owner)
         click.echo(f"{added.word} → {added.spoken}")
 
 
 @acronym.command("remove")
 @click.argument("word")
+@UNIT_OPTION
 @pass_loa
-def acronym_remove(loa: LoaContext, word: str) -> None:
-    """Forget an operator's acronym (the built-in reading, if any, applies again)."""
+def acronym_remove(loa: LoaContext, word: str, unit_code: str | None) -> None:
+    """Forget a unit's acronym (what it inherits, or the built-in reading, applies again)."""
     with transaction(loa.services.sessions) as session:
-        remove_acronym(session, word)
+        remove_acronym(session, word, get_unit(session, unit_code) if unit_code else None)
     click.echo(f"Đã xóa {word}")
 
 
 @acronym.command("list")
+@UNIT_OPTION
 @pass_loa
-def acronym_list(loa: LoaContext) -> None:
-    """The acronyms operators added."""
+def acronym_list(loa: LoaContext, unit_code: str | None) -> None:
+    """The acronyms a unit added (without --unit: the global ones)."""
     with transaction(loa.services.sessions) as session:
-        for word, spoken in operator_acronyms(session).items():
+        owner = get_unit(session, unit_code) if unit_code else None
+        for word, spoken in unit_acronyms(session, owner).items():
             click.echo(f"{word}\t{spoken}")
 
 

@@ -149,6 +149,7 @@ def audit() -> None:
 @click.option("--from", "first", help="YYYY-MM: tháng đầu của kỳ (first month, with --to)")
 @click.option("--to", "last", help="YYYY-MM: tháng cuối của kỳ (last month, with --from)")
 @click.option("--campaign", "campaign_code")
+@click.option("--number", default="", help="Số văn bản của báo cáo PDF (the PDF's document number)")
 @click.option("--format", "fmt", default="json", type=click.Choice(["json", "csv", "xlsx", "pdf"]))
 @click.option(
     "--output",
@@ -164,12 +165,14 @@ def audit_report(
     first: str | None,
     last: str | None,
     campaign_code: str | None,
+    number: str,
     fmt: str,
     output: Path | None,
 ) -> None:
     """One row per station-month: required, counted, programme, status and chain head."""
     from compliance.export import to_csv, to_xlsx  # spreadsheet and PDF libraries load only here
-    from compliance.pdf import report_title, to_pdf
+    from compliance.pdf import letter_of, report_title, to_pdf
+    from compliance.totals import report_totals
 
     if [bool(month), bool(period), bool(first or last)].count(True) != 1:
         raise UserError(
@@ -190,13 +193,14 @@ def audit_report(
             for row in station_month_report(session, unit, m, reading, campaign_code)
         ]
         title = f"Báo cáo phát thanh {unit.name}, kỳ {period or month}"
-        unit_name = unit.name
+        letter, totals = letter_of(unit, number), report_totals(session, unit, rows)
         heading = report_title(session, rows) if fmt == "pdf" else ""
     if output is not None and fmt in ("xlsx", "pdf"):
+        now = loa.services.clock.now()
         output.write_bytes(
-            to_xlsx(rows, title)
+            to_xlsx(rows, title, totals)
             if fmt == "xlsx"
-            else to_pdf(rows, heading, unit_name, period or month or "", loa.services.clock.now())
+            else to_pdf(rows, heading, letter, totals, period or month or "", now)
         )
         click.echo(f"Đã ghi {output} ({len(rows)} dòng)")
         return

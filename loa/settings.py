@@ -33,6 +33,8 @@ class Settings:
     close_after_days: int = 5
     # How often players poll for their schedule: one silent for two polls is offline.
     player_poll_s: int = 300
+    # Session cookies only over HTTPS: set when Loa is served behind TLS.
+    secure_cookies: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -71,6 +73,15 @@ def _log_level(raw: str) -> str:
     return level
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} phải là 1 hoặc 0 (must be 1/true or 0/false), không phải {raw!r}")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment, failing fast with a clear message."""
     env = os.environ if env is None else env
@@ -92,4 +103,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         start_tolerance_minutes=_whole(env, "LOA_START_TOLERANCE_MINUTES", "5"),
         close_after_days=_whole(env, "LOA_CLOSE_AFTER_DAYS", "5"),
         player_poll_s=_whole(env, "LOA_PLAYER_POLL_SECONDS", "300"),
+        secure_cookies=_flag(env, "LOA_SECURE_COOKIES"),
     )

@@ -159,9 +159,16 @@ class Airing(Base):
 
 
 class Acronym(Base):
-    """An operator's reading of an abbreviation, added to the normaliser's own dictionary."""
+    """A unit's reading of an abbreviation, for renders of its own subtree only.
+
+    No unit: a global entry (added before units had their own, or by the
+    command line without ``--unit``), read everywhere unless a unit overrides it.
+    """
 
     __tablename__ = "acronym"
+    __table_args__ = (UniqueConstraint("unit_id", "word"),)
 
-    word: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id"), index=True)
+    word: Mapped[str] = mapped_column(String(32))
     spoken: Mapped[str] = mapped_column(String(200))

@@ -99,7 +99,7 @@ def render(
     if programme.status is ProgrammeStatus.approved:
         raise LoaError("Chương trình đã duyệt, không dựng lại (approved programmes are final)")
     specs = [_spec(s, store) for s in programme.segments]
-    options = _options(programme, settings, operator_acronyms(session))
+    options = _options(programme, settings, operator_acronyms(session, programme.unit))
     _record(
         session, store, programme, render_programme(specs, options, store, progress=progress), now
     )

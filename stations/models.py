@@ -30,9 +30,21 @@ class AdminUnit(Base):
     name: Mapped[str] = mapped_column(String(200))
     level: Mapped[UnitLevel] = mapped_column(str_enum(UnitLevel))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id"), index=True)
-
     parent: Mapped[AdminUnit | None] = relationship(remote_side=[id])
     stations: Mapped[list[Station]] = relationship(back_populates="unit")
+    report: Mapped[UnitReport | None] = relationship()
+
+
+class UnitReport(Base):
+    """How a unit's reports are issued: who signs, from where, to whom (unset: defaults)."""
+
+    __tablename__ = "unit_report"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id"), primary_key=True)
+    signer_title: Mapped[str | None] = mapped_column(String(200))
+    signer_name: Mapped[str | None] = mapped_column(String(200))
+    place: Mapped[str | None] = mapped_column(String(100))  # of the "…, ngày … tháng …" line
+    report_to: Mapped[str | None] = mapped_column(String(200))  # "Kính gửi"
 
 
 class Station(Base):

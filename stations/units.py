@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from loa.db import fail_if_exists, one_or_fail
 from loa.errors import LoaError
-from stations.models import AdminUnit, Station, UnitLevel
+from stations.models import AdminUnit, Station, UnitLevel, UnitReport
 
 # A child must sit strictly below its parent; district is optional.
 _RANK = {UnitLevel.province: 0, UnitLevel.district: 1, UnitLevel.commune: 2}
@@ -39,6 +39,27 @@ def add_unit(
     session.add(unit)
     session.flush()
     return unit
+
+
+REPORT_FIELDS = {"signer_title": 200, "signer_name": 200, "place": 100, "report_to": 200}
+
+
+def set_unit_report(session: Session, code: str, **fields: str | None) -> UnitReport:
+    """Set the unit's report signer, place and recipient; None keeps one, "" clears it."""
+    unit = get_unit(session, code)
+    settings = unit.report or UnitReport(unit_id=unit.id)
+    unit.report = settings
+    for name, value in fields.items():
+        if value is None:
+            continue
+        value = " ".join(value.split())
+        if len(value) > REPORT_FIELDS[name]:
+            raise LoaError(
+                f"{name} tối đa {REPORT_FIELDS[name]} ký tự (at most {REPORT_FIELDS[name]})"
+            )
+        setattr(settings, name, value or None)
+    session.flush()
+    return settings
 
 
 def ancestors(unit: AdminUnit) -> list[AdminUnit]:

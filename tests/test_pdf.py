@@ -15,7 +15,8 @@ from sqlalchemy import select
 import compliance.pdf
 from compliance.audit import Reading, station_month_report
 from compliance.ingest import chain_heads, ingest_events
-from compliance.pdf import period_label, report_title, to_pdf
+from compliance.pdf import Letter, letter_of, period_label, report_title, to_pdf
+from compliance.totals import ReportTotals, report_totals
 from loa.db import transaction
 from loa.errors import LoaError
 from stations.models import Station
@@ -71,12 +72,13 @@ def test_the_pdf_holds_heading_counts_verdicts_and_chain_heads(
 ) -> None:
     with transaction(services.sessions) as s:
         reading = Reading(JANUARY, timedelta(minutes=5))
-        rows = station_month_report(s, get_unit(s, "31"), "2026-12", reading)
-        title = report_title(s, rows)
+        unit = get_unit(s, "31")
+        rows = station_month_report(s, unit, "2026-12", reading)
+        title, letter, totals = report_title(s, rows), letter_of(unit), report_totals(s, unit, rows)
     assert title == HEADING
-    text = pdf_text(to_pdf(rows, title, "Thành phố Hải Phòng", "2026-12", START))
+    text = pdf_text(to_pdf(rows, title, letter, totals, "2026-12", START))
     assert HEADING in text
-    assert "Kỳ báo cáo: tháng 12/2026" in text and "UBND THÀNH PHỐ HẢI PHÒNG" in text
+    assert "Kỳ báo cáo: tháng 12/2026" in text and "ỦY BAN NHÂN DÂN THÀNH PHỐ HẢI PHÒNG" in text
     assert "Đài TN (TN) 12/2026 CDS 3 3 12:00 Đạt" in text
     assert "Đài TH (TH) 12/2026 CDS 3 0 12:00 Chưa đủ lượt phát" in text
     assert "Tổng cộng: 1/2 đài-tháng đạt yêu cầu." in text
@@ -118,7 +120,7 @@ def test_commune_operator_pdf_holds_only_its_station(client: Any, december: dict
     login(client, "xa")
     text = pdf_text(client.get("/audit.pdf?period=2026-H2").data)
     assert "Đài TN" in text and "Đài TH" not in text and "TH 0" not in text
-    assert "UBND PHƯỜNG 11560" in text
+    assert "ỦY BAN NHÂN DÂN PHƯỜNG 11560" in text
 
 
 def test_missing_font_names_the_debian_package(
@@ -126,4 +128,5 @@ def test_missing_font_names_the_debian_package(
 ) -> None:
     monkeypatch.setattr(compliance.pdf, "FONT_DIR", tmp_path)
     with pytest.raises(LoaError, match="fonts-dejavu-core"):
-        to_pdf([], "BÁO CÁO", "Thành phố Hải Phòng", "2026", START)
+        nothing = ReportTotals([], 0, 0, 0, 0)
+        to_pdf([], "BÁO CÁO", Letter("Hải Phòng", "Hải Phòng", "Bộ"), nothing, "2026", START)

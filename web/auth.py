@@ -5,16 +5,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
-from sqlalchemy import select
+from flask_babel import gettext
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from stations.models import Station
 from stations.units import ancestors, subtree_ids
-from web.context import db
+from web.context import db, services
 from web.models import Role, User
-from web.users import check_login
+from web.throttle import WINDOW, forget_attempts, over_limit, record_attempt
+from web.users import check_login, normal_username
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,11 +31,13 @@ def load_user() -> None:
         return
     with db() as s:
         user = s.get(User, user_id)
-        if user is not None:
-            g.user = user
-            g.unit = user.unit
-            g.visible_units = subtree_ids(s, user.unit)
-            g.above_units = {u.id for u in ancestors(user.unit)}
+        if user is None or session.get("version") != user.session_version:
+            session.clear()  # logged out elsewhere (or a copied cookie after logout)
+            return
+        g.user = user
+        g.unit = user.unit
+        g.visible_units = subtree_ids(s, user.unit)
+        g.above_units = {u.id for u in ancestors(user.unit)}
 
 
 def login_required(*roles: Role) -> Callable[[F], F]:
@@ -65,29 +70,57 @@ def own_station(s: Session, code: str) -> Station:
     return station
 
 
+def safe_next(target: str) -> str | None:
+    r"""A path on this site to return to after login, else None.
+
+    Cases: "/programmes?month=2026-12" is kept; "//evil", "/\evil", "\\evil",
+    "https://evil", "/\t/evil" (browsers drop the tab: "//evil") and "" are refused.
+    """
+    if not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(c.isspace() or c == "\\" or not c.isprintable() for c in target):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target
+
+
+def _refused_for_now() -> Any:
+    flash(
+        gettext("Đăng nhập sai quá nhiều lần; thử lại sau %(n)s phút", n=WINDOW.seconds // 60),
+        "error",
+    )
+    return render_template("login.html"), 429, {"Retry-After": str(WINDOW.seconds)}
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     if request.method == "POST":
+        username = normal_username(request.form.get("username", ""))
+        address, now = request.remote_addr or "?", services().clock.now()
+        with db() as s:  # committed first, so concurrent guesses count each other
+            record_attempt(s, username, address, now)
         with db() as s:
-            user = check_login(
-                s, request.form.get("username", ""), request.form.get("password", "")
-            )
-            user_id = user.id if user else None
-        if user_id is not None:
+            if over_limit(s, username, address, now):
+                return _refused_for_now()
+            user = check_login(s, username, request.form.get("password", ""))
+            if user is not None:
+                forget_attempts(s, username)
+                user_id, version = user.id, user.session_version
+        if user is not None:
             session.clear()
             session.permanent = True  # expires after LOA_SESSION_MINUTES
-            session["user_id"] = user_id
-            target = request.args.get("next", "")
-            return redirect(
-                target
-                if target.startswith("/") and not target.startswith("//")
-                else url_for("ui.dashboard")
-            )
+            session["user_id"], session["version"] = user_id, version
+            return redirect(safe_next(request.args.get("next", "")) or url_for("ui.dashboard"))
         flash("Sai tên đăng nhập hoặc mật khẩu (wrong username or password)", "error")
     return render_template("login.html")
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
+    """End every session of this user on the server: a copied cookie stops working too."""
+    if g.user is not None:
+        with db() as s:
+            s.execute(update(User).where(User.id == g.user.id)
+                      .values(session_version=User.session_version + 1))
     session.clear()
     return redirect(url_for("auth.login"))

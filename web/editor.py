@@ -53,6 +53,7 @@ from playlists.library import clip_name, keep_clip, library_clip
 from playlists.models import Campaign, Programme, Segment
 from playlists.programmes import duration_problem
 from playlists.rendering import render
+from stations.models import AdminUnit
 from web import auth
 from web.context import Services, db, services
 from web.i18n import bilingual
@@ -170,16 +171,17 @@ def render_jobs() -> RenderJobs:
 
 
 @bp.app_template_filter("spoken")
-def spoken(text: str) -> str:
-    """How the TTS engine will read ``text``: numbers, dates and codes in words."""
-    return normalize_vi(text, _acronyms())
+def spoken(text: str, unit_id: int) -> str:
+    """How the TTS engine will read ``text`` in a programme of ``unit_id`` (its acronyms)."""
+    return normalize_vi(text, _acronyms(unit_id))
 
 
-def _acronyms() -> dict[str, str]:
-    """The operator's acronym readings, once per request however many segments are shown."""
-    if "acronyms" not in g:
+def _acronyms(unit_id: int) -> dict[str, str]:
+    """The acronym readings of ``unit_id``'s programmes, once per request per unit."""
+    if g.get("acronyms_unit") != unit_id:  # however many segments the page shows
         with db() as s:
-            g.acronyms = operator_acronyms(s)
+            g.acronyms = operator_acronyms(s, s.get(AdminUnit, unit_id))
+        g.acronyms_unit = unit_id
     return g.acronyms
 
 
@@ -450,7 +452,7 @@ def programme_length(programme: Programme) -> dict[str, Any]:
     if programme.duration_ms is not None:
         ms, estimated = programme.duration_ms, False
     else:
-        ms, estimated = estimate_ms(programme, _acronyms()), True
+        ms, estimated = estimate_ms(programme, _acronyms(programme.unit_id)), True
     campaign = programme.campaign
     return {
         "ms": ms,

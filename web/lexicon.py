@@ -1,15 +1,22 @@
-"""The operators' acronym dictionary page: how TTS reads local abbreviations."""
+"""The acronym dictionary page: how TTS reads abbreviations in the user's own unit."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from audio.normalize import normalize_vi
 from loa.errors import LoaError
-from playlists.lexicon import operator_acronyms, remove_acronym, set_acronym
+from playlists.lexicon import (
+    inherited_acronyms,
+    operator_acronyms,
+    remove_acronym,
+    set_acronym,
+    unit_acronyms,
+)
+from stations.models import AdminUnit
 from web import auth
 from web.context import db
 from web.models import Role
@@ -20,11 +27,16 @@ bp = Blueprint("lexicon", __name__)
 @bp.route("/acronyms")
 @auth.login_required()
 def acronyms() -> Any:
+    """The unit's own entries (editable) and those it inherits from above (read only)."""
     sample = request.args.get("thu", "")
     with db() as s:
-        words = operator_acronyms(s)
-    spoken = normalize_vi(sample, words) if sample else None
-    return render_template("acronyms.html", words=words, sample=sample, spoken=spoken)
+        unit = s.get(AdminUnit, g.unit.id)
+        words = unit_acronyms(s, unit)
+        inherited = {w: v for w, v in inherited_acronyms(s, unit).items() if w not in words}
+        spoken = normalize_vi(sample, operator_acronyms(s, unit)) if sample else None
+    return render_template(
+        "acronyms.html", words=words, inherited=inherited, sample=sample, spoken=spoken
+    )
 
 
 @bp.route("/acronyms", methods=["POST"])
@@ -33,11 +45,12 @@ def change() -> Any:
     word = request.form.get("word", "")
     try:
         with db() as s:
+            unit = s.get(AdminUnit, g.unit.id)
             if request.form.get("action") == "remove":
-                remove_acronym(s, word)
+                remove_acronym(s, word, unit)
                 flash(gettext("Đã xóa %(word)s", word=word), "info")
             else:
-                added = set_acronym(s, word, request.form.get("spoken", ""))
+                added = set_acronym(s, word, request.form.get("spoken", ""), unit)
                 saved = gettext("Đã lưu: %(word)s đọc là “%(spoken)s”",
                                 word=added.word, spoken=added.spoken)
                 flash(saved, "info")

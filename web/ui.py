@@ -20,14 +20,15 @@ from sqlalchemy import select
 from compliance.audit import Reading, ReportRow, station_month_report
 from compliance.evidence import station_month_evidence
 from compliance.export import STATUS_VI, to_csv, to_xlsx
-from compliance.pdf import report_title, to_pdf
+from compliance.pdf import letter_of, report_title, to_pdf
 from compliance.periods import period_months, range_period
+from compliance.totals import report_totals
 from loa.errors import LoaError
 from playlists.campaigns import check_month
 from playlists.models import Airing, Campaign, Programme
 from playlists.programmes import get_programme
 from scheduler.outlook import OUTLOOK_VI
-from stations.models import Station
+from stations.models import AdminUnit, Station
 from web import admin, auth, glance, lexicon, public, stations_page
 from web.context import db, services
 from web.models import Role
@@ -114,19 +115,28 @@ def audit_xlsx() -> Response:
     """The 6-month (YYYY-H1) or annual (YYYY) report as a workbook."""
     with db() as s:
         period, rows = _period_rows(s)
-    data = to_xlsx(rows, f"Báo cáo phát thanh {g.unit.name}, kỳ {period}")
+        totals = report_totals(s, s.get(AdminUnit, g.unit.id), rows)
+    data = to_xlsx(rows, f"Báo cáo phát thanh {g.unit.name}, kỳ {period}", totals)
     return _download(data, XLSX, period, "xlsx")
 
 
 @bp.route("/audit.pdf")
 @auth.login_required(Role.auditor, Role.operator)
 def audit_pdf() -> Response:
-    """The 6-month (YYYY-H1), annual (YYYY) or month report as the PDF sent up to the province."""
+    """The 6-month (YYYY-H1), annual (YYYY) or month report as the PDF sent up to the province.
+
+    ``so`` is the document number the clerk gives it; without, the number is left blank.
+    """
     with db() as s:
         period, rows = _period_rows(s)
-        title = report_title(s, rows)
+        unit = s.get(AdminUnit, g.unit.id)
+        try:
+            letter = letter_of(unit, request.args.get("so", ""))
+        except LoaError as err:
+            abort(400, str(err))
+        title, totals = report_title(s, rows), report_totals(s, unit, rows)
     try:
-        data = to_pdf(rows, title, g.unit.name, period, services().clock.now())
+        data = to_pdf(rows, title, letter, totals, period, services().clock.now())
     except LoaError as err:  # the font is missing: the server's set-up, not the request
         abort(500, str(err))
     return _download(data, "application/pdf", period, "pdf")

@@ -1,5 +1,5 @@
 // The programme editor in the browser: estimates while typing, checks a file before upload,
-// follows a render's progress, and asks before deleting. The server checks everything again.
+// follows a render's progress (loa.js asks before deleting). The server checks everything again.
 "use strict";
 
 const WORD = /[\p{L}\p{N}]+/gu;
@@ -106,19 +106,10 @@ function followRender(box) {
   setTimeout(poll, 400);
 }
 
-function confirmBeforeSubmit() {
-  for (const form of document.querySelectorAll("form[data-confirm]")) {
-    form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-    });
-  }
-}
-
 document.addEventListener("DOMContentLoaded", () => {
   const box = document.getElementById("add-segments");
   const bounds = document.getElementById("length");
   if (box && bounds) { estimateWhileTyping(box, bounds); checkBeforeUpload(box); }
   const render = document.getElementById("render");
   if (render) followRender(render);
-  confirmBeforeSubmit();
 });
