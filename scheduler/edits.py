@@ -68,13 +68,13 @@ def check_slot(
         shown = ", ".join(str(w) for w in windows) or "không có"
         raise LoaError(
             f"Lỗi: {local:%H:%M %d/%m/%Y} không nằm trọn trong khung giờ phát của đài "
-            f"({shown}) (outside the station's broadcast windows)"
+            f"({shown}) ({local:%H:%M %d/%m/%Y} is outside the station's broadcast windows)"
         )
     for taken in busy:
         if start < taken.end + gap and taken.start < start + length + gap:
             raise LoaError(
                 f"Lỗi: trùng với lượt phát lúc {taken.start.astimezone(tz):%H:%M %d/%m/%Y} "
-                "(overlaps another airing)"
+                f"(overlaps the airing at {taken.start.astimezone(tz):%H:%M %d/%m/%Y})"
             )
 
 
@@ -102,7 +102,8 @@ def _warning(
         return None
     return (
         f"Cảnh báo: chỉ còn {held + room}/{campaign.min_airings} lượt có thể phát trong tháng "
-        f"{month}, không đủ số lần yêu cầu (the count can no longer be reached)"
+        f"{month}, không đủ số lần yêu cầu (only {held + room}/{campaign.min_airings} airings "
+        f"can still air in {month}: the required count can no longer be reached)"
     )
 
 
@@ -138,7 +139,7 @@ def add_airing(
     if programme is None or not programme.duration_ms:
         raise LoaError(
             f"Lỗi: chưa có chương trình được duyệt của {campaign.code} cho tháng {month} "
-            "(no approved programme)"
+            f"(no approved programme of {campaign.code} for {month})"
         )
     _place(session, station, programme, start, now, gap)
     airing = Airing(programme=programme, station=station, starts_at=start)
@@ -170,7 +171,7 @@ def move_airing(
     if _month_of(start, station) != month:
         raise LoaError(
             f"Lỗi: chỉ dời trong tháng {month}; tháng khác có số lần riêng "
-            "(move within the same month)"
+            f"(move within {month} only: each month has its own count)"
         )
     _place(session, station, airing.programme, start, now, gap, moving=airing)
     airing.starts_at = start

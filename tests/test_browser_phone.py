@@ -16,6 +16,7 @@ from loa.db import transaction
 from playlists.campaigns import add_campaign
 from playlists.programmes import import_programme
 from playlists.rendering import render
+from playlists.review import submit
 from scheduler.service import approve_and_plan
 from stations.players import add_player
 from stations.service import add_station
@@ -27,10 +28,10 @@ from web.users import add_user
 pytestmark = pytest.mark.browser
 page = test_browser.page
 PASSWORD = "loa-demo-2026"
-# The demo's users, by role. Add the leader ("lanhdao", "leader") here once the role exists.
-USERS = [("canbo", "operator"), ("kiemtra", "auditor"), ("admin", "admin")]
+# The demo's users, by role.
+USERS = [("canbo", "operator"), ("kiemtra", "auditor"), ("lanhdao", "leader"), ("admin", "admin")]
 WIDTHS = (390, 1280)
-NOT_PAGES = re.compile(r"^/(logout|lang/)|\.(csv|xlsx|pdf)$|/audio$")
+NOT_PAGES = re.compile(r"^/(logout|lang/)|\.(csv|xlsx|pdf|xml|mp3)$|/audio$")
 # Vietnamese letters: none may be left in an English page's labels.
 VIETNAMESE = re.compile(r"[đĐ\u0300-\u036f]")  # on NFD text: đ, or any accent mark
 LABELS = "h2, h3, th, label, button, nav a, summary"  # not h1 or options: they name data
@@ -49,7 +50,8 @@ def _programme(folder: Path, title: str, month: str, segments: str) -> Path:
 @pytest.fixture
 def demo_url(live_url: str, services: Services, tmp_path: Path) -> str:
     """A small demo: a ward with two stations and players, an approved and planned month
-    (a long hash to wrap) and next month's draft with text (the editor's page)."""
+    (a long hash to wrap) and next month's programme with text (the editor's page), rendered
+    and waiting for the leader's approval."""
     now = services.clock.now()
     with transaction(services.sessions) as s:
         add_unit(s, "31", "Thành phố Hải Phòng", "province")
@@ -72,11 +74,14 @@ def demo_url(live_url: str, services: Services, tmp_path: Path) -> str:
         render(s, services.store, services.settings, approved.id, now)
         approve_and_plan(s, approved.id, now, services.settings.airing_gap)
         text = "Kính thưa bà con, theo Kế hoạch số 29/KH-UBND ngày 09/02/2022 của UBND thành phố…"
-        import_programme(
+        submitted = import_programme(
             s, services.store,
             _programme(tmp_path, "Chuyển đổi số tháng sau", "2027-01",
                        f'[[segments]]\ntts = "{text}"\n[[segments]]\nsilence = 1\n'),
         )
+        # Rendered and sent up: the leader's page carries the approval form.
+        render(s, services.store, services.settings, submitted.id, now)
+        submit(s, submitted.id, "canbo", now)
     return live_url
 
 

@@ -10,9 +10,12 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from sqlalchemy import select
 
 from loa.db import transaction
+from playlists.models import Airing
 from scheduler.service import plan
+from stations.models import Station
 from tests.factories import hai_phong_month
 from tests.test_web_ui import PASSWORD, csrf, login
 from web.context import Services
@@ -148,3 +151,39 @@ def test_every_label_of_the_pages_has_its_english_and_the_mo_is_compiled() -> No
         }, f"{language}: run pybabel compile -d web/translations"
     english = {m.id: m.string for m in compiled if m.id}
     assert [m for m in marked if not english.get(m)] == []
+
+
+def test_the_station_page_in_english_down_to_its_weekdays_and_the_edit_messages(
+    client: Any, services: Services, month: int
+) -> None:
+    with transaction(services.sessions) as s:
+        station = s.scalar(select(Station).where(Station.code == "TN"))
+        assert station is not None
+        station.windows = ["T2-T7 05:30-06:30", "CN 17:00-18:00"]
+        first = s.scalars(
+            select(Airing).where(Airing.station_id == station.id).order_by(Airing.starts_at)
+        ).first()
+        assert first is not None
+        airing = first.id
+    login(client, "xa")
+    page = client.get("/stations/TN?month=2026-12").get_data(as_text=True)
+    assert "T2-T7 05:30-06:30, CN 17:00-18:00" in page and "Lịch phát tháng 12/2026" in page
+    english(client)
+    page = client.get("/stations/TN?month=2026-12").get_data(as_text=True)
+    assert "Mon-Sat 05:30-06:30, Sun 17:00-18:00" in page and "Schedule for 12/2026" in page
+    assert '<span role="columnheader">Mon</span>' in page and ">Planned<" in page
+    assert "Đã lên lịch" not in page and "Khung giờ" not in page and "Lượt tiếp theo" not in page
+    token = csrf(page.encode())
+    moved = client.post(
+        "/stations/TN/airings/move",
+        data={"csrf_token": token, "airing": airing, "starts_at": "2026-12-10T12:00"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "12:00 10/12/2026 is outside the station&#39;s broadcast windows" in moved
+    assert "không nằm trọn" not in moved
+    cancelled = client.post(
+        "/stations/TN/airings/cancel",
+        data={"csrf_token": token, "airing": airing},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Schedule updated" in cancelled and "Đã cập nhật" not in cancelled

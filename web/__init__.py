@@ -68,7 +68,7 @@ def _security_headers(response: Response) -> Response:
         "default-src 'self'; "
         f"script-src 'self' 'nonce-{nonce}'; "
         f"style-src 'self' 'nonce-{nonce}'; style-src-attr 'unsafe-inline'; "
-        "img-src 'self' data:; media-src 'self'; object-src 'none'; base-uri 'none'; "
+        "img-src 'self' data:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; "
         "form-action 'self'; frame-ancestors 'none'"
     )
     response.headers["X-Frame-Options"] = "DENY"

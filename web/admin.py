@@ -101,7 +101,8 @@ def station_add() -> Any:
                 s, form.get("code", "").strip(), _own_unit_code(s),
                 form.get("name", "").strip(), form.get("windows", ""),
             )
-            flash(f"Đã thêm đài {added.code}: {added.name} (station added)", "info")
+            flash(gettext("Đã thêm đài %(code)s: %(name)s", code=added.code, name=added.name),
+                  "info")
     except LoaError as err:
         flash(str(err), "error")
     return redirect(url_for("admin.stations"))
@@ -139,7 +140,7 @@ def player_revoke(player_id: int) -> Any:
     with db() as s:
         player = _own_player(s, player_id)
         keylog.revoke(s, player.id, services().clock.now(), g.user.username)
-        flash(f"Đã thu hồi thiết bị {player.name} (player revoked)", "info")
+        flash(gettext("Đã thu hồi thiết bị %(name)s", name=player.name), "info")
     return redirect(url_for("admin.stations"))
 
 
@@ -164,7 +165,7 @@ def user_add() -> Any:
                 s, form.get("username", "").strip(), form.get("password", ""),
                 form.get("role", ""), _own_unit_code(s),
             )
-            flash(f"Đã thêm người dùng {added.username} (user added)", "info")
+            flash(gettext("Đã thêm người dùng %(name)s", name=added.username), "info")
     except LoaError as err:
         flash(str(err), "error")
     return redirect(url_for("admin.users"))
@@ -207,7 +208,9 @@ def campaign_add() -> Any:
                 s, services().store, form.get("code", "").strip(), form.get("title", "").strip(),
                 _own_unit_code(s), **_campaign_numbers(form),
             )
-            flash(f"Đã thêm chiến dịch {added.code}: {added.topic} (campaign added)", "info")
+            said = gettext("Đã thêm chiến dịch %(code)s: %(topic)s", code=added.code,
+                           topic=added.topic)
+            flash(said, "info")
     except LoaError as err:
         flash(str(err), "error")
     return redirect(url_for("admin.campaigns"))

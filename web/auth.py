@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -85,8 +86,7 @@ def safe_next(target: str) -> str | None:
 
 def _refused_for_now() -> Any:
     flash(
-        f"Đăng nhập sai quá nhiều lần; thử lại sau {WINDOW.seconds // 60} phút "
-        "(too many attempts, try again later)",
+        gettext("Đăng nhập sai quá nhiều lần; thử lại sau %(n)s phút", n=WINDOW.seconds // 60),
         "error",
     )
     return render_template("login.html"), 429, {"Retry-After": str(WINDOW.seconds)}

@@ -23,6 +23,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
@@ -55,15 +56,16 @@ from playlists.rendering import render
 from stations.models import AdminUnit
 from web import auth
 from web.context import Services, db, services
+from web.i18n import bilingual
 from web.models import Role
 from web.ui import VN, visible_programme
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("editor", __name__)
 VOICES = {
-    "vi": "Giọng miền Bắc (vi)",
-    "vi-vn-x-central": "Giọng miền Trung (vi-vn-x-central)",
-    "vi-vn-x-south": "Giọng miền Nam (vi-vn-x-south)",
+    "vi": _l("Giọng miền Bắc (vi)"),
+    "vi-vn-x-central": _l("Giọng miền Trung (vi-vn-x-central)"),
+    "vi-vn-x-south": _l("Giọng miền Nam (vi-vn-x-south)"),
 }
 JOBS_KEY = "loa.render_jobs"
 # Where a segment's audio comes from: a new file, the unit's library, the campaign's
@@ -468,8 +470,12 @@ def _render_work(svc: Services, programme_id: int) -> Callable[[Progress], str]:
         with transaction(svc.sessions) as s:
             outcome = render(s, svc.store, svc.settings, programme_id, svc.clock.now(), progress)
             seconds = (outcome.programme.duration_ms or 0) // 1000
-        warning = f" — cảnh báo: chương trình {outcome.problem}" if outcome.problem else ""
-        return f"Đã dựng xong ({seconds // 60} phút {seconds % 60} giây){warning}"
+        mins, secs = seconds // 60, seconds % 60
+        said, english = f"Đã dựng xong ({mins} phút {secs} giây)", f"rendered: {mins} min {secs} s"
+        if outcome.problem:  # itself "Vietnamese (English)": each half goes to its side
+            vi, en = bilingual(outcome.problem)
+            said, english = f"{said} — cảnh báo: chương trình {vi}", f"{english}; warning: {en}"
+        return f"{said} ({english})"
 
     return work
 

@@ -23,6 +23,7 @@ LANGUAGES = ("vi", "en")
 COOKIE = "loa_lang"
 API_PREFIX = "/api/"
 _SAFE_NEXT = re.compile(r"/(?![/\\])[^\s\\]*")  # a path on this site, never //host or /\host
+_WEEKDAY = re.compile(r"\b(?:T[2-7]|CN)\b")
 _BRACKETED = re.compile(r"^(?P<vi>.+?)\s*\((?P<en>[^()]+)\)\s*$", re.S)
 
 # Every machine value a page shows, by its kind; the keys are what the database stores.
@@ -55,6 +56,13 @@ LABELS: dict[str, dict[str, Any]] = {
         "failed": _l("Phát lỗi"),
         "cancelled": _l("Đã hủy"),
     },
+    "calendar": {  # an airing on a station's calendar (web/stations_page.py)
+        "planned": _l("Đã lên lịch"),
+        "make_up": _l("Phát bù"),
+        "aired": _l("Đã phát"),
+        "missed": _l("Bị lỡ"),
+        "cancelled": _l("Đã hủy"),
+    },
     "segment": {
         "tts": _l("Đọc văn bản"),
         "clip": _l("Đoạn ghi âm"),
@@ -81,6 +89,10 @@ LABELS: dict[str, dict[str, Any]] = {
         "player.token_rotated": _l("Cấp mã mới"),
     },
     "level": {"province": _l("Tỉnh"), "district": _l("Huyện"), "commune": _l("Xã")},
+    "weekday": {  # as broadcast windows write them: thứ Hai (T2) … Chủ nhật (CN)
+        "T2": _l("T2"), "T3": _l("T3"), "T4": _l("T4"), "T5": _l("T5"),
+        "T6": _l("T6"), "T7": _l("T7"), "CN": _l("CN"),
+    },
 }
 
 ERRORS: dict[int, tuple[Any, Any]] = {
@@ -120,10 +132,18 @@ def in_language(message: Any) -> str:
     pages show the bracketed English. Cases: no brackets → as it is.
     """
     text = str(message)
-    if str(get_locale()) != "en":
-        return text
-    found = _BRACKETED.match(text)
-    return found.group("en") if found else text
+    return bilingual(text)[1] if str(get_locale()) == "en" else text
+
+
+def bilingual(message: str) -> tuple[str, str]:
+    """A "Vietnamese (English)" message as its two halves; without brackets, both are it."""
+    found = _BRACKETED.match(message)
+    return (found.group("vi"), found.group("en")) if found else (message, message)
+
+
+def windows_in_language(windows: list[str]) -> str:
+    """A station's broadcast windows ("T2-T6 17:00-18:00"), weekdays in the page's language."""
+    return _WEEKDAY.sub(lambda day: label(day.group(), "weekday"), ", ".join(windows))
 
 
 @bp.route("/lang/<code>")
@@ -158,6 +178,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["in_language"] = in_language
+    app.jinja_env.filters["windows"] = windows_in_language
     app.register_blueprint(bp)
     # Flask wraps an unexpected exception in InternalServerError, which this handler also takes.
     app.register_error_handler(HTTPException, error_page)

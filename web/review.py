@@ -36,7 +36,10 @@ def approve_programme(programme_id: int) -> Response:
         # Its month is planned in the same transaction; players hear of it once committed.
         _, report = approve_and_plan(s, programme_id, svc.clock.now(), svc.settings.airing_gap)
         planned = sum(r.planned for r in report.rows)
-        return f"Đã duyệt chương trình, xếp thêm {planned} lượt phát (approved, {planned} planned)"
+        return (
+            f"Đã duyệt chương trình, xếp thêm {planned} lượt phát "
+            f"(programme approved; {planned} more airings planned)"
+        )
 
     return apply_change(programme_id, change, anchor="")
 

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,21 +29,15 @@ from web.models import Role
 
 bp = Blueprint("station_page", __name__)
 EDITORS = (Role.operator, Role.admin)
-WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
-# What a person reads for each airing on the calendar.
-KIND_VI = {
-    "planned": "Đã lên lịch",
-    "make_up": "Phát bù",
-    "aired": "Đã phát",
-    "missed": "Bị lỡ",
-    "cancelled": "Đã hủy",
-}
+WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")  # Monday first; words: LABELS["weekday"]
+# The calendar's kinds of airing, in the legend's order; their words are LABELS["calendar"].
+KINDS = ("planned", "make_up", "aired", "missed", "cancelled")
 
 
 @dataclass(frozen=True)
 class CalendarAiring:
     airing: Airing
-    kind: str  # a key of KIND_VI
+    kind: str  # one of KINDS
     local: datetime
 
 
@@ -130,7 +125,7 @@ def station(code: str) -> Any:
             weeks=month_weeks(month),
             weekdays=WEEKDAYS,
             days=_calendar(airings, tz),
-            kinds=KIND_VI,
+            kinds=KINDS,
             airings=airings,
             moments=_now_next_last(_recent(s, found, now), now),
             online={p.id: is_online(p.last_seen, now, poll) for p in found.players},
@@ -157,7 +152,7 @@ def _edit(code: str, change: Change) -> Any:
     except LoaError as err:
         flash(str(err), "error")
     else:
-        flash("Đã cập nhật lịch phát; thiết bị sẽ nhận lịch mới (schedule updated)", "ok")
+        flash(gettext("Đã cập nhật lịch phát; thiết bị sẽ nhận lịch mới"), "ok")
         if warning:
             flash(warning, "warning")
     target = {"month": month} if month else {}

@@ -4,6 +4,12 @@
 
 const WORD = /[\p{L}\p{N}]+/gu;
 
+// The words come from the page (data-say-*, in its language), with {name} holes to fill.
+function say(key, values) {
+  const text = document.getElementById("add-segments").dataset[key] || "";
+  return text.replace(/\{(\w+)\}/g, (hole, name) => String(values[name] ?? hole));
+}
+
 function mmss(ms) {
   const seconds = Math.round(ms / 1000);
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
@@ -20,9 +26,9 @@ function spokenWords(text) {
 }
 
 function lengthNote(totalMs, minS, maxS) {
-  if (totalMs < minS * 1000) return `ngắn hơn mức tối thiểu ${mmss(minS * 1000 - totalMs)}`;
-  if (totalMs > maxS * 1000) return `dài hơn mức tối đa ${mmss(totalMs - maxS * 1000)}`;
-  return "đạt yêu cầu";
+  if (totalMs < minS * 1000) return say("sayShort", {by: mmss(minS * 1000 - totalMs)});
+  if (totalMs > maxS * 1000) return say("sayLong", {by: mmss(totalMs - maxS * 1000)});
+  return say("sayFits", {});
 }
 
 function estimateWhileTyping(box, bounds) {
@@ -38,7 +44,9 @@ function estimateWhileTyping(box, bounds) {
     const ms = (spokenWords(event.target.value) / rate) * 1000;
     if (!ms) { note.textContent = ""; return; }
     const total = programmeMs + ms;
-    note.textContent = `Đoạn này khoảng ${mmss(ms)}; cả chương trình khoảng ${mmss(total)} — ${lengthNote(total, minS, maxS)}`;
+    note.textContent = say("sayEstimate", {
+      part: mmss(ms), total: mmss(total), note: lengthNote(total, minS, maxS),
+    });
     note.classList.toggle("warning", total < minS * 1000 || total > maxS * 1000);
   });
 }
@@ -65,13 +73,15 @@ function checkBeforeUpload(box) {
       const file = input.files[0];
       let problem = "";
       if (file && maxBytes && file.size > maxBytes) {
-        problem = `Tệp quá lớn: ${(file.size / 1048576).toFixed(1)} MB, tối đa ${Math.floor(maxBytes / 1048576)} MB`;
+        problem = say("sayTooBig", {
+          size: (file.size / 1048576).toFixed(1), max: Math.floor(maxBytes / 1048576),
+        });
       } else if (file && maxMs && form.elements.kind.value !== "bed") {
         const ms = await audioLength(file);
         if (ms && ms > maxMs) {
-          problem = `Đoạn ghi âm dài ${mmss(ms)}, quá thời lượng tối đa của chương trình (${mmss(maxMs)})`;
+          problem = say("sayTooLong", {length: mmss(ms), max: mmss(maxMs)});
         } else if (ms) {
-          note.textContent = `Độ dài ${mmss(ms)}`;
+          note.textContent = say("sayLength", {length: mmss(ms)});
         }
       }
       input.setCustomValidity(problem);
