@@ -50,15 +50,21 @@ def wait_for_airing(agent: Agent, airing_id: int, seconds: float) -> bool:
     return airing_id in {s.airing_id for s in agent.slots}
 
 
-@pytest.mark.mqtt
-def test_schedule_change_reaches_a_subscribed_agent_by_push(
-    broker: str, running: Callable[..., Runner], world: World
-) -> None:
-    runner = running(broker, poll_s=3600)  # polling alone would take an hour
+def listening(running: Callable[..., Runner], broker: str) -> Runner:
+    """An agent subscribed to its topic, polling only hourly: what it learns, push told it."""
+    runner = running(broker, poll_s=3600)
     deadline = time.monotonic() + 10
     while runner.listener is None and time.monotonic() < deadline:
         runner.agent.synced.wait(0.05)
     assert runner.listener is not None and runner.listener.subscribed.wait(10)
+    return runner
+
+
+@pytest.mark.mqtt
+def test_schedule_change_reaches_a_subscribed_agent_by_push(
+    broker: str, running: Callable[..., Runner], world: World
+) -> None:
+    runner = listening(running, broker)
     new = world.add_airing(world.clock.now() + timedelta(days=2))
     publisher = MqttPublisher(broker)
     try:
@@ -94,11 +100,7 @@ def notice_and_wait_for_sync(publisher: MqttPublisher, runner: Runner, player_id
 def test_a_notice_that_outruns_its_change_is_followed_by_a_quick_second_look(
     broker: str, running: Callable[..., Runner], world: World
 ) -> None:
-    runner = running(broker, poll_s=3600)  # polling alone would take an hour
-    deadline = time.monotonic() + 10
-    while runner.listener is None and time.monotonic() < deadline:
-        runner.agent.synced.wait(0.05)
-    assert runner.listener is not None and runner.listener.subscribed.wait(10)
+    runner = listening(running, broker)
     player_id = world.players[0].player_id
     publisher = MqttPublisher(broker)
     try:
