@@ -24,13 +24,11 @@ from compliance.rules import (
 from compliance.verify import evidence_break
 from loa.months import month_bounds
 from loa.settings import Settings
-from playlists.models import Airing, AiringStatus, Campaign, Programme
+from playlists.models import STILL_TO_AIR, Airing, AiringStatus, Campaign, Programme
 from playlists.programmes import applicable_programme
 from playlists.schedule import month_airings
 from stations.models import AdminUnit, Station
 from stations.units import ancestors, stations_under
-
-STILL_TO_AIR = (AiringStatus.planned, AiringStatus.published)
 
 
 @dataclass(frozen=True)

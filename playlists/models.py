@@ -35,6 +35,12 @@ class AiringStatus(StrEnum):
     cancelled = "cancelled"
 
 
+# Not yet played: what players should still hold, what settling looks at.
+STILL_TO_AIR = (AiringStatus.planned, AiringStatus.published)
+# An airing that has not failed still holds its place on air and in the count.
+HOLDING = (*STILL_TO_AIR, AiringStatus.aired)
+
+
 class AudioAsset(Base):
     __tablename__ = "audio_asset"
 

@@ -10,10 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loa.months import month_bounds
-from playlists.models import Airing, AiringStatus, AudioAsset, Programme, ProgrammeStatus
+from playlists.models import (
+    STILL_TO_AIR,
+    Airing,
+    AiringStatus,
+    AudioAsset,
+    Programme,
+    ProgrammeStatus,
+)
 from stations.models import Station
-
-SCHEDULABLE = (AiringStatus.planned, AiringStatus.published)
 
 
 def station_airings(
@@ -31,7 +36,7 @@ def station_airings(
             Airing.station_id == station_id,
             Airing.starts_at >= start - timedelta(hours=2),
             Airing.starts_at < end,
-            Airing.status.in_(SCHEDULABLE),
+            Airing.status.in_(STILL_TO_AIR),
             Programme.status == ProgrammeStatus.approved,
         )
         .order_by(Airing.starts_at, Airing.id)

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from compliance.audit import STILL_TO_AIR, ReportRow
+from compliance.audit import ReportRow
 from loa.months import month_bounds
-from playlists.models import Airing, AiringStatus, Campaign
+from playlists.models import HOLDING, Airing, AiringStatus, Campaign
 from playlists.programmes import applicable_programme
 from playlists.schedule import month_airings
 from scheduler.planning import Busy, plan_month
@@ -21,8 +21,6 @@ from stations.service import station_windows
 from stations.windows import Window
 
 LOST = (AiringStatus.missed, AiringStatus.failed)
-# An airing that has not failed still holds its place on air.
-HOLDING = (*STILL_TO_AIR, AiringStatus.aired)
 
 
 class Outlook(StrEnum):

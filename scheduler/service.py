@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from compliance.close import check_month_open
-from playlists.models import Airing, AiringStatus, Campaign, Programme
+from playlists.models import HOLDING, Airing, AiringStatus, Campaign, Programme
 from playlists.programmes import applicable_programme, approve
 from playlists.schedule import month_airings
 from scheduler.locks import lock_schedule
@@ -26,9 +26,6 @@ from stations.models import Station
 from stations.push import notify_after_commit
 from stations.service import station_windows
 from stations.units import stations_under
-
-# An airing that has not failed still holds its place on air and in the count.
-HOLDING = (AiringStatus.planned, AiringStatus.published, AiringStatus.aired)
 
 
 @dataclass

@@ -21,12 +21,11 @@ from compliance.rules import (
     why_not_counted,
 )
 from loa.months import month_bounds
-from playlists.models import Airing, AiringStatus, Campaign, Programme
+from playlists.models import STILL_TO_AIR, Airing, AiringStatus, Campaign, Programme
 from stations.models import Station
 
 # Players on a bad link report late; give them this long before calling an airing missed.
 GRACE = timedelta(hours=6)
-OPEN = (AiringStatus.planned, AiringStatus.published)
 LOST = (AiringStatus.failed, AiringStatus.missed)
 
 
@@ -69,7 +68,7 @@ def settle_airings(session: Session, now: datetime, tolerance: timedelta) -> Set
         .join(Programme, Airing.programme_id == Programme.id)
         .join(Campaign, Programme.campaign_id == Campaign.id)
         .join(Station, Airing.station_id == Station.id)
-        .where(Airing.status.in_(OPEN), Airing.starts_at <= now)
+        .where(Airing.status.in_(STILL_TO_AIR), Airing.starts_at <= now)
     ).all()
     report = SettleReport()
     for airing, campaign, timezone in rows:
