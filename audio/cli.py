@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from audio.errors import AudioError
-from audio.normalize import normalize_vi
-from audio.tts import engine_names, get_engine
+from loa.audio.errors import AudioError
+from loa.audio.normalize import normalize_vi
+from loa.audio.tts import engine_names, get_engine
 
 tts = click.Group("tts", help="Đọc văn bản tiếng Việt (TTS): chuẩn hóa và thử giọng đọc.")
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from audio.errors import ClipError
-from audio.store import AudioStore, StoredAudio
+from loa.audio.errors import ClipError
+from loa.audio.store import AudioStore, StoredAudio
 
 RATE = 44100
 FFMPEG = "ffmpeg"

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from mutagen.id3 import ID3, TALB, TDRC, TIT2, TLAN, TPE1, TXXX
 
-from audio.errors import AudioError
+from loa.audio.errors import AudioError
 
 FFMPEG = "ffmpeg"
 _QUEUED = 8  # blocks waiting per encoder: a few MB at most

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import resample_poly
 
-from audio import mix
-from audio.cache import touch
-from audio.clips import decode_pcm
-from audio.synth import cached_wav, speak
+from loa.audio import mix
+from loa.audio.cache import touch
+from loa.audio.clips import decode_pcm
+from loa.audio.synth import cached_wav, speak
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from audio.loudness import SILENCE_LUFS, integrated_loudness
+from loa.audio.loudness import SILENCE_LUFS, integrated_loudness
 
 RATE = 44100
 ITEM_LUFS = -20.0  # every item is matched to this before mixing, so levels agree across items

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 
-from audio.lexicon import (
+from loa.audio.lexicon import (
     ACRONYMS,
     DATE_CONTEXT,
     DOCUMENT_TYPES,
@@ -16,7 +16,7 @@ from audio.lexicon import (
     ROMAN_CONTEXT,
     SYMBOLS,
 )
-from audio.vinum import (
+from loa.audio.vinum import (
     read_decimal,
     read_digits,
     read_int,

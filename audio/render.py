@@ -14,13 +14,13 @@ from typing import Literal
 
 import numpy as np
 
-from audio import items, mix
-from audio.encode import Mp3Spec, Tags, encode_stream, write_tags
-from audio.errors import AudioError
-from audio.loudness import SILENCE_LUFS, Analysis, master_blocks, plan_master
-from audio.normalize import normalize_vi
-from audio.store import AudioStore, StoredAudio
-from audio.truepeak import TruePeakMeter
+from loa.audio import items, mix
+from loa.audio.encode import Mp3Spec, Tags, encode_stream, write_tags
+from loa.audio.errors import AudioError
+from loa.audio.loudness import SILENCE_LUFS, Analysis, master_blocks, plan_master
+from loa.audio.normalize import normalize_vi
+from loa.audio.store import AudioStore, StoredAudio
+from loa.audio.truepeak import TruePeakMeter
 
 RATE = mix.RATE
 PLAYER_MP3 = Mp3Spec(kbps=64, sample_rate=22050, quality=7)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from audio.cache import touch
-from audio.errors import TTSError
-from audio.tts import ESPEAK_VOICES, get_engine
+from loa.audio.cache import touch
+from loa.audio.errors import TTSError
+from loa.audio.tts import ESPEAK_VOICES, get_engine
 
 logger = logging.getLogger(__name__)
 

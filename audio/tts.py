@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from audio.errors import TTSError
+from loa.audio.errors import TTSError
 
 logger = logging.getLogger(__name__)
 

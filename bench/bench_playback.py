@@ -18,12 +18,12 @@ from pathlib import Path
 from loa import migrate
 from loa.app import build_services
 from loa.clock import SystemClock
+from loa.player.agent import Agent
+from loa.player.config import AgentConfig
+from loa.player.runner import Runner
+from loa.playlists.models import Airing, Programme
 from loa.settings import load_settings
 from loa.simulate import LiveServer, make_sine, player_api_app, seed_fleet
-from loa_player.agent import Agent
-from loa_player.config import AgentConfig
-from loa_player.runner import Runner
-from playlists.models import Airing, Programme
 
 COMMAND = ".venv/bin/python -m bench.bench_playback"
 

@@ -17,10 +17,10 @@ import numpy as np
 import pyloudnorm
 from scipy.signal import resample_poly
 
-from audio.clips import decode_pcm
-from audio.render import RenderOptions, RenderResult, SegmentSpec, render_programme
-from audio.store import AudioStore
 from bench.results import write_section
+from loa.audio.clips import decode_pcm
+from loa.audio.render import RenderOptions, RenderResult, SegmentSpec, render_programme
+from loa.audio.store import AudioStore
 
 RATE = 44100
 ITEMS = 14

@@ -9,11 +9,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from audio.normalize import normalize_vi
-from audio.synth import read_wav
-from audio.tts import ESPEAK_VOICES, TTSEngine, get_engine
 from bench.bench_render import SEEDS, news_items
 from bench.results import write_section
+from loa.audio.normalize import normalize_vi
+from loa.audio.synth import read_wav
+from loa.audio.tts import ESPEAK_VOICES, TTSEngine, get_engine
 
 REPEATS = 5
 

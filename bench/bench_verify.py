@@ -20,11 +20,11 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 
 from bench.bench_ingest import START, enrolled_player, postgres_database
-from compliance import signatures
-from compliance.anchors import checkpoint_file, write_checkpoint
-from compliance.audit import Reading, station_month_report
-from compliance.verify import verify_chains
-from stations.models import Station
+from loa.compliance import signatures
+from loa.compliance.anchors import checkpoint_file, write_checkpoint
+from loa.compliance.audit import Reading, station_month_report
+from loa.compliance.verify import verify_chains
+from loa.stations.models import Station
 
 COMMAND = ".venv/bin/python -m bench.bench_verify"
 

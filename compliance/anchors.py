@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compliance.ingest import chain_heads
-from compliance.models import StationMonthSnapshot
-from stations.models import Station
+from loa.compliance.ingest import chain_heads
+from loa.compliance.models import StationMonthSnapshot
+from loa.stations.models import Station
 
 # Where the wiring (loa.app) tells every session the checkpoint file lives.
 ANCHOR_FILE = "loa.anchor_file"

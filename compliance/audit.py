@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from compliance.ingest import chain_heads
-from compliance.models import AiringLogEntry, MonthClose, StationMonthSnapshot
-from compliance.rules import (
+from loa.compliance.ingest import chain_heads
+from loa.compliance.models import AiringLogEntry, MonthClose, StationMonthSnapshot
+from loa.compliance.rules import (
     AiringFacts,
     CountingRule,
     LoggedEvent,
@@ -21,14 +21,14 @@ from compliance.rules import (
     counted_airings,
     station_month_status,
 )
-from compliance.verify import evidence_break
+from loa.compliance.verify import evidence_break
 from loa.months import month_bounds
+from loa.playlists.models import STILL_TO_AIR, Airing, AiringStatus, Campaign, Programme
+from loa.playlists.programmes import applicable_programme
+from loa.playlists.schedule import month_airings
 from loa.settings import Settings
-from playlists.models import STILL_TO_AIR, Airing, AiringStatus, Campaign, Programme
-from playlists.programmes import applicable_programme
-from playlists.schedule import month_airings
-from stations.models import AdminUnit, Station
-from stations.units import ancestors, stations_under
+from loa.stations.models import AdminUnit, Station
+from loa.stations.units import ancestors, stations_under
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from compliance.models import AiringLogEntry
 from loa.canonical import canonical_json
+from loa.compliance.models import AiringLogEntry
 
 GENESIS = "0" * 64
 

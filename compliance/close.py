@@ -10,17 +10,22 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from compliance.audit import Reading, campaign_first_month, reported_campaigns, station_month_row
-from compliance.ingest import chain_heads
-from compliance.models import MonthClose, StationMonthSnapshot
-from compliance.periods import next_month
-from compliance.rules import local_month
+from loa.compliance.audit import (
+    Reading,
+    campaign_first_month,
+    reported_campaigns,
+    station_month_row,
+)
+from loa.compliance.ingest import chain_heads
+from loa.compliance.models import MonthClose, StationMonthSnapshot
+from loa.compliance.periods import next_month
+from loa.compliance.rules import local_month
 from loa.errors import LoaError
 from loa.months import month_bounds
-from playlists.models import Campaign
-from playlists.programmes import get_programme
-from stations.models import Station
-from stations.units import stations_under
+from loa.playlists.models import Campaign
+from loa.playlists.programmes import get_programme
+from loa.stations.models import Station
+from loa.stations.units import stations_under
 
 DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
 

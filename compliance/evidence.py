@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from compliance.audit import (
+from loa.compliance.audit import (
     Reading,
     ReportRow,
     airing_facts,
@@ -16,13 +16,13 @@ from compliance.audit import (
     logged_event,
     station_month_report,
 )
-from compliance.close import closed_at
-from compliance.models import AiringLogEntry
-from compliance.rules import why_not_counted
+from loa.compliance.close import closed_at
+from loa.compliance.models import AiringLogEntry
+from loa.compliance.rules import why_not_counted
 from loa.months import month_bounds
-from playlists.models import Airing, Campaign
-from playlists.schedule import month_airings
-from stations.models import Player, Station
+from loa.playlists.models import Airing, Campaign
+from loa.playlists.schedule import month_airings
+from loa.stations.models import Player, Station
 
 LATE = "đến sau khi tháng đã khóa sổ, không làm thay đổi kết quả (arrived after the month closed)"
 ALREADY = "lượt phát này đã được tính (airing already counted)"

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from compliance.audit import ReportRow
-from compliance.totals import ProgrammeLine, ReportTotals
+from loa.compliance.audit import ReportRow
+from loa.compliance.totals import ProgrammeLine, ReportTotals
 
 STATUS_VI = {
     "compliant": "Đạt",

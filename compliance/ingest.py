@@ -14,14 +14,14 @@ from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from compliance.chain import GENESIS, entry_hash
-from compliance.models import AiringLogEntry
-from compliance.signatures import signature_matches
 from loa.canonical import canonical_json, nesting_depth
+from loa.compliance.chain import GENESIS, entry_hash
+from loa.compliance.models import AiringLogEntry
+from loa.compliance.signatures import signature_matches
 from loa.errors import LoaError
-from playlists.models import Airing
-from stations.models import Player
-from stations.players import CLOCK_TOLERANCE_MS, Heartbeat
+from loa.playlists.models import Airing
+from loa.stations.models import Player
+from loa.stations.players import CLOCK_TOLERANCE_MS, Heartbeat
 
 KEY_ENROLLED = "key.enrolled"  # the server's chain entry that lets a key sign
 AIRING_EVENTS = {"airing.started", "airing.completed", "airing.failed", "airing.interrupted"}

@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from compliance.ingest import KEY_ENROLLED, ChainWriter
-from compliance.models import AiringLogEntry
 from loa.canonical import canonical_json
-from stations import players
-from stations.models import Player, PlayerKey
+from loa.compliance.ingest import KEY_ENROLLED, ChainWriter
+from loa.compliance.models import AiringLogEntry
+from loa.stations import players
+from loa.stations.models import Player, PlayerKey
 
 PLAYER_REVOKED = "player.revoked"
 TOKEN_ROTATED = "player.token_rotated"

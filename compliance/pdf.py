@@ -32,14 +32,14 @@ from reportlab.platypus import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compliance.audit import ReportRow
-from compliance.export import approval_text, status_label, summary
-from compliance.periods import period_months
-from compliance.totals import ProgrammeLine, ReportTotals
+from loa.compliance.audit import ReportRow
+from loa.compliance.export import approval_text, status_label, summary
+from loa.compliance.periods import period_months
+from loa.compliance.totals import ProgrammeLine, ReportTotals
 from loa.errors import LoaError
-from playlists.models import Campaign
-from stations.models import AdminUnit, UnitReport
-from stations.units import ancestors
+from loa.playlists.models import Campaign
+from loa.stations.models import AdminUnit, UnitReport
+from loa.stations.units import ancestors
 
 # Debian's fonts-dejavu-core; reportlab's built-in fonts have no Vietnamese glyphs.
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")

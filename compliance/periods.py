@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from loa.errors import LoaError
-from playlists.campaigns import check_month
+from loa.playlists.campaigns import check_month
 
 _PERIOD = re.compile(r"(?P<year>\d{4})(?:-(?:(?P<month>0[1-9]|1[0-2])|H(?P<half>[12])))?")
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")

@@ -14,8 +14,8 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from compliance.models import AiringLogEntry
 from loa.canonical import canonical_json
+from loa.compliance.models import AiringLogEntry
 
 # SHA-256 of (key, signature, message) for signatures already seen to verify. A
 # signature is true or false once and for all, and reports verify the same stations'

@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compliance.audit import ReportRow
-from playlists.models import Programme
-from stations.models import AdminUnit
-from stations.units import subtree_ids
+from loa.compliance.audit import ReportRow
+from loa.playlists.models import Programme
+from loa.stations.models import AdminUnit
+from loa.stations.units import subtree_ids
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,20 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from audio.store import AudioStore
-from compliance.anchors import Anchor, anchor_faults, known_anchors
-from compliance.chain import find_break
-from compliance.keylog import KEY_ENROLLED, PLAYER_REVOKED, SERVER_EVENTS, TOKEN_ROTATED, key_text
-from compliance.models import AiringLogEntry
-from compliance.signatures import entry_problem
-from playlists.models import Programme
-from stations.models import Player, PlayerKey, Station
+from loa.audio.store import AudioStore
+from loa.compliance.anchors import Anchor, anchor_faults, known_anchors
+from loa.compliance.chain import find_break
+from loa.compliance.keylog import (
+    KEY_ENROLLED,
+    PLAYER_REVOKED,
+    SERVER_EVENTS,
+    TOKEN_ROTATED,
+    key_text,
+)
+from loa.compliance.models import AiringLogEntry
+from loa.compliance.signatures import entry_problem
+from loa.playlists.models import Programme
+from loa.stations.models import Player, PlayerKey, Station
 
 BROKEN = "loa.evidence_broken"  # session.info: station id -> first Problem or None
 ANCHORS = "loa.anchors"  # session.info: the anchors read once per session

@@ -8,14 +8,14 @@ from typing import Any
 
 from flask import Flask
 
-from audio.store import AudioStore
-from compliance.anchors import ANCHOR_FILE, checkpoint_file
+from loa.audio.store import AudioStore
 from loa.clock import Clock, clock_for
+from loa.compliance.anchors import ANCHOR_FILE, checkpoint_file
 from loa.db import make_engine, session_factory
 from loa.models import import_models
 from loa.settings import Settings, load_settings
-from stations.push import NullPublisher, Publisher, publish_on_commit
-from web.context import Services
+from loa.stations.push import NullPublisher, Publisher, publish_on_commit
+from loa.web.context import Services
 
 
 def build_services(
@@ -42,7 +42,7 @@ def build_services(
 def make_publisher(settings: Settings) -> Publisher:
     if not settings.mqtt_url:
         return NullPublisher()
-    from stations.mqtt import MqttPublisher
+    from loa.stations.mqtt import MqttPublisher
 
     return MqttPublisher(settings.mqtt_url)
 
@@ -64,7 +64,7 @@ def create_app(
     if test_config:
         app.config.update(test_config)
     app.extensions["loa"] = services
-    from web import register
+    from loa.web import register
 
     register(app)
     return app

@@ -5,7 +5,7 @@ It lives with the player agent, the lowest package, so the agent installs withou
 
 from typing import Any
 
-from loa_player.canonical import canonical_json
+from loa.player.canonical import canonical_json
 
 __all__ = ["canonical_json", "nesting_depth"]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from audio.cli import ACRONYM_SOURCE, tts
 from loa import cli_admin, cli_programme, cli_serve, migrate
+from loa.audio.cli import ACRONYM_SOURCE, tts
 from loa.cli_context import LoaContext, LoaGroup, pass_loa
 from loa.db import transaction
 from loa.errors import LoaError
-from playlists.lexicon import operator_acronyms
-from stations.units import get_unit
+from loa.playlists.lexicon import operator_acronyms
+from loa.stations.units import get_unit
 
 
 @click.group(cls=LoaGroup)

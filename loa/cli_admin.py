@@ -7,17 +7,17 @@ from typing import Any
 
 import click
 
-from audio.tts import engine_names
-from compliance import keylog
+from loa.audio.tts import engine_names
 from loa.cli_context import ROW_ID, LoaContext, pass_loa
+from loa.compliance import keylog
 from loa.db import transaction
-from playlists.campaigns import add_campaign
-from playlists.lexicon import remove_acronym, set_acronym, unit_acronyms
-from stations.cli import PLAYER_COMMANDS
-from stations.players import add_player
-from stations.service import DEFAULT_WINDOWS, add_station
-from stations.units import add_unit, get_unit, import_units, set_unit_report
-from web.users import add_user
+from loa.playlists.campaigns import add_campaign
+from loa.playlists.lexicon import remove_acronym, set_acronym, unit_acronyms
+from loa.stations.cli import PLAYER_COMMANDS
+from loa.stations.players import add_player
+from loa.stations.service import DEFAULT_WINDOWS, add_station
+from loa.stations.units import add_unit, get_unit, import_units, set_unit_report
+from loa.web.users import add_user
 
 CLI_USER = "loa (dòng lệnh)"  # who revoked or rotated, as the chain entry records it
 

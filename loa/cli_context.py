@@ -7,11 +7,11 @@ from typing import Any
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from audio.errors import AudioError
 from loa.app import build_services
+from loa.audio.errors import AudioError
 from loa.errors import LoaError
 from loa.settings import SettingsError, load_settings
-from web.context import Services
+from loa.web.context import Services
 
 
 class LoaContext:

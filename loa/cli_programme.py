@@ -11,22 +11,22 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audio.cache import prune_cache
-from compliance.anchors import checkpoint_file, write_checkpoint
-from compliance.audit import Reading, station_month_report
-from compliance.close import check_programme_open, close_month
-from compliance.periods import period_months, range_period
-from compliance.verify import verify_audio, verify_chains
+from loa.audio.cache import prune_cache
 from loa.cli_context import ROW_ID, LoaContext, UserError, pass_loa
+from loa.compliance.anchors import checkpoint_file, write_checkpoint
+from loa.compliance.audit import Reading, station_month_report
+from loa.compliance.close import check_programme_open, close_month
+from loa.compliance.periods import period_months, range_period
+from loa.compliance.verify import verify_audio, verify_chains
 from loa.db import transaction
 from loa.errors import LoaError
-from playlists.campaigns import check_month
-from playlists.programmes import import_programme
-from playlists.review import sign_approval
-from scheduler.service import PlanReport, approve_and_plan
-from scheduler.service import plan as plan_airings
-from stations.units import get_unit
-from web.models import Role, User
+from loa.playlists.campaigns import check_month
+from loa.playlists.programmes import import_programme
+from loa.playlists.review import sign_approval
+from loa.scheduler.service import PlanReport, approve_and_plan
+from loa.scheduler.service import plan as plan_airings
+from loa.stations.units import get_unit
+from loa.web.models import Role, User
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -51,7 +51,9 @@ def programme_import(loa: LoaContext, file: Path) -> None:
 @pass_loa
 def programme_render(loa: LoaContext, programme_id: int) -> None:
     """Render the programme into one loudness-normalised MP3."""
-    from playlists.rendering import render  # the audio stack loads only for the commands using it
+    from loa.playlists.rendering import (
+        render,  # the audio stack loads only for the commands using it
+    )
 
     services = loa.services
     with (
@@ -170,9 +172,12 @@ def audit_report(
     output: Path | None,
 ) -> None:
     """One row per station-month: required, counted, programme, status and chain head."""
-    from compliance.export import to_csv, to_xlsx  # spreadsheet and PDF libraries load only here
-    from compliance.pdf import letter_of, report_title, to_pdf
-    from compliance.totals import report_totals
+    from loa.compliance.export import (  # spreadsheet and PDF libraries load only here
+        to_csv,
+        to_xlsx,
+    )
+    from loa.compliance.pdf import letter_of, report_title, to_pdf
+    from loa.compliance.totals import report_totals
 
     if [bool(month), bool(period), bool(first or last)].count(True) != 1:
         raise UserError(
@@ -282,7 +287,7 @@ def register(cli: click.Group) -> None:
 @pass_loa
 def prune_cache_command(loa: LoaContext, days: int | None) -> None:
     """Free the render cache of speech and sounds no render used lately."""
-    from playlists.rendering import render_cache
+    from loa.playlists.rendering import render_cache
 
     settings = loa.services.settings
     pruned = prune_cache(render_cache(settings), days or settings.tts_cache_days)

@@ -27,7 +27,7 @@ def run_server(loa: LoaContext, host: str, port: int, threads: int) -> None:
     from waitress import serve as waitress_serve
 
     from loa.app import create_app
-    from scheduler.runtime import start_scheduler
+    from loa.scheduler.runtime import start_scheduler
 
     services = loa.services
     logging.basicConfig(

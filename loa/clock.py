@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from loa_player.clock import Clock, SystemClock
+from loa.player.clock import Clock, SystemClock
 
 __all__ = ["Clock", "FrozenClock", "OffsetClock", "SystemClock", "clock_for"]
 

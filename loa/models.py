@@ -3,7 +3,7 @@
 
 def import_models() -> None:
     """Register all tables on Base.metadata."""
-    import compliance.models  # noqa: F401
-    import playlists.models  # noqa: F401
-    import stations.models  # noqa: F401
-    import web.models  # noqa: F401
+    import loa.compliance.models
+    import loa.playlists.models
+    import loa.stations.models
+    import loa.web.models  # noqa: F401

@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from loa.clock import FrozenClock
-from loa_player.agent import Agent
-from loa_player.clock import PlayerClock
-from loa_player.config import AgentConfig
+from loa.player.agent import Agent
+from loa.player.clock import PlayerClock
+from loa.player.config import AgentConfig
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class LiveServer:
 
 def player_api_app(services: Any) -> Flask:
     """A Flask app serving only the player API over ``services`` (no operator pages)."""
-    from web import player_api
+    from loa.web import player_api
 
     app = Flask("web")
     app.config.update(TESTING=True, MAX_CONTENT_LENGTH=256 * 1024 * 1024)
@@ -140,10 +140,10 @@ def seed_fleet(session: Session, store: Any, audio: Path, players: int, first: d
     The programme is approved with ``audio`` as its master; each station gets
     ``per_month`` airings per 30 days at 17:00 local, spread over ``days``.
     """
-    from playlists.models import Airing, AudioAsset, Campaign, Programme, ProgrammeStatus
-    from stations.players import add_player
-    from stations.service import add_station
-    from stations.units import add_unit
+    from loa.playlists.models import Airing, AudioAsset, Campaign, Programme, ProgrammeStatus
+    from loa.stations.players import add_player
+    from loa.stations.service import add_station
+    from loa.stations.units import add_unit
 
     stored = store.put_file(audio)
     session.merge(AudioAsset(sha256=stored.sha256, duration_ms=duration_ms, format="mp3",
@@ -175,10 +175,10 @@ def seed_fleet(session: Session, store: Any, audio: Path, players: int, first: d
 def simulate(players: int, days: int, start: datetime, poll_s: float = 3600.0,
              work: Path | None = None) -> dict[str, Any]:
     """Run ``players`` agents for ``days`` of simulated time; return what aired and arrived."""
-    from compliance.keylog import SERVER_EVENTS
-    from compliance.models import AiringLogEntry
     from loa import migrate
     from loa.app import build_services
+    from loa.compliance.keylog import SERVER_EVENTS
+    from loa.compliance.models import AiringLogEntry
     from loa.settings import load_settings
 
     work = work or Path(tempfile.mkdtemp(prefix="loa-sim-"))

@@ -17,16 +17,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from loa_player.clock import PlayerClock, read_boot_id
-from loa_player.config import AgentConfig
-from loa_player.health import Health
-from loa_player.keys import load_or_create_key
-from loa_player.link import Link
-from loa_player.localdb import AgentDB
-from loa_player.outbox import Outbox
-from loa_player.output import Cue, Output, make_outputs
-from loa_player.slots import NowPlaying, Slot, ms, parse_schedule, resume_plan
-from loa_player.timekeeping import TimeKeeper
+from loa.player.clock import PlayerClock, read_boot_id
+from loa.player.config import AgentConfig
+from loa.player.health import Health
+from loa.player.keys import load_or_create_key
+from loa.player.link import Link
+from loa.player.localdb import AgentDB
+from loa.player.outbox import Outbox
+from loa.player.output import Cue, Output, make_outputs
+from loa.player.slots import NowPlaying, Slot, ms, parse_schedule, resume_plan
+from loa.player.timekeeping import TimeKeeper
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import threading
 from contextlib import suppress
 from pathlib import Path
 
-from loa_player.client import BadDownload, ServerClient, ServerUnreachable, file_sha256
-from loa_player.health import Health
+from loa.player.client import BadDownload, ServerClient, ServerUnreachable, file_sha256
+from loa.player.health import Health
 
 logger = logging.getLogger(__name__)
 

@@ -10,12 +10,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loa_player.agent import Agent
-from loa_player.clock import SystemClock
-from loa_player.config import AgentConfig
-from loa_player.output import DEFAULT_OUTPUTS, parse_outputs
-from loa_player.runner import Runner
-from loa_player.status import NoAgentHere, status_lines
+from loa.player.agent import Agent
+from loa.player.clock import SystemClock
+from loa.player.config import AgentConfig
+from loa.player.output import DEFAULT_OUTPUTS, parse_outputs
+from loa.player.runner import Runner
+from loa.player.status import NoAgentHere, status_lines
 
 
 def run_agent(config: AgentConfig, verbose: bool = False) -> None:

@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 
 import requests
 
-from loa_player.timekeeping import TimeKeeper
+from loa.player.timekeeping import TimeKeeper
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from loa_player.canonical import canonical_json
+from loa.player.canonical import canonical_json
 
 
 def load_or_create_key(path: Path) -> Ed25519PrivateKey:

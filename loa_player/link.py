@@ -21,16 +21,16 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from loa_player.cache import AudioCache
-from loa_player.client import ServerClient, ServerUnreachable, Unauthorised
-from loa_player.config import VERSION, AgentConfig
-from loa_player.health import Health
-from loa_player.keys import public_key_b64, sign_event
-from loa_player.localdb import AgentDB
-from loa_player.outbox import Outbox
-from loa_player.output import Output
-from loa_player.slots import NowPlaying, Slot, parse_schedule
-from loa_player.timekeeping import TimeKeeper
+from loa.player.cache import AudioCache
+from loa.player.client import ServerClient, ServerUnreachable, Unauthorised
+from loa.player.config import VERSION, AgentConfig
+from loa.player.health import Health
+from loa.player.keys import public_key_b64, sign_event
+from loa.player.localdb import AgentDB
+from loa.player.outbox import Outbox
+from loa.player.output import Output
+from loa.player.slots import NowPlaying, Slot, parse_schedule
+from loa.player.timekeeping import TimeKeeper
 
 logger = logging.getLogger(__name__)
 

@@ -23,9 +23,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from loa_player.client import ServerClient, ServerUnreachable, Unauthorised
-from loa_player.keys import sign_event
-from loa_player.localdb import AgentDB
+from loa.player.client import ServerClient, ServerUnreachable, Unauthorised
+from loa.player.keys import sign_event
+from loa.player.localdb import AgentDB
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from loa_player.agent import Agent
-from loa_player.broker import make_client, parse_broker_url
+from loa.player.agent import Agent
+from loa.player.broker import make_client, parse_broker_url
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from loa_player.output import Playback
+from loa.player.output import Playback
 
 
 @dataclass(frozen=True)

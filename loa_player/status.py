@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from loa_player.config import AgentConfig
+from loa.player.config import AgentConfig
 
 
 class NoAgentHere(Exception):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from loa_player.clock import PlayerClock
+from loa.player.clock import PlayerClock
 
 logger = logging.getLogger(__name__)
 

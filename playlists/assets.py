@@ -6,10 +6,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from audio.clips import probe_clip
-from audio.errors import ClipError
-from audio.store import AudioStore
-from playlists.models import AudioAsset
+from loa.audio.clips import probe_clip
+from loa.audio.errors import ClipError
+from loa.audio.store import AudioStore
+from loa.playlists.models import AudioAsset
 
 
 def record_asset(

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from audio.store import AudioStore
+from loa.audio.store import AudioStore
 from loa.db import fail_if_exists, one_or_fail
 from loa.errors import LoaError
-from playlists.assets import store_clip
-from playlists.models import Campaign
-from stations.units import get_unit
+from loa.playlists.assets import store_clip
+from loa.playlists.models import Campaign
+from loa.stations.units import get_unit
 
 # A month has at most 31 days × 24 hours; past these a number is a typo, and past 2**31 a
 # database error instead of a message.

@@ -7,13 +7,13 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from audio.normalize import normalize_vi
-from audio.store import AudioStore
+from loa.audio.normalize import normalize_vi
+from loa.audio.store import AudioStore
 from loa.errors import LoaError
-from playlists.assets import minutes_text
-from playlists.campaigns import check_month, get_campaign
-from playlists.models import Clip, Programme, ProgrammeStatus, Segment, SegmentKind
-from playlists.programmes import (
+from loa.playlists.assets import minutes_text
+from loa.playlists.campaigns import check_month, get_campaign
+from loa.playlists.models import Clip, Programme, ProgrammeStatus, Segment, SegmentKind
+from loa.playlists.programmes import (
     build_segment,
     check_in_scope,
     check_seconds,
@@ -22,7 +22,7 @@ from playlists.programmes import (
     get_programme,
     mark_draft,
 )
-from stations.units import get_unit
+from loa.stations.units import get_unit
 
 Direction = Literal["up", "down"]
 FILE_KINDS = (SegmentKind.clip.value, SegmentKind.jingle.value, SegmentKind.bed.value)

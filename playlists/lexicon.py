@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loa.errors import LoaError
-from playlists.models import Acronym
-from stations.models import AdminUnit
-from stations.units import ancestors
+from loa.playlists.models import Acronym
+from loa.stations.models import AdminUnit
+from loa.stations.units import ancestors
 
 # Letters (with Vietnamese ones), digits and the joiners seen in the plans: TT&TT, VH-TT.
 WORD = re.compile(r"[0-9A-Za-zÀ-ỹĐđ][0-9A-Za-zÀ-ỹĐđ&\-.]{0,31}")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loa.errors import LoaError
-from playlists.models import Clip
+from loa.playlists.models import Clip
 
 MAX_NAME = 200
 

@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Float, ForeignKey, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loa.db import Base, str_enum
-from stations.models import AdminUnit, Station
+from loa.stations.models import AdminUnit, Station
 
 
 class ProgrammeStatus(StrEnum):

@@ -12,13 +12,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audio.store import AudioStore
+from loa.audio.store import AudioStore
 from loa.errors import LoaError
-from playlists.assets import minutes_text, store_clip
-from playlists.campaigns import check_month, get_campaign
-from playlists.models import Campaign, Programme, ProgrammeStatus, Segment, SegmentKind
-from stations.models import AdminUnit
-from stations.units import ancestors, get_unit
+from loa.playlists.assets import minutes_text, store_clip
+from loa.playlists.campaigns import check_month, get_campaign
+from loa.playlists.models import Campaign, Programme, ProgrammeStatus, Segment, SegmentKind
+from loa.stations.models import AdminUnit
+from loa.stations.units import ancestors, get_unit
 
 KINDS = ("tts", "clip", "jingle", "silence", "bed")
 

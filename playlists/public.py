@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from playlists.models import Programme, ProgrammeStatus
-from playlists.programmes import Candidate, nearest_programme
-from stations.models import AdminUnit
-from stations.units import ancestors
+from loa.playlists.models import Programme, ProgrammeStatus
+from loa.playlists.programmes import Candidate, nearest_programme
+from loa.stations.models import AdminUnit
+from loa.stations.units import ancestors
 
 
 def public_programmes(session: Session, unit: AdminUnit) -> list[Programme]:

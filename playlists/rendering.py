@@ -9,14 +9,14 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from audio.render import RenderOptions, RenderResult, SegmentSpec, render_programme
-from audio.store import AudioStore
+from loa.audio.render import RenderOptions, RenderResult, SegmentSpec, render_programme
+from loa.audio.store import AudioStore
 from loa.errors import LoaError
+from loa.playlists.assets import record_asset
+from loa.playlists.lexicon import operator_acronyms
+from loa.playlists.models import Programme, ProgrammeStatus, Segment
+from loa.playlists.programmes import duration_problem, get_programme
 from loa.settings import Settings
-from playlists.assets import record_asset
-from playlists.lexicon import operator_acronyms
-from playlists.models import Programme, ProgrammeStatus, Segment
-from playlists.programmes import duration_problem, get_programme
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from loa.errors import LoaError
-from playlists.models import Programme, ProgrammeStatus
-from playlists.programmes import duration_problem, get_programme
+from loa.playlists.models import Programme, ProgrammeStatus
+from loa.playlists.programmes import duration_problem, get_programme
 
 MAX_COMMENT = 2000
 

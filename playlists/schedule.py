@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loa.months import month_bounds
-from playlists.models import (
+from loa.playlists.models import (
     STILL_TO_AIR,
     Airing,
     AiringStatus,
@@ -18,7 +18,7 @@ from playlists.models import (
     Programme,
     ProgrammeStatus,
 )
-from stations.models import Station
+from loa.stations.models import Station
 
 
 def station_airings(

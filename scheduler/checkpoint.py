@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from compliance.anchors import checkpoint_file, write_checkpoint
+from loa.compliance.anchors import checkpoint_file, write_checkpoint
 from loa.db import transaction
-from web.context import Services
+from loa.web.context import Services
 
 logger = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from compliance.audit import Reading
-from compliance.close import close_month, due_months
+from loa.compliance.audit import Reading
+from loa.compliance.close import close_month, due_months
 from loa.db import transaction
-from web.context import Services
+from loa.web.context import Services
 
 logger = logging.getLogger(__name__)
 

@@ -12,18 +12,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from compliance.close import check_month_open
+from loa.compliance.close import check_month_open
 from loa.errors import LoaError
-from playlists.models import Airing, AiringStatus, Campaign, Programme
-from playlists.programmes import applicable_programme
-from playlists.schedule import month_airings
-from scheduler.locks import lock_schedule
-from scheduler.outlook import HOLDING, busy_of, room_left
-from scheduler.planning import Busy
-from stations.models import Station
-from stations.push import notify_after_commit
-from stations.service import station_windows
-from stations.windows import Window
+from loa.playlists.models import Airing, AiringStatus, Campaign, Programme
+from loa.playlists.programmes import applicable_programme
+from loa.playlists.schedule import month_airings
+from loa.scheduler.locks import lock_schedule
+from loa.scheduler.outlook import HOLDING, busy_of, room_left
+from loa.scheduler.planning import Busy
+from loa.stations.models import Station
+from loa.stations.push import notify_after_commit
+from loa.stations.service import station_windows
+from loa.stations.windows import Window
 
 EDITABLE = (AiringStatus.planned, AiringStatus.published)
 

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from playlists.models import Airing, AiringStatus
-from stations.models import Player, PlayerMode
-from stations.push import Publisher
+from loa.playlists.models import Airing, AiringStatus
+from loa.stations.models import Player, PlayerMode
+from loa.stations.push import Publisher
 
 
 @dataclass

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from playlists.models import Airing
+from loa.playlists.models import Airing
 
 logger = logging.getLogger(__name__)
 

@@ -10,15 +10,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from compliance.audit import ReportRow
+from loa.compliance.audit import ReportRow
 from loa.months import month_bounds
-from playlists.models import HOLDING, Airing, AiringStatus, Campaign
-from playlists.programmes import applicable_programme
-from playlists.schedule import month_airings
-from scheduler.planning import Busy, plan_month
-from stations.models import Station
-from stations.service import station_windows
-from stations.windows import Window
+from loa.playlists.models import HOLDING, Airing, AiringStatus, Campaign
+from loa.playlists.programmes import applicable_programme
+from loa.playlists.schedule import month_airings
+from loa.scheduler.planning import Busy, plan_month
+from loa.stations.models import Station
+from loa.stations.service import station_windows
+from loa.stations.windows import Window
 
 LOST = (AiringStatus.missed, AiringStatus.failed)
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from loa.months import month_days
-from stations.windows import Window
+from loa.stations.windows import Window
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,15 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from audio.cache import prune_cache
+from loa.audio.cache import prune_cache
 from loa.db import transaction
-from playlists.rendering import render_cache
-from scheduler.checkpoint import checkpoint_job
-from scheduler.closing import close_job
-from scheduler.live import LiveDispatcher
-from scheduler.locks import Leadership, leadership_for
-from scheduler.service import plan, settle_and_make_up
-from web.context import Services
+from loa.playlists.rendering import render_cache
+from loa.scheduler.checkpoint import checkpoint_job
+from loa.scheduler.closing import close_job
+from loa.scheduler.live import LiveDispatcher
+from loa.scheduler.locks import Leadership, leadership_for
+from loa.scheduler.service import plan, settle_and_make_up
+from loa.web.context import Services
 
 logger = logging.getLogger(__name__)
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

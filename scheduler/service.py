@@ -15,17 +15,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compliance.close import check_month_open
-from playlists.models import HOLDING, Airing, AiringStatus, Campaign, Programme
-from playlists.programmes import applicable_programme, approve
-from playlists.schedule import month_airings
-from scheduler.locks import lock_schedule
-from scheduler.planning import Busy, plan_month
-from scheduler.settle import SettleReport, settle_airings
-from stations.models import Station
-from stations.push import notify_after_commit
-from stations.service import station_windows
-from stations.units import stations_under
+from loa.compliance.close import check_month_open
+from loa.playlists.models import HOLDING, Airing, AiringStatus, Campaign, Programme
+from loa.playlists.programmes import applicable_programme, approve
+from loa.playlists.schedule import month_airings
+from loa.scheduler.locks import lock_schedule
+from loa.scheduler.planning import Busy, plan_month
+from loa.scheduler.settle import SettleReport, settle_airings
+from loa.stations.models import Station
+from loa.stations.push import notify_after_commit
+from loa.stations.service import station_windows
+from loa.stations.units import stations_under
 
 
 @dataclass

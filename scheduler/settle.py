@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compliance.audit import airing_facts, logged_event
-from compliance.models import AiringLogEntry
-from compliance.rules import (
+from loa.compliance.audit import airing_facts, logged_event
+from loa.compliance.models import AiringLogEntry
+from loa.compliance.rules import (
     AiringFacts,
     CountingRule,
     LoggedEvent,
@@ -21,8 +21,8 @@ from compliance.rules import (
     why_not_counted,
 )
 from loa.months import month_bounds
-from playlists.models import STILL_TO_AIR, Airing, AiringStatus, Campaign, Programme
-from stations.models import Station
+from loa.playlists.models import STILL_TO_AIR, Airing, AiringStatus, Campaign, Programme
+from loa.stations.models import Station
 
 # Players on a bad link report late; give them this long before calling an airing missed.
 GRACE = timedelta(hours=6)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from loa_player.cli import run_agent, show_status
-from loa_player.config import AgentConfig
-from loa_player.output import DEFAULT_OUTPUTS, parse_outputs
+from loa.player.cli import run_agent, show_status
+from loa.player.config import AgentConfig
+from loa.player.output import DEFAULT_OUTPUTS, parse_outputs
 
 
 def _outputs(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[str, ...]:

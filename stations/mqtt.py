@@ -11,7 +11,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from loa_player.broker import make_client, parse_broker_url
+from loa.player.broker import make_client, parse_broker_url
 
 logger = logging.getLogger(__name__)
 

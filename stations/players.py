@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loa.errors import LoaError
-from stations.models import Player, PlayerKey, PlayerMode
-from stations.service import get_station
+from loa.stations.models import Player, PlayerKey, PlayerMode
+from loa.stations.service import get_station
 
 
 class PlayerAuthError(LoaError):

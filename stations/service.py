@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from loa.db import fail_if_exists, one_or_fail
 from loa.errors import LoaError
-from stations.models import Station
-from stations.units import get_unit
-from stations.windows import Window, parse_windows
+from loa.stations.models import Station
+from loa.stations.units import get_unit
+from loa.stations.windows import Window, parse_windows
 
 DEFAULT_WINDOWS = "05:30-06:30,17:00-18:00"
 

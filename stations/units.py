@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from loa.db import fail_if_exists, one_or_fail
 from loa.errors import LoaError
-from stations.models import AdminUnit, Station, UnitLevel, UnitReport
+from loa.stations.models import AdminUnit, Station, UnitLevel, UnitReport
 
 # A child must sit strictly below its parent; district is optional.
 _RANK = {UnitLevel.province: 0, UnitLevel.district: 1, UnitLevel.commune: 2}

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from compliance.chain import GENESIS, entry_hash
-from compliance.models import AiringLogEntry
+from loa.compliance.chain import GENESIS, entry_hash
+from loa.compliance.models import AiringLogEntry
 from loa.db import make_engine
 
 TRIGGER = "airing_log_entry_append_only"

@@ -13,17 +13,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compliance import keylog
 from loa.canonical import canonical_json
-from playlists.assets import record_asset
-from playlists.campaigns import add_campaign, get_campaign
-from playlists.models import Airing, Programme, ProgrammeStatus
-from scheduler.service import plan
-from stations.models import Player
-from stations.players import add_player
-from stations.service import add_station
-from stations.units import add_unit, get_unit
-from web.context import Services
+from loa.compliance import keylog
+from loa.playlists.assets import record_asset
+from loa.playlists.campaigns import add_campaign, get_campaign
+from loa.playlists.models import Airing, Programme, ProgrammeStatus
+from loa.scheduler.service import plan
+from loa.stations.models import Player
+from loa.stations.players import add_player
+from loa.stations.service import add_station
+from loa.stations.units import add_unit, get_unit
+from loa.web.context import Services
 
 
 @dataclass

@@ -11,15 +11,15 @@ from sqlalchemy import create_engine, text
 from loa import migrate
 from loa.db import transaction
 from loa.errors import LoaError
-from playlists.campaigns import add_campaign
-from playlists.lexicon import operator_acronyms, remove_acronym, set_acronym
-from playlists.models import Segment, SegmentKind
-from stations.units import add_unit, get_unit
+from loa.playlists.campaigns import add_campaign
+from loa.playlists.lexicon import operator_acronyms, remove_acronym, set_acronym
+from loa.playlists.models import Segment, SegmentKind
+from loa.stations.units import add_unit, get_unit
+from loa.web.context import Services
+from loa.web.users import add_user
 from tests.conftest import Loa
 from tests.factories import approved_programme, two_wards
 from tests.test_web_ui import PASSWORD, csrf, login
-from web.context import Services
-from web.users import add_user
 
 BUILT_IN = "Ủy ban nhân dân"
 

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from loa.db import transaction
-from playlists.models import Campaign
-from stations.models import Player, Station
+from loa.playlists.models import Campaign
+from loa.stations.models import Player, Station
+from loa.web.context import Services
+from loa.web.models import User
+from loa.web.users import add_user
 from tests.factories import two_wards
 from tests.test_web_ui import PASSWORD, csrf, login
-from web.context import Services
-from web.models import User
-from web.users import add_user
 
 TOKEN = re.compile(r'id="token" value="([^"]+)"')
 

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from loa.db import transaction
-from playlists.campaigns import add_campaign
-from stations.service import add_station
-from stations.units import add_unit
+from loa.playlists.campaigns import add_campaign
+from loa.stations.service import add_station
+from loa.stations.units import add_unit
+from loa.web.context import Services
+from loa.web.users import add_user
 from tests.conftest import IN_CI
-from web.context import Services
-from web.users import add_user
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

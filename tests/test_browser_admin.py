@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from loa.db import transaction
-from stations.service import add_station
-from stations.units import add_unit
+from loa.stations.service import add_station
+from loa.stations.units import add_unit
+from loa.web.context import Services
+from loa.web.users import add_user
 from tests.test_browser import page  # noqa: F401  (the Chromium page fixture)
-from web.context import Services
-from web.users import add_user
 
 pytestmark = pytest.mark.browser
 PASSWORD = "mat-khau-2026"

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from loa.db import transaction
-from stations.players import add_player
+from loa.stations.players import add_player
+from loa.web.context import Services
 from tests.test_browser import page  # noqa: F401  (the Chromium page fixture)
 from tests.test_browser_admin import PASSWORD, admin_url  # noqa: F401  (fixture)
-from web.context import Services
 
 pytestmark = pytest.mark.browser
 PAGES = ["/", "/programmes", "/stations", "/acronyms", "/admin/", "/admin/users",

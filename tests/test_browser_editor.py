@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from loa.web.editor import JOBS_KEY, RenderJobs
 from tests import test_browser
-from web.editor import JOBS_KEY, RenderJobs
 
 pytestmark = pytest.mark.browser
 page = test_browser.page  # the Chromium page and the seeded live server, shared

@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 
 from loa.db import transaction
-from playlists.models import Programme, ProgrammeStatus
-from scheduler.service import approve_and_plan
+from loa.playlists.models import Programme, ProgrammeStatus
+from loa.scheduler.service import approve_and_plan
+from loa.web.context import Services
+from loa.web.users import add_user
 from tests.factories import hai_phong_month
 from tests.test_browser import page  # noqa: F401  (the Chromium page fixture)
-from web.context import Services
-from web.users import add_user
 
 pytestmark = pytest.mark.browser
 PASSWORD = "mat-khau-2026"

@@ -13,17 +13,17 @@ from urllib.parse import urlsplit
 import pytest
 
 from loa.db import transaction
-from playlists.campaigns import add_campaign
-from playlists.programmes import import_programme
-from playlists.rendering import render
-from playlists.review import submit
-from scheduler.service import approve_and_plan
-from stations.players import add_player
-from stations.service import add_station
-from stations.units import add_unit
+from loa.playlists.campaigns import add_campaign
+from loa.playlists.programmes import import_programme
+from loa.playlists.rendering import render
+from loa.playlists.review import submit
+from loa.scheduler.service import approve_and_plan
+from loa.stations.players import add_player
+from loa.stations.service import add_station
+from loa.stations.units import add_unit
+from loa.web.context import Services
+from loa.web.users import add_user
 from tests import test_browser
-from web.context import Services
-from web.users import add_user
 
 pytestmark = pytest.mark.browser
 page = test_browser.page

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from loa.db import transaction
+from loa.web.context import Services
+from loa.web.users import add_user
 from tests import test_browser
 from tests.test_editor import tone
-from web.context import Services
-from web.users import add_user
 
 pytestmark = pytest.mark.browser
 page = test_browser.page  # Chromium, launched as the other browser tests launch it

@@ -11,7 +11,7 @@ import requests
 from sqlalchemy import select
 
 from loa.db import transaction
-from playlists.models import Campaign, Programme
+from loa.playlists.models import Campaign, Programme
 from tests.conftest import Loa
 
 

@@ -8,9 +8,9 @@ import pytest
 
 from loa.db import transaction
 from loa.errors import LoaError
-from playlists.campaigns import add_campaign
-from stations.units import add_unit
-from web.context import Services
+from loa.playlists.campaigns import add_campaign
+from loa.stations.units import add_unit
+from loa.web.context import Services
 
 
 @pytest.fixture

@@ -14,14 +14,14 @@ from sqlalchemy import func, select
 
 from loa.db import transaction
 from loa.errors import LoaError
-from playlists.campaigns import add_campaign
-from playlists.models import AudioAsset, Programme, ProgrammeStatus
-from stations.service import add_station
-from stations.units import add_unit
+from loa.playlists.campaigns import add_campaign
+from loa.playlists.models import AudioAsset, Programme, ProgrammeStatus
+from loa.stations.service import add_station
+from loa.stations.units import add_unit
+from loa.web.context import Services
+from loa.web.editor import JOBS_KEY, RenderJobs
+from loa.web.users import add_user
 from tests.test_web_ui import PASSWORD, csrf, login
-from web.context import Services
-from web.editor import JOBS_KEY, RenderJobs
-from web.users import add_user
 
 SPOKEN_DATE = "ngày chín tháng hai năm hai nghìn không trăm hai mươi hai"
 

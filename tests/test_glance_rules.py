@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from loa.errors import LoaError
-from playlists.models import AiringStatus
-from scheduler.edits import check_slot
-from scheduler.outlook import Outlook, make_ups, month_outlook, room_left
-from scheduler.planning import Busy
-from scheduler.runtime import next_month
-from stations.health import is_online
-from stations.windows import parse_windows
+from loa.playlists.models import AiringStatus
+from loa.scheduler.edits import check_slot
+from loa.scheduler.outlook import Outlook, make_ups, month_outlook, room_left
+from loa.scheduler.planning import Busy
+from loa.scheduler.runtime import next_month
+from loa.stations.health import is_online
+from loa.stations.windows import parse_windows
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 GAP = timedelta(seconds=30)

@@ -12,18 +12,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from compliance.audit import Reading
-from compliance.close import close_month
 from loa.clock import FrozenClock
+from loa.compliance.audit import Reading
+from loa.compliance.close import close_month
 from loa.db import transaction
-from playlists.models import Airing, AiringStatus, Programme, ProgrammeStatus
-from scheduler.runtime import plan_ahead_job
-from scheduler.service import approve_and_plan, plan
-from stations.models import Player, Station
+from loa.playlists.models import Airing, AiringStatus, Programme, ProgrammeStatus
+from loa.scheduler.runtime import plan_ahead_job
+from loa.scheduler.service import approve_and_plan, plan
+from loa.stations.models import Player, Station
+from loa.web.context import Services
+from loa.web.users import add_user
 from tests.factories import approved_programme, hai_phong_month
 from tests.test_web_ui import PASSWORD, csrf, login
-from web.context import Services
-from web.users import add_user
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CALENDAR_PLANNED = re.compile(r'class="airing airing-planned" title=')

@@ -13,14 +13,14 @@ from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from loa.db import transaction
-from playlists.models import Airing
-from scheduler.service import plan
-from stations.models import Station
+from loa.playlists.models import Airing
+from loa.scheduler.service import plan
+from loa.stations.models import Station
+from loa.web.context import Services
+from loa.web.i18n import COOKIE
+from loa.web.users import add_user
 from tests.factories import hai_phong_month
 from tests.test_web_ui import PASSWORD, csrf, login
-from web.context import Services
-from web.i18n import COOKIE
-from web.users import add_user
 
 WEB = Path(__file__).parent.parent / "web"
 TRANSLATIONS = WEB / "translations"

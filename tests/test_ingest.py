@@ -10,15 +10,15 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
-from compliance.ingest import ingest_events
-from compliance.models import AiringLogEntry
-from compliance.verify import verify_chains
+from loa.compliance.ingest import ingest_events
+from loa.compliance.models import AiringLogEntry
+from loa.compliance.verify import verify_chains
 from loa.db import transaction
-from playlists.models import Airing
-from stations.models import Player
+from loa.playlists.models import Airing
+from loa.stations.models import Player
+from loa.web.context import Services
 from tests.attacker import attacker, rechain
 from tests.factories import enrolled_month, signed_completion
-from web.context import Services
 
 
 def signed(key: Ed25519PrivateKey, airing: Airing, event_id: str, **kw: Any) -> dict[str, Any]:

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from loa.db import transaction
-from playlists.models import Campaign
-from stations.models import Station
+from loa.playlists.models import Campaign
+from loa.stations.models import Station
+from loa.web.context import Services
+from loa.web.users import add_user
 from tests.conftest import Loa
 from tests.factories import hai_phong_month, two_wards
 from tests.test_web_ui import csrf, login
-from web.context import Services
-from web.users import add_user
 
 PASSWORD = "mat-khau-dai-2026"
 BAD_MONTHS = ["9999-12", "0000-01", "2026-13", "26-01", "0001-01"]

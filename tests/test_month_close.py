@@ -18,25 +18,25 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from compliance.audit import Reading, station_month_row
-from compliance.close import Closing, close_month
-from compliance.ingest import chain_heads
-from compliance.models import AiringLogEntry, StationMonthSnapshot
 from loa.clock import FrozenClock
+from loa.compliance.audit import Reading, station_month_row
+from loa.compliance.close import Closing, close_month
+from loa.compliance.ingest import chain_heads
+from loa.compliance.models import AiringLogEntry, StationMonthSnapshot
 from loa.db import transaction
 from loa.errors import LoaError
-from playlists.assets import record_asset
-from playlists.campaigns import get_campaign
-from playlists.models import Airing, AiringStatus, Programme, ProgrammeStatus
-from scheduler.closing import close_job
-from stations.units import get_unit
+from loa.playlists.assets import record_asset
+from loa.playlists.campaigns import get_campaign
+from loa.playlists.models import Airing, AiringStatus, Programme, ProgrammeStatus
+from loa.scheduler.closing import close_job
+from loa.stations.units import get_unit
+from loa.web.context import Services
+from loa.web.users import add_user
 from tests.conftest import Loa
 from tests.factories import Month, enrolled_month, fake_sha, signed_completion
 from tests.test_editor import post
 from tests.test_pdf import pdf_text
 from tests.test_web_ui import csrf, login
-from web.context import Services
-from web.users import add_user
 
 VN_MIDNIGHT_1_JAN = datetime(2026, 12, 31, 17, 0, tzinfo=UTC)  # December ends on the stations
 CLOSES = VN_MIDNIGHT_1_JAN + timedelta(days=5)  # LOA_CLOSE_AFTER_DAYS default

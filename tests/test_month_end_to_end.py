@@ -22,13 +22,13 @@ from loa.app import build_services, create_app
 from loa.canonical import canonical_json
 from loa.clock import FrozenClock
 from loa.db import transaction
+from loa.playlists.models import Airing, AiringStatus
 from loa.settings import load_settings
-from playlists.models import Airing, AiringStatus
-from stations.models import Station
+from loa.stations.models import Station
+from loa.web.users import add_user
 from tests.attacker import attacker
 from tests.conftest import START, Loa
 from tests.test_web_ui import login
-from web.users import add_user
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 

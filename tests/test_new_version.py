@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from loa.clock import FrozenClock
 from loa.db import transaction
-from playlists.models import Airing, AiringStatus, Programme, ProgrammeStatus
-from playlists.programmes import applicable_programme
-from stations.units import get_unit
+from loa.playlists.models import Airing, AiringStatus, Programme, ProgrammeStatus
+from loa.playlists.programmes import applicable_programme
+from loa.stations.units import get_unit
+from loa.web.context import Services
 from tests.test_editor import add, create, operator, post, tree
-from web.context import Services
 
 __all__ = ["tree"]
 

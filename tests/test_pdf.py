@@ -12,20 +12,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pypdf import PdfReader
 from sqlalchemy import select
 
-import compliance.pdf
-from compliance.audit import Reading, station_month_report
-from compliance.ingest import chain_heads, ingest_events
-from compliance.pdf import Letter, letter_of, period_label, report_title, to_pdf
-from compliance.totals import ReportTotals, report_totals
+import loa.compliance.pdf
+from loa.compliance.audit import Reading, station_month_report
+from loa.compliance.ingest import chain_heads, ingest_events
+from loa.compliance.pdf import Letter, letter_of, period_label, report_title, to_pdf
+from loa.compliance.totals import ReportTotals, report_totals
 from loa.db import transaction
 from loa.errors import LoaError
-from stations.models import Station
-from stations.units import get_unit
+from loa.stations.models import Station
+from loa.stations.units import get_unit
+from loa.web.context import Services
+from loa.web.users import add_user
 from tests.conftest import START, Loa
 from tests.factories import enrolled_month, signed_completion
 from tests.test_web_ui import PASSWORD, login
-from web.context import Services
-from web.users import add_user
 
 JANUARY = datetime(2027, 1, 1, 1, 0, tzinfo=UTC)  # December is over; its reports came in
 HEADING = "BÁO CÁO KẾT QUẢ PHÁT THANH CHUYÊN MỤC “CHUYỂN ĐỔI SỐ”"
@@ -126,7 +126,7 @@ def test_commune_operator_pdf_holds_only_its_station(client: Any, december: dict
 def test_missing_font_names_the_debian_package(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(compliance.pdf, "FONT_DIR", tmp_path)
+    monkeypatch.setattr(loa.compliance.pdf, "FONT_DIR", tmp_path)
     with pytest.raises(LoaError, match="fonts-dejavu-core"):
         nothing = ReportTotals([], 0, 0, 0, 0)
         to_pdf([], "BÁO CÁO", Letter("Hải Phòng", "Hải Phòng", "Bộ"), nothing, "2026", START)

@@ -11,13 +11,13 @@ from pathlib import Path
 from sqlalchemy import delete, select
 
 from loa.db import transaction
-from playlists.campaigns import add_campaign
-from playlists.models import Airing, AiringStatus
-from stations.models import Station
-from stations.service import add_station
-from stations.units import add_unit
+from loa.playlists.campaigns import add_campaign
+from loa.playlists.models import Airing, AiringStatus
+from loa.stations.models import Station
+from loa.stations.service import add_station
+from loa.stations.units import add_unit
+from loa.web.context import Services
 from tests.factories import approved_programme
-from web.context import Services
 
 LOA = str(Path(sys.executable).parent / "loa")
 STATIONS = 20  # enough work that two planners' transactions overlap

@@ -34,22 +34,22 @@ from loa import migrate
 from loa.app import build_services
 from loa.clock import FrozenClock
 from loa.db import transaction
+from loa.player.agent import Agent
+from loa.player.client import Schedule
+from loa.player.clock import SystemClock as PlayerSystemClock
+from loa.player.config import AgentConfig
+from loa.player.runner import Runner
+from loa.playlists.models import Airing, AiringStatus, Campaign, ProgrammeStatus
+from loa.scheduler.runtime import settle_job
+from loa.scheduler.settle import GRACE
 from loa.settings import Settings
-from loa_player.agent import Agent
-from loa_player.client import Schedule
-from loa_player.clock import SystemClock as PlayerSystemClock
-from loa_player.config import AgentConfig
-from loa_player.runner import Runner
-from playlists.models import Airing, AiringStatus, Campaign, ProgrammeStatus
-from scheduler.runtime import settle_job
-from scheduler.settle import GRACE
-from stations.models import Player
-from stations.mqtt import MqttPublisher
+from loa.stations.models import Player
+from loa.stations.mqtt import MqttPublisher
+from loa.web.context import Services
+from loa.web.users import add_user
 from tests.conftest import MQTT_URL
 from tests.factories import Month, approved_programme, hai_phong_month
 from tests.test_web_ui import PASSWORD, csrf, login
-from web.context import Services
-from web.users import add_user
 
 pytestmark = pytest.mark.mqtt
 LOA = str(Path(sys.executable).parent / "loa")

@@ -13,14 +13,14 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from compliance.export import neutral
+from loa.compliance.export import neutral
 from loa.db import transaction
-from playlists.models import Campaign
-from stations.models import Station
+from loa.playlists.models import Campaign
+from loa.stations.models import Station
+from loa.web.context import Services
 from tests.conftest import Loa
 from tests.test_pdf import JANUARY, december, pdf_text  # noqa: F401 (fixture)
 from tests.test_web_ui import login
-from web.context import Services
 
 SIGNER = ["--signer-name", "Nguyễn Văn An", "--signer-title", "Chủ tịch", "--place", "Thủy Nguyên"]
 

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from loa.db import transaction
-from playlists.models import Airing, Programme, ProgrammeStatus
+from loa.playlists.models import Airing, Programme, ProgrammeStatus
+from loa.web.context import Services
+from loa.web.users import add_user
 from tests.conftest import START, Loa
 from tests.test_editor import add, create, operator, post, programme_row, tree
 from tests.test_web_ui import PASSWORD
-from web.context import Services
-from web.users import add_user
 
 __all__ = ["tree"]  # the editor's fixture: Hải Phòng, operators xa and xa-khac, leader lanh-dao
 

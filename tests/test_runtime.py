@@ -15,13 +15,13 @@ from sqlalchemy import create_engine, select, text
 
 from loa.clock import FrozenClock
 from loa.db import transaction
-from playlists.models import Airing, AiringStatus
-from scheduler.locks import LEADER_KEY, Leadership, leadership_for
-from scheduler.runtime import Job, replan_job, run_as_leader, settle_job, start_scheduler
-from scheduler.service import plan
-from scheduler.settle import GRACE
+from loa.playlists.models import Airing, AiringStatus
+from loa.scheduler.locks import LEADER_KEY, Leadership, leadership_for
+from loa.scheduler.runtime import Job, replan_job, run_as_leader, settle_job, start_scheduler
+from loa.scheduler.service import plan
+from loa.scheduler.settle import GRACE
+from loa.web.context import Services
 from tests.factories import hai_phong_month
-from web.context import Services
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 TUESDAY_0800 = datetime(2026, 12, 1, 8, 0, tzinfo=VN)

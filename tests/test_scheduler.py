@@ -14,16 +14,16 @@ from loa import migrate
 from loa.app import build_services
 from loa.clock import FrozenClock
 from loa.db import transaction
+from loa.playlists.models import Airing, AiringStatus, Programme, ProgrammeStatus
+from loa.scheduler.live import LiveDispatcher
+from loa.scheduler.runtime import settle_job
+from loa.scheduler.service import plan
+from loa.scheduler.settle import GRACE
 from loa.settings import Settings
-from playlists.models import Airing, AiringStatus, Programme, ProgrammeStatus
-from scheduler.live import LiveDispatcher
-from scheduler.runtime import settle_job
-from scheduler.service import plan
-from scheduler.settle import GRACE
+from loa.web.context import Services
+from loa.web.users import add_user
 from tests.factories import approved_programme, enrolled_month, hai_phong_month, signed_completion
 from tests.test_web_ui import PASSWORD, csrf, login
-from web.context import Services
-from web.users import add_user
 
 GAP = timedelta(seconds=30)
 

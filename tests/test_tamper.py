@@ -23,28 +23,28 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from compliance.anchors import checkpoint_file
-from compliance.ingest import ChainWriter, signed_body
-from compliance.models import AiringLogEntry
 from loa import migrate
 from loa.app import build_services
 from loa.clock import FrozenClock
+from loa.compliance.anchors import checkpoint_file
+from loa.compliance.ingest import ChainWriter, signed_body
+from loa.compliance.models import AiringLogEntry
 from loa.db import make_engine, transaction
+from loa.playlists.assets import record_asset
+from loa.playlists.models import Airing, Programme
+from loa.scheduler.checkpoint import checkpoint_job
+from loa.scheduler.service import plan
 from loa.settings import Settings
-from playlists.assets import record_asset
-from playlists.models import Airing, Programme
-from scheduler.checkpoint import checkpoint_job
-from scheduler.service import plan
-from stations.models import Player, PlayerKey
-from stations.players import add_player, enroll_key, revoke_player
+from loa.stations.models import Player, PlayerKey
+from loa.stations.players import add_player, enroll_key, revoke_player
+from loa.web.context import Services
+from loa.web.users import add_user
 from tests.attacker import TRIGGER, attacker, rechain, station_entries
 from tests.conftest import Loa
 from tests.factories import hai_phong_month, signed_completion
 from tests.test_admin import post
 from tests.test_pdf import pdf_text
 from tests.test_web_ui import PASSWORD, login
-from web.context import Services
-from web.users import add_user
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 

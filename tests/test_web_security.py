@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-import web.users
+import loa.web.users
 from loa.app import create_app
 from loa.clock import FrozenClock
 from loa.db import transaction
 from loa.errors import LoaError
 from loa.settings import SettingsError, load_settings
+from loa.web.context import Services
+from loa.web.throttle import PER_ADDRESS, PER_USERNAME
+from loa.web.users import add_user
 from tests.test_web_ui import PASSWORD, csrf, login, tree  # noqa: F401 (fixture)
-from web.context import Services
-from web.throttle import PER_ADDRESS, PER_USERNAME
-from web.users import add_user
 
 pytestmark = pytest.mark.usefixtures("tree")
 
@@ -123,13 +123,13 @@ def test_unknown_names_cost_a_password_check_too(
 ) -> None:
     """Equal time: an unknown name is checked against a dummy hash, as a known one is."""
     checks: list[str] = []
-    real = web.users.check_password_hash
+    real = loa.web.users.check_password_hash
 
     def counting(stored: str, password: str) -> bool:
         checks.append(stored)
         return real(stored, password)
 
-    monkeypatch.setattr(web.users, "check_password_hash", counting)
+    monkeypatch.setattr(loa.web.users, "check_password_hash", counting)
     post_login(client, "khong-co-ai", "sai-mat-khau")
     post_login(client, "xa", "sai-mat-khau")
     assert len(checks) == 2 and checks[0].split("$")[0] == checks[1].split("$")[0]  # same scrypt

@@ -15,11 +15,11 @@ from openpyxl import load_workbook
 
 from loa.canonical import canonical_json
 from loa.db import transaction
-from playlists.campaigns import add_campaign
-from stations.players import add_player
+from loa.playlists.campaigns import add_campaign
+from loa.stations.players import add_player
+from loa.web.context import Services
+from loa.web.users import add_user
 from tests.factories import two_wards
-from web.context import Services
-from web.users import add_user
 
 PASSWORD = "mat-khau-dai-2026"
 

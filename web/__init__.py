@@ -41,7 +41,7 @@ def _value_refused(err: DataError) -> Any:
 
     The rooms check what they know; this keeps what slips past them from being a 500.
     """
-    from web.i18n import error_page
+    from loa.web.i18n import error_page
 
     logger.info("value refused by the database: %s", err.orig)
     return error_page(BadRequest("Lỗi: giá trị quá dài hoặc ngoài phạm vi cho phép "
@@ -79,7 +79,7 @@ def _security_headers(response: Response) -> Response:
 
 def register(app: Flask) -> None:
     """Attach every blueprint; the player API authenticates by token, not by form, so no CSRF."""
-    from web import i18n, player_api
+    from loa.web import i18n, player_api
 
     app.url_map.converters["id"] = RowId  # before any blueprint's rules are bound
     app.before_request(_refuse_nul)
@@ -90,6 +90,6 @@ def register(app: Flask) -> None:
     i18n.register(app)
     app.register_blueprint(player_api.bp)
     csrf.exempt(player_api.bp)
-    from web import ui
+    from loa.web import ui
 
     ui.register(app)

@@ -19,17 +19,17 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compliance import keylog
+from loa.compliance import keylog
 from loa.errors import LoaError
-from playlists.campaigns import add_campaign
-from playlists.models import Campaign
-from stations.models import AdminUnit, Player, Station
-from stations.players import add_player
-from stations.service import DEFAULT_WINDOWS, add_station
-from web import auth
-from web.context import db, services
-from web.models import Role, User
-from web.users import add_user
+from loa.playlists.campaigns import add_campaign
+from loa.playlists.models import Campaign
+from loa.stations.models import AdminUnit, Player, Station
+from loa.stations.players import add_player
+from loa.stations.service import DEFAULT_WINDOWS, add_station
+from loa.web import auth
+from loa.web.context import db, services
+from loa.web.models import Role, User
+from loa.web.users import add_user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROLE_VI = {

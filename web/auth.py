@@ -12,12 +12,12 @@ from flask_babel import gettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from stations.models import Station
-from stations.units import ancestors, subtree_ids
-from web.context import db, services
-from web.models import Role, User
-from web.throttle import WINDOW, forget_attempts, over_limit, record_attempt
-from web.users import check_login, normal_username
+from loa.stations.models import Station
+from loa.stations.units import ancestors, subtree_ids
+from loa.web.context import db, services
+from loa.web.models import Role, User
+from loa.web.throttle import WINDOW, forget_attempts, over_limit, record_attempt
+from loa.web.users import check_login, normal_username
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])

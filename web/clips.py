@@ -7,10 +7,10 @@ from typing import Any
 from flask import Blueprint, abort, g, send_file
 
 from loa.errors import LoaError
-from playlists.library import library_clip, unit_clips
-from playlists.models import Clip
-from web import auth
-from web.context import db, services
+from loa.playlists.library import library_clip, unit_clips
+from loa.playlists.models import Clip
+from loa.web import auth
+from loa.web.context import db, services
 
 bp = Blueprint("clips", __name__)
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy.orm import Session, sessionmaker
 
-from audio.store import AudioStore
+from loa.audio.store import AudioStore
 from loa.clock import Clock
 from loa.db import transaction
 from loa.settings import Settings
-from stations.push import Publisher
+from loa.stations.push import Publisher
 
 
 @dataclass

@@ -28,12 +28,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
-from audio.errors import AudioError, ClipError
-from audio.normalize import normalize_vi
-from compliance.close import MonthClosed, check_programme_open
+from loa.audio.errors import AudioError, ClipError
+from loa.audio.normalize import normalize_vi
+from loa.compliance.close import MonthClosed, check_programme_open
 from loa.db import transaction
 from loa.errors import LoaError
-from playlists.editing import (
+from loa.playlists.editing import (
     FILE_KINDS,
     TTS_WORDS_PER_SECOND,
     add_library_clip,
@@ -48,17 +48,17 @@ from playlists.editing import (
     stop_bed,
     update_text,
 )
-from playlists.lexicon import operator_acronyms
-from playlists.library import clip_name, keep_clip, library_clip
-from playlists.models import Campaign, Programme, Segment
-from playlists.programmes import duration_problem
-from playlists.rendering import render
-from stations.models import AdminUnit
-from web import auth
-from web.context import Services, db, services
-from web.i18n import bilingual
-from web.models import Role
-from web.ui import VN, visible_programme
+from loa.playlists.lexicon import operator_acronyms
+from loa.playlists.library import clip_name, keep_clip, library_clip
+from loa.playlists.models import Campaign, Programme, Segment
+from loa.playlists.programmes import duration_problem
+from loa.playlists.rendering import render
+from loa.stations.models import AdminUnit
+from loa.web import auth
+from loa.web.context import Services, db, services
+from loa.web.i18n import bilingual
+from loa.web.models import Role
+from loa.web.ui import VN, visible_programme
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("editor", __name__)
@@ -508,7 +508,7 @@ def render_status(programme_id: int) -> Response:
 
 def register(app: Any) -> None:
     """Attach the editor and its render registry (background threads unless already set)."""
-    from web import clips, review  # they build on this module's helpers
+    from loa.web import clips, review  # they build on this module's helpers
 
     app.extensions.setdefault(JOBS_KEY, RenderJobs())
     app.register_blueprint(bp)

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from compliance.audit import Reading, ReportRow, station_month_report
-from playlists.models import Campaign
-from scheduler.outlook import Glance, station_glance
-from stations.health import is_online
-from stations.models import AdminUnit, Station
+from loa.compliance.audit import Reading, ReportRow, station_month_report
+from loa.playlists.models import Campaign
+from loa.scheduler.outlook import Glance, station_glance
+from loa.stations.health import is_online
+from loa.stations.models import AdminUnit, Station
 
 CHART_MONTHS = 12
 

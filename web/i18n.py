@@ -16,7 +16,7 @@ from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from compliance.export import STATUS_VI
+from loa.compliance.export import STATUS_VI
 
 bp = Blueprint("i18n", __name__)
 LANGUAGES = ("vi", "en")

@@ -7,19 +7,19 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from audio.normalize import normalize_vi
+from loa.audio.normalize import normalize_vi
 from loa.errors import LoaError
-from playlists.lexicon import (
+from loa.playlists.lexicon import (
     inherited_acronyms,
     operator_acronyms,
     remove_acronym,
     set_acronym,
     unit_acronyms,
 )
-from stations.models import AdminUnit
-from web import auth
-from web.context import db
-from web.models import Role
+from loa.stations.models import AdminUnit
+from loa.web import auth
+from loa.web.context import db
+from loa.web.models import Role
 
 bp = Blueprint("lexicon", __name__)
 

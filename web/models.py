@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loa.db import Base, str_enum
-from stations.models import AdminUnit
+from loa.stations.models import AdminUnit
 
 
 class Role(StrEnum):

@@ -16,15 +16,15 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
-from compliance import keylog
-from compliance.ingest import SHA256, ingest_events
 from loa.canonical import canonical_json, nesting_depth
+from loa.compliance import keylog
+from loa.compliance.ingest import SHA256, ingest_events
 from loa.errors import LoaError
-from playlists.models import Airing, AiringStatus, AudioAsset, Programme
-from playlists.schedule import station_airings
-from stations.models import Player, Station
-from stations.players import PlayerAuthError, apply_heartbeats, authenticate
-from web.context import db, services
+from loa.playlists.models import Airing, AiringStatus, AudioAsset, Programme
+from loa.playlists.schedule import station_airings
+from loa.stations.models import Player, Station
+from loa.stations.players import PlayerAuthError, apply_heartbeats, authenticate
+from loa.web.context import db, services
 
 logger = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from flask import Blueprint, Response, abort, render_template, send_file, url_fo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from playlists.models import Programme
-from playlists.public import public_programmes
-from stations.models import AdminUnit
-from web.context import db, services
+from loa.playlists.models import Programme
+from loa.playlists.public import public_programmes
+from loa.stations.models import AdminUnit
+from loa.web.context import db, services
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"

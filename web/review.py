@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, request
 from sqlalchemy.orm import Session
 
-from compliance.close import check_programme_open
-from playlists.review import send_back, sign_approval, submit
-from scheduler.service import approve_and_plan
-from web import auth
-from web.context import Services
-from web.editor import apply_change
-from web.models import Role
+from loa.compliance.close import check_programme_open
+from loa.playlists.review import send_back, sign_approval, submit
+from loa.scheduler.service import approve_and_plan
+from loa.web import auth
+from loa.web.context import Services
+from loa.web.editor import apply_change
+from loa.web.models import Role
 
 bp = Blueprint("review", __name__)
 

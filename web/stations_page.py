@@ -15,17 +15,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loa.errors import LoaError
-from playlists.campaigns import check_month
-from playlists.models import Airing, AiringStatus, Campaign
-from playlists.schedule import month_airings
-from scheduler.edits import Edit, add_airing, cancel_airing, local_start, move_airing
-from scheduler.outlook import LOST, make_ups
-from stations.health import is_online
-from stations.models import Station
-from stations.units import ancestors
-from web import auth
-from web.context import db, services
-from web.models import Role
+from loa.playlists.campaigns import check_month
+from loa.playlists.models import Airing, AiringStatus, Campaign
+from loa.playlists.schedule import month_airings
+from loa.scheduler.edits import Edit, add_airing, cancel_airing, local_start, move_airing
+from loa.scheduler.outlook import LOST, make_ups
+from loa.stations.health import is_online
+from loa.stations.models import Station
+from loa.stations.units import ancestors
+from loa.web import auth
+from loa.web.context import db, services
+from loa.web.models import Role
 
 bp = Blueprint("station_page", __name__)
 EDITORS = (Role.operator, Role.admin)

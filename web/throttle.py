@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from web.models import LoginAttempt
+from loa.web.models import LoginAttempt
 
 WINDOW = timedelta(minutes=15)
 PER_USERNAME = 5  # a person who forgot their password tries a few times

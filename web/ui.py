@@ -17,21 +17,21 @@ from flask import (
 )
 from sqlalchemy import select
 
-from compliance.audit import Reading, ReportRow, station_month_report
-from compliance.evidence import station_month_evidence
-from compliance.export import STATUS_VI, to_csv, to_xlsx
-from compliance.pdf import letter_of, report_title, to_pdf
-from compliance.periods import period_months, range_period
-from compliance.totals import report_totals
+from loa.compliance.audit import Reading, ReportRow, station_month_report
+from loa.compliance.evidence import station_month_evidence
+from loa.compliance.export import STATUS_VI, to_csv, to_xlsx
+from loa.compliance.pdf import letter_of, report_title, to_pdf
+from loa.compliance.periods import period_months, range_period
+from loa.compliance.totals import report_totals
 from loa.errors import LoaError
-from playlists.campaigns import check_month
-from playlists.models import Airing, Campaign, Programme
-from playlists.programmes import get_programme
-from scheduler.outlook import OUTLOOK_VI
-from stations.models import AdminUnit, Station
-from web import admin, auth, glance, lexicon, public, stations_page
-from web.context import db, services
-from web.models import Role
+from loa.playlists.campaigns import check_month
+from loa.playlists.models import Airing, Campaign, Programme
+from loa.playlists.programmes import get_programme
+from loa.scheduler.outlook import OUTLOOK_VI
+from loa.stations.models import AdminUnit, Station
+from loa.web import admin, auth, glance, lexicon, public, stations_page
+from loa.web.context import db, services
+from loa.web.models import Role
 
 bp = Blueprint("ui", __name__)
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -238,7 +238,7 @@ def stations() -> Any:
 
 def register(app: Flask) -> None:
     """Attach login, these pages and the programme editor."""
-    from web import editor  # it builds on this module's helpers, so it loads after them
+    from loa.web import editor  # it builds on this module's helpers, so it loads after them
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(bp)

@@ -11,8 +11,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from loa.db import fail_if_exists
 from loa.errors import LoaError
-from stations.units import get_unit
-from web.models import Role, User
+from loa.stations.units import get_unit
+from loa.web.models import Role, User
 
 MIN_PASSWORD = 8
 MAX_USERNAME = 64

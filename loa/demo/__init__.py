@@ -11,19 +11,19 @@ from sqlalchemy import select
 
 from loa import migrate
 from loa.db import transaction
-from playlists.campaigns import add_campaign
-from playlists.models import Programme
-from playlists.programmes import approve, import_programme
-from playlists.rendering import render
-from playlists.review import sign_approval, submit
-from scheduler.service import plan
-from stations.models import AdminUnit
-from stations.players import add_player
-from stations.service import add_station
-from stations.units import get_unit, import_units
-from web.context import Services
-from web.models import User
-from web.users import add_user
+from loa.playlists.campaigns import add_campaign
+from loa.playlists.models import Programme
+from loa.playlists.programmes import approve, import_programme
+from loa.playlists.rendering import render
+from loa.playlists.review import sign_approval, submit
+from loa.scheduler.service import plan
+from loa.stations.models import AdminUnit
+from loa.stations.players import add_player
+from loa.stations.service import add_station
+from loa.stations.units import get_unit, import_units
+from loa.web.context import Services
+from loa.web.models import User
+from loa.web.users import add_user
 
 HERE = Path(__file__).parent
 PROVINCE = "31"  # Thành phố Hải Phòng, official code of the 2025 reform

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import requests
 
-from audio.store import AudioStore
+from loa.audio.store import AudioStore
 
 RATE = 44100
 

@@ -6,8 +6,8 @@ import os
 import time
 from pathlib import Path
 
-from audio.cache import prune_cache
-from audio.items import speech
+from loa.audio.cache import prune_cache
+from loa.audio.items import speech
 
 DAY = 86400
 

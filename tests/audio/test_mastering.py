@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy.signal import resample_poly
 
-from audio import mix
-from audio.loudness import Analysis, plan_master
-from audio.truepeak import TruePeakMeter, true_peak_db
+from loa.audio import mix
+from loa.audio.loudness import Analysis, plan_master
+from loa.audio.truepeak import TruePeakMeter, true_peak_db
 
 from .conftest import RATE, tone
 

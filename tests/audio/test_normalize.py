@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from audio.cli import tts
-from audio.normalize import normalize_vi
-from audio.vinum import read_int
+from loa.audio.cli import tts
+from loa.audio.normalize import normalize_vi
+from loa.audio.vinum import read_int
 
 SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
 

@@ -12,14 +12,14 @@ from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 from scipy.signal import resample_poly
 
-from audio import mix
-from audio.clips import decode_pcm
-from audio.errors import ClipError, TTSError
-from audio.loudness import integrated_loudness
-from audio.render import RenderOptions, SegmentSpec, render_programme
-from audio.store import AudioStore
-from audio.truepeak import true_peak_db
-from audio.tts import EspeakEngine, register_engine
+from loa.audio import mix
+from loa.audio.clips import decode_pcm
+from loa.audio.errors import ClipError, TTSError
+from loa.audio.loudness import integrated_loudness
+from loa.audio.render import RenderOptions, SegmentSpec, render_programme
+from loa.audio.store import AudioStore
+from loa.audio.truepeak import true_peak_db
+from loa.audio.tts import EspeakEngine, register_engine
 
 from .conftest import RATE, tone
 

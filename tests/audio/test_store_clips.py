@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from audio.clips import import_clip, probe_clip
-from audio.errors import ClipError
-from audio.store import AudioStore
+from loa.audio.clips import import_clip, probe_clip
+from loa.audio.errors import ClipError
+from loa.audio.store import AudioStore
 
 from .conftest import tone, write_wav
 

@@ -10,9 +10,9 @@ import gtts.tts
 import pytest
 import requests
 
-from audio.errors import TTSError
-from audio.synth import read_wav
-from audio.tts import ESPEAK_VOICES, get_engine
+from loa.audio.errors import TTSError
+from loa.audio.synth import read_wav
+from loa.audio.tts import ESPEAK_VOICES, get_engine
 
 
 @pytest.mark.parametrize("voice", ESPEAK_VOICES)

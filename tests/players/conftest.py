@@ -17,15 +17,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from loa.clock import FrozenClock
+from loa.player.agent import Agent
+from loa.player.clock import PlayerClock
+from loa.player.config import AgentConfig
+from loa.player.keys import public_key_b64, sign_event
+from loa.playlists.models import Airing, AiringStatus
 from loa.simulate import LiveServer, SeededPlayer, make_sine, player_api_app, seed_fleet
-from loa_player.agent import Agent
-from loa_player.clock import PlayerClock
-from loa_player.config import AgentConfig
-from loa_player.keys import public_key_b64, sign_event
-from playlists.models import Airing, AiringStatus
-from stations.players import add_player
+from loa.stations.players import add_player
+from loa.web.context import Services
 from tests.conftest import need_server
-from web.context import Services
 
 BOTH_DATABASES = pytest.mark.parametrize(
     "database_url",

@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from compliance.audit import Reading, station_month_report
-from compliance.keylog import SERVER_EVENTS
-from compliance.models import AiringLogEntry
+from loa.compliance.audit import Reading, station_month_report
+from loa.compliance.keylog import SERVER_EVENTS
+from loa.compliance.models import AiringLogEntry
+from loa.player.agent import Agent
+from loa.player.outbox import Outbox
 from loa.simulate import LiveServer, SkewedClock, run_until
-from loa_player.agent import Agent
-from loa_player.outbox import Outbox
-from stations.models import AdminUnit, Player
+from loa.stations.models import AdminUnit, Player
 from tests.players.conftest import World
 
 MakeAgent = Callable[..., Agent]
@@ -43,7 +43,7 @@ def started_synced(make_agent: MakeAgent, world: World, **options: float) -> Age
 
 def starts(world: World, n: int) -> tuple[int, object]:
     with world.services.sessions() as session:
-        from playlists.models import Airing
+        from loa.playlists.models import Airing
 
         airing = session.get_one(Airing, world.airing_ids(0)[n])
         return airing.id, airing.starts_at

@@ -8,14 +8,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from compliance.keylog import SERVER_EVENTS
-from compliance.models import AiringLogEntry
-from loa_player.keys import sign_event
-from playlists.models import Airing, AiringStatus
-from stations.models import Player, PlayerKey
-from stations.players import revoke_player, rotate_token
+from loa.compliance.keylog import SERVER_EVENTS
+from loa.compliance.models import AiringLogEntry
+from loa.player.keys import sign_event
+from loa.playlists.models import Airing, AiringStatus
+from loa.stations.models import Player, PlayerKey
+from loa.stations.players import revoke_player, rotate_token
+from loa.web.player_api import bp, openapi_document
 from tests.players.conftest import BOTH_DATABASES, Signer, World, auth, forge
-from web.player_api import bp, openapi_document
 
 
 def log_count(world: World) -> int:

@@ -18,11 +18,10 @@ import pytest
 from click.testing import CliRunner
 
 from loa.cli import cli
-from loa.simulate import LiveServer, SkewedClock, make_sine, run_until
-from loa_player.agent import Agent
-from loa_player.status import status_lines
-from loa_player.timekeeping import TimeKeeper
-from playlists.models import (
+from loa.player.agent import Agent
+from loa.player.status import status_lines
+from loa.player.timekeeping import TimeKeeper
+from loa.playlists.models import (
     Airing,
     AiringStatus,
     AudioAsset,
@@ -30,8 +29,9 @@ from playlists.models import (
     Programme,
     ProgrammeStatus,
 )
-from stations.models import Player
-from stations.players import revoke_player, rotate_token
+from loa.simulate import LiveServer, SkewedClock, make_sine, run_until
+from loa.stations.models import Player
+from loa.stations.players import revoke_player, rotate_token
 from tests.conftest import need_server
 from tests.players.conftest import World
 from tests.players.test_agent import crash, log, started_synced, starts

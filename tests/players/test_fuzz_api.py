@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from compliance.ingest import EVENT_TYPES
-from compliance.keylog import SERVER_EVENTS
-from compliance.models import AiringLogEntry
-from compliance.verify import verify_chains
 from loa.canonical import canonical_json
+from loa.compliance.ingest import EVENT_TYPES
+from loa.compliance.keylog import SERVER_EVENTS
+from loa.compliance.models import AiringLogEntry
+from loa.compliance.verify import verify_chains
 from tests.players.conftest import BOTH_DATABASES, Signer, World, auth
 
 REQUESTS = 1000

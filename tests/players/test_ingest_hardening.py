@@ -12,12 +12,12 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
-from compliance.keylog import SERVER_EVENTS
-from compliance.models import AiringLogEntry
-from compliance.verify import verify_chains
+from loa.compliance.keylog import SERVER_EVENTS
+from loa.compliance.models import AiringLogEntry
+from loa.compliance.verify import verify_chains
+from loa.player.keys import public_key_b64
 from loa.simulate import LiveServer
-from loa_player.keys import public_key_b64
-from stations.models import Player, PlayerKey
+from loa.stations.models import Player, PlayerKey
 from tests.players.conftest import BOTH_DATABASES, Signer, World, auth
 
 MONTH_MS = 30 * 24 * 3600 * 1000
@@ -210,7 +210,7 @@ def test_each_value_out_of_range_rejects_its_event_and_the_rest_is_stored(
 
 
 def signer_resign(signer: Signer, event: dict) -> dict:
-    from loa_player.keys import sign_event
+    from loa.player.keys import sign_event
 
     return sign_event(signer.key, {k: v for k, v in event.items() if k != "sig"})
 

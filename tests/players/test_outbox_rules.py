@@ -8,9 +8,9 @@ import random
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from compliance.ingest import EventRejected, verify_signature
-from loa_player.keys import public_key_b64, sign_event
-from loa_player.outbox import backoff_delay
+from loa.compliance.ingest import EventRejected, verify_signature
+from loa.player.keys import public_key_b64, sign_event
+from loa.player.outbox import backoff_delay
 
 
 @pytest.mark.parametrize(

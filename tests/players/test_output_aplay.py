@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from loa.clock import OffsetClock
-from loa_player.output import AplayOutput, Cue, Playback
+from loa.player.output import AplayOutput, Cue, Playback
 from tests.players.conftest import slow_player
 
 T0 = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)

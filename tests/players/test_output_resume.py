@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import pytest
 
 from loa.clock import FrozenClock
-from loa_player.output import AplayOutput, Cue, FfplayOutput, NullOutput
+from loa.player.output import AplayOutput, Cue, FfplayOutput, NullOutput
 
 T0 = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from compliance.models import AiringLogEntry
+from loa.compliance.models import AiringLogEntry
+from loa.player.agent import Agent
 from loa.simulate import run_until
-from loa_player.agent import Agent
 from tests.conftest import Loa, need_server
 from tests.pg_cluster import PG_BIN, PrivateCluster
 from tests.players.conftest import World

@@ -12,21 +12,21 @@ import sys
 import tomllib
 from pathlib import Path
 
-import loa_player
+import loa.player
 from tests.conftest import need_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_SIDE = ["flask", "sqlalchemy", "alembic", "numpy", "scipy", "reportlab", "pydub",
-               "apscheduler", "click", "openpyxl", "psycopg", "loa", "web", "compliance",
-               "scheduler", "playlists", "stations", "audio"]
+               "apscheduler", "click", "openpyxl", "psycopg"]
 
 
 def test_agent_modules_import_nothing_of_the_server() -> None:
-    modules = [f"loa_player.{m.name}" for m in pkgutil.iter_modules(loa_player.__path__)]
+    modules = [f"loa.player.{m.name}" for m in pkgutil.iter_modules(loa.player.__path__)]
     script = (
         "import importlib, json, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"
-        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {SERVER_SIDE!r})))"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {SERVER_SIDE!r}\n"
+        "    or m.startswith('loa.') and not m.startswith('loa.player'))))"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             cwd=ROOT, check=True)
@@ -37,11 +37,11 @@ def test_player_distribution_needs_only_the_small_dependencies() -> None:
     project = tomllib.loads((ROOT / "packaging/player/pyproject.toml").read_text())["project"]
     assert sorted(d.split(">")[0] for d in project["dependencies"]) == [
         "cryptography", "paho-mqtt", "requests"]
-    assert project["scripts"]["loa-player"] == "loa_player.cli:main"
+    assert project["scripts"]["loa-player"] == "loa.player.cli:main"
 
 
 def test_loa_player_help_runs() -> None:
-    result = subprocess.run([sys.executable, "-m", "loa_player.cli", "run", "--help"],
+    result = subprocess.run([sys.executable, "-m", "loa.player.cli", "run", "--help"],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0 and "aplay,ffplay,null" in result.stdout
 

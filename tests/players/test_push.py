@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 
 from loa.clock import SystemClock
-from loa_player.agent import Agent
-from loa_player.runner import Runner
-from stations.mqtt import MqttPublisher
+from loa.player.agent import Agent
+from loa.player.runner import Runner
+from loa.stations.mqtt import MqttPublisher
 from tests.players.conftest import World
 
 

@@ -16,17 +16,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from compliance.models import AiringLogEntry
 from loa.clock import OffsetClock
+from loa.compliance.models import AiringLogEntry
+from loa.player.agent import Agent
+from loa.player.clock import SystemClock
+from loa.player.output import AplayOutput
+from loa.player.runner import Runner
+from loa.playlists.models import Airing, AiringStatus, Campaign, Programme
+from loa.scheduler.service import plan as plan_month
 from loa.simulate import LiveServer
-from loa_player.agent import Agent
-from loa_player.clock import SystemClock
-from loa_player.output import AplayOutput
-from loa_player.runner import Runner
-from playlists.models import Airing, AiringStatus, Campaign, Programme
-from scheduler.service import plan as plan_month
-from stations.models import Station
-from stations.players import revoke_player
+from loa.stations.models import Station
+from loa.stations.players import revoke_player
 from tests.conftest import START
 from tests.players.conftest import World, slow_player
 

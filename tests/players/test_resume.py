@@ -10,15 +10,15 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from compliance.audit import Reading, station_month_report
-from compliance.keylog import SERVER_EVENTS
-from compliance.models import AiringLogEntry
 from loa.cli import cli
+from loa.compliance.audit import Reading, station_month_report
+from loa.compliance.keylog import SERVER_EVENTS
+from loa.compliance.models import AiringLogEntry
+from loa.player.agent import Agent
+from loa.player.slots import Slot, resume_plan
+from loa.playlists.models import Airing, Campaign
 from loa.simulate import run_until
-from loa_player.agent import Agent
-from loa_player.slots import Slot, resume_plan
-from playlists.models import Airing, Campaign
-from stations.models import AdminUnit
+from loa.stations.models import AdminUnit
 from tests.players.conftest import World, auth
 
 MakeAgent = Callable[..., Agent]

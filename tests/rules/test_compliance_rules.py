@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from compliance.rules import (
+from loa.compliance.rules import (
     AiringFacts,
     CountingRule,
     LoggedEvent,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from compliance.periods import period_months, range_period
+from loa.compliance.periods import period_months, range_period
 from loa.errors import LoaError
 
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from loa.months import month_bounds, month_days
-from scheduler.planning import Busy, plan_month
-from stations.windows import parse_windows
+from loa.scheduler.planning import Busy, plan_month
+from loa.stations.windows import parse_windows
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 WINDOWS = parse_windows("05:30-06:30,17:00-18:00")

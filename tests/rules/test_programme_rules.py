@@ -1,6 +1,6 @@
 """Which programme a station airs, and the length check an operator reads."""
 
-from playlists.programmes import Candidate, duration_problem, nearest_programme
+from loa.playlists.programmes import Candidate, duration_problem, nearest_programme
 
 COMMUNE, DISTRICT, PROVINCE, OTHER = 30, 20, 10, 99
 CHAIN = [COMMUNE, DISTRICT, PROVINCE]

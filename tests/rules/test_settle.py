@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from compliance.rules import AiringFacts, CountingRule, LoggedEvent, ProgrammeFacts, Requirement
-from playlists.models import AiringStatus
-from scheduler.settle import GRACE, settled_status
+from loa.compliance.rules import AiringFacts, CountingRule, LoggedEvent, ProgrammeFacts, Requirement
+from loa.playlists.models import AiringStatus
+from loa.scheduler.settle import GRACE, settled_status
 
 START = datetime(2026, 12, 10, 10, 48, tzinfo=UTC)
 FULL = 720_000

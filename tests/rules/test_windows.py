@@ -3,7 +3,7 @@
 import pytest
 
 from loa.errors import LoaError
-from stations.windows import parse_windows
+from loa.stations.windows import parse_windows
 
 
 def test_parses_and_sorts() -> None:

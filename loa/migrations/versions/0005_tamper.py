@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from alembic import op
 
 import loa.db
-from compliance.chain import GENESIS, entry_hash
-from compliance.keylog import KEY_ENROLLED, PLAYER_REVOKED, key_text, server_body
-from compliance.models import AiringLogEntry
+from loa.compliance.chain import GENESIS, entry_hash
+from loa.compliance.keylog import KEY_ENROLLED, PLAYER_REVOKED, key_text, server_body
+from loa.compliance.models import AiringLogEntry
 
 revision = '0005_tamper'
 down_revision = '0005_ingest'
