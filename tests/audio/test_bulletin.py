@@ -72,7 +72,9 @@ def _mp3_ms(tmp_path: Path, mp3: bytes) -> float:
 
 def test_the_text_is_spoken_in_words(storm) -> None:
     with_signal, _ = storm
+    assert "mười tám phẩy năm độ vĩ Bắc" in with_signal.spoken
     assert "cấp tám, giật cấp mười" in with_signal.spoken
+    assert "một trăm đến một trăm năm mươi mi-li-mét" in with_signal.spoken
     assert not any(ch.isdigit() for ch in with_signal.spoken)
 
 
