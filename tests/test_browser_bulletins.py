@@ -3,6 +3,7 @@ preview, listen, send (confirmed), the live delivery page counting a station tha
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,12 +14,19 @@ from loa.db import transaction
 from loa.playlists.models import Bulletin
 from loa.web.context import Services
 from tests import test_browser
-from tests.test_browser_phone import overflow
+from tests.test_browser_phone import SCREENSHOTS, overflow
 from tests.test_bulletin_web import KEY, started, tree  # noqa: F401 (tree is a fixture)
 from tests.test_web_ui import PASSWORD
 
 pytestmark = pytest.mark.browser
 page = test_browser.page
+
+
+def shot(page: Any, name: str, width: int) -> None:
+    """Saved when LOA_SCREENSHOTS names a folder (as in test_browser_phone)."""
+    if SCREENSHOTS:
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"bulletin-{name}-{width}.png"),
+                        full_page=True)
 
 
 def log_in(page: Any, base: str, username: str) -> None:
@@ -50,12 +58,14 @@ def test_a_storm_warning_from_template_to_cancel(
     assert page.input_value("input[name=title]") == "Tin khẩn: bão số 4"
     assert page.is_checked("input[name=priority][value=emergency]")
     assert overflow(page) <= 0
+    shot(page, "new", width)
     page.click("#preview-button")
     spoken = page.inner_text("#spoken")
     assert "cấp chín, giật cấp mười một" in spoken and "bão số bốn" in spoken
     listen = page.locator("#listen")
     expect(listen).to_have_js_property("readyState", 4, timeout=10000)  # loaded: it can be heard
     assert listen.evaluate("audio => audio.duration") > 10
+    shot(page, "preview", width)
     asked: list[str] = []
 
     def answer(dialog: Any) -> None:
@@ -77,6 +87,7 @@ def test_a_storm_warning_from_template_to_cancel(
     expect(page.locator("#headline")).to_have_text("Đã phát 1/1 đài", timeout=6000)
     row = page.locator("#delivery tr[data-station=TN]")
     assert "1,2 giây" in row.inner_text()
+    shot(page, "delivery", width)
     page.click("#cancel button")
     page.wait_for_selector("text=Đã hủy thông báo")
     assert len(asked) == 2 and "Hủy thông báo này?" in asked[1]
