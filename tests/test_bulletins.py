@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from loa.canonical import canonical_json
@@ -302,3 +302,26 @@ def test_the_command_line_sends_shows_and_cancels(loa: Loa, services: Services,
     listed = loa("bulletin", "list")
     assert f"{bulletin_id}\temergency\tcancelled" in listed
     assert f"{notice}\tnormal\tactive" in listed
+
+
+def test_an_unchanged_poll_costs_two_small_queries(
+    services: Services, tree: dict, client: FlaskClient
+) -> None:
+    """The 304 of /player/bulletins: the token look-up and the list, nothing written."""
+    with transaction(services.sessions) as s:
+        send(services, s)
+    token = tree["TN"][1]
+    etag = client.get("/api/v1/player/bulletins", headers=auth(token)).get_etag()[0]
+    statements: list[str] = []
+    engine = services.sessions.kw["bind"]
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get("/api/v1/player/bulletins",
+                          headers=auth(token, etag)).status_code == 304
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == 2 and all(s.lstrip().startswith("SELECT") for s in statements)
