@@ -8,7 +8,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from loa.audio.errors import AudioError
 from loa.audio.store import AudioStore
+from loa.errors import LoaError
 from loa.playlists.assets import record_asset
 from loa.playlists.models import AudioAsset
 from loa.stations.models import AdminUnit
@@ -52,7 +54,10 @@ def render_text(
     """Speak ``text`` after the attention signal into one stored MP3 (the fast path)."""
     from loa.audio.bulletin import render_bulletin
 
-    rendered = render_bulletin(text, attention=attention, acronyms=acronyms)
+    try:
+        rendered = render_bulletin(text, attention=attention, acronyms=acronyms)
+    except AudioError as err:
+        raise LoaError(f"{err} (the text could not be spoken)") from err
     return BulletinSound(_keep(session, store, rendered.mp3, rendered.duration_ms),
                          rendered.spoken)
 
@@ -60,13 +65,16 @@ def render_text(
 def render_file(session: Session, store: AudioStore, path: Path, attention: bytes) -> BulletinSound:
     """An uploaded recording, checked as usable audio, after the attention signal.
 
-    Cases: a corrupt, empty or non-audio file raises ClipError (nothing is stored);
+    Cases: a corrupt, empty or non-audio file is a LoaError (nothing is stored);
     one over MAX_UPLOAD_BYTES is refused before it is decoded.
     """
     from loa.audio.clips import probe_clip
 
-    probe_clip(Path(path), max_bytes=MAX_UPLOAD_BYTES)
-    return _render_segments(session, store, attention, Path(path))
+    try:
+        probe_clip(Path(path), max_bytes=MAX_UPLOAD_BYTES)
+        return _render_segments(session, store, attention, Path(path))
+    except AudioError as err:
+        raise LoaError(f"{err} (the file is not usable audio)") from err
 
 
 def _render_segments(
