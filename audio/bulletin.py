@@ -16,6 +16,7 @@ player rendition is needed, so it takes a shorter path through the same parts:
 from __future__ import annotations
 
 import hashlib
+import logging
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -41,6 +42,8 @@ from loa.audio.normalize import normalize_vi
 from loa.audio.render import ENCODE_HEADROOM_DB, PLAYER_MP3
 from loa.audio.synth import read_wav
 from loa.audio.tts import ESPEAK, ESPEAK_VOICES, get_engine
+
+logger = logging.getLogger(__name__)
 
 RATE = PLAYER_MP3.sample_rate  # 22.05 kHz: espeak-ng's own rate and the player file's
 TARGET_LUFS = -16.0
@@ -113,14 +116,22 @@ def chime(rate: int = RATE) -> np.ndarray:
 
 
 def _speech(spoken: str, engine: str, voice: str) -> np.ndarray:
-    """The spoken text as float32 at RATE: espeak-ng through a pipe, others via their file."""
+    """The spoken text as float32 at RATE: espeak-ng through a pipe, others via their file.
+
+    A warning cannot wait for the network: if another engine fails, espeak-ng (offline)
+    reads it, in its northern voice unless the voice asked for is one of its own.
+    """
     if engine in ("espeak", "espeak-ng"):
         pcm, rate = _espeak_pcm(spoken, voice)
     else:
-        with tempfile.TemporaryDirectory(prefix="loa-bulletin-") as scratch:
-            wav = Path(scratch) / "speech.wav"
-            get_engine(engine).synthesize(spoken, voice, wav)
-            pcm, rate = read_wav(wav)
+        try:
+            with tempfile.TemporaryDirectory(prefix="loa-bulletin-") as scratch:
+                wav = Path(scratch) / "speech.wav"
+                get_engine(engine).synthesize(spoken, voice, wav)
+                pcm, rate = read_wav(wav)
+        except TTSError as exc:
+            logger.warning("Bulletin TTS %s failed, reading with espeak-ng: %s", engine, exc)
+            pcm, rate = _espeak_pcm(spoken, voice if voice in ESPEAK_VOICES else "vi")
     x = mix.to_float(pcm)
     if rate != RATE:
         g = np.gcd(rate, RATE)

@@ -15,6 +15,8 @@ from scipy.signal import resample_poly
 from loa.audio.bulletin import GAP_S, default_attention_signal, render_bulletin
 from loa.audio.clips import decode_pcm
 from loa.audio.errors import AudioError
+from loa.audio.loudness import Analysis, joined, plan_master
+from loa.audio.tts import register_engine
 
 RATE = 22050
 STORM = ("Hồi 13 giờ ngày 18/7, vị trí tâm bão ở vào khoảng 18,5 độ Vĩ Bắc; 112,3 độ Kinh "
@@ -110,3 +112,53 @@ def test_empty_text_and_a_broken_signal_are_refused() -> None:
         render_bulletin(" \n ", attention=None)
     with pytest.raises(AudioError, match="không phải âm thanh"):
         render_bulletin("Thông báo.", attention=b"not audio at all")
+
+
+class _Narrowband:
+    """An engine speaking at 16 kHz (as many neural voices do): a 300 Hz buzz per word."""
+
+    name = "narrowband"
+
+    def synthesize(self, text, voice, out_wav, *, rate=None):
+        t = np.arange(16000 * len(text.split()) // 3) / 16000
+        x = 0.3 * np.sign(np.sin(2 * np.pi * 300 * t))
+        with wave.open(str(out_wav), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(16000)
+            out.writeframes((x * 32767).astype("<i2").tobytes())
+
+
+def test_another_engine_is_resampled_to_the_player_rate(tmp_path: Path) -> None:
+    register_engine("narrowband", _Narrowband)
+    rendered = render_bulletin("một hai ba bốn năm sáu", attention=None, engine="narrowband")
+    x = _decode(tmp_path, rendered.mp3, "b.mp3")
+    assert abs(len(x) / RATE - 2.0) < 0.1  # six words, a third of a second each
+    freqs = np.fft.rfftfreq(len(x), 1 / RATE)
+    assert abs(freqs[np.argmax(np.abs(np.fft.rfft(x)))] - 300) < 5
+
+
+def test_an_offline_engine_falls_back_to_espeak(tmp_path: Path, offline: list[object]) -> None:
+    rendered = render_bulletin("Cảnh báo lũ quét.", attention=None, engine="gtts")
+    assert offline  # gTTS was tried
+    assert rendered.duration_ms > 500
+    assert _level(_decode(tmp_path, rendered.mp3, "b.mp3")) > -30
+
+
+def test_joined_analyses_plan_the_master_as_the_whole_signal_does() -> None:
+    rng = np.random.default_rng(3)
+    hop = RATE // 10
+    lead = np.concatenate([0.3 * np.sin(2 * np.pi * 700 * np.arange(25 * hop) / RATE),
+                           np.zeros(6 * hop)]).astype(np.float32)
+    voice = (0.2 * rng.standard_normal(40 * RATE) * (np.arange(40 * RATE) % RATE < RATE // 2)
+             ).astype(np.float32)
+    gain = 1.7
+    whole = np.concatenate([lead, voice * np.float32(gain)])
+    direct = plan_master(whole, RATE, -16.0, -2.5)
+    parts = [Analysis(RATE), Analysis(RATE)]
+    parts[0].feed(lead)
+    parts[1].feed(voice)
+    fast = plan_master(whole, RATE, -16.0, -2.5, joined([(parts[0], 1.0), (parts[1], gain)]))
+    assert abs(20 * np.log10(fast.gain / direct.gain)) < 0.01
+    assert abs(fast.loudness - direct.loudness) < 0.01
+    assert np.allclose(fast.frame_gain, direct.frame_gain, atol=1e-3)
