@@ -141,6 +141,7 @@ UNITS: dict[str, str] = {
     "km/h": "ki-lô-mét một giờ",
     "km/giờ": "ki-lô-mét một giờ",
     "m/s": "mét một giây",
+    "mm/h": "mi-li-mét một giờ",
     "m3/s": "mét khối trên giây",
     "m³/s": "mét khối trên giây",
     "mm": "mi-li-mét",

@@ -245,6 +245,8 @@ def _ordinals(text: str) -> str:
 
 
 def _read_number(integer: str, fraction: str | None) -> str:
+    if fraction is not None and not fraction.strip("0"):
+        fraction = None  # 112,0 độ, 4,0 m: announcers leave a fraction of zeros unsaid
     if "." in integer:
         head, *groups = integer.split(".")
         if len(head) <= 3 and all(len(g) == 3 for g in groups):
