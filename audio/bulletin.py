@@ -19,7 +19,7 @@ import hashlib
 import logging
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +28,7 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from loa.audio import mix
+from loa.audio.clips import decode_pcm
 from loa.audio.encode import encode_stream
 from loa.audio.errors import AudioError, TTSError
 from loa.audio.loudness import (
@@ -68,18 +69,33 @@ def render_bulletin(text: str, *, attention: bytes | None, acronyms: dict | None
     spoken = normalize_vi(text, acronyms)
     if not spoken.strip():
         raise AudioError("Bản tin chưa có nội dung để đọc (the bulletin has no text to read)")
+    mp3, samples = _render(lambda: _speech(spoken, engine, voice), attention)
+    return RenderedBulletin(mp3, samples * 1000 // RATE, spoken)
+
+
+def render_recording(path: Path, *, attention: bytes | None) -> RenderedBulletin:
+    """A recorded or uploaded bulletin after the ``attention`` signal, as one player MP3.
+
+    The recording is decoded straight to the player rate and matched like speech; ``spoken``
+    is empty. ClipError if it is not audio (check its size and length first: probe_clip).
+    """
+    mp3, samples = _render(lambda: mix.to_float(decode_pcm(Path(path), rate=RATE)), attention)
+    return RenderedBulletin(mp3, samples * 1000 // RATE, "")
+
+
+def _render(voice: Callable[[], np.ndarray], attention: bytes | None) -> tuple[bytes, int]:
+    """Signal, pause and ``voice()`` mastered into the player MP3; and its length in samples."""
     lead = _lead(hashlib.sha256(attention).hexdigest(), attention) if attention else None
     samples: list[int] = []
 
     def blocks() -> Iterator[np.ndarray]:
         # Runs once the encoder process has been started, so ffmpeg loads while espeak-ng
-        # speaks and the loudness is measured.
-        whole, analysis = _voiced(spoken, engine, voice, lead)
+        # speaks (or the recording is decoded) and the loudness is measured.
+        whole, analysis = _voiced(voice(), lead)
         samples.append(len(whole))
         yield from _mastered(whole, analysis)
 
-    mp3 = _encode(blocks())
-    return RenderedBulletin(mp3, samples[0] * 1000 // RATE, spoken)
+    return _encode(blocks()), samples[0]
 
 
 def default_attention_signal() -> bytes:
@@ -213,14 +229,14 @@ def _analysed(x: np.ndarray) -> Analysis:
     return analysis
 
 
-def _voiced(spoken: str, engine: str, voice: str,
-            lead: _Lead | None) -> tuple[np.ndarray, Analysis]:
+def _voiced(speech: np.ndarray, lead: _Lead | None) -> tuple[np.ndarray, Analysis]:
     """The bulletin before mastering (signal, pause, speech at mix.ITEM_LUFS) and its analysis.
 
     The speech is K-weighted once: its loudness sets its gain, and the same analysis, scaled,
     is joined to the signal's cached one for the mastering plan.
     """
-    speech = _speech(spoken, engine, voice)
+    if not len(speech):
+        raise AudioError("Bản tin không có âm thanh (the bulletin has no sound)")
     analysis = _analysed(speech)
     level = loudness_of_hops(analysis.hops())
     gain = 10 ** ((mix.ITEM_LUFS - level) / 20) if level > SILENCE_LUFS else 1.0

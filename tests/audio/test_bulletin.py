@@ -12,9 +12,14 @@ import pytest
 from mutagen.mp3 import MP3
 from scipy.signal import resample_poly
 
-from loa.audio.bulletin import GAP_S, default_attention_signal, render_bulletin
+from loa.audio.bulletin import (
+    GAP_S,
+    default_attention_signal,
+    render_bulletin,
+    render_recording,
+)
 from loa.audio.clips import decode_pcm
-from loa.audio.errors import AudioError
+from loa.audio.errors import AudioError, ClipError
 from loa.audio.loudness import Analysis, joined, plan_master
 from loa.audio.tts import register_engine
 
@@ -162,3 +167,30 @@ def test_joined_analyses_plan_the_master_as_the_whole_signal_does() -> None:
     assert abs(20 * np.log10(fast.gain / direct.gain)) < 0.01
     assert abs(fast.loudness - direct.loudness) < 0.01
     assert np.allclose(fast.frame_gain, direct.frame_gain, atol=1e-3)
+
+
+def test_a_recording_follows_the_signal_at_the_same_loudness(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    quiet = (0.02 * rng.standard_normal(8 * 44100)).astype(np.float32)  # a faint phone memo
+    memo = tmp_path / "memo.wav"
+    with wave.open(str(memo), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(44100)
+        out.writeframes((quiet * 32767).astype("<i2").tobytes())
+    rendered = render_recording(memo, attention=default_attention_signal())
+    assert rendered.spoken == ""
+    x = _decode(tmp_path, rendered.mp3, "b.mp3")
+    chime_s = _mp3_ms(tmp_path, default_attention_signal()) / 1000
+    assert abs(len(x) / RATE - (chime_s + GAP_S + 8.0)) < 0.2
+    meter = pyloudnorm.Meter(RATE)
+    signal = meter.integrated_loudness(x[:int(chime_s * RATE)])
+    memo_part = meter.integrated_loudness(x[-7 * RATE:])
+    assert abs(signal - memo_part) < 1.5  # the faint memo is raised to the chime's level
+
+
+def test_a_broken_recording_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.mp3"
+    bad.write_bytes(b"ID3 not really an mp3")
+    with pytest.raises(ClipError):
+        render_recording(bad, attention=None)
