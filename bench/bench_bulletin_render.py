@@ -46,7 +46,9 @@ def main(repeats: int) -> None:
         sys.exit(f"seed texts not found at {SEEDS}")
     texts = news_items(TEXTS, CHARS)
     signal = default_attention_signal()
-    render_bulletin(texts[0], attention=signal)  # warm: imports, the signal's analysis
+    # Warm (imports, the signal's analysis) and measure what the signal and pause add.
+    lead_s = (render_bulletin(texts[0], attention=signal).duration_ms
+              - render_bulletin(texts[0], attention=None).duration_ms) / 1000
     renders: list[float] = []
     plains: list[float] = []
     speech_s: list[float] = []
@@ -60,11 +62,12 @@ def main(repeats: int) -> None:
                 (work / "b.mp3").write_bytes(result.mp3)
                 pcm = decode_pcm(work / "b.mp3", rate=RATE).tobytes()
                 plains.append(_plain_encode(pcm, work / "plain.mp3"))
-                speech_s.append(result.duration_ms / 1000)
+                speech_s.append(result.duration_ms / 1000 - lead_s)
     load = os.getloadavg()[0]
     median, p99 = statistics.median(renders), _percentile(renders, 0.99)
     ref_median, ref_p99 = statistics.median(plains), _percentile(plains, 0.99)
-    verdict = "meets" if p99 <= GOAL_S else "MISSES"
+    per_minute = sorted(r / (s / 60) for r, s in zip(renders, speech_s, strict=True))
+    verdict = "meets" if _percentile(per_minute, 0.99) <= GOAL_S else "MISSES"
     body = "\n".join([
         "| | median s | p99 s | max s |",
         "| --- | ---: | ---: | ---: |",
@@ -72,10 +75,12 @@ def main(repeats: int) -> None:
         f"| reference: ffmpeg encode of the same PCM | {ref_median:.3f} | {ref_p99:.3f} | "
         f"{max(plains):.3f} |",
         f"| ratio render / reference | {median / ref_median:.2f} | {p99 / ref_p99:.2f} | |",
+        f"| render per minute of speech | {statistics.median(per_minute):.3f} | "
+        f"{_percentile(per_minute, 0.99):.3f} | {max(per_minute):.3f} |",
         "",
         f"{len(renders)} renders ({TEXTS} texts of about {CHARS} characters of the seed plans, "
-        f"{repeats} times each), each {statistics.median(speech_s):.1f} s long (median; the "
-        "chime and pause included), default attention signal; espeak-ng voice vi, normalised "
+        f"{repeats} times each): {statistics.median(speech_s):.1f} s of speech (median) after "
+        f"the default attention signal and pause ({lead_s:.1f} s); espeak-ng voice vi, normalised "
         "text, -16 LUFS, 64 kbps mono 22.05 kHz MP3. The reference runs ffmpeg alone on the "
         "bulletin's decoded PCM, right after each render. 1-minute load average at the end "
         f"{load:.2f} (2 cores, shared). Goal: one minute in <= {GOAL_S:.0f} s at p99: {verdict}.",
