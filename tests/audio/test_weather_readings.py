@@ -84,6 +84,7 @@ NOT_DATES = [
     ("3/5 xã", "ba trên năm xã"),
     ("trực ban 24/7", "trực ban hai mươi tư trên bảy"),  # day and night, not 24 July
     ("đạt 18/20 tiêu chí", "đạt mười tám trên hai mươi tiêu chí"),  # no 20th month
+    ("nhà số 18/7 Lê Lợi", "nhà số mười tám trên bảy Lê Lợi"),  # an address
     ("3 lần/tháng", "ba lần mỗi tháng"),
 ]
 
