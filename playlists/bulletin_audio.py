@@ -43,10 +43,6 @@ def default_attention() -> bytes:
     return default_attention_signal()
 
 
-def _suffix(data: bytes) -> str:
-    return ".wav" if data[:4] == b"RIFF" else ".mp3"
-
-
 def render_text(
     session: Session, store: AudioStore, text: str, attention: bytes,
     acronyms: dict[str, str] | None,
@@ -68,30 +64,15 @@ def render_file(session: Session, store: AudioStore, path: Path, attention: byte
     Cases: a corrupt, empty or non-audio file is a LoaError (nothing is stored);
     one over MAX_UPLOAD_BYTES is refused before it is decoded.
     """
+    from loa.audio.bulletin import render_recording
     from loa.audio.clips import probe_clip
 
     try:
         probe_clip(Path(path), max_bytes=MAX_UPLOAD_BYTES)
-        return _render_segments(session, store, attention, Path(path))
+        rendered = render_recording(Path(path), attention=attention)
     except AudioError as err:
         raise LoaError(f"{err} (the file is not usable audio)") from err
-
-
-def _render_segments(
-    session: Session, store: AudioStore, attention: bytes, path: Path
-) -> BulletinSound:
-    """Chime, then the recording, through the programme renderer (loudness-matched)."""
-    from loa.audio.render import RenderOptions, SegmentSpec, render_programme
-
-    with tempfile.TemporaryDirectory(prefix="loa-bulletin-") as work:
-        chime = Path(work) / f"attention{_suffix(attention)}"
-        chime.write_bytes(attention)
-        options = RenderOptions(title="Thông báo", campaign="bulletin", unit="", month="")
-        segments = [SegmentSpec("jingle", path=chime), SegmentSpec("clip", path=path)]
-        result = render_programme(segments, options, store)
-    asset = record_asset(session, result.sha256, result.bytes, result.duration_ms, "mp3",
-                         result.loudness_lufs)
-    return BulletinSound(asset, None)
+    return BulletinSound(_keep(session, store, rendered.mp3, rendered.duration_ms), None)
 
 
 def _keep(session: Session, store: AudioStore, mp3: bytes, duration_ms: int) -> AudioAsset:
