@@ -4,11 +4,14 @@ delivery data; each user's own subtree only, roles enforced by the server, CSRF 
 from __future__ import annotations
 
 import base64
+import io
 import re
 import uuid
+import wave
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
@@ -329,3 +332,33 @@ def test_deliveries_count_stations_not_players(
     live = client.get(f"/bulletins/{sent.id}/delivery.json").get_json()
     assert live["headline"] == "Đã phát 1/2 đài"
     assert [r["code"] for r in live["stations"]] == ["TH", "TN"]
+
+
+def tone_wav(seconds: float = 2.0) -> bytes:
+    """A 440 Hz tone as a WAV: what a phone's recording is to the server (audio to check)."""
+    rate = 22050
+    samples = (0.3 * np.sin(2 * np.pi * 440 * np.arange(int(rate * seconds)) / rate) * 32767)
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(samples.astype("<i2").tobytes())
+    return out.getvalue()
+
+
+def test_a_recording_is_sent_after_the_attention_signal_and_a_missing_one_is_named(
+    client: Any, services: Services, tree: dict[str, int]
+) -> None:
+    login(client, "lanhdao")
+    page = client.get("/bulletins/new?template=power_cut").get_data(as_text=True)
+    data = form_of(page, action="send", source="audio")
+    missing = client.post("/bulletins/new", data=data).get_data(as_text=True)
+    assert "Chưa chọn hoặc ghi tệp âm thanh" in missing and 'value="audio" checked' in missing
+    data["file"] = (io.BytesIO(tone_wav()), "ghi-am.wav")
+    answer = client.post("/bulletins/new", data=data, content_type="multipart/form-data")
+    assert answer.status_code == 302
+    sent = only_bulletin(services)
+    assert sent.text is None and sent.status is BulletinStatus.active
+    assert sent.duration_ms > 2000  # the signal, then the two seconds recorded
+    assert client.get(f"/bulletins/{sent.id}/audio").status_code == 200
