@@ -362,3 +362,24 @@ def test_a_recording_is_sent_after_the_attention_signal_and_a_missing_one_is_nam
     assert sent.text is None and sent.status is BulletinStatus.active
     assert sent.duration_ms > 2000  # the signal, then the two seconds recorded
     assert client.get(f"/bulletins/{sent.id}/audio").status_code == 200
+
+
+def test_a_ward_sees_the_citys_alert_on_its_own_stations_only_and_cannot_cancel_it(
+    client: Any, services: Services, tree: dict[str, int]
+) -> None:
+    login(client, "tp")
+    send(client, unit=["31"])
+    sent = only_bulletin(services)
+    started(services, tree["tn1"], sent, seconds=0.9)
+    login(client, "lanhdao2")  # ward 11557: its station TH has not started yet
+    listed = client.get("/bulletins").get_data(as_text=True)
+    assert 'id="from-above"' in listed and "Tin khẩn: bão số 3" in listed and "0/1 đài" in listed
+    page = client.get(f"/bulletins/{sent.id}").get_data(as_text=True)
+    assert "Đã phát 0/1 đài" in page and "Đài Thiên Hương" in page
+    assert "Đài Thủy Nguyên" not in page and 'id="cancel"' not in page
+    live = client.get(f"/bulletins/{sent.id}/delivery.json").get_json()
+    assert [r["code"] for r in live["stations"]] == ["TH"]
+    refused = client.post(f"/bulletins/{sent.id}/cancel",
+                          data={"csrf_token": csrf(page.encode())})
+    assert refused.status_code == 404
+    assert only_bulletin(services).status is BulletinStatus.active

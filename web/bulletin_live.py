@@ -11,10 +11,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale, gettext
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loa.playlists.bulletins import delivery, target_stations
 from loa.playlists.models import Bulletin, BulletinStatus
+from loa.stations.models import Station
 from loa.web.i18n import label
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -35,20 +37,26 @@ def seconds_text(ms: int | None) -> str:
     return gettext("%(s)s giây", s=figure)
 
 
-def delivery_state(s: Session, bulletin: Bulletin) -> dict[str, Any]:
+def delivery_state(
+    s: Session, bulletin: Bulletin, stations: set[int] | None = None
+) -> dict[str, Any]:
     """JSON-ready: the headline counts, whether it is still live, and each station's steps.
 
     Cases: a pending bulletin lists the stations it will go to, nothing stamped; a target
     station that got no delivery row (no player when it was sent) is listed, counted as
-    not played.
+    not played; ``stations`` (ids) keeps only those (a bulletin from a unit above).
     """
+    shown = {st.code: st for st in target_stations(s, bulletin)
+             if stations is None or st.id in stations}
+    allowed = None if stations is None else set(
+        s.scalars(select(Station.code).where(Station.id.in_(stations))))
     rows = [
         {
             "code": d.code, "name": d.name, "players": d.players, "plays": d.plays,
             **{step: _clock(getattr(d, f"{step}_at")) for step in STEPS},
             "delay": seconds_text(d.delay_ms), "played": d.started_at is not None,
         }
-        for d in delivery(s, bulletin)
+        for d in delivery(s, bulletin) if allowed is None or d.code in allowed
     ]
     listed = {r["code"] for r in rows}
     rows += [
@@ -57,7 +65,7 @@ def delivery_state(s: Session, bulletin: Bulletin) -> dict[str, Any]:
             "players": sum(not p.revoked for p in st.players),
             **dict.fromkeys(STEPS, "—"), "delay": "—", "played": False,
         }
-        for st in target_stations(s, bulletin) if st.code not in listed
+        for st in shown.values() if st.code not in listed
     ]
     rows.sort(key=lambda r: r["code"])
     played = sum(r["played"] for r in rows)

@@ -27,7 +27,7 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale, gettext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from loa.audio.errors import AudioError
@@ -67,15 +67,47 @@ def _unit(s: Session) -> AdminUnit:
     return s.get_one(AdminUnit, g.unit.id)
 
 
-def visible_bulletin(s: Session, bulletin_id: int) -> Bulletin:
+def own_bulletin(s: Session, bulletin_id: int) -> Bulletin:
     """A bulletin owned in the user's subtree, else 404 (nothing outside is revealed)."""
-    try:
-        bulletin = get_bulletin(s, bulletin_id)
-    except LoaError:
-        abort(404)
+    bulletin = _found(s, bulletin_id)
     if bulletin.unit_id not in g.visible_units:
         abort(404)
     return bulletin
+
+
+def _found(s: Session, bulletin_id: int) -> Bulletin:
+    try:
+        return get_bulletin(s, bulletin_id)
+    except LoaError:
+        abort(404)
+
+
+def visible_bulletin(s: Session, bulletin_id: int) -> tuple[Bulletin, set[int] | None]:
+    """A bulletin the user may read, and the stations of its delivery they may see.
+
+    Cases: owned in the user's subtree: all of it (None); sent from a unit above to
+    stations of the subtree: only those stations; anything else: 404.
+    """
+    bulletin = _found(s, bulletin_id)
+    if bulletin.unit_id in g.visible_units:
+        return bulletin, None
+    reached = _reached(s, [bulletin.id]).get(bulletin.id)
+    if bulletin.unit_id not in g.above_units or not reached:
+        abort(404)
+    return bulletin, reached
+
+
+def _reached(s: Session, ids: list[int]) -> dict[int, set[int]]:
+    """Per bulletin, the stations of the user's subtree it was sent to."""
+    rows = s.execute(
+        select(BulletinDelivery.bulletin_id, BulletinDelivery.station_id)
+        .join(Station, Station.id == BulletinDelivery.station_id)
+        .where(BulletinDelivery.bulletin_id.in_(ids), Station.unit_id.in_(g.visible_units))
+    ).all()
+    found: dict[int, set[int]] = {}
+    for bulletin_id, station_id in rows:
+        found.setdefault(bulletin_id, set()).add(station_id)
+    return found
 
 
 @bp.route("/bulletins")
@@ -83,28 +115,42 @@ def visible_bulletin(s: Session, bulletin_id: int) -> Bulletin:
 def bulletins() -> Any:
     """The subtree's bulletins, newest first, with how many stations have played each."""
     with db() as s:
+        newest = (Bulletin.created_at.desc(), Bulletin.id.desc())
         found = s.scalars(
-            select(Bulletin)
-            .where(Bulletin.unit_id.in_(g.visible_units))
-            .order_by(Bulletin.created_at.desc(), Bulletin.id.desc())
-            .limit(LIST_LIMIT)
+            select(Bulletin).where(Bulletin.unit_id.in_(g.visible_units))
+            .order_by(*newest).limit(LIST_LIMIT)
         ).all()
-        counts = _played_counts(s, [b.id for b in found])
-        for b in found:
+        reaching = s.scalars(  # sent from above to stations of the subtree
+            select(Bulletin).where(
+                Bulletin.unit_id.in_(g.above_units - g.visible_units),
+                Bulletin.id.in_(
+                    select(BulletinDelivery.bulletin_id)
+                    .join(Station, Station.id == BulletinDelivery.station_id)
+                    .where(Station.unit_id.in_(g.visible_units))
+                ),
+            ).order_by(*newest).limit(LIST_LIMIT)
+        ).all()
+        counts = _played_counts(s, [b.id for b in found], None)
+        counts |= _played_counts(s, [b.id for b in reaching], g.visible_units)
+        for b in (*found, *reaching):
             _ = b.unit.name  # loaded now: the page renders after the session ends
         return render_template(
-            "bulletins.html", bulletins=found, counts=counts, may_write=_may_write()
+            "bulletins.html", bulletins=found, from_above=reaching, counts=counts,
+            may_write=_may_write(),
         )
 
 
-def _played_counts(s: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
-    """Per bulletin: (stations that started it, stations it was sent to)."""
+def _played_counts(
+    s: Session, ids: list[int], units: set[int] | None
+) -> dict[int, tuple[int, int]]:
+    """Per bulletin: (stations that started it, stations it was sent to), those of ``units``
+    only unless None."""
     if not ids:
         return {}
     started = func.count(func.distinct(BulletinDelivery.station_id)).filter(
         BulletinDelivery.started_at.is_not(None)
     )
-    rows = s.execute(
+    query = (
         select(
             BulletinDelivery.bulletin_id,
             started,
@@ -112,8 +158,12 @@ def _played_counts(s: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
         )
         .where(BulletinDelivery.bulletin_id.in_(ids))
         .group_by(BulletinDelivery.bulletin_id)
-    ).all()
-    return {row[0]: (row[1], row[2]) for row in rows}
+    )
+    if units is not None:
+        query = query.join(Station, Station.id == BulletinDelivery.station_id).where(
+            Station.unit_id.in_(units)
+        )
+    return {row[0]: (row[1], row[2]) for row in s.execute(query).all()}
 
 
 def _may_write() -> bool:
@@ -241,11 +291,12 @@ def preview_audio(sha: str) -> Any:
 def bulletin(bulletin_id: int) -> Any:
     """One bulletin: what it says, who sent it, and its delivery station by station."""
     with db() as s:
-        found = visible_bulletin(s, bulletin_id)
-        state = delivery_state(s, found)
+        found, reached = visible_bulletin(s, bulletin_id)
+        state = delivery_state(s, found, reached)
         slots = s.scalars(
             select(BulletinSlot)
-            .where(BulletinSlot.bulletin_id == found.id)
+            .where(BulletinSlot.bulletin_id == found.id,
+                   BulletinSlot.station_id.in_(reached) if reached is not None else true())
             .order_by(BulletinSlot.starts_at)
             .limit(LIST_LIMIT)
         ).all()
@@ -254,7 +305,8 @@ def bulletin(bulletin_id: int) -> Any:
         )}
         return render_template(
             "bulletin.html", bulletin=found, state=state, slots=slots, stations=stations,
-            may_approve=_may_approve(found), may_cancel=_may_cancel(found),
+            may_approve=reached is None and _may_approve(found),
+            may_cancel=reached is None and _may_cancel(found), from_above=reached is not None,
         )
 
 
@@ -263,7 +315,7 @@ def bulletin(bulletin_id: int) -> Any:
 def delivery_json(bulletin_id: int) -> Response:
     """The live delivery page's data, polled every 2 s while the bulletin is active."""
     with db() as s:
-        state = delivery_state(s, visible_bulletin(s, bulletin_id))
+        state = delivery_state(s, *visible_bulletin(s, bulletin_id))
     return jsonify(state)
 
 
@@ -271,7 +323,7 @@ def delivery_json(bulletin_id: int) -> Response:
 @auth.login_required()
 def bulletin_audio(bulletin_id: int) -> Any:
     with db() as s:
-        path = services().store.path(visible_bulletin(s, bulletin_id).asset_sha256)
+        path = services().store.path(visible_bulletin(s, bulletin_id)[0].asset_sha256)
     if not path.is_file():
         abort(404)
     return send_file(path, mimetype="audio/mpeg", conditional=True)
@@ -320,7 +372,7 @@ def _change(bulletin_id: int, change: Any) -> Response:
     """Apply one change in one transaction (rolled back if refused), flash, back to the page."""
     try:
         with db() as s:
-            flash(change(s, visible_bulletin(s, bulletin_id)), "info")
+            flash(change(s, own_bulletin(s, bulletin_id)), "info")
     except LoaError as err:
         flash(str(err), "error")
     return redirect(url_for("bulletins.bulletin", bulletin_id=bulletin_id))
