@@ -14,7 +14,7 @@ from loa.db import transaction
 from loa.playlists.models import Bulletin
 from loa.web.context import Services
 from tests import test_browser
-from tests.test_browser_phone import SCREENSHOTS, overflow
+from tests.test_browser_phone import SCREENSHOTS, overflow, switch_language, vietnamese_labels
 from tests.test_bulletin_web import KEY, started, tree  # noqa: F401 (tree is a fixture)
 from tests.test_web_ui import PASSWORD
 
@@ -92,3 +92,9 @@ def test_a_storm_warning_from_template_to_cancel(
     page.wait_for_selector("text=Đã hủy thông báo")
     assert len(asked) == 2 and "Hủy thông báo này?" in asked[1]
     assert page.inner_text("#status") == "Đã hủy" and page.locator("#cancel").count() == 0
+    switch_language(page)  # English, the longer language: it fits too, and no label is left
+    for path in (page.url, f"{live_url}/bulletins", f"{live_url}/bulletins/new?template=storm"):
+        page.goto(path)
+        assert overflow(page) <= 0, path
+        assert vietnamese_labels(page) == [], path
+    assert page.input_value("input[data-blank=gio_manh]") == "cấp 8, giật cấp 10"
