@@ -17,6 +17,7 @@ from loa.stations.models import AdminUnit
 from loa.stations.units import ancestors
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_ATTENTION_MS = 15_000
 
 
 @dataclass(frozen=True)
@@ -82,3 +83,23 @@ def _keep(session: Session, store: AudioStore, mp3: bytes, duration_ms: int) -> 
         out.write_bytes(mp3)
         stored = store.put_file(out)
     return record_asset(session, stored.sha256, stored.bytes, duration_ms, "mp3")
+
+
+def set_attention(session: Session, store: AudioStore, unit: AdminUnit,
+                  path: Path | None) -> AudioAsset | None:
+    """Give ``unit`` its own attention signal (checked audio), or None: inherit again."""
+    if path is None:
+        unit.attention_sha256 = None
+        return None
+    from loa.audio.clips import probe_clip
+
+    try:
+        info = probe_clip(Path(path), max_bytes=MAX_UPLOAD_BYTES)
+    except AudioError as err:
+        raise LoaError(f"{err} (the file is not usable audio)") from err
+    if info.duration_ms > MAX_ATTENTION_MS:
+        raise LoaError(f"Tín hiệu chú ý dài tối đa {MAX_ATTENTION_MS // 1000} giây "
+                       f"(attention signal at most {MAX_ATTENTION_MS // 1000} s)")
+    stored = store.put_file(Path(path))
+    unit.attention_sha256 = stored.sha256
+    return record_asset(session, stored.sha256, stored.bytes, info.duration_ms, info.format)

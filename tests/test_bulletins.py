@@ -354,3 +354,32 @@ def test_a_recording_is_checked_and_follows_the_attention_signal(
         assert sent.title == "loa-phuong" and sent.text is None
         assert 3000 + chime_ms * 0.8 < sent.duration_ms < 3000 + chime_ms * 1.5 + 1000
         assert services.store.exists(sent.asset_sha256)
+
+
+def test_a_units_settings_choose_senders_and_its_signal(
+    loa: Loa, services: Services, tree: dict, tmp_path: Path
+) -> None:
+    chime = tmp_path / "keng.wav"
+    rate = 22050
+    with wave.open(str(chime), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((0.3 * np.sin(np.arange(rate) / 4) * 32767).astype("<i2").tobytes())
+    assert "roles must be" in loa("bulletin", "settings", "--unit", "31",
+                                  "--emergency-roles", "auditor", ok=False)
+    said = loa("bulletin", "settings", "--unit", "31", "--emergency-roles", "operator,leader",
+               "--attention", str(chime))
+    assert "leader,operator" in said
+    with transaction(services.sessions) as s:
+        province = get_unit(s, "31")
+        own = province.attention_sha256
+        from loa.playlists.bulletin_audio import attention_signal
+
+        # the ward inherits the province's signal; Hà Nội keeps the default
+        assert attention_signal(get_unit(s, "11560"), services.store) == chime.read_bytes()
+        assert attention_signal(get_unit(s, "01"), services.store) != chime.read_bytes()
+        assert own is not None
+    loa("bulletin", "settings", "--unit", "31", "--inherit-attention")
+    with transaction(services.sessions) as s:
+        assert get_unit(s, "31").attention_sha256 is None
