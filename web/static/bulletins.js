@@ -55,6 +55,8 @@ function showSource(form) {
   const audio = chosen && chosen.value === "audio";
   document.getElementById("source-text").hidden = audio;
   document.getElementById("source-audio").hidden = !audio;
+  // A recording is heard in the page as it is chosen; a preview would drop the chosen file.
+  document.getElementById("preview-button").hidden = audio;
 }
 
 // An emergency asks before it goes (loa.js reads data-confirm on the button pressed).
