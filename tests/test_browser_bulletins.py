@@ -98,3 +98,47 @@ def test_a_storm_warning_from_template_to_cancel(
         assert overflow(page) <= 0, path
         assert vietnamese_labels(page) == [], path
     assert page.input_value("input[data-blank=gio_manh]") == "cấp 8, giật cấp 10"
+
+
+@pytest.fixture
+def microphone_page() -> Any:
+    """Chromium with a fake microphone that is allowed without asking (a beeping test source)."""
+    if test_browser.CHROMIUM is None:
+        pytest.skip("Chromium is not installed: run `bash scripts/setup.sh test`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=test_browser.CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream",
+                  "--use-fake-ui-for-media-stream"],
+        )
+        context = browser.new_context(permissions=["microphone"])
+        yield context.new_page()
+        browser.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_operator_records_a_notice_on_a_phone_and_it_waits_for_the_leader(
+    live_url: str, services: Services, tree: dict[str, int],  # noqa: F811
+    microphone_page: Any,
+) -> None:
+    page = microphone_page
+    page.set_viewport_size({"width": 390, "height": 900})
+    log_in(page, live_url, "xa")
+    page.goto(f"{live_url}/bulletins/new?template=water_cut")
+    page.wait_for_load_state()
+    page.check("input[name=source][value=audio]")
+    assert page.locator("#preview-button").is_hidden()
+    page.click("#record")
+    expect(page.locator("#stop")).to_be_enabled()
+    page.wait_for_timeout(2500)  # the person speaks for a while: a recording has a length
+    page.click("#stop")
+    expect(page.locator("#chosen-audio")).to_be_visible()
+    assert "Đã ghi 0:0" in page.inner_text("#record-note")
+    assert page.evaluate("document.querySelector('input[name=file]').files.length") == 1
+    page.click("#send")
+    expect(page.locator("#status")).to_have_text("Chờ lãnh đạo duyệt")
+    with transaction(services.sessions) as s:
+        sent = s.scalars(select(Bulletin)).one()
+        assert sent.text is None and sent.duration_ms > 2000 and sent.created_by == "xa"
