@@ -28,7 +28,7 @@ from flask import (
 )
 from flask_babel import get_locale, gettext
 from sqlalchemy import func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from loa.audio.errors import AudioError
 from loa.audio.normalize import normalize_vi
@@ -176,7 +176,8 @@ def _targets(s: Session) -> tuple[dict[str, AdminUnit], dict[str, Station]]:
         select(AdminUnit).where(AdminUnit.id.in_(g.visible_units)).order_by(AdminUnit.code)
     ).all()
     stations = s.scalars(
-        select(Station).where(Station.unit_id.in_(g.visible_units)).order_by(Station.code)
+        select(Station).where(Station.unit_id.in_(g.visible_units))
+        .options(joinedload(Station.unit)).order_by(Station.code)  # the page names each's unit
     ).all()
     own = [u for u in units if u.id == g.unit.id]  # the user's own unit first
     return (
@@ -199,11 +200,7 @@ def new_bulletin() -> Any:
         else:
             form = BulletinForm.from_request(request.form)
         units, stations = _targets(s)
-        for u in units.values():
-            _ = u.name
-        for st in stations.values():
-            _ = st.unit.name
-        s.expunge_all()
+        s.expunge_all()  # loaded: the page renders after the session ends
     preview = None
     if request.method == "POST":
         if form.priority == BulletinPriority.emergency and not emergency:
