@@ -160,6 +160,10 @@ def test_preview_shows_the_spoken_form_and_a_listen_button(
     assert "cấp 8, giật cấp 10" in shown  # the text the operator wrote is kept as written
     other = client.get(listen.group(1).replace(listen.group(1)[-20:-4], "0" * 16))
     assert other.status_code == 404  # only what this session rendered
+    too_long = client.post("/bulletins/new", data=form_of(page, action="preview",
+                                                          text="Bão. " * 2001))
+    shown = too_long.get_data(as_text=True)
+    assert "Nội dung tối đa 10000 ký tự" in shown and 'id="listen"' not in shown
 
 
 def test_a_leader_sends_an_emergency_and_follows_its_delivery(

@@ -35,6 +35,7 @@ from loa.audio.normalize import normalize_vi
 from loa.errors import LoaError
 from loa.playlists.bulletin_templates import TEMPLATES, get_template
 from loa.playlists.bulletins import (
+    MAX_TEXT,
     approve_bulletin,
     cancel_bulletin,
     create_bulletin,
@@ -252,6 +253,9 @@ def _preview(text: str) -> dict[str, Any] | None:
     """The spoken form, and the audio rendered exactly as sending would (kept in the store)."""
     if not text.strip():
         flash(gettext("Chưa có nội dung để xem trước"), "error")
+        return None
+    if len(text) > MAX_TEXT:  # what sending refuses is not rendered either
+        flash(f"Nội dung tối đa {MAX_TEXT} ký tự (text at most {MAX_TEXT})", "error")
         return None
     from loa.playlists.bulletin_audio import attention_signal, render_text
 
