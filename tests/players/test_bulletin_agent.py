@@ -88,7 +88,7 @@ def test_the_cut_airing_resumes_in_step_when_its_campaign_allows(
     run_until([agent], world.clock, starts_at + timedelta(minutes=3))
     send_bulletin(world.services, "SIM", tone, targets=("USIM00000",))
     run_until([agent], world.clock, starts_at + timedelta(minutes=11))
-    first, bulletin, rest = agent.output.played  # type: ignore[attr-defined]
+    _airing, bulletin, rest = agent.output.played  # type: ignore[attr-defined]
     ended = datetime.fromisoformat(bulletin["started_at"]) + timedelta(
         milliseconds=bulletin["duration_ms"])
     assert rest["airing_id"] == airing_id and rest["started_at"] == ended.isoformat()
@@ -96,7 +96,7 @@ def test_the_cut_airing_resumes_in_step_when_its_campaign_allows(
     kinds = [e.event for e in events(world.services) if e.airing_id == airing_id]
     assert kinds == ["airing.started", "airing.interrupted", "airing.started",
                      "airing.completed"]
-    completed = [e for e in events(world.services) if e.event == "airing.completed"][0]
+    completed = next(e for e in events(world.services) if e.event == "airing.completed")
     assert completed.at == starts_at + timedelta(minutes=10)  # the scheduled end holds
 
 
