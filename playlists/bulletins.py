@@ -72,6 +72,16 @@ def may_send_emergency(unit: AdminUnit, role: str | None) -> bool:
     return str(role) in allowed
 
 
+def set_emergency_roles(unit: AdminUnit, roles: Iterable[str]) -> None:
+    """Which roles may send the unit's emergencies (at least one; never an auditor)."""
+    chosen = sorted({str(r).strip() for r in roles if str(r).strip()})
+    wrong = [r for r in chosen if r not in WRITERS]
+    if wrong or not chosen:
+        raise LoaError(f"Vai trò không hợp lệ {', '.join(wrong) or '(trống)'}: operator, leader, "
+                       "admin (roles must be some of operator, leader, admin)")
+    unit.emergency_roles = ",".join(chosen)
+
+
 def get_bulletin(session: Session, bulletin_id: int) -> Bulletin:
     bulletin = session.get(Bulletin, bulletin_id)
     if bulletin is None:
