@@ -1,7 +1,7 @@
 """The agent and bulletins on simulated time against a real server: pre-emption, repeats, cancel.
 
 The emergency comes by polling here (``bulletin_poll_s``); push and real time are
-tests/test_bulletin_e2e.py's.
+tests/players/test_emergency_e2e.py's.
 """
 
 from __future__ import annotations
