@@ -21,7 +21,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from loa.player.bulletins import PlacedBulletin, parse_placed
+from loa.player.bulletins import BulletinOnAir, PlacedBulletin, parse_placed
 from loa.player.cache import AudioCache
 from loa.player.client import ServerClient, ServerUnreachable, Unauthorised
 from loa.player.config import VERSION, AgentConfig
@@ -56,6 +56,7 @@ class Link:
     outputs: list[Output]
     slots: list[Slot]
     placed: list[PlacedBulletin]
+    on_air: BulletinOnAir | None
     bulletin_audio: Callable[[], set[str]]
     player_id: int | None
     playing: NowPlaying | None
@@ -269,7 +270,8 @@ class Link:
             cached: int | None = self.cache.count()
         except OSError:
             free_mb = cached = None
-        detail = {"version": VERSION, "state": "playing" if self.playing else "idle",
+        state = "playing" if self.playing or self.on_air is not None else "idle"  # a bulletin too
+        detail = {"version": VERSION, "state": state,
                   "disk_free_mb": free_mb, "cached_files": cached,
                   "clock_offset_ms": -round(self.keeper.offset.total_seconds() * 1000),
                   "clock_offset_age_s": self.keeper.age_s(),
