@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from loa.player.agent import Agent
 from loa.player.bulletins import Audio, Emergency, next_repeat, next_repeat_at, parse_placed
-from loa.playlists.models import Airing, BulletinSlot, Campaign
+from loa.playlists.models import Airing, Bulletin, BulletinSlot, Campaign
 from loa.simulate import run_until
 from tests.players.bulletins import cancel, events, send_bulletin
 from tests.players.conftest import World
@@ -152,6 +152,55 @@ def test_a_placed_bulletin_plays_at_its_start_and_is_reported_with_its_slot(
     log = [e for e in events(world.services) if e.bulletin_id == bulletin_id]
     assert [(e.event, e.detail["slot_id"]) for e in log] == [
         ("bulletin.started", slot_id), ("bulletin.completed", slot_id)]
+
+
+def test_a_second_emergency_waits_for_the_first_to_end(
+    make_agent: MakeAgent, world: World, tone: Path
+) -> None:
+    agent = started(make_agent, world)
+    first = send_bulletin(world.services, "SIM", tone, targets=("USIM00000",))
+    second = send_bulletin(world.services, "SIM", tone, targets=("USIM00000",))
+    run_until([agent], world.clock, world.clock.now() + timedelta(minutes=2))
+    one, two = bulletin_plays(agent)
+    assert (one["bulletin_id"], two["bulletin_id"]) == (first, second)
+    assert datetime.fromisoformat(two["started_at"]) == datetime.fromisoformat(
+        one["started_at"]) + timedelta(milliseconds=one["duration_ms"])
+    log = [(e.event, e.bulletin_id, e.detail.get("cancelled"), e.detail.get("reason"))
+           for e in events(world.services) if e.bulletin_id]
+    assert log == [("bulletin.started", first, None, None),
+                   ("bulletin.completed", first, None, None),
+                   ("bulletin.started", second, None, None),
+                   ("bulletin.completed", second, None, None)]
+
+
+def test_an_emergency_cuts_a_placed_bulletin_play(
+    make_agent: MakeAgent, world: World, tone: Path
+) -> None:
+    agent = started(make_agent, world)
+    placed_id = send_bulletin(world.services, "SIM", tone, priority="normal",
+                              targets=("USIM00000",))
+    with world.services.sessions() as session:
+        placed = session.get_one(Bulletin, placed_id)
+        sha, duration = placed.asset_sha256, placed.duration_ms
+    at = world.clock.now() + timedelta(seconds=30)
+    agent.placed = parse_placed({"bulletins": [{
+        "slot_id": 99, "bulletin_id": placed_id, "priority": "normal", "title": "x",
+        "starts_at": at.isoformat(), "audio": {"url": f"/api/v1/audio/{sha}", "sha256": sha,
+                                                "bytes": None, "duration_ms": duration}}]})
+    run_until([agent], world.clock, at + timedelta(seconds=1))
+    assert agent.on_air is not None and agent.on_air.bulletin_id == placed_id
+    emergency_id = send_bulletin(world.services, "SIM", tone, targets=("USIM00000",))
+    agent.request_bulletins()
+    world.clock.advance(seconds=0.5)
+    agent.tick()
+    agent.send_step()  # the events the last step stored
+    log = [(e.event, e.bulletin_id, e.played_ms) for e in events(world.services)
+           if e.bulletin_id]
+    assert log == [("bulletin.started", placed_id, None),
+                   ("bulletin.completed", placed_id, 1500),
+                   ("bulletin.started", emergency_id, None)]
+    cut = next(e for e in events(world.services) if e.event == "bulletin.completed")
+    assert cut.detail["reason"] == "emergency" and cut.detail["interrupted_by"] == emergency_id
 
 
 T0 = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
