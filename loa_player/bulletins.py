@@ -28,19 +28,23 @@ class Emergency:
 
     id: int
     title: str
-    active: bool  # False once cancelled or ended: stop at once, drop the repeats
+    status: str  # active | cancelled (stop at once, drop the repeats) | ended (no more repeats)
     sent_at: datetime
     valid_until: datetime | None
     repeat_count: int
     repeat_every_s: int
     audio: Audio
 
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
 
 def parse_emergencies(body: dict[str, Any] | None) -> list[Emergency]:
     """The emergency bulletins of an answer, earliest sent first."""
     found = [
         Emergency(id=int(b["id"]), title=str(b.get("title", "")),
-                  active=b.get("status") == "active",
+                  status=str(b.get("status", "active")),
                   sent_at=datetime.fromisoformat(b["sent_at"]),
                   valid_until=(datetime.fromisoformat(b["valid_until"])
                                if b.get("valid_until") else None),

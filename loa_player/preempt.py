@@ -153,10 +153,11 @@ class Preemption:
     def bulletin_playout(self, now: datetime) -> None:
         """End the bulletin on air when due; cut into the output for an emergency that is due.
 
-        Cases: a cancelled emergency stops at once; an emergency waits for no
-        airing and no placed play (they are cut) but for another emergency; once
-        no bulletin is due, an airing cut while its slot still runs resumes in step
-        with the schedule if its ``resume`` allows, else it stays interrupted.
+        Cases: a cancelled emergency stops at once (an ended one plays to its end);
+        an emergency waits for no airing and no placed play (they are cut) but
+        for another emergency; once no bulletin is due, an airing cut while its
+        slot still runs resumes in step with the schedule if its ``resume``
+        allows, else it stays interrupted.
         """
         if self.on_air is not None:
             self._check_on_air(now)
@@ -179,7 +180,7 @@ class Preemption:
     def _check_on_air(self, now: datetime) -> None:
         play = self.on_air
         assert play is not None
-        if play.emergency and not self._still_active(play.bulletin_id):
+        if play.emergency and self._cancelled(play.bulletin_id):
             play.playback.stop()
             self._end_bulletin(now, cancelled=True)
         elif play.playback.finished():
@@ -189,9 +190,10 @@ class Preemption:
             play.playback.stop()
             self._end_bulletin(now, stopped_at_end=True)
 
-    def _still_active(self, bulletin_id: int) -> bool:
+    def _cancelled(self, bulletin_id: int) -> bool:
+        """Cancelled: stop now. Ended (its window is over) or dropped: the play on air ends."""
         found = next((b for b in self.emergencies if b.id == bulletin_id), None)
-        return found is None or found.active  # dropped from the list: not a cancel
+        return found is not None and found.status == "cancelled"
 
     def _cut_for(self, bulletin_id: int, now: datetime) -> None:
         """Stop the airing or placed bulletin on air for emergency ``bulletin_id``."""

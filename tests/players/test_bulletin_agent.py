@@ -207,9 +207,9 @@ T0 = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 
 
 def emergency(repeat: int = 3, every_s: int = 600, until_s: float | None = None,
-              active: bool = True) -> Emergency:
+              status: str = "active") -> Emergency:
     until = T0 + timedelta(seconds=until_s) if until_s is not None else None
-    return Emergency(1, "Bão", active, T0, until, repeat, every_s, Audio("ab" * 32, "", None, 5000))
+    return Emergency(1, "Bão", status, T0, until, repeat, every_s, Audio("ab" * 32, "", None, 5000))
 
 
 @pytest.mark.parametrize(
@@ -223,7 +223,8 @@ def emergency(repeat: int = 3, every_s: int = 600, until_s: float | None = None,
         (emergency(), 3, 5000, None),  # all played
         (emergency(until_s=1000), 1, 999, 1),
         (emergency(until_s=1000), 2, 1200, None),  # its window is over
-        (emergency(active=False), 0, 0, None),  # cancelled or ended
+        (emergency(status="cancelled"), 0, 0, None),
+        (emergency(status="ended"), 1, 600, None),
         (emergency(every_s=0), 1, 30, 1),  # no interval: one after another
         (emergency(repeat=1), 0, 7200, 0),  # once, however late (still valid)
     ],
@@ -237,4 +238,4 @@ def test_next_repeat_at() -> None:
     assert next_repeat_at(emergency(), 2) == T0 + timedelta(seconds=1200)
     assert next_repeat_at(emergency(), 3) is None
     assert next_repeat_at(emergency(until_s=1200), 2) is None
-    assert next_repeat_at(emergency(active=False), 0) is None
+    assert next_repeat_at(emergency(status="cancelled"), 0) is None
