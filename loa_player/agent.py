@@ -63,6 +63,7 @@ class Agent(Link, Preemption):
         self.closed = False
         Link.__init__(self)
         self._init_bulletins(schedule)
+        self._recover_bulletin()
         self._recover()
 
     @property

@@ -272,10 +272,31 @@ class Preemption:
             with self.db.transaction() as tx:
                 self.outbox.store(tx, event)
                 self.db.put("bulletins_done", done, tx)
+                if kind == "bulletin.started":  # a crash now leaves a play to report
+                    self.db.put("bulletin_playing", {
+                        "bulletin_id": play.bulletin_id, "sha256": play.audio.sha256,
+                        "detail": play.detail}, tx)
+                else:
+                    self.db.delete("bulletin_playing", tx)
         except sqlite3.Error as exc:
             self.outbox.hold(event)
             self.health.report("outbox", f"local database: {exc}; events held in memory")
         self.on_event()
+
+    def _recover_bulletin(self) -> None:
+        """A saved 'bulletin_playing' means we stopped mid-play: report it completed, unheard.
+
+        How much was heard is not known (never overstated: ``played_ms`` null); the
+        play is not started again, and the emergency's next repeat comes as planned.
+        """
+        saved = self.db.get("bulletin_playing")
+        if not saved:
+            return
+        audio = Audio(saved["sha256"], "", None, 0)
+        play = BulletinOnAir(saved["bulletin_id"], audio, saved["detail"], self.now(),
+                             _Silent(self.now()))
+        self._store_bulletin("bulletin.completed", play, None,
+                             reason="agent restarted during playback")
 
     # -- placed plays -----------------------------------------------------------------------
 

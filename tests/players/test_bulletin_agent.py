@@ -203,6 +203,26 @@ def test_an_emergency_cuts_a_placed_bulletin_play(
     assert cut.detail["reason"] == "emergency" and cut.detail["interrupted_by"] == emergency_id
 
 
+def test_a_restart_during_a_bulletin_reports_it_once_and_does_not_replay_it(
+    make_agent: MakeAgent, world: World, tone: Path
+) -> None:
+    agent = started(make_agent, world)
+    bulletin_id = send_bulletin(world.services, "SIM", tone, targets=("USIM00000",),
+                                repeat=2, every_s=EVERY_S)
+    run_until([agent], world.clock, world.clock.now() + timedelta(seconds=POLL_S + 1))
+    assert agent.on_air is not None
+    agent.closed = True  # the process dies: only what is on disk survives
+    agent.db.close()
+    again = make_agent(home="agent-0", bulletin_poll_s=POLL_S)
+    run_until([again], world.clock, world.clock.now() + timedelta(seconds=EVERY_S + 30))
+    log = [(e.event, e.detail.get("repeat"), e.played_ms, e.detail.get("reason"))
+           for e in events(world.services) if e.bulletin_id == bulletin_id]
+    assert log[:2] == [("bulletin.started", 0, None, None),
+                       ("bulletin.completed", 0, None, "agent restarted during playback")]
+    assert [p["bulletin_id"] for p in bulletin_plays(again)] == [bulletin_id]  # repeat 1 only
+    assert [entry[:2] for entry in log[2:]] == [("bulletin.started", 1), ("bulletin.completed", 1)]
+
+
 T0 = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 
 
