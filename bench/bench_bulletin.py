@@ -313,7 +313,9 @@ def main() -> None:
         + "\n".join(section(db, m, args.poll) for db, m in measured.items())
         + f"\nMQTT publish-to-receive over the same broker (QoS 1), median {mqtt_ms:.1f} ms.\n\n"
         f"1-minute load average at the end: {load:.1f} (2 cores, shared).\n\n"
-        f"Goal p99 ≤ 2 s with a broker: {verdict}."
+        f"Goal p99 ≤ 2 s with a broker: {verdict}. It counts from the command's launch: "
+        "the command's own start-up and render come first (see `loa bulletin list` and "
+        "the notice's arrival); the agents' part is what follows the notice."
     )
     from bench.results import write_section
 
