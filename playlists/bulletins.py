@@ -286,6 +286,24 @@ def _send(session: Session, bulletin: Bulletin, now: datetime) -> None:
         notify_bulletin_after_commit(session, "bulletin", bulletin.id, [p.id for p in players])
 
 
+def deliver_to_player(session: Session, player: Player) -> list[int]:
+    """Delivery rows for a player that came after its station's bulletins were sent.
+
+    Called when a player enrols (every agent start): a player added during an
+    emergency still gets it. Returns the bulletins it now has rows for.
+    """
+    have = select(BulletinDelivery.bulletin_id).where(BulletinDelivery.player_id == player.id)
+    added = []
+    for bulletin in session.scalars(select(Bulletin).where(
+            Bulletin.status == BulletinStatus.active, Bulletin.id.not_in(have))):
+        if player.station_id in {s.id for s in _resolve(session, bulletin)}:
+            session.add(BulletinDelivery(bulletin_id=bulletin.id, station_id=player.station_id,
+                                         player_id=player.id, plays=0))
+            added.append(bulletin.id)
+    session.flush()
+    return added
+
+
 def approve_bulletin(
     session: Session, bulletin: Bulletin, *, by: str | None, role: str | None, clock: Clock
 ) -> None:

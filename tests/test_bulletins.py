@@ -383,3 +383,27 @@ def test_a_units_settings_choose_senders_and_its_signal(
     loa("bulletin", "settings", "--unit", "31", "--inherit-attention")
     with transaction(services.sessions) as s:
         assert get_unit(s, "31").attention_sha256 is None
+
+
+def test_a_player_added_during_an_emergency_gets_it_when_it_enrols(
+    services: Services, tree: dict, client: FlaskClient
+) -> None:
+    with transaction(services.sessions) as s:
+        sent = send(services, s, unit_targets=[get_unit(s, "11560")])
+        pending = send(services, s, priority="normal", role="operator", author="xa",
+                       text="Họp tổ dân phố.")
+        player, token = add_player(s, "TN", "Loa TN mới")
+        bulletin_id, new_id = sent.id, player.id
+        assert pending.status is BulletinStatus.pending
+    assert client.get("/api/v1/player/bulletins", headers=auth(token)).json["bulletins"] == []
+    key = Ed25519PrivateKey.generate()
+    raw = base64.b64encode(key.public_key().public_bytes_raw()).decode()
+    for _ in range(2):  # every agent start enrols again
+        assert client.post("/api/v1/player/enroll", json={"public_key": raw},
+                           headers=auth(token)).status_code == 201
+    listed = client.get("/api/v1/player/bulletins", headers=auth(token)).json["bulletins"]
+    assert [b["id"] for b in listed] == [bulletin_id]
+    with transaction(services.sessions) as s:
+        rows = s.scalars(select(BulletinDelivery.bulletin_id)
+                         .where(BulletinDelivery.player_id == new_id)).all()
+        assert rows == [bulletin_id]  # not the pending one, and once however often it enrols
