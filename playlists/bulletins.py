@@ -224,9 +224,14 @@ def create_bulletin(
     session.add(bulletin)
     session.flush()
     if level is BulletinPriority.emergency or role is None or str(role) in APPROVERS:
-        if level is not BulletinPriority.emergency:
-            bulletin.approved_by, bulletin.approved_at = author, now
-        _send(session, bulletin, now)
+        # Sent once rendered: sent_at, the repeats and the delivery delays count from
+        # the moment players can have it, not from before the render.
+        sent = clock.now()
+        if level is BulletinPriority.emergency:
+            bulletin.valid_from = max(bulletin.valid_from, sent)
+        else:
+            bulletin.approved_by, bulletin.approved_at = author, sent
+        _send(session, bulletin, sent)
     return bulletin
 
 
