@@ -289,7 +289,7 @@ class _Batch:
                 AiringLogEntry.event_id.in_({c.event_id for c in events})
             )
         )
-        return cls(player, set(owned), {k: p for k, p in known}, dict(bulletins))
+        return cls(player, set(owned), {k: p for k, p in known}, {b: h for b, h in bulletins})
 
     def _check_owner(self, event: dict[str, Any]) -> None:
         if event["type"] in BULLETIN_EVENTS:

@@ -19,6 +19,7 @@ from loa.compliance.close import check_month_open
 from loa.playlists.models import HOLDING, Airing, AiringStatus, Campaign, Programme
 from loa.playlists.programmes import applicable_programme, approve
 from loa.playlists.schedule import month_airings
+from loa.scheduler.bulletin_air import month_slot_busy
 from loa.scheduler.locks import lock_schedule
 from loa.scheduler.planning import Busy, plan_month
 from loa.scheduler.settle import SettleReport, settle_airings
@@ -59,6 +60,7 @@ def _plan_station(
     month: str,
     now: datetime,
     gap: timedelta,
+    slots: list[Busy],
 ) -> StationPlan:
     row = StationPlan(station=station.code, campaign=campaign.code, programme_id=None)
     programme = applicable_programme(session, station.unit, campaign.id, month)
@@ -83,7 +85,7 @@ def _plan_station(
         ZoneInfo(station.timezone),
         round((programme.duration_ms or 0) / 1000),
         missing,
-        _busy(existing),
+        _busy(existing) + slots,  # bulletin slots hold their air too
         now,
         gap=gap,
     )
@@ -115,13 +117,16 @@ def plan(
     check_month_open(session, month, "xếp lịch (plan)")
     report = PlanReport(month=month)
     changed: set[Station] = set()
+    slots = month_slot_busy(session, month, station_ids)
     for campaign in session.scalars(select(Campaign).order_by(Campaign.code)):
         if not campaign.runs_in(month):
             continue
         for station in stations_under(session, campaign.unit):
             if station_ids is not None and station.id not in station_ids:
                 continue
-            row = _plan_station(session, campaign, station, month, now, gap)
+            row = _plan_station(
+                session, campaign, station, month, now, gap, slots.get(station.id, [])
+            )
             report.rows.append(row)
             if row.planned or row.cancelled:
                 changed.add(station)
