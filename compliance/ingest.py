@@ -277,19 +277,22 @@ class _Batch:
         )
         bulletin_ids = {c.event["bulletin_id"] for c in events
                         if c.event["type"] in BULLETIN_EVENTS}
-        bulletins = session.execute(
-            select(Bulletin.id, Bulletin.asset_sha256).where(
-                Bulletin.id.in_(bulletin_ids),
-                Bulletin.id.in_(select(BulletinDelivery.bulletin_id).where(
-                    BulletinDelivery.station_id == player.station_id)),
+        bulletins = {
+            r.id: r.asset_sha256
+            for r in session.execute(
+                select(Bulletin.id, Bulletin.asset_sha256).where(
+                    Bulletin.id.in_(bulletin_ids),
+                    Bulletin.id.in_(select(BulletinDelivery.bulletin_id).where(
+                        BulletinDelivery.station_id == player.station_id)),
+                )
             )
-        ) if bulletin_ids else []
+        } if bulletin_ids else {}
         known = session.execute(
             select(AiringLogEntry.event_id, AiringLogEntry.player_id).where(
                 AiringLogEntry.event_id.in_({c.event_id for c in events})
             )
         )
-        return cls(player, set(owned), {k: p for k, p in known}, {b: h for b, h in bulletins})
+        return cls(player, set(owned), {k: p for k, p in known}, bulletins)
 
     def _check_owner(self, event: dict[str, Any]) -> None:
         if event["type"] in BULLETIN_EVENTS:

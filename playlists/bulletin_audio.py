@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import tempfile
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,32 +35,10 @@ def attention_signal(unit: AdminUnit, store: AudioStore) -> bytes:
 
 
 def default_attention() -> bytes:
-    """The shipped chime (loa.audio.bulletin's once that branch is in, else a plain one)."""
-    try:
-        from loa.audio.bulletin import default_attention_signal
-    except ImportError:
-        return _plain_chime()
+    """The shipped chime."""
+    from loa.audio.bulletin import default_attention_signal
+
     return default_attention_signal()
-
-
-def _plain_chime() -> bytes:
-    """Three rising tones, 0.9 s, as a WAV (a stand-in until the designed chime is merged)."""
-    import numpy as np
-
-    rate = 22050
-    parts = []
-    for freq in (660.0, 880.0, 1100.0):
-        t = np.arange(int(rate * 0.25)) / rate
-        envelope = np.minimum(1.0, 20 * t) * np.exp(-6 * t)
-        parts += [0.5 * envelope * np.sin(2 * np.pi * freq * t), np.zeros(int(rate * 0.05))]
-    pcm = (np.concatenate(parts) * 32767).astype("<i2").tobytes()
-    out = io.BytesIO()
-    with wave.open(out, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(pcm)
-    return out.getvalue()
 
 
 def _suffix(data: bytes) -> str:
@@ -73,11 +49,9 @@ def render_text(
     session: Session, store: AudioStore, text: str, attention: bytes,
     acronyms: dict[str, str] | None,
 ) -> BulletinSound:
-    """Speak ``text`` after the attention signal into one stored MP3."""
-    try:
-        from loa.audio.bulletin import render_bulletin
-    except ImportError:
-        return _render_segments(session, store, attention, text=text, acronyms=acronyms)
+    """Speak ``text`` after the attention signal into one stored MP3 (the fast path)."""
+    from loa.audio.bulletin import render_bulletin
+
     rendered = render_bulletin(text, attention=attention, acronyms=acronyms)
     return BulletinSound(_keep(session, store, rendered.mp3, rendered.duration_ms),
                          rendered.spoken)
@@ -92,29 +66,24 @@ def render_file(session: Session, store: AudioStore, path: Path, attention: byte
     from loa.audio.clips import probe_clip
 
     probe_clip(Path(path), max_bytes=MAX_UPLOAD_BYTES)
-    return _render_segments(session, store, attention, path=Path(path))
+    return _render_segments(session, store, attention, Path(path))
 
 
 def _render_segments(
-    session: Session, store: AudioStore, attention: bytes, *, text: str | None = None,
-    path: Path | None = None, acronyms: dict[str, str] | None = None,
+    session: Session, store: AudioStore, attention: bytes, path: Path
 ) -> BulletinSound:
-    """Chime, then speech or the recording, through the programme renderer (loudness-matched)."""
-    from loa.audio.normalize import normalize_vi
+    """Chime, then the recording, through the programme renderer (loudness-matched)."""
     from loa.audio.render import RenderOptions, SegmentSpec, render_programme
 
     with tempfile.TemporaryDirectory(prefix="loa-bulletin-") as work:
         chime = Path(work) / f"attention{_suffix(attention)}"
         chime.write_bytes(attention)
-        body = (SegmentSpec("tts", text=text) if text is not None
-                else SegmentSpec("clip", path=path))
-        options = RenderOptions(title="Thông báo", campaign="bulletin", unit="", month="",
-                                acronyms=acronyms)
-        result = render_programme([SegmentSpec("jingle", path=chime), body], options, store)
+        options = RenderOptions(title="Thông báo", campaign="bulletin", unit="", month="")
+        segments = [SegmentSpec("jingle", path=chime), SegmentSpec("clip", path=path)]
+        result = render_programme(segments, options, store)
     asset = record_asset(session, result.sha256, result.bytes, result.duration_ms, "mp3",
                          result.loudness_lufs)
-    spoken = normalize_vi(text, acronyms) if text is not None else None
-    return BulletinSound(asset, spoken)
+    return BulletinSound(asset, None)
 
 
 def _keep(session: Session, store: AudioStore, mp3: bytes, duration_ms: int) -> AudioAsset:
