@@ -21,6 +21,12 @@ from loa.clock import FrozenClock
 from loa.db import transaction
 from loa.errors import LoaError
 from loa.playlists.assets import record_asset
+from loa.playlists.bulletins import (
+    approve_bulletin,
+    cancel_bulletin,
+    create_bulletin,
+    get_bulletin,
+)
 from loa.playlists.campaigns import get_campaign
 from loa.playlists.models import (
     Airing,
@@ -309,3 +315,31 @@ def test_a_bulletin_sent_without_slots_is_placed_by_the_settle_job(services: Ser
         assert {sl.bulletin_id for sl in slots(s)} != {emergency.id}
         assert len(slots(s)) == 2
         assert place_unplaced(s, services.clock.now(), GAP) == 0
+
+
+def test_approving_places_the_slots_and_cancelling_frees_them(
+    services: Services, publisher: RecordingPublisher
+) -> None:
+    with transaction(services.sessions) as s:
+        planned_month(services, s)
+        first = holding(s, "TN")[0]
+        opened = first.starts_at
+        bulletin = create_bulletin(
+            s, unit=get_unit(s, "31"), author="thu", role="operator", title="Họp tổ dân phố",
+            priority="priority", text="Mời bà con họp tổ dân phố lúc 19 giờ.",
+            valid_from=first.starts_at - timedelta(hours=2), store=services.store,
+            clock=services.clock,
+        )
+        assert slots(s) == []  # pending: nothing on air until a leader approves
+        publisher.changed.clear()
+        approve_bulletin(s, bulletin, by="lan", role="leader", clock=services.clock)
+        # the first item of the window; the campaign airing follows it
+        assert [sl.starts_at for sl in slots(s, "TN")] == [opened]
+        assert first.starts_at == slots(s, "TN")[0].ends_at + GAP
+        bulletin_id = bulletin.id
+    assert len(set(publisher.changed)) == 2  # both stations' players, after the commit
+    publisher.changed.clear()
+    with transaction(services.sessions) as s:
+        cancel_bulletin(s, get_bulletin(s, bulletin_id), by="lan", clock=services.clock)
+        assert {sl.status for sl in slots(s)} == {BulletinSlotStatus.cancelled}
+    assert len(set(publisher.changed)) == 2
