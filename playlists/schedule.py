@@ -91,3 +91,22 @@ def station_bulletin_slots(
         .order_by(BulletinSlot.starts_at, BulletinSlot.id)
     ).all()
     return [(slot, bulletin, asset) for slot, bulletin, asset in rows]
+
+
+def month_bulletin_slots(
+    session: Session, station: Station, month: str
+) -> list[tuple[BulletinSlot, Bulletin]]:
+    """The station's bulletin slots in ``month`` (station zone), by time, but cancelled ones."""
+    start, end = month_bounds(month, ZoneInfo(station.timezone))
+    rows = session.execute(
+        select(BulletinSlot, Bulletin)
+        .join(Bulletin, Bulletin.id == BulletinSlot.bulletin_id)
+        .where(
+            BulletinSlot.station_id == station.id,
+            BulletinSlot.starts_at >= start,
+            BulletinSlot.starts_at < end,
+            BulletinSlot.status != BulletinSlotStatus.cancelled,
+        )
+        .order_by(BulletinSlot.starts_at, BulletinSlot.id)
+    ).all()
+    return [(slot, bulletin) for slot, bulletin in rows]

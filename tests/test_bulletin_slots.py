@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -47,8 +48,10 @@ from loa.settings import Settings
 from loa.stations.models import Player, Station
 from loa.stations.units import get_unit
 from loa.web.context import Services
+from loa.web.users import add_user
 from tests.factories import enrolled_month, fake_sha, hai_phong_month
 from tests.test_scheduler import RecordingPublisher
+from tests.test_web_ui import PASSWORD, login
 
 GAP = timedelta(seconds=30)
 MINUTE = timedelta(minutes=1)
@@ -343,3 +346,19 @@ def test_approving_places_the_slots_and_cancelling_frees_them(
         cancel_bulletin(s, get_bulletin(s, bulletin_id), by="lan", clock=services.clock)
         assert {sl.status for sl in slots(s)} == {BulletinSlotStatus.cancelled}
     assert len(set(publisher.changed)) == 2
+
+
+def test_the_station_calendar_shows_the_bulletin_plays(services: Services, client: Any) -> None:
+    evening = datetime.fromisoformat("2026-12-03T17:00:00+07:00")
+    with transaction(services.sessions) as s:
+        hai_phong_month(services, s)
+        add_user(s, "xa", PASSWORD, "operator", "11560")
+        place_bulletin_slots(s, notice(s, services.clock.now(), evening, priority="priority",
+                                       count=2, every=timedelta(days=1)),
+                             services.clock.now(), GAP)
+        slots(s, "TN")[1].status = BulletinSlotStatus.cancelled
+    login(client, "xa")
+    page = client.get("/stations/TN?month=2026-12").get_data(as_text=True)
+    shown = re.findall(r'class="airing airing-bulletin airing-bulletin-priority" '
+                       r'title="Thông báo họp">(\d\d:\d\d) 📢 Thông báo họp<', page)
+    assert shown == ["17:00"]  # the cancelled play of the 4th is not on the calendar
