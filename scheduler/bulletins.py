@@ -153,6 +153,14 @@ def _push_after(
     return kept
 
 
+def _overtaken(request: Request, k: int, start: datetime) -> bool:
+    """Repeat k starting at ``start`` is overtaken once the next repeat is due by then: the
+    next one carries it (no reading the same notice back to back)."""
+    following = request.valid_from + (k + 1) * request.repeat_every
+    return request.repeat_every > timedelta(0) and k + 1 < request.repeat_count \
+        and start >= following
+
+
 def place_bulletin(
     request: Request,
     windows: list[Window],
@@ -165,8 +173,11 @@ def place_bulletin(
     """Where each repeat of a bulletin plays on one station, and the station's air after it.
 
     Cases: repeat k is due at ``valid_from + k*repeat_every`` (never before
-    ``not_before``). Normal: it goes into the first window open at or after that
-    time (a window under way too), ``gap`` after the last item the window already
+    ``not_before``); a repeat that could start only once the next one is due is
+    dropped, the next carries it (approved late, or due outside the windows: no
+    reading the same notice back to back). Normal: it goes into the first window
+    open at or after that time (a window under way too), ``gap`` after the last
+    item the window already
     carries (campaign airings, earlier bulletins), never past the window's end
     (then the next window, weekdays respected) nor past ``valid_until`` (then the
     repeat is dropped); with ``repeat_every`` 0 the repeats follow each other.
@@ -188,10 +199,13 @@ def place_bulletin(
                 continue
             start, w_start, w_end = found
             end = start + request.duration
+            if _overtaken(request, k, start):
+                placement.dropped += 1
+                continue
             air = _push_after(air, end + gap, w_start, w_end, gap, placement)
         else:
             start_or_none = _normal_start(request, target, air, windows, tz, gap)
-            if start_or_none is None:
+            if start_or_none is None or _overtaken(request, k, start_or_none):
                 placement.dropped += 1
                 continue
             start, end = start_or_none, start_or_none + request.duration

@@ -157,9 +157,12 @@ def test_the_meeting_notice_at_17_for_three_days() -> None:
 
 
 def test_hourly_repeats_cross_into_the_next_days_morning() -> None:
+    # 17:00, 18:00, 19:00 asked; the station is off air after 18:00: the 18:00 read would
+    # wait for 05:30, by when the 19:00 one is due too, so one read carries both.
     request = normal(at("17:00"), count=3, every=timedelta(hours=1))
     placement, _ = place(request, [])
-    assert [shown(s) for s in placement.starts] == ["02 17:00:00", "03 05:30:00", "03 05:31:30"]
+    assert [shown(s) for s in placement.starts] == ["02 17:00:00", "03 05:30:00"]
+    assert placement.dropped == 1
 
 
 def test_repeats_without_a_pause_follow_each_other() -> None:
@@ -173,6 +176,38 @@ def test_valid_until_cuts_the_repeats_that_would_fall_after_it() -> None:
     placement, _ = place(request, [])
     assert [shown(s) for s in placement.starts] == ["02 17:00:00", "03 17:00:00"]
     assert placement.dropped == 3
+
+
+def test_a_late_approval_drops_the_repeats_already_overtaken() -> None:
+    # Three evenings asked from the 2nd, approved on the 3rd at noon: the 2nd's is gone,
+    # the 3rd's and the 4th's remain.
+    request = normal(at("17:00"), count=3, every=timedelta(days=1),
+                     until=at("18:00", date(2026, 12, 4)))
+    placement, _ = place(request, [], not_before=at("12:00", date(2026, 12, 3)))
+    assert [shown(s) for s in placement.starts] == ["03 17:00:00", "04 17:00:00"]
+    assert placement.dropped == 1
+
+
+def test_repeats_due_before_the_window_opens_are_read_once() -> None:
+    request = normal(at("16:00"), count=4, every=timedelta(minutes=30))
+    placement, _ = place(request, [], not_before=at("16:10"))
+    # 16:00, 16:30 and 17:00 all come due by 17:00: one read; 17:30 its own
+    assert [shown(s) for s in placement.starts] == ["02 17:00:00", "02 17:30:00"]
+    assert placement.dropped == 2
+
+
+def test_repeats_minutes_apart_play_inside_one_window() -> None:
+    request = normal(at("17:00"), count=3, every=timedelta(minutes=10))
+    placement, _ = place(request, [])
+    assert [shown(s) for s in placement.starts] == ["02 17:00:00", "02 17:10:00", "02 17:20:00"]
+
+
+def test_a_repeat_an_airing_delays_past_the_next_ones_time_is_carried_by_it() -> None:
+    request = normal(at("17:00"), count=3, every=timedelta(minutes=10))
+    placement, _ = place(request, [airing(1, "17:00:00", 12)])
+    # the 17:00 read waits for the airing until 17:12:30, when the 17:10 one is due too
+    assert [shown(s) for s in placement.starts] == ["02 17:12:30", "02 17:20:00"]
+    assert placement.dropped == 1
 
 
 def test_a_play_must_end_before_valid_until() -> None:
