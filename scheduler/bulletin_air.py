@@ -51,37 +51,47 @@ def slot_busy(
     return busy
 
 
-def station_air(session: Session, station_id: int, start: datetime, end: datetime) -> list[OnAir]:
-    """Every airing and bulletin slot holding air on a station in [start, end)."""
-    airings = session.execute(
-        select(Airing.id, Airing.starts_at, Programme.duration_ms)
-        .join(Programme, Programme.id == Airing.programme_id)
-        .where(
-            Airing.station_id == station_id,
-            Airing.status.in_(HOLDING),
-            Airing.starts_at >= start - LONGEST_ITEM,
-            Airing.starts_at < end,
+_CHUNK = 5000  # ids per IN list: well below SQLite's and PostgreSQL's parameter limits
+
+
+def station_air(
+    session: Session, station_ids: Collection[int], start: datetime, end: datetime
+) -> dict[int, list[OnAir]]:
+    """Every airing and bulletin slot holding air in [start, end), per station, in a few
+    queries however many stations (a province-wide notice)."""
+    ids = sorted(set(station_ids))
+    air: dict[int, list[OnAir]] = {i: [] for i in ids}
+    for n in range(0, len(ids), _CHUNK):
+        chunk = ids[n : n + _CHUNK]
+        airings = session.execute(
+            select(Airing.id, Airing.station_id, Airing.starts_at, Programme.duration_ms)
+            .join(Programme, Programme.id == Airing.programme_id)
+            .where(
+                Airing.station_id.in_(chunk),
+                Airing.status.in_(HOLDING),
+                Airing.starts_at >= start - LONGEST_ITEM,
+                Airing.starts_at < end,
+            )
         )
-    )
-    air = [
-        OnAir(("airing", i), Kind.airing, s, s + timedelta(milliseconds=ms or 0))
-        for i, s, ms in airings
-    ]
-    slots = session.execute(
-        select(BulletinSlot.id, BulletinSlot.starts_at, BulletinSlot.ends_at, Bulletin.priority)
-        .join(Bulletin, Bulletin.id == BulletinSlot.bulletin_id)
-        .where(
-            BulletinSlot.station_id == station_id,
-            BulletinSlot.status.in_(SLOT_HOLDING),
-            BulletinSlot.starts_at < end,
-            BulletinSlot.ends_at > start,
+        for i, station_id, s, ms in airings:
+            air[station_id].append(
+                OnAir(("airing", i), Kind.airing, s, s + timedelta(milliseconds=ms or 0))
+            )
+        slots = session.execute(
+            select(BulletinSlot.id, BulletinSlot.station_id, BulletinSlot.starts_at,
+                   BulletinSlot.ends_at, Bulletin.priority)
+            .join(Bulletin, Bulletin.id == BulletinSlot.bulletin_id)
+            .where(
+                BulletinSlot.station_id.in_(chunk),
+                BulletinSlot.status.in_(SLOT_HOLDING),
+                BulletinSlot.starts_at < end,
+                BulletinSlot.ends_at > start,
+            )
         )
-    )
-    air += [
-        OnAir(("slot", i), Kind.priority if p == BulletinPriority.priority else Kind.normal, s, e)
-        for i, s, e, p in slots
-    ]
-    return [item for item in air if item.end > start]
+        for i, station_id, s, e, p in slots:
+            kind = Kind.priority if p == BulletinPriority.priority else Kind.normal
+            air[station_id].append(OnAir(("slot", i), kind, s, e))
+    return {i: [item for item in items if item.end > start] for i, items in air.items()}
 
 
 def month_slot_busy(

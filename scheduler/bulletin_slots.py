@@ -28,7 +28,7 @@ from loa.playlists.models import (
     BulletinStatus,
 )
 from loa.scheduler.bulletin_air import SLOT_OPEN, station_air
-from loa.scheduler.bulletins import Kind, OnAir, Request, place_bulletin
+from loa.scheduler.bulletins import Kind, OnAir, Ref, Request, place_bulletin
 from loa.scheduler.locks import lock_schedule
 from loa.scheduler.service import plan
 from loa.scheduler.settle import GRACE
@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 # schedule and the audio (a push takes a second; the file is small).
 LEAD = timedelta(minutes=1)
 PLACED = (BulletinPriority.normal, BulletinPriority.priority)
+_CHUNK = 5000  # ids per IN list: well below SQLite's and PostgreSQL's parameter limits
 
 
 @dataclass
@@ -89,34 +90,64 @@ def place_bulletin_slots(
     if session.scalar(select(BulletinSlot.id).where(BulletinSlot.bulletin_id == bulletin.id)):
         return report
     gap = load_settings().airing_gap if gap is None else gap
-    for station in target_stations(session, bulletin):
-        _place_on(session, bulletin, station, now, gap, now + lead, report)
+    stations = target_stations(session, bulletin)
+    air = station_air(session, [s.id for s in stations], min(now, bulletin.valid_from),
+                      bulletin.valid_until + timedelta(days=1))
+    request, not_before = request_of(bulletin), now + lead
+    placed = {
+        station.id: place_bulletin(request, station_windows(station), ZoneInfo(station.timezone),
+                                   air[station.id], not_before, gap=gap)
+        for station in stations
+    }
+    length = timedelta(milliseconds=bulletin.duration_ms)
+    report.slots = [
+        BulletinSlot(bulletin_id=bulletin.id, station_id=station_id, starts_at=start,
+                     ends_at=start + length, status=BulletinSlotStatus.planned)
+        for station_id, (placement, _air) in placed.items()
+        for start in placement.starts
+    ]
+    session.add_all(report.slots)
+    moves = {ref: start for placement, _air in placed.values() for ref, start in
+             placement.moved.items()}
+    _store_moves(session, moves)
+    report.moved = len(moves)
+    report.dropped = sum(placement.dropped for placement, _air in placed.values())
+    for station in stations:
+        placement, after = placed[station.id]
+        if placement.unfit:
+            report.made_up += _make_room(session, station, placement.unfit, after, now,
+                                         not_before, gap)
     session.flush()
+    _notify(session, [i for i, (p, _a) in placed.items() if p.starts or p.moved or p.unfit])
+    if report.dropped:
+        logger.info("bulletin %s: %d play(s) found no room before it ends",
+                    bulletin.id, report.dropped)
     return report
 
 
-def _place_on(
-    session: Session, bulletin: Bulletin, station: Station, now: datetime,
-    gap: timedelta, not_before: datetime, report: SlotReport,
-) -> None:
+def _store_moves(session: Session, moves: dict[Ref, datetime]) -> None:
+    """Store the shifts: each item plays later in its window, planned again so players fetch it."""
+    for model, table in ((Airing, "airing"), (BulletinSlot, "slot")):
+        ids = sorted(i for t, i in moves if t == table)
+        for n in range(0, len(ids), _CHUNK):
+            for row in session.scalars(select(model).where(model.id.in_(ids[n : n + _CHUNK]))):
+                start = moves[(table, row.id)]
+                if isinstance(row, Airing):
+                    row.starts_at, row.status = start, AiringStatus.planned
+                else:
+                    row.starts_at, row.ends_at = start, start + (row.ends_at - row.starts_at)
+                    row.status = BulletinSlotStatus.planned
+
+
+def _make_room(
+    session: Session, station: Station, unfit: list[OnAir], air: list[OnAir], now: datetime,
+    not_before: datetime, gap: timedelta,
+) -> int:
+    """What a priority bulletin pushed out of a window: airings cancelled and made up by the
+    planner in their month, normal slots moved to their next window; the airings made up."""
     windows, tz = station_windows(station), ZoneInfo(station.timezone)
-    air = station_air(session, station.id, min(now, bulletin.valid_from),
-                      bulletin.valid_until + timedelta(days=1))
-    placement, air = place_bulletin(request_of(bulletin), windows, tz, air, not_before, gap=gap)
-    slots = [
-        BulletinSlot(bulletin_id=bulletin.id, station_id=station.id, starts_at=s,
-                     ends_at=s + timedelta(milliseconds=bulletin.duration_ms),
-                     status=BulletinSlotStatus.planned)
-        for s in placement.starts
-    ]
-    session.add_all(slots)
-    report.slots += slots
-    report.dropped += placement.dropped
-    for (table, item_id), start in placement.moved.items():
-        _move(session, table, item_id, start)
-    report.moved += len(placement.moved)
     months = set()
-    for item in placement.unfit:
+    for item in unfit:
         if item.ref[0] == "airing":
             airing = session.get_one(Airing, item.ref[1])
             airing.status = AiringStatus.cancelled
@@ -124,25 +155,10 @@ def _place_on(
         else:
             air = _replace_slot(session, item, air, windows, tz, not_before, gap)
     session.flush()
+    made = 0
     for month in sorted(months):
-        made = plan(session, month, now, gap, {station.id})
-        report.made_up += sum(r.planned for r in made.rows)
-    if placement.starts or placement.moved or placement.unfit:
-        _notify(session, [station.id])
-    if placement.dropped:
-        logger.info("bulletin %s: %d play(s) found no room on %s before it ends",
-                    bulletin.id, placement.dropped, station.code)
-
-
-def _move(session: Session, table: str, item_id: int, start: datetime) -> None:
-    """Store a shift: the item plays later in the same window, and players must fetch it."""
-    if table == "airing":
-        airing = session.get_one(Airing, item_id)
-        airing.starts_at, airing.status = start, AiringStatus.planned
-    else:
-        slot = session.get_one(BulletinSlot, item_id)
-        slot.starts_at, slot.ends_at = start, start + (slot.ends_at - slot.starts_at)
-        slot.status = BulletinSlotStatus.planned
+        made += sum(r.planned for r in plan(session, month, now, gap, {station.id}).rows)
+    return made
 
 
 def _replace_slot(
@@ -158,14 +174,16 @@ def _replace_slot(
     if not placement.starts:
         slot.status = BulletinSlotStatus.cancelled
         return air
-    _move(session, "slot", slot.id, placement.starts[0])
+    _store_moves(session, {item.ref: placement.starts[0]})
     return [OnAir(item.ref, i.kind, i.start, i.end) if i.ref[0] == "new" else i for i in air]
 
 
 def _notify(session: Session, station_ids: list[int]) -> None:
-    notify_after_commit(session, session.scalars(
-        select(Player.id).where(Player.station_id.in_(station_ids), Player.revoked.is_(False))
-    ))
+    """Tell the players of these stations after commit (one query per few thousand)."""
+    for n in range(0, len(station_ids), _CHUNK):
+        notify_after_commit(session, session.scalars(select(Player.id).where(
+            Player.station_id.in_(station_ids[n : n + _CHUNK]), Player.revoked.is_(False)
+        )))
 
 
 def settled_slot(ends_at: datetime, completed: bool, now: datetime) -> BulletinSlotStatus | None:
