@@ -362,3 +362,33 @@ def test_the_station_calendar_shows_the_bulletin_plays(services: Services, clien
     shown = re.findall(r'class="airing airing-bulletin airing-bulletin-priority" '
                        r'title="Thông báo họp">(\d\d:\d\d) 📢 Thông báo họp<', page)
     assert shown == ["17:00"]  # the cancelled play of the 4th is not on the calendar
+
+
+def test_a_busy_month_never_overlaps_whatever_is_sent_and_planned_after(
+    services: Services,
+) -> None:
+    with transaction(services.sessions) as s:
+        hai_phong_month(services, s)
+        station(s, "TN").windows = ["05:30-05:45", "17:00-17:14"]  # tight: things get pushed
+        plan(s, "2026-12", services.clock.now(), GAP)
+        now = services.clock.now()
+        base = holding(s, "TN")[0].starts_at - timedelta(hours=13)
+        kinds = ["priority", "normal", "priority", "normal", "normal", "priority"]
+        moved = made_up = 0
+        for n, kind in enumerate(kinds):
+            sent = base + timedelta(hours=5 * n)
+            bulletin = notice(s, sent, sent, priority=kind, seconds=45 + 60 * n, count=1 + n % 3,
+                              every=timedelta(hours=11), until=timedelta(days=20),
+                              label=f"{kind} {n}")
+            report = place_bulletin_slots(s, bulletin, sent, GAP)
+            moved, made_up = moved + report.moved, made_up + report.made_up
+            assert_nothing_overlaps(s, "TN")
+        assert moved and made_up  # priority bulletins did shift and push out airings
+        # the count still holds: every pushed-out airing was made up
+        assert len(holding(s, "TN")) == get_campaign(s, "CDS").min_airings
+        for airing in holding(s, "TN")[:1]:
+            airing.status = AiringStatus.missed  # lost: planning again makes it up
+        report = plan(s, "2026-12", now, GAP)
+        assert sum(r.planned for r in report.rows if r.station == "TN") == 1
+        assert_nothing_overlaps(s, "TN")
+        assert_nothing_overlaps(s, "TH")
