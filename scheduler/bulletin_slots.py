@@ -204,10 +204,10 @@ def settle_slots(session: Session, now: datetime) -> dict[BulletinSlotStatus, in
     )))
     if not slots:
         return {}
-    done = _completed_slot_ids(session, {s.bulletin_id for s in slots})
+    done = _completed_slots(session, {s.bulletin_id for s in slots})
     counts: dict[BulletinSlotStatus, int] = {}
     for slot in slots:
-        status = settled_slot(slot.ends_at, slot.id in done, now)
+        status = settled_slot(slot.ends_at, (slot.station_id, slot.id) in done, now)
         if status is not None:
             slot.status = status
             counts[status] = counts.get(status, 0) + 1
@@ -215,17 +215,18 @@ def settle_slots(session: Session, now: datetime) -> dict[BulletinSlotStatus, in
     return counts
 
 
-def _completed_slot_ids(session: Session, bulletin_ids: set[int]) -> set[int]:
-    """The slot ids named by a ``bulletin.completed`` event of these bulletins."""
-    details = session.scalars(select(AiringLogEntry.detail).where(
+def _completed_slots(session: Session, bulletin_ids: set[int]) -> set[tuple[int, int]]:
+    """(station id, slot id) of each ``bulletin.completed`` of these bulletins naming a slot:
+    a player vouches only for its own station's slots."""
+    rows = session.execute(select(AiringLogEntry.station_id, AiringLogEntry.detail).where(
         AiringLogEntry.event == "bulletin.completed",
         AiringLogEntry.bulletin_id.in_(sorted(bulletin_ids)),
     ))
     found = set()
-    for detail in details:
+    for station_id, detail in rows:
         slot_id = detail.get("slot_id") if isinstance(detail, dict) else None
         if isinstance(slot_id, int) and not isinstance(slot_id, bool):
-            found.add(slot_id)
+            found.add((station_id, slot_id))
     return found
 
 

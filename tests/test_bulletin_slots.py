@@ -290,10 +290,12 @@ def test_a_played_slot_settles_aired_and_a_silent_one_missed(
         place_bulletin_slots(s, bulletin, services.clock.now(), GAP)
         first, second = slots(s, "TN")
         event = completion(key, first, bulletin.asset_sha256)
+        # TN's player naming TH's slot vouches for nothing there
+        stray = completion(key, slots(s, "TH")[0], bulletin.asset_sha256)
     clock.set(second.ends_at + MINUTE)
-    answer = client.post("/api/v1/player/events", json={"events": [event]},
+    answer = client.post("/api/v1/player/events", json={"events": [event, stray]},
                          headers={"Authorization": f"Bearer {month.players['TN'][1]}"})
-    assert answer.json["accepted"] == [event["id"]], answer.json
+    assert answer.json["accepted"] == [event["id"], stray["id"]], answer.json
     with transaction(services.sessions) as s:
         # TN played its first; TH's first heard nothing for a day
         assert settle_slots(s, clock.now()) == {
