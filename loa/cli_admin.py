@@ -30,11 +30,13 @@ def unit() -> None:
 @unit.command("add")
 @click.argument("code")
 @click.argument("name")
-@click.option("--level", required=True, type=click.Choice(["province", "district", "commune"]))
+@click.option(
+    "--level", required=True, type=click.Choice(["country", "province", "district", "commune"])
+)
 @click.option("--parent", "parent_code", help="Mã đơn vị cấp trên (parent unit code)")
 @pass_loa
 def unit_add(loa: LoaContext, code: str, name: str, level: str, parent_code: str | None) -> None:
-    """Add a province, district or commune."""
+    """Add the country, a province, district or commune."""
     with transaction(loa.services.sessions) as session:
         added = add_unit(session, code, name, level, parent_code)
         click.echo(f"Đã thêm đơn vị {added.code} {added.name} ({added.level.value})")
@@ -62,7 +64,7 @@ def unit_set(loa: LoaContext, code: str, **fields: str | None) -> None:
 @click.option("--province", "province_code", help="Chỉ một tỉnh, ví dụ 31 (Hải Phòng)")
 @pass_loa
 def unit_import(loa: LoaContext, province_code: str | None) -> None:
-    """Load the official provinces and communes of the 2025 reform."""
+    """Load the official provinces and communes of the 2025 reform (all: under the country VN)."""
     with transaction(loa.services.sessions) as session:
         added, kept = import_units(session, province_code)
     click.echo(f"Đã thêm {added} xã/phường, giữ nguyên {kept} (added {added}, kept {kept})")
