@@ -11,6 +11,7 @@ from loa.audio.tts import engine_names
 from loa.cli_context import ROW_ID, LoaContext, pass_loa
 from loa.compliance import keylog
 from loa.db import transaction
+from loa.errors import LoaError
 from loa.playlists.campaigns import add_campaign
 from loa.playlists.lexicon import remove_acronym, set_acronym, unit_acronyms
 from loa.stations.cli import PLAYER_COMMANDS
@@ -89,6 +90,49 @@ def station_add(
     with transaction(loa.services.sessions) as session:
         added = add_station(session, code, unit_code, name, windows, timezone)
         click.echo(f"Đã thêm đài {added.code}: {added.name}, khung giờ {', '.join(added.windows)}")
+
+
+@station.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--tokens",
+    "tokens_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Ghi mã truy cập của thiết bị vào tệp CSV này (the new players' tokens, shown once)",
+)
+@pass_loa
+def station_import(loa: LoaContext, file: Path, tokens_file: Path | None) -> None:
+    """Add the stations of a CSV file (code, unit, name, windows[, players]): all or none."""
+    from loa.stations.bulk import import_stations
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise LoaError("Tệp CSV phải mã hóa UTF-8 (the CSV must be UTF-8)") from err
+    with transaction(loa.services.sessions) as session:
+        done = import_stations(session, text)
+        if done.players and tokens_file is None:
+            raise LoaError(
+                "Tệp có thiết bị: cần --tokens FILE để ghi mã truy cập, chỉ hiện một lần "
+                "(players need --tokens FILE)"
+            )
+        if done.players and tokens_file is not None:
+            _write_tokens(tokens_file, done.players)
+    click.echo(
+        f"Đã thêm {done.stations} đài, {len(done.players)} thiết bị "
+        f"(added {done.stations} stations, {len(done.players)} players)"
+    )
+
+
+def _write_tokens(path: Path, players: list[tuple[str, str, int, str]]) -> None:
+    """The tokens file, readable by its owner only: whoever holds a token is the player."""
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as out:
+        path.chmod(0o600)
+        writer = csv.writer(out)
+        writer.writerow(["station", "player", "player_id", "token"])
+        writer.writerows(players)
 
 
 @click.group()
