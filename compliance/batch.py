@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -55,6 +56,7 @@ class MonthFacts:
         return next((p for p in found if p.id == chosen), None)
 
 
+@lru_cache(maxsize=1024)  # one object per programme, not one per airing
 def programme_facts(master_sha256: str | None, duration_ms: int | None) -> ProgrammeFacts | None:
     if master_sha256 is None or duration_ms is None:
         return None

@@ -161,7 +161,8 @@ def _store(session: Session, cancel: list[int], new: list[dict[str, object]]) ->
     if new:
         for row in new:
             row["status"] = AiringStatus.planned
-        session.execute(insert(Airing), new)
+        # Core's executemany, not the ORM's bulk path: nothing needs these rows as objects.
+        session.execute(insert(Airing.__table__), new)
     session.flush()
 
 
