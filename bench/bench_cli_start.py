@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 import sys
 
-from bench.country import LOA, Run, run_command
+from bench.country import LOA, Run, load_average, run_command
 from bench.results import write_section
 
 COMMAND = ".venv/bin/python -m bench.bench_cli_start"
@@ -32,7 +32,7 @@ def main() -> None:
             f"{seconds / reference:.1f}× |"
         )
     body = (
-        f"Median of {RUNS} runs each (2 shared cores).\n\n"
+        f"Median of {RUNS} runs each (2 shared cores; load average {load_average()}).\n\n"
         "| command | seconds | peak MB (RSS) | ratio to `python -c pass` |\n"
         "| --- | ---: | ---: | ---: |\n" + "\n".join(rows) + "\n\n"
         "Target: `loa --help` ≤ 0.3 s. Commands load when they run (`loa/cli.py`), so "

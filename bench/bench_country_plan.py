@@ -19,6 +19,7 @@ from bench.country import (
     MONTH,
     backend,
     loa_env,
+    load_average,
     on_both,
     planned_country,
     reference_insert,
@@ -33,6 +34,7 @@ def measure(url: str, work: Path) -> list[str]:
     env = loa_env(url, work)
     planned_country(env, work)
     first = run_loa(env, "plan", "--month", MONTH)
+    load = load_average()
     again = run_loa(env, "plan", "--month", MONTH)
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -46,9 +48,9 @@ def measure(url: str, work: Path) -> list[str]:
     reference = reference_insert(url, columns, [tuple(a) for a in airings])
     return [
         f"| {backend(url)} | first: {len(airings):,} airings | {first.seconds:.2f} | "
-        f"{first.peak_mb:.0f} | {reference:.3f} | {first.seconds / reference:,.0f}× |",
+        f"{first.peak_mb:.0f} | {reference:.3f} | {first.seconds / reference:,.0f}× | {load} |",
         f"| {backend(url)} | again: adds nothing | {again.seconds:.2f} | {again.peak_mb:.0f} | "
-        f"{reference:.3f} | {again.seconds / reference:,.0f}× |",
+        f"{reference:.3f} | {again.seconds / reference:,.0f}× | {load_average()} |",
     ]
 
 
@@ -59,8 +61,8 @@ def main() -> None:
         "3,321 stations (one per commune of the 34 provinces, under the national root VN), "
         "one national campaign of 3 airings, its approved 12-minute programme.\n\n"
         "| database | run | `loa plan --month 2026-12` s (whole command) | peak MB | "
-        "reference s (executemany / COPY of the same airing rows) | ratio |\n"
-        "| --- | --- | ---: | ---: | ---: | ---: |\n" + "\n".join(rows) + "\n\n"
+        "reference s (executemany / COPY of the same airing rows) | ratio | load average |\n"
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |\n" + "\n".join(rows) + "\n\n"
         "The command's time includes starting Python and the CLI (see cli start), the "
         "schedule lock, reading the month (a few queries), planning every station with the "
         "pure rules and one bulk INSERT. Targets: ≤ 3 s and ≤ 300 MB."

@@ -15,6 +15,7 @@ from pathlib import Path
 from bench.country import (
     backend,
     loa_env,
+    load_average,
     on_both,
     reference_insert,
     run_loa,
@@ -42,7 +43,7 @@ def measure(url: str, work: Path) -> list[str]:
     reference = reference_insert(url, columns, rows)
     return [
         f"| {backend(url)} | {len(communes):,} | {run.seconds:.2f} | {run.peak_mb:.0f} | "
-        f"{reference:.3f} | {run.seconds / reference:,.0f}× |"
+        f"{reference:.3f} | {run.seconds / reference:,.0f}× | {load_average()} |"
     ]
 
 
@@ -51,8 +52,8 @@ def main() -> None:
     rows = on_both(measure)
     body = (
         "| database | stations | `loa station import` s (whole command) | peak MB | "
-        "reference s (executemany / COPY of the same rows) | ratio |\n"
-        "| --- | ---: | ---: | ---: | ---: | ---: |\n" + "\n".join(rows) + "\n\n"
+        "reference s (executemany / COPY of the same rows) | ratio | load average |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n" + "\n".join(rows) + "\n\n"
         "The command's time includes starting Python and the CLI, reading the units and "
         "checking every line; the reference is the bare bulk insert. Target: ≤ 10 s."
     )

@@ -4,7 +4,7 @@ All 34 provinces and 3,321 communes of `vietnam-provinces` under the national
 root VN, one station per commune (the CSV `loa station import` reads), and a
 national campaign with an approved 12-minute programme, so a plan makes
 3 x 3,321 = 9,963 airings. Commands are timed as a user runs them: the `loa`
-command in a child process, its peak memory from the kernel (``os.wait4``).
+command in a child process, its peak memory as /usr/bin/time reports it.
 """
 
 from __future__ import annotations
@@ -51,17 +51,30 @@ def run_loa(env: dict[str, str], *args: str) -> Run:
 
 
 def run_command(cmd: list[str], env: dict[str, str] | None = None) -> Run:
+    """Run ``cmd`` under /usr/bin/time, whose child's peak RSS is the command's alone.
+
+    (The kernel's maximum RSS of a child forked straight from this process would
+    count this process's own pages too.)
+    """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         began = time.perf_counter()
-        child = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
+        child = subprocess.run(
+            ["/usr/bin/time", "-f", "peak-kb %M", *cmd],
+            env={**os.environ, **(env or {})}, stdout=out, stderr=err, check=False,
+        )
         seconds = time.perf_counter() - began
-        child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
+        errors = err.read().decode()
         if child.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed: {err.read().decode()[-2000:]}")
-        return Run(seconds, usage.ru_maxrss / 1024, out.read().decode())
+            raise RuntimeError(f"{' '.join(cmd)} failed: {errors[-2000:]}")
+        peak_kb = int(errors.rsplit("peak-kb ", 1)[1].split()[0])
+        return Run(seconds, peak_kb / 1024, out.read().decode())
+
+
+def load_average() -> str:
+    """The 1-minute load average now (2 cores shared with other sessions)."""
+    return f"{os.getloadavg()[0]:.1f}"
 
 
 def loa_env(database_url: str, home: Path) -> dict[str, str]:

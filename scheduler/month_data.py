@@ -51,6 +51,8 @@ class StationFacts:
     tz: ZoneInfo
     windows: list[Window]
     held: list[Held] = field(default_factory=list)  # by start, any campaign
+    # Other time already taken on the station's air (e.g. bulletins), planned around too.
+    other_busy: list[Busy] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ def _plan_station(
         station.tz,
         round((programme.duration_ms or 0) / 1000),
         missing,
-        [a.busy for a in station.held],
+        [a.busy for a in station.held] + station.other_busy,
         now,
         gap=gap,
     )
