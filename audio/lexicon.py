@@ -130,6 +130,9 @@ DATE_CONTEXT = frozenset({
     "sáng", "trưa", "chiều", "tối", "đêm", "khuya", "nay", "mai", "qua",
 })
 
+# Words before which d/m is an address (số 18/7, hẻm 12/3), never a date.
+ADDRESS_CONTEXT = frozenset({"số", "nhà", "ngõ", "ngách", "hẻm", "kiệt", "lô"})
+
 # Units read after a number (or a range of numbers). Where two readings are common:
 # - speeds read "một <time>" (60 km/h: sáu mươi ki-lô-mét một giờ), as people say them and
 #   as weather presenters read wind speeds; "trên giờ" reads like a fraction;
@@ -141,6 +144,7 @@ UNITS: dict[str, str] = {
     "km/h": "ki-lô-mét một giờ",
     "km/giờ": "ki-lô-mét một giờ",
     "m/s": "mét một giây",
+    "mm/h": "mi-li-mét một giờ",
     "m3/s": "mét khối trên giây",
     "m³/s": "mét khối trên giây",
     "mm": "mi-li-mét",

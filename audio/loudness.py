@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -100,6 +100,23 @@ class Analysis:
         if not self._peaks:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float32)
         return np.concatenate(self._peaks), np.concatenate(self._energy)
+
+
+def joined(parts: Sequence[tuple[Analysis, float]]) -> Analysis:
+    """The analysis of signals played one after another, each scaled by its linear gain.
+
+    Each part but the last must have been fed a whole number of hops and end in silence
+    (at least a few ms): the K-weighting's memory is then gone at the join, so filtering
+    the parts apart gives what filtering the whole would. Nothing is filtered again.
+    """
+    first = parts[0][0]
+    whole = Analysis(first.rate, frames=first._frames)
+    for part, gain in parts:
+        whole._hops.append(part.hops() * gain ** 2)
+        peaks, energy = part.frames()
+        whole._peaks.append(peaks * np.float32(gain))
+        whole._energy.append(energy * np.float32(gain ** 2))
+    return whole
 
 
 def hop_energies(x: np.ndarray, rate: int) -> np.ndarray:

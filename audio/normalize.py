@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 
 from loa.audio.lexicon import (
     ACRONYMS,
+    ADDRESS_CONTEXT,
     DATE_CONTEXT,
     DOCUMENT_TYPES,
     LETTERS,
@@ -189,13 +190,15 @@ def _day_months(text: str) -> str:
     Cases:
     - a date word comes just before (ngày, từ, đến, chiều, đêm …): a date if it can be one;
     - nothing says so, but the first number is larger than the second (18/7): a date, as a
-      count out of a total (3/5 hộ) never exceeds the total; except 24/7, "day and night";
+      count out of a total (3/5 hộ) never exceeds the total; except 24/7, "day and night",
+      and addresses (số 18/7, hẻm 12/3);
     - otherwise (1/2, 3/5, 20/13): "trên".
     """
     def sub(m: re.Match[str]) -> str:
         day, month = int(m[1]), int(m[2])
         before = _previous_word(m.string, m.start())
-        dated = before in DATE_CONTEXT or (day > month and m[0] != "24/7")
+        dated = before in DATE_CONTEXT or (
+            day > month and m[0] != "24/7" and before not in ADDRESS_CONTEXT)
         if not dated or not _valid(day, month):
             return f"{m[1]} trên {m[2]}"
         ngay = before not in {"ngày", "mùng", "mồng"}
@@ -245,6 +248,8 @@ def _ordinals(text: str) -> str:
 
 
 def _read_number(integer: str, fraction: str | None) -> str:
+    if fraction is not None and not fraction.strip("0"):
+        fraction = None  # 112,0 độ, 4,0 m: announcers leave a fraction of zeros unsaid
     if "." in integer:
         head, *groups = integer.split(".")
         if len(head) <= 3 and all(len(g) == 3 for g in groups):

@@ -187,6 +187,33 @@ def show(loa: LoaContext, bulletin_id: int, fmt: str) -> None:
     _show_text(data)
 
 
+@bulletin.command("settings")
+@click.option("--unit", "unit_code", required=True)
+@click.option("--emergency-roles", help="Vai trò được gửi khẩn cấp, ví dụ leader,admin")
+@click.option("--attention", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Tín hiệu chú ý riêng của đơn vị (the unit's attention signal)")
+@click.option("--inherit-attention", is_flag=True,
+              help="Bỏ tín hiệu riêng: dùng của cấp trên (use the parent's signal again)")
+@pass_loa
+def settings(loa: LoaContext, unit_code: str, emergency_roles: str | None,
+             attention: Path | None, inherit_attention: bool) -> None:
+    """A unit's bulletin settings: who sends emergencies, and its attention signal."""
+    from loa.db import transaction
+    from loa.playlists.bulletin_audio import set_attention
+    from loa.playlists.bulletins import set_emergency_roles
+    from loa.stations.units import get_unit
+
+    with transaction(loa.services.sessions) as session:
+        unit = get_unit(session, unit_code)
+        if emergency_roles is not None:
+            set_emergency_roles(unit, emergency_roles.split(","))
+        if attention is not None or inherit_attention:
+            set_attention(session, loa.services.store, unit, attention)
+        signal = unit.attention_sha256 or "(cấp trên / mặc định: inherited or default)"
+        click.echo(f"{unit.code}: khẩn cấp (emergency): {unit.emergency_roles}; "
+                   f"tín hiệu (attention): {signal}")
+
+
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat(timespec="milliseconds")
 

@@ -8,13 +8,16 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from loa.audio.errors import AudioError
 from loa.audio.store import AudioStore
+from loa.errors import LoaError
 from loa.playlists.assets import record_asset
 from loa.playlists.models import AudioAsset
 from loa.stations.models import AdminUnit
 from loa.stations.units import ancestors
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_ATTENTION_MS = 15_000
 
 
 @dataclass(frozen=True)
@@ -41,10 +44,6 @@ def default_attention() -> bytes:
     return default_attention_signal()
 
 
-def _suffix(data: bytes) -> str:
-    return ".wav" if data[:4] == b"RIFF" else ".mp3"
-
-
 def render_text(
     session: Session, store: AudioStore, text: str, attention: bytes,
     acronyms: dict[str, str] | None,
@@ -52,7 +51,10 @@ def render_text(
     """Speak ``text`` after the attention signal into one stored MP3 (the fast path)."""
     from loa.audio.bulletin import render_bulletin
 
-    rendered = render_bulletin(text, attention=attention, acronyms=acronyms)
+    try:
+        rendered = render_bulletin(text, attention=attention, acronyms=acronyms)
+    except AudioError as err:
+        raise LoaError(f"{err} (the text could not be spoken)") from err
     return BulletinSound(_keep(session, store, rendered.mp3, rendered.duration_ms),
                          rendered.spoken)
 
@@ -60,30 +62,18 @@ def render_text(
 def render_file(session: Session, store: AudioStore, path: Path, attention: bytes) -> BulletinSound:
     """An uploaded recording, checked as usable audio, after the attention signal.
 
-    Cases: a corrupt, empty or non-audio file raises ClipError (nothing is stored);
+    Cases: a corrupt, empty or non-audio file is a LoaError (nothing is stored);
     one over MAX_UPLOAD_BYTES is refused before it is decoded.
     """
+    from loa.audio.bulletin import render_recording
     from loa.audio.clips import probe_clip
 
-    probe_clip(Path(path), max_bytes=MAX_UPLOAD_BYTES)
-    return _render_segments(session, store, attention, Path(path))
-
-
-def _render_segments(
-    session: Session, store: AudioStore, attention: bytes, path: Path
-) -> BulletinSound:
-    """Chime, then the recording, through the programme renderer (loudness-matched)."""
-    from loa.audio.render import RenderOptions, SegmentSpec, render_programme
-
-    with tempfile.TemporaryDirectory(prefix="loa-bulletin-") as work:
-        chime = Path(work) / f"attention{_suffix(attention)}"
-        chime.write_bytes(attention)
-        options = RenderOptions(title="Thông báo", campaign="bulletin", unit="", month="")
-        segments = [SegmentSpec("jingle", path=chime), SegmentSpec("clip", path=path)]
-        result = render_programme(segments, options, store)
-    asset = record_asset(session, result.sha256, result.bytes, result.duration_ms, "mp3",
-                         result.loudness_lufs)
-    return BulletinSound(asset, None)
+    try:
+        probe_clip(Path(path), max_bytes=MAX_UPLOAD_BYTES)
+        rendered = render_recording(Path(path), attention=attention)
+    except AudioError as err:
+        raise LoaError(f"{err} (the file is not usable audio)") from err
+    return BulletinSound(_keep(session, store, rendered.mp3, rendered.duration_ms), None)
 
 
 def _keep(session: Session, store: AudioStore, mp3: bytes, duration_ms: int) -> AudioAsset:
@@ -93,3 +83,23 @@ def _keep(session: Session, store: AudioStore, mp3: bytes, duration_ms: int) -> 
         out.write_bytes(mp3)
         stored = store.put_file(out)
     return record_asset(session, stored.sha256, stored.bytes, duration_ms, "mp3")
+
+
+def set_attention(session: Session, store: AudioStore, unit: AdminUnit,
+                  path: Path | None) -> AudioAsset | None:
+    """Give ``unit`` its own attention signal (checked audio), or None: inherit again."""
+    if path is None:
+        unit.attention_sha256 = None
+        return None
+    from loa.audio.clips import probe_clip
+
+    try:
+        info = probe_clip(Path(path), max_bytes=MAX_UPLOAD_BYTES)
+    except AudioError as err:
+        raise LoaError(f"{err} (the file is not usable audio)") from err
+    if info.duration_ms > MAX_ATTENTION_MS:
+        raise LoaError(f"Tín hiệu chú ý dài tối đa {MAX_ATTENTION_MS // 1000} giây "
+                       f"(attention signal at most {MAX_ATTENTION_MS // 1000} s)")
+    stored = store.put_file(Path(path))
+    unit.attention_sha256 = stored.sha256
+    return record_asset(session, stored.sha256, stored.bytes, info.duration_ms, info.format)

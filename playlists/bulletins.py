@@ -72,6 +72,16 @@ def may_send_emergency(unit: AdminUnit, role: str | None) -> bool:
     return str(role) in allowed
 
 
+def set_emergency_roles(unit: AdminUnit, roles: Iterable[str]) -> None:
+    """Which roles may send the unit's emergencies (at least one; never an auditor)."""
+    chosen = sorted({str(r).strip() for r in roles if str(r).strip()})
+    wrong = [r for r in chosen if r not in WRITERS]
+    if wrong or not chosen:
+        raise LoaError(f"Vai trò không hợp lệ {', '.join(wrong) or '(trống)'}: operator, leader, "
+                       "admin (roles must be some of operator, leader, admin)")
+    unit.emergency_roles = ",".join(chosen)
+
+
 def get_bulletin(session: Session, bulletin_id: int) -> Bulletin:
     bulletin = session.get(Bulletin, bulletin_id)
     if bulletin is None:
@@ -280,6 +290,24 @@ def _send(session: Session, bulletin: Bulletin, now: datetime) -> None:
         from loa.scheduler.bulletin_slots import place_bulletin_slots
 
         place_bulletin_slots(session, bulletin, now)
+
+
+def deliver_to_player(session: Session, player: Player) -> list[int]:
+    """Delivery rows for a player that came after its station's bulletins were sent.
+
+    Called when a player enrols (every agent start): a player added during an
+    emergency still gets it. Returns the bulletins it now has rows for.
+    """
+    have = select(BulletinDelivery.bulletin_id).where(BulletinDelivery.player_id == player.id)
+    added = []
+    for bulletin in session.scalars(select(Bulletin).where(
+            Bulletin.status == BulletinStatus.active, Bulletin.id.not_in(have))):
+        if player.station_id in {s.id for s in _resolve(session, bulletin)}:
+            session.add(BulletinDelivery(bulletin_id=bulletin.id, station_id=player.station_id,
+                                         player_id=player.id, plays=0))
+            added.append(bulletin.id)
+    session.flush()
+    return added
 
 
 def approve_bulletin(

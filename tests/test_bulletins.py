@@ -7,13 +7,16 @@ import base64
 import hashlib
 import json
 import uuid
+import wave
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from loa.canonical import canonical_json
@@ -302,3 +305,105 @@ def test_the_command_line_sends_shows_and_cancels(loa: Loa, services: Services,
     listed = loa("bulletin", "list")
     assert f"{bulletin_id}\temergency\tcancelled" in listed
     assert f"{notice}\tnormal\tactive" in listed
+
+
+def test_an_unchanged_poll_costs_two_small_queries(
+    services: Services, tree: dict, client: FlaskClient
+) -> None:
+    """The 304 of /player/bulletins: the token look-up and the list, nothing written."""
+    with transaction(services.sessions) as s:
+        send(services, s)
+    token = tree["TN"][1]
+    etag = client.get("/api/v1/player/bulletins", headers=auth(token)).get_etag()[0]
+    statements: list[str] = []
+    engine = services.sessions.kw["bind"]
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get("/api/v1/player/bulletins",
+                          headers=auth(token, etag)).status_code == 304
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == 2 and all(s.lstrip().startswith("SELECT") for s in statements)
+
+
+def test_a_recording_is_checked_and_follows_the_attention_signal(
+    services: Services, tree: dict, tmp_path: Path
+) -> None:
+    from loa.audio.bulletin import default_attention_signal
+
+    rate = 22050
+    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(3 * rate) / rate) * 32767).astype("<i2")
+    recording = tmp_path / "loa-phuong.wav"
+    with wave.open(str(recording), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(tone.tobytes())
+    broken = tmp_path / "hong.mp3"
+    broken.write_bytes(b"ID3" + b"\0" * 4000)
+    with transaction(services.sessions) as s, pytest.raises(LoaError, match="not usable audio"):
+        send(services, s, text=None, audio=broken)
+    with transaction(services.sessions) as s:
+        assert s.scalar(select(Bulletin.id)) is None
+        sent = send(services, s, text=None, audio=recording, priority="normal")
+        chime_ms = len(default_attention_signal()) * 8 // 64  # 64 kbps
+        assert sent.title == "loa-phuong" and sent.text is None
+        assert 3000 + chime_ms * 0.8 < sent.duration_ms < 3000 + chime_ms * 1.5 + 1000
+        assert services.store.exists(sent.asset_sha256)
+
+
+def test_a_units_settings_choose_senders_and_its_signal(
+    loa: Loa, services: Services, tree: dict, tmp_path: Path
+) -> None:
+    chime = tmp_path / "keng.wav"
+    rate = 22050
+    with wave.open(str(chime), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((0.3 * np.sin(np.arange(rate) / 4) * 32767).astype("<i2").tobytes())
+    assert "roles must be" in loa("bulletin", "settings", "--unit", "31",
+                                  "--emergency-roles", "auditor", ok=False)
+    said = loa("bulletin", "settings", "--unit", "31", "--emergency-roles", "operator,leader",
+               "--attention", str(chime))
+    assert "leader,operator" in said
+    with transaction(services.sessions) as s:
+        province = get_unit(s, "31")
+        own = province.attention_sha256
+        from loa.playlists.bulletin_audio import attention_signal
+
+        # the ward inherits the province's signal; Hà Nội keeps the default
+        assert attention_signal(get_unit(s, "11560"), services.store) == chime.read_bytes()
+        assert attention_signal(get_unit(s, "01"), services.store) != chime.read_bytes()
+        assert own is not None
+    loa("bulletin", "settings", "--unit", "31", "--inherit-attention")
+    with transaction(services.sessions) as s:
+        assert get_unit(s, "31").attention_sha256 is None
+
+
+def test_a_player_added_during_an_emergency_gets_it_when_it_enrols(
+    services: Services, tree: dict, client: FlaskClient
+) -> None:
+    with transaction(services.sessions) as s:
+        sent = send(services, s, unit_targets=[get_unit(s, "11560")])
+        pending = send(services, s, priority="normal", role="operator", author="xa",
+                       text="Họp tổ dân phố.")
+        player, token = add_player(s, "TN", "Loa TN mới")
+        bulletin_id, new_id = sent.id, player.id
+        assert pending.status is BulletinStatus.pending
+    assert client.get("/api/v1/player/bulletins", headers=auth(token)).json["bulletins"] == []
+    key = Ed25519PrivateKey.generate()
+    raw = base64.b64encode(key.public_key().public_bytes_raw()).decode()
+    for _ in range(2):  # every agent start enrols again
+        assert client.post("/api/v1/player/enroll", json={"public_key": raw},
+                           headers=auth(token)).status_code == 201
+    listed = client.get("/api/v1/player/bulletins", headers=auth(token)).json["bulletins"]
+    assert [b["id"] for b in listed] == [bulletin_id]
+    with transaction(services.sessions) as s:
+        rows = s.scalars(select(BulletinDelivery.bulletin_id)
+                         .where(BulletinDelivery.player_id == new_id)).all()
+        assert rows == [bulletin_id]  # not the pending one, and once however often it enrols

@@ -20,6 +20,7 @@ from loa.canonical import canonical_json, nesting_depth
 from loa.compliance import keylog
 from loa.compliance.ingest import SHA256, ingest_events
 from loa.errors import LoaError
+from loa.playlists.bulletins import deliver_to_player
 from loa.playlists.models import (
     Airing,
     AiringStatus,
@@ -361,6 +362,7 @@ def _enroll(public_key: str) -> tuple[Response, int]:
     with db() as session:
         player = _player(session)
         key = keylog.enrol(session, player, public_key, services().clock.now())
+        deliver_to_player(session, player)  # a player added during an emergency gets it
         body = {"player_id": player.id, "key_id": key.id}
     return jsonify(body), 201
 

@@ -39,6 +39,8 @@ READINGS = [
     ("độ ẩm 50-55%", "độ ẩm năm mươi đến năm mươi lăm phần trăm"),
     ("sóng cao 2-4m", "sóng cao hai đến bốn mét"),
     ("mực nước 9,5 m", "mực nước chín phẩy năm mét"),
+    ("sóng cao 4,0-6,0m", "sóng cao bốn đến sáu mét"),  # zeros after the comma unsaid
+    ("cường độ mưa 50 mm/h", "cường độ mưa năm mươi mi-li-mét một giờ"),
     ("bán kính 150 km", "bán kính một trăm năm mươi ki-lô-mét"),
     ("ngập 3 ha lúa", "ngập ba héc-ta lúa"),
     ("khí áp 980 hPa", "khí áp chín trăm tám mươi héc-tô-pát-xcan"),
@@ -61,6 +63,8 @@ READINGS = [
     ("112,3 độ Kinh Đông", "một trăm mười hai phẩy ba độ kinh Đông"),
     ("17,2°N; 108,5°E", "mười bảy phẩy hai độ vĩ Bắc; một trăm linh tám phẩy năm độ kinh Đông"),
     ("18.5 độ Vĩ Bắc", "mười tám phẩy năm độ vĩ Bắc"),
+    ("17,5 độ Vĩ Bắc; 112,0 độ Kinh Đông",
+     "mười bảy phẩy năm độ vĩ Bắc; một trăm mười hai độ kinh Đông"),
     # Flood alarm levels and the agencies' acronyms
     ("trên BĐ3 0,5 m", "trên báo động ba không phẩy năm mét"),
     ("dưới BĐ1", "dưới báo động một"),
@@ -80,6 +84,7 @@ NOT_DATES = [
     ("3/5 xã", "ba trên năm xã"),
     ("trực ban 24/7", "trực ban hai mươi tư trên bảy"),  # day and night, not 24 July
     ("đạt 18/20 tiêu chí", "đạt mười tám trên hai mươi tiêu chí"),  # no 20th month
+    ("nhà số 18/7 Lê Lợi", "nhà số mười tám trên bảy Lê Lợi"),  # an address
     ("3 lần/tháng", "ba lần mỗi tháng"),
 ]
 
