@@ -128,9 +128,19 @@ def _priority_start(
             continue  # under way: its first item is past
         heads = [i for i in _inside(items, w_start, w_end) if i.kind is Kind.priority]
         start = max([w_start, *(h.end + gap for h in heads)])
+        # an item of the window just before may end right at this one's start
+        start = _clear_of(start, request.duration, _outside(items, w_start, w_end), gap)
         if _fits(start + request.duration, w_end, request):
             return start, w_start, w_end
     return None
+
+
+def _outside(items: list[OnAir], w_start: datetime, w_end: datetime) -> list[OnAir]:
+    return [i for i in items if not w_start <= i.start < w_end]
+
+
+def _clashes(item: OnAir, others: list[OnAir], gap: timedelta) -> bool:
+    return any(item.start < o.end + gap and o.start < item.end + gap for o in others)
 
 
 def _push_after(
@@ -138,12 +148,14 @@ def _push_after(
     gap: timedelta, placement: Placement,
 ) -> list[OnAir]:
     """Shift the window's non-priority items later so each starts ``gap`` after the one
-    before; those that would end past the window leave it (``placement.unfit``)."""
-    kept = [i for i in items if not (w_start <= i.start < w_end) or i.kind is Kind.priority]
+    before; those that would end past the window (or within ``gap`` of what follows it)
+    leave it (``placement.unfit``)."""
+    outside = _outside(items, w_start, w_end)
+    kept = [*outside, *(i for i in _inside(items, w_start, w_end) if i.kind is Kind.priority)]
     for item in (i for i in _inside(items, w_start, w_end) if i.kind is not Kind.priority):
         if item.start < cursor:
             item = item.at(cursor)
-            if item.end > w_end:
+            if item.end > w_end or _clashes(item, outside, gap):
                 placement.unfit.append(item)
                 placement.moved.pop(item.ref, None)
                 continue

@@ -304,6 +304,26 @@ def test_a_normal_bulletin_pushed_out_of_its_window_is_unfit() -> None:
     assert placement.moved == {("airing", 1): at("17:02:00")}
 
 
+def test_back_to_back_windows_keep_the_gap_across_their_edge() -> None:
+    windows = parse_windows("05:00-05:10,05:10-05:40")
+    now = at("05:05")
+    items = [airing(1, "05:00:00", 10), airing(2, "05:10:30", 29)]  # ends 05:10, then 05:39:30
+    placement, air = place(priority(now), items, windows, not_before=now)
+    # first in the 05:10 window, but the gap after the airing ending at 05:10
+    assert [shown(s) for s in placement.starts] == ["02 05:10:30"]
+    assert [i.ref for i in placement.unfit] == [("airing", 2)]
+    assert_clear(air, windows)
+
+
+def test_a_shifted_item_keeps_the_gap_before_the_next_windows_first() -> None:
+    windows = parse_windows("17:00-17:14,17:14-17:30")
+    items = [airing(1, "17:00:00", 12), airing(2, "17:14:00", 12)]
+    placement, air = place(priority(at("12:00"), seconds=90), items, windows)
+    # airing 1 would end 17:14:00, inside its window but with no gap before airing 2
+    assert [i.ref for i in placement.unfit] == [("airing", 1)]
+    assert_clear(air, windows)
+
+
 def test_a_priority_bulletin_longer_than_the_first_window_takes_the_next_that_holds_it() -> None:
     windows = parse_windows("05:30-05:35,17:00-18:00")
     placement, _ = place(priority(at("01:00"), seconds=600), [], windows)
@@ -335,13 +355,16 @@ def test_window_occurrences_follow_weekdays_and_start_with_the_one_open() -> Non
 # Property: whatever is placed, a station's items never overlap.
 
 WINDOW_SETS = ["05:30-06:30,17:00-18:00", "17:00-17:20", "T2-T6 06:00-06:45,CN 18:00-18:30",
-               "05:00-05:10,05:10-05:40"]
+               "05:00-05:10,05:10-05:40", "17:00-17:05,17:05-17:12,17:12-17:30"]
 
 
 @st.composite
 def requests(draw: st.DrawFn) -> Request:
     kind = draw(st.sampled_from([Kind.normal, Kind.priority]))
-    offset = timedelta(minutes=draw(st.integers(0, 3 * 24 * 60)))
+    # any minute of three days, and often one in the hours the windows open
+    near_windows = st.builds(lambda d, h, m: d * 1440 + h * 60 + m, st.integers(0, 2),
+                             st.sampled_from([5, 6, 17, 18]), st.integers(0, 59))
+    offset = timedelta(minutes=draw(st.integers(0, 3 * 24 * 60) | near_windows))
     seconds = draw(st.integers(5, 900))
     count = draw(st.integers(1, 4))
     every = timedelta(minutes=draw(st.sampled_from([0, 1, 30, 60, 720, 1440])))
@@ -351,7 +374,7 @@ def requests(draw: st.DrawFn) -> Request:
                    None if until is None else valid_from + timedelta(minutes=until), count, every)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     windows_text=st.sampled_from(WINDOW_SETS),
     airing_minutes=st.lists(st.integers(1, 15), max_size=6),
