@@ -7,11 +7,13 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from loa.audio.errors import ClipError
 from loa.audio.store import AudioStore, StoredAudio
+
+if TYPE_CHECKING:  # numpy loads only when audio is decoded, not with every command
+    import numpy as np
 
 RATE = 44100
 FFMPEG = "ffmpeg"
@@ -118,6 +120,8 @@ def decode_pcm(path: Path, *, rate: int = RATE) -> np.ndarray:
         raise ClipError(f"Không đọc được tệp âm thanh (quá thời gian): {path.name}") from exc
     if proc.returncode != 0 or not proc.stdout:
         raise ClipError(f"Tệp âm thanh bị hỏng hoặc không phải âm thanh: {path.name}")
+    import numpy as np
+
     return np.frombuffer(proc.stdout, dtype=np.int16)
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from loa.compliance.batch import MonthFacts, load_facts
 from loa.compliance.ingest import chain_heads
 from loa.compliance.models import AiringLogEntry, MonthClose, StationMonthSnapshot
 from loa.compliance.rules import (
@@ -21,14 +22,12 @@ from loa.compliance.rules import (
     counted_airings,
     station_month_status,
 )
-from loa.compliance.verify import evidence_break
+from loa.compliance.verify import Problem, evidence_breaks
 from loa.months import month_bounds
 from loa.playlists.models import STILL_TO_AIR, Airing, AiringStatus, Campaign, Programme
-from loa.playlists.programmes import applicable_programme
-from loa.playlists.schedule import month_airings
 from loa.settings import Settings
 from loa.stations.models import AdminUnit, Station
-from loa.stations.units import ancestors, stations_under
+from loa.stations.units import stations_under
 
 
 @dataclass(frozen=True)
@@ -112,27 +111,6 @@ def counting_rule(
     )
 
 
-def _completions(
-    session: Session, station: Station, month: str, up_to_seq: int
-) -> list[LoggedEvent]:
-    """Completions of the station's airings scheduled in ``month``, whenever reported,
-    up to the chain head the verdict names (one appended since is not part of it)."""
-    start, end = month_bounds(month, ZoneInfo(station.timezone))
-    rows = session.scalars(
-        select(AiringLogEntry)
-        .join(Airing, Airing.id == AiringLogEntry.airing_id)
-        .where(
-            AiringLogEntry.station_id == station.id,
-            AiringLogEntry.seq <= up_to_seq,
-            AiringLogEntry.event == "airing.completed",
-            Airing.station_id == station.id,
-            Airing.starts_at >= start,
-            Airing.starts_at < end,
-        )
-    )
-    return [logged_event(r) for r in rows]
-
-
 def station_month_row(
     session: Session,
     station: Station,
@@ -142,21 +120,35 @@ def station_month_row(
     reading: Reading,
 ) -> ReportRow:
     """The live verdict of one station-month (DESIGN §6), before the month closes."""
-    programme = applicable_programme(session, station.unit, campaign.id, month)
-    facts = facts_of(programme)
-    airings = month_airings(session, station, month)
+    facts = load_facts(session, [station], month, [campaign])
+    broken = evidence_breaks(session, [station])[station.id]
+    return judged_row(facts, station, campaign, head, broken, reading)
+
+
+def judged_row(
+    facts: MonthFacts,
+    station: Station,
+    campaign: Campaign,
+    head: tuple[int, str] | None,
+    broken: Problem | None,
+    reading: Reading,
+) -> ReportRow:
+    """One station-month's live verdict from what ``load_facts`` read (no query)."""
+    month = facts.month
+    programme = facts.applicable(campaign.id, station.unit_id)
+    pfacts = programme.facts if programme else None
+    airings = facts.airings.get(station.id, [])
     rule = counting_rule(campaign, station, month, reading)
-    completions = _completions(session, station, month, head[0] if head else 0)
-    counted = counted_airings(completions, airing_facts(airings), rule)
+    # Up to the chain head the verdict names (one appended since is not part of it).
+    up_to = head[0] if head else 0
+    completions = [e for seq, e in facts.completions.get(station.id, []) if seq <= up_to]
+    counted = counted_airings(completions, {a.airing_id: a for a, _ in airings}, rule)
     ended = reading.now >= month_bounds(month, rule.tz)[1]
     still = [
         a
-        for a in airings
-        if a.programme.campaign_id == campaign.id
-        and a.status in STILL_TO_AIR
-        and a.starts_at > reading.now
+        for a, status in airings
+        if a.campaign_id == campaign.id and status in STILL_TO_AIR and a.starts_at > reading.now
     ]
-    broken = evidence_break(session, station)
     return ReportRow(
         station=station.code,
         station_name=station.name,
@@ -166,18 +158,36 @@ def station_month_row(
         required=campaign.min_airings,
         counted=counted,
         programme_id=programme.id if programme else None,
-        programme_sha256=facts.sha256 if facts else None,
-        programme_duration_s=facts.duration_ms / 1000 if facts else None,
+        programme_sha256=pfacts.sha256 if pfacts else None,
+        programme_duration_s=pfacts.duration_ms / 1000 if pfacts else None,
         status=(
             Status.evidence_broken
             if broken
-            else station_month_status(facts, rule.requirement, counted, ended)
+            else station_month_status(pfacts, rule.requirement, counted, ended)
         ).value,
         chain_seq=head[0] if head else 0,
         chain_head=head[1] if head else None,
         still_planned=len(still),
         broken_seq=broken.seq if broken else None,
     )
+
+
+def live_rows(
+    session: Session, stations: list[Station], month: str, campaigns: list[Campaign],
+    reading: Reading,
+) -> list[tuple[Station, Campaign, ReportRow]]:
+    """Every live verdict of ``stations`` for the ``campaigns`` covering them, set-based."""
+    heads = chain_heads(session, [s.id for s in stations])
+    facts = load_facts(session, stations, month, campaigns)
+    breaks = evidence_breaks(session, stations)
+    return [
+        (station, campaign, judged_row(
+            facts, station, campaign, heads.get(station.id), breaks[station.id], reading
+        ))
+        for station in stations
+        for campaign in campaigns
+        if facts.tree.is_under(station.unit_id, campaign.unit_id)
+    ]
 
 
 def campaign_first_month(session: Session, campaign: Campaign) -> str | None:
@@ -211,6 +221,7 @@ def _snapshot_rows(
     session: Session, stations: list[Station], month: str, campaign_code: str | None
 ) -> list[ReportRow]:
     by_id = {s.id: s for s in stations}
+    breaks = evidence_breaks(session, stations)
     found = session.execute(
         select(StationMonthSnapshot, Campaign.code)
         .join(Campaign, Campaign.id == StationMonthSnapshot.campaign_id)
@@ -224,7 +235,7 @@ def _snapshot_rows(
         station = by_id[snap.station_id]
         duration = snap.programme_duration_ms
         # The snapshot's verdict stands only while the log it rests on still verifies.
-        broken = evidence_break(session, station)
+        broken = breaks[station.id]
         rows.append(
             ReportRow(
                 station=station.code,
@@ -258,16 +269,10 @@ def station_month_report(
     """One row per station under ``unit`` and campaign that covers it in ``month``.
 
     Cases: a closed month reads its snapshot, whatever changed since; an open one
-    is judged now.
+    is judged now. Set-based: a few queries whatever the number of stations.
     """
     stations = stations_under(session, unit)
     if session.get(MonthClose, month) is not None:
         return _snapshot_rows(session, stations, month, campaign_code)
-    heads = chain_heads(session, [s.id for s in stations])
     campaigns = reported_campaigns(session, month, campaign_code)
-    return [
-        station_month_row(session, station, campaign, month, heads.get(station.id), reading)
-        for station in stations
-        for campaign in campaigns
-        if campaign.unit in ancestors(station.unit)
-    ]
+    return [row for _, _, row in live_rows(session, stations, month, campaigns, reading)]

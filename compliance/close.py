@@ -13,10 +13,9 @@ from sqlalchemy.orm import Session
 from loa.compliance.audit import (
     Reading,
     campaign_first_month,
+    live_rows,
     reported_campaigns,
-    station_month_row,
 )
-from loa.compliance.ingest import chain_heads
 from loa.compliance.models import MonthClose, StationMonthSnapshot
 from loa.compliance.periods import next_month
 from loa.compliance.rules import local_month
@@ -77,11 +76,7 @@ def _snapshots(session: Session, month: str, reading: Reading) -> list[StationMo
     rows = []
     for campaign in reported_campaigns(session, month):
         stations = stations_under(session, campaign.unit)
-        heads = chain_heads(session, [s.id for s in stations])
-        for station in stations:
-            row = station_month_row(
-                session, station, campaign, month, heads.get(station.id), reading
-            )
+        for station, _, row in live_rows(session, stations, month, [campaign], reading):
             rows.append(
                 StationMonthSnapshot(
                     month=month,

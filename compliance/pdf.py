@@ -38,11 +38,12 @@ from loa.compliance.periods import period_months
 from loa.compliance.totals import ProgrammeLine, ReportTotals
 from loa.errors import LoaError
 from loa.playlists.models import Campaign
-from loa.stations.models import AdminUnit, UnitReport
+from loa.stations.models import AdminUnit, UnitLevel, UnitReport
 from loa.stations.units import ancestors
 
 # Debian's fonts-dejavu-core; reportlab's built-in fonts have no Vietnamese glyphs.
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+CAPITAL = "Hà Nội"  # the place of a country report's date line, unless the unit sets one
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 WIDTH = A4[0] - 30 * mm
@@ -105,12 +106,16 @@ def letter_of(unit: AdminUnit, number: str = "") -> Letter:
     if not re.fullmatch(r"[0-9]{0,6}", number):
         raise LoaError(f"Số văn bản là 1 đến 6 chữ số, không phải {number!r} "
                        "(document number: 1-6 digits)")
-    province, above = ancestors(unit)[-1], unit.parent
+    chain = ancestors(unit)
+    # The place is the province's, whether or not the tree goes up to the country.
+    province = next((u for u in chain if u.level is UnitLevel.province), chain[-1])
+    above = unit.parent if unit.level not in (UnitLevel.province, UnitLevel.country) else None
     own = unit.report or UnitReport()
     recipient = own.report_to or (
         f"Ủy ban nhân dân {above.name}" if above else "Bộ Văn hóa, Thể thao và Du lịch"
     )
-    return Letter(unit.name, own.place or place_name(province.name), recipient,
+    place = CAPITAL if province.level is UnitLevel.country else place_name(province.name)
+    return Letter(unit.name, own.place or place, recipient,
                   own.signer_title, own.signer_name, number)
 
 

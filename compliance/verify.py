@@ -126,16 +126,15 @@ def _chain_problems(
     return problems
 
 
-def _key_problems(session: Session, station: Station, signers: _Signers) -> list[Problem]:
-    """Key rows the chain never enrolled (added or changed behind its back), and the reverse."""
-    rows = session.execute(
-        select(PlayerKey.id, PlayerKey.player_id, PlayerKey.public_key)
-        .join(Player, Player.id == PlayerKey.player_id)
-        .where(Player.station_id == station.id)
-        .order_by(PlayerKey.id)
-    ).all()
+def _key_problems(
+    code: str, rows: Sequence[tuple[int, int, bytes]], signers: _Signers
+) -> list[Problem]:
+    """Key rows the chain never enrolled (added or changed behind its back), and the reverse.
+
+    ``rows`` are the station's (key id, player id, public key) rows, by key id.
+    """
     problems = [
-        Problem(station.code, None, (
+        Problem(code, None, (
             f"khóa {key_text(raw)} (player_key {key_id}) của thiết bị {player_id} không có "
             "trong nhật ký (key row without a key.enrolled entry: added or changed)"))
         for key_id, player_id, raw in rows
@@ -143,13 +142,43 @@ def _key_problems(session: Session, station: Station, signers: _Signers) -> list
     ]
     present = {(player_id, raw) for _, player_id, raw in rows}
     problems += [
-        Problem(station.code, seq, (
+        Problem(code, seq, (
             f"khóa {key_text(raw)} của thiết bị {player_id} đã bị xóa khỏi bảng player_key "
             "(enrolled key row deleted)"))
         for (player_id, raw), seq in signers.enrolled.items()
         if (player_id, raw) not in present
     ]
     return problems
+
+
+def _station_problems(
+    code: str,
+    entries: Sequence[AiringLogEntry],
+    key_rows: Sequence[tuple[int, int, bytes]],
+    anchors: Iterable[Anchor],
+) -> list[Problem]:
+    signers = _Signers()
+    problems = _chain_problems(code, entries, signers)
+    problems += _key_problems(code, key_rows, signers)
+    hashes = {e.seq: e.hash for e in entries}
+    problems += [
+        Problem(code, fault.seq, fault.reason) for fault in anchor_faults(hashes, anchors)
+    ]
+    return problems
+
+
+def _key_rows(session: Session, station_ids: list[int]) -> dict[int, list[tuple[int, int, bytes]]]:
+    """Each station's key rows (key id, player id, public key), by key id, in one query."""
+    rows = session.execute(
+        select(Player.station_id, PlayerKey.id, PlayerKey.player_id, PlayerKey.public_key)
+        .join(Player, Player.id == PlayerKey.player_id)
+        .where(Player.station_id.in_(station_ids))
+        .order_by(PlayerKey.id)
+    )
+    found: dict[int, list[tuple[int, int, bytes]]] = {}
+    for station_id, key_id, player_id, raw in rows:
+        found.setdefault(station_id, []).append((key_id, player_id, raw))
+    return found
 
 
 def verify_station(
@@ -163,14 +192,8 @@ def verify_station(
             .order_by(AiringLogEntry.seq)
         )
     )
-    signers = _Signers()
-    problems = _chain_problems(station.code, entries, signers)
-    problems += _key_problems(session, station, signers)
-    hashes = {e.seq: e.hash for e in entries}
-    problems += [
-        Problem(station.code, fault.seq, fault.reason) for fault in anchor_faults(hashes, anchors)
-    ]
-    return len(entries), problems
+    keys = _key_rows(session, [station.id]).get(station.id, [])
+    return len(entries), _station_problems(station.code, entries, keys, anchors)
 
 
 def verify_chains(session: Session, anchors: Sequence[Anchor] | None = None) -> Verification:
@@ -220,14 +243,44 @@ def evidence_break(session: Session, station: Station) -> Problem | None:
     Reports mark such a station ``evidence_broken``; the answer is kept for the
     session, as one report asks for the same station once per month and campaign.
     """
+    return evidence_breaks(session, [station])[station.id]
+
+
+_CHUNK = 500  # stations whose logs are read at once: bounded memory for the country
+
+
+def evidence_breaks(session: Session, stations: Sequence[Station]) -> dict[int, Problem | None]:
+    """``evidence_break`` of many stations, their logs read a few hundred stations a query.
+
+    The answers are kept for the session, like ``evidence_break``'s.
+    """
     known: dict[int, Problem | None] = session.info.setdefault(BROKEN, {})
-    if station.id not in known:
-        if ANCHORS not in session.info:
-            session.info[ANCHORS] = known_anchors(session)[0]
-        anchors = [a for a in session.info[ANCHORS] if a.station_id == station.id]
-        problems = verify_station(session, station, anchors)[1]
-        known[station.id] = min(problems, key=_seq_order, default=None)
-    return known[station.id]
+    todo = [s for s in stations if s.id not in known]
+    if todo and ANCHORS not in session.info:
+        session.info[ANCHORS] = known_anchors(session)[0]
+    anchors: dict[int, list[Anchor]] = {}
+    for anchor in session.info.get(ANCHORS, []):
+        anchors.setdefault(anchor.station_id, []).append(anchor)
+    for i in range(0, len(todo), _CHUNK):
+        part = todo[i : i + _CHUNK]
+        ids = [s.id for s in part]
+        entries: dict[int, list[AiringLogEntry]] = {}
+        for entry in session.scalars(
+            select(AiringLogEntry)
+            .where(AiringLogEntry.station_id.in_(ids))
+            .order_by(AiringLogEntry.station_id, AiringLogEntry.seq)
+        ):
+            entries.setdefault(entry.station_id, []).append(entry)
+        keys = _key_rows(session, ids)
+        for station in part:
+            problems = _station_problems(
+                station.code,
+                entries.get(station.id, []),
+                keys.get(station.id, []),
+                anchors.get(station.id, []),
+            )
+            known[station.id] = min(problems, key=_seq_order, default=None)
+    return {s.id: known[s.id] for s in stations}
 
 
 def _seq_order(problem: Problem) -> float:

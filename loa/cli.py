@@ -1,54 +1,100 @@
-"""The ``loa`` command line: the contract other tools script against."""
+"""The ``loa`` command line: the contract other tools script against.
+
+Commands are loaded when they run, not when ``loa`` starts: `loa --help` lists
+them from the table below without importing a database driver, Flask or the
+audio libraries (tests/test_cli_start.py checks it), so it answers at once.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from loa import cli_admin, cli_bulletin, cli_programme, cli_serve, migrate
-from loa.audio.cli import ACRONYM_SOURCE, tts
-from loa.cli_context import LoaContext, LoaGroup, pass_loa
-from loa.db import transaction
-from loa.errors import LoaError
-from loa.playlists.lexicon import operator_acronyms
-from loa.stations.units import get_unit
+from loa.cli_context import LoaGroup
+
+# name -> (module, attribute, the one line `loa --help` shows). A new command: one row here.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "acronym": ("loa.cli_admin", "acronym",
+                "Từ viết tắt và cách đọc (the operators' acronym dictionary)."),
+    "audit": ("loa.cli_programme", "audit", "Kiểm tra, báo cáo (audit and reports)."),
+    "bulletin": ("loa.cli_bulletin", "bulletin",
+                 "Thông báo, bản tin khẩn cấp (bulletins and emergency broadcasts)."),
+    "campaign": ("loa.cli_admin", "campaign", "Chiến dịch truyền thông (campaigns)."),
+    "demo": ("loa.cli_serve", "demo", "Seed Hải Phòng, two communes, a campaign and a rendered "
+             "programme, and serve."),
+    "init": ("loa.cli_core", "init", "Create or upgrade the database to the newest schema."),
+    "plan": ("loa.cli_programme", "plan_command",
+             "Plan the required airings of every campaign on every station for a month."),
+    "player": ("loa.cli_admin", "player", "Thiết bị phát (players)."),
+    "programme": ("loa.cli_programme", "programme",
+                  "Chương trình phát thanh hằng tháng (monthly programmes)."),
+    "serve": ("loa.cli_serve", "serve", "Serve the web UI and the player API (waitress)."),
+    "simulate": ("loa.cli_serve", "simulate",
+                 "Run N reference agents against a fresh server on simulated time."),
+    "station": ("loa.cli_admin", "station", "Đài truyền thanh (stations)."),
+    "tts": ("loa.cli_core", "tts",
+            "Đọc văn bản tiếng Việt (TTS): chuẩn hóa và thử giọng đọc."),
+    "unit": ("loa.cli_admin", "unit", "Đơn vị hành chính (admin units)."),
+    "user": ("loa.cli_admin", "user", "Người dùng (users)."),
+}
 
 
-@click.group(cls=LoaGroup)
+class _Commands(dict[str, click.Command]):
+    """The group's commands: a listed one is imported the first time it is asked for."""
+
+    def __missing__(self, name: str) -> click.Command:
+        if name not in COMMANDS:
+            raise KeyError(name)
+        import importlib
+
+        module, attribute, _ = COMMANDS[name]
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        self[name] = command
+        return command
+
+    def __contains__(self, name: object) -> bool:
+        return name in COMMANDS or super().__contains__(name)
+
+
+class LazyGroup(LoaGroup):
+    """A group whose commands are imported only when one of them runs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _Commands(self.commands)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        try:
+            return self.commands[cmd_name]
+        except KeyError:
+            return None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The listing of `loa --help`, from the table: no command is imported for it."""
+        rows = [
+            (name, COMMANDS[name][2] if name in COMMANDS else self._short_help(ctx, name))
+            for name in self.list_commands(ctx)
+        ]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def _short_help(self, ctx: click.Context, name: str) -> str:
+        command = self.get_command(ctx, name)
+        return command.get_short_help_str() if command is not None else ""
+
+
+@click.group(cls=LazyGroup)
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Loa: phát thanh cơ sở tự động (broadcast automation for grassroots radio)."""
-    loa = ctx.ensure_object(LoaContext)
-    ctx.call_on_close(loa.close)
-    ctx.meta[ACRONYM_SOURCE] = lambda unit_code=None: _operator_acronyms(loa, unit_code)
+    from loa.cli_core import prepare
 
-
-def _operator_acronyms(loa: LoaContext, unit_code: str | None) -> dict[str, str]:
-    """What a unit's renders read (global ones without a unit); none without a database yet."""
-    try:
-        with transaction(loa.services.sessions) as session:
-            unit = get_unit(session, unit_code) if unit_code else None
-            return operator_acronyms(session, unit)
-    except (OperationalError, ProgrammingError) as err:
-        if unit_code:
-            raise LoaError("Chưa có cơ sở dữ liệu: chạy `loa init` (no database yet)") from err
-        return {}
-
-
-@cli.command()
-@pass_loa
-def init(loa: LoaContext) -> None:
-    """Create or upgrade the database to the newest schema."""
-    migrate.upgrade(loa.services.settings.database_url)
-    click.echo(f"Cơ sở dữ liệu sẵn sàng (database ready): {loa.services.settings.database_url}")
-
-
-cli_admin.register(cli)
-cli_bulletin.register(cli)
-cli_programme.register(cli)
-cli_serve.register(cli)
-tts.add_command(cli_programme.prune_cache_command)
-cli.add_command(tts)
+    prepare(ctx)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from loa.audio.tts import engine_names
 from loa.cli_context import ROW_ID, LoaContext, pass_loa
 from loa.compliance import keylog
 from loa.db import transaction
+from loa.errors import LoaError
 from loa.playlists.campaigns import add_campaign
 from loa.playlists.lexicon import remove_acronym, set_acronym, unit_acronyms
 from loa.stations.cli import PLAYER_COMMANDS
@@ -30,11 +31,13 @@ def unit() -> None:
 @unit.command("add")
 @click.argument("code")
 @click.argument("name")
-@click.option("--level", required=True, type=click.Choice(["province", "district", "commune"]))
+@click.option(
+    "--level", required=True, type=click.Choice(["country", "province", "district", "commune"])
+)
 @click.option("--parent", "parent_code", help="Mã đơn vị cấp trên (parent unit code)")
 @pass_loa
 def unit_add(loa: LoaContext, code: str, name: str, level: str, parent_code: str | None) -> None:
-    """Add a province, district or commune."""
+    """Add the country, a province, district or commune."""
     with transaction(loa.services.sessions) as session:
         added = add_unit(session, code, name, level, parent_code)
         click.echo(f"Đã thêm đơn vị {added.code} {added.name} ({added.level.value})")
@@ -62,7 +65,7 @@ def unit_set(loa: LoaContext, code: str, **fields: str | None) -> None:
 @click.option("--province", "province_code", help="Chỉ một tỉnh, ví dụ 31 (Hải Phòng)")
 @pass_loa
 def unit_import(loa: LoaContext, province_code: str | None) -> None:
-    """Load the official provinces and communes of the 2025 reform."""
+    """Load the official provinces and communes of the 2025 reform (all: under the country VN)."""
     with transaction(loa.services.sessions) as session:
         added, kept = import_units(session, province_code)
     click.echo(f"Đã thêm {added} xã/phường, giữ nguyên {kept} (added {added}, kept {kept})")
@@ -87,6 +90,49 @@ def station_add(
     with transaction(loa.services.sessions) as session:
         added = add_station(session, code, unit_code, name, windows, timezone)
         click.echo(f"Đã thêm đài {added.code}: {added.name}, khung giờ {', '.join(added.windows)}")
+
+
+@station.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--tokens",
+    "tokens_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Ghi mã truy cập của thiết bị vào tệp CSV này (the new players' tokens, shown once)",
+)
+@pass_loa
+def station_import(loa: LoaContext, file: Path, tokens_file: Path | None) -> None:
+    """Add the stations of a CSV file (code, unit, name, windows[, players]): all or none."""
+    from loa.stations.bulk import import_stations
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise LoaError("Tệp CSV phải mã hóa UTF-8 (the CSV must be UTF-8)") from err
+    with transaction(loa.services.sessions) as session:
+        done = import_stations(session, text)
+        if done.players and tokens_file is None:
+            raise LoaError(
+                "Tệp có thiết bị: cần --tokens FILE để ghi mã truy cập, chỉ hiện một lần "
+                "(players need --tokens FILE)"
+            )
+        if done.players and tokens_file is not None:
+            _write_tokens(tokens_file, done.players)
+    click.echo(
+        f"Đã thêm {done.stations} đài, {len(done.players)} thiết bị "
+        f"(added {done.stations} stations, {len(done.players)} players)"
+    )
+
+
+def _write_tokens(path: Path, players: list[tuple[str, str, int, str]]) -> None:
+    """The tokens file, readable by its owner only: whoever holds a token is the player."""
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as out:
+        path.chmod(0o600)
+        writer = csv.writer(out)
+        writer.writerow(["station", "player", "player_id", "token"])
+        writer.writerows(players)
 
 
 @click.group()

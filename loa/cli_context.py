@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from loa.app import build_services
 from loa.audio.errors import AudioError
 from loa.errors import LoaError
 from loa.settings import SettingsError, load_settings
-from loa.web.context import Services
+
+if TYPE_CHECKING:  # the services pull in the database and Flask: only commands that run need them
+    from loa.web.context import Services
 
 
 class LoaContext:
@@ -23,6 +23,8 @@ class LoaContext:
     @property
     def services(self) -> Services:
         if self._services is None:
+            from loa.app import build_services
+
             self._services = build_services(load_settings())
         return self._services
 
@@ -69,6 +71,9 @@ class LoaGroup(click.Group):
     """A command group that turns bad input anywhere below it into a clear message."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        # Imported here, not at the top: `loa --help` stops before any command runs.
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
         try:
             return super().invoke(ctx)
         except (LoaError, AudioError, SettingsError) as err:

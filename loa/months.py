@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
@@ -17,6 +18,7 @@ def month_days(month: str) -> list[date]:
     return [date(year, mon, d) for d in range(1, calendar.monthrange(year, mon)[1] + 1)]
 
 
+@lru_cache(maxsize=1024)  # a country's report asks for the same few thousand times over
 def month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The UTC instants where ``month`` starts and ends in zone ``tz``."""
     days = month_days(month)

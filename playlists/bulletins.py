@@ -289,6 +289,12 @@ def _send(session: Session, bulletin: Bulletin, now: datetime) -> None:
     session.flush()
     if bulletin.priority is BulletinPriority.emergency:
         notify_bulletin_after_commit(session, "bulletin", bulletin.id, [p.id for p in players])
+    else:
+        # Normal and priority plays go into the stations' windows by the scheduler's rule
+        # (imported here: the scheduler sits above playlists). Players hear after commit.
+        from loa.scheduler.bulletin_slots import place_bulletin_slots
+
+        place_bulletin_slots(session, bulletin, now)
 
 
 def deliver_to_player(session: Session, player: Player) -> list[int]:

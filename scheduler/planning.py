@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from loa.months import month_days
@@ -26,7 +28,29 @@ def _chunks(days: list[date], count: int) -> list[list[date]]:
 
 def _by_distance_from_middle(days: list[date]) -> list[date]:
     middle = (len(days) - 1) / 2
-    return sorted(days, key=lambda d: (abs(days.index(d) - middle), d))
+    order = sorted(range(len(days)), key=lambda i: (abs(i - middle), days[i]))
+    return [days[i] for i in order]
+
+
+# Stations share their month, windows, zone and the planner's clock: the calendar work
+# below is done once per combination, not once per station (the country has 3,321).
+@lru_cache(maxsize=256)
+def _days_left(month: str, latest: time, tz: ZoneInfo, not_before: datetime) -> tuple[date, ...]:
+    return tuple(d for d in month_days(month) if datetime.combine(d, latest, tz) > not_before)
+
+
+@lru_cache(maxsize=256)
+def _candidates(days: tuple[date, ...], count: int) -> tuple[tuple[date, ...], ...]:
+    """For each of the ``count`` runs: its days from the middle out, then every other day."""
+    runs = _chunks(list(days), count)
+    return tuple(
+        tuple(_by_distance_from_middle(run) + [d for d in days if d not in run]) for run in runs
+    )
+
+
+@lru_cache(maxsize=4096)
+def _utc(day: date, at: time, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, at, tz).astimezone(UTC)
 
 
 def _first_fit(
@@ -41,10 +65,9 @@ def _first_fit(
     """The earliest start in ``window`` on ``day`` for ``length``, ``gap`` clear of ``busy``."""
     if day.weekday() not in window.days:
         return None
-    start = datetime.combine(day, window.start, tz).astimezone(UTC)
-    end = datetime.combine(day, window.end, tz).astimezone(UTC)
-    start = max(start, not_before)
-    for taken in sorted(busy, key=lambda b: b.start):
+    start = max(_utc(day, window.start, tz), not_before)
+    end = _utc(day, window.end, tz)
+    for taken in busy:  # by start: plan_month keeps them sorted
         if start + length + gap <= taken.start:
             break
         if taken.end + gap > start:
@@ -79,13 +102,12 @@ def plan_month(
         return []
     length = timedelta(seconds=duration_s)
     latest = max(w.end for w in windows)  # windows are sorted by start, not by end
-    days = [d for d in month_days(month) if datetime.combine(d, latest, tz) > not_before]
+    days = _days_left(month, latest, tz, not_before)
     if not days:
         return []
-    taken, placed = list(busy), []
-    for index, run in enumerate(_chunks(days, count)):
+    taken, placed = sorted(busy, key=lambda b: b.start), []
+    for index, candidates in enumerate(_candidates(days, count)):
         order = windows[index % len(windows) :] + windows[: index % len(windows)]
-        candidates = _by_distance_from_middle(run) + [d for d in days if d not in run]
         start = next(
             (
                 s
@@ -99,5 +121,5 @@ def plan_month(
         if start is None:
             break
         placed.append(start)
-        taken.append(Busy(start, start + length))
+        bisect.insort(taken, Busy(start, start + length), key=lambda b: b.start)
     return sorted(placed)

@@ -12,6 +12,7 @@ from loa.db import Base, str_enum
 
 
 class UnitLevel(StrEnum):
+    country = "country"  # the national root, above the provinces (a full `loa unit import`)
     province = "province"
     district = "district"
     commune = "commune"

@@ -1,16 +1,19 @@
-"""The admin-unit tree: provinces, optional districts, communes."""
+"""The admin-unit tree: the country, provinces, optional districts, communes."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from loa.db import fail_if_exists, one_or_fail
 from loa.errors import LoaError
 from loa.stations.models import AdminUnit, Station, UnitLevel, UnitReport
 
 # A child must sit strictly below its parent; district is optional.
-_RANK = {UnitLevel.province: 0, UnitLevel.district: 1, UnitLevel.commune: 2}
+_RANK = {UnitLevel.country: -1, UnitLevel.province: 0, UnitLevel.district: 1, UnitLevel.commune: 2}
+# Roots: the country, or a province on its own (a one-province server has no country).
+_ROOTS = (UnitLevel.country, UnitLevel.province)
+COUNTRY_CODE, COUNTRY_NAME = "VN", "Việt Nam"
 
 
 def get_unit(session: Session, code: str) -> AdminUnit:
@@ -21,17 +24,20 @@ def get_unit(session: Session, code: str) -> AdminUnit:
 def add_unit(
     session: Session, code: str, name: str, level: str, parent_code: str | None = None
 ) -> AdminUnit:
-    """Create a unit under ``parent_code``; a province has no parent, others need one."""
+    """Create a unit under ``parent_code``; the country and a province may have no parent,
+    others need one."""
     try:
         unit_level = UnitLevel(level)
     except ValueError as exc:
-        raise LoaError(f"Cấp không hợp lệ {level!r}: province, district hoặc commune") from exc
+        raise LoaError(
+            f"Cấp không hợp lệ {level!r}: country, province, district hoặc commune"
+        ) from exc
     if not code.strip() or not name.strip():
         raise LoaError("Đơn vị cần mã và tên (a unit needs a code and a name)")
     message = f"Mã đơn vị {code!r} đã tồn tại (unit code already exists)"
     fail_if_exists(session, AdminUnit, message, code=code)
     parent = get_unit(session, parent_code) if parent_code else None
-    if unit_level is not UnitLevel.province and parent is None:
+    if unit_level not in _ROOTS and parent is None:
         raise LoaError(f"Đơn vị cấp {level} cần --parent (needs a parent unit)")
     if parent is not None and _RANK[parent.level] >= _RANK[unit_level]:
         raise LoaError(f"Đơn vị cấp {level} không thể nằm dưới cấp {parent.level.value}")
@@ -63,7 +69,7 @@ def set_unit_report(session: Session, code: str, **fields: str | None) -> UnitRe
 
 
 def ancestors(unit: AdminUnit) -> list[AdminUnit]:
-    """The unit itself, then its parent, up to the province."""
+    """The unit itself, then its parent, up to the root (the province, or the country)."""
     chain = []
     node: AdminUnit | None = unit
     while node is not None:
@@ -80,10 +86,16 @@ def subtree_ids(session: Session, unit: AdminUnit) -> set[int]:
 
 
 def stations_under(session: Session, unit: AdminUnit) -> list[Station]:
-    """Every station in ``unit``'s subtree, by code."""
-    ids = subtree_ids(session, unit)
+    """Every station in ``unit``'s subtree, by code, with its unit (reports name it)."""
+    tree = select(AdminUnit.id).where(AdminUnit.id == unit.id).cte(recursive=True)
+    tree = tree.union_all(select(AdminUnit.id).where(AdminUnit.parent_id == tree.c.id))
     return list(
-        session.scalars(select(Station).where(Station.unit_id.in_(ids)).order_by(Station.code))
+        session.scalars(
+            select(Station)
+            .where(Station.unit_id.in_(select(tree.c.id)))
+            .options(joinedload(Station.unit))
+            .order_by(Station.code)
+        )
     )
 
 
@@ -92,6 +104,10 @@ def import_units(session: Session, province_code: str | None = None) -> tuple[in
 
     Codes are the official ones, zero-padded (province "31", commune "11560");
     units already present are kept as they are, so importing twice adds nothing.
+    Cases: the whole country (no ``province_code``) also makes the national root
+    "VN" (level country) the parent of every province, those imported before
+    included, so one report and one campaign cover the country; one province
+    alone stays a root (counted in neither figure).
     """
     from vietnam_provinces import Province, Ward
 
@@ -101,10 +117,15 @@ def import_units(session: Session, province_code: str | None = None) -> tuple[in
         if not provinces:
             raise LoaError(f"Không có tỉnh/thành mã {province_code!r} (unknown province code)")
     known = set(session.scalars(select(AdminUnit.code)))
+    country = None
+    if province_code is None:
+        country = _ensure(session, known, COUNTRY_CODE, COUNTRY_NAME, UnitLevel.country, None)
     added = kept = 0
     for province in provinces:
         code = f"{province.code.value:02d}"
-        parent = _ensure(session, known, code, province.name, UnitLevel.province, None)
+        parent = _ensure(session, known, code, province.name, UnitLevel.province, country)
+        if country is not None and parent.parent is None:
+            parent.parent = country  # a province imported alone before joins the country
         for ward in Ward.iter_by_province(province.code):
             ward_code = f"{ward.code.value:05d}"
             if ward_code in known:

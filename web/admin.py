@@ -17,12 +17,13 @@ from flask import (
 )
 from flask_babel import gettext
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from loa.compliance import keylog
 from loa.errors import LoaError
 from loa.playlists.campaigns import add_campaign
 from loa.playlists.models import Campaign
+from loa.stations.bulk import MAX_ERRORS, StationImportError, import_stations
 from loa.stations.models import AdminUnit, Player, Station
 from loa.stations.players import add_player
 from loa.stations.service import DEFAULT_WINDOWS, add_station
@@ -81,12 +82,20 @@ def _token_page(player: Player, token: str, title: str) -> Any:
 @bp.route("/")
 @auth.login_required(Role.admin)
 def stations() -> Any:
+    return _stations_page()
+
+
+def _stations_page(**extra: Any) -> str:
     with db() as s:
         found = s.scalars(
-            select(Station).where(Station.unit_id.in_(g.visible_units)).order_by(Station.code)
+            select(Station)
+            .where(Station.unit_id.in_(g.visible_units))
+            .options(selectinload(Station.unit), selectinload(Station.players))
+            .order_by(Station.code)
         ).all()
         return render_template(
-            "admin_stations.html", stations=found, units=_units(s), default_windows=DEFAULT_WINDOWS
+            "admin_stations.html", stations=found, units=_units(s),
+            default_windows=DEFAULT_WINDOWS, **extra,
         )
 
 
@@ -106,6 +115,35 @@ def station_add() -> Any:
     except LoaError as err:
         flash(str(err), "error")
     return redirect(url_for("admin.stations"))
+
+
+@bp.route("/stations/import", methods=["POST"])
+@auth.login_required(Role.admin)
+def station_import() -> Any:
+    """Stations from an uploaded CSV in the admin's subtree: all, or none and each error by line."""
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise LoaError("Chọn một tệp CSV (choose a CSV file)")
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise LoaError("Tệp CSV phải mã hóa UTF-8 (the CSV must be UTF-8)") from err
+        with db() as s:
+            done = import_stations(s, text, g.visible_units)
+    except StationImportError as err:
+        return _stations_page(import_errors=err.errors[:MAX_ERRORS],
+                              more_errors=max(0, len(err.errors) - MAX_ERRORS)), 400
+    except LoaError as err:
+        flash(str(err), "error")
+        return redirect(url_for("admin.stations"))
+    if not done.players:
+        flash(gettext("Đã thêm %(count)s đài", count=done.stations), "info")
+        return redirect(url_for("admin.stations"))
+    page = render_template("admin_import_tokens.html", done=done, server=request.host_url)
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"  # tokens: shown once, never cached
+    return response
 
 
 @bp.route("/stations/<code>/players", methods=["POST"])

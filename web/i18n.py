@@ -99,7 +99,10 @@ LABELS: dict[str, dict[str, Any]] = {
         "player.revoked": _l("Thu hồi thiết bị"),
         "player.token_rotated": _l("Cấp mã mới"),
     },
-    "level": {"province": _l("Tỉnh"), "district": _l("Huyện"), "commune": _l("Xã")},
+    "level": {
+        "country": _l("Quốc gia"), "province": _l("Tỉnh"), "district": _l("Huyện"),
+        "commune": _l("Xã"),
+    },
     "weekday": {  # as broadcast windows write them: thứ Hai (T2) … Chủ nhật (CN)
         "T2": _l("T2"), "T3": _l("T3"), "T4": _l("T4"), "T5": _l("T5"),
         "T6": _l("T6"), "T7": _l("T7"), "CN": _l("CN"),

@@ -1,0 +1,192 @@
+"""What a month's verdicts read, for every station of a report at once, in a few queries.
+
+One query each for the unit tree, the approved programmes, the month's airings
+and its completions, whatever the number of stations: a country-month report
+costs the same handful of queries as a commune's. The rules (``compliance.rules``)
+then judge each station-month from memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loa.compliance.models import AiringLogEntry
+from loa.compliance.rules import AiringFacts, LoggedEvent, ProgrammeFacts
+from loa.months import month_bounds
+from loa.playlists.models import Airing, AiringStatus, Campaign, Programme, ProgrammeStatus
+from loa.playlists.programmes import Candidate, nearest_programme
+from loa.stations.models import Station
+from loa.stations.tree import UnitTree
+
+_CHUNK = 5000  # station ids per IN list: within every database's parameter limit
+
+
+@dataclass(frozen=True)
+class Approved:
+    """An approved programme of the month, as a report names it."""
+
+    id: int
+    unit_id: int
+    facts: ProgrammeFacts | None  # None: no audio yet
+
+
+@dataclass
+class MonthFacts:
+    """The month of many stations: programmes, airings and completions, read once."""
+
+    month: str
+    tree: UnitTree
+    programmes: dict[int, list[Approved]]  # campaign id -> oldest version first
+    airings: dict[int, list[tuple[AiringFacts, AiringStatus]]] = field(default_factory=dict)
+    completions: dict[int, list[tuple[int, LoggedEvent]]] = field(default_factory=dict)  # seq
+
+    def applicable(self, campaign_id: int, unit_id: int) -> Approved | None:
+        """What ``playlists.programmes.applicable_programme`` answers, from memory."""
+        found = self.programmes.get(campaign_id, [])
+        chosen = nearest_programme(
+            self.tree.chain(unit_id), [Candidate(p.unit_id, p.id) for p in found]
+        )
+        return next((p for p in found if p.id == chosen), None)
+
+
+@lru_cache(maxsize=1024)  # one object per programme, not one per airing
+def programme_facts(master_sha256: str | None, duration_ms: int | None) -> ProgrammeFacts | None:
+    if master_sha256 is None or duration_ms is None:
+        return None
+    return ProgrammeFacts(master_sha256, duration_ms)
+
+
+def _chunks(ids: Sequence[int]) -> list[list[int]]:
+    return [list(ids[i : i + _CHUNK]) for i in range(0, len(ids), _CHUNK)]
+
+
+def load_facts(
+    session: Session, stations: Sequence[Station], month: str, campaigns: Sequence[Campaign]
+) -> MonthFacts:
+    """Everything the live verdicts of ``stations`` in ``month`` read."""
+    facts = MonthFacts(month, UnitTree.load(session), _approved(session, month, campaigns))
+    if not stations:
+        return facts
+    bounds = {s.id: month_bounds(month, ZoneInfo(s.timezone)) for s in stations}
+    first = min(b[0] for b in bounds.values())
+    last = max(b[1] for b in bounds.values())
+    for ids in _chunks([s.id for s in stations]):
+        _load_airings(session, facts, ids, bounds, first, last)
+        _load_completions(session, facts, ids, bounds, first, last)
+    return facts
+
+
+def _approved(
+    session: Session, month: str, campaigns: Sequence[Campaign]
+) -> dict[int, list[Approved]]:
+    rows = session.execute(
+        select(
+            Programme.id,
+            Programme.campaign_id,
+            Programme.unit_id,
+            Programme.master_sha256,
+            Programme.duration_ms,
+        )
+        .where(
+            Programme.campaign_id.in_([c.id for c in campaigns]),
+            Programme.month == month,
+            Programme.status == ProgrammeStatus.approved,
+        )
+        .order_by(Programme.version, Programme.id)  # a unit's latest approved version wins
+    )
+    found: dict[int, list[Approved]] = {}
+    for r in rows:
+        found.setdefault(r.campaign_id, []).append(
+            Approved(r.id, r.unit_id, programme_facts(r.master_sha256, r.duration_ms))
+        )
+    return found
+
+
+def _in_month(bounds: dict[int, tuple[datetime, datetime]], station_id: int, at: datetime) -> bool:
+    start, end = bounds[station_id]
+    return start <= at < end
+
+
+def _load_airings(
+    session: Session,
+    facts: MonthFacts,
+    ids: list[int],
+    bounds: dict[int, tuple[datetime, datetime]],
+    first: datetime,
+    last: datetime,
+) -> None:
+    rows = session.execute(
+        select(
+            Airing.id,
+            Airing.station_id,
+            Airing.starts_at,
+            Airing.status,
+            Programme.campaign_id,
+            Programme.master_sha256,
+            Programme.duration_ms,
+        )
+        .join(Programme, Programme.id == Airing.programme_id)
+        .where(Airing.station_id.in_(ids), Airing.starts_at >= first, Airing.starts_at < last)
+        .order_by(Airing.starts_at, Airing.id)
+    )
+    for r in rows:
+        if not _in_month(bounds, r.station_id, r.starts_at):
+            continue
+        airing = AiringFacts(
+            r.id,
+            r.campaign_id,
+            r.starts_at,
+            r.status is AiringStatus.cancelled,
+            programme_facts(r.master_sha256, r.duration_ms),
+        )
+        facts.airings.setdefault(r.station_id, []).append((airing, r.status))
+
+
+def _load_completions(
+    session: Session,
+    facts: MonthFacts,
+    ids: list[int],
+    bounds: dict[int, tuple[datetime, datetime]],
+    first: datetime,
+    last: datetime,
+) -> None:
+    """Completions of the stations' airings scheduled in the month, whenever reported."""
+    rows = session.execute(
+        select(
+            AiringLogEntry.station_id,
+            AiringLogEntry.seq,
+            AiringLogEntry.event,
+            AiringLogEntry.airing_id,
+            AiringLogEntry.at,
+            AiringLogEntry.asset_sha256,
+            AiringLogEntry.played_ms,
+            AiringLogEntry.received_at,
+            AiringLogEntry.detail,
+            Airing.starts_at,
+        )
+        .join(Airing, Airing.id == AiringLogEntry.airing_id)
+        .where(
+            AiringLogEntry.station_id.in_(ids),
+            AiringLogEntry.event == "airing.completed",
+            Airing.station_id == AiringLogEntry.station_id,
+            Airing.starts_at >= first,
+            Airing.starts_at < last,
+        )
+    )
+    for r in rows:
+        if not _in_month(bounds, r.station_id, r.starts_at):
+            continue
+        offset = (r.detail if isinstance(r.detail, dict) else {}).get("clock_offset_ms")
+        if not isinstance(offset, int) or isinstance(offset, bool):
+            offset = 0
+        event = LoggedEvent(
+            r.event, r.airing_id, r.at, r.asset_sha256, r.played_ms, r.received_at, offset
+        )
+        facts.completions.setdefault(r.station_id, []).append((r.seq, event))

@@ -1,0 +1,42 @@
+"""`loa --help` starts without the heavy libraries; every command it lists still loads."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import click
+
+from loa.cli import COMMANDS, cli
+
+HEAVY = ("scipy", "numpy", "pydub", "reportlab", "openpyxl", "flask", "sqlalchemy")
+
+_PROBE = """
+import json, sys
+sys.argv = ["loa", "--help"]
+from loa.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in %r)))
+"""
+
+
+def test_loa_help_lists_every_command_without_loading_heavy_libraries() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE % (HEAVY,)], capture_output=True, text=True, check=True
+    )
+    *help_lines, loaded = done.stdout.strip().splitlines()
+    assert json.loads(loaded) == []
+    listed = {line.split()[0] for line in help_lines if line.startswith("  ") and line.split()}
+    assert set(COMMANDS) <= listed
+
+
+def test_every_listed_command_loads_under_its_name() -> None:
+    with click.Context(cli) as ctx:
+        for name in COMMANDS:
+            command = cli.get_command(ctx, name)
+            assert command is not None and command.name == name, name
+            assert command.get_short_help_str(), name
