@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loa.compliance.models import AiringLogEntry
+from loa.compliance.rules import COMPLETE_SHARE
 from loa.playlists.bulletins import target_stations
 from loa.playlists.models import (
     Airing,
@@ -216,16 +217,25 @@ def settle_slots(session: Session, now: datetime) -> dict[BulletinSlotStatus, in
 
 
 def _completed_slots(session: Session, bulletin_ids: set[int]) -> set[tuple[int, int]]:
-    """(station id, slot id) of each ``bulletin.completed`` of these bulletins naming a slot:
-    a player vouches only for its own station's slots."""
-    rows = session.execute(select(AiringLogEntry.station_id, AiringLogEntry.detail).where(
-        AiringLogEntry.event == "bulletin.completed",
-        AiringLogEntry.bulletin_id.in_(sorted(bulletin_ids)),
-    ))
+    """(station id, slot id) of each full play of these bulletins naming a slot: a
+    ``bulletin.completed`` of the bulletin's own audio, at least 95% of it, not cut short
+    (cancelled, pre-empted by an emergency, an output error). A player vouches only for
+    its own station's slots."""
+    rows = session.execute(
+        select(AiringLogEntry.station_id, AiringLogEntry.detail, AiringLogEntry.played_ms,
+               AiringLogEntry.asset_sha256, Bulletin.asset_sha256, Bulletin.duration_ms)
+        .join(Bulletin, Bulletin.id == AiringLogEntry.bulletin_id)
+        .where(AiringLogEntry.event == "bulletin.completed",
+               AiringLogEntry.bulletin_id.in_(sorted(bulletin_ids)))
+    )
     found = set()
-    for station_id, detail in rows:
-        slot_id = detail.get("slot_id") if isinstance(detail, dict) else None
-        if isinstance(slot_id, int) and not isinstance(slot_id, bool):
+    for station_id, detail, played_ms, sha256, own_sha256, duration_ms in rows:
+        detail = detail if isinstance(detail, dict) else {}
+        slot_id = detail.get("slot_id")
+        cut = any(detail.get(key) for key in ("cancelled", "reason", "error"))
+        full = played_ms is not None and played_ms >= duration_ms * COMPLETE_SHARE
+        if (isinstance(slot_id, int) and not isinstance(slot_id, bool) and not cut and full
+                and sha256 == own_sha256):
             found.add((station_id, slot_id))
     return found
 

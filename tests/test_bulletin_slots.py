@@ -310,6 +310,37 @@ def test_a_played_slot_settles_aired_and_a_silent_one_missed(
         assert {sl.status for sl in slots(s, "TH")} == {BulletinSlotStatus.missed}
 
 
+@pytest.mark.parametrize("cut", [
+    {"detail": {"reason": "emergency"}},   # an emergency cut into it
+    {"detail": {"cancelled": True}},
+    {"played_ms": 20_000},                  # a third of it
+    {"sha256": "0" * 64},                   # other audio
+])
+def test_a_play_cut_short_is_no_airing_of_the_slot(
+    services: Services, clock: FrozenClock, client: Any, cut: dict[str, Any]
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    evening = datetime.fromisoformat("2026-12-03T17:00:00+07:00")
+    with transaction(services.sessions) as s:
+        month, _player, _airings = enrolled_month(services, s, key)
+        bulletin = notice(s, services.clock.now(), evening, count=1, every=timedelta(days=1))
+        place_bulletin_slots(s, bulletin, services.clock.now(), GAP)
+        (slot,) = slots(s, "TN")
+        event = {**completion(key, slot, bulletin.asset_sha256), "sig": None}
+    event = {**event, **cut}
+    event["detail"] = {"slot_id": slot.id, **cut.get("detail", {})}
+    del event["sig"]
+    event["sig"] = base64.b64encode(key.sign(canonical_json(event).encode())).decode()
+    clock.set(slot.ends_at + MINUTE)
+    answer = client.post("/api/v1/player/events", json={"events": [event]},
+                         headers={"Authorization": f"Bearer {month.players['TN'][1]}"})
+    assert answer.status_code == 200
+    clock.set(slot.ends_at + GRACE)
+    with transaction(services.sessions) as s:
+        settle_slots(s, clock.now())
+        assert [sl.status for sl in slots(s, "TN")] == [BulletinSlotStatus.missed]
+
+
 def test_a_bulletin_sent_without_slots_is_placed_by_the_settle_job(services: Services) -> None:
     with transaction(services.sessions) as s:
         hai_phong_month(services, s)
