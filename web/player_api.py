@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, jsonify, request, send_file
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from loa.playlists.models import Airing, AiringStatus, AudioAsset, Programme
 from loa.playlists.schedule import station_airings
 from loa.stations.models import Player, Station
 from loa.stations.players import PlayerAuthError, apply_heartbeats, authenticate
+from loa.web.audio_files import send_audio
 from loa.web.context import db, services
 
 logger = logging.getLogger(__name__)
@@ -238,10 +239,9 @@ def audio(sha256: str) -> Response:
     store = services().store
     if asset is None or not store.exists(sha256):
         raise NotFound("Không có tệp âm thanh này cho đài của bạn (no such audio for this station)")
-    response = send_file(
+    response = send_audio(
         store.path(sha256),
-        mimetype=MIMETYPES.get(asset.format.lower(), "application/octet-stream"),
-        conditional=True,
+        MIMETYPES.get(asset.format.lower(), "application/octet-stream"),
         etag=sha256,
         max_age=86400,
     )
