@@ -1,4 +1,4 @@
-"""Commands an operations team runs: the scheduler and render worker processes, backups."""
+"""Commands an operations team runs: the render worker process, backups and restores."""
 
 from __future__ import annotations
 
@@ -51,24 +51,6 @@ def worker(loa: LoaContext, poll_s: float) -> None:
 
 
 @click.command()
-@pass_loa
-def scheduler(loa: LoaContext) -> None:
-    """Run the scheduler's jobs (and renders) without the web server; one leads at a time."""
-    from loa.scheduler.runtime import start_scheduler
-
-    _logging(loa)
-    _check_schema(loa)
-    stop = threading.Event()
-    _stop_on_signals(stop)
-    runtime = start_scheduler(loa.services)
-    click.echo("Loa scheduler đang chạy (running); Ctrl+C để dừng")
-    try:
-        stop.wait()
-    finally:
-        runtime.shutdown()
-
-
-@click.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--portable", is_flag=True,
               help="Dump rows through SQLAlchemy (JSON) instead of pg_dump or SQLite's backup.")
@@ -100,5 +82,5 @@ def restore(loa: LoaContext, file: Path, force: bool) -> None:
 
 
 def register(cli: click.Group) -> None:
-    for command in (worker, scheduler, backup, restore):
+    for command in (worker, backup, restore):
         cli.add_command(command)
