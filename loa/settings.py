@@ -35,6 +35,10 @@ class Settings:
     player_poll_s: int = 300
     # Session cookies only over HTTPS: set when Loa is served behind TLS.
     secure_cookies: bool = False
+    # Proxies (nginx) in front whose X-Forwarded-For/-Proto are believed; 0: none.
+    proxy_hops: int = 0
+    # Ed25519 keys one player may have enrolled and not revoked at once.
+    max_keys_per_player: int = 4
 
     @property
     def is_sqlite(self) -> bool:
@@ -104,4 +108,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         close_after_days=_whole(env, "LOA_CLOSE_AFTER_DAYS", "5"),
         player_poll_s=_whole(env, "LOA_PLAYER_POLL_SECONDS", "300"),
         secure_cookies=_flag(env, "LOA_SECURE_COOKIES"),
+        proxy_hops=_whole(env, "LOA_PROXY_HOPS", "0", least=0),
+        max_keys_per_player=_whole(env, "LOA_MAX_KEYS_PER_PLAYER", "4"),
     )

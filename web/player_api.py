@@ -24,6 +24,7 @@ from loa.playlists.models import Airing, AiringStatus, AudioAsset, Programme
 from loa.playlists.schedule import station_airings
 from loa.stations.models import Player, Station
 from loa.stations.players import PlayerAuthError, apply_heartbeats, authenticate
+from loa.web import BODY_LIMITS
 from loa.web.context import db, services
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ bp = Blueprint("player_api", __name__, url_prefix="/api/v1")
 
 HORIZON = timedelta(days=35)
 MAX_WINDOW = timedelta(days=93)
-MAX_EVENTS_BYTES = 2 * 1024 * 1024
+MAX_EVENTS_BYTES = BODY_LIMITS[bp.name]  # checked by loa.web before any byte is read
 MAX_EVENTS = 5000
 # {events: [event {detail (8 deep at most)}]} needs 11. Up to this depth an event nested
 # too deep is rejected alone; past it the body is refused (400) before anything recursive
@@ -112,9 +113,9 @@ def _json_body() -> dict[str, Any]:
     deeper than the stack (RecursionError) or than MAX_BODY_DEPTH is 400. NaN and
     Infinity parse, and the event carrying them is rejected alone.
     """
-    if request.content_length is not None and request.content_length > MAX_EVENTS_BYTES:
-        raise RequestEntityTooLarge()
-    data = request.stream.read(MAX_EVENTS_BYTES + 1)
+    # A longer Content-Length was refused before the view (loa.web._limit_body); a chunked
+    # body is cut at the limit by the stream itself, which then raises the 413.
+    data = request.stream.read()
     if len(data) > MAX_EVENTS_BYTES:
         raise RequestEntityTooLarge()
     try:
