@@ -45,6 +45,8 @@ accesslog = os.environ.get("LOA_ACCESS_LOG") or None  # "-" for stdout; nginx lo
 errorlog = "-"
 loglevel = os.environ.get("LOA_LOG_LEVEL", "info").lower()
 proc_name = "loa-web"
+# gunicorn ≥ 24 opens a control socket; one per LOA_HOME, so two servers on a box do not meet.
+control_socket = str(Path(os.environ.get("LOA_HOME", "var")).resolve() / "gunicorn.ctl")
 
 
 def _metrics_dir() -> Path:

@@ -149,14 +149,17 @@ def _parse_day(name: str, now: datetime, tz: ZoneInfo) -> datetime | None:
 def schedule_window(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The [start, end) the schedule covers: ``from``/``to`` local days (inclusive) or 35 days.
 
-    Cases: no parameters gives now to now+35 days; ``to`` alone ends that local
-    day; ``from`` alone runs 35 days from its midnight; to before from, more
-    than 93 days, or a day more than 10 years from today is a 400.
+    Cases: no parameters gives today's local midnight to 35 days later, the same
+    window all day long, so a player polling again gets 304 until something
+    changes or the day turns; ``to`` alone ends that local day; ``from`` alone
+    runs 35 days from its midnight; to before from, more than 93 days, or a day
+    more than 10 years from today is a 400.
     """
     start = _parse_day("from", now, tz)
     end = _parse_day("to", now, tz)
     end = end + timedelta(days=1) if end is not None else None
-    start = start or (now if end is None else min(now, end - HORIZON))
+    today = datetime.combine(now.astimezone(tz).date(), time(0), tz).astimezone(UTC)
+    start = start or (today if end is None else min(today, end - HORIZON))
     end = end or start + HORIZON
     if end <= start or end - start > MAX_WINDOW:
         raise BadRequest("Khoảng from/to không hợp lệ, tối đa 93 ngày (bad from/to window)")
