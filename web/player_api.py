@@ -67,6 +67,11 @@ def _bad_request(err: LoaError) -> Response:
     return _error(str(err), 400)
 
 
+@bp.errorhandler(keylog.KeyRefused)
+def _conflict(err: keylog.KeyRefused) -> Response:
+    return _error(str(err), 409)
+
+
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_err: RequestEntityTooLarge) -> Response:
     return _error("Yêu cầu quá lớn, hãy gửi lô nhỏ hơn (request too large)", 413)
@@ -298,7 +303,8 @@ def enroll() -> tuple[Response, int]:
 def _enroll(public_key: str) -> tuple[Response, int]:
     with db() as session:
         player = _player(session)
-        key = keylog.enrol(session, player, public_key, services().clock.now())
+        key = keylog.enrol(session, player, public_key, services().clock.now(),
+                           services().settings.max_keys_per_player)
         body = {"player_id": player.id, "key_id": key.id}
     return jsonify(body), 201
 
