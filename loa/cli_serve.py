@@ -71,16 +71,23 @@ def web(loa: LoaContext, bind: str | None, workers: int | None, with_scheduler: 
     if workers:
         env["LOA_WEB_WORKERS"] = str(workers)
     command = [sys.executable, "-m", "gunicorn", "-c", "python:loa.gunicorn_conf"]
-    scheduler = None
-    if with_scheduler:
-        scheduler = subprocess.Popen([sys.executable, "-c", "from loa.cli import main; main()",
-                                      "scheduler"], env=env)
-    try:
-        code = subprocess.call(command, env=env)
-    finally:
-        if scheduler is not None:
-            scheduler.terminate()
-            scheduler.wait(timeout=60)
+    if not with_scheduler:
+        os.execve(sys.executable, command, env)  # gunicorn takes this process: signals reach it
+    children = [
+        subprocess.Popen([sys.executable, "-c", "from loa.cli import main; main()", "scheduler"],
+                         env=env),
+        subprocess.Popen(command, env=env),
+    ]
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    code = children[1].wait()
+    children[0].terminate()
+    children[0].wait(timeout=60)
     if code:
         raise SystemExit(code)
 

@@ -5,6 +5,13 @@ Each worker builds its own app after the fork, so no database connection is shar
 
 from __future__ import annotations
 
-from loa.app import create_app
+import logging
 
+from loa.app import create_app
+from loa.settings import load_settings
+
+logging.basicConfig(
+    level=load_settings().log_level,
+    format="%(asctime)s %(levelname)s %(process)d %(name)s %(message)s",
+)
 app = create_app()

@@ -95,7 +95,7 @@ def _security_headers(response: Response) -> Response:
 
 def register(app: Flask) -> None:
     """Attach every blueprint; the player API authenticates by token, not by form, so no CSRF."""
-    from loa.web import i18n, player_api
+    from loa.web import i18n, ops, player_api
 
     app.url_map.converters["id"] = RowId  # before any blueprint's rules are bound
     app.before_request(_limit_body)  # first: the others may read the form
@@ -107,6 +107,7 @@ def register(app: Flask) -> None:
     i18n.register(app)
     app.register_blueprint(player_api.bp)
     csrf.exempt(player_api.bp)
+    app.register_blueprint(ops.bp)
     from loa.web import ui
 
     ui.register(app)

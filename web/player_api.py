@@ -20,6 +20,7 @@ from loa.canonical import canonical_json, nesting_depth
 from loa.compliance import keylog
 from loa.compliance.ingest import SHA256, ingest_events
 from loa.errors import LoaError
+from loa.metrics import EVENTS, SCHEDULES
 from loa.playlists.models import Airing, AiringStatus, AudioAsset, Programme
 from loa.playlists.schedule import station_airings
 from loa.stations.models import Player, Station
@@ -111,6 +112,21 @@ def _player(session: Session) -> Player:
     return authenticate(session, token.strip() if scheme.lower() == "bearer" else None)
 
 
+def _read_body(limit: int) -> bytes:
+    """The body, read in pieces until it ends; 413 as soon as it passes ``limit``.
+
+    A longer Content-Length was refused before the view (loa.web._limit_body); a
+    chunked body has none, and its stream raises 413 when read past the limit.
+    """
+    parts, size = [], 0
+    while chunk := request.stream.read(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge()
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 def _json_body() -> dict[str, Any]:
     """The request's JSON object, read by hand so that no input can end in a 500.
 
@@ -118,11 +134,7 @@ def _json_body() -> dict[str, Any]:
     deeper than the stack (RecursionError) or than MAX_BODY_DEPTH is 400. NaN and
     Infinity parse, and the event carrying them is rejected alone.
     """
-    # A longer Content-Length was refused before the view (loa.web._limit_body); a chunked
-    # body is cut at the limit by the stream itself, which then raises the 413.
-    data = request.stream.read()
-    if len(data) > MAX_EVENTS_BYTES:
-        raise RequestEntityTooLarge()
+    data = _read_body(MAX_EVENTS_BYTES)
     try:
         body = json.loads(data)
     except (ValueError, RecursionError):
@@ -218,9 +230,11 @@ def schedule() -> Response:
         etag = hashlib.sha256(canonical_json(content).encode()).hexdigest()
         _mark_published(session, [a.id for a, _p, _s in rows if a.status == AiringStatus.planned])
     if request.if_none_match.contains(etag):
+        SCHEDULES.labels("304").inc()
         response = Response(status=304)
     else:
         now = services().clock.now().isoformat(timespec="milliseconds")
+        SCHEDULES.labels("200").inc()
         response = jsonify({**content, "server_time": now})
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
@@ -277,6 +291,8 @@ def events() -> Response:
         result = ingest_events(session, player, batch, received_at)
         warnings = apply_heartbeats(player, result.heartbeats, received_at) + result.warnings
         player_id = player.id
+    EVENTS.labels("accepted").inc(len(result.accepted))
+    EVENTS.labels("rejected").inc(len(result.rejected))
     if warnings:
         logger.warning("player %s: %s", player_id, "; ".join(warnings))
     if result.rejected:
