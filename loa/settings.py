@@ -39,6 +39,10 @@ class Settings:
     render_stale_s: int = 60
     # Behind nginx: answer audio with X-Accel-Redirect to this internal location ("/_audio/").
     accel_redirect: str | None = None
+    # Proxies (nginx) in front whose X-Forwarded-For/-Proto are believed; 0: none.
+    proxy_hops: int = 0
+    # Ed25519 keys one player may have enrolled and not revoked at once.
+    max_keys_per_player: int = 4
 
     @property
     def is_sqlite(self) -> bool:
@@ -122,4 +126,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         secure_cookies=_flag(env, "LOA_SECURE_COOKIES"),
         render_stale_s=_whole(env, "LOA_RENDER_STALE_SECONDS", "60"),
         accel_redirect=_accel(env.get("LOA_ACCEL_REDIRECT", "")),
+        proxy_hops=_whole(env, "LOA_PROXY_HOPS", "0", least=0),
+        max_keys_per_player=_whole(env, "LOA_MAX_KEYS_PER_PLAYER", "4"),
     )
