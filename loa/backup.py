@@ -31,12 +31,14 @@ from loa.backup_rows import dump_rows, load_rows
 from loa.clock import SystemClock
 from loa.db import make_engine
 from loa.errors import LoaError
+from loa.secret import SECRET_FILE
 from loa.settings import Settings
 
 FORMAT = "loa-backup 1"
 MANIFEST = "manifest.json"
 SQLITE_FILE, PG_FILE = "database/loa.sqlite", "database/loa.pgdump"
 ROWS_FILE = "database/rows.jsonl"
+SECRET_MEMBER = f"home/{SECRET_FILE}"
 _CHUNK = 1 << 20
 
 
@@ -169,6 +171,9 @@ def make_backup(settings: Settings, file: Path, portable: bool = False) -> dict[
                 _add(archive, f"audio/{rel}", path, files)
             for rel, path in _tree(anchors_dir(settings)):
                 _add(archive, f"anchors/{rel}", path, files)
+            secret = settings.home / SECRET_FILE
+            if secret.is_file():  # sessions stay valid after a restore onto a new machine
+                _add(archive, SECRET_MEMBER, secret, files)
             manifest = {
                 "format": FORMAT,
                 "loa_version": __version__,
@@ -191,7 +196,7 @@ def make_backup(settings: Settings, file: Path, portable: bool = False) -> dict[
 def _safe_name(name: str) -> bool:
     parts = name.split("/")
     return (
-        name == MANIFEST or name in (SQLITE_FILE, PG_FILE, ROWS_FILE)
+        name in (MANIFEST, SQLITE_FILE, PG_FILE, ROWS_FILE, SECRET_MEMBER)
         or (parts[0] in ("audio", "anchors") and len(parts) > 1
             and all(p not in ("", ".", "..") for p in parts))
     )
@@ -336,6 +341,10 @@ def restore_backup(settings: Settings, file: Path, force: bool = False) -> dict[
                 dest = settings.audio_dir / name.removeprefix("audio/")
             elif name.startswith("anchors/"):
                 dest = anchors / name.removeprefix("anchors/")
+            elif name == SECRET_MEMBER:
+                dest = settings.home / SECRET_FILE
+                dest.unlink(missing_ok=True)
+                dest.touch(mode=0o600)
             else:
                 dest = Path(work) / Path(name).name
             dest.parent.mkdir(parents=True, exist_ok=True)

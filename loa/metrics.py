@@ -37,7 +37,7 @@ class FleetCollector(Collector):
         self.sessions, self.now, self.poll_s = sessions, now, poll_s
 
     def collect(self) -> Iterator[Metric]:
-        from loa.playlists.models import Airing, AiringStatus
+        from loa.playlists.models import Airing, AiringStatus, RenderJob, RenderStatus
         from loa.stations.models import Player
 
         since = self.now() - timedelta(seconds=2 * self.poll_s)  # as the overview counts
@@ -47,12 +47,22 @@ class FleetCollector(Collector):
                     Player.last_seen >= since, Player.revoked.is_(False))) or 0
                 missed = session.scalar(select(func.count()).select_from(Airing).where(
                     Airing.status == AiringStatus.missed)) or 0
+                renders = dict(session.execute(
+                    select(RenderJob.status, func.count())
+                    .where(RenderJob.status.in_((RenderStatus.queued, RenderStatus.running)))
+                    .group_by(RenderJob.status)).tuples().all())
         except SQLAlchemyError:
             return  # the database is down: /healthz says so; the counters still show
         yield GaugeMetricFamily("loa_players_online",
                                 "Players heard from within two poll intervals", value=online)
         yield GaugeMetricFamily("loa_airings_missed", "Airings settled as missed, all time",
                                 value=missed)
+        # A queue that only grows: no scheduler or `loa worker` is taking renders.
+        jobs = GaugeMetricFamily("loa_render_jobs", "Render jobs waiting or under way",
+                                 labels=["status"])
+        for status in (RenderStatus.queued, RenderStatus.running):
+            jobs.add_metric([status.value], renders.get(status, 0))
+        yield jobs
 
 
 def exposition(fleet: Collector) -> bytes:

@@ -44,8 +44,9 @@ def entries(url: str) -> list[tuple[int, str]]:
 
 
 @pytest.fixture
-def archive(tn: Chain, loa: Loa, tmp_path: Path) -> Path:  # noqa: F811
+def archive(tn: Chain, loa: Loa, tmp_path: Path, env: dict[str, str]) -> Path:  # noqa: F811
     loa("audit", "checkpoint")
+    (Path(env["LOA_HOME"]) / "secret_key").write_text("s" * 64)  # as loa.secret keeps it
     made = tmp_path / "sao-luu.tar"
     said = loa("backup", str(made))
     assert "Đã sao lưu" in said
@@ -70,6 +71,8 @@ def test_backup_restore_verify(
     there = Loa(restored_env(env, tmp_path, target_url))
     assert "Đã khôi phục" in there("restore", str(archive))
     there("audit", "verify")  # exit 0: chains, signatures, anchors and audio all hold
+    secret = tmp_path / "restored-home" / "secret_key"
+    assert secret.read_text() == "s" * 64 and secret.stat().st_mode & 0o777 == 0o600
     assert entries(target_url) == entries(database_url) and len(entries(target_url)) == 6
     again = there("restore", str(archive), ok=False)
     assert "không trống" in again and "--force" in again

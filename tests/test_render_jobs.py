@@ -162,3 +162,27 @@ def test_restart_mid_job_a_new_worker_process_finishes_it(
     assert job.done == job.total > stopped_at
     with transaction(services.sessions) as s:
         assert s.get(Programme, pid).status is ProgrammeStatus.rendered  # type: ignore[union-attr]
+
+
+def test_the_scheduler_of_a_single_process_runs_queued_renders(services: Services) -> None:
+    """`loa serve` and `loa demo`: no `loa worker`, the scheduler's render job runs them."""
+    from loa.scheduler.runtime import start_scheduler
+
+    pid = programme(services)
+    with transaction(services.sessions) as s:
+        enqueue(s, pid, START, "xa")
+    runtime = start_scheduler(services)
+    try:
+        job = _wait(services, "rendered", lambda j: j.status is RenderStatus.done)
+    finally:
+        runtime.shutdown()
+    assert job.worker == runtime.renders.name and job.attempts == 1
+
+
+def test_metrics_show_the_render_queue(services: Services, client) -> None:  # type: ignore[no-untyped-def]
+    pid = programme(services)
+    with transaction(services.sessions) as s:
+        enqueue(s, pid, START, "xa")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'loa_render_jobs{status="queued"} 1.0' in text
+    assert 'loa_render_jobs{status="running"} 0.0' in text
