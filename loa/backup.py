@@ -268,11 +268,10 @@ def _clear_postgres(engine: Engine) -> None:
         conn.execute(text("CREATE SCHEMA public"))
 
 
-def _restore_database(settings: Settings, manifest: dict[str, Any], dumped: Path) -> None:
+def _check_kind(settings: Settings, manifest: dict[str, Any]) -> None:
+    """A native dump goes back into its own kind of database only."""
     method = manifest["database"]["method"]
-    url = settings.database_url
     if method == "sqlalchemy-json":
-        _restore_rows(settings, manifest, dumped)
         return
     wanted = "sqlite" if method == "sqlite-backup" else "postgresql"
     if ("sqlite" if settings.is_sqlite else "postgresql") != wanted:
@@ -280,6 +279,13 @@ def _restore_database(settings: Settings, manifest: dict[str, Any], dumped: Path
             f"Bản sao lưu này dành cho {wanted}; dùng `loa backup --portable` để chuyển giữa hai "
             f"loại cơ sở dữ liệu (this archive restores into {wanted} only)"
         )
+
+
+def _restore_database(settings: Settings, manifest: dict[str, Any], dumped: Path) -> None:
+    url = settings.database_url
+    if manifest["database"]["method"] == "sqlalchemy-json":
+        _restore_rows(settings, manifest, dumped)
+        return
     if settings.is_sqlite:
         target = Path(str(make_url(url).database))
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -320,6 +326,7 @@ def _restore_rows(settings: Settings, manifest: dict[str, Any], dumped: Path) ->
 def restore_backup(settings: Settings, file: Path, force: bool = False) -> dict[str, Any]:
     """Check the archive, then put its database, audio and anchors in place."""
     manifest = read_manifest(file)
+    _check_kind(settings, manifest)
     occupied = _non_empty(settings)
     if occupied and not force:
         raise BackupError(

@@ -119,3 +119,22 @@ def test_a_corrupt_archive_is_refused_and_nothing_is_touched(
         finally:
             engine.dispose()
     assert not (tmp_path / "restored-home" / "anchors").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_portable_dump_moves_a_sqlite_province_to_postgresql(
+    tn: Chain, loa: Loa, env: dict[str, str], tmp_path: Path, postgres_url: str,  # noqa: F811
+    database_url: str,
+) -> None:
+    loa("audit", "checkpoint")
+    made = tmp_path / "portable.tar"
+    loa("backup", "--portable", str(made))
+    there = Loa(restored_env(env, tmp_path, postgres_url))
+    there("restore", str(made))
+    there("audit", "verify")  # on PostgreSQL: the append-only trigger is there too
+    assert entries(postgres_url) == entries(database_url)
+    assert "sqlite-backup" in loa("backup", str(tmp_path / "native.tar"))
+    said = there("restore", "--force", str(tmp_path / "native.tar"), ok=False)
+    assert "--portable" in said  # a SQLite file does not go into PostgreSQL
+    there("audit", "verify")  # and the refusal touched nothing: anchors and all still there
