@@ -186,3 +186,26 @@ def test_metrics_show_the_render_queue(services: Services, client) -> None:  # t
     text = client.get("/metrics").get_data(as_text=True)
     assert 'loa_render_jobs{status="queued"} 1.0' in text
     assert 'loa_render_jobs{status="running"} 0.0' in text
+
+
+def test_a_worker_stopped_mid_render_puts_the_job_back(services: Services) -> None:
+    """systemd stops `loa worker` (SIGTERM): the render stops at its next step, queued again."""
+    import threading
+
+    pid = programme(services, sentences=8)
+    with transaction(services.sessions) as s:
+        enqueue(s, pid, START, "xa")
+    run = worker(services, "stopping")
+    thread = threading.Thread(target=run.run_one)
+    thread.start()
+    try:
+        _wait(services, "started", lambda j: j.done >= 1)
+    finally:
+        run.stop.set()
+        thread.join(120)
+    job = _rows(services)[0]
+    assert (job.status, job.worker, job.done) == (RenderStatus.queued, None, 0)
+    with transaction(services.sessions) as s:
+        assert s.get(Programme, pid).status is ProgrammeStatus.draft  # type: ignore[union-attr]
+    assert worker(services, "next").run_pending() == 1  # the next worker renders it at once
+    assert _rows(services)[0].status is RenderStatus.done
