@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from loa import cli_admin, cli_ops, cli_programme, cli_serve, migrate
+from loa import cli_admin, cli_bulletin, cli_ops, cli_programme, cli_serve, migrate
 from loa.audio.cli import ACRONYM_SOURCE, tts
 from loa.cli_context import LoaContext, LoaGroup, pass_loa
 from loa.db import transaction
@@ -44,6 +44,7 @@ def init(loa: LoaContext) -> None:
 
 
 cli_admin.register(cli)
+cli_bulletin.register(cli)
 cli_programme.register(cli)
 cli_serve.register(cli)
 cli_ops.register(cli)

@@ -65,7 +65,8 @@ def test_jobs_fire_when_operators_rely_on_them(services: Services, clock: Frozen
         assert wait_until(first_settled, seconds=10)
         jobs = {job.id: job for job in runtime.scheduler.get_jobs()}
         assert set(jobs) == {
-            "settle", "replan", "plan_ahead", "live", "prune", "close", "checkpoint", "render"
+            "settle", "replan", "plan_ahead", "live", "prune", "close", "checkpoint",
+            "bulletin_end", "render",
         }
         # Queued renders start within 2 s of being queued by any web worker.
         render = next_fires(jobs["render"], TUESDAY_0800, 2)

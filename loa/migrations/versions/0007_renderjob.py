@@ -1,7 +1,7 @@
 """render jobs as rows: queued by the web, run by the scheduler or `loa worker`
 
 Revision ID: 0007_renderjob
-Revises: 0006_sec
+Revises: 0007_bulletin
 Create Date: 2026-11-28 03:40:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0007_renderjob'
-down_revision = '0006_sec'
+down_revision = '0007_bulletin'
 branch_labels = None
 depends_on = None
 
