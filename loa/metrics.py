@@ -47,10 +47,10 @@ class FleetCollector(Collector):
                     Player.last_seen >= since, Player.revoked.is_(False))) or 0
                 missed = session.scalar(select(func.count()).select_from(Airing).where(
                     Airing.status == AiringStatus.missed)) or 0
-                renders = dict(session.execute(
+                renders = {status: count for status, count in session.execute(
                     select(RenderJob.status, func.count())
                     .where(RenderJob.status.in_((RenderStatus.queued, RenderStatus.running)))
-                    .group_by(RenderJob.status)).tuples().all())
+                    .group_by(RenderJob.status))}
         except SQLAlchemyError:
             return  # the database is down: /healthz says so; the counters still show
         yield GaugeMetricFamily("loa_players_online",
