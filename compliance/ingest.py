@@ -24,6 +24,7 @@ from loa.stations.models import Player
 from loa.stations.players import CLOCK_TOLERANCE_MS, Heartbeat
 
 KEY_ENROLLED = "key.enrolled"  # the server's chain entry that lets a key sign
+KEY_REVOKED = "key.revoked"  # the one that stops it: events received after it are refused
 AIRING_EVENTS = {"airing.started", "airing.completed", "airing.failed", "airing.interrupted"}
 BULLETIN_EVENTS = {"bulletin.started", "bulletin.completed"}
 EVENT_TYPES = AIRING_EVENTS | BULLETIN_EVENTS | {"heartbeat"}
@@ -363,27 +364,44 @@ class _Outcome:
                             self.heartbeats, self.warnings)
 
 
+def _key_of(detail: Any) -> bytes | None:
+    try:
+        return base64.b64decode(str((detail or {}).get("public_key")), validate=True)
+    except (binascii.Error, ValueError, AttributeError):
+        return None  # an unreadable entry enrols nothing; verify names it
+
+
+def chain_key_entries(session: Session, player: Player) -> tuple[list[bytes], set[bytes]]:
+    """(keys the station's chain enrolled for ``player`` in order, those it revoked since)."""
+    rows = session.execute(
+        select(AiringLogEntry.event, AiringLogEntry.detail).where(
+            AiringLogEntry.station_id == player.station_id,
+            AiringLogEntry.player_id == player.id,
+            AiringLogEntry.event.in_((KEY_ENROLLED, KEY_REVOKED)),
+        ).order_by(AiringLogEntry.seq)
+    )
+    enrolled: list[bytes] = []
+    revoked: set[bytes] = set()
+    for event, detail in rows:
+        raw = _key_of(detail)
+        if raw is None:
+            continue
+        if event == KEY_REVOKED:
+            revoked.add(raw)
+        elif raw not in enrolled:
+            enrolled.append(raw)
+    return enrolled, revoked
+
+
 def chain_keys(session: Session, player: Player) -> list[bytes]:
-    """The keys the station's chain enrolled for ``player``: the only ones that may sign.
+    """The keys the station's chain enrolled for ``player`` and did not revoke: the only
+    ones that may sign.
 
     Not the ``player_key`` table: a row inserted there behind the log's back must sign
     nothing (verify flags such a row; ingest must not count its events meanwhile).
     """
-    details = session.scalars(
-        select(AiringLogEntry.detail).where(
-            AiringLogEntry.station_id == player.station_id,
-            AiringLogEntry.player_id == player.id,
-            AiringLogEntry.event == KEY_ENROLLED,
-        )
-    )
-    keys = []
-    for detail in details:
-        try:
-            raw = base64.b64decode(str((detail or {}).get("public_key")), validate=True)
-        except (binascii.Error, ValueError, AttributeError):
-            continue  # an unreadable entry enrols nothing; verify names it
-        keys.append(raw)
-    return keys
+    enrolled, revoked = chain_key_entries(session, player)
+    return [raw for raw in enrolled if raw not in revoked]
 
 
 def _screen(keys: list[bytes], events: list[Any], received_at: datetime,

@@ -16,14 +16,26 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from loa.canonical import canonical_json
-from loa.compliance.ingest import KEY_ENROLLED, ChainWriter
+from loa.compliance.ingest import (
+    KEY_ENROLLED,
+    KEY_REVOKED,
+    ChainWriter,
+    chain_key_entries,
+    lock_chain,
+)
 from loa.compliance.models import AiringLogEntry
+from loa.errors import LoaError
 from loa.stations import players
 from loa.stations.models import Player, PlayerKey
 
 PLAYER_REVOKED = "player.revoked"
 TOKEN_ROTATED = "player.token_rotated"
-SERVER_EVENTS = frozenset({KEY_ENROLLED, PLAYER_REVOKED, TOKEN_ROTATED})
+SERVER_EVENTS = frozenset({KEY_ENROLLED, KEY_REVOKED, PLAYER_REVOKED, TOKEN_ROTATED})
+DEFAULT_MAX_KEYS = 4  # LOA_MAX_KEYS_PER_PLAYER
+
+
+class KeyRefused(LoaError):
+    """A key the player may not enrol now (the API answers 409): over the limit, or revoked."""
 
 
 def key_text(raw: bytes) -> str:
@@ -63,14 +75,52 @@ def append_server_entry(
     return entry
 
 
-def enrol(session: Session, player: Player, public_key_b64: str, now: datetime) -> PlayerKey:
-    """Enrol a key and log it; enrolling a key the player already has logs nothing."""
+def enrol(session: Session, player: Player, public_key_b64: str, now: datetime,
+          max_keys: int = DEFAULT_MAX_KEYS) -> PlayerKey:
+    """Enrol a key and log it; enrolling a key the player already has logs nothing.
+
+    Cases: a key the chain revoked is refused for good (the device makes a new
+    one); a new key past ``max_keys`` keys in use is refused until an operator
+    revokes one. Counted under the chain's lock, so two enrolments at once
+    cannot both pass the limit.
+    """
+    raw = players.decode_public_key(public_key_b64)
+    lock_chain(session, player.station_id)
+    enrolled, revoked = chain_key_entries(session, player)
+    if raw in revoked:
+        raise KeyRefused("Khóa này đã bị thu hồi, thiết bị cần tạo khóa mới "
+                         "(this key was revoked: the device must make a new one)")
+    in_use = [k for k in enrolled if k not in revoked]
+    if raw not in in_use and len(in_use) >= max_keys:
+        raise KeyRefused(
+            f"Thiết bị đã có {len(in_use)} khóa (tối đa {max_keys}): thu hồi một khóa bằng "
+            f"`loa player revoke-key` (player already has {max_keys} keys: revoke one first)"
+        )
     known = len(player.keys)
     key = players.enroll_key(session, player, public_key_b64, now)
     if len(player.keys) > known:
         append_server_entry(session, player, KEY_ENROLLED, {"public_key": key_text(key.public_key)},
                             now)
     return key
+
+
+def revoke_key(session: Session, player_id: int, key: str, now: datetime, by: str) -> PlayerKey:
+    """Stop one of the player's keys signing and log it; ``key`` is its id or its base64.
+
+    Events it signed before stay evidence, and so does a batch already received
+    when the revocation was written; its row stays for verify. Revoking twice logs once.
+    """
+    player = players.get_player(session, player_id)
+    row = next((k for k in player.keys
+                if str(k.id) == key.strip() or key_text(k.public_key) == key.strip()), None)
+    if row is None:
+        raise LoaError(f"Thiết bị {player_id} không có khóa {key} (no such key for this player)")
+    lock_chain(session, player.station_id)
+    _enrolled, revoked = chain_key_entries(session, player)
+    if row.public_key not in revoked:
+        append_server_entry(session, player, KEY_REVOKED,
+                            {"public_key": key_text(row.public_key), "by": by}, now)
+    return row
 
 
 def revoke(session: Session, player_id: int, now: datetime, by: str) -> Player:

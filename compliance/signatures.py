@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -24,6 +25,13 @@ _VERIFIED: set[bytes] = set()
 _VERIFIED_MAX = 500_000  # about 50 MB at most; cleared whole when full
 
 
+@lru_cache(maxsize=65_536)
+def public_key(raw: bytes) -> Ed25519PublicKey:
+    """The key object for 32 raw bytes, built once per process (the build costs as much as
+    a check). Immutable, so threads share it; an invalid key raises ValueError, uncached."""
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
 def signature_matches(sig_b64: str | None, message: str, keys: Iterable[bytes]) -> bool:
     """Whether ``sig_b64`` is an Ed25519 signature of ``message`` by one of ``keys``."""
     try:
@@ -36,7 +44,7 @@ def signature_matches(sig_b64: str | None, message: str, keys: Iterable[bytes]) 
         if seen in _VERIFIED:
             return True
         try:
-            Ed25519PublicKey.from_public_bytes(raw).verify(sig, data)
+            public_key(raw).verify(sig, data)
         except (InvalidSignature, ValueError):
             continue
         if len(_VERIFIED) >= _VERIFIED_MAX:

@@ -22,6 +22,7 @@ from loa.compliance.anchors import Anchor, anchor_faults, known_anchors
 from loa.compliance.chain import find_break
 from loa.compliance.keylog import (
     KEY_ENROLLED,
+    KEY_REVOKED,
     PLAYER_REVOKED,
     SERVER_EVENTS,
     TOKEN_ROTATED,
@@ -69,6 +70,7 @@ class _Signers:
     keys: dict[int, list[bytes]] = field(default_factory=dict)
     revoked_at: dict[int, datetime] = field(default_factory=dict)
     enrolled: dict[tuple[int, bytes], int] = field(default_factory=dict)  # -> seq
+    key_revoked_at: dict[tuple[int, bytes], datetime] = field(default_factory=dict)
 
     def enrol(self, entry: AiringLogEntry) -> str | None:
         try:
@@ -81,10 +83,31 @@ class _Signers:
         self.enrolled[(entry.player_id, raw)] = entry.seq
         return None
 
+    def revoke_key(self, entry: AiringLogEntry) -> str | None:
+        try:
+            raw = base64.b64decode(str(_detail(entry).get("public_key")), validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+        if (entry.player_id, raw) not in self.enrolled:
+            return "thu hồi một khóa chưa từng đăng ký (revokes a key never enrolled)"
+        self.key_revoked_at.setdefault((entry.player_id, raw), entry.received_at)
+        return None
+
+    def keys_at(self, entry: AiringLogEntry) -> list[bytes]:
+        """The player's keys that may sign ``entry``: a revoked one only what was received
+        by the time of its revocation (a batch in flight then)."""
+        return [
+            raw for raw in self.keys.get(entry.player_id, [])
+            if (revoked := self.key_revoked_at.get((entry.player_id, raw))) is None
+            or entry.received_at <= revoked
+        ]
+
     def apply(self, entry: AiringLogEntry) -> str | None:
         """Take a server entry into account; why it cannot be, or None."""
         if entry.event == KEY_ENROLLED and not _backfilled(entry):
             return self.enrol(entry)
+        if entry.event == KEY_REVOKED:
+            return self.revoke_key(entry)
         if entry.event == PLAYER_REVOKED:
             self.revoked_at[entry.player_id] = entry.received_at
         elif entry.event == TOKEN_ROTATED:
@@ -96,10 +119,11 @@ class _Signers:
 
         Cases: signed by no key the chain enrolled for that player before it
         (keys the migration backfilled count from the start, as they signed the
-        entries before them); received after the player was revoked (received
+        entries before them), or received after that key was revoked; received
+        after the player was revoked (received
         before: a batch already in flight when the revocation was written).
         """
-        problem = entry_problem(entry, self.keys.get(entry.player_id, []))
+        problem = entry_problem(entry, self.keys_at(entry))
         revoked = self.revoked_at.get(entry.player_id)
         if problem is None and revoked is not None and entry.received_at > revoked:
             problem = "thiết bị đã bị thu hồi khi gửi mục này (player was revoked)"

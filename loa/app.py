@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from loa.audio.store import AudioStore
 from loa.clock import Clock, clock_for
@@ -15,6 +15,7 @@ from loa.compliance.anchors import ANCHOR_FILE, checkpoint_file
 from loa.db import make_engine, session_factory
 from loa.models import import_models
 from loa.playlists.bulletins import stamp_pushed
+from loa.secret import secret_key
 from loa.settings import Settings, load_settings
 from loa.stations.push import NullPublisher, Publisher, publish_on_commit
 from loa.web.context import Services
@@ -58,7 +59,7 @@ def create_app(
     services = services or build_services(load_settings())
     app = Flask("web")
     app.config.from_mapping(
-        SECRET_KEY=services.settings.secret_key or secrets.token_hex(32),
+        SECRET_KEY=secret_key(services.settings.secret_key, services.settings.home),
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=services.settings.session_minutes),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -67,6 +68,11 @@ def create_app(
     )
     if test_config:
         app.config.update(test_config)
+    if services.settings.proxy_hops:
+        # Behind nginx: the client's address and scheme come from X-Forwarded-For/-Proto.
+        hops = services.settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
+                                x_host=hops)
     app.extensions["loa"] = services
     from loa.web import register
 

@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "acronym": ("loa.cli_admin", "acronym",
                 "Từ viết tắt và cách đọc (the operators' acronym dictionary)."),
     "audit": ("loa.cli_programme", "audit", "Kiểm tra, báo cáo (audit and reports)."),
+    "backup": ("loa.cli_ops", "backup",
+               "Sao lưu cơ sở dữ liệu và kho âm thanh vào một tệp (back up to one file)."),
     "bulletin": ("loa.cli_bulletin", "bulletin",
                  "Thông báo, bản tin khẩn cấp (bulletins and emergency broadcasts)."),
     "campaign": ("loa.cli_admin", "campaign", "Chiến dịch truyền thông (campaigns)."),
@@ -29,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "player": ("loa.cli_admin", "player", "Thiết bị phát (players)."),
     "programme": ("loa.cli_programme", "programme",
                   "Chương trình phát thanh hằng tháng (monthly programmes)."),
+    "restore": ("loa.cli_ops", "restore",
+                "Khôi phục từ tệp sao lưu (restore a backup into an empty database)."),
+    "scheduler": ("loa.cli_serve", "scheduler_command",
+                  "Run the scheduler's jobs alone (beside `loa web`); one leader among all."),
     "serve": ("loa.cli_serve", "serve", "Serve the web UI and the player API (waitress)."),
     "simulate": ("loa.cli_serve", "simulate",
                  "Run N reference agents against a fresh server on simulated time."),
@@ -37,6 +43,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
             "Đọc văn bản tiếng Việt (TTS): chuẩn hóa và thử giọng đọc."),
     "unit": ("loa.cli_admin", "unit", "Đơn vị hành chính (admin units)."),
     "user": ("loa.cli_admin", "user", "Người dùng (users)."),
+    "web": ("loa.cli_serve", "web", "Serve the web UI and the player API with gunicorn workers."),
+    "worker": ("loa.cli_ops", "worker", "Run queued render jobs (beside `loa web`)."),
 }
 
 

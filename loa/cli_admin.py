@@ -179,6 +179,35 @@ def player_revoke(loa: LoaContext, player_id: int) -> None:
     click.echo(f"Đã thu hồi thiết bị {player_id} (player revoked)")
 
 
+@player.command("revoke-key")
+@click.argument("player_id", type=ROW_ID)
+@click.argument("key")
+@pass_loa
+def player_revoke_key(loa: LoaContext, player_id: int, key: str) -> None:
+    """Stop one key of a player signing (KEY: its id or base64, see `loa player keys`)."""
+    with transaction(loa.services.sessions) as session:
+        row = keylog.revoke_key(session, player_id, key, loa.services.clock.now(), CLI_USER)
+        key_id = row.id
+    click.echo(f"Đã thu hồi khóa {key_id} của thiết bị {player_id} (key revoked)")
+
+
+@player.command("keys")
+@click.argument("player_id", type=ROW_ID)
+@pass_loa
+def player_keys(loa: LoaContext, player_id: int) -> None:
+    """List a player's keys as its station's chain has them: id, key, enrolled, in use."""
+    from loa.compliance.ingest import chain_key_entries
+    from loa.stations.players import get_player
+
+    with transaction(loa.services.sessions) as session:
+        found = get_player(session, player_id)
+        _enrolled, revoked = chain_key_entries(session, found)
+        for row in sorted(found.keys, key=lambda k: k.id):
+            state = "revoked" if row.public_key in revoked else "in use"
+            click.echo(f"{row.id}\t{keylog.key_text(row.public_key)}\t"
+                       f"{row.enrolled_at.isoformat(timespec='seconds')}\t{state}")
+
+
 for _command in PLAYER_COMMANDS:
     player.add_command(_command)
 

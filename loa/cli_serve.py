@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +24,7 @@ from loa.cli_context import LoaContext, UserError, pass_loa
 @click.option("--threads", default=8, show_default=True, type=int)
 @pass_loa
 def serve(loa: LoaContext, host: str, port: int, threads: int) -> None:
-    """Serve the web UI and the player API (waitress)."""
+    """Serve in one process (waitress) with the scheduler inside; `loa web` for production."""
     run_server(loa, host, port, threads)
 
 
@@ -30,21 +35,91 @@ def run_server(loa: LoaContext, host: str, port: int, threads: int) -> None:
     from loa.scheduler.runtime import start_scheduler
 
     services = loa.services
+    _logging(loa)
+    _check_schema(loa)
+    runtime = start_scheduler(services)
+    click.echo(f"Loa đang chạy tại http://{host}:{port}/ (Ctrl+C để dừng)")
+    try:
+        app = create_app(services)
+        # waitress buffers a body before the app sees it: no more than the largest route takes.
+        waitress_serve(app, host=host, port=port, threads=threads,
+                       max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
+    finally:
+        runtime.shutdown()
+
+
+def _check_schema(loa: LoaContext) -> None:
+    if migrate.pending(loa.services.settings.database_url):
+        raise UserError("cơ sở dữ liệu chưa ở phiên bản mới nhất, hãy chạy `loa init` "
+                        "(database schema is behind: run `loa init`)")
+
+
+@click.command()
+@click.option("--bind", default=None, envvar="LOA_BIND",
+              help="Address to listen on (default 127.0.0.1:8080), e.g. unix:/run/loa/web.sock")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, envvar="LOA_WEB_WORKERS",
+              help="Web worker processes (default 2 × CPUs + 1)")
+@click.option("--scheduler/--no-scheduler", "with_scheduler", default=False, show_default=True,
+              help="Also run one scheduler process beside the web workers")
+@pass_loa
+def web(loa: LoaContext, bind: str | None, workers: int | None, with_scheduler: bool) -> None:
+    """Serve the web UI and player API with gunicorn (several workers, no scheduler in them)."""
+    _check_schema(loa)
+    env = dict(os.environ, LOA_HOME=str(loa.services.settings.home))
+    if bind:
+        env["LOA_BIND"] = bind
+    if workers:
+        env["LOA_WEB_WORKERS"] = str(workers)
+    command = [sys.executable, "-m", "gunicorn", "-c", "python:loa.gunicorn_conf"]
+    if not with_scheduler:
+        os.execve(sys.executable, command, env)  # gunicorn takes this process: signals reach it
+    children = [
+        subprocess.Popen([sys.executable, "-c", "from loa.cli import main; main()", "scheduler"],
+                         env=env),
+        subprocess.Popen(command, env=env),
+    ]
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    code = children[1].wait()
+    children[0].terminate()
+    children[0].wait(timeout=60)
+    if code:
+        raise SystemExit(code)
+
+
+@click.command("scheduler")
+@pass_loa
+def scheduler_command(loa: LoaContext) -> None:
+    """Run the scheduler's jobs alone (beside `loa web`); one leader among all such processes."""
+    from loa.scheduler.runtime import start_scheduler
+
+    _logging(loa)
+    _check_schema(loa)
+    runtime = start_scheduler(loa.services)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo("Bộ lập lịch đang chạy (scheduler running; Ctrl+C to stop)")
+    try:
+        while not stop.wait(1):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.shutdown()
+
+
+def _logging(loa: LoaContext) -> None:
     logging.basicConfig(
-        level=services.settings.log_level,
+        level=loa.services.settings.log_level,
         format="%(asctime)s %(levelname)s %(process)d %(name)s %(message)s",
     )
     # APScheduler logs every run of every job at INFO; the live job runs every few seconds.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    if migrate.pending(services.settings.database_url):
-        raise UserError("cơ sở dữ liệu chưa ở phiên bản mới nhất, hãy chạy `loa init` "
-                        "(database schema is behind: run `loa init`)")
-    runtime = start_scheduler(services)
-    click.echo(f"Loa đang chạy tại http://{host}:{port}/ (Ctrl+C để dừng)")
-    try:
-        waitress_serve(create_app(services), host=host, port=port, threads=threads)
-    finally:
-        runtime.shutdown()
 
 
 @click.command()
@@ -95,5 +170,5 @@ def simulate(players: int, days: int, start: str, poll_s: float, work: Path | No
 
 
 def register(cli: click.Group) -> None:
-    for command in (serve, demo, simulate):
+    for command in (serve, web, scheduler_command, demo, simulate):
         cli.add_command(command)

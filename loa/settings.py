@@ -35,6 +35,14 @@ class Settings:
     player_poll_s: int = 300
     # Session cookies only over HTTPS: set when Loa is served behind TLS.
     secure_cookies: bool = False
+    # A running render whose worker has not beaten for this long is taken by another worker.
+    render_stale_s: int = 60
+    # Behind nginx: answer audio with X-Accel-Redirect to this internal location ("/_audio/").
+    accel_redirect: str | None = None
+    # Proxies (nginx) in front whose X-Forwarded-For/-Proto are believed; 0: none.
+    proxy_hops: int = 0
+    # Ed25519 keys one player may have enrolled and not revoked at once.
+    max_keys_per_player: int = 4
 
     @property
     def is_sqlite(self) -> bool:
@@ -82,6 +90,18 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise SettingsError(f"{name} phải là 1 hoặc 0 (must be 1/true or 0/false), không phải {raw!r}")
 
 
+def _accel(raw: str) -> str | None:
+    """The internal location nginx serves the audio store from, as a path ending in /."""
+    if not raw:
+        return None
+    if not (raw.startswith("/") and raw.endswith("/")):
+        raise SettingsError(
+            f"LOA_ACCEL_REDIRECT phải là đường dẫn bắt đầu và kết thúc bằng /, ví dụ /_audio/, "
+            f"không phải {raw!r} (must be a path like /_audio/)"
+        )
+    return raw
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment, failing fast with a clear message."""
     env = os.environ if env is None else env
@@ -104,4 +124,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         close_after_days=_whole(env, "LOA_CLOSE_AFTER_DAYS", "5"),
         player_poll_s=_whole(env, "LOA_PLAYER_POLL_SECONDS", "300"),
         secure_cookies=_flag(env, "LOA_SECURE_COOKIES"),
+        render_stale_s=_whole(env, "LOA_RENDER_STALE_SECONDS", "60"),
+        accel_redirect=_accel(env.get("LOA_ACCEL_REDIRECT", "")),
+        proxy_hops=_whole(env, "LOA_PROXY_HOPS", "0", least=0),
+        max_keys_per_player=_whole(env, "LOA_MAX_KEYS_PER_PLAYER", "4"),
     )

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Float, ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loa.db import Base, str_enum
@@ -180,6 +190,52 @@ class Acronym(Base):
     spoken: Mapped[str] = mapped_column(String(200))
 
 
+class RenderStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+# A programme has at most one render waiting or under way (a partial unique index).
+RENDER_ACTIVE = "status IN ('queued', 'running')"
+
+
+class RenderJob(Base):
+    """A background render of a programme: queued by the web, run by any worker.
+
+    Its times are real time (``SystemClock``) even under LOA_NOW: heartbeats
+    are compared across processes that started at different moments.
+    """
+
+    __tablename__ = "render_job"
+    __table_args__ = (
+        Index(
+            "uq_render_job_active", "programme_id", unique=True,
+            sqlite_where=text(RENDER_ACTIVE), postgresql_where=text(RENDER_ACTIVE),
+        ),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("programme.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[RenderStatus] = mapped_column(
+        str_enum(RenderStatus), default=RenderStatus.queued, index=True
+    )
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    # The outcome in "Vietnamese (English)": what was rendered, or why it failed.
+    message: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    worker: Mapped[str | None] = mapped_column(String(120))
+    heartbeat_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    # When the programme's page showed the outcome (it is shown once).
+    shown_at: Mapped[datetime | None]
 class BulletinPriority(StrEnum):
     """Circular 39/2020/TT-BTTTT's three levels: thông thường, ưu tiên, khẩn cấp."""
 

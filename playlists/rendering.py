@@ -95,14 +95,16 @@ def render(
     progress: Callable[[int, int], None] | None = None,
 ) -> RenderOutcome:
     """Render the programme into one loudness-normalised MP3 and record it."""
+    from loa.metrics import RENDER_SECONDS  # here: the CLI starts without prometheus_client
+
     programme = get_programme(session, programme_id)
     if programme.status is ProgrammeStatus.approved:
         raise LoaError("Chương trình đã duyệt, không dựng lại (approved programmes are final)")
     specs = [_spec(s, store) for s in programme.segments]
     options = _options(programme, settings, operator_acronyms(session, programme.unit))
-    _record(
-        session, store, programme, render_programme(specs, options, store, progress=progress), now
-    )
+    with RENDER_SECONDS.time():
+        rendered = render_programme(specs, options, store, progress=progress)
+    _record(session, store, programme, rendered, now)
     campaign = programme.campaign
     problem = duration_problem(programme.duration_ms or 0, campaign.min_s, campaign.max_s)
     return RenderOutcome(programme, problem)

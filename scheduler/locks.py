@@ -196,11 +196,42 @@ class FileLeadership:
                 self._file = None
 
 
+def _lock_file(database_url: str, home: Path) -> Path:
+    url = make_url(database_url)
+    if url.database and url.database != ":memory:":
+        return Path(f"{url.database}.scheduler-lock")
+    return home / "scheduler-lock"
+
+
 def leadership_for(database_url: str, home: Path) -> Leadership:
     """The leader lock that fits the database: advisory on PostgreSQL, a file lock on SQLite."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "postgresql":
+    if make_url(database_url).get_backend_name() == "postgresql":
         return PostgresLeadership(database_url)
-    if url.database and url.database != ":memory:":
-        return FileLeadership(Path(f"{url.database}.scheduler-lock"))
-    return FileLeadership(home / "scheduler-lock")
+    return FileLeadership(_lock_file(database_url, home))
+
+
+_LEADER_HELD = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+    " AND classid = 0 AND objid = :k AND objsubid = 1 AND granted)"
+)
+
+
+def someone_leads(session: Session, database_url: str, home: Path) -> bool:
+    """Whether any process, on any node, holds the leader lock now (for /healthz).
+
+    SQLite: a shared flock on the lock file fails while the leader holds it
+    exclusively; taken and dropped at once, so a scheduler trying to win just
+    then waits one tick.
+    """
+    if make_url(database_url).get_backend_name() == "postgresql":
+        return bool(session.scalar(_LEADER_HELD, {"k": LEADER_KEY}))
+    path = _lock_file(database_url, home)
+    if not path.exists():
+        return False
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False

@@ -18,6 +18,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from loa.audio.cache import prune_cache
 from loa.db import transaction
 from loa.playlists.bulletins import end_past_bulletins
+from loa.playlists.render_worker import RenderWorker
 from loa.playlists.rendering import render_cache
 from loa.scheduler.bulletin_slots import place_unplaced, settle_slots
 from loa.scheduler.checkpoint import checkpoint_job
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 PLAN_AHEAD_DAY = 20  # the day of the month next month is planned on at the latest
 LEAD_DAYS = 10  # players hold next month at least this many days before it starts
+RENDER_POLL_S = 2  # how often the leader looks for queued renders
 
 
 def settle_job(services: Services) -> None:
@@ -117,6 +119,17 @@ def prune_job(services: Services) -> None:
         logger.info("pruned %d cache files (%d bytes)", pruned.files, pruned.bytes)
 
 
+def render_job(services: Services, worker: RenderWorker) -> None:
+    """Run the queued renders (a `loa worker` elsewhere may take some of them first)."""
+    ran = worker.run_pending()
+    if ran:
+        logger.info("ran %d render jobs", ran)
+
+
+def render_worker(services: Services) -> RenderWorker:
+    return RenderWorker(services.sessions, services.store, services.settings, services.clock)
+
+
 @dataclass(frozen=True)
 class Job:
     """One scheduled job: its id, what it runs, when, and whether it also runs at start."""
@@ -127,9 +140,10 @@ class Job:
     at_start: bool = False
 
 
-def scheduled_jobs(services: Services) -> list[Job]:
+def scheduled_jobs(services: Services, renders: RenderWorker | None = None) -> list[Job]:
     """The jobs the leading process runs; add a row here to add a job."""
     tick = services.settings.scheduler_tick_s
+    renders = renders or render_worker(services)
     # After a takeover, announce only slots a live player can still join, not hours of them.
     live = LiveDispatcher(services.clock.now(), catch_up=timedelta(seconds=2 * tick))
     return [
@@ -149,6 +163,11 @@ def scheduled_jobs(services: Services) -> list[Job]:
         Job("close", close_job, CronTrigger(minute=20, timezone=VN)),
         # Daily, the chain heads go to a file outside the database (deleted tails are caught).
         Job("checkpoint", checkpoint_job, CronTrigger(hour=0, minute=30, timezone=VN)),
+        # Every 2 s: renders queued by any web worker start soon, here or in a `loa worker`.
+        Job(
+            "render", partial(render_job, worker=renders),
+            IntervalTrigger(seconds=RENDER_POLL_S, timezone=VN), at_start=True,
+        ),
     ]
 
 
@@ -164,8 +183,10 @@ def run_as_leader(job: Job, services: Services, leadership: Leadership) -> None:
 class Runtime:
     scheduler: BackgroundScheduler
     leadership: Leadership
+    renders: RenderWorker
 
     def shutdown(self) -> None:
+        self.renders.stop.set()  # a render under way goes back to the queue at its next step
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)  # let a running job finish its transaction
         self.leadership.release()
@@ -181,7 +202,8 @@ def start_scheduler(services: Services, leadership: Leadership | None = None) ->
     settings = services.settings
     leadership = leadership or leadership_for(settings.database_url, settings.home)
     scheduler = BackgroundScheduler(timezone=VN)
-    for job in scheduled_jobs(services):
+    renders = render_worker(services)
+    for job in scheduled_jobs(services, renders):
         # APScheduler reads next_run_time=None as "paused": give it only to start-up jobs.
         first = {"next_run_time": datetime.now(VN)} if job.at_start else {}
         scheduler.add_job(
@@ -195,4 +217,4 @@ def start_scheduler(services: Services, leadership: Leadership | None = None) ->
             **first,
         )
     scheduler.start()
-    return Runtime(scheduler, leadership)
+    return Runtime(scheduler, leadership, renders)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from loa.web.editor import JOBS_KEY, RenderJobs
+from loa.playlists.render_worker import RenderWorker
+from loa.web.context import Services
+from loa.web.editor import KICK_KEY
 from tests import test_browser
 
 pytestmark = pytest.mark.browser
@@ -18,14 +20,16 @@ GATE_TIMEOUT_S = 60
 
 
 @pytest.fixture
-def gate(app: Any) -> Iterator[threading.Event]:
-    """Renders start in a thread only once the test opens this gate (so it sees them run)."""
+def gate(app: Any, services: Services) -> Iterator[threading.Event]:
+    """Queued renders run in a thread only once the test opens this gate (so it sees them run)."""
     opened = threading.Event()
+    run = RenderWorker(services.sessions, services.store, services.settings, services.clock)
 
-    def gated(job: Callable[[], None]) -> None:
-        threading.Thread(target=lambda: opened.wait(GATE_TIMEOUT_S) and job(), daemon=True).start()
+    def gated() -> None:
+        target = lambda: opened.wait(GATE_TIMEOUT_S) and run.run_pending()  # noqa: E731
+        threading.Thread(target=target, daemon=True).start()
 
-    app.extensions[JOBS_KEY] = RenderJobs(runner=gated)
+    app.extensions[KICK_KEY] = gated
     yield opened
     opened.set()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import subprocess
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +12,13 @@ import pytest
 from sqlalchemy import func, select
 
 from loa.db import transaction
-from loa.errors import LoaError
 from loa.playlists.campaigns import add_campaign
 from loa.playlists.models import AudioAsset, Programme, ProgrammeStatus
+from loa.playlists.render_worker import RenderWorker
 from loa.stations.service import add_station
 from loa.stations.units import add_unit
 from loa.web.context import Services
-from loa.web.editor import JOBS_KEY, RenderJobs
+from loa.web.editor import KICK_KEY
 from loa.web.users import add_user
 from tests.test_web_ui import PASSWORD, csrf, login
 
@@ -33,8 +32,9 @@ def tone(path: Path, seconds: float = 1.5) -> Path:
     return path
 
 
-def run_inline(job: Callable[[], None]) -> None:
-    job()
+def worker(services: Services) -> RenderWorker:
+    """A render worker on the test's database and clock (as `loa worker` would run)."""
+    return RenderWorker(services.sessions, services.store, services.settings, services.clock)
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def tree(services: Services, app: Any, tmp_path: Path) -> None:
             s, services.store, "CDS", "Chuyển đổi số", "31",
             min_minutes=0.05, max_minutes=1, jingle=jingle,
         )  # fmt: skip
-    app.extensions[JOBS_KEY] = RenderJobs(runner=run_inline)
+    app.extensions[KICK_KEY] = worker(services).run_pending  # the render runs in the request
 
 
 def operator(client: Any, username: str = "xa") -> str:
@@ -248,51 +248,30 @@ def test_render_runs_in_the_background_with_progress(
     client: Any, app: Any, services: Services
 ) -> None:
     gate = threading.Event()
+    runs: list[threading.Thread] = []
 
-    def gated(job: Callable[[], None]) -> None:
-        threading.Thread(target=lambda: gate.wait(30) and job(), daemon=True).start()
+    def gated() -> None:
+        run = worker(services).run_pending
+        runs.append(threading.Thread(target=lambda: gate.wait(30) and run(), daemon=True))
+        runs[-1].start()
 
-    jobs = app.extensions[JOBS_KEY] = RenderJobs(runner=gated)
+    app.extensions[KICK_KEY] = gated
     token = operator(client)
     pid = create(client, token)
     add(client, pid, token, "tts", text="Ngày 15/3 họp lúc 6 giờ 30.")
     page = post(client, f"/programmes/{pid}/render", token)
     assert '<progress id="render-progress"' in page and "Thêm đoạn" not in page
-    assert client.get(f"/programmes/{pid}/render/status").get_json()["running"] is True
+    state = client.get(f"/programmes/{pid}/render/status").get_json()
+    assert state["running"] is True and state["status"] == "queued"
     assert "vui lòng chờ" in post(client, f"/programmes/{pid}/render", token)
     assert "Đang dựng âm thanh" in add(client, pid, token, "silence", seconds="1")
     gate.set()
-    assert jobs.wait(pid, timeout=120)
+    runs[0].join(120)
+    assert len(runs) == 1 and not runs[0].is_alive()
     state = client.get(f"/programmes/{pid}/render/status").get_json()
-    assert state["running"] is False and state["error"] is None
+    assert state["running"] is False and state["error"] is None and state["status"] == "done"
     assert state["done"] == state["total"] > 0
     page = client.get(f"/programmes/{pid}").get_data(as_text=True)
     assert "Đã dựng xong" in page and '<progress id="render-progress"' not in page
+    assert "Đã dựng xong" not in client.get(f"/programmes/{pid}").get_data(as_text=True)
     assert programme_row(services, pid)[0] is ProgrammeStatus.rendered
-
-
-def test_one_render_at_a_time_per_programme() -> None:
-    release = threading.Event()
-    jobs = RenderJobs()
-
-    def slow(progress: Callable[[int, int], None]) -> str:
-        progress(1, 2)
-        release.wait(30)
-        return "xong"
-
-    def broken(_progress: Callable[[int, int], None]) -> str:
-        raise LoaError("Lỗi giọng đọc (TTS failed)")
-
-    assert jobs.start(1, slow) and not jobs.start(1, slow)
-    assert jobs.start(2, broken) and jobs.wait(2, timeout=30)
-    assert jobs.status(2) == {
-        "done": 0, "total": 0, "running": False, "error": "Lỗi giọng đọc (TTS failed)",
-        "message": None,
-    }  # fmt: skip
-    release.set()
-    assert jobs.wait(1, timeout=30)
-    assert jobs.status(1) == {
-        "done": 1, "total": 2, "running": False, "error": None, "message": "xong",
-    }  # fmt: skip
-    jobs.forget(1)
-    assert jobs.status(1) is None

@@ -66,8 +66,11 @@ def test_jobs_fire_when_operators_rely_on_them(services: Services, clock: Frozen
         jobs = {job.id: job for job in runtime.scheduler.get_jobs()}
         assert set(jobs) == {
             "settle", "replan", "plan_ahead", "live", "prune", "close", "checkpoint",
-            "bulletin_end",
+            "bulletin_end", "render",
         }
+        # Queued renders start within 2 s of being queued by any web worker.
+        render = next_fires(jobs["render"], TUESDAY_0800, 2)
+        assert render[1] - render[0] == timedelta(seconds=2)
         settle = next_fires(jobs["settle"], TUESDAY_0800, 3)
         assert [b - a for a, b in itertools.pairwise(settle)] == [timedelta(minutes=5)] * 2
         # Live players are told their slot every tick (LOA_SCHEDULER_TICK_SECONDS, 5 s).

@@ -6,10 +6,10 @@ import logging
 import secrets
 from typing import Any
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Response, abort, current_app, g, request
 from flask_wtf import CSRFProtect
 from sqlalchemy.exc import DataError
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
 logger = logging.getLogger(__name__)
@@ -48,6 +48,22 @@ def _value_refused(err: DataError) -> Any:
                                  "(a value is too long or out of range)"))
 
 
+# Bodies a blueprint takes at most; the others take MAX_CONTENT_LENGTH (audio uploads).
+BODY_LIMITS = {"player_api": 2 * 1024 * 1024}
+
+
+def _limit_body() -> None:
+    """Refuse a body larger than the route takes (413) before a byte of it is read.
+
+    Cases: a Content-Length over the limit is refused at once, whatever follows
+    it; a chunked body (no length) is cut where it passes the limit, as it is read.
+    """
+    limit = BODY_LIMITS.get(request.blueprint or "", current_app.config["MAX_CONTENT_LENGTH"])
+    request.max_content_length = limit
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+
+
 def csp_nonce() -> str:
     """This response's nonce: an inline ``<script nonce="{{ csp_nonce() }}">`` runs, no other."""
     if "csp_nonce" not in g:
@@ -79,9 +95,10 @@ def _security_headers(response: Response) -> Response:
 
 def register(app: Flask) -> None:
     """Attach every blueprint; the player API authenticates by token, not by form, so no CSRF."""
-    from loa.web import i18n, player_api
+    from loa.web import i18n, ops, player_api
 
     app.url_map.converters["id"] = RowId  # before any blueprint's rules are bound
+    app.before_request(_limit_body)  # first: the others may read the form
     app.before_request(_refuse_nul)
     app.after_request(_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
@@ -90,6 +107,7 @@ def register(app: Flask) -> None:
     i18n.register(app)
     app.register_blueprint(player_api.bp)
     csrf.exempt(player_api.bp)
+    app.register_blueprint(ops.bp)
     from loa.web import ui
 
     ui.register(app)

@@ -22,7 +22,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -52,6 +51,7 @@ from loa.playlists.models import (
 )
 from loa.stations.models import AdminUnit, Station
 from loa.web import auth
+from loa.web.audio_files import send_audio
 from loa.web.bulletin_form import BulletinForm, save_upload
 from loa.web.bulletin_live import delivery_state
 from loa.web.context import db, services
@@ -284,7 +284,7 @@ def preview_audio(sha: str) -> Any:
     path = services().store.path(sha)
     if not path.is_file():
         abort(404)
-    return send_file(path, mimetype="audio/mpeg", conditional=True)
+    return send_audio(path, "audio/mpeg")
 
 
 @bp.route("/bulletins/<id:bulletin_id>")
@@ -327,7 +327,7 @@ def bulletin_audio(bulletin_id: int) -> Any:
         path = services().store.path(visible_bulletin(s, bulletin_id)[0].asset_sha256)
     if not path.is_file():
         abort(404)
-    return send_file(path, mimetype="audio/mpeg", conditional=True)
+    return send_audio(path, "audio/mpeg")
 
 
 def _may_approve(b: Bulletin) -> bool:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, send_file
+from flask import Blueprint, abort, g
 
 from loa.errors import LoaError
 from loa.playlists.library import library_clip, unit_clips
 from loa.playlists.models import Clip
 from loa.web import auth
+from loa.web.audio_files import send_audio
 from loa.web.context import db, services
 
 bp = Blueprint("clips", __name__)
@@ -40,4 +41,4 @@ def clip_audio(clip_id: int) -> Any:
         except LoaError:
             abort(404)
         path = services().store.path(clip.asset_sha256)
-    return send_file(path, conditional=True, mimetype="audio/mpeg")
+    return send_audio(path, "audio/mpeg")

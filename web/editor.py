@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +28,8 @@ from werkzeug.datastructures import FileStorage
 
 from loa.audio.errors import AudioError, ClipError
 from loa.audio.normalize import normalize_vi
+from loa.clock import SystemClock
 from loa.compliance.close import MonthClosed, check_programme_open
-from loa.db import transaction
 from loa.errors import LoaError
 from loa.playlists.editing import (
     FILE_KINDS,
@@ -48,15 +46,14 @@ from loa.playlists.editing import (
     stop_bed,
     update_text,
 )
+from loa.playlists.jobs import ACTIVE, active_job, enqueue, job_state, latest_job, mark_shown
 from loa.playlists.lexicon import operator_acronyms
 from loa.playlists.library import clip_name, keep_clip, library_clip
 from loa.playlists.models import Campaign, Programme, Segment
 from loa.playlists.programmes import duration_problem
-from loa.playlists.rendering import render
 from loa.stations.models import AdminUnit
 from loa.web import auth
 from loa.web.context import Services, db, services
-from loa.web.i18n import bilingual
 from loa.web.models import Role
 from loa.web.ui import VN, visible_programme
 
@@ -67,7 +64,9 @@ VOICES = {
     "vi-vn-x-central": _l("Giọng miền Trung (vi-vn-x-central)"),
     "vi-vn-x-south": _l("Giọng miền Nam (vi-vn-x-south)"),
 }
-JOBS_KEY = "loa.render_jobs"
+# Called after a render is queued: a no-op in production (workers poll the table);
+# tests run the worker inline or in a thread of their own.
+KICK_KEY = "loa.render_kick"
 # Where a segment's audio comes from: a new file, the unit's library, the campaign's
 # jingle, or nowhere (a bed segment with no audio stops the music bed).
 SOURCES = ("upload", "library", "campaign", "stop")
@@ -82,92 +81,10 @@ KIND_VI = {
     "bed": "nhạc nền",
 }
 Change = Callable[[Session, Services], str]
-Progress = Callable[[int, int], None]
-Work = Callable[[Progress], str]
-Runner = Callable[[Callable[[], None]], None]
 
 
-def thread_runner(job: Callable[[], None]) -> None:
-    """Run ``job`` in a daemon thread so the request returns at once."""
-    threading.Thread(target=job, name="loa-render", daemon=True).start()
-
-
-@dataclass
-class RenderState:
-    done: int = 0
-    total: int = 0
-    running: bool = True
-    error: str | None = None
-    message: str | None = None
-    finished: threading.Event = field(default_factory=threading.Event)
-
-
-class RenderJobs:
-    """Background renders, at most one per programme, with their progress, in memory."""
-
-    def __init__(self, runner: Runner = thread_runner) -> None:
-        self._runner = runner
-        self._lock = threading.Lock()
-        self._states: dict[int, RenderState] = {}
-
-    def start(self, programme_id: int, work: Work) -> bool:
-        """Start ``work`` unless this programme is already rendering; False if it is."""
-        with self._lock:
-            if self.running(programme_id):
-                return False
-            state = self._states[programme_id] = RenderState()
-
-        def progress(done: int, total: int) -> None:
-            state.done, state.total = done, total
-
-        def job() -> None:
-            try:
-                state.message = work(progress)
-            except (LoaError, AudioError) as err:
-                state.error = str(err)
-            except Exception:  # the thread's outermost frame: report, never die silently
-                logger.exception("render of programme %s failed", programme_id)
-                state.error = "Lỗi không mong đợi khi dựng âm thanh (unexpected render error)"
-            finally:
-                state.running = False
-                state.finished.set()
-
-        self._runner(job)
-        return True
-
-    def running(self, programme_id: int) -> bool:
-        state = self._states.get(programme_id)
-        return state is not None and state.running
-
-    def status(self, programme_id: int) -> dict[str, Any] | None:
-        """Progress of the last render of the programme, as JSON-ready data, or None."""
-        state = self._states.get(programme_id)
-        if state is None:
-            return None
-        return {
-            "done": state.done,
-            "total": state.total,
-            "running": state.running,
-            "error": state.error,
-            "message": state.message,
-        }
-
-    def wait(self, programme_id: int, timeout: float) -> bool:
-        """Block until the programme's render ends; False on timeout (for tests and shutdown)."""
-        state = self._states.get(programme_id)
-        return state is None or state.finished.wait(timeout)
-
-    def forget(self, programme_id: int) -> None:
-        """Drop a finished render's outcome once it has been shown."""
-        with self._lock:
-            state = self._states.get(programme_id)
-            if state is not None and not state.running:
-                del self._states[programme_id]
-
-
-def render_jobs() -> RenderJobs:
-    """The app's registry of background renders (tests may swap in another runner)."""
-    return current_app.extensions[JOBS_KEY]
+def _rendering(s: Session, programme_id: int) -> bool:
+    return active_job(s, programme_id) is not None
 
 
 @bp.app_template_filter("spoken")
@@ -192,12 +109,14 @@ def editor_context() -> dict[str, Any]:
 
 @bp.app_template_global("render_job")
 def render_job(programme_id: int) -> dict[str, Any] | None:
-    """The render under way for the page, or the one that just ended (shown once)."""
-    jobs = render_jobs()
-    state = jobs.status(programme_id)
-    if state is not None and not state["running"]:
-        jobs.forget(programme_id)
-    return state
+    """The render queued or under way for the page, or the one that just ended (shown once)."""
+    with db() as s:
+        job = latest_job(s, programme_id)
+        if job is None or (job.shown_at is not None and job.status not in ACTIVE):
+            return None
+        if job.status not in ACTIVE:
+            mark_shown(s, job, SystemClock().now())
+        return job_state(job)
 
 
 def _own_programme(s: Session, programme_id: int) -> Programme:
@@ -213,7 +132,7 @@ def apply_change(programme_id: int, change: Change, anchor: str = "#segments") -
     try:
         with db() as s:
             _own_programme(s, programme_id)
-            if render_jobs().running(programme_id):
+            if _rendering(s, programme_id):
                 raise LoaError("Đang dựng âm thanh, vui lòng chờ dựng xong (render in progress)")
             flash(change(s, services()), "info")
     except (LoaError, AudioError) as err:
@@ -406,7 +325,7 @@ def delete_draft(programme_id: int) -> Response:
     try:
         with db() as s:
             _own_programme(s, programme_id)
-            if render_jobs().running(programme_id):
+            if _rendering(s, programme_id):
                 raise LoaError("Đang dựng âm thanh, vui lòng chờ dựng xong (render in progress)")
             title = delete_programme(s, programme_id)
     except LoaError as err:
@@ -463,23 +382,6 @@ def programme_length(programme: Programme) -> dict[str, Any]:
     }
 
 
-def _render_work(svc: Services, programme_id: int) -> Callable[[Progress], str]:
-    """The render as the worker thread runs it: its own session, ids only."""
-
-    def work(progress: Progress) -> str:
-        with transaction(svc.sessions) as s:
-            outcome = render(s, svc.store, svc.settings, programme_id, svc.clock.now(), progress)
-            seconds = (outcome.programme.duration_ms or 0) // 1000
-        mins, secs = seconds // 60, seconds % 60
-        said, english = f"Đã dựng xong ({mins} phút {secs} giây)", f"rendered: {mins} min {secs} s"
-        if outcome.problem:  # itself "Vietnamese (English)": each half goes to its side
-            vi, en = bilingual(outcome.problem)
-            said, english = f"{said} — cảnh báo: chương trình {vi}", f"{english}; warning: {en}"
-        return f"{said} ({english})"
-
-    return work
-
-
 @bp.route("/programmes/<id:programme_id>/render", methods=["POST"])
 @auth.login_required(Role.operator)
 def start_render(programme_id: int) -> Response:
@@ -487,10 +389,13 @@ def start_render(programme_id: int) -> Response:
         with db() as s:
             _own_programme(s, programme_id)
             check_programme_open(s, programme_id, "dựng chương trình (render)")
+            queued = enqueue(s, programme_id, SystemClock().now(), g.user.username)
     except MonthClosed as err:
         flash(str(err), "error")
         return redirect(url_for("ui.programme", programme_id=programme_id))
-    if not render_jobs().start(programme_id, _render_work(services(), programme_id)):
+    if queued:
+        current_app.extensions[KICK_KEY]()
+    else:
         flash("Chương trình đang được dựng, vui lòng chờ (already rendering)", "info")
     return redirect(url_for("ui.programme", programme_id=programme_id))
 
@@ -500,17 +405,15 @@ def start_render(programme_id: int) -> Response:
 def render_status(programme_id: int) -> Response:
     with db() as s:
         visible_programme(s, programme_id)
-    state = render_jobs().status(programme_id)
-    return jsonify(
-        state or {"running": False, "done": 0, "total": 0, "error": None, "message": None}
-    )
+        state = job_state(latest_job(s, programme_id))
+    return jsonify(state)
 
 
 def register(app: Any) -> None:
-    """Attach the editor and its render registry (background threads unless already set)."""
+    """Attach the editor, its review and clip pages (renders are queued, workers run them)."""
     from loa.web import clips, review  # they build on this module's helpers
 
-    app.extensions.setdefault(JOBS_KEY, RenderJobs())
+    app.extensions.setdefault(KICK_KEY, lambda: None)
     app.register_blueprint(bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(clips.bp)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, jsonify, request, send_file
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from loa.canonical import canonical_json, nesting_depth
 from loa.compliance import keylog
 from loa.compliance.ingest import SHA256, ingest_events
 from loa.errors import LoaError
+from loa.metrics import EVENTS, SCHEDULES
 from loa.playlists.bulletins import deliver_to_player
 from loa.playlists.models import (
     Airing,
@@ -34,6 +35,8 @@ from loa.playlists.player_bulletins import bulletin_asset, mark_fetched, player_
 from loa.playlists.schedule import station_airings, station_bulletin_slots
 from loa.stations.models import Player, Station
 from loa.stations.players import PlayerAuthError, apply_heartbeats, authenticate
+from loa.web import BODY_LIMITS
+from loa.web.audio_files import send_audio
 from loa.web.context import db, services
 
 logger = logging.getLogger(__name__)
@@ -42,7 +45,7 @@ bp = Blueprint("player_api", __name__, url_prefix="/api/v1")
 
 HORIZON = timedelta(days=35)
 MAX_WINDOW = timedelta(days=93)
-MAX_EVENTS_BYTES = 2 * 1024 * 1024
+MAX_EVENTS_BYTES = BODY_LIMITS[bp.name]  # checked by loa.web before any byte is read
 MAX_EVENTS = 5000
 # {events: [event {detail (8 deep at most)}]} needs 11. Up to this depth an event nested
 # too deep is rejected alone; past it the body is refused (400) before anything recursive
@@ -74,6 +77,11 @@ def _unauthorised(err: PlayerAuthError) -> Response:
 @bp.errorhandler(LoaError)
 def _bad_request(err: LoaError) -> Response:
     return _error(str(err), 400)
+
+
+@bp.errorhandler(keylog.KeyRefused)
+def _conflict(err: keylog.KeyRefused) -> Response:
+    return _error(str(err), 409)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -115,6 +123,21 @@ def _player(session: Session) -> Player:
     return authenticate(session, token.strip() if scheme.lower() == "bearer" else None)
 
 
+def _read_body(limit: int) -> bytes:
+    """The body, read in pieces until it ends; 413 as soon as it passes ``limit``.
+
+    A longer Content-Length was refused before the view (loa.web._limit_body); a
+    chunked body has none, and its stream raises 413 when read past the limit.
+    """
+    parts, size = [], 0
+    while chunk := request.stream.read(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge()
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 def _json_body() -> dict[str, Any]:
     """The request's JSON object, read by hand so that no input can end in a 500.
 
@@ -122,11 +145,7 @@ def _json_body() -> dict[str, Any]:
     deeper than the stack (RecursionError) or than MAX_BODY_DEPTH is 400. NaN and
     Infinity parse, and the event carrying them is rejected alone.
     """
-    if request.content_length is not None and request.content_length > MAX_EVENTS_BYTES:
-        raise RequestEntityTooLarge()
-    data = request.stream.read(MAX_EVENTS_BYTES + 1)
-    if len(data) > MAX_EVENTS_BYTES:
-        raise RequestEntityTooLarge()
+    data = _read_body(MAX_EVENTS_BYTES)
     try:
         body = json.loads(data)
     except (ValueError, RecursionError):
@@ -158,14 +177,17 @@ def _parse_day(name: str, now: datetime, tz: ZoneInfo) -> datetime | None:
 def schedule_window(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The [start, end) the schedule covers: ``from``/``to`` local days (inclusive) or 35 days.
 
-    Cases: no parameters gives now to now+35 days; ``to`` alone ends that local
-    day; ``from`` alone runs 35 days from its midnight; to before from, more
-    than 93 days, or a day more than 10 years from today is a 400.
+    Cases: no parameters gives today's local midnight to 35 days later, the same
+    window all day long, so a player polling again gets 304 until something
+    changes or the day turns; ``to`` alone ends that local day; ``from`` alone
+    runs 35 days from its midnight; to before from, more than 93 days, or a day
+    more than 10 years from today is a 400.
     """
     start = _parse_day("from", now, tz)
     end = _parse_day("to", now, tz)
     end = end + timedelta(days=1) if end is not None else None
-    start = start or (now if end is None else min(now, end - HORIZON))
+    today = datetime.combine(now.astimezone(tz).date(), time(0), tz).astimezone(UTC)
+    start = start or (today if end is None else min(today, end - HORIZON))
     end = end or start + HORIZON
     if end <= start or end - start > MAX_WINDOW:
         raise BadRequest("Khoảng from/to không hợp lệ, tối đa 93 ngày (bad from/to window)")
@@ -248,9 +270,11 @@ def schedule() -> Response:
             session, [sl.id for sl, _b, _s in slots if sl.status == BulletinSlotStatus.planned]
         )
     if request.if_none_match.contains(etag):
+        SCHEDULES.labels("304").inc()
         response = Response(status=304)
     else:
         now = services().clock.now().isoformat(timespec="milliseconds")
+        SCHEDULES.labels("200").inc()
         response = jsonify({**content, "server_time": now})
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
@@ -305,10 +329,9 @@ def audio(sha256: str) -> Response:
     store = services().store
     if asset is None or not store.exists(sha256):
         raise NotFound("Không có tệp âm thanh này cho đài của bạn (no such audio for this station)")
-    response = send_file(
+    response = send_audio(
         store.path(sha256),
-        mimetype=MIMETYPES.get(asset.format.lower(), "application/octet-stream"),
-        conditional=True,
+        MIMETYPES.get(asset.format.lower(), "application/octet-stream"),
         etag=sha256,
         max_age=86400,
     )
@@ -335,6 +358,8 @@ def events() -> Response:
         result = ingest_events(session, player, batch, received_at)
         warnings = apply_heartbeats(player, result.heartbeats, received_at) + result.warnings
         player_id = player.id
+    EVENTS.labels("accepted").inc(len(result.accepted))
+    EVENTS.labels("rejected").inc(len(result.rejected))
     if warnings:
         logger.warning("player %s: %s", player_id, "; ".join(warnings))
     if result.rejected:
@@ -361,7 +386,8 @@ def enroll() -> tuple[Response, int]:
 def _enroll(public_key: str) -> tuple[Response, int]:
     with db() as session:
         player = _player(session)
-        key = keylog.enrol(session, player, public_key, services().clock.now())
+        key = keylog.enrol(session, player, public_key, services().clock.now(),
+                           services().settings.max_keys_per_player)
         deliver_to_player(session, player)  # a player added during an emergency gets it
         body = {"player_id": player.id, "key_id": key.id}
     return jsonify(body), 201

@@ -8,13 +8,14 @@ from email.utils import format_datetime
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from flask import Blueprint, Response, abort, render_template, send_file, url_for
+from flask import Blueprint, Response, abort, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loa.playlists.models import Programme
 from loa.playlists.public import public_programmes
 from loa.stations.models import AdminUnit
+from loa.web.audio_files import send_audio
 from loa.web.context import db, services
 
 bp = Blueprint("public", __name__, url_prefix="/public")
@@ -53,7 +54,7 @@ def audio(code: str, programme_id: int) -> Any:
         path = services().store.path(found.master_sha256)
     if not path.is_file():
         abort(404)
-    return send_file(path, mimetype="audio/mpeg", conditional=True)
+    return send_audio(path, "audio/mpeg")
 
 
 def rss_feed(

@@ -13,7 +13,6 @@ from flask import (
     g,
     render_template,
     request,
-    send_file,
 )
 from sqlalchemy import select
 
@@ -30,6 +29,7 @@ from loa.playlists.programmes import get_programme
 from loa.scheduler.outlook import OUTLOOK_VI
 from loa.stations.models import AdminUnit, Station
 from loa.web import admin, auth, glance, lexicon, public, stations_page
+from loa.web.audio_files import send_audio
 from loa.web.context import db, services
 from loa.web.models import Role
 
@@ -223,7 +223,7 @@ def programme_audio(programme_id: int) -> Any:
         path = services().store.path(found.master_sha256)
     if not path.is_file():
         abort(404)  # the row without its file (a restored database): nothing to hear, not a 500
-    return send_file(path, mimetype="audio/mpeg", conditional=True)
+    return send_audio(path, "audio/mpeg")
 
 
 @bp.route("/stations")

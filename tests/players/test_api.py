@@ -15,6 +15,7 @@ from loa.playlists.models import Airing, AiringStatus
 from loa.stations.models import Player, PlayerKey
 from loa.stations.players import revoke_player, rotate_token
 from loa.web.player_api import bp, openapi_document
+from tests.conftest import START
 from tests.players.conftest import BOTH_DATABASES, Signer, World, auth, forge
 
 
@@ -53,6 +54,27 @@ def test_schedule_lists_own_airings_in_station_time_with_etag(
             for a in session.scalars(select(Airing).where(Airing.id.in_(world.airing_ids(0))))
         }
     assert statuses == {AiringStatus.published}
+
+
+@BOTH_DATABASES
+def test_polls_all_day_get_304_and_the_next_day_a_new_schedule(
+    client: FlaskClient, world: World
+) -> None:
+    """The default window starts at the station's local midnight, not at the request's
+    instant: a player polling every 5 minutes downloads its schedule once a day."""
+    morning = client.get("/api/v1/player/schedule", headers=auth(world.token))
+    assert morning.json["from"] == "2026-12-01T00:00:00+07:00"
+    for hours in (0.1, 3, 8.9):  # 08:06, 11:00, 16:54 local, before the 17:00 airing
+        world.clock.set(START + timedelta(hours=hours))
+        poll = client.get("/api/v1/player/schedule",
+                          headers={**auth(world.token), "If-None-Match": morning.headers["ETag"]})
+        assert poll.status_code == 304, hours
+    world.clock.set(START + timedelta(hours=16, minutes=30))  # 00:30 on 2 December
+    tomorrow = client.get("/api/v1/player/schedule",
+                          headers={**auth(world.token), "If-None-Match": morning.headers["ETag"]})
+    assert tomorrow.status_code == 200
+    assert tomorrow.json["from"] == "2026-12-02T00:00:00+07:00"
+    assert tomorrow.headers["ETag"] != morning.headers["ETag"]
 
 
 def test_schedule_changes_etag_and_honours_from_to(client: FlaskClient, world: World) -> None:

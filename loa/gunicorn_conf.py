@@ -1,0 +1,73 @@
+"""Gunicorn settings for the Loa web workers (``loa web``, packaging/gunicorn.conf.py).
+
+Every value can be set from the environment, so a systemd unit or a container
+changes them without editing this file:
+
+- ``LOA_BIND`` (127.0.0.1:8080), ``LOA_WEB_WORKERS`` (2 × CPUs + 1),
+  ``LOA_WEB_THREADS`` (4), ``LOA_WEB_TIMEOUT`` (60 s);
+- ``LOA_FORWARDED_ALLOW_IPS`` (127.0.0.1): the proxies (nginx) whose
+  X-Forwarded-Proto is believed; ``LOA_PROXY_HOPS`` (see loa.app) makes Flask
+  take the client address from X-Forwarded-For behind that many proxies;
+- ``PROMETHEUS_MULTIPROC_DIR`` (``$LOA_HOME/prometheus``): where the workers
+  write their metrics so that /metrics adds them up; emptied at start.
+
+The web workers serve requests only: the scheduler runs in its own process
+(``loa scheduler``, or ``loa web --scheduler``), never in every worker.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+wsgi_app = "loa.wsgi:app"
+bind = [os.environ.get("LOA_BIND", "127.0.0.1:8080")]
+# gthread: a worker keeps connections alive (nginx upstream keepalive, players polling)
+# and a thread waiting on PostgreSQL leaves the others working.
+worker_class = "gthread"
+workers = int(os.environ.get("LOA_WEB_WORKERS") or 2 * (os.cpu_count() or 1) + 1)
+threads = int(os.environ.get("LOA_WEB_THREADS", "4"))
+timeout = int(os.environ.get("LOA_WEB_TIMEOUT", "60"))  # a render upload may take a while
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then, staggered, so that a slow leak cannot grow for months.
+max_requests = 20_000
+max_requests_jitter = 2_000
+# Request line and headers stay small; bodies are limited per route by the app (413).
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+forwarded_allow_ips = os.environ.get("LOA_FORWARDED_ALLOW_IPS", "127.0.0.1")
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
+accesslog = os.environ.get("LOA_ACCESS_LOG") or None  # "-" for stdout; nginx logs already
+errorlog = "-"
+loglevel = os.environ.get("LOA_LOG_LEVEL", "info").lower()
+proc_name = "loa-web"
+# gunicorn ≥ 24 opens a control socket; one per LOA_HOME, so two servers on a box do not meet.
+control_socket = str(Path(os.environ.get("LOA_HOME", "var")).resolve() / "gunicorn.ctl")
+
+
+def _metrics_dir() -> Path:
+    home = Path(os.environ.get("LOA_HOME", "var")).resolve()
+    chosen = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(home / "prometheus")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = chosen  # the workers inherit it
+    return Path(chosen)
+
+
+def on_starting(_server: Any) -> None:
+    """Empty the metrics folder: counters of a previous run's workers must not add up."""
+    folder = _metrics_dir()
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+def child_exit(_server: Any, worker: Any) -> None:
+    """A worker gone: its live gauges stop counting (prometheus-client multi-process mode)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+_metrics_dir()

@@ -1,0 +1,140 @@
+"""`loa backup` then `loa restore` into an empty database and home, then `loa audit verify`."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, select, text
+
+from loa.compliance.models import AiringLogEntry
+from loa.db import make_engine
+from tests.conftest import PG_SERVER, Loa
+from tests.test_tamper import Chain, tn  # noqa: F401  (the fixture: a chain of six entries)
+
+
+@pytest.fixture
+def target_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A second, empty database of the same kind, to restore into."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'restored' / 'loa.db'}"
+        return
+    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    name = f"loa_restore_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield PG_SERVER.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def entries(url: str) -> list[tuple[int, str]]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(  # type: ignore[misc]
+                select(AiringLogEntry.seq, AiringLogEntry.hash).order_by(AiringLogEntry.id))]
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def archive(tn: Chain, loa: Loa, tmp_path: Path, env: dict[str, str]) -> Path:  # noqa: F811
+    loa("audit", "checkpoint")
+    (Path(env["LOA_HOME"]) / "secret_key").write_text("s" * 64)  # as loa.secret keeps it
+    made = tmp_path / "sao-luu.tar"
+    said = loa("backup", str(made))
+    assert "Đã sao lưu" in said
+    return made
+
+
+def restored_env(env: dict[str, str], tmp_path: Path, url: str) -> dict[str, str]:
+    return {**env, "LOA_HOME": str(tmp_path / "restored-home"), "LOA_DATABASE_URL": url}
+
+
+def test_backup_restore_verify(
+    archive: Path, env: dict[str, str], tmp_path: Path, target_url: str, database_url: str
+) -> None:
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+    method = "sqlite-backup" if database_url.startswith("sqlite") else "pg_dump-custom"
+    assert manifest["database"]["method"] == method
+    assert manifest["alembic_revision"] and manifest["loa_version"]
+    assert any(n.startswith("audio/") for n in manifest["files"])
+    assert "anchors/checkpoints.jsonl" in manifest["files"]
+
+    there = Loa(restored_env(env, tmp_path, target_url))
+    assert "Đã khôi phục" in there("restore", str(archive))
+    there("audit", "verify")  # exit 0: chains, signatures, anchors and audio all hold
+    secret = tmp_path / "restored-home" / "secret_key"
+    assert secret.read_text() == "s" * 64 and secret.stat().st_mode & 0o777 == 0o600
+    assert entries(target_url) == entries(database_url) and len(entries(target_url)) == 6
+    again = there("restore", str(archive), ok=False)
+    assert "không trống" in again and "--force" in again
+    there("restore", str(archive), "--force")
+    there("audit", "verify")
+
+
+def test_portable_dump_restores_and_verifies(
+    tn: Chain, loa: Loa, env: dict[str, str], tmp_path: Path, target_url: str,  # noqa: F811
+    database_url: str,
+) -> None:
+    loa("audit", "checkpoint")
+    made = tmp_path / "portable.tar"
+    assert "sqlalchemy-json" in loa("backup", "--portable", str(made))
+    there = Loa(restored_env(env, tmp_path, target_url))
+    there("restore", str(made))
+    there("audit", "verify")
+    assert entries(target_url) == entries(database_url)
+    there("player", "add", "TN", "--name", "Cụm loa mới")  # ids go on after the restored rows
+
+
+def test_a_corrupt_archive_is_refused_and_nothing_is_touched(
+    archive: Path, env: dict[str, str], tmp_path: Path, target_url: str
+) -> None:
+    there = Loa(restored_env(env, tmp_path, target_url))
+    with tarfile.open(archive) as tar:
+        audio = next(m for m in tar.getmembers() if m.name.startswith("audio/"))
+    flipped = tmp_path / "flipped.tar"
+    raw = bytearray(archive.read_bytes())
+    raw[audio.offset_data + 3] ^= 0xFF  # one bit of one audio file, as a bad disk would
+    flipped.write_bytes(bytes(raw))
+    said = there("restore", str(flipped), ok=False)
+    assert "Tệp sao lưu hỏng" in said and audio.name in said and "sha256" in said
+
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    assert "Tệp sao lưu hỏng" in there("restore", str(cut), ok=False)
+    if target_url.startswith("sqlite"):  # the target was never touched
+        assert not Path(target_url.removeprefix("sqlite:///")).exists()
+    else:
+        engine = make_engine(target_url)
+        try:
+            assert inspect(engine).get_table_names() == []
+        finally:
+            engine.dispose()
+    assert not (tmp_path / "restored-home" / "anchors").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_portable_dump_moves_a_sqlite_province_to_postgresql(
+    tn: Chain, loa: Loa, env: dict[str, str], tmp_path: Path, postgres_url: str,  # noqa: F811
+    database_url: str,
+) -> None:
+    loa("audit", "checkpoint")
+    made = tmp_path / "portable.tar"
+    loa("backup", "--portable", str(made))
+    there = Loa(restored_env(env, tmp_path, postgres_url))
+    there("restore", str(made))
+    there("audit", "verify")  # on PostgreSQL: the append-only trigger is there too
+    assert entries(postgres_url) == entries(database_url)
+    assert "sqlite-backup" in loa("backup", str(tmp_path / "native.tar"))
+    said = there("restore", "--force", str(tmp_path / "native.tar"), ok=False)
+    assert "--portable" in said  # a SQLite file does not go into PostgreSQL
+    there("audit", "verify")  # and the refusal touched nothing: anchors and all still there
