@@ -88,6 +88,15 @@ ACRONYMS: dict[str, str] = {
     "PCT": "Phó Chủ tịch",
     "CVP": "Chánh Văn phòng",
     "TTHC": "thủ tục hành chính",
+    # Weather and disaster bulletins.
+    "ATNĐ": "áp thấp nhiệt đới",
+    "KTTV": "khí tượng thủy văn",
+    "PCTT": "phòng chống thiên tai",
+    "TKCN": "tìm kiếm cứu nạn",
+    "PCTT&TKCN": "phòng chống thiên tai và tìm kiếm cứu nạn",
+    "PCTT-TKCN": "phòng chống thiên tai và tìm kiếm cứu nạn",
+    "BĐ": "báo động",
+    "TTDBKTTVQG": "Trung tâm Dự báo Khí tượng Thủy văn quốc gia",
 }
 
 # Spoken names of letters, used to spell acronyms the dictionary does not know.
@@ -112,13 +121,48 @@ RATE_UNITS = frozenset({
 # Last words after which a Roman numeral is a heading number (Chương II, Phụ lục IV).
 ROMAN_CONTEXT = frozenset({
     "chương", "mục", "phần", "lục", "khoản", "điều", "đoạn", "loại", "hạng", "khóa", "kỳ",
-    "kỷ", "quý", "hội", "lần", "tập", "số", "cấp", "vùng"
+    "kỷ", "quý", "hội", "lần", "tập", "số", "cấp", "vùng", "động"
 })
 
-# Words before which d/m is a date (ngày 15/3, từ 15/3, trước 1/6).
+# Words before which d/m is a date (ngày 15/3, từ 15/3, trước 1/6, đêm 18/7, ngày mai 19/7).
 DATE_CONTEXT = frozenset({
-    "ngày", "hôm", "từ", "đến", "trước", "sau", "tới", "và", "đầu", "cuối", "mùng", "mồng"
+    "ngày", "hôm", "từ", "đến", "trước", "sau", "tới", "và", "đầu", "cuối", "mùng", "mồng",
+    "sáng", "trưa", "chiều", "tối", "đêm", "khuya", "nay", "mai", "qua",
 })
+
+# Words before which d/m is an address (số 18/7, hẻm 12/3), never a date.
+ADDRESS_CONTEXT = frozenset({"số", "nhà", "ngõ", "ngách", "hẻm", "kiệt", "lô"})
+
+# Units read after a number (or a range of numbers). Where two readings are common:
+# - speeds read "một <time>" (60 km/h: sáu mươi ki-lô-mét một giờ), as people say them and
+#   as weather presenters read wind speeds; "trên giờ" reads like a fraction;
+# - river and reservoir flows read "mét khối trên giây", the form of the hydrological
+#   bulletins and of the reservoir operators' release notices;
+# - °C stays "độ xê" (SYMBOLS): the letter's Vietnamese name, so a TTS engine never says
+#   an English "C".
+UNITS: dict[str, str] = {
+    "km/h": "ki-lô-mét một giờ",
+    "km/giờ": "ki-lô-mét một giờ",
+    "m/s": "mét một giây",
+    "mm/h": "mi-li-mét một giờ",
+    "m3/s": "mét khối trên giây",
+    "m³/s": "mét khối trên giây",
+    "mm": "mi-li-mét",
+    "cm": "xen-ti-mét",
+    "km": "ki-lô-mét",
+    "m": "mét",
+    "km2": "ki-lô-mét vuông",
+    "km²": "ki-lô-mét vuông",
+    "m2": "mét vuông",
+    "m²": "mét vuông",
+    "m3": "mét khối",
+    "m³": "mét khối",
+    "ha": "héc-ta",
+    "kg": "ki-lô-gam",
+    "hPa": "héc-tô-pát-xcan",
+}
+# Loan words the units are read with: kept whole (hyphens and all) when words are read.
+UNIT_WORDS = frozenset(w for reading in UNITS.values() for w in reading.split() if "-" in w)
 
 # Words that announce a phone number, read digit by digit whatever its length.
 PHONE_CONTEXT = ("điện thoại", "đt", "sđt", "hotline", "đường dây nóng", "số máy", "fax")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -14,7 +14,7 @@ from scipy.signal import sosfilt
 SILENCE_LUFS = -70.0
 _BLOCK_S = 10.0  # work in 10 s blocks so a 15-minute programme never needs a second full copy
 _LIMIT_WINDOW_S = 0.010
-_FRAME = 30  # limiter frame, 0.68 ms at 44.1 kHz; divides the 4410-sample hop
+_FRAME_S = 30 / 44100  # limiter frame, 0.68 ms: 30 samples at 44.1 kHz, 15 at 22.05 kHz
 
 
 @lru_cache(maxsize=8)
@@ -23,6 +23,15 @@ def _k_weighting(rate: int) -> np.ndarray:
     shelf = IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, rate, "high_shelf")
     high_pass = IIRfilter(0.0, 0.5, 38.0, rate, "high_pass")
     return np.array([[*f.b, *f.a] for f in (shelf, high_pass)], dtype=np.float64)
+
+
+def frame_size(rate: int) -> int:
+    """Samples per limiter frame at ``rate``: about 0.68 ms, dividing the 100 ms hop."""
+    hop = rate // 10
+    size = max(1, round(_FRAME_S * rate))
+    while hop % size:  # the nearest divisor of the hop at or below the nominal size
+        size -= 1
+    return size
 
 
 class Analysis:
@@ -36,6 +45,7 @@ class Analysis:
         self.rate = rate
         self._scale = 1.0 / unit  # samples fed are in units of ``unit`` = full scale
         self._hop = rate // 10
+        self.frame = frame_size(rate)
         self._sos = _k_weighting(rate)
         self._state = np.zeros((len(self._sos), 2))
         self._frames = frames
@@ -74,7 +84,7 @@ class Analysis:
                 part *= np.float32(self._scale)
             raw = np.concatenate([self._raw, part]) if len(self._raw) else part
             whole = len(raw) // self._hop * self._hop
-            view = raw[:whole].reshape(-1, _FRAME)
+            view = raw[:whole].reshape(-1, self.frame)
             self._peaks.append(np.abs(view).max(axis=1).astype(np.float32, copy=False))
             # float32 is ample per 30-sample frame; hop sums are taken in float64.
             self._energy.append(np.einsum("ij,ij->i", view, view, dtype=np.float64).astype(
@@ -90,6 +100,23 @@ class Analysis:
         if not self._peaks:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float32)
         return np.concatenate(self._peaks), np.concatenate(self._energy)
+
+
+def joined(parts: Sequence[tuple[Analysis, float]]) -> Analysis:
+    """The analysis of signals played one after another, each scaled by its linear gain.
+
+    Each part but the last must have been fed a whole number of hops and end in silence
+    (at least a few ms): the K-weighting's memory is then gone at the join, so filtering
+    the parts apart gives what filtering the whole would. Nothing is filtered again.
+    """
+    first = parts[0][0]
+    whole = Analysis(first.rate, frames=first._frames)
+    for part, gain in parts:
+        whole._hops.append(part.hops() * gain ** 2)
+        peaks, energy = part.frames()
+        whole._peaks.append(peaks * np.float32(gain))
+        whole._energy.append(energy * np.float32(gain ** 2))
+    return whole
 
 
 def hop_energies(x: np.ndarray, rate: int) -> np.ndarray:
@@ -141,6 +168,7 @@ class MasterPlan:
     gain: float
     frame_gain: np.ndarray
     loudness: float  # the limiter model's prediction for the 16-bit master, in LUFS
+    frame: int = frame_size(44100)  # samples per entry of ``frame_gain``
 
 
 def plan_master(x: np.ndarray, rate: int, target_lufs: float, ceiling_db: float,
@@ -155,11 +183,12 @@ def plan_master(x: np.ndarray, rate: int, target_lufs: float, ceiling_db: float,
     hops = analysis.hops()
     measured = loudness_of_hops(hops)
     if measured <= SILENCE_LUFS:
-        return MasterPlan(0.0, np.ones(0, dtype=np.float32), SILENCE_LUFS)
+        return MasterPlan(0.0, np.ones(0, dtype=np.float32), SILENCE_LUFS, analysis.frame)
     peaks, energy = analysis.frames()
     ceiling = 10 ** (ceiling_db / 20)
-    radius = max(1, int(_LIMIT_WINDOW_S * rate / _FRAME))
-    per_hop = (rate // 10) // _FRAME
+    frame = analysis.frame
+    radius = max(1, int(_LIMIT_WINDOW_S * rate / frame))
+    per_hop = (rate // 10) // frame
     n_hops = min(len(hops), len(energy) // per_hop)
     energy = energy[:n_hops * per_hop].reshape(n_hops, per_hop)
     plain = energy.sum(axis=1, dtype=np.float64)
@@ -173,7 +202,7 @@ def plan_master(x: np.ndarray, rate: int, target_lufs: float, ceiling_db: float,
         return loudness_of_hops(hops[:n_hops] * ratio * gain**2), frame_gain
 
     gain_db, (predicted, frame_gain) = _secant(predict, target_lufs, target_lufs - measured)
-    return MasterPlan(10 ** (gain_db / 20), frame_gain, predicted)
+    return MasterPlan(10 ** (gain_db / 20), frame_gain, predicted, frame)
 
 
 def _secant(predict: Callable[[float], tuple[float, np.ndarray]], target: float,
@@ -205,13 +234,14 @@ def master_blocks(x: np.ndarray, plan: MasterPlan, unit: float = 1.0) -> Iterato
     ``x`` is in units of ``unit`` = full scale (1 for float signals).
     """
     tail = plan.frame_gain[-1] if len(plan.frame_gain) else np.float32(1.0)
-    block = _FRAME * 4096  # about 2.8 s: small enough to keep the encoders busy early
+    frame = plan.frame
+    block = frame * 4096  # about 2.8 s: small enough to keep the encoders busy early
     for start in range(0, len(x), block):
         chunk = x[start:start + block] * np.float32(plan.gain * 32767.0 / unit)
-        frames = -(-len(chunk) // _FRAME)
-        g = plan.frame_gain[start // _FRAME:start // _FRAME + frames]
+        frames = -(-len(chunk) // frame)
+        g = plan.frame_gain[start // frame:start // frame + frames]
         if len(g) < frames:
             g = np.concatenate([g, np.full(frames - len(g), tail, dtype=np.float32)])
-        chunk *= np.repeat(g, _FRAME)[:len(chunk)]
+        chunk *= np.repeat(g, frame)[:len(chunk)]
         np.clip(chunk, -32768, 32767, out=chunk)
         yield np.rint(chunk, out=chunk).astype(np.int16)

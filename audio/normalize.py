@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 
 from loa.audio.lexicon import (
     ACRONYMS,
+    ADDRESS_CONTEXT,
     DATE_CONTEXT,
     DOCUMENT_TYPES,
     LETTERS,
@@ -15,6 +16,7 @@ from loa.audio.lexicon import (
     RATE_UNITS,
     ROMAN_CONTEXT,
     SYMBOLS,
+    UNIT_WORDS,
 )
 from loa.audio.vinum import (
     read_decimal,
@@ -24,6 +26,7 @@ from loa.audio.vinum import (
     read_ordinal,
     roman_value,
 )
+from loa.audio.weather import weather
 
 _L = r"[^\W\d_]"  # any letter, Vietnamese included
 _DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-", "\u00a0": " ",
@@ -68,7 +71,7 @@ def normalize_vi(text: str, acronyms: Mapping[str, str] | None = None) -> str:
     # Markdown emphasis and heading marks come with pasted text; they are never spoken.
     text = re.sub(r"(?m)^\s*#+\s*", "", text).replace("**", "").replace("__", "")
     passes: list[Callable[[str], str]] = [
-        _phones, lambda t: _documents(t, lexicon), _full_dates, _ranges, _month_years,
+        _phones, lambda t: _documents(t, lexicon), _full_dates, weather, _ranges, _month_years,
         _day_months, _times, _rates, _romans, _ordinals, _numbers, _leftover_digits,
     ]
     for step in passes:
@@ -182,10 +185,21 @@ def _previous_word(text: str, start: int) -> str:
 
 
 def _day_months(text: str) -> str:
+    """Read d/m as a date or, failing that, as "d trên m".
+
+    Cases:
+    - a date word comes just before (ngày, từ, đến, chiều, đêm …): a date if it can be one;
+    - nothing says so, but the first number is larger than the second (18/7): a date, as a
+      count out of a total (3/5 hộ) never exceeds the total; except 24/7, "day and night",
+      and addresses (số 18/7, hẻm 12/3);
+    - otherwise (1/2, 3/5, 20/13): "trên".
+    """
     def sub(m: re.Match[str]) -> str:
         day, month = int(m[1]), int(m[2])
         before = _previous_word(m.string, m.start())
-        if before not in DATE_CONTEXT or not _valid(day, month):
+        dated = before in DATE_CONTEXT or (
+            day > month and m[0] != "24/7" and before not in ADDRESS_CONTEXT)
+        if not dated or not _valid(day, month):
             return f"{m[1]} trên {m[2]}"
         ngay = before not in {"ngày", "mùng", "mồng"}
         return _date(day, month, None, with_ngay=ngay)
@@ -234,6 +248,8 @@ def _ordinals(text: str) -> str:
 
 
 def _read_number(integer: str, fraction: str | None) -> str:
+    if fraction is not None and not fraction.strip("0"):
+        fraction = None  # 112,0 độ, 4,0 m: announcers leave a fraction of zeros unsaid
     if "." in integer:
         head, *groups = integer.split(".")
         if len(head) <= 3 and all(len(g) == 3 for g in groups):
@@ -286,6 +302,8 @@ def _words(line: str, lexicon: Mapping[str, str]) -> str:
         token = m[0]
         if token in lexicon:
             return lexicon[token]
+        if token in UNIT_WORDS:
+            return token
         parts = token.split("-")
         if len(parts) > 1:
             return " ".join(sub(re.match(r".+", p)) for p in parts if p)  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ RATE = mix.RATE
 PLAYER_MP3 = Mp3Spec(kbps=64, sample_rate=22050, quality=7)
 ARCHIVE_MP3 = Mp3Spec(kbps=128, sample_rate=RATE, quality=7)
 # Limit below the ceiling: MP3 decoding overshoots the encoder's input by up to about 1 dB.
-_ENCODE_HEADROOM_DB = 1.0
+ENCODE_HEADROOM_DB = 1.0
 SPEECH_DUCK = 10 ** (-18 / 20)  # bed level under speech, relative to the bed alone
 
 Kind = Literal["tts", "clip", "jingle", "silence", "bed"]
@@ -225,7 +225,7 @@ class _Mastering:
             cache = Path(options.cache_dir) if options.cache_dir else Path(scratch)
             master, analysis, self.reports = _assemble(self.segments, options, cache, self.tick)
         plan = plan_master(master, RATE, options.target_lufs,
-                           options.true_peak_db - _ENCODE_HEADROOM_DB, analysis)
+                           options.true_peak_db - ENCODE_HEADROOM_DB, analysis)
         # The loudness is the limiter model's prediction for this exact PCM (checked against a
         # full BS.1770 measurement in the tests); re-measuring would cost a second filter pass.
         self.loudness, self.samples = plan.loudness, len(master)

@@ -24,7 +24,9 @@ from loa.audio.store import AudioStore
 
 RATE = 44100
 ITEMS = 14
-SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+# Beside the checkout (../shared/seeds); LOA_SEEDS points elsewhere (e.g. from a worktree).
+SEEDS = Path(os.environ.get("LOA_SEEDS") or
+             Path(__file__).resolve().parents[1].parent / "shared" / "seeds")
 
 
 def _write_wav(path: Path, x: np.ndarray) -> Path:

@@ -18,8 +18,11 @@ def _iso(value: datetime) -> str:
 
 
 def entry_payload(entry: AiringLogEntry) -> dict[str, Any]:
-    """Every field of a log entry that its hash covers."""
-    return {
+    """Every field of a log entry that its hash covers.
+
+    ``bulletin_id`` only when set: entries from before bulletins keep their hashes.
+    """
+    payload = {
         "station_id": entry.station_id,
         "seq": entry.seq,
         "player_id": entry.player_id,
@@ -35,6 +38,9 @@ def entry_payload(entry: AiringLogEntry) -> dict[str, Any]:
         "signed_body": entry.signed_body,
         "prev_hash": entry.prev_hash,
     }
+    if entry.bulletin_id is not None:
+        payload["bulletin_id"] = entry.bulletin_id
+    return payload
 
 
 def entry_hash(entry: AiringLogEntry) -> str:

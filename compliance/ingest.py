@@ -19,19 +19,21 @@ from loa.compliance.chain import GENESIS, entry_hash
 from loa.compliance.models import AiringLogEntry
 from loa.compliance.signatures import signature_matches
 from loa.errors import LoaError
-from loa.playlists.models import Airing
+from loa.playlists.models import Airing, Bulletin, BulletinDelivery
 from loa.stations.models import Player
 from loa.stations.players import CLOCK_TOLERANCE_MS, Heartbeat
 
 KEY_ENROLLED = "key.enrolled"  # the server's chain entry that lets a key sign
 AIRING_EVENTS = {"airing.started", "airing.completed", "airing.failed", "airing.interrupted"}
-EVENT_TYPES = AIRING_EVENTS | {"heartbeat"}
+BULLETIN_EVENTS = {"bulletin.started", "bulletin.completed"}
+EVENT_TYPES = AIRING_EVENTS | BULLETIN_EVENTS | {"heartbeat"}
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 # Limits on what one event may carry (DESIGN §5). A value past them is a broken or
 # hostile device: that event is rejected with the reason, the rest of the batch stands.
 MAX_PLAYED_MS = 24 * 3600 * 1000  # no airing plays a day long; more is a broken counter
 MAX_ROW_ID = 2**63 - 1  # the largest id a 64-bit column can hold
+MAX_BULLETIN_ID = 2**31 - 1  # bulletin ids are INTEGER columns
 # A box whose clock battery died boots at 1970 and is still a clock; year 1 or 9999 is not.
 AT_REACH = timedelta(days=100 * 365)
 MAX_CLOCK_OFFSET_MS = int(AT_REACH.total_seconds() * 1000)
@@ -163,6 +165,24 @@ def _check_numbers(event: dict[str, Any]) -> None:
             raise EventRejected(
                 "airing_id phải là số nguyên dương (airing_id must be a positive whole number)"
             )
+    _check_bulletin_fields(event)
+
+
+def _check_bulletin_fields(event: dict[str, Any]) -> None:
+    """A bulletin event names its bulletin and no airing; no other event names a bulletin."""
+    bulletin_id = event.get("bulletin_id")
+    if event["type"] not in BULLETIN_EVENTS:
+        if bulletin_id is not None:
+            raise EventRejected(
+                "chỉ sự kiện bulletin.* mang bulletin_id (only bulletin events carry bulletin_id)"
+            )
+        return
+    if not (_whole_number(bulletin_id) and 1 <= bulletin_id <= MAX_BULLETIN_ID):
+        raise EventRejected(
+            "bulletin_id phải là số nguyên dương (bulletin_id must be a positive whole number)"
+        )
+    if event.get("airing_id") is not None:
+        raise EventRejected("sự kiện thông báo không có airing_id (bulletin events have no airing)")
 
 
 def check_event(event: dict[str, Any], received_at: datetime) -> tuple[datetime, str]:
@@ -245,6 +265,7 @@ class _Batch:
     player: Player
     station_airings: set[int]
     known: dict[str, int]  # event id -> player id, for ids already in the log
+    station_bulletins: dict[int, str]  # bulletin sent to this station -> its audio's sha256
 
     @classmethod
     def load(cls, session: Session, player: Player, events: list[_Checked]) -> _Batch:
@@ -254,21 +275,47 @@ class _Batch:
                 Airing.id.in_(airing_ids), Airing.station_id == player.station_id
             )
         )
+        bulletin_ids = {c.event["bulletin_id"] for c in events
+                        if c.event["type"] in BULLETIN_EVENTS}
+        bulletins = {
+            r.id: r.asset_sha256
+            for r in session.execute(
+                select(Bulletin.id, Bulletin.asset_sha256).where(
+                    Bulletin.id.in_(bulletin_ids),
+                    Bulletin.id.in_(select(BulletinDelivery.bulletin_id).where(
+                        BulletinDelivery.station_id == player.station_id)),
+                )
+            )
+        } if bulletin_ids else {}
         known = session.execute(
             select(AiringLogEntry.event_id, AiringLogEntry.player_id).where(
                 AiringLogEntry.event_id.in_({c.event_id for c in events})
             )
         )
-        return cls(player, set(owned), {k: p for k, p in known})
+        return cls(player, set(owned), {k: p for k, p in known}, bulletins)
 
-    def entry(self, checked: _Checked, received_at: datetime) -> AiringLogEntry | None:
-        """The new log entry for ``checked``, or None if the log already holds it."""
-        event = checked.event
-        if event["airing_id"] not in self.station_airings:
+    def _check_owner(self, event: dict[str, Any]) -> None:
+        if event["type"] in BULLETIN_EVENTS:
+            sha = self.station_bulletins.get(event["bulletin_id"])
+            if sha is None:
+                raise EventRejected(
+                    f"thông báo {event['bulletin_id']} không gửi tới đài của thiết bị này "
+                    "(bulletin not sent to this station)"
+                )
+            if event.get("sha256") != sha:
+                raise EventRejected(
+                    "sha256 khác âm thanh của thông báo (sha256 is not the bulletin's audio)"
+                )
+        elif event["airing_id"] not in self.station_airings:
             raise EventRejected(
                 f"lượt phát {event['airing_id']} không thuộc đài của thiết bị này "
                 "(airing not of this station)"
             )
+
+    def entry(self, checked: _Checked, received_at: datetime) -> AiringLogEntry | None:
+        """The new log entry for ``checked``, or None if the log already holds it."""
+        event = checked.event
+        self._check_owner(event)
         owner = self.known.get(checked.event_id)
         if owner is not None and owner != self.player.id:
             raise EventRejected(
@@ -281,7 +328,8 @@ class _Batch:
             player_id=self.player.id,
             event_id=checked.event_id,
             event=event["type"],
-            airing_id=event["airing_id"],
+            airing_id=event.get("airing_id"),
+            bulletin_id=event.get("bulletin_id"),
             at=checked.at,
             received_at=received_at,
             asset_sha256=event.get("sha256"),
@@ -371,6 +419,8 @@ def _append(session: Session, player: Player, passed: list[tuple[int, _Checked]]
         if entry is not None:
             writer = writer or ChainWriter(session, player.station_id)
             writer.append(entry)
+            if entry.bulletin_id is not None:
+                _record_play(session, player, entry)
         outcome.accepted.append((position, checked.event_id))
         ahead = checked.at - received_at
         if ahead > timedelta(milliseconds=CLOCK_TOLERANCE_MS) and not outcome.warnings:
@@ -379,6 +429,22 @@ def _append(session: Session, player: Player, passed: list[tuple[int, _Checked]]
                 f"(event time {ahead.total_seconds():+.0f} s ahead of server)"
             )
     session.flush()
+
+
+def _record_play(session: Session, player: Player, entry: AiringLogEntry) -> None:
+    """The delivery row follows the log: first start, last completion, completed plays."""
+    row = session.scalar(select(BulletinDelivery).where(
+        BulletinDelivery.bulletin_id == entry.bulletin_id,
+        BulletinDelivery.player_id == player.id))
+    if row is None:  # a player added to the station after the bulletin was sent
+        row = BulletinDelivery(bulletin_id=entry.bulletin_id, station_id=player.station_id,
+                               player_id=player.id, plays=0)
+        session.add(row)
+    if entry.event == "bulletin.started":
+        row.started_at = min(row.started_at or entry.at, entry.at)
+    else:
+        row.completed_at = max(row.completed_at or entry.at, entry.at)
+        row.plays = (row.plays or 0) + 1
 
 
 def ingest_events(

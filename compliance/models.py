@@ -21,6 +21,8 @@ class AiringLogEntry(Base):
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
     event: Mapped[str] = mapped_column(String(32))
     airing_id: Mapped[int | None] = mapped_column(ForeignKey("airing.id"), index=True)
+    # The bulletin a bulletin.started/completed event played (None for every other event).
+    bulletin_id: Mapped[int | None] = mapped_column(ForeignKey("bulletin.id"), index=True)
     at: Mapped[datetime]
     received_at: Mapped[datetime]
     asset_sha256: Mapped[str | None] = mapped_column(String(64))

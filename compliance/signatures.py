@@ -67,6 +67,7 @@ def _same_instant(signed: Any, stored: datetime) -> bool:
 SIGNED_FIELDS = {
     "event": "type",
     "airing_id": "airing_id",
+    "bulletin_id": "bulletin_id",
     "asset_sha256": "sha256",
     "played_ms": "played_ms",
 }

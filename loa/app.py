@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from flask import Flask
@@ -13,6 +14,7 @@ from loa.clock import Clock, clock_for
 from loa.compliance.anchors import ANCHOR_FILE, checkpoint_file
 from loa.db import make_engine, session_factory
 from loa.models import import_models
+from loa.playlists.bulletins import stamp_pushed
 from loa.settings import Settings, load_settings
 from loa.stations.push import NullPublisher, Publisher, publish_on_commit
 from loa.web.context import Services
@@ -29,11 +31,13 @@ def build_services(
         make_engine(settings.database_url), {ANCHOR_FILE: str(checkpoint_file(settings.home))}
     )
     publisher = publisher or make_publisher(settings)
-    publish_on_commit(sessions, publisher)  # every path: CLI, web and jobs notify after commit
+    clock = clock or clock_for(settings.now)
+    # Every path (CLI, web and jobs) notifies after commit.
+    publish_on_commit(sessions, publisher, partial(stamp_pushed, sessions, clock))
     return Services(
         settings=settings,
         sessions=sessions,
-        clock=clock or clock_for(settings.now),
+        clock=clock,
         store=AudioStore(settings.audio_dir),
         publisher=publisher,
     )

@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "acronym": ("loa.cli_admin", "acronym",
                 "Từ viết tắt và cách đọc (the operators' acronym dictionary)."),
     "audit": ("loa.cli_programme", "audit", "Kiểm tra, báo cáo (audit and reports)."),
+    "bulletin": ("loa.cli_bulletin", "bulletin",
+                 "Thông báo, bản tin khẩn cấp (bulletins and emergency broadcasts)."),
     "campaign": ("loa.cli_admin", "campaign", "Chiến dịch truyền thông (campaigns)."),
     "demo": ("loa.cli_serve", "demo", "Seed Hải Phòng, two communes, a campaign and a rendered "
              "programme, and serve."),

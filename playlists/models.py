@@ -178,3 +178,110 @@ class Acronym(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id"), index=True)
     word: Mapped[str] = mapped_column(String(32))
     spoken: Mapped[str] = mapped_column(String(200))
+
+
+class BulletinPriority(StrEnum):
+    """Circular 39/2020/TT-BTTTT's three levels: thông thường, ưu tiên, khẩn cấp."""
+
+    normal = "normal"
+    priority = "priority"
+    emergency = "emergency"
+
+
+class BulletinStatus(StrEnum):
+    pending = "pending"  # normal/priority waiting for a leader's approval
+    active = "active"  # sent (an emergency at once)
+    cancelled = "cancelled"
+    ended = "ended"  # its validity window is over
+
+
+class BulletinSlotStatus(StrEnum):
+    planned = "planned"
+    published = "published"
+    aired = "aired"
+    missed = "missed"
+    cancelled = "cancelled"
+
+
+class Bulletin(Base):
+    """A notice read on the loudspeakers, owned by a unit, for targets in its subtree."""
+
+    __tablename__ = "bulletin"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str | None] = mapped_column(Text)  # None: an uploaded recording
+    priority: Mapped[BulletinPriority] = mapped_column(str_enum(BulletinPriority))
+    status: Mapped[BulletinStatus] = mapped_column(
+        str_enum(BulletinStatus), default=BulletinStatus.pending, index=True
+    )
+    # One file: the attention signal, then the speech (or the recording).
+    asset_sha256: Mapped[str] = mapped_column(ForeignKey("audio_asset.sha256"))
+    duration_ms: Mapped[int]
+    valid_from: Mapped[datetime]
+    valid_until: Mapped[datetime]
+    repeat_count: Mapped[int] = mapped_column(default=1)
+    repeat_every_s: Mapped[int] = mapped_column(default=0)
+    # Usernames as text, like Programme: the record outlives the account.
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(String(64))
+    cancelled_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+    unit: Mapped[AdminUnit] = relationship()
+    asset: Mapped[AudioAsset] = relationship()
+    targets: Mapped[list[BulletinTarget]] = relationship(
+        back_populates="bulletin", cascade="all, delete-orphan"
+    )
+
+
+class BulletinTarget(Base):
+    """One target of a bulletin: a unit (its whole subtree) or a single station."""
+
+    __tablename__ = "bulletin_target"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletin.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id"))
+
+    bulletin: Mapped[Bulletin] = relationship(back_populates="targets")
+
+
+class BulletinDelivery(Base):
+    """How a bulletin reached one target player: made at send, stamped as it goes."""
+
+    __tablename__ = "bulletin_delivery"
+    __table_args__ = (UniqueConstraint("bulletin_id", "player_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletin.id"), index=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"))
+    player_id: Mapped[int] = mapped_column(ForeignKey("player.id"), index=True)
+    pushed_at: Mapped[datetime | None]  # the MQTT notice went out
+    fetched_at: Mapped[datetime | None]  # the player first got it from the endpoint
+    started_at: Mapped[datetime | None]  # the player's `at` of its first bulletin.started
+    completed_at: Mapped[datetime | None]  # ... of its last bulletin.completed
+    plays: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class BulletinSlot(Base):
+    """A placed play of a normal or priority bulletin in a station's window."""
+
+    __tablename__ = "bulletin_slot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletin.id"), index=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    status: Mapped[BulletinSlotStatus] = mapped_column(
+        str_enum(BulletinSlotStatus), default=BulletinSlotStatus.planned
+    )
+
+    bulletin: Mapped[Bulletin] = relationship()

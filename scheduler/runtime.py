@@ -17,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from loa.audio.cache import prune_cache
 from loa.db import transaction
+from loa.playlists.bulletins import end_past_bulletins
 from loa.playlists.rendering import render_cache
 from loa.scheduler.checkpoint import checkpoint_job
 from loa.scheduler.closing import close_job
@@ -91,6 +92,14 @@ def live_job(services: Services, dispatcher: LiveDispatcher) -> None:
         dispatcher.dispatch(session, services.clock.now(), services.publisher)
 
 
+def bulletin_end_job(services: Services) -> None:
+    """Active bulletins whose validity window is over become ended."""
+    with transaction(services.sessions) as session:
+        ended = end_past_bulletins(session, services.clock.now())
+    if ended:
+        logger.info("bulletins ended: %s", ended)
+
+
 def prune_job(services: Services) -> None:
     """Drop render cache files no render used for LOA_TTS_CACHE_DAYS."""
     settings = services.settings
@@ -119,6 +128,7 @@ def scheduled_jobs(services: Services) -> list[Job]:
         Job("settle", settle_job, IntervalTrigger(minutes=5, timezone=VN), at_start=True),
         # Every tick: also how often a follower tries to win the lock.
         Job("live", partial(live_job, dispatcher=live), IntervalTrigger(seconds=tick, timezone=VN)),
+        Job("bulletin_end", bulletin_end_job, IntervalTrigger(minutes=1, timezone=VN)),
         Job("prune", prune_job, CronTrigger(day_of_week="sun", hour=3, timezone=VN)),
         Job("replan", replan_job, CronTrigger(hour=0, minute=5, timezone=VN)),
         # Daily and at start: a server down on the 20th still plans next month when it returns.

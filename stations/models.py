@@ -23,6 +23,9 @@ class PlayerMode(StrEnum):
     live = "live"
 
 
+DEFAULT_EMERGENCY_ROLES = "leader,admin"
+
+
 class AdminUnit(Base):
     __tablename__ = "admin_unit"
 
@@ -31,6 +34,14 @@ class AdminUnit(Base):
     name: Mapped[str] = mapped_column(String(200))
     level: Mapped[UnitLevel] = mapped_column(str_enum(UnitLevel))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id"), index=True)
+    # Roles that may send an emergency bulletin this unit owns (comma list, design §4).
+    emergency_roles: Mapped[str] = mapped_column(
+        String(200), default=DEFAULT_EMERGENCY_ROLES, server_default=DEFAULT_EMERGENCY_ROLES
+    )
+    # The attention signal before this unit's bulletins; None: the nearest ancestor's,
+    # else the shipped default. A sha256 of the audio store (no foreign key: the asset
+    # table belongs to playlists, and the store keeps the file).
+    attention_sha256: Mapped[str | None] = mapped_column(String(64))
     parent: Mapped[AdminUnit | None] = relationship(remote_side=[id])
     stations: Mapped[list[Station]] = relationship(back_populates="unit")
     report: Mapped[UnitReport | None] = relationship()

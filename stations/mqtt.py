@@ -50,22 +50,23 @@ class MqttPublisher:
         else:
             logger.info("connected to MQTT broker %s:%s", self._address.host, self._address.port)
 
-    def _publish(self, player_id: int, message: dict[str, object]) -> None:
+    def _publish(self, player_id: int, message: dict[str, object]) -> bool:
         topic = TOPIC.format(player_id=player_id)
         try:
             info = self._client.publish(topic, json.dumps(message), qos=1)
         except (OSError, ValueError, RuntimeError) as exc:
             logger.warning("MQTT publish to %s failed: %s", topic, exc)
-            return
+            return False
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             # NO_CONN still queues a QoS 1 message for the reconnect; anything else is lost.
             logger.warning("MQTT publish to %s not queued: %s", topic, mqtt.error_string(info.rc))
-            return
+            return False
         with self._acks:
             if info.mid in self._acked_early:
                 self._acked_early.discard(info.mid)
             else:
                 self._unacked.add(info.mid)
+        return True
 
     def _on_publish(self, _c: Any, _u: Any, mid: int, _reason: Any, _p: Any) -> None:
         # Called by paho under its own lock: only touch ours, never call back into paho.
@@ -84,6 +85,11 @@ class MqttPublisher:
     def play_now(self, player_id: int, airing_id: int) -> None:
         """Tell a live-mode player to start an airing now."""
         self._publish(player_id, {"type": "play.now", "airing_id": airing_id})
+
+    def bulletin(self, kind: str, bulletin_id: int, player_ids: Iterable[int]) -> list[int]:
+        """Tell each player to fetch /player/bulletins now; the players it was queued for."""
+        message = {"type": kind, "bulletin_id": bulletin_id}
+        return [p for p in player_ids if self._publish(p, message)]
 
     def close(self, timeout_s: float = FLUSH_S) -> None:
         """Wait up to ``timeout_s`` for the broker to confirm every notice, then disconnect."""

@@ -57,3 +57,32 @@ def test_upgrade_keeps_rows_that_refer_to_altered_tables(database_url: str) -> N
         assert row == ("CDS", False)
         assert conn.execute(text("SELECT campaign_id FROM programme")).scalar() == 1
     engine.dispose()
+
+
+def test_bulletin_tables_up_and_down(database_url: str) -> None:
+    """0007_bulletin adds the bulletin tables and columns, and takes them away again."""
+    migrate.upgrade(database_url)
+    engine = create_engine(database_url)
+    try:
+        found = inspect(engine)
+        assert {"bulletin", "bulletin_target", "bulletin_delivery", "bulletin_slot"} <= set(
+            found.get_table_names()
+        )
+        assert "bulletin_id" in {c["name"] for c in found.get_columns("airing_log_entry")}
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO admin_unit (id, code, name, level) "
+                              "VALUES (1, '31', 'Hải Phòng', 'province')"))
+            assert conn.execute(text("SELECT emergency_roles FROM admin_unit")).scalar() == (
+                "leader,admin"
+            )
+        command.downgrade(migrate.alembic_config(database_url), "0006_sec")
+        engine.dispose()
+        found = inspect(engine)
+        assert "bulletin" not in found.get_table_names()
+        assert "bulletin_id" not in {c["name"] for c in found.get_columns("airing_log_entry")}
+        assert "emergency_roles" not in {c["name"] for c in found.get_columns("admin_unit")}
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT code FROM admin_unit")).scalar() == "31"
+        migrate.upgrade(database_url)
+    finally:
+        engine.dispose()

@@ -65,7 +65,8 @@ def test_jobs_fire_when_operators_rely_on_them(services: Services, clock: Frozen
         assert wait_until(first_settled, seconds=10)
         jobs = {job.id: job for job in runtime.scheduler.get_jobs()}
         assert set(jobs) == {
-            "settle", "replan", "plan_ahead", "live", "prune", "close", "checkpoint"
+            "settle", "replan", "plan_ahead", "live", "prune", "close", "checkpoint",
+            "bulletin_end",
         }
         settle = next_fires(jobs["settle"], TUESDAY_0800, 3)
         assert [b - a for a, b in itertools.pairwise(settle)] == [timedelta(minutes=5)] * 2

@@ -70,6 +70,17 @@ LABELS: dict[str, dict[str, Any]] = {
         "silence": _l("Khoảng lặng"),
         "bed": _l("Nhạc nền"),
     },
+    "bulletin": {
+        "pending": _l("Chờ lãnh đạo duyệt"),
+        "active": _l("Đang phát"),
+        "cancelled": _l("Đã hủy"),
+        "ended": _l("Đã kết thúc"),
+    },
+    "priority": {
+        "normal": _l("Thông thường"),
+        "priority": _l("Ưu tiên"),
+        "emergency": _l("Khẩn cấp"),
+    },
     "mode": {"prefetch": _l("Tải trước"), "live": _l("Trực tiếp")},
     "state": {"idle": _l("Đang chờ"), "playing": _l("Đang phát")},
     "role": {

@@ -20,7 +20,9 @@ from loa.canonical import canonical_json, nesting_depth
 from loa.compliance import keylog
 from loa.compliance.ingest import SHA256, ingest_events
 from loa.errors import LoaError
+from loa.playlists.bulletins import deliver_to_player
 from loa.playlists.models import Airing, AiringStatus, AudioAsset, Programme
+from loa.playlists.player_bulletins import bulletin_asset, mark_fetched, player_bulletins
 from loa.playlists.schedule import station_airings
 from loa.stations.models import Player, Station
 from loa.stations.players import PlayerAuthError, apply_heartbeats, authenticate
@@ -218,23 +220,51 @@ def schedule() -> Response:
     return response
 
 
-@bp.get("/audio/<sha256>")
-def audio(sha256: str) -> Response:
-    """The audio file, if an airing of this player's station uses it; Range and ETag work."""
+@bp.get("/player/bulletins")
+def bulletins() -> Response:
+    """Emergency bulletins for this player (active, or over within 24 h), with an ETag.
+
+    The answer to a poll that finds nothing new is 304 after one small query; the
+    first answer naming a bulletin stamps its delivery row fetched.
+    """
     with db() as session:
         player = _player(session)
-        # Anything but 64 hex digits names no file (and a NUL would be a database error).
-        asset = None if not SHA256.fullmatch(sha256) else session.scalar(
-            select(AudioAsset)
-            .join(Programme, Programme.master_sha256 == AudioAsset.sha256)
-            .join(Airing, Airing.programme_id == Programme.id)
-            .where(
-                AudioAsset.sha256 == sha256,
-                Airing.station_id == player.station_id,
-                Airing.status != AiringStatus.cancelled,
-            )
-            .limit(1)
+        now = services().clock.now()
+        content, etag, unfetched = player_bulletins(session, player, now)
+        unchanged = request.if_none_match.contains(etag)
+        if unfetched and not unchanged:
+            mark_fetched(session, player.id, unfetched, now)
+    response = Response(status=304) if unchanged else jsonify(content)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _playable_asset(session: Session, player: Player, sha256: str) -> AudioAsset | None:
+    """The asset, if an airing of the player's station or a bulletin sent to it plays it."""
+    # Anything but 64 hex digits names no file (and a NUL would be a database error).
+    if not SHA256.fullmatch(sha256):
+        return None
+    asset = session.scalar(
+        select(AudioAsset)
+        .join(Programme, Programme.master_sha256 == AudioAsset.sha256)
+        .join(Airing, Airing.programme_id == Programme.id)
+        .where(
+            AudioAsset.sha256 == sha256,
+            Airing.station_id == player.station_id,
+            Airing.status != AiringStatus.cancelled,
         )
+        .limit(1)
+    )
+    return asset or bulletin_asset(session, player, sha256)
+
+
+@bp.get("/audio/<sha256>")
+def audio(sha256: str) -> Response:
+    """The audio file of an airing or a bulletin for this player; Range and ETag work."""
+    with db() as session:
+        player = _player(session)
+        asset = _playable_asset(session, player, sha256)
     store = services().store
     if asset is None or not store.exists(sha256):
         raise NotFound("Không có tệp âm thanh này cho đài của bạn (no such audio for this station)")
@@ -295,6 +325,7 @@ def _enroll(public_key: str) -> tuple[Response, int]:
     with db() as session:
         player = _player(session)
         key = keylog.enrol(session, player, public_key, services().clock.now())
+        deliver_to_player(session, player)  # a player added during an emergency gets it
         body = {"player_id": player.id, "key_id": key.id}
     return jsonify(body), 201
 

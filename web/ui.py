@@ -238,7 +238,7 @@ def stations() -> Any:
 
 def register(app: Flask) -> None:
     """Attach login, these pages and the programme editor."""
-    from loa.web import editor  # it builds on this module's helpers, so it loads after them
+    from loa.web import bulletins, editor  # they build on this module's helpers: load after
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(bp)
@@ -247,3 +247,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(stations_page.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(bulletins.bp)

@@ -13,7 +13,9 @@ from loa.audio.cli import tts
 from loa.audio.normalize import normalize_vi
 from loa.audio.vinum import read_int
 
-SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+# Beside the checkout (../shared/seeds); LOA_SEEDS points elsewhere (e.g. from a worktree).
+SEEDS = Path(os.environ.get("LOA_SEEDS") or
+             Path(__file__).resolve().parents[2].parent / "shared" / "seeds")
 
 CASES = [
     ("09/02/2022", "ngày chín tháng hai năm hai nghìn không trăm hai mươi hai"),

@@ -1,0 +1,257 @@
+"""`loa bulletin`: send, list, approve, cancel and show bulletins (thông báo).
+
+Only click and the context load at start; the database and audio modules load
+inside each command, so `loa --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from loa.cli_context import ROW_ID, LoaContext, pass_loa
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from loa.playlists.bulletins import StationDelivery
+    from loa.playlists.models import Bulletin
+    from loa.stations.models import AdminUnit
+
+
+def _instant(value: str | None, what: str) -> datetime | None:
+    """An ISO instant from the command line; without an offset it is Vietnam time."""
+    from zoneinfo import ZoneInfo
+
+    from loa.errors import LoaError
+
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise LoaError(f"{what} phải là thời điểm ISO, ví dụ 2026-12-01T17:00+07:00 "
+                       f"({what} must be ISO 8601)") from exc
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    return at.astimezone(UTC)
+
+
+def _acting_user(session: Session, username: str, unit: AdminUnit) -> tuple[str, str]:
+    """(username, role) of ``--by``, who must belong to the owner unit or a unit above it."""
+    from sqlalchemy import select
+
+    from loa.errors import LoaError
+    from loa.stations.units import ancestors
+    from loa.web.models import User
+    from loa.web.users import normal_username
+
+    user = session.scalar(select(User).where(User.username == normal_username(username)))
+    if user is None:
+        raise LoaError(f"Không có người dùng {username!r} (unknown user)")
+    if user.unit_id not in {u.id for u in ancestors(unit)}:
+        raise LoaError(f"Người dùng {user.username} không thuộc đơn vị {unit.code} hay cấp trên "
+                       "(user outside this unit)")
+    return user.username, str(user.role)
+
+
+@click.group()
+def bulletin() -> None:
+    """Thông báo, bản tin khẩn cấp (bulletins and emergency broadcasts)."""
+
+
+@bulletin.command("send")
+@click.option("--unit", "unit_code", required=True, help="Đơn vị sở hữu (owner unit code)")
+@click.option("--station", "station_codes", multiple=True,
+              help="Chỉ gửi tới đài này (a target station; repeatable)")
+@click.option("--target-unit", "target_units", multiple=True,
+              help="Gửi tới đơn vị này và cấp dưới (a target unit; repeatable)")
+@click.option("--priority", required=True,
+              type=click.Choice(["normal", "priority", "emergency"]))
+@click.option("--text", help="Nội dung đọc bằng giọng máy (text to speak)")
+@click.option("--file", "audio", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Tệp ghi âm (a recording)")
+@click.option("--title", help="Tiêu đề (title)")
+@click.option("--repeat", "repeat_count", type=click.IntRange(1, 100), default=1,
+              show_default=True, help="Số lần phát (plays)")
+@click.option("--every", "every_min", type=click.IntRange(0, 60 * 24 * 30), default=0,
+              help="Cách nhau bao nhiêu phút (minutes between plays)")
+@click.option("--from", "valid_from", help="Bắt đầu, ISO (start)")
+@click.option("--until", "valid_until", help="Hết hiệu lực, ISO (end of validity)")
+@click.option("--by", "by", help="Người gửi (username); bỏ trống: script, gửi ngay")
+@pass_loa
+def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
+         target_units: tuple[str, ...], priority: str, text: str | None, audio: Path | None,
+         title: str | None, repeat_count: int, every_min: int, valid_from: str | None,
+         valid_until: str | None, by: str | None) -> None:
+    """Create a bulletin and send it (an operator's normal/priority one waits for approval)."""
+    from loa.db import transaction
+    from loa.playlists.bulletins import create_bulletin
+    from loa.stations.service import get_station
+    from loa.stations.units import get_unit
+
+    services = loa.services
+    with transaction(services.sessions) as session:
+        unit = get_unit(session, unit_code)
+        author, role = _acting_user(session, by, unit) if by else (None, None)
+        created = create_bulletin(
+            session, unit=unit, author=author, role=role, title=title, priority=priority,
+            text=text, audio=audio,
+            unit_targets=[get_unit(session, c) for c in target_units],
+            station_targets=[get_station(session, c) for c in station_codes],
+            valid_from=_instant(valid_from, "--from"),
+            valid_until=_instant(valid_until, "--until"),
+            repeat_count=repeat_count, repeat_every_s=every_min * 60,
+            store=services.store, clock=services.clock,
+        )
+        click.echo(created.id)
+
+
+@bulletin.command("list")
+@click.option("--unit", "unit_code", help="Chỉ của đơn vị này và cấp dưới (this unit's subtree)")
+@pass_loa
+def list_command(loa: LoaContext, unit_code: str | None) -> None:
+    """Bulletins, newest first: id, priority, status, sent time, title."""
+    from sqlalchemy import select
+
+    from loa.db import transaction
+    from loa.playlists.bulletins import end_past_bulletins
+    from loa.playlists.models import Bulletin
+    from loa.stations.units import get_unit, subtree_ids
+
+    with transaction(loa.services.sessions) as session:
+        end_past_bulletins(session, loa.services.clock.now())
+        query = select(Bulletin).order_by(Bulletin.id.desc())
+        if unit_code:
+            query = query.where(
+                Bulletin.unit_id.in_(subtree_ids(session, get_unit(session, unit_code))))
+        for b in session.scalars(query):
+            sent = _iso(b.sent_at) or "-"
+            click.echo(f"{b.id}\t{b.priority.value}\t{b.status.value}\t{sent}\t{b.title}")
+
+
+@bulletin.command("approve")
+@click.argument("bulletin_id", type=ROW_ID)
+@click.option("--by", "by", help="Lãnh đạo duyệt (the approving leader's username)")
+@pass_loa
+def approve(loa: LoaContext, bulletin_id: int, by: str | None) -> None:
+    """Approve a pending normal or priority bulletin: it is sent."""
+    from loa.db import transaction
+    from loa.playlists.bulletins import approve_bulletin, get_bulletin
+
+    with transaction(loa.services.sessions) as session:
+        found = get_bulletin(session, bulletin_id)
+        approver, role = _acting_user(session, by, found.unit) if by else (None, None)
+        approve_bulletin(session, found, by=approver, role=role, clock=loa.services.clock)
+        click.echo(f"Đã duyệt và gửi thông báo {found.id} (approved and sent)")
+
+
+@bulletin.command("cancel")
+@click.argument("bulletin_id", type=ROW_ID)
+@click.option("--by", "by", help="Người hủy (username)")
+@pass_loa
+def cancel(loa: LoaContext, bulletin_id: int, by: str | None) -> None:
+    """Cancel a bulletin: players stop it and drop its repeats."""
+    from loa.db import transaction
+    from loa.playlists.bulletins import cancel_bulletin, get_bulletin
+
+    with transaction(loa.services.sessions) as session:
+        found = get_bulletin(session, bulletin_id)
+        who = _acting_user(session, by, found.unit)[0] if by else None
+        cancel_bulletin(session, found, by=who, clock=loa.services.clock)
+        click.echo(f"Đã hủy thông báo {found.id} (cancelled)")
+
+
+@bulletin.command("show")
+@click.argument("bulletin_id", type=ROW_ID)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@pass_loa
+def show(loa: LoaContext, bulletin_id: int, fmt: str) -> None:
+    """A bulletin and its delivery table: each station's push, fetch, start, end and delay."""
+    from loa.db import transaction
+    from loa.playlists.bulletins import delivery, end_past_bulletins, get_bulletin
+
+    with transaction(loa.services.sessions) as session:
+        end_past_bulletins(session, loa.services.clock.now())
+        found = get_bulletin(session, bulletin_id)
+        rows = delivery(session, found)
+        data = _show_data(found, rows)
+    if fmt == "json":
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    _show_text(data)
+
+
+@bulletin.command("settings")
+@click.option("--unit", "unit_code", required=True)
+@click.option("--emergency-roles", help="Vai trò được gửi khẩn cấp, ví dụ leader,admin")
+@click.option("--attention", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Tín hiệu chú ý riêng của đơn vị (the unit's attention signal)")
+@click.option("--inherit-attention", is_flag=True,
+              help="Bỏ tín hiệu riêng: dùng của cấp trên (use the parent's signal again)")
+@pass_loa
+def settings(loa: LoaContext, unit_code: str, emergency_roles: str | None,
+             attention: Path | None, inherit_attention: bool) -> None:
+    """A unit's bulletin settings: who sends emergencies, and its attention signal."""
+    from loa.db import transaction
+    from loa.playlists.bulletin_audio import set_attention
+    from loa.playlists.bulletins import set_emergency_roles
+    from loa.stations.units import get_unit
+
+    with transaction(loa.services.sessions) as session:
+        unit = get_unit(session, unit_code)
+        if emergency_roles is not None:
+            set_emergency_roles(unit, emergency_roles.split(","))
+        if attention is not None or inherit_attention:
+            set_attention(session, loa.services.store, unit, attention)
+        signal = unit.attention_sha256 or "(cấp trên / mặc định: inherited or default)"
+        click.echo(f"{unit.code}: khẩn cấp (emergency): {unit.emergency_roles}; "
+                   f"tín hiệu (attention): {signal}")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def _show_data(b: Bulletin, rows: list[StationDelivery]) -> dict[str, Any]:
+    started = sum(1 for r in rows if r.started_at is not None)
+    return {
+        "id": b.id, "unit": b.unit.code, "title": b.title, "priority": b.priority.value,
+        "status": b.status.value, "text": b.text, "audio_sha256": b.asset_sha256,
+        "duration_ms": b.duration_ms, "valid_from": _iso(b.valid_from),
+        "valid_until": _iso(b.valid_until), "repeat_count": b.repeat_count,
+        "repeat_every_s": b.repeat_every_s, "created_by": b.created_by,
+        "created_at": _iso(b.created_at), "approved_by": b.approved_by,
+        "approved_at": _iso(b.approved_at), "sent_at": _iso(b.sent_at),
+        "cancelled_by": b.cancelled_by, "cancelled_at": _iso(b.cancelled_at),
+        "stations": len(rows), "started": started,
+        "delivery": [
+            {"station": r.code, "name": r.name, "players": r.players,
+             "pushed_at": _iso(r.pushed_at), "fetched_at": _iso(r.fetched_at),
+             "started_at": _iso(r.started_at), "completed_at": _iso(r.completed_at),
+             "plays": r.plays, "delay_ms": r.delay_ms}
+            for r in rows
+        ],
+    }
+
+
+def _show_text(data: dict[str, Any]) -> None:
+    click.echo(f"Thông báo {data['id']} [{data['priority']}, {data['status']}]: {data['title']}")
+    click.echo(f"Gửi lúc (sent): {data['sent_at'] or '-'}   hiệu lực đến (until): "
+               f"{data['valid_until']}")
+    click.echo(f"Đã phát {data['started']}/{data['stations']} đài (started on "
+               f"{data['started']} of {data['stations']} stations)")
+    click.echo("station\tpushed\tfetched\tstarted\tcompleted\tplays\tdelay_ms")
+    for r in data["delivery"]:
+        cells = [r["station"], r["pushed_at"], r["fetched_at"], r["started_at"],
+                 r["completed_at"], r["plays"], r["delay_ms"]]
+        click.echo("\t".join("-" if c is None else str(c) for c in cells))
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(bulletin)

@@ -1,0 +1,414 @@
+"""Bulletins (thông báo): create, approve, send, cancel and end them; who reached them.
+
+Rules (DESIGN §4 Bulletins):
+- A bulletin is owned by a unit and targets only that unit's subtree: units
+  (each its whole subtree, resolved when sent) and single stations.
+- Emergency: only the roles in the owner unit's ``emergency_roles`` send one;
+  it is active at once, needs no approval, and is pushed to every target player.
+- Normal and priority: an operator's bulletin waits for a leader or admin, never
+  its author; a leader's or admin's is sent at once; a script (no author) too.
+- An auditor writes no bulletin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from loa.audio.store import AudioStore
+from loa.clock import Clock
+from loa.db import transaction
+from loa.errors import LoaError
+from loa.playlists.models import (
+    AudioAsset,
+    Bulletin,
+    BulletinDelivery,
+    BulletinPriority,
+    BulletinSlot,
+    BulletinSlotStatus,
+    BulletinStatus,
+    BulletinTarget,
+)
+from loa.stations.models import AdminUnit, Player, Station
+from loa.stations.push import notify_after_commit, notify_bulletin_after_commit
+from loa.stations.units import subtree_ids
+
+MAX_TITLE = 300
+MAX_TEXT = 10_000
+MAX_REPEATS = 100
+MIN_REPEAT_EVERY_S = 60
+MAX_VALIDITY = timedelta(days=366)
+DEFAULT_VALIDITY = timedelta(days=1)
+WRITERS = ("operator", "leader", "admin")
+APPROVERS = ("leader", "admin")
+
+
+@dataclass(frozen=True)
+class StationDelivery:
+    """How one station got a bulletin: its earliest player at each step."""
+
+    code: str
+    name: str
+    players: int
+    pushed_at: datetime | None
+    fetched_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    plays: int
+    delay_ms: int | None  # from sending to the first start
+
+
+def may_send_emergency(unit: AdminUnit, role: str | None) -> bool:
+    """Whether ``role`` may send an emergency bulletin owned by ``unit`` (None: a script)."""
+    if role is None:
+        return True
+    allowed = {r.strip() for r in (unit.emergency_roles or "").split(",") if r.strip()}
+    return str(role) in allowed
+
+
+def set_emergency_roles(unit: AdminUnit, roles: Iterable[str]) -> None:
+    """Which roles may send the unit's emergencies (at least one; never an auditor)."""
+    chosen = sorted({str(r).strip() for r in roles if str(r).strip()})
+    wrong = [r for r in chosen if r not in WRITERS]
+    if wrong or not chosen:
+        raise LoaError(f"Vai trò không hợp lệ {', '.join(wrong) or '(trống)'}: operator, leader, "
+                       "admin (roles must be some of operator, leader, admin)")
+    unit.emergency_roles = ",".join(chosen)
+
+
+def get_bulletin(session: Session, bulletin_id: int) -> Bulletin:
+    bulletin = session.get(Bulletin, bulletin_id)
+    if bulletin is None:
+        raise LoaError(f"Không tìm thấy thông báo {bulletin_id} (bulletin not found)")
+    return bulletin
+
+
+def _priority(value: str | BulletinPriority) -> BulletinPriority:
+    try:
+        return BulletinPriority(value)
+    except ValueError as exc:
+        raise LoaError(
+            f"Mức ưu tiên không hợp lệ {value!r}: normal, priority hoặc emergency "
+            "(bad priority)"
+        ) from exc
+
+
+def _check_targets(
+    session: Session, unit: AdminUnit, units: Sequence[AdminUnit], stations: Sequence[Station]
+) -> None:
+    """Every target must lie in the owner unit's subtree."""
+    inside = subtree_ids(session, unit)
+    for target in units:
+        if target.id not in inside:
+            raise LoaError(
+                f"Đơn vị {target.code} nằm ngoài phạm vi của {unit.code} "
+                "(target unit outside the owner's subtree)"
+            )
+    for station in stations:
+        if station.unit_id not in inside:
+            raise LoaError(
+                f"Đài {station.code} nằm ngoài phạm vi của {unit.code} "
+                "(target station outside the owner's subtree)"
+            )
+
+
+def _window(
+    priority: BulletinPriority, now: datetime, valid_from: datetime | None,
+    valid_until: datetime | None, repeat_count: int, repeat_every_s: int,
+) -> tuple[datetime, datetime]:
+    """The validity window, checked.
+
+    Cases: an emergency starts now (a later --from is refused); a normal or
+    priority bulletin may start later, within MAX_VALIDITY; without an end it
+    runs a day or the span of its repeats plus an hour; the end must come after
+    the start and now; the repeats must fit inside the window.
+    """
+    if not 1 <= repeat_count <= MAX_REPEATS:
+        raise LoaError(f"Số lần phát từ 1 đến {MAX_REPEATS} (repeat count 1..{MAX_REPEATS})")
+    if repeat_count > 1 and repeat_every_s < MIN_REPEAT_EVERY_S:
+        raise LoaError("Phát lại cách nhau ít nhất 1 phút (repeats at least a minute apart)")
+    if repeat_every_s < 0:
+        raise LoaError("Khoảng cách phát lại không được âm (repeat interval is negative)")
+    span = timedelta(seconds=(repeat_count - 1) * repeat_every_s)
+    start = now if valid_from is None else valid_from
+    if priority is BulletinPriority.emergency and start > now + timedelta(minutes=1):
+        raise LoaError("Thông báo khẩn cấp phát ngay, không hẹn giờ (an emergency plays at once)")
+    start = max(start, now) if priority is BulletinPriority.emergency else start
+    if start > now + MAX_VALIDITY:
+        raise LoaError("Thời điểm bắt đầu quá xa, tối đa 1 năm (starts too far ahead)")
+    end = valid_until or start + max(DEFAULT_VALIDITY, span + timedelta(hours=1))
+    if end <= start or end <= now:
+        raise LoaError("Hạn hiệu lực phải sau lúc bắt đầu và sau bây giờ (until must be later)")
+    if end - start > MAX_VALIDITY:
+        raise LoaError("Hiệu lực tối đa 1 năm (valid at most a year)")
+    if span >= end - start:
+        raise LoaError(
+            "Các lần phát lại vượt quá hạn hiệu lực (the repeats run past the validity window)"
+        )
+    return start, end
+
+
+def _title(title: str | None, text: str | None, audio: Path | None) -> str:
+    title = " ".join((title or "").split())
+    if not title:
+        words = " ".join((text or "").split())
+        title = words[:80] if words else (audio.stem if audio else "")
+    if not title:
+        raise LoaError("Thông báo cần tiêu đề (a bulletin needs a title)")
+    if len(title) > MAX_TITLE:
+        raise LoaError(f"Tiêu đề tối đa {MAX_TITLE} ký tự (title at most {MAX_TITLE})")
+    return title
+
+
+def _content(text: str | None, audio: Path | None) -> str | None:
+    if (text is None) == (audio is None):
+        raise LoaError("Cần đúng một trong hai: nội dung hoặc tệp âm thanh (text or a file)")
+    if text is not None:
+        text = text.strip()
+        if not text:
+            raise LoaError("Nội dung thông báo trống (the text is empty)")
+        if len(text) > MAX_TEXT:
+            raise LoaError(f"Nội dung tối đa {MAX_TEXT} ký tự (text at most {MAX_TEXT})")
+    return text
+
+
+def create_bulletin(
+    session: Session, *, unit: AdminUnit, author: str | None, role: str | None,
+    title: str | None, priority: str | BulletinPriority, text: str | None = None,
+    audio: Path | None = None, unit_targets: Iterable[AdminUnit] = (),
+    station_targets: Iterable[Station] = (), valid_from: datetime | None = None,
+    valid_until: datetime | None = None, repeat_count: int = 1, repeat_every_s: int = 0,
+    store: AudioStore, clock: Clock,
+) -> Bulletin:
+    """Check, render and record a bulletin; send it at once unless it awaits approval.
+
+    ``author``/``role`` None is a script (the CLI without --by): sent at once.
+    No targets means the owner unit itself. The audio is rendered last, once
+    every rule passed, so a refused bulletin costs no render.
+    """
+    level = _priority(priority)
+    if role is not None and str(role) not in WRITERS:
+        raise LoaError("Vai trò này không được soạn thông báo (this role writes no bulletins)")
+    if level is BulletinPriority.emergency and not may_send_emergency(unit, role):
+        raise LoaError(
+            f"Vai trò {role} không được gửi thông báo khẩn cấp của {unit.code} "
+            "(this role may not send an emergency)"
+        )
+    units, stations = list(unit_targets), list(station_targets)
+    units = units or ([] if stations else [unit])
+    _check_targets(session, unit, units, stations)
+    text = _content(text, audio)
+    now = clock.now()
+    start, end = _window(level, now, valid_from, valid_until, repeat_count, repeat_every_s)
+    bulletin = Bulletin(
+        unit=unit, title=_title(title, text, audio), text=text, priority=level,
+        status=BulletinStatus.pending, valid_from=start, valid_until=end,
+        repeat_count=repeat_count, repeat_every_s=repeat_every_s, created_by=author,
+        created_at=now, updated_at=now,
+        targets=[BulletinTarget(unit_id=u.id) for u in _unique(units)]
+        + [BulletinTarget(station_id=s.id) for s in _unique(stations)],
+    )
+    if not _resolve(session, bulletin):
+        raise LoaError("Không có đài nào trong phạm vi gửi (no station among the targets)")
+    sound = _render(session, store, unit, text, audio)
+    bulletin.asset_sha256, bulletin.duration_ms = sound.sha256, sound.duration_ms
+    if repeat_count > 1 and repeat_every_s * 1000 <= sound.duration_ms:
+        raise LoaError("Phát lại phải cách nhau lâu hơn thời lượng thông báo "
+                       "(repeats must be further apart than the bulletin is long)")
+    session.add(bulletin)
+    session.flush()
+    if level is BulletinPriority.emergency or role is None or str(role) in APPROVERS:
+        if level is not BulletinPriority.emergency:
+            bulletin.approved_by, bulletin.approved_at = author, now
+        _send(session, bulletin, now)
+    return bulletin
+
+
+def _unique(items: list[Any]) -> list[Any]:
+    return list({item.id: item for item in items}.values())
+
+
+def _render(session: Session, store: AudioStore, unit: AdminUnit, text: str | None,
+            audio: Path | None) -> AudioAsset:
+    """The bulletin's one file, after every rule passed (heavy imports only here)."""
+    from loa.playlists.bulletin_audio import attention_signal, render_file, render_text
+    from loa.playlists.lexicon import operator_acronyms
+
+    attention = attention_signal(unit, store)
+    if text is not None:
+        return render_text(session, store, text, attention, operator_acronyms(session, unit)).asset
+    assert audio is not None
+    return render_file(session, store, audio, attention).asset
+
+
+def _resolve(session: Session, bulletin: Bulletin) -> list[Station]:
+    """The stations of ``bulletin``'s targets as the tree stands now, by code."""
+    unit_ids: set[int] = set()
+    for target in bulletin.targets:
+        if target.unit_id is not None:
+            unit = session.get_one(AdminUnit, target.unit_id)
+            unit_ids |= subtree_ids(session, unit)
+    station_ids = {t.station_id for t in bulletin.targets if t.station_id is not None}
+    return list(session.scalars(
+        select(Station)
+        .where(or_(Station.unit_id.in_(unit_ids), Station.id.in_(station_ids)))
+        .order_by(Station.code)
+    ))
+
+
+def target_stations(session: Session, bulletin: Bulletin) -> list[Station]:
+    """Every station the bulletin targets (unit targets resolved to their subtrees now)."""
+    return _resolve(session, bulletin)
+
+
+def _send(session: Session, bulletin: Bulletin, now: datetime) -> None:
+    """Active from now: a delivery row per target player; an emergency is pushed after commit."""
+    bulletin.status, bulletin.sent_at, bulletin.updated_at = BulletinStatus.active, now, now
+    stations = _resolve(session, bulletin)
+    players = session.scalars(
+        select(Player).where(
+            Player.station_id.in_([s.id for s in stations]), Player.revoked.is_(False)
+        ).order_by(Player.id)
+    ).all()
+    session.add_all(
+        BulletinDelivery(bulletin_id=bulletin.id, station_id=p.station_id, player_id=p.id,
+                         plays=0)
+        for p in players
+    )
+    session.flush()
+    if bulletin.priority is BulletinPriority.emergency:
+        notify_bulletin_after_commit(session, "bulletin", bulletin.id, [p.id for p in players])
+
+
+def deliver_to_player(session: Session, player: Player) -> list[int]:
+    """Delivery rows for a player that came after its station's bulletins were sent.
+
+    Called when a player enrols (every agent start): a player added during an
+    emergency still gets it. Returns the bulletins it now has rows for.
+    """
+    have = select(BulletinDelivery.bulletin_id).where(BulletinDelivery.player_id == player.id)
+    added = []
+    for bulletin in session.scalars(select(Bulletin).where(
+            Bulletin.status == BulletinStatus.active, Bulletin.id.not_in(have))):
+        if player.station_id in {s.id for s in _resolve(session, bulletin)}:
+            session.add(BulletinDelivery(bulletin_id=bulletin.id, station_id=player.station_id,
+                                         player_id=player.id, plays=0))
+            added.append(bulletin.id)
+    session.flush()
+    return added
+
+
+def approve_bulletin(
+    session: Session, bulletin: Bulletin, *, by: str | None, role: str | None, clock: Clock
+) -> None:
+    """A leader or admin (never the author) approves a pending bulletin, which is sent."""
+    if bulletin.status is not BulletinStatus.pending:
+        raise LoaError("Thông báo không chờ duyệt (the bulletin is not awaiting approval)")
+    if role is not None and str(role) not in APPROVERS:
+        raise LoaError("Chỉ lãnh đạo hoặc quản trị được duyệt (only a leader or admin approves)")
+    if by is not None and by == bulletin.created_by:
+        raise LoaError("Người soạn không được tự duyệt thông báo (you cannot approve your own)")
+    now = clock.now()
+    if bulletin.valid_until <= now:
+        raise LoaError("Thông báo đã hết hạn hiệu lực (the bulletin's window is over)")
+    bulletin.approved_by, bulletin.approved_at = by, now
+    _send(session, bulletin, now)
+
+
+def cancel_bulletin(session: Session, bulletin: Bulletin, *, by: str | None, clock: Clock) -> None:
+    """Stop a pending or active bulletin everywhere: players are told after commit.
+
+    Cases: cancelling a cancelled or ended bulletin is refused; its slots still
+    to air are cancelled and their stations' players told their schedule changed.
+    """
+    if bulletin.status not in (BulletinStatus.pending, BulletinStatus.active):
+        raise LoaError(
+            f"Thông báo đã {'hủy' if bulletin.status is BulletinStatus.cancelled else 'kết thúc'}"
+            " (the bulletin is already over)"
+        )
+    now = clock.now()
+    sent = bulletin.status is BulletinStatus.active
+    bulletin.status, bulletin.cancelled_by, bulletin.cancelled_at = (
+        BulletinStatus.cancelled, by, now)
+    bulletin.updated_at = now
+    slot_stations = set(session.scalars(
+        update(BulletinSlot)
+        .where(BulletinSlot.bulletin_id == bulletin.id,
+               BulletinSlot.status.in_((BulletinSlotStatus.planned, BulletinSlotStatus.published)))
+        .values(status=BulletinSlotStatus.cancelled)
+        .returning(BulletinSlot.station_id)
+    ))
+    if slot_stations:
+        notify_after_commit(session, session.scalars(
+            select(Player.id).where(Player.station_id.in_(slot_stations))))
+    if sent and bulletin.priority is BulletinPriority.emergency:
+        players = session.scalars(
+            select(BulletinDelivery.player_id).where(BulletinDelivery.bulletin_id == bulletin.id)
+        ).all()
+        notify_bulletin_after_commit(session, "bulletin.cancelled", bulletin.id, players)
+    session.flush()
+
+
+def end_past_bulletins(session: Session, now: datetime) -> list[int]:
+    """Active bulletins whose window is over become ended; their ids."""
+    ids = list(session.scalars(
+        update(Bulletin)
+        .where(Bulletin.status == BulletinStatus.active, Bulletin.valid_until <= now)
+        .values(status=BulletinStatus.ended, updated_at=now)
+        .returning(Bulletin.id)
+    ))
+    return ids
+
+
+def delivery(session: Session, bulletin: Bulletin) -> list[StationDelivery]:
+    """Per target station: the earliest push, fetch and start, the last completion, the delay."""
+    rows = session.execute(
+        select(Station, BulletinDelivery)
+        .join(BulletinDelivery, BulletinDelivery.station_id == Station.id)
+        .where(BulletinDelivery.bulletin_id == bulletin.id)
+        .order_by(Station.code, BulletinDelivery.player_id)
+    ).all()
+    by_station: dict[int, tuple[Station, list[BulletinDelivery]]] = {}
+    for station, row in rows:
+        by_station.setdefault(station.id, (station, []))[1].append(row)
+    return [_station_delivery(bulletin, station, dels) for station, dels in by_station.values()]
+
+
+def _first(values: Iterable[datetime | None]) -> datetime | None:
+    return min((v for v in values if v is not None), default=None)
+
+
+def _station_delivery(
+    bulletin: Bulletin, station: Station, rows: list[BulletinDelivery]
+) -> StationDelivery:
+    started = _first(r.started_at for r in rows)
+    completed = max((r.completed_at for r in rows if r.completed_at), default=None)
+    delay = None
+    if started is not None and bulletin.sent_at is not None:
+        delay = round((started - bulletin.sent_at).total_seconds() * 1000)
+    return StationDelivery(
+        code=station.code, name=station.name, players=len(rows),
+        pushed_at=_first(r.pushed_at for r in rows), fetched_at=_first(r.fetched_at for r in rows),
+        started_at=started, completed_at=completed, plays=max((r.plays for r in rows), default=0),
+        delay_ms=delay,
+    )
+
+
+def stamp_pushed(
+    sessions: sessionmaker[Session], clock: Clock, bulletin_id: int, player_ids: list[int]
+) -> None:
+    """Mark the delivery rows of players a ``bulletin`` notice went out to (after commit)."""
+    with transaction(sessions) as session:
+        session.execute(
+            update(BulletinDelivery)
+            .where(BulletinDelivery.bulletin_id == bulletin_id,
+                   BulletinDelivery.player_id.in_(player_ids),
+                   BulletinDelivery.pushed_at.is_(None))
+            .values(pushed_at=clock.now())
+        )

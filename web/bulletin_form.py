@@ -1,0 +1,169 @@
+"""The new-bulletin form: its values as typed (to show again), and what they mean when sent.
+
+The page keeps every value as the person typed it, so a preview or a refusal shows
+the form as it was; ``BulletinForm.checked`` turns it into the service's arguments
+or raises LoaError in "Vietnamese (English)", which the page shows in its language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from werkzeug.datastructures import FileStorage, MultiDict
+
+from loa.errors import LoaError
+from loa.playlists.bulletin_templates import UNIT_BLANK, BulletinTemplate, get_template
+from loa.playlists.models import BulletinPriority
+from loa.stations.models import AdminUnit, Station
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
+SOURCES = ("text", "audio")
+# The upload keeps a fixed name: the client's file name never reaches a path. A recording
+# made in the browser comes as WebM/Opus (Chromium, Firefox) or MP4/AAC (Safari).
+UPLOAD_NAME = "thong-bao"
+AUDIO_SUFFIXES = (".mp3", ".wav", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".flac", ".webm",
+                  ".mp4")
+MAX_REPEATS = 100
+MAX_EVERY_MIN = 7 * 24 * 60
+
+
+def unit_phrase(name: str) -> str:
+    """A unit's name inside a sentence: "Phường Thủy Nguyên" reads "phường Thủy Nguyên"."""
+    return name[:1].lower() + name[1:]
+
+
+def local_value(moment: datetime | None) -> str:
+    """An instant as a datetime-local field shows it (Vietnam time), or ""."""
+    return moment.astimezone(VN).strftime(LOCAL_FORMAT) if moment else ""
+
+
+def parse_local(text: str, what: str) -> datetime | None:
+    """A datetime-local value in Vietnam time as an aware instant; "" is None."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        naive = datetime.fromisoformat(text)
+    except ValueError as err:
+        raise LoaError(f"{what}: thời điểm {text!r} không hợp lệ (invalid time)") from err
+    if naive.tzinfo is not None or not 1970 <= naive.year <= 2999:
+        raise LoaError(f"{what}: thời điểm {text!r} không hợp lệ (invalid time)")
+    return naive.replace(tzinfo=VN)
+
+
+def _whole(text: str, low: int, high: int, message: str) -> int:
+    try:
+        value = int(text.strip() or "x")
+    except ValueError as err:
+        raise LoaError(message) from err
+    if not low <= value <= high:
+        raise LoaError(message)
+    return value
+
+
+@dataclass
+class BulletinForm:
+    """The form's fields as strings, the way the page shows them."""
+
+    template: str = ""
+    title: str = ""
+    text: str = ""
+    source: str = "text"
+    priority: str = BulletinPriority.normal.value
+    units: list[str] = field(default_factory=list)  # unit codes
+    stations: list[str] = field(default_factory=list)  # station codes
+    valid_from: str = ""
+    valid_until: str = ""
+    repeat_count: str = "1"
+    repeat_every_min: str = "0"
+    blanks: dict[str, str] = field(default_factory=dict)  # the template's blanks as typed
+
+    @classmethod
+    def from_template(
+        cls, template: BulletinTemplate | None, unit: AdminUnit, now: datetime,
+        emergency_allowed: bool,
+    ) -> BulletinForm:
+        """A fresh form: the template filled with its examples (the unit's own name)."""
+        form = cls(units=[unit.code], valid_from=local_value(now))
+        if template is None:
+            form.valid_until = local_value(now + timedelta(days=1))
+            return form
+        form.template = template.key
+        form.blanks = {b.key: b.example for b in template.blanks}
+        form.blanks[UNIT_BLANK] = unit_phrase(unit.name)
+        form.title, form.text = template.fill(form.blanks)
+        priority = template.priority
+        if priority == BulletinPriority.emergency and not emergency_allowed:
+            priority = BulletinPriority.priority.value  # the next level this role may choose
+        form.priority = priority
+        form.repeat_count = str(template.repeat_count)
+        form.repeat_every_min = str(template.repeat_every_min if template.repeat_count > 1 else 0)
+        form.valid_until = local_value(now + timedelta(hours=template.valid_hours))
+        return form
+
+    @classmethod
+    def from_request(cls, values: MultiDict[str, str]) -> BulletinForm:
+        template = get_template(values.get("template", ""))
+        keys = [b.key for b in template.blanks] if template else []
+        return cls(
+            blanks={k: values.get(f"blank_{k}", "") for k in keys},
+            template=values.get("template", ""),
+            title=values.get("title", ""),
+            text=values.get("text", ""),
+            source=values.get("source", "text"),
+            priority=values.get("priority", ""),
+            units=values.getlist("unit"),
+            stations=values.getlist("station"),
+            valid_from=values.get("valid_from", ""),
+            valid_until=values.get("valid_until", ""),
+            repeat_count=values.get("repeat_count", "1"),
+            repeat_every_min=values.get("repeat_every_min", "0"),
+        )
+
+    def checked(
+        self, units: dict[str, AdminUnit], stations: dict[str, Station]
+    ) -> dict[str, Any]:
+        """The service's keyword arguments (not the audio); ``units``/``stations`` by code
+        are those the person may target, so a code from elsewhere is refused here."""
+        if self.priority not in BulletinPriority.__members__:
+            raise LoaError("Chưa chọn mức ưu tiên (choose a priority)")
+        if self.source not in SOURCES:
+            raise LoaError("Chưa chọn nội dung: văn bản hoặc tệp ghi âm (text or recording)")
+        unknown = [c for c in self.units if c not in units]
+        unknown += [c for c in self.stations if c not in stations]
+        if unknown:
+            raise LoaError(f"Nơi nhận ngoài phạm vi: {', '.join(unknown)} (target out of scope)")
+        if not self.units and not self.stations:
+            raise LoaError("Chưa chọn nơi nhận (choose at least one unit or station)")
+        count = _whole(self.repeat_count, 1, MAX_REPEATS,
+                       f"Số lần phát từ 1 đến {MAX_REPEATS} (repeats 1..{MAX_REPEATS})")
+        every = _whole(self.repeat_every_min, 0, MAX_EVERY_MIN,
+                       "Khoảng cách phát lại là số phút từ 0 (minutes between plays, from 0)")
+        emergency = self.priority == BulletinPriority.emergency
+        return {
+            "title": self.title,
+            "priority": BulletinPriority(self.priority),
+            "text": self.text if self.source == "text" else None,
+            "unit_targets": [units[c] for c in self.units],
+            "station_targets": [stations[c] for c in self.stations],
+            # An emergency plays at once: the start the form showed has passed by now.
+            "valid_from": None if emergency else parse_local(self.valid_from, "Bắt đầu"),
+            "valid_until": parse_local(self.valid_until, "Hết hạn"),
+            "repeat_count": count,
+            "repeat_every_s": every * 60 if count > 1 else 0,
+        }
+
+
+def save_upload(upload: FileStorage | None, folder: Path) -> Path:
+    """Keep the uploaded or recorded file under a fixed name in ``folder``."""
+    if upload is None or not upload.filename:
+        raise LoaError("Chưa chọn hoặc ghi tệp âm thanh (no recording chosen)")
+    suffix = Path(upload.filename).suffix.lower()
+    path = folder / (UPLOAD_NAME + (suffix if suffix in AUDIO_SUFFIXES else ""))
+    upload.save(path)
+    return path

@@ -1,0 +1,81 @@
+"""A bulletin's delivery as the live page shows it: "đã phát N/M đài" and a row per station.
+
+One function builds it for both the page and its JSON (polled every 2 s by
+web/static/bulletins.js), so the first paint and every update read the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import get_locale, gettext
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loa.playlists.bulletins import delivery, target_stations
+from loa.playlists.models import Bulletin, BulletinStatus
+from loa.stations.models import Station
+from loa.web.i18n import label
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+STEPS = ("pushed", "fetched", "started", "completed")
+
+
+def _clock(moment: datetime | None) -> str:
+    return moment.astimezone(VN).strftime("%H:%M:%S") if moment else "—"
+
+
+def seconds_text(ms: int | None) -> str:
+    """A delay in the page's language: "1,2 giây" or "1.2 s"; none is "—"."""
+    if ms is None:
+        return "—"
+    figure = f"{ms / 1000:.1f}"
+    if str(get_locale()) != "en":
+        figure = figure.replace(".", ",")
+    return gettext("%(s)s giây", s=figure)
+
+
+def delivery_state(
+    s: Session, bulletin: Bulletin, stations: set[int] | None = None
+) -> dict[str, Any]:
+    """JSON-ready: the headline counts, whether it is still live, and each station's steps.
+
+    Cases: a pending bulletin lists the stations it will go to, nothing stamped; a target
+    station that got no delivery row (no player when it was sent) is listed, counted as
+    not played; ``stations`` (ids) keeps only those (a bulletin from a unit above).
+    """
+    shown = {st.code: st for st in target_stations(s, bulletin)
+             if stations is None or st.id in stations}
+    allowed = None if stations is None else set(
+        s.scalars(select(Station.code).where(Station.id.in_(stations))))
+    rows = [
+        {
+            "code": d.code, "name": d.name, "players": d.players, "plays": d.plays,
+            **{step: _clock(getattr(d, f"{step}_at")) for step in STEPS},
+            "delay": seconds_text(d.delay_ms), "played": d.started_at is not None,
+        }
+        for d in delivery(s, bulletin) if allowed is None or d.code in allowed
+    ]
+    listed = {r["code"] for r in rows}
+    rows += [
+        {
+            "code": st.code, "name": st.name, "plays": 0,
+            "players": sum(not p.revoked for p in st.players),
+            **dict.fromkeys(STEPS, "—"), "delay": "—", "played": False,
+        }
+        for st in shown.values() if st.code not in listed
+    ]
+    rows.sort(key=lambda r: r["code"])
+    played = sum(r["played"] for r in rows)
+    return {
+        "id": bulletin.id,
+        "status": bulletin.status.value,
+        "status_label": label(bulletin.status, "bulletin"),
+        "live": bulletin.status is BulletinStatus.active,
+        "played": played,
+        "total": len(rows),
+        "headline": gettext("Đã phát %(n)s/%(m)s đài", n=played, m=len(rows)),
+        "stations": rows,
+    }
