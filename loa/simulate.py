@@ -193,7 +193,7 @@ def simulate(players: int, days: int, start: datetime, poll_s: float = 3600.0,
     server = LiveServer(player_api_app(services)).start()
     agents = [
         Agent(AgentConfig(server=server.url, token=p.token, home=work / f"agent-{p.player_id}",
-                          poll_s=poll_s, heartbeat_s=poll_s), clock)
+                          poll_s=poll_s, heartbeat_s=poll_s, bulletin_poll_s=poll_s), clock)
         for p in fleet
     ]
     try:

@@ -25,6 +25,7 @@ from loa.player.link import Link
 from loa.player.localdb import AgentDB
 from loa.player.outbox import Outbox
 from loa.player.output import Cue, Output, make_outputs
+from loa.player.preempt import Preemption
 from loa.player.slots import NowPlaying, Slot, ms, parse_schedule, resume_plan
 from loa.player.timekeeping import TimeKeeper
 
@@ -33,8 +34,8 @@ logger = logging.getLogger(__name__)
 SAVE_RETRY = timedelta(seconds=30)
 
 
-class Agent(Link):
-    """A player: its schedule, cache, outbox and outputs, driven by ``tick``."""
+class Agent(Link, Preemption):
+    """A player: its schedule, bulletins, cache, outbox and outputs, driven by ``tick``."""
 
     def __init__(self, config: AgentConfig, clock: PlayerClock,
                  outputs: list[Output] | None = None, rng: random.Random | None = None,
@@ -61,6 +62,8 @@ class Agent(Link):
         self._lock = threading.RLock()  # playout and close() come from different threads
         self.closed = False
         Link.__init__(self)
+        self._init_bulletins(schedule)
+        self._recover_bulletin()
         self._recover()
 
     @property
@@ -178,6 +181,7 @@ class Agent(Link):
         """
         with self._lock:
             now = self.now()
+            self.bulletin_playout(now)  # an emergency is no scheduled content: never refused
             if self.refused_too_long(now):
                 self._stop_refused(now)
                 return
@@ -185,6 +189,7 @@ class Agent(Link):
                 self._check_playing(now)
             if self._unsaved:
                 self._retry_saving(now)
+            self.placed_playout(now)
             for slot in self.slots:
                 if slot.starts_at > now and slot.airing_id not in self._forced:
                     break
@@ -196,8 +201,8 @@ class Agent(Link):
                     busy = f"; airing {self.playing.slot.airing_id} on air" if self.playing else ""
                     self._finish(slot, "airing.failed",
                                  reason=f"missed: not started within {late:.0f} s{busy}")
-                elif self.playing is not None:
-                    return  # wait for the airing on air to reach its end
+                elif self.playing is not None or self.on_air is not None:
+                    return  # wait for the airing or bulletin on air to reach its end
                 else:
                     self._start(slot, now)
 
@@ -313,6 +318,7 @@ class Agent(Link):
     def tick(self) -> None:
         """One step of everything, in the order a single thread should take them."""
         self.playout_step()
+        self.bulletin_step()
         self.sync_step()
         self.send_step()
         self.playout_step()
@@ -328,11 +334,13 @@ class Agent(Link):
             wake = min(wake, saved + timedelta(seconds=self.config.progress_s))
         upcoming = (max(s.starts_at, now) for s in self.slots
                     if s.ends_at > now and self.handled.get(s.airing_id) is None)
-        return min(wake, next(upcoming, wake))
+        bulletins = self.next_bulletin_playout_wake(now) or wake
+        return min(wake, bulletins, next(upcoming, wake))
 
     def next_wake(self) -> datetime:
         """The earliest instant (our estimate of server time) at which ``tick`` has work."""
-        return min(self.next_playout_wake(), self.next_sync_wake(), self.next_send_wake())
+        return min(self.next_playout_wake(), self.next_bulletin_wake(), self.next_sync_wake(),
+                   self.next_send_wake())
 
     def close(self) -> None:
         """Stop: an airing cut short is reported interrupted with what played."""
@@ -340,6 +348,9 @@ class Agent(Link):
             return
         self.closed = True
         with self._lock:
+            if self.on_air is not None:
+                self.on_air.playback.stop()
+                self._end_bulletin(self.now(), reason="agent stopped during playback")
             if self.playing:
                 done, self.playing = self.playing, None
                 done.playback.stop()

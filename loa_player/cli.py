@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--mqtt", default=os.environ.get("LOA_MQTT_URL") or None,
                      help="broker URL for push notices (or LOA_MQTT_URL)")
     run.add_argument("--poll", type=float, default=300.0, help="seconds between polls")
+    run.add_argument("--bulletin-poll", type=float,
+                     default=os.environ.get("LOA_BULLETIN_POLL_SECONDS") or "15",
+                     help="seconds between fetches of the emergency bulletins, besides each "
+                          "push notice (or LOA_BULLETIN_POLL_SECONDS; default 15)")
     run.add_argument("--refused-grace", type=float,
                      default=os.environ.get("LOA_REFUSED_GRACE_SECONDS") or "3600",
                      help="seconds of airing after the server refuses the token (HTTP 401), "
@@ -83,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     run_agent(AgentConfig(server=args.server, token=token, home=args.home, outputs=outputs,
                           alsa_device=args.alsa_device, mqtt_url=args.mqtt, poll_s=args.poll,
+                          bulletin_poll_s=args.bulletin_poll,
                           refused_grace_s=args.refused_grace),
               args.verbose)
     return 0

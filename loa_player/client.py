@@ -68,12 +68,19 @@ class ServerClient:
 
     def schedule(self, etag: str | None) -> Schedule:
         """The schedule, or body None if it has not changed since ``etag``."""
+        return self._changed("api/v1/player/schedule", etag)
+
+    def bulletins(self, etag: str | None) -> Schedule:
+        """The emergency bulletins for this player, or body None if unchanged since ``etag``."""
+        return self._changed("api/v1/player/bulletins", etag)
+
+    def _changed(self, path: str, etag: str | None) -> Schedule:
         headers = {"If-None-Match": f'"{etag}"'} if etag else {}
-        response = self._request("GET", "api/v1/player/schedule", headers=headers)
+        response = self._request("GET", path, headers=headers)
         if response.status_code == 304:
             return Schedule(etag, None)
         if response.status_code != 200:
-            raise ServerUnreachable(f"schedule: HTTP {response.status_code}")
+            raise ServerUnreachable(f"{path.rsplit('/', 1)[-1]}: HTTP {response.status_code}")
         new_etag = (response.headers.get("ETag") or "").strip('"') or None
         return Schedule(new_etag, response.json())
 

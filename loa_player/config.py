@@ -19,6 +19,8 @@ class AgentConfig:
     output_tries: int = 2
     mqtt_url: str | None = None
     poll_s: float = 300.0
+    # Emergency bulletins are fetched this often besides at each push notice (a 304 is cheap).
+    bulletin_poll_s: float = 15.0
     heartbeat_s: float = 300.0
     # Check and if need be re-fetch an airing's audio this long before it starts.
     preroll_s: float = 600.0

@@ -21,6 +21,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from loa.player.bulletins import BulletinOnAir, PlacedBulletin, parse_placed
 from loa.player.cache import AudioCache
 from loa.player.client import ServerClient, ServerUnreachable, Unauthorised
 from loa.player.config import VERSION, AgentConfig
@@ -54,6 +55,9 @@ class Link:
     outbox: Outbox
     outputs: list[Output]
     slots: list[Slot]
+    placed: list[PlacedBulletin]
+    on_air: BulletinOnAir | None
+    bulletin_audio: Callable[[], set[str]]
     player_id: int | None
     playing: NowPlaying | None
     now: Callable[[], datetime]
@@ -142,6 +146,7 @@ class Link:
         if answer.body is not None:
             self._notice_retries = 0
             self.slots = parse_schedule(answer.body)
+            self.placed = parse_placed(answer.body)
             self.player_id = answer.body["player"]["id"]
             try:
                 with self.db.transaction() as tx:
@@ -162,15 +167,19 @@ class Link:
         wanted = {s.sha256: s for s in self.slots if s.ends_at > now}
         if self.playing:
             wanted[self.playing.slot.sha256] = self.playing.slot
-        problems = [self.cache.ensure(sha, slot.url, slot.size) for sha, slot in wanted.items()]
-        for sha, problem in zip(wanted, problems, strict=True):
+        sources = {sha: (slot.url, slot.size) for sha, slot in wanted.items()}
+        sources.update({p.audio.sha256: (p.audio.url, p.audio.size)
+                        for p in self.placed if p.ends_at > now})
+        problems = [self.cache.ensure(sha, url, size) for sha, (url, size) in sources.items()]
+        for sha, problem in zip(sources, problems, strict=True):
             if problem:
                 logger.warning("audio %s not fetched yet: %s", sha, problem)
         if not any(problems):
             self.health.clear("disk")
             self.health.clear("cache")
         try:
-            self.cache.evict(set(wanted))
+            # Emergencies' audio is the bulletin thread's: kept, never fetched here.
+            self.cache.evict(set(sources) | self.bulletin_audio())
         except OSError as exc:
             self.health.report("disk", f"audio cache: {exc}")
 
@@ -261,7 +270,8 @@ class Link:
             cached: int | None = self.cache.count()
         except OSError:
             free_mb = cached = None
-        detail = {"version": VERSION, "state": "playing" if self.playing else "idle",
+        state = "playing" if self.playing or self.on_air is not None else "idle"  # a bulletin too
+        detail = {"version": VERSION, "state": state,
                   "disk_free_mb": free_mb, "cached_files": cached,
                   "clock_offset_ms": -round(self.keeper.offset.total_seconds() * 1000),
                   "clock_offset_age_s": self.keeper.age_s(),

@@ -22,13 +22,14 @@ PROCESS_CHECK = timedelta(seconds=0.5)
 class Cue:
     """One airing handed to an output."""
 
-    airing_id: int
+    airing_id: int | None
     sha256: str
     path: Path
     duration_ms: int
     starts_at: datetime
     # Where in the audio to begin: non-zero when a restarted agent resumes an airing.
     from_ms: int = 0
+    bulletin_id: int | None = None  # a bulletin's play (airing_id None)
 
     @property
     def rest(self) -> timedelta:
@@ -100,7 +101,7 @@ class NullOutput:
                  "starts_at": cue.starts_at.isoformat(), "started_at": started.isoformat(),
                  "error_s": (started - cue.starts_at).total_seconds(),
                  "wall_time": time.time(), "duration_ms": cue.duration_ms,
-                 "from_ms": cue.from_ms}
+                 "from_ms": cue.from_ms, "bulletin_id": cue.bulletin_id}
         self.played.append(entry)
         if self._record is not None:
             try:
@@ -109,7 +110,9 @@ class NullOutput:
             except OSError as exc:  # a full disk: the airing's own events still tell it
                 logger.warning("null output: could not record airing %s: %s",
                                cue.airing_id, exc)
-        logger.info("null output: airing %s recorded, not heard", cue.airing_id)
+        logger.info("null output: %s recorded, not heard",
+                    f"airing {cue.airing_id}" if cue.bulletin_id is None
+                    else f"bulletin {cue.bulletin_id}")
         return _TimedPlayback(self._now, started + cue.rest)
 
 

@@ -1,4 +1,4 @@
-"""Running an agent in real time: playout, sync and send threads, and an MQTT listener."""
+"""Running an agent in real time: playout, sync, send and bulletin threads, and an MQTT listener."""
 
 from __future__ import annotations
 
@@ -21,11 +21,12 @@ class MqttListener:
     """Subscribes to ``loa/players/<id>``; a notice only wakes the agent, polling stays correct."""
 
     def __init__(self, url: str, player_id: int, on_change: Callable[[], None],
-                 on_play: Callable[[int], None]) -> None:
+                 on_play: Callable[[int], None],
+                 on_bulletin: Callable[[], None] = lambda: None) -> None:
         address = parse_broker_url(url)
         self.topic = f"loa/players/{player_id}"
         self.subscribed = threading.Event()
-        self._on_change, self._on_play = on_change, on_play
+        self._on_change, self._on_play, self._on_bulletin = on_change, on_play, on_bulletin
         self._client = make_client(address, f"loa-player-{player_id}")
         self._client.on_connect = self._connected
         self._client.on_subscribe = lambda *_a: self.subscribed.set()
@@ -47,6 +48,8 @@ class MqttListener:
             return
         if body.get("type") == "schedule.changed":
             self._on_change()
+        elif body.get("type") in ("bulletin", "bulletin.cancelled"):
+            self._on_bulletin()
         elif body.get("type") == "play.now" and isinstance(body.get("airing_id"), int):
             self._on_play(body["airing_id"])
             self._on_change()
@@ -57,11 +60,12 @@ class MqttListener:
 
 
 class Runner:
-    """Three stoppable workers around one agent; ``stop()`` joins them and closes the agent.
+    """Four stoppable workers around one agent; ``stop()`` joins them and closes the agent.
 
     Each sleeps until its next wake-up, but never longer than ``recheck_s``: the
     agent's time comes from the wall clock, and a step of it must be seen before a
-    start slips past its grace. A recorded event wakes the sender at once.
+    start slips past its grace. A recorded event wakes the sender at once; a
+    bulletin notice wakes the bulletin thread, and fetched bulletins wake playout.
     """
 
     def __init__(self, agent: Agent, mqtt_url: str | None = None) -> None:
@@ -70,9 +74,11 @@ class Runner:
         self._wake_playout = threading.Event()
         self._wake_sync = threading.Event()
         self._wake_send = threading.Event()
+        self._wake_bulletin = threading.Event()
         self._mqtt_url = mqtt_url
         self.listener: MqttListener | None = None
         agent.on_event = self._wake_send.set
+        agent.on_bulletins = self._wake_playout.set
         self._threads = [
             threading.Thread(target=self._loop, name=name, daemon=True, args=args)
             for name, args in (
@@ -80,6 +86,8 @@ class Runner:
                                  self._wake_playout)),
                 ("loa-sync", (self._sync, agent.next_sync_wake, self._wake_sync)),
                 ("loa-send", (agent.send_step, agent.next_send_wake, self._wake_send)),
+                ("loa-bulletin", (agent.bulletin_step, agent.next_bulletin_wake,
+                                  self._wake_bulletin)),
             )
         ]
 
@@ -93,6 +101,11 @@ class Runner:
         self.agent.request_sync()
         self._wake_sync.set()
 
+    def bulletin_notice(self) -> None:
+        """A push notice: an emergency was sent or cancelled."""
+        self.agent.request_bulletins()
+        self._wake_bulletin.set()
+
     def _play(self, airing_id: int) -> None:
         self.agent.play_now(airing_id)
         self._wake_playout.set()
@@ -102,7 +115,7 @@ class Runner:
         self._wake_playout.set()  # the schedule may have changed: recompute the next start
         if self._mqtt_url and self.listener is None and self.agent.player_id is not None:
             self.listener = MqttListener(self._mqtt_url, self.agent.player_id,
-                                         self.notice, self._play)
+                                         self.notice, self._play, self.bulletin_notice)
 
     def _loop(self, step: Callable[[], None], next_wake: Callable[[], datetime],
               wake: threading.Event) -> None:
@@ -119,7 +132,7 @@ class Runner:
     def stop(self, close: bool = True) -> None:
         """Stop the workers; ``close=False`` leaves the agent as a killed process would."""
         self.stop_event.set()
-        for event in (self._wake_playout, self._wake_sync, self._wake_send):
+        for event in (self._wake_playout, self._wake_sync, self._wake_send, self._wake_bulletin):
             event.set()
         for thread in self._threads:
             thread.join(timeout=30)

@@ -224,9 +224,14 @@ def create_bulletin(
     session.add(bulletin)
     session.flush()
     if level is BulletinPriority.emergency or role is None or str(role) in APPROVERS:
-        if level is not BulletinPriority.emergency:
-            bulletin.approved_by, bulletin.approved_at = author, now
-        _send(session, bulletin, now)
+        # Sent once rendered: sent_at, the repeats and the delivery delays count from
+        # the moment players can have it, not from before the render.
+        sent = clock.now()
+        if level is BulletinPriority.emergency:
+            bulletin.valid_from = max(bulletin.valid_from, sent)
+        else:
+            bulletin.approved_by, bulletin.approved_at = author, sent
+        _send(session, bulletin, sent)
     return bulletin
 
 
@@ -284,6 +289,12 @@ def _send(session: Session, bulletin: Bulletin, now: datetime) -> None:
     session.flush()
     if bulletin.priority is BulletinPriority.emergency:
         notify_bulletin_after_commit(session, "bulletin", bulletin.id, [p.id for p in players])
+    else:
+        # Normal and priority plays go into the stations' windows by the scheduler's rule
+        # (imported here: the scheduler sits above playlists). Players hear after commit.
+        from loa.scheduler.bulletin_slots import place_bulletin_slots
+
+        place_bulletin_slots(session, bulletin, now)
 
 
 def deliver_to_player(session: Session, player: Player) -> list[int]:

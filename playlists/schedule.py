@@ -15,6 +15,10 @@ from loa.playlists.models import (
     Airing,
     AiringStatus,
     AudioAsset,
+    Bulletin,
+    BulletinSlot,
+    BulletinSlotStatus,
+    BulletinStatus,
     Programme,
     ProgrammeStatus,
 )
@@ -63,3 +67,46 @@ def month_airings(
     if statuses is not None:
         query = query.where(Airing.status.in_(statuses))
     return list(session.scalars(query.order_by(Airing.starts_at)))
+
+
+def station_bulletin_slots(
+    session: Session, station_id: int, start: datetime, end: datetime
+) -> list[tuple[BulletinSlot, Bulletin, AudioAsset]]:
+    """Bulletin slots of a station in [start, end) still to play, with their bulletin and audio.
+
+    Cases: one under way at ``start`` is kept (as airings are); cancelled slots, and
+    the slots of a cancelled bulletin, are left out.
+    """
+    rows = session.execute(
+        select(BulletinSlot, Bulletin, AudioAsset)
+        .join(Bulletin, Bulletin.id == BulletinSlot.bulletin_id)
+        .join(AudioAsset, AudioAsset.sha256 == Bulletin.asset_sha256)
+        .where(
+            BulletinSlot.station_id == station_id,
+            BulletinSlot.starts_at < end,
+            BulletinSlot.ends_at > start,
+            BulletinSlot.status.in_((BulletinSlotStatus.planned, BulletinSlotStatus.published)),
+            Bulletin.status != BulletinStatus.cancelled,
+        )
+        .order_by(BulletinSlot.starts_at, BulletinSlot.id)
+    ).all()
+    return [(slot, bulletin, asset) for slot, bulletin, asset in rows]
+
+
+def month_bulletin_slots(
+    session: Session, station: Station, month: str
+) -> list[tuple[BulletinSlot, Bulletin]]:
+    """The station's bulletin slots in ``month`` (station zone), by time, but cancelled ones."""
+    start, end = month_bounds(month, ZoneInfo(station.timezone))
+    rows = session.execute(
+        select(BulletinSlot, Bulletin)
+        .join(Bulletin, Bulletin.id == BulletinSlot.bulletin_id)
+        .where(
+            BulletinSlot.station_id == station.id,
+            BulletinSlot.starts_at >= start,
+            BulletinSlot.starts_at < end,
+            BulletinSlot.status != BulletinSlotStatus.cancelled,
+        )
+        .order_by(BulletinSlot.starts_at, BulletinSlot.id)
+    ).all()
+    return [(slot, bulletin) for slot, bulletin in rows]

@@ -17,6 +17,7 @@ from loa.errors import LoaError
 from loa.playlists.models import Airing, AiringStatus, Campaign, Programme
 from loa.playlists.programmes import applicable_programme
 from loa.playlists.schedule import month_airings
+from loa.scheduler.bulletin_air import station_month_slot_busy
 from loa.scheduler.locks import lock_schedule
 from loa.scheduler.outlook import HOLDING, busy_of, room_left
 from loa.scheduler.planning import Busy
@@ -94,7 +95,8 @@ def _warning(
     if wanted <= 0:
         return None
     length = max((a.programme.duration_ms or 0 for a in mine), default=campaign.min_s * 1000)
-    tz, busy = ZoneInfo(station.timezone), busy_of(airings)
+    tz = ZoneInfo(station.timezone)
+    busy = busy_of(airings) + station_month_slot_busy(session, station.id, month)
     room = room_left(
         month, station_windows(station), tz, round(length / 1000), wanted, busy, now, gap
     )
@@ -117,7 +119,8 @@ def _place(
     others = [a for a in month_airings(session, station, month) if a is not moving]
     length = timedelta(milliseconds=programme.duration_ms or 0)
     tz = ZoneInfo(station.timezone)
-    check_slot(start, length, station_windows(station), tz, busy_of(others), now, gap)
+    busy = busy_of(others) + station_month_slot_busy(session, station.id, month)
+    check_slot(start, length, station_windows(station), tz, busy, now, gap)
     return month
 
 

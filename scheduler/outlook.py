@@ -15,6 +15,7 @@ from loa.months import month_bounds
 from loa.playlists.models import HOLDING, Airing, AiringStatus, Campaign
 from loa.playlists.programmes import applicable_programme
 from loa.playlists.schedule import month_airings
+from loa.scheduler.bulletin_air import station_month_slot_busy
 from loa.scheduler.planning import Busy, plan_month
 from loa.stations.models import Station
 from loa.stations.service import station_windows
@@ -123,9 +124,9 @@ def station_glance(
         duration_s = round(programme.duration_ms / 1000) if programme and programme.duration_ms \
             else campaign.min_s
         airings = month_airings(session, station, row.month)
-        room = room_left(
-            row.month, station_windows(station), tz, duration_s, wanted, busy_of(airings), now, gap
-        )
+        busy = busy_of(airings) + station_month_slot_busy(session, station.id, row.month)
+        windows = station_windows(station)
+        room = room_left(row.month, windows, tz, duration_s, wanted, busy, now, gap)
     outlook = month_outlook(
         row.status, ended, row.counted, row.required, row.still_planned, room
     )

@@ -19,6 +19,7 @@ from loa.audio.cache import prune_cache
 from loa.db import transaction
 from loa.playlists.bulletins import end_past_bulletins
 from loa.playlists.rendering import render_cache
+from loa.scheduler.bulletin_slots import place_unplaced, settle_slots
 from loa.scheduler.checkpoint import checkpoint_job
 from loa.scheduler.closing import close_job
 from loa.scheduler.live import LiveDispatcher
@@ -33,7 +34,8 @@ LEAD_DAYS = 10  # players hold next month at least this many days before it star
 
 
 def settle_job(services: Services) -> None:
-    """Mark finished airings aired, failed or missed, and plan make-ups for the lost ones."""
+    """Mark finished airings aired, failed or missed, and plan make-ups for the lost ones;
+    settle finished bulletin slots, and place any sent bulletin still without slots."""
     with transaction(services.sessions) as session:
         settled, plans = settle_and_make_up(
             session, services.clock.now(), services.settings.airing_gap,
@@ -44,6 +46,13 @@ def settle_job(services: Services) -> None:
     added = sum(r.planned for p in plans for r in p.rows)
     if added:
         logger.info("planned %d make-up airings", added)
+    with transaction(services.sessions) as session:
+        slots = settle_slots(session, services.clock.now())
+        placed = place_unplaced(session, services.clock.now(), services.settings.airing_gap)
+    if slots:
+        logger.info("settled bulletin slots: %s", {k.value: v for k, v in slots.items()})
+    if placed:
+        logger.info("placed %d bulletins that had no slots", placed)
 
 
 def replan_job(services: Services) -> None:

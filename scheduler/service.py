@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from loa.compliance.close import check_month_open
 from loa.playlists.models import HOLDING, Airing, AiringStatus, Campaign, Programme
 from loa.playlists.programmes import approve
+from loa.scheduler.bulletin_air import month_slot_busy
 from loa.scheduler.locks import lock_schedule
 from loa.scheduler.month_data import Approved, Held, MonthData, StationFacts, load_month
 from loa.scheduler.planning import plan_month
@@ -116,6 +117,10 @@ def plan(
         c for c in session.scalars(select(Campaign).order_by(Campaign.code)) if c.runs_in(month)
     ]
     data = load_month(session, month, campaigns, station_ids)
+    # Bulletin slots hold their air too (scheduler.bulletin_air): one query for the month.
+    slots = month_slot_busy(session, month, station_ids)
+    for station in data.stations:
+        station.other_busy = slots.get(station.id, [])
     cancel: list[int] = []
     new: list[dict[str, object]] = []
     changed: set[int] = set()

@@ -71,6 +71,15 @@ def _outputs(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
     show_default=True,
     help="Seconds of airing after the server refuses the token (HTTP 401).",
 )
+@click.option(
+    "--bulletin-poll",
+    "bulletin_poll_s",
+    type=float,
+    envvar="LOA_BULLETIN_POLL_SECONDS",
+    default=15.0,
+    show_default=True,
+    help="Seconds between fetches of the emergency bulletins, besides each push notice.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every step.")
 def run(
     server: str,
@@ -81,6 +90,7 @@ def run(
     mqtt_url: str | None,
     poll_s: float,
     refused_grace_s: float,
+    bulletin_poll_s: float,
     verbose: bool,
 ) -> None:
     """Run the reference player agent until SIGTERM or Ctrl-C."""
@@ -93,6 +103,7 @@ def run(
         mqtt_url=mqtt_url,
         poll_s=poll_s,
         refused_grace_s=refused_grace_s,
+        bulletin_poll_s=bulletin_poll_s,
     )
     run_agent(config, verbose)
 

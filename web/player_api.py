@@ -21,9 +21,17 @@ from loa.compliance import keylog
 from loa.compliance.ingest import SHA256, ingest_events
 from loa.errors import LoaError
 from loa.playlists.bulletins import deliver_to_player
-from loa.playlists.models import Airing, AiringStatus, AudioAsset, Programme
+from loa.playlists.models import (
+    Airing,
+    AiringStatus,
+    AudioAsset,
+    Bulletin,
+    BulletinSlot,
+    BulletinSlotStatus,
+    Programme,
+)
 from loa.playlists.player_bulletins import bulletin_asset, mark_fetched, player_bulletins
-from loa.playlists.schedule import station_airings
+from loa.playlists.schedule import station_airings, station_bulletin_slots
 from loa.stations.models import Player, Station
 from loa.stations.players import PlayerAuthError, apply_heartbeats, authenticate
 from loa.web.context import db, services
@@ -181,6 +189,29 @@ def _airing_json(airing: Airing, programme: Programme, asset: AudioAsset, tz: Zo
     }
 
 
+def _slot_json(slot: BulletinSlot, bulletin: Bulletin, asset: AudioAsset, tz: ZoneInfo) -> dict:
+    return {
+        "slot_id": slot.id,
+        "bulletin_id": bulletin.id,
+        "priority": str(bulletin.priority),
+        "title": bulletin.title,
+        "starts_at": slot.starts_at.astimezone(tz).isoformat(),
+        "audio": {"url": f"/api/v1/audio/{asset.sha256}", "sha256": asset.sha256,
+                  "bytes": asset.bytes, "format": asset.format,
+                  "duration_ms": bulletin.duration_ms},
+    }
+
+
+def _mark_slots_published(session: Session, slot_ids: list[int]) -> None:
+    """planned → published: the slot has reached at least one player of its station."""
+    if slot_ids:
+        session.execute(
+            update(BulletinSlot)
+            .where(BulletinSlot.id.in_(slot_ids), BulletinSlot.status == BulletinSlotStatus.planned)
+            .values(status=BulletinSlotStatus.published)
+        )
+
+
 def _mark_published(session: Session, airing_ids: list[int]) -> None:
     """planned → published: the airing has reached at least one player of its station."""
     if airing_ids:
@@ -201,15 +232,21 @@ def schedule() -> Response:
         start, end = schedule_window(services().clock.now(), tz)
         rows = station_airings(session, station.id, start, end)
         airings = [_airing_json(a, p, asset, tz) for a, p, asset in rows]
+        slots = station_bulletin_slots(session, station.id, start, end)
         content = {
             "player": {"id": player.id, "station": station.code, "mode": str(player.mode),
                        "timezone": station.timezone},
             "from": start.astimezone(tz).isoformat(),
             "to": end.astimezone(tz).isoformat(),
             "airings": airings,
+            # Normal and priority bulletins placed in the windows (scheduler.bulletins).
+            "bulletins": [_slot_json(sl, b, asset, tz) for sl, b, asset in slots],
         }
         etag = hashlib.sha256(canonical_json(content).encode()).hexdigest()
         _mark_published(session, [a.id for a, _p, _s in rows if a.status == AiringStatus.planned])
+        _mark_slots_published(
+            session, [sl.id for sl, _b, _s in slots if sl.status == BulletinSlotStatus.planned]
+        )
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:

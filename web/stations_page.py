@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from loa.errors import LoaError
 from loa.playlists.campaigns import check_month
-from loa.playlists.models import Airing, AiringStatus, Campaign
-from loa.playlists.schedule import month_airings
+from loa.playlists.models import Airing, AiringStatus, Bulletin, BulletinSlot, Campaign
+from loa.playlists.schedule import month_airings, month_bulletin_slots
 from loa.scheduler.edits import Edit, add_airing, cancel_airing, local_start, move_airing
 from loa.scheduler.outlook import LOST, make_ups
 from loa.stations.health import is_online
@@ -39,6 +39,24 @@ class CalendarAiring:
     airing: Airing
     kind: str  # one of KINDS
     local: datetime
+
+
+@dataclass(frozen=True)
+class CalendarBulletin:
+    slot: BulletinSlot
+    bulletin: Bulletin
+    local: datetime
+
+
+def _bulletin_days(
+    slots: list[tuple[BulletinSlot, Bulletin]], tz: ZoneInfo
+) -> dict[date, list[CalendarBulletin]]:
+    """Bulletin plays placed in the windows, by local day (scheduler.bulletins)."""
+    days: dict[date, list[CalendarBulletin]] = {}
+    for slot, bulletin in slots:
+        local = slot.starts_at.astimezone(tz)
+        days.setdefault(local.date(), []).append(CalendarBulletin(slot, bulletin, local))
+    return days
 
 
 def airing_kind(airing: Airing, make_up_ids: set[int]) -> str:
@@ -125,6 +143,7 @@ def station(code: str) -> Any:
             weeks=month_weeks(month),
             weekdays=WEEKDAYS,
             days=_calendar(airings, tz),
+            bulletin_days=_bulletin_days(month_bulletin_slots(s, found, month), tz),
             kinds=KINDS,
             airings=airings,
             moments=_now_next_last(_recent(s, found, now), now),

@@ -175,7 +175,8 @@ def make_agent(
             server=live_server.url,
             token=world.players[player].token,
             home=tmp_path / home,
-            **{"poll_s": 3600.0, "heartbeat_s": 3600.0, "backoff_cap_s": 1800.0, **options},
+            **{"poll_s": 3600.0, "heartbeat_s": 3600.0, "backoff_cap_s": 1800.0,
+               "bulletin_poll_s": 3600.0, **options},
         )
         agent = Agent(config, clock or world.clock, boot_id=lambda: boot)
         made.append(agent)

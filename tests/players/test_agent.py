@@ -186,7 +186,7 @@ def test_past_airings_audio_is_evicted_and_partial_download_resumes(
 def test_a_month_in_simulated_time_sends_each_event_once(
     make_agent: MakeAgent, world: World
 ) -> None:
-    slow = {"poll_s": 6 * 3600, "heartbeat_s": 6 * 3600}
+    slow = {"poll_s": 6 * 3600, "heartbeat_s": 6 * 3600, "bulletin_poll_s": 6 * 3600}
     agents = [make_agent(**slow), make_agent(home="agent-b", player=1, **slow)]
     ticks = run_until(agents, world.clock, world.clock.now() + timedelta(days=31))
     assert ticks < 1000

@@ -64,3 +64,28 @@ def test_simulate_airs_every_planned_airing_and_logs_each_event_once(tmp_path: P
     assert summary["aired"] == 3 and summary["completed"] == 3
     assert summary["log_entries"] == 6 and summary["outbox_pending"] == 0
     assert summary["max_start_error_s"] == 0
+
+
+def test_both_run_commands_take_the_bulletin_poll_from_flag_or_environment(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    from loa.player import cli as player_cli
+    from loa.player.config import AgentConfig
+    from loa.stations import cli as station_cli
+
+    seen: list[AgentConfig] = []
+    for module in (player_cli, station_cli):
+        monkeypatch.setattr(module, "run_agent", lambda config, _v=False: seen.append(config))
+    base = {"LOA_PLAYER_TOKEN": "t", "LOA_SERVER": "http://127.0.0.1:9", "LOA_OUTPUT": "null"}
+    monkeypatch.setenv("LOA_PLAYER_TOKEN", "t")
+    assert player_cli.main(["run", "--server", "http://x", "--home", str(tmp_path),
+                            "--output", "null"]) == 0
+    assert player_cli.main(["run", "--server", "http://x", "--home", str(tmp_path),
+                            "--output", "null", "--bulletin-poll", "2.5"]) == 0
+    monkeypatch.setenv("LOA_BULLETIN_POLL_SECONDS", "4")
+    assert player_cli.main(["run", "--server", "http://x", "--home", str(tmp_path),
+                            "--output", "null"]) == 0
+    result = loa("player", "run", "--server", "http://x", "--home", str(tmp_path),
+                 env={**base, "LOA_BULLETIN_POLL_SECONDS": "7"})
+    assert result.exit_code == 0, result.output
+    assert [c.bulletin_poll_s for c in seen] == [15.0, 2.5, 4.0, 7.0]

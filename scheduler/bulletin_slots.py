@@ -1,0 +1,257 @@
+"""Placing a normal or priority bulletin's plays on its stations, and settling them.
+
+The DB edge of ``scheduler.bulletins``: it takes the schedule lock like every
+planner, reads each target station's air, calls the pure rule, stores the slots
+and the shifts, has the planner make up any airing a priority bulletin pushed
+out of its window, and tells the players once the change has committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loa.compliance.models import AiringLogEntry
+from loa.compliance.rules import COMPLETE_SHARE
+from loa.playlists.bulletins import target_stations
+from loa.playlists.models import (
+    Airing,
+    AiringStatus,
+    Bulletin,
+    BulletinPriority,
+    BulletinSlot,
+    BulletinSlotStatus,
+    BulletinStatus,
+)
+from loa.scheduler.bulletin_air import SLOT_OPEN, station_air
+from loa.scheduler.bulletins import Kind, OnAir, Ref, Request, place_bulletin
+from loa.scheduler.locks import lock_schedule
+from loa.scheduler.service import plan
+from loa.scheduler.settle import GRACE
+from loa.settings import load_settings
+from loa.stations.models import Player, Station
+from loa.stations.push import notify_after_commit
+from loa.stations.service import station_windows
+
+logger = logging.getLogger(__name__)
+
+# A new slot starts at least this long after it is placed: the players hear of it, fetch the
+# schedule and the audio (a push takes a second; the file is small).
+LEAD = timedelta(minutes=1)
+PLACED = (BulletinPriority.normal, BulletinPriority.priority)
+_CHUNK = 5000  # ids per IN list: well below SQLite's and PostgreSQL's parameter limits
+
+
+@dataclass
+class SlotReport:
+    """What placing did: the slots made and what it shifted or pushed out, per station."""
+
+    slots: list[BulletinSlot] = field(default_factory=list)
+    moved: int = 0  # airings and slots shifted later in their window
+    made_up: int = 0  # airings pushed out of their window and planned again
+    dropped: int = 0  # plays that found no room before valid_until
+
+
+def request_of(bulletin: Bulletin) -> Request:
+    """What ``bulletin`` asks the placement rule for."""
+    return Request(
+        Kind.priority if bulletin.priority == BulletinPriority.priority else Kind.normal,
+        timedelta(milliseconds=bulletin.duration_ms),
+        bulletin.valid_from,
+        bulletin.valid_until,
+        bulletin.repeat_count,
+        timedelta(seconds=bulletin.repeat_every_s),
+    )
+
+
+def place_bulletin_slots(
+    session: Session, bulletin: Bulletin, now: datetime, gap: timedelta | None = None,
+    *, lead: timedelta = LEAD,
+) -> SlotReport:
+    """Place an active normal or priority bulletin's plays on every target station.
+
+    Cases: an emergency, a bulletin not active, or one already placed → nothing
+    (placing twice adds nothing); each station gets its plays by the rule of
+    ``scheduler.bulletins`` from ``now + lead``; airings and slots a priority
+    bulletin shifts are stored at their new time (planned again, so players
+    fetch them); an airing pushed out of its window is cancelled and the
+    planner makes it up in its month; a normal slot pushed out moves to its next
+    window (cancelled if none is left before its bulletin ends). ``gap`` defaults
+    to LOA_AIRING_GAP_SECONDS. Players are told after the caller commits.
+    """
+    report = SlotReport()
+    if bulletin.priority not in PLACED or bulletin.status is not BulletinStatus.active:
+        return report
+    lock_schedule(session)
+    if session.scalar(select(BulletinSlot.id).where(BulletinSlot.bulletin_id == bulletin.id)):
+        return report
+    gap = load_settings().airing_gap if gap is None else gap
+    stations = target_stations(session, bulletin)
+    air = station_air(session, [s.id for s in stations], min(now, bulletin.valid_from),
+                      bulletin.valid_until + timedelta(days=1))
+    request, not_before = request_of(bulletin), now + lead
+    placed = {
+        station.id: place_bulletin(request, station_windows(station), ZoneInfo(station.timezone),
+                                   air[station.id], not_before, gap=gap)
+        for station in stations
+    }
+    length = timedelta(milliseconds=bulletin.duration_ms)
+    report.slots = [
+        BulletinSlot(bulletin_id=bulletin.id, station_id=station_id, starts_at=start,
+                     ends_at=start + length, status=BulletinSlotStatus.planned)
+        for station_id, (placement, _air) in placed.items()
+        for start in placement.starts
+    ]
+    session.add_all(report.slots)
+    moves = {ref: start for placement, _air in placed.values() for ref, start in
+             placement.moved.items()}
+    _store_moves(session, moves)
+    report.moved = len(moves)
+    report.dropped = sum(placement.dropped for placement, _air in placed.values())
+    for station in stations:
+        placement, after = placed[station.id]
+        if placement.unfit:
+            report.made_up += _make_room(session, station, placement.unfit, after, now,
+                                         not_before, gap)
+    session.flush()
+    _notify(session, [i for i, (p, _a) in placed.items() if p.starts or p.moved or p.unfit])
+    if report.dropped:
+        logger.info("bulletin %s: %d play(s) found no room before it ends",
+                    bulletin.id, report.dropped)
+    return report
+
+
+def _store_moves(session: Session, moves: dict[Ref, datetime]) -> None:
+    """Store the shifts: each item plays later in its window, planned again so players fetch it."""
+    for model, table in ((Airing, "airing"), (BulletinSlot, "slot")):
+        ids = sorted(i for t, i in moves if t == table)
+        for n in range(0, len(ids), _CHUNK):
+            for row in session.scalars(select(model).where(model.id.in_(ids[n : n + _CHUNK]))):
+                start = moves[(table, row.id)]
+                if isinstance(row, Airing):
+                    row.starts_at, row.status = start, AiringStatus.planned
+                else:
+                    row.starts_at, row.ends_at = start, start + (row.ends_at - row.starts_at)
+                    row.status = BulletinSlotStatus.planned
+
+
+def _make_room(
+    session: Session, station: Station, unfit: list[OnAir], air: list[OnAir], now: datetime,
+    not_before: datetime, gap: timedelta,
+) -> int:
+    """What a priority bulletin pushed out of a window: airings cancelled and made up by the
+    planner in their month, normal slots moved to their next window; the airings made up."""
+    windows, tz = station_windows(station), ZoneInfo(station.timezone)
+    months = set()
+    for item in unfit:
+        if item.ref[0] == "airing":
+            airing = session.get_one(Airing, item.ref[1])
+            airing.status = AiringStatus.cancelled
+            months.add(airing.starts_at.astimezone(tz).strftime("%Y-%m"))
+        else:
+            air = _replace_slot(session, item, air, windows, tz, not_before, gap)
+    session.flush()
+    made = 0
+    for month in sorted(months):
+        made += sum(r.planned for r in plan(session, month, now, gap, {station.id}).rows)
+    return made
+
+
+def _replace_slot(
+    session: Session, item: OnAir, air: list[OnAir], windows: list, tz: ZoneInfo,
+    not_before: datetime, gap: timedelta,
+) -> list[OnAir]:
+    """A normal slot a priority bulletin pushed out: the next window with room, or cancelled."""
+    slot = session.get_one(BulletinSlot, item.ref[1])
+    bulletin = session.get_one(Bulletin, slot.bulletin_id)
+    again = Request(Kind.normal, slot.ends_at - slot.starts_at, max(item.start, not_before),
+                    bulletin.valid_until)
+    placement, air = place_bulletin(again, windows, tz, air, not_before, gap=gap)
+    if not placement.starts:
+        slot.status = BulletinSlotStatus.cancelled
+        return air
+    _store_moves(session, {item.ref: placement.starts[0]})
+    return [OnAir(item.ref, i.kind, i.start, i.end) if i.ref[0] == "new" else i for i in air]
+
+
+def _notify(session: Session, station_ids: list[int]) -> None:
+    """Tell the players of these stations after commit (one query per few thousand)."""
+    for n in range(0, len(station_ids), _CHUNK):
+        notify_after_commit(session, session.scalars(select(Player.id).where(
+            Player.station_id.in_(station_ids[n : n + _CHUNK]), Player.revoked.is_(False)
+        )))
+
+
+def settled_slot(ends_at: datetime, completed: bool, now: datetime) -> BulletinSlotStatus | None:
+    """What a slot still open became, or None while it may still be reported.
+
+    Cases: a ``bulletin.completed`` naming the slot → aired, at any time; none
+    once the grace after its end has passed (players on a bad link report late) → missed.
+    """
+    if completed:
+        return BulletinSlotStatus.aired
+    return BulletinSlotStatus.missed if now >= ends_at + GRACE else None
+
+
+def settle_slots(session: Session, now: datetime) -> dict[BulletinSlotStatus, int]:
+    """Settle every open slot that has ended: aired on its completion, else missed."""
+    slots = list(session.scalars(select(BulletinSlot).where(
+        BulletinSlot.status.in_(SLOT_OPEN), BulletinSlot.ends_at <= now,
+    )))
+    if not slots:
+        return {}
+    done = _completed_slots(session, {s.bulletin_id for s in slots})
+    counts: dict[BulletinSlotStatus, int] = {}
+    for slot in slots:
+        status = settled_slot(slot.ends_at, (slot.station_id, slot.id) in done, now)
+        if status is not None:
+            slot.status = status
+            counts[status] = counts.get(status, 0) + 1
+    session.flush()
+    return counts
+
+
+def _completed_slots(session: Session, bulletin_ids: set[int]) -> set[tuple[int, int]]:
+    """(station id, slot id) of each full play of these bulletins naming a slot: a
+    ``bulletin.completed`` of the bulletin's own audio, at least 95% of it, not cut short
+    (cancelled, pre-empted by an emergency, an output error). A player vouches only for
+    its own station's slots."""
+    rows = session.execute(
+        select(AiringLogEntry.station_id, AiringLogEntry.detail, AiringLogEntry.played_ms,
+               AiringLogEntry.asset_sha256, Bulletin.asset_sha256, Bulletin.duration_ms)
+        .join(Bulletin, Bulletin.id == AiringLogEntry.bulletin_id)
+        .where(AiringLogEntry.event == "bulletin.completed",
+               AiringLogEntry.bulletin_id.in_(sorted(bulletin_ids)))
+    )
+    found = set()
+    for station_id, detail, played_ms, sha256, own_sha256, duration_ms in rows:
+        detail = detail if isinstance(detail, dict) else {}
+        slot_id = detail.get("slot_id")
+        cut = any(detail.get(key) for key in ("cancelled", "reason", "error"))
+        full = played_ms is not None and played_ms >= duration_ms * COMPLETE_SHARE
+        if (isinstance(slot_id, int) and not isinstance(slot_id, bool) and not cut and full
+                and sha256 == own_sha256):
+            found.add((station_id, slot_id))
+    return found
+
+
+def place_unplaced(session: Session, now: datetime, gap: timedelta) -> int:
+    """Place every active normal or priority bulletin that has no slot yet (a safety net
+    for a path that sent one without placing it); how many were placed."""
+    lock_schedule(session)
+    placed = select(BulletinSlot.bulletin_id)
+    waiting = session.scalars(select(Bulletin).where(
+        Bulletin.status == BulletinStatus.active,
+        Bulletin.priority.in_(PLACED),
+        Bulletin.valid_until > now,
+        Bulletin.id.not_in(placed),
+    ).order_by(Bulletin.sent_at, Bulletin.id))
+    count = 0
+    for bulletin in waiting:
+        count += bool(place_bulletin_slots(session, bulletin, now, gap).slots)
+    return count
