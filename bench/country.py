@@ -72,6 +72,11 @@ def run_command(cmd: list[str], env: dict[str, str] | None = None) -> Run:
         return Run(seconds, peak_kb / 1024, out.read().decode())
 
 
+def median_run(runs: list[Run]) -> Run:
+    """The run of median time (an odd number of runs)."""
+    return sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
+
+
 def load_average() -> str:
     """The 1-minute load average now (2 cores shared with other sessions)."""
     return f"{os.getloadavg()[0]:.1f}"

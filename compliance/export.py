@@ -8,9 +8,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from loa.compliance.audit import ReportRow
 from loa.compliance.totals import ProgrammeLine, ReportTotals
 
@@ -116,6 +113,9 @@ def totals_lines(totals: ReportTotals) -> list[list[object]]:
 
 def to_xlsx(rows: Sequence[ReportRow], title: str, totals: ReportTotals) -> bytes:
     """A workbook: summary per station and the report's totals, then the detail, in Vietnamese."""
+    from openpyxl import Workbook  # only here: CSV and JSON reports need no spreadsheet library
+    from openpyxl.styles import Font
+
     book = Workbook()
     sheet = book.active
     sheet.title = "Tổng hợp"

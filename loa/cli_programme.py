@@ -172,12 +172,7 @@ def audit_report(
     output: Path | None,
 ) -> None:
     """One row per station-month: required, counted, programme, status and chain head."""
-    from loa.compliance.export import (  # spreadsheet and PDF libraries load only here
-        to_csv,
-        to_xlsx,
-    )
-    from loa.compliance.pdf import letter_of, report_title, to_pdf
-    from loa.compliance.totals import report_totals
+    from loa.compliance.export import to_csv
 
     if [bool(month), bool(period), bool(first or last)].count(True) != 1:
         raise UserError(
@@ -197,9 +192,15 @@ def audit_report(
             for m in months
             for row in station_month_report(session, unit, m, reading, campaign_code)
         ]
-        title = f"Báo cáo phát thanh {unit.name}, kỳ {period or month}"
-        letter, totals = letter_of(unit, number), report_totals(session, unit, rows)
-        heading = report_title(session, rows) if fmt == "pdf" else ""
+        if fmt in ("xlsx", "pdf"):
+            # The spreadsheet and PDF libraries load only for the formats that need them.
+            from loa.compliance.export import to_xlsx
+            from loa.compliance.pdf import letter_of, report_title, to_pdf
+            from loa.compliance.totals import report_totals
+
+            title = f"Báo cáo phát thanh {unit.name}, kỳ {period or month}"
+            letter, totals = letter_of(unit, number), report_totals(session, unit, rows)
+            heading = report_title(session, rows) if fmt == "pdf" else ""
     if output is not None and fmt in ("xlsx", "pdf"):
         now = loa.services.clock.now()
         output.write_bytes(
