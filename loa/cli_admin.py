@@ -306,8 +306,3 @@ def acronym_list(loa: LoaContext, unit_code: str | None) -> None:
         owner = get_unit(session, unit_code) if unit_code else None
         for word, spoken in unit_acronyms(session, owner).items():
             click.echo(f"{word}\t{spoken}")
-
-
-def register(cli: click.Group) -> None:
-    for group in (unit, station, player, campaign, user, acronym):
-        cli.add_command(group)

@@ -251,7 +251,3 @@ def _show_text(data: dict[str, Any]) -> None:
         cells = [r["station"], r["pushed_at"], r["fetched_at"], r["started_at"],
                  r["completed_at"], r["plays"], r["delay_ms"]]
         click.echo("\t".join("-" if c is None else str(c) for c in cells))
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(bulletin)

@@ -79,8 +79,3 @@ def restore(loa: LoaContext, file: Path, force: bool) -> None:
         f"Đã khôi phục (restored) bản sao lưu lúc {manifest['created_at']}, "
         f"phiên bản lược đồ {manifest['alembic_revision']}; hãy chạy `loa audit verify`"
     )
-
-
-def register(cli: click.Group) -> None:
-    for command in (worker, backup, restore):
-        cli.add_command(command)

@@ -273,9 +273,6 @@ def audit_checkpoint(loa: LoaContext) -> None:
     click.echo(f"Đã ghi mốc của {stations} đài vào {path} (checkpoint written)")
 
 
-def register(cli: click.Group) -> None:
-    for command in (programme, plan_command, audit):
-        cli.add_command(command)
 
 
 @click.command("prune-cache")

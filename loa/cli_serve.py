@@ -167,8 +167,3 @@ def simulate(players: int, days: int, start: str, poll_s: float, work: Path | No
         raise click.BadParameter("--start needs a UTC offset, e.g. +07:00")
     summary = run_fleet(players, days, begin.astimezone(UTC), poll_s=poll_s, work=work)
     click.echo(json.dumps(summary, indent=2))
-
-
-def register(cli: click.Group) -> None:
-    for command in (serve, web, scheduler_command, demo, simulate):
-        cli.add_command(command)
