@@ -90,10 +90,15 @@ def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
          valid_until: str | None, by: str | None) -> None:
     """Create a bulletin and send it (an operator's normal/priority one waits for approval)."""
     from loa.db import transaction
+    from loa.errors import LoaError
     from loa.playlists.bulletins import create_bulletin
     from loa.stations.service import get_station
     from loa.stations.units import get_unit
 
+    if every_min and repeat_count == 1:
+        raise LoaError("--every cần --repeat N (N > 1) (--every needs --repeat N above 1)")
+    if repeat_count > 1 and not every_min:
+        raise LoaError("--repeat N cần --every PHÚT (--repeat needs --every MINUTES)")
     services = loa.services
     with transaction(services.sessions) as session:
         unit = get_unit(session, unit_code)
