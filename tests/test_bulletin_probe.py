@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from loa.audio.normalize import normalize_vi
 from loa.db import transaction
 from loa.playlists.models import Bulletin
 from loa.web.context import Services
@@ -23,4 +24,11 @@ def test_every_without_repeat_is_refused_and_repeat_without_every_names_it(
     assert "--every" in missing and "Traceback" not in missing
     with transaction(services.sessions) as s:
         assert s.scalar(select(func.count(Bulletin.id))) == 0
+
+
+def test_a_temperature_range_with_the_unit_twice_reads_as_a_range() -> None:
+    """"28°C-30°C" read "hai mươi tám độ xê, ba mươi độ xê": a listener hears two readings."""
+    assert normalize_vi("Nhiệt độ 28°C-30°C.") == "Nhiệt độ hai mươi tám đến ba mươi độ xê."
+    assert normalize_vi("từ 28°C - 30°C") == "từ hai mươi tám đến ba mươi độ xê"
+    assert normalize_vi("thấp nhất -3°C") == "thấp nhất âm ba độ xê"
 
