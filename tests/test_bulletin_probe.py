@@ -3,11 +3,22 @@ sends, and a weather text reads; each test shows a defect found and fixed."""
 
 from __future__ import annotations
 
+import base64
+from datetime import timedelta
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from loa.audio.normalize import normalize_vi
+from loa.clock import FrozenClock
+from loa.compliance import keylog
+from loa.compliance.models import AiringLogEntry
+from loa.compliance.verify import verify_chains
 from loa.db import transaction
+from loa.playlists.bulletins import delivery, get_bulletin
 from loa.playlists.models import Bulletin
+from loa.stations.models import Player
 from loa.web.context import Services
 from tests.conftest import Loa
 from tests.test_bulletins import _signed, auth, send, tree  # noqa: F401  (fixture)
@@ -32,3 +43,39 @@ def test_a_temperature_range_with_the_unit_twice_reads_as_a_range() -> None:
     assert normalize_vi("từ 28°C - 30°C") == "từ hai mươi tám đến ba mươi độ xê"
     assert normalize_vi("thấp nhất -3°C") == "thấp nhất âm ba độ xê"
 
+
+def test_a_completion_of_a_few_milliseconds_is_logged_but_not_counted_as_a_play(
+    services: Services, tree: dict, client: FlaskClient, clock: FrozenClock  # noqa: F811
+) -> None:
+    """A player that stops a bulletin after 1 ms and reports it completed did not play it:
+    the delivery table must not show the station as completed (airings: ≥ 95 %)."""
+    key = Ed25519PrivateKey.generate()
+    tn_id, tn_token = tree["TN"]
+    with transaction(services.sessions) as s:
+        raw = base64.b64encode(key.public_key().public_bytes_raw()).decode()
+        keylog.enrol(s, s.get_one(Player, tn_id), raw, clock.now())
+        sent = send(services, s)
+        bulletin_id, sha, sent_at, ms = (sent.id, sent.asset_sha256, sent.sent_at,
+                                         sent.duration_ms)
+    start = sent_at + timedelta(seconds=1)
+    events = [
+        _signed(key, type="bulletin.started", bulletin_id=bulletin_id, sha256=sha,
+                at=start.isoformat()),
+        _signed(key, type="bulletin.completed", bulletin_id=bulletin_id, sha256=sha,
+                played_ms=1, at=(start + timedelta(milliseconds=1)).isoformat()),
+    ]
+    answer = client.post("/api/v1/player/events", json={"events": events},
+                         headers=auth(tn_token)).json
+    assert answer["accepted"] == [e["id"] for e in events]  # the log keeps what was signed
+    with transaction(services.sessions) as s:
+        tn = next(r for r in delivery(s, get_bulletin(s, bulletin_id)) if r.code == "TN")
+        assert tn.started_at == start and tn.plays == 0 and tn.completed_at is None
+    full = _signed(key, type="bulletin.completed", bulletin_id=bulletin_id, sha256=sha,
+                   played_ms=ms, at=(start + timedelta(milliseconds=ms)).isoformat())
+    client.post("/api/v1/player/events", json={"events": [full]}, headers=auth(tn_token))
+    with transaction(services.sessions) as s:
+        tn = next(r for r in delivery(s, get_bulletin(s, bulletin_id)) if r.code == "TN")
+        assert tn.plays == 1 and tn.completed_at == start + timedelta(milliseconds=ms)
+        assert s.scalar(select(func.count(AiringLogEntry.id))
+                        .where(AiringLogEntry.bulletin_id == bulletin_id)) == 3
+        assert not verify_chains(s).problems
