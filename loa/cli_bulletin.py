@@ -166,8 +166,8 @@ def cancel(loa: LoaContext, bulletin_id: int, by: str | None) -> None:
 
     with transaction(loa.services.sessions) as session:
         found = get_bulletin(session, bulletin_id)
-        who = _acting_user(session, by, found.unit)[0] if by else None
-        cancel_bulletin(session, found, by=who, clock=loa.services.clock)
+        who, role = _acting_user(session, by, found.unit) if by else (None, None)
+        cancel_bulletin(session, found, by=who, role=role, clock=loa.services.clock)
         click.echo(f"Đã hủy thông báo {found.id} (cancelled)")
 
 

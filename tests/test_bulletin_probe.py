@@ -79,3 +79,24 @@ def test_a_completion_of_a_few_milliseconds_is_logged_but_not_counted_as_a_play(
         assert s.scalar(select(func.count(AiringLogEntry.id))
                         .where(AiringLogEntry.bulletin_id == bulletin_id)) == 3
         assert not verify_chains(s).problems
+
+
+def test_the_command_line_cancels_only_for_a_role_that_may(
+    loa: Loa, services: Services, tree: dict  # noqa: F811
+) -> None:
+    """`loa bulletin cancel ID --by kiemtra` let an auditor stop an emergency (the web refuses:
+    writers cancel, an emergency only a role that may send one); `--by`'s role applies."""
+    from loa.web.users import add_user
+
+    with transaction(services.sessions) as s:
+        add_user(s, "kiem-tra", "mat-khau-dai-123", "auditor", "31")
+        add_user(s, "can-bo", "mat-khau-dai-123", "operator", "11560")
+        add_user(s, "lanh-dao", "mat-khau-dai-123", "leader", "11560")
+    storm = loa("bulletin", "send", "--unit", "11560", "--priority", "emergency", "--text",
+                "Lũ quét, sơ tán ngay.").strip()
+    for who in ("kiem-tra", "can-bo"):
+        refused = loa("bulletin", "cancel", storm, "--by", who, ok=False)
+        assert "may not cancel" in refused and "Traceback" not in refused
+    assert f"{storm}\temergency\tactive" in loa("bulletin", "list")
+    loa("bulletin", "cancel", storm, "--by", "lanh-dao")
+    assert f"{storm}\temergency\tcancelled" in loa("bulletin", "list")
