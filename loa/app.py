@@ -56,7 +56,7 @@ def create_app(
 ) -> Flask:
     """The Loa web app: operator and auditor pages, and the player API."""
     services = services or build_services(load_settings())
-    app = Flask("web")
+    app = Flask("loa.web")
     app.config.from_mapping(
         SECRET_KEY=services.settings.secret_key or secrets.token_hex(32),
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=services.settings.session_minutes),

@@ -4,7 +4,11 @@ sends, and a weather text reads; each test shows a defect found and fixed."""
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
@@ -100,3 +104,16 @@ def test_the_command_line_cancels_only_for_a_role_that_may(
     assert f"{storm}\temergency\tactive" in loa("bulletin", "list")
     loa("bulletin", "cancel", storm, "--by", "lanh-dao")
     assert f"{storm}\temergency\tcancelled" in loa("bulletin", "list")
+
+
+def test_the_installed_server_renders_its_pages_from_any_directory(
+    services: Services, env: dict[str, str], tmp_path: Path
+) -> None:
+    """`loa serve` (the console script: no source folder on sys.path) answered every page
+    with a 500, TemplateNotFound: Flask("web") looked for templates in the working folder."""
+    code = ("from loa.app import create_app\n"
+            "c = create_app().test_client()\n"
+            "print(c.get('/login').status_code, c.get('/no-such-page').status_code)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.split()[-2:] == ["200", "404"], done.stderr[-2000:]
