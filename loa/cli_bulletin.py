@@ -204,10 +204,14 @@ def settings(loa: LoaContext, unit_code: str, emergency_roles: str | None,
              attention: Path | None, inherit_attention: bool) -> None:
     """A unit's bulletin settings: who sends emergencies, and its attention signal."""
     from loa.db import transaction
+    from loa.errors import LoaError
     from loa.playlists.bulletin_audio import set_attention
     from loa.playlists.bulletins import set_emergency_roles
     from loa.stations.units import get_unit
 
+    if attention is not None and inherit_attention:
+        raise LoaError("Chọn một: --attention hoặc --inherit-attention "
+                       "(--attention or --inherit-attention, not both)")
     with transaction(loa.services.sessions) as session:
         unit = get_unit(session, unit_code)
         if emergency_roles is not None:

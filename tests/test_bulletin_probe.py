@@ -117,3 +117,21 @@ def test_the_installed_server_renders_its_pages_from_any_directory(
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={**os.environ, **env},
                           capture_output=True, text=True, timeout=120)
     assert done.stdout.split()[-2:] == ["200", "404"], done.stderr[-2000:]
+
+
+def test_a_units_signal_is_set_or_inherited_not_both(
+    loa: Loa, services: Services, tree: dict, tmp_path: Path  # noqa: F811
+) -> None:
+    """`--attention F --inherit-attention` set the file and ignored the other: now refused."""
+    import shutil
+
+    chime = tmp_path / "chuong.mp3"
+    subprocess.run([shutil.which("ffmpeg") or "ffmpeg", "-loglevel", "error", "-f", "lavfi",
+                    "-i", "sine=f=660:d=1", str(chime)], check=True, timeout=60)
+    both = loa("bulletin", "settings", "--unit", "11560", "--attention", str(chime),
+               "--inherit-attention", ok=False)
+    assert "not both" in both and "Traceback" not in both
+    with transaction(services.sessions) as s:
+        from loa.stations.units import get_unit
+
+        assert get_unit(s, "11560").attention_sha256 is None
