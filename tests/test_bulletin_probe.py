@@ -135,3 +135,12 @@ def test_a_units_signal_is_set_or_inherited_not_both(
         from loa.stations.units import get_unit
 
         assert get_unit(s, "11560").attention_sha256 is None
+
+
+def test_a_range_of_days_reads_both_as_days_of_the_month() -> None:
+    """"từ 18-20/7" read "từ mười tám đến ngày hai mươi tháng bảy": the first day sounded
+    like a bare number and "ngày" landed in the middle."""
+    assert normalize_vi("Mưa lớn từ 18-20/7.") == (
+        "Mưa lớn từ ngày mười tám đến ngày hai mươi tháng bảy.")
+    assert normalize_vi("ngày 18-20/7") == "ngày mười tám đến ngày hai mươi tháng bảy"
+    assert normalize_vi("mưa 20-25 mm") == "mưa hai mươi đến hai mươi lăm mi-li-mét"
