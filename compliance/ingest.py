@@ -436,8 +436,9 @@ def _record_play(session: Session, player: Player, entry: AiringLogEntry,
                  duration_ms: int) -> None:
     """The delivery row follows the log: first start, last completion, completed plays.
 
-    A completion counts as for airings: at least 95% of the bulletin played (a player
-    cut off after a second is logged as it signed, but has not completed the bulletin).
+    A completion counts as for airings: at least 95% of the bulletin played and no more
+    than it lasts plus a minute (a player cut off after a second, or claiming a day, is
+    logged as it signed, but has not completed the bulletin).
     """
     row = session.scalar(select(BulletinDelivery).where(
         BulletinDelivery.bulletin_id == entry.bulletin_id,
@@ -448,7 +449,8 @@ def _record_play(session: Session, player: Player, entry: AiringLogEntry,
         session.add(row)
     if entry.event == "bulletin.started":
         row.started_at = min(row.started_at or entry.at, entry.at)
-    elif (entry.played_ms or 0) >= COMPLETE_SHARE * duration_ms:
+    elif (COMPLETE_SHARE * duration_ms <= (entry.played_ms or 0)
+          <= duration_ms + CLOCK_TOLERANCE_MS):
         row.completed_at = max(row.completed_at or entry.at, entry.at)
         row.plays = (row.plays or 0) + 1
 

@@ -48,11 +48,12 @@ def test_a_temperature_range_with_the_unit_twice_reads_as_a_range() -> None:
     assert normalize_vi("thấp nhất -3°C") == "thấp nhất âm ba độ xê"
 
 
-def test_a_completion_of_a_few_milliseconds_is_logged_but_not_counted_as_a_play(
+def test_a_completion_of_a_millisecond_or_a_day_is_logged_but_not_counted_as_a_play(
     services: Services, tree: dict, client: FlaskClient, clock: FrozenClock  # noqa: F811
 ) -> None:
-    """A player that stops a bulletin after 1 ms and reports it completed did not play it:
-    the delivery table must not show the station as completed (airings: ≥ 95 %)."""
+    """A player that stops a bulletin after 1 ms, or claims a day of a 5 s bulletin, and
+    reports it completed did not play it: the delivery table must not show the station as
+    completed (airings: at least 95%, at most the length plus the tolerance)."""
     key = Ed25519PrivateKey.generate()
     tn_id, tn_token = tree["TN"]
     with transaction(services.sessions) as s:
@@ -67,6 +68,8 @@ def test_a_completion_of_a_few_milliseconds_is_logged_but_not_counted_as_a_play(
                 at=start.isoformat()),
         _signed(key, type="bulletin.completed", bulletin_id=bulletin_id, sha256=sha,
                 played_ms=1, at=(start + timedelta(milliseconds=1)).isoformat()),
+        _signed(key, type="bulletin.completed", bulletin_id=bulletin_id, sha256=sha,
+                played_ms=86_400_000, at=(start + timedelta(seconds=2)).isoformat()),
     ]
     answer = client.post("/api/v1/player/events", json={"events": events},
                          headers=auth(tn_token)).json
@@ -81,7 +84,7 @@ def test_a_completion_of_a_few_milliseconds_is_logged_but_not_counted_as_a_play(
         tn = next(r for r in delivery(s, get_bulletin(s, bulletin_id)) if r.code == "TN")
         assert tn.plays == 1 and tn.completed_at == start + timedelta(milliseconds=ms)
         assert s.scalar(select(func.count(AiringLogEntry.id))
-                        .where(AiringLogEntry.bulletin_id == bulletin_id)) == 3
+                        .where(AiringLogEntry.bulletin_id == bulletin_id)) == 4
         assert not verify_chains(s).problems
 
 
