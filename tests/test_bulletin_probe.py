@@ -147,3 +147,21 @@ def test_a_range_of_days_reads_both_as_days_of_the_month() -> None:
         "Mưa lớn từ ngày mười tám đến ngày hai mươi tháng bảy.")
     assert normalize_vi("ngày 18-20/7") == "ngày mười tám đến ngày hai mươi tháng bảy"
     assert normalize_vi("mưa 20-25 mm") == "mưa hai mươi đến hai mươi lăm mi-li-mét"
+
+
+def test_the_command_line_adds_the_leader_who_approves_and_sends(
+    loa: Loa, services: Services, tree: dict  # noqa: F811
+) -> None:
+    """`loa user add --role leader` was refused, so a deployment without the web admin had
+    nobody to approve an operator's notice or to send an emergency (`--by`)."""
+    loa("user", "add", "lanh-dao", "--role", "leader", "--unit", "11560",
+        "--password", "mat-khau-dai-123")
+    loa("user", "add", "can-bo", "--role", "operator", "--unit", "11560",
+        "--password", "mat-khau-dai-123")
+    notice = loa("bulletin", "send", "--unit", "11560", "--priority", "normal", "--text",
+                 "Họp tổ dân phố lúc 19h30.", "--by", "can-bo").strip()
+    loa("bulletin", "approve", notice, "--by", "lanh-dao")
+    storm = loa("bulletin", "send", "--unit", "11560", "--priority", "emergency", "--text",
+                "Lũ quét, sơ tán ngay.", "--by", "lanh-dao").strip()
+    listed = loa("bulletin", "list")
+    assert f"{notice}\tnormal\tactive" in listed and f"{storm}\temergency\tactive" in listed
