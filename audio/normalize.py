@@ -48,6 +48,8 @@ _FULL_DATE_RE = re.compile(
 _NUM = r"\d+(?:[.,:]\d+)*(?:h\d{0,2})?(?:/\d{1,2}(?!\d))?%?"
 _RANGE_RE = re.compile(rf"(?<![\w.,/-])({_NUM})\s*-\s*({_NUM})(?![\w/-])")
 _MONTH_YEAR_RE = re.compile(r"(?<![\w/])((?i:tháng)\s+)?(\d{1,2})/(\d{4})(?![\w/])")
+_DAY_RANGE_RE = re.compile(  # 18-20/7: from the 18th to the 20th of July
+    r"(?<![\w/.,-])((?i:ngày|mùng|mồng)\s+)?(\d{1,2})\s*-\s*(\d{1,2})/(\d{1,2})(?![\w/-])")
 _DAY_MONTH_RE = re.compile(r"(?<![\w/])(\d{1,2})/(\d{1,2})(?![\w/])")
 _FRACTION_RE = re.compile(r"(?<![\w/])(\d+)/(\d+)(?![\w/])")
 _TIME_RE = re.compile(r"(?<![\w:])(\d{1,2})(?:h|:)(\d{2})?(?::\d{2})?(?![\w:])")
@@ -71,7 +73,8 @@ def normalize_vi(text: str, acronyms: Mapping[str, str] | None = None) -> str:
     # Markdown emphasis and heading marks come with pasted text; they are never spoken.
     text = re.sub(r"(?m)^\s*#+\s*", "", text).replace("**", "").replace("__", "")
     passes: list[Callable[[str], str]] = [
-        _phones, lambda t: _documents(t, lexicon), _full_dates, weather, _ranges, _month_years,
+        _phones, lambda t: _documents(t, lexicon), _full_dates, weather, _day_ranges, _ranges,
+        _month_years,
         _day_months, _times, _rates, _romans, _ordinals, _numbers, _leftover_digits,
     ]
     for step in passes:
@@ -182,6 +185,23 @@ def _month_years(text: str) -> str:
 def _previous_word(text: str, start: int) -> str:
     words = re.findall(rf"{_L}+", text[max(0, start - 30):start])
     return words[-1].lower() if words else ""
+
+
+def _day_ranges(text: str) -> str:
+    """"từ 18-20/7" is "từ ngày mười tám đến ngày hai mươi tháng bảy" (the month said once).
+
+    A date as _day_months would read the second day (a date word before, or the day
+    larger than the month), and the first day before it; otherwise left to the range rule.
+    """
+    def sub(m: re.Match[str]) -> str:
+        first, day, month = int(m[2]), int(m[3]), int(m[4])
+        before = _previous_word(m.string, m.start())
+        dated = m[1] or before in DATE_CONTEXT or (day > month and before not in ADDRESS_CONTEXT)
+        if not dated or not first < day or not _valid(day, month):
+            return m[0]
+        return f"{m[1] or 'ngày '}{read_int(first)} đến {_date(day, month, None)}"
+
+    return _DAY_RANGE_RE.sub(sub, text)
 
 
 def _day_months(text: str) -> str:

@@ -20,6 +20,8 @@ _UNIT_RE = re.compile(
     rf"(?:(?<=\d)|(?<=nghìn)|(?<=triệu)|(?<=tỷ))\s?({_UNIT_ALTERNATIVES})(?![\w/²³])")
 # Rain over a period: 100 mm/24h, 50 mm/3 giờ, 200 mm/24 giờ.
 _RAIN_PERIOD_RE = re.compile(r"(?<=\d)\s?mm\s?/\s?(\d{1,2})\s?(?:h|giờ)(?!\w)")
+# "28°C-30°C" is the range 28-30°C: the unit is said once, after the range.
+_UNIT_TWICE_RE = re.compile(r"(?<=\d)\s?°C\s?([-–])\s?(?=\d+(?:,\d+)?\s?°C)")
 _BELOW_ZERO_RE = re.compile(r"(?<![\w.,-])-\s?(?=\d+(?:,\d+)?\s?°C)")
 _COMPASS = {"N": "vĩ Bắc", "S": "vĩ Nam", "E": "kinh Đông", "W": "kinh Tây"}
 _COMPASS_RE = re.compile(r"(?<=\d)\s?°\s?([NSEW])(?!\w)")
@@ -30,6 +32,7 @@ _ALARM_RE = re.compile(r"(?<!\w)BĐ\s?([1-3]|I{1,3})(?!\w)")
 
 def weather(text: str) -> str:
     """Weather and disaster symbols around numbers in words; the numbers stay digits."""
+    text = _UNIT_TWICE_RE.sub(r"\1", text)
     text = _BELOW_ZERO_RE.sub("âm ", text)
     text = _POINT_DEGREE_RE.sub(r"\1,\2", text)
     text = _COMPASS_RE.sub(lambda m: f" độ {_COMPASS[m[1]]}", text)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from loa.canonical import canonical_json, nesting_depth
 from loa.compliance.chain import GENESIS, entry_hash
 from loa.compliance.models import AiringLogEntry
+from loa.compliance.rules import COMPLETE_SHARE
 from loa.compliance.signatures import signature_matches
 from loa.errors import LoaError
 from loa.playlists.models import Airing, Bulletin, BulletinDelivery
@@ -267,6 +268,7 @@ class _Batch:
     station_airings: set[int]
     known: dict[str, int]  # event id -> player id, for ids already in the log
     station_bulletins: dict[int, str]  # bulletin sent to this station -> its audio's sha256
+    bulletin_ms: dict[int, int] = field(default_factory=dict)  # -> its audio's duration
 
     @classmethod
     def load(cls, session: Session, player: Player, events: list[_Checked]) -> _Batch:
@@ -278,22 +280,21 @@ class _Batch:
         )
         bulletin_ids = {c.event["bulletin_id"] for c in events
                         if c.event["type"] in BULLETIN_EVENTS}
-        bulletins = {
-            r.id: r.asset_sha256
-            for r in session.execute(
-                select(Bulletin.id, Bulletin.asset_sha256).where(
-                    Bulletin.id.in_(bulletin_ids),
-                    Bulletin.id.in_(select(BulletinDelivery.bulletin_id).where(
-                        BulletinDelivery.station_id == player.station_id)),
-                )
+        found = session.execute(
+            select(Bulletin.id, Bulletin.asset_sha256, Bulletin.duration_ms).where(
+                Bulletin.id.in_(bulletin_ids),
+                Bulletin.id.in_(select(BulletinDelivery.bulletin_id).where(
+                    BulletinDelivery.station_id == player.station_id)),
             )
-        } if bulletin_ids else {}
+        ).all() if bulletin_ids else []
         known = session.execute(
             select(AiringLogEntry.event_id, AiringLogEntry.player_id).where(
                 AiringLogEntry.event_id.in_({c.event_id for c in events})
             )
         )
-        return cls(player, set(owned), {k: p for k, p in known}, bulletins)
+        return cls(player, set(owned), {k: p for k, p in known},
+                   {r.id: r.asset_sha256 for r in found},
+                   {r.id: r.duration_ms or 0 for r in found})
 
     def _check_owner(self, event: dict[str, Any]) -> None:
         if event["type"] in BULLETIN_EVENTS:
@@ -438,7 +439,7 @@ def _append(session: Session, player: Player, passed: list[tuple[int, _Checked]]
             writer = writer or ChainWriter(session, player.station_id)
             writer.append(entry)
             if entry.bulletin_id is not None:
-                _record_play(session, player, entry)
+                _record_play(session, player, entry, batch.bulletin_ms[entry.bulletin_id])
         outcome.accepted.append((position, checked.event_id))
         ahead = checked.at - received_at
         if ahead > timedelta(milliseconds=CLOCK_TOLERANCE_MS) and not outcome.warnings:
@@ -449,8 +450,14 @@ def _append(session: Session, player: Player, passed: list[tuple[int, _Checked]]
     session.flush()
 
 
-def _record_play(session: Session, player: Player, entry: AiringLogEntry) -> None:
-    """The delivery row follows the log: first start, last completion, completed plays."""
+def _record_play(session: Session, player: Player, entry: AiringLogEntry,
+                 duration_ms: int) -> None:
+    """The delivery row follows the log: first start, last completion, completed plays.
+
+    A completion counts as for airings: at least 95% of the bulletin played and no more
+    than it lasts plus a minute (a player cut off after a second, or claiming a day, is
+    logged as it signed, but has not completed the bulletin).
+    """
     row = session.scalar(select(BulletinDelivery).where(
         BulletinDelivery.bulletin_id == entry.bulletin_id,
         BulletinDelivery.player_id == player.id))
@@ -460,7 +467,8 @@ def _record_play(session: Session, player: Player, entry: AiringLogEntry) -> Non
         session.add(row)
     if entry.event == "bulletin.started":
         row.started_at = min(row.started_at or entry.at, entry.at)
-    else:
+    elif (COMPLETE_SHARE * duration_ms <= (entry.played_ms or 0)
+          <= duration_ms + CLOCK_TOLERANCE_MS):
         row.completed_at = max(row.completed_at or entry.at, entry.at)
         row.plays = (row.plays or 0) + 1
 

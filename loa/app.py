@@ -57,7 +57,7 @@ def create_app(
 ) -> Flask:
     """The Loa web app: operator and auditor pages, and the player API."""
     services = services or build_services(load_settings())
-    app = Flask("web")
+    app = Flask("loa.web")
     app.config.from_mapping(
         SECRET_KEY=secret_key(services.settings.secret_key, services.settings.home),
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=services.settings.session_minutes),

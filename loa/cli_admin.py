@@ -251,7 +251,8 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["operator", "auditor", "admin"]))
+@click.option("--role", required=True,
+              type=click.Choice(["operator", "leader", "auditor", "admin"]))
 @click.option("--unit", "unit_code", required=True)
 @click.password_option(prompt="Mật khẩu (password)")
 @pass_loa

@@ -90,10 +90,15 @@ def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
          valid_until: str | None, by: str | None) -> None:
     """Create a bulletin and send it (an operator's normal/priority one waits for approval)."""
     from loa.db import transaction
+    from loa.errors import LoaError
     from loa.playlists.bulletins import create_bulletin
     from loa.stations.service import get_station
     from loa.stations.units import get_unit
 
+    if every_min and repeat_count == 1:
+        raise LoaError("--every cần --repeat N (N > 1) (--every needs --repeat N above 1)")
+    if repeat_count > 1 and not every_min:
+        raise LoaError("--repeat N cần --every PHÚT (--repeat needs --every MINUTES)")
     services = loa.services
     with transaction(services.sessions) as session:
         unit = get_unit(session, unit_code)
@@ -161,8 +166,8 @@ def cancel(loa: LoaContext, bulletin_id: int, by: str | None) -> None:
 
     with transaction(loa.services.sessions) as session:
         found = get_bulletin(session, bulletin_id)
-        who = _acting_user(session, by, found.unit)[0] if by else None
-        cancel_bulletin(session, found, by=who, clock=loa.services.clock)
+        who, role = _acting_user(session, by, found.unit) if by else (None, None)
+        cancel_bulletin(session, found, by=who, role=role, clock=loa.services.clock)
         click.echo(f"Đã hủy thông báo {found.id} (cancelled)")
 
 
@@ -199,10 +204,14 @@ def settings(loa: LoaContext, unit_code: str, emergency_roles: str | None,
              attention: Path | None, inherit_attention: bool) -> None:
     """A unit's bulletin settings: who sends emergencies, and its attention signal."""
     from loa.db import transaction
+    from loa.errors import LoaError
     from loa.playlists.bulletin_audio import set_attention
     from loa.playlists.bulletins import set_emergency_roles
     from loa.stations.units import get_unit
 
+    if attention is not None and inherit_attention:
+        raise LoaError("Chọn một: --attention hoặc --inherit-attention "
+                       "(--attention or --inherit-attention, not both)")
     with transaction(loa.services.sessions) as session:
         unit = get_unit(session, unit_code)
         if emergency_roles is not None:

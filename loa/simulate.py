@@ -83,7 +83,7 @@ def player_api_app(services: Any) -> Flask:
     """A Flask app serving only the player API over ``services`` (no operator pages)."""
     from loa.web import player_api
 
-    app = Flask("web")
+    app = Flask("loa.web")
     app.config.update(TESTING=True, MAX_CONTENT_LENGTH=256 * 1024 * 1024)
     app.extensions["loa"] = services
     app.register_blueprint(player_api.bp)

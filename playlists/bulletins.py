@@ -332,12 +332,19 @@ def approve_bulletin(
     _send(session, bulletin, now)
 
 
-def cancel_bulletin(session: Session, bulletin: Bulletin, *, by: str | None, clock: Clock) -> None:
+def cancel_bulletin(session: Session, bulletin: Bulletin, *, by: str | None, clock: Clock,
+                    role: str | None = None) -> None:
     """Stop a pending or active bulletin everywhere: players are told after commit.
 
-    Cases: cancelling a cancelled or ended bulletin is refused; its slots still
-    to air are cancelled and their stations' players told their schedule changed.
+    Cases: cancelling a cancelled or ended bulletin is refused; ``role`` (None: a
+    script) must be a writer's, and for an emergency one that may send it; its slots
+    still to air are cancelled and their stations' players told their schedule changed.
     """
+    if role is not None and (str(role) not in WRITERS or (
+            bulletin.priority is BulletinPriority.emergency
+            and not may_send_emergency(bulletin.unit, role))):
+        raise LoaError(f"Vai trò {role} không được hủy thông báo này "
+                       "(this role may not cancel this bulletin)")
     if bulletin.status not in (BulletinStatus.pending, BulletinStatus.active):
         raise LoaError(
             f"Thông báo đã {'hủy' if bulletin.status is BulletinStatus.cancelled else 'kết thúc'}"
