@@ -76,8 +76,9 @@ def bulletin() -> None:
 @click.option("--file", "audio", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Tệp ghi âm (a recording)")
 @click.option("--title", help="Tiêu đề (title)")
-@click.option("--repeat", "repeat_count", type=click.IntRange(1, 100), default=1,
-              show_default=True, help="Số lần phát (plays)")
+@click.option("--repeat", "repeat_count", type=click.IntRange(1, 100), default=None,
+              help="Số lần phát; với --every mà không có --repeat: phát lại đến hết hiệu lực "
+                   "(plays; --every alone repeats until the window ends)")
 @click.option("--every", "every_min", type=click.IntRange(0, 60 * 24 * 30), default=0,
               help="Cách nhau bao nhiêu phút (minutes between plays)")
 @click.option("--from", "valid_from", help="Bắt đầu, ISO (start)")
@@ -86,7 +87,7 @@ def bulletin() -> None:
 @pass_loa
 def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
          target_units: tuple[str, ...], priority: str, text: str | None, audio: Path | None,
-         title: str | None, repeat_count: int, every_min: int, valid_from: str | None,
+         title: str | None, repeat_count: int | None, every_min: int, valid_from: str | None,
          valid_until: str | None, by: str | None) -> None:
     """Create a bulletin and send it (an operator's normal/priority one waits for approval)."""
     from loa.db import transaction
@@ -97,7 +98,7 @@ def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
 
     if every_min and repeat_count == 1:
         raise LoaError("--every cần --repeat N (N > 1) (--every needs --repeat N above 1)")
-    if repeat_count > 1 and not every_min:
+    if repeat_count is not None and repeat_count > 1 and not every_min:
         raise LoaError("--repeat N cần --every PHÚT (--repeat needs --every MINUTES)")
     services = loa.services
     with transaction(services.sessions) as session:
@@ -110,7 +111,7 @@ def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
             station_targets=[get_station(session, c) for c in station_codes],
             valid_from=_instant(valid_from, "--from"),
             valid_until=_instant(valid_until, "--until"),
-            repeat_count=repeat_count, repeat_every_s=every_min * 60,
+            repeat_count=repeat_count if every_min else 1, repeat_every_s=every_min * 60,
             store=services.store, clock=services.clock,
         )
         click.echo(created.id)

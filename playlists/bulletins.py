@@ -120,15 +120,26 @@ def _check_targets(
 
 def _window(
     priority: BulletinPriority, now: datetime, valid_from: datetime | None,
-    valid_until: datetime | None, repeat_count: int, repeat_every_s: int,
-) -> tuple[datetime, datetime]:
-    """The validity window, checked.
+    valid_until: datetime | None, repeat_count: int | None, repeat_every_s: int,
+) -> tuple[datetime, datetime, int]:
+    """The validity window and the number of plays, checked.
 
     Cases: an emergency starts now (a later --from is refused); a normal or
     priority bulletin may start later, within MAX_VALIDITY; without an end it
     runs a day or the span of its repeats plus an hour; the end must come after
-    the start and now; the repeats must fit inside the window.
+    the start and now; the repeats must fit inside the window. A count of None
+    repeats every ``repeat_every_s`` until the window ends: an emergency "every
+    15 minutes until it is cancelled or its window ends" (players work its plays
+    out from the count; placed bulletins, whose plays are rows, stop at MAX_REPEATS).
     """
+    if repeat_count is None:
+        if repeat_every_s < MIN_REPEAT_EVERY_S:
+            raise LoaError("Phát lại cách nhau ít nhất 1 phút (repeats at least a minute apart)")
+        start, end, _ = _window(priority, now, valid_from, valid_until, 1, 0)
+        plays = (end - start - timedelta(microseconds=1)) // timedelta(seconds=repeat_every_s)
+        if priority is BulletinPriority.emergency:
+            return start, end, plays + 1
+        return start, end, min(MAX_REPEATS, plays + 1)
     if not 1 <= repeat_count <= MAX_REPEATS:
         raise LoaError(f"Số lần phát từ 1 đến {MAX_REPEATS} (repeat count 1..{MAX_REPEATS})")
     if repeat_count > 1 and repeat_every_s < MIN_REPEAT_EVERY_S:
@@ -151,7 +162,7 @@ def _window(
         raise LoaError(
             "Các lần phát lại vượt quá hạn hiệu lực (the repeats run past the validity window)"
         )
-    return start, end
+    return start, end, repeat_count
 
 
 def _title(title: str | None, text: str | None, audio: Path | None) -> str:
@@ -183,7 +194,8 @@ def create_bulletin(
     title: str | None, priority: str | BulletinPriority, text: str | None = None,
     audio: Path | None = None, unit_targets: Iterable[AdminUnit] = (),
     station_targets: Iterable[Station] = (), valid_from: datetime | None = None,
-    valid_until: datetime | None = None, repeat_count: int = 1, repeat_every_s: int = 0,
+    valid_until: datetime | None = None, repeat_count: int | None = 1,
+    repeat_every_s: int = 0,
     store: AudioStore, clock: Clock,
 ) -> Bulletin:
     """Check, render and record a bulletin; send it at once unless it awaits approval.
@@ -205,7 +217,8 @@ def create_bulletin(
     _check_targets(session, unit, units, stations)
     text = _content(text, audio)
     now = clock.now()
-    start, end = _window(level, now, valid_from, valid_until, repeat_count, repeat_every_s)
+    start, end, repeat_count = _window(
+        level, now, valid_from, valid_until, repeat_count, repeat_every_s)
     bulletin = Bulletin(
         unit=unit, title=_title(title, text, audio), text=text, priority=level,
         status=BulletinStatus.pending, valid_from=start, valid_until=end,

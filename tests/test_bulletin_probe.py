@@ -28,17 +28,23 @@ from tests.conftest import Loa
 from tests.test_bulletins import _signed, auth, send, tree  # noqa: F401  (fixture)
 
 
-def test_every_without_repeat_is_refused_and_repeat_without_every_names_it(
+def test_every_without_repeat_repeats_until_the_window_ends_and_repeat_needs_every(
     loa: Loa, services: Services, tree: dict  # noqa: F811
 ) -> None:
-    """`--every 10` alone used to be taken silently as one play: the operator meant repeats."""
+    """An emergency `--every 15` alone repeats until it is cancelled or its window ends
+    (issue 10); `--repeat 3` without `--every` names what is missing."""
     base = ("bulletin", "send", "--unit", "31", "--priority", "emergency", "--text", "Bão số 3")
-    alone = loa(*base, "--every", "10", ok=False)
-    assert "--every" in alone and "--repeat" in alone and "Traceback" not in alone
     missing = loa(*base, "--repeat", "3", ok=False)
     assert "--every" in missing and "Traceback" not in missing
     with transaction(services.sessions) as s:
         assert s.scalar(select(func.count(Bulletin.id))) == 0
+    until = (services.clock.now() + timedelta(hours=3)).isoformat()
+    bulletin_id = int(loa(*base, "--every", "15", "--until", until).split()[-1])
+    with transaction(services.sessions) as s:
+        bulletin = s.get_one(Bulletin, bulletin_id)
+        assert bulletin.repeat_every_s == 900
+        # every quarter hour of the three hours: 0:00, 0:15 … 2:45
+        assert bulletin.repeat_count == 12
 
 
 def test_a_temperature_range_with_the_unit_twice_reads_as_a_range() -> None:
