@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 
@@ -14,7 +16,7 @@ HEAVY = ("scipy", "numpy", "pydub", "reportlab", "openpyxl", "flask", "sqlalchem
 
 _PROBE = """
 import json, sys
-sys.argv = ["loa", "--help"]
+sys.argv = ["loa", *%r]
 from loa.cli import main
 try:
     main()
@@ -26,7 +28,8 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in %r)))
 
 def test_loa_help_lists_every_command_without_loading_heavy_libraries() -> None:
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE % (HEAVY,)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _PROBE % (["--help"], HEAVY)], capture_output=True, text=True,
+        check=True,
     )
     *help_lines, loaded = done.stdout.strip().splitlines()
     assert json.loads(loaded) == []
@@ -40,3 +43,20 @@ def test_every_listed_command_loads_under_its_name() -> None:
             command = cli.get_command(ctx, name)
             assert command is not None and command.name == name, name
             assert command.get_short_help_str(), name
+
+
+def test_a_database_command_loads_neither_the_web_nor_the_audio_libraries(
+    tmp_path: Path
+) -> None:
+    """`loa bulletin list` (a query, no page, no sound) leaves Flask and scipy unloaded: a
+    storm warning sent from the command line should not wait for them."""
+    env = {**os.environ, "LOA_HOME": str(tmp_path), "LOA_DATABASE_URL": ""}
+    env.pop("LOA_DATABASE_URL")
+    subprocess.run([Path(sys.executable).with_name("loa"), "init"], env=env, check=True,
+                   capture_output=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE % (["bulletin", "list"], ("flask", "scipy", "pydub"))],
+        capture_output=True, text=True, env=env, check=True,
+    )
+    assert "Lỗi" not in done.stdout + done.stderr  # it ran: the query answered
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

@@ -22,9 +22,9 @@ from loa.playlists.editing import add_segment, create_programme
 from loa.playlists.jobs import JobLost, claim, enqueue, finish, job_state, latest_job
 from loa.playlists.models import Programme, ProgrammeStatus, RenderJob, RenderStatus
 from loa.playlists.render_worker import RenderWorker
+from loa.services import Services
 from loa.settings import Settings
 from loa.stations.units import add_unit
-from loa.web.context import Services
 from tests.conftest import START
 
 SENTENCE = "Bà con thực hiện chuyển đổi số, cài ứng dụng dịch vụ công trên điện thoại."

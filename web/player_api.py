@@ -35,9 +35,9 @@ from loa.playlists.player_bulletins import bulletin_asset, mark_fetched, player_
 from loa.playlists.schedule import station_airings, station_bulletin_slots
 from loa.stations.models import Player, Station
 from loa.stations.players import PlayerAuthError, apply_heartbeats, authenticate
-from loa.web import BODY_LIMITS
 from loa.web.audio_files import send_audio
 from loa.web.context import db, services
+from loa.web.wiring import BODY_LIMITS
 
 logger = logging.getLogger(__name__)
 
