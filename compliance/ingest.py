@@ -6,12 +6,12 @@ import base64
 import binascii
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Integer, String, and_, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from loa.canonical import canonical_json, nesting_depth
@@ -21,7 +21,14 @@ from loa.compliance.signatures import signature_matches
 from loa.errors import LoaError
 from loa.playlists.models import Airing
 from loa.stations.models import Player
-from loa.stations.players import CLOCK_TOLERANCE_MS, Heartbeat
+from loa.stations.players import (
+    BAD_TOKEN,
+    CLOCK_TOLERANCE_MS,
+    MISSING_TOKEN,
+    Heartbeat,
+    PlayerAuthError,
+    hash_token,
+)
 
 KEY_ENROLLED = "key.enrolled"  # the server's chain entry that lets a key sign
 KEY_REVOKED = "key.revoked"  # the one that stops it: events received after it are refused
@@ -210,9 +217,15 @@ class ChainWriter:
     transaction that the lock cannot then upgrade.
     """
 
-    def __init__(self, session: Session, station_id: int) -> None:
-        lock_chain(session, station_id)
+    def __init__(self, session: Session, station_id: int,
+                 head: tuple[int, str] | None = None) -> None:
+        """Lock the chain and read its head; or take ``head``, read by a caller that
+        holds the lock already (the ingest path reads it with the rest of its batch)."""
         self.session, self.station_id = session, station_id
+        if head is not None:
+            self.head = head
+            return
+        lock_chain(session, station_id)
         last = session.execute(
             select(AiringLogEntry.seq, AiringLogEntry.hash)
             .where(AiringLogEntry.station_id == station_id)
@@ -247,20 +260,32 @@ class _Batch:
     station_airings: set[int]
     known: dict[str, int]  # event id -> player id, for ids already in the log
 
+    head: tuple[int, str]  # the chain's (seq, hash), read under the lock
+
     @classmethod
     def load(cls, session: Session, player: Player, events: list[_Checked]) -> _Batch:
+        """Which airings are the station's, which ids are known, and the head: one query."""
         airing_ids = {c.event["airing_id"] for c in events if c.event["type"] in AIRING_EVENTS}
-        owned = session.scalars(
-            select(Airing.id).where(
-                Airing.id.in_(airing_ids), Airing.station_id == player.station_id
-            )
+        newest = (
+            select(AiringLogEntry.seq, AiringLogEntry.hash)
+            .where(AiringLogEntry.station_id == player.station_id)
+            .order_by(AiringLogEntry.seq.desc())
+            .limit(1)
+            .subquery()
         )
-        known = session.execute(
-            select(AiringLogEntry.event_id, AiringLogEntry.player_id).where(
-                AiringLogEntry.event_id.in_({c.event_id for c in events})
-            )
-        )
-        return cls(player, set(owned), {k: p for k, p in known})
+        nothing = cast(None, String)
+        rows = session.execute(union_all(
+            select(literal("airing"), Airing.id, nothing).where(
+                Airing.id.in_(airing_ids), Airing.station_id == player.station_id),
+            select(literal("known"), AiringLogEntry.player_id, AiringLogEntry.event_id).where(
+                AiringLogEntry.event_id.in_({c.event_id for c in events})),
+            select(literal("head"), newest.c.seq, newest.c.hash),
+        )).all()
+        heads = [(seq, text) for kind, seq, text in rows if kind == "head"]
+        return cls(player,
+                   {n for kind, n, _ in rows if kind == "airing"},
+                   {text: n for kind, n, text in rows if kind == "known"},
+                   heads[0] if heads else (0, GENESIS))
 
     def entry(self, checked: _Checked, received_at: datetime) -> AiringLogEntry | None:
         """The new log entry for ``checked``, or None if the log already holds it."""
@@ -332,6 +357,10 @@ def chain_key_entries(session: Session, player: Player) -> tuple[list[bytes], se
             AiringLogEntry.event.in_((KEY_ENROLLED, KEY_REVOKED)),
         ).order_by(AiringLogEntry.seq)
     )
+    return _key_entries(rows)
+
+
+def _key_entries(rows: Iterable[tuple[str, Any]]) -> tuple[list[bytes], set[bytes]]:
     enrolled: list[bytes] = []
     revoked: set[bytes] = set()
     for event, detail in rows:
@@ -387,7 +416,7 @@ def _append(session: Session, player: Player, passed: list[tuple[int, _Checked]]
             outcome.rejected.append((position, _rejected(checked.event, err)))
             continue
         if entry is not None:
-            writer = writer or ChainWriter(session, player.station_id)
+            writer = writer or ChainWriter(session, player.station_id, batch.head)
             writer.append(entry)
         outcome.accepted.append((position, checked.event_id))
         ahead = checked.at - received_at
@@ -400,34 +429,54 @@ def _append(session: Session, player: Player, passed: list[tuple[int, _Checked]]
 
 
 def ingest_events(
-    session: Session, player: Player, events: Any, received_at: datetime
+    session: Session, player: Player, events: Any, received_at: datetime,
+    keys: list[bytes] | None = None,
 ) -> IngestResult:
     """Append a batch of player events to the station's chain; idempotent by event id.
 
-    Cases: a known id from the same player is accepted again without a new entry
-    (also within one batch, and when the same batch arrives many times at once:
-    the chain is locked before known ids and the head are read); a malformed
-    event, a value out of range, a bad signature, or an airing of another
-    station is rejected with its reason and does not stop the rest of the batch.
+    ``keys``: the player's chain keys when the caller read them already (see
+    ``signer``). Cases: a known id from the same player is accepted again without
+    a new entry (also within one batch, and when the same batch arrives many
+    times at once: the chain is locked before known ids and the head are read);
+    a malformed event, a value out of range, a bad signature, or an airing of
+    another station is rejected with its reason and does not stop the rest of
+    the batch. Another station's player writing the same event id at the same
+    moment (the lock is per station) ends in IntegrityError: the caller runs the
+    transaction again, which then sees that id and rejects the event.
     """
     if not isinstance(events, list):
         raise LoaError('Thân yêu cầu cần {"events": [...]} (body needs an events list)')
-    screened = _Outcome()
-    passed = _screen(chain_keys(session, player), events, received_at, screened)
-    if not passed:
-        return screened.result()
-    lock_chain(session, player.station_id)  # before the savepoint (see ChainWriter)
-    outcome = screened.copy()
-    try:
-        with session.begin_nested():
-            _append(session, player, passed, received_at, outcome)
-    except IntegrityError:
-        # Another station's player wrote the same event id between our look-up and our
-        # write (the lock is per station): look again, and that event is rejected.
-        outcome = screened.copy()
-        with session.begin_nested():
-            _append(session, player, passed, received_at, outcome)
+    outcome = _Outcome()
+    keys = chain_keys(session, player) if keys is None else keys
+    passed = _screen(keys, events, received_at, outcome)
+    if passed:
+        lock_chain(session, player.station_id)  # before known ids and the head are read
+        _append(session, player, passed, received_at, outcome)
     return outcome.result()
+
+
+def signer(session: Session, token: str | None) -> tuple[Player, list[bytes]]:
+    """The player holding ``token`` and the keys its chain lets sign, in one query.
+
+    The ingest path's authentication: as ``authenticate`` (same errors), with the
+    key entries joined in, so a POST of events costs one round trip less.
+    """
+    if not token:
+        raise PlayerAuthError(MISSING_TOKEN)
+    rows = session.execute(
+        select(Player, AiringLogEntry.event, AiringLogEntry.detail)
+        .outerjoin(AiringLogEntry, and_(
+            AiringLogEntry.station_id == Player.station_id,
+            AiringLogEntry.player_id == Player.id,
+            AiringLogEntry.event.in_((KEY_ENROLLED, KEY_REVOKED)),
+        ))
+        .where(Player.token_hash == hash_token(token))
+        .order_by(AiringLogEntry.seq)
+    ).all()
+    if not rows or rows[0][0].revoked:
+        raise PlayerAuthError(BAD_TOKEN)
+    enrolled, revoked = _key_entries((event, detail) for _p, event, detail in rows if event)
+    return rows[0][0], [raw for raw in enrolled if raw not in revoked]
 
 
 def chain_heads(session: Session, station_ids: list[int]) -> dict[int, tuple[int, str]]:
