@@ -126,16 +126,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4, help="per worker")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--seconds", type=int, default=10)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="loa-bench-") as tmp, postgres_database() as url:
         work = Path(tmp)
         with gunicorn_on(url, work, args.players, args.workers, now, args.threads) as server:
-            # Enough new events for 4,000 single POSTs/s and 30,000 events/s in batches.
+            # Enough new events for 4,000 single POSTs/s and 15,000 events/s in batches.
             write_bodies(work / "single.tsv", server.players, 4000 * args.seconds, 1, now)
-            write_bodies(work / "batch.tsv", server.players, 150 * args.seconds, 200, now)
+            write_bodies(work / "batch.tsv", server.players, 75 * args.seconds, 200, now)
             wrk_threads = 2
             common = ["-t", str(wrk_threads), "-c", str(args.connections)]
             trivial = wrk(server, [*common, f"{server.url}/api/v1/openapi.json"], args.seconds)

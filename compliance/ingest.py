@@ -11,7 +11,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, cast, func, literal, select, union_all
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from loa.canonical import canonical_json, nesting_depth
@@ -190,6 +200,10 @@ def check_event(event: dict[str, Any], received_at: datetime) -> tuple[datetime,
     return parse_at(event.get("at"), received_at), body
 
 
+_PG_CHAIN_LOCK = select(func.pg_advisory_xact_lock(cast(CHAIN_LOCK, Integer),
+                                                   cast(bindparam("station"), Integer)))
+
+
 def lock_chain(session: Session, station_id: int) -> None:
     """Hold the station's chain for the rest of the transaction, before reading anything.
 
@@ -204,9 +218,7 @@ def lock_chain(session: Session, station_id: int) -> None:
         if raw is not None and not raw.in_transaction:  # type: ignore[attr-defined]
             raw.execute("BEGIN IMMEDIATE")
         return
-    session.execute(
-        select(func.pg_advisory_xact_lock(cast(CHAIN_LOCK, Integer), cast(station_id, Integer)))
-    )
+    session.execute(_PG_CHAIN_LOCK, {"station": station_id})
 
 
 class ChainWriter:
@@ -252,6 +264,29 @@ class _Checked:
     body: str
 
 
+def _batch_view() -> Any:
+    """Airings of the station among the batch's, owners of its known ids, and the chain head:
+    one statement, built once (the hot path of every POST of events)."""
+    station = bindparam("station")
+    newest = (
+        select(AiringLogEntry.seq, AiringLogEntry.hash)
+        .where(AiringLogEntry.station_id == station)
+        .order_by(AiringLogEntry.seq.desc())
+        .limit(1)
+        .subquery()
+    )
+    return union_all(
+        select(literal("airing"), Airing.id, cast(None, String)).where(
+            Airing.id.in_(bindparam("airings", expanding=True)), Airing.station_id == station),
+        select(literal("known"), AiringLogEntry.player_id, AiringLogEntry.event_id).where(
+            AiringLogEntry.event_id.in_(bindparam("events", expanding=True))),
+        select(literal("head"), newest.c.seq, newest.c.hash),
+    )
+
+
+_BATCH_VIEW = _batch_view()
+
+
 @dataclass
 class _Batch:
     """One request's view of the log, looked up after the chain was locked."""
@@ -266,21 +301,10 @@ class _Batch:
     def load(cls, session: Session, player: Player, events: list[_Checked]) -> _Batch:
         """Which airings are the station's, which ids are known, and the head: one query."""
         airing_ids = {c.event["airing_id"] for c in events if c.event["type"] in AIRING_EVENTS}
-        newest = (
-            select(AiringLogEntry.seq, AiringLogEntry.hash)
-            .where(AiringLogEntry.station_id == player.station_id)
-            .order_by(AiringLogEntry.seq.desc())
-            .limit(1)
-            .subquery()
-        )
-        nothing = cast(None, String)
-        rows = session.execute(union_all(
-            select(literal("airing"), Airing.id, nothing).where(
-                Airing.id.in_(airing_ids), Airing.station_id == player.station_id),
-            select(literal("known"), AiringLogEntry.player_id, AiringLogEntry.event_id).where(
-                AiringLogEntry.event_id.in_({c.event_id for c in events})),
-            select(literal("head"), newest.c.seq, newest.c.hash),
-        )).all()
+        rows = session.execute(_BATCH_VIEW, {
+            "station": player.station_id, "airings": list(airing_ids),
+            "events": [c.event_id for c in events],
+        }).all()
         heads = [(seq, text) for kind, seq, text in rows if kind == "head"]
         return cls(player,
                    {n for kind, n, _ in rows if kind == "airing"},
@@ -455,6 +479,18 @@ def ingest_events(
     return outcome.result()
 
 
+_SIGNER = (
+    select(Player, AiringLogEntry.event, AiringLogEntry.detail)
+    .outerjoin(AiringLogEntry, and_(
+        AiringLogEntry.station_id == Player.station_id,
+        AiringLogEntry.player_id == Player.id,
+        AiringLogEntry.event.in_((KEY_ENROLLED, KEY_REVOKED)),
+    ))
+    .where(Player.token_hash == bindparam("token_hash"))
+    .order_by(AiringLogEntry.seq)
+)
+
+
 def signer(session: Session, token: str | None) -> tuple[Player, list[bytes]]:
     """The player holding ``token`` and the keys its chain lets sign, in one query.
 
@@ -463,16 +499,7 @@ def signer(session: Session, token: str | None) -> tuple[Player, list[bytes]]:
     """
     if not token:
         raise PlayerAuthError(MISSING_TOKEN)
-    rows = session.execute(
-        select(Player, AiringLogEntry.event, AiringLogEntry.detail)
-        .outerjoin(AiringLogEntry, and_(
-            AiringLogEntry.station_id == Player.station_id,
-            AiringLogEntry.player_id == Player.id,
-            AiringLogEntry.event.in_((KEY_ENROLLED, KEY_REVOKED)),
-        ))
-        .where(Player.token_hash == hash_token(token))
-        .order_by(AiringLogEntry.seq)
-    ).all()
+    rows = session.execute(_SIGNER, {"token_hash": hash_token(token)}).all()
     if not rows or rows[0][0].revoked:
         raise PlayerAuthError(BAD_TOKEN)
     enrolled, revoked = _key_entries((event, detail) for _p, event, detail in rows if event)
