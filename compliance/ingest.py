@@ -70,6 +70,7 @@ class IngestResult:
     rejected: list[dict[str, str]] = field(default_factory=list)
     heartbeats: list[Heartbeat] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    logged: int = 0  # new entries appended to the chain (0: nothing that is evidence)
 
 
 def _event_id(event: Any) -> str:
@@ -355,6 +356,7 @@ class _Outcome:
     rejected: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     heartbeats: list[Heartbeat] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    logged: int = 0
 
     def copy(self) -> _Outcome:
         return _Outcome(list(self.accepted), list(self.rejected), self.heartbeats, [])
@@ -362,7 +364,7 @@ class _Outcome:
     def result(self) -> IngestResult:
         return IngestResult([i for _, i in sorted(self.accepted)],
                             [r for _, r in sorted(self.rejected, key=lambda p: p[0])],
-                            self.heartbeats, self.warnings)
+                            self.heartbeats, self.warnings, self.logged)
 
 
 def _key_of(detail: Any) -> bytes | None:
@@ -442,6 +444,7 @@ def _append(session: Session, player: Player, passed: list[tuple[int, _Checked]]
         if entry is not None:
             writer = writer or ChainWriter(session, player.station_id, batch.head)
             writer.append(entry)
+            outcome.logged += 1
         outcome.accepted.append((position, checked.event_id))
         ahead = checked.at - received_at
         if ahead > timedelta(milliseconds=CLOCK_TOLERANCE_MS) and not outcome.warnings:

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from loa.canonical import canonical_json, nesting_depth
 from loa.compliance import keylog
 from loa.compliance.ingest import SHA256, IngestResult, ingest_events, signer
+from loa.db import soft_commit
 from loa.errors import LoaError
 from loa.metrics import EVENTS, SCHEDULES
 from loa.playlists.models import Airing, AiringStatus, AudioAsset, Programme
@@ -228,7 +229,10 @@ def schedule() -> Response:
             "airings": airings,
         }
         etag = hashlib.sha256(canonical_json(content).encode()).hexdigest()
-        _mark_published(session, [a.id for a, _p, _s in rows if a.status == AiringStatus.planned])
+        published = [a.id for a, _p, _s in rows if a.status == AiringStatus.planned]
+        if published:
+            soft_commit(session)  # published is soft: the next poll marks it again if lost
+            _mark_published(session, published)
     if request.if_none_match.contains(etag):
         SCHEDULES.labels("304").inc()
         response = Response(status=304)
@@ -292,6 +296,8 @@ def _ingest(received_at: datetime) -> tuple[IngestResult, list[str], int]:
         player, keys = signer(session, token.strip() if scheme.lower() == "bearer" else None)
         result = ingest_events(session, player, _events_body(), received_at, keys)
         warnings = apply_heartbeats(player, result.heartbeats, received_at) + result.warnings
+        if not result.logged:
+            soft_commit(session)  # heartbeats, repeats: soft state only, no fsync to wait for
         return result, warnings, player.id
 
 
