@@ -165,7 +165,9 @@ def main() -> None:
         f"Server memory at the end: {rss:,.0f} MB RSS (master and workers). "
         f"1-minute load average at the end: {load} (2 cores, shared with other work).\n"
         "Goals: single-event POSTs ≥ 1,500 requests/s with p99 ≤ 50 ms; batches ≥ 10,000 "
-        "events/s."
+        "events/s. Everything (wrk, gunicorn, PostgreSQL) shares the 2 cores with the other "
+        "engineers' test runs: the 'server cores used' column is the share the gunicorn "
+        "processes got, so the ratio to the reference is the figure to compare across runs."
     )
     from bench.results import write_section
 
