@@ -11,7 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -35,20 +35,22 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
     players: list[BenchPlayer]
+    seen: dict[int, float] = field(default_factory=dict)  # pid -> CPU seconds last read
 
     def processes(self) -> list[psutil.Process]:
         master = psutil.Process(self.process.pid)
         return [master, *master.children(recursive=True)]
 
     def cpu_seconds(self) -> float:
-        total = 0.0
+        """CPU seconds of every server process so far, including workers gunicorn has
+        recycled since (their last reading stays counted)."""
         for proc in self.processes():
             try:
                 times = proc.cpu_times()
-                total += times.user + times.system
             except psutil.NoSuchProcess:
                 continue
-        return total
+            self.seen[proc.pid] = times.user + times.system
+        return sum(self.seen.values())
 
     def rss_mb(self) -> float:
         total = 0
