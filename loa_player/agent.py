@@ -24,7 +24,7 @@ from loa.player.keys import load_or_create_key
 from loa.player.link import Link
 from loa.player.localdb import AgentDB
 from loa.player.outbox import Outbox
-from loa.player.output import Cue, Output, make_outputs
+from loa.player.output import Cue, NotStarted, Output, make_outputs
 from loa.player.preempt import Preemption
 from loa.player.slots import NowPlaying, Slot, ms, parse_schedule, resume_plan
 from loa.player.timekeeping import TimeKeeper
@@ -236,7 +236,7 @@ class Agent(Link, Preemption):
                                   else {"late_ms": late_ms})
         if not from_ms and late_ms > 100:
             logger.warning("airing %s starts %d ms late", slot.airing_id, late_ms)
-        playing = NowPlaying(slot, _NotStarted(now), now, from_ms, before_ms, saved_at=now)
+        playing = NowPlaying(slot, NotStarted(now), now, from_ms, before_ms, saved_at=now)
         self._store("airing.started", slot, playing.note(now), **detail)
         self.playing = playing
         self._fall_back(playing, now, None)
@@ -360,22 +360,3 @@ class Agent(Link, Preemption):
                 self._finish(done.slot, "airing.interrupted", note=note,
                              played_ms=done.played_ms(now), reason="agent stopped during playback")
             self.db.close()
-
-
-class _NotStarted:
-    """The playback of an airing whose output is being started."""
-
-    def __init__(self, at: datetime) -> None:
-        self._at = at
-
-    def finished(self) -> bool:
-        return False
-
-    def error(self) -> str | None:
-        return None
-
-    def ends_by(self) -> datetime:
-        return self._at
-
-    def stop(self) -> None:
-        """Nothing plays yet."""

@@ -60,6 +60,26 @@ class Playback(Protocol):
         ...
 
 
+class NotStarted:
+    """The playback of a cue whose output is being started (or that no output could start):
+    silent, never finished on its own, looked at again at ``at``."""
+
+    def __init__(self, at: datetime) -> None:
+        self._at = at
+
+    def finished(self) -> bool:
+        return False
+
+    def error(self) -> str | None:
+        return None
+
+    def ends_by(self) -> datetime:
+        return self._at
+
+    def stop(self) -> None:
+        """Nothing plays."""
+
+
 class Output(Protocol):
     name: str
 

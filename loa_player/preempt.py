@@ -34,7 +34,7 @@ from loa.player.config import AgentConfig
 from loa.player.health import Health
 from loa.player.localdb import AgentDB
 from loa.player.outbox import Outbox
-from loa.player.output import Cue, Output
+from loa.player.output import Cue, NotStarted, Output
 from loa.player.slots import NowPlaying, Slot, ms, resume_plan
 
 logger = logging.getLogger(__name__)
@@ -229,7 +229,7 @@ class Preemption:
     def _play_bulletin(self, bulletin_id: int, audio: Audio, now: datetime,
                        detail: dict[str, Any], emergency: bool) -> None:
         """Report ``bulletin.started`` (stored first, as for airings), then start the output."""
-        play = BulletinOnAir(bulletin_id, audio, detail, now, _Silent(now), emergency=emergency)
+        play = BulletinOnAir(bulletin_id, audio, detail, now, NotStarted(now), emergency=emergency)
         if emergency:
             self.repeats_done[bulletin_id] = detail["repeat"] + 1
         else:
@@ -294,7 +294,7 @@ class Preemption:
             return
         audio = Audio(saved["sha256"], "", None, 0)
         play = BulletinOnAir(saved["bulletin_id"], audio, saved["detail"], self.now(),
-                             _Silent(self.now()))
+                             NotStarted(self.now()))
         self._store_bulletin("bulletin.completed", play, None,
                              reason="agent restarted during playback")
 
@@ -344,22 +344,3 @@ class Preemption:
         times += [max(p.starts_at, now) for p in self.placed
                   if p.ends_at > now and p.slot_id not in self.placed_done][:1]
         return min(times, default=None)
-
-
-class _Silent:
-    """The playback of a bulletin whose output is being started (or that none could start)."""
-
-    def __init__(self, at: datetime) -> None:
-        self._at = at
-
-    def finished(self) -> bool:
-        return False
-
-    def error(self) -> str | None:
-        return None
-
-    def ends_by(self) -> datetime:
-        return self._at
-
-    def stop(self) -> None:
-        """Nothing plays."""

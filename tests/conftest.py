@@ -108,6 +108,20 @@ def services(settings: Settings, clock: FrozenClock) -> Iterator[Services]:
 
 
 @pytest.fixture
+def mqtt_services(settings: Settings, clock: FrozenClock, broker: str) -> Iterator[Services]:
+    """Services whose notices go to the real broker after commit (a module's own ``clock``
+    fixture, a real-time one say, applies here too)."""
+    from loa.stations.mqtt import MqttPublisher
+
+    migrate.upgrade(settings.database_url)
+    publisher = MqttPublisher(broker)
+    built = build_services(settings, clock=clock, publisher=publisher)
+    yield built
+    publisher.close()
+    built.sessions.kw["bind"].dispose()
+
+
+@pytest.fixture
 def app(services: Services):  # type: ignore[no-untyped-def]
     return create_app(services, {"TESTING": True, "SECRET_KEY": "test-secret"})
 

@@ -21,16 +21,11 @@ import paho.mqtt.client as mqtt
 import pytest
 from sqlalchemy import select
 
-from loa import migrate
-from loa.app import build_services
-from loa.clock import FrozenClock
 from loa.db import transaction
 from loa.playlists.bulletins import cancel_bulletin, create_bulletin, get_bulletin
 from loa.playlists.models import BulletinDelivery
 from loa.services import Services
-from loa.settings import Settings
 from loa.stations.models import Player
-from loa.stations.mqtt import MqttPublisher
 from loa.stations.players import hash_token
 from loa.stations.service import add_station, get_station
 from loa.stations.units import add_unit, get_unit
@@ -40,13 +35,8 @@ WITHIN_S = 2.0
 
 
 @pytest.fixture
-def services(settings: Settings, clock: FrozenClock, broker: str) -> Iterator[Services]:
-    migrate.upgrade(settings.database_url)
-    publisher = MqttPublisher(broker)
-    built = build_services(settings, clock=clock, publisher=publisher)
-    yield built
-    publisher.close()
-    built.sessions.kw["bind"].dispose()
+def services(mqtt_services: Services) -> Services:
+    return mqtt_services
 
 
 @dataclass

@@ -30,8 +30,6 @@ import paho.mqtt.client as mqtt
 import pytest
 from sqlalchemy import select, update
 
-from loa import migrate
-from loa.app import build_services
 from loa.clock import FrozenClock
 from loa.db import transaction
 from loa.player.agent import Agent
@@ -43,9 +41,7 @@ from loa.playlists.models import Airing, AiringStatus, Campaign, ProgrammeStatus
 from loa.scheduler.runtime import settle_job
 from loa.scheduler.settle import GRACE
 from loa.services import Services
-from loa.settings import Settings
 from loa.stations.models import Player
-from loa.stations.mqtt import MqttPublisher
 from loa.web.users import add_user
 from tests.conftest import MQTT_URL
 from tests.factories import Month, approved_programme, hai_phong_month
@@ -57,14 +53,9 @@ NOTICE_WITHIN_S = 2.0
 
 
 @pytest.fixture
-def services(settings: Settings, clock: FrozenClock, broker: str) -> Iterator[Services]:
+def services(mqtt_services: Services) -> Services:
     """The web server's and the scheduler's services, publishing to the real broker."""
-    migrate.upgrade(settings.database_url)
-    publisher = MqttPublisher(broker)
-    built = build_services(settings, clock=clock, publisher=publisher)
-    yield built
-    publisher.close()
-    built.sessions.kw["bind"].dispose()
+    return mqtt_services
 
 
 @dataclass

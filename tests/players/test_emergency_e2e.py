@@ -24,8 +24,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from loa import migrate
-from loa.app import build_services
 from loa.clock import OffsetClock
 from loa.compliance.models import AiringLogEntry
 from loa.player.agent import Agent
@@ -36,9 +34,7 @@ from loa.playlists.models import Airing, AiringStatus, Campaign, Programme
 from loa.scheduler.service import settle_and_make_up
 from loa.scheduler.settle import GRACE
 from loa.services import Services
-from loa.settings import Settings
 from loa.simulate import LiveServer
-from loa.stations.mqtt import MqttPublisher
 from tests.conftest import START
 from tests.players.bulletins import cancel, events, send_bulletin
 from tests.players.conftest import World
@@ -55,14 +51,9 @@ def clock() -> OffsetClock:
 
 
 @pytest.fixture
-def services(settings: Settings, clock: OffsetClock, broker: str) -> Iterator[Services]:
+def services(mqtt_services: Services) -> Services:
     """The server's services, publishing their notices to the real broker after commit."""
-    migrate.upgrade(settings.database_url)
-    publisher = MqttPublisher(broker)
-    built = build_services(settings, clock=clock, publisher=publisher)
-    yield built
-    publisher.close()
-    built.sessions.kw["bind"].dispose()
+    return mqtt_services
 
 
 @pytest.fixture
