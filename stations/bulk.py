@@ -73,6 +73,8 @@ def _check_line(line: int, raw: dict[str, str | None]) -> StationLine | str:
         windows = parse_windows((value["windows"] or DEFAULT_WINDOWS).replace(";", ","))
     except LoaError as err:
         return _line_error(line, str(err))
+    if not windows:  # ";" alone: as `loa station add`, a station needs a window
+        return _line_error(line, "đài cần ít nhất một khung giờ phát (a station needs a window)")
     players = [p.strip() for p in value["players"].split(";") if p.strip()]
     if any(len(p) > 200 for p in players):
         return _line_error(line, "tên thiết bị dài quá 200 ký tự (player name too long)")

@@ -90,6 +90,17 @@ def test_one_bad_line_adds_nothing_and_every_error_names_its_line(services: Serv
 
 
 @pytest.mark.usefixtures("tree")
+def test_a_line_whose_windows_are_only_separators_is_refused(services: Services) -> None:
+    before = station_count(services)
+    text = 'code,unit,name,windows\nW1,11560,Đài một,";"\nW2,11560,Đài hai," , "\n'
+    with pytest.raises(StationImportError) as refused, transaction(services.sessions) as s:
+        import_stations(s, text)
+    assert [e.split(":")[0] for e in refused.value.errors] == ["Dòng 2", "Dòng 3"]
+    assert "khung giờ phát" in refused.value.errors[0]
+    assert station_count(services) == before
+
+
+@pytest.mark.usefixtures("tree")
 def test_a_file_without_the_columns_is_refused_at_its_header(services: Services) -> None:
     with pytest.raises(StationImportError, match="Dòng 1: thiếu cột windows"), transaction(
         services.sessions
