@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from loa import __version__, migrate
@@ -109,6 +109,15 @@ def _run_tool(command: list[str], env: dict[str, str], what: str) -> str:
     return done.stdout
 
 
+def _one_snapshot(conn: Connection) -> None:
+    """Read every table from one snapshot, so rows written meanwhile are all in or all out
+    (else a child row could name a parent dumped before it existed, and restore fails)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")  # pysqlite begins nothing before a SELECT
+    else:
+        conn.execution_options(isolation_level="REPEATABLE READ")
+
+
 def _dump_database(
     settings: Settings, folder: Path, portable: bool
 ) -> tuple[str, Path, dict[str, Any]]:
@@ -119,6 +128,7 @@ def _dump_database(
         engine = make_engine(url)
         try:
             with path.open("w", encoding="utf-8") as out, engine.connect() as conn:
+                _one_snapshot(conn)
                 dump_rows(conn, out)
         finally:
             engine.dispose()

@@ -7,13 +7,19 @@ import tarfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
+from loa import backup
 from loa.compliance.models import AiringLogEntry
-from loa.db import make_engine
+from loa.db import make_engine, transaction
+from loa.stations.service import add_station
+from loa.stations.units import add_unit
+from loa.web.context import Services
 from tests.conftest import PG_SERVER, Loa
+from tests.factories import two_wards
 from tests.test_tamper import Chain, tn  # noqa: F401  (the fixture: a chain of six entries)
 
 
@@ -138,3 +144,37 @@ def test_a_portable_dump_moves_a_sqlite_province_to_postgresql(
     said = there("restore", "--force", str(tmp_path / "native.tar"), ok=False)
     assert "--portable" in said  # a SQLite file does not go into PostgreSQL
     there("audit", "verify")  # and the refusal touched nothing: anchors and all still there
+
+
+def test_a_portable_dump_taken_while_the_server_writes_is_one_snapshot(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows written during the dump are all in it or all out: a unit added between the
+    admin_unit and station tables must not leave a station whose unit is missing."""
+    with transaction(services.sessions) as s:
+        two_wards(s)
+    sneaked: list[bool] = []
+
+    class ServerWritesMeanwhile:
+        def __init__(self, out: IO[str]) -> None:
+            self.out = out
+
+        def write(self, line: str) -> int:
+            if line.startswith('["admin_unit"') and not sneaked:
+                sneaked.append(True)  # another connection commits a unit and its station
+                with transaction(services.sessions) as s:
+                    add_unit(s, "11563", "Phường Lưu Kiếm", "commune", "31")
+                    add_station(s, "LK", "11563", "Đài Lưu Kiếm")
+            return self.out.write(line)
+
+    real_dump_rows = backup.dump_rows
+    monkeypatch.setattr(backup, "dump_rows",
+                        lambda conn, out: real_dump_rows(conn, ServerWritesMeanwhile(out)))
+    _, path, _ = backup._dump_database(services.settings, tmp_path, portable=True)
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+    units = {values[0] for table, values in rows if table == "admin_unit"}
+    stations = [values for table, values in rows if table == "station"]
+    header = json.loads(path.read_text(encoding="utf-8").splitlines()[0])["tables"]
+    unit_at = header["station"].index("unit_id")
+    assert sneaked and len(stations) == 2  # TN and TH, not LK
+    assert all(values[unit_at] in units for values in stations)
