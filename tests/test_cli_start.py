@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import click
+import pytest
 
 from loa.cli import COMMANDS, cli
 
@@ -14,7 +15,7 @@ HEAVY = ("scipy", "numpy", "pydub", "reportlab", "openpyxl", "flask", "sqlalchem
 
 _PROBE = """
 import json, sys
-sys.argv = ["loa", "--help"]
+sys.argv = ["loa", *%r]
 from loa.cli import main
 try:
     main()
@@ -26,7 +27,8 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in %r)))
 
 def test_loa_help_lists_every_command_without_loading_heavy_libraries() -> None:
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE % (HEAVY,)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _PROBE % (["--help"], HEAVY)], capture_output=True, text=True,
+        check=True,
     )
     *help_lines, loaded = done.stdout.strip().splitlines()
     assert json.loads(loaded) == []
@@ -40,3 +42,14 @@ def test_every_listed_command_loads_under_its_name() -> None:
             command = cli.get_command(ctx, name)
             assert command is not None and command.name == name, name
             assert command.get_short_help_str(), name
+
+
+@pytest.mark.parametrize(
+    "argv", [["bulletin", "--help"], ["bulletin", "send", "--help"], ["backup", "--help"],
+             ["restore", "--help"], ["worker", "--help"]])
+def test_a_command_s_help_loads_no_heavy_library_either(argv: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE % (argv, HEAVY)], capture_output=True, text=True, check=True
+    )
+    *help_lines, loaded = done.stdout.strip().splitlines()
+    assert json.loads(loaded) == [] and any(line.startswith("Usage: loa") for line in help_lines)
