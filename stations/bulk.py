@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -57,8 +58,15 @@ class Imported:
     players: list[tuple[str, str, int, str]] = field(default_factory=list)
 
 
+_BRACKETED = re.compile(r"^(?P<vi>.+?)\s*\((?P<en>[^()]+)\)\s*$", re.S)
+
+
 def _line_error(line: int, message: str) -> str:
-    return f"Dòng {line}: {message} (line {line})"
+    """"Dòng N: … (line N: …)": one bracket, so an English page shows the reason too."""
+    found = _BRACKETED.match(message)
+    if found is None:
+        return f"Dòng {line}: {message} (line {line})"
+    return f"Dòng {line}: {found.group('vi')} (line {line}: {found.group('en')})"
 
 
 def _check_line(line: int, raw: dict[str, str | None]) -> StationLine | str:

@@ -83,8 +83,8 @@ def test_one_bad_line_adds_nothing_and_every_error_names_its_line(services: Serv
     with pytest.raises(StationImportError) as refused, transaction(services.sessions) as s:
         import_stations(s, fixed)
     assert refused.value.errors == [
-        "Dòng 3: không tìm thấy đơn vị hành chính '99999' (unit not found) (line 3)",
-        "Dòng 4: mã đài 'TN' đã tồn tại (code exists) (line 4)",
+        "Dòng 3: không tìm thấy đơn vị hành chính '99999' (line 3: unit not found)",
+        "Dòng 4: mã đài 'TN' đã tồn tại (line 4: code exists)",
     ]
     assert station_count(services) == before
 
@@ -154,6 +154,10 @@ def test_an_admin_uploads_stations_of_their_own_subtree_only(
     assert answer.status_code == 400
     assert "Dòng 2: không tìm thấy đơn vị hành chính &#39;11557&#39;" in page
     assert "Dòng 3:" in page and station_count(services) == 3
+    client.get("/lang/en")  # on an English page each line says why, not only its number
+    page = upload(client, other).get_data(as_text=True)
+    assert "line 2: unit not found" in page and "line 3: unit not found" in page
+    client.get("/lang/vi")
     without_csrf = client.post(
         "/admin/stations/import",
         data={"file": (io.BytesIO(own.encode()), "s.csv")},
