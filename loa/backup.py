@@ -223,6 +223,10 @@ def read_manifest(file: Path) -> dict[str, Any]:
             manifest = json.loads(archive.extractfile(member).read())  # type: ignore[union-attr]
             if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
                 raise _corrupt(f"không phải bản sao lưu {FORMAT} (not a {FORMAT} archive)")
+            database = manifest["database"]["file"]
+            known = database in (SQLITE_FILE, PG_FILE, ROWS_FILE)
+            if not known or database not in manifest["files"]:
+                raise _corrupt(f"thiếu cơ sở dữ liệu {database} (no database in the archive)")
             _check_members(archive, manifest["files"])
     except (tarfile.TarError, EOFError, OSError, ValueError, KeyError, TypeError) as err:
         raise _corrupt(str(err) or type(err).__name__) from err

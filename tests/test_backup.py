@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import tarfile
 import uuid
@@ -205,3 +206,29 @@ def test_a_portable_dump_of_an_older_revision_loads_into_that_revision(
             assert conn.scalar(text("SELECT code FROM admin_unit WHERE id = 7")) == "31"
     finally:
         engine.dispose()
+
+
+def test_an_archive_without_its_database_is_refused_before_anything_is_touched(
+    archive: Path, env: dict[str, str], tmp_path: Path, target_url: str
+) -> None:
+    """A manifest that names a database file it does not list (an archive put together by
+    hand) is corrupt: refused up front, not a traceback after the anchors were replaced."""
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        database = manifest["database"]["file"]
+        del manifest["files"][database]
+        body = json.dumps(manifest).encode()
+        stripped = tmp_path / "no-database.tar"
+        with tarfile.open(stripped, "w") as out:
+            for member in tar.getmembers():
+                if member.name == "manifest.json":
+                    member.size = len(body)
+                    out.addfile(member, io.BytesIO(body))
+                elif member.name != database:
+                    out.addfile(member, tar.extractfile(member))
+    there = Loa(restored_env(env, tmp_path, target_url))
+    (tmp_path / "restored-home" / "anchors").mkdir(parents=True)
+    (tmp_path / "restored-home" / "anchors" / "offsite.jsonl").write_text("{}\n")
+    said = there("restore", "--force", str(stripped), ok=False)
+    assert "Tệp sao lưu hỏng" in said and database in said
+    assert (tmp_path / "restored-home" / "anchors" / "offsite.jsonl").exists()
