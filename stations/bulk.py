@@ -95,10 +95,14 @@ def read_stations(text: str) -> list[StationLine]:
     """The file's lines, checked without the database; StationImportError lists what is wrong.
 
     Cases: the header must name code, unit, name and windows (any order, players
-    optional); blank lines are skipped; line numbers are the file's own, header
-    included; a code given twice is refused on its second line.
+    optional), separated by "," or, when the header has no comma, ";"; blank lines
+    are skipped; line numbers are the file's own, header included; a code given
+    twice is refused on its second line.
     """
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    first = text.split("\n", 1)[0]
+    # Excel under Vietnamese regional settings (decimal comma) separates columns with ";".
+    delimiter = ";" if ";" in first and "," not in first else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in COLUMNS if c not in header]
     if missing:

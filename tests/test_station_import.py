@@ -101,6 +101,20 @@ def test_a_line_whose_windows_are_only_separators_is_refused(services: Services)
 
 
 @pytest.mark.usefixtures("tree")
+def test_a_file_saved_by_excel_in_vietnamese_is_read(services: Services) -> None:
+    """Excel under Vietnamese regional settings (decimal comma) separates columns with ";"
+    and writes a BOM and CRLF: the same file, the same stations, diacritics intact."""
+    text = ("\ufeffcode;unit;name;windows\r\nEX1;11560;Đài Thủy Nguyên – Ấp Bắc;"
+            '"T2-T7 05:30-06:30; 17:00-18:00"\r\nEX2;11557;Đài Thiên Hương;\r\n')
+    with transaction(services.sessions) as s:
+        assert import_stations(s, text.removeprefix("\ufeff")).stations == 2
+    with transaction(services.sessions) as s:
+        ex1 = s.scalars(select(Station).where(Station.code == "EX1")).one()
+        assert ex1.name == "Đài Thủy Nguyên – Ấp Bắc"
+        assert ex1.windows == ["T2-T7 05:30-06:30", "17:00-18:00"]
+
+
+@pytest.mark.usefixtures("tree")
 def test_a_file_without_the_columns_is_refused_at_its_header(services: Services) -> None:
     with pytest.raises(StationImportError, match="Dòng 1: thiếu cột windows"), transaction(
         services.sessions
