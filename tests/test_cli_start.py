@@ -10,6 +10,7 @@ import click
 import pytest
 
 from loa.cli import COMMANDS, cli
+from tests.conftest import Loa
 
 HEAVY = ("scipy", "numpy", "pydub", "reportlab", "openpyxl", "flask", "sqlalchemy")
 
@@ -53,3 +54,8 @@ def test_a_command_s_help_loads_no_heavy_library_either(argv: list[str]) -> None
     )
     *help_lines, loaded = done.stdout.strip().splitlines()
     assert json.loads(loaded) == [] and any(line.startswith("Usage: loa") for line in help_lines)
+
+
+def test_a_command_on_a_database_not_yet_made_says_to_run_loa_init(loa: Loa) -> None:
+    said = loa("audit", "verify", ok=False)  # the hint no longer imports SQLAlchemy up front
+    assert "đã chạy `loa init` chưa?" in said and "Traceback" not in said
