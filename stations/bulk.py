@@ -99,10 +99,22 @@ def read_stations(text: str) -> list[StationLine]:
     are skipped; line numbers are the file's own, header included; a code given
     twice is refused on its second line.
     """
+    if "\x00" in text:  # no database stores it (PostgreSQL refuses it in text)
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise StationImportError([_line_error(line, "có ký tự NUL (a NUL character)")])
     first = text.split("\n", 1)[0]
     # Excel under Vietnamese regional settings (decimal comma) separates columns with ";".
     delimiter = ";" if ";" in first and "," not in first else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return _read_lines(reader)
+    except csv.Error as err:  # a field past csv's limit (128 KiB): a broken file, not a crash
+        raise StationImportError([_line_error(
+            reader.line_num + 1, "dòng CSV không đọc được, trường quá dài (unreadable CSV line)"
+        )]) from err
+
+
+def _read_lines(reader: csv.DictReader[str]) -> list[StationLine]:
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in COLUMNS if c not in header]
     if missing:

@@ -115,6 +115,18 @@ def test_a_file_saved_by_excel_in_vietnamese_is_read(services: Services) -> None
 
 
 @pytest.mark.usefixtures("tree")
+def test_a_nul_or_a_giant_field_is_an_error_by_line_not_a_crash(services: Services) -> None:
+    before = station_count(services)
+    nul = "code,unit,name,windows\nOK1,11560,Đài một,\nN\x00UL,11560,Đài hai,\n"
+    giant = 'code,unit,name,windows\nOK1,11560,Đài một,\nG1,11560,"' + "x" * 200_000 + '",\n'
+    for text, line in ((nul, 3), (giant, 3)):
+        with pytest.raises(StationImportError) as refused, transaction(services.sessions) as s:
+            import_stations(s, text)
+        assert refused.value.errors[0].startswith(f"Dòng {line}: "), refused.value.errors
+    assert station_count(services) == before
+
+
+@pytest.mark.usefixtures("tree")
 def test_a_file_without_the_columns_is_refused_at_its_header(services: Services) -> None:
     with pytest.raises(StationImportError, match="Dòng 1: thiếu cột windows"), transaction(
         services.sessions
