@@ -174,6 +174,7 @@ def make_backup(settings: Settings, file: Path, portable: bool = False) -> dict[
     with tempfile.TemporaryDirectory(prefix="loa-backup-", dir=file.parent) as work:
         name, dumped, how = _dump_database(settings, Path(work), portable)
         partial = Path(work) / "archive.tar"
+        partial.touch(mode=0o600)  # the secret key and password hashes: the owner's only
         with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as archive:
             _add(archive, name, dumped, files)
             dumped.unlink()

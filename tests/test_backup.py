@@ -232,3 +232,9 @@ def test_an_archive_without_its_database_is_refused_before_anything_is_touched(
     said = there("restore", "--force", str(stripped), ok=False)
     assert "Tệp sao lưu hỏng" in said and database in said
     assert (tmp_path / "restored-home" / "anchors" / "offsite.jsonl").exists()
+
+
+def test_the_archive_is_readable_by_its_owner_only(archive: Path) -> None:
+    """It holds the secret key (whoever has it signs any session), the users' password
+    hashes and the players' token hashes: like the tokens file, mode 600."""
+    assert archive.stat().st_mode & 0o777 == 0o600
