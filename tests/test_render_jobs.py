@@ -209,6 +209,8 @@ def test_a_worker_stopped_mid_render_puts_the_job_back(services: Services) -> No
         thread.join(120)
     job = _rows(services)[0]
     assert (job.status, job.worker, job.done) == (RenderStatus.queued, None, 0)
+    # A shutdown is not a failed attempt: three deploys mid-render must not fail the render.
+    assert job.attempts == 0
     with transaction(services.sessions) as s:
         assert s.get(Programme, pid).status is ProgrammeStatus.draft  # type: ignore[union-attr]
     assert worker(services, "next").run_pending() == 1  # the next worker renders it at once
