@@ -28,9 +28,9 @@ from loa.app import build_services
 from loa.clock import FrozenClock
 from loa.player.keys import public_key_b64, sign_event
 from loa.playlists.models import Airing
+from loa.services import Services
 from loa.settings import load_settings
 from loa.simulate import make_sine, player_api_app, seed_fleet
-from loa.web.context import Services
 
 COMMAND = ".venv/bin/python -m bench.bench_ingest"
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

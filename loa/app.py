@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import partial
-from typing import Any
-
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
+from typing import TYPE_CHECKING, Any
 
 from loa.audio.store import AudioStore
 from loa.clock import Clock, clock_for
@@ -16,9 +13,12 @@ from loa.db import make_engine, session_factory
 from loa.models import import_models
 from loa.playlists.bulletins import stamp_pushed
 from loa.secret import secret_key
+from loa.services import Services
 from loa.settings import Settings, load_settings
 from loa.stations.push import NullPublisher, Publisher, publish_on_commit
-from loa.web.context import Services
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def build_services(
@@ -55,7 +55,14 @@ def make_publisher(settings: Settings) -> Publisher:
 def create_app(
     services: Services | None = None, test_config: dict[str, Any] | None = None
 ) -> Flask:
-    """The Loa web app: operator and auditor pages, and the player API."""
+    """The Loa web app: operator and auditor pages, and the player API.
+
+    Flask loads here, not at import: the command line and the scheduler build their
+    services from this module too and serve no pages.
+    """
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     services = services or build_services(load_settings())
     app = Flask("loa.web")
     app.config.from_mapping(
@@ -74,7 +81,7 @@ def create_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
                                 x_host=hops)
     app.extensions["loa"] = services
-    from loa.web import register
+    from loa.web.wiring import register
 
     register(app)
     return app

@@ -12,7 +12,7 @@ from loa.errors import LoaError
 from loa.settings import SettingsError, load_settings
 
 if TYPE_CHECKING:  # the services pull in the database and Flask: only commands that run need them
-    from loa.web.context import Services
+    from loa.services import Services
 
 
 class LoaContext:

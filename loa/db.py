@@ -8,7 +8,17 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, literal, select
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    Enum,
+    MetaData,
+    create_engine,
+    event,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -83,6 +93,21 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""
     with factory() as session, session.begin():
         yield session
+
+
+def soft_commit(session: Session) -> None:
+    """Let this transaction's COMMIT return before its WAL reaches the disk (PostgreSQL).
+
+    Only for transactions that write soft state, e.g. a player's last_seen and
+    health or an airing marked published: a crash may lose their last few
+    milliseconds, which the next poll or heartbeat writes again. Never for one
+    that appends evidence (log entries). SQLite: nothing changes.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_SOFT_COMMIT)
+
+
+_SOFT_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 
 
 def one_or_fail(session: Session, model: type[M], message: str, **by: object) -> M:

@@ -6,7 +6,7 @@ import logging
 
 from loa.compliance.anchors import checkpoint_file, write_checkpoint
 from loa.db import transaction
-from loa.web.context import Services
+from loa.services import Services
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from loa.compliance.audit import Reading
 from loa.compliance.close import close_month, due_months
 from loa.db import transaction
-from loa.web.context import Services
+from loa.services import Services
 
 logger = logging.getLogger(__name__)
 

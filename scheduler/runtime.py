@@ -26,7 +26,7 @@ from loa.scheduler.closing import close_job
 from loa.scheduler.live import LiveDispatcher
 from loa.scheduler.locks import Leadership, leadership_for
 from loa.scheduler.service import plan, settle_and_make_up
-from loa.web.context import Services
+from loa.services import Services
 
 logger = logging.getLogger(__name__)
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

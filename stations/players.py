@@ -48,13 +48,17 @@ def add_player(
     return player, token
 
 
+MISSING_TOKEN = "Thiếu mã truy cập của thiết bị phát (missing player token)"
+BAD_TOKEN = "Mã truy cập không đúng hoặc đã bị thu hồi (invalid player token)"
+
+
 def authenticate(session: Session, token: str | None) -> Player:
     """The player holding ``token``, or PlayerAuthError."""
     if not token:
-        raise PlayerAuthError("Thiếu mã truy cập của thiết bị phát (missing player token)")
+        raise PlayerAuthError(MISSING_TOKEN)
     player = session.scalar(select(Player).where(Player.token_hash == hash_token(token)))
     if player is None or player.revoked:
-        raise PlayerAuthError("Mã truy cập không đúng hoặc đã bị thu hồi (invalid player token)")
+        raise PlayerAuthError(BAD_TOKEN)
     return player
 
 

@@ -21,8 +21,8 @@ from loa import migrate
 from loa.app import build_services, create_app
 from loa.cli import cli
 from loa.clock import FrozenClock
+from loa.services import Services
 from loa.settings import Settings, load_settings
-from loa.web.context import Services
 
 PG_SERVER = os.environ.get("LOA_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"

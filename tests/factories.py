@@ -19,11 +19,11 @@ from loa.playlists.assets import record_asset
 from loa.playlists.campaigns import add_campaign, get_campaign
 from loa.playlists.models import Airing, Programme, ProgrammeStatus
 from loa.scheduler.service import plan
+from loa.services import Services
 from loa.stations.models import Player
 from loa.stations.players import add_player
 from loa.stations.service import add_station
 from loa.stations.units import add_unit, get_unit
-from loa.web.context import Services
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from loa.db import transaction
-from loa.web.context import Services
+from loa.services import Services
 from loa.web.users import add_user
 from tests.test_tamper import Chain, tn  # noqa: F401  (TN's player and its programme audio)
 from tests.test_web_ui import PASSWORD, login

@@ -14,8 +14,8 @@ from loa.errors import LoaError
 from loa.playlists.campaigns import add_campaign
 from loa.playlists.lexicon import operator_acronyms, remove_acronym, set_acronym
 from loa.playlists.models import Segment, SegmentKind
+from loa.services import Services
 from loa.stations.units import add_unit, get_unit
-from loa.web.context import Services
 from loa.web.users import add_user
 from tests.conftest import Loa
 from tests.factories import approved_programme, two_wards

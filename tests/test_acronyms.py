@@ -9,7 +9,7 @@ import pytest
 from loa.db import transaction
 from loa.errors import LoaError
 from loa.playlists.lexicon import operator_acronyms, remove_acronym, set_acronym
-from loa.web.context import Services
+from loa.services import Services
 from tests.conftest import Loa
 from tests.test_web_ui import csrf, login, tree  # noqa: F401 (fixture)
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from loa.db import transaction
 from loa.playlists.models import Campaign
+from loa.services import Services
 from loa.stations.models import Player, Station
-from loa.web.context import Services
 from loa.web.models import User
 from loa.web.users import add_user
 from tests.factories import two_wards

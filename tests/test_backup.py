@@ -16,9 +16,9 @@ from sqlalchemy import create_engine, inspect, select, text
 from loa import backup
 from loa.compliance.models import AiringLogEntry
 from loa.db import make_engine, transaction
+from loa.services import Services
 from loa.stations.service import add_station
 from loa.stations.units import add_unit
-from loa.web.context import Services
 from tests.conftest import PG_SERVER, Loa
 from tests.factories import two_wards
 from tests.test_tamper import Chain, tn  # noqa: F401  (the fixture: a chain of six entries)

@@ -10,9 +10,9 @@ import pytest
 
 from loa.db import transaction
 from loa.playlists.campaigns import add_campaign
+from loa.services import Services
 from loa.stations.service import add_station
 from loa.stations.units import add_unit
-from loa.web.context import Services
 from loa.web.users import add_user
 from tests.conftest import IN_CI
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from loa.db import transaction
+from loa.services import Services
 from loa.stations.service import add_station
 from loa.stations.units import add_unit
-from loa.web.context import Services
 from loa.web.users import add_user
 from tests.test_browser import page  # noqa: F401  (the Chromium page fixture)
 

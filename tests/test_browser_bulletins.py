@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from loa.db import transaction
 from loa.playlists.models import Bulletin
-from loa.web.context import Services
+from loa.services import Services
 from tests import test_browser
 from tests.test_browser_phone import SCREENSHOTS, overflow, switch_language, vietnamese_labels
 from tests.test_bulletin_web import KEY, started, tree  # noqa: F401 (tree is a fixture)

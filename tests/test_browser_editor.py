@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from loa.playlists.render_worker import RenderWorker
-from loa.web.context import Services
+from loa.services import Services
 from loa.web.editor import KICK_KEY
 from tests import test_browser
 

@@ -9,7 +9,7 @@ import pytest
 from loa.db import transaction
 from loa.playlists.models import Programme, ProgrammeStatus
 from loa.scheduler.service import approve_and_plan
-from loa.web.context import Services
+from loa.services import Services
 from loa.web.users import add_user
 from tests.factories import hai_phong_month
 from tests.test_browser import page  # noqa: F401  (the Chromium page fixture)

@@ -18,10 +18,10 @@ from loa.playlists.programmes import import_programme
 from loa.playlists.rendering import render
 from loa.playlists.review import submit
 from loa.scheduler.service import approve_and_plan
+from loa.services import Services
 from loa.stations.players import add_player
 from loa.stations.service import add_station
 from loa.stations.units import add_unit
-from loa.web.context import Services
 from loa.web.users import add_user
 from tests import test_browser
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from loa.db import transaction
-from loa.web.context import Services
+from loa.services import Services
 from loa.web.users import add_user
 from tests import test_browser
 from tests.test_editor import tone

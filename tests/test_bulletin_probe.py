@@ -22,8 +22,8 @@ from loa.compliance.verify import verify_chains
 from loa.db import transaction
 from loa.playlists.bulletins import delivery, get_bulletin
 from loa.playlists.models import Bulletin
+from loa.services import Services
 from loa.stations.models import Player
-from loa.web.context import Services
 from tests.conftest import Loa
 from tests.test_bulletins import _signed, auth, send, tree  # noqa: F401  (fixture)
 

@@ -27,13 +27,13 @@ from loa.clock import FrozenClock
 from loa.db import transaction
 from loa.playlists.bulletins import cancel_bulletin, create_bulletin, get_bulletin
 from loa.playlists.models import BulletinDelivery
+from loa.services import Services
 from loa.settings import Settings
 from loa.stations.models import Player
 from loa.stations.mqtt import MqttPublisher
 from loa.stations.players import hash_token
 from loa.stations.service import add_station, get_station
 from loa.stations.units import add_unit, get_unit
-from loa.web.context import Services
 
 pytestmark = pytest.mark.mqtt
 WITHIN_S = 2.0

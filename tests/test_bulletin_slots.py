@@ -44,10 +44,10 @@ from loa.scheduler.bulletin_slots import place_bulletin_slots, place_unplaced, s
 from loa.scheduler.edits import add_airing
 from loa.scheduler.service import plan
 from loa.scheduler.settle import GRACE
+from loa.services import Services
 from loa.settings import Settings
 from loa.stations.models import Player, Station
 from loa.stations.units import get_unit
-from loa.web.context import Services
 from loa.web.users import add_user
 from tests.factories import enrolled_month, fake_sha, hai_phong_month
 from tests.test_scheduler import RecordingPublisher

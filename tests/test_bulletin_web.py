@@ -22,9 +22,9 @@ from loa.compliance.ingest import ingest_events
 from loa.db import transaction
 from loa.playlists.bulletin_templates import TEMPLATES
 from loa.playlists.models import Bulletin, BulletinDelivery, BulletinStatus
+from loa.services import Services
 from loa.stations.models import AdminUnit, Player
 from loa.stations.players import add_player
-from loa.web.context import Services
 from loa.web.users import add_user
 from tests.factories import two_wards
 from tests.test_web_ui import PASSWORD, csrf, login

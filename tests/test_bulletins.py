@@ -36,11 +36,11 @@ from loa.playlists.bulletins import (
     target_stations,
 )
 from loa.playlists.models import Bulletin, BulletinDelivery, BulletinStatus
+from loa.services import Services
 from loa.stations.models import Player
 from loa.stations.players import add_player
 from loa.stations.service import add_station, get_station
 from loa.stations.units import add_unit, get_unit
-from loa.web.context import Services
 from tests.attacker import attacker, rechain, station_entries
 from tests.conftest import Loa
 

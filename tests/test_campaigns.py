@@ -9,8 +9,8 @@ import pytest
 from loa.db import transaction
 from loa.errors import LoaError
 from loa.playlists.campaigns import add_campaign
+from loa.services import Services
 from loa.stations.units import add_unit
-from loa.web.context import Services
 
 
 @pytest.fixture

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -59,3 +61,20 @@ def test_a_command_s_help_loads_no_heavy_library_either(argv: list[str]) -> None
 def test_a_command_on_a_database_not_yet_made_says_to_run_loa_init(loa: Loa) -> None:
     said = loa("audit", "verify", ok=False)  # the hint no longer imports SQLAlchemy up front
     assert "đã chạy `loa init` chưa?" in said and "Traceback" not in said
+
+
+def test_a_database_command_loads_neither_the_web_nor_the_audio_libraries(
+    tmp_path: Path
+) -> None:
+    """`loa bulletin list` (a query, no page, no sound) leaves Flask and scipy unloaded: a
+    storm warning sent from the command line should not wait for them."""
+    env = {**os.environ, "LOA_HOME": str(tmp_path), "LOA_DATABASE_URL": ""}
+    env.pop("LOA_DATABASE_URL")
+    subprocess.run([Path(sys.executable).with_name("loa"), "init"], env=env, check=True,
+                   capture_output=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE % (["bulletin", "list"], ("flask", "scipy", "pydub"))],
+        capture_output=True, text=True, env=env, check=True,
+    )
+    assert "Lỗi" not in done.stdout + done.stderr  # it ran: the query answered
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

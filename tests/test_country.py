@@ -10,10 +10,10 @@ from loa.compliance.pdf import letter_of
 from loa.db import transaction
 from loa.playlists.campaigns import add_campaign
 from loa.scheduler.service import plan
+from loa.services import Services
 from loa.stations.models import AdminUnit, UnitLevel
 from loa.stations.service import add_station
 from loa.stations.units import add_unit, get_unit, import_units
-from loa.web.context import Services
 from tests.factories import approved_programme
 
 

@@ -15,9 +15,9 @@ from loa.db import transaction
 from loa.playlists.campaigns import add_campaign
 from loa.playlists.models import AudioAsset, Programme, ProgrammeStatus
 from loa.playlists.render_worker import RenderWorker
+from loa.services import Services
 from loa.stations.service import add_station
 from loa.stations.units import add_unit
-from loa.web.context import Services
 from loa.web.editor import KICK_KEY
 from loa.web.users import add_user
 from tests.test_web_ui import PASSWORD, csrf, login

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from loa.db import transaction
 from loa.playlists.editing import TTS_WORDS_PER_SECOND, estimate_ms
 from loa.playlists.models import AudioAsset, Clip, Programme, Segment, SegmentKind
-from loa.web.context import Services
+from loa.services import Services
 from tests.test_editor import add, create, operator, post, programme_row, tone, tree
 
 __all__ = ["tree"]  # campaign CDS: 3 s to 1 min, a 1.5-s jingle; operators xa and xa-khac

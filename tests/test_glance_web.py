@@ -19,8 +19,8 @@ from loa.db import transaction
 from loa.playlists.models import Airing, AiringStatus, Programme, ProgrammeStatus
 from loa.scheduler.runtime import plan_ahead_job
 from loa.scheduler.service import approve_and_plan, plan
+from loa.services import Services
 from loa.stations.models import Player, Station
-from loa.web.context import Services
 from loa.web.users import add_user
 from tests.factories import approved_programme, hai_phong_month
 from tests.test_web_ui import PASSWORD, csrf, login

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from loa.db import transaction
 from loa.playlists.models import Airing
 from loa.scheduler.service import plan
+from loa.services import Services
 from loa.stations.models import Station
-from loa.web.context import Services
 from loa.web.i18n import COOKIE
 from loa.web.users import add_user
 from tests.factories import hai_phong_month

@@ -15,8 +15,8 @@ from loa.compliance.models import AiringLogEntry
 from loa.compliance.verify import verify_chains
 from loa.db import transaction
 from loa.playlists.models import Airing
+from loa.services import Services
 from loa.stations.models import Player
-from loa.web.context import Services
 from tests.attacker import attacker, rechain
 from tests.factories import enrolled_month, signed_completion
 

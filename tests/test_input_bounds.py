@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from loa.db import transaction
 from loa.playlists.models import Campaign
+from loa.services import Services
 from loa.stations.models import Station
-from loa.web.context import Services
 from loa.web.users import add_user
 from tests.conftest import Loa
 from tests.factories import hai_phong_month, two_wards

@@ -29,8 +29,8 @@ from loa.playlists.assets import record_asset
 from loa.playlists.campaigns import get_campaign
 from loa.playlists.models import Airing, AiringStatus, Programme, ProgrammeStatus
 from loa.scheduler.closing import close_job
+from loa.services import Services
 from loa.stations.units import get_unit
-from loa.web.context import Services
 from loa.web.users import add_user
 from tests.conftest import Loa
 from tests.factories import Month, enrolled_month, fake_sha, signed_completion

@@ -12,8 +12,8 @@ from loa.clock import FrozenClock
 from loa.db import transaction
 from loa.playlists.models import Airing, AiringStatus, Programme, ProgrammeStatus
 from loa.playlists.programmes import applicable_programme
+from loa.services import Services
 from loa.stations.units import get_unit
-from loa.web.context import Services
 from tests.test_editor import add, create, operator, post, tree
 
 __all__ = ["tree"]

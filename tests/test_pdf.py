@@ -19,9 +19,9 @@ from loa.compliance.pdf import Letter, letter_of, period_label, report_title, to
 from loa.compliance.totals import ReportTotals, report_totals
 from loa.db import transaction
 from loa.errors import LoaError
+from loa.services import Services
 from loa.stations.models import Station
 from loa.stations.units import get_unit
-from loa.web.context import Services
 from loa.web.users import add_user
 from tests.conftest import START, Loa
 from tests.factories import enrolled_month, signed_completion

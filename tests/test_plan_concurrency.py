@@ -13,10 +13,10 @@ from sqlalchemy import delete, select
 from loa.db import transaction
 from loa.playlists.campaigns import add_campaign
 from loa.playlists.models import Airing, AiringStatus
+from loa.services import Services
 from loa.stations.models import Station
 from loa.stations.service import add_station
 from loa.stations.units import add_unit
-from loa.web.context import Services
 from tests.factories import approved_programme
 
 LOA = str(Path(sys.executable).parent / "loa")

@@ -42,10 +42,10 @@ from loa.player.runner import Runner
 from loa.playlists.models import Airing, AiringStatus, Campaign, ProgrammeStatus
 from loa.scheduler.runtime import settle_job
 from loa.scheduler.settle import GRACE
+from loa.services import Services
 from loa.settings import Settings
 from loa.stations.models import Player
 from loa.stations.mqtt import MqttPublisher
-from loa.web.context import Services
 from loa.web.users import add_user
 from tests.conftest import MQTT_URL
 from tests.factories import Month, approved_programme, hai_phong_month

@@ -26,9 +26,9 @@ from loa.playlists.render_worker import RenderWorker
 from loa.playlists.rendering import render
 from loa.playlists.review import sign_approval
 from loa.scheduler.service import approve_and_plan
+from loa.services import Services
 from loa.settings import Settings
 from loa.stations.units import add_unit
-from loa.web.context import Services
 from tests.conftest import START
 
 SENTENCE = "Bà con thực hiện chuyển đổi số, cài ứng dụng dịch vụ công trên điện thoại."

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from loa.compliance.export import neutral
 from loa.db import transaction
 from loa.playlists.models import Campaign
+from loa.services import Services
 from loa.stations.models import Station
-from loa.web.context import Services
 from tests.conftest import Loa
 from tests.test_pdf import JANUARY, december, pdf_text  # noqa: F401 (fixture)
 from tests.test_web_ui import login

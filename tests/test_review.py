@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from loa.db import transaction
 from loa.playlists.models import Airing, Programme, ProgrammeStatus
-from loa.web.context import Services
+from loa.services import Services
 from loa.web.users import add_user
 from tests.conftest import START, Loa
 from tests.test_editor import add, create, operator, post, programme_row, tree

@@ -20,7 +20,7 @@ from loa.scheduler.locks import LEADER_KEY, Leadership, leadership_for
 from loa.scheduler.runtime import Job, replan_job, run_as_leader, settle_job, start_scheduler
 from loa.scheduler.service import plan
 from loa.scheduler.settle import GRACE
-from loa.web.context import Services
+from loa.services import Services
 from tests.factories import hai_phong_month
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

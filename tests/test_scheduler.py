@@ -19,8 +19,8 @@ from loa.scheduler.live import LiveDispatcher
 from loa.scheduler.runtime import settle_job
 from loa.scheduler.service import plan
 from loa.scheduler.settle import GRACE
+from loa.services import Services
 from loa.settings import Settings
-from loa.web.context import Services
 from loa.web.users import add_user
 from tests.factories import approved_programme, enrolled_month, hai_phong_month, signed_completion
 from tests.test_web_ui import PASSWORD, csrf, login

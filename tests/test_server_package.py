@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from loa.web import BODY_LIMITS
+from loa.web.wiring import BODY_LIMITS
 from tests.conftest import need_server
 
 ROOT = Path(__file__).resolve().parents[1]

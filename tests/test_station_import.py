@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from loa.db import transaction
+from loa.services import Services
 from loa.stations.bulk import StationImportError, import_stations
 from loa.stations.models import Player, Station
 from loa.stations.players import authenticate
 from loa.stations.units import add_unit
-from loa.web.context import Services
 from loa.web.users import add_user
 from tests.conftest import Loa
 from tests.factories import two_wards

@@ -34,10 +34,10 @@ from loa.playlists.assets import record_asset
 from loa.playlists.models import Airing, Programme
 from loa.scheduler.checkpoint import checkpoint_job
 from loa.scheduler.service import plan
+from loa.services import Services
 from loa.settings import Settings
 from loa.stations.models import Player, PlayerKey
 from loa.stations.players import add_player, enroll_key, revoke_player
-from loa.web.context import Services
 from loa.web.users import add_user
 from tests.attacker import TRIGGER, attacker, rechain, station_entries
 from tests.conftest import Loa

@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 
 from loa.db import transaction
 from loa.errors import LoaError
+from loa.services import Services
 from loa.stations.models import AdminUnit, UnitLevel
 from loa.stations.service import add_station
 from loa.stations.units import add_unit, get_unit, import_units, stations_under, subtree_ids
-from loa.web.context import Services
 
 
 def test_import_hai_phong_real_communes(services: Services) -> None:

@@ -14,8 +14,8 @@ from loa.app import create_app
 from loa.clock import FrozenClock
 from loa.db import transaction
 from loa.errors import LoaError
+from loa.services import Services
 from loa.settings import SettingsError, load_settings
-from loa.web.context import Services
 from loa.web.throttle import PER_ADDRESS, PER_USERNAME
 from loa.web.users import add_user
 from tests.test_web_ui import PASSWORD, csrf, login, tree  # noqa: F401 (fixture)

@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 from loa.canonical import canonical_json
 from loa.db import transaction
 from loa.playlists.campaigns import add_campaign
+from loa.services import Services
 from loa.stations.players import add_player
-from loa.web.context import Services
 from loa.web.users import add_user
 from tests.factories import two_wards
 

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from loa.audio.store import AudioStore
-from loa.clock import Clock
 from loa.db import transaction
-from loa.settings import Settings
-from loa.stations.push import Publisher
-
-
-@dataclass
-class Services:
-    settings: Settings
-    sessions: sessionmaker[Session]
-    clock: Clock
-    store: AudioStore
-    publisher: Publisher
+from loa.services import Services
 
 
 def services() -> Services:

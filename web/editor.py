@@ -51,9 +51,10 @@ from loa.playlists.lexicon import operator_acronyms
 from loa.playlists.library import clip_name, keep_clip, library_clip
 from loa.playlists.models import Campaign, Programme, Segment
 from loa.playlists.programmes import duration_problem
+from loa.services import Services
 from loa.stations.models import AdminUnit
 from loa.web import auth
-from loa.web.context import Services, db, services
+from loa.web.context import db, services
 from loa.web.models import Role
 from loa.web.ui import VN, visible_programme
 

@@ -17,7 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from loa.metrics import FleetCollector, exposition
 from loa.scheduler.locks import someone_leads
-from loa.web.context import Services, services
+from loa.services import Services
+from loa.web.context import services
 
 bp = Blueprint("ops", __name__)
 

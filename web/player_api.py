@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -18,7 +18,8 @@ from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
 from loa.canonical import canonical_json, nesting_depth
 from loa.compliance import keylog
-from loa.compliance.ingest import SHA256, ingest_events
+from loa.compliance.ingest import SHA256, IngestResult, ingest_events, signer
+from loa.db import soft_commit
 from loa.errors import LoaError
 from loa.metrics import EVENTS, SCHEDULES
 from loa.playlists.bulletins import deliver_to_player
@@ -35,9 +36,9 @@ from loa.playlists.player_bulletins import bulletin_asset, mark_fetched, player_
 from loa.playlists.schedule import station_airings, station_bulletin_slots
 from loa.stations.models import Player, Station
 from loa.stations.players import PlayerAuthError, apply_heartbeats, authenticate
-from loa.web import BODY_LIMITS
 from loa.web.audio_files import send_audio
 from loa.web.context import db, services
+from loa.web.wiring import BODY_LIMITS
 
 logger = logging.getLogger(__name__)
 
@@ -265,10 +266,13 @@ def schedule() -> Response:
             "bulletins": [_slot_json(sl, b, asset, tz) for sl, b, asset in slots],
         }
         etag = hashlib.sha256(canonical_json(content).encode()).hexdigest()
-        _mark_published(session, [a.id for a, _p, _s in rows if a.status == AiringStatus.planned])
-        _mark_slots_published(
-            session, [sl.id for sl, _b, _s in slots if sl.status == BulletinSlotStatus.planned]
-        )
+        published = [a.id for a, _p, _s in rows if a.status == AiringStatus.planned]
+        slots_published = [sl.id for sl, _b, _s in slots
+                           if sl.status == BulletinSlotStatus.planned]
+        if published or slots_published:
+            soft_commit(session)  # published is soft: the next poll marks it again if lost
+            _mark_published(session, published)
+            _mark_slots_published(session, slots_published)
     if request.if_none_match.contains(etag):
         SCHEDULES.labels("304").inc()
         response = Response(status=304)
@@ -340,24 +344,40 @@ def audio(sha256: str) -> Response:
 
 
 def _events_body() -> list[Any]:
+    """The request's events list, read once (kept in ``g`` for a second attempt)."""
+    if "loa_events" in g:
+        return g.loa_events
     events = _json_body().get("events")
     if not isinstance(events, list):
         raise BadRequest('Thân yêu cầu cần {"events": [...]} (body needs an events list)')
     if len(events) > MAX_EVENTS:
         raise RequestEntityTooLarge()
+    g.loa_events = events
     return events
+
+
+def _ingest(received_at: datetime) -> tuple[IngestResult, list[str], int]:
+    with db() as session:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        player, keys = signer(session, token.strip() if scheme.lower() == "bearer" else None)
+        result = ingest_events(session, player, _events_body(), received_at, keys)
+        warnings = apply_heartbeats(player, result.heartbeats, received_at) + result.warnings
+        if not result.logged:
+            soft_commit(session)  # heartbeats, repeats: soft state only, no fsync to wait for
+        return result, warnings, player.id
 
 
 @bp.post("/player/events")
 def events() -> Response:
     """Take a batch of signed events; answer which were accepted and which rejected, and why."""
     received_at = services().clock.now()
-    with db() as session:
-        player = _player(session)
-        batch = _events_body()
-        result = ingest_events(session, player, batch, received_at)
-        warnings = apply_heartbeats(player, result.heartbeats, received_at) + result.warnings
-        player_id = player.id
+    try:
+        result, warnings, player_id = _ingest(received_at)
+    except IntegrityError:
+        # Another station's player wrote one of these event ids at the same moment: the
+        # transaction is gone; run it again, and that event is rejected as known.
+        result, warnings, player_id = _ingest(received_at)
     EVENTS.labels("accepted").inc(len(result.accepted))
     EVENTS.labels("rejected").inc(len(result.rejected))
     if warnings:

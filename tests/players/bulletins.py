@@ -10,8 +10,8 @@ from sqlalchemy import select
 from loa.compliance.keylog import SERVER_EVENTS
 from loa.compliance.models import AiringLogEntry
 from loa.playlists.bulletins import cancel_bulletin, create_bulletin, get_bulletin
+from loa.services import Services
 from loa.stations.models import AdminUnit
-from loa.web.context import Services
 
 
 def send_bulletin(services: Services, unit: str, audio: Path, *, priority: str = "emergency",

@@ -22,9 +22,9 @@ from loa.player.clock import PlayerClock
 from loa.player.config import AgentConfig
 from loa.player.keys import public_key_b64, sign_event
 from loa.playlists.models import Airing, AiringStatus
+from loa.services import Services
 from loa.simulate import LiveServer, SeededPlayer, make_sine, player_api_app, seed_fleet
 from loa.stations.players import add_player
-from loa.web.context import Services
 from tests.conftest import need_server
 
 BOTH_DATABASES = pytest.mark.parametrize(

@@ -35,10 +35,10 @@ from loa.player.runner import Runner
 from loa.playlists.models import Airing, AiringStatus, Campaign, Programme
 from loa.scheduler.service import settle_and_make_up
 from loa.scheduler.settle import GRACE
+from loa.services import Services
 from loa.settings import Settings
 from loa.simulate import LiveServer
 from loa.stations.mqtt import MqttPublisher
-from loa.web.context import Services
 from tests.conftest import START
 from tests.players.bulletins import cancel, events, send_bulletin
 from tests.players.conftest import World

@@ -1,0 +1,113 @@
+"""How the blueprints attach to the app: converters, body limits, security headers, CSRF."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from flask import Flask, Response, abort, current_app, g, request
+from flask_wtf import CSRFProtect
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter, Map
+
+logger = logging.getLogger(__name__)
+csrf = CSRFProtect()
+
+
+class RowId(IntegerConverter):
+    """A row id in a URL, ``<id:name>``: 1 to 2**31-1 (INTEGER), anything else a 404.
+
+    Flask's ``int`` takes any run of digits, and PostgreSQL answers 500 to
+    /programmes/2147483648 when the driver sends it as a bigint.
+    """
+
+    def __init__(self, url_map: Map, *_args: Any, **_kwargs: Any) -> None:
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
+def _refuse_nul() -> None:
+    """A NUL in the path, query or form is no one's input, and PostgreSQL text refuses it (500)."""
+    values = [request.path, *request.args.values()]
+    if request.method == "POST" and request.mimetype != "application/json":
+        values += request.form.values()
+    if any("\x00" in v for v in values):
+        abort(400, "Yêu cầu chứa ký tự NUL (request contains a NUL character)")
+
+
+def _value_refused(err: DataError) -> Any:
+    """A value the database refused (too long, out of range): the user's input, so a 400.
+
+    The rooms check what they know; this keeps what slips past them from being a 500.
+    """
+    from loa.web.i18n import error_page
+
+    logger.info("value refused by the database: %s", err.orig)
+    return error_page(BadRequest("Lỗi: giá trị quá dài hoặc ngoài phạm vi cho phép "
+                                 "(a value is too long or out of range)"))
+
+
+# Bodies a blueprint takes at most; the others take MAX_CONTENT_LENGTH (audio uploads).
+BODY_LIMITS = {"player_api": 2 * 1024 * 1024}
+
+
+def _limit_body() -> None:
+    """Refuse a body larger than the route takes (413) before a byte of it is read.
+
+    Cases: a Content-Length over the limit is refused at once, whatever follows
+    it; a chunked body (no length) is cut where it passes the limit, as it is read.
+    """
+    limit = BODY_LIMITS.get(request.blueprint or "", current_app.config["MAX_CONTENT_LENGTH"])
+    request.max_content_length = limit
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+
+
+def csp_nonce() -> str:
+    """This response's nonce: an inline ``<script nonce="{{ csp_nonce() }}">`` runs, no other."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def _security_headers(response: Response) -> Response:
+    """The one place the Content-Security-Policy is written, for every response.
+
+    Scripts and <style> elements come from this site or carry the nonce; inline
+    event handlers (onclick=…) never run: use data-confirm (web/static/loa.js).
+    Style attributes are allowed: they run no code, and server-drawn charts use them.
+    No site may frame the pages (clickjacking).
+    """
+    nonce = csp_nonce()
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        f"style-src 'self' 'nonce-{nonce}'; style-src-attr 'unsafe-inline'; "
+        "img-src 'self' data:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def register(app: Flask) -> None:
+    """Attach every blueprint; the player API authenticates by token, not by form, so no CSRF."""
+    from loa.web import i18n, ops, player_api
+
+    app.url_map.converters["id"] = RowId  # before any blueprint's rules are bound
+    app.before_request(_limit_body)  # first: the others may read the form
+    app.before_request(_refuse_nul)
+    app.after_request(_security_headers)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.register_error_handler(DataError, _value_refused)
+    csrf.init_app(app)
+    i18n.register(app)
+    app.register_blueprint(player_api.bp)
+    csrf.exempt(player_api.bp)
+    app.register_blueprint(ops.bp)
+    from loa.web import ui
+
+    ui.register(app)
