@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from loa import __version__, migrate
@@ -109,6 +109,15 @@ def _run_tool(command: list[str], env: dict[str, str], what: str) -> str:
     return done.stdout
 
 
+def _one_snapshot(conn: Connection) -> None:
+    """Read every table from one snapshot, so rows written meanwhile are all in or all out
+    (else a child row could name a parent dumped before it existed, and restore fails)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")  # pysqlite begins nothing before a SELECT
+    else:
+        conn.execution_options(isolation_level="REPEATABLE READ")
+
+
 def _dump_database(
     settings: Settings, folder: Path, portable: bool
 ) -> tuple[str, Path, dict[str, Any]]:
@@ -119,6 +128,7 @@ def _dump_database(
         engine = make_engine(url)
         try:
             with path.open("w", encoding="utf-8") as out, engine.connect() as conn:
+                _one_snapshot(conn)
                 dump_rows(conn, out)
         finally:
             engine.dispose()
@@ -164,6 +174,7 @@ def make_backup(settings: Settings, file: Path, portable: bool = False) -> dict[
     with tempfile.TemporaryDirectory(prefix="loa-backup-", dir=file.parent) as work:
         name, dumped, how = _dump_database(settings, Path(work), portable)
         partial = Path(work) / "archive.tar"
+        partial.touch(mode=0o600)  # the secret key and password hashes: the owner's only
         with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as archive:
             _add(archive, name, dumped, files)
             dumped.unlink()
@@ -213,6 +224,10 @@ def read_manifest(file: Path) -> dict[str, Any]:
             manifest = json.loads(archive.extractfile(member).read())  # type: ignore[union-attr]
             if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
                 raise _corrupt(f"không phải bản sao lưu {FORMAT} (not a {FORMAT} archive)")
+            database = manifest["database"]["file"]
+            known = database in (SQLITE_FILE, PG_FILE, ROWS_FILE)
+            if not known or database not in manifest["files"]:
+                raise _corrupt(f"thiếu cơ sở dữ liệu {database} (no database in the archive)")
             _check_members(archive, manifest["files"])
     except (tarfile.TarError, EOFError, OSError, ValueError, KeyError, TypeError) as err:
         raise _corrupt(str(err) or type(err).__name__) from err

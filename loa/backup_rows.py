@@ -100,8 +100,8 @@ def load_rows(conn: Connection, lines: Iterable[str]) -> int:
         if len(batch) >= BATCH:
             flush()
     flush()
-    if conn.dialect.name == "postgresql":
-        _reset_sequences(conn, tables.values())
+    if conn.dialect.name == "postgresql":  # the dump's tables: an older revision lacks some
+        _reset_sequences(conn, [tables[name] for name in header if name in tables])
     return loaded
 
 

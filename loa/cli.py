@@ -100,7 +100,7 @@ class LazyGroup(LoaGroup):
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Loa: phát thanh cơ sở tự động (broadcast automation for grassroots radio)."""
-    from loa.cli_core import prepare
+    from loa.cli_context import prepare
 
     prepare(ctx)
 

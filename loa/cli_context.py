@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -38,6 +39,35 @@ class LoaContext:
 pass_loa = click.make_pass_decorator(LoaContext, ensure=True)
 
 
+def prepare(ctx: click.Context) -> None:
+    """Give the command its context: services built on first use, and the acronyms TTS reads.
+
+    Light on purpose: it runs before every command, its --help too."""
+    from loa.audio.cli import ACRONYM_SOURCE
+
+    loa = ctx.ensure_object(LoaContext)
+    ctx.call_on_close(loa.close)
+    ctx.meta[ACRONYM_SOURCE] = lambda unit_code=None: _operator_acronyms(loa, unit_code)
+
+
+def _operator_acronyms(loa: LoaContext, unit_code: str | None) -> dict[str, str]:
+    """What a unit's renders read (global ones without a unit); none without a database yet."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from loa.db import transaction
+    from loa.playlists.lexicon import operator_acronyms
+    from loa.stations.units import get_unit
+
+    try:
+        with transaction(loa.services.sessions) as session:
+            unit = get_unit(session, unit_code) if unit_code else None
+            return operator_acronyms(session, unit)
+    except (OperationalError, ProgrammingError) as err:
+        if unit_code:
+            raise LoaError("Chưa có cơ sở dữ liệu: chạy `loa init` (no database yet)") from err
+        return {}
+
+
 class RowId(click.ParamType):
     """A row id on the command line: 1 to 2**31-1, as the INTEGER columns hold.
 
@@ -71,13 +101,14 @@ class LoaGroup(click.Group):
     """A command group that turns bad input anywhere below it into a clear message."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        # Imported here, not at the top: `loa --help` stops before any command runs.
-        from sqlalchemy.exc import OperationalError, ProgrammingError
-
         try:
             return super().invoke(ctx)
         except (LoaError, AudioError, SettingsError) as err:
             raise UserError(str(err)) from err
-        except (OperationalError, ProgrammingError) as err:
+        except Exception as err:
+            # A database error means SQLAlchemy is loaded; a command's --help never loads it.
+            db = sys.modules.get("sqlalchemy.exc")
+            if db is None or not isinstance(err, db.OperationalError | db.ProgrammingError):
+                raise
             hint = "cơ sở dữ liệu chưa sẵn sàng, đã chạy `loa init` chưa?"
             raise UserError(f"{hint} (database error: {err.orig})") from err

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from loa import migrate
 from loa.cli_context import LoaContext, UserError, pass_loa
 
 
@@ -22,6 +21,8 @@ def _logging(loa: LoaContext) -> None:
 
 
 def _check_schema(loa: LoaContext) -> None:
+    from loa import migrate  # here: `loa worker --help` needs no database library
+
     if migrate.pending(loa.services.settings.database_url):
         raise UserError("cơ sở dữ liệu chưa ở phiên bản mới nhất, hãy chạy `loa init` "
                         "(database schema is behind: run `loa init`)")

@@ -151,11 +151,13 @@ def finish(
 
 
 def release(session: Session, job_id: int, worker: str) -> None:
-    """Put a job this worker stops before its end back in the queue (a shutdown)."""
+    """Put a job this worker stops before its end back in the queue (a shutdown, which
+    does not count among its attempts: only a worker that died does)."""
     session.execute(
         update(RenderJob)
         .where(_mine(job_id, worker))
-        .values(status=RenderStatus.queued, worker=None, heartbeat_at=None, done=0, total=0)
+        .values(status=RenderStatus.queued, worker=None, heartbeat_at=None, done=0, total=0,
+                attempts=RenderJob.attempts - 1)
         .execution_options(synchronize_session=False)
     )
 

@@ -104,6 +104,12 @@ def render(
     options = _options(programme, settings, operator_acronyms(session, programme.unit))
     with RENDER_SECONDS.time():
         rendered = render_programme(specs, options, store, progress=progress)
+    # Approved meanwhile (`loa programme approve` does not wait for renders): the
+    # approved audio stays. Locked, so an approval now waits for this one to commit.
+    session.refresh(programme, with_for_update=True)
+    if programme.status is ProgrammeStatus.approved:
+        raise LoaError("Chương trình đã duyệt trong khi dựng, giữ bản đã duyệt "
+                       "(approved during the render: the approved audio is kept)")
     _record(session, store, programme, rendered, now)
     campaign = programme.campaign
     problem = duration_problem(programme.duration_ms or 0, campaign.min_s, campaign.max_s)

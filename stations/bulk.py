@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -57,8 +58,15 @@ class Imported:
     players: list[tuple[str, str, int, str]] = field(default_factory=list)
 
 
+_BRACKETED = re.compile(r"^(?P<vi>.+?)\s*\((?P<en>[^()]+)\)\s*$", re.S)
+
+
 def _line_error(line: int, message: str) -> str:
-    return f"Dòng {line}: {message} (line {line})"
+    """"Dòng N: … (line N: …)": one bracket, so an English page shows the reason too."""
+    found = _BRACKETED.match(message)
+    if found is None:
+        return f"Dòng {line}: {message} (line {line})"
+    return f"Dòng {line}: {found.group('vi')} (line {line}: {found.group('en')})"
 
 
 def _check_line(line: int, raw: dict[str, str | None]) -> StationLine | str:
@@ -73,6 +81,8 @@ def _check_line(line: int, raw: dict[str, str | None]) -> StationLine | str:
         windows = parse_windows((value["windows"] or DEFAULT_WINDOWS).replace(";", ","))
     except LoaError as err:
         return _line_error(line, str(err))
+    if not windows:  # ";" alone: as `loa station add`, a station needs a window
+        return _line_error(line, "đài cần ít nhất một khung giờ phát (a station needs a window)")
     players = [p.strip() for p in value["players"].split(";") if p.strip()]
     if any(len(p) > 200 for p in players):
         return _line_error(line, "tên thiết bị dài quá 200 ký tự (player name too long)")
@@ -85,10 +95,26 @@ def read_stations(text: str) -> list[StationLine]:
     """The file's lines, checked without the database; StationImportError lists what is wrong.
 
     Cases: the header must name code, unit, name and windows (any order, players
-    optional); blank lines are skipped; line numbers are the file's own, header
-    included; a code given twice is refused on its second line.
+    optional), separated by "," or, when the header has no comma, ";"; blank lines
+    are skipped; line numbers are the file's own, header included; a code given
+    twice is refused on its second line.
     """
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if "\x00" in text:  # no database stores it (PostgreSQL refuses it in text)
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise StationImportError([_line_error(line, "có ký tự NUL (a NUL character)")])
+    first = text.split("\n", 1)[0]
+    # Excel under Vietnamese regional settings (decimal comma) separates columns with ";".
+    delimiter = ";" if ";" in first and "," not in first else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return _read_lines(reader)
+    except csv.Error as err:  # a field past csv's limit (128 KiB): a broken file, not a crash
+        raise StationImportError([_line_error(
+            reader.line_num + 1, "dòng CSV không đọc được, trường quá dài (unreadable CSV line)"
+        )]) from err
+
+
+def _read_lines(reader: csv.DictReader[str]) -> list[StationLine]:
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in COLUMNS if c not in header]
     if missing:

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import io
 import json
 import tarfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
+from loa import backup
 from loa.compliance.models import AiringLogEntry
-from loa.db import make_engine
+from loa.db import make_engine, transaction
+from loa.services import Services
+from loa.stations.service import add_station
+from loa.stations.units import add_unit
 from tests.conftest import PG_SERVER, Loa
+from tests.factories import two_wards
 from tests.test_tamper import Chain, tn  # noqa: F401  (the fixture: a chain of six entries)
 
 
@@ -138,3 +145,96 @@ def test_a_portable_dump_moves_a_sqlite_province_to_postgresql(
     said = there("restore", "--force", str(tmp_path / "native.tar"), ok=False)
     assert "--portable" in said  # a SQLite file does not go into PostgreSQL
     there("audit", "verify")  # and the refusal touched nothing: anchors and all still there
+
+
+def test_a_portable_dump_taken_while_the_server_writes_is_one_snapshot(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows written during the dump are all in it or all out: a unit added between the
+    admin_unit and station tables must not leave a station whose unit is missing."""
+    with transaction(services.sessions) as s:
+        two_wards(s)
+    sneaked: list[bool] = []
+
+    class ServerWritesMeanwhile:
+        def __init__(self, out: IO[str]) -> None:
+            self.out = out
+
+        def write(self, line: str) -> int:
+            if line.startswith('["admin_unit"') and not sneaked:
+                sneaked.append(True)  # another connection commits a unit and its station
+                with transaction(services.sessions) as s:
+                    add_unit(s, "11563", "Phường Lưu Kiếm", "commune", "31")
+                    add_station(s, "LK", "11563", "Đài Lưu Kiếm")
+            return self.out.write(line)
+
+    real_dump_rows = backup.dump_rows
+    monkeypatch.setattr(backup, "dump_rows",
+                        lambda conn, out: real_dump_rows(conn, ServerWritesMeanwhile(out)))
+    _, path, _ = backup._dump_database(services.settings, tmp_path, portable=True)
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+    units = {values[0] for table, values in rows if table == "admin_unit"}
+    stations = [values for table, values in rows if table == "station"]
+    header = json.loads(path.read_text(encoding="utf-8").splitlines()[0])["tables"]
+    unit_at = header["station"].index("unit_id")
+    assert sneaked and len(stations) == 2  # TN and TH, not LK
+    assert all(values[unit_at] in units for values in stations)
+
+
+def test_a_portable_dump_of_an_older_revision_loads_into_that_revision(
+    database_url: str,
+) -> None:
+    """`loa restore` brings the schema to the archive's revision, then loads its rows: the
+    tables a later revision added (render_job after 0007_bulletin) are not there."""
+    from alembic import command
+
+    from loa import migrate
+    from loa.backup_rows import _tables, load_rows
+
+    command.upgrade(migrate.alembic_config(database_url), "0007_bulletin")
+    units = next(t for t in _tables() if t.name == "admin_unit")
+    header = {"tables": {"admin_unit": [c.name for c in units.columns]}}
+    row = {c.name: None for c in units.columns} | {
+        "id": 7, "code": "31", "name": "Thành phố Hải Phòng", "level": "province",
+        "emergency_roles": "leader,admin"}
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            lines = [json.dumps(header), json.dumps(["admin_unit", list(row.values())])]
+            assert load_rows(conn, lines) == 1
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT code FROM admin_unit WHERE id = 7")) == "31"
+    finally:
+        engine.dispose()
+
+
+def test_an_archive_without_its_database_is_refused_before_anything_is_touched(
+    archive: Path, env: dict[str, str], tmp_path: Path, target_url: str
+) -> None:
+    """A manifest that names a database file it does not list (an archive put together by
+    hand) is corrupt: refused up front, not a traceback after the anchors were replaced."""
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        database = manifest["database"]["file"]
+        del manifest["files"][database]
+        body = json.dumps(manifest).encode()
+        stripped = tmp_path / "no-database.tar"
+        with tarfile.open(stripped, "w") as out:
+            for member in tar.getmembers():
+                if member.name == "manifest.json":
+                    member.size = len(body)
+                    out.addfile(member, io.BytesIO(body))
+                elif member.name != database:
+                    out.addfile(member, tar.extractfile(member))
+    there = Loa(restored_env(env, tmp_path, target_url))
+    (tmp_path / "restored-home" / "anchors").mkdir(parents=True)
+    (tmp_path / "restored-home" / "anchors" / "offsite.jsonl").write_text("{}\n")
+    said = there("restore", "--force", str(stripped), ok=False)
+    assert "Tệp sao lưu hỏng" in said and database in said
+    assert (tmp_path / "restored-home" / "anchors" / "offsite.jsonl").exists()
+
+
+def test_the_archive_is_readable_by_its_owner_only(archive: Path) -> None:
+    """It holds the secret key (whoever has it signs any session), the users' password
+    hashes and the players' token hashes: like the tokens file, mode 600."""
+    assert archive.stat().st_mode & 0o777 == 0o600

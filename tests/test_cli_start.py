@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 import click
+import pytest
 
 from loa.cli import COMMANDS, cli
+from tests.conftest import Loa
 
 HEAVY = ("scipy", "numpy", "pydub", "reportlab", "openpyxl", "flask", "sqlalchemy")
 
@@ -43,6 +45,22 @@ def test_every_listed_command_loads_under_its_name() -> None:
             command = cli.get_command(ctx, name)
             assert command is not None and command.name == name, name
             assert command.get_short_help_str(), name
+
+
+@pytest.mark.parametrize(
+    "argv", [["bulletin", "--help"], ["bulletin", "send", "--help"], ["backup", "--help"],
+             ["restore", "--help"], ["worker", "--help"]])
+def test_a_command_s_help_loads_no_heavy_library_either(argv: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE % (argv, HEAVY)], capture_output=True, text=True, check=True
+    )
+    *help_lines, loaded = done.stdout.strip().splitlines()
+    assert json.loads(loaded) == [] and any(line.startswith("Usage: loa") for line in help_lines)
+
+
+def test_a_command_on_a_database_not_yet_made_says_to_run_loa_init(loa: Loa) -> None:
+    said = loa("audit", "verify", ok=False)  # the hint no longer imports SQLAlchemy up front
+    assert "đã chạy `loa init` chưa?" in said and "Traceback" not in said
 
 
 def test_a_database_command_loads_neither_the_web_nor_the_audio_libraries(

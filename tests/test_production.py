@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import stat
@@ -212,3 +213,19 @@ def test_healthz_is_200_when_all_is_well(tmp_path: Path, broker: str, database_u
     assert answer.status_code == 200, answer.json
     assert answer.json == {"ok": True, "failing": [], "checks": dict.fromkeys(
         ("database", "broker", "disk", "scheduler"), "ok")}
+
+
+def test_healthz_with_the_audio_store_gone_names_the_disk(tmp_path: Path) -> None:
+    """The store's volume unmounted (its folder gone): 503 naming the disk, not a 500."""
+    env = {"LOA_HOME": str(tmp_path / "home"),
+           "LOA_DATABASE_URL": f"sqlite:///{tmp_path / 'loa.db'}"}
+    settings = load_settings(env)
+    migrate.upgrade(settings.database_url)
+    app = create_app(build_services(settings, publisher=NullPublisher()))
+    shutil.rmtree(settings.audio_dir)
+    try:
+        answer = app.test_client().get("/healthz")
+    finally:
+        app.extensions["loa"].sessions.kw["bind"].dispose()
+    assert answer.status_code == 503
+    assert "disk" in answer.json["failing"] and "audio" in answer.json["checks"]["disk"]

@@ -17,11 +17,15 @@ from sqlalchemy import select
 from loa.app import build_services
 from loa.clock import FrozenClock
 from loa.db import transaction
+from loa.errors import LoaError
 from loa.playlists.campaigns import add_campaign
 from loa.playlists.editing import add_segment, create_programme
 from loa.playlists.jobs import JobLost, claim, enqueue, finish, job_state, latest_job
 from loa.playlists.models import Programme, ProgrammeStatus, RenderJob, RenderStatus
 from loa.playlists.render_worker import RenderWorker
+from loa.playlists.rendering import render
+from loa.playlists.review import sign_approval
+from loa.scheduler.service import approve_and_plan
 from loa.services import Services
 from loa.settings import Settings
 from loa.stations.units import add_unit
@@ -205,7 +209,40 @@ def test_a_worker_stopped_mid_render_puts_the_job_back(services: Services) -> No
         thread.join(120)
     job = _rows(services)[0]
     assert (job.status, job.worker, job.done) == (RenderStatus.queued, None, 0)
+    # A shutdown is not a failed attempt: three deploys mid-render must not fail the render.
+    assert job.attempts == 0
     with transaction(services.sessions) as s:
         assert s.get(Programme, pid).status is ProgrammeStatus.draft  # type: ignore[union-attr]
     assert worker(services, "next").run_pending() == 1  # the next worker renders it at once
     assert _rows(services)[0].status is RenderStatus.done
+
+
+def test_a_programme_approved_while_it_renders_keeps_its_approved_audio(
+    services: Services,
+) -> None:
+    """`loa programme approve` does not look at render jobs: a render under way when the
+    leader approves must not undo the approval nor put other audio under it (final)."""
+    pid = programme(services)
+    with transaction(services.sessions) as s:
+        enqueue(s, pid, START, "xa")
+    assert worker(services, "a").run_one() is True
+    with transaction(services.sessions) as s:  # rendered; the operator renders it again
+        approved_sha = s.get(Programme, pid).master_sha256  # type: ignore[union-attr]
+
+    approved: list[int] = []
+
+    def approve_meanwhile(done: int, total: int) -> None:
+        if not approved:
+            approved.append(done)
+            with transaction(services.sessions) as s:  # the CLI, in another process
+                sign_approval(s, pid, None)
+                approve_and_plan(s, pid, services.clock.now(), services.settings.airing_gap)
+
+    with pytest.raises(LoaError, match="đã duyệt"), transaction(services.sessions) as s:
+        render(s, services.store, services.settings, pid, services.clock.now(),
+               approve_meanwhile)
+    assert approved
+    with transaction(services.sessions) as s:
+        kept = s.get(Programme, pid)
+        assert kept is not None and kept.status is ProgrammeStatus.approved
+        assert kept.master_sha256 == approved_sha

@@ -83,9 +83,46 @@ def test_one_bad_line_adds_nothing_and_every_error_names_its_line(services: Serv
     with pytest.raises(StationImportError) as refused, transaction(services.sessions) as s:
         import_stations(s, fixed)
     assert refused.value.errors == [
-        "Dòng 3: không tìm thấy đơn vị hành chính '99999' (unit not found) (line 3)",
-        "Dòng 4: mã đài 'TN' đã tồn tại (code exists) (line 4)",
+        "Dòng 3: không tìm thấy đơn vị hành chính '99999' (line 3: unit not found)",
+        "Dòng 4: mã đài 'TN' đã tồn tại (line 4: code exists)",
     ]
+    assert station_count(services) == before
+
+
+@pytest.mark.usefixtures("tree")
+def test_a_line_whose_windows_are_only_separators_is_refused(services: Services) -> None:
+    before = station_count(services)
+    text = 'code,unit,name,windows\nW1,11560,Đài một,";"\nW2,11560,Đài hai," , "\n'
+    with pytest.raises(StationImportError) as refused, transaction(services.sessions) as s:
+        import_stations(s, text)
+    assert [e.split(":")[0] for e in refused.value.errors] == ["Dòng 2", "Dòng 3"]
+    assert "khung giờ phát" in refused.value.errors[0]
+    assert station_count(services) == before
+
+
+@pytest.mark.usefixtures("tree")
+def test_a_file_saved_by_excel_in_vietnamese_is_read(services: Services) -> None:
+    """Excel under Vietnamese regional settings (decimal comma) separates columns with ";"
+    and writes a BOM and CRLF: the same file, the same stations, diacritics intact."""
+    text = ("\ufeffcode;unit;name;windows\r\nEX1;11560;Đài Thủy Nguyên – Ấp Bắc;"
+            '"T2-T7 05:30-06:30; 17:00-18:00"\r\nEX2;11557;Đài Thiên Hương;\r\n')
+    with transaction(services.sessions) as s:
+        assert import_stations(s, text.removeprefix("\ufeff")).stations == 2
+    with transaction(services.sessions) as s:
+        ex1 = s.scalars(select(Station).where(Station.code == "EX1")).one()
+        assert ex1.name == "Đài Thủy Nguyên – Ấp Bắc"
+        assert ex1.windows == ["T2-T7 05:30-06:30", "17:00-18:00"]
+
+
+@pytest.mark.usefixtures("tree")
+def test_a_nul_or_a_giant_field_is_an_error_by_line_not_a_crash(services: Services) -> None:
+    before = station_count(services)
+    nul = "code,unit,name,windows\nOK1,11560,Đài một,\nN\x00UL,11560,Đài hai,\n"
+    giant = 'code,unit,name,windows\nOK1,11560,Đài một,\nG1,11560,"' + "x" * 200_000 + '",\n'
+    for text, line in ((nul, 3), (giant, 3)):
+        with pytest.raises(StationImportError) as refused, transaction(services.sessions) as s:
+            import_stations(s, text)
+        assert refused.value.errors[0].startswith(f"Dòng {line}: "), refused.value.errors
     assert station_count(services) == before
 
 
@@ -143,6 +180,10 @@ def test_an_admin_uploads_stations_of_their_own_subtree_only(
     assert answer.status_code == 400
     assert "Dòng 2: không tìm thấy đơn vị hành chính &#39;11557&#39;" in page
     assert "Dòng 3:" in page and station_count(services) == 3
+    client.get("/lang/en")  # on an English page each line says why, not only its number
+    page = upload(client, other).get_data(as_text=True)
+    assert "line 2: unit not found" in page and "line 3: unit not found" in page
+    client.get("/lang/vi")
     without_csrf = client.post(
         "/admin/stations/import",
         data={"file": (io.BytesIO(own.encode()), "s.csv")},

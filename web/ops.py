@@ -47,7 +47,10 @@ def _broker(loa: Services) -> str | None:
 
 
 def _disk(loa: Services) -> str | None:
-    free = shutil.disk_usage(loa.settings.audio_dir).free
+    try:
+        free = shutil.disk_usage(loa.settings.audio_dir).free
+    except OSError as err:  # the store's volume unmounted or its folder gone
+        return f"không đọc được kho âm thanh (audio store unreadable): {err.strerror or err}"
     if free < MIN_FREE_BYTES:
         return f"ổ đĩa sắp đầy (disk almost full): {free // 2**20} MB free"
     return None
