@@ -6,6 +6,7 @@ calendar show the airings right after the leader's click.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +14,23 @@ import pytest
 
 from loa.db import transaction
 from loa.services import Services
+from loa.web.editor import KICK_KEY
 from loa.web.users import add_user
 from tests import test_browser
-from tests.test_editor import tone
+from tests.test_editor import tone, worker
 
 pytestmark = pytest.mark.browser
 page = test_browser.page  # Chromium, launched as the other browser tests launch it
 base_url = test_browser.base_url  # commune 11560, its station, operator canbo, campaign CDS
 PASSWORD = "mat-khau-2026"
 RENDER_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def renders(app: Any, services: Services) -> None:
+    """Each queued render runs at once in a thread, as the scheduler of `loa serve` would."""
+    run = worker(services).run_pending
+    app.extensions[KICK_KEY] = lambda: threading.Thread(target=run, daemon=True).start()
 
 
 @pytest.fixture
@@ -53,7 +62,7 @@ def segment_kinds(page: Any) -> list[str]:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("width", [390, 1280])
 def test_operator_writes_and_submits_a_leader_approves_and_airings_are_planned(
-    base_url: str, leader: str, page: Any, width: int
+    base_url: str, leader: str, renders: None, page: Any, width: int
 ) -> None:
     page.set_viewport_size({"width": width, "height": 900})
     log_in(page, base_url, "canbo")
