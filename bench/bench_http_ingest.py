@@ -78,8 +78,9 @@ def wrk(server: Server, args: list[str], seconds: int) -> Run:
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     return Run(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-               _ms(re.search(r"50%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
-               _ms(re.search(r"99%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+               # The distribution's own lines: "+/- Stdev" columns end in % too (75.50%).
+               _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),  # type: ignore[union-attr]
+               _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),  # type: ignore[union-attr]
                errors, cpu)
 
 
