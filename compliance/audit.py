@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session
 
 from loa.compliance.batch import MonthFacts, load_facts
 from loa.compliance.ingest import chain_heads
-from loa.compliance.models import AiringLogEntry, MonthClose, StationMonthSnapshot
+from loa.compliance.models import MonthClose, StationMonthSnapshot
 from loa.compliance.rules import (
     AiringFacts,
     CountingRule,
-    LoggedEvent,
     ProgrammeFacts,
     Requirement,
     Status,
@@ -84,22 +83,6 @@ def airing_facts(airings: list[Airing]) -> dict[int, AiringFacts]:
         )
         for a in airings
     }
-
-
-def logged_event(entry: AiringLogEntry) -> LoggedEvent:
-    """A log entry for the rule; the clock offset is the one the player signed, else 0."""
-    offset = (entry.detail or {}).get("clock_offset_ms")
-    if not isinstance(offset, int) or isinstance(offset, bool):
-        offset = 0
-    return LoggedEvent(
-        entry.event,
-        entry.airing_id,
-        entry.at,
-        entry.asset_sha256,
-        entry.played_ms,
-        entry.received_at,
-        offset,
-    )
 
 
 def counting_rule(

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from loa.compliance.models import AiringLogEntry
@@ -149,6 +150,16 @@ def _load_airings(
         facts.airings.setdefault(r.station_id, []).append((airing, r.status))
 
 
+def logged_event(entry: AiringLogEntry | Row[Any]) -> LoggedEvent:
+    """A log entry (or a row of its columns) for the rule; the clock offset is the one the
+    player signed, else 0."""
+    offset = (entry.detail if isinstance(entry.detail, dict) else {}).get("clock_offset_ms")
+    if not isinstance(offset, int) or isinstance(offset, bool):
+        offset = 0
+    return LoggedEvent(entry.event, entry.airing_id, entry.at, entry.asset_sha256,
+                       entry.played_ms, entry.received_at, offset)
+
+
 def _load_completions(
     session: Session,
     facts: MonthFacts,
@@ -183,10 +194,4 @@ def _load_completions(
     for r in rows:
         if not _in_month(bounds, r.station_id, r.starts_at):
             continue
-        offset = (r.detail if isinstance(r.detail, dict) else {}).get("clock_offset_ms")
-        if not isinstance(offset, int) or isinstance(offset, bool):
-            offset = 0
-        event = LoggedEvent(
-            r.event, r.airing_id, r.at, r.asset_sha256, r.played_ms, r.received_at, offset
-        )
-        facts.completions.setdefault(r.station_id, []).append((r.seq, event))
+        facts.completions.setdefault(r.station_id, []).append((r.seq, logged_event(r)))

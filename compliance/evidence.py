@@ -13,9 +13,9 @@ from loa.compliance.audit import (
     ReportRow,
     airing_facts,
     counting_rule,
-    logged_event,
     station_month_report,
 )
+from loa.compliance.batch import logged_event
 from loa.compliance.close import closed_at
 from loa.compliance.models import AiringLogEntry
 from loa.compliance.rules import why_not_counted

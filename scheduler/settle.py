@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loa.compliance.audit import airing_facts, logged_event
+from loa.compliance.audit import airing_facts
+from loa.compliance.batch import logged_event
 from loa.compliance.models import AiringLogEntry
 from loa.compliance.rules import (
     AiringFacts,
