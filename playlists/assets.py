@@ -58,3 +58,13 @@ def minutes_text(ms: int) -> str:
     """A length as Vietnamese minutes and seconds, as the pages print it."""
     seconds = round(ms / 1000)
     return f"{seconds // 60} phút {seconds % 60} giây"
+
+
+def audio_json(sha256: str, size: int, fmt: str, duration_ms: int | None = None) -> dict:
+    """How the player API names an audio file: a URL relative to the server, so the agent
+    joins it to whatever address it reached us by (proxies), its hash, size and format."""
+    described: dict = {"url": f"/api/v1/audio/{sha256}", "sha256": sha256, "bytes": size,
+                       "format": fmt}
+    if duration_ms is not None:
+        described["duration_ms"] = duration_ms
+    return described

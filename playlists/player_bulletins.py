@@ -11,6 +11,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from loa.canonical import canonical_json
+from loa.playlists.assets import audio_json
 from loa.playlists.models import (
     AudioAsset,
     Bulletin,
@@ -69,8 +70,7 @@ def player_bulletins(
             "status": _status(r.status, r.valid_until, now), "sent_at": _iso(r.sent_at),
             "valid_until": _iso(r.valid_until), "repeat_count": r.repeat_count,
             "repeat_every_s": r.repeat_every_s,
-            "audio": {"url": f"/api/v1/audio/{r.sha256}", "sha256": r.sha256, "bytes": r.bytes,
-                      "format": r.format, "duration_ms": r.duration_ms},
+            "audio": audio_json(r.sha256, r.bytes, r.format, r.duration_ms),
         }
         for r in rows
     ]

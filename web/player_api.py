@@ -22,6 +22,7 @@ from loa.compliance.ingest import SHA256, IngestResult, ingest_events, signer
 from loa.db import soft_commit
 from loa.errors import LoaError
 from loa.metrics import EVENTS, SCHEDULES
+from loa.playlists.assets import audio_json
 from loa.playlists.bulletins import deliver_to_player
 from loa.playlists.models import (
     Airing,
@@ -204,9 +205,7 @@ def _airing_json(airing: Airing, programme: Programme, asset: AudioAsset, tz: Zo
             "title": programme.title,
             "duration_ms": programme.duration_ms or asset.duration_ms,
         },
-        # Relative, so the agent joins it to whatever address it reached us by (proxies).
-        "audio": {"url": f"/api/v1/audio/{asset.sha256}", "sha256": asset.sha256,
-                  "bytes": asset.bytes, "format": asset.format},
+        "audio": audio_json(asset.sha256, asset.bytes, asset.format),
         # The campaign's rule travels with each airing: the agent decides offline after a reboot.
         "resume": programme.campaign.allow_resume,
     }
@@ -219,9 +218,7 @@ def _slot_json(slot: BulletinSlot, bulletin: Bulletin, asset: AudioAsset, tz: Zo
         "priority": str(bulletin.priority),
         "title": bulletin.title,
         "starts_at": slot.starts_at.astimezone(tz).isoformat(),
-        "audio": {"url": f"/api/v1/audio/{asset.sha256}", "sha256": asset.sha256,
-                  "bytes": asset.bytes, "format": asset.format,
-                  "duration_ms": bulletin.duration_ms},
+        "audio": audio_json(asset.sha256, asset.bytes, asset.format, bulletin.duration_ms),
     }
 
 
