@@ -48,8 +48,9 @@ def programme(services: Services, sentences: int = 1) -> int:
 
 
 def worker(services: Services, name: str, wall: FrozenClock | None = None) -> RenderWorker:
+    """A worker whose job clock is the test's (jobs here are queued at START)."""
     return RenderWorker(services.sessions, services.store, services.settings, services.clock,
-                        wall=wall, name=name)
+                        wall=wall or FrozenClock(START), name=name)
 
 
 def state(services: Services, pid: int) -> dict[str, object]:
