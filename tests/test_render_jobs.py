@@ -31,6 +31,8 @@ from loa.settings import Settings
 from loa.stations.units import add_unit
 from tests.conftest import START
 
+pytestmark = pytest.mark.both_databases  # the database is the point here
+
 SENTENCE = "Bà con thực hiện chuyển đổi số, cài ứng dụng dịch vụ công trên điện thoại."
 
 
