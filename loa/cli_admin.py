@@ -9,6 +9,7 @@ import click
 
 from loa.audio.tts import engine_names
 from loa.cli_context import ROW_ID, LoaContext, pass_loa
+from loa.clock import VN_ZONE_NAME
 from loa.compliance import keylog
 from loa.db import transaction
 from loa.errors import LoaError
@@ -81,7 +82,7 @@ def station() -> None:
 @click.option("--unit", "unit_code", required=True)
 @click.option("--name", required=True)
 @click.option("--windows", default=DEFAULT_WINDOWS, show_default=True)
-@click.option("--timezone", default="Asia/Ho_Chi_Minh", show_default=True)
+@click.option("--timezone", default=VN_ZONE_NAME, show_default=True)
 @pass_loa
 def station_add(
     loa: LoaContext, code: str, unit_code: str, name: str, windows: str, timezone: str

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from loa.clock import VN_ZONE_NAME
 from loa.errors import LoaError
 from loa.stations.models import AdminUnit, Player, PlayerMode, Station
 from loa.stations.players import hash_token
@@ -177,7 +178,7 @@ def import_stations(
         raise StationImportError(errors)
     session.execute(insert(Station), [
         {"code": s.code, "unit_id": units[s.unit], "name": s.name, "kind": "commune",
-         "timezone": "Asia/Ho_Chi_Minh", "windows": s.windows}
+         "timezone": VN_ZONE_NAME, "windows": s.windows}
         for s in lines
     ])
     result = Imported(stations=len(lines))

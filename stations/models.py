@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from loa.clock import VN_ZONE_NAME
 from loa.db import Base, str_enum
 
 
@@ -67,7 +68,7 @@ class Station(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32), default="commune")
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    timezone: Mapped[str] = mapped_column(String(64), default=VN_ZONE_NAME)
     # Broadcast windows as local "HH:MM-HH:MM" strings, e.g. ["05:30-06:30", "17:00-18:00"].
     windows: Mapped[list[str]] = mapped_column(JSON, default=list)
 
