@@ -159,14 +159,17 @@ def player_add(loa: LoaContext, station_code: str, name: str, mode: str) -> None
 
 
 def _echo_credentials(player_id: int, token: str) -> None:
-    """The token and the broker login it gives (the reference agent derives the login itself)."""
+    """The token and the broker login it gives (the reference agent derives the login itself).
+
+    The token stays the last line, where scripts written before broker logins read it.
+    """
     from loa.player.broker import player_password, player_username
 
+    click.echo(PASSWD_HINT, err=True)
     click.echo(f"player_id: {player_id}")
-    click.echo(f"token: {token}")
     click.echo(f"mqtt_username: {player_username(player_id)}")
     click.echo(f"mqtt_password: {player_password(token)}")
-    click.echo(PASSWD_HINT, err=True)
+    click.echo(f"token: {token}")
 
 
 @player.command("rotate-token")
