@@ -10,6 +10,9 @@ from loa.cli_context import LoaContext, pass_loa
 from loa.db import transaction
 from loa.errors import LoaError
 
+# The server's login publishes to every player: a password nobody guesses.
+MIN_SERVER_PASSWORD = 16
+GENERATE = "python3 -c 'import secrets; print(secrets.token_urlsafe(24))'"
 # After a player is added, rotated or revoked: where its broker login changes.
 PASSWD_HINT = ("Tài khoản MQTT đổi khi tệp mật khẩu được ghi lại: loa broker passwd-file "
                "(the broker login changes once the password file is rewritten: "
@@ -51,6 +54,10 @@ def passwd_file(loa: LoaContext, out: Path, server_out: Path | None) -> None:
             raise LoaError("LOA_MQTT_URL phải có tên và mật khẩu của máy chủ, "
                            "vd. mqtt://loa-server:MẬT-KHẨU@127.0.0.1:1884 (LOA_MQTT_URL must "
                            "carry the server's broker login)")
+        if len(address.password) < MIN_SERVER_PASSWORD:
+            raise LoaError(f"Mật khẩu MQTT của máy chủ phải dài ít nhất {MIN_SERVER_PASSWORD} "
+                           f"ký tự; tạo một mật khẩu: {GENERATE} (the server's broker password "
+                           f"must be at least {MIN_SERVER_PASSWORD} characters)")
         server_line = server_password_line(address.username, address.password, server_out)
     with transaction(loa.services.sessions) as session:
         lines, without = players_password_lines(session)
