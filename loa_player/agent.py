@@ -180,26 +180,28 @@ class Agent(Link, Preemption):
         future airing plays at its time and a past one stays missed. An airing
         we do not hold is ``unknown`` (the runner fetches the schedule).
         """
-        with self._lock:
-            slot = next((s for s in self.slots if s.airing_id == airing_id), None)
-            now = self.now()
-            if self.mode != "live":
-                answer: PlayNowAnswer = "refused"
-                why = f"this player is in {self.mode or 'unknown'} mode"
-            elif slot is None:
-                answer, why = "unknown", "not in the schedule held"
-            elif self.handled.get(airing_id) is not None or self._on_output(airing_id):
-                answer, why = "refused", "already handled"
-            elif abs((now - slot.starts_at).total_seconds()) > self.config.late_grace_s:
-                answer, why = "refused", f"its slot starts at {slot.starts_at.isoformat()}"
-            else:
-                self._forced.add(airing_id)
-                return "accepted"
+        # No lock: this runs on paho's network thread, which must not wait for a playout
+        # step (a download at a start); playout checks ``handled`` again before it starts.
+        slot = next((s for s in self.slots if s.airing_id == airing_id), None)
+        now = self.now()
+        if self.mode != "live":
+            answer: PlayNowAnswer = "refused"
+            why = f"this player is in {self.mode or 'unknown'} mode"
+        elif slot is None:
+            answer, why = "unknown", "not in the schedule held"
+        elif self.handled.get(airing_id) is not None or self._on_output(airing_id):
+            answer, why = "refused", "already handled"
+        elif abs((now - slot.starts_at).total_seconds()) > self.config.late_grace_s:
+            answer, why = "refused", f"its slot starts at {slot.starts_at.isoformat()}"
+        else:
+            self._forced.add(airing_id)
+            return "accepted"
         logger.warning("play.now for airing %s ignored: %s", airing_id, why)
         return answer
 
     def _on_output(self, airing_id: int) -> bool:
-        return self.playing is not None and self.playing.slot.airing_id == airing_id
+        playing = self.playing  # read once: playout may end it meanwhile
+        return playing is not None and playing.slot.airing_id == airing_id
 
     def playout_step(self) -> None:
         """End an airing that is over; start each airing that is due, in order, one at a time.
