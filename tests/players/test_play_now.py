@@ -182,3 +182,38 @@ def test_a_failing_notice_handler_does_not_end_the_listener(caplog: Any) -> None
     finally:
         listener.close()
     assert "handling notice ScheduleChanged() failed" in caplog.text
+
+
+@pytest.mark.mqtt
+def test_a_forged_play_now_on_an_open_broker_does_not_play_a_future_airing(
+    broker: str, make_agent: MakeAgent, world: World
+) -> None:
+    """The attack of issue 15 through the real runner and paho: even where the broker is
+    not locked, a prefetch player keeps its airing three days ahead for its slot."""
+    from loa.clock import SystemClock
+    from loa.player.runner import Runner
+    from loa.stations.mqtt import MqttPublisher
+
+    ahead = world.add_airing(SystemClock().now() + timedelta(days=3))
+    runner = Runner(make_agent(clock=SystemClock()), broker).start()
+    forger = MqttPublisher(broker)
+    try:
+        assert runner.agent.synced.wait(10)
+        listener = runner.listener
+        deadline = SystemClock().now() + timedelta(seconds=10)
+        while listener is None and SystemClock().now() < deadline:
+            runner.agent.synced.wait(0.05)
+            listener = runner.listener
+        assert listener is not None and listener.subscribed.wait(10)
+        assert ahead in {s.airing_id for s in runner.agent.slots}
+        player = world.players[0].player_id
+        forger._client.publish(f"loa/players/{player}", b"[1]", qos=1)  # killed it before
+        forger.play_now(player, ahead)
+        runner.agent.synced.clear()
+        forger.schedule_changed([player])  # delivered after the two above, in order
+        assert runner.agent.synced.wait(10), "the listener stopped hearing notices"
+        runner.agent.playout_step()
+        assert ahead not in runner.agent.handled and runner.agent.output.played == []  # type: ignore[attr-defined]
+    finally:
+        forger.close()
+        runner.stop()
