@@ -23,6 +23,8 @@ from tests.conftest import PG_SERVER, Loa
 from tests.factories import two_wards
 from tests.test_tamper import Chain, tn  # noqa: F401  (the fixture: a chain of six entries)
 
+pytestmark = pytest.mark.both_databases  # the database is the point here
+
 
 @pytest.fixture
 def target_url(database_url: str, tmp_path: Path) -> Iterator[str]:

@@ -11,7 +11,6 @@ from loa.services import Services
 from loa.stations.service import add_station
 from loa.stations.units import add_unit
 from loa.web.users import add_user
-from tests.test_browser import page  # noqa: F401  (the Chromium page fixture)
 
 pytestmark = pytest.mark.browser
 PASSWORD = "mat-khau-2026"
@@ -28,7 +27,7 @@ def admin_url(live_url: str, services: Services) -> str:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_admin_adds_a_player_and_copies_its_token(admin_url: str, page: Any) -> None:  # noqa: F811
+def test_admin_adds_a_player_and_copies_its_token(admin_url: str, page: Any) -> None:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=admin_url)
     page.goto(f"{admin_url}/login")
     page.fill("input[name=username]", "quantri")

@@ -13,13 +13,11 @@ from sqlalchemy import select
 from loa.db import transaction
 from loa.playlists.models import Bulletin
 from loa.services import Services
-from tests import test_browser
 from tests.test_browser_phone import SCREENSHOTS, overflow, switch_language, vietnamese_labels
 from tests.test_bulletin_web import KEY, started, tree  # noqa: F401 (tree is a fixture)
 from tests.test_web_ui import PASSWORD
 
 pytestmark = pytest.mark.browser
-page = test_browser.page
 
 
 def shot(page: Any, name: str, width: int) -> None:
@@ -98,24 +96,6 @@ def test_a_storm_warning_from_template_to_cancel(
         assert overflow(page) <= 0, path
         assert vietnamese_labels(page) == [], path
     assert page.input_value("input[data-blank=gio_manh]") == "cấp 8, giật cấp 10"
-
-
-@pytest.fixture
-def microphone_page() -> Any:
-    """Chromium with a fake microphone that is allowed without asking (a beeping test source)."""
-    if test_browser.CHROMIUM is None:
-        pytest.skip("Chromium is not installed: run `bash scripts/setup.sh test`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=test_browser.CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream",
-                  "--use-fake-ui-for-media-stream"],
-        )
-        context = browser.new_context(permissions=["microphone"])
-        yield context.new_page()
-        browser.close()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -9,7 +9,6 @@ import pytest
 from loa.db import transaction
 from loa.services import Services
 from loa.stations.players import add_player
-from tests.test_browser import page  # noqa: F401  (the Chromium page fixture)
 from tests.test_browser_admin import PASSWORD, admin_url  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser

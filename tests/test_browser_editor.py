@@ -14,7 +14,6 @@ from loa.web.editor import KICK_KEY
 from tests import test_browser
 
 pytestmark = pytest.mark.browser
-page = test_browser.page  # the Chromium page and the seeded live server, shared
 base_url = test_browser.base_url
 GATE_TIMEOUT_S = 60
 

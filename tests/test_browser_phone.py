@@ -23,10 +23,8 @@ from loa.stations.players import add_player
 from loa.stations.service import add_station
 from loa.stations.units import add_unit
 from loa.web.users import add_user
-from tests import test_browser
 
 pytestmark = pytest.mark.browser
-page = test_browser.page
 PASSWORD = "loa-demo-2026"
 # The demo's users, by role.
 USERS = [("canbo", "operator"), ("kiemtra", "auditor"), ("lanhdao", "leader"), ("admin", "admin")]

@@ -20,7 +20,6 @@ from tests import test_browser
 from tests.test_editor import tone, worker
 
 pytestmark = pytest.mark.browser
-page = test_browser.page  # Chromium, launched as the other browser tests launch it
 base_url = test_browser.base_url  # commune 11560, its station, operator canbo, campaign CDS
 PASSWORD = "mat-khau-2026"
 RENDER_TIMEOUT_MS = 60_000

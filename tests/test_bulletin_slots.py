@@ -53,6 +53,8 @@ from tests.factories import enrolled_month, fake_sha, hai_phong_month
 from tests.test_scheduler import RecordingPublisher
 from tests.test_web_ui import PASSWORD, login
 
+pytestmark = pytest.mark.both_databases  # the database is the point here
+
 GAP = timedelta(seconds=30)
 MINUTE = timedelta(minutes=1)
 

@@ -20,6 +20,8 @@ from loa.stations.models import Player
 from tests.attacker import attacker, rechain
 from tests.factories import enrolled_month, signed_completion
 
+pytestmark = pytest.mark.both_databases  # the database is the point here
+
 
 def signed(key: Ed25519PrivateKey, airing: Airing, event_id: str, **kw: Any) -> dict[str, Any]:
     return signed_completion(key, airing, "a" * 64, event_id, **kw)

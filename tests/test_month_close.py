@@ -38,6 +38,8 @@ from tests.test_editor import post
 from tests.test_pdf import pdf_text
 from tests.test_web_ui import csrf, login
 
+pytestmark = pytest.mark.both_databases  # the database is the point here
+
 VN_MIDNIGHT_1_JAN = datetime(2026, 12, 31, 17, 0, tzinfo=UTC)  # December ends on the stations
 CLOSES = VN_MIDNIGHT_1_JAN + timedelta(days=5)  # LOA_CLOSE_AFTER_DAYS default
 JANUARY_3 = VN_MIDNIGHT_1_JAN + timedelta(days=2)

@@ -29,6 +29,8 @@ from loa.stations.players import add_player
 from loa.stations.push import NullPublisher
 from tests.factories import two_wards
 
+pytestmark = pytest.mark.both_databases  # the database is the point here
+
 LOA = str(Path(os.environ.get("VIRTUAL_ENV", ".venv")) / "bin" / "loa")
 if not Path(LOA).exists():
     LOA = str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "loa")

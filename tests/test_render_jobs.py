@@ -31,6 +31,8 @@ from loa.settings import Settings
 from loa.stations.units import add_unit
 from tests.conftest import START
 
+pytestmark = pytest.mark.both_databases  # the database is the point here
+
 SENTENCE = "Bà con thực hiện chuyển đổi số, cài ứng dụng dịch vụ công trên điện thoại."
 
 
@@ -48,8 +50,9 @@ def programme(services: Services, sentences: int = 1) -> int:
 
 
 def worker(services: Services, name: str, wall: FrozenClock | None = None) -> RenderWorker:
+    """A worker whose job clock is the test's (jobs here are queued at START)."""
     return RenderWorker(services.sessions, services.store, services.settings, services.clock,
-                        wall=wall, name=name)
+                        wall=wall or FrozenClock(START), name=name)
 
 
 def state(services: Services, pid: int) -> dict[str, object]:

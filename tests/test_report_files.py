@@ -22,6 +22,8 @@ from tests.conftest import Loa
 from tests.test_pdf import JANUARY, december, pdf_text  # noqa: F401 (fixture)
 from tests.test_web_ui import login
 
+pytestmark = pytest.mark.both_databases  # the database is the point here
+
 SIGNER = ["--signer-name", "Nguyễn Văn An", "--signer-title", "Chủ tịch", "--place", "Thủy Nguyên"]
 
 

@@ -23,6 +23,8 @@ from loa.scheduler.settle import GRACE
 from loa.services import Services
 from tests.factories import hai_phong_month
 
+pytestmark = pytest.mark.both_databases  # the database is the point here
+
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 TUESDAY_0800 = datetime(2026, 12, 1, 8, 0, tzinfo=VN)
 

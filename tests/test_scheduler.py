@@ -25,6 +25,8 @@ from loa.web.users import add_user
 from tests.factories import approved_programme, enrolled_month, hai_phong_month, signed_completion
 from tests.test_web_ui import PASSWORD, csrf, login
 
+pytestmark = pytest.mark.both_databases  # the database is the point here
+
 GAP = timedelta(seconds=30)
 
 

@@ -46,6 +46,8 @@ from tests.test_admin import post
 from tests.test_pdf import pdf_text
 from tests.test_web_ui import PASSWORD, login
 
+pytestmark = pytest.mark.both_databases  # the database is the point here
+
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
