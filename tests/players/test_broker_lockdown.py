@@ -25,7 +25,6 @@ from tests.conftest import Loa
 from tests.helpers.mosquitto import WAIT_S, LockedBroker, Session
 
 SERVER_USER, SERVER_PASSWORD = "loa-server", "server-secret-for-this-test-only"
-pytestmark = pytest.mark.mqtt
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,6 @@ def broker(tmp_path: Path) -> Iterator[LockedBroker]:
 def server_loa(env: dict[str, str], broker: LockedBroker) -> Loa:
     """`loa` with the server's own broker login in LOA_MQTT_URL, a station and no player yet."""
     loa = Loa({**env, "LOA_MQTT_URL": broker.server_url(SERVER_USER, SERVER_PASSWORD)})
-    loa("init")
     loa("unit", "add", "31", "Hải Phòng", "--level", "province")
     loa("station", "add", "TN", "--unit", "31", "--name", "Đài Tiên Lãng")
     return loa

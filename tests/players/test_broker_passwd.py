@@ -36,7 +36,6 @@ def test_our_hashes_and_mosquitto_passwds_read_each_other(tmp_path: Path) -> Non
 @pytest.fixture
 def loa(env: dict[str, str]) -> Loa:
     loa = Loa({**env, "LOA_MQTT_URL": SERVER_URL})
-    loa("init")
     loa("unit", "add", "31", "Hải Phòng", "--level", "province")
     loa("station", "add", "TN", "--unit", "31", "--name", "Đài Tiên Lãng")
     return loa
@@ -74,7 +73,6 @@ def test_a_server_login_missing_or_weak_is_refused(
     env: dict[str, str], tmp_path: Path, url: str, says: str
 ) -> None:
     loa = Loa({**env, "LOA_MQTT_URL": url})
-    loa("init")
     out = loa("broker", "passwd-file", "--out", str(tmp_path / "p"), "--server-out",
               str(tmp_path / "s"), ok=False)
     assert says in out and not (tmp_path / "s").exists()
