@@ -36,12 +36,14 @@ class MqttListener:
     def __init__(self, url: str, player_id: int, token: str,
                  on_notice: Callable[[Notice], None]) -> None:
         address = parse_broker_url(url)
+        username = address.username or player_username(player_id)
         if not address.username:
-            address = address.with_login(player_username(player_id), player_password(token))
+            address = address.with_login(username, player_password(token))
         self.topic = f"loa/players/{player_id}"
         self.subscribed = threading.Event()
         self._on_notice = on_notice
-        self._client = make_client(address, address.username or f"loa-player-{player_id}")
+        # The client id is the login, as the locked broker makes it anyway.
+        self._client = make_client(address, username)
         self._client.on_connect = self._connected
         self._client.on_subscribe = self._subscribed
         self._client.on_message = self._message
