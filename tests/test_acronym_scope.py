@@ -18,8 +18,8 @@ from loa.services import Services
 from loa.stations.units import add_unit, get_unit
 from loa.web.users import add_user
 from tests.conftest import Loa
-from tests.factories import approved_programme, two_wards
-from tests.test_web_ui import PASSWORD, csrf, login
+from tests.helpers.factories import approved_programme, two_wards
+from tests.helpers.web import PASSWORD, csrf, login
 
 BUILT_IN = "Ủy ban nhân dân"
 

@@ -6,28 +6,11 @@ from typing import Any
 
 import pytest
 
-from loa.db import transaction
-from loa.playlists.campaigns import add_campaign
-from loa.services import Services
-from loa.stations.service import add_station
-from loa.stations.units import add_unit
-from loa.web.users import add_user
+import tests.helpers.browser
+
+base_url = tests.helpers.browser.base_url  # a shared fixture
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def base_url(live_url: str, services: Services) -> str:
-    with transaction(services.sessions) as s:
-        add_unit(s, "31", "Thành phố Hải Phòng", "province")
-        add_unit(s, "11560", "Phường Thủy Nguyên", "commune", "31")
-        add_station(s, "TN", "11560", "Đài truyền thanh Thủy Nguyên")
-        add_user(s, "canbo", "mat-khau-2026", "operator", "11560")
-        # Short bounds so a browser test can render a programme of two sentences.
-        add_campaign(
-            s, services.store, "CDS", "Chuyển đổi số", "31", min_minutes=0.05, max_minutes=1
-        )
-    return live_url
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -10,12 +10,15 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+import tests.helpers.bulletin_web
 from loa.db import transaction
 from loa.playlists.models import Bulletin
 from loa.services import Services
-from tests.test_browser_phone import SCREENSHOTS, overflow, switch_language, vietnamese_labels
-from tests.test_bulletin_web import KEY, started, tree  # noqa: F401 (tree is a fixture)
-from tests.test_web_ui import PASSWORD
+from tests.helpers.browser import SCREENSHOTS, overflow, switch_language, vietnamese_labels
+from tests.helpers.bulletin_web import KEY, started
+from tests.helpers.web import PASSWORD
+
+tree = tests.helpers.bulletin_web.tree  # a shared fixture
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +42,7 @@ def log_in(page: Any, base: str, username: str) -> None:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("width", [390, 1280])
 def test_a_storm_warning_from_template_to_cancel(
-    live_url: str, services: Services, tree: dict[str, int], page: Any, width: int  # noqa: F811
+    live_url: str, services: Services, tree: dict[str, int], page: Any, width: int
 ) -> None:
     assert KEY is not None
     page.set_viewport_size({"width": width, "height": 900})
@@ -100,7 +103,7 @@ def test_a_storm_warning_from_template_to_cancel(
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_operator_records_a_notice_on_a_phone_and_it_waits_for_the_leader(
-    live_url: str, services: Services, tree: dict[str, int],  # noqa: F811
+    live_url: str, services: Services, tree: dict[str, int],
     microphone_page: Any,
 ) -> None:
     page = microphone_page

@@ -11,7 +11,7 @@ from loa.playlists.models import Programme, ProgrammeStatus
 from loa.scheduler.service import approve_and_plan
 from loa.services import Services
 from loa.web.users import add_user
-from tests.factories import hai_phong_month
+from tests.helpers.factories import hai_phong_month
 
 pytestmark = pytest.mark.browser
 PASSWORD = "mat-khau-2026"

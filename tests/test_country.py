@@ -15,7 +15,7 @@ from loa.services import Services
 from loa.stations.models import AdminUnit, UnitLevel
 from loa.stations.service import add_station
 from loa.stations.units import add_unit, get_unit, import_units
-from tests.factories import approved_programme
+from tests.helpers.factories import approved_programme
 
 pytestmark = pytest.mark.both_databases  # the database is the point here
 

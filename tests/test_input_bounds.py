@@ -13,8 +13,8 @@ from loa.services import Services
 from loa.stations.models import Station
 from loa.web.users import add_user
 from tests.conftest import Loa
-from tests.factories import hai_phong_month, two_wards
-from tests.test_web_ui import csrf, login
+from tests.helpers.factories import hai_phong_month, two_wards
+from tests.helpers.web import csrf, login
 
 PASSWORD = "mat-khau-dai-2026"
 BAD_MONTHS = ["9999-12", "0000-01", "2026-13", "26-01", "0001-01"]

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from loa import migrate
-from tests.test_runtime import kill_backend, lock_holder
+from tests.helpers.servers import kill_backend, lock_holder
 
 pytestmark = pytest.mark.postgres
 LOA = str(Path(sys.executable).parent / "loa")

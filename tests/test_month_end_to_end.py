@@ -29,7 +29,7 @@ from loa.stations.models import Station
 from loa.web.users import add_user
 from tests.attacker import attacker
 from tests.conftest import START, Loa
-from tests.test_web_ui import login
+from tests.helpers.web import login
 
 pytestmark = pytest.mark.both_databases  # the database is the point here
 

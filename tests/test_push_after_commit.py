@@ -43,8 +43,8 @@ from loa.services import Services
 from loa.stations.models import Player
 from loa.web.users import add_user
 from tests.conftest import MQTT_URL, START
-from tests.factories import Month, approved_programme, hai_phong_month
-from tests.test_web_ui import PASSWORD, csrf, login
+from tests.helpers.factories import Month, approved_programme, hai_phong_month
+from tests.helpers.web import PASSWORD, csrf, login
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.both_databases]
 LOA = str(Path(sys.executable).parent / "loa")

@@ -18,8 +18,8 @@ from loa.stations.players import authenticate
 from loa.stations.units import add_unit
 from loa.web.users import add_user
 from tests.conftest import Loa
-from tests.factories import two_wards
-from tests.test_web_ui import PASSWORD, csrf, login
+from tests.helpers.factories import two_wards
+from tests.helpers.web import PASSWORD, csrf, login
 
 GOOD = """code,unit,name,windows,players
 HP-TN2,11560,Đài Thủy Nguyên 2,"T2-T7 05:30-06:30; 17:00-18:00",Cụm loa chợ; Cụm loa thôn 2
