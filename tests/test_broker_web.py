@@ -6,16 +6,39 @@ import re
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from loa.db import transaction
 from loa.player.broker import player_password
 from loa.services import Services
 from loa.stations.broker_auth import mosquitto_hash_matches, players_password_lines
 from loa.stations.models import Player
-from tests.test_admin import player_id, post, token_of, tree  # noqa: F401 (the fixture)
-from tests.test_web_ui import login
+from loa.web.users import add_user
+from tests.helpers.admin import post
+from tests.helpers.factories import two_wards
+from tests.helpers.web import PASSWORD, login
 
 LOGIN = re.compile(r'id="mqtt-username">([^<]+)</code> /\s*<code id="mqtt-password">([^<]+)<')
+TOKEN = re.compile(r'id="token" value="([^"]+)"')
+
+
+@pytest.fixture
+def tree(services: Services) -> None:
+    """Hải Phòng with two wards and an admin of one of them."""
+    with transaction(services.sessions) as s:
+        two_wards(s)
+        add_user(s, "quantrixa", PASSWORD, "admin", "11560")
+
+
+def token_of(answer: Any) -> str:
+    found = TOKEN.search(answer.get_data(as_text=True))
+    assert found, "no token on the page"
+    return found.group(1)
+
+
+def player_id(services: Services, name: str) -> int:
+    with transaction(services.sessions) as s:
+        return s.scalars(select(Player.id).where(Player.name == name)).one()
 
 
 def shown_login(answer: Any) -> tuple[str, str]:
