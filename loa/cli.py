@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "audit": ("loa.cli_programme", "audit", "Kiểm tra, báo cáo (audit and reports)."),
     "backup": ("loa.cli_ops", "backup",
                "Sao lưu cơ sở dữ liệu và kho âm thanh vào một tệp (back up to one file)."),
+    "broker": ("loa.cli_broker", "broker",
+               "Tài khoản MQTT của thiết bị và máy chủ (the broker's password files)."),
     "bulletin": ("loa.cli_bulletin", "bulletin",
                  "Thông báo, bản tin khẩn cấp (bulletins and emergency broadcasts)."),
     "campaign": ("loa.cli_admin", "campaign", "Chiến dịch truyền thông (campaigns)."),

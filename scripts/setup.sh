@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 what="${1:-install}"
 
 system_packages=(ffmpeg espeak-ng fonts-dejavu-core alsa-utils)
-[ "$what" = test ] && system_packages+=(chromium faketime)
+# mosquitto: tests start their own broker from packaging/mosquitto/loa.conf.
+[ "$what" = test ] && system_packages+=(chromium faketime mosquitto)
 missing=()
 for pkg in "${system_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -83,6 +83,9 @@ class Player(Base):
     station_id: Mapped[int] = mapped_column(ForeignKey("station.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The Mosquitto ($7$) hash of its broker password; None: no broker login (revoked, or
+    # issued before logins existed). See stations.broker_auth.
+    broker_password_hash: Mapped[str | None] = mapped_column(String(160))
     mode: Mapped[PlayerMode] = mapped_column(str_enum(PlayerMode), default=PlayerMode.prefetch)
     revoked: Mapped[bool] = mapped_column(default=False)
     last_seen: Mapped[datetime | None]
