@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "campaign": ("loa.cli_admin", "campaign", "Chiến dịch truyền thông (campaigns)."),
     "demo": ("loa.cli_serve", "demo", "Seed Hải Phòng, two communes, a campaign and a rendered "
              "programme, and serve."),
-    "init": ("loa.cli_core", "init", "Create or upgrade the database to the newest schema."),
+    "init": ("loa.cli_init", "init", "Create or upgrade the database to the newest schema."),
     "plan": ("loa.cli_programme", "plan_command",
              "Plan the required airings of every campaign on every station for a month."),
     "player": ("loa.cli_admin", "player", "Thiết bị phát (players)."),
@@ -41,7 +41,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "simulate": ("loa.cli_serve", "simulate",
                  "Run N reference agents against a fresh server on simulated time."),
     "station": ("loa.cli_admin", "station", "Đài truyền thanh (stations)."),
-    "tts": ("loa.cli_core", "tts",
+    "tts": ("loa.cli_tts", "tts",
             "Đọc văn bản tiếng Việt (TTS): chuẩn hóa và thử giọng đọc."),
     "unit": ("loa.cli_admin", "unit", "Đơn vị hành chính (admin units)."),
     "user": ("loa.cli_admin", "user", "Người dùng (users)."),

@@ -237,7 +237,7 @@ def stations() -> Any:
 
 def register(app: Flask) -> None:
     """Attach login, these pages and the programme editor."""
-    from loa.web import bulletins, editor  # they build on this module's helpers: load after
+    from loa.web import bulletin_pages, editor  # they build on this module's helpers: load after
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(bp)
@@ -246,4 +246,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(stations_page.bp)
     app.register_blueprint(public.bp)
-    app.register_blueprint(bulletins.bp)
+    app.register_blueprint(bulletin_pages.bp)
