@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loa.compliance.ingest import chain_heads
+from loa.compliance.chain import chain_heads
 from loa.compliance.models import StationMonthSnapshot
 from loa.stations.models import Station
 

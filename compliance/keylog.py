@@ -16,13 +16,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from loa.canonical import canonical_json
-from loa.compliance.ingest import (
-    KEY_ENROLLED,
-    KEY_REVOKED,
-    ChainWriter,
-    chain_key_entries,
-    lock_chain,
-)
+from loa.compliance.chain import ChainWriter, lock_chain
+from loa.compliance.key_entries import KEY_ENROLLED, KEY_REVOKED, chain_key_entries
 from loa.compliance.models import AiringLogEntry
 from loa.errors import LoaError
 from loa.stations import players

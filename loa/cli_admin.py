@@ -196,7 +196,7 @@ def player_revoke_key(loa: LoaContext, player_id: int, key: str) -> None:
 @pass_loa
 def player_keys(loa: LoaContext, player_id: int) -> None:
     """List a player's keys as its station's chain has them: id, key, enrolled, in use."""
-    from loa.compliance.ingest import chain_key_entries
+    from loa.compliance.key_entries import chain_key_entries
     from loa.stations.players import get_player
 
     with transaction(loa.services.sessions) as session:

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 import loa.compliance.pdf
 from loa.compliance.audit import Reading, station_month_report
-from loa.compliance.ingest import chain_heads, ingest_events
+from loa.compliance.chain import chain_heads
+from loa.compliance.ingest import ingest_events
 from loa.compliance.pdf import Letter, letter_of, period_label, report_title, to_pdf
 from loa.compliance.totals import ReportTotals, report_totals
 from loa.db import transaction

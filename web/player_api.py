@@ -18,7 +18,9 @@ from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
 from loa.canonical import canonical_json, nesting_depth
 from loa.compliance import keylog
-from loa.compliance.ingest import SHA256, IngestResult, ingest_events, signer
+from loa.compliance.event_checks import SHA256
+from loa.compliance.ingest import IngestResult, ingest_events
+from loa.compliance.key_entries import signer
 from loa.db import soft_commit
 from loa.errors import LoaError
 from loa.metrics import EVENTS, SCHEDULES
