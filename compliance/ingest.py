@@ -22,6 +22,7 @@ from loa.compliance.key_entries import chain_keys
 from loa.compliance.models import AiringLogEntry
 from loa.compliance.rules import COMPLETE_SHARE
 from loa.errors import LoaError
+from loa.playlists.bulletin_delivery import delivery_row, record_play
 from loa.playlists.models import Airing, Bulletin, BulletinDelivery
 from loa.stations.models import Player
 from loa.stations.players import CLOCK_TOLERANCE_MS, Heartbeat
@@ -241,25 +242,14 @@ def _append(session: Session, player: Player, passed: list[tuple[int, _Checked]]
 
 def _record_play(session: Session, player: Player, entry: AiringLogEntry,
                  duration_ms: int) -> None:
-    """The delivery row follows the log: first start, last completion, completed plays.
-
-    A completion counts as for airings: at least 95% of the bulletin played and no more
-    than it lasts plus a minute (a player cut off after a second, or claiming a day, is
-    logged as it signed, but has not completed the bulletin).
+    """Give the delivery row the play. A completion counts as for airings: at least 95%
+    of the bulletin played and no more than it lasts plus a minute (a player cut off
+    after a second, or claiming a day, is logged as it signed, but has not completed it).
     """
-    row = session.scalar(select(BulletinDelivery).where(
-        BulletinDelivery.bulletin_id == entry.bulletin_id,
-        BulletinDelivery.player_id == player.id))
-    if row is None:  # a player added to the station after the bulletin was sent
-        row = BulletinDelivery(bulletin_id=entry.bulletin_id, station_id=player.station_id,
-                               player_id=player.id, plays=0)
-        session.add(row)
-    if entry.event == "bulletin.started":
-        row.started_at = min(row.started_at or entry.at, entry.at)
-    elif (COMPLETE_SHARE * duration_ms <= (entry.played_ms or 0)
-          <= duration_ms + CLOCK_TOLERANCE_MS):
-        row.completed_at = max(row.completed_at or entry.at, entry.at)
-        row.plays = (row.plays or 0) + 1
+    counted = (COMPLETE_SHARE * duration_ms <= (entry.played_ms or 0)
+               <= duration_ms + CLOCK_TOLERANCE_MS)
+    record_play(delivery_row(session, entry.bulletin_id, player), entry.event, entry.at,
+                counted)
 
 
 def ingest_events(

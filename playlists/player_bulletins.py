@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from loa.canonical import canonical_json
@@ -77,18 +76,6 @@ def player_bulletins(
     content = {"player": player.id, "bulletins": listed}
     etag = hashlib.sha256(canonical_json(content).encode()).hexdigest()
     return content, etag, [r.id for r in rows if r.fetched_at is None]
-
-
-def mark_fetched(session: Session, player_id: int, bulletin_ids: Iterable[int],
-                 now: datetime) -> None:
-    """Stamp the first time this player got these bulletins from the endpoint."""
-    session.execute(
-        update(BulletinDelivery)
-        .where(BulletinDelivery.player_id == player_id,
-               BulletinDelivery.bulletin_id.in_(list(bulletin_ids)),
-               BulletinDelivery.fetched_at.is_(None))
-        .values(fetched_at=now)
-    )
 
 
 def bulletin_asset(session: Session, player: Player, sha256: str) -> AudioAsset | None:

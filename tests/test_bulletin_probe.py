@@ -20,7 +20,8 @@ from loa.compliance import keylog
 from loa.compliance.models import AiringLogEntry
 from loa.compliance.verify import verify_chains
 from loa.db import transaction
-from loa.playlists.bulletins import delivery, get_bulletin
+from loa.playlists.bulletin_delivery import delivery
+from loa.playlists.bulletins import get_bulletin
 from loa.playlists.models import Bulletin
 from loa.services import Services
 from loa.stations.models import Player

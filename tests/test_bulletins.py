@@ -26,11 +26,11 @@ from loa.compliance.models import AiringLogEntry
 from loa.compliance.verify import verify_chains
 from loa.db import transaction
 from loa.errors import LoaError
+from loa.playlists.bulletin_delivery import delivery
 from loa.playlists.bulletins import (
     approve_bulletin,
     cancel_bulletin,
     create_bulletin,
-    delivery,
     end_past_bulletins,
     get_bulletin,
     target_stations,

@@ -25,6 +25,7 @@ from loa.db import soft_commit
 from loa.errors import LoaError
 from loa.metrics import EVENTS, SCHEDULES
 from loa.playlists.assets import audio_json
+from loa.playlists.bulletin_delivery import mark_fetched
 from loa.playlists.bulletins import deliver_to_player
 from loa.playlists.models import (
     Airing,
@@ -35,7 +36,7 @@ from loa.playlists.models import (
     BulletinSlotStatus,
     Programme,
 )
-from loa.playlists.player_bulletins import bulletin_asset, mark_fetched, player_bulletins
+from loa.playlists.player_bulletins import bulletin_asset, player_bulletins
 from loa.playlists.schedule import station_airings, station_bulletin_slots
 from loa.stations.models import Player, Station
 from loa.stations.players import PlayerAuthError, apply_heartbeats, authenticate
