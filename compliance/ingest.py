@@ -18,14 +18,14 @@ from loa.compliance.event_checks import (
     check_event,
     verify_signature,
 )
-from loa.compliance.key_entries import chain_keys
+from loa.compliance.key_entries import KEY_REVOKED, chain_keys, key_of
 from loa.compliance.models import AiringLogEntry
 from loa.compliance.rules import COMPLETE_SHARE
 from loa.errors import LoaError
 from loa.playlists.bulletin_delivery import delivery_row, record_play
 from loa.playlists.models import Airing, Bulletin, BulletinDelivery
 from loa.stations.models import Player
-from loa.stations.players import CLOCK_TOLERANCE_MS, Heartbeat
+from loa.stations.players import BAD_TOKEN, CLOCK_TOLERANCE_MS, Heartbeat, PlayerAuthError
 
 
 @dataclass
@@ -48,6 +48,11 @@ ENTRY_COLUMNS = (
 _INSERT_ENTRIES = insert(AiringLogEntry.__table__).returning(AiringLogEntry.__table__.c.id)
 
 
+class SignerRevoked(LoaError):
+    """The batch's signer was revoked while it waited for the chain (the API answers 409;
+    the agent keeps the batch, as for a refused token)."""
+
+
 @dataclass
 class _Checked:
     event_id: str
@@ -57,9 +62,9 @@ class _Checked:
 
 
 def _batch_view() -> Any:
-    """Airings of the station among the batch's, owners of its known ids, and the chain head:
-    one statement, built once (the hot path of every POST of events)."""
-    station = bindparam("station")
+    """Airings of the station among the batch's, owners of its known ids, the chain head and
+    the player's revocations: one statement, built once (the hot path of every POST)."""
+    station, player = bindparam("station"), bindparam("player")
     newest = (
         select(AiringLogEntry.seq, AiringLogEntry.hash)
         .where(AiringLogEntry.station_id == station)
@@ -73,6 +78,13 @@ def _batch_view() -> Any:
         select(literal("known"), AiringLogEntry.player_id, AiringLogEntry.event_id).where(
             AiringLogEntry.event_id.in_(bindparam("events", expanding=True))),
         select(literal("head"), newest.c.seq, newest.c.hash),
+        # Revocation state, read again now that the lock is held (``signer`` read it before).
+        select(literal("revoked"), Player.id, cast(None, String)).where(
+            Player.id == player, Player.revoked.is_(True)),
+        select(literal("key_revoked"), AiringLogEntry.seq,
+               AiringLogEntry.detail["public_key"].as_string()).where(
+            AiringLogEntry.station_id == station, AiringLogEntry.player_id == player,
+            AiringLogEntry.event == KEY_REVOKED),
     )
 
 
@@ -89,15 +101,19 @@ class _Batch:
     head: tuple[int, str]  # the chain's (seq, hash), read under the lock
     station_bulletins: dict[int, str]  # bulletin sent to this station -> its audio's sha256
     bulletin_ms: dict[int, int] = field(default_factory=dict)  # -> its audio's duration
+    revoked_keys: set[bytes] = field(default_factory=set)  # as the chain has them now
 
     @classmethod
     def load(cls, session: Session, player: Player, events: list[_Checked]) -> _Batch:
-        """Which airings are the station's, which ids are known, and the head: one query."""
+        """Which airings are the station's, which ids are known, the head and the player's
+        revocations: one query. A player revoked since ``signer`` read it is refused (401)."""
         airing_ids = {c.event["airing_id"] for c in events if c.event["type"] in AIRING_EVENTS}
         rows = session.execute(_BATCH_VIEW, {
-            "station": player.station_id, "airings": list(airing_ids),
+            "station": player.station_id, "player": player.id, "airings": list(airing_ids),
             "events": [c.event_id for c in events],
         }).all()
+        if any(kind == "revoked" for kind, _n, _t in rows):
+            raise PlayerAuthError(BAD_TOKEN)
         heads = [(seq, text) for kind, seq, text in rows if kind == "head"]
         bulletin_ids = {c.event["bulletin_id"] for c in events
                         if c.event["type"] in BULLETIN_EVENTS}
@@ -113,7 +129,25 @@ class _Batch:
                    {text: n for kind, n, text in rows if kind == "known"},
                    heads[0] if heads else (0, GENESIS),
                    {r.id: r.asset_sha256 for r in found},
-                   {r.id: r.duration_ms or 0 for r in found})
+                   {r.id: r.duration_ms or 0 for r in found},
+                   {raw for kind, _n, text in rows if kind == "key_revoked"
+                    and (raw := key_of({"public_key": text})) is not None})
+
+    def check_signers(self, keys: list[bytes], passed: list[tuple[int, _Checked]]) -> None:
+        """Raise SignerRevoked if a key that signed one of ``passed`` was revoked while the
+        batch waited for the lock: appended now, it would follow its revocation."""
+        live = [k for k in keys if k not in self.revoked_keys]
+        if len(live) == len(keys):
+            return
+        for _position, checked in passed:
+            try:
+                verify_signature(checked.event, live, checked.body)
+            except EventRejected as err:
+                raise SignerRevoked(
+                    "Khóa ký lô sự kiện này vừa bị thu hồi; không sự kiện nào được lưu "
+                    "(the key that signed this batch was revoked while it waited; nothing "
+                    "was stored)"
+                ) from err
 
     def _check_owner(self, event: dict[str, Any]) -> None:
         if event["type"] in BULLETIN_EVENTS:
@@ -205,14 +239,14 @@ def _screen(keys: list[bytes], events: list[Any], received_at: datetime,
     return passed
 
 
-def _append(session: Session, player: Player, passed: list[tuple[int, _Checked]],
+def _append(session: Session, batch: _Batch, passed: list[tuple[int, _Checked]],
             received_at: datetime, outcome: _Outcome) -> None:
     """Append what is new to the locked chain, in batch order; one multi-row INSERT.
 
     Core, not the unit of work: the entries are written once and never read back
     in this transaction, and the ORM's bookkeeping was most of a batch's time.
     """
-    batch, writer = _Batch.load(session, player, [c for _, c in passed]), None
+    player, writer = batch.player, None
     rows: list[dict[str, Any]] = []
     for position, checked in passed:
         try:
@@ -274,6 +308,8 @@ def ingest_events(
     keys = chain_keys(session, player) if keys is None else keys
     passed = _screen(keys, events, received_at, outcome)
     if passed:
-        lock_chain(session, player.station_id)  # before known ids and the head are read
-        _append(session, player, passed, received_at, outcome)
+        lock_chain(session, player.station_id)  # before known ids, the head, revocations
+        batch = _Batch.load(session, player, [c for _, c in passed])
+        batch.check_signers(keys, passed)
+        _append(session, batch, passed, received_at, outcome)
     return outcome.result()

@@ -20,7 +20,7 @@ KEY_ENROLLED = "key.enrolled"  # the server's chain entry that lets a key sign
 KEY_REVOKED = "key.revoked"  # the one that stops it: events received after it are refused
 
 
-def _key_of(detail: Any) -> bytes | None:
+def key_of(detail: Any) -> bytes | None:
     try:
         return base64.b64decode(str((detail or {}).get("public_key")), validate=True)
     except (binascii.Error, ValueError, AttributeError):
@@ -43,7 +43,7 @@ def _key_entries(rows: Iterable[tuple[str, Any]]) -> tuple[list[bytes], set[byte
     enrolled: list[bytes] = []
     revoked: set[bytes] = set()
     for event, detail in rows:
-        raw = _key_of(detail)
+        raw = key_of(detail)
         if raw is None:
             continue
         if event == KEY_REVOKED:

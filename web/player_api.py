@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from loa.canonical import canonical_json, nesting_depth
 from loa.compliance import keylog
 from loa.compliance.event_checks import SHA256
-from loa.compliance.ingest import IngestResult, ingest_events
+from loa.compliance.ingest import IngestResult, SignerRevoked, ingest_events
 from loa.compliance.key_entries import signer
 from loa.db import soft_commit
 from loa.errors import LoaError
@@ -85,7 +85,8 @@ def _bad_request(err: LoaError) -> Response:
 
 
 @bp.errorhandler(keylog.KeyRefused)
-def _conflict(err: keylog.KeyRefused) -> Response:
+@bp.errorhandler(SignerRevoked)
+def _conflict(err: LoaError) -> Response:
     return _error(str(err), 409)
 
 
