@@ -9,6 +9,14 @@ from typing import Any
 from sqlalchemy import String, bindparam, cast, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from loa.compliance.bulletin_rules import (
+    BulletinFacts,
+    BulletinPlay,
+    SlotFacts,
+    bulletin_facts,
+    why_play_not_counted,
+    why_start_not_counted,
+)
 from loa.compliance.chain import GENESIS, ChainWriter, lock_chain
 from loa.compliance.event_checks import (
     AIRING_EVENTS,
@@ -20,12 +28,14 @@ from loa.compliance.event_checks import (
 )
 from loa.compliance.key_entries import KEY_REVOKED, chain_keys, key_of
 from loa.compliance.models import AiringLogEntry
-from loa.compliance.rules import COMPLETE_SHARE
 from loa.errors import LoaError
 from loa.playlists.bulletin_delivery import delivery_row, record_play
-from loa.playlists.models import Airing, Bulletin, BulletinDelivery
+from loa.playlists.models import Airing, Bulletin, BulletinDelivery, BulletinSlot
+from loa.settings import Settings
 from loa.stations.models import Player
 from loa.stations.players import BAD_TOKEN, CLOCK_TOLERANCE_MS, Heartbeat, PlayerAuthError
+
+START_TOLERANCE = timedelta(minutes=Settings.start_tolerance_minutes)  # LOA_START_TOLERANCE_MINUTES
 
 
 @dataclass
@@ -99,8 +109,7 @@ class _Batch:
     station_airings: set[int]
     known: dict[str, int]  # event id -> player id, for ids already in the log
     head: tuple[int, str]  # the chain's (seq, hash), read under the lock
-    station_bulletins: dict[int, str]  # bulletin sent to this station -> its audio's sha256
-    bulletin_ms: dict[int, int] = field(default_factory=dict)  # -> its audio's duration
+    station_bulletins: dict[int, BulletinFacts]  # bulletins sent to this station
     revoked_keys: set[bytes] = field(default_factory=set)  # as the chain has them now
 
     @classmethod
@@ -117,8 +126,8 @@ class _Batch:
         heads = [(seq, text) for kind, seq, text in rows if kind == "head"]
         bulletin_ids = {c.event["bulletin_id"] for c in events
                         if c.event["type"] in BULLETIN_EVENTS}
-        found = session.execute(
-            select(Bulletin.id, Bulletin.asset_sha256, Bulletin.duration_ms).where(
+        found = session.scalars(
+            select(Bulletin).where(
                 Bulletin.id.in_(bulletin_ids),
                 Bulletin.id.in_(select(BulletinDelivery.bulletin_id).where(
                     BulletinDelivery.station_id == player.station_id)),
@@ -128,8 +137,7 @@ class _Batch:
                    {n for kind, n, _ in rows if kind == "airing"},
                    {text: n for kind, n, text in rows if kind == "known"},
                    heads[0] if heads else (0, GENESIS),
-                   {r.id: r.asset_sha256 for r in found},
-                   {r.id: r.duration_ms or 0 for r in found},
+                   {b.id: bulletin_facts(b) for b in found},
                    {raw for kind, _n, text in rows if kind == "key_revoked"
                     and (raw := key_of({"public_key": text})) is not None})
 
@@ -151,13 +159,13 @@ class _Batch:
 
     def _check_owner(self, event: dict[str, Any]) -> None:
         if event["type"] in BULLETIN_EVENTS:
-            sha = self.station_bulletins.get(event["bulletin_id"])
-            if sha is None:
+            facts = self.station_bulletins.get(event["bulletin_id"])
+            if facts is None:
                 raise EventRejected(
                     f"thông báo {event['bulletin_id']} không gửi tới đài của thiết bị này "
                     "(bulletin not sent to this station)"
                 )
-            if event.get("sha256") != sha:
+            if event.get("sha256") != facts.sha256:
                 raise EventRejected(
                     "sha256 khác âm thanh của thông báo (sha256 is not the bulletin's audio)"
                 )
@@ -240,7 +248,7 @@ def _screen(keys: list[bytes], events: list[Any], received_at: datetime,
 
 
 def _append(session: Session, batch: _Batch, passed: list[tuple[int, _Checked]],
-            received_at: datetime, outcome: _Outcome) -> None:
+            received_at: datetime, outcome: _Outcome, tolerance: timedelta) -> None:
     """Append what is new to the locked chain, in batch order; one multi-row INSERT.
 
     Core, not the unit of work: the entries are written once and never read back
@@ -259,7 +267,8 @@ def _append(session: Session, batch: _Batch, passed: list[tuple[int, _Checked]],
             writer.link(entry)
             rows.append({column: getattr(entry, column) for column in ENTRY_COLUMNS})
             if entry.bulletin_id is not None:
-                _record_play(session, player, entry, batch.bulletin_ms[entry.bulletin_id])
+                _record_play(session, player, entry, entry.bulletin_id,
+                             batch.station_bulletins[entry.bulletin_id], tolerance)
         outcome.accepted.append((position, checked.event_id))
         ahead = checked.at - received_at
         if ahead > timedelta(milliseconds=CLOCK_TOLERANCE_MS) and not outcome.warnings:
@@ -274,26 +283,42 @@ def _append(session: Session, batch: _Batch, passed: list[tuple[int, _Checked]],
     outcome.logged = len(rows)
 
 
-def _record_play(session: Session, player: Player, entry: AiringLogEntry,
-                 duration_ms: int) -> None:
-    """Give the delivery row the play. A completion counts as for airings: at least 95%
-    of the bulletin played and no more than it lasts plus a minute (a player cut off
-    after a second, or claiming a day, is logged as it signed, but has not completed it).
-    """
-    counted = (COMPLETE_SHARE * duration_ms <= (entry.played_ms or 0)
-               <= duration_ms + CLOCK_TOLERANCE_MS)
-    record_play(delivery_row(session, entry.bulletin_id, player), entry.event, entry.at,
-                counted)
+def _slot(session: Session, bulletin_id: int, station_id: int,
+          slot_id: int | None) -> SlotFacts | None:
+    """The bulletin's slot ``slot_id`` on the station, if it is one."""
+    if slot_id is None:
+        return None
+    found = session.execute(select(BulletinSlot.id, BulletinSlot.starts_at).where(
+        BulletinSlot.id == slot_id, BulletinSlot.bulletin_id == bulletin_id,
+        BulletinSlot.station_id == station_id)).first()
+    return None if found is None else SlotFacts(found.id, found.starts_at)
+
+
+def _record_play(session: Session, player: Player, entry: AiringLogEntry, bulletin_id: int,
+                 bulletin: BulletinFacts, tolerance: timedelta) -> None:
+    """Give the player's delivery row the play, as the bulletin play rule counts it; the
+    log keeps every play as signed, counted or not."""
+    row = delivery_row(session, bulletin_id, player)
+    play = BulletinPlay.of(entry.event, entry.at, entry.played_ms, entry.asset_sha256,
+                           entry.received_at, entry.detail)
+    if entry.event == "bulletin.started":
+        problem = why_start_not_counted(play, bulletin, row.fetched_at)
+    else:
+        slot = _slot(session, bulletin_id, player.station_id, play.slot_id)
+        problem = why_play_not_counted(play, bulletin, row.fetched_at, slot, row.plays or 0,
+                                       tolerance)
+    record_play(row, entry.event, entry.at, problem is None)
 
 
 def ingest_events(
     session: Session, player: Player, events: Any, received_at: datetime,
-    keys: list[bytes] | None = None,
+    keys: list[bytes] | None = None, tolerance: timedelta = START_TOLERANCE,
 ) -> IngestResult:
     """Append a batch of player events to the station's chain; idempotent by event id.
 
     ``keys``: the player's chain keys when the caller read them already (see
-    ``signer``). Cases: a known id from the same player is accepted again without
+    ``signer``); ``tolerance``: how far a bulletin play may start from its slot
+    (the settings'). Cases: a known id from the same player is accepted again without
     a new entry (also within one batch, and when the same batch arrives many
     times at once: the chain is locked before known ids and the head are read);
     a malformed event, a value out of range, a bad signature, or an airing of
@@ -311,5 +336,5 @@ def ingest_events(
         lock_chain(session, player.station_id)  # before known ids, the head, revocations
         batch = _Batch.load(session, player, [c for _, c in passed])
         batch.check_signers(keys, passed)
-        _append(session, batch, passed, received_at, outcome)
+        _append(session, batch, passed, received_at, outcome, tolerance)
     return outcome.result()

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from loa.clock import Clock
@@ -34,11 +34,24 @@ class StationDelivery:
 
 
 def deliver(session: Session, bulletin: Bulletin, players: Iterable[Player]) -> None:
-    """A delivery row for each of ``players`` (the bulletin is being sent to them)."""
+    """A delivery row for each of ``players`` (the bulletin is being sent to them).
+
+    A player that fetched the same audio for an earlier bulletin (a recording sent
+    again) has it in its cache and will not fetch it again: its row keeps that fetch.
+    """
+    targets = list(players)
+    had = dict(session.execute(
+        select(BulletinDelivery.player_id, func.min(BulletinDelivery.fetched_at))
+        .join(Bulletin, Bulletin.id == BulletinDelivery.bulletin_id)
+        .where(Bulletin.asset_sha256 == bulletin.asset_sha256,
+               BulletinDelivery.player_id.in_([p.id for p in targets]),
+               BulletinDelivery.fetched_at.is_not(None))
+        .group_by(BulletinDelivery.player_id)
+    ).all())
     session.add_all(
         BulletinDelivery(bulletin_id=bulletin.id, station_id=p.station_id, player_id=p.id,
-                         plays=0)
-        for p in players
+                         plays=0, fetched_at=had.get(p.id))
+        for p in targets
     )
     session.flush()
 
@@ -57,13 +70,14 @@ def mark_pushed(
         )
 
 
-def mark_fetched(session: Session, player_id: int, bulletin_ids: Iterable[int],
-                 now: datetime) -> None:
-    """Stamp the first time this player got these bulletins from the endpoint."""
+def mark_fetched(session: Session, player_id: int, sha256: str, now: datetime) -> None:
+    """Stamp the first time this player fetched a bulletin's audio (``sha256``): on every
+    row of the player whose bulletin plays it. A play counts only after it (DESIGN §6)."""
     session.execute(
         update(BulletinDelivery)
         .where(BulletinDelivery.player_id == player_id,
-               BulletinDelivery.bulletin_id.in_(list(bulletin_ids)),
+               BulletinDelivery.bulletin_id.in_(
+                   select(Bulletin.id).where(Bulletin.asset_sha256 == sha256)),
                BulletinDelivery.fetched_at.is_(None))
         .values(fetched_at=now)
     )
@@ -82,11 +96,14 @@ def delivery_row(session: Session, bulletin_id: int, player: Player) -> Bulletin
 
 
 def record_play(row: BulletinDelivery, event: str, at: datetime, counted: bool) -> None:
-    """The row follows the log: the first start, the last counted completion, the plays
-    counted. ``counted`` is the compliance rule's verdict on a completion (DESIGN §6)."""
+    """The row follows the log as the bulletin play rule counts it (DESIGN §6): the first
+    counted start, the last counted completion, the completions counted. ``counted`` is
+    that rule's verdict (compliance decides; this room keeps the row)."""
+    if not counted:
+        return
     if event == "bulletin.started":
         row.started_at = min(row.started_at or at, at)
-    elif counted:
+    else:
         row.completed_at = max(row.completed_at or at, at)
         row.plays = (row.plays or 0) + 1
 

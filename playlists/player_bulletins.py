@@ -38,8 +38,8 @@ def _status(status: BulletinStatus, valid_until: datetime, now: datetime) -> str
 
 def player_bulletins(
     session: Session, player: Player, now: datetime
-) -> tuple[dict[str, Any], str, list[int]]:
-    """(the answer, its ETag, the bulletins this player has not fetched yet), in one query.
+) -> tuple[dict[str, Any], str]:
+    """(the answer, its ETag), in one query.
 
     Cases: active emergencies sent to the player are listed; a cancelled or
     ended one for 24 h after; a pending, normal or priority bulletin never (the
@@ -49,8 +49,8 @@ def player_bulletins(
     rows = session.execute(
         select(Bulletin.id, Bulletin.title, Bulletin.status, Bulletin.sent_at,
                Bulletin.valid_until, Bulletin.repeat_count, Bulletin.repeat_every_s,
-               AudioAsset.sha256, AudioAsset.bytes, AudioAsset.format, AudioAsset.duration_ms,
-               BulletinDelivery.fetched_at)
+               AudioAsset.sha256, AudioAsset.bytes, AudioAsset.format, AudioAsset.duration_ms)
+        .select_from(BulletinDelivery)
         .join(Bulletin, Bulletin.id == BulletinDelivery.bulletin_id)
         .join(AudioAsset, AudioAsset.sha256 == Bulletin.asset_sha256)
         .where(
@@ -75,7 +75,7 @@ def player_bulletins(
     ]
     content = {"player": player.id, "bulletins": listed}
     etag = hashlib.sha256(canonical_json(content).encode()).hexdigest()
-    return content, etag, [r.id for r in rows if r.fetched_at is None]
+    return content, etag
 
 
 def bulletin_asset(session: Session, player: Player, sha256: str) -> AudioAsset | None:
