@@ -124,6 +124,47 @@ def _check_detail(detail: Any) -> None:
     _plain_json(detail, "detail", MAX_DETAIL_BYTES)
 
 
+def _of_type(value: Any, kinds: tuple[type, ...]) -> bool:
+    """``value`` is JSON of one of ``kinds`` (a boolean is no number: JSON tells them apart)."""
+    if isinstance(value, bool):
+        return bool in kinds
+    return isinstance(value, kinds)
+
+
+NUMBER = (int, float)
+# Every field of an event with its JSON type (null: not given; ``id`` and ``type`` are
+# checked for their values, which only a string can have).
+FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "airing_id": (int,), "bulletin_id": (int,), "played_ms": (int,), "sha256": (str,),
+    "at": (str,), "detail": (dict,), "sig": (str,),
+}
+# The detail fields the server reads or shows, with their JSON types; the rest of
+# ``detail`` is the device's own record, kept as signed.
+DETAIL_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
+    "heartbeat": {  # stored as the player's health and shown on the pages
+        "version": (str,), "state": (str,), "disk_free_mb": NUMBER, "volume": NUMBER,
+        "signal": NUMBER, "cached_files": (int,), "outbox": (int,),
+        "clock_offset_age_s": NUMBER, "outputs": (list,), "problems": (dict,),
+    },
+    "bulletin.started": {"slot_id": (int,), "repeat": (int,)},
+    "bulletin.completed": {"slot_id": (int,), "repeat": (int,)},
+}
+JSON_NAMES = {str: ("chuỗi", "a string"), int: ("số nguyên", "a whole number"),
+              float: ("số", "a number"), list: ("danh sách", "a list"),
+              dict: ("đối tượng", "an object")}
+
+
+def _check_types(fields: dict[str, Any], types: dict[str, tuple[type, ...]],
+                 prefix: str = "") -> None:
+    """Each of ``types``' fields present in ``fields`` has its JSON type (null: not given)."""
+    for name, kinds in types.items():
+        value = fields.get(name)
+        if value is not None and not _of_type(value, kinds):
+            vi = " hoặc ".join(JSON_NAMES[k][0] for k in kinds)
+            en = " or ".join(JSON_NAMES[k][1] for k in kinds)
+            raise EventRejected(f"{prefix}{name} phải là {vi} ({prefix}{name} must be {en})")
+
+
 def _check_numbers(event: dict[str, Any]) -> None:
     played = event.get("played_ms")
     if played is not None and not (_whole_number(played) and 0 <= played <= MAX_PLAYED_MS):
@@ -170,11 +211,14 @@ def check_event(event: dict[str, Any], received_at: datetime) -> tuple[datetime,
     """
     body = _plain_json({k: v for k, v in event.items() if k != "sig"}, "sự kiện",
                        MAX_EVENT_BYTES)
-    if event.get("type") not in EVENT_TYPES:
-        raise EventRejected(f"loại sự kiện không hợp lệ: {event.get('type')!r} (unknown type)")
+    kind = event.get("type")
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:  # a dict or list: no set member
+        raise EventRejected(f"loại sự kiện không hợp lệ: {str(kind)[:60]!r} (unknown type)")
+    _check_types(event, FIELD_TYPES)
     sha = event.get("sha256")
     if sha is not None and not (isinstance(sha, str) and SHA256.fullmatch(sha)):
         raise EventRejected("sha256 phải là 64 ký tự hex (sha256 must be 64 hex digits)")
     _check_detail(event.get("detail"))
+    _check_types(event.get("detail") or {}, DETAIL_TYPES.get(kind, {}), "detail.")
     _check_numbers(event)
     return parse_at(event.get("at"), received_at), body
