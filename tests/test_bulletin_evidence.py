@@ -135,3 +135,22 @@ def test_a_play_begun_after_the_cancel_does_not_count(
     before_cancel = clock.now() - timedelta(minutes=14)
     post(client, token, completion(key, bulletin_id, sha, before_cancel, duration))
     assert shown(loa, bulletin_id)["plays"] == 1
+
+
+def test_audio_fetched_for_an_earlier_bulletin_counts_as_fetched_when_sent_again(
+    services: Services, ward: tuple[int, str, Ed25519PrivateKey], client: FlaskClient,
+    clock: FrozenClock, loa: Loa,
+) -> None:
+    """The same words sent again are the same audio, which the player holds in its cache
+    and will not download again: its plays of the second bulletin count all the same."""
+    _player_id, token, key = ward
+    first, sha, _duration, _sent = emergency(services)
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get(f"/api/v1/audio/{sha}", headers=auth).status_code == 200
+    clock.advance(hours=2)
+    again, same_sha, duration, sent_at = emergency(services)
+    assert same_sha == sha and again != first
+    assert shown(loa, again)["fetched_at"] is not None
+    clock.set(sent_at + timedelta(milliseconds=duration, seconds=5))
+    post(client, token, completion(key, again, sha, sent_at + timedelta(seconds=2), duration))
+    assert shown(loa, again)["plays"] == 1
