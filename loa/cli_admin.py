@@ -189,7 +189,7 @@ def player_rotate_token(loa: LoaContext, player_id: int) -> None:
 def player_revoke(loa: LoaContext, player_id: int) -> None:
     """Refuse a player's token from now on (its past events stay verifiable)."""
     with transaction(loa.services.sessions) as session:
-        keylog.revoke(session, player_id, loa.services.clock.now(), CLI_USER)
+        keylog.revoke(session, player_id, loa.services.clock, CLI_USER)
     click.echo(f"Đã thu hồi thiết bị {player_id} (player revoked)")
     click.echo(PASSWD_HINT, err=True)
 
@@ -201,7 +201,7 @@ def player_revoke(loa: LoaContext, player_id: int) -> None:
 def player_revoke_key(loa: LoaContext, player_id: int, key: str) -> None:
     """Stop one key of a player signing (KEY: its id or base64, see `loa player keys`)."""
     with transaction(loa.services.sessions) as session:
-        row = keylog.revoke_key(session, player_id, key, loa.services.clock.now(), CLI_USER)
+        row = keylog.revoke_key(session, player_id, key, loa.services.clock, CLI_USER)
         key_id = row.id
     click.echo(f"Đã thu hồi khóa {key_id} của thiết bị {player_id} (key revoked)")
 
@@ -211,7 +211,7 @@ def player_revoke_key(loa: LoaContext, player_id: int, key: str) -> None:
 @pass_loa
 def player_keys(loa: LoaContext, player_id: int) -> None:
     """List a player's keys as its station's chain has them: id, key, enrolled, in use."""
-    from loa.compliance.ingest import chain_key_entries
+    from loa.compliance.key_entries import chain_key_entries
     from loa.stations.players import get_player
 
     with transaction(loa.services.sessions) as session:

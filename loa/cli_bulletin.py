@@ -19,7 +19,7 @@ from loa.playlists.bulletin_limits import MAX_REPEAT_EVERY_S, MAX_REPEATS
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from loa.playlists.bulletins import StationDelivery
+    from loa.playlists.bulletin_delivery import StationDelivery
     from loa.playlists.models import Bulletin
     from loa.stations.models import AdminUnit
 
@@ -180,7 +180,8 @@ def cancel(loa: LoaContext, bulletin_id: int, by: str | None) -> None:
 def show(loa: LoaContext, bulletin_id: int, fmt: str) -> None:
     """A bulletin and its delivery table: each station's push, fetch, start, end and delay."""
     from loa.db import transaction
-    from loa.playlists.bulletins import delivery, end_past_bulletins, get_bulletin
+    from loa.playlists.bulletin_delivery import delivery
+    from loa.playlists.bulletins import end_past_bulletins, get_bulletin
 
     with transaction(loa.services.sessions) as session:
         end_past_bulletins(session, loa.services.clock.now())

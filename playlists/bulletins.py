@@ -13,18 +13,17 @@ Rules (DESIGN §4 Bulletins):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from loa.audio.store import AudioStore
 from loa.clock import Clock
-from loa.db import transaction
 from loa.errors import LoaError
+from loa.playlists.bulletin_delivery import deliver
 from loa.playlists.bulletin_limits import (
     DEFAULT_VALIDITY,
     MAX_REPEAT_EVERY_S,
@@ -50,21 +49,6 @@ from loa.stations.units import subtree_ids
 
 WRITERS = ("operator", "leader", "admin")
 APPROVERS = ("leader", "admin")
-
-
-@dataclass(frozen=True)
-class StationDelivery:
-    """How one station got a bulletin: its earliest player at each step."""
-
-    code: str
-    name: str
-    players: int
-    pushed_at: datetime | None
-    fetched_at: datetime | None
-    started_at: datetime | None
-    completed_at: datetime | None
-    plays: int
-    delay_ms: int | None  # from sending to the first start
 
 
 def may_send_emergency(unit: AdminUnit, role: str | None) -> bool:
@@ -299,12 +283,7 @@ def _send(session: Session, bulletin: Bulletin, now: datetime) -> None:
             Player.station_id.in_([s.id for s in stations]), Player.revoked.is_(False)
         ).order_by(Player.id)
     ).all()
-    session.add_all(
-        BulletinDelivery(bulletin_id=bulletin.id, station_id=p.station_id, player_id=p.id,
-                         plays=0)
-        for p in players
-    )
-    session.flush()
+    deliver(session, bulletin, players)
     if bulletin.priority is BulletinPriority.emergency:
         notify_bulletin_after_commit(session, "bulletin", bulletin.id, [p.id for p in players])
     else:
@@ -326,10 +305,8 @@ def deliver_to_player(session: Session, player: Player) -> list[int]:
     for bulletin in session.scalars(select(Bulletin).where(
             Bulletin.status == BulletinStatus.active, Bulletin.id.not_in(have))):
         if player.station_id in {s.id for s in _resolve(session, bulletin)}:
-            session.add(BulletinDelivery(bulletin_id=bulletin.id, station_id=player.station_id,
-                                         player_id=player.id, plays=0))
+            deliver(session, bulletin, [player])
             added.append(bulletin.id)
-    session.flush()
     return added
 
 
@@ -400,51 +377,3 @@ def end_past_bulletins(session: Session, now: datetime) -> list[int]:
         .returning(Bulletin.id)
     ))
     return ids
-
-
-def delivery(session: Session, bulletin: Bulletin) -> list[StationDelivery]:
-    """Per target station: the earliest push, fetch and start, the last completion, the delay."""
-    rows = session.execute(
-        select(Station, BulletinDelivery)
-        .join(BulletinDelivery, BulletinDelivery.station_id == Station.id)
-        .where(BulletinDelivery.bulletin_id == bulletin.id)
-        .order_by(Station.code, BulletinDelivery.player_id)
-    ).all()
-    by_station: dict[int, tuple[Station, list[BulletinDelivery]]] = {}
-    for station, row in rows:
-        by_station.setdefault(station.id, (station, []))[1].append(row)
-    return [_station_delivery(bulletin, station, dels) for station, dels in by_station.values()]
-
-
-def _first(values: Iterable[datetime | None]) -> datetime | None:
-    return min((v for v in values if v is not None), default=None)
-
-
-def _station_delivery(
-    bulletin: Bulletin, station: Station, rows: list[BulletinDelivery]
-) -> StationDelivery:
-    started = _first(r.started_at for r in rows)
-    completed = max((r.completed_at for r in rows if r.completed_at), default=None)
-    delay = None
-    if started is not None and bulletin.sent_at is not None:
-        delay = round((started - bulletin.sent_at).total_seconds() * 1000)
-    return StationDelivery(
-        code=station.code, name=station.name, players=len(rows),
-        pushed_at=_first(r.pushed_at for r in rows), fetched_at=_first(r.fetched_at for r in rows),
-        started_at=started, completed_at=completed, plays=max((r.plays for r in rows), default=0),
-        delay_ms=delay,
-    )
-
-
-def stamp_pushed(
-    sessions: sessionmaker[Session], clock: Clock, bulletin_id: int, player_ids: list[int]
-) -> None:
-    """Mark the delivery rows of players a ``bulletin`` notice went out to (after commit)."""
-    with transaction(sessions) as session:
-        session.execute(
-            update(BulletinDelivery)
-            .where(BulletinDelivery.bulletin_id == bulletin_id,
-                   BulletinDelivery.player_id.in_(player_ids),
-                   BulletinDelivery.pushed_at.is_(None))
-            .values(pushed_at=clock.now())
-        )

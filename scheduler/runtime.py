@@ -49,7 +49,8 @@ def settle_job(services: Services) -> None:
     if added:
         logger.info("planned %d make-up airings", added)
     with transaction(services.sessions) as session:
-        slots = settle_slots(session, services.clock.now())
+        slots = settle_slots(session, services.clock.now(),
+                             timedelta(minutes=services.settings.start_tolerance_minutes))
         placed = place_unplaced(session, services.clock.now(), services.settings.airing_gap)
     if slots:
         logger.info("settled bulletin slots: %s", {k.value: v for k, v in slots.items()})

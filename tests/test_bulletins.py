@@ -24,10 +24,10 @@ from loa.compliance.models import AiringLogEntry
 from loa.compliance.verify import verify_chains
 from loa.db import transaction
 from loa.errors import LoaError
+from loa.playlists.bulletin_delivery import delivery
 from loa.playlists.bulletins import (
     approve_bulletin,
     cancel_bulletin,
-    delivery,
     end_past_bulletins,
     get_bulletin,
     target_stations,
@@ -139,11 +139,15 @@ def test_the_player_endpoint_answers_304_until_something_changes(
     etag = first.get_etag()[0]
     again = client.get("/api/v1/player/bulletins", headers=auth(tn_token, etag))
     assert again.status_code == 304 and again.data == b""
+    fetched = select(BulletinDelivery.fetched_at, BulletinDelivery.pushed_at).where(
+        BulletinDelivery.player_id == tree["TN"][0])
     with transaction(services.sessions) as s:
-        row = s.scalar(select(BulletinDelivery).where(BulletinDelivery.player_id == tree["TN"][0]))
-        assert row.fetched_at == clock.now() and row.pushed_at is None  # no broker here
+        assert s.execute(fetched).one() == (None, None)  # listed is not fetched; no broker
+    clock.advance(seconds=1)
     audio = client.get(listed["audio"]["url"], headers=auth(tn_token))
     assert audio.status_code == 200 and hashlib.sha256(audio.data).hexdigest() == sha
+    with transaction(services.sessions) as s:
+        assert s.execute(fetched).one() == (clock.now(), None)
     # Hà Nội's player is no target: nothing listed, and the audio is not there for it.
     assert client.get("/api/v1/player/bulletins", headers=auth(hn_token)).json["bulletins"] == []
     assert client.get(listed["audio"]["url"], headers=auth(hn_token)).status_code == 404
@@ -168,7 +172,9 @@ def test_bulletin_plays_are_signed_chained_and_counted(
         sent = send(services, s, repeat_count=2, repeat_every_s=600)
         elsewhere = send(services, s, unit="01")
         bulletin_id, sha, sent_at = sent.id, sent.asset_sha256, sent.sent_at
+    assert client.get(f"/api/v1/audio/{sha}", headers=auth(tn_token)).status_code == 200
     start = sent_at + timedelta(milliseconds=800)
+    clock.set(start + timedelta(seconds=10))  # the play has ended when its report comes
     events = [
         _signed(key, type="airing.interrupted", airing_id=None, at=start.isoformat(),
                 detail={"reason": "emergency", "bulletin_id": bulletin_id}),

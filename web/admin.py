@@ -179,7 +179,7 @@ def player_rotate(player_id: int) -> Any:
 def player_revoke(player_id: int) -> Any:
     with db() as s:
         player = _own_player(s, player_id)
-        keylog.revoke(s, player.id, services().clock.now(), g.user.username)
+        keylog.revoke(s, player.id, services().clock, g.user.username)
         flash(gettext("Đã thu hồi thiết bị %(name)s", name=player.name), "info")
     return redirect(url_for("admin.stations"))
 
