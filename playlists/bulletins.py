@@ -12,7 +12,7 @@ Rules (DESIGN §4 Bulletins):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,11 @@ from loa.playlists.models import (
 from loa.stations.models import AdminUnit, Player, Station
 from loa.stations.push import notify_after_commit, notify_bulletin_after_commit
 from loa.stations.units import subtree_ids
+
+# Puts an active normal or priority bulletin's plays into its stations' windows: the
+# scheduler's rule (scheduler/bulletin_slots.py), handed in by the caller, since the
+# scheduler sits above this room.
+PlaceSlots = Callable[[Session, Bulletin, datetime], object]
 
 WRITERS = ("operator", "leader", "admin")
 APPROVERS = ("leader", "admin")
@@ -185,7 +190,7 @@ def create_bulletin(
     station_targets: Iterable[Station] = (), valid_from: datetime | None = None,
     valid_until: datetime | None = None, repeat_count: int | None = 1,
     repeat_every_s: int = 0,
-    store: AudioStore, clock: Clock,
+    store: AudioStore, clock: Clock, place_slots: PlaceSlots,
 ) -> Bulletin:
     """Check, render and record a bulletin; send it at once unless it awaits approval.
 
@@ -233,7 +238,7 @@ def create_bulletin(
             bulletin.valid_from = max(bulletin.valid_from, sent)
         else:
             bulletin.approved_by, bulletin.approved_at = author, sent
-        _send(session, bulletin, sent)
+        _send(session, bulletin, sent, place_slots)
     return bulletin
 
 
@@ -274,7 +279,7 @@ def target_stations(session: Session, bulletin: Bulletin) -> list[Station]:
     return _resolve(session, bulletin)
 
 
-def _send(session: Session, bulletin: Bulletin, now: datetime) -> None:
+def _send(session: Session, bulletin: Bulletin, now: datetime, place_slots: PlaceSlots) -> None:
     """Active from now: a delivery row per target player; an emergency is pushed after commit."""
     bulletin.status, bulletin.sent_at, bulletin.updated_at = BulletinStatus.active, now, now
     stations = _resolve(session, bulletin)
@@ -286,12 +291,8 @@ def _send(session: Session, bulletin: Bulletin, now: datetime) -> None:
     deliver(session, bulletin, players)
     if bulletin.priority is BulletinPriority.emergency:
         notify_bulletin_after_commit(session, "bulletin", bulletin.id, [p.id for p in players])
-    else:
-        # Normal and priority plays go into the stations' windows by the scheduler's rule
-        # (imported here: the scheduler sits above playlists). Players hear after commit.
-        from loa.scheduler.bulletin_slots import place_bulletin_slots
-
-        place_bulletin_slots(session, bulletin, now)
+    else:  # into the stations' windows; players hear after commit
+        place_slots(session, bulletin, now)
 
 
 def deliver_to_player(session: Session, player: Player) -> list[int]:
@@ -311,7 +312,8 @@ def deliver_to_player(session: Session, player: Player) -> list[int]:
 
 
 def approve_bulletin(
-    session: Session, bulletin: Bulletin, *, by: str | None, role: str | None, clock: Clock
+    session: Session, bulletin: Bulletin, *, by: str | None, role: str | None, clock: Clock,
+    place_slots: PlaceSlots,
 ) -> None:
     """A leader or admin (never the author) approves a pending bulletin, which is sent."""
     if bulletin.status is not BulletinStatus.pending:
@@ -324,7 +326,7 @@ def approve_bulletin(
     if bulletin.valid_until <= now:
         raise LoaError("Thông báo đã hết hạn hiệu lực (the bulletin's window is over)")
     bulletin.approved_by, bulletin.approved_at = by, now
-    _send(session, bulletin, now)
+    _send(session, bulletin, now, place_slots)
 
 
 def cancel_bulletin(session: Session, bulletin: Bulletin, *, by: str | None, clock: Clock,

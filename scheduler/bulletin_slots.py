@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
@@ -23,7 +24,7 @@ from loa.compliance.bulletin_rules import (
     why_play_not_counted,
 )
 from loa.compliance.models import AiringLogEntry
-from loa.playlists.bulletins import target_stations
+from loa.playlists.bulletins import PlaceSlots, target_stations
 from loa.playlists.models import (
     Airing,
     AiringStatus,
@@ -39,7 +40,6 @@ from loa.scheduler.bulletin_placement import Kind, OnAir, Ref, Request, place_bu
 from loa.scheduler.locks import lock_schedule
 from loa.scheduler.service import plan
 from loa.scheduler.settle import GRACE
-from loa.settings import load_settings
 from loa.stations.models import Player, Station
 from loa.stations.push import notify_after_commit
 from loa.stations.service import station_windows
@@ -76,7 +76,7 @@ def request_of(bulletin: Bulletin) -> Request:
 
 
 def place_bulletin_slots(
-    session: Session, bulletin: Bulletin, now: datetime, gap: timedelta | None = None,
+    session: Session, bulletin: Bulletin, now: datetime, gap: timedelta,
     *, lead: timedelta = LEAD,
 ) -> SlotReport:
     """Place an active normal or priority bulletin's plays on every target station.
@@ -87,8 +87,9 @@ def place_bulletin_slots(
     bulletin shifts are stored at their new time (planned again, so players
     fetch them); an airing pushed out of its window is cancelled and the
     planner makes it up in its month; a normal slot pushed out moves to its next
-    window (cancelled if none is left before its bulletin ends). ``gap`` defaults
-    to LOA_AIRING_GAP_SECONDS. Players are told after the caller commits.
+    window (cancelled if none is left before its bulletin ends). ``gap`` is
+    LOA_AIRING_GAP_SECONDS, the clear air between two items. Players are told after the
+    caller commits.
     """
     report = SlotReport()
     if bulletin.priority not in PLACED or bulletin.status is not BulletinStatus.active:
@@ -96,7 +97,6 @@ def place_bulletin_slots(
     lock_schedule(session)
     if session.scalar(select(BulletinSlot.id).where(BulletinSlot.bulletin_id == bulletin.id)):
         return report
-    gap = load_settings().airing_gap if gap is None else gap
     stations = target_stations(session, bulletin)
     air = station_air(session, [s.id for s in stations], min(now, bulletin.valid_from),
                       bulletin.valid_until + timedelta(days=1))
@@ -254,6 +254,11 @@ def _aired_slots(session: Session, slots: list[BulletinSlot], tolerance: timedel
                                 tolerance) is None:
             aired.add(slot.id)
     return aired
+
+
+def slot_placer(gap: timedelta) -> PlaceSlots:
+    """What sending a bulletin calls to place its plays (``create_bulletin``'s hook)."""
+    return partial(place_bulletin_slots, gap=gap)
 
 
 def place_unplaced(session: Session, now: datetime, gap: timedelta) -> int:

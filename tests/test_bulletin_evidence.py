@@ -25,6 +25,7 @@ from loa.compliance.models import AiringLogEntry
 from loa.compliance.verify import verify_chains
 from loa.db import transaction
 from loa.playlists.bulletins import cancel_bulletin, create_bulletin, get_bulletin
+from loa.scheduler.bulletin_slots import slot_placer
 from loa.services import Services
 from loa.stations.players import add_player
 from loa.stations.service import add_station
@@ -53,7 +54,8 @@ def emergency(services: Services, repeat_count: int = 1) -> tuple[int, str, int,
             s, unit=get_unit(s, "31"), author=None, role=None, title=None,
             priority="emergency", text="Bão số 3 giật cấp 10. Bà con không ra khơi.",
             repeat_count=repeat_count, repeat_every_s=600 if repeat_count > 1 else 0,
-            store=services.store, clock=services.clock)
+            store=services.store, clock=services.clock,
+            place_slots=slot_placer(services.settings.airing_gap))
         return sent.id, str(sent.asset_sha256), int(sent.duration_ms or 0), sent.sent_at
 
 

@@ -40,7 +40,12 @@ from loa.playlists.models import (
     BulletinStatus,
     BulletinTarget,
 )
-from loa.scheduler.bulletin_slots import place_bulletin_slots, place_unplaced, settle_slots
+from loa.scheduler.bulletin_slots import (
+    place_bulletin_slots,
+    place_unplaced,
+    settle_slots,
+    slot_placer,
+)
 from loa.scheduler.edits import add_airing
 from loa.scheduler.service import plan
 from loa.scheduler.settle import GRACE
@@ -398,11 +403,12 @@ def test_approving_places_the_slots_and_cancelling_frees_them(
             s, unit=get_unit(s, "31"), author="thu", role="operator", title="Họp tổ dân phố",
             priority="priority", text="Mời bà con họp tổ dân phố lúc 19 giờ.",
             valid_from=first.starts_at - timedelta(hours=2), store=services.store,
-            clock=services.clock,
+            clock=services.clock, place_slots=slot_placer(GAP),
         )
         assert slots(s) == []  # pending: nothing on air until a leader approves
         publisher.changed.clear()
-        approve_bulletin(s, bulletin, by="lan", role="leader", clock=services.clock)
+        approve_bulletin(s, bulletin, by="lan", role="leader", clock=services.clock,
+                         place_slots=slot_placer(GAP))
         # the first item of the window; the campaign airing follows it
         assert [sl.starts_at for sl in slots(s, "TN")] == [opened]
         assert first.starts_at == slots(s, "TN")[0].ends_at + GAP

@@ -33,6 +33,7 @@ from loa.playlists.bulletins import (
     target_stations,
 )
 from loa.playlists.models import Bulletin, BulletinDelivery, BulletinStatus
+from loa.scheduler.bulletin_slots import slot_placer
 from loa.services import Services
 from loa.stations.models import Player
 from loa.stations.players import add_player
@@ -41,6 +42,8 @@ from loa.stations.units import get_unit
 from tests.attacker import attacker, rechain, station_entries
 from tests.conftest import Loa
 from tests.helpers.bulletins import STORM, _signed, auth, send
+
+PLACE = slot_placer(timedelta(seconds=30))  # the default gap
 
 tree = tests.helpers.bulletins.tree  # a shared fixture
 
@@ -89,10 +92,13 @@ def test_an_operators_notice_waits_for_another_leader(services: Services, tree: 
         assert notice.status is BulletinStatus.pending and notice.sent_at is None
         assert not delivery(s, notice)
         with pytest.raises(LoaError, match="only a leader or admin"):
-            approve_bulletin(s, notice, by="xa2", role="operator", clock=services.clock)
+            approve_bulletin(s, notice, by="xa2", role="operator", clock=services.clock,
+                             place_slots=PLACE)
         with pytest.raises(LoaError, match="approve your own"):
-            approve_bulletin(s, notice, by="xa", role="leader", clock=services.clock)
-        approve_bulletin(s, notice, by="lanh-dao", role="leader", clock=services.clock)
+            approve_bulletin(s, notice, by="xa", role="leader", clock=services.clock,
+                             place_slots=PLACE)
+        approve_bulletin(s, notice, by="lanh-dao", role="leader", clock=services.clock,
+                         place_slots=PLACE)
         assert notice.status is BulletinStatus.active and notice.approved_by == "lanh-dao"
         assert [d.code for d in delivery(s, notice)] == ["TH", "TN"]
         by_leader = send(services, s, priority="priority", role="leader", author="lanh-dao")

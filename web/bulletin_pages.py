@@ -49,6 +49,7 @@ from loa.playlists.models import (
     BulletinSlot,
     BulletinStatus,
 )
+from loa.scheduler.bulletin_slots import slot_placer
 from loa.stations.models import AdminUnit, Station
 from loa.web import auth
 from loa.web.audio_files import save_upload, send_audio
@@ -232,7 +233,8 @@ def _send(form: BulletinForm) -> int | None:
                 audio = save_upload(request.files.get("file"), Path(folder), "thong-bao")
             created = create_bulletin(
                 s, unit=unit, author=g.user.username, role=g.user.role.value, audio=audio,
-                store=svc.store, clock=svc.clock, **args,
+                store=svc.store, clock=svc.clock,
+                place_slots=slot_placer(svc.settings.airing_gap), **args,
             )
             sent_id, status = created.id, created.status
             players = s.scalar(
@@ -351,7 +353,8 @@ def _may_cancel(b: Bulletin) -> bool:
 @auth.login_required(Role.leader)
 def approve(bulletin_id: int) -> Response:
     def change(s: Session, b: Bulletin) -> str:
-        approve_bulletin(s, b, by=g.user.username, role=g.user.role.value, clock=services().clock)
+        approve_bulletin(s, b, by=g.user.username, role=g.user.role.value, clock=services().clock,
+                         place_slots=slot_placer(services().settings.airing_gap))
         return gettext("Đã duyệt và gửi thông báo")
 
     return _change(bulletin_id, change)
