@@ -64,6 +64,37 @@ def may_send_emergency(unit: AdminUnit, role: str | None) -> bool:
     return str(role) in allowed
 
 
+def may_write(role: str | None) -> bool:
+    """Whether ``role`` writes bulletins (None: a script, which acts for the server)."""
+    return role is None or str(role) in WRITERS
+
+
+def approval_refused(bulletin: Bulletin, by: str | None, role: str | None) -> str | None:
+    """Why ``by`` (``role``; None: a script) may not approve ``bulletin``, or None: a pending
+    bulletin is approved by a leader or admin who is not its author."""
+    if bulletin.status is not BulletinStatus.pending:
+        return "Thông báo không chờ duyệt (the bulletin is not awaiting approval)"
+    if role is not None and str(role) not in APPROVERS:
+        return "Chỉ lãnh đạo hoặc quản trị được duyệt (only a leader or admin approves)"
+    if by is not None and by == bulletin.created_by:
+        return "Người soạn không được tự duyệt thông báo (you cannot approve your own)"
+    return None
+
+
+def cancel_refused(bulletin: Bulletin, role: str | None) -> str | None:
+    """Why ``role`` (None: a script) may not cancel ``bulletin``, or None: a pending or
+    active bulletin is cancelled by a writer, an emergency only by a role that may send
+    one for its unit."""
+    if not may_write(role) or (bulletin.priority is BulletinPriority.emergency
+                               and not may_send_emergency(bulletin.unit, role)):
+        return (f"Vai trò {role} không được hủy thông báo này "
+                "(this role may not cancel this bulletin)")
+    if bulletin.status not in (BulletinStatus.pending, BulletinStatus.active):
+        done = "hủy" if bulletin.status is BulletinStatus.cancelled else "kết thúc"
+        return f"Thông báo đã {done} (the bulletin is already over)"
+    return None
+
+
 def set_emergency_roles(unit: AdminUnit, roles: Iterable[str]) -> None:
     """Which roles may send the unit's emergencies (at least one; never an auditor)."""
     chosen = sorted({str(r).strip() for r in roles if str(r).strip()})
@@ -199,7 +230,7 @@ def create_bulletin(
     every rule passed, so a refused bulletin costs no render.
     """
     level = _priority(priority)
-    if role is not None and str(role) not in WRITERS:
+    if not may_write(role):
         raise LoaError("Vai trò này không được soạn thông báo (this role writes no bulletins)")
     if level is BulletinPriority.emergency and not may_send_emergency(unit, role):
         raise LoaError(
@@ -316,12 +347,9 @@ def approve_bulletin(
     place_slots: PlaceSlots,
 ) -> None:
     """A leader or admin (never the author) approves a pending bulletin, which is sent."""
-    if bulletin.status is not BulletinStatus.pending:
-        raise LoaError("Thông báo không chờ duyệt (the bulletin is not awaiting approval)")
-    if role is not None and str(role) not in APPROVERS:
-        raise LoaError("Chỉ lãnh đạo hoặc quản trị được duyệt (only a leader or admin approves)")
-    if by is not None and by == bulletin.created_by:
-        raise LoaError("Người soạn không được tự duyệt thông báo (you cannot approve your own)")
+    refused = approval_refused(bulletin, by, role)
+    if refused:
+        raise LoaError(refused)
     now = clock.now()
     if bulletin.valid_until <= now:
         raise LoaError("Thông báo đã hết hạn hiệu lực (the bulletin's window is over)")
@@ -329,24 +357,17 @@ def approve_bulletin(
     _send(session, bulletin, now, place_slots)
 
 
-def cancel_bulletin(session: Session, bulletin: Bulletin, *, by: str | None, clock: Clock,
-                    role: str | None = None) -> None:
+def cancel_bulletin(session: Session, bulletin: Bulletin, *, by: str | None,
+                    role: str | None, clock: Clock) -> None:
     """Stop a pending or active bulletin everywhere: players are told after commit.
 
     Cases: cancelling a cancelled or ended bulletin is refused; ``role`` (None: a
     script) must be a writer's, and for an emergency one that may send it; its slots
     still to air are cancelled and their stations' players told their schedule changed.
     """
-    if role is not None and (str(role) not in WRITERS or (
-            bulletin.priority is BulletinPriority.emergency
-            and not may_send_emergency(bulletin.unit, role))):
-        raise LoaError(f"Vai trò {role} không được hủy thông báo này "
-                       "(this role may not cancel this bulletin)")
-    if bulletin.status not in (BulletinStatus.pending, BulletinStatus.active):
-        raise LoaError(
-            f"Thông báo đã {'hủy' if bulletin.status is BulletinStatus.cancelled else 'kết thúc'}"
-            " (the bulletin is already over)"
-        )
+    refused = cancel_refused(bulletin, role)
+    if refused:
+        raise LoaError(refused)
     now = clock.now()
     sent = bulletin.status is BulletinStatus.active
     bulletin.status, bulletin.cancelled_by, bulletin.cancelled_at = (

@@ -129,7 +129,7 @@ def test_a_play_begun_after_the_cancel_does_not_count(
     assert client.get(f"/api/v1/audio/{sha}", headers=auth).status_code == 200
     clock.advance(minutes=5)
     with transaction(services.sessions) as s:
-        cancel_bulletin(s, get_bulletin(s, bulletin_id), by=None, clock=clock)
+        cancel_bulletin(s, get_bulletin(s, bulletin_id), by=None, role=None, clock=clock)
     clock.advance(minutes=10)
     post(client, token, completion(key, bulletin_id, sha, clock.now() - timedelta(minutes=8),
                                    duration))

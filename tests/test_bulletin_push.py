@@ -130,7 +130,8 @@ def test_an_emergency_and_its_cancel_reach_the_targets_after_commit(
                            .where(BulletinDelivery.bulletin_id == bulletin_id)).all()
         assert pushed == [services.clock.now()] * 2
     with transaction(services.sessions) as s:
-        cancel_bulletin(s, get_bulletin(s, bulletin_id), by=None, clock=services.clock)
+        cancel_bulletin(s, get_bulletin(s, bulletin_id), by=None, role=None,
+                        clock=services.clock)
         cancelled = time.monotonic()
     for code in ("TN", "TH"):
         delay = players[code].wait("bulletin.cancelled", bulletin_id, "cancelled", cancelled)

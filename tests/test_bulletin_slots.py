@@ -416,7 +416,8 @@ def test_approving_places_the_slots_and_cancelling_frees_them(
     assert len(set(publisher.changed)) == 2  # both stations' players, after the commit
     publisher.changed.clear()
     with transaction(services.sessions) as s:
-        cancel_bulletin(s, get_bulletin(s, bulletin_id), by="lan", clock=services.clock)
+        cancel_bulletin(s, get_bulletin(s, bulletin_id), by="lan", role="leader",
+                        clock=services.clock)
         assert {sl.status for sl in slots(s)} == {BulletinSlotStatus.cancelled}
     assert len(set(publisher.changed)) == 2
 

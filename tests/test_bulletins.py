@@ -122,7 +122,7 @@ def test_windows_and_repeats_are_checked(services: Services, tree: dict,
     with transaction(services.sessions) as s:
         assert end_past_bulletins(s, clock.now()) == [later.id]
         with pytest.raises(LoaError, match="already over"):
-            cancel_bulletin(s, get_bulletin(s, later.id), by=None, clock=clock)
+            cancel_bulletin(s, get_bulletin(s, later.id), by=None, role=None, clock=clock)
 
 
 def test_the_player_endpoint_answers_304_until_something_changes(
@@ -158,7 +158,7 @@ def test_the_player_endpoint_answers_304_until_something_changes(
     assert client.get("/api/v1/player/bulletins", headers=auth(hn_token)).json["bulletins"] == []
     assert client.get(listed["audio"]["url"], headers=auth(hn_token)).status_code == 404
     with transaction(services.sessions) as s:
-        cancel_bulletin(s, get_bulletin(s, sent.id), by="lanh-dao", clock=clock)
+        cancel_bulletin(s, get_bulletin(s, sent.id), by="lanh-dao", role="leader", clock=clock)
     cancelled = client.get("/api/v1/player/bulletins", headers=auth(tn_token, etag))
     assert cancelled.status_code == 200
     assert cancelled.json["bulletins"][0]["status"] == "cancelled"

@@ -35,8 +35,10 @@ from loa.errors import LoaError
 from loa.playlists.bulletin_limits import MAX_TEXT
 from loa.playlists.bulletin_templates import TEMPLATES, get_template
 from loa.playlists.bulletins import (
+    approval_refused,
     approve_bulletin,
     cancel_bulletin,
+    cancel_refused,
     create_bulletin,
     get_bulletin,
     may_send_emergency,
@@ -333,20 +335,11 @@ def bulletin_audio(bulletin_id: int) -> Any:
 
 
 def _may_approve(b: Bulletin) -> bool:
-    return (
-        b.status is BulletinStatus.pending
-        and g.user.role in (Role.leader, Role.admin)
-        and b.created_by != g.user.username
-    )
+    return approval_refused(b, g.user.username, g.user.role.value) is None
 
 
 def _may_cancel(b: Bulletin) -> bool:
-    """Writers cancel; an emergency only by a role that may send one for its unit."""
-    if b.status not in (BulletinStatus.pending, BulletinStatus.active) or not _may_write():
-        return False
-    return b.priority is not BulletinPriority.emergency or may_send_emergency(
-        b.unit, g.user.role.value
-    )
+    return cancel_refused(b, g.user.role.value) is None
 
 
 @bp.route("/bulletins/<id:bulletin_id>/approve", methods=["POST"])
@@ -366,7 +359,7 @@ def cancel(bulletin_id: int) -> Response:
     def change(s: Session, b: Bulletin) -> str:
         if not _may_cancel(b):
             abort(403)
-        cancel_bulletin(s, b, by=g.user.username, clock=services().clock)
+        cancel_bulletin(s, b, by=g.user.username, role=g.user.role.value, clock=services().clock)
         return gettext("Đã hủy thông báo; các đài sẽ dừng phát")
 
     return _change(bulletin_id, change)

@@ -32,7 +32,7 @@ def send_bulletin(services: Services, unit: str, audio: Path, *, priority: str =
 
 def cancel(services: Services, bulletin_id: int) -> None:
     with services.sessions.begin() as session:
-        cancel_bulletin(session, get_bulletin(session, bulletin_id), by=None,
+        cancel_bulletin(session, get_bulletin(session, bulletin_id), by=None, role=None,
                         clock=services.clock)
 
 
