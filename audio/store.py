@@ -22,7 +22,6 @@ _SHA_RE = re.compile(r"[0-9a-f]{64}")
 _EXT_RE = re.compile(r"\.[a-z0-9]{1,5}")
 _CHUNK = 1 << 20
 FILE_MODE, DIR_MODE = 0o640, 0o2750
-GROUP_READ = stat.S_IRGRP
 # No render or write lasts this long: a temporary older than this was left by a killed process.
 STALE_TEMPORARY_S = 6 * 3600
 
@@ -60,22 +59,28 @@ def make_folder(path: Path) -> None:
         os.chmod(path, DIR_MODE)
 
 
-def unreadable_by_group(root: Path, sample: int = 200) -> list[Path]:
-    """Stored files or folders the service's group cannot read (the newest ``sample`` files
-    and every shard folder): nginx would answer 403 for them."""
+def unreadable_by_group(root: Path, group: bool = True, sample: int = 200) -> list[Path]:
+    """Stored files and folders this process cannot read, or (``group``) whose group is not
+    the store's or lacks read access: the newest ``sample`` files and every shard folder.
+
+    Cases: a file written 0600 (nginx, in the group, gets 403); a file or folder
+    written by root (root:root, the service itself gets 500).
+    """
     if not root.is_dir():
         return []
-    bad = [root] if not (root.stat().st_mode & stat.S_IXGRP) else []
-    files: list[tuple[float, Path]] = []
-    for folder in root.iterdir():
-        if folder.name.startswith(".") or not folder.is_dir():
-            continue
-        if not folder.stat().st_mode & stat.S_IXGRP:
-            bad.append(folder)
-        files.extend((f.stat().st_mtime, f) for f in folder.iterdir()
-                     if f.is_file() and not f.name.startswith("."))
-    newest = sorted(files, reverse=True)[:sample]
-    return bad + [f for _, f in newest if not f.stat().st_mode & GROUP_READ]
+    gid = root.stat().st_gid
+
+    def bad(path: Path, need: int) -> bool:
+        mode = path.stat()
+        readable = os.access(path, os.R_OK | (os.X_OK if path.is_dir() else 0))
+        return not readable or (group and (mode.st_gid != gid or mode.st_mode & need != need))
+
+    folders = [f for f in root.iterdir() if f.is_dir() and not f.name.startswith(".")]
+    found = [f for f in [root, *folders] if bad(f, stat.S_IRGRP | stat.S_IXGRP)]
+    files = [(f.stat().st_mtime, f) for folder in folders if folder not in found
+             for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")]
+    newest = [f for _, f in sorted(files, reverse=True)[:sample]]
+    return found + [f for f in newest if bad(f, stat.S_IRGRP)]
 
 
 @dataclass(frozen=True)

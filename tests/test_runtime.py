@@ -16,7 +16,12 @@ from sqlalchemy import create_engine, select, text
 from loa.clock import FrozenClock
 from loa.db import transaction
 from loa.playlists.models import Airing, AiringStatus
-from loa.scheduler.locks import LEADER_KEY, Leadership, leadership_for
+from loa.scheduler.locks import (
+    LEADER_KEY,
+    LOCKS_OF_THIS_DATABASE,
+    Leadership,
+    leadership_for,
+)
 from loa.scheduler.runtime import Job, replan_job, run_as_leader, settle_job, start_scheduler
 from loa.scheduler.service import plan
 from loa.scheduler.settle import GRACE
@@ -159,15 +164,16 @@ def test_only_the_process_holding_the_lock_runs_jobs_and_another_takes_over(
 
 
 def lock_holder(admin_url: str) -> tuple[int, str, str]:
-    """The backend holding the scheduler lock: its pid, state and application name."""
+    """The backend holding this database's scheduler lock: its pid, state and application
+    name (another Loa on the same server holds a lock of the same key in its own database)."""
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             row = conn.execute(
                 text(
-                    "SELECT a.pid, a.state, a.application_name FROM pg_locks l"
-                    " JOIN pg_stat_activity a ON a.pid = l.pid"
-                    " WHERE l.locktype = 'advisory' AND l.objid = :k AND l.granted"
+                    "SELECT pid, state, application_name FROM pg_stat_activity WHERE pid IN"
+                    f" (SELECT pid FROM pg_locks WHERE {LOCKS_OF_THIS_DATABASE}"
+                    " AND objid = :k AND granted)"
                 ),
                 {"k": LEADER_KEY},
             ).one()
