@@ -284,9 +284,13 @@ def audit_checkpoint(loa: LoaContext) -> None:
 )
 @pass_loa
 def prune_cache_command(loa: LoaContext, days: int | None) -> None:
-    """Free the render cache of speech and sounds no render used lately."""
+    """Free the render cache of speech and sounds no render used lately, and the audio store
+    of what killed renders left there."""
+    from loa.audio.store import sweep_temporary
     from loa.playlists.rendering import render_cache
 
     settings = loa.services.settings
     pruned = prune_cache(render_cache(settings), days or settings.tts_cache_days)
-    click.echo(f"Đã xóa {pruned.files} tệp, {pruned.bytes / 1e6:.1f} MB (pruned)")
+    swept = sweep_temporary(settings.audio_dir)
+    click.echo(f"Đã xóa {pruned.files} tệp, {pruned.bytes / 1e6:.1f} MB (pruned); "
+               f"{swept} tệp tạm cũ trong kho âm thanh (stale temporaries swept)")

@@ -139,3 +139,32 @@ def test_healthz_names_audio_nginx_cannot_read(
         assert status == 503 and str(stored.path) in body["checks"]["audio"]
     finally:
         node.close()
+
+
+def test_what_a_killed_render_left_is_swept_and_never_backed_up(
+    tmp_path: Path, loa: Any, env: dict[str, str]
+) -> None:
+    """A render killed mid-way leaves `.render-…/` (and a write its `.put-…`) in the store:
+    the backup leaves them out, and the sweep removes them once stale, not before."""
+    import json
+    import tarfile
+    import time
+
+    loa("init")
+    audio = Path(env["LOA_HOME"]) / "audio"
+    left = [audio / ".render-k1ll3d" / ".enc-x.mp3", audio / ".put-abc.tmp",
+            audio / "ab" / ".put-def.tmp"]
+    fresh = audio / ".render-now" / "master.mp3"
+    for path in [*left, fresh]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half a render")
+    hours_ago = time.time() - 7 * 3600
+    for path in [*left, *(p.parent for p in left)]:
+        os.utime(path, (hours_ago, hours_ago))
+    os.utime(audio, None)
+    loa("backup", str(tmp_path / "b.tar"))
+    with tarfile.open(tmp_path / "b.tar") as tar:
+        files = json.loads(tar.extractfile("manifest.json").read())["files"]  # type: ignore[union-attr]
+    assert not [name for name in files if "/." in name]
+    assert "3 tệp tạm cũ" in loa("tts", "prune-cache")
+    assert not any(path.exists() for path in left) and fresh.exists()
