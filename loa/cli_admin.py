@@ -130,7 +130,8 @@ def _write_tokens(path: Path, players: list[tuple[str, str, int, str]]) -> None:
 
     with path.open("w", encoding="utf-8", newline="") as out:
         path.chmod(0o600)
-        writer = csv.writer(out)
+        # "\n", not csv's "\r\n": a token copied from a line must not bring a CR along.
+        writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["station", "player", "player_id", "token"])
         writer.writerows(players)
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from loa.player.agent import Agent
+from loa.player.client import clean_token
 from loa.player.clock import SystemClock
 from loa.player.config import AgentConfig
 from loa.player.output import DEFAULT_OUTPUTS, parse_outputs
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "status":
         return show_status(args.home)
-    token = os.environ.get("LOA_PLAYER_TOKEN", "")
+    token = clean_token(os.environ.get("LOA_PLAYER_TOKEN", ""))
     if not args.server or not token:
         print("Lỗi: cần LOA_SERVER (--server) và LOA_PLAYER_TOKEN "
               "(error: the server URL and LOA_PLAYER_TOKEN are required)", file=sys.stderr)
