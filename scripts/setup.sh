@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 what="${1:-install}"
 
 system_packages=(ffmpeg espeak-ng fonts-dejavu-core alsa-utils)
-[ "$what" = test ] && system_packages+=(chromium)
+# nginx: tests/test_nginx_site.py runs the shipped site in front of `loa web` (CI=true fails
+# without it); the test starts it on free ports itself, the package's service is not needed.
+[ "$what" = test ] && system_packages+=(chromium nginx)
 missing=()
 for pkg in "${system_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
