@@ -77,7 +77,7 @@ def backup(loa: LoaContext, file: Path, portable: bool) -> None:
 @pass_loa
 def restore(loa: LoaContext, file: Path, force: bool) -> None:
     """Restore a `loa backup` archive into an empty database and home, then verify it."""
-    from loa.backup import restore_backup
+    from loa.restore import restore_backup
 
     manifest = restore_backup(loa.services.settings, file, force=force)
     click.echo(

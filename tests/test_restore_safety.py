@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from loa import backup
+from loa import backup, restore
 from loa.db import make_engine
 from loa.playlists.models import Airing
 from tests.conftest import Loa
@@ -94,7 +94,7 @@ def test_a_dump_that_fails_half_way_rolls_back_on_postgresql(
 ) -> None:
     """A readable dump whose statements fail part way is rolled back whole: here one table
     with its rows, whose foreign keys name tables the dump lacks, so it fails at the end."""
-    url, environ = backup._pg_env(database_url)
+    url, environ = backup.pg_env(database_url)
     partial = tmp_path / "one-table.pgdump"
     subprocess.run(["pg_dump", "--format=custom", "--no-owner", "--table", "airing_log_entry",
                     "--file", str(partial), "--dbname", url], env=environ, check=True)
@@ -186,7 +186,7 @@ def test_a_restore_without_room_for_it_writes_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     Usage = namedtuple("Usage", "total used free")
-    monkeypatch.setattr(backup.shutil, "disk_usage", lambda _: Usage(1 << 30, 1 << 30, 100 << 20))
+    monkeypatch.setattr(restore.shutil, "disk_usage", lambda _: Usage(1 << 30, 1 << 30, 100 << 20))
     home = Path(env["LOA_HOME"])
     shutil.rmtree(home / "audio")
     before = entries(database_url)
