@@ -168,3 +168,20 @@ def test_what_a_killed_render_left_is_swept_and_never_backed_up(
     assert not [name for name in files if "/." in name]
     assert "3 tệp tạm cũ" in loa("tts", "prune-cache")
     assert not any(path.exists() for path in left) and fresh.exists()
+
+
+def test_verify_names_stored_audio_nginx_cannot_read(
+    tmp_path: Path, loa: Any, env: dict[str, str]
+) -> None:
+    """`loa audit verify` (nightly) reads every stored file's mode, not only a sample."""
+    from loa.audio.store import AudioStore
+
+    env["LOA_ACCEL_REDIRECT"] = "/_audio/"
+    loa("init")
+    master = tmp_path / "clip.mp3"
+    master.write_bytes(b"ID3 a clip")
+    stored = AudioStore(Path(env["LOA_HOME"]) / "audio").put_file(master)
+    assert "OK:" in loa("audit", "verify")
+    stored.path.chmod(0o600)
+    said = loa("audit", "verify", ok=False)
+    assert str(stored.path) in said and "audio unreadable" in said
