@@ -214,18 +214,21 @@ def import_stations(
     unit outside it reads as unknown, so nothing outside the subtree is revealed.
     """
     lines = read_stations(text)
-    match = unit_matcher({code: (unit_id, name) for code, unit_id, name in session.execute(
-        select(AdminUnit.code, AdminUnit.id, AdminUnit.name))})
+    # Only the units the admin may use are matched against: outside the subtree reads as
+    # unknown, and no message (an ambiguous code's candidates) names a unit there.
+    match = unit_matcher({
+        code: (unit_id, name)
+        for code, unit_id, name in session.execute(
+            select(AdminUnit.code, AdminUnit.id, AdminUnit.name))
+        if allowed_units is None or unit_id in allowed_units
+    })
     taken = _existing_codes(session, [s.code for s in lines])
     errors = []
     unit_ids: dict[int, int] = {}
     for s in lines:
         unit_id = match(s.unit)
-        if isinstance(unit_id, str) or (allowed_units is not None and unit_id not in allowed_units):
-            # Outside the subtree reads as unknown: nothing there is revealed.
-            why = unit_id if isinstance(unit_id, str) else (
-                f"không tìm thấy đơn vị hành chính {s.unit!r} (unit not found)")
-            errors.append(_line_error(s.line, why))
+        if isinstance(unit_id, str):
+            errors.append(_line_error(s.line, unit_id))
         elif s.code in taken:
             errors.append(_line_error(s.line, f"mã đài {s.code!r} đã tồn tại (code exists)"))
         else:

@@ -273,3 +273,20 @@ def test_a_file_in_another_encoding_says_how_to_save_it(loa: Loa, tmp_path: Path
     source.write_bytes("code,unit,name,windows\nHP-A,11560,Đài Ba,\n".encode("cp1258"))
     said = loa("station", "import", str(source), ok=False)
     assert "CSV UTF-8 (Comma delimited)" in said
+
+
+def test_the_admin_page_says_the_windows_back_in_words_and_names_no_unit_outside(
+    services: Services, client: Any
+) -> None:
+    with transaction(services.sessions) as s:
+        two_wards(s)
+        add_unit(s, "00031", "Phường Ba Mốt", "commune", "31")
+        add_user(s, "quantrixa", PASSWORD, "admin", "11560")
+    login(client, "quantrixa")
+    own = "code,unit,name,windows\nTN3,11560,Đài ba,T2-T6 05:30-06:30; T2-T6 17:00-18:00\n"
+    assert upload(client, own).status_code == 302
+    page = client.get("/admin/").get_data(as_text=True)  # the flashed lines
+    assert "1 đài phát: Thứ Hai đến thứ Sáu: 05:30-06:30, 17:00-18:00" in page
+    # "31" pads to a commune of another subtree: unknown here, not "ambiguous" with its name.
+    page = upload(client, "code,unit,name,windows\nTN4,31,Đài tư,\n").get_data(as_text=True)
+    assert "không tìm thấy đơn vị hành chính &#39;31&#39;" in page and "Ba Mốt" not in page
