@@ -88,10 +88,14 @@ def station() -> None:
 def station_add(
     loa: LoaContext, code: str, unit_code: str, name: str, windows: str, timezone: str
 ) -> None:
-    """Add a station with its broadcast windows (local time)."""
+    """Add a station with its broadcast windows (local time), each with its own days."""
+    from loa.stations.service import station_windows
+    from loa.stations.windows import windows_in_words
+
     with transaction(loa.services.sessions) as session:
         added = add_station(session, code, unit_code, name, windows, timezone)
-        click.echo(f"Đã thêm đài {added.code}: {added.name}, khung giờ {', '.join(added.windows)}")
+        click.echo(f"Đã thêm đài {added.code}: {added.name}, khung giờ "
+                   f"{windows_in_words(station_windows(added))}")
 
 
 @station.command("import")
@@ -105,12 +109,9 @@ def station_add(
 @pass_loa
 def station_import(loa: LoaContext, file: Path, tokens_file: Path | None) -> None:
     """Add the stations of a CSV file (code, unit, name, windows[, players]): all or none."""
-    from loa.stations.bulk import import_stations
+    from loa.stations.bulk import decode_csv, import_stations
 
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise LoaError("Tệp CSV phải mã hóa UTF-8 (the CSV must be UTF-8)") from err
+    text = decode_csv(file.read_bytes())
     with transaction(loa.services.sessions) as session:
         done = import_stations(session, text)
         if done.players and tokens_file is None:
@@ -124,6 +125,8 @@ def station_import(loa: LoaContext, file: Path, tokens_file: Path | None) -> Non
         f"Đã thêm {done.stations} đài, {len(done.players)} thiết bị "
         f"(added {done.stations} stations, {len(done.players)} players)"
     )
+    for count, said in done.windows_said():
+        click.echo(f"  {count} đài (stations) — {said}")
 
 
 def _write_tokens(path: Path, players: list[tuple[str, str, int, str]]) -> None:
@@ -132,7 +135,8 @@ def _write_tokens(path: Path, players: list[tuple[str, str, int, str]]) -> None:
 
     with path.open("w", encoding="utf-8", newline="") as out:
         path.chmod(0o600)
-        writer = csv.writer(out)
+        # "\n", not csv's "\r\n": a token copied from a line must not bring a CR along.
+        writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["station", "player", "player_id", "token"])
         writer.writerows(players)
 

@@ -13,4 +13,7 @@ from loa.cli_context import LoaContext, pass_loa
 def init(loa: LoaContext) -> None:
     """Create or upgrade the database to the newest schema."""
     migrate.upgrade(loa.services.settings.database_url)
-    click.echo(f"Cơ sở dữ liệu sẵn sàng (database ready): {loa.services.settings.database_url}")
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(loa.services.settings.database_url).render_as_string(hide_password=True)
+    click.echo(f"Cơ sở dữ liệu sẵn sàng (database ready): {shown}")

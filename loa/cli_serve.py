@@ -16,6 +16,8 @@ import click
 
 from loa import migrate
 from loa.cli_context import LoaContext, UserError, pass_loa
+from loa.metrics_files import use_process_folder
+from loa.settings import load_settings
 
 
 @click.command()
@@ -96,6 +98,7 @@ def web(loa: LoaContext, bind: str | None, workers: int | None, with_scheduler: 
 @pass_loa
 def scheduler_command(loa: LoaContext) -> None:
     """Run the scheduler's jobs alone (beside `loa web`); one leader among all such processes."""
+    use_process_folder("scheduler", load_settings().home)  # before prometheus_client loads
     from loa.scheduler.runtime import start_scheduler
 
     _logging(loa)

@@ -16,6 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from loa.audio.cache import prune_cache
+from loa.audio.store import sweep_temporary
 from loa.clock import VN
 from loa.db import transaction
 from loa.playlists.bulletins import end_past_bulletins
@@ -120,6 +121,13 @@ def prune_job(services: Services) -> None:
         logger.info("pruned %d cache files (%d bytes)", pruned.files, pruned.bytes)
 
 
+def sweep_job(services: Services) -> None:
+    """Remove what killed renders and writes left in the audio store (older than 6 hours)."""
+    swept = sweep_temporary(services.store.root)
+    if swept:
+        logger.info("swept %d stale temporaries from the audio store", swept)
+
+
 def render_job(services: Services, worker: RenderWorker) -> None:
     """Run the queued renders (a `loa worker` elsewhere may take some of them first)."""
     ran = worker.run_pending()
@@ -154,6 +162,8 @@ def scheduled_jobs(services: Services, renders: RenderWorker | None = None) -> l
         Job("live", partial(live_job, dispatcher=live), IntervalTrigger(seconds=tick, timezone=VN)),
         Job("bulletin_end", bulletin_end_job, IntervalTrigger(minutes=1, timezone=VN)),
         Job("prune", prune_job, CronTrigger(day_of_week="sun", hour=3, timezone=VN)),
+        # Hourly and at start: a render killed mid-way leaves its folder in the store.
+        Job("sweep", sweep_job, CronTrigger(minute=40, timezone=VN), at_start=True),
         Job("replan", replan_job, CronTrigger(hour=0, minute=5, timezone=VN)),
         # Daily and at start: a server down on the 20th still plans next month when it returns.
         Job(

@@ -185,7 +185,8 @@ def test_healthz_with_the_database_down_names_it(tmp_path: Path) -> None:
     started = time.monotonic()
     answer = app.test_client().get("/healthz")
     assert answer.status_code == 503 and time.monotonic() - started < 10
-    assert answer.json["failing"] == ["broker", "database", "scheduler"]
+    assert answer.json["failing"] == ["database", "scheduler"]
+    assert answer.json["degraded"] == ["broker"]
     assert "database unreachable" in answer.json["checks"]["database"]
     assert answer.json["checks"]["disk"] == "ok"
 
@@ -207,8 +208,8 @@ def test_healthz_is_200_when_all_is_well(tmp_path: Path, broker: str, database_u
         leader.release()
         app.extensions["loa"].sessions.kw["bind"].dispose()
     assert answer.status_code == 200, answer.json
-    assert answer.json == {"ok": True, "failing": [], "checks": dict.fromkeys(
-        ("database", "broker", "disk", "scheduler"), "ok")}
+    assert answer.json == {"ok": True, "failing": [], "degraded": [], "checks": dict.fromkeys(
+        ("database", "broker", "disk", "audio", "scheduler"), "ok")}
 
 
 def test_healthz_with_the_audio_store_gone_names_the_disk(tmp_path: Path) -> None:

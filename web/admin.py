@@ -24,12 +24,14 @@ from loa.errors import LoaError
 from loa.player.broker import player_password, player_username
 from loa.playlists.campaigns import add_campaign
 from loa.playlists.models import Campaign
-from loa.stations.bulk import MAX_ERRORS, StationImportError, import_stations
+from loa.stations.bulk import MAX_ERRORS, StationImportError, decode_csv, import_stations
 from loa.stations.models import AdminUnit, Player, Station
 from loa.stations.players import add_player
-from loa.stations.service import DEFAULT_WINDOWS, add_station
+from loa.stations.service import DEFAULT_WINDOWS, add_station, station_windows
+from loa.stations.windows import windows_in_words
 from loa.web import auth
 from loa.web.context import db, services
+from loa.web.i18n import in_language
 from loa.web.models import Role, User
 from loa.web.users import add_user
 
@@ -114,6 +116,8 @@ def station_add() -> Any:
             )
             flash(gettext("Đã thêm đài %(code)s: %(name)s", code=added.code, name=added.name),
                   "info")
+            flash(gettext("Khung giờ phát: %(windows)s",
+                          windows=in_language(windows_in_words(station_windows(added)))), "info")
     except LoaError as err:
         flash(str(err), "error")
     return redirect(url_for("admin.stations"))
@@ -127,10 +131,7 @@ def station_import() -> Any:
     try:
         if upload is None or not upload.filename:
             raise LoaError("Chọn một tệp CSV (choose a CSV file)")
-        try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError as err:
-            raise LoaError("Tệp CSV phải mã hóa UTF-8 (the CSV must be UTF-8)") from err
+        text = decode_csv(upload.read())
         with db() as s:
             done = import_stations(s, text, g.visible_units)
     except StationImportError as err:
@@ -139,6 +140,9 @@ def station_import() -> Any:
     except LoaError as err:
         flash(str(err), "error")
         return redirect(url_for("admin.stations"))
+    for count, said in done.windows_said():
+        flash(gettext("%(count)s đài phát: %(windows)s", count=count, windows=in_language(said)),
+              "info")
     if not done.players:
         flash(gettext("Đã thêm %(count)s đài", count=done.stations), "info")
         return redirect(url_for("admin.stations"))

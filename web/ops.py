@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from loa.audio.store import unreadable_by_group
 from loa.metrics import FleetCollector, exposition
 from loa.scheduler.locks import someone_leads
 from loa.services import Services
@@ -56,6 +57,24 @@ def _disk(loa: Services) -> str | None:
     return None
 
 
+def _audio(loa: Services) -> str | None:
+    """The store's newest files and its folders readable by this process and, where nginx
+    sends them (X-Accel-Redirect), by the store's group, which nginx is in: a file written
+    0600 or by root is a 403 or a 500 for every player that fetches it."""
+    root = loa.settings.audio_dir
+    try:
+        bad = unreadable_by_group(root, group=bool(loa.settings.accel_redirect))
+    except OSError as err:
+        return f"không đọc được kho âm thanh (audio store unreadable): {err.strerror or err}"
+    if not bad:
+        return None
+    return (
+        f"{len(bad)} tệp/thư mục trong kho âm thanh không đọc được, ví dụ {bad[0]} "
+        f"({len(bad)} audio files or folders unreadable by the service or its group: "
+        "give them the store's group and g+rX, docs/deploy.md step 7)"
+    )
+
+
 def _scheduler(loa: Services) -> str | None:
     """Whether some process holds the scheduler's leader lock (it may be on another node)."""
     try:
@@ -67,19 +86,25 @@ def _scheduler(loa: Services) -> str | None:
 
 
 CHECKS: dict[str, Callable[[Services], str | None]] = {
-    "database": _database, "broker": _broker, "disk": _disk, "scheduler": _scheduler,
+    "database": _database, "broker": _broker, "disk": _disk, "audio": _audio,
+    "scheduler": _scheduler,
 }
+# Parts whose outage slows the service without breaking it: players poll when push is down.
+DEGRADING = frozenset({"broker"})
 
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """Each part ``ok`` or what is wrong with it; 200 when all are fine, else 503."""
+    """Each part ``ok`` or what is wrong with it; 200 unless a part the service needs fails
+    (a degrading part, the broker, is listed under ``degraded`` and keeps the 200)."""
     loa = services()
     found = {name: check(loa) for name, check in CHECKS.items()}
-    failing = sorted(name for name, problem in found.items() if problem)
+    wrong = sorted(name for name, problem in found.items() if problem)
+    failing = [name for name in wrong if name not in DEGRADING]
     body = {
         "ok": not failing,
         "failing": failing,
+        "degraded": [name for name in wrong if name in DEGRADING],
         "checks": {name: problem or "ok" for name, problem in found.items()},
     }
     return jsonify(body), 503 if failing else 200
