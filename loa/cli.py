@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                 "Khôi phục từ tệp sao lưu (restore a backup into an empty database)."),
     "scheduler": ("loa.cli_serve", "scheduler_command",
                   "Run the scheduler's jobs alone (beside `loa web`); one leader among all."),
+    "secret": ("loa.cli_secret", "secret",
+               "Khóa ký phiên đăng nhập: `loa secret generate` (the LOA_SECRET_KEY)."),
     "serve": ("loa.cli_serve", "serve", "Serve the web UI and the player API (waitress)."),
     "simulate": ("loa.cli_serve", "simulate",
                  "Run N reference agents against a fresh server on simulated time."),

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from loa import migrate
-from loa.cli_context import LoaContext, UserError, pass_loa
+from loa.cli_context import LoaContext, UserError, pass_loa, require_safe_secret
 
 
 @click.command()
@@ -25,6 +25,7 @@ from loa.cli_context import LoaContext, UserError, pass_loa
 @pass_loa
 def serve(loa: LoaContext, host: str, port: int, threads: int) -> None:
     """Serve in one process (waitress) with the scheduler inside; `loa web` for production."""
+    require_safe_secret()
     run_server(loa, host, port, threads)
 
 
@@ -64,6 +65,7 @@ def _check_schema(loa: LoaContext) -> None:
 @pass_loa
 def web(loa: LoaContext, bind: str | None, workers: int | None, with_scheduler: bool) -> None:
     """Serve the web UI and player API with gunicorn (several workers, no scheduler in them)."""
+    require_safe_secret()
     _check_schema(loa)
     env = dict(os.environ, LOA_HOME=str(loa.services.settings.home))
     if bind:
@@ -98,6 +100,7 @@ def scheduler_command(loa: LoaContext) -> None:
     """Run the scheduler's jobs alone (beside `loa web`); one leader among all such processes."""
     from loa.scheduler.runtime import start_scheduler
 
+    require_safe_secret()
     _logging(loa)
     _check_schema(loa)
     runtime = start_scheduler(loa.services)

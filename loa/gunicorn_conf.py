@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,15 @@ def _metrics_dir() -> Path:
 
 
 def on_starting(_server: Any) -> None:
-    """Empty the metrics folder: counters of a previous run's workers must not add up."""
+    """Refuse an unsafe LOA_SECRET_KEY (as `loa web` does: the unit runs gunicorn itself), then
+    empty the metrics folder: counters of a previous run's workers must not add up."""
+    from loa.secret import WeakSecretError, check_configured
+
+    try:
+        check_configured(os.environ.get("LOA_SECRET_KEY", ""))
+    except WeakSecretError as err:
+        print(f"Lỗi: {err}", file=sys.stderr)  # before logging is set up: the one line
+        raise SystemExit(2) from err
     folder = _metrics_dir()
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
