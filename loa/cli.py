@@ -44,7 +44,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "tts": ("loa.cli_core", "tts",
             "Đọc văn bản tiếng Việt (TTS): chuẩn hóa và thử giọng đọc."),
     "unit": ("loa.cli_admin", "unit", "Đơn vị hành chính (admin units)."),
-    "user": ("loa.cli_admin", "user", "Người dùng (users)."),
+    "user": ("loa.cli_users", "user", "Người dùng (users)."),
     "web": ("loa.cli_serve", "web", "Serve the web UI and the player API with gunicorn workers."),
     "worker": ("loa.cli_ops", "worker", "Run queued render jobs (beside `loa web`)."),
 }

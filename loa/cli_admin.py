@@ -1,4 +1,4 @@
-"""Commands that keep the unit tree, stations, players, users and campaigns."""
+"""Commands that keep the unit tree, stations, players and campaigns (users: loa.cli_users)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from loa.stations.cli import PLAYER_COMMANDS
 from loa.stations.players import add_player
 from loa.stations.service import DEFAULT_WINDOWS, add_station
 from loa.stations.units import add_unit, get_unit, import_units, set_unit_report
-from loa.web.users import add_user
 
 CLI_USER = "loa (dòng lệnh)"  # who revoked or rotated, as the chain entry records it
 
@@ -242,25 +241,6 @@ def campaign_add(loa: LoaContext, code: str, title: str, unit_code: str, **optio
     with transaction(loa.services.sessions) as session:
         added = add_campaign(session, loa.services.store, code, title, unit_code, **options)
         click.echo(f"Đã thêm chiến dịch {added.code}: {added.topic}")
-
-
-@click.group()
-def user() -> None:
-    """Người dùng (users)."""
-
-
-@user.command("add")
-@click.argument("username")
-@click.option("--role", required=True,
-              type=click.Choice(["operator", "leader", "auditor", "admin"]))
-@click.option("--unit", "unit_code", required=True)
-@click.password_option(prompt="Mật khẩu (password)")
-@pass_loa
-def user_add(loa: LoaContext, username: str, role: str, unit_code: str, password: str) -> None:
-    """Add a web user who sees only its unit's subtree."""
-    with transaction(loa.services.sessions) as session:
-        add_user(session, username, password, role, unit_code)
-    click.echo(f"Đã thêm người dùng {username} ({role})")
 
 
 @click.group()

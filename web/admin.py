@@ -9,7 +9,6 @@ from flask import (
     abort,
     flash,
     g,
-    make_response,
     redirect,
     render_template,
     request,
@@ -29,7 +28,8 @@ from loa.stations.players import add_player
 from loa.stations.service import DEFAULT_WINDOWS, add_station
 from loa.web import auth
 from loa.web.context import db, services
-from loa.web.models import Role, User
+from loa.web.models import Role, User, UserState
+from loa.web.token_pages import keep_for_page
 from loa.web.users import add_user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -67,16 +67,6 @@ def _required(*names: str) -> None:
     """Refuse a form with an empty required field (the services expect something there)."""
     if any(not request.form.get(name, "").strip() for name in names):
         raise LoaError("Vui lòng điền đủ các ô bắt buộc (required field missing)")
-
-
-def _token_page(player: Player, token: str, title: str) -> Any:
-    """The one page that shows a clear token; never cached, never shown again."""
-    page = render_template(
-        "admin_token.html", player=player, token=token, title=title, server=request.host_url
-    )
-    response = make_response(page)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.route("/")
@@ -131,19 +121,17 @@ def station_import() -> Any:
             raise LoaError("Tệp CSV phải mã hóa UTF-8 (the CSV must be UTF-8)") from err
         with db() as s:
             done = import_stations(s, text, g.visible_units)
+            said = gettext("Đã thêm %(count)s đài", count=done.stations)
+            if done.players:
+                return keep_for_page(s, said, [(p, token) for _, _, p, token in done.players])
     except StationImportError as err:
         return _stations_page(import_errors=err.errors[:MAX_ERRORS],
                               more_errors=max(0, len(err.errors) - MAX_ERRORS)), 400
     except LoaError as err:
         flash(str(err), "error")
         return redirect(url_for("admin.stations"))
-    if not done.players:
-        flash(gettext("Đã thêm %(count)s đài", count=done.stations), "info")
-        return redirect(url_for("admin.stations"))
-    page = render_template("admin_import_tokens.html", done=done, server=request.host_url)
-    response = make_response(page)
-    response.headers["Cache-Control"] = "no-store"  # tokens: shown once, never cached
-    return response
+    flash(said, "info")
+    return redirect(url_for("admin.stations"))
 
 
 @bp.route("/stations/<code>/players", methods=["POST"])
@@ -157,7 +145,7 @@ def player_add(code: str) -> Any:
                 s, station.code, request.form.get("name", "").strip(),
                 request.form.get("mode", "prefetch"),
             )
-            return _token_page(player, token, gettext("Đã thêm thiết bị phát"))
+            return keep_for_page(s, gettext("Đã thêm thiết bị phát"), [(player.id, token)])
     except LoaError as err:
         flash(str(err), "error")
     return redirect(url_for("admin.stations"))
@@ -169,7 +157,7 @@ def player_rotate(player_id: int) -> Any:
     with db() as s:
         player = _own_player(s, player_id)
         token = keylog.rotate(s, player.id, services().clock.now(), g.user.username)
-        return _token_page(player, token, gettext("Đã cấp mã truy cập mới"))
+        return keep_for_page(s, gettext("Đã cấp mã truy cập mới"), [(player.id, token)])
 
 
 @bp.route("/players/<id:player_id>/revoke", methods=["POST"])
@@ -187,7 +175,9 @@ def player_revoke(player_id: int) -> Any:
 def users() -> Any:
     with db() as s:
         found = s.scalars(
-            select(User).where(User.unit_id.in_(g.visible_units)).order_by(User.username)
+            select(User)
+            .where(User.unit_id.in_(g.visible_units), User.state != UserState.removed)
+            .order_by(User.username)
         ).all()
         return render_template("admin_users.html", users=found, units=_units(s), roles=ROLE_VI)
 

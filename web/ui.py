@@ -238,9 +238,11 @@ def stations() -> Any:
 
 def register(app: Flask) -> None:
     """Attach login, these pages and the programme editor."""
-    from loa.web import bulletins, editor  # they build on this module's helpers: load after
+    from loa.web import accounts, bulletins, editor, token_pages  # build on these: load after
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(token_pages.bp)
     app.register_blueprint(bp)
     editor.register(app)
     app.register_blueprint(lexicon.bp)
