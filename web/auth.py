@@ -12,6 +12,7 @@ from flask_babel import gettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from loa.playlists.models import ProgrammeStatus
 from loa.stations.models import Station
 from loa.stations.units import ancestors, subtree_ids
 from loa.web.context import db, services
@@ -64,9 +65,16 @@ def login_required(*roles: Role) -> Callable[[F], F]:
     return decorator
 
 
-def can_see_unit(unit_id: int) -> bool:
-    """A unit in the user's subtree, or above it (programmes relayed down to it)."""
-    return unit_id in g.visible_units or unit_id in g.above_units
+def can_see_programme(unit_id: int, status: ProgrammeStatus) -> bool:
+    """Whether the user sees a programme of ``unit_id`` in ``status``.
+
+    Cases: any programme of the user's subtree; one of a unit above only once approved
+    (the relay its stations air): drafts, sent back or rendered, stay with the owner's
+    unit and those above it; a sibling's never.
+    """
+    if unit_id in g.visible_units:
+        return True
+    return unit_id in g.above_units and status is ProgrammeStatus.approved
 
 
 def own_station(s: Session, code: str) -> Station:

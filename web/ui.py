@@ -14,7 +14,7 @@ from flask import (
     render_template,
     request,
 )
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from loa.compliance.audit import Reading, ReportRow, station_month_report
 from loa.compliance.evidence import station_month_evidence
@@ -24,7 +24,7 @@ from loa.compliance.periods import period_months, range_period
 from loa.compliance.totals import report_totals
 from loa.errors import LoaError
 from loa.playlists.campaigns import check_month
-from loa.playlists.models import Airing, Campaign, Programme
+from loa.playlists.models import Airing, Campaign, Programme, ProgrammeStatus
 from loa.playlists.programmes import get_programme
 from loa.scheduler.outlook import OUTLOOK_VI
 from loa.stations.models import AdminUnit, Station
@@ -173,22 +173,23 @@ def evidence(station_code: str, month: str) -> Any:
 @auth.login_required()
 def programmes() -> Any:
     with db() as s:
-        units = g.visible_units | g.above_units
         found = s.scalars(
             select(Programme)
-            .where(Programme.unit_id.in_(units))
+            .where(or_(Programme.unit_id.in_(g.visible_units),
+                       Programme.unit_id.in_(g.above_units)
+                       & (Programme.status == ProgrammeStatus.approved)))
             .order_by(Programme.month.desc(), Programme.id)
         ).all()
         return render_template("programmes.html", programmes=found)
 
 
 def visible_programme(s: Any, programme_id: int) -> Programme:
-    """The programme if the user may see it (own subtree or relayed from above), else 404."""
+    """The programme if the user may see it (own subtree, or approved above), else 404."""
     try:
         programme = get_programme(s, programme_id)
     except LoaError:
         abort(404)
-    if not auth.can_see_unit(programme.unit_id):
+    if not auth.can_see_programme(programme.unit_id, programme.status):
         abort(404)  # not 403: do not reveal what exists outside the user's subtree
     return programme
 
