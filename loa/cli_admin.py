@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.orm import Session
 
 from loa.audio.tts import engine_names
 from loa.cli_context import ROW_ID, LoaContext, pass_loa
@@ -88,7 +89,9 @@ def station_add(
     """Add a station with its broadcast windows (local time)."""
     with transaction(loa.services.sessions) as session:
         added = add_station(session, code, unit_code, name, windows, timezone)
+        planned = _plan_new(loa, session, [added.id])
         click.echo(f"Đã thêm đài {added.code}: {added.name}, khung giờ {', '.join(added.windows)}")
+    click.echo(f"Đã xếp {planned} lượt phát (planned {planned} airings)")
 
 
 @station.command("import")
@@ -117,10 +120,20 @@ def station_import(loa: LoaContext, file: Path, tokens_file: Path | None) -> Non
             )
         if done.players and tokens_file is not None:
             _write_tokens(tokens_file, done.players)
+        planned = _plan_new(loa, session, done.station_ids)
     click.echo(
-        f"Đã thêm {done.stations} đài, {len(done.players)} thiết bị "
-        f"(added {done.stations} stations, {len(done.players)} players)"
+        f"Đã thêm {done.stations} đài, {len(done.players)} thiết bị, xếp {planned} lượt phát "
+        f"(added {done.stations} stations, {len(done.players)} players, {planned} airings)"
     )
+
+
+def _plan_new(loa: LoaContext, session: Session, station_ids: list[int]) -> int:
+    """Plan the due months of new stations at once (not at the nightly job): airings added."""
+    from loa.scheduler.plan_months import plan_due_months
+
+    reports = plan_due_months(session, loa.services.clock.now(),
+                              loa.services.settings.airing_gap, station_ids)
+    return sum(row.planned for report in reports for row in report.rows)
 
 
 def _write_tokens(path: Path, players: list[tuple[str, str, int, str]]) -> None:

@@ -33,11 +33,12 @@ def run_server(loa: LoaContext, host: str, port: int, threads: int) -> None:
     from waitress import serve as waitress_serve
 
     from loa.app import create_app
-    from loa.scheduler.runtime import start_scheduler
+    from loa.scheduler.runtime import plan_on_start, start_scheduler
 
     services = loa.services
     _logging(loa)
     _check_schema(loa)
+    plan_on_start(services)  # before the first player asks for its schedule
     runtime = start_scheduler(services)
     click.echo(f"Loa đang chạy tại http://{host}:{port}/ (Ctrl+C để dừng)")
     try:
@@ -98,11 +99,12 @@ def web(loa: LoaContext, bind: str | None, workers: int | None, with_scheduler: 
 @pass_loa
 def scheduler_command(loa: LoaContext) -> None:
     """Run the scheduler's jobs alone (beside `loa web`); one leader among all such processes."""
-    from loa.scheduler.runtime import start_scheduler
+    from loa.scheduler.runtime import plan_on_start, start_scheduler
 
     require_safe_secret()
     _logging(loa)
     _check_schema(loa)
+    plan_on_start(loa.services)
     runtime = start_scheduler(loa.services)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -54,6 +54,7 @@ class StationLine:
 @dataclass
 class Imported:
     stations: int = 0
+    station_ids: list[int] = field(default_factory=list)  # to plan their month at once
     # (station code, player name, player id, token): tokens are shown once, never stored.
     players: list[tuple[str, str, int, str]] = field(default_factory=list)
 
@@ -175,12 +176,12 @@ def import_stations(
             errors.append(_line_error(s.line, f"mã đài {s.code!r} đã tồn tại (code exists)"))
     if errors:
         raise StationImportError(errors)
-    session.execute(insert(Station), [
+    added = session.execute(insert(Station).returning(Station.id), [
         {"code": s.code, "unit_id": units[s.unit], "name": s.name, "kind": "commune",
          "timezone": "Asia/Ho_Chi_Minh", "windows": s.windows}
         for s in lines
-    ])
-    result = Imported(stations=len(lines))
+    ]).scalars().all()
+    result = Imported(stations=len(lines), station_ids=list(added))
     wanted = [s for s in lines if s.players]
     if wanted:
         result.players = _add_players(session, wanted)

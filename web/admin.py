@@ -22,6 +22,7 @@ from loa.compliance import keylog
 from loa.errors import LoaError
 from loa.playlists.campaigns import add_campaign
 from loa.playlists.models import Campaign
+from loa.scheduler.plan_months import plan_due_months
 from loa.stations.bulk import MAX_ERRORS, StationImportError, import_stations
 from loa.stations.models import AdminUnit, Player, Station
 from loa.stations.players import add_player
@@ -89,6 +90,11 @@ def _stations_page(**extra: Any) -> str:
         )
 
 
+def _plan_new(s: Session, station_ids: list[int]) -> None:
+    """New stations get their due months planned now, not at the nightly job."""
+    plan_due_months(s, services().clock.now(), services().settings.airing_gap, station_ids)
+
+
 @bp.route("/stations", methods=["POST"])
 @auth.login_required(Role.admin)
 def station_add() -> Any:
@@ -100,6 +106,7 @@ def station_add() -> Any:
                 s, form.get("code", "").strip(), _own_unit_code(s),
                 form.get("name", "").strip(), form.get("windows", ""),
             )
+            _plan_new(s, [added.id])
             flash(gettext("Đã thêm đài %(code)s: %(name)s", code=added.code, name=added.name),
                   "info")
     except LoaError as err:
@@ -121,6 +128,7 @@ def station_import() -> Any:
             raise LoaError("Tệp CSV phải mã hóa UTF-8 (the CSV must be UTF-8)") from err
         with db() as s:
             done = import_stations(s, text, g.visible_units)
+            _plan_new(s, done.station_ids)
             said = gettext("Đã thêm %(count)s đài", count=done.stations)
             if done.players:
                 return keep_for_page(s, said, [(p, token) for _, _, p, token in done.players])
