@@ -68,6 +68,19 @@ def test_a_user_changes_their_password_with_the_current_one(app: Flask) -> None:
 
 
 @pytest.mark.usefixtures("tree")
+def test_guessing_the_current_password_meets_the_login_limits(app: Flask) -> None:
+    """A stolen session cannot try passwords here faster than at the login page."""
+    browser = logged_in(app, "canbo")
+    for n in range(6):  # as many as the login page takes for one name
+        assert change_password(browser, f"doan-sai-{n:04d}", NEW).status_code == 400
+    refused = change_password(browser, PASSWORD, NEW)  # even the right one, for a while
+    assert refused.status_code == 429 and "thử lại sau 15 phút" in refused.get_data(as_text=True)
+    # One count with the login page: guessing here is guessing there.
+    assert "Đăng nhập sai quá nhiều lần" in login(app.test_client(), "canbo").get_data(
+        as_text=True)
+
+
+@pytest.mark.usefixtures("tree")
 def test_a_temporary_password_must_be_changed_at_the_next_login(
     app: Flask, services: Services
 ) -> None:

@@ -16,9 +16,16 @@ from sqlalchemy.orm import Session
 
 from loa.errors import LoaError
 from loa.web import auth
-from loa.web.context import db
+from loa.web.context import db, services
 from loa.web.models import Role, User, UserState
-from loa.web.users import change_own_password, end_sessions, set_password, set_state
+from loa.web.throttle import WINDOW, forget_attempts, over_limit, record_attempt
+from loa.web.users import (
+    WrongPassword,
+    change_own_password,
+    end_sessions,
+    set_password,
+    set_state,
+)
 
 bp = Blueprint("accounts", __name__)
 
@@ -29,6 +36,13 @@ def password() -> Any:
     """Change one's own password with the current one; the other sessions end."""
     if request.method == "POST":
         form = request.form
+        # A stolen session must not guess the password here: the login's limits hold.
+        address, now = request.remote_addr or "?", services().clock.now()
+        with db() as s:
+            if over_limit(s, g.user.username, address, now):
+                flash(gettext("Nhập sai quá nhiều lần; thử lại sau %(n)s phút",
+                              n=WINDOW.seconds // 60), "error")
+                return render_template("account_password.html"), 429
         try:
             if form.get("new", "") != form.get("again", ""):
                 raise LoaError("Hai lần nhập mật khẩu mới không khớp (the new passwords differ)")
@@ -36,11 +50,16 @@ def password() -> Any:
                 user = s.get(User, g.user.id)
                 assert user is not None  # load_user just read it
                 change_own_password(user, form.get("current", ""), form.get("new", ""))
+                forget_attempts(s, user.username)
                 s.flush()
                 s.refresh(user)
                 session["version"] = user.session_version  # this one stays logged in
             flash(gettext("Đã đổi mật khẩu; các phiên đăng nhập khác đã kết thúc"), "info")
             return redirect(url_for("ui.dashboard"))
+        except WrongPassword as err:
+            with db() as s:
+                record_attempt(s, g.user.username, address, now)
+            flash(str(err), "error")
         except LoaError as err:
             flash(str(err), "error")
         return render_template("account_password.html"), 400

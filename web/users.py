@@ -113,10 +113,14 @@ def set_password(user: User, password: str, *, temporary: bool) -> None:
     end_sessions(user)
 
 
+class WrongPassword(LoaError):
+    """The current password given to change it is wrong: counted like a failed login."""
+
+
 def change_own_password(user: User, current: str, new: str) -> None:
     """The user's own change: the current password first, and a different new one."""
     if not check_password_hash(user.password_hash, current):
-        raise LoaError("Mật khẩu hiện tại không đúng (current password is wrong)")
+        raise WrongPassword("Mật khẩu hiện tại không đúng (current password is wrong)")
     if new == current:
         raise LoaError("Mật khẩu mới phải khác mật khẩu cũ (the new password must differ)")
     set_password(user, new, temporary=False)
