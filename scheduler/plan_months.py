@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from loa.clock import VN
 from loa.scheduler.service import PlanReport, plan
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 PLAN_AHEAD_DAY = 20  # the day of the month next month is planned on at the latest
 LEAD_DAYS = 10  # players hold next month at least this many days before it starts
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -15,6 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from loa.audio.cache import prune_cache
+from loa.clock import VN
 from loa.db import transaction
 from loa.playlists.bulletins import end_past_bulletins
 from loa.playlists.render_worker import RenderWorker
@@ -29,7 +29,6 @@ from loa.scheduler.service import plan, settle_and_make_up
 from loa.services import Services
 
 logger = logging.getLogger(__name__)
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 RENDER_POLL_S = 2  # how often the leader looks for queued renders
 
 

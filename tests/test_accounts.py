@@ -12,8 +12,13 @@ from loa.db import transaction
 from loa.services import Services
 from loa.web.models import User
 from tests.conftest import Loa
-from tests.test_admin import post, tree  # noqa: F401  (the fixture)
-from tests.test_web_ui import PASSWORD, csrf, login
+from tests.helpers.accounts import (
+    admins,  # noqa: F401  (the fixture, bound by name)
+    is_logged_out,
+    logged_in,
+)
+from tests.helpers.admin import post
+from tests.helpers.web import PASSWORD, csrf, login
 
 NEW = "mot-mat-khau-moi-dai"
 TEMPORARY = "tam-thoi-2026-12"
@@ -22,18 +27,6 @@ TEMPORARY = "tam-thoi-2026-12"
 def user_id(services: Services, username: str) -> int:
     with transaction(services.sessions) as s:
         return s.scalars(select(User.id).where(User.username == username)).one()
-
-
-def logged_in(app: Flask, username: str, password: str = PASSWORD) -> Any:
-    """A browser of its own, logged in as ``username``."""
-    browser = app.test_client()
-    assert "Đăng xuất" in login(browser, username, password).get_data(as_text=True)
-    return browser
-
-
-def is_logged_out(browser: Any) -> bool:
-    answer = browser.get("/programmes")
-    return answer.status_code == 302 and "/login" in answer.headers["Location"]
 
 
 def change_password(browser: Any, current: str, new: str, again: str | None = None) -> Any:
@@ -46,7 +39,7 @@ def admin_act(admin: Any, services: Services, username: str, action: str, **form
     return post(admin, f"/admin/users/{user_id(services, username)}/{action}", **form)
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_a_user_changes_their_password_with_the_current_one(app: Flask) -> None:
     other_phone = logged_in(app, "canbo")
     browser = logged_in(app, "canbo")
@@ -67,7 +60,7 @@ def test_a_user_changes_their_password_with_the_current_one(app: Flask) -> None:
     logged_in(app, "canbo", NEW)
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_guessing_the_current_password_meets_the_login_limits(app: Flask) -> None:
     """A stolen session cannot try passwords here faster than at the login page."""
     browser = logged_in(app, "canbo")
@@ -80,7 +73,7 @@ def test_guessing_the_current_password_meets_the_login_limits(app: Flask) -> Non
         as_text=True)
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_a_temporary_password_must_be_changed_at_the_next_login(
     app: Flask, services: Services
 ) -> None:
@@ -102,7 +95,7 @@ def test_a_temporary_password_must_be_changed_at_the_next_login(
                              ).one()
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_a_disabled_user_is_out_at_once_and_comes_back_when_enabled(
     app: Flask, services: Services
 ) -> None:
@@ -118,7 +111,7 @@ def test_a_disabled_user_is_out_at_once_and_comes_back_when_enabled(
     logged_in(app, "canbo")
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_ending_all_sessions_of_a_user_leaves_the_password(app: Flask, services: Services) -> None:
     phone, desk = logged_in(app, "canbo"), logged_in(app, "canbo")
     admin = logged_in(app, "quantri")
@@ -128,7 +121,7 @@ def test_ending_all_sessions_of_a_user_leaves_the_password(app: Flask, services:
     logged_in(app, "canbo")
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_a_removed_user_never_returns_and_the_name_stays_taken(
     app: Flask, services: Services, loa: Loa
 ) -> None:
@@ -144,7 +137,7 @@ def test_a_removed_user_never_returns_and_the_name_stays_taken(
     assert "canbo\toperator\t11560\tremoved" in loa("user", "list")
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_an_admin_acts_only_within_their_subtree_and_not_on_themselves(
     app: Flask, services: Services
 ) -> None:
@@ -160,7 +153,7 @@ def test_an_admin_acts_only_within_their_subtree_and_not_on_themselves(
     logged_in(app, "quantri")  # nothing happened to the province's admin
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_every_account_form_needs_its_csrf_token(app: Flask, services: Services) -> None:
     admin = logged_in(app, "quantri")
     target = user_id(services, "canbo")
@@ -172,7 +165,7 @@ def test_every_account_form_needs_its_csrf_token(app: Flask, services: Services)
     logged_in(app, "canbo")  # still the old password, still enabled
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_the_account_pages_speak_english_too(app: Flask, services: Services) -> None:
     admin = logged_in(app, "quantri")
     admin.get("/lang/en?next=/admin/users")
@@ -187,7 +180,7 @@ def test_the_account_pages_speak_english_too(app: Flask, services: Services) -> 
 def test_the_cli_resets_disables_enables_removes_and_logs_out(
     loa: Loa, app: Flask, services: Services
 ) -> None:
-    from tests.factories import two_wards
+    from tests.helpers.factories import two_wards
 
     with transaction(services.sessions) as s:
         two_wards(s)

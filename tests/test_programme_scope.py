@@ -12,9 +12,9 @@ from loa.playlists.campaigns import add_campaign
 from loa.playlists.models import Programme, ProgrammeStatus
 from loa.services import Services
 from loa.web.users import add_user
-from tests.factories import approved_programme, hai_phong_month
-from tests.test_accounts import logged_in
-from tests.test_web_ui import PASSWORD
+from tests.helpers.accounts import logged_in
+from tests.helpers.factories import approved_programme, hai_phong_month
+from tests.helpers.web import PASSWORD
 
 TITLE = "Bản nháp an toàn giao thông của tỉnh"
 

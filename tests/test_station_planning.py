@@ -14,26 +14,22 @@ import urllib.request
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from loa.clock import FrozenClock
+from loa.clock import VN, FrozenClock
 from loa.db import transaction
 from loa.services import Services
 from loa.stations.service import add_station
 from loa.web.users import add_user
 from tests.conftest import Loa
-from tests.factories import approved_programme, hai_phong_month
-from tests.pg_cluster import free_port
-from tests.test_accounts import logged_in
-from tests.test_glance_web import _airings, _outlook_of
-from tests.test_token_pages import post_once
-from tests.test_web_ui import PASSWORD
+from tests.helpers.accounts import airings_of, logged_in, outlook_of, post_once
+from tests.helpers.factories import approved_programme, hai_phong_month
+from tests.helpers.servers import free_port
+from tests.helpers.web import PASSWORD
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 LOA = Path(sys.executable).parent / "loa"
 
 
@@ -48,12 +44,13 @@ def month(services: Services) -> dict[str, tuple[int, str]]:
 
 def months_of(services: Services, code: str) -> dict[str, int]:
     counted: dict[str, int] = {}
-    for airing in _airings(services, code):
+    for airing in airings_of(services, code):
         key = airing.starts_at.astimezone(VN).strftime("%Y-%m")
         counted[key] = counted.get(key, 0) + 1
     return counted
 
 
+@pytest.mark.both_databases  # the import inserts its stations in bulk, RETURNING their ids
 @pytest.mark.usefixtures("month")
 def test_a_station_added_on_the_web_is_planned_at_once(app: Flask, services: Services) -> None:
     admin = logged_in(app, "quantri")
@@ -61,12 +58,13 @@ def test_a_station_added_on_the_web_is_planned_at_once(app: Flask, services: Ser
                        windows="T2-CN 05:00-06:00")
     assert answer.status_code == 302
     assert months_of(services, "TN5") == {"2026-12": 3}
-    assert _outlook_of(admin, "TN5") == "on_track"
+    assert outlook_of(admin, "TN5") == "on_track"
     csv = "code,unit,name,windows\nTH6,11557,Đài 6,T2-CN 17:00-18:00\n"
     post_once(admin, "/admin/stations/import", file=(io.BytesIO(csv.encode()), "s.csv"))
     assert months_of(services, "TH6") == {"2026-12": 3}
 
 
+@pytest.mark.both_databases
 @pytest.mark.usefixtures("month")
 def test_from_the_20th_the_cli_plans_next_month_too(
     services: Services, clock: FrozenClock, env: dict[str, str], tmp_path: Path
@@ -92,7 +90,7 @@ def test_a_station_with_nothing_planned_reads_at_risk(
         hai_phong_month(services, s)
         add_station(s, "TN9", "11560", "Đài 9", "T2-CN 05:00-06:00")  # the domain: no plan
         add_user(s, "quantri", PASSWORD, "admin", "31")
-    assert _outlook_of(logged_in(app, "quantri"), "TN9") == "at_risk"
+    assert outlook_of(logged_in(app, "quantri"), "TN9") == "at_risk"
 
 
 def _first_schedule(url: str, token: str, process: subprocess.Popen[bytes]) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -12,17 +11,17 @@ from sqlalchemy import func, select
 from loa.db import transaction
 from loa.services import Services
 from loa.stations.models import Player, Station
-from tests.test_accounts import logged_in
-from tests.test_admin import player_id, schedule_status, token_of, tree  # noqa: F401
-from tests.test_web_ui import PASSWORD, csrf
+from tests.helpers.accounts import (
+    admins,  # noqa: F401  (the fixture, bound by name)
+    logged_in,
+    player_id,
+    post_once,
+    schedule_status,
+    token_of,
+)
+from tests.helpers.web import PASSWORD
 
 SHOWN = "đã được hiển thị lúc"
-
-
-def post_once(browser: Any, path: str, **data: Any) -> Any:
-    """POST a form without following: the answer must send the browser elsewhere."""
-    token = csrf(browser.get("/admin/").data)
-    return browser.post(path, data={"csrf_token": token, **data})
 
 
 def players(services: Services) -> int:
@@ -30,7 +29,7 @@ def players(services: Services) -> int:
         return s.scalar(select(func.count()).select_from(Player)) or 0
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_adding_a_player_redirects_and_a_reload_says_the_token_was_shown(
     app: Flask, services: Services
 ) -> None:
@@ -51,7 +50,7 @@ def test_adding_a_player_redirects_and_a_reload_says_the_token_was_shown(
     assert token_of(admin.get(second.headers["Location"]))  # still shown to its maker
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_a_rotation_is_shown_once_and_a_reload_never_rotates_again(
     app: Flask, services: Services
 ) -> None:
@@ -65,7 +64,7 @@ def test_a_rotation_is_shown_once_and_a_reload_never_rotates_again(
     assert schedule_status(admin, first) == 401 and schedule_status(admin, rotated) == 200
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_an_import_with_players_redirects_to_its_tokens_once(
     app: Flask, services: Services
 ) -> None:
@@ -83,7 +82,7 @@ def test_an_import_with_players_redirects_to_its_tokens_once(
     assert players(services) == 2
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_adding_a_station_or_a_user_redirects_too(app: Flask) -> None:
     admin = logged_in(app, "quantrixa")
     answer = post_once(admin, "/admin/stations", code="TN9", unit="11560", name="Đài 9",

@@ -11,19 +11,19 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, g, make_response, redirect, render_template, request, url_for
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
+from loa.clock import VN
+from loa.player.broker import player_password, player_username
 from loa.stations.models import Player, Station
 from loa.web import auth
 from loa.web.context import db, services
 from loa.web.models import Role, TokenReveal
 
 bp = Blueprint("tokens", __name__, url_prefix="/admin/tokens")
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 # A token page not opened within this time is not shown any more (rotate the token instead).
 SHOW_WITHIN = timedelta(minutes=15)
 
@@ -68,7 +68,9 @@ def _token_page(s: Session, title: str, tokens: list[dict[str, Any]]) -> str:
     rows = [(p, by_id[p.id]) for p in players]
     if len(rows) == 1:
         player, token = rows[0]
-        return render_template("admin_token.html", player=player, token=token, title=title,
-                               server=request.host_url)
+        return render_template(
+            "admin_token.html", player=player, token=token, title=title, server=request.host_url,
+            mqtt_username=player_username(player.id), mqtt_password=player_password(token),
+        )
     return render_template("admin_import_tokens.html", rows=rows, title=title,
                            server=request.host_url)

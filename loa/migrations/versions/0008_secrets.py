@@ -1,7 +1,7 @@
 """users' state and forced password change; the one-time record of new player tokens
 
 Revision ID: 0008_secrets
-Revises: 0007_renderjob
+Revises: 0008_broker
 Create Date: 2026-12-04 15:30:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008_secrets'
-down_revision = '0007_renderjob'
+down_revision = '0008_broker'
 branch_labels = None
 depends_on = None
 
