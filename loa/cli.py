@@ -37,6 +37,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                 "Khôi phục từ tệp sao lưu (restore a backup into an empty database)."),
     "scheduler": ("loa.cli_serve", "scheduler_command",
                   "Run the scheduler's jobs alone (beside `loa web`); one leader among all."),
+    "secret": ("loa.cli_secret", "secret",
+               "Khóa ký phiên đăng nhập: `loa secret generate` (the LOA_SECRET_KEY)."),
     "serve": ("loa.cli_serve", "serve", "Serve the web UI and the player API (waitress)."),
     "simulate": ("loa.cli_serve", "simulate",
                  "Run N reference agents against a fresh server on simulated time."),
@@ -44,7 +46,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "tts": ("loa.cli_tts", "tts",
             "Đọc văn bản tiếng Việt (TTS): chuẩn hóa và thử giọng đọc."),
     "unit": ("loa.cli_admin", "unit", "Đơn vị hành chính (admin units)."),
-    "user": ("loa.cli_admin", "user", "Người dùng (users)."),
+    "user": ("loa.cli_users", "user", "Người dùng (users)."),
     "web": ("loa.cli_serve", "web", "Serve the web UI and the player API with gunicorn workers."),
     "worker": ("loa.cli_ops", "worker", "Run queued render jobs (beside `loa web`)."),
 }

@@ -1,4 +1,4 @@
-"""Commands that keep the unit tree, stations, players, users and campaigns."""
+"""Commands that keep the unit tree, stations, players and campaigns (users: loa.cli_users)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.orm import Session
 
 from loa.audio.tts import engine_names
 from loa.cli_broker import PASSWD_HINT
@@ -20,7 +21,6 @@ from loa.stations.cli import PLAYER_COMMANDS
 from loa.stations.players import add_player
 from loa.stations.service import DEFAULT_WINDOWS, add_station
 from loa.stations.units import add_unit, get_unit, import_units, set_unit_report
-from loa.web.users import add_user
 
 CLI_USER = "loa (dòng lệnh)"  # who revoked or rotated, as the chain entry records it
 
@@ -94,8 +94,10 @@ def station_add(
 
     with transaction(loa.services.sessions) as session:
         added = add_station(session, code, unit_code, name, windows, timezone)
+        planned = _plan_new(loa, session, [added.id])
         click.echo(f"Đã thêm đài {added.code}: {added.name}, khung giờ "
                    f"{windows_in_words(station_windows(added))}")
+    click.echo(f"Đã xếp {planned} lượt phát (planned {planned} airings)")
 
 
 @station.command("import")
@@ -121,12 +123,22 @@ def station_import(loa: LoaContext, file: Path, tokens_file: Path | None) -> Non
             )
         if done.players and tokens_file is not None:
             _write_tokens(tokens_file, done.players)
+        planned = _plan_new(loa, session, done.station_ids)
     click.echo(
-        f"Đã thêm {done.stations} đài, {len(done.players)} thiết bị "
-        f"(added {done.stations} stations, {len(done.players)} players)"
+        f"Đã thêm {done.stations} đài, {len(done.players)} thiết bị, xếp {planned} lượt phát "
+        f"(added {done.stations} stations, {len(done.players)} players, {planned} airings)"
     )
     for count, said in done.windows_said():
         click.echo(f"  {count} đài (stations) — {said}")
+
+
+def _plan_new(loa: LoaContext, session: Session, station_ids: list[int]) -> int:
+    """Plan the due months of new stations at once (not at the nightly job): airings added."""
+    from loa.scheduler.plan_months import plan_due_months
+
+    reports = plan_due_months(session, loa.services.clock.now(),
+                              loa.services.settings.airing_gap, station_ids)
+    return sum(row.planned for report in reports for row in report.rows)
 
 
 def _write_tokens(path: Path, players: list[tuple[str, str, int, str]]) -> None:
@@ -261,25 +273,6 @@ def campaign_add(loa: LoaContext, code: str, title: str, unit_code: str, **optio
     with transaction(loa.services.sessions) as session:
         added = add_campaign(session, loa.services.store, code, title, unit_code, **options)
         click.echo(f"Đã thêm chiến dịch {added.code}: {added.topic}")
-
-
-@click.group()
-def user() -> None:
-    """Người dùng (users)."""
-
-
-@user.command("add")
-@click.argument("username")
-@click.option("--role", required=True,
-              type=click.Choice(["operator", "leader", "auditor", "admin"]))
-@click.option("--unit", "unit_code", required=True)
-@click.password_option(prompt="Mật khẩu (password)")
-@pass_loa
-def user_add(loa: LoaContext, username: str, role: str, unit_code: str, password: str) -> None:
-    """Add a web user who sees only its unit's subtree."""
-    with transaction(loa.services.sessions) as session:
-        add_user(session, username, password, role, unit_code)
-    click.echo(f"Đã thêm người dùng {username} ({role})")
 
 
 @click.group()

@@ -126,6 +126,22 @@ class UserError(click.ClickException):
         click.echo(f"Lỗi: {self.message}", err=True)
 
 
+class StartRefused(UserError):
+    """A server command refuses to start: exit code 2, as systemd's units expect to see."""
+
+    exit_code = 2
+
+
+def require_safe_secret() -> None:
+    """Stop a server command (serve, web, scheduler, worker) whose LOA_SECRET_KEY is unsafe."""
+    from loa.secret import WeakSecretError, check_configured
+
+    try:
+        check_configured(load_settings().secret_key)
+    except WeakSecretError as err:
+        raise StartRefused(str(err)) from err
+
+
 class LoaGroup(click.Group):
     """A command group that turns bad input anywhere below it into a clear message."""
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from loa.cli_context import LoaContext, UserError, pass_loa
+from loa.cli_context import LoaContext, UserError, pass_loa, require_safe_secret
 
 
 def _logging(loa: LoaContext) -> None:
@@ -46,6 +46,7 @@ def worker(loa: LoaContext, poll_s: float) -> None:
     use_process_folder("worker", load_settings().home)  # before prometheus_client loads
     from loa.playlists.render_worker import RenderWorker
 
+    require_safe_secret()
     _logging(loa)
     _check_schema(loa)
     svc = loa.services

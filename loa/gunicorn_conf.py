@@ -19,6 +19,7 @@ The web workers serve requests only: the scheduler runs in its own process
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,39 @@ control_socket = str(Path(os.environ.get("LOA_HOME", "var")).resolve() / "gunico
 
 
 def on_starting(_server: Any) -> None:
-    """Empty the workers' metrics folder: a previous run's counts must not add up."""
+    """Refuse an unsafe LOA_SECRET_KEY (as `loa web` does: the unit runs gunicorn itself),
+    plan the due months of stations that lack them before a player is served, then empty
+    the workers' metrics folder: a previous run's counts must not add up."""
+    from loa.secret import WeakSecretError, check_configured
+
+    try:
+        check_configured(os.environ.get("LOA_SECRET_KEY", ""))
+    except WeakSecretError as err:
+        print(f"Lỗi: {err}", file=sys.stderr)  # before logging is set up: the one line
+        raise SystemExit(2) from err
+    _plan_before_serving()
     use_process_folder(WEB, Path(os.environ.get("LOA_HOME", "var")))
+
+
+def _plan_before_serving() -> None:
+    """Plan in the master, before the workers fork; a database not ready is the log's and
+    /healthz's to say, not a reason to serve nothing."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from loa.app import build_services
+    from loa.errors import LoaError
+    from loa.scheduler.runtime import plan_on_start
+    from loa.settings import load_settings
+
+    services = build_services(load_settings())
+    try:
+        plan_on_start(services)
+    except (SQLAlchemyError, LoaError) as err:
+        print(f"Loa: chưa xếp lịch được lúc khởi động (could not plan at start): {err}",
+              file=sys.stderr)
+    finally:
+        services.publisher.close()  # the changed players are told first
+        services.sessions.kw["bind"].dispose()  # no connection crosses the fork
 
 
 def child_exit(_server: Any, worker: Any) -> None:

@@ -60,6 +60,7 @@ class StationLine:
 @dataclass
 class Imported:
     stations: int = 0
+    station_ids: list[int] = field(default_factory=list)  # to plan their month at once
     # (station code, player name, player id, token): tokens are shown once, never stored.
     players: list[tuple[str, str, int, str]] = field(default_factory=list)
     # Each set of windows, as stored, and how many stations have it: said back in words.
@@ -237,12 +238,13 @@ def import_stations(
             unit_ids[s.line] = unit_id
     if errors:
         raise StationImportError(errors)
-    session.execute(insert(Station), [
+    added = session.execute(insert(Station).returning(Station.id), [
         {"code": s.code, "unit_id": unit_ids[s.line], "name": s.name, "kind": "commune",
          "timezone": VN_ZONE_NAME, "windows": s.windows}
         for s in lines
-    ])
-    result = Imported(stations=len(lines), windows=Counter(tuple(s.windows) for s in lines))
+    ]).scalars().all()
+    result = Imported(stations=len(lines), windows=Counter(tuple(s.windows) for s in lines),
+                      station_ids=list(added))
     wanted = [s for s in lines if s.players]
     if wanted:
         result.players = _add_players(session, wanted)

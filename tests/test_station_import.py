@@ -170,7 +170,7 @@ def test_an_admin_uploads_stations_of_their_own_subtree_only(
         add_user(s, "quantrixa", PASSWORD, "admin", "11560")
     login(client, "quantrixa")
     own = "code,unit,name,windows,players\nTN3,11560,Đài ba,05:30-06:30,Loa chợ\n"
-    answer = upload(client, own)
+    answer = client.get(upload(client, own).headers["Location"])  # redirected after the POST
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200 and "Loa chợ" in page
     assert answer.headers["Cache-Control"] == "no-store"

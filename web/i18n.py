@@ -89,6 +89,11 @@ LABELS: dict[str, dict[str, Any]] = {
         "admin": _l("Quản trị"),
         "leader": _l("Lãnh đạo UBND"),
     },
+    "user_state": {
+        "active": _l("Đang dùng"),
+        "disabled": _l("Đã khóa"),
+        "removed": _l("Đã xóa"),
+    },
     "event": {
         "airing.started": _l("Bắt đầu phát"),
         "airing.completed": _l("Phát xong"),
