@@ -46,8 +46,8 @@ def _acting_user(session: Session, username: str, unit: AdminUnit) -> tuple[str,
     from sqlalchemy import select
 
     from loa.errors import LoaError
+    from loa.stations.accounts import User
     from loa.stations.units import ancestors
-    from loa.web.models import User
     from loa.web.users import normal_username
 
     user = session.scalar(select(User).where(User.username == normal_username(username)))

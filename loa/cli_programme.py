@@ -25,8 +25,8 @@ from loa.playlists.programmes import import_programme
 from loa.playlists.review import sign_approval
 from loa.scheduler.service import PlanReport, approve_and_plan
 from loa.scheduler.service import plan as plan_airings
+from loa.stations.accounts import Role, User
 from loa.stations.units import get_unit
-from loa.web.models import Role, User
 
 
 @click.group()

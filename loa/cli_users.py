@@ -12,7 +12,7 @@ import click
 
 from loa.cli_context import LoaContext, pass_loa
 from loa.db import transaction
-from loa.web.models import User, UserState
+from loa.stations.accounts import Role, User, UserState
 from loa.web.users import add_user, end_sessions, find_user, set_password, set_state
 
 USERNAME = click.argument("username")
@@ -26,7 +26,7 @@ def user() -> None:
 @user.command("add")
 @USERNAME
 @click.option("--role", required=True,
-              type=click.Choice(["operator", "leader", "auditor", "admin"]))
+              type=click.Choice([role.value for role in Role]))
 @click.option("--unit", "unit_code", required=True)
 @click.password_option(prompt="Mật khẩu (password)")
 @pass_loa

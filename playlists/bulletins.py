@@ -43,6 +43,7 @@ from loa.playlists.models import (
     BulletinStatus,
     BulletinTarget,
 )
+from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit, Player, Station
 from loa.stations.push import notify_after_commit, notify_bulletin_after_commit
 from loa.stations.units import subtree_ids
@@ -52,8 +53,8 @@ from loa.stations.units import subtree_ids
 # scheduler sits above this room.
 PlaceSlots = Callable[[Session, Bulletin, datetime], object]
 
-WRITERS = ("operator", "leader", "admin")
-APPROVERS = ("leader", "admin")
+WRITERS = frozenset({Role.operator, Role.leader, Role.admin})
+APPROVERS = frozenset({Role.leader, Role.admin})
 
 
 def may_send_emergency(unit: AdminUnit, role: str | None) -> bool:

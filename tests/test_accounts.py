@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from loa.db import transaction
 from loa.services import Services
-from loa.web.models import User
+from loa.stations.accounts import User
 from tests.conftest import Loa
 from tests.helpers.accounts import (
     admins,  # noqa: F401  (the fixture, bound by name)

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from loa.db import transaction
 from loa.playlists.models import Campaign
 from loa.services import Services
+from loa.stations.accounts import User
 from loa.stations.models import Player, Station
-from loa.web.models import User
 from tests.helpers.accounts import (
     admins,  # noqa: F401  (the fixture, bound by name)
     player_id,

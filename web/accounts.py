@@ -15,9 +15,9 @@ from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from loa.errors import LoaError
+from loa.stations.accounts import Role, User, UserState
 from loa.web import auth
 from loa.web.context import db, services
-from loa.web.models import Role, User, UserState
 from loa.web.throttle import WINDOW, forget_attempts, over_limit, record_attempt
 from loa.web.users import (
     WrongPassword,

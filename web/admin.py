@@ -23,6 +23,7 @@ from loa.errors import LoaError
 from loa.playlists.campaigns import add_campaign
 from loa.playlists.models import Campaign
 from loa.scheduler.plan_months import plan_due_months
+from loa.stations.accounts import Role, User, UserState
 from loa.stations.bulk import MAX_ERRORS, StationImportError, decode_csv, import_stations
 from loa.stations.models import AdminUnit, Player, Station
 from loa.stations.players import add_player
@@ -31,7 +32,6 @@ from loa.stations.windows import windows_in_words
 from loa.web import auth
 from loa.web.context import db, services
 from loa.web.i18n import in_language
-from loa.web.models import Role, User, UserState
 from loa.web.token_pages import keep_for_page
 from loa.web.users import add_user
 

@@ -13,10 +13,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from loa.playlists.models import ProgrammeStatus
+from loa.stations.accounts import Role, User, UserState
 from loa.stations.models import Station
 from loa.stations.units import ancestors, subtree_ids
 from loa.web.context import db, services
-from loa.web.models import Role, User, UserState
 from loa.web.throttle import WINDOW, forget_attempts, over_limit, record_attempt
 from loa.web.users import check_login, normal_username
 

@@ -52,13 +52,13 @@ from loa.playlists.models import (
     BulletinStatus,
 )
 from loa.scheduler.bulletin_slots import slot_placer
+from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit, Station
 from loa.web import auth
 from loa.web.audio_files import save_upload, send_audio
 from loa.web.bulletin_form import BulletinForm
 from loa.web.bulletin_live import delivery_state
 from loa.web.context import db, services
-from loa.web.models import Role
 
 bp = Blueprint("bulletins", __name__)
 WRITERS = (Role.operator, Role.leader)  # and admin, which login_required always lets in

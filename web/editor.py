@@ -52,11 +52,11 @@ from loa.playlists.library import clip_name, keep_clip, library_clip
 from loa.playlists.models import Campaign, Programme, Segment
 from loa.playlists.programmes import duration_problem
 from loa.services import Services
+from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit
 from loa.web import auth
 from loa.web.audio_files import save_upload
 from loa.web.context import db, services
-from loa.web.models import Role
 from loa.web.ui import VN, visible_programme
 
 logger = logging.getLogger(__name__)

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from loa.clock import VN
 from loa.player.broker import player_password, player_username
+from loa.stations.accounts import Role
 from loa.stations.models import Player, Station
 from loa.web import auth
 from loa.web.context import db, services
-from loa.web.models import Role, TokenReveal
+from loa.web.models import TokenReveal
 
 bp = Blueprint("tokens", __name__, url_prefix="/admin/tokens")
 # A token page not opened within this time is not shown any more (rotate the token instead).

@@ -27,11 +27,11 @@ from loa.playlists.campaigns import check_month
 from loa.playlists.models import Airing, Campaign, Programme, ProgrammeStatus
 from loa.playlists.programmes import get_programme
 from loa.scheduler.outlook import OUTLOOK_VI
+from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit, Station
 from loa.web import admin, auth, glance, lexicon, public, stations_page
 from loa.web.audio_files import send_audio
 from loa.web.context import db, services
-from loa.web.models import Role
 
 bp = Blueprint("ui", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

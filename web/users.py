@@ -12,8 +12,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from loa.db import fail_if_exists
 from loa.errors import LoaError
+from loa.stations.accounts import Role, User, UserState
 from loa.stations.units import get_unit
-from loa.web.models import Role, User, UserState
 
 MIN_PASSWORD = 10
 MAX_USERNAME = 64
