@@ -86,3 +86,13 @@ def test_bulletin_tables_up_and_down(database_url: str) -> None:
         migrate.upgrade(database_url)
     finally:
         engine.dispose()
+
+
+def test_chain_mark_table_up_and_down(database_url: str) -> None:
+    """0008_report adds the verified-up-to marks, and takes them away again."""
+    migrate.upgrade(database_url)
+    assert "chain_mark" in tables(database_url)
+    command.downgrade(migrate.alembic_config(database_url), "0007_renderjob")
+    assert "chain_mark" not in tables(database_url) and migrate.pending(database_url)
+    migrate.upgrade(database_url)
+    assert "chain_mark" in tables(database_url)
