@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections import namedtuple
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, text
+from sqlalchemy import Row, String, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from loa.audio.store import AudioStore
@@ -37,7 +38,9 @@ from loa.stations.models import Player, PlayerKey, Station
 
 BROKEN = "loa.evidence_broken"  # session.info: station id -> first Problem or None
 ANCHORS = "loa.anchors"  # session.info: the anchors read once per session
-Entry = Row[Any]  # a log entry as a row of its columns, as ``station_logs`` reads them
+# A log entry's columns by name: as stored (``station_logs``) where only its hash and
+# server fields are read, else typed (``LogEntry``).
+Entry = Any
 
 
 @dataclass(frozen=True)
@@ -206,16 +209,17 @@ def _station_problems(
 
 
 def _marked_problems(
+    typing: _Typing,
     station_id: int,
     code: str,
-    entries: Sequence[Entry],
+    entries: Sequence[Row[Any]],
     key_rows: Sequence[tuple[int, int, bytes]],
     anchors: Sequence[Anchor],
     mark: Mark | None,
-    trust: bool = True,
+    trusted: bool,
 ) -> list[Problem]:
-    """The station's problems, its entries up to ``mark`` taken as verified (``trust``)
-    when they are still what was marked.
+    """The station's problems, its entries (as stored) up to ``mark`` taken as verified
+    when ``trusted`` (the mark holds, and the caller trusts marks).
 
     The mark is also an anchor: the chain must still have its hash at its seq (a
     rewrite re-hashed end to end). On any problem the station is verified whole,
@@ -223,10 +227,10 @@ def _marked_problems(
     """
     if mark is not None:
         anchors = [*anchors, Anchor(station_id, code, mark.seq, mark.hash, "verified mark")]
-    trusted = mark if trust and mark is not None and holds(mark, entries) else None
-    problems = _station_problems(code, entries, key_rows, anchors, trusted)
-    if problems and trusted:
-        problems = _station_problems(code, entries, key_rows, anchors)
+    skip = mark if trusted else None
+    problems = _station_problems(code, typing(entries, skip), key_rows, anchors, skip)
+    if problems and skip:
+        problems = _station_problems(code, typing(entries, None), key_rows, anchors)
     return problems
 
 
@@ -247,19 +251,51 @@ def _key_rows(session: Session, station_ids: list[int]) -> dict[int, list[tuple[
 # Every column of an entry but its id, read as rows: the ORM's objects cost more than
 # the checks when a report reads the country's logs.
 _ENTRY_COLUMNS = [c for c in AiringLogEntry.__table__.c if c.name != "id"]
+# Read as the driver gives them, typed only for the entries checked: a mark's digest
+# needs no more, and typing every entry cost as much as the checks a mark saves.
+_TYPED = ("at", "received_at", "detail")
+_AS_STORED = [type_coerce(c, String) if c.name in _TYPED else c for c in _ENTRY_COLUMNS]
+LogEntry = namedtuple("LogEntry", [c.name for c in _ENTRY_COLUMNS])  # type: ignore[misc]
 _CHUNK = 500  # stations whose logs are read at once: bounded memory for the country
 
 
-def station_logs(session: Session, station_ids: list[int]) -> dict[int, list[Entry]]:
-    """Each station's entries by seq, in one query."""
-    found: dict[int, list[Entry]] = {}
+def station_logs(session: Session, station_ids: list[int]) -> dict[int, list[Row[Any]]]:
+    """Each station's entries by seq as stored (``at``, ``received_at`` and ``detail`` as
+    the driver gives them), in one query."""
+    found: dict[int, list[Row[Any]]] = {}
     for entry in session.execute(
-        select(*_ENTRY_COLUMNS)
+        select(*_AS_STORED)
         .where(AiringLogEntry.station_id.in_(station_ids))
         .order_by(AiringLogEntry.station_id, AiringLogEntry.seq)
     ):
         found.setdefault(entry.station_id, []).append(entry)
     return found
+
+
+class _Typing:
+    """Turns stored entries into typed ones as the columns' own types do (the ORM's way)."""
+
+    def __init__(self, session: Session) -> None:
+        dialect = session.get_bind().dialect
+        self.processors = [
+            (i, process)
+            for i, column in enumerate(_ENTRY_COLUMNS)
+            if column.name in _TYPED
+            and (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
+        ]
+
+    def __call__(self, entries: Sequence[Row[Any]], mark: Mark | None) -> list[Entry]:
+        """``entries`` with those to check typed: past ``mark``, and the server entries
+        that say who may sign (their stored form is enough for the others)."""
+        skip = mark.seq if mark else 0
+        return [self.typed(e) if e.seq > skip or e.event in SERVER_EVENTS else e
+                for e in entries]
+
+    def typed(self, entry: Row[Any]) -> LogEntry:
+        values = list(entry)
+        for i, process in self.processors:
+            values[i] = process(values[i])
+        return LogEntry(*values)
 
 
 def _verify(
@@ -279,6 +315,7 @@ def _verify(
         by_station.setdefault(anchor.station_id, []).append(anchor)
     found: dict[int, tuple[int, list[Problem]]] = {}
     fresh: dict[int, Mark] = {}
+    typing = _Typing(session)
     for i in range(0, len(stations), _CHUNK):
         part = stations[i : i + _CHUNK]
         ids = [s.id for s in part]
@@ -286,12 +323,13 @@ def _verify(
         marks = read_marks(session, ids)
         for station in part:
             entries, mark = logs.get(station.id, []), marks.get(station.id)
+            held = mark is not None and holds(mark, entries)
             problems = _marked_problems(
-                station.id, station.code, entries, keys.get(station.id, []),
-                by_station.get(station.id, []), mark, trust_marks,
+                typing, station.id, station.code, entries, keys.get(station.id, []),
+                by_station.get(station.id, []), mark, trust_marks and held,
             )
             found[station.id] = (len(entries), problems)
-            if not problems and entries and (mark is None or mark.seq < entries[-1].seq):
+            if not problems and entries and not (held and mark.seq == entries[-1].seq):
                 fresh[station.id] = mark_of(entries)
     save_marks(session, fresh)
     return found

@@ -28,7 +28,7 @@ from loa.app import build_services
 from loa.clock import FrozenClock
 from loa.compliance.anchors import checkpoint_file
 from loa.compliance.ingest import ChainWriter, signed_body
-from loa.compliance.marks import mark_of, save_marks
+from loa.compliance.marks import Mark, mark_of, save_marks
 from loa.compliance.models import AiringLogEntry, ChainMark
 from loa.compliance.verify import station_logs
 from loa.db import make_engine, transaction
@@ -551,3 +551,18 @@ def test_a_mark_made_with_the_servers_secret_is_trusted_by_reports_not_by_verify
         save_marks(s, {tn.station_id: mark_of(station_logs(s, [tn.station_id])[tn.station_id])})
     assert tn_report(loa) == ("compliant", None)
     assert named(problems(loa), 3, "signature does not verify")
+
+
+def test_a_mark_that_no_longer_matches_an_intact_chain_is_made_again(
+    tn: Chain, loa: Loa
+) -> None:
+    """E.g. the log restored onto the other database, whose driver gives the same entries
+    back in another form: the station is verified whole, and marked anew."""
+    head = tn.entries()[-1]
+    with transaction(tn.services.sessions) as s:
+        save_marks(s, {tn.station_id: Mark(head.seq, head.hash, "0" * 64)})
+    assert tn_report(loa) == ("compliant", None)
+    with tn.services.sessions() as s:
+        made = s.get_one(ChainMark, tn.station_id)
+        current = mark_of(station_logs(s, [tn.station_id])[tn.station_id])
+        assert (made.seq, made.digest) == (6, current.digest) != (6, "0" * 64)
