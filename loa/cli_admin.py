@@ -8,7 +8,9 @@ from typing import Any
 import click
 
 from loa.audio.tts import engine_names
+from loa.cli_broker import PASSWD_HINT
 from loa.cli_context import ROW_ID, LoaContext, pass_loa
+from loa.clock import VN_ZONE_NAME
 from loa.compliance import keylog
 from loa.db import transaction
 from loa.errors import LoaError
@@ -81,7 +83,7 @@ def station() -> None:
 @click.option("--unit", "unit_code", required=True)
 @click.option("--name", required=True)
 @click.option("--windows", default=DEFAULT_WINDOWS, show_default=True)
-@click.option("--timezone", default="Asia/Ho_Chi_Minh", show_default=True)
+@click.option("--timezone", default=VN_ZONE_NAME, show_default=True)
 @pass_loa
 def station_add(
     loa: LoaContext, code: str, unit_code: str, name: str, windows: str, timezone: str
@@ -150,12 +152,25 @@ def player_add(loa: LoaContext, station_code: str, name: str, mode: str) -> None
     with transaction(loa.services.sessions) as session:
         added, token = add_player(session, station_code, name, mode)
         player_id = added.id
-    click.echo(f"player_id: {player_id}")
-    click.echo(f"token: {token}")
+    _echo_credentials(player_id, token)
     click.echo(
         "Lưu mã này ngay, nó sẽ không hiện lại (store the token now; it is not shown again)",
         err=True,
     )
+
+
+def _echo_credentials(player_id: int, token: str) -> None:
+    """The token and the broker login it gives (the reference agent derives the login itself).
+
+    The token stays the last line, where scripts written before broker logins read it.
+    """
+    from loa.player.broker import player_password, player_username
+
+    click.echo(PASSWD_HINT, err=True)
+    click.echo(f"player_id: {player_id}")
+    click.echo(f"mqtt_username: {player_username(player_id)}")
+    click.echo(f"mqtt_password: {player_password(token)}")
+    click.echo(f"token: {token}")
 
 
 @player.command("rotate-token")
@@ -165,8 +180,7 @@ def player_rotate_token(loa: LoaContext, player_id: int) -> None:
     """Give a player a new token (printed once); the old one stops working."""
     with transaction(loa.services.sessions) as session:
         token = keylog.rotate(session, player_id, loa.services.clock.now(), CLI_USER)
-    click.echo(f"player_id: {player_id}")
-    click.echo(f"token: {token}")
+    _echo_credentials(player_id, token)
 
 
 @player.command("revoke")
@@ -177,6 +191,7 @@ def player_revoke(loa: LoaContext, player_id: int) -> None:
     with transaction(loa.services.sessions) as session:
         keylog.revoke(session, player_id, loa.services.clock.now(), CLI_USER)
     click.echo(f"Đã thu hồi thiết bị {player_id} (player revoked)")
+    click.echo(PASSWD_HINT, err=True)
 
 
 @player.command("revoke-key")

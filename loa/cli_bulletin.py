@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from loa.cli_context import ROW_ID, LoaContext, pass_loa
+from loa.playlists.bulletin_limits import MAX_REPEAT_EVERY_S, MAX_REPEATS
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -25,8 +26,7 @@ if TYPE_CHECKING:
 
 def _instant(value: str | None, what: str) -> datetime | None:
     """An ISO instant from the command line; without an offset it is Vietnam time."""
-    from zoneinfo import ZoneInfo
-
+    from loa.clock import VN
     from loa.errors import LoaError
 
     if value is None:
@@ -37,7 +37,7 @@ def _instant(value: str | None, what: str) -> datetime | None:
         raise LoaError(f"{what} phải là thời điểm ISO, ví dụ 2026-12-01T17:00+07:00 "
                        f"({what} must be ISO 8601)") from exc
     if at.tzinfo is None:
-        at = at.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+        at = at.replace(tzinfo=VN)
     return at.astimezone(UTC)
 
 
@@ -76,10 +76,10 @@ def bulletin() -> None:
 @click.option("--file", "audio", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Tệp ghi âm (a recording)")
 @click.option("--title", help="Tiêu đề (title)")
-@click.option("--repeat", "repeat_count", type=click.IntRange(1, 100), default=None,
+@click.option("--repeat", "repeat_count", type=click.IntRange(1, MAX_REPEATS), default=None,
               help="Số lần phát; với --every mà không có --repeat: phát lại đến hết hiệu lực "
                    "(plays; --every alone repeats until the window ends)")
-@click.option("--every", "every_min", type=click.IntRange(0, 60 * 24 * 30), default=0,
+@click.option("--every", "every_min", type=click.IntRange(0, MAX_REPEAT_EVERY_S // 60), default=0,
               help="Cách nhau bao nhiêu phút (minutes between plays)")
 @click.option("--from", "valid_from", help="Bắt đầu, ISO (start)")
 @click.option("--until", "valid_until", help="Hết hiệu lực, ISO (end of validity)")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from loa.audio.cache import prune_cache
 from loa.cli_context import ROW_ID, LoaContext, UserError, pass_loa
+from loa.clock import VN
 from loa.compliance.anchors import checkpoint_file, write_checkpoint
 from loa.compliance.audit import Reading, station_month_report
 from loa.compliance.close import check_programme_open, close_month
@@ -27,8 +27,6 @@ from loa.scheduler.service import PlanReport, approve_and_plan
 from loa.scheduler.service import plan as plan_airings
 from loa.stations.units import get_unit
 from loa.web.models import Role, User
-
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @click.group()

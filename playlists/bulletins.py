@@ -25,6 +25,15 @@ from loa.audio.store import AudioStore
 from loa.clock import Clock
 from loa.db import transaction
 from loa.errors import LoaError
+from loa.playlists.bulletin_limits import (
+    DEFAULT_VALIDITY,
+    MAX_REPEAT_EVERY_S,
+    MAX_REPEATS,
+    MAX_TEXT,
+    MAX_TITLE,
+    MAX_VALIDITY,
+    MIN_REPEAT_EVERY_S,
+)
 from loa.playlists.models import (
     AudioAsset,
     Bulletin,
@@ -39,12 +48,6 @@ from loa.stations.models import AdminUnit, Player, Station
 from loa.stations.push import notify_after_commit, notify_bulletin_after_commit
 from loa.stations.units import subtree_ids
 
-MAX_TITLE = 300
-MAX_TEXT = 10_000
-MAX_REPEATS = 100
-MIN_REPEAT_EVERY_S = 60
-MAX_VALIDITY = timedelta(days=366)
-DEFAULT_VALIDITY = timedelta(days=1)
 WRITERS = ("operator", "leader", "admin")
 APPROVERS = ("leader", "admin")
 
@@ -132,6 +135,8 @@ def _window(
     15 minutes until it is cancelled or its window ends" (players work its plays
     out from the count; placed bulletins, whose plays are rows, stop at MAX_REPEATS).
     """
+    if repeat_every_s > MAX_REPEAT_EVERY_S:
+        raise LoaError("Phát lại cách nhau tối đa 30 ngày (repeats at most 30 days apart)")
     if repeat_count is None:
         if repeat_every_s < MIN_REPEAT_EVERY_S:
             raise LoaError("Phát lại cách nhau ít nhất 1 phút (repeats at least a minute apart)")

@@ -1,6 +1,6 @@
 """Placing a normal or priority bulletin's plays on its stations, and settling them.
 
-The DB edge of ``scheduler.bulletins``: it takes the schedule lock like every
+The DB edge of ``scheduler.bulletin_placement``: it takes the schedule lock like every
 planner, reads each target station's air, calls the pure rule, stores the slots
 and the shifts, has the planner make up any airing a priority bulletin pushed
 out of its window, and tells the players once the change has committed.
@@ -29,7 +29,7 @@ from loa.playlists.models import (
     BulletinStatus,
 )
 from loa.scheduler.bulletin_air import SLOT_OPEN, station_air
-from loa.scheduler.bulletins import Kind, OnAir, Ref, Request, place_bulletin
+from loa.scheduler.bulletin_placement import Kind, OnAir, Ref, Request, place_bulletin
 from loa.scheduler.locks import lock_schedule
 from loa.scheduler.service import plan
 from loa.scheduler.settle import GRACE
@@ -77,7 +77,7 @@ def place_bulletin_slots(
 
     Cases: an emergency, a bulletin not active, or one already placed → nothing
     (placing twice adds nothing); each station gets its plays by the rule of
-    ``scheduler.bulletins`` from ``now + lead``; airings and slots a priority
+    ``scheduler.bulletin_placement`` from ``now + lead``; airings and slots a priority
     bulletin shifts are stored at their new time (planned again, so players
     fetch them); an airing pushed out of its window is cancelled and the
     planner makes it up in its month; a normal slot pushed out moves to its next

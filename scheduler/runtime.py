@@ -16,6 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from loa.audio.cache import prune_cache
+from loa.clock import VN
 from loa.db import transaction
 from loa.playlists.bulletins import end_past_bulletins
 from loa.playlists.render_worker import RenderWorker
@@ -29,7 +30,6 @@ from loa.scheduler.service import plan, settle_and_make_up
 from loa.services import Services
 
 logger = logging.getLogger(__name__)
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 PLAN_AHEAD_DAY = 20  # the day of the month next month is planned on at the latest
 LEAD_DAYS = 10  # players hold next month at least this many days before it starts
 RENDER_POLL_S = 2  # how often the leader looks for queued renders

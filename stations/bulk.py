@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from loa.clock import VN_ZONE_NAME
 from loa.errors import LoaError
+from loa.stations.broker_auth import login_hash
 from loa.stations.models import AdminUnit, Player, PlayerMode, Station
 from loa.stations.players import hash_token
 from loa.stations.service import DEFAULT_WINDOWS
@@ -177,7 +179,7 @@ def import_stations(
         raise StationImportError(errors)
     session.execute(insert(Station), [
         {"code": s.code, "unit_id": units[s.unit], "name": s.name, "kind": "commune",
-         "timezone": "Asia/Ho_Chi_Minh", "windows": s.windows}
+         "timezone": VN_ZONE_NAME, "windows": s.windows}
         for s in lines
     ])
     result = Imported(stations=len(lines))
@@ -200,6 +202,7 @@ def _add_players(session: Session, lines: list[StationLine]) -> list[tuple[str, 
         insert(Player).returning(Player.id, sort_by_parameter_order=True),
         [
             {"station_id": ids[code], "name": name, "token_hash": hash_token(token),
+             "broker_password_hash": login_hash(token),
              "mode": PlayerMode.prefetch, "revoked": False, "health": {}}
             for code, name, token in made
         ],

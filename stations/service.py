@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
+from loa.clock import VN_ZONE_NAME
 from loa.db import fail_if_exists, one_or_fail
 from loa.errors import LoaError
 from loa.stations.models import Station
@@ -26,7 +27,7 @@ def add_station(
     unit_code: str,
     name: str,
     windows: str = DEFAULT_WINDOWS,
-    timezone: str = "Asia/Ho_Chi_Minh",
+    timezone: str = VN_ZONE_NAME,
 ) -> Station:
     """Create a station of ``unit_code`` with its broadcast windows."""
     if not code.strip() or not name.strip():

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from loa.compliance import keylog
 from loa.errors import LoaError
+from loa.player.broker import player_password, player_username
 from loa.playlists.campaigns import add_campaign
 from loa.playlists.models import Campaign
 from loa.stations.bulk import MAX_ERRORS, StationImportError, import_stations
@@ -72,7 +73,8 @@ def _required(*names: str) -> None:
 def _token_page(player: Player, token: str, title: str) -> Any:
     """The one page that shows a clear token; never cached, never shown again."""
     page = render_template(
-        "admin_token.html", player=player, token=token, title=title, server=request.host_url
+        "admin_token.html", player=player, token=token, title=title, server=request.host_url,
+        mqtt_username=player_username(player.id), mqtt_password=player_password(token),
     )
     response = make_response(page)
     response.headers["Cache-Control"] = "no-store"

@@ -259,7 +259,7 @@ def schedule() -> Response:
             "from": start.astimezone(tz).isoformat(),
             "to": end.astimezone(tz).isoformat(),
             "airings": airings,
-            # Normal and priority bulletins placed in the windows (scheduler.bulletins).
+            # Normal and priority bulletins placed in the windows (scheduler.bulletin_placement).
             "bulletins": [_slot_json(sl, b, asset, tz) for sl, b, asset in slots],
         }
         etag = hashlib.sha256(canonical_json(content).encode()).hexdigest()

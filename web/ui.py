@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -16,6 +15,7 @@ from flask import (
 )
 from sqlalchemy import select
 
+from loa.clock import VN
 from loa.compliance.audit import Reading, ReportRow, station_month_report
 from loa.compliance.evidence import station_month_evidence
 from loa.compliance.export import STATUS_VI, to_csv, to_xlsx
@@ -34,7 +34,6 @@ from loa.web.context import db, services
 from loa.web.models import Role
 
 bp = Blueprint("ui", __name__)
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -238,7 +237,7 @@ def stations() -> Any:
 
 def register(app: Flask) -> None:
     """Attach login, these pages and the programme editor."""
-    from loa.web import bulletins, editor  # they build on this module's helpers: load after
+    from loa.web import bulletin_pages, editor  # they build on this module's helpers: load after
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(bp)
@@ -247,4 +246,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(stations_page.bp)
     app.register_blueprint(public.bp)
-    app.register_blueprint(bulletins.bp)
+    app.register_blueprint(bulletin_pages.bp)

@@ -1,15 +1,11 @@
-"""`loa init` and the `tts` group (loaded when one runs)."""
+"""`loa init`: create or upgrade the database (loaded when it runs)."""
 
 from __future__ import annotations
 
 import click
 
 from loa import migrate
-from loa.audio.cli import tts
 from loa.cli_context import LoaContext, pass_loa
-from loa.cli_programme import prune_cache_command
-
-tts.add_command(prune_cache_command)
 
 
 @click.command()

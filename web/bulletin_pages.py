@@ -32,9 +32,9 @@ from sqlalchemy.orm import Session, joinedload
 from loa.audio.errors import AudioError
 from loa.audio.normalize import normalize_vi
 from loa.errors import LoaError
+from loa.playlists.bulletin_limits import MAX_TEXT
 from loa.playlists.bulletin_templates import TEMPLATES, get_template
 from loa.playlists.bulletins import (
-    MAX_TEXT,
     approve_bulletin,
     cancel_bulletin,
     create_bulletin,
@@ -51,8 +51,8 @@ from loa.playlists.models import (
 )
 from loa.stations.models import AdminUnit, Station
 from loa.web import auth
-from loa.web.audio_files import send_audio
-from loa.web.bulletin_form import BulletinForm, save_upload
+from loa.web.audio_files import save_upload, send_audio
+from loa.web.bulletin_form import BulletinForm
 from loa.web.bulletin_live import delivery_state
 from loa.web.context import db, services
 from loa.web.models import Role
@@ -229,7 +229,7 @@ def _send(form: BulletinForm) -> int | None:
             args = form.checked(*_targets(s))
             audio = None
             if form.source == "audio":
-                audio = save_upload(request.files.get("file"), Path(folder))
+                audio = save_upload(request.files.get("file"), Path(folder), "thong-bao")
             created = create_bulletin(
                 s, unit=unit, author=g.user.username, role=g.user.role.value, audio=audio,
                 store=svc.store, clock=svc.clock, **args,
