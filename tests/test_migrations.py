@@ -91,11 +91,11 @@ def test_bulletin_tables_up_and_down(empty_database_url: str) -> None:
         engine.dispose()
 
 
-def test_chain_mark_table_up_and_down(database_url: str) -> None:
+def test_chain_mark_table_up_and_down(empty_database_url: str) -> None:
     """0008_report adds the verified-up-to marks, and takes them away again."""
-    migrate.upgrade(database_url)
-    assert "chain_mark" in tables(database_url)
-    command.downgrade(migrate.alembic_config(database_url), "0007_renderjob")
-    assert "chain_mark" not in tables(database_url) and migrate.pending(database_url)
-    migrate.upgrade(database_url)
-    assert "chain_mark" in tables(database_url)
+    migrate.upgrade(empty_database_url)
+    assert "chain_mark" in tables(empty_database_url)
+    command.downgrade(migrate.alembic_config(empty_database_url), "0008_broker")
+    assert "chain_mark" not in tables(empty_database_url) and migrate.pending(empty_database_url)
+    migrate.upgrade(empty_database_url)
+    assert "chain_mark" in tables(empty_database_url)
