@@ -209,7 +209,7 @@ def _station_problems(
 
 
 def _marked_problems(
-    typing: _Typing,
+    typer: _Typer,
     station_id: int,
     code: str,
     entries: Sequence[Row[Any]],
@@ -228,9 +228,9 @@ def _marked_problems(
     if mark is not None:
         anchors = [*anchors, Anchor(station_id, code, mark.seq, mark.hash, "verified mark")]
     skip = mark if trusted else None
-    problems = _station_problems(code, typing(entries, skip), key_rows, anchors, skip)
+    problems = _station_problems(code, typer(entries, skip), key_rows, anchors, skip)
     if problems and skip:
-        problems = _station_problems(code, typing(entries, None), key_rows, anchors)
+        problems = _station_problems(code, typer(entries, None), key_rows, anchors)
     return problems
 
 
@@ -272,7 +272,7 @@ def station_logs(session: Session, station_ids: list[int]) -> dict[int, list[Row
     return found
 
 
-class _Typing:
+class _Typer:
     """Turns stored entries into typed ones as the columns' own types do (the ORM's way)."""
 
     def __init__(self, session: Session) -> None:
@@ -315,7 +315,7 @@ def _verify(
         by_station.setdefault(anchor.station_id, []).append(anchor)
     found: dict[int, tuple[int, list[Problem]]] = {}
     fresh: dict[int, Mark] = {}
-    typing = _Typing(session)
+    typer = _Typer(session)
     for i in range(0, len(stations), _CHUNK):
         part = stations[i : i + _CHUNK]
         ids = [s.id for s in part]
@@ -325,7 +325,7 @@ def _verify(
             entries, mark = logs.get(station.id, []), marks.get(station.id)
             held = mark is not None and holds(mark, entries)
             problems = _marked_problems(
-                typing, station.id, station.code, entries, keys.get(station.id, []),
+                typer, station.id, station.code, entries, keys.get(station.id, []),
                 by_station.get(station.id, []), mark, trust_marks and held,
             )
             found[station.id] = (len(entries), problems)
