@@ -7,6 +7,7 @@ one way to add to a chain, ``chain_heads`` the way to read where each one ends.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,13 +55,16 @@ def entry_hash(entry: AiringLogEntry) -> str:
     return hashlib.sha256(canonical_json(entry_payload(entry)).encode()).hexdigest()
 
 
-def find_break(entries: list[AiringLogEntry]) -> tuple[AiringLogEntry, str] | None:
+def find_break(
+    entries: Sequence[AiringLogEntry], after: tuple[int, str] = (0, GENESIS)
+) -> tuple[AiringLogEntry, str] | None:
     """The first entry (in seq order) where a station's chain breaks, with why.
 
-    Cases: a gap or repeat in seq, a prev_hash that is not the previous hash,
-    a stored hash that does not match the entry's fields.
+    ``entries`` follow the entry ``after`` names (seq, hash): by default the chain's
+    start. Cases: a gap or repeat in seq, a prev_hash that is not the previous
+    hash, a stored hash that does not match the entry's fields.
     """
-    prev_hash, expected_seq = GENESIS, 1
+    prev_hash, expected_seq = after[1], after[0] + 1
     for entry in entries:
         if entry.seq != expected_seq:
             return entry, f"seq {entry.seq}, expected {expected_seq}"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from loa.audio.store import AudioStore
 from loa.clock import Clock, clock_for
 from loa.compliance.anchors import ANCHOR_FILE, checkpoint_file
+from loa.compliance.marks import MARK_KEY, mark_key
 from loa.db import make_engine, session_factory
 from loa.models import import_models
 from loa.playlists.bulletin_delivery import mark_pushed
@@ -28,9 +29,10 @@ def build_services(
     import_models()
     settings.home.mkdir(parents=True, exist_ok=True)
     settings.audio_dir.mkdir(parents=True, exist_ok=True)
-    sessions = session_factory(
-        make_engine(settings.database_url), {ANCHOR_FILE: str(checkpoint_file(settings.home))}
-    )
+    sessions = session_factory(make_engine(settings.database_url), {
+        ANCHOR_FILE: str(checkpoint_file(settings.home)),
+        MARK_KEY: mark_key(secret_key(settings.secret_key, settings.home)),
+    })
     publisher = publisher or make_publisher(settings)
     clock = clock or clock_for(settings.now)
     # Every path (CLI, web and jobs) notifies after commit.

@@ -111,3 +111,13 @@ def test_user_state_and_token_reveal_up_and_down(empty_database_url: str) -> Non
         assert conn.execute(text("SELECT username FROM app_user")).scalar() == "tinh"
     engine.dispose()
     migrate.upgrade(empty_database_url)
+
+
+def test_chain_mark_table_up_and_down(empty_database_url: str) -> None:
+    """0008_report adds the verified-up-to marks, and takes them away again."""
+    migrate.upgrade(empty_database_url)
+    assert "chain_mark" in tables(empty_database_url)
+    command.downgrade(migrate.alembic_config(empty_database_url), "0008_render")
+    assert "chain_mark" not in tables(empty_database_url) and migrate.pending(empty_database_url)
+    migrate.upgrade(empty_database_url)
+    assert "chain_mark" in tables(empty_database_url)
