@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from loa.audio.errors import ClipError
+from loa.audio.errors import ClipError, ClipTooLong
 from loa.audio.store import AudioStore, StoredAudio
 
 if TYPE_CHECKING:  # numpy loads only when audio is decoded, not with every command
@@ -33,8 +33,13 @@ class ClipInfo:
     format: str
 
 
-def probe_clip(path: Path, *, max_bytes: int = 200 * 1024 * 1024) -> ClipInfo:
-    """Check that ``path`` is real, non-empty audio of acceptable size; ClipError otherwise."""
+def probe_clip(path: Path, *, max_bytes: int = 200 * 1024 * 1024,
+               max_ms: int | None = None) -> ClipInfo:
+    """Check that ``path`` is real, non-empty audio of acceptable size; ClipError otherwise.
+
+    With ``max_ms``, a longer file is ClipTooLong, told from its header before the whole
+    file is decoded (a 24-hour silent FLAC is 16 MB, and decoding it takes minutes).
+    """
     path = Path(path)
     name = path.name
     if not path.is_file():
@@ -55,7 +60,11 @@ def probe_clip(path: Path, *, max_bytes: int = 200 * 1024 * 1024) -> ClipInfo:
     duration_ms = _duration_ms(fmt, streams[0])
     if duration_ms < _MIN_DURATION_MS:
         raise ClipError(f"Tệp âm thanh rỗng hoặc quá ngắn: {name}")
+    if max_ms is not None and duration_ms > max_ms:
+        raise ClipTooLong(duration_ms, name)
     played_ms = _check_decodes(path, duration_ms)
+    if max_ms is not None and played_ms > max_ms:  # a header may understate the length
+        raise ClipTooLong(played_ms, name)
     return ClipInfo(duration_ms=played_ms, format=str(fmt.get("format_name", "")).split(",")[0])
 
 

@@ -67,6 +67,8 @@ class RenderOptions:
     true_peak_db: float = -1.5
     cache_dir: Path | None = None
     acronyms: dict[str, str] | None = None
+    # The render stops past this length (an estimate can be wrong): memory grows with it.
+    max_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,7 @@ def _assemble(segments: Sequence[SegmentSpec], options: RenderOptions, cache: Pa
                 zip(segments, _loaded_in_order(segments, options, cache), strict=True),
                 start=1):
             length = _place(timeline, seg, loaded)
+            _check_length(timeline.cursor, options.max_seconds)
             reports.append(SegmentReport(position, seg.kind, loaded.engine,
                                          length * 1000 // RATE, loaded.note))
             lo, hi = mix.settle(timeline)
@@ -201,6 +204,12 @@ def _assemble(segments: Sequence[SegmentSpec], options: RenderOptions, cache: Pa
         for job in jobs:
             job.result()
     return master, analysis, reports
+
+
+def _check_length(samples: int, max_seconds: float | None) -> None:
+    if max_seconds is not None and samples > max_seconds * RATE:
+        raise AudioError(f"Chương trình dài quá {round(max_seconds) // 60} phút, dừng dựng; hãy "
+                         f"bớt nội dung (the programme runs past {round(max_seconds) // 60} min)")
 
 
 class _Mastering:

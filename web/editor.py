@@ -29,7 +29,7 @@ from werkzeug.datastructures import FileStorage
 from loa.audio.errors import AudioError, ClipError
 from loa.audio.normalize import normalize_vi
 from loa.clock import SystemClock
-from loa.compliance.close import MonthClosed, check_programme_open
+from loa.compliance.close import check_programme_open
 from loa.errors import LoaError
 from loa.playlists.editing import (
     FILE_KINDS,
@@ -41,12 +41,13 @@ from loa.playlists.editing import (
     estimate_ms,
     move_segment,
     new_version,
+    queue_render,
     remove_segment,
     rename_programme,
     stop_bed,
     update_text,
 )
-from loa.playlists.jobs import ACTIVE, active_job, enqueue, job_state, latest_job, mark_shown
+from loa.playlists.jobs import ACTIVE, active_job, job_state, latest_job, mark_shown
 from loa.playlists.lexicon import operator_acronyms
 from loa.playlists.library import clip_name, keep_clip, library_clip
 from loa.playlists.models import Campaign, Programme, Segment
@@ -390,8 +391,9 @@ def start_render(programme_id: int) -> Response:
         with db() as s:
             _own_programme(s, programme_id)
             check_programme_open(s, programme_id, "dựng chương trình (render)")
-            queued = enqueue(s, programme_id, SystemClock().now(), g.user.username)
-    except MonthClosed as err:
+            queued = queue_render(s, services().settings, programme_id, SystemClock().now(),
+                                  g.user.username)
+    except LoaError as err:  # a closed month, or a render the limits refuse
         flash(str(err), "error")
         return redirect(url_for("ui.programme", programme_id=programme_id))
     if queued:
