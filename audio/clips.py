@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from loa.audio import children
 from loa.audio.errors import ClipError, ClipTooLong
 from loa.audio.store import AudioStore, StoredAudio
 
@@ -72,7 +73,7 @@ def _ffprobe(path: Path) -> dict:
     cmd = [FFPROBE, "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
            str(path)]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=_PROBE_TIMEOUT_S, check=False)
+        proc = children.run(cmd, timeout=_PROBE_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:
         raise ClipError(f"Không đọc được tệp âm thanh (quá thời gian): {path.name}") from exc
     if proc.returncode != 0:
@@ -106,7 +107,7 @@ def _check_decodes(path: Path, probed_ms: int) -> int:
     cmd = [FFMPEG, "-nostdin", "-v", "quiet", "-i", str(path), "-map", "0:a:0", "-f", "null",
            "-progress", "pipe:1", "-nostats", "-"]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=_DECODE_TIMEOUT_S, check=False)
+        proc = children.run(cmd, timeout=_DECODE_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:
         raise ClipError(f"Không đọc được tệp âm thanh (quá thời gian): {path.name}") from exc
     times = re.findall(rb"^out_time_us=(\d+)$", proc.stdout, re.M)
@@ -124,7 +125,7 @@ def decode_pcm(path: Path, *, rate: int = RATE) -> np.ndarray:
     cmd = [FFMPEG, "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0", "-ac", "1",
            "-ar", str(rate), "-f", "s16le", "-acodec", "pcm_s16le", "-"]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=_DECODE_TIMEOUT_S, check=False)
+        proc = children.run(cmd, timeout=_DECODE_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:
         raise ClipError(f"Không đọc được tệp âm thanh (quá thời gian): {path.name}") from exc
     if proc.returncode != 0 or not proc.stdout:
