@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loa.audio.store import AudioStore
@@ -21,7 +23,7 @@ from loa.playlists.limits import (
     check_segment_count,
     check_unit_queue,
 )
-from loa.playlists.models import Clip, Programme, ProgrammeStatus, Segment, SegmentKind
+from loa.playlists.models import AudioAsset, Clip, Programme, ProgrammeStatus, Segment, SegmentKind
 from loa.playlists.programmes import (
     build_segment,
     check_in_scope,
@@ -268,6 +270,22 @@ def estimate_ms(programme: Programme, acronyms: dict[str, str] | None = None) ->
         asset_ms = segment.asset.duration_ms if segment.asset is not None else None
         total += segment_estimate_ms(segment.kind, words, segment.seconds, asset_ms)
     return total
+
+
+def estimated_lengths(session: Session, programme_ids: Collection[int]) -> dict[int, int]:
+    """``estimate_ms`` of many programmes from their segments' stored figures, in one query
+    (a list of programmes reads no text)."""
+    rows = session.execute(
+        select(Segment.programme_id, Segment.kind, Segment.spoken_words, Segment.seconds,
+               AudioAsset.duration_ms)
+        .outerjoin(AudioAsset, AudioAsset.sha256 == Segment.asset_sha256)
+        .where(Segment.programme_id.in_(programme_ids))
+    )
+    totals = dict.fromkeys(programme_ids, 0)
+    for row in rows:
+        totals[row.programme_id] += segment_estimate_ms(row.kind, row.spoken_words, row.seconds,
+                                                        row.duration_ms)
+    return totals
 
 
 def segment_estimate_ms(kind: SegmentKind, words: int | None, seconds: float | None,

@@ -192,3 +192,31 @@ def test_a_render_is_refused_when_the_audio_volume_is_short_of_space(
     loa.env["LOA_RENDER_RESERVE_MB"] = str(1 << 30)
     out = loa("programme", "render", str(pid), ok=False)
     assert "not enough free disk space to render" in out
+
+
+@pytest.mark.usefixtures("tree")
+def test_pages_show_a_long_text_as_a_summary_and_its_own_page_shows_it_whole(
+    client: Any, services: Services, loa: Loa
+) -> None:
+    token = operator(client)
+    pid = create(client, token)
+    long_text = "Kế hoạch số 29/KH-UBND ngày 09/02/2022. " * 240 + "Hết bản tin số 7."
+    add(client, pid, token, "tts", text=long_text)
+    segment = segments_of(services, pid)[0]
+    page = client.get(f"/programmes/{pid}").get_data(as_text=True)
+    assert "Kế hoạch số 29/KH-UBND" in page and "Hết bản tin" not in page
+    assert "hết bản tin số bảy" not in page.lower()  # nor its spoken form past the summary
+    assert f"{len(long_text):,} ký tự".replace(",", ".") in page
+    whole = client.get(f"/programmes/{pid}/segments/{segment.id}/text").get_data(as_text=True)
+    assert "Hết bản tin số 7." in whole and "hết bản tin số bảy" in whole.lower()
+    assert 'maxlength="10000"' in whole  # the operator may edit it here
+    # The list estimates the draft from the words counted when the text was written.
+    listing = client.get("/programmes").get_data(as_text=True)
+    assert 'data-estimated="yes"' in listing
+    estimate = int(listing.split('data-ms="')[1].split('"')[0])
+    assert estimate == round(segment.spoken_words / 4.3 * 1000)
+    assert segment.spoken_words > len(long_text.split())  # numbers and codes spelt out
+    # Another ward's operator sees nothing of it.
+    other = client.application.test_client()
+    operator(other, "xa-khac")
+    assert other.get(f"/programmes/{pid}/segments/{segment.id}/text").status_code == 404
