@@ -220,3 +220,37 @@ def test_pages_show_a_long_text_as_a_summary_and_its_own_page_shows_it_whole(
     other = client.application.test_client()
     operator(other, "xa-khac")
     assert other.get(f"/programmes/{pid}/segments/{segment.id}/text").status_code == 404
+
+
+def test_0008_counts_the_words_of_texts_written_before_it_and_goes_down(
+    database_url: str,
+) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine, inspect, text
+
+    from loa import migrate
+
+    config = migrate.alembic_config(database_url)
+    command.upgrade(config, "0007_renderjob")
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO admin_unit (id, code, name, level) "
+                              "VALUES (1, '31', 'Hải Phòng', 'province')"))
+            conn.execute(text("INSERT INTO campaign (id, code, topic, unit_id, min_airings, "
+                              "min_s, max_s, tts_engine, tts_voice, allow_resume) VALUES "
+                              "(1, 'CDS', 'Chuyển đổi số', 1, 3, 600, 900, 'espeak-ng', 'vi', "
+                              "false)"))
+            conn.execute(text("INSERT INTO programme (id, campaign_id, unit_id, month, title, "
+                              "status, version) VALUES (1, 1, 1, '2026-12', 'T12', 'draft', 1)"))
+            conn.execute(text("INSERT INTO segment (id, programme_id, position, kind, text) "
+                              "VALUES (1, 1, 1, 'tts', 'Lúc 17h30'), (2, 1, 2, 'silence', NULL)"))
+        command.upgrade(config, "0008_render")
+        with engine.connect() as conn:
+            counted = conn.execute(text("SELECT id, spoken_words FROM segment ORDER BY id")).all()
+        assert [tuple(row) for row in counted] == [(1, 6), (2, None)]  # lúc mười bảy giờ ba mươi
+        command.downgrade(config, "0007_renderjob")
+        columns = {c["name"] for c in inspect(engine).get_columns("segment")}
+        assert "spoken_words" not in columns
+    finally:
+        engine.dispose()

@@ -11,7 +11,7 @@ import pytest
 
 from loa.audio import bed, mix
 from loa.audio.clips import decode_pcm
-from loa.audio.errors import ClipError
+from loa.audio.errors import AudioError, ClipError
 from loa.audio.loudness import integrated_loudness
 
 from .conftest import RATE
@@ -65,3 +65,15 @@ def test_a_bed_that_decodes_to_nothing_is_refused(tmp_path: Path) -> None:
     stream = bed.StreamedBed(empty, 1.0)
     with pytest.raises(ClipError, match=r"rong\.wav"):
         stream.take(0, RATE)
+
+
+def test_a_render_running_past_its_ceiling_stops_with_a_message(tmp_path: Path) -> None:
+    from loa.audio.render import RenderOptions, SegmentSpec, render_programme
+    from loa.audio.store import AudioStore
+
+    options = RenderOptions(title="T", campaign="C", unit="U", month="2026-12",
+                            cache_dir=tmp_path / "c", max_seconds=60)
+    segments = [SegmentSpec("silence", seconds=50.0), SegmentSpec("silence", seconds=20.0)]
+    with pytest.raises(AudioError, match="dài quá 1 phút"):
+        render_programme(segments, options, AudioStore(tmp_path / "store"))
+    assert not (tmp_path / "store").exists() or not list((tmp_path / "store").rglob("*.mp3"))
