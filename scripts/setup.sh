@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 what="${1:-install}"
 
 system_packages=(ffmpeg espeak-ng fonts-dejavu-core alsa-utils)
-[ "$what" = test ] && system_packages+=(chromium)
+[ "$what" = test ] && system_packages+=(chromium faketime)
 missing=()
 for pkg in "${system_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -34,7 +34,7 @@ case "$what" in
   demo) exec .venv/bin/loa demo ;;
   test)
     .venv/bin/ruff check .
-    exec .venv/bin/python -m pytest -q ;;
+    exec .venv/bin/python -m pytest -q -n auto --dist loadgroup ;;
   install) echo "Loa is installed: .venv/bin/loa --help" ;;
   *) echo "usage: bash scripts/setup.sh [install|demo|test]" >&2; exit 2 ;;
 esac

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
 import uuid
@@ -38,6 +39,16 @@ def need_server(what: str, error: Exception) -> None:
     pytest.skip(message)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests on the shared broker run in one xdist worker: the topics `loa/players/<id>` of
+    two workers' databases would otherwise carry each other's notices."""
+    for item in items:
+        if item.get_closest_marker("mqtt") or {"broker", "mqtt_services"} & set(
+            getattr(item, "fixturenames", ())
+        ):
+            item.add_marker(pytest.mark.xdist_group("mqtt"))
+
+
 @pytest.fixture
 def broker() -> str:
     """The real Mosquitto of this machine, as an LOA_MQTT_URL."""
@@ -53,29 +64,98 @@ def pg_admin_url() -> str:
     return PG_SERVER
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+def _pg_admin() -> Any:
+    return create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+
+
+def _new_pg_database(template: str | None = None) -> str:
+    """A new database on the test server (a copy of ``template`` if given); its name."""
     name = f"loa_test_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            copy = f' TEMPLATE "{template}"' if template else ""
+            conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     except OperationalError as err:
-        admin.dispose()
         need_server("PostgreSQL on 127.0.0.1:5432", err)
-    yield PG_SERVER.rsplit("/", 1)[0] + "/" + name
+    finally:
+        admin.dispose()
+    return name
+
+
+def _drop_pg_database(name: str) -> None:
+    admin = _pg_admin()
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Each test using this runs twice: on SQLite and on the real PostgreSQL server."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'loa.db'}"
-    return request.getfixturevalue("postgres_url")
+def _pg_url(name: str) -> str:
+    return PG_SERVER.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    name = _new_pg_database()
+    yield _pg_url(name)
+    _drop_pg_database(name)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrated once per test process; each test gets a copy of the file."""
+    path = tmp_path_factory.mktemp("template") / "loa.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A database migrated once per test process, the template of each test's database."""
+    name = _new_pg_database()
+    migrate.upgrade(_pg_url(name))
+    yield name
+    _drop_pg_database(name)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """SQLite for every test; PostgreSQL too where the database is the point (locks, SKIP
+    LOCKED, the append-only trigger, set-based SQL, backup and restore), marked
+    ``both_databases`` on the test or its module."""
+    if not metafunc.definition.get_closest_marker("both_databases"):
+        return
+    chosen = set()
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        chosen |= {n.strip() for n in names.split(",")} if isinstance(names, str) else set(names)
+    for name in ("database_url", "empty_database_url"):
+        if name in metafunc.fixturenames and name not in chosen:
+            metafunc.parametrize(name, ["sqlite", pytest.param(
+                "postgresql", marks=pytest.mark.postgres)], indirect=True)
+            return
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated database of its own for one test: SQLite, or PostgreSQL where asked."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        path = tmp_path / "loa.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    name = _new_pg_database(template=request.getfixturevalue("postgres_template"))
+    yield _pg_url(name)
+    _drop_pg_database(name)
+
+
+@pytest.fixture
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database (no schema), for the migrations' own tests."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    yield request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture
@@ -101,7 +181,6 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def services(settings: Settings, clock: FrozenClock) -> Iterator[Services]:
-    migrate.upgrade(settings.database_url)
     built = build_services(settings, clock=clock)
     yield built
     built.sessions.kw["bind"].dispose()
@@ -113,7 +192,6 @@ def mqtt_services(settings: Settings, clock: FrozenClock, broker: str) -> Iterat
     fixture, a real-time one say, applies here too)."""
     from loa.stations.mqtt import MqttPublisher
 
-    migrate.upgrade(settings.database_url)
     publisher = MqttPublisher(broker)
     built = build_services(settings, clock=clock, publisher=publisher)
     yield built
@@ -140,6 +218,45 @@ def live_url(app: Any) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One Chromium per test process (a launch costs a second); each test gets its own
+    context, so no cookie or permission leaks from one test to the next."""
+    if CHROMIUM is None:
+        need_server("Chromium (scripts/setup.sh test installs it)",
+                    FileNotFoundError("chromium"))
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  # a beeping test microphone, for the recording tests
+                  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    context = chromium.new_context()
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def microphone_page(chromium: Any) -> Iterator[Any]:
+    """A page allowed to use the (fake) microphone without asking."""
+    context = chromium.new_context(permissions=["microphone"])
+    yield context.new_page()
+    context.close()
 
 
 class Loa:

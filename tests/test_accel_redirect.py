@@ -7,11 +7,14 @@ from typing import Any
 
 import pytest
 
+import tests.helpers.chains
 from loa.db import transaction
 from loa.services import Services
 from loa.web.users import add_user
-from tests.test_tamper import Chain, tn  # noqa: F401  (TN's player and its programme audio)
-from tests.test_web_ui import PASSWORD, login
+from tests.helpers.chains import Chain
+from tests.helpers.web import PASSWORD, login
+
+tn = tests.helpers.chains.tn  # a shared fixture
 
 
 @pytest.fixture
@@ -27,7 +30,7 @@ def internal(services: Services, answer: Any) -> Path:
 
 
 def test_player_audio_and_listen_are_handed_to_nginx(
-    tn: Chain, client: Any, services: Services  # noqa: F811
+    tn: Chain, client: Any, services: Services
 ) -> None:
     answer = client.get(f"/api/v1/audio/{tn.sha256}", headers=tn.auth)
     assert answer.status_code == 200 and answer.mimetype == "audio/mpeg"
@@ -50,7 +53,7 @@ def test_player_audio_and_listen_are_handed_to_nginx(
 
 
 def test_without_the_setting_flask_sends_the_file(
-    tn: Chain, client: Any, services: Services, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    tn: Chain, client: Any, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from dataclasses import replace
 

@@ -18,8 +18,8 @@ from loa.services import Services
 from loa.stations.units import add_unit, get_unit
 from loa.web.users import add_user
 from tests.conftest import Loa
-from tests.factories import approved_programme, two_wards
-from tests.test_web_ui import PASSWORD, csrf, login
+from tests.helpers.factories import approved_programme, two_wards
+from tests.helpers.web import PASSWORD, csrf, login
 
 BUILT_IN = "Ủy ban nhân dân"
 
@@ -112,32 +112,36 @@ def test_the_editor_previews_with_the_programme_owners_chain(
     assert "Ủy ban phường họp" in shown  # the ward's programme: the ward's reading
 
 
-def test_migration_makes_old_entries_global_and_lowercases_usernames(database_url: str) -> None:
-    command.upgrade(migrate.alembic_config(database_url), "0005_tamper")
-    engine = create_engine(database_url)
+@pytest.mark.both_databases
+def test_migration_makes_old_entries_global_and_lowercases_usernames(
+    empty_database_url: str,
+) -> None:
+    command.upgrade(migrate.alembic_config(empty_database_url), "0005_tamper")
+    engine = create_engine(empty_database_url)
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO admin_unit (id, code, name, level) "
                           "VALUES (1, '31', 'Hải Phòng', 'province')"))
         conn.execute(text("INSERT INTO app_user (username, password_hash, role, unit_id) "
                           "VALUES (' KiemTra', 'x', 'auditor', 1), ('canbo', 'x', 'operator', 1)"))
         conn.execute(text("INSERT INTO acronym (word, spoken) VALUES ('TPHP', 'thành phố')"))
-    migrate.upgrade(database_url)
+    migrate.upgrade(empty_database_url)
     with engine.connect() as conn:
         assert set(conn.scalars(text("SELECT username FROM app_user"))) == {"kiemtra", "canbo"}
         assert conn.execute(text("SELECT unit_id, word, spoken FROM acronym")).all() == [
             (None, "TPHP", "thành phố")]
         conn.execute(text("INSERT INTO acronym (unit_id, word, spoken) VALUES (1, 'HP', 'x')"))
         conn.commit()
-    command.downgrade(migrate.alembic_config(database_url), "0005_tamper")
+    command.downgrade(migrate.alembic_config(empty_database_url), "0005_tamper")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT word, spoken FROM acronym ORDER BY word")).all() == [
             ("HP", "x"), ("TPHP", "thành phố")]
     engine.dispose()
 
 
-def test_migration_stops_on_usernames_that_collide(database_url: str) -> None:
-    command.upgrade(migrate.alembic_config(database_url), "0005_tamper")
-    engine = create_engine(database_url)
+@pytest.mark.both_databases
+def test_migration_stops_on_usernames_that_collide(empty_database_url: str) -> None:
+    command.upgrade(migrate.alembic_config(empty_database_url), "0005_tamper")
+    engine = create_engine(empty_database_url)
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO admin_unit (id, code, name, level) "
                           "VALUES (1, '31', 'Hải Phòng', 'province')"))
@@ -145,4 +149,4 @@ def test_migration_stops_on_usernames_that_collide(database_url: str) -> None:
                           "VALUES ('CanBo', 'x', 'auditor', 1), ('canbo', 'x', 'operator', 1)"))
     engine.dispose()
     with pytest.raises(RuntimeError, match="trùng nhau"):
-        migrate.upgrade(database_url)
+        migrate.upgrade(empty_database_url)

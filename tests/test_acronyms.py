@@ -6,12 +6,15 @@ from typing import Any
 
 import pytest
 
+import tests.helpers.web
 from loa.db import transaction
 from loa.errors import LoaError
 from loa.playlists.lexicon import operator_acronyms, remove_acronym, set_acronym
 from loa.services import Services
 from tests.conftest import Loa
-from tests.test_web_ui import csrf, login, tree  # noqa: F401 (fixture)
+from tests.helpers.web import csrf, login
+
+tree = tests.helpers.web.tree  # a shared fixture
 
 SAMPLE = "Đài TPHP phát tin"
 

@@ -14,8 +14,9 @@ from loa.services import Services
 from loa.stations.models import Player, Station
 from loa.web.models import User
 from loa.web.users import add_user
-from tests.factories import two_wards
-from tests.test_web_ui import PASSWORD, csrf, login
+from tests.helpers.admin import post
+from tests.helpers.factories import two_wards
+from tests.helpers.web import PASSWORD, csrf, login
 
 TOKEN = re.compile(r'id="token" value="([^"]+)"')
 
@@ -29,12 +30,6 @@ def tree(services: Services) -> None:
         add_user(s, "quantrixa", PASSWORD, "admin", "11560")
         add_user(s, "canbo", PASSWORD, "operator", "11560")
         add_user(s, "kiemtra", PASSWORD, "auditor", "31")
-
-
-def post(client: Any, path: str, **data: str) -> Any:
-    """POST a form with the CSRF token of the admin page, as the browser would."""
-    token = csrf(client.get("/admin/").data)
-    return client.post(path, data={"csrf_token": token, **data}, follow_redirects=True)
 
 
 def token_of(answer: Any) -> str:

@@ -13,6 +13,7 @@ from typing import IO
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
+import tests.helpers.chains
 from loa import backup
 from loa.compliance.models import AiringLogEntry
 from loa.db import make_engine, transaction
@@ -20,8 +21,12 @@ from loa.services import Services
 from loa.stations.service import add_station
 from loa.stations.units import add_unit
 from tests.conftest import PG_SERVER, Loa
-from tests.factories import two_wards
-from tests.test_tamper import Chain, tn  # noqa: F401  (the fixture: a chain of six entries)
+from tests.helpers.chains import Chain
+from tests.helpers.factories import two_wards
+
+tn = tests.helpers.chains.tn  # a shared fixture
+
+pytestmark = pytest.mark.both_databases  # the database is the point here
 
 
 @pytest.fixture
@@ -51,7 +56,7 @@ def entries(url: str) -> list[tuple[int, str]]:
 
 
 @pytest.fixture
-def archive(tn: Chain, loa: Loa, tmp_path: Path, env: dict[str, str]) -> Path:  # noqa: F811
+def archive(tn: Chain, loa: Loa, tmp_path: Path, env: dict[str, str]) -> Path:
     loa("audit", "checkpoint")
     (Path(env["LOA_HOME"]) / "secret_key").write_text("s" * 64)  # as loa.secret keeps it
     made = tmp_path / "sao-luu.tar"
@@ -88,7 +93,7 @@ def test_backup_restore_verify(
 
 
 def test_portable_dump_restores_and_verifies(
-    tn: Chain, loa: Loa, env: dict[str, str], tmp_path: Path, target_url: str,  # noqa: F811
+    tn: Chain, loa: Loa, env: dict[str, str], tmp_path: Path, target_url: str,
     database_url: str,
 ) -> None:
     loa("audit", "checkpoint")
@@ -131,7 +136,7 @@ def test_a_corrupt_archive_is_refused_and_nothing_is_touched(
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_portable_dump_moves_a_sqlite_province_to_postgresql(
-    tn: Chain, loa: Loa, env: dict[str, str], tmp_path: Path, postgres_url: str,  # noqa: F811
+    tn: Chain, loa: Loa, env: dict[str, str], tmp_path: Path, postgres_url: str,
     database_url: str,
 ) -> None:
     loa("audit", "checkpoint")

@@ -2,60 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from loa.db import transaction
-from loa.playlists.campaigns import add_campaign
-from loa.services import Services
-from loa.stations.service import add_station
-from loa.stations.units import add_unit
-from loa.web.users import add_user
-from tests.conftest import IN_CI
+import tests.helpers.browser
+
+base_url = tests.helpers.browser.base_url  # a shared fixture
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture
-def base_url(live_url: str, services: Services) -> str:
-    with transaction(services.sessions) as s:
-        add_unit(s, "31", "Thành phố Hải Phòng", "province")
-        add_unit(s, "11560", "Phường Thủy Nguyên", "commune", "31")
-        add_station(s, "TN", "11560", "Đài truyền thanh Thủy Nguyên")
-        add_user(s, "canbo", "mat-khau-2026", "operator", "11560")
-        # Short bounds so a browser test can render a programme of two sentences.
-        add_campaign(
-            s, services.store, "CDS", "Chuyển đổi số", "31", min_minutes=0.05, max_minutes=1
-        )
-    return live_url
-
-
-@pytest.fixture
-def page() -> Iterator[Any]:
-    if CHROMIUM is None:
-        if IN_CI:
-            pytest.fail("Chromium is not installed (scripts/setup.sh test installs it)")
-        pytest.skip("Chromium is not installed: run `bash scripts/setup.sh test`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser.new_page()
-        browser.close()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

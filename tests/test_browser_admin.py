@@ -6,29 +6,16 @@ from typing import Any
 
 import pytest
 
-from loa.db import transaction
-from loa.services import Services
-from loa.stations.service import add_station
-from loa.stations.units import add_unit
-from loa.web.users import add_user
-from tests.test_browser import page  # noqa: F401  (the Chromium page fixture)
+import tests.helpers.browser
+from tests.helpers.browser import PASSWORD
+
+admin_url = tests.helpers.browser.admin_url  # a shared fixture
 
 pytestmark = pytest.mark.browser
-PASSWORD = "mat-khau-2026"
-
-
-@pytest.fixture
-def admin_url(live_url: str, services: Services) -> str:
-    with transaction(services.sessions) as s:
-        add_unit(s, "31", "Thành phố Hải Phòng", "province")
-        add_unit(s, "11560", "Phường Thủy Nguyên", "commune", "31")
-        add_station(s, "TN", "11560", "Đài truyền thanh Thủy Nguyên")
-        add_user(s, "quantri", PASSWORD, "admin", "11560")
-    return live_url
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_admin_adds_a_player_and_copies_its_token(admin_url: str, page: Any) -> None:  # noqa: F811
+def test_admin_adds_a_player_and_copies_its_token(admin_url: str, page: Any) -> None:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=admin_url)
     page.goto(f"{admin_url}/login")
     page.fill("input[name=username]", "quantri")

@@ -10,16 +10,17 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+import tests.helpers.bulletin_web
 from loa.db import transaction
 from loa.playlists.models import Bulletin
 from loa.services import Services
-from tests import test_browser
-from tests.test_browser_phone import SCREENSHOTS, overflow, switch_language, vietnamese_labels
-from tests.test_bulletin_web import KEY, started, tree  # noqa: F401 (tree is a fixture)
-from tests.test_web_ui import PASSWORD
+from tests.helpers.browser import SCREENSHOTS, overflow, switch_language, vietnamese_labels
+from tests.helpers.bulletin_web import KEY, started
+from tests.helpers.web import PASSWORD
+
+tree = tests.helpers.bulletin_web.tree  # a shared fixture
 
 pytestmark = pytest.mark.browser
-page = test_browser.page
 
 
 def shot(page: Any, name: str, width: int) -> None:
@@ -41,7 +42,7 @@ def log_in(page: Any, base: str, username: str) -> None:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("width", [390, 1280])
 def test_a_storm_warning_from_template_to_cancel(
-    live_url: str, services: Services, tree: dict[str, int], page: Any, width: int  # noqa: F811
+    live_url: str, services: Services, tree: dict[str, int], page: Any, width: int
 ) -> None:
     assert KEY is not None
     page.set_viewport_size({"width": width, "height": 900})
@@ -100,27 +101,9 @@ def test_a_storm_warning_from_template_to_cancel(
     assert page.input_value("input[data-blank=gio_manh]") == "cấp 8, giật cấp 10"
 
 
-@pytest.fixture
-def microphone_page() -> Any:
-    """Chromium with a fake microphone that is allowed without asking (a beeping test source)."""
-    if test_browser.CHROMIUM is None:
-        pytest.skip("Chromium is not installed: run `bash scripts/setup.sh test`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=test_browser.CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream",
-                  "--use-fake-ui-for-media-stream"],
-        )
-        context = browser.new_context(permissions=["microphone"])
-        yield context.new_page()
-        browser.close()
-
-
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_operator_records_a_notice_on_a_phone_and_it_waits_for_the_leader(
-    live_url: str, services: Services, tree: dict[str, int],  # noqa: F811
+    live_url: str, services: Services, tree: dict[str, int],
     microphone_page: Any,
 ) -> None:
     page = microphone_page

@@ -6,11 +6,13 @@ from typing import Any
 
 import pytest
 
+import tests.helpers.browser
 from loa.db import transaction
 from loa.services import Services
 from loa.stations.players import add_player
-from tests.test_browser import page  # noqa: F401  (the Chromium page fixture)
-from tests.test_browser_admin import PASSWORD, admin_url  # noqa: F401  (fixture)
+from tests.helpers.browser import PASSWORD
+
+admin_url = tests.helpers.browser.admin_url  # a shared fixture
 
 pytestmark = pytest.mark.browser
 PAGES = ["/", "/programmes", "/stations", "/acronyms", "/admin/", "/admin/users",
@@ -19,7 +21,7 @@ PAGES = ["/", "/programmes", "/stations", "/acronyms", "/admin/", "/admin/users"
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_no_page_breaks_the_policy_and_a_confirm_still_asks(
-    admin_url: str, page: Any, services: Services  # noqa: F811
+    admin_url: str, page: Any, services: Services
 ) -> None:
     with transaction(services.sessions) as s:
         add_player(s, "TN", "Cụm loa 'chợ\"", "prefetch")  # quotes: no script in an attribute

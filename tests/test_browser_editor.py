@@ -8,14 +8,13 @@ from typing import Any
 
 import pytest
 
+import tests.helpers.browser
 from loa.playlists.render_worker import RenderWorker
 from loa.services import Services
 from loa.web.editor import KICK_KEY
-from tests import test_browser
 
 pytestmark = pytest.mark.browser
-page = test_browser.page  # the Chromium page and the seeded live server, shared
-base_url = test_browser.base_url
+base_url = tests.helpers.browser.base_url
 GATE_TIMEOUT_S = 60
 
 

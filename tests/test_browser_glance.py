@@ -11,8 +11,7 @@ from loa.playlists.models import Programme, ProgrammeStatus
 from loa.scheduler.service import approve_and_plan
 from loa.services import Services
 from loa.web.users import add_user
-from tests.factories import hai_phong_month
-from tests.test_browser import page  # noqa: F401  (the Chromium page fixture)
+from tests.helpers.factories import hai_phong_month
 
 pytestmark = pytest.mark.browser
 PASSWORD = "mat-khau-2026"
@@ -39,7 +38,7 @@ def _fits(shown: Any) -> bool:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("width", [390, 1280])
 def test_station_page_on_a_phone_and_a_desk(
-    base_url: str, page: Any, width: int  # noqa: F811
+    base_url: str, page: Any, width: int
 ) -> None:
     page.set_viewport_size({"width": width, "height": 800})
     page.goto(f"{base_url}/login")

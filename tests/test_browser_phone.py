@@ -3,9 +3,7 @@ Vietnamese and in English, and the English switch turns the labels to English an
 
 from __future__ import annotations
 
-import os
 import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,19 +21,20 @@ from loa.stations.players import add_player
 from loa.stations.service import add_station
 from loa.stations.units import add_unit
 from loa.web.users import add_user
-from tests import test_browser
+from tests.helpers.browser import (
+    SCREENSHOTS,
+    overflow,
+    switch_language,
+    vietnamese_labels,
+)
 
 pytestmark = pytest.mark.browser
-page = test_browser.page
 PASSWORD = "loa-demo-2026"
 # The demo's users, by role.
 USERS = [("canbo", "operator"), ("kiemtra", "auditor"), ("lanhdao", "leader"), ("admin", "admin")]
 WIDTHS = (390, 1280)
 NOT_PAGES = re.compile(r"^/(logout|lang/)|\.(csv|xlsx|pdf|xml|mp3)$|/audio$")
 # Vietnamese letters: none may be left in an English page's labels.
-VIETNAMESE = re.compile(r"[đĐ\u0300-\u036f]")  # on NFD text: đ, or any accent mark
-LABELS = "h2, h3, th, label, button, nav a, summary"  # not h1 or options: they name data
-SCREENSHOTS = os.environ.get("LOA_SCREENSHOTS")  # a folder: save the 390-px screenshots there
 
 
 def _programme(folder: Path, title: str, month: str, segments: str) -> Path:
@@ -108,25 +107,6 @@ def reachable(page: Any, base: str) -> list[str]:
                 seen.append(path)
                 queue.append(path)
     return seen
-
-
-def overflow(page: Any) -> int:
-    """How far the page is wider than the window (0 when nothing scrolls sideways)."""
-    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-
-
-def vietnamese_labels(page: Any) -> list[str]:
-    texts = page.eval_on_selector_all(  # each element's own words, not its fields' values
-        LABELS,
-        "els => els.map(e => [...e.childNodes].filter(n => n.nodeType === 3)"
-        ".map(n => n.textContent).join(' ').trim())",
-    )
-    return [t for t in texts if VIETNAMESE.search(unicodedata.normalize("NFD", t))]
-
-
-def switch_language(page: Any) -> None:
-    page.click("#lang")
-    page.wait_for_load_state()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

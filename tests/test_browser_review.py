@@ -12,16 +12,15 @@ from typing import Any
 
 import pytest
 
+import tests.helpers.browser
 from loa.db import transaction
 from loa.services import Services
 from loa.web.editor import KICK_KEY
 from loa.web.users import add_user
-from tests import test_browser
-from tests.test_editor import tone, worker
+from tests.helpers.editor import tone, worker
 
 pytestmark = pytest.mark.browser
-page = test_browser.page  # Chromium, launched as the other browser tests launch it
-base_url = test_browser.base_url  # commune 11560, its station, operator canbo, campaign CDS
+base_url = tests.helpers.browser.base_url  # commune 11560, its station, canbo, campaign CDS
 PASSWORD = "mat-khau-2026"
 RENDER_TIMEOUT_MS = 60_000
 

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+import tests.helpers.bulletins
 from loa.audio.normalize import normalize_vi
 from loa.clock import FrozenClock
 from loa.compliance import keylog
@@ -25,11 +26,13 @@ from loa.playlists.models import Bulletin
 from loa.services import Services
 from loa.stations.models import Player
 from tests.conftest import Loa
-from tests.test_bulletins import _signed, auth, send, tree  # noqa: F401  (fixture)
+from tests.helpers.bulletins import _signed, auth, send
+
+tree = tests.helpers.bulletins.tree  # a shared fixture
 
 
 def test_every_without_repeat_repeats_until_the_window_ends_and_repeat_needs_every(
-    loa: Loa, services: Services, tree: dict  # noqa: F811
+    loa: Loa, services: Services, tree: dict
 ) -> None:
     """An emergency `--every 15` alone repeats until it is cancelled or its window ends
     (issue 10); `--repeat 3` without `--every` names what is missing."""
@@ -55,7 +58,7 @@ def test_a_temperature_range_with_the_unit_twice_reads_as_a_range() -> None:
 
 
 def test_a_completion_of_a_millisecond_or_a_day_is_logged_but_not_counted_as_a_play(
-    services: Services, tree: dict, client: FlaskClient, clock: FrozenClock  # noqa: F811
+    services: Services, tree: dict, client: FlaskClient, clock: FrozenClock
 ) -> None:
     """A player that stops a bulletin after 1 ms, or claims a day of a 5 s bulletin, and
     reports it completed did not play it: the delivery table must not show the station as
@@ -95,7 +98,7 @@ def test_a_completion_of_a_millisecond_or_a_day_is_logged_but_not_counted_as_a_p
 
 
 def test_the_command_line_cancels_only_for_a_role_that_may(
-    loa: Loa, services: Services, tree: dict  # noqa: F811
+    loa: Loa, services: Services, tree: dict
 ) -> None:
     """`loa bulletin cancel ID --by kiemtra` let an auditor stop an emergency (the web refuses:
     writers cancel, an emergency only a role that may send one); `--by`'s role applies."""
@@ -129,7 +132,7 @@ def test_the_installed_server_renders_its_pages_from_any_directory(
 
 
 def test_a_units_signal_is_set_or_inherited_not_both(
-    loa: Loa, services: Services, tree: dict, tmp_path: Path  # noqa: F811
+    loa: Loa, services: Services, tree: dict, tmp_path: Path
 ) -> None:
     """`--attention F --inherit-attention` set the file and ignored the other: now refused."""
     import shutil
@@ -156,7 +159,7 @@ def test_a_range_of_days_reads_both_as_days_of_the_month() -> None:
 
 
 def test_the_command_line_adds_the_leader_who_approves_and_sends(
-    loa: Loa, services: Services, tree: dict  # noqa: F811
+    loa: Loa, services: Services, tree: dict
 ) -> None:
     """`loa user add --role leader` was refused, so a deployment without the web admin had
     nobody to approve an operator's notice or to send an emergency (`--by`)."""

@@ -30,7 +30,7 @@ from loa.stations.players import hash_token
 from loa.stations.service import add_station, get_station
 from loa.stations.units import add_unit, get_unit
 
-pytestmark = pytest.mark.mqtt
+pytestmark = [pytest.mark.mqtt, pytest.mark.both_databases]
 WITHIN_S = 2.0
 
 

@@ -49,9 +49,11 @@ from loa.settings import Settings
 from loa.stations.models import Player, Station
 from loa.stations.units import get_unit
 from loa.web.users import add_user
-from tests.factories import enrolled_month, fake_sha, hai_phong_month
-from tests.test_scheduler import RecordingPublisher
-from tests.test_web_ui import PASSWORD, login
+from tests.helpers.factories import enrolled_month, fake_sha, hai_phong_month
+from tests.helpers.publishers import RecordingPublisher
+from tests.helpers.web import PASSWORD, login
+
+pytestmark = pytest.mark.both_databases  # the database is the point here
 
 GAP = timedelta(seconds=30)
 MINUTE = timedelta(minutes=1)

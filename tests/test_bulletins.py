@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import uuid
 import wave
 from datetime import timedelta
 from pathlib import Path
@@ -17,9 +16,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
 
-from loa.canonical import canonical_json
+import tests.helpers.bulletins
 from loa.clock import FrozenClock
 from loa.compliance import keylog
 from loa.compliance.models import AiringLogEntry
@@ -29,7 +27,6 @@ from loa.errors import LoaError
 from loa.playlists.bulletins import (
     approve_bulletin,
     cancel_bulletin,
-    create_bulletin,
     delivery,
     end_past_bulletins,
     get_bulletin,
@@ -40,38 +37,12 @@ from loa.services import Services
 from loa.stations.models import Player
 from loa.stations.players import add_player
 from loa.stations.service import add_station, get_station
-from loa.stations.units import add_unit, get_unit
+from loa.stations.units import get_unit
 from tests.attacker import attacker, rechain, station_entries
 from tests.conftest import Loa
+from tests.helpers.bulletins import STORM, _signed, auth, send
 
-STORM = "Bão số 3 giật cấp 10. Bà con không ra khơi."
-
-
-@pytest.fixture
-def tree(services: Services) -> dict[str, tuple[int, str]]:
-    """Hải Phòng (31) with wards 11560 (station TN) and 11557 (TH); Hà Nội (01) with HN.
-
-    One player per station; the answer maps station code to (player id, token).
-    """
-    players = {}
-    with transaction(services.sessions) as s:
-        add_unit(s, "31", "Hải Phòng", "province")
-        add_unit(s, "01", "Hà Nội", "province")
-        for station, unit, parent in (("TN", "11560", "31"), ("TH", "11557", "31"),
-                                      ("HN", "00004", "01")):
-            add_unit(s, unit, f"Phường {unit}", "commune", parent)
-            add_station(s, station, unit, f"Đài {station}")
-            player, token = add_player(s, station, f"Loa {station}")
-            players[station] = (player.id, token)
-    return players
-
-
-def send(services: Services, s: Session, unit: str = "31", *, role: str | None = None,
-         author: str | None = None, priority: str = "emergency", **kw: Any) -> Bulletin:
-    kw.setdefault("text", STORM)
-    return create_bulletin(
-        s, unit=get_unit(s, unit), author=author, role=role, title=kw.pop("title", None),
-        priority=priority, store=services.store, clock=services.clock, **kw)
+tree = tests.helpers.bulletins.tree  # a shared fixture
 
 
 def refused(services: Services, words: str, **kw: Any) -> None:
@@ -148,11 +119,6 @@ def test_windows_and_repeats_are_checked(services: Services, tree: dict,
             cancel_bulletin(s, get_bulletin(s, later.id), by=None, clock=clock)
 
 
-def auth(token: str, etag: str | None = None) -> dict[str, str]:
-    headers = {"Authorization": f"Bearer {token}"}
-    return headers | ({"If-None-Match": f'"{etag}"'} if etag else {})
-
-
 def test_the_player_endpoint_answers_304_until_something_changes(
     services: Services, tree: dict, client: FlaskClient, clock: FrozenClock
 ) -> None:
@@ -189,12 +155,6 @@ def test_the_player_endpoint_answers_304_until_something_changes(
     clock.advance(hours=25)
     assert client.get("/api/v1/player/bulletins",
                       headers=auth(tn_token)).json["bulletins"] == []
-
-
-def _signed(key: Ed25519PrivateKey, **event: Any) -> dict[str, Any]:
-    event = {"id": str(uuid.uuid4()), "airing_id": None, "played_ms": 0,
-             "detail": {"repeat": 0, "clock_offset_ms": 0}, **event}
-    return {**event, "sig": base64.b64encode(key.sign(canonical_json(event).encode())).decode()}
 
 
 def test_bulletin_plays_are_signed_chained_and_counted(
@@ -252,7 +212,7 @@ def test_an_emergency_cut_is_logged_with_its_reason(
     """airing.interrupted with reason emergency is stored as the player signed it."""
     from loa.playlists.campaigns import add_campaign
     from loa.playlists.models import Airing
-    from tests.factories import approved_programme
+    from tests.helpers.factories import approved_programme
 
     key = Ed25519PrivateKey.generate()
     tn_id, tn_token = tree["TN"]

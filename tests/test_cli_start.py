@@ -58,7 +58,10 @@ def test_a_command_s_help_loads_no_heavy_library_either(argv: list[str]) -> None
     assert json.loads(loaded) == [] and any(line.startswith("Usage: loa") for line in help_lines)
 
 
-def test_a_command_on_a_database_not_yet_made_says_to_run_loa_init(loa: Loa) -> None:
+def test_a_command_on_a_database_not_yet_made_says_to_run_loa_init(
+    env: dict[str, str], empty_database_url: str
+) -> None:
+    loa = Loa({**env, "LOA_DATABASE_URL": empty_database_url})
     said = loa("audit", "verify", ok=False)  # the hint no longer imports SQLAlchemy up front
     assert "đã chạy `loa init` chưa?" in said and "Traceback" not in said
 

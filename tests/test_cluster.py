@@ -39,10 +39,10 @@ from loa.stations.players import add_player
 from loa.stations.push import NullPublisher
 from loa.web.users import add_user
 from tests.conftest import Loa
-from tests.factories import signed_completion
-from tests.test_production import LOA, free_port
-from tests.test_render_jobs import programme
-from tests.test_web_ui import PASSWORD, csrf
+from tests.helpers.factories import signed_completion
+from tests.helpers.render import programme
+from tests.helpers.servers import LOA, free_port
+from tests.helpers.web import PASSWORD, csrf
 
 pytestmark = pytest.mark.postgres
 STATIONS = 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from loa.clock import FrozenClock
@@ -14,7 +15,9 @@ from loa.services import Services
 from loa.stations.models import AdminUnit, UnitLevel
 from loa.stations.service import add_station
 from loa.stations.units import add_unit, get_unit, import_units
-from tests.factories import approved_programme
+from tests.helpers.factories import approved_programme
+
+pytestmark = pytest.mark.both_databases  # the database is the point here
 
 
 def test_importing_the_country_puts_every_province_under_one_root(services: Services) -> None:

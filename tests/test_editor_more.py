@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+import tests.helpers.editor
 from loa.db import transaction
 from loa.playlists.editing import TTS_WORDS_PER_SECOND, estimate_ms
 from loa.playlists.models import AudioAsset, Clip, Programme, Segment, SegmentKind
 from loa.services import Services
-from tests.test_editor import add, create, operator, post, programme_row, tone, tree
+from tests.helpers.editor import add, create, operator, post, programme_row, tone
+
+tree = tests.helpers.editor.tree  # a shared fixture
 
 __all__ = ["tree"]  # campaign CDS: 3 s to 1 min, a 1.5-s jingle; operators xa and xa-khac
 

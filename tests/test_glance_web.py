@@ -22,8 +22,8 @@ from loa.scheduler.service import approve_and_plan, plan
 from loa.services import Services
 from loa.stations.models import Player, Station
 from loa.web.users import add_user
-from tests.factories import approved_programme, hai_phong_month
-from tests.test_web_ui import PASSWORD, csrf, login
+from tests.helpers.factories import approved_programme, hai_phong_month
+from tests.helpers.web import PASSWORD, csrf, login
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CALENDAR_PLANNED = re.compile(r'class="airing airing-planned" title=')

@@ -19,8 +19,8 @@ from loa.services import Services
 from loa.stations.models import Station
 from loa.web.i18n import COOKIE
 from loa.web.users import add_user
-from tests.factories import hai_phong_month
-from tests.test_web_ui import PASSWORD, csrf, login
+from tests.helpers.factories import hai_phong_month
+from tests.helpers.web import PASSWORD, csrf, login
 
 WEB = Path(__file__).parent.parent / "web"
 TRANSLATIONS = WEB / "translations"

@@ -18,7 +18,9 @@ from loa.playlists.models import Airing
 from loa.services import Services
 from loa.stations.models import Player
 from tests.attacker import attacker, rechain
-from tests.factories import enrolled_month, signed_completion
+from tests.helpers.factories import enrolled_month, signed_completion
+
+pytestmark = pytest.mark.both_databases  # the database is the point here
 
 
 def signed(key: Ed25519PrivateKey, airing: Airing, event_id: str, **kw: Any) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from loa.services import Services
 from loa.stations.models import Station
 from loa.web.users import add_user
 from tests.conftest import Loa
-from tests.factories import hai_phong_month, two_wards
-from tests.test_web_ui import csrf, login
+from tests.helpers.factories import hai_phong_month, two_wards
+from tests.helpers.web import csrf, login
 
 PASSWORD = "mat-khau-dai-2026"
 BAD_MONTHS = ["9999-12", "0000-01", "2026-13", "26-01", "0001-01"]
@@ -46,6 +46,7 @@ def test_a_report_period_no_calendar_holds_says_so(loa: Loa, client: Any, period
     assert client.get(f"/audit.xlsx?period={period}").status_code == 400
 
 
+@pytest.mark.both_databases
 @pytest.mark.usefixtures("month")
 def test_pages_answer_404_for_ids_and_months_out_of_range(client: Any) -> None:
     login(client, "tinh")
@@ -60,6 +61,7 @@ def test_pages_answer_404_for_ids_and_months_out_of_range(client: Any) -> None:
     assert client.get("/audit/TN/2026-12?campaign=CDS").status_code == 200
 
 
+@pytest.mark.both_databases
 @pytest.mark.usefixtures("month")
 @pytest.mark.parametrize(
     "option",
@@ -94,6 +96,7 @@ def admin(services: Services) -> None:
         add_user(s, "quantri", PASSWORD, "admin", "31")
 
 
+@pytest.mark.both_databases
 @pytest.mark.usefixtures("admin")
 def test_a_value_longer_than_its_column_is_a_400_not_a_500(client: Any, services: Services) -> None:
     """SQLite keeps any length; PostgreSQL refuses, and that must not become a 500."""

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from loa import migrate
-from tests.test_runtime import kill_backend, lock_holder
+from tests.helpers.servers import kill_backend, lock_holder
 
 pytestmark = pytest.mark.postgres
 LOA = str(Path(sys.executable).parent / "loa")
@@ -94,7 +94,7 @@ def servers(postgres_url: str, tmp_path: Path) -> Iterator[list[Server]]:
         started.append(Server(name, process, log))
     yield started
     for server in started:
-        server.process.send_signal(signal.SIGINT)
+        server.process.send_signal(signal.SIGTERM)
     for server in started:
         try:
             server.process.wait(timeout=15)

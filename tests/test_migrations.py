@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
 from loa import migrate
+
+pytestmark = pytest.mark.both_databases  # the database is the point here
 
 
 def tables(url: str) -> set[str]:
@@ -16,21 +19,21 @@ def tables(url: str) -> set[str]:
         engine.dispose()
 
 
-def test_upgrade_downgrade_upgrade(database_url: str) -> None:
-    assert migrate.pending(database_url)  # an empty database is behind
-    migrate.upgrade(database_url)
-    assert not migrate.pending(database_url)
-    assert {"station", "airing", "airing_log_entry", "acronym"} <= tables(database_url)
-    command.downgrade(migrate.alembic_config(database_url), "0001")
-    assert migrate.pending(database_url) and "acronym" not in tables(database_url)
-    migrate.upgrade(database_url)
-    assert not migrate.pending(database_url) and "acronym" in tables(database_url)
+def test_upgrade_downgrade_upgrade(empty_database_url: str) -> None:
+    assert migrate.pending(empty_database_url)  # an empty database is behind
+    migrate.upgrade(empty_database_url)
+    assert not migrate.pending(empty_database_url)
+    assert {"station", "airing", "airing_log_entry", "acronym"} <= tables(empty_database_url)
+    command.downgrade(migrate.alembic_config(empty_database_url), "0001")
+    assert migrate.pending(empty_database_url) and "acronym" not in tables(empty_database_url)
+    migrate.upgrade(empty_database_url)
+    assert not migrate.pending(empty_database_url) and "acronym" in tables(empty_database_url)
 
 
-def test_upgrade_keeps_rows_that_refer_to_altered_tables(database_url: str) -> None:
+def test_upgrade_keeps_rows_that_refer_to_altered_tables(empty_database_url: str) -> None:
     """SQLite rebuilds an altered table; rows pointing at it must not block that."""
-    command.upgrade(migrate.alembic_config(database_url), "0001")
-    engine = create_engine(database_url)
+    command.upgrade(migrate.alembic_config(empty_database_url), "0001")
+    engine = create_engine(empty_database_url)
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -51,7 +54,7 @@ def test_upgrade_keeps_rows_that_refer_to_altered_tables(database_url: str) -> N
                 "VALUES (1, 1, 1, '2026-12', 'Tháng 12', 'draft')"
             )
         )
-    migrate.upgrade(database_url)
+    migrate.upgrade(empty_database_url)
     with engine.connect() as conn:
         row = conn.execute(text("SELECT code, allow_resume FROM campaign")).one()
         assert row == ("CDS", False)
@@ -59,10 +62,10 @@ def test_upgrade_keeps_rows_that_refer_to_altered_tables(database_url: str) -> N
     engine.dispose()
 
 
-def test_bulletin_tables_up_and_down(database_url: str) -> None:
+def test_bulletin_tables_up_and_down(empty_database_url: str) -> None:
     """0007_bulletin adds the bulletin tables and columns, and takes them away again."""
-    migrate.upgrade(database_url)
-    engine = create_engine(database_url)
+    migrate.upgrade(empty_database_url)
+    engine = create_engine(empty_database_url)
     try:
         found = inspect(engine)
         assert {"bulletin", "bulletin_target", "bulletin_delivery", "bulletin_slot"} <= set(
@@ -75,7 +78,7 @@ def test_bulletin_tables_up_and_down(database_url: str) -> None:
             assert conn.execute(text("SELECT emergency_roles FROM admin_unit")).scalar() == (
                 "leader,admin"
             )
-        command.downgrade(migrate.alembic_config(database_url), "0006_sec")
+        command.downgrade(migrate.alembic_config(empty_database_url), "0006_sec")
         engine.dispose()
         found = inspect(engine)
         assert "bulletin" not in found.get_table_names()
@@ -83,6 +86,6 @@ def test_bulletin_tables_up_and_down(database_url: str) -> None:
         assert "emergency_roles" not in {c["name"] for c in found.get_columns("admin_unit")}
         with engine.connect() as conn:
             assert conn.execute(text("SELECT code FROM admin_unit")).scalar() == "31"
-        migrate.upgrade(database_url)
+        migrate.upgrade(empty_database_url)
     finally:
         engine.dispose()

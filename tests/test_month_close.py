@@ -33,10 +33,12 @@ from loa.services import Services
 from loa.stations.units import get_unit
 from loa.web.users import add_user
 from tests.conftest import Loa
-from tests.factories import Month, enrolled_month, fake_sha, signed_completion
-from tests.test_editor import post
-from tests.test_pdf import pdf_text
-from tests.test_web_ui import csrf, login
+from tests.helpers.editor import post
+from tests.helpers.factories import Month, enrolled_month, fake_sha, signed_completion
+from tests.helpers.reports import pdf_text
+from tests.helpers.web import csrf, login
+
+pytestmark = pytest.mark.both_databases  # the database is the point here
 
 VN_MIDNIGHT_1_JAN = datetime(2026, 12, 31, 17, 0, tzinfo=UTC)  # December ends on the stations
 CLOSES = VN_MIDNIGHT_1_JAN + timedelta(days=5)  # LOA_CLOSE_AFTER_DAYS default

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from openpyxl import load_workbook
 from sqlalchemy import select, text
@@ -28,7 +29,9 @@ from loa.stations.models import Station
 from loa.web.users import add_user
 from tests.attacker import attacker
 from tests.conftest import START, Loa
-from tests.test_web_ui import login
+from tests.helpers.web import login
+
+pytestmark = pytest.mark.both_databases  # the database is the point here
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -8,13 +8,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+import tests.helpers.editor
 from loa.clock import FrozenClock
 from loa.db import transaction
 from loa.playlists.models import Airing, AiringStatus, Programme, ProgrammeStatus
 from loa.playlists.programmes import applicable_programme
 from loa.services import Services
 from loa.stations.units import get_unit
-from tests.test_editor import add, create, operator, post, tree
+from tests.helpers.editor import add, create, operator, post
+
+tree = tests.helpers.editor.tree  # a shared fixture
 
 __all__ = ["tree"]
 

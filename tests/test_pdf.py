@@ -2,55 +2,28 @@
 
 from __future__ import annotations
 
-import io
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pypdf import PdfReader
-from sqlalchemy import select
 
 import loa.compliance.pdf
+import tests.helpers.reports
 from loa.compliance.audit import Reading, station_month_report
-from loa.compliance.ingest import chain_heads, ingest_events
 from loa.compliance.pdf import Letter, letter_of, period_label, report_title, to_pdf
 from loa.compliance.totals import ReportTotals, report_totals
 from loa.db import transaction
 from loa.errors import LoaError
 from loa.services import Services
-from loa.stations.models import Station
 from loa.stations.units import get_unit
-from loa.web.users import add_user
 from tests.conftest import START, Loa
-from tests.factories import enrolled_month, signed_completion
-from tests.test_web_ui import PASSWORD, login
+from tests.helpers.reports import JANUARY, pdf_text
+from tests.helpers.web import login
 
-JANUARY = datetime(2027, 1, 1, 1, 0, tzinfo=UTC)  # December is over; its reports came in
+december = tests.helpers.reports.december  # a shared fixture
+
 HEADING = "BÁO CÁO KẾT QUẢ PHÁT THANH CHUYÊN MỤC “CHUYỂN ĐỔI SỐ”"
-
-
-@pytest.fixture
-def december(services: Services) -> dict[str, str]:
-    """TN airs 3 times in December 2026, TH never; returns each chain head (TH has none)."""
-    key = Ed25519PrivateKey.generate()
-    with transaction(services.sessions) as s:
-        month, player, airings = enrolled_month(services, s, key)
-        events = [signed_completion(key, a, month.sha256) for a in airings[:3]]
-        assert len(ingest_events(s, player, events, JANUARY).accepted) == 3
-        add_user(s, "tinh", PASSWORD, "auditor", "31")
-        add_user(s, "xa", PASSWORD, "operator", "11560")
-        stations = {st.id: st.code for st in s.scalars(select(Station))}
-        return {stations[sid]: head for sid, (_, head) in chain_heads(s, list(stations)).items()}
-
-
-def pdf_text(data: bytes) -> str:
-    """The PDF's words in reading order, whitespace collapsed."""
-    assert data.startswith(b"%PDF-")
-    pages = PdfReader(io.BytesIO(data)).pages
-    # Cells come out one per line; one space between words makes table rows readable.
-    return " ".join(" ".join(page.extract_text() for page in pages).split())
 
 
 @pytest.mark.parametrize(

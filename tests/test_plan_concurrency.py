@@ -8,6 +8,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import delete, select
 
 from loa.db import transaction
@@ -17,7 +18,9 @@ from loa.services import Services
 from loa.stations.models import Station
 from loa.stations.service import add_station
 from loa.stations.units import add_unit
-from tests.factories import approved_programme
+from tests.helpers.factories import approved_programme
+
+pytestmark = pytest.mark.both_databases  # the database is the point here
 
 LOA = str(Path(sys.executable).parent / "loa")
 STATIONS = 20  # enough work that two planners' transactions overlap

@@ -27,18 +27,14 @@ from loa.secret import secret_key
 from loa.settings import load_settings
 from loa.stations.players import add_player
 from loa.stations.push import NullPublisher
-from tests.factories import two_wards
+from tests.helpers.factories import two_wards
+from tests.helpers.servers import LOA, free_port
 
-LOA = str(Path(os.environ.get("VIRTUAL_ENV", ".venv")) / "bin" / "loa")
+pytestmark = pytest.mark.both_databases  # the database is the point here
+
 if not Path(LOA).exists():
     LOA = str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "loa")
 MB = 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -30,11 +30,10 @@ import paho.mqtt.client as mqtt
 import pytest
 from sqlalchemy import select, update
 
-from loa.clock import FrozenClock
+from loa.clock import FrozenClock, OffsetClock
 from loa.db import transaction
 from loa.player.agent import Agent
 from loa.player.client import Schedule
-from loa.player.clock import SystemClock as PlayerSystemClock
 from loa.player.config import AgentConfig
 from loa.player.runner import Runner
 from loa.playlists.models import Airing, AiringStatus, Campaign, ProgrammeStatus
@@ -43,11 +42,11 @@ from loa.scheduler.settle import GRACE
 from loa.services import Services
 from loa.stations.models import Player
 from loa.web.users import add_user
-from tests.conftest import MQTT_URL
-from tests.factories import Month, approved_programme, hai_phong_month
-from tests.test_web_ui import PASSWORD, csrf, login
+from tests.conftest import MQTT_URL, START
+from tests.helpers.factories import Month, approved_programme, hai_phong_month
+from tests.helpers.web import PASSWORD, csrf, login
 
-pytestmark = pytest.mark.mqtt
+pytestmark = [pytest.mark.mqtt, pytest.mark.both_databases]
 LOA = str(Path(sys.executable).parent / "loa")
 NOTICE_WITHIN_S = 2.0
 
@@ -238,11 +237,12 @@ class Downloads:
 def tn_agent(
     broker: str, live_url: str, month: Month, tmp_path: Path
 ) -> Iterator[tuple[Runner, Downloads]]:
-    """TN's reference agent in real time, listening for notices; it would poll only hourly."""
+    """TN's reference agent listening for notices (it would poll only hourly), its clock
+    running on from the server's START."""
     _player_id, token = month.players["TN"]
     config = AgentConfig(server=live_url, token=token, home=tmp_path / "agent", poll_s=3600,
                          heartbeat_s=3600)
-    runner = Runner(Agent(config, PlayerSystemClock(), boot_id=lambda: "boot-1"), broker)
+    runner = Runner(Agent(config, OffsetClock(START), boot_id=lambda: "boot-1"), broker)
     downloads = Downloads()
     fetch = runner.agent.client.schedule
 

@@ -18,8 +18,6 @@ from loa.app import build_services
 from loa.clock import FrozenClock
 from loa.db import transaction
 from loa.errors import LoaError
-from loa.playlists.campaigns import add_campaign
-from loa.playlists.editing import add_segment, create_programme
 from loa.playlists.jobs import JobLost, claim, enqueue, finish, job_state, latest_job
 from loa.playlists.models import Programme, ProgrammeStatus, RenderJob, RenderStatus
 from loa.playlists.render_worker import RenderWorker
@@ -28,28 +26,16 @@ from loa.playlists.review import sign_approval
 from loa.scheduler.service import approve_and_plan
 from loa.services import Services
 from loa.settings import Settings
-from loa.stations.units import add_unit
 from tests.conftest import START
+from tests.helpers.render import programme
 
-SENTENCE = "Bà con thực hiện chuyển đổi số, cài ứng dụng dịch vụ công trên điện thoại."
-
-
-def programme(services: Services, sentences: int = 1) -> int:
-    """A draft of a few spoken sentences in a commune of Hải Phòng."""
-    with transaction(services.sessions) as s:
-        add_unit(s, "31", "Thành phố Hải Phòng", "province")
-        add_unit(s, "11560", "Phường Thủy Nguyên", "commune", "31")
-        add_campaign(s, services.store, "CDS", "Chuyển đổi số", "31",
-                     min_minutes=0.05, max_minutes=5)
-        made = create_programme(s, "CDS", "11560", "2026-12", "Tháng 12")
-        for _ in range(sentences):
-            add_segment(s, services.store, made.id, "tts", text=SENTENCE)
-        return made.id
+pytestmark = pytest.mark.both_databases  # the database is the point here
 
 
 def worker(services: Services, name: str, wall: FrozenClock | None = None) -> RenderWorker:
+    """A worker whose job clock is the test's (jobs here are queued at START)."""
     return RenderWorker(services.sessions, services.store, services.settings, services.clock,
-                        wall=wall, name=name)
+                        wall=wall or FrozenClock(START), name=name)
 
 
 def state(services: Services, pid: int) -> dict[str, object]:

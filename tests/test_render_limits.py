@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+import tests.helpers.editor
 from loa.db import transaction
 from loa.playlists.editing import add_segment, create_programme
 from loa.playlists.limits import MAX_QUEUED_PER_UNIT, MAX_SEGMENTS, MAX_TTS_CHARS
@@ -19,7 +20,9 @@ from loa.playlists.models import AudioAsset, Programme, RenderJob, Segment
 from loa.services import Services
 from loa.web.editor import KICK_KEY
 from tests.conftest import Loa
-from tests.test_editor import add, create, operator, post, tone, tree  # noqa: F401
+from tests.helpers.editor import add, create, operator, post
+
+tree = tests.helpers.editor.tree  # a shared fixture
 
 TOO_LONG_TEXT = "Bà con chú ý. " * (MAX_TTS_CHARS // 14 + 1)
 # About 600 words, 140 s at the estimate's 4.3 words a second: more than twice CDS's 1 minute.
@@ -147,6 +150,7 @@ def test_a_music_bed_past_three_hours_is_refused_from_its_header(
     assert "music bed too long" in loa("programme", "import", str(source), ok=False)
 
 
+@pytest.mark.both_databases  # the unit's row is locked on PostgreSQL while renders are counted
 @pytest.mark.usefixtures("tree")
 def test_a_unit_queues_at_most_five_renders(
     client: Any, app: Any, services: Services
@@ -222,9 +226,11 @@ def test_pages_show_a_long_text_as_a_summary_and_its_own_page_shows_it_whole(
     assert other.get(f"/programmes/{pid}/segments/{segment.id}/text").status_code == 404
 
 
+@pytest.mark.both_databases  # a migration
 def test_0008_counts_the_words_of_texts_written_before_it_and_goes_down(
-    database_url: str,
+    empty_database_url: str,
 ) -> None:
+    database_url = empty_database_url
     from alembic import command
     from sqlalchemy import create_engine, inspect, text
 

@@ -13,14 +13,19 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import select
 
+import tests.helpers.reports
 from loa.compliance.export import neutral
 from loa.db import transaction
 from loa.playlists.models import Campaign
 from loa.services import Services
 from loa.stations.models import Station
 from tests.conftest import Loa
-from tests.test_pdf import JANUARY, december, pdf_text  # noqa: F401 (fixture)
-from tests.test_web_ui import login
+from tests.helpers.reports import JANUARY, pdf_text
+from tests.helpers.web import login
+
+december = tests.helpers.reports.december  # a shared fixture
+
+pytestmark = pytest.mark.both_databases  # the database is the point here
 
 SIGNER = ["--signer-name", "Nguyễn Văn An", "--signer-title", "Chủ tịch", "--place", "Thủy Nguyên"]
 

@@ -7,13 +7,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+import tests.helpers.editor
 from loa.db import transaction
 from loa.playlists.models import Airing, Programme, ProgrammeStatus
 from loa.services import Services
 from loa.web.users import add_user
 from tests.conftest import START, Loa
-from tests.test_editor import add, create, operator, post, programme_row, tree
-from tests.test_web_ui import PASSWORD
+from tests.helpers.editor import add, create, operator, post, programme_row
+from tests.helpers.web import PASSWORD
+
+tree = tests.helpers.editor.tree  # a shared fixture
 
 __all__ = ["tree"]  # the editor's fixture: Hải Phòng, operators xa and xa-khac, leader lanh-dao
 

@@ -11,17 +11,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from loa.clock import FrozenClock
 from loa.db import transaction
 from loa.playlists.models import Airing, AiringStatus
-from loa.scheduler.locks import LEADER_KEY, Leadership, leadership_for
+from loa.scheduler.locks import Leadership, leadership_for
 from loa.scheduler.runtime import Job, replan_job, run_as_leader, settle_job, start_scheduler
 from loa.scheduler.service import plan
 from loa.scheduler.settle import GRACE
 from loa.services import Services
-from tests.factories import hai_phong_month
+from tests.helpers.factories import hai_phong_month
+from tests.helpers.servers import kill_backend, lock_holder
+
+pytestmark = pytest.mark.both_databases  # the database is the point here
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 TUESDAY_0800 = datetime(2026, 12, 1, 8, 0, tzinfo=VN)
@@ -156,34 +159,6 @@ def test_only_the_process_holding_the_lock_runs_jobs_and_another_takes_over(
     run_as_leader(job, services, first)  # now the follower
     assert counted.runs == 4
     assert second.ensure() and not first.ensure()
-
-
-def lock_holder(admin_url: str) -> tuple[int, str, str]:
-    """The backend holding the scheduler lock: its pid, state and application name."""
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            row = conn.execute(
-                text(
-                    "SELECT a.pid, a.state, a.application_name FROM pg_locks l"
-                    " JOIN pg_stat_activity a ON a.pid = l.pid"
-                    " WHERE l.locktype = 'advisory' AND l.objid = :k AND l.granted"
-                ),
-                {"k": LEADER_KEY},
-            ).one()
-            return row.pid, row.state, row.application_name
-    finally:
-        engine.dispose()
-
-
-def kill_backend(admin_url: str, pid: int) -> None:
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            # The timeout makes it wait until the backend is gone and its lock freed.
-            assert conn.execute(text("SELECT pg_terminate_backend(:p, 5000)"), {"p": pid}).scalar()
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

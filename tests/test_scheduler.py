@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from loa import migrate
 from loa.app import build_services
@@ -22,39 +22,18 @@ from loa.scheduler.settle import GRACE
 from loa.services import Services
 from loa.settings import Settings
 from loa.web.users import add_user
-from tests.factories import approved_programme, enrolled_month, hai_phong_month, signed_completion
-from tests.test_web_ui import PASSWORD, csrf, login
+from tests.helpers.factories import (
+    approved_programme,
+    enrolled_month,
+    hai_phong_month,
+    signed_completion,
+)
+from tests.helpers.publishers import RecordingPublisher
+from tests.helpers.web import PASSWORD, csrf, login
+
+pytestmark = pytest.mark.both_databases  # the database is the point here
 
 GAP = timedelta(seconds=30)
-
-
-class RecordingPublisher:
-    """Records notices, and what a second connection sees of the schedule when each arrives."""
-
-    def __init__(self) -> None:
-        self.changed: list[int] = []
-        self.played: list[tuple[int, int]] = []
-        self.visible_at_notice: list[int] = []  # holding airings another session could read
-        self.services: Services | None = None
-
-    def schedule_changed(self, player_ids: Iterable[int]) -> None:
-        self.changed.extend(player_ids)
-        assert self.services is not None
-        with self.services.sessions() as other:
-            self.visible_at_notice.append(
-                other.scalar(
-                    select(func.count(Airing.id)).where(
-                        Airing.status.not_in((AiringStatus.cancelled, AiringStatus.missed))
-                    )
-                )
-                or 0
-            )
-
-    def play_now(self, player_id: int, airing_id: int) -> None:
-        self.played.append((player_id, airing_id))
-
-    def close(self) -> None:
-        """Nothing queued."""
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ import pytest
 from loa.web.wiring import BODY_LIMITS
 from tests.conftest import need_server
 
+pytestmark = pytest.mark.both_databases  # the database is the point here
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGING = ROOT / "packaging"
 UNITS = ("loa-web.service", "loa-scheduler.service", "loa-worker.service")

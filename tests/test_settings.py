@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from loa.settings import load_settings
 from tests.conftest import Loa
 
+README = Path(__file__).parents[1] / "README.md"
 
-def test_defaults_leave_a_gap_and_tick_every_five_seconds() -> None:
-    settings = load_settings({"LOA_HOME": "/tmp/loa-settings-test"})
-    assert settings.airing_gap == timedelta(seconds=30)
-    assert settings.scheduler_tick_s == 5
-    assert settings.log_level == "INFO"
-    assert load_settings({"LOA_AIRING_GAP_SECONDS": "0"}).airing_gap == timedelta(0)
+
+def documented_defaults() -> dict[str, str]:
+    """`LOA_X` → the default README's settings table gives in backticks (one value only)."""
+    rows = re.findall(r"^\| `(LOA_[A-Z_]+)` \| `([^`$]*)` \|", README.read_text(), re.M)
+    return dict(rows)
+
+
+def test_the_defaults_readme_gives_are_the_ones_loa_runs_with(tmp_path: Path) -> None:
+    """Setting a documented default by hand changes nothing: the table tells the truth."""
+    base = {"LOA_HOME": str(tmp_path)}
+    defaults = documented_defaults()
+    assert {"LOA_AIRING_GAP_SECONDS", "LOA_SCHEDULER_TICK_SECONDS", "LOA_LOG_LEVEL"} <= set(
+        defaults)
+    implicit = load_settings(base)
+    for name, value in defaults.items():
+        if name in base:  # the test's own home, not ./var
+            continue
+        assert load_settings({**base, name: value}) == implicit, f"{name}={value}"
+    assert load_settings({**base, "LOA_AIRING_GAP_SECONDS": "0"}).airing_gap == timedelta(0)
 
 
 @pytest.mark.parametrize(

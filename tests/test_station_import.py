@@ -18,8 +18,8 @@ from loa.stations.players import authenticate
 from loa.stations.units import add_unit
 from loa.web.users import add_user
 from tests.conftest import Loa
-from tests.factories import two_wards
-from tests.test_web_ui import PASSWORD, csrf, login
+from tests.helpers.factories import two_wards
+from tests.helpers.web import PASSWORD, csrf, login
 
 GOOD = """code,unit,name,windows,players
 HP-TN2,11560,Đài Thủy Nguyên 2,"T2-T7 05:30-06:30; 17:00-18:00",Cụm loa chợ; Cụm loa thôn 2
@@ -114,6 +114,7 @@ def test_a_file_saved_by_excel_in_vietnamese_is_read(services: Services) -> None
         assert ex1.windows == ["T2-T7 05:30-06:30", "17:00-18:00"]
 
 
+@pytest.mark.both_databases  # PostgreSQL refuses a NUL
 @pytest.mark.usefixtures("tree")
 def test_a_nul_or_a_giant_field_is_an_error_by_line_not_a_crash(services: Services) -> None:
     before = station_count(services)

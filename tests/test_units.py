@@ -12,6 +12,8 @@ from loa.stations.models import AdminUnit, UnitLevel
 from loa.stations.service import add_station
 from loa.stations.units import add_unit, get_unit, import_units, stations_under, subtree_ids
 
+pytestmark = pytest.mark.both_databases  # the database is the point here
+
 
 def test_import_hai_phong_real_communes(services: Services) -> None:
     with transaction(services.sessions) as s:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import loa.web.users
+import tests.helpers.web
 from loa.app import create_app
 from loa.clock import FrozenClock
 from loa.db import transaction
@@ -18,7 +19,9 @@ from loa.services import Services
 from loa.settings import SettingsError, load_settings
 from loa.web.throttle import PER_ADDRESS, PER_USERNAME
 from loa.web.users import add_user
-from tests.test_web_ui import PASSWORD, csrf, login, tree  # noqa: F401 (fixture)
+from tests.helpers.web import PASSWORD, csrf, login
+
+tree = tests.helpers.web.tree  # a shared fixture
 
 pytestmark = pytest.mark.usefixtures("tree")
 

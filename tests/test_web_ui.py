@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import io
-import re
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -13,39 +12,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from openpyxl import load_workbook
 
+import tests.helpers.web
 from loa.canonical import canonical_json
 from loa.db import transaction
-from loa.playlists.campaigns import add_campaign
 from loa.services import Services
 from loa.stations.players import add_player
-from loa.web.users import add_user
-from tests.factories import two_wards
+from tests.helpers.web import PASSWORD, csrf, login
 
-PASSWORD = "mat-khau-dai-2026"
-
-
-@pytest.fixture
-def tree(services: Services) -> None:
-    with transaction(services.sessions) as s:
-        two_wards(s)
-        add_user(s, "tinh", PASSWORD, "auditor", "31")
-        add_user(s, "xa", PASSWORD, "operator", "11560")
-        add_campaign(s, services.store, "CDS", "Chuyển đổi số", "31")
-
-
-def csrf(page: bytes) -> str:
-    found = re.search(rb'name="csrf_token" value="([^"]+)"', page)
-    assert found, "form without a CSRF token"
-    return found.group(1).decode()
-
-
-def login(client: Any, username: str, password: str = PASSWORD) -> Any:
-    token = csrf(client.get("/login").data)
-    return client.post(
-        "/login",
-        data={"username": username, "password": password, "csrf_token": token},
-        follow_redirects=True,
-    )
+tree = tests.helpers.web.tree  # a shared fixture
 
 
 @pytest.mark.usefixtures("tree")

@@ -27,19 +27,7 @@ from loa.simulate import LiveServer, SeededPlayer, make_sine, player_api_app, se
 from loa.stations.players import add_player
 from tests.conftest import need_server
 
-BOTH_DATABASES = pytest.mark.parametrize(
-    "database_url",
-    ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
-    indirect=True,
-)
-
-
-@pytest.fixture
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """SQLite unless a test asks for both with BOTH_DATABASES."""
-    if getattr(request, "param", "sqlite") == "sqlite":
-        return f"sqlite:///{tmp_path / 'loa.db'}"
-    return request.getfixturevalue("postgres_url")
+BOTH_DATABASES = pytest.mark.both_databases  # SQLite, and PostgreSQL too
 
 
 @pytest.fixture

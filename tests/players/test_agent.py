@@ -2,51 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from loa.compliance.audit import Reading, station_month_report
-from loa.compliance.keylog import SERVER_EVENTS
-from loa.compliance.models import AiringLogEntry
-from loa.player.agent import Agent
 from loa.player.outbox import Outbox
 from loa.simulate import LiveServer, SkewedClock, run_until
 from loa.stations.models import AdminUnit, Player
+from tests.helpers.agents import MakeAgent, crash, log, started_synced, starts
 from tests.players.conftest import World
-
-MakeAgent = Callable[..., Agent]
-
-
-def log(world: World) -> list[AiringLogEntry]:
-    with world.services.sessions() as session:
-        reported = AiringLogEntry.event.not_in(SERVER_EVENTS)  # not the key enrolments
-        return list(
-            session.scalars(select(AiringLogEntry).where(reported).order_by(AiringLogEntry.seq))
-        )
-
-
-def crash(agent: Agent) -> None:
-    """The process dies: no goodbye, only what is on disk survives."""
-    agent.closed = True
-    agent.db.close()
-
-
-def started_synced(make_agent: MakeAgent, world: World, **options: float) -> Agent:
-    agent = make_agent(**options)
-    run_until([agent], world.clock, world.clock.now() + timedelta(minutes=1))
-    assert agent.cache.is_good(world.sha256) and len(agent.slots) == 3
-    return agent
-
-
-def starts(world: World, n: int) -> tuple[int, object]:
-    with world.services.sessions() as session:
-        from loa.playlists.models import Airing
-
-        airing = session.get_one(Airing, world.airing_ids(0)[n])
-        return airing.id, airing.starts_at
 
 
 def test_server_down_across_two_airings(

@@ -15,15 +15,15 @@ OLD_CAMPAIGN = (
 )
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_upgrade_from_0001_keeps_campaigns_without_resume(database_url: str) -> None:
-    command.upgrade(alembic_config(database_url), "0001")
-    engine = create_engine(database_url)
+@pytest.mark.parametrize("empty_database_url", ["sqlite"], indirect=True)
+def test_upgrade_from_0001_keeps_campaigns_without_resume(empty_database_url: str) -> None:
+    command.upgrade(alembic_config(empty_database_url), "0001")
+    engine = create_engine(empty_database_url)
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO admin_unit (id, code, name, level)"
                           " VALUES (1, 'P', 'Tỉnh', 'province')"))
         conn.execute(text(OLD_CAMPAIGN))
-    upgrade(database_url)
+    upgrade(empty_database_url)
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT code, allow_resume FROM campaign")).all()
     engine.dispose()
@@ -32,21 +32,21 @@ def test_upgrade_from_0001_keeps_campaigns_without_resume(database_url: str) -> 
 
 @BOTH_DATABASES
 def test_downgrade_keeps_campaigns_and_upgrade_restores_the_safe_default(
-    database_url: str,
+    empty_database_url: str,
 ) -> None:
-    upgrade(database_url)
-    engine = create_engine(database_url)
+    upgrade(empty_database_url)
+    engine = create_engine(empty_database_url)
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO admin_unit (id, code, name, level)"
                           " VALUES (1, 'P', 'Tỉnh', 'province')"))
         conn.execute(text(OLD_CAMPAIGN))
         conn.execute(text("UPDATE campaign SET allow_resume = :yes"), {"yes": True})
-    command.downgrade(alembic_config(database_url), "0001")
+    command.downgrade(alembic_config(empty_database_url), "0001")
     with engine.connect() as conn:
         columns = conn.execute(text("SELECT * FROM campaign")).keys()
         assert "allow_resume" not in columns
         assert conn.execute(text("SELECT code FROM campaign")).scalars().all() == ["CDS"]
-    command.upgrade(alembic_config(database_url), "head")
+    command.upgrade(alembic_config(empty_database_url), "head")
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT code, allow_resume FROM campaign")).all()
     engine.dispose()

@@ -27,7 +27,6 @@ from sqlalchemy import select, update
 from loa.clock import OffsetClock
 from loa.compliance.models import AiringLogEntry
 from loa.player.agent import Agent
-from loa.player.clock import SystemClock
 from loa.player.config import AgentConfig
 from loa.player.runner import Runner
 from loa.playlists.models import Airing, AiringStatus, Campaign, Programme
@@ -86,7 +85,7 @@ def fleet(
             config = AgentConfig(server=live_server.url, token=token, home=tmp_path / f"a{n}",
                                  mqtt_url=mqtt_url, poll_s=3600, heartbeat_s=3600,
                                  bulletin_poll_s=bulletin_poll_s)
-            runner = Runner(Agent(config, SystemClock(), boot_id=lambda: "boot"), mqtt_url)
+            runner = Runner(Agent(config, world.clock, boot_id=lambda: "boot"), mqtt_url)
             runners.append(runner.start())
         for runner in runners:
             wait_until(lambda r=runner: r.agent.synced.is_set(), 10, "first sync")

@@ -33,8 +33,8 @@ from loa.simulate import LiveServer, SkewedClock, make_sine, run_until
 from loa.stations.models import Player
 from loa.stations.players import revoke_player, rotate_token
 from tests.conftest import need_server
+from tests.helpers.agents import crash, log, started_synced, starts
 from tests.players.conftest import World
-from tests.players.test_agent import crash, log, started_synced, starts
 
 MakeAgent = Callable[..., Agent]
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from loa import migrate
 from loa.compliance.models import AiringLogEntry
 from loa.player.agent import Agent
 from loa.simulate import run_until
@@ -46,6 +47,7 @@ def cluster() -> Iterator[PrivateCluster]:
 
 @pytest.fixture
 def database_url(cluster: PrivateCluster) -> str:
+    migrate.upgrade(cluster.url)
     return cluster.url
 
 

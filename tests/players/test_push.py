@@ -9,11 +9,18 @@ from datetime import timedelta
 
 import pytest
 
-from loa.clock import SystemClock
+from loa.clock import OffsetClock
 from loa.player.agent import Agent
 from loa.player.runner import Runner
 from loa.stations.mqtt import MqttPublisher
+from tests.conftest import START
 from tests.players.conftest import World
+
+
+@pytest.fixture
+def clock() -> OffsetClock:
+    """One running clock for the server and its agents (no test here may read today's date)."""
+    return OffsetClock(START)
 
 
 @pytest.fixture
@@ -29,7 +36,7 @@ def running(make_agent: Callable[..., Agent]) -> Iterator[Callable[..., Runner]]
     runners: list[Runner] = []
 
     def start(mqtt_url: str | None, **options: float) -> Runner:
-        runner = Runner(make_agent(clock=SystemClock(), **options), mqtt_url).start()
+        runner = Runner(make_agent(**options), mqtt_url).start()
         runners.append(runner)
         assert runner.agent.synced.wait(10), "first sync did not happen"
         return runner

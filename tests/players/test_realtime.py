@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from loa.clock import OffsetClock
+from loa.clock import Clock, OffsetClock, SystemClock
 from loa.compliance.models import AiringLogEntry
 from loa.player.agent import Agent
-from loa.player.clock import SystemClock
 from loa.player.output import AplayOutput
 from loa.player.runner import Runner
 from loa.playlists.models import Airing, AiringStatus, Campaign, Programme
@@ -34,10 +33,15 @@ ON_TIME_S = 0.5
 LOA_PLAYER = str(Path(sys.executable).parent / "loa-player")
 
 
+REAL_TIME = "real time"  # for agent processes, which read the machine's own clock
+
+
 @pytest.fixture
-def clock(request: pytest.FixtureRequest) -> OffsetClock:
-    """The server's clock runs in real time here (from the usual test start, or the param)."""
-    return OffsetClock(getattr(request, "param", START))
+def clock(request: pytest.FixtureRequest) -> Clock:
+    """One running clock for the server and the in-process agents (from the usual test
+    start, or the param); real time where an agent runs as its own process."""
+    start = getattr(request, "param", START)
+    return SystemClock() if start == REAL_TIME else OffsetClock(start)
 
 
 @pytest.fixture
@@ -45,7 +49,7 @@ def running(make_agent: Callable[..., Agent]) -> Iterator[Callable[..., Runner]]
     runners: list[Runner] = []
 
     def start(agent: Agent | None = None, **options: object) -> Runner:
-        runner = Runner(agent or make_agent(clock=SystemClock(), **options)).start()
+        runner = Runner(agent or make_agent(**options)).start()
         runners.append(runner)
         assert runner.agent.synced.wait(10), "first sync did not happen"
         return runner
@@ -156,7 +160,7 @@ def test_kill_mid_airing_then_restart_airs_the_next_slot_on_time(
     runner.stop(close=False)  # the process is killed: only the disk survives
     runner.agent.closed = True
     runner.agent.db.close()
-    again = running(make_agent(clock=SystemClock()))
+    again = running(make_agent())
     wait_for_log(world, [first], {"airing.interrupted"}, seconds=15)
     found = wait_for_log(world, [second], {"airing.started", "airing.completed"}, seconds=20)
     assert 0 <= started_late_s(found)[second] <= ON_TIME_S
@@ -175,6 +179,7 @@ def agent_process(live_server: LiveServer, world: World, home: Path,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+@pytest.mark.parametrize("clock", [REAL_TIME], indirect=True)
 def test_a_killed_agent_process_restarted_airs_the_next_slot_on_time(
     live_server: LiveServer, world: World, tmp_path: Path
 ) -> None:
@@ -196,6 +201,7 @@ def test_a_killed_agent_process_restarted_airs_the_next_slot_on_time(
     assert {e.event for e in entries(world, [first])} == {"airing.started", "airing.interrupted"}
 
 
+@pytest.mark.parametrize("clock", [REAL_TIME], indirect=True)
 def test_a_revoked_agent_process_stops_airing_after_the_grace_and_says_so(
     live_server: LiveServer, world: World, tmp_path: Path
 ) -> None:
@@ -273,7 +279,7 @@ def test_an_overrunning_output_is_stopped_at_the_slot_end_and_the_next_starts_on
     tmp_path: Path
 ) -> None:
     short_programme(world, 1500)
-    agent = make_agent(clock=SystemClock())
+    agent = make_agent()
     agent.outputs = [AplayOutput(agent.now, program=slow_player(tmp_path))]
     runner = running(agent)
     ids = plan(world, runner, [3, 4.5])

@@ -1,0 +1,71 @@
+"""Chromium pages: the seeded live server, overflow and label checks, the language switch."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from typing import Any
+
+import pytest
+
+from loa.db import transaction
+from loa.playlists.campaigns import add_campaign
+from loa.services import Services
+from loa.stations.service import add_station
+from loa.stations.units import add_unit
+from loa.web.users import add_user
+
+VIETNAMESE = re.compile(r"[đĐ\u0300-\u036f]")  # on NFD text: đ, or any accent mark
+
+
+LABELS = "h2, h3, th, label, button, nav a, summary"  # not h1 or options: they name data
+
+
+SCREENSHOTS = os.environ.get("LOA_SCREENSHOTS")  # a folder: save the 390-px screenshots there
+
+
+def overflow(page: Any) -> int:
+    """How far the page is wider than the window (0 when nothing scrolls sideways)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def vietnamese_labels(page: Any) -> list[str]:
+    texts = page.eval_on_selector_all(  # each element's own words, not its fields' values
+        LABELS,
+        "els => els.map(e => [...e.childNodes].filter(n => n.nodeType === 3)"
+        ".map(n => n.textContent).join(' ').trim())",
+    )
+    return [t for t in texts if VIETNAMESE.search(unicodedata.normalize("NFD", t))]
+
+
+def switch_language(page: Any) -> None:
+    page.click("#lang")
+    page.wait_for_load_state()
+
+
+@pytest.fixture
+def base_url(live_url: str, services: Services) -> str:
+    with transaction(services.sessions) as s:
+        add_unit(s, "31", "Thành phố Hải Phòng", "province")
+        add_unit(s, "11560", "Phường Thủy Nguyên", "commune", "31")
+        add_station(s, "TN", "11560", "Đài truyền thanh Thủy Nguyên")
+        add_user(s, "canbo", "mat-khau-2026", "operator", "11560")
+        # Short bounds so a browser test can render a programme of two sentences.
+        add_campaign(
+            s, services.store, "CDS", "Chuyển đổi số", "31", min_minutes=0.05, max_minutes=1
+        )
+    return live_url
+
+
+PASSWORD = "mat-khau-2026"
+
+
+@pytest.fixture
+def admin_url(live_url: str, services: Services) -> str:
+    with transaction(services.sessions) as s:
+        add_unit(s, "31", "Thành phố Hải Phòng", "province")
+        add_unit(s, "11560", "Phường Thủy Nguyên", "commune", "31")
+        add_station(s, "TN", "11560", "Đài truyền thanh Thủy Nguyên")
+        add_user(s, "quantri", PASSWORD, "admin", "11560")
+    return live_url

@@ -1,0 +1,64 @@
+"""Bulletins on the web: the wards, their users and players, a signed start."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import timedelta
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from loa.canonical import canonical_json
+from loa.compliance import keylog
+from loa.compliance.ingest import ingest_events
+from loa.db import transaction
+from loa.playlists.models import Bulletin
+from loa.services import Services
+from loa.stations.models import Player
+from loa.stations.players import add_player
+from loa.web.users import add_user
+from tests.helpers.factories import two_wards
+from tests.helpers.web import PASSWORD
+
+KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+
+
+@pytest.fixture
+def tree(services: Services) -> dict[str, int]:
+    """Hải Phòng, wards 11560 (TN, two players) and 11557 (TH, one); users by role and ward.
+
+    Ward 11560 lets operators send emergencies too; the sibling ward keeps the default.
+    Returns player ids by name.
+    """
+    with transaction(services.sessions) as s:
+        two_wards(s)
+        players = {
+            "tn1": add_player(s, "TN", "Cụm loa chợ")[0],
+            "tn2": add_player(s, "TN", "Cụm loa đình")[0],
+            "th": add_player(s, "TH", "Cụm loa Thiên Hương")[0],
+        }
+        for name, role, unit in (
+            ("xa", "operator", "11560"), ("lanhdao", "leader", "11560"),
+            ("xa2", "operator", "11557"), ("lanhdao2", "leader", "11557"),
+            ("tinh", "auditor", "31"), ("tp", "leader", "31"),
+        ):
+            add_user(s, name, PASSWORD, role, unit)
+        keylog.enrol(s, players["tn1"], base64.b64encode(
+            KEY.public_key().public_bytes_raw()).decode(), services.clock.now())
+        return {name: p.id for name, p in players.items()}
+
+
+def started(services: Services, player_id: int, bulletin: Bulletin, seconds: float) -> None:
+    """TN's player reports it started ``bulletin`` ``seconds`` after it was sent (signed)."""
+    assert bulletin.sent_at is not None
+    event = {
+        "id": str(uuid.uuid4()), "type": "bulletin.started", "airing_id": None,
+        "bulletin_id": bulletin.id, "at": (bulletin.sent_at + timedelta(seconds=seconds))
+        .isoformat(), "sha256": bulletin.asset_sha256, "played_ms": 0,
+        "detail": {"repeat": 0},
+    }
+    event["sig"] = base64.b64encode(KEY.sign(canonical_json(event).encode())).decode()
+    with transaction(services.sessions) as s:
+        result = ingest_events(s, s.get_one(Player, player_id), [event], services.clock.now())
+        assert result.rejected == [], result.rejected

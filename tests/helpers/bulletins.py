@@ -1,0 +1,62 @@
+"""Bulletin rules: the tree of units and players, a sent bulletin, signed events."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.orm import Session
+
+from loa.canonical import canonical_json
+from loa.db import transaction
+from loa.playlists.bulletins import (
+    create_bulletin,
+)
+from loa.playlists.models import Bulletin
+from loa.services import Services
+from loa.stations.players import add_player
+from loa.stations.service import add_station
+from loa.stations.units import add_unit, get_unit
+
+STORM = "Bão số 3 giật cấp 10. Bà con không ra khơi."
+
+
+@pytest.fixture
+def tree(services: Services) -> dict[str, tuple[int, str]]:
+    """Hải Phòng (31) with wards 11560 (station TN) and 11557 (TH); Hà Nội (01) with HN.
+
+    One player per station; the answer maps station code to (player id, token).
+    """
+    players = {}
+    with transaction(services.sessions) as s:
+        add_unit(s, "31", "Hải Phòng", "province")
+        add_unit(s, "01", "Hà Nội", "province")
+        for station, unit, parent in (("TN", "11560", "31"), ("TH", "11557", "31"),
+                                      ("HN", "00004", "01")):
+            add_unit(s, unit, f"Phường {unit}", "commune", parent)
+            add_station(s, station, unit, f"Đài {station}")
+            player, token = add_player(s, station, f"Loa {station}")
+            players[station] = (player.id, token)
+    return players
+
+
+def send(services: Services, s: Session, unit: str = "31", *, role: str | None = None,
+         author: str | None = None, priority: str = "emergency", **kw: Any) -> Bulletin:
+    kw.setdefault("text", STORM)
+    return create_bulletin(
+        s, unit=get_unit(s, unit), author=author, role=role, title=kw.pop("title", None),
+        priority=priority, store=services.store, clock=services.clock, **kw)
+
+
+def auth(token: str, etag: str | None = None) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {token}"}
+    return headers | ({"If-None-Match": f'"{etag}"'} if etag else {})
+
+
+def _signed(key: Ed25519PrivateKey, **event: Any) -> dict[str, Any]:
+    event = {"id": str(uuid.uuid4()), "airing_id": None, "played_ms": 0,
+             "detail": {"repeat": 0, "clock_offset_ms": 0}, **event}
+    return {**event, "sig": base64.b64encode(key.sign(canonical_json(event).encode())).decode()}
