@@ -3,7 +3,7 @@
 A render runs inside ``Children.scope()``; every process the audio code starts through
 ``popen``/``run`` while it runs, on any of its threads, is tracked there, and ``stop``
 kills them all at once and refuses new ones. Outside a scope (an upload's probe, a
-bulletin) processes run untracked, as before.
+bulletin) processes run untracked: nothing stops those but their own timeouts.
 """
 
 from __future__ import annotations
@@ -69,10 +69,6 @@ class Children:
         for proc in live:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
-
-    def pids(self) -> list[int]:
-        with self._lock:
-            return [p.pid for p in self._live if p.poll() is None]
 
 
 def popen(cmd: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
