@@ -112,7 +112,7 @@ def the_units(env: dict[str, str]) -> list[str]:
 def stations_csv(communes: list[str]) -> str:
     """One station per commune, in the syntax `loa station import` reads."""
     return "code,unit,name,windows\n" + "".join(
-        f"D{c},{c},Đài truyền thanh {c},T2-T7 05:30-06:30; 17:00-18:00\n" for c in communes
+        f"D{c},{c},Đài truyền thanh {c},T2-T7 05:30-06:30; T2-T7 17:00-18:00\n" for c in communes
     )
 
 

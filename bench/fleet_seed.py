@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import insert, text
 
+from loa.clock import VN, VN_ZONE_NAME
 from loa.compliance.chain import GENESIS, entry_hash
-from loa.compliance.ingest import KEY_ENROLLED
+from loa.compliance.key_entries import KEY_ENROLLED
 from loa.compliance.keylog import server_body
 from loa.compliance.models import AiringLogEntry
 from loa.playlists.models import Airing, AudioAsset, Campaign, Programme, ProgrammeStatus
@@ -31,7 +31,6 @@ from loa.stations.models import AdminUnit, Player, PlayerKey, Station
 from loa.stations.players import hash_token
 from loa.web.context import Services
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CHUNK = 2000
 
 
@@ -57,7 +56,7 @@ def _rows(count: int, now: datetime, programme_id: int, province_id: int,
         rows["unit"].append({"id": uid, "code": f"B{n:06d}", "name": f"Xã {n}",
                              "level": "commune", "parent_id": province_id})
         rows["station"].append({"id": n, "code": f"B{n:06d}", "unit_id": uid, "name": f"Đài {n}",
-                                "kind": "commune", "timezone": "Asia/Ho_Chi_Minh",
+                                "kind": "commune", "timezone": VN_ZONE_NAME,
                                 "windows": ["17:00-19:00"]})
         rows["player"].append({"id": n, "station_id": n, "name": f"loa-{n}",
                                "token_hash": hash_token(token), "mode": "prefetch",

@@ -15,18 +15,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loa.compliance.ingest import chain_heads
+from loa.clock import VN
+from loa.compliance.chain import chain_heads
 from loa.compliance.models import StationMonthSnapshot
 from loa.stations.models import Station
 
 # Where the wiring (loa.app) tells every session the checkpoint file lives.
 ANCHOR_FILE = "loa.anchor_file"
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from loa.clock import VN_ZONE_NAME
 from loa.compliance.audit import (
     Reading,
     campaign_first_month,
@@ -26,8 +27,6 @@ from loa.playlists.programmes import get_programme
 from loa.stations.models import Station
 from loa.stations.units import stations_under
 
-DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
-
 
 class MonthClosed(LoaError):
     """A change to a month whose verdicts are already final."""
@@ -42,7 +41,7 @@ class Closing:
 
 
 def station_zones(session: Session) -> set[str]:
-    return set(session.scalars(select(Station.timezone).distinct())) or {DEFAULT_ZONE}
+    return set(session.scalars(select(Station.timezone).distinct())) or {VN_ZONE_NAME}
 
 
 def month_end(zones: set[str], month: str) -> datetime:
@@ -60,7 +59,7 @@ def check_month_open(session: Session, month: str, action: str) -> None:
     """Refuse ``action`` (e.g. "duyệt chương trình (approve)") on a closed month."""
     when = closed_at(session, month)
     if when is not None:
-        local = when.astimezone(ZoneInfo(DEFAULT_ZONE))
+        local = when.astimezone(ZoneInfo(VN_ZONE_NAME))
         raise MonthClosed(
             f"Tháng {month} đã khóa sổ lúc {local:%H:%M %d/%m/%Y}, không thể {action}; "
             "kết quả tháng đã chốt (month closed)"
@@ -113,7 +112,7 @@ def close_month(session: Session, month: str, reading: Reading) -> Closing:
     existing = session.get(MonthClose, month)
     if existing is not None:
         return _closed_before(session, existing)
-    ended = month < local_month(reading.now, ZoneInfo(DEFAULT_ZONE))  # and later ones are not
+    ended = month < local_month(reading.now, ZoneInfo(VN_ZONE_NAME))  # and later ones are not
     if not ended or reading.now < month_end(station_zones(session), month):
         raise LoaError(f"Tháng {month} chưa kết thúc, chưa thể khóa sổ (month not over yet)")
     session.add(MonthClose(month=month, closed_at=reading.now))
@@ -139,7 +138,7 @@ def due_months(session: Session, now: datetime, grace: timedelta) -> list[str]:
     if not campaigns:
         return []
     # A campaign with no known start adds the last month whose grace may be over.
-    recent = local_month(now - grace - timedelta(days=31), ZoneInfo(DEFAULT_ZONE))
+    recent = local_month(now - grace - timedelta(days=31), ZoneInfo(VN_ZONE_NAME))
     month = min([recent, *filter(None, (campaign_first_month(session, c) for c in campaigns))])
     closed = set(session.scalars(select(MonthClose.month)))
     zones, due = station_zones(session), []

@@ -6,8 +6,8 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Sequence
-from zoneinfo import ZoneInfo
 
+from loa.clock import VN
 from loa.compliance.audit import ReportRow
 from loa.compliance.totals import ProgrammeLine, ReportTotals
 
@@ -40,7 +40,6 @@ DETAIL_HEADERS = [
 ]
 
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 # What a spreadsheet reads as the start of a formula (or of a cell it re-parses).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
@@ -32,6 +31,7 @@ from reportlab.platypus import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loa.clock import VN
 from loa.compliance.audit import ReportRow
 from loa.compliance.export import approval_text, status_label, summary
 from loa.compliance.periods import period_months
@@ -45,7 +45,6 @@ from loa.stations.units import ancestors
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 CAPITAL = "Hà Nội"  # the place of a country report's date line, unless the unit sets one
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 WIDTH = A4[0] - 30 * mm
 
 

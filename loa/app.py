@@ -11,7 +11,7 @@ from loa.clock import Clock, clock_for
 from loa.compliance.anchors import ANCHOR_FILE, checkpoint_file
 from loa.db import make_engine, session_factory
 from loa.models import import_models
-from loa.playlists.bulletins import stamp_pushed
+from loa.playlists.bulletin_delivery import mark_pushed
 from loa.secret import secret_key
 from loa.services import Services
 from loa.settings import Settings, load_settings
@@ -34,7 +34,7 @@ def build_services(
     publisher = publisher or make_publisher(settings)
     clock = clock or clock_for(settings.now)
     # Every path (CLI, web and jobs) notifies after commit.
-    publish_on_commit(sessions, publisher, partial(stamp_pushed, sessions, clock))
+    publish_on_commit(sessions, publisher, partial(mark_pushed, sessions, clock))
     return Services(
         settings=settings,
         sessions=sessions,

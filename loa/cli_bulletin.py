@@ -14,19 +14,19 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from loa.cli_context import ROW_ID, LoaContext, pass_loa
+from loa.playlists.bulletin_limits import MAX_REPEAT_EVERY_S, MAX_REPEATS
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from loa.playlists.bulletins import StationDelivery
+    from loa.playlists.bulletin_delivery import StationDelivery
     from loa.playlists.models import Bulletin
     from loa.stations.models import AdminUnit
 
 
 def _instant(value: str | None, what: str) -> datetime | None:
     """An ISO instant from the command line; without an offset it is Vietnam time."""
-    from zoneinfo import ZoneInfo
-
+    from loa.clock import VN
     from loa.errors import LoaError
 
     if value is None:
@@ -37,7 +37,7 @@ def _instant(value: str | None, what: str) -> datetime | None:
         raise LoaError(f"{what} phải là thời điểm ISO, ví dụ 2026-12-01T17:00+07:00 "
                        f"({what} must be ISO 8601)") from exc
     if at.tzinfo is None:
-        at = at.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+        at = at.replace(tzinfo=VN)
     return at.astimezone(UTC)
 
 
@@ -76,10 +76,10 @@ def bulletin() -> None:
 @click.option("--file", "audio", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Tệp ghi âm (a recording)")
 @click.option("--title", help="Tiêu đề (title)")
-@click.option("--repeat", "repeat_count", type=click.IntRange(1, 100), default=None,
+@click.option("--repeat", "repeat_count", type=click.IntRange(1, MAX_REPEATS), default=None,
               help="Số lần phát; với --every mà không có --repeat: phát lại đến hết hiệu lực "
                    "(plays; --every alone repeats until the window ends)")
-@click.option("--every", "every_min", type=click.IntRange(0, 60 * 24 * 30), default=0,
+@click.option("--every", "every_min", type=click.IntRange(0, MAX_REPEAT_EVERY_S // 60), default=0,
               help="Cách nhau bao nhiêu phút (minutes between plays)")
 @click.option("--from", "valid_from", help="Bắt đầu, ISO (start)")
 @click.option("--until", "valid_until", help="Hết hiệu lực, ISO (end of validity)")
@@ -93,6 +93,7 @@ def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
     from loa.db import transaction
     from loa.errors import LoaError
     from loa.playlists.bulletins import create_bulletin
+    from loa.scheduler.bulletin_slots import slot_placer
     from loa.stations.service import get_station
     from loa.stations.units import get_unit
 
@@ -113,6 +114,7 @@ def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
             valid_until=_instant(valid_until, "--until"),
             repeat_count=repeat_count if every_min else 1, repeat_every_s=every_min * 60,
             store=services.store, clock=services.clock,
+            place_slots=slot_placer(services.settings.airing_gap),
         )
         click.echo(created.id)
 
@@ -148,11 +150,13 @@ def approve(loa: LoaContext, bulletin_id: int, by: str | None) -> None:
     """Approve a pending normal or priority bulletin: it is sent."""
     from loa.db import transaction
     from loa.playlists.bulletins import approve_bulletin, get_bulletin
+    from loa.scheduler.bulletin_slots import slot_placer
 
     with transaction(loa.services.sessions) as session:
         found = get_bulletin(session, bulletin_id)
         approver, role = _acting_user(session, by, found.unit) if by else (None, None)
-        approve_bulletin(session, found, by=approver, role=role, clock=loa.services.clock)
+        approve_bulletin(session, found, by=approver, role=role, clock=loa.services.clock,
+                         place_slots=slot_placer(loa.services.settings.airing_gap))
         click.echo(f"Đã duyệt và gửi thông báo {found.id} (approved and sent)")
 
 
@@ -180,7 +184,8 @@ def cancel(loa: LoaContext, bulletin_id: int, by: str | None) -> None:
 def show(loa: LoaContext, bulletin_id: int, fmt: str) -> None:
     """A bulletin and its delivery table: each station's push, fetch, start, end and delay."""
     from loa.db import transaction
-    from loa.playlists.bulletins import delivery, end_past_bulletins, get_bulletin
+    from loa.playlists.bulletin_delivery import delivery
+    from loa.playlists.bulletins import end_past_bulletins, get_bulletin
 
     with transaction(loa.services.sessions) as session:
         end_past_bulletins(session, loa.services.clock.now())

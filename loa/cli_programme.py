@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from loa.audio.cache import prune_cache
 from loa.cli_context import ROW_ID, LoaContext, UserError, pass_loa
+from loa.clock import VN
 from loa.compliance.anchors import checkpoint_file, write_checkpoint
 from loa.compliance.audit import Reading, station_month_report
 from loa.compliance.close import check_programme_open, close_month
@@ -27,8 +27,6 @@ from loa.scheduler.service import PlanReport, approve_and_plan
 from loa.scheduler.service import plan as plan_airings
 from loa.stations.units import get_unit
 from loa.web.models import Role, User
-
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @click.group()
@@ -244,9 +242,19 @@ def audit_close(loa: LoaContext, month: str) -> None:
 @pass_loa
 def audit_verify(loa: LoaContext) -> None:
     """Check every log entry against its signature and chain, key rows and anchors, and audio."""
+    from loa.audio.store import unreadable_by_group
+
+    settings = loa.services.settings
+    # Every file, not a sample: a file the service (or nginx's group) cannot read fails a
+    # player as surely as a missing one, and is not what a hash check run by root sees.
+    unreadable = unreadable_by_group(settings.audio_dir, group=bool(settings.accel_redirect),
+                                     shards=1 << 16)
     with transaction(loa.services.sessions) as session:
         result = verify_chains(session)
         bad_audio = verify_audio(session, loa.services.store)
+    for path in unreadable:
+        click.echo(f"Tệp âm thanh {path} không đọc được bởi dịch vụ hoặc nhóm của kho "
+                   "(audio unreadable by the service or the store's group)", err=True)
     for p in result.problems:
         where = "" if p.station is None else f" đài {p.station}"
         where += "" if p.seq is None else f", mục seq={p.seq}"
@@ -255,7 +263,7 @@ def audit_verify(loa: LoaContext) -> None:
         click.echo(
             f"Tệp âm thanh {sha} bị thiếu hoặc sai mã băm (audio missing or altered)", err=True
         )
-    if result.problems or bad_audio:
+    if result.problems or bad_audio or unreadable:
         sys.exit(1)
     click.echo(
         f"OK: {result.checked} mục nhật ký, {result.anchors} mốc đối chiếu, chuỗi nguyên vẹn "
@@ -284,9 +292,13 @@ def audit_checkpoint(loa: LoaContext) -> None:
 )
 @pass_loa
 def prune_cache_command(loa: LoaContext, days: int | None) -> None:
-    """Free the render cache of speech and sounds no render used lately."""
+    """Free the render cache of speech and sounds no render used lately, and the audio store
+    of what killed renders left there."""
+    from loa.audio.store import sweep_temporary
     from loa.playlists.rendering import render_cache
 
     settings = loa.services.settings
     pruned = prune_cache(render_cache(settings), days or settings.tts_cache_days)
-    click.echo(f"Đã xóa {pruned.files} tệp, {pruned.bytes / 1e6:.1f} MB (pruned)")
+    swept = sweep_temporary(settings.audio_dir)
+    click.echo(f"Đã xóa {pruned.files} tệp, {pruned.bytes / 1e6:.1f} MB (pruned); "
+               f"{swept} tệp tạm cũ trong kho âm thanh (stale temporaries swept)")

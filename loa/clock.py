@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from loa.player.clock import Clock, SystemClock
 
-__all__ = ["Clock", "FrozenClock", "OffsetClock", "SystemClock", "clock_for"]
+__all__ = ["VN", "VN_ZONE_NAME", "Clock", "FrozenClock", "OffsetClock", "SystemClock",
+           "clock_for"]
+
+# Vietnam keeps one zone, UTC+7 with no summer time: a station's default, and the zone of
+# the reports, the CLI's times without an offset and the pages' bulletin times.
+VN_ZONE_NAME = "Asia/Ho_Chi_Minh"
+VN = ZoneInfo(VN_ZONE_NAME)
 
 
 class OffsetClock:

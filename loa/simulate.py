@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 from sqlalchemy.orm import Session
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from loa.clock import FrozenClock
+from loa.clock import VN, FrozenClock
 from loa.player.agent import Agent
 from loa.player.clock import PlayerClock
 from loa.player.config import AgentConfig
@@ -149,7 +148,7 @@ def seed_fleet(session: Session, store: Any, audio: Path, players: int, first: d
     session.merge(AudioAsset(sha256=stored.sha256, duration_ms=duration_ms, format="mp3",
                              bytes=stored.bytes))
     province = add_unit(session, "SIM", "Tỉnh mô phỏng", "province")
-    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    tz = VN
     month = first.astimezone(tz).strftime("%Y-%m")
     campaign = Campaign(code="SIM-CDS", topic="Chuyển đổi số", unit=province)
     programme = Programme(campaign=campaign, unit=province, month=month, title="Chuyển đổi số",

@@ -15,7 +15,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from loa.player.clock import PlayerClock, read_boot_id
 from loa.player.config import AgentConfig
@@ -32,6 +32,8 @@ from loa.player.timekeeping import TimeKeeper
 logger = logging.getLogger(__name__)
 
 SAVE_RETRY = timedelta(seconds=30)
+
+PlayNowAnswer = Literal["accepted", "unknown", "refused"]
 
 
 class Agent(Link, Preemption):
@@ -53,6 +55,7 @@ class Agent(Link, Preemption):
         schedule = self.db.get("schedule")
         self.slots = parse_schedule(schedule)
         self.player_id: int | None = (schedule or {}).get("player", {}).get("id")
+        self.mode: str | None = (schedule or {}).get("player", {}).get("mode")
         self.handled: dict[int, str] = dict(self.db.query("SELECT airing_id, outcome FROM handled"))
         self.playing: NowPlaying | None = None
         self.on_event: Callable[[], None] = lambda: None  # the runner wakes its sender here
@@ -167,9 +170,38 @@ class Agent(Link, Preemption):
 
     # -- playout ----------------------------------------------------------------------------
 
-    def play_now(self, airing_id: int) -> None:
-        """A live-mode order: start this airing at once if we hold it."""
-        self._forced.add(airing_id)
+    def play_now(self, airing_id: int) -> PlayNowAnswer:
+        """A ``play.now`` notice: start this airing now if its slot is due now, else ignore it.
+
+        Cases: only a live-mode player (the mode its schedule names) acts on one;
+        the airing must be in its schedule, not yet handled, and its start within
+        ``late_grace_s`` of now either way (the server's slot has come, our clock
+        may lag it a little): a notice never moves an airing further, so a
+        future airing plays at its time and a past one stays missed. An airing
+        we do not hold is ``unknown`` (the runner fetches the schedule).
+        """
+        # No lock: this runs on paho's network thread, which must not wait for a playout
+        # step (a download at a start); playout checks ``handled`` again before it starts.
+        slot = next((s for s in self.slots if s.airing_id == airing_id), None)
+        now = self.now()
+        if self.mode != "live":
+            answer: PlayNowAnswer = "refused"
+            why = f"this player is in {self.mode or 'unknown'} mode"
+        elif slot is None:
+            answer, why = "unknown", "not in the schedule held"
+        elif self.handled.get(airing_id) is not None or self._on_output(airing_id):
+            answer, why = "refused", "already handled"
+        elif abs((now - slot.starts_at).total_seconds()) > self.config.late_grace_s:
+            answer, why = "refused", f"its slot starts at {slot.starts_at.isoformat()}"
+        else:
+            self._forced.add(airing_id)
+            return "accepted"
+        logger.warning("play.now for airing %s ignored: %s", airing_id, why)
+        return answer
+
+    def _on_output(self, airing_id: int) -> bool:
+        playing = self.playing  # read once: playout may end it meanwhile
+        return playing is not None and playing.slot.airing_id == airing_id
 
     def playout_step(self) -> None:
         """End an airing that is over; start each airing that is due, in order, one at a time.

@@ -1,12 +1,23 @@
-"""The MQTT broker address and a configured paho client, shared by the agent and the server."""
+"""The MQTT broker address, a player's broker login and a configured paho client.
+
+Shared by the agent and the server. A player's broker login is its id and a
+password derived from its token (HKDF-SHA256), so issuing, rotating or revoking
+the token does the same to the login and the box needs no second secret; the
+server keeps only the password's Mosquitto hash (``loa.stations.broker_auth``).
+"""
 
 from __future__ import annotations
 
+import base64
 import ssl
-from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from dataclasses import dataclass, replace
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import paho.mqtt.client as mqtt
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+_PASSWORD_INFO = b"loa mqtt password v1"
 
 
 @dataclass(frozen=True)
@@ -16,21 +27,44 @@ class BrokerAddress:
     tls: bool
     username: str | None
     password: str | None
+    # A CA file to trust besides the system's (an internal or government CA).
+    cafile: str | None = None
+
+    def with_login(self, username: str, password: str) -> BrokerAddress:
+        return replace(self, username=username, password=password)
 
 
 def parse_broker_url(url: str) -> BrokerAddress:
-    """Split ``mqtt://user:pass@host:1883`` (or ``mqtts://``) into its parts."""
+    """Split ``mqtts://user:pass@host:8883?cafile=/etc/loa/ca.pem`` into its parts.
+
+    ``mqtt://`` is plain TCP (default port 1883), ``mqtts://`` TLS (8883) with
+    the server's certificate checked against the system's CAs or ``cafile``.
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
         raise ValueError(f"LOA_MQTT_URL must start with mqtt:// or mqtts://, got {url!r}")
     tls = parts.scheme in ("mqtts", "ssl")
+    cafile = parse_qs(parts.query).get("cafile", [None])[-1]
     return BrokerAddress(
         host=parts.hostname or "127.0.0.1",
         port=parts.port or (8883 if tls else 1883),
         tls=tls,
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
+        cafile=cafile,
     )
+
+
+def player_username(player_id: int) -> str:
+    """A player's broker username: its id, so the ACL pattern ``loa/players/%u`` is its topic."""
+    return str(player_id)
+
+
+def player_password(token: str) -> str:
+    """The broker password that goes with ``token`` (256 bits, URL-safe, derived one way)."""
+    derived = HKDF(hashes.SHA256(), length=32, salt=None, info=_PASSWORD_INFO).derive(
+        token.strip().encode())
+    return base64.urlsafe_b64encode(derived).rstrip(b"=").decode()
 
 
 def make_client(address: BrokerAddress, client_id: str) -> mqtt.Client:
@@ -39,6 +73,6 @@ def make_client(address: BrokerAddress, client_id: str) -> mqtt.Client:
     if address.username:
         client.username_pw_set(address.username, address.password)
     if address.tls:
-        client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        client.tls_set(ca_certs=address.cafile, cert_reqs=ssl.CERT_REQUIRED)
     client.reconnect_delay_set(min_delay=1, max_delay=60)
     return client

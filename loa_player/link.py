@@ -59,6 +59,7 @@ class Link:
     on_air: BulletinOnAir | None
     bulletin_audio: Callable[[], set[str]]
     player_id: int | None
+    mode: str | None
     playing: NowPlaying | None
     now: Callable[[], datetime]
     _save: Callable[[str, Any], None]
@@ -148,6 +149,7 @@ class Link:
             self.slots = parse_schedule(answer.body)
             self.placed = parse_placed(answer.body)
             self.player_id = answer.body["player"]["id"]
+            self.mode = answer.body["player"].get("mode")
             try:
                 with self.db.transaction() as tx:
                     self.db.put("schedule", answer.body, tx)

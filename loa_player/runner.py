@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -12,24 +11,41 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from loa.player.agent import Agent
-from loa.player.broker import make_client, parse_broker_url
+from loa.player.broker import make_client, parse_broker_url, player_password, player_username
+from loa.player.notices import (
+    BulletinNotice,
+    NotANotice,
+    Notice,
+    PlayNow,
+    ScheduleChanged,
+    parse_notice,
+)
 
 logger = logging.getLogger(__name__)
 
 
 class MqttListener:
-    """Subscribes to ``loa/players/<id>``; a notice only wakes the agent, polling stays correct."""
+    """Subscribes to ``loa/players/<id>``; a notice only wakes the agent, polling stays correct.
 
-    def __init__(self, url: str, player_id: int, on_change: Callable[[], None],
-                 on_play: Callable[[int], None],
-                 on_bulletin: Callable[[], None] = lambda: None) -> None:
+    It logs in as the player (its id, and the password its token derives) unless
+    the URL names a login. Whatever arrives on the topic, the listener lives on:
+    what is not a notice is logged and dropped, and a handler that fails is
+    logged, so paho's network thread never dies of a message.
+    """
+
+    def __init__(self, url: str, player_id: int, token: str,
+                 on_notice: Callable[[Notice], None]) -> None:
         address = parse_broker_url(url)
+        username = address.username or player_username(player_id)
+        if not address.username:
+            address = address.with_login(username, player_password(token))
         self.topic = f"loa/players/{player_id}"
         self.subscribed = threading.Event()
-        self._on_change, self._on_play, self._on_bulletin = on_change, on_play, on_bulletin
-        self._client = make_client(address, f"loa-player-{player_id}")
+        self._on_notice = on_notice
+        # The client id is the login, as the locked broker makes it anyway.
+        self._client = make_client(address, username)
         self._client.on_connect = self._connected
-        self._client.on_subscribe = lambda *_a: self.subscribed.set()
+        self._client.on_subscribe = self._subscribed
         self._client.on_message = self._message
         self._client.connect_async(address.host, address.port, keepalive=60)
         self._client.loop_start()
@@ -40,19 +56,24 @@ class MqttListener:
             return
         client.subscribe(self.topic, qos=1)  # again on every reconnect
 
+    def _subscribed(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list[Any],
+                    _p: Any) -> None:
+        if any(r.is_failure for r in reasons):
+            logger.warning("the broker refused the subscription to %s (check the player's "
+                           "broker login and the ACL)", self.topic)
+            return
+        self.subscribed.set()
+
     def _message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         try:
-            body = json.loads(message.payload)
-        except ValueError:
-            logger.warning("ignoring a non-JSON MQTT message on %s", message.topic)
+            notice = parse_notice(message.payload)
+        except NotANotice as exc:
+            logger.warning("ignoring a message on %s that is no notice: %s", message.topic, exc)
             return
-        if body.get("type") == "schedule.changed":
-            self._on_change()
-        elif body.get("type") in ("bulletin", "bulletin.cancelled"):
-            self._on_bulletin()
-        elif body.get("type") == "play.now" and isinstance(body.get("airing_id"), int):
-            self._on_play(body["airing_id"])
-            self._on_change()
+        try:
+            self._on_notice(notice)
+        except Exception:  # paho's thread is our outermost loop here: log, keep listening
+            logger.exception("handling notice %s failed", notice)
 
     def close(self) -> None:
         self._client.disconnect()
@@ -106,16 +127,25 @@ class Runner:
         self.agent.request_bulletins()
         self._wake_bulletin.set()
 
-    def _play(self, airing_id: int) -> None:
-        self.agent.play_now(airing_id)
-        self._wake_playout.set()
+    def on_notice(self, notice: Notice) -> None:
+        """What a push notice asks: fetch the schedule or the bulletins, or look at playout."""
+        if isinstance(notice, ScheduleChanged):
+            self.notice()
+        elif isinstance(notice, BulletinNotice):
+            self.bulletin_notice()
+        elif isinstance(notice, PlayNow):
+            answer = self.agent.play_now(notice.airing_id)
+            if answer == "unknown":
+                self.notice()  # an airing not fetched yet: once fetched, a due one airs
+            elif answer == "accepted":
+                self._wake_playout.set()
 
     def _sync(self) -> None:
         self.agent.sync_step()
         self._wake_playout.set()  # the schedule may have changed: recompute the next start
         if self._mqtt_url and self.listener is None and self.agent.player_id is not None:
             self.listener = MqttListener(self._mqtt_url, self.agent.player_id,
-                                         self.notice, self._play, self.bulletin_notice)
+                                         self.agent.config.token, self.on_notice)
 
     def _loop(self, step: Callable[[], None], next_wake: Callable[[], datetime],
               wake: threading.Event) -> None:

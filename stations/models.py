@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from loa.clock import VN_ZONE_NAME
 from loa.db import Base, str_enum
 
 
@@ -67,7 +68,7 @@ class Station(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32), default="commune")
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    timezone: Mapped[str] = mapped_column(String(64), default=VN_ZONE_NAME)
     # Broadcast windows as local "HH:MM-HH:MM" strings, e.g. ["05:30-06:30", "17:00-18:00"].
     windows: Mapped[list[str]] = mapped_column(JSON, default=list)
 
@@ -82,6 +83,9 @@ class Player(Base):
     station_id: Mapped[int] = mapped_column(ForeignKey("station.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The Mosquitto ($7$) hash of its broker password; None: no broker login (revoked, or
+    # issued before logins existed). See stations.broker_auth.
+    broker_password_hash: Mapped[str | None] = mapped_column(String(160))
     mode: Mapped[PlayerMode] = mapped_column(str_enum(PlayerMode), default=PlayerMode.prefetch)
     revoked: Mapped[bool] = mapped_column(default=False)
     last_seen: Mapped[datetime | None]

@@ -12,6 +12,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from loa.player.broker import make_client, parse_broker_url
+from loa.player.notices import BulletinNotice, Notice, PlayNow, ScheduleChanged
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +51,10 @@ class MqttPublisher:
         else:
             logger.info("connected to MQTT broker %s:%s", self._address.host, self._address.port)
 
-    def _publish(self, player_id: int, message: dict[str, object]) -> bool:
+    def _publish(self, player_id: int, notice: Notice) -> bool:
         topic = TOPIC.format(player_id=player_id)
         try:
-            info = self._client.publish(topic, json.dumps(message), qos=1)
+            info = self._client.publish(topic, json.dumps(notice.body()), qos=1)
         except (OSError, ValueError, RuntimeError) as exc:
             logger.warning("MQTT publish to %s failed: %s", topic, exc)
             return False
@@ -80,16 +81,16 @@ class MqttPublisher:
     def schedule_changed(self, player_ids: Iterable[int]) -> None:
         """Tell each player to fetch its schedule now."""
         for player_id in player_ids:
-            self._publish(player_id, {"type": "schedule.changed"})
+            self._publish(player_id, ScheduleChanged())
 
     def play_now(self, player_id: int, airing_id: int) -> None:
         """Tell a live-mode player to start an airing now."""
-        self._publish(player_id, {"type": "play.now", "airing_id": airing_id})
+        self._publish(player_id, PlayNow(airing_id))
 
     def bulletin(self, kind: str, bulletin_id: int, player_ids: Iterable[int]) -> list[int]:
         """Tell each player to fetch /player/bulletins now; the players it was queued for."""
-        message = {"type": kind, "bulletin_id": bulletin_id}
-        return [p for p in player_ids if self._publish(p, message)]
+        notice = BulletinNotice(kind == "bulletin.cancelled", bulletin_id)
+        return [p for p in player_ids if self._publish(p, notice)]
 
     def close(self, timeout_s: float = FLUSH_S) -> None:
         """Wait up to ``timeout_s`` for the broker to confirm every notice, then disconnect."""

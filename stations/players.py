@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loa.errors import LoaError
+from loa.stations.broker_auth import issue_login
 from loa.stations.models import Player, PlayerKey, PlayerMode
 from loa.stations.service import get_station
 
@@ -30,7 +31,10 @@ def hash_token(token: str) -> str:
 def add_player(
     session: Session, station_code: str, name: str, mode: str = "prefetch"
 ) -> tuple[Player, str]:
-    """Create a player and return it with its token, which is never stored in clear."""
+    """Create a player and return it with its token, which is never stored in clear.
+
+    The token also gives the player its broker login (``stations.broker_auth``).
+    """
     try:
         player_mode = PlayerMode(mode)
     except ValueError as exc:
@@ -43,6 +47,7 @@ def add_player(
         mode=player_mode,
         health={},
     )
+    issue_login(player, token)
     session.add(player)
     session.flush()
     return player, token
@@ -101,19 +106,24 @@ def get_player(session: Session, player_id: int) -> Player:
 
 
 def rotate_token(session: Session, player_id: int) -> str:
-    """Give the player a new token (returned once); the old one stops working at once."""
+    """Give the player a new token (returned once); the old one stops working at once.
+
+    Its broker login changes with it (in the broker once the password file is rewritten).
+    """
     player = get_player(session, player_id)
     token = secrets.token_urlsafe(32)
     player.token_hash = hash_token(token)
+    issue_login(player, token)
     player.revoked = False
     session.flush()
     return token
 
 
 def revoke_player(session: Session, player_id: int) -> Player:
-    """Refuse the player's token from now on; its enrolled keys stay so past events verify."""
+    """Refuse the player's token and broker login from now on; its keys stay for verify."""
     player = get_player(session, player_id)
     player.revoked = True
+    player.broker_password_hash = None
     session.flush()
     return player
 

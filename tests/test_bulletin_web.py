@@ -310,7 +310,7 @@ def test_a_recording_is_sent_after_the_attention_signal_and_a_missing_one_is_nam
     page = client.get("/bulletins/new?template=power_cut").get_data(as_text=True)
     data = form_of(page, action="send", source="audio")
     missing = client.post("/bulletins/new", data=data).get_data(as_text=True)
-    assert "Chưa chọn hoặc ghi tệp âm thanh" in missing and 'value="audio" checked' in missing
+    assert "Chưa chọn tệp âm thanh" in missing and 'value="audio" checked' in missing
     data["file"] = (io.BytesIO(tone_wav()), "ghi-am.wav")
     answer = client.post("/bulletins/new", data=data, content_type="multipart/form-data")
     assert answer.status_code == 302

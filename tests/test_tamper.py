@@ -26,7 +26,8 @@ from loa import migrate
 from loa.app import build_services
 from loa.clock import FrozenClock
 from loa.compliance.anchors import checkpoint_file
-from loa.compliance.ingest import ChainWriter, signed_body
+from loa.compliance.chain import ChainWriter
+from loa.compliance.event_checks import signed_body
 from loa.compliance.models import AiringLogEntry
 from loa.db import make_engine, transaction
 from loa.playlists.models import Airing

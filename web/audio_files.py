@@ -12,8 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from flask import Response, send_file
+from werkzeug.datastructures import FileStorage
 
+from loa.errors import LoaError
 from loa.web.context import services
+
+# What an upload's suffix may tell ffmpeg; a browser recording comes as WebM/Opus (Chromium,
+# Firefox) or MP4/AAC (Safari). Anything else is saved without a suffix and probed.
+AUDIO_SUFFIXES = (".mp3", ".wav", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".flac", ".webm",
+                  ".mp4")
 
 
 def send_audio(path: Path, mimetype: str, **options: Any) -> Response:
@@ -31,3 +38,14 @@ def send_audio(path: Path, mimetype: str, **options: Any) -> Response:
         response.cache_control.max_age = options["max_age"]
         response.cache_control.public = True
     return response
+
+
+def save_upload(upload: FileStorage | None, folder: Path, name: str) -> Path:
+    """Keep an uploaded or recorded file in ``folder`` under the fixed ``name``: the client's
+    file name never reaches a path, only a suffix from AUDIO_SUFFIXES."""
+    if upload is None or not upload.filename:
+        raise LoaError("Chưa chọn tệp âm thanh hoặc chưa ghi âm (no audio file chosen or recorded)")
+    suffix = Path(upload.filename).suffix.lower()
+    path = folder / (name + (suffix if suffix in AUDIO_SUFFIXES else ""))
+    upload.save(path)
+    return path

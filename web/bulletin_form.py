@@ -9,27 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.datastructures import MultiDict
 
+from loa.clock import VN
 from loa.errors import LoaError
+from loa.playlists.bulletin_limits import MAX_REPEAT_EVERY_S, MAX_REPEATS
 from loa.playlists.bulletin_templates import UNIT_BLANK, BulletinTemplate, get_template
 from loa.playlists.models import BulletinPriority
 from loa.stations.models import AdminUnit, Station
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 SOURCES = ("text", "audio")
-# The upload keeps a fixed name: the client's file name never reaches a path. A recording
-# made in the browser comes as WebM/Opus (Chromium, Firefox) or MP4/AAC (Safari).
-UPLOAD_NAME = "thong-bao"
-AUDIO_SUFFIXES = (".mp3", ".wav", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".flac", ".webm",
-                  ".mp4")
-MAX_REPEATS = 100
-MAX_EVERY_MIN = 7 * 24 * 60
 
 
 def unit_phrase(name: str) -> str:
@@ -142,7 +134,7 @@ class BulletinForm:
             raise LoaError("Chưa chọn nơi nhận (choose at least one unit or station)")
         count = _whole(self.repeat_count, 1, MAX_REPEATS,
                        f"Số lần phát từ 1 đến {MAX_REPEATS} (repeats 1..{MAX_REPEATS})")
-        every = _whole(self.repeat_every_min, 0, MAX_EVERY_MIN,
+        every = _whole(self.repeat_every_min, 0, MAX_REPEAT_EVERY_S // 60,
                        "Khoảng cách phát lại là số phút từ 0 (minutes between plays, from 0)")
         emergency = self.priority == BulletinPriority.emergency
         return {
@@ -157,13 +149,3 @@ class BulletinForm:
             "repeat_count": count,
             "repeat_every_s": every * 60 if count > 1 else 0,
         }
-
-
-def save_upload(upload: FileStorage | None, folder: Path) -> Path:
-    """Keep the uploaded or recorded file under a fixed name in ``folder``."""
-    if upload is None or not upload.filename:
-        raise LoaError("Chưa chọn hoặc ghi tệp âm thanh (no recording chosen)")
-    suffix = Path(upload.filename).suffix.lower()
-    path = folder / (UPLOAD_NAME + (suffix if suffix in AUDIO_SUFFIXES else ""))
-    upload.save(path)
-    return path

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loa.playlists.bulletins import delivery, target_stations
+from loa.clock import VN
+from loa.playlists.bulletin_delivery import delivery
+from loa.playlists.bulletins import target_stations
 from loa.playlists.models import Bulletin, BulletinStatus
 from loa.stations.models import Station
 from loa.web.i18n import label
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 STEPS = ("pushed", "fetched", "started", "completed")
 
 

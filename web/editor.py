@@ -58,6 +58,7 @@ from loa.playlists.programmes import duration_problem
 from loa.services import Services
 from loa.stations.models import AdminUnit
 from loa.web import auth
+from loa.web.audio_files import save_upload
 from loa.web.context import db, services
 from loa.web.models import Role
 from loa.web.ui import VN, may_edit, visible_programme
@@ -76,9 +77,6 @@ KICK_KEY = "loa.render_kick"
 # jingle, or nowhere (a bed segment with no audio stops the music bed).
 SOURCES = ("upload", "library", "campaign", "stop")
 SUMMARY_CHARS = 400  # of a spoken text, on the programme page
-# The upload is saved under a fixed name: the client's file name never reaches a path.
-UPLOAD_NAME = "ban-ghi-am"
-AUDIO_SUFFIXES = (".mp3", ".wav", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".flac")
 KIND_VI = {
     "tts": "đọc văn bản",
     "clip": "đoạn ghi âm",
@@ -210,16 +208,6 @@ def _seconds(raw: str | None) -> float:
         raise LoaError("Khoảng lặng phải là số giây (seconds must be a number)") from err
 
 
-def _save_upload(upload: FileStorage | None, folder: Path) -> Path:
-    """Keep the uploaded file under a fixed name in ``folder``."""
-    if upload is None or not upload.filename:
-        raise LoaError("Chưa chọn tệp âm thanh (no file chosen)")
-    suffix = Path(upload.filename).suffix.lower()
-    path = folder / (UPLOAD_NAME + (suffix if suffix in AUDIO_SUFFIXES else ""))
-    upload.save(path)
-    return path
-
-
 def _add(kind: str, folder: Path, programme_id: int) -> Change:
     form = request.form
     voice = form.get("voice") or None
@@ -243,7 +231,7 @@ def _add(kind: str, folder: Path, programme_id: int) -> Change:
             add_library_clip(s, programme_id, kind, clip, seconds)
         else:
             needs_file = kind in FILE_KINDS and source != "campaign"
-            path = _save_upload(upload, folder) if needs_file else None
+            path = save_upload(upload, folder, "ban-ghi-am") if needs_file else None
             segment = _add_checked(s, svc, programme_id, kind, path, upload, seconds, voice)
             if path is not None and upload is not None and segment.asset_sha256 is not None:
                 name = clip_name(form.get("name", ""), Path(upload.filename or "").stem)

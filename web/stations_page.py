@@ -51,7 +51,7 @@ class CalendarBulletin:
 def _bulletin_days(
     slots: list[tuple[BulletinSlot, Bulletin]], tz: ZoneInfo
 ) -> dict[date, list[CalendarBulletin]]:
-    """Bulletin plays placed in the windows, by local day (scheduler.bulletins)."""
+    """Bulletin plays placed in the windows, by local day (scheduler.bulletin_placement)."""
     days: dict[date, list[CalendarBulletin]] = {}
     for slot, bulletin in slots:
         local = slot.starts_at.astimezone(tz)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from loa import migrate
+from loa.clock import VN
 from loa.db import transaction
 from loa.playlists.campaigns import add_campaign
 from loa.playlists.models import Programme
@@ -36,7 +36,6 @@ DEMO_USERS = (
     ("kiemtra", "auditor"),
     (LEADER, "leader"),
 )
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def _jingle(folder: Path) -> Path:

@@ -1,7 +1,7 @@
 """segment.spoken_words: the words TTS will read, counted once when the text is written
 
 Revision ID: 0008_render
-Revises: 0007_renderjob
+Revises: 0008_secrets
 Create Date: 2026-12-04 15:40:00.000000
 
 Lists and the programme page estimate lengths from it instead of normalising every
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008_render'
-down_revision = '0007_renderjob'
+down_revision = '0008_secrets'
 branch_labels = None
 depends_on = None
 
