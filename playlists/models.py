@@ -147,6 +147,9 @@ class Segment(Base):
     position: Mapped[int]
     kind: Mapped[SegmentKind] = mapped_column(str_enum(SegmentKind))
     text: Mapped[str | None] = mapped_column(Text)
+    # Words the engine will read (numbers and codes spelt out), counted when the text is
+    # written: lengths are estimated from it without normalising texts on every view.
+    spoken_words: Mapped[int | None]
     seconds: Mapped[float | None] = mapped_column(Float)
     engine: Mapped[str | None] = mapped_column(String(32))
     voice: Mapped[str | None] = mapped_column(String(64))

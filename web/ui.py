@@ -14,6 +14,7 @@ from flask import (
     request,
 )
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from loa.clock import VN
 from loa.compliance.audit import Reading, ReportRow, station_month_report
@@ -24,6 +25,7 @@ from loa.compliance.periods import period_months, range_period
 from loa.compliance.totals import report_totals
 from loa.errors import LoaError
 from loa.playlists.campaigns import check_month
+from loa.playlists.editing import estimated_lengths
 from loa.playlists.models import Airing, Campaign, Programme, ProgrammeStatus
 from loa.playlists.programmes import get_programme
 from loa.scheduler.outlook import OUTLOOK_VI
@@ -177,9 +179,12 @@ def programmes() -> Any:
             .where(or_(Programme.unit_id.in_(g.visible_units),
                        Programme.unit_id.in_(g.above_units)
                        & (Programme.status == ProgrammeStatus.approved)))
+            .options(selectinload(Programme.unit), selectinload(Programme.campaign))
             .order_by(Programme.month.desc(), Programme.id)
         ).all()
-        return render_template("programmes.html", programmes=found)
+        # Drafts show an estimate: from the segments' stored figures, never their texts.
+        estimates = estimated_lengths(s, [p.id for p in found if p.duration_ms is None])
+        return render_template("programmes.html", programmes=found, estimates=estimates)
 
 
 def visible_programme(s: Any, programme_id: int) -> Programme:
@@ -203,10 +208,14 @@ def programme(programme_id: int) -> Any:
             .where(Airing.programme_id == found.id, Airing.station_id.in_(_station_ids(s)))
             .order_by(Airing.starts_at)
         ).all()
-        editable = found.unit_id in g.visible_units and g.user.role in (Role.operator, Role.admin)
         return render_template(
-            "programme.html", programme=found, airings=airings, editable=editable
+            "programme.html", programme=found, airings=airings, editable=may_edit(found)
         )
+
+
+def may_edit(programme: Programme) -> bool:
+    """Whether the user writes programmes of its unit (approval and renders aside)."""
+    return programme.unit_id in g.visible_units and g.user.role in (Role.operator, Role.admin)
 
 
 def _station_ids(s: Any) -> list[int]:

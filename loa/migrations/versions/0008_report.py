@@ -1,7 +1,7 @@
 """chain_mark: how far each station's chain was verified, so reports verify each entry once
 
 Revision ID: 0008_report
-Revises: 0008_broker
+Revises: 0008_render
 Create Date: 2026-12-04 15:40:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008_report'
-down_revision = '0008_broker'
+down_revision = '0008_render'
 branch_labels = None
 depends_on = None
 
