@@ -13,7 +13,7 @@ TOP_FOLDERS = ("audio|bench|compliance|docs|loa|loa_player|packaging|playlists|s
                "|stations|tests|web")
 # A repository path (web/ui.py, tests/players/x.py, audio/), not a URL (/stations/…) or $LOA_HOME/…
 PATH = re.compile(rf"(?<![\w/.$~-])(?:{TOP_FOLDERS})/[^\s`()\[\]'\"]*")
-# A module or attribute by import name (loa.web.wiring.BODY_LIMITS), not loa.sqlite in a path.
+# A module or attribute by import name (loa.web.player_api.BODY_LIMIT), not loa.sqlite in a path.
 MODULE = re.compile(r"(?<![\w/.-])loa(?:\.\w+)+\*?")
 # The rooms' short forms: `scheduler.edits`, `playlists.jobs.enqueue`.
 ROOM_MODULE = re.compile(r"`((?:audio|compliance|playlists|scheduler|stations|web)(?:\.\w+)+)`")
@@ -51,7 +51,7 @@ def path_exists(token: str) -> bool:
 
 
 def module_exists(dotted: str) -> bool:
-    """A module by its import name, then any names defined in it: loa.web.wiring.BODY_LIMITS."""
+    """A module by its import name, then any names defined in it: loa.web.player_api.BODY_LIMIT."""
     parts = dotted.rstrip("*").split(".")
     package = max((p for p in PACKAGES if parts[: p.count(".") + 1] == p.split(".")), key=len)
     folder, rest = PACKAGES[package], parts[package.count(".") + 1:]
@@ -97,6 +97,6 @@ def test_every_module_the_design_names_exists() -> None:
 def test_the_checks_refuse_what_is_not_there() -> None:
     assert not path_exists("web/nowhere.py")
     assert not path_exists("web/audio_files.no_such_function")
-    assert not module_exists("loa.web.BODY_LIMITS")  # web/__init__.py is empty
+    assert not module_exists("loa.web.BODY_LIMIT")  # web/__init__.py is empty
     assert not module_exists("loa.scheduler.no_such_module")
     assert module_exists("loa.player.agent") and module_exists("loa.cli*")

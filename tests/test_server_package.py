@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from loa.web.wiring import BODY_LIMITS
+from loa.web.player_api import BODY_LIMIT as PLAYER_API_LIMIT
 from tests.conftest import need_server
 
 pytestmark = pytest.mark.both_databases  # the database is the point here
@@ -60,7 +60,7 @@ def test_nginx_limits_match_the_apps(app) -> None:  # type: ignore[no-untyped-de
     site = (PACKAGING / "nginx-loa.conf").read_text()
     limits = re.findall(r"client_max_body_size (\w+);", site)
     assert [_megabytes(x) for x in limits] == [
-        app.config["MAX_CONTENT_LENGTH"], BODY_LIMITS["player_api"]]
+        app.config["MAX_CONTENT_LENGTH"], PLAYER_API_LIMIT]
     assert re.search(r"location /api/v1/ \{\s*client_max_body_size 2m;", site)
     # The internal location the app redirects to is the store, and nothing else reaches it.
     audio = re.search(r"location /_audio/ \{(.*?)\}", site, re.S)

@@ -30,7 +30,7 @@ from werkzeug.datastructures import FileStorage
 
 from loa.audio.errors import AudioError, ClipError
 from loa.audio.normalize import normalize_vi
-from loa.clock import SystemClock
+from loa.clock import VN, SystemClock
 from loa.compliance.close import check_programme_open
 from loa.errors import LoaError
 from loa.playlists.editing import (
@@ -61,7 +61,7 @@ from loa.stations.models import AdminUnit
 from loa.web import auth
 from loa.web.audio_files import save_upload
 from loa.web.context import db, services
-from loa.web.ui import VN, may_edit, visible_programme
+from loa.web.ui import may_edit, visible_programme
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("editor", __name__)
@@ -448,11 +448,6 @@ def render_status(programme_id: int) -> Response:
     return jsonify(state)
 
 
-def register(app: Any) -> None:
-    """Attach the editor, its review and clip pages (renders are queued, workers run them)."""
-    from loa.web import clips, review  # they build on this module's helpers
-
+def init_app(app: Any) -> None:
+    """Renders are queued rows; a process that runs them itself (loa serve) sets the kick."""
     app.extensions.setdefault(KICK_KEY, lambda: None)
-    app.register_blueprint(bp)
-    app.register_blueprint(review.bp)
-    app.register_blueprint(clips.bp)

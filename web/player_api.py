@@ -42,7 +42,6 @@ from loa.stations.models import Player, Station
 from loa.stations.players import PlayerAuthError, apply_heartbeats, authenticate
 from loa.web.audio_files import send_audio
 from loa.web.context import db, services
-from loa.web.wiring import BODY_LIMITS
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +49,10 @@ bp = Blueprint("player_api", __name__, url_prefix="/api/v1")
 
 HORIZON = timedelta(days=35)
 MAX_WINDOW = timedelta(days=93)
-MAX_EVENTS_BYTES = BODY_LIMITS[bp.name]  # checked by loa.web before any byte is read
+# The largest body this API takes (a batch of events, a heartbeat): checked by
+# loa.web.wiring before a byte of it is read.
+BODY_LIMIT = 2 * 1024 * 1024
+MAX_EVENTS_BYTES = BODY_LIMIT
 MAX_EVENTS = 5000
 # {events: [event {detail (8 deep at most)}]} needs 11. Up to this depth an event nested
 # too deep is rejected alone; past it the body is refused (400) before anything recursive

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Flask,
     Response,
     abort,
     g,
@@ -31,7 +30,7 @@ from loa.playlists.programmes import get_programme
 from loa.scheduler.outlook import OUTLOOK_VI
 from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit, Station
-from loa.web import admin, auth, glance, lexicon, public, stations_page
+from loa.web import auth, glance
 from loa.web.audio_files import send_audio
 from loa.web.context import db, services
 
@@ -243,19 +242,3 @@ def stations() -> Any:
             select(Station).where(Station.unit_id.in_(g.visible_units)).order_by(Station.code)
         ).all()
         return render_template("stations.html", stations=found, now=services().clock.now())
-
-
-def register(app: Flask) -> None:
-    """Attach login, these pages and the programme editor."""
-    from loa.web import accounts, bulletin_pages, editor, token_pages  # build on these: load after
-
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(accounts.bp)
-    app.register_blueprint(token_pages.bp)
-    app.register_blueprint(bp)
-    editor.register(app)
-    app.register_blueprint(lexicon.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(stations_page.bp)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(bulletin_pages.bp)

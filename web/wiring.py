@@ -48,15 +48,17 @@ def _value_refused(err: DataError) -> Any:
                                  "(a value is too long or out of range)"))
 
 
-# Bodies a blueprint takes at most; the others take MAX_CONTENT_LENGTH if they are uploads
-# (multipart), else MAX_FORM_MEMORY_SIZE, the limit Werkzeug puts on a multipart text field.
-BODY_LIMITS = {"player_api": 2 * 1024 * 1024}
+# Bodies a blueprint takes at most, declared beside it (``BODY_LIMIT``) and gathered at
+# registration; the others take MAX_CONTENT_LENGTH if they are uploads (multipart), else
+# MAX_FORM_MEMORY_SIZE, the limit Werkzeug puts on a multipart text field.
+BODY_LIMITS_KEY = "loa.body_limits"
 
 
 def _body_limit() -> int | None:
     config = current_app.config
-    if request.blueprint in BODY_LIMITS:
-        return BODY_LIMITS[request.blueprint]
+    own = current_app.extensions[BODY_LIMITS_KEY].get(request.blueprint)
+    if own is not None:
+        return own
     if request.mimetype == "multipart/form-data":
         return config["MAX_CONTENT_LENGTH"]
     # Werkzeug applies the form limit to multipart text fields only: a url-encoded body
@@ -112,10 +114,28 @@ def _security_headers(response: Response) -> Response:
 
 
 def register(app: Flask) -> None:
-    """Attach every blueprint; the player API authenticates by token, not by form, so no CSRF."""
-    from loa.web import i18n, ops, player_api
+    """Attach every blueprint, in one place; the player API authenticates by token, not by
+    form, so no CSRF there."""
+    from loa.web import (
+        accounts,
+        admin,
+        auth,
+        bulletin_pages,
+        clips,
+        editor,
+        i18n,
+        lexicon,
+        ops,
+        player_api,
+        public,
+        review,
+        stations_page,
+        token_pages,
+        ui,
+    )
 
     app.url_map.converters["id"] = RowId  # before any blueprint's rules are bound
+    app.extensions[BODY_LIMITS_KEY] = {player_api.bp.name: player_api.BODY_LIMIT}
     app.before_request(_limit_body)  # first: the others may read the form
     app.before_request(_refuse_nul)
     app.after_request(_security_headers)
@@ -123,9 +143,8 @@ def register(app: Flask) -> None:
     app.register_error_handler(DataError, _value_refused)
     csrf.init_app(app)
     i18n.register(app)
-    app.register_blueprint(player_api.bp)
     csrf.exempt(player_api.bp)
-    app.register_blueprint(ops.bp)
-    from loa.web import ui
-
-    ui.register(app)
+    editor.init_app(app)
+    for module in (player_api, ops, auth, accounts, token_pages, ui, editor, review, clips,
+                   lexicon, admin, stations_page, public, bulletin_pages):
+        app.register_blueprint(module.bp)
