@@ -19,6 +19,7 @@ from loa.services import Services
 from loa.settings import SettingsError, load_settings
 from loa.web.throttle import PER_ADDRESS, PER_USERNAME
 from loa.web.users import add_user
+from tests.helpers.accounts import logged_in, post_once
 from tests.helpers.web import PASSWORD, csrf, login
 
 tree = tests.helpers.web.tree  # a shared fixture
@@ -159,15 +160,23 @@ def test_security_headers_on_every_answer(client: Any) -> None:
         assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
 
 
-def test_inline_scripts_carry_the_nonce_of_their_answer(client: Any, services: Services) -> None:
-    """Every <script> on a page is a file of this site or carries the header's nonce."""
-    login(client, "xa")
-    answer = client.get("/")
-    nonce = re.search(r"'nonce-([\w-]+)'", answer.headers["Content-Security-Policy"]).group(1)
-    page = answer.get_data(as_text=True)
-    for tag in re.findall(r"<script[^>]*>", page):
-        assert 'src="/static/' in tag or f'nonce="{nonce}"' in tag, tag
-    assert not re.search(r"\son[a-z]+=", page)  # no inline handlers: the policy refuses them
+def test_inline_scripts_carry_the_nonce_of_their_answer(app: Any, services: Services) -> None:
+    """Every <script> on a page is a file of this site or carries the header's nonce. The
+    new token's page holds the one inline script (its copy button), so it is read too."""
+    with transaction(services.sessions) as s:
+        add_user(s, "quantri", PASSWORD, "admin", "31")
+    admin = logged_in(app, "quantri")
+    made = post_once(admin, "/admin/stations/TN/players", name="Cụm loa chợ", mode="prefetch")
+    inline = 0
+    for answer in (admin.get("/"), admin.get(made.headers["Location"])):
+        nonce = re.search(r"'nonce-([\w-]+)'", answer.headers["Content-Security-Policy"]).group(1)
+        page = answer.get_data(as_text=True)
+        for tag in re.findall(r"<script[^>]*>", page):
+            if 'src="/static/' not in tag:
+                inline += 1
+                assert f'nonce="{nonce}"' in tag, tag
+        assert not re.search(r"\son[a-z]+=", page)  # no inline handlers: the policy refuses them
+    assert inline >= 1, "the token page's inline script was not seen"
 
 
 def test_secure_cookies_when_served_over_https(services: Services) -> None:
