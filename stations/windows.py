@@ -32,14 +32,20 @@ class Window:
         return times if self.days == EVERY_DAY else f"{_days_text(self.days)} {times}"
 
 
-def _days_text(days: frozenset[int]) -> str:
-    """Runs of consecutive days as "T2-T7", others listed: "T2-T4 T6"."""
+def _day_runs(days: frozenset[int]) -> list[list[int]]:
+    """The days in runs of consecutive ones: {0, 1, 2, 4} → [[0, 1, 2], [4]]."""
     runs: list[list[int]] = []
     for day in sorted(days):
         if runs and runs[-1][-1] == day - 1:
             runs[-1].append(day)
         else:
             runs.append([day])
+    return runs
+
+
+def _days_text(days: frozenset[int]) -> str:
+    """Runs of consecutive days as "T2-T7", others listed: "T2-T4 T6"."""
+    runs = _day_runs(days)
     return "+".join(
         DAY_NAMES[r[0]] if len(r) == 1 else f"{DAY_NAMES[r[0]]}-{DAY_NAMES[r[-1]]}" for r in runs
     )
@@ -137,12 +143,7 @@ def days_in_words(days: frozenset[int], language: str = "vi") -> str:
     if days == EVERY_DAY:
         return _EVERY_DAY_WORDS[language]
     words = DAY_WORDS[language]
-    runs: list[list[int]] = []
-    for day in sorted(days):
-        if runs and runs[-1][-1] == day - 1:
-            runs[-1].append(day)
-        else:
-            runs.append([day])
+    runs = _day_runs(days)
     return ", ".join(
         f"{words[r[0]]}{_THROUGH[language]}{words[r[-1]]}" if len(r) > 2
         else ", ".join(words[d] for d in r)

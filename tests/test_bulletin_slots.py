@@ -320,6 +320,19 @@ def test_a_played_slot_settles_aired_and_a_silent_one_missed(
         assert {sl.status for sl in slots(s, "TH")} == {BulletinSlotStatus.missed}
 
 
+def evening_slot(services: Services, key: Ed25519PrivateKey) -> tuple[Any, BulletinSlot,
+                                                                     dict[str, Any]]:
+    """TN's month with a player signing with ``key``, a notice placed once in the evening
+    window of the 3rd: the month, its one slot, and a completion of it as the player signs."""
+    evening = datetime.fromisoformat("2026-12-03T17:00:00+07:00")
+    with transaction(services.sessions) as s:
+        month, _player, _airings = enrolled_month(services, s, key)
+        bulletin = notice(s, services.clock.now(), evening, count=1, every=timedelta(days=1))
+        place_bulletin_slots(s, bulletin, services.clock.now(), GAP)
+        (slot,) = slots(s, "TN")
+        return month, slot, completion(key, slot, bulletin.asset_sha256)
+
+
 @pytest.mark.parametrize("cut", [
     {"detail": {"reason": "emergency"}},   # an emergency cut into it
     {"detail": {"cancelled": True}},
@@ -330,16 +343,9 @@ def test_a_play_cut_short_is_no_airing_of_the_slot(
     services: Services, clock: FrozenClock, client: Any, cut: dict[str, Any]
 ) -> None:
     key = Ed25519PrivateKey.generate()
-    evening = datetime.fromisoformat("2026-12-03T17:00:00+07:00")
-    with transaction(services.sessions) as s:
-        month, _player, _airings = enrolled_month(services, s, key)
-        bulletin = notice(s, services.clock.now(), evening, count=1, every=timedelta(days=1))
-        place_bulletin_slots(s, bulletin, services.clock.now(), GAP)
-        (slot,) = slots(s, "TN")
-        event = {**completion(key, slot, bulletin.asset_sha256), "sig": None}
-    event = {**event, **cut}
+    month, slot, event = evening_slot(services, key)
+    event = {k: v for k, v in {**event, **cut}.items() if k != "sig"}
     event["detail"] = {"slot_id": slot.id, **cut.get("detail", {})}
-    del event["sig"]
     event["sig"] = base64.b64encode(key.sign(canonical_json(event).encode())).decode()
     clock.set(slot.ends_at + MINUTE)
     answer = client.post("/api/v1/player/events", json={"events": [event]},
@@ -360,13 +366,7 @@ def test_a_slot_is_aired_only_by_a_play_begun_within_the_tolerance_of_it(
     received: timedelta,
 ) -> None:
     key = Ed25519PrivateKey.generate()
-    evening = datetime.fromisoformat("2026-12-03T17:00:00+07:00")
-    with transaction(services.sessions) as s:
-        month, _player, _airings = enrolled_month(services, s, key)
-        bulletin = notice(s, services.clock.now(), evening, count=1, every=timedelta(days=1))
-        place_bulletin_slots(s, bulletin, services.clock.now(), GAP)
-        (slot,) = slots(s, "TN")
-        event = completion(key, slot, bulletin.asset_sha256)
+    month, slot, event = evening_slot(services, key)
     event = {k: v for k, v in event.items() if k != "sig"}
     event["at"] = (slot.ends_at + began).isoformat()
     event["sig"] = base64.b64encode(key.sign(canonical_json(event).encode())).decode()
