@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from loa.audio.errors import ClipError
+from loa.audio import children
+from loa.audio.errors import ClipError, ClipTooLong
 from loa.audio.store import AudioStore, StoredAudio
 
 if TYPE_CHECKING:  # numpy loads only when audio is decoded, not with every command
@@ -33,8 +34,13 @@ class ClipInfo:
     format: str
 
 
-def probe_clip(path: Path, *, max_bytes: int = 200 * 1024 * 1024) -> ClipInfo:
-    """Check that ``path`` is real, non-empty audio of acceptable size; ClipError otherwise."""
+def probe_clip(path: Path, *, max_bytes: int = 200 * 1024 * 1024,
+               max_ms: int | None = None) -> ClipInfo:
+    """Check that ``path`` is real, non-empty audio of acceptable size; ClipError otherwise.
+
+    With ``max_ms``, a longer file is ClipTooLong, told from its header before the whole
+    file is decoded (a 24-hour silent FLAC is 16 MB, and decoding it takes minutes).
+    """
     path = Path(path)
     name = path.name
     if not path.is_file():
@@ -55,7 +61,11 @@ def probe_clip(path: Path, *, max_bytes: int = 200 * 1024 * 1024) -> ClipInfo:
     duration_ms = _duration_ms(fmt, streams[0])
     if duration_ms < _MIN_DURATION_MS:
         raise ClipError(f"Tệp âm thanh rỗng hoặc quá ngắn: {name}")
+    if max_ms is not None and duration_ms > max_ms:
+        raise ClipTooLong(duration_ms, name)
     played_ms = _check_decodes(path, duration_ms)
+    if max_ms is not None and played_ms > max_ms:  # a header may understate the length
+        raise ClipTooLong(played_ms, name)
     return ClipInfo(duration_ms=played_ms, format=str(fmt.get("format_name", "")).split(",")[0])
 
 
@@ -63,7 +73,7 @@ def _ffprobe(path: Path) -> dict:
     cmd = [FFPROBE, "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
            str(path)]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=_PROBE_TIMEOUT_S, check=False)
+        proc = children.run(cmd, timeout=_PROBE_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:
         raise ClipError(f"Không đọc được tệp âm thanh (quá thời gian): {path.name}") from exc
     if proc.returncode != 0:
@@ -97,7 +107,7 @@ def _check_decodes(path: Path, probed_ms: int) -> int:
     cmd = [FFMPEG, "-nostdin", "-v", "quiet", "-i", str(path), "-map", "0:a:0", "-f", "null",
            "-progress", "pipe:1", "-nostats", "-"]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=_DECODE_TIMEOUT_S, check=False)
+        proc = children.run(cmd, timeout=_DECODE_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:
         raise ClipError(f"Không đọc được tệp âm thanh (quá thời gian): {path.name}") from exc
     times = re.findall(rb"^out_time_us=(\d+)$", proc.stdout, re.M)
@@ -115,7 +125,7 @@ def decode_pcm(path: Path, *, rate: int = RATE) -> np.ndarray:
     cmd = [FFMPEG, "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0", "-ac", "1",
            "-ar", str(rate), "-f", "s16le", "-acodec", "pcm_s16le", "-"]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=_DECODE_TIMEOUT_S, check=False)
+        proc = children.run(cmd, timeout=_DECODE_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:
         raise ClipError(f"Không đọc được tệp âm thanh (quá thời gian): {path.name}") from exc
     if proc.returncode != 0 or not proc.stdout:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from mutagen.id3 import ID3, TALB, TDRC, TIT2, TLAN, TPE1, TXXX
 
+from loa.audio import children
 from loa.audio.errors import AudioError
 
 FFMPEG = "ffmpeg"
@@ -73,8 +74,8 @@ def encode_stream(blocks: Iterable[np.ndarray], rate: int, specs: list[Mp3Spec],
     bounded queue, so a slower encoder never holds the faster one back for long.
     """
     outs = [Path(tempfile.mkstemp(dir=folder, prefix=".enc-", suffix=".mp3")[1]) for _ in specs]
-    procs = [subprocess.Popen(_command(s, rate, o), stdin=subprocess.PIPE,
-                              stderr=subprocess.PIPE) for s, o in zip(specs, outs, strict=True)]
+    procs = [children.popen(_command(s, rate, o), stdin=subprocess.PIPE,
+                            stderr=subprocess.PIPE) for s, o in zip(specs, outs, strict=True)]
     queues: list[queue.Queue[memoryview | None]] = [queue.Queue(_QUEUED) for _ in procs]
     errors: list[BaseException] = []
     feeders = [threading.Thread(target=_feed, args=(p, q, errors), daemon=True)
@@ -83,6 +84,7 @@ def encode_stream(blocks: Iterable[np.ndarray], rate: int, specs: list[Mp3Spec],
         thread.start()
     try:
         for block in blocks:
+            children.check()
             data = memoryview(np.ascontiguousarray(block, dtype="<i2")).cast("B")
             for q in queues:
                 q.put(data)
@@ -97,6 +99,7 @@ def encode_stream(blocks: Iterable[np.ndarray], rate: int, specs: list[Mp3Spec],
     finally:
         for proc in procs:
             proc.wait()
+            children.forget(proc)
             if proc.stderr is not None:
                 proc.stderr.close()
     return outs

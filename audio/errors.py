@@ -13,3 +13,11 @@ class ClipError(AudioError):
 
 class TTSError(AudioError):
     """A TTS engine failed, is offline or timed out."""
+
+
+class ClipTooLong(ClipError):
+    """A file longer than its use allows, found from its header before it is decoded."""
+
+    def __init__(self, duration_ms: int, name: str) -> None:
+        super().__init__(f"Tệp âm thanh quá dài ({duration_ms // 1000} giây): {name}")
+        self.duration_ms = duration_ms

@@ -97,7 +97,7 @@ def speech(text: str, *, engine: str, voice: str, rate: int | None, fallback: st
     return Speech(prepared if mapped is None else mapped, spoken.engine, spoken.note)
 
 
-def _file_key(path: Path, target_lufs: float | None) -> str:
+def file_key(path: Path, target_lufs: float | None) -> str:
     """Cache key of a decoded sound file: where it is, its size and mtime, and the level."""
     # Files are never edited in place (uploads go to the content-addressed store), so a
     # changed file always shows a new size or modification time.
@@ -111,7 +111,7 @@ def sound_file(path: Path, cache: Path, target_lufs: float | None = mix.ITEM_LUF
 
     Decoded once and kept in ``cache``, so a re-render does not start ffmpeg again.
     """
-    key = _file_key(path, target_lufs)
+    key = file_key(path, target_lufs)
     ready = cache / "files" / key[:2] / f"{key}.{mix.RATE}Hz.npy"
     audio = _load_ready(ready)
     if audio is not None:

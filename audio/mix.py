@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mmap
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -35,11 +36,34 @@ class Placed:
     duck: float  # bed gain while this item plays: 0 mutes it (jingle), small ducks it (speech)
 
 
+class BedSource(Protocol):
+    """A music bed at its level, looping: ``take`` is asked for consecutive stretches."""
+
+    def take(self, offset: int, n: int) -> np.ndarray:
+        """``n`` float32 samples starting ``offset`` samples into the loop."""
+
+    def close(self) -> None:
+        """Release what the source holds (a decoder)."""
+
+
+class LoopedArray:
+    """A bed already in memory (short beds in tests and benches)."""
+
+    def __init__(self, pcm: np.ndarray) -> None:
+        self.pcm = pcm
+
+    def take(self, offset: int, n: int) -> np.ndarray:
+        return _looped(self.pcm, offset, n)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 @dataclass
 class BedSpan:
     """A music bed looping from ``start`` to ``stop`` samples."""
 
-    pcm: np.ndarray
+    source: BedSource
     start: int
     stop: int = -1
 
@@ -141,13 +165,19 @@ def silence(timeline: Timeline, seconds: float) -> None:
     timeline.previous_music = False
 
 
-def start_bed(timeline: Timeline, pcm: np.ndarray | None, intro_s: float) -> None:
-    """End the current bed here and start ``pcm`` (None: no bed) with ``intro_s`` alone."""
+def start_bed(timeline: Timeline, bed: BedSource | np.ndarray | None, intro_s: float) -> None:
+    """End the current bed here and start ``bed`` (None: no bed) with ``intro_s`` alone.
+
+    A source is at its level already; an array is levelled here.
+    """
     if timeline.beds and timeline.beds[-1].stop < 0:
         timeline.beds[-1].stop = timeline.cursor
-    if pcm is not None and len(pcm):
-        level = np.float32(matching_gain(pcm, ITEM_LUFS + BED_LEVEL_DB))
-        timeline.beds.append(BedSpan(pcm * level, timeline.cursor))
+    if isinstance(bed, np.ndarray):
+        if not len(bed):
+            return
+        bed = LoopedArray(bed * np.float32(matching_gain(bed, ITEM_LUFS + BED_LEVEL_DB)))
+    if bed is not None:
+        timeline.beds.append(BedSpan(bed, timeline.cursor))
         silence(timeline, intro_s)
 
 
@@ -193,8 +223,10 @@ def _mix_beds(timeline: Timeline, lo: int, hi: int, total: int | None) -> None:
                 # Fade the bed out over its last BED_FADE_S so it never stops abruptly.
                 gain *= np.clip((stop - np.arange(start, end)) / fade, 0.0, 1.0).astype(
                     np.float32)
-            gain *= _looped(bed.pcm, start - bed.start, end - start)
+            gain *= bed.source.take(start - bed.start, end - start)
             _add(timeline.master[start:end], gain)
+        if stop is not None and until >= stop:
+            bed.source.close()  # heard to its end: its decoder is not needed any more
 
 
 def settle(timeline: Timeline) -> tuple[int, int]:
@@ -217,4 +249,11 @@ def finish(timeline: Timeline) -> np.ndarray:
     total = timeline.cursor
     _mix_beds(timeline, timeline.settled, total, total)
     timeline.settled = total
+    close_beds(timeline)
     return timeline.master[:total]
+
+
+def close_beds(timeline: Timeline) -> None:
+    """Release every bed's decoder (at the end, or when a render stops half-way)."""
+    for bed in timeline.beds:
+        bed.source.close()

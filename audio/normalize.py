@@ -18,7 +18,7 @@ from loa.audio.lexicon import (
     SYMBOLS,
     UNIT_WORDS,
 )
-from loa.audio.vinum import (
+from loa.audio.number_reading import (
     read_decimal,
     read_digits,
     read_int,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import tempfile
 from collections import deque
@@ -15,6 +16,7 @@ from typing import Literal
 import numpy as np
 
 from loa.audio import items, mix
+from loa.audio.bed import StreamedBed, open_bed
 from loa.audio.encode import Mp3Spec, Tags, encode_stream, write_tags
 from loa.audio.errors import AudioError
 from loa.audio.loudness import SILENCE_LUFS, Analysis, master_blocks, plan_master
@@ -67,6 +69,8 @@ class RenderOptions:
     true_peak_db: float = -1.5
     cache_dir: Path | None = None
     acronyms: dict[str, str] | None = None
+    # The render stops past this length (an estimate can be wrong): memory grows with it.
+    max_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -96,9 +100,10 @@ class RenderResult:
 
 @dataclass(frozen=True)
 class _Loaded:
-    audio: np.ndarray | None  # float32 at 44.1 kHz, matched to mix.ITEM_LUFS (beds: as is)
+    audio: np.ndarray | None = None  # float32 at 44.1 kHz, matched to mix.ITEM_LUFS
     engine: str | None = None
     note: str | None = None
+    bed: StreamedBed | None = None  # a bed is streamed as the mix reaches it
 
 
 def _check(position: int, seg: SegmentSpec) -> None:
@@ -124,10 +129,10 @@ def _load(seg: SegmentSpec, options: RenderOptions, cache: Path) -> _Loaded:
                               fallback=options.tts_fallback, cache=cache)
         return _Loaded(spoken.audio, spoken.engine, spoken.note)
     if seg.path is None:
-        return _Loaded(None)
-    # mix.start_bed sets the bed's own level; everything else is matched here.
-    level = None if seg.kind == "bed" else mix.ITEM_LUFS
-    return _Loaded(items.sound_file(Path(seg.path), cache, level))
+        return _Loaded()
+    if seg.kind == "bed":
+        return _Loaded(bed=open_bed(Path(seg.path), cache))
+    return _Loaded(items.sound_file(Path(seg.path), cache))
 
 
 def _loaded_in_order(segments: Sequence[SegmentSpec], options: RenderOptions,
@@ -143,16 +148,21 @@ def _loaded_in_order(segments: Sequence[SegmentSpec], options: RenderOptions,
         upcoming = iter(segments)
         try:
             for seg in islice(upcoming, workers + 1):
-                pending.append(pool.submit(_load, seg, options, cache))
+                pending.append(pool.submit(_in_scope(), _load, seg, options, cache))
             while pending:
                 loaded = pending.popleft().result()
                 following = next(upcoming, None)
                 if following is not None:
-                    pending.append(pool.submit(_load, following, options, cache))
+                    pending.append(pool.submit(_in_scope(), _load, following, options, cache))
                 yield loaded
         finally:
             for future in pending:
                 future.cancel()
+
+
+def _in_scope() -> Callable[..., _Loaded]:
+    """Run a load in this thread's context: its child processes belong to this render."""
+    return contextvars.copy_context().run
 
 
 def _place(timeline: mix.Timeline, seg: SegmentSpec, loaded: _Loaded) -> int:
@@ -161,8 +171,8 @@ def _place(timeline: mix.Timeline, seg: SegmentSpec, loaded: _Loaded) -> int:
         mix.silence(timeline, seg.seconds or 0.0)
         return round((seg.seconds or 0.0) * RATE)
     if seg.kind == "bed":
-        mix.start_bed(timeline, loaded.audio, seg.seconds or 0.0)
-        return round((seg.seconds or 0.0) * RATE) if loaded.audio is not None else 0
+        mix.start_bed(timeline, loaded.bed, seg.seconds or 0.0)
+        return round((seg.seconds or 0.0) * RATE) if loaded.bed is not None else 0
     if loaded.audio is None:
         raise AudioError(f"Đoạn {seg.kind} không có âm thanh")
     duck = 0.0 if seg.kind == "jingle" else SPEECH_DUCK
@@ -185,22 +195,32 @@ def _assemble(segments: Sequence[SegmentSpec], options: RenderOptions, cache: Pa
         def analyse(x: np.ndarray) -> None:
             jobs.extend([hops.submit(analysis.feed_hops, x), peaks.submit(analysis.feed_frames, x)])
 
-        for position, (seg, loaded) in enumerate(
-                zip(segments, _loaded_in_order(segments, options, cache), strict=True),
-                start=1):
-            length = _place(timeline, seg, loaded)
-            reports.append(SegmentReport(position, seg.kind, loaded.engine,
-                                         length * 1000 // RATE, loaded.note))
-            lo, hi = mix.settle(timeline)
-            if hi > lo:
-                analyse(timeline.master[lo:hi])
-            tick()
-        lo = timeline.settled
-        master = mix.finish(timeline)
-        analyse(master[lo:])
-        for job in jobs:
-            job.result()
+        try:
+            for position, (seg, loaded) in enumerate(
+                    zip(segments, _loaded_in_order(segments, options, cache), strict=True),
+                    start=1):
+                length = _place(timeline, seg, loaded)
+                _check_length(timeline.cursor, options.max_seconds)
+                reports.append(SegmentReport(position, seg.kind, loaded.engine,
+                                             length * 1000 // RATE, loaded.note))
+                lo, hi = mix.settle(timeline)
+                if hi > lo:
+                    analyse(timeline.master[lo:hi])
+                tick()
+            lo = timeline.settled
+            master = mix.finish(timeline)
+            analyse(master[lo:])
+        finally:
+            mix.close_beds(timeline)
+            for job in jobs:
+                job.result()
     return master, analysis, reports
+
+
+def _check_length(samples: int, max_seconds: float | None) -> None:
+    if max_seconds is not None and samples > max_seconds * RATE:
+        raise AudioError(f"Chương trình dài quá {round(max_seconds) // 60} phút, dừng dựng; hãy "
+                         f"bớt nội dung (the programme runs past {round(max_seconds) // 60} min)")
 
 
 class _Mastering:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from loa.audio import children
 from loa.audio.errors import TTSError
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def _temp_beside(target: Path, suffix: str) -> Path:
 def _run(cmd: list[str], *, what: str, timeout: float, stdin: bytes | None = None) -> None:
     """Run a synthesis/conversion command, turning every failure into a TTSError."""
     try:
-        proc = subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout, check=False)
+        proc = children.run(cmd, stdin=stdin, timeout=timeout)
     except FileNotFoundError as exc:
         raise TTSError(f"Chưa cài đặt {what} trên máy chủ") from exc
     except subprocess.TimeoutExpired as exc:

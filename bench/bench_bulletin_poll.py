@@ -24,6 +24,7 @@ from loa import migrate
 from loa.app import build_services
 from loa.clock import FrozenClock
 from loa.playlists.bulletins import create_bulletin
+from loa.scheduler.bulletin_slots import slot_placer
 from loa.settings import load_settings
 from loa.simulate import make_sine, player_api_app, seed_fleet
 from loa.stations.units import get_unit
@@ -57,7 +58,8 @@ def measure(database_url: str, work: Path, players: int, polls: int) -> dict[str
                         title="Bão số 3", priority="emergency",
                         text="Bão số 3 giật cấp 10, bà con vào nơi tránh trú an toàn.",
                         repeat_count=3, repeat_every_s=600, store=services.store,
-                        clock=services.clock)
+                        clock=services.clock,
+                        place_slots=slot_placer(services.settings.airing_gap))
     client = player_api_app(services).test_client()
     headers = [{"Authorization": f"Bearer {p.token}"} for p in fleet]
     try:

@@ -45,7 +45,7 @@ def measure(url: str, work: Path) -> list[str]:
     engine.dispose()
     run = median_run(runs)
     rows = [
-        (f"D{c}", c, f"Đài truyền thanh {c}", '["T2-T7 05:30-06:30", "17:00-18:00"]')
+        (f"D{c}", c, f"Đài truyền thanh {c}", '["T2-T7 05:30-06:30", "T2-T7 17:00-18:00"]')
         for c in communes
     ]
     columns = {"code": "VARCHAR(32)", "unit": "VARCHAR(32)", "name": "VARCHAR(200)",

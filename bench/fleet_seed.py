@@ -22,7 +22,7 @@ from sqlalchemy import insert, text
 
 from loa.clock import VN, VN_ZONE_NAME
 from loa.compliance.chain import GENESIS, entry_hash
-from loa.compliance.ingest import KEY_ENROLLED
+from loa.compliance.key_entries import KEY_ENROLLED
 from loa.compliance.keylog import server_body
 from loa.compliance.models import AiringLogEntry
 from loa.playlists.models import Airing, AudioAsset, Campaign, Programme, ProgrammeStatus

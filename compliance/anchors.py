@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loa.clock import VN
-from loa.compliance.ingest import chain_heads
+from loa.compliance.chain import chain_heads
 from loa.compliance.models import StationMonthSnapshot
 from loa.stations.models import Station
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loa.compliance.batch import MonthFacts, load_facts
-from loa.compliance.ingest import chain_heads
+from loa.compliance.chain import chain_heads
 from loa.compliance.models import MonthClose, StationMonthSnapshot
 from loa.compliance.rules import (
     AiringFacts,

@@ -16,13 +16,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from loa.canonical import canonical_json
-from loa.compliance.ingest import (
-    KEY_ENROLLED,
-    KEY_REVOKED,
-    ChainWriter,
-    chain_key_entries,
-    lock_chain,
-)
+from loa.clock import Clock
+from loa.compliance.chain import ChainWriter, lock_chain
+from loa.compliance.key_entries import KEY_ENROLLED, KEY_REVOKED, chain_key_entries
 from loa.compliance.models import AiringLogEntry
 from loa.errors import LoaError
 from loa.stations import players
@@ -104,31 +100,41 @@ def enrol(session: Session, player: Player, public_key_b64: str, now: datetime,
     return key
 
 
-def revoke_key(session: Session, player_id: int, key: str, now: datetime, by: str) -> PlayerKey:
+def revoke_key(session: Session, player_id: int, key: str, clock: Clock, by: str) -> PlayerKey:
     """Stop one of the player's keys signing and log it; ``key`` is its id or its base64.
 
-    Events it signed before stay evidence, and so does a batch already received
-    when the revocation was written; its row stays for verify. Revoking twice logs once.
+    Events it signed before stay evidence; its row stays for verify. Revoking twice logs
+    once. The chain is locked before anything else and the time read once it is held,
+    so the revocation is ordered with the station's batches: every batch before it in
+    the chain was received before it, and ingest re-reads the keys under the same lock,
+    so nothing the key signs is appended after it (DESIGN §5).
     """
     player = players.get_player(session, player_id)
+    lock_chain(session, player.station_id)
     row = next((k for k in player.keys
                 if str(k.id) == key.strip() or key_text(k.public_key) == key.strip()), None)
     if row is None:
         raise LoaError(f"Thiết bị {player_id} không có khóa {key} (no such key for this player)")
-    lock_chain(session, player.station_id)
     _enrolled, revoked = chain_key_entries(session, player)
     if row.public_key not in revoked:
         append_server_entry(session, player, KEY_REVOKED,
-                            {"public_key": key_text(row.public_key), "by": by}, now)
+                            {"public_key": key_text(row.public_key), "by": by}, clock.now())
     return row
 
 
-def revoke(session: Session, player_id: int, now: datetime, by: str) -> Player:
-    """Revoke the player's token and log it (once: revoking a revoked player logs nothing)."""
-    was_revoked = players.get_player(session, player_id).revoked
-    player = players.revoke_player(session, player_id)
+def revoke(session: Session, player_id: int, clock: Clock, by: str) -> Player:
+    """Revoke the player's token and log it (once: revoking a revoked player logs nothing).
+
+    Ordered with the station's batches as ``revoke_key`` is: the chain lock first, then
+    the token refused and the entry stamped; ingest re-reads the player under the lock.
+    """
+    player = players.get_player(session, player_id)
+    lock_chain(session, player.station_id)
+    session.refresh(player)  # as it stands now that the lock is held (READ COMMITTED)
+    was_revoked = player.revoked
+    players.revoke_player(session, player_id)
     if not was_revoked:
-        append_server_entry(session, player, PLAYER_REVOKED, {"by": by}, now)
+        append_server_entry(session, player, PLAYER_REVOKED, {"by": by}, clock.now())
     return player
 
 

@@ -63,3 +63,21 @@ class StationMonthSnapshot(Base):
     programme_duration_ms: Mapped[int | None]
     chain_seq: Mapped[int] = mapped_column(BigInteger)
     chain_head: Mapped[str | None] = mapped_column(String(64))
+
+
+class ChainMark(Base):
+    """How far a station's chain was verified whole (DESIGN §6).
+
+    Entries 1..``seq`` verified, the last with hash ``hash``, and ``digest`` the
+    SHA-256 of their stored columns. ``tag`` is an HMAC of the four under a key
+    derived from the server's secret, which lives outside the database: a mark
+    written with the database alone does not verify and is ignored.
+    """
+
+    __tablename__ = "chain_mark"
+
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+    tag: Mapped[str] = mapped_column(String(64))

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections import namedtuple
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Row, String, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from loa.audio.store import AudioStore
 from loa.compliance.anchors import Anchor, anchor_faults, known_anchors
-from loa.compliance.chain import find_break
+from loa.compliance.chain import GENESIS, find_break
 from loa.compliance.keylog import (
     KEY_ENROLLED,
     KEY_REVOKED,
@@ -28,6 +30,7 @@ from loa.compliance.keylog import (
     TOKEN_ROTATED,
     key_text,
 )
+from loa.compliance.marks import Mark, holds, mark_of, read_marks, save_marks
 from loa.compliance.models import AiringLogEntry
 from loa.compliance.signatures import entry_problem
 from loa.playlists.models import Programme
@@ -35,6 +38,9 @@ from loa.stations.models import Player, PlayerKey, Station
 
 BROKEN = "loa.evidence_broken"  # session.info: station id -> first Problem or None
 ANCHORS = "loa.anchors"  # session.info: the anchors read once per session
+# A log entry's columns by name: as stored (``station_logs``) where only its hash and
+# server fields are read, else typed (``LogEntry``).
+Entry = Any
 
 
 @dataclass(frozen=True)
@@ -53,12 +59,12 @@ class Verification:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _detail(entry: AiringLogEntry) -> dict[str, object]:
+def _detail(entry: Entry) -> dict[str, object]:
     # A row edited behind Loa's back may hold any JSON there.
     return entry.detail if isinstance(entry.detail, dict) else {}
 
 
-def _backfilled(entry: AiringLogEntry) -> bool:
+def _backfilled(entry: Entry) -> bool:
     """A key migration 0005_tamper wrote at the chain's end for events signed before it."""
     return _detail(entry).get("backfilled") is True
 
@@ -72,7 +78,7 @@ class _Signers:
     enrolled: dict[tuple[int, bytes], int] = field(default_factory=dict)  # -> seq
     key_revoked_at: dict[tuple[int, bytes], datetime] = field(default_factory=dict)
 
-    def enrol(self, entry: AiringLogEntry) -> str | None:
+    def enrol(self, entry: Entry) -> str | None:
         try:
             raw = base64.b64decode(str(_detail(entry).get("public_key")), validate=True)
         except (binascii.Error, ValueError):
@@ -83,7 +89,7 @@ class _Signers:
         self.enrolled[(entry.player_id, raw)] = entry.seq
         return None
 
-    def revoke_key(self, entry: AiringLogEntry) -> str | None:
+    def revoke_key(self, entry: Entry) -> str | None:
         try:
             raw = base64.b64decode(str(_detail(entry).get("public_key")), validate=True)
         except (binascii.Error, ValueError):
@@ -93,7 +99,7 @@ class _Signers:
         self.key_revoked_at.setdefault((entry.player_id, raw), entry.received_at)
         return None
 
-    def keys_at(self, entry: AiringLogEntry) -> list[bytes]:
+    def keys_at(self, entry: Entry) -> list[bytes]:
         """The player's keys that may sign ``entry``: a revoked one only what was received
         by the time of its revocation (a batch in flight then)."""
         return [
@@ -102,7 +108,7 @@ class _Signers:
             or entry.received_at <= revoked
         ]
 
-    def apply(self, entry: AiringLogEntry) -> str | None:
+    def apply(self, entry: Entry) -> str | None:
         """Take a server entry into account; why it cannot be, or None."""
         if entry.event == KEY_ENROLLED and not _backfilled(entry):
             return self.enrol(entry)
@@ -114,7 +120,7 @@ class _Signers:
             self.revoked_at.pop(entry.player_id, None)
         return None
 
-    def check(self, entry: AiringLogEntry) -> str | None:
+    def check(self, entry: Entry) -> str | None:
         """Why a player's entry is not evidence at this point of the chain, or None.
 
         Cases: signed by no key the chain enrolled for that player before it
@@ -131,10 +137,16 @@ class _Signers:
 
 
 def _chain_problems(
-    code: str, entries: Sequence[AiringLogEntry], signers: _Signers
+    code: str, entries: Sequence[Entry], signers: _Signers, mark: Mark | None = None
 ) -> list[Problem]:
+    """The chain's and each entry's problems; past ``mark`` only, when one holds.
+
+    Entries up to the mark were verified when marked and are unchanged since (its
+    digest): their server entries still tell who may sign after it.
+    """
+    skip = mark.seq if mark else 0
     problems = []
-    found = find_break(entries)
+    found = find_break(entries[skip:], (mark.seq, mark.hash) if mark else (0, GENESIS))
     if found:
         problems.append(Problem(code, found[0].seq, found[1]))
     for entry in entries:
@@ -142,6 +154,10 @@ def _chain_problems(
             signers.enrol(entry)
     for entry in entries:
         server = entry.event in SERVER_EVENTS
+        if entry.seq <= skip:
+            if server:
+                signers.apply(entry)
+            continue
         problem = entry_problem(entry, [], signed=False) if server else signers.check(entry)
         if problem is None and server:
             problem = signers.apply(entry)
@@ -177,17 +193,44 @@ def _key_problems(
 
 def _station_problems(
     code: str,
-    entries: Sequence[AiringLogEntry],
+    entries: Sequence[Entry],
     key_rows: Sequence[tuple[int, int, bytes]],
     anchors: Iterable[Anchor],
+    mark: Mark | None = None,
 ) -> list[Problem]:
     signers = _Signers()
-    problems = _chain_problems(code, entries, signers)
+    problems = _chain_problems(code, entries, signers, mark)
     problems += _key_problems(code, key_rows, signers)
     hashes = {e.seq: e.hash for e in entries}
     problems += [
         Problem(code, fault.seq, fault.reason) for fault in anchor_faults(hashes, anchors)
     ]
+    return problems
+
+
+def _marked_problems(
+    typer: _Typer,
+    station_id: int,
+    code: str,
+    entries: Sequence[Row[Any]],
+    key_rows: Sequence[tuple[int, int, bytes]],
+    anchors: Sequence[Anchor],
+    mark: Mark | None,
+    trusted: bool,
+) -> list[Problem]:
+    """The station's problems, its entries (as stored) up to ``mark`` taken as verified
+    when ``trusted`` (the mark holds, and the caller trusts marks).
+
+    The mark is also an anchor: the chain must still have its hash at its seq (a
+    rewrite re-hashed end to end). On any problem the station is verified whole,
+    so that the first entry at fault is named, not just the mark.
+    """
+    if mark is not None:
+        anchors = [*anchors, Anchor(station_id, code, mark.seq, mark.hash, "verified mark")]
+    skip = mark if trusted else None
+    problems = _station_problems(code, typer(entries, skip), key_rows, anchors, skip)
+    if problems and skip:
+        problems = _station_problems(code, typer(entries, None), key_rows, anchors)
     return problems
 
 
@@ -205,40 +248,111 @@ def _key_rows(session: Session, station_ids: list[int]) -> dict[int, list[tuple[
     return found
 
 
-def verify_station(
-    session: Session, station: Station, anchors: Iterable[Anchor]
-) -> tuple[int, list[Problem]]:
-    """(entries checked, problems) of one station: chain, signatures, key rows, anchors."""
-    entries = list(
-        session.scalars(
-            select(AiringLogEntry)
-            .where(AiringLogEntry.station_id == station.id)
-            .order_by(AiringLogEntry.seq)
-        )
-    )
-    keys = _key_rows(session, [station.id]).get(station.id, [])
-    return len(entries), _station_problems(station.code, entries, keys, anchors)
+# Every column of an entry but its id, read as rows: the ORM's objects cost more than
+# the checks when a report reads the country's logs.
+_ENTRY_COLUMNS = [c for c in AiringLogEntry.__table__.c if c.name != "id"]
+# Read as the driver gives them, typed only for the entries checked: a mark's digest
+# needs no more, and typing every entry cost as much as the checks a mark saves.
+_TYPED = ("at", "received_at", "detail")
+_AS_STORED = [type_coerce(c, String) if c.name in _TYPED else c for c in _ENTRY_COLUMNS]
+LogEntry = namedtuple("LogEntry", [c.name for c in _ENTRY_COLUMNS])  # type: ignore[misc]
+_CHUNK = 500  # stations whose logs are read at once: bounded memory for the country
+
+
+def station_logs(session: Session, station_ids: list[int]) -> dict[int, list[Row[Any]]]:
+    """Each station's entries by seq as stored (``at``, ``received_at`` and ``detail`` as
+    the driver gives them), in one query."""
+    found: dict[int, list[Row[Any]]] = {}
+    for entry in session.execute(
+        select(*_AS_STORED)
+        .where(AiringLogEntry.station_id.in_(station_ids))
+        .order_by(AiringLogEntry.station_id, AiringLogEntry.seq)
+    ):
+        found.setdefault(entry.station_id, []).append(entry)
+    return found
+
+
+class _Typer:
+    """Turns stored entries into typed ones as the columns' own types do (the ORM's way)."""
+
+    def __init__(self, session: Session) -> None:
+        dialect = session.get_bind().dialect
+        self.processors = [
+            (i, process)
+            for i, column in enumerate(_ENTRY_COLUMNS)
+            if column.name in _TYPED
+            and (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
+        ]
+
+    def __call__(self, entries: Sequence[Row[Any]], mark: Mark | None) -> list[Entry]:
+        """``entries`` with those to check typed: past ``mark``, and the server entries
+        that say who may sign (their stored form is enough for the others)."""
+        skip = mark.seq if mark else 0
+        return [self.typed(e) if e.seq > skip or e.event in SERVER_EVENTS else e
+                for e in entries]
+
+    def typed(self, entry: Row[Any]) -> LogEntry:
+        values = list(entry)
+        for i, process in self.processors:
+            values[i] = process(values[i])
+        return LogEntry(*values)
+
+
+def _verify(
+    session: Session,
+    stations: Sequence[Station],
+    anchors: Iterable[Anchor],
+    trust_marks: bool,
+) -> dict[int, tuple[int, list[Problem]]]:
+    """Each station's (entries, problems), a few hundred stations' logs a query.
+
+    A station that verifies is marked up to its head (``compliance.marks``).
+    ``trust_marks``: skip checking what a mark vouches for (reports); else every
+    entry is checked again (``loa audit verify``).
+    """
+    by_station: dict[int, list[Anchor]] = {}
+    for anchor in anchors:
+        by_station.setdefault(anchor.station_id, []).append(anchor)
+    found: dict[int, tuple[int, list[Problem]]] = {}
+    fresh: dict[int, Mark] = {}
+    typer = _Typer(session)
+    for i in range(0, len(stations), _CHUNK):
+        part = stations[i : i + _CHUNK]
+        ids = [s.id for s in part]
+        logs, keys = station_logs(session, ids), _key_rows(session, ids)
+        marks = read_marks(session, ids)
+        for station in part:
+            entries, mark = logs.get(station.id, []), marks.get(station.id)
+            held = mark is not None and holds(mark, entries)
+            problems = _marked_problems(
+                typer, station.id, station.code, entries, keys.get(station.id, []),
+                by_station.get(station.id, []), mark, trust_marks and held,
+            )
+            found[station.id] = (len(entries), problems)
+            if not problems and entries and not (held and mark.seq == entries[-1].seq):
+                fresh[station.id] = mark_of(entries)
+    save_marks(session, fresh)
+    return found
 
 
 def verify_chains(session: Session, anchors: Sequence[Anchor] | None = None) -> Verification:
-    """Verify every station's log against the anchors (by default every one Loa keeps)."""
+    """Verify every entry of every station's log against the anchors (by default every
+    one Loa keeps), whatever was verified before."""
     result = Verification()
     if anchors is None:
         anchors, unreadable = known_anchors(session)
         result.problems += [Problem(None, None, message) for message in unreadable]
     result.problems += _guard_problems(session)
-    by_station: dict[int, list[Anchor]] = {}
-    for anchor in anchors:
-        by_station.setdefault(anchor.station_id, []).append(anchor)
     result.anchors = len(anchors)
-    for station in session.scalars(select(Station).order_by(Station.code)):
-        checked, problems = verify_station(session, station, by_station.pop(station.id, []))
+    stations = list(session.scalars(select(Station).order_by(Station.code)))
+    for checked, problems in _verify(session, stations, anchors, trust_marks=False).values():
         result.checked += checked
         result.problems += problems
+    known = {s.id for s in stations}
     result.problems += [
         Problem(a.station_code, a.seq, f"đài của mốc {a.source} không còn (station deleted)")
-        for orphans in by_station.values()
-        for a in orphans
+        for a in anchors
+        if a.station_id not in known
     ]
     return result
 
@@ -270,40 +384,21 @@ def evidence_break(session: Session, station: Station) -> Problem | None:
     return evidence_breaks(session, [station])[station.id]
 
 
-_CHUNK = 500  # stations whose logs are read at once: bounded memory for the country
-
-
 def evidence_breaks(session: Session, stations: Sequence[Station]) -> dict[int, Problem | None]:
-    """``evidence_break`` of many stations, their logs read a few hundred stations a query.
+    """``evidence_break`` of many stations, each entry's signature and body checked once
+    (past the station's mark), every chain and anchor every time.
 
     The answers are kept for the session, like ``evidence_break``'s.
     """
     known: dict[int, Problem | None] = session.info.setdefault(BROKEN, {})
     todo = [s for s in stations if s.id not in known]
-    if todo and ANCHORS not in session.info:
-        session.info[ANCHORS] = known_anchors(session)[0]
-    anchors: dict[int, list[Anchor]] = {}
-    for anchor in session.info.get(ANCHORS, []):
-        anchors.setdefault(anchor.station_id, []).append(anchor)
-    for i in range(0, len(todo), _CHUNK):
-        part = todo[i : i + _CHUNK]
-        ids = [s.id for s in part]
-        entries: dict[int, list[AiringLogEntry]] = {}
-        for entry in session.scalars(
-            select(AiringLogEntry)
-            .where(AiringLogEntry.station_id.in_(ids))
-            .order_by(AiringLogEntry.station_id, AiringLogEntry.seq)
-        ):
-            entries.setdefault(entry.station_id, []).append(entry)
-        keys = _key_rows(session, ids)
-        for station in part:
-            problems = _station_problems(
-                station.code,
-                entries.get(station.id, []),
-                keys.get(station.id, []),
-                anchors.get(station.id, []),
-            )
-            known[station.id] = min(problems, key=_seq_order, default=None)
+    if todo:
+        if ANCHORS not in session.info:
+            session.info[ANCHORS] = known_anchors(session)[0]
+        for station_id, (_, problems) in _verify(
+            session, todo, session.info[ANCHORS], trust_marks=True
+        ).items():
+            known[station_id] = min(problems, key=_seq_order, default=None)
     return {s.id: known[s.id] for s in stations}
 
 

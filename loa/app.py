@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 from loa.audio.store import AudioStore
 from loa.clock import Clock, clock_for
 from loa.compliance.anchors import ANCHOR_FILE, checkpoint_file
+from loa.compliance.marks import MARK_KEY, mark_key
 from loa.db import make_engine, session_factory
 from loa.models import import_models
-from loa.playlists.bulletins import stamp_pushed
+from loa.playlists.bulletin_delivery import mark_pushed
 from loa.secret import secret_key
 from loa.services import Services
 from loa.settings import Settings, load_settings
@@ -28,13 +29,14 @@ def build_services(
     import_models()
     settings.home.mkdir(parents=True, exist_ok=True)
     settings.audio_dir.mkdir(parents=True, exist_ok=True)
-    sessions = session_factory(
-        make_engine(settings.database_url), {ANCHOR_FILE: str(checkpoint_file(settings.home))}
-    )
+    sessions = session_factory(make_engine(settings.database_url), {
+        ANCHOR_FILE: str(checkpoint_file(settings.home)),
+        MARK_KEY: mark_key(secret_key(settings.secret_key, settings.home)),
+    })
     publisher = publisher or make_publisher(settings)
     clock = clock or clock_for(settings.now)
     # Every path (CLI, web and jobs) notifies after commit.
-    publish_on_commit(sessions, publisher, partial(stamp_pushed, sessions, clock))
+    publish_on_commit(sessions, publisher, partial(mark_pushed, sessions, clock))
     return Services(
         settings=settings,
         sessions=sessions,

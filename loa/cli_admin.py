@@ -1,4 +1,4 @@
-"""Commands that keep the unit tree, stations, players, users and campaigns."""
+"""Commands that keep the unit tree, stations, players and campaigns (users: loa.cli_users)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.orm import Session
 
 from loa.audio.tts import engine_names
 from loa.cli_broker import PASSWD_HINT
@@ -20,7 +21,6 @@ from loa.stations.cli import PLAYER_COMMANDS
 from loa.stations.players import add_player
 from loa.stations.service import DEFAULT_WINDOWS, add_station
 from loa.stations.units import add_unit, get_unit, import_units, set_unit_report
-from loa.web.users import add_user
 
 CLI_USER = "loa (dòng lệnh)"  # who revoked or rotated, as the chain entry records it
 
@@ -88,10 +88,16 @@ def station() -> None:
 def station_add(
     loa: LoaContext, code: str, unit_code: str, name: str, windows: str, timezone: str
 ) -> None:
-    """Add a station with its broadcast windows (local time)."""
+    """Add a station with its broadcast windows (local time), each with its own days."""
+    from loa.stations.service import station_windows
+    from loa.stations.windows import windows_in_words
+
     with transaction(loa.services.sessions) as session:
         added = add_station(session, code, unit_code, name, windows, timezone)
-        click.echo(f"Đã thêm đài {added.code}: {added.name}, khung giờ {', '.join(added.windows)}")
+        planned = _plan_new(loa, session, [added.id])
+        click.echo(f"Đã thêm đài {added.code}: {added.name}, khung giờ "
+                   f"{windows_in_words(station_windows(added))}")
+    click.echo(f"Đã xếp {planned} lượt phát (planned {planned} airings)")
 
 
 @station.command("import")
@@ -105,12 +111,9 @@ def station_add(
 @pass_loa
 def station_import(loa: LoaContext, file: Path, tokens_file: Path | None) -> None:
     """Add the stations of a CSV file (code, unit, name, windows[, players]): all or none."""
-    from loa.stations.bulk import import_stations
+    from loa.stations.bulk import decode_csv, import_stations
 
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise LoaError("Tệp CSV phải mã hóa UTF-8 (the CSV must be UTF-8)") from err
+    text = decode_csv(file.read_bytes())
     with transaction(loa.services.sessions) as session:
         done = import_stations(session, text)
         if done.players and tokens_file is None:
@@ -120,10 +123,22 @@ def station_import(loa: LoaContext, file: Path, tokens_file: Path | None) -> Non
             )
         if done.players and tokens_file is not None:
             _write_tokens(tokens_file, done.players)
+        planned = _plan_new(loa, session, done.station_ids)
     click.echo(
-        f"Đã thêm {done.stations} đài, {len(done.players)} thiết bị "
-        f"(added {done.stations} stations, {len(done.players)} players)"
+        f"Đã thêm {done.stations} đài, {len(done.players)} thiết bị, xếp {planned} lượt phát "
+        f"(added {done.stations} stations, {len(done.players)} players, {planned} airings)"
     )
+    for count, said in done.windows_said():
+        click.echo(f"  {count} đài (stations) — {said}")
+
+
+def _plan_new(loa: LoaContext, session: Session, station_ids: list[int]) -> int:
+    """Plan the due months of new stations at once (not at the nightly job): airings added."""
+    from loa.scheduler.plan_months import plan_due_months
+
+    reports = plan_due_months(session, loa.services.clock.now(),
+                              loa.services.settings.airing_gap, station_ids)
+    return sum(row.planned for report in reports for row in report.rows)
 
 
 def _write_tokens(path: Path, players: list[tuple[str, str, int, str]]) -> None:
@@ -132,7 +147,8 @@ def _write_tokens(path: Path, players: list[tuple[str, str, int, str]]) -> None:
 
     with path.open("w", encoding="utf-8", newline="") as out:
         path.chmod(0o600)
-        writer = csv.writer(out)
+        # "\n", not csv's "\r\n": a token copied from a line must not bring a CR along.
+        writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["station", "player", "player_id", "token"])
         writer.writerows(players)
 
@@ -189,7 +205,7 @@ def player_rotate_token(loa: LoaContext, player_id: int) -> None:
 def player_revoke(loa: LoaContext, player_id: int) -> None:
     """Refuse a player's token from now on (its past events stay verifiable)."""
     with transaction(loa.services.sessions) as session:
-        keylog.revoke(session, player_id, loa.services.clock.now(), CLI_USER)
+        keylog.revoke(session, player_id, loa.services.clock, CLI_USER)
     click.echo(f"Đã thu hồi thiết bị {player_id} (player revoked)")
     click.echo(PASSWD_HINT, err=True)
 
@@ -201,7 +217,7 @@ def player_revoke(loa: LoaContext, player_id: int) -> None:
 def player_revoke_key(loa: LoaContext, player_id: int, key: str) -> None:
     """Stop one key of a player signing (KEY: its id or base64, see `loa player keys`)."""
     with transaction(loa.services.sessions) as session:
-        row = keylog.revoke_key(session, player_id, key, loa.services.clock.now(), CLI_USER)
+        row = keylog.revoke_key(session, player_id, key, loa.services.clock, CLI_USER)
         key_id = row.id
     click.echo(f"Đã thu hồi khóa {key_id} của thiết bị {player_id} (key revoked)")
 
@@ -211,7 +227,7 @@ def player_revoke_key(loa: LoaContext, player_id: int, key: str) -> None:
 @pass_loa
 def player_keys(loa: LoaContext, player_id: int) -> None:
     """List a player's keys as its station's chain has them: id, key, enrolled, in use."""
-    from loa.compliance.ingest import chain_key_entries
+    from loa.compliance.key_entries import chain_key_entries
     from loa.stations.players import get_player
 
     with transaction(loa.services.sessions) as session:
@@ -257,25 +273,6 @@ def campaign_add(loa: LoaContext, code: str, title: str, unit_code: str, **optio
     with transaction(loa.services.sessions) as session:
         added = add_campaign(session, loa.services.store, code, title, unit_code, **options)
         click.echo(f"Đã thêm chiến dịch {added.code}: {added.topic}")
-
-
-@click.group()
-def user() -> None:
-    """Người dùng (users)."""
-
-
-@user.command("add")
-@click.argument("username")
-@click.option("--role", required=True,
-              type=click.Choice(["operator", "leader", "auditor", "admin"]))
-@click.option("--unit", "unit_code", required=True)
-@click.password_option(prompt="Mật khẩu (password)")
-@pass_loa
-def user_add(loa: LoaContext, username: str, role: str, unit_code: str, password: str) -> None:
-    """Add a web user who sees only its unit's subtree."""
-    with transaction(loa.services.sessions) as session:
-        add_user(session, username, password, role, unit_code)
-    click.echo(f"Đã thêm người dùng {username} ({role})")
 
 
 @click.group()

@@ -19,7 +19,7 @@ from loa.playlists.bulletin_limits import MAX_REPEAT_EVERY_S, MAX_REPEATS
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from loa.playlists.bulletins import StationDelivery
+    from loa.playlists.bulletin_delivery import StationDelivery
     from loa.playlists.models import Bulletin
     from loa.stations.models import AdminUnit
 
@@ -46,8 +46,8 @@ def _acting_user(session: Session, username: str, unit: AdminUnit) -> tuple[str,
     from sqlalchemy import select
 
     from loa.errors import LoaError
+    from loa.stations.accounts import User
     from loa.stations.units import ancestors
-    from loa.web.models import User
     from loa.web.users import normal_username
 
     user = session.scalar(select(User).where(User.username == normal_username(username)))
@@ -93,6 +93,7 @@ def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
     from loa.db import transaction
     from loa.errors import LoaError
     from loa.playlists.bulletins import create_bulletin
+    from loa.scheduler.bulletin_slots import slot_placer
     from loa.stations.service import get_station
     from loa.stations.units import get_unit
 
@@ -113,6 +114,7 @@ def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
             valid_until=_instant(valid_until, "--until"),
             repeat_count=repeat_count if every_min else 1, repeat_every_s=every_min * 60,
             store=services.store, clock=services.clock,
+            place_slots=slot_placer(services.settings.airing_gap),
         )
         click.echo(created.id)
 
@@ -148,11 +150,13 @@ def approve(loa: LoaContext, bulletin_id: int, by: str | None) -> None:
     """Approve a pending normal or priority bulletin: it is sent."""
     from loa.db import transaction
     from loa.playlists.bulletins import approve_bulletin, get_bulletin
+    from loa.scheduler.bulletin_slots import slot_placer
 
     with transaction(loa.services.sessions) as session:
         found = get_bulletin(session, bulletin_id)
         approver, role = _acting_user(session, by, found.unit) if by else (None, None)
-        approve_bulletin(session, found, by=approver, role=role, clock=loa.services.clock)
+        approve_bulletin(session, found, by=approver, role=role, clock=loa.services.clock,
+                         place_slots=slot_placer(loa.services.settings.airing_gap))
         click.echo(f"Đã duyệt và gửi thông báo {found.id} (approved and sent)")
 
 
@@ -180,7 +184,8 @@ def cancel(loa: LoaContext, bulletin_id: int, by: str | None) -> None:
 def show(loa: LoaContext, bulletin_id: int, fmt: str) -> None:
     """A bulletin and its delivery table: each station's push, fetch, start, end and delay."""
     from loa.db import transaction
-    from loa.playlists.bulletins import delivery, end_past_bulletins, get_bulletin
+    from loa.playlists.bulletin_delivery import delivery
+    from loa.playlists.bulletins import end_past_bulletins, get_bulletin
 
     with transaction(loa.services.sessions) as session:
         end_past_bulletins(session, loa.services.clock.now())

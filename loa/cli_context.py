@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -45,9 +48,35 @@ def prepare(ctx: click.Context) -> None:
     Light on purpose: it runs before every command, its --help too."""
     from loa.audio.cli import ACRONYM_SOURCE
 
+    refuse_root(ctx, Path(os.environ.get("LOA_HOME", "var")))
     loa = ctx.ensure_object(LoaContext)
     ctx.call_on_close(loa.close)
     ctx.meta[ACRONYM_SOURCE] = lambda unit_code=None: _operator_acronyms(loa, unit_code)
+
+
+def refuse_root(ctx: click.Context, home: Path) -> None:
+    """Stop root from running `loa` on a home another user (the service's) owns: what root
+    writes there (audio, anchors, caches) the service can then not read or replace."""
+    if os.geteuid() != 0:
+        return
+    try:
+        owner = home.stat().st_uid
+    except OSError:  # no home yet: whoever makes it owns it
+        return
+    if owner == 0:
+        return
+    try:
+        name = pwd.getpwuid(owner).pw_name
+    except KeyError:
+        name = str(owner)
+    click.echo(
+        f"Lỗi: không chạy loa bằng root: {home} thuộc người dùng {name}, tệp root ghi vào đó "
+        f"sẽ làm hỏng dịch vụ; dùng `loa-admin …` (packaging/loa-admin: chạy loa bằng {name} "
+        f"với /etc/loa/loa.env) (refusing to run as root: {home} belongs to {name}; "
+        f"run `loa-admin …`, which runs loa as {name} with the service's settings)",
+        err=True,
+    )
+    ctx.exit(2)
 
 
 def _operator_acronyms(loa: LoaContext, unit_code: str | None) -> dict[str, str]:
@@ -95,6 +124,22 @@ class UserError(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         click.echo(f"Lỗi: {self.message}", err=True)
+
+
+class StartRefused(UserError):
+    """A server command refuses to start: exit code 2, as systemd's units expect to see."""
+
+    exit_code = 2
+
+
+def require_safe_secret() -> None:
+    """Stop a server command (serve, web, scheduler, worker) whose LOA_SECRET_KEY is unsafe."""
+    from loa.secret import WeakSecretError, check_configured
+
+    try:
+        check_configured(load_settings().secret_key)
+    except WeakSecretError as err:
+        raise StartRefused(str(err)) from err
 
 
 class LoaGroup(click.Group):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from loa.cli_context import LoaContext, UserError, pass_loa
+from loa.cli_context import LoaContext, UserError, pass_loa, require_safe_secret
 
 
 def _logging(loa: LoaContext) -> None:
@@ -40,8 +40,13 @@ def _stop_on_signals(stop: threading.Event) -> None:
 @pass_loa
 def worker(loa: LoaContext, poll_s: float) -> None:
     """Run queued render jobs until stopped (start as many as the machine has cores for)."""
+    from loa.metrics_files import use_process_folder
+    from loa.settings import load_settings
+
+    use_process_folder("worker", load_settings().home)  # before prometheus_client loads
     from loa.playlists.render_worker import RenderWorker
 
+    require_safe_secret()
     _logging(loa)
     _check_schema(loa)
     svc = loa.services
@@ -73,7 +78,7 @@ def backup(loa: LoaContext, file: Path, portable: bool) -> None:
 @pass_loa
 def restore(loa: LoaContext, file: Path, force: bool) -> None:
     """Restore a `loa backup` archive into an empty database and home, then verify it."""
-    from loa.backup import restore_backup
+    from loa.restore import restore_backup
 
     manifest = restore_backup(loa.services.settings, file, force=force)
     click.echo(

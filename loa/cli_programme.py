@@ -25,8 +25,8 @@ from loa.playlists.programmes import import_programme
 from loa.playlists.review import sign_approval
 from loa.scheduler.service import PlanReport, approve_and_plan
 from loa.scheduler.service import plan as plan_airings
+from loa.stations.accounts import Role, User
 from loa.stations.units import get_unit
-from loa.web.models import Role, User
 
 
 @click.group()
@@ -242,9 +242,19 @@ def audit_close(loa: LoaContext, month: str) -> None:
 @pass_loa
 def audit_verify(loa: LoaContext) -> None:
     """Check every log entry against its signature and chain, key rows and anchors, and audio."""
+    from loa.audio.store import unreadable_by_group
+
+    settings = loa.services.settings
+    # Every file, not a sample: a file the service (or nginx's group) cannot read fails a
+    # player as surely as a missing one, and is not what a hash check run by root sees.
+    unreadable = unreadable_by_group(settings.audio_dir, group=bool(settings.accel_redirect),
+                                     shards=1 << 16)
     with transaction(loa.services.sessions) as session:
         result = verify_chains(session)
         bad_audio = verify_audio(session, loa.services.store)
+    for path in unreadable:
+        click.echo(f"Tệp âm thanh {path} không đọc được bởi dịch vụ hoặc nhóm của kho "
+                   "(audio unreadable by the service or the store's group)", err=True)
     for p in result.problems:
         where = "" if p.station is None else f" đài {p.station}"
         where += "" if p.seq is None else f", mục seq={p.seq}"
@@ -253,7 +263,7 @@ def audit_verify(loa: LoaContext) -> None:
         click.echo(
             f"Tệp âm thanh {sha} bị thiếu hoặc sai mã băm (audio missing or altered)", err=True
         )
-    if result.problems or bad_audio:
+    if result.problems or bad_audio or unreadable:
         sys.exit(1)
     click.echo(
         f"OK: {result.checked} mục nhật ký, {result.anchors} mốc đối chiếu, chuỗi nguyên vẹn "
@@ -282,9 +292,13 @@ def audit_checkpoint(loa: LoaContext) -> None:
 )
 @pass_loa
 def prune_cache_command(loa: LoaContext, days: int | None) -> None:
-    """Free the render cache of speech and sounds no render used lately."""
+    """Free the render cache of speech and sounds no render used lately, and the audio store
+    of what killed renders left there."""
+    from loa.audio.store import sweep_temporary
     from loa.playlists.rendering import render_cache
 
     settings = loa.services.settings
     pruned = prune_cache(render_cache(settings), days or settings.tts_cache_days)
-    click.echo(f"Đã xóa {pruned.files} tệp, {pruned.bytes / 1e6:.1f} MB (pruned)")
+    swept = sweep_temporary(settings.audio_dir)
+    click.echo(f"Đã xóa {pruned.files} tệp, {pruned.bytes / 1e6:.1f} MB (pruned); "
+               f"{swept} tệp tạm cũ trong kho âm thanh (stale temporaries swept)")

@@ -15,7 +15,9 @@ from pathlib import Path
 import click
 
 from loa import migrate
-from loa.cli_context import LoaContext, UserError, pass_loa
+from loa.cli_context import LoaContext, UserError, pass_loa, require_safe_secret
+from loa.metrics_files import use_process_folder
+from loa.settings import load_settings
 
 
 @click.command()
@@ -25,6 +27,7 @@ from loa.cli_context import LoaContext, UserError, pass_loa
 @pass_loa
 def serve(loa: LoaContext, host: str, port: int, threads: int) -> None:
     """Serve in one process (waitress) with the scheduler inside; `loa web` for production."""
+    require_safe_secret()
     run_server(loa, host, port, threads)
 
 
@@ -32,11 +35,12 @@ def run_server(loa: LoaContext, host: str, port: int, threads: int) -> None:
     from waitress import serve as waitress_serve
 
     from loa.app import create_app
-    from loa.scheduler.runtime import start_scheduler
+    from loa.scheduler.runtime import plan_on_start, start_scheduler
 
     services = loa.services
     _logging(loa)
     _check_schema(loa)
+    plan_on_start(services)  # before the first player asks for its schedule
     runtime = start_scheduler(services)
     click.echo(f"Loa đang chạy tại http://{host}:{port}/ (Ctrl+C để dừng)")
     try:
@@ -64,6 +68,7 @@ def _check_schema(loa: LoaContext) -> None:
 @pass_loa
 def web(loa: LoaContext, bind: str | None, workers: int | None, with_scheduler: bool) -> None:
     """Serve the web UI and player API with gunicorn (several workers, no scheduler in them)."""
+    require_safe_secret()
     _check_schema(loa)
     env = dict(os.environ, LOA_HOME=str(loa.services.settings.home))
     if bind:
@@ -96,10 +101,13 @@ def web(loa: LoaContext, bind: str | None, workers: int | None, with_scheduler: 
 @pass_loa
 def scheduler_command(loa: LoaContext) -> None:
     """Run the scheduler's jobs alone (beside `loa web`); one leader among all such processes."""
-    from loa.scheduler.runtime import start_scheduler
+    use_process_folder("scheduler", load_settings().home)  # before prometheus_client loads
+    from loa.scheduler.runtime import plan_on_start, start_scheduler
 
+    require_safe_secret()
     _logging(loa)
     _check_schema(loa)
+    plan_on_start(loa.services)
     runtime = start_scheduler(loa.services)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

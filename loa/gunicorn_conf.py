@@ -8,8 +8,9 @@ changes them without editing this file:
 - ``LOA_FORWARDED_ALLOW_IPS`` (127.0.0.1): the proxies (nginx) whose
   X-Forwarded-Proto is believed; ``LOA_PROXY_HOPS`` (see loa.app) makes Flask
   take the client address from X-Forwarded-For behind that many proxies;
-- ``PROMETHEUS_MULTIPROC_DIR`` (``$LOA_HOME/prometheus``): where the workers
-  write their metrics so that /metrics adds them up; emptied at start.
+- ``LOA_METRICS_DIR`` (``$LOA_HOME/prometheus``): the workers write their
+  metrics to its ``web/`` folder (emptied at start) and /metrics adds up every
+  folder there, the schedulers' and render workers' too (loa.metrics_files).
 
 The web workers serve requests only: the scheduler runs in its own process
 (``loa scheduler``, or ``loa web --scheduler``), never in every worker.
@@ -18,9 +19,11 @@ The web workers serve requests only: the scheduler runs in its own process
 from __future__ import annotations
 
 import os
-import shutil
+import sys
 from pathlib import Path
 from typing import Any
+
+from loa.metrics_files import WEB, use_process_folder
 
 wsgi_app = "loa.wsgi:app"
 bind = [os.environ.get("LOA_BIND", "127.0.0.1:8080")]
@@ -49,18 +52,40 @@ proc_name = "loa-web"
 control_socket = str(Path(os.environ.get("LOA_HOME", "var")).resolve() / "gunicorn.ctl")
 
 
-def _metrics_dir() -> Path:
-    home = Path(os.environ.get("LOA_HOME", "var")).resolve()
-    chosen = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(home / "prometheus")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = chosen  # the workers inherit it
-    return Path(chosen)
-
-
 def on_starting(_server: Any) -> None:
-    """Empty the metrics folder: counters of a previous run's workers must not add up."""
-    folder = _metrics_dir()
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True, exist_ok=True)
+    """Refuse an unsafe LOA_SECRET_KEY (as `loa web` does: the unit runs gunicorn itself),
+    plan the due months of stations that lack them before a player is served, then empty
+    the workers' metrics folder: a previous run's counts must not add up."""
+    from loa.secret import WeakSecretError, check_configured
+
+    try:
+        check_configured(os.environ.get("LOA_SECRET_KEY", ""))
+    except WeakSecretError as err:
+        print(f"Lỗi: {err}", file=sys.stderr)  # before logging is set up: the one line
+        raise SystemExit(2) from err
+    _plan_before_serving()
+    use_process_folder(WEB, Path(os.environ.get("LOA_HOME", "var")))
+
+
+def _plan_before_serving() -> None:
+    """Plan in the master, before the workers fork; a database not ready is the log's and
+    /healthz's to say, not a reason to serve nothing."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from loa.app import build_services
+    from loa.errors import LoaError
+    from loa.scheduler.runtime import plan_on_start
+    from loa.settings import load_settings
+
+    services = build_services(load_settings())
+    try:
+        plan_on_start(services)
+    except (SQLAlchemyError, LoaError) as err:
+        print(f"Loa: chưa xếp lịch được lúc khởi động (could not plan at start): {err}",
+              file=sys.stderr)
+    finally:
+        services.publisher.close()  # the changed players are told first
+        services.sessions.kw["bind"].dispose()  # no connection crosses the fork
 
 
 def child_exit(_server: Any, worker: Any) -> None:
@@ -69,5 +94,3 @@ def child_exit(_server: Any, worker: Any) -> None:
 
     multiprocess.mark_process_dead(worker.pid)
 
-
-_metrics_dir()

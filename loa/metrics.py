@@ -1,11 +1,11 @@
 """Prometheus metrics: counted where things happen, exposed at /metrics (loa.web.ops).
 
-Under gunicorn every worker is a process: with ``PROMETHEUS_MULTIPROC_DIR`` set
-(packaging/gunicorn.conf.py sets it to ``$LOA_HOME/prometheus`` and empties it
-at start) each process writes its counts to files there and /metrics adds them
-up. Run ``loa scheduler``/``loa worker`` with the same variable for their
-render times to show. Figures about the whole fleet (players online, airings
-missed) are read from the database at each scrape, so every worker gives the same.
+Under gunicorn every worker is a process: each writes its counts to files in
+its folder (loa.metrics_files: the workers' ``web/``, each scheduler's and
+render worker's own, under ``LOA_METRICS_DIR``) and /metrics adds up every
+folder, so the render times of ``loa scheduler`` and ``loa worker`` show too.
+Figures about the whole fleet (players online, airings missed) are read from
+the database at each scrape, so every worker gives the same.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -20,6 +21,8 @@ from prometheus_client.registry import REGISTRY, Collector
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+from loa.metrics_files import every_process_file
 
 EVENTS = Counter("loa_events_ingested", "Player events taken in, by outcome", ["outcome"])
 SCHEDULES = Counter("loa_schedule_requests", "Schedule polls, by answer (200 or 304)", ["status"])
@@ -71,8 +74,18 @@ def exposition(fleet: Collector) -> bytes:
     fleet_registry.register(fleet)
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return generate_latest(REGISTRY) + generate_latest(fleet_registry)
-    from prometheus_client import multiprocess
-
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
+    registry.register(_EveryProcess(Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])))
     return generate_latest(registry) + generate_latest(fleet_registry)
+
+
+class _EveryProcess(Collector):
+    """The counts of every process under the metrics root, added up."""
+
+    def __init__(self, own_folder: Path) -> None:
+        self.own_folder = own_folder
+
+    def collect(self) -> Iterator[Metric]:
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        yield from MultiProcessCollector.merge(every_process_file(self.own_folder))

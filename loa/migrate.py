@@ -17,7 +17,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", database_url)
+    # The config file syntax interpolates "%": a URL's escapes (a password, options) keep theirs.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 
 

@@ -43,6 +43,10 @@ class Settings:
     proxy_hops: int = 0
     # Ed25519 keys one player may have enrolled and not revoked at once.
     max_keys_per_player: int = 4
+    # Free space (MB) a render must leave on the audio and cache volumes, or it is refused.
+    render_reserve_mb: int = 1024
+    # Bearer token Prometheus sends for /metrics; unset: /metrics answers loopback only.
+    metrics_token: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -102,6 +106,19 @@ def _accel(raw: str) -> str | None:
     return raw
 
 
+MIN_METRICS_TOKEN = 16
+
+
+def _metrics_token(raw: str) -> str | None:
+    token = raw.strip()
+    if token and len(token) < MIN_METRICS_TOKEN:
+        raise SettingsError(
+            f"LOA_METRICS_TOKEN cần ít nhất {MIN_METRICS_TOKEN} ký tự, ví dụ từ "
+            f"`loa secret generate` (must be at least {MIN_METRICS_TOKEN} characters)"
+        )
+    return token or None
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment, failing fast with a clear message."""
     env = os.environ if env is None else env
@@ -128,4 +145,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         accel_redirect=_accel(env.get("LOA_ACCEL_REDIRECT", "")),
         proxy_hops=_whole(env, "LOA_PROXY_HOPS", "0", least=0),
         max_keys_per_player=_whole(env, "LOA_MAX_KEYS_PER_PLAYER", "4"),
+        render_reserve_mb=_whole(env, "LOA_RENDER_RESERVE_MB", "1024", least=0),
+        metrics_token=_metrics_token(env.get("LOA_METRICS_TOKEN", "")),
     )

@@ -11,11 +11,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from loa.player.agent import Agent
+from loa.player.client import clean_token
 from loa.player.clock import SystemClock
 from loa.player.config import AgentConfig
 from loa.player.output import DEFAULT_OUTPUTS, parse_outputs
 from loa.player.runner import Runner
 from loa.player.status import NoAgentHere, status_lines
+
+
+def trust_ca(ca_file: str | None) -> None:
+    """LOA_CA_FILE: the CA bundle that signed the server's (and broker's) certificate, e.g. a
+    government or internal CA: the HTTP client (requests) and the broker's TLS (OpenSSL's
+    default verify paths) both read it from the environment of this process."""
+    if ca_file:
+        os.environ["REQUESTS_CA_BUNDLE"] = ca_file
+        os.environ["SSL_CERT_FILE"] = ca_file
 
 
 def run_agent(config: AgentConfig, verbose: bool = False) -> None:
@@ -55,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--mqtt", default=os.environ.get("LOA_MQTT_URL") or None,
                      help="broker URL for push notices (or LOA_MQTT_URL)")
     run.add_argument("--poll", type=float, default=300.0, help="seconds between polls")
+    run.add_argument("--ca-file", default=os.environ.get("LOA_CA_FILE") or None,
+                     help="CA bundle to trust for the server and broker, e.g. an internal CA "
+                          "(or LOA_CA_FILE; default: the system's and certifi's)")
     run.add_argument("--bulletin-poll", type=float,
                      default=os.environ.get("LOA_BULLETIN_POLL_SECONDS") or "15",
                      help="seconds between fetches of the emergency bulletins, besides each "
@@ -75,11 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "status":
         return show_status(args.home)
-    token = os.environ.get("LOA_PLAYER_TOKEN", "")
+    token = clean_token(os.environ.get("LOA_PLAYER_TOKEN", ""))
     if not args.server or not token:
         print("Lỗi: cần LOA_SERVER (--server) và LOA_PLAYER_TOKEN "
               "(error: the server URL and LOA_PLAYER_TOKEN are required)", file=sys.stderr)
         return 2
+    trust_ca(args.ca_file)
     try:
         outputs = tuple(parse_outputs(args.output))
     except ValueError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from loa.player.timekeeping import TimeKeeper
 logger = logging.getLogger(__name__)
 
 TIMEOUT = (10.0, 60.0)
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-.~+/=]+")
 CHUNK = 1 << 16
 
 
@@ -40,22 +42,38 @@ class Schedule:
     body: dict[str, Any] | None  # None when the server answered 304 Not Modified
 
 
+def clean_token(token: str) -> str:
+    """The token without the spaces, tabs or CR that a copy from a CRLF file brings along."""
+    return token.strip()
+
+
+def mask_token(text: str, token: str) -> str:
+    """``text`` with the token cut to its first 4 characters wherever it appears (raw, or
+    quoted with a stray character escaped or splitting it): a message about a failure must
+    not hand the player's identity to whoever reads the log."""
+    pieces = [p for p in _TOKEN_CHARS.findall(token) if len(p) >= 6]
+    for number, piece in enumerate(sorted(pieces, key=len, reverse=True)):
+        text = text.replace(piece, f"{piece[:4] if number == 0 else ''}…(ẩn/masked)")
+    return text
+
+
 class ServerClient:
     """A requests session bound to one server and token; each reply's clock feeds ``keeper``."""
 
     def __init__(self, server: str, token: str, keeper: TimeKeeper) -> None:
         self.base = server.rstrip("/") + "/"
         self._keeper = keeper
+        self._token = clean_token(token)
         self._http = requests.Session()
-        self._http.headers.update({"Authorization": f"Bearer {token}"})
+        self._http.headers.update({"Authorization": f"Bearer {self._token}"})
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         before = self._keeper.stamp()
         try:
             response = self._http.request(method, urljoin(self.base, path.lstrip("/")),
                                           timeout=TIMEOUT, **kwargs)
-        except requests.RequestException as exc:
-            raise ServerUnreachable(str(exc)) from exc
+        except (requests.RequestException, ValueError) as exc:  # ValueError: a bad header
+            raise ServerUnreachable(mask_token(str(exc), self._token)) from None
         stamp = response.headers.get("X-Loa-Server-Time")
         with suppress(ValueError, TypeError):
             if stamp:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from sqlalchemy.orm import Session
 
 from loa.audio.clips import probe_clip
-from loa.audio.errors import ClipError
+from loa.audio.errors import ClipError, ClipTooLong
 from loa.audio.store import AudioStore
 from loa.playlists.models import AudioAsset
 
@@ -35,21 +37,27 @@ def record_asset(
     return asset
 
 
-def store_clip(
-    session: Session, store: AudioStore, path: Path, max_ms: int | None = None
-) -> AudioAsset:
-    """Check a clip or jingle, then keep it; a bad file raises ClipError and stores nothing.
+def clip_too_long(duration_ms: int, max_ms: int, name: str) -> NoReturn:
+    raise ClipError(
+        f"Đoạn ghi âm dài {minutes_text(duration_ms)}, quá thời lượng tối đa của chương trình "
+        f"({minutes_text(max_ms)}) (clip longer than the programme may be): {name}"
+    )
 
-    Cases: corrupt or empty audio is refused by the probe; with ``max_ms``, a clip
-    longer than that (a whole programme's maximum) is refused before it is stored.
+
+def store_clip(
+    session: Session, store: AudioStore, path: Path, max_ms: int | None = None,
+    too_long: Callable[[int, int, str], NoReturn] = clip_too_long,
+) -> AudioAsset:
+    """Check a clip, jingle or bed, then keep it; a bad file raises ClipError, stores nothing.
+
+    Cases: corrupt or empty audio is refused by the probe; with ``max_ms``, a longer
+    file (a clip longer than a whole programme's maximum, a bed past its cap) is refused
+    by ``too_long`` from its header, before it is decoded or stored.
     """
-    info = probe_clip(path)
-    if max_ms is not None and info.duration_ms > max_ms:
-        raise ClipError(
-            f"Đoạn ghi âm dài {minutes_text(info.duration_ms)}, quá thời lượng tối đa của "
-            f"chương trình ({minutes_text(max_ms)}) (clip longer than the programme may be): "
-            f"{path.name}"
-        )
+    try:
+        info = probe_clip(path, max_ms=max_ms)
+    except ClipTooLong as long:
+        too_long(long.duration_ms, max_ms or 0, path.name)
     stored = store.put_file(path)
     return record_asset(session, stored.sha256, stored.bytes, info.duration_ms, info.format)
 

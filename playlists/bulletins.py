@@ -12,19 +12,18 @@ Rules (DESIGN §4 Bulletins):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from loa.audio.store import AudioStore
 from loa.clock import Clock
-from loa.db import transaction
 from loa.errors import LoaError
+from loa.playlists.bulletin_delivery import deliver
 from loa.playlists.bulletin_limits import (
     DEFAULT_VALIDITY,
     MAX_REPEAT_EVERY_S,
@@ -44,27 +43,18 @@ from loa.playlists.models import (
     BulletinStatus,
     BulletinTarget,
 )
+from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit, Player, Station
 from loa.stations.push import notify_after_commit, notify_bulletin_after_commit
 from loa.stations.units import subtree_ids
 
-WRITERS = ("operator", "leader", "admin")
-APPROVERS = ("leader", "admin")
+# Puts an active normal or priority bulletin's plays into its stations' windows: the
+# scheduler's rule (scheduler/bulletin_slots.py), handed in by the caller, since the
+# scheduler sits above this room.
+PlaceSlots = Callable[[Session, Bulletin, datetime], object]
 
-
-@dataclass(frozen=True)
-class StationDelivery:
-    """How one station got a bulletin: its earliest player at each step."""
-
-    code: str
-    name: str
-    players: int
-    pushed_at: datetime | None
-    fetched_at: datetime | None
-    started_at: datetime | None
-    completed_at: datetime | None
-    plays: int
-    delay_ms: int | None  # from sending to the first start
+WRITERS = frozenset({Role.operator, Role.leader, Role.admin})
+APPROVERS = frozenset({Role.leader, Role.admin})
 
 
 def may_send_emergency(unit: AdminUnit, role: str | None) -> bool:
@@ -73,6 +63,37 @@ def may_send_emergency(unit: AdminUnit, role: str | None) -> bool:
         return True
     allowed = {r.strip() for r in (unit.emergency_roles or "").split(",") if r.strip()}
     return str(role) in allowed
+
+
+def may_write(role: str | None) -> bool:
+    """Whether ``role`` writes bulletins (None: a script, which acts for the server)."""
+    return role is None or str(role) in WRITERS
+
+
+def approval_refused(bulletin: Bulletin, by: str | None, role: str | None) -> str | None:
+    """Why ``by`` (``role``; None: a script) may not approve ``bulletin``, or None: a pending
+    bulletin is approved by a leader or admin who is not its author."""
+    if bulletin.status is not BulletinStatus.pending:
+        return "Thông báo không chờ duyệt (the bulletin is not awaiting approval)"
+    if role is not None and str(role) not in APPROVERS:
+        return "Chỉ lãnh đạo hoặc quản trị được duyệt (only a leader or admin approves)"
+    if by is not None and by == bulletin.created_by:
+        return "Người soạn không được tự duyệt thông báo (you cannot approve your own)"
+    return None
+
+
+def cancel_refused(bulletin: Bulletin, role: str | None) -> str | None:
+    """Why ``role`` (None: a script) may not cancel ``bulletin``, or None: a pending or
+    active bulletin is cancelled by a writer, an emergency only by a role that may send
+    one for its unit."""
+    if not may_write(role) or (bulletin.priority is BulletinPriority.emergency
+                               and not may_send_emergency(bulletin.unit, role)):
+        return (f"Vai trò {role} không được hủy thông báo này "
+                "(this role may not cancel this bulletin)")
+    if bulletin.status not in (BulletinStatus.pending, BulletinStatus.active):
+        done = "hủy" if bulletin.status is BulletinStatus.cancelled else "kết thúc"
+        return f"Thông báo đã {done} (the bulletin is already over)"
+    return None
 
 
 def set_emergency_roles(unit: AdminUnit, roles: Iterable[str]) -> None:
@@ -201,7 +222,7 @@ def create_bulletin(
     station_targets: Iterable[Station] = (), valid_from: datetime | None = None,
     valid_until: datetime | None = None, repeat_count: int | None = 1,
     repeat_every_s: int = 0,
-    store: AudioStore, clock: Clock,
+    store: AudioStore, clock: Clock, place_slots: PlaceSlots,
 ) -> Bulletin:
     """Check, render and record a bulletin; send it at once unless it awaits approval.
 
@@ -210,7 +231,7 @@ def create_bulletin(
     every rule passed, so a refused bulletin costs no render.
     """
     level = _priority(priority)
-    if role is not None and str(role) not in WRITERS:
+    if not may_write(role):
         raise LoaError("Vai trò này không được soạn thông báo (this role writes no bulletins)")
     if level is BulletinPriority.emergency and not may_send_emergency(unit, role):
         raise LoaError(
@@ -249,7 +270,7 @@ def create_bulletin(
             bulletin.valid_from = max(bulletin.valid_from, sent)
         else:
             bulletin.approved_by, bulletin.approved_at = author, sent
-        _send(session, bulletin, sent)
+        _send(session, bulletin, sent, place_slots)
     return bulletin
 
 
@@ -290,7 +311,7 @@ def target_stations(session: Session, bulletin: Bulletin) -> list[Station]:
     return _resolve(session, bulletin)
 
 
-def _send(session: Session, bulletin: Bulletin, now: datetime) -> None:
+def _send(session: Session, bulletin: Bulletin, now: datetime, place_slots: PlaceSlots) -> None:
     """Active from now: a delivery row per target player; an emergency is pushed after commit."""
     bulletin.status, bulletin.sent_at, bulletin.updated_at = BulletinStatus.active, now, now
     stations = _resolve(session, bulletin)
@@ -299,20 +320,11 @@ def _send(session: Session, bulletin: Bulletin, now: datetime) -> None:
             Player.station_id.in_([s.id for s in stations]), Player.revoked.is_(False)
         ).order_by(Player.id)
     ).all()
-    session.add_all(
-        BulletinDelivery(bulletin_id=bulletin.id, station_id=p.station_id, player_id=p.id,
-                         plays=0)
-        for p in players
-    )
-    session.flush()
+    deliver(session, bulletin, players)
     if bulletin.priority is BulletinPriority.emergency:
         notify_bulletin_after_commit(session, "bulletin", bulletin.id, [p.id for p in players])
-    else:
-        # Normal and priority plays go into the stations' windows by the scheduler's rule
-        # (imported here: the scheduler sits above playlists). Players hear after commit.
-        from loa.scheduler.bulletin_slots import place_bulletin_slots
-
-        place_bulletin_slots(session, bulletin, now)
+    else:  # into the stations' windows; players hear after commit
+        place_slots(session, bulletin, now)
 
 
 def deliver_to_player(session: Session, player: Player) -> list[int]:
@@ -326,48 +338,37 @@ def deliver_to_player(session: Session, player: Player) -> list[int]:
     for bulletin in session.scalars(select(Bulletin).where(
             Bulletin.status == BulletinStatus.active, Bulletin.id.not_in(have))):
         if player.station_id in {s.id for s in _resolve(session, bulletin)}:
-            session.add(BulletinDelivery(bulletin_id=bulletin.id, station_id=player.station_id,
-                                         player_id=player.id, plays=0))
+            deliver(session, bulletin, [player])
             added.append(bulletin.id)
-    session.flush()
     return added
 
 
 def approve_bulletin(
-    session: Session, bulletin: Bulletin, *, by: str | None, role: str | None, clock: Clock
+    session: Session, bulletin: Bulletin, *, by: str | None, role: str | None, clock: Clock,
+    place_slots: PlaceSlots,
 ) -> None:
     """A leader or admin (never the author) approves a pending bulletin, which is sent."""
-    if bulletin.status is not BulletinStatus.pending:
-        raise LoaError("Thông báo không chờ duyệt (the bulletin is not awaiting approval)")
-    if role is not None and str(role) not in APPROVERS:
-        raise LoaError("Chỉ lãnh đạo hoặc quản trị được duyệt (only a leader or admin approves)")
-    if by is not None and by == bulletin.created_by:
-        raise LoaError("Người soạn không được tự duyệt thông báo (you cannot approve your own)")
+    refused = approval_refused(bulletin, by, role)
+    if refused:
+        raise LoaError(refused)
     now = clock.now()
     if bulletin.valid_until <= now:
         raise LoaError("Thông báo đã hết hạn hiệu lực (the bulletin's window is over)")
     bulletin.approved_by, bulletin.approved_at = by, now
-    _send(session, bulletin, now)
+    _send(session, bulletin, now, place_slots)
 
 
-def cancel_bulletin(session: Session, bulletin: Bulletin, *, by: str | None, clock: Clock,
-                    role: str | None = None) -> None:
+def cancel_bulletin(session: Session, bulletin: Bulletin, *, by: str | None,
+                    role: str | None, clock: Clock) -> None:
     """Stop a pending or active bulletin everywhere: players are told after commit.
 
     Cases: cancelling a cancelled or ended bulletin is refused; ``role`` (None: a
     script) must be a writer's, and for an emergency one that may send it; its slots
     still to air are cancelled and their stations' players told their schedule changed.
     """
-    if role is not None and (str(role) not in WRITERS or (
-            bulletin.priority is BulletinPriority.emergency
-            and not may_send_emergency(bulletin.unit, role))):
-        raise LoaError(f"Vai trò {role} không được hủy thông báo này "
-                       "(this role may not cancel this bulletin)")
-    if bulletin.status not in (BulletinStatus.pending, BulletinStatus.active):
-        raise LoaError(
-            f"Thông báo đã {'hủy' if bulletin.status is BulletinStatus.cancelled else 'kết thúc'}"
-            " (the bulletin is already over)"
-        )
+    refused = cancel_refused(bulletin, role)
+    if refused:
+        raise LoaError(refused)
     now = clock.now()
     sent = bulletin.status is BulletinStatus.active
     bulletin.status, bulletin.cancelled_by, bulletin.cancelled_at = (
@@ -400,51 +401,3 @@ def end_past_bulletins(session: Session, now: datetime) -> list[int]:
         .returning(Bulletin.id)
     ))
     return ids
-
-
-def delivery(session: Session, bulletin: Bulletin) -> list[StationDelivery]:
-    """Per target station: the earliest push, fetch and start, the last completion, the delay."""
-    rows = session.execute(
-        select(Station, BulletinDelivery)
-        .join(BulletinDelivery, BulletinDelivery.station_id == Station.id)
-        .where(BulletinDelivery.bulletin_id == bulletin.id)
-        .order_by(Station.code, BulletinDelivery.player_id)
-    ).all()
-    by_station: dict[int, tuple[Station, list[BulletinDelivery]]] = {}
-    for station, row in rows:
-        by_station.setdefault(station.id, (station, []))[1].append(row)
-    return [_station_delivery(bulletin, station, dels) for station, dels in by_station.values()]
-
-
-def _first(values: Iterable[datetime | None]) -> datetime | None:
-    return min((v for v in values if v is not None), default=None)
-
-
-def _station_delivery(
-    bulletin: Bulletin, station: Station, rows: list[BulletinDelivery]
-) -> StationDelivery:
-    started = _first(r.started_at for r in rows)
-    completed = max((r.completed_at for r in rows if r.completed_at), default=None)
-    delay = None
-    if started is not None and bulletin.sent_at is not None:
-        delay = round((started - bulletin.sent_at).total_seconds() * 1000)
-    return StationDelivery(
-        code=station.code, name=station.name, players=len(rows),
-        pushed_at=_first(r.pushed_at for r in rows), fetched_at=_first(r.fetched_at for r in rows),
-        started_at=started, completed_at=completed, plays=max((r.plays for r in rows), default=0),
-        delay_ms=delay,
-    )
-
-
-def stamp_pushed(
-    sessions: sessionmaker[Session], clock: Clock, bulletin_id: int, player_ids: list[int]
-) -> None:
-    """Mark the delivery rows of players a ``bulletin`` notice went out to (after commit)."""
-    with transaction(sessions) as session:
-        session.execute(
-            update(BulletinDelivery)
-            .where(BulletinDelivery.bulletin_id == bulletin_id,
-                   BulletinDelivery.player_id.in_(player_ids),
-                   BulletinDelivery.pushed_at.is_(None))
-            .values(pushed_at=clock.now())
-        )

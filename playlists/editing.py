@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loa.audio.normalize import normalize_vi
 from loa.audio.store import AudioStore
 from loa.errors import LoaError
 from loa.playlists.assets import minutes_text
 from loa.playlists.campaigns import check_month, get_campaign
-from loa.playlists.models import Clip, Programme, ProgrammeStatus, Segment, SegmentKind
+from loa.playlists.jobs import active_job, enqueue
+from loa.playlists.lexicon import operator_acronyms
+from loa.playlists.limits import (
+    check_bed_length,
+    check_free_space,
+    check_render_length,
+    check_segment_count,
+    check_unit_queue,
+)
+from loa.playlists.models import AudioAsset, Clip, Programme, ProgrammeStatus, Segment, SegmentKind
 from loa.playlists.programmes import (
     build_segment,
     check_in_scope,
     check_seconds,
     check_text,
+    count_spoken_words,
     find_programme,
     get_programme,
     mark_draft,
+    spoken_words,
 )
+from loa.settings import Settings
 from loa.stations.units import get_unit
 
 Direction = Literal["up", "down"]
@@ -94,6 +108,7 @@ def new_version(session: Session, programme_id: int, created_by: str | None) -> 
             position=s.position,
             kind=s.kind,
             text=s.text,
+            spoken_words=s.spoken_words,
             seconds=s.seconds,
             engine=s.engine,
             voice=s.voice,
@@ -141,6 +156,14 @@ def editable_programme(session: Session, programme_id: int) -> Programme:
     return programme
 
 
+def _with_room(session: Session, programme_id: int) -> Programme:
+    """The programme, if it may change and take one more segment (checked before a file is
+    stored or a text normalised)."""
+    programme = editable_programme(session, programme_id)
+    check_segment_count(len(programme.segments) + 1)
+    return programme
+
+
 def _raw(
     kind: str,
     text: str | None,
@@ -179,7 +202,7 @@ def add_segment(
     engine: str | None = None,
 ) -> Segment:
     """Append a checked segment; a clip is stored only once it passes the clip checks."""
-    programme = editable_programme(session, programme_id)
+    programme = _with_room(session, programme_id)
     raw = _raw(kind, text, seconds, upload_path, use_campaign_jingle)
     if kind == SegmentKind.tts.value:
         raw.update({k: v for k, v in (("voice", voice), ("engine", engine)) if v})
@@ -200,12 +223,13 @@ def add_library_clip(
     session: Session, programme_id: int, kind: str, clip: Clip, seconds: float | None = None
 ) -> Segment:
     """Append a clip, jingle or music bed from the unit's library (checked when uploaded)."""
-    programme = editable_programme(session, programme_id)
+    programme = _with_room(session, programme_id)
     if kind not in FILE_KINDS:
         raise LoaError(f"Loại đoạn không hợp lệ {kind!r} (unknown segment kind)")
     position = len(programme.segments) + 1
     segment = Segment(position=position, kind=SegmentKind(kind), asset_sha256=clip.asset_sha256)
     if kind == SegmentKind.bed.value:
+        check_bed_length(clip.asset.duration_ms, clip.name)
         segment.seconds = check_seconds(position, seconds) if seconds else None
     elif clip.asset.duration_ms > programme.campaign.max_s * 1000:
         raise LoaError(
@@ -217,35 +241,87 @@ def add_library_clip(
 
 def stop_bed(session: Session, programme_id: int) -> Segment:
     """Append the point where the music bed playing ends (a bed segment with no audio)."""
-    programme = editable_programme(session, programme_id)
+    programme = _with_room(session, programme_id)
     position = len(programme.segments) + 1
     return _append(session, programme, Segment(position=position, kind=SegmentKind.bed))
 
 
 def _append(session: Session, programme: Programme, segment: Segment) -> Segment:
     programme.segments.append(segment)
+    count_spoken_words(session, programme)
     mark_draft(programme)
     session.flush()
     return segment
 
 
-def estimate_ms(programme: Programme, acronyms: dict[str, str]) -> int:
+def estimate_ms(programme: Programme, acronyms: dict[str, str] | None = None) -> int:
     """How long the programme will be once rendered, from its segments, before rendering.
 
     Cases: speech counts the words the engine will read (numbers and codes spelt
-    out) at ``TTS_WORDS_PER_SECOND``; clips and jingles their known length;
-    silences their seconds; a music bed only its intro, since it plays under the rest.
+    out, counted when the text was written) at ``TTS_WORDS_PER_SECOND``; clips and
+    jingles their known length; silences their seconds; a music bed only its intro,
+    since it plays under the rest. A text never counted is normalised with ``acronyms``.
     """
-    total = 0.0
+    total = 0
     for segment in programme.segments:
-        if segment.kind is SegmentKind.tts:
-            words = len(normalize_vi(segment.text or "", acronyms).split())
-            total += words / TTS_WORDS_PER_SECOND
-        elif segment.kind in (SegmentKind.silence, SegmentKind.bed):
-            total += segment.seconds or 0.0
-        elif segment.asset is not None:
-            total += segment.asset.duration_ms / 1000
-    return round(total * 1000)
+        words = segment.spoken_words
+        if words is None and segment.text is not None:
+            words = spoken_words(segment.text, acronyms or {})
+        asset_ms = segment.asset.duration_ms if segment.asset is not None else None
+        total += segment_estimate_ms(segment.kind, words, segment.seconds, asset_ms)
+    return total
+
+
+def estimated_lengths(session: Session, programme_ids: Collection[int]) -> dict[int, int]:
+    """``estimate_ms`` of many programmes from their segments' stored figures, in one query
+    (a list of programmes reads no text)."""
+    rows = session.execute(
+        select(Segment.programme_id, Segment.kind, Segment.spoken_words, Segment.seconds,
+               AudioAsset.duration_ms)
+        .outerjoin(AudioAsset, AudioAsset.sha256 == Segment.asset_sha256)
+        .where(Segment.programme_id.in_(programme_ids))
+    )
+    totals = dict.fromkeys(programme_ids, 0)
+    for row in rows:
+        totals[row.programme_id] += segment_estimate_ms(row.kind, row.spoken_words, row.seconds,
+                                                        row.duration_ms)
+    return totals
+
+
+def segment_estimate_ms(kind: SegmentKind, words: int | None, seconds: float | None,
+                        asset_ms: int | None) -> int:
+    """One segment's share of ``estimate_ms`` from its stored figures alone."""
+    if kind is SegmentKind.tts:
+        return round((words or 0) / TTS_WORDS_PER_SECOND * 1000)
+    if kind in (SegmentKind.silence, SegmentKind.bed):
+        return round((seconds or 0.0) * 1000)
+    return asset_ms or 0
+
+
+def check_renderable(session: Session, settings: Settings, programme: Programme) -> None:
+    """Refuse, before it is queued or started, a render that cannot be useful or would
+    exhaust the server: far too long for its campaign, or a disk short of space."""
+    estimate = estimate_ms(programme, operator_acronyms(session, programme.unit))
+    check_render_length(estimate, programme.campaign)
+    check_free_space([settings.audio_dir, render_cache(settings)], settings.render_reserve_mb,
+                     estimate)
+
+
+def queue_render(session: Session, settings: Settings, programme_id: int, now: datetime,
+                 by: str | None) -> bool:
+    """Queue a render of the programme once it passes the checks; False if one is already
+    queued or running (that one's outcome is what the operator waits for)."""
+    programme = get_programme(session, programme_id)
+    if active_job(session, programme_id) is not None:
+        return False
+    check_renderable(session, settings, programme)
+    check_unit_queue(session, programme.unit_id)
+    return enqueue(session, programme_id, now, by)
+
+
+def render_cache(settings: Settings) -> Path:
+    """Where renders keep synthesised speech and decoded sounds."""
+    return settings.home / "tts-cache"
 
 
 def _segment_of(programme: Programme, segment_id: int) -> Segment:
@@ -304,6 +380,8 @@ def update_text(session: Session, programme_id: int, segment_id: int, text: str)
     if segment.kind is not SegmentKind.tts:
         raise LoaError("Chỉ sửa được chữ của đoạn đọc văn bản (only TTS text can be edited)")
     segment.text = check_text(segment.position, text)
+    segment.spoken_words = None
+    count_spoken_words(session, programme)
     segment.engine_used = segment.render_note = None  # they described the old text
     mark_draft(programme)
     session.flush()

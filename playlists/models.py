@@ -147,6 +147,9 @@ class Segment(Base):
     position: Mapped[int]
     kind: Mapped[SegmentKind] = mapped_column(str_enum(SegmentKind))
     text: Mapped[str | None] = mapped_column(Text)
+    # Words the engine will read (numbers and codes spelt out), counted when the text is
+    # written: lengths are estimated from it without normalising texts on every view.
+    spoken_words: Mapped[int | None]
     seconds: Mapped[float | None] = mapped_column(Float)
     engine: Mapped[str | None] = mapped_column(String(32))
     voice: Mapped[str | None] = mapped_column(String(64))
@@ -320,9 +323,9 @@ class BulletinDelivery(Base):
     station_id: Mapped[int] = mapped_column(ForeignKey("station.id"))
     player_id: Mapped[int] = mapped_column(ForeignKey("player.id"), index=True)
     pushed_at: Mapped[datetime | None]  # the MQTT notice went out
-    fetched_at: Mapped[datetime | None]  # the player first got it from the endpoint
-    started_at: Mapped[datetime | None]  # the player's `at` of its first bulletin.started
-    completed_at: Mapped[datetime | None]  # ... of its last bulletin.completed
+    fetched_at: Mapped[datetime | None]  # the player first fetched its audio
+    started_at: Mapped[datetime | None]  # the `at` of its first counted bulletin.started
+    completed_at: Mapped[datetime | None]  # ... of its last counted bulletin.completed
     plays: Mapped[int] = mapped_column(default=0, server_default="0")
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from loa.canonical import canonical_json
@@ -39,8 +38,8 @@ def _status(status: BulletinStatus, valid_until: datetime, now: datetime) -> str
 
 def player_bulletins(
     session: Session, player: Player, now: datetime
-) -> tuple[dict[str, Any], str, list[int]]:
-    """(the answer, its ETag, the bulletins this player has not fetched yet), in one query.
+) -> tuple[dict[str, Any], str]:
+    """(the answer, its ETag), in one query.
 
     Cases: active emergencies sent to the player are listed; a cancelled or
     ended one for 24 h after; a pending, normal or priority bulletin never (the
@@ -50,8 +49,8 @@ def player_bulletins(
     rows = session.execute(
         select(Bulletin.id, Bulletin.title, Bulletin.status, Bulletin.sent_at,
                Bulletin.valid_until, Bulletin.repeat_count, Bulletin.repeat_every_s,
-               AudioAsset.sha256, AudioAsset.bytes, AudioAsset.format, AudioAsset.duration_ms,
-               BulletinDelivery.fetched_at)
+               AudioAsset.sha256, AudioAsset.bytes, AudioAsset.format, AudioAsset.duration_ms)
+        .select_from(BulletinDelivery)
         .join(Bulletin, Bulletin.id == BulletinDelivery.bulletin_id)
         .join(AudioAsset, AudioAsset.sha256 == Bulletin.asset_sha256)
         .where(
@@ -76,19 +75,7 @@ def player_bulletins(
     ]
     content = {"player": player.id, "bulletins": listed}
     etag = hashlib.sha256(canonical_json(content).encode()).hexdigest()
-    return content, etag, [r.id for r in rows if r.fetched_at is None]
-
-
-def mark_fetched(session: Session, player_id: int, bulletin_ids: Iterable[int],
-                 now: datetime) -> None:
-    """Stamp the first time this player got these bulletins from the endpoint."""
-    session.execute(
-        update(BulletinDelivery)
-        .where(BulletinDelivery.player_id == player_id,
-               BulletinDelivery.bulletin_id.in_(list(bulletin_ids)),
-               BulletinDelivery.fetched_at.is_(None))
-        .values(fetched_at=now)
-    )
+    return content, etag
 
 
 def bulletin_asset(session: Session, player: Player, sha256: str) -> AudioAsset | None:

@@ -12,10 +12,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loa.audio.normalize import normalize_vi
 from loa.audio.store import AudioStore
 from loa.errors import LoaError
 from loa.playlists.assets import minutes_text, store_clip
 from loa.playlists.campaigns import check_month, get_campaign
+from loa.playlists.lexicon import operator_acronyms
+from loa.playlists.limits import (
+    MAX_BED_S,
+    bed_too_long,
+    check_segment_count,
+    check_text_length,
+)
 from loa.playlists.models import Campaign, Programme, ProgrammeStatus, Segment, SegmentKind
 from loa.stations.models import AdminUnit
 from loa.stations.units import ancestors, get_unit
@@ -31,9 +39,10 @@ def get_programme(session: Session, programme_id: int) -> Programme:
 
 
 def check_text(position: int, value: object) -> str:
-    """The text of a TTS segment, stripped; empty or not text is refused."""
+    """The text of a TTS segment, stripped; empty, not text or too long is refused."""
     if not isinstance(value, str) or not value.strip():
         raise LoaError(f"Đoạn {position}: văn bản đọc (tts) đang trống (empty text)")
+    check_text_length(position, value.strip())
     return value.strip()
 
 
@@ -83,11 +92,28 @@ def build_segment(
         path = (base / str(value)).resolve()
         if not path.is_file():
             raise LoaError(f"Đoạn {position}: không tìm thấy tệp {value!r} (file not found)")
-        limit = None if kind is SegmentKind.bed else max_ms
-        segment.asset_sha256 = store_clip(session, store, path, limit).sha256
+        if kind is SegmentKind.bed:
+            stored = store_clip(session, store, path, MAX_BED_S * 1000, bed_too_long)
+        else:
+            stored = store_clip(session, store, path, max_ms)
+        segment.asset_sha256 = stored.sha256
         if kind is SegmentKind.bed and raw.get("seconds") is not None:
             segment.seconds = check_seconds(position, raw["seconds"])
     return segment
+
+
+def count_spoken_words(session: Session, programme: Programme) -> None:
+    """Count the words of each spoken segment not counted yet (a new or edited text)."""
+    uncounted = [s for s in programme.segments if s.text is not None and s.spoken_words is None]
+    if uncounted:
+        acronyms = operator_acronyms(session, programme.unit)
+        for segment in uncounted:
+            segment.spoken_words = spoken_words(segment.text or "", acronyms)
+
+
+def spoken_words(text: str, acronyms: dict[str, str]) -> int:
+    """How many words the engine reads for ``text`` (numbers and codes spelt out)."""
+    return len(normalize_vi(text, acronyms).split())
 
 
 def mark_draft(programme: Programme) -> None:
@@ -135,6 +161,7 @@ def import_programme(session: Session, store: AudioStore, path: Path) -> Program
     raw_segments = doc.get("segments")
     if not isinstance(raw_segments, list) or not raw_segments:
         raise LoaError("Chương trình cần ít nhất một đoạn [[segments]] (no segments)")
+    check_segment_count(len(raw_segments))
     check_in_scope(campaign, unit)
     programme = find_programme(session, campaign, unit, month)
     if programme is not None and programme.status is ProgrammeStatus.approved:
@@ -153,6 +180,7 @@ def import_programme(session: Session, store: AudioStore, path: Path) -> Program
     programme.segments.clear()
     session.flush()
     programme.segments.extend(segments)
+    count_spoken_words(session, programme)
     session.flush()
     return programme
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from loa.audio.children import Children, RenderStopped
 from loa.audio.errors import AudioError
 from loa.audio.store import AudioStore
 from loa.clock import Clock, SystemClock
@@ -48,6 +49,21 @@ def rendered_message(duration_ms: int, problem: str | None) -> str:
     return f"{said} ({english})"
 
 
+class _Stop(threading.Event):
+    """Set to stop the worker: the render under way is stopped at once, its child
+    processes (espeak-ng, ffmpeg) killed, and its job goes back to the queue."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.render: Children | None = None
+
+    def set(self) -> None:
+        super().set()
+        render = self.render
+        if render is not None:
+            render.stop()
+
+
 class RenderWorker:
     """Runs render jobs from the table; ``stop`` ends it between (or inside) jobs."""
 
@@ -64,7 +80,7 @@ class RenderWorker:
         self.wall = wall or SystemClock()  # heartbeats: real time, comparable across processes
         self.name = name or worker_name()
         self.stale = timedelta(seconds=settings.render_stale_s)
-        self.stop = threading.Event()
+        self.stop = _Stop()
 
     def run_pending(self) -> int:
         """Run jobs until none is left to claim (or asked to stop); how many ran."""
@@ -91,24 +107,37 @@ class RenderWorker:
         if got.attempts > MAX_ATTEMPTS:
             self._finish(got, ok=False, message=TOO_MANY)
             return True
-        beating = _Heartbeat(self, got.job_id)
+        render = Children()
+        beating = _Heartbeat(self, got.job_id, render)
+        self.stop.render = render
+        if self.stop.is_set():  # stopped just before: the new render must not start
+            render.stop()
         beating.start()
         try:
-            self._render(got, beating)
-        except JobLost:
-            if self.stop.is_set():  # a shutdown: the next worker starts it again at once
-                with transaction(self.sessions) as session:
-                    release(session, got.job_id, self.name)
-            else:
-                logger.warning("render job %s was taken by another worker", got.job_id)
+            with render.scope():
+                self._render(got, beating)
+        except (JobLost, RenderStopped):
+            self._stopped(got)
         except (LoaError, AudioError) as err:
-            self._finish(got, ok=False, message=str(err))
+            if render.stopped:  # a child killed by the stop fails in its own words
+                self._stopped(got)
+            else:
+                self._finish(got, ok=False, message=str(err))
         except Exception:  # the job's outermost frame: report, never die silently
             logger.exception("render of programme %s failed", got.programme_id)
             self._finish(got, ok=False, message=UNEXPECTED)
         finally:
+            self.stop.render = None
+            render.stop()  # nothing the render started outlives it
             beating.halt()
         return True
+
+    def _stopped(self, got: Claim) -> None:
+        if self.stop.is_set():  # a shutdown: the next worker starts it again at once
+            with transaction(self.sessions) as session:
+                release(session, got.job_id, self.name)
+        else:
+            logger.warning("render job %s was taken by another worker", got.job_id)
 
     def _render(self, got: Claim, beating: _Heartbeat) -> None:
         from loa.playlists.rendering import render  # audio libraries only where renders run
@@ -139,8 +168,9 @@ class RenderWorker:
 class _Heartbeat:
     """Beats for one job while it runs, so a long step is not taken for a dead worker."""
 
-    def __init__(self, worker: RenderWorker, job_id: int) -> None:
+    def __init__(self, worker: RenderWorker, job_id: int, render: Children) -> None:
         self.worker, self.job_id, self.lost = worker, job_id, False
+        self.render = render
         self._halt = threading.Event()
         self._thread = threading.Thread(target=self._run, name="loa-render-beat", daemon=True)
 
@@ -159,6 +189,7 @@ class _Heartbeat:
                     beat(session, self.job_id, self.worker.name, self.worker.wall.now())
             except JobLost:
                 self.lost = True
+                self.render.stop()  # another worker has it: this one's work is wasted
                 return
             except Exception:  # the thread's outermost frame: a database hiccup, beat again
                 logger.exception("render heartbeat of job %s failed", self.job_id)

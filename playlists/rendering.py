@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -13,7 +12,9 @@ from loa.audio.render import RenderOptions, RenderResult, SegmentSpec, render_pr
 from loa.audio.store import AudioStore
 from loa.errors import LoaError
 from loa.playlists.assets import record_asset
+from loa.playlists.editing import check_renderable, render_cache
 from loa.playlists.lexicon import operator_acronyms
+from loa.playlists.limits import render_ceiling_s
 from loa.playlists.models import Programme, ProgrammeStatus, Segment
 from loa.playlists.programmes import duration_problem, get_programme
 from loa.settings import Settings
@@ -37,11 +38,6 @@ def _spec(segment: Segment, store: AudioStore) -> SegmentSpec:
     )
 
 
-def render_cache(settings: Settings) -> Path:
-    """Where renders keep synthesised speech and decoded sounds."""
-    return settings.home / "tts-cache"
-
-
 def _options(programme: Programme, settings: Settings, acronyms: dict[str, str]) -> RenderOptions:
     campaign = programme.campaign
     return RenderOptions(
@@ -54,6 +50,7 @@ def _options(programme: Programme, settings: Settings, acronyms: dict[str, str])
         tts_fallback=settings.tts_fallback,
         cache_dir=render_cache(settings),
         acronyms=acronyms,
+        max_seconds=render_ceiling_s(campaign),
     )
 
 
@@ -100,6 +97,7 @@ def render(
     programme = get_programme(session, programme_id)
     if programme.status is ProgrammeStatus.approved:
         raise LoaError("Chương trình đã duyệt, không dựng lại (approved programmes are final)")
+    check_renderable(session, settings, programme)
     specs = [_spec(s, store) for s in programme.segments]
     options = _options(programme, settings, operator_acronyms(session, programme.unit))
     with RENDER_SECONDS.time():

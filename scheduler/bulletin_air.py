@@ -24,7 +24,7 @@ from loa.playlists.models import (
     BulletinSlotStatus,
     Programme,
 )
-from loa.scheduler.bulletins import Kind, OnAir
+from loa.scheduler.bulletin_placement import Kind, OnAir
 from loa.scheduler.planning import Busy
 
 # A slot still to play, or played: it holds its place on air (missed and cancelled free it).

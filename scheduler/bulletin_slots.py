@@ -1,6 +1,6 @@
 """Placing a normal or priority bulletin's plays on its stations, and settling them.
 
-The DB edge of ``scheduler.bulletins``: it takes the schedule lock like every
+The DB edge of ``scheduler.bulletin_placement``: it takes the schedule lock like every
 planner, reads each target station's air, calls the pure rule, stores the slots
 and the shifts, has the planner make up any airing a priority bulletin pushed
 out of its window, and tells the players once the change has committed.
@@ -11,29 +11,35 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from loa.compliance.bulletin_rules import (
+    BulletinPlay,
+    SlotFacts,
+    bulletin_facts,
+    why_play_not_counted,
+)
 from loa.compliance.models import AiringLogEntry
-from loa.compliance.rules import COMPLETE_SHARE
-from loa.playlists.bulletins import target_stations
+from loa.playlists.bulletins import PlaceSlots, target_stations
 from loa.playlists.models import (
     Airing,
     AiringStatus,
     Bulletin,
+    BulletinDelivery,
     BulletinPriority,
     BulletinSlot,
     BulletinSlotStatus,
     BulletinStatus,
 )
 from loa.scheduler.bulletin_air import SLOT_OPEN, station_air
-from loa.scheduler.bulletins import Kind, OnAir, Ref, Request, place_bulletin
+from loa.scheduler.bulletin_placement import Kind, OnAir, Ref, Request, place_bulletin
 from loa.scheduler.locks import lock_schedule
 from loa.scheduler.service import plan
 from loa.scheduler.settle import GRACE
-from loa.settings import load_settings
 from loa.stations.models import Player, Station
 from loa.stations.push import notify_after_commit
 from loa.stations.service import station_windows
@@ -70,19 +76,20 @@ def request_of(bulletin: Bulletin) -> Request:
 
 
 def place_bulletin_slots(
-    session: Session, bulletin: Bulletin, now: datetime, gap: timedelta | None = None,
+    session: Session, bulletin: Bulletin, now: datetime, gap: timedelta,
     *, lead: timedelta = LEAD,
 ) -> SlotReport:
     """Place an active normal or priority bulletin's plays on every target station.
 
     Cases: an emergency, a bulletin not active, or one already placed → nothing
     (placing twice adds nothing); each station gets its plays by the rule of
-    ``scheduler.bulletins`` from ``now + lead``; airings and slots a priority
+    ``scheduler.bulletin_placement`` from ``now + lead``; airings and slots a priority
     bulletin shifts are stored at their new time (planned again, so players
     fetch them); an airing pushed out of its window is cancelled and the
     planner makes it up in its month; a normal slot pushed out moves to its next
-    window (cancelled if none is left before its bulletin ends). ``gap`` defaults
-    to LOA_AIRING_GAP_SECONDS. Players are told after the caller commits.
+    window (cancelled if none is left before its bulletin ends). ``gap`` is
+    LOA_AIRING_GAP_SECONDS, the clear air between two items. Players are told after the
+    caller commits.
     """
     report = SlotReport()
     if bulletin.priority not in PLACED or bulletin.status is not BulletinStatus.active:
@@ -90,7 +97,6 @@ def place_bulletin_slots(
     lock_schedule(session)
     if session.scalar(select(BulletinSlot.id).where(BulletinSlot.bulletin_id == bulletin.id)):
         return report
-    gap = load_settings().airing_gap if gap is None else gap
     stations = target_stations(session, bulletin)
     air = station_air(session, [s.id for s in stations], min(now, bulletin.valid_from),
                       bulletin.valid_until + timedelta(days=1))
@@ -190,25 +196,30 @@ def _notify(session: Session, station_ids: list[int]) -> None:
 def settled_slot(ends_at: datetime, completed: bool, now: datetime) -> BulletinSlotStatus | None:
     """What a slot still open became, or None while it may still be reported.
 
-    Cases: a ``bulletin.completed`` naming the slot → aired, at any time; none
-    once the grace after its end has passed (players on a bad link report late) → missed.
+    Cases: a ``bulletin.completed`` the bulletin play rule counts for the slot → aired,
+    at any time; none once the grace after its end has passed (players on a bad link
+    report late) → missed.
     """
     if completed:
         return BulletinSlotStatus.aired
     return BulletinSlotStatus.missed if now >= ends_at + GRACE else None
 
 
-def settle_slots(session: Session, now: datetime) -> dict[BulletinSlotStatus, int]:
-    """Settle every open slot that has ended: aired on its completion, else missed."""
+def settle_slots(session: Session, now: datetime,
+                 tolerance: timedelta) -> dict[BulletinSlotStatus, int]:
+    """Settle every open slot that has ended: aired on a counted play, else missed.
+
+    ``tolerance``: how far a play may start from its slot (LOA_START_TOLERANCE_MINUTES).
+    """
     slots = list(session.scalars(select(BulletinSlot).where(
         BulletinSlot.status.in_(SLOT_OPEN), BulletinSlot.ends_at <= now,
     )))
     if not slots:
         return {}
-    done = _completed_slots(session, {s.bulletin_id for s in slots})
+    done = _aired_slots(session, slots, tolerance)
     counts: dict[BulletinSlotStatus, int] = {}
     for slot in slots:
-        status = settled_slot(slot.ends_at, (slot.station_id, slot.id) in done, now)
+        status = settled_slot(slot.ends_at, slot.id in done, now)
         if status is not None:
             slot.status = status
             counts[status] = counts.get(status, 0) + 1
@@ -216,28 +227,38 @@ def settle_slots(session: Session, now: datetime) -> dict[BulletinSlotStatus, in
     return counts
 
 
-def _completed_slots(session: Session, bulletin_ids: set[int]) -> set[tuple[int, int]]:
-    """(station id, slot id) of each full play of these bulletins naming a slot: a
-    ``bulletin.completed`` of the bulletin's own audio, at least 95% of it, not cut short
-    (cancelled, pre-empted by an emergency, an output error). A player vouches only for
-    its own station's slots."""
+def _aired_slots(session: Session, slots: list[BulletinSlot], tolerance: timedelta) -> set[int]:
+    """Ids of ``slots`` that a ``bulletin.completed`` naming them airs by the bulletin play
+    rule (``why_play_not_counted``: the slot's own audio, in full, begun within
+    ``tolerance`` of the slot, by a player of its station that had fetched the audio,
+    received no earlier than it could have ended). One slot is one play: the rule's cap
+    of plays per player is not what a slot asks, so none counted before is assumed."""
+    by_id = {s.id: s for s in slots}
     rows = session.execute(
-        select(AiringLogEntry.station_id, AiringLogEntry.detail, AiringLogEntry.played_ms,
-               AiringLogEntry.asset_sha256, Bulletin.asset_sha256, Bulletin.duration_ms)
+        select(AiringLogEntry, Bulletin, BulletinDelivery.fetched_at)
         .join(Bulletin, Bulletin.id == AiringLogEntry.bulletin_id)
+        .outerjoin(BulletinDelivery, and_(BulletinDelivery.bulletin_id == Bulletin.id,
+                                          BulletinDelivery.player_id == AiringLogEntry.player_id))
         .where(AiringLogEntry.event == "bulletin.completed",
-               AiringLogEntry.bulletin_id.in_(sorted(bulletin_ids)))
+               AiringLogEntry.bulletin_id.in_(sorted({s.bulletin_id for s in slots})))
     )
-    found = set()
-    for station_id, detail, played_ms, sha256, own_sha256, duration_ms in rows:
-        detail = detail if isinstance(detail, dict) else {}
-        slot_id = detail.get("slot_id")
-        cut = any(detail.get(key) for key in ("cancelled", "reason", "error"))
-        full = played_ms is not None and played_ms >= duration_ms * COMPLETE_SHARE
-        if (isinstance(slot_id, int) and not isinstance(slot_id, bool) and not cut and full
-                and sha256 == own_sha256):
-            found.add((station_id, slot_id))
-    return found
+    aired = set()
+    for entry, bulletin, fetched_at in rows:
+        play = BulletinPlay.of(entry.event, entry.at, entry.played_ms, entry.asset_sha256,
+                               entry.received_at, entry.detail)
+        slot = by_id.get(play.slot_id) if play.slot_id is not None else None
+        if slot is None or (slot.bulletin_id, slot.station_id) != (bulletin.id, entry.station_id):
+            continue  # a player vouches only for its own station's slots of that bulletin
+        facts = SlotFacts(slot.id, slot.starts_at)
+        if why_play_not_counted(play, bulletin_facts(bulletin), fetched_at, facts, 0,
+                                tolerance) is None:
+            aired.add(slot.id)
+    return aired
+
+
+def slot_placer(gap: timedelta) -> PlaceSlots:
+    """What sending a bulletin calls to place its plays (``create_bulletin``'s hook)."""
+    return partial(place_bulletin_slots, gap=gap)
 
 
 def place_unplaced(session: Session, now: datetime, gap: timedelta) -> int:

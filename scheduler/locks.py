@@ -210,8 +210,14 @@ def leadership_for(database_url: str, home: Path) -> Leadership:
     return FileLeadership(_lock_file(database_url, home))
 
 
+# Advisory locks are per database, but pg_locks shows the whole server's: another Loa's
+# scheduler on the same PostgreSQL must not count as this one's leader.
+LOCKS_OF_THIS_DATABASE = (
+    "locktype = 'advisory' AND database = (SELECT oid FROM pg_database"
+    " WHERE datname = current_database())"
+)
 _LEADER_HELD = text(
-    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+    f"SELECT EXISTS (SELECT 1 FROM pg_locks WHERE {LOCKS_OF_THIS_DATABASE}"
     " AND classid = 0 AND objid = :k AND objsubid = 1 AND granted)"
 )
 

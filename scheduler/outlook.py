@@ -16,6 +16,7 @@ from loa.playlists.models import HOLDING, Airing, AiringStatus, Campaign
 from loa.playlists.programmes import applicable_programme
 from loa.playlists.schedule import month_airings
 from loa.scheduler.bulletin_air import station_month_slot_busy
+from loa.scheduler.plan_months import due_months
 from loa.scheduler.planning import Busy, plan_month
 from loa.stations.models import Station
 from loa.stations.service import station_windows
@@ -40,21 +41,25 @@ OUTLOOK_VI = {
 
 
 def month_outlook(
-    verdict: str, ended: bool, counted: int, required: int, still_planned: int, room: int
+    verdict: str, ended: bool, counted: int, required: int, still_planned: int, room: int,
+    due: bool = True,
 ) -> Outlook:
     """How a station-month reads at a glance.
 
     Cases: a compliant verdict → met; a month that has ended (or closed) and is
     not compliant → failed, and only then (a month in progress or to come is
-    never a failure); otherwise the airings counted, still planned, and the
-    ``room`` left in the station's windows for more reach the count → on_track,
-    else at_risk.
+    never a failure); short of the count with nothing planned in a month that is
+    ``due`` (this one, or next from the 20th) → at_risk, whatever room is left (no
+    airing happens by itself: a station added after the month was planned, no
+    approved programme); otherwise (a month further ahead too) the airings
+    counted, still planned, and the ``room`` left in the station's windows for
+    more reach the count → on_track, else at_risk.
     """
     if verdict == "compliant":
         return Outlook.met
     if ended:
         return Outlook.failed
-    if counted + still_planned + room >= required:
+    if (still_planned or not due) and counted + still_planned + room >= required:
         return Outlook.on_track
     return Outlook.at_risk
 
@@ -128,6 +133,7 @@ def station_glance(
         windows = station_windows(station)
         room = room_left(row.month, windows, tz, duration_s, wanted, busy, now, gap)
     outlook = month_outlook(
-        row.status, ended, row.counted, row.required, row.still_planned, room
+        row.status, ended, row.counted, row.required, row.still_planned, room,
+        due=row.month in due_months(now, tz),
     )
     return Glance(row, outlook, room)

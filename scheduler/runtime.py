@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import calendar
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -16,6 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from loa.audio.cache import prune_cache
+from loa.audio.store import sweep_temporary
 from loa.clock import VN
 from loa.db import transaction
 from loa.playlists.bulletins import end_past_bulletins
@@ -26,12 +25,11 @@ from loa.scheduler.checkpoint import checkpoint_job
 from loa.scheduler.closing import close_job
 from loa.scheduler.live import LiveDispatcher
 from loa.scheduler.locks import Leadership, leadership_for
+from loa.scheduler.plan_months import next_month, plan_due_months
 from loa.scheduler.service import plan, settle_and_make_up
 from loa.services import Services
 
 logger = logging.getLogger(__name__)
-PLAN_AHEAD_DAY = 20  # the day of the month next month is planned on at the latest
-LEAD_DAYS = 10  # players hold next month at least this many days before it starts
 RENDER_POLL_S = 2  # how often the leader looks for queued renders
 
 
@@ -49,7 +47,8 @@ def settle_job(services: Services) -> None:
     if added:
         logger.info("planned %d make-up airings", added)
     with transaction(services.sessions) as session:
-        slots = settle_slots(session, services.clock.now())
+        slots = settle_slots(session, services.clock.now(),
+                             timedelta(minutes=services.settings.start_tolerance_minutes))
         placed = place_unplaced(session, services.clock.now(), services.settings.airing_gap)
     if slots:
         logger.info("settled bulletin slots: %s", {k.value: v for k, v in slots.items()})
@@ -66,22 +65,6 @@ def replan_job(services: Services) -> None:
     added = sum(r.planned for r in report.rows)
     if added:
         logger.info("replanned %s: %d make-up airings", month, added)
-
-
-def next_month(now: datetime, tz: ZoneInfo = VN) -> str | None:
-    """The month to plan ahead on ``now``'s day, or None when it is not yet time.
-
-    Cases: from the 20th on (from the 19th in a 28-day February), next month
-    (December's is January of the next year), so players hold at least ten days
-    of it before it starts; earlier, nothing (approving a programme already
-    plans its own month at once).
-    """
-    local = now.astimezone(tz)
-    month_days = calendar.monthrange(local.year, local.month)[1]
-    if local.day < min(PLAN_AHEAD_DAY, month_days + 1 - LEAD_DAYS):
-        return None
-    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
-    return f"{year:04d}-{month:02d}"
 
 
 def plan_ahead_job(services: Services) -> None:
@@ -119,6 +102,13 @@ def prune_job(services: Services) -> None:
         logger.info("pruned %d cache files (%d bytes)", pruned.files, pruned.bytes)
 
 
+def sweep_job(services: Services) -> None:
+    """Remove what killed renders and writes left in the audio store (older than 6 hours)."""
+    swept = sweep_temporary(services.store.root)
+    if swept:
+        logger.info("swept %d stale temporaries from the audio store", swept)
+
+
 def render_job(services: Services, worker: RenderWorker) -> None:
     """Run the queued renders (a `loa worker` elsewhere may take some of them first)."""
     ran = worker.run_pending()
@@ -153,6 +143,8 @@ def scheduled_jobs(services: Services, renders: RenderWorker | None = None) -> l
         Job("live", partial(live_job, dispatcher=live), IntervalTrigger(seconds=tick, timezone=VN)),
         Job("bulletin_end", bulletin_end_job, IntervalTrigger(minutes=1, timezone=VN)),
         Job("prune", prune_job, CronTrigger(day_of_week="sun", hour=3, timezone=VN)),
+        # Hourly and at start: a render killed mid-way leaves its folder in the store.
+        Job("sweep", sweep_job, CronTrigger(minute=40, timezone=VN), at_start=True),
         Job("replan", replan_job, CronTrigger(hour=0, minute=5, timezone=VN)),
         # Daily and at start: a server down on the 20th still plans next month when it returns.
         Job(
@@ -169,6 +161,19 @@ def scheduled_jobs(services: Services, renders: RenderWorker | None = None) -> l
             IntervalTrigger(seconds=RENDER_POLL_S, timezone=VN), at_start=True,
         ),
     ]
+
+
+def plan_on_start(services: Services) -> None:
+    """Before a server serves players: plan the due months of every station that lacks them.
+
+    Cases: a server that was down over the 1st (the nightly job did not run) plans
+    the new month here; on any other day it fills only what is missing (idempotent)."""
+    now = services.clock.now()
+    with transaction(services.sessions) as session:
+        reports = plan_due_months(session, now, services.settings.airing_gap)
+    added = sum(r.planned for report in reports for r in report.rows)
+    if added:
+        logger.info("planned at start: %d airings (%s)", added, ", ".join(r.month for r in reports))
 
 
 def run_as_leader(job: Job, services: Services, leadership: Leadership) -> None:

@@ -1,9 +1,12 @@
 """Many stations at once from a CSV file: all of them, or none with every error by line.
 
 Columns ``code, unit, name, windows`` and optionally ``players``. Windows are
-written as for one station ("T2-T7 05:30-06:30; 17:00-18:00"; ";" or "," between
-windows, empty for the default); players are names separated by ";", each given a
-token that is shown once. The rows go in with one INSERT per table (executemany),
+written as for one station, each with its own days ("T2-T7 05:30-06:30;
+T2-T7 17:00-18:00"; ";" or "," between windows, empty for the default); players
+are names separated by ";", each given a token that is shown once. The file is
+UTF-8 (Excel: "CSV UTF-8"); a unit code Excel stripped of its leading zeros
+("00070" saved as 70) is matched by padding it to the official codes' width
+(packaging/stations-sample.csv). The rows go in with one INSERT per table (executemany),
 so the country's 3,321 stations take seconds, not the hours of one command each.
 """
 
@@ -13,7 +16,8 @@ import csv
 import io
 import re
 import secrets
-from collections.abc import Collection
+from collections import Counter
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select
@@ -25,7 +29,7 @@ from loa.stations.broker_auth import login_hash
 from loa.stations.models import AdminUnit, Player, PlayerMode, Station
 from loa.stations.players import hash_token
 from loa.stations.service import DEFAULT_WINDOWS
-from loa.stations.windows import parse_windows
+from loa.stations.windows import parse_windows, parse_written_windows, windows_in_words
 
 COLUMNS = ("code", "unit", "name", "windows")
 MAX_ERRORS = 50  # shown; the count says how many more
@@ -56,8 +60,56 @@ class StationLine:
 @dataclass
 class Imported:
     stations: int = 0
+    station_ids: list[int] = field(default_factory=list)  # to plan their month at once
     # (station code, player name, player id, token): tokens are shown once, never stored.
     players: list[tuple[str, str, int, str]] = field(default_factory=list)
+    # Each set of windows, as stored, and how many stations have it: said back in words.
+    windows: Counter[tuple[str, ...]] = field(default_factory=Counter)
+
+    def windows_said(self) -> list[tuple[int, str]]:
+        """(stations, their windows in words "Vietnamese (English)"), most common first."""
+        return [(count, windows_in_words(parse_windows(",".join(stored))))
+                for stored, count in self.windows.most_common()]
+
+
+UTF8_NEEDED = (
+    "Tệp CSV phải mã hóa UTF-8: trong Excel chọn Lưu thành \"CSV UTF-8 (Comma delimited) "
+    "(*.csv)\" (the CSV must be UTF-8: in Excel, Save As \"CSV UTF-8 (Comma delimited)\")"
+)
+
+
+def decode_csv(raw: bytes) -> str:
+    """The file's text: UTF-8, with or without the byte-order mark Excel writes."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise LoaError(UTF8_NEEDED) from err
+
+
+def unit_matcher(units: dict[str, tuple[int, str]]) -> Callable[[str], int | str]:
+    """A function from a unit code as the file writes it to the unit's id, or why not.
+
+    Official codes are digits of fixed widths (provinces 2, communes 5). Cases:
+    the code as written; else, all digits and shorter, the one official code it
+    is once padded with zeros ("70" → "00070"); a code that fits two units ("70"
+    a province and "00070" a commune) is refused, naming both.
+    """
+    widths = sorted({len(code) for code in units if code.isdigit()})
+
+    def match(written: str) -> int | str:
+        found = [written] if written in units else []
+        if written.isdigit():
+            found += [written.zfill(w) for w in widths
+                      if w > len(written) and written.zfill(w) in units]
+        if len(found) == 1:
+            return units[found[0]][0]
+        if not found:
+            return f"không tìm thấy đơn vị hành chính {written!r} (unit not found)"
+        named = " hoặc ".join(f"{code} ({units[code][1]})" for code in found)
+        return (f"mã đơn vị {written!r} có thể là {named}: ghi đủ mã, kể cả số 0 đầu "
+                f"(unit code {written!r} is ambiguous: write it with its leading zeros)")
+
+    return match
 
 
 _BRACKETED = re.compile(r"^(?P<vi>.+?)\s*\((?P<en>[^()]+)\)\s*$", re.S)
@@ -80,7 +132,7 @@ def _check_line(line: int, raw: dict[str, str | None]) -> StationLine | str:
         if len(value[column]) > limit:
             return _line_error(line, f"{column} dài quá {limit} ký tự (too long)")
     try:
-        windows = parse_windows((value["windows"] or DEFAULT_WINDOWS).replace(";", ","))
+        windows = parse_written_windows((value["windows"] or DEFAULT_WINDOWS).replace(";", ","))
     except LoaError as err:
         return _line_error(line, str(err))
     if not windows:  # ";" alone: as `loa station add`, a station needs a window
@@ -165,24 +217,34 @@ def import_stations(
     unit outside it reads as unknown, so nothing outside the subtree is revealed.
     """
     lines = read_stations(text)
-    units = dict(session.execute(select(AdminUnit.code, AdminUnit.id)).all())
+    # Only the units the admin may use are matched against: outside the subtree reads as
+    # unknown, and no message (an ambiguous code's candidates) names a unit there.
+    match = unit_matcher({
+        code: (unit_id, name)
+        for code, unit_id, name in session.execute(
+            select(AdminUnit.code, AdminUnit.id, AdminUnit.name))
+        if allowed_units is None or unit_id in allowed_units
+    })
     taken = _existing_codes(session, [s.code for s in lines])
     errors = []
+    unit_ids: dict[int, int] = {}
     for s in lines:
-        unit_id = units.get(s.unit)
-        if unit_id is None or (allowed_units is not None and unit_id not in allowed_units):
-            errors.append(_line_error(s.line, (
-                f"không tìm thấy đơn vị hành chính {s.unit!r} (unit not found)")))
+        unit_id = match(s.unit)
+        if isinstance(unit_id, str):
+            errors.append(_line_error(s.line, unit_id))
         elif s.code in taken:
             errors.append(_line_error(s.line, f"mã đài {s.code!r} đã tồn tại (code exists)"))
+        else:
+            unit_ids[s.line] = unit_id
     if errors:
         raise StationImportError(errors)
-    session.execute(insert(Station), [
-        {"code": s.code, "unit_id": units[s.unit], "name": s.name, "kind": "commune",
+    added = session.execute(insert(Station).returning(Station.id), [
+        {"code": s.code, "unit_id": unit_ids[s.line], "name": s.name, "kind": "commune",
          "timezone": VN_ZONE_NAME, "windows": s.windows}
         for s in lines
-    ])
-    result = Imported(stations=len(lines))
+    ]).scalars().all()
+    result = Imported(stations=len(lines), windows=Counter(tuple(s.windows) for s in lines),
+                      station_ids=list(added))
     wanted = [s for s in lines if s.players]
     if wanted:
         result.players = _add_players(session, wanted)

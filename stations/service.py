@@ -11,7 +11,7 @@ from loa.db import fail_if_exists, one_or_fail
 from loa.errors import LoaError
 from loa.stations.models import Station
 from loa.stations.units import get_unit
-from loa.stations.windows import Window, parse_windows
+from loa.stations.windows import Window, parse_windows, parse_written_windows
 
 DEFAULT_WINDOWS = "05:30-06:30,17:00-18:00"
 
@@ -38,7 +38,7 @@ def add_station(
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise LoaError(f"Múi giờ không hợp lệ {timezone!r} (unknown time zone)") from exc
-    parsed = parse_windows(windows)
+    parsed = parse_written_windows(windows)
     if not parsed:
         raise LoaError("Đài cần ít nhất một khung giờ phát (a station needs a broadcast window)")
     station = Station(

@@ -165,7 +165,7 @@ def env(tmp_path: Path, database_url: str) -> dict[str, str]:
         "LOA_HOME": str(tmp_path / "home"),
         "LOA_DATABASE_URL": database_url,
         "LOA_NOW": START.isoformat(),
-        "LOA_SECRET_KEY": "test-secret",
+        "LOA_SECRET_KEY": os.urandom(24).hex(),  # the server commands refuse a short key
     }
 
 

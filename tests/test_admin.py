@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -11,44 +10,19 @@ from sqlalchemy import select
 from loa.db import transaction
 from loa.playlists.models import Campaign
 from loa.services import Services
+from loa.stations.accounts import User
 from loa.stations.models import Player, Station
-from loa.web.models import User
-from loa.web.users import add_user
+from tests.helpers.accounts import (
+    admins,  # noqa: F401  (the fixture, bound by name)
+    player_id,
+    schedule_status,
+    token_of,
+)
 from tests.helpers.admin import post
-from tests.helpers.factories import two_wards
 from tests.helpers.web import PASSWORD, csrf, login
 
-TOKEN = re.compile(r'id="token" value="([^"]+)"')
 
-
-@pytest.fixture
-def tree(services: Services) -> None:
-    """Hải Phòng with two wards; an admin at each level, and the other roles at a ward."""
-    with transaction(services.sessions) as s:
-        two_wards(s)
-        add_user(s, "quantri", PASSWORD, "admin", "31")
-        add_user(s, "quantrixa", PASSWORD, "admin", "11560")
-        add_user(s, "canbo", PASSWORD, "operator", "11560")
-        add_user(s, "kiemtra", PASSWORD, "auditor", "31")
-
-
-def token_of(answer: Any) -> str:
-    found = TOKEN.search(answer.get_data(as_text=True))
-    assert found, "no token on the page"
-    return found.group(1)
-
-
-def schedule_status(client: Any, token: str) -> int:
-    headers = {"Authorization": f"Bearer {token}"}
-    return client.get("/api/v1/player/schedule", headers=headers).status_code
-
-
-def player_id(services: Services, name: str) -> int:
-    with transaction(services.sessions) as s:
-        return s.scalars(select(Player.id).where(Player.name == name)).one()
-
-
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_admin_adds_a_station_in_own_subtree(client: Any, services: Services) -> None:
     login(client, "quantrixa")
     page = post(
@@ -66,7 +40,7 @@ def test_admin_adds_a_station_in_own_subtree(client: Any, services: Services) ->
         assert station.unit.code == "11560"
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_player_token_is_shown_once_and_works(client: Any, services: Services) -> None:
     login(client, "quantrixa")
     answer = post(client, "/admin/stations/TN/players", name="Cụm loa chợ", mode="prefetch")
@@ -83,7 +57,7 @@ def test_player_token_is_shown_once_and_works(client: Any, services: Services) -
     assert schedule_status(client, token) == 200
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_rotate_ends_the_old_token_and_revoke_ends_the_new(client: Any, services: Services) -> None:
     login(client, "quantri")
     old = token_of(post(client, "/admin/stations/TH/players", name="Cụm loa 1"))
@@ -96,7 +70,7 @@ def test_rotate_ends_the_old_token_and_revoke_ends_the_new(client: Any, services
     assert schedule_status(client, new) == 401
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_commune_admin_cannot_reach_another_commune(client: Any, services: Services) -> None:
     login(client, "quantri")
     foreign = token_of(post(client, "/admin/stations/TH/players", name="Cụm loa TH"))
@@ -114,7 +88,7 @@ def test_commune_admin_cannot_reach_another_commune(client: Any, services: Servi
         assert s.scalar(select(Station).where(Station.code == "X")) is None
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_commune_admin_cannot_create_a_user_above_their_unit(
     client: Any, services: Services
 ) -> None:
@@ -133,13 +107,13 @@ def test_commune_admin_cannot_create_a_user_above_their_unit(
         }
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_short_password_and_bad_windows_show_the_vietnamese_error(client: Any) -> None:
     login(client, "quantri")
     page = post(
         client, "/admin/users", username="ngan", role="operator", unit="11560", password="ngan"
     ).get_data(as_text=True)
-    assert "Mật khẩu cần ít nhất 8 ký tự (password too short)" in page
+    assert "Mật khẩu cần ít nhất 10 ký tự (password too short)" in page
     page = post(
         client, "/admin/stations", code="TN3", unit="11560", name="Đài 3", windows="17:00-06:00"
     ).get_data(as_text=True)
@@ -155,7 +129,7 @@ def test_short_password_and_bad_windows_show_the_vietnamese_error(client: Any) -
     assert "chồng lên nhau (windows overlap)" in page
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_admin_adds_a_campaign_for_a_unit_in_subtree(client: Any, services: Services) -> None:
     login(client, "quantri")
     page = post(
@@ -187,7 +161,7 @@ def test_admin_adds_a_campaign_for_a_unit_in_subtree(client: Any, services: Serv
     assert "thời lượng tối thiểu ≤ tối đa" in page
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_operators_and_auditors_are_refused(client: Any) -> None:
     for username in ("canbo", "kiemtra"):
         page = login(client, username).data
@@ -202,7 +176,7 @@ def test_operators_and_auditors_are_refused(client: Any) -> None:
         client.post("/logout", data={"csrf_token": csrf(page)})
 
 
-@pytest.mark.usefixtures("tree")
+@pytest.mark.usefixtures("admins")
 def test_admin_post_without_csrf_is_refused(client: Any, services: Services) -> None:
     page = login(client, "quantri").get_data(as_text=True)
     assert ">Quản trị</a>" in page

@@ -21,7 +21,8 @@ from loa.compliance import keylog
 from loa.compliance.models import AiringLogEntry
 from loa.compliance.verify import verify_chains
 from loa.db import transaction
-from loa.playlists.bulletins import delivery, get_bulletin
+from loa.playlists.bulletin_delivery import delivery
+from loa.playlists.bulletins import get_bulletin
 from loa.playlists.models import Bulletin
 from loa.services import Services
 from loa.stations.models import Player
@@ -71,6 +72,7 @@ def test_a_completion_of_a_millisecond_or_a_day_is_logged_but_not_counted_as_a_p
         sent = send(services, s)
         bulletin_id, sha, sent_at, ms = (sent.id, sent.asset_sha256, sent.sent_at,
                                          sent.duration_ms)
+    assert client.get(f"/api/v1/audio/{sha}", headers=auth(tn_token)).status_code == 200
     start = sent_at + timedelta(seconds=1)
     events = [
         _signed(key, type="bulletin.started", bulletin_id=bulletin_id, sha256=sha,
@@ -88,6 +90,7 @@ def test_a_completion_of_a_millisecond_or_a_day_is_logged_but_not_counted_as_a_p
         assert tn.started_at == start and tn.plays == 0 and tn.completed_at is None
     full = _signed(key, type="bulletin.completed", bulletin_id=bulletin_id, sha256=sha,
                    played_ms=ms, at=(start + timedelta(milliseconds=ms)).isoformat())
+    clock.set(start + timedelta(milliseconds=ms, seconds=1))  # reported once it could be over
     client.post("/api/v1/player/events", json={"events": [full]}, headers=auth(tn_token))
     with transaction(services.sessions) as s:
         tn = next(r for r in delivery(s, get_bulletin(s, bulletin_id)) if r.code == "TN")

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from loa.db import transaction
 from loa.playlists.bulletins import cancel_bulletin, create_bulletin, get_bulletin
 from loa.playlists.models import BulletinDelivery
+from loa.scheduler.bulletin_slots import slot_placer
 from loa.services import Services
 from loa.stations.models import Player
 from loa.stations.players import hash_token
@@ -117,7 +118,8 @@ def test_an_emergency_and_its_cancel_reach_the_targets_after_commit(
         sent = create_bulletin(
             s, unit=get_unit(s, "31"), author=None, role=None, title="Bão số 3",
             priority="emergency", text="Bão số 3 giật cấp 10, bà con vào nơi tránh trú.",
-            repeat_count=3, repeat_every_s=600, store=services.store, clock=services.clock)
+            repeat_count=3, repeat_every_s=600, store=services.store, clock=services.clock,
+            place_slots=slot_placer(services.settings.airing_gap))
         bulletin_id = sent.id
         committed = time.monotonic()  # the commit follows: notices may arrive before we return
     for code in ("TN", "TH"):
@@ -128,7 +130,8 @@ def test_an_emergency_and_its_cancel_reach_the_targets_after_commit(
                            .where(BulletinDelivery.bulletin_id == bulletin_id)).all()
         assert pushed == [services.clock.now()] * 2
     with transaction(services.sessions) as s:
-        cancel_bulletin(s, get_bulletin(s, bulletin_id), by=None, clock=services.clock)
+        cancel_bulletin(s, get_bulletin(s, bulletin_id), by=None, role=None,
+                        clock=services.clock)
         cancelled = time.monotonic()
     for code in ("TN", "TH"):
         delay = players[code].wait("bulletin.cancelled", bulletin_id, "cancelled", cancelled)

@@ -40,7 +40,12 @@ from loa.playlists.models import (
     BulletinStatus,
     BulletinTarget,
 )
-from loa.scheduler.bulletin_slots import place_bulletin_slots, place_unplaced, settle_slots
+from loa.scheduler.bulletin_slots import (
+    place_bulletin_slots,
+    place_unplaced,
+    settle_slots,
+    slot_placer,
+)
 from loa.scheduler.edits import add_airing
 from loa.scheduler.service import plan
 from loa.scheduler.settle import GRACE
@@ -56,6 +61,7 @@ from tests.helpers.web import PASSWORD, login
 pytestmark = pytest.mark.both_databases  # the database is the point here
 
 GAP = timedelta(seconds=30)
+TOLERANCE = timedelta(minutes=5)  # LOA_START_TOLERANCE_MINUTES
 MINUTE = timedelta(minutes=1)
 
 
@@ -80,7 +86,8 @@ def notice(
     seconds: int = 60, count: int = 1, every: timedelta = timedelta(0),
     until: timedelta = timedelta(days=2), label: str = "họp",
 ) -> Bulletin:
-    """An active bulletin of Hải Phòng (31) to its whole subtree, with a delivery per player."""
+    """An active bulletin of Hải Phòng (31) to its whole subtree, with a delivery per player
+    (each player fetched its audio when it was sent)."""
     sha = fake_sha(f"bulletin {label} {seconds}")
     record_asset(s, sha, 2000, seconds * 1000, "mp3")
     bulletin = Bulletin(
@@ -93,7 +100,8 @@ def notice(
     s.add(bulletin)
     s.flush()
     s.add_all(
-        BulletinDelivery(bulletin_id=bulletin.id, station_id=p.station_id, player_id=p.id, plays=0)
+        BulletinDelivery(bulletin_id=bulletin.id, station_id=p.station_id, player_id=p.id, plays=0,
+                         fetched_at=now)
         for p in s.scalars(select(Player))
     )
     s.flush()
@@ -300,13 +308,13 @@ def test_a_played_slot_settles_aired_and_a_silent_one_missed(
     assert answer.json["accepted"] == [event["id"], stray["id"]], answer.json
     with transaction(services.sessions) as s:
         # TN played its first; TH's first heard nothing for a day
-        assert settle_slots(s, clock.now()) == {
+        assert settle_slots(s, clock.now(), TOLERANCE) == {
             BulletinSlotStatus.aired: 1, BulletinSlotStatus.missed: 1}
         assert [sl.status for sl in slots(s, "TN")] == [
             BulletinSlotStatus.aired, BulletinSlotStatus.planned]  # still in its grace
     clock.set(second.ends_at + GRACE)
     with transaction(services.sessions) as s:
-        settle_slots(s, clock.now())
+        settle_slots(s, clock.now(), TOLERANCE)
         assert [sl.status for sl in slots(s, "TN")] == [
             BulletinSlotStatus.aired, BulletinSlotStatus.missed]
         assert {sl.status for sl in slots(s, "TH")} == {BulletinSlotStatus.missed}
@@ -339,7 +347,36 @@ def test_a_play_cut_short_is_no_airing_of_the_slot(
     assert answer.status_code == 200
     clock.set(slot.ends_at + GRACE)
     with transaction(services.sessions) as s:
-        settle_slots(s, clock.now())
+        settle_slots(s, clock.now(), TOLERANCE)
+        assert [sl.status for sl in slots(s, "TN")] == [BulletinSlotStatus.missed]
+
+
+@pytest.mark.parametrize(("began", "received"), [
+    (timedelta(minutes=10), timedelta(minutes=12)),  # began 10 min off its slot
+    (timedelta(0), -timedelta(hours=3, minutes=45)),  # reported before the slot began
+])
+def test_a_slot_is_aired_only_by_a_play_begun_within_the_tolerance_of_it(
+    services: Services, clock: FrozenClock, client: Any, began: timedelta,
+    received: timedelta,
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    evening = datetime.fromisoformat("2026-12-03T17:00:00+07:00")
+    with transaction(services.sessions) as s:
+        month, _player, _airings = enrolled_month(services, s, key)
+        bulletin = notice(s, services.clock.now(), evening, count=1, every=timedelta(days=1))
+        place_bulletin_slots(s, bulletin, services.clock.now(), GAP)
+        (slot,) = slots(s, "TN")
+        event = completion(key, slot, bulletin.asset_sha256)
+    event = {k: v for k, v in event.items() if k != "sig"}
+    event["at"] = (slot.ends_at + began).isoformat()
+    event["sig"] = base64.b64encode(key.sign(canonical_json(event).encode())).decode()
+    clock.set(slot.starts_at + received)
+    answer = client.post("/api/v1/player/events", json={"events": [event]},
+                         headers={"Authorization": f"Bearer {month.players['TN'][1]}"})
+    assert answer.json["accepted"] == [event["id"]]  # logged as signed
+    clock.set(slot.ends_at + GRACE)
+    with transaction(services.sessions) as s:
+        settle_slots(s, clock.now(), TOLERANCE)
         assert [sl.status for sl in slots(s, "TN")] == [BulletinSlotStatus.missed]
 
 
@@ -366,11 +403,12 @@ def test_approving_places_the_slots_and_cancelling_frees_them(
             s, unit=get_unit(s, "31"), author="thu", role="operator", title="Họp tổ dân phố",
             priority="priority", text="Mời bà con họp tổ dân phố lúc 19 giờ.",
             valid_from=first.starts_at - timedelta(hours=2), store=services.store,
-            clock=services.clock,
+            clock=services.clock, place_slots=slot_placer(GAP),
         )
         assert slots(s) == []  # pending: nothing on air until a leader approves
         publisher.changed.clear()
-        approve_bulletin(s, bulletin, by="lan", role="leader", clock=services.clock)
+        approve_bulletin(s, bulletin, by="lan", role="leader", clock=services.clock,
+                         place_slots=slot_placer(GAP))
         # the first item of the window; the campaign airing follows it
         assert [sl.starts_at for sl in slots(s, "TN")] == [opened]
         assert first.starts_at == slots(s, "TN")[0].ends_at + GAP
@@ -378,7 +416,8 @@ def test_approving_places_the_slots_and_cancelling_frees_them(
     assert len(set(publisher.changed)) == 2  # both stations' players, after the commit
     publisher.changed.clear()
     with transaction(services.sessions) as s:
-        cancel_bulletin(s, get_bulletin(s, bulletin_id), by="lan", clock=services.clock)
+        cancel_bulletin(s, get_bulletin(s, bulletin_id), by="lan", role="leader",
+                        clock=services.clock)
         assert {sl.status for sl in slots(s)} == {BulletinSlotStatus.cancelled}
     assert len(set(publisher.changed)) == 2
 

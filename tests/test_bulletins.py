@@ -24,15 +24,16 @@ from loa.compliance.models import AiringLogEntry
 from loa.compliance.verify import verify_chains
 from loa.db import transaction
 from loa.errors import LoaError
+from loa.playlists.bulletin_delivery import delivery
 from loa.playlists.bulletins import (
     approve_bulletin,
     cancel_bulletin,
-    delivery,
     end_past_bulletins,
     get_bulletin,
     target_stations,
 )
 from loa.playlists.models import Bulletin, BulletinDelivery, BulletinStatus
+from loa.scheduler.bulletin_slots import slot_placer
 from loa.services import Services
 from loa.stations.models import Player
 from loa.stations.players import add_player
@@ -41,6 +42,8 @@ from loa.stations.units import get_unit
 from tests.attacker import attacker, rechain, station_entries
 from tests.conftest import Loa
 from tests.helpers.bulletins import STORM, _signed, auth, send
+
+PLACE = slot_placer(timedelta(seconds=30))  # the default gap
 
 tree = tests.helpers.bulletins.tree  # a shared fixture
 
@@ -89,10 +92,13 @@ def test_an_operators_notice_waits_for_another_leader(services: Services, tree: 
         assert notice.status is BulletinStatus.pending and notice.sent_at is None
         assert not delivery(s, notice)
         with pytest.raises(LoaError, match="only a leader or admin"):
-            approve_bulletin(s, notice, by="xa2", role="operator", clock=services.clock)
+            approve_bulletin(s, notice, by="xa2", role="operator", clock=services.clock,
+                             place_slots=PLACE)
         with pytest.raises(LoaError, match="approve your own"):
-            approve_bulletin(s, notice, by="xa", role="leader", clock=services.clock)
-        approve_bulletin(s, notice, by="lanh-dao", role="leader", clock=services.clock)
+            approve_bulletin(s, notice, by="xa", role="leader", clock=services.clock,
+                             place_slots=PLACE)
+        approve_bulletin(s, notice, by="lanh-dao", role="leader", clock=services.clock,
+                         place_slots=PLACE)
         assert notice.status is BulletinStatus.active and notice.approved_by == "lanh-dao"
         assert [d.code for d in delivery(s, notice)] == ["TH", "TN"]
         by_leader = send(services, s, priority="priority", role="leader", author="lanh-dao")
@@ -116,7 +122,7 @@ def test_windows_and_repeats_are_checked(services: Services, tree: dict,
     with transaction(services.sessions) as s:
         assert end_past_bulletins(s, clock.now()) == [later.id]
         with pytest.raises(LoaError, match="already over"):
-            cancel_bulletin(s, get_bulletin(s, later.id), by=None, clock=clock)
+            cancel_bulletin(s, get_bulletin(s, later.id), by=None, role=None, clock=clock)
 
 
 def test_the_player_endpoint_answers_304_until_something_changes(
@@ -139,16 +145,20 @@ def test_the_player_endpoint_answers_304_until_something_changes(
     etag = first.get_etag()[0]
     again = client.get("/api/v1/player/bulletins", headers=auth(tn_token, etag))
     assert again.status_code == 304 and again.data == b""
+    fetched = select(BulletinDelivery.fetched_at, BulletinDelivery.pushed_at).where(
+        BulletinDelivery.player_id == tree["TN"][0])
     with transaction(services.sessions) as s:
-        row = s.scalar(select(BulletinDelivery).where(BulletinDelivery.player_id == tree["TN"][0]))
-        assert row.fetched_at == clock.now() and row.pushed_at is None  # no broker here
+        assert s.execute(fetched).one() == (None, None)  # listed is not fetched; no broker
+    clock.advance(seconds=1)
     audio = client.get(listed["audio"]["url"], headers=auth(tn_token))
     assert audio.status_code == 200 and hashlib.sha256(audio.data).hexdigest() == sha
+    with transaction(services.sessions) as s:
+        assert s.execute(fetched).one() == (clock.now(), None)
     # Hà Nội's player is no target: nothing listed, and the audio is not there for it.
     assert client.get("/api/v1/player/bulletins", headers=auth(hn_token)).json["bulletins"] == []
     assert client.get(listed["audio"]["url"], headers=auth(hn_token)).status_code == 404
     with transaction(services.sessions) as s:
-        cancel_bulletin(s, get_bulletin(s, sent.id), by="lanh-dao", clock=clock)
+        cancel_bulletin(s, get_bulletin(s, sent.id), by="lanh-dao", role="leader", clock=clock)
     cancelled = client.get("/api/v1/player/bulletins", headers=auth(tn_token, etag))
     assert cancelled.status_code == 200
     assert cancelled.json["bulletins"][0]["status"] == "cancelled"
@@ -168,7 +178,9 @@ def test_bulletin_plays_are_signed_chained_and_counted(
         sent = send(services, s, repeat_count=2, repeat_every_s=600)
         elsewhere = send(services, s, unit="01")
         bulletin_id, sha, sent_at = sent.id, sent.asset_sha256, sent.sent_at
+    assert client.get(f"/api/v1/audio/{sha}", headers=auth(tn_token)).status_code == 200
     start = sent_at + timedelta(milliseconds=800)
+    clock.set(start + timedelta(seconds=10))  # the play has ended when its report comes
     events = [
         _signed(key, type="airing.interrupted", airing_id=None, at=start.isoformat(),
                 detail={"reason": "emergency", "bulletin_id": bulletin_id}),
@@ -202,8 +214,10 @@ def test_bulletin_plays_are_signed_chained_and_counted(
         entries[-1].bulletin_id = elsewhere.id
         rechain(s, entries[-1].station_id)
     with transaction(services.sessions) as s:
-        [problem] = verify_chains(s).problems
-        assert problem.station == "TN" and "bulletin_id differs" in problem.reason
+        # The chain was re-hashed: the mark the first verify left shows it too.
+        edited, rewritten = verify_chains(s).problems
+        assert edited.station == "TN" and "bulletin_id differs" in edited.reason
+        assert rewritten.station == "TN" and "verified mark" in rewritten.reason
 
 
 def test_an_emergency_cut_is_logged_with_its_reason(

@@ -58,7 +58,7 @@ class Cluster:
         base = {k: v for k, v in os.environ.items() if not k.startswith(("LOA_", "PROMETHEUS"))}
         self.base = {
             **base, "LOA_DATABASE_URL": database_url, "LOA_AUDIO_DIR": str(root / "audio"),
-            "LOA_SECRET_KEY": "cluster-secret",
+            "LOA_SECRET_KEY": os.urandom(24).hex(),  # one for all: they share sessions
             "LOA_HOME": str(root / "scheduler"),
         }
 

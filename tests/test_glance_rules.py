@@ -29,7 +29,10 @@ GAP = timedelta(seconds=30)
         ("in_progress", False, 1, 3, 1, 1, Outlook.on_track),  # a make-up still fits
         ("in_progress", False, 1, 3, 1, 0, Outlook.at_risk),  # no window left for the third
         ("in_progress", False, 0, 3, 0, 0, Outlook.at_risk),
-        ("in_progress", False, 0, 3, 0, 3, Outlook.on_track),  # a month to come: room, no plan
+        # Room but nothing planned (a station added after planning): at risk, never on track.
+        ("in_progress", False, 0, 3, 0, 3, Outlook.at_risk),
+        ("in_progress", False, 2, 3, 0, 5, Outlook.at_risk),
+        ("no_programme", False, 0, 3, 0, 3, Outlook.at_risk),
         ("short", True, 2, 3, 0, 0, Outlook.failed),
         ("no_programme", True, 0, 3, 0, 0, Outlook.failed),
         ("too_long", True, 0, 3, 0, 0, Outlook.failed),
@@ -43,6 +46,11 @@ def test_month_outlook(
     expected: Outlook,
 ) -> None:
     assert month_outlook(verdict, ended, counted, required, planned, room) is expected
+
+
+def test_a_month_not_yet_due_to_be_planned_is_judged_by_its_room() -> None:
+    assert month_outlook("in_progress", False, 0, 3, 0, 3, due=False) is Outlook.on_track
+    assert month_outlook("in_progress", False, 0, 3, 0, 2, due=False) is Outlook.at_risk
 
 
 def _at(day: int, hour: int, minute: int = 0) -> datetime:

@@ -22,6 +22,7 @@ from loa.scheduler.service import approve_and_plan, plan
 from loa.services import Services
 from loa.stations.models import Player, Station
 from loa.web.users import add_user
+from tests.helpers.accounts import airings_of, outlook_of
 from tests.helpers.factories import approved_programme, hai_phong_month
 from tests.helpers.web import PASSWORD, csrf, login
 
@@ -45,17 +46,6 @@ def city(services: Services) -> int:
         add_user(s, "tinh", PASSWORD, "auditor", "31")
         add_user(s, "xa", PASSWORD, "operator", "11560")
         return month.programme_id
-
-
-def _airings(services: Services, code: str) -> list[Airing]:
-    with transaction(services.sessions) as s:
-        station = s.scalar(select(Station).where(Station.code == code))
-        assert station is not None
-        found = s.scalars(
-            select(Airing).where(Airing.station_id == station.id).order_by(Airing.starts_at)
-        ).all()
-        s.expunge_all()
-        return list(found)
 
 
 def _post(client: Any, path: str, **form: str) -> str:
@@ -90,7 +80,7 @@ def test_operator_adds_moves_and_cancels_inside_the_windows(
 ) -> None:
     with transaction(services.sessions) as s:
         approve_and_plan(s, city, services.clock.now(), services.settings.airing_gap)
-    first = _airings(services, "TN")[0]
+    first = airings_of(services, "TN")[0]
     taken = first.starts_at.astimezone(VN)
     login(client, "xa")
     refusals = {
@@ -102,11 +92,11 @@ def test_operator_adds_moves_and_cancels_inside_the_windows(
     for when, message in refusals.items():
         page = _post(client, "/stations/TN/airings", campaign="CDS", starts_at=when)
         assert message in page, when
-    assert len(_airings(services, "TN")) == 3  # nothing stored by a refusal
+    assert len(airings_of(services, "TN")) == 3  # nothing stored by a refusal
 
     page = _post(client, "/stations/TN/airings", campaign="CDS", starts_at="2026-12-02T05:40")
     assert "Đã cập nhật lịch phát" in page
-    added = max(_airings(services, "TN"), key=lambda a: a.id)
+    added = max(airings_of(services, "TN"), key=lambda a: a.id)
     assert added.starts_at == datetime(2026, 12, 2, 5, 40, tzinfo=VN)
     assert len(CALENDAR_PLANNED.findall(page)) == 3 and "Phát bù" in page  # the 4th is extra
 
@@ -115,7 +105,7 @@ def test_operator_adds_moves_and_cancels_inside_the_windows(
     )
     assert "Đã cập nhật lịch phát" in moved
     assert "ngoài" not in moved
-    by_id = {a.id: a for a in _airings(services, "TN")}
+    by_id = {a.id: a for a in airings_of(services, "TN")}
     assert by_id[first.id].starts_at == datetime(2026, 12, 3, 17, 20, tzinfo=VN)
     refused = _post(
         client, "/stations/TN/airings/move", airing=str(first.id), starts_at="2027-01-04T17:20"
@@ -124,10 +114,10 @@ def test_operator_adds_moves_and_cancels_inside_the_windows(
 
     cancelled = _post(client, "/stations/TN/airings/cancel", airing=str(first.id))
     assert "Đã cập nhật lịch phát" in cancelled
-    assert {a.id: a for a in _airings(services, "TN")}[first.id].status is AiringStatus.cancelled
+    assert {a.id: a for a in airings_of(services, "TN")}[first.id].status is AiringStatus.cancelled
     again = _post(client, "/stations/TN/airings/cancel", airing=str(first.id))
     assert "không sửa được" in again
-    other = _airings(services, "TH")[0]
+    other = airings_of(services, "TH")[0]
     foreign = _post(client, "/stations/TN/airings/cancel", airing=str(other.id))
     assert "không tìm thấy lượt phát" in foreign  # TH's airing through TN's page
     assert client.post(
@@ -168,25 +158,18 @@ def test_cancel_that_leaves_the_count_unreachable_warns_and_the_overview_says_at
         tn.windows = ["CN 17:00-17:15"]  # Sundays only: 6, 13, 20, 27 December
     with transaction(services.sessions) as s:
         plan(s, "2026-12", clock.now(), services.settings.airing_gap)
-    airings = _airings(services, "TN")
+    airings = airings_of(services, "TN")
     assert len(airings) == 3
     login(client, "xa")
-    assert _outlook_of(client, "TN") == "on_track"
+    assert outlook_of(client, "TN") == "on_track"
     clock.set(datetime(2026, 12, 20, 18, 0, tzinfo=VN))  # only the 27th's window is left
     with transaction(services.sessions) as s:
         s.get_one(Airing, airings[0].id).status = AiringStatus.missed
         s.get_one(Airing, airings[1].id).status = AiringStatus.aired
     page = _post(client, "/stations/TN/airings/cancel", airing=str(airings[2].id))
     assert "Cảnh báo: chỉ còn 2/3 lượt" in page
-    assert _outlook_of(client, "TN") == "at_risk"
+    assert outlook_of(client, "TN") == "at_risk"
     assert "chỉ còn chỗ cho 1 lượt nữa" in client.get("/?month=2026-12").get_data(as_text=True)
-
-
-def _outlook_of(client: Any, code: str, month: str = "2026-12") -> str:
-    overview = client.get(f"/?month={month}").get_data(as_text=True)
-    found = re.search(rf'outlook-row-(\w+)">\s*<td[^>]*><a href="/stations/{code}\?', overview)
-    assert found, overview
-    return found.group(1)
 
 
 def test_overview_words_players_online_and_the_chart_for_auditors(
@@ -199,7 +182,7 @@ def test_overview_words_players_online_and_the_chart_for_auditors(
         player.last_seen = clock.now() - timedelta(minutes=2)
     login(client, "tinh")
     page = client.get("/?month=2026-12").get_data(as_text=True)
-    assert _outlook_of(client, "TN") == _outlook_of(client, "TH") == "on_track"
+    assert outlook_of(client, "TN") == outlook_of(client, "TH") == "on_track"
     assert "Không đạt" not in page.split("<tbody>")[1]
     assert "1/1 trực tuyến" in page and "0/1 trực tuyến" in page
     assert '<svg class="compliance-chart"' in page and "<title>12/2026: 0/2 đài đạt</title>" in page
@@ -219,12 +202,12 @@ def test_next_month_is_planned_by_the_20th(
     january = datetime(2027, 1, 1, tzinfo=VN)
     clock.set(datetime(2026, 12, 19, 23, 0, tzinfo=VN))
     plan_ahead_job(services)
-    assert not [a for a in _airings(services, "TN") if a.starts_at >= january]
+    assert not [a for a in airings_of(services, "TN") if a.starts_at >= january]
     clock.set(datetime(2026, 12, 20, 0, 10, tzinfo=VN))
     plan_ahead_job(services)
     plan_ahead_job(services)  # again, e.g. at start: nothing twice
     for code in ("TN", "TH"):
-        ahead = [a for a in _airings(services, code) if a.starts_at >= january]
+        ahead = [a for a in airings_of(services, code) if a.starts_at >= january]
         assert len(ahead) == 3 and min(a.starts_at for a in ahead) - clock.now() >= timedelta(
             days=10)
 
@@ -301,4 +284,4 @@ def test_two_operators_adding_the_same_slot_at_once_store_one(
     assert sorted("Đã cập nhật lịch phát" in p for p in pages) == [False, True]
     assert any("trùng với lượt phát" in p for p in pages)
     slot = datetime(2026, 12, 2, 5, 40, tzinfo=VN)
-    assert sum(a.starts_at == slot for a in _airings(services, "TN")) == 1
+    assert sum(a.starts_at == slot for a in airings_of(services, "TN")) == 1

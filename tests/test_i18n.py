@@ -167,10 +167,12 @@ def test_the_station_page_in_english_down_to_its_weekdays_and_the_edit_messages(
         airing = first.id
     login(client, "xa")
     page = client.get("/stations/TN?month=2026-12").get_data(as_text=True)
-    assert "T2-T7 05:30-06:30, CN 17:00-18:00" in page and "Lịch phát tháng 12/2026" in page
+    assert "Thứ Hai đến thứ Bảy: 05:30-06:30; Chủ nhật: 17:00-18:00" in page
+    assert "Lịch phát tháng 12/2026" in page
     english(client)
     page = client.get("/stations/TN?month=2026-12").get_data(as_text=True)
-    assert "Mon-Sat 05:30-06:30, Sun 17:00-18:00" in page and "Schedule for 12/2026" in page
+    assert "Monday to Saturday: 05:30-06:30; Sunday: 17:00-18:00" in page
+    assert "Schedule for 12/2026" in page
     assert '<span role="columnheader">Mon</span>' in page and ">Planned<" in page
     assert "Đã lên lịch" not in page and "Khung giờ" not in page and "Lượt tiếp theo" not in page
     token = csrf(page.encode())

@@ -79,7 +79,7 @@ def servers(postgres_url: str, tmp_path: Path) -> Iterator[list[Server]]:
         **os.environ,
         "LOA_HOME": str(tmp_path / "home"),
         "LOA_DATABASE_URL": postgres_url,
-        "LOA_SECRET_KEY": "test-secret",
+        "LOA_SECRET_KEY": os.urandom(24).hex(),  # the server commands refuse a short key
         "LOA_SCHEDULER_TICK_SECONDS": "1",
         "LOA_LOG_LEVEL": "DEBUG",
     }

@@ -89,3 +89,35 @@ def test_bulletin_tables_up_and_down(empty_database_url: str) -> None:
         migrate.upgrade(empty_database_url)
     finally:
         engine.dispose()
+
+
+def test_user_state_and_token_reveal_up_and_down(empty_database_url: str) -> None:
+    """0008_secrets: users keep their rows (active, no forced change) across up and down."""
+    config = migrate.alembic_config(empty_database_url)
+    command.upgrade(config, "0008_broker")
+    engine = create_engine(empty_database_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO admin_unit (id, code, name, level) "
+                          "VALUES (1, '31', 'Hải Phòng', 'province')"))
+        conn.execute(text("INSERT INTO app_user (id, username, password_hash, role, unit_id) "
+                          "VALUES (1, 'tinh', 'x', 'admin', 1)"))
+    command.upgrade(config, "0008_secrets")
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT state, must_change_password FROM app_user")).one()
+        assert row == ("active", False) and "token_reveal" in tables(empty_database_url)
+    command.downgrade(config, "0008_broker")
+    assert "token_reveal" not in tables(empty_database_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT username FROM app_user")).scalar() == "tinh"
+    engine.dispose()
+    migrate.upgrade(empty_database_url)
+
+
+def test_chain_mark_table_up_and_down(empty_database_url: str) -> None:
+    """0008_report adds the verified-up-to marks, and takes them away again."""
+    migrate.upgrade(empty_database_url)
+    assert "chain_mark" in tables(empty_database_url)
+    command.downgrade(migrate.alembic_config(empty_database_url), "0008_render")
+    assert "chain_mark" not in tables(empty_database_url) and migrate.pending(empty_database_url)
+    migrate.upgrade(empty_database_url)
+    assert "chain_mark" in tables(empty_database_url)

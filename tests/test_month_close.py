@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from loa.clock import FrozenClock
 from loa.compliance.audit import Reading, station_month_row
+from loa.compliance.chain import chain_heads
 from loa.compliance.close import Closing, close_month
-from loa.compliance.ingest import chain_heads
 from loa.compliance.models import AiringLogEntry, StationMonthSnapshot
 from loa.db import transaction
 from loa.errors import LoaError

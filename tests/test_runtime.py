@@ -69,7 +69,7 @@ def test_jobs_fire_when_operators_rely_on_them(services: Services, clock: Frozen
         jobs = {job.id: job for job in runtime.scheduler.get_jobs()}
         assert set(jobs) == {
             "settle", "replan", "plan_ahead", "live", "prune", "close", "checkpoint",
-            "bulletin_end", "render",
+            "bulletin_end", "render", "sweep",
         }
         # Queued renders start within 2 s of being queued by any web worker.
         render = next_fires(jobs["render"], TUESDAY_0800, 2)
@@ -89,6 +89,9 @@ def test_jobs_fire_when_operators_rely_on_them(services: Services, clock: Frozen
             datetime(2026, 12, 6, 3, 0, tzinfo=VN),
             datetime(2026, 12, 13, 3, 0, tzinfo=VN),
         ]
+        # What killed renders left in the audio store goes hourly, at twenty to.
+        sweep = next_fires(jobs["sweep"], TUESDAY_0800, 1)
+        assert sweep == [datetime(2026, 12, 1, 8, 40, tzinfo=VN)]
         # A month closes hourly once its grace has passed, at twenty past.
         assert next_fires(jobs["close"], TUESDAY_0800, 2) == [
             datetime(2026, 12, 1, 8, 20, tzinfo=VN),

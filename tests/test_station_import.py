@@ -22,7 +22,7 @@ from tests.helpers.factories import two_wards
 from tests.helpers.web import PASSWORD, csrf, login
 
 GOOD = """code,unit,name,windows,players
-HP-TN2,11560,Đài Thủy Nguyên 2,"T2-T7 05:30-06:30; 17:00-18:00",Cụm loa chợ; Cụm loa thôn 2
+HP-TN2,11560,Đài Thủy Nguyên 2,"T2-T7 05:30-06:30; CN 17:00-18:00",Cụm loa chợ; Cụm loa thôn 2
 HP-TH2,11557,Đài Thiên Hương 2,,
 HP-XX,31,Đài tỉnh,06:00-07:00,
 """
@@ -60,7 +60,7 @@ def test_a_file_adds_its_stations_windows_and_players_with_working_tokens(
     ]
     with transaction(services.sessions) as s:
         tn2 = s.scalars(select(Station).where(Station.code == "HP-TN2")).one()
-        assert tn2.windows == ["T2-T7 05:30-06:30", "17:00-18:00"]  # days are per window
+        assert tn2.windows == ["T2-T7 05:30-06:30", "CN 17:00-18:00"]  # days are per window
         assert tn2.unit.code == "11560" and tn2.name == "Đài Thủy Nguyên 2"
         th2 = s.scalars(select(Station).where(Station.code == "HP-TH2")).one()
         assert th2.windows == ["05:30-06:30", "17:00-18:00"]  # empty: the default windows
@@ -105,13 +105,13 @@ def test_a_file_saved_by_excel_in_vietnamese_is_read(services: Services) -> None
     """Excel under Vietnamese regional settings (decimal comma) separates columns with ";"
     and writes a BOM and CRLF: the same file, the same stations, diacritics intact."""
     text = ("\ufeffcode;unit;name;windows\r\nEX1;11560;Đài Thủy Nguyên – Ấp Bắc;"
-            '"T2-T7 05:30-06:30; 17:00-18:00"\r\nEX2;11557;Đài Thiên Hương;\r\n')
+            '"T2-T7 05:30-06:30; CN 17:00-18:00"\r\nEX2;11557;Đài Thiên Hương;\r\n')
     with transaction(services.sessions) as s:
         assert import_stations(s, text.removeprefix("\ufeff")).stations == 2
     with transaction(services.sessions) as s:
         ex1 = s.scalars(select(Station).where(Station.code == "EX1")).one()
         assert ex1.name == "Đài Thủy Nguyên – Ấp Bắc"
-        assert ex1.windows == ["T2-T7 05:30-06:30", "17:00-18:00"]
+        assert ex1.windows == ["T2-T7 05:30-06:30", "CN 17:00-18:00"]
 
 
 @pytest.mark.both_databases  # PostgreSQL refuses a NUL
@@ -170,7 +170,7 @@ def test_an_admin_uploads_stations_of_their_own_subtree_only(
         add_user(s, "quantrixa", PASSWORD, "admin", "11560")
     login(client, "quantrixa")
     own = "code,unit,name,windows,players\nTN3,11560,Đài ba,05:30-06:30,Loa chợ\n"
-    answer = upload(client, own)
+    answer = client.get(upload(client, own).headers["Location"])  # redirected after the POST
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200 and "Loa chợ" in page
     assert answer.headers["Cache-Control"] == "no-store"
@@ -205,10 +205,89 @@ def test_the_country_s_stations_go_in_at_once(services: Services) -> None:
             select(AdminUnit.code).where(AdminUnit.level == UnitLevel.commune)
         ).all()
     text = "code,unit,name,windows,players\n" + "".join(
-        f"S{c},{c},Đài {c},T2-T7 05:30-06:30; 17:00-18:00,Loa 1\n" for c in communes
+        f"S{c},{c},Đài {c},T2-T7 05:30-06:30; T2-T7 17:00-18:00,Loa 1\n" for c in communes
     )
     with transaction(services.sessions) as s:
         done = import_stations(s, text)
     assert done.stations == len(communes) == 3321 and len(done.players) == 3321
     with transaction(services.sessions) as s:
         assert s.scalar(select(func.count()).select_from(Player)) == 3321
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "packaging" / "stations-sample.csv"
+
+
+@pytest.mark.usefixtures("tree")
+def test_the_shipped_sample_imports_and_its_windows_are_said_back_in_words(
+    loa: Loa, tmp_path: Path
+) -> None:
+    tokens = tmp_path / "tokens.csv"
+    said = loa("station", "import", str(SAMPLE), "--tokens", str(tokens))
+    assert "Đã thêm 3 đài, 3 thiết bị" in said
+    assert ("1 đài (stations) — Thứ Hai đến thứ Bảy: 05:30-06:30, 17:00-18:00; Chủ nhật: "
+            "06:00-07:00 (Monday to Saturday: 05:30-06:30, 17:00-18:00; Sunday: 06:00-07:00)"
+            ) in said
+    assert "2 đài (stations) — Hằng ngày: 05:30-06:30, 17:00-18:00 (Every day:" in said
+    assert b"\r" not in tokens.read_bytes()  # a token copied from a line brings no CR along
+
+
+@pytest.mark.usefixtures("tree")
+def test_days_written_on_one_window_only_are_refused_naming_the_other(
+    loa: Loa, tmp_path: Path
+) -> None:
+    """"T2-T7 05:30-06:30,17:00-18:00" used to put the evening window on Sunday too."""
+    source = tmp_path / "stations.csv"
+    line = 'HP-A,11560,Đài A,"T2-T7 05:30-06:30,17:00-18:00"'
+    source.write_text(f"code,unit,name,windows\n{line}\n", encoding="utf-8")
+    said = loa("station", "import", str(source), ok=False)
+    assert "Dòng 2:" in said and "Khung giờ 17:00-18:00 không ghi ngày" in said
+    assert "each window carries its own days" in said
+    said = loa("station", "add", "HP-B", "--unit", "11560", "--name", "Đài B", "--windows",
+               "T2-T7 05:30-06:30, 17:00-18:00", ok=False)
+    assert "each window carries its own days" in said
+
+
+@pytest.mark.usefixtures("tree")
+def test_commune_codes_excel_stripped_of_their_zeros_are_matched(
+    services: Services, loa: Loa, tmp_path: Path
+) -> None:
+    """"00070" saved by Excel as 70 is the commune 00070; a code that then fits a province
+    and a commune both is refused naming the two."""
+    with transaction(services.sessions) as s:
+        add_unit(s, "00070", "Phường Bảy Mươi", "commune", "31")
+        add_unit(s, "00031", "Phường Ba Mốt", "commune", "31")
+    source = tmp_path / "excel.csv"
+    source.write_text("code,unit,name,windows\nHP-70,70,Đài 70,\n", encoding="utf-8")
+    loa("station", "import", str(source))
+    with transaction(services.sessions) as s:
+        station = s.scalars(select(Station).where(Station.code == "HP-70")).one()
+        assert station.unit.code == "00070"
+    source.write_text("code,unit,name,windows\nHP-31,31,Đài 31,\n", encoding="utf-8")
+    said = loa("station", "import", str(source), ok=False)
+    assert "00031 (Phường Ba Mốt)" in said and "31 (Thành phố Hải Phòng)" in said
+    assert "ambiguous" in said
+
+
+@pytest.mark.usefixtures("tree")
+def test_a_file_in_another_encoding_says_how_to_save_it(loa: Loa, tmp_path: Path) -> None:
+    source = tmp_path / "ansi.csv"
+    source.write_bytes("code,unit,name,windows\nHP-A,11560,Đài Ba,\n".encode("cp1258"))
+    said = loa("station", "import", str(source), ok=False)
+    assert "CSV UTF-8 (Comma delimited)" in said
+
+
+def test_the_admin_page_says_the_windows_back_in_words_and_names_no_unit_outside(
+    services: Services, client: Any
+) -> None:
+    with transaction(services.sessions) as s:
+        two_wards(s)
+        add_unit(s, "00031", "Phường Ba Mốt", "commune", "31")
+        add_user(s, "quantrixa", PASSWORD, "admin", "11560")
+    login(client, "quantrixa")
+    own = "code,unit,name,windows\nTN3,11560,Đài ba,T2-T6 05:30-06:30; T2-T6 17:00-18:00\n"
+    assert upload(client, own).status_code == 302
+    page = client.get("/admin/").get_data(as_text=True)  # the flashed lines
+    assert "1 đài phát: Thứ Hai đến thứ Sáu: 05:30-06:30, 17:00-18:00" in page
+    # "31" pads to a commune of another subtree: unknown here, not "ambiguous" with its name.
+    page = upload(client, "code,unit,name,windows\nTN4,31,Đài tư,\n").get_data(as_text=True)
+    assert "không tìm thấy đơn vị hành chính &#39;31&#39;" in page and "Ba Mốt" not in page

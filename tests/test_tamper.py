@@ -17,7 +17,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from openpyxl import load_workbook
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -26,8 +26,11 @@ from loa import migrate
 from loa.app import build_services
 from loa.clock import FrozenClock
 from loa.compliance.anchors import checkpoint_file
-from loa.compliance.ingest import ChainWriter, signed_body
-from loa.compliance.models import AiringLogEntry
+from loa.compliance.chain import ChainWriter
+from loa.compliance.event_checks import signed_body
+from loa.compliance.marks import Mark, mark_of, save_marks
+from loa.compliance.models import AiringLogEntry, ChainMark
+from loa.compliance.verify import station_logs
 from loa.db import make_engine, transaction
 from loa.playlists.models import Airing
 from loa.scheduler.checkpoint import checkpoint_job
@@ -400,3 +403,87 @@ def test_revoke_and_rotate_on_the_admin_pages_are_chain_entries(tn: Chain, loa: 
         (8, "player.token_rotated", {"by": "quantri"}),
     ]
     assert "OK: 8 mục" in loa("audit", "verify")
+
+
+def tn_report(loa: Loa) -> tuple[str, int | None]:
+    """TN's (status, broken_seq) in the December report of Hải Phòng."""
+    report = json.loads(loa("audit", "report", "--unit", "31", "--month", "2026-12"))
+    row = next(r for r in report if r["station"] == "TN")
+    return row["status"], row["broken_seq"]
+
+
+def tn_mark(tn: Chain) -> tuple[int, str] | None:
+    with tn.services.sessions() as s:
+        mark = s.get(ChainMark, tn.station_id)
+        return (mark.seq, mark.hash) if mark else None
+
+
+@pytest.mark.parametrize("rehash", [False, True], ids=["edited", "rehashed"])
+def test_a_report_marks_the_chain_and_still_catches_an_entry_edited_after_the_mark(
+    tn: Chain, loa: Loa, rehash: bool
+) -> None:
+    assert tn_mark(tn) is None
+    assert tn_report(loa) == ("compliant", None)
+    assert tn_mark(tn) == (6, tn.entries()[-1].hash)  # verified once, up to the head
+    tn.complete(0, 1)  # seq 7-8, past the mark
+    with attacker(tn.services.settings.database_url) as s:
+        station_entries(s, tn.station_id)[7].played_ms = 720_001
+        if rehash:
+            rechain(s, tn.station_id)
+    assert tn_report(loa) == ("evidence_broken", 8)
+    assert tn_mark(tn) == (6, tn.entries()[5].hash)  # a broken chain is not marked further
+
+
+@pytest.mark.parametrize("attack", ["edited", "rehashed", "mark rewritten"])
+def test_an_entry_edited_before_the_mark_is_caught_and_named(
+    tn: Chain, loa: Loa, attack: str
+) -> None:
+    """The mark vouches for seq 1-6 only while they hold what was verified: an edit
+    without re-hashing breaks the chain; re-hashed, the chain no longer reaches the
+    mark's hash; with the mark rewritten too, its tag no longer verifies (the key is
+    derived from the server's secret, not in the database). Either way the station is
+    verified whole again and the edited seq named."""
+    assert tn_report(loa) == ("compliant", None)
+    with attacker(tn.services.settings.database_url) as s:
+        station_entries(s, tn.station_id)[2].detail = {"ghi chú": "đã sửa"}
+        if attack != "edited":
+            rechain(s, tn.station_id)
+        if attack == "mark rewritten":
+            forged = mark_of(station_logs(s, [tn.station_id])[tn.station_id])
+            s.execute(
+                update(ChainMark).where(ChainMark.station_id == tn.station_id)
+                .values(seq=forged.seq, hash=forged.hash, digest=forged.digest)
+            )
+    assert tn_report(loa) == ("evidence_broken", 3)
+    assert named(problems(loa), 3, "column detail differs")
+
+
+def test_a_mark_made_with_the_servers_secret_is_trusted_by_reports_not_by_verify(
+    tn: Chain, loa: Loa
+) -> None:
+    """What a mark vouches for is not checked again by reports, so the mark is only as
+    safe as the secret: whoever holds it can mark a forged entry. `loa audit verify`
+    checks every entry whatever the marks say, and still names it."""
+    with attacker(tn.services.settings.database_url) as s:
+        entries = station_entries(s, tn.station_id)
+        entries[2].sig = entries[3].sig
+        rechain(s, tn.station_id)
+    with transaction(tn.services.sessions) as s:  # the server's sessions hold the key
+        save_marks(s, {tn.station_id: mark_of(station_logs(s, [tn.station_id])[tn.station_id])})
+    assert tn_report(loa) == ("compliant", None)
+    assert named(problems(loa), 3, "signature does not verify")
+
+
+def test_a_mark_that_no_longer_matches_an_intact_chain_is_made_again(
+    tn: Chain, loa: Loa
+) -> None:
+    """E.g. the log restored onto the other database, whose driver gives the same entries
+    back in another form: the station is verified whole, and marked anew."""
+    head = tn.entries()[-1]
+    with transaction(tn.services.sessions) as s:
+        save_marks(s, {tn.station_id: Mark(head.seq, head.hash, "0" * 64)})
+    assert tn_report(loa) == ("compliant", None)
+    with tn.services.sessions() as s:
+        made = s.get_one(ChainMark, tn.station_id)
+        current = mark_of(station_logs(s, [tn.station_id])[tn.station_id])
+        assert (made.seq, made.digest) == (6, current.digest) != (6, "0" * 64)

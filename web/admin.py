@@ -9,7 +9,6 @@ from flask import (
     abort,
     flash,
     g,
-    make_response,
     redirect,
     render_template,
     request,
@@ -21,16 +20,19 @@ from sqlalchemy.orm import Session, selectinload
 
 from loa.compliance import keylog
 from loa.errors import LoaError
-from loa.player.broker import player_password, player_username
 from loa.playlists.campaigns import add_campaign
 from loa.playlists.models import Campaign
-from loa.stations.bulk import MAX_ERRORS, StationImportError, import_stations
+from loa.scheduler.plan_months import plan_due_months
+from loa.stations.accounts import Role, User, UserState
+from loa.stations.bulk import MAX_ERRORS, StationImportError, decode_csv, import_stations
 from loa.stations.models import AdminUnit, Player, Station
 from loa.stations.players import add_player
-from loa.stations.service import DEFAULT_WINDOWS, add_station
+from loa.stations.service import DEFAULT_WINDOWS, add_station, station_windows
+from loa.stations.windows import windows_in_words
 from loa.web import auth
 from loa.web.context import db, services
-from loa.web.models import Role, User
+from loa.web.i18n import in_language
+from loa.web.token_pages import keep_for_page
 from loa.web.users import add_user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -70,17 +72,6 @@ def _required(*names: str) -> None:
         raise LoaError("Vui lòng điền đủ các ô bắt buộc (required field missing)")
 
 
-def _token_page(player: Player, token: str, title: str) -> Any:
-    """The one page that shows a clear token; never cached, never shown again."""
-    page = render_template(
-        "admin_token.html", player=player, token=token, title=title, server=request.host_url,
-        mqtt_username=player_username(player.id), mqtt_password=player_password(token),
-    )
-    response = make_response(page)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.route("/")
 @auth.login_required(Role.admin)
 def stations() -> Any:
@@ -101,6 +92,11 @@ def _stations_page(**extra: Any) -> str:
         )
 
 
+def _plan_new(s: Session, station_ids: list[int]) -> None:
+    """New stations get their due months planned now, not at the nightly job."""
+    plan_due_months(s, services().clock.now(), services().settings.airing_gap, station_ids)
+
+
 @bp.route("/stations", methods=["POST"])
 @auth.login_required(Role.admin)
 def station_add() -> Any:
@@ -112,8 +108,11 @@ def station_add() -> Any:
                 s, form.get("code", "").strip(), _own_unit_code(s),
                 form.get("name", "").strip(), form.get("windows", ""),
             )
+            _plan_new(s, [added.id])
             flash(gettext("Đã thêm đài %(code)s: %(name)s", code=added.code, name=added.name),
                   "info")
+            flash(gettext("Khung giờ phát: %(windows)s",
+                          windows=in_language(windows_in_words(station_windows(added)))), "info")
     except LoaError as err:
         flash(str(err), "error")
     return redirect(url_for("admin.stations"))
@@ -127,25 +126,24 @@ def station_import() -> Any:
     try:
         if upload is None or not upload.filename:
             raise LoaError("Chọn một tệp CSV (choose a CSV file)")
-        try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError as err:
-            raise LoaError("Tệp CSV phải mã hóa UTF-8 (the CSV must be UTF-8)") from err
+        text = decode_csv(upload.read())
         with db() as s:
             done = import_stations(s, text, g.visible_units)
+            _plan_new(s, done.station_ids)
+            for count, windows in done.windows_said():
+                flash(gettext("%(count)s đài phát: %(windows)s", count=count,
+                              windows=in_language(windows)), "info")
+            said = gettext("Đã thêm %(count)s đài", count=done.stations)
+            if done.players:
+                return keep_for_page(s, said, [(p, token) for _, _, p, token in done.players])
     except StationImportError as err:
         return _stations_page(import_errors=err.errors[:MAX_ERRORS],
                               more_errors=max(0, len(err.errors) - MAX_ERRORS)), 400
     except LoaError as err:
         flash(str(err), "error")
         return redirect(url_for("admin.stations"))
-    if not done.players:
-        flash(gettext("Đã thêm %(count)s đài", count=done.stations), "info")
-        return redirect(url_for("admin.stations"))
-    page = render_template("admin_import_tokens.html", done=done, server=request.host_url)
-    response = make_response(page)
-    response.headers["Cache-Control"] = "no-store"  # tokens: shown once, never cached
-    return response
+    flash(said, "info")
+    return redirect(url_for("admin.stations"))
 
 
 @bp.route("/stations/<code>/players", methods=["POST"])
@@ -159,7 +157,7 @@ def player_add(code: str) -> Any:
                 s, station.code, request.form.get("name", "").strip(),
                 request.form.get("mode", "prefetch"),
             )
-            return _token_page(player, token, gettext("Đã thêm thiết bị phát"))
+            return keep_for_page(s, gettext("Đã thêm thiết bị phát"), [(player.id, token)])
     except LoaError as err:
         flash(str(err), "error")
     return redirect(url_for("admin.stations"))
@@ -171,7 +169,7 @@ def player_rotate(player_id: int) -> Any:
     with db() as s:
         player = _own_player(s, player_id)
         token = keylog.rotate(s, player.id, services().clock.now(), g.user.username)
-        return _token_page(player, token, gettext("Đã cấp mã truy cập mới"))
+        return keep_for_page(s, gettext("Đã cấp mã truy cập mới"), [(player.id, token)])
 
 
 @bp.route("/players/<id:player_id>/revoke", methods=["POST"])
@@ -179,7 +177,7 @@ def player_rotate(player_id: int) -> Any:
 def player_revoke(player_id: int) -> Any:
     with db() as s:
         player = _own_player(s, player_id)
-        keylog.revoke(s, player.id, services().clock.now(), g.user.username)
+        keylog.revoke(s, player.id, services().clock, g.user.username)
         flash(gettext("Đã thu hồi thiết bị %(name)s", name=player.name), "info")
     return redirect(url_for("admin.stations"))
 
@@ -189,7 +187,9 @@ def player_revoke(player_id: int) -> Any:
 def users() -> Any:
     with db() as s:
         found = s.scalars(
-            select(User).where(User.unit_id.in_(g.visible_units)).order_by(User.username)
+            select(User)
+            .where(User.unit_id.in_(g.visible_units), User.state != UserState.removed)
+            .order_by(User.username)
         ).all()
         return render_template("admin_users.html", users=found, units=_units(s), roles=ROLE_VI)
 

@@ -12,32 +12,40 @@ from flask_babel import gettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from loa.playlists.models import ProgrammeStatus
+from loa.stations.accounts import Role, User, UserState
 from loa.stations.models import Station
 from loa.stations.units import ancestors, subtree_ids
 from loa.web.context import db, services
-from loa.web.models import Role, User
 from loa.web.throttle import WINDOW, forget_attempts, over_limit, record_attempt
 from loa.web.users import check_login, normal_username
 
 bp = Blueprint("auth", __name__)
+# What a user with a temporary password may still reach before choosing a new one.
+OPEN_TO_MUST_CHANGE = frozenset({"accounts.password", "auth.logout", "static", "i18n.switch"})
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 @bp.before_app_request
-def load_user() -> None:
+def load_user() -> Any:
+    """The session's user, if still valid; one with a temporary password sees only its form."""
     g.user = None
     user_id = session.get("user_id")
     if user_id is None:
-        return
+        return None
     with db() as s:
         user = s.get(User, user_id)
-        if user is None or session.get("version") != user.session_version:
-            session.clear()  # logged out elsewhere (or a copied cookie after logout)
-            return
+        if (user is None or session.get("version") != user.session_version
+                or user.state is not UserState.active):
+            session.clear()  # logged out elsewhere, disabled (or a copied cookie after logout)
+            return None
         g.user = user
         g.unit = user.unit
         g.visible_units = subtree_ids(s, user.unit)
         g.above_units = {u.id for u in ancestors(user.unit)}
+    if user.must_change_password and request.endpoint not in OPEN_TO_MUST_CHANGE:
+        return redirect(url_for("accounts.password"))
+    return None
 
 
 def login_required(*roles: Role) -> Callable[[F], F]:
@@ -57,9 +65,16 @@ def login_required(*roles: Role) -> Callable[[F], F]:
     return decorator
 
 
-def can_see_unit(unit_id: int) -> bool:
-    """A unit in the user's subtree, or above it (programmes relayed down to it)."""
-    return unit_id in g.visible_units or unit_id in g.above_units
+def can_see_programme(unit_id: int, status: ProgrammeStatus) -> bool:
+    """Whether the user sees a programme of ``unit_id`` in ``status``.
+
+    Cases: any programme of the user's subtree; one of a unit above only once approved
+    (the relay its stations air): drafts, sent back or rendered, stay with the owner's
+    unit and those above it; a sibling's never.
+    """
+    if unit_id in g.visible_units:
+        return True
+    return unit_id in g.above_units and status is ProgrammeStatus.approved
 
 
 def own_station(s: Session, code: str) -> Station:

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loa.clock import VN
-from loa.playlists.bulletins import delivery, target_stations
+from loa.playlists.bulletin_delivery import delivery
+from loa.playlists.bulletins import target_stations
 from loa.playlists.models import Bulletin, BulletinStatus
 from loa.stations.models import Station
 from loa.web.i18n import label

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,7 +31,7 @@ from werkzeug.datastructures import FileStorage
 from loa.audio.errors import AudioError, ClipError
 from loa.audio.normalize import normalize_vi
 from loa.clock import SystemClock
-from loa.compliance.close import MonthClosed, check_programme_open
+from loa.compliance.close import check_programme_open
 from loa.errors import LoaError
 from loa.playlists.editing import (
     FILE_KINDS,
@@ -41,23 +43,25 @@ from loa.playlists.editing import (
     estimate_ms,
     move_segment,
     new_version,
+    queue_render,
     remove_segment,
     rename_programme,
     stop_bed,
     update_text,
 )
-from loa.playlists.jobs import ACTIVE, active_job, enqueue, job_state, latest_job, mark_shown
+from loa.playlists.jobs import ACTIVE, active_job, job_state, latest_job, mark_shown
 from loa.playlists.lexicon import operator_acronyms
 from loa.playlists.library import clip_name, keep_clip, library_clip
-from loa.playlists.models import Campaign, Programme, Segment
+from loa.playlists.limits import MAX_TTS_CHARS
+from loa.playlists.models import Campaign, Programme, ProgrammeStatus, Segment
 from loa.playlists.programmes import duration_problem
 from loa.services import Services
+from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit
 from loa.web import auth
 from loa.web.audio_files import save_upload
 from loa.web.context import db, services
-from loa.web.models import Role
-from loa.web.ui import VN, visible_programme
+from loa.web.ui import VN, may_edit, visible_programme
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("editor", __name__)
@@ -72,6 +76,7 @@ KICK_KEY = "loa.render_kick"
 # Where a segment's audio comes from: a new file, the unit's library, the campaign's
 # jingle, or nowhere (a bed segment with no audio stops the music bed).
 SOURCES = ("upload", "library", "campaign", "stop")
+SUMMARY_CHARS = 400  # of a spoken text, on the programme page
 KIND_VI = {
     "tts": "đọc văn bản",
     "clip": "đoạn ghi âm",
@@ -89,7 +94,24 @@ def _rendering(s: Session, programme_id: int) -> bool:
 @bp.app_template_filter("spoken")
 def spoken(text: str, unit_id: int) -> str:
     """How the TTS engine will read ``text`` in a programme of ``unit_id`` (its acronyms)."""
-    return normalize_vi(text, _acronyms(unit_id))
+    _acronyms(unit_id)
+    return _spoken(text, g.acronyms_key)
+
+
+@lru_cache(maxsize=4096)
+def _spoken(text: str, acronyms: tuple[tuple[str, str], ...]) -> str:
+    # Pages show summaries (SUMMARY_CHARS each), so a view re-reads kilobytes at most; the
+    # cache spares even that when the page is shown again unchanged.
+    return normalize_vi(text, dict(acronyms))
+
+
+@bp.app_template_filter("summary")
+def summary(text: str) -> str:
+    """The start of a long text, cut between words: pages show it, the segment's own page
+    the whole text."""
+    if len(text) <= SUMMARY_CHARS:
+        return text
+    return text[:SUMMARY_CHARS].rsplit(None, 1)[0] + " …"
 
 
 def _acronyms(unit_id: int) -> dict[str, str]:
@@ -97,13 +119,15 @@ def _acronyms(unit_id: int) -> dict[str, str]:
     if g.get("acronyms_unit") != unit_id:  # however many segments the page shows
         with db() as s:
             g.acronyms = operator_acronyms(s, s.get(AdminUnit, unit_id))
+        g.acronyms_key = tuple(sorted(g.acronyms.items()))
         g.acronyms_unit = unit_id
     return g.acronyms
 
 
 @bp.app_context_processor
 def editor_context() -> dict[str, Any]:
-    return {"voices": VOICES, "words_per_second": TTS_WORDS_PER_SECOND}
+    return {"voices": VOICES, "words_per_second": TTS_WORDS_PER_SECOND,
+            "max_tts_chars": MAX_TTS_CHARS}
 
 
 @bp.app_template_global("render_job")
@@ -288,6 +312,22 @@ def delete(programme_id: int, segment_id: int) -> Response:
     return apply_change(programme_id, change)
 
 
+@bp.route("/programmes/<id:programme_id>/segments/<id:segment_id>/text")
+@auth.login_required()
+def segment_text(programme_id: int, segment_id: int) -> Any:
+    """One spoken segment's whole text and how it will be read, and its editor."""
+    with db() as s:
+        programme = visible_programme(s, programme_id)
+        segment = next((x for x in programme.segments if x.id == segment_id), None)
+        if segment is None or segment.text is None:
+            abort(404)
+        editable = (may_edit(programme) and programme.status is not ProgrammeStatus.approved
+                    and not _rendering(s, programme_id))
+        return render_template("segment_text.html", programme=programme, segment=segment,
+                               spoken=normalize_vi(segment.text, _acronyms(programme.unit_id)),
+                               can_edit=editable)
+
+
 @bp.route("/programmes/<id:programme_id>/segments/<id:segment_id>/text", methods=["POST"])
 @auth.login_required(Role.operator)
 def edit_text(programme_id: int, segment_id: int) -> Response:
@@ -355,10 +395,13 @@ def newer_version(programme: Programme) -> tuple[int, int] | None:
 
 
 @bp.app_template_global("programme_length")
-def programme_length(programme: Programme) -> dict[str, Any]:
-    """The length to show against the campaign's bounds: rendered, else estimated."""
+def programme_length(programme: Programme, estimated_ms: int | None = None) -> dict[str, Any]:
+    """The length to show against the campaign's bounds: rendered, else estimated (a list
+    passes the estimates it computed for all its rows at once)."""
     if programme.duration_ms is not None:
         ms, estimated = programme.duration_ms, False
+    elif estimated_ms is not None:
+        ms, estimated = estimated_ms, True
     else:
         ms, estimated = estimate_ms(programme, _acronyms(programme.unit_id)), True
     campaign = programme.campaign
@@ -371,6 +414,12 @@ def programme_length(programme: Programme) -> dict[str, Any]:
     }
 
 
+@bp.app_template_global("length_words")
+def length_words() -> dict[str, str]:
+    """The words of a length badge, translated once per page however many it shows."""
+    return {"estimated": gettext("ước tính"), "fits": gettext("đạt yêu cầu")}
+
+
 @bp.route("/programmes/<id:programme_id>/render", methods=["POST"])
 @auth.login_required(Role.operator)
 def start_render(programme_id: int) -> Response:
@@ -378,8 +427,9 @@ def start_render(programme_id: int) -> Response:
         with db() as s:
             _own_programme(s, programme_id)
             check_programme_open(s, programme_id, "dựng chương trình (render)")
-            queued = enqueue(s, programme_id, SystemClock().now(), g.user.username)
-    except MonthClosed as err:
+            queued = queue_render(s, services().settings, programme_id, SystemClock().now(),
+                                  g.user.username)
+    except LoaError as err:  # a closed month, or a render the limits refuse
         flash(str(err), "error")
         return redirect(url_for("ui.programme", programme_id=programme_id))
     if queued:

@@ -17,13 +17,13 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from loa.compliance.export import STATUS_VI
+from loa.stations.windows import describe_windows, parse_windows
 
 bp = Blueprint("i18n", __name__)
 LANGUAGES = ("vi", "en")
 COOKIE = "loa_lang"
 API_PREFIX = "/api/"
 _SAFE_NEXT = re.compile(r"/(?![/\\])[^\s\\]*")  # a path on this site, never //host or /\host
-_WEEKDAY = re.compile(r"\b(?:T[2-7]|CN)\b")
 _BRACKETED = re.compile(r"^(?P<vi>.+?)\s*\((?P<en>[^()]+)\)\s*$", re.S)
 
 # Every machine value a page shows, by its kind; the keys are what the database stores.
@@ -89,6 +89,11 @@ LABELS: dict[str, dict[str, Any]] = {
         "admin": _l("Quản trị"),
         "leader": _l("Lãnh đạo UBND"),
     },
+    "user_state": {
+        "active": _l("Đang dùng"),
+        "disabled": _l("Đã khóa"),
+        "removed": _l("Đã xóa"),
+    },
     "event": {
         "airing.started": _l("Bắt đầu phát"),
         "airing.completed": _l("Phát xong"),
@@ -103,7 +108,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "country": _l("Quốc gia"), "province": _l("Tỉnh"), "district": _l("Huyện"),
         "commune": _l("Xã"),
     },
-    "weekday": {  # as broadcast windows write them: thứ Hai (T2) … Chủ nhật (CN)
+    "weekday": {  # the month calendar's columns: thứ Hai (T2) … Chủ nhật (CN)
         "T2": _l("T2"), "T3": _l("T3"), "T4": _l("T4"), "T5": _l("T5"),
         "T6": _l("T6"), "T7": _l("T7"), "CN": _l("CN"),
     },
@@ -156,8 +161,11 @@ def bilingual(message: str) -> tuple[str, str]:
 
 
 def windows_in_language(windows: list[str]) -> str:
-    """A station's broadcast windows ("T2-T6 17:00-18:00"), weekdays in the page's language."""
-    return _WEEKDAY.sub(lambda day: label(day.group(), "weekday"), ", ".join(windows))
+    """A station's broadcast windows in words, each set of days once with its times
+    ("Thứ Hai đến thứ Bảy: 05:30-06:30, 17:00-18:00; Chủ nhật: 17:00-18:00"), in the
+    page's language."""
+    language = "en" if str(get_locale()) == "en" else "vi"
+    return describe_windows(parse_windows(",".join(windows)), language)
 
 
 @bp.route("/lang/<code>")

@@ -16,10 +16,10 @@ from loa.playlists.lexicon import (
     set_acronym,
     unit_acronyms,
 )
+from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit
 from loa.web import auth
 from loa.web.context import db
-from loa.web.models import Role
 
 bp = Blueprint("lexicon", __name__)
 

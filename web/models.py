@@ -1,37 +1,33 @@
-"""Users of the web UI: each sees only its own unit's subtree."""
+"""The web's own records: tokens kept for the page that shows them once, login attempts.
+
+Users and roles live below, in ``loa.stations.accounts``."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
 
-from loa.db import Base, str_enum
-from loa.stations.models import AdminUnit
+from loa.db import Base
 
 
-class Role(StrEnum):
-    operator = "operator"
-    auditor = "auditor"
-    leader = "leader"  # lãnh đạo UBND: approves programmes or sends them back
-    admin = "admin"
+class TokenReveal(Base):
+    """New player tokens kept for the one page that shows them after the POST (PRG).
 
+    Only the admin who made them sees the page; the clear tokens are wiped the first
+    time it is shown, so a reload says they were shown and nothing is rotated or added.
+    """
 
-class User(Base):
-    __tablename__ = "app_user"
+    __tablename__ = "token_reveal"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(256))
-    role: Mapped[Role] = mapped_column(str_enum(Role))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id"))
-    # Bumped at logout: a session cookie carries the version it was issued under, so a
-    # copied cookie stops working once its user logs out (cookies are signed, not stored).
-    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
-
-    unit: Mapped[AdminUnit] = relationship()
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)  # random: it is in the URL
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    shown_at: Mapped[datetime | None]
+    # [{"player_id", "token"}, …]; None once shown.
+    tokens: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
 
 
 class LoginAttempt(Base):

@@ -18,11 +18,14 @@ from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
 from loa.canonical import canonical_json, nesting_depth
 from loa.compliance import keylog
-from loa.compliance.ingest import SHA256, IngestResult, ingest_events, signer
+from loa.compliance.event_checks import SHA256
+from loa.compliance.ingest import IngestResult, SignerRevoked, ingest_events
+from loa.compliance.key_entries import signer
 from loa.db import soft_commit
 from loa.errors import LoaError
 from loa.metrics import EVENTS, SCHEDULES
 from loa.playlists.assets import audio_json
+from loa.playlists.bulletin_delivery import mark_fetched
 from loa.playlists.bulletins import deliver_to_player
 from loa.playlists.models import (
     Airing,
@@ -33,7 +36,7 @@ from loa.playlists.models import (
     BulletinSlotStatus,
     Programme,
 )
-from loa.playlists.player_bulletins import bulletin_asset, mark_fetched, player_bulletins
+from loa.playlists.player_bulletins import bulletin_asset, player_bulletins
 from loa.playlists.schedule import station_airings, station_bulletin_slots
 from loa.stations.models import Player, Station
 from loa.stations.players import PlayerAuthError, apply_heartbeats, authenticate
@@ -82,7 +85,8 @@ def _bad_request(err: LoaError) -> Response:
 
 
 @bp.errorhandler(keylog.KeyRefused)
-def _conflict(err: keylog.KeyRefused) -> Response:
+@bp.errorhandler(SignerRevoked)
+def _conflict(err: LoaError) -> Response:
     return _error(str(err), 409)
 
 
@@ -259,7 +263,7 @@ def schedule() -> Response:
             "from": start.astimezone(tz).isoformat(),
             "to": end.astimezone(tz).isoformat(),
             "airings": airings,
-            # Normal and priority bulletins placed in the windows (scheduler.bulletins).
+            # Normal and priority bulletins placed in the windows (scheduler.bulletin_placement).
             "bulletins": [_slot_json(sl, b, asset, tz) for sl, b, asset in slots],
         }
         etag = hashlib.sha256(canonical_json(content).encode()).hexdigest()
@@ -286,16 +290,13 @@ def schedule() -> Response:
 def bulletins() -> Response:
     """Emergency bulletins for this player (active, or over within 24 h), with an ETag.
 
-    The answer to a poll that finds nothing new is 304 after one small query; the
-    first answer naming a bulletin stamps its delivery row fetched.
+    The answer to a poll that finds nothing new is 304 after one small query. Listing a
+    bulletin is not fetching it: its delivery row is stamped when its audio is fetched.
     """
     with db() as session:
         player = _player(session)
-        now = services().clock.now()
-        content, etag, unfetched = player_bulletins(session, player, now)
+        content, etag = player_bulletins(session, player, services().clock.now())
         unchanged = request.if_none_match.contains(etag)
-        if unfetched and not unchanged:
-            mark_fetched(session, player.id, unfetched, now)
     response = Response(status=304) if unchanged else jsonify(content)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
@@ -324,11 +325,14 @@ def _playable_asset(session: Session, player: Player, sha256: str) -> AudioAsset
 @bp.get("/audio/<sha256>")
 def audio(sha256: str) -> Response:
     """The audio file of an airing or a bulletin for this player; Range and ETag work."""
+    store = services().store
     with db() as session:
         player = _player(session)
         asset = _playable_asset(session, player, sha256)
-    store = services().store
-    if asset is None or not store.exists(sha256):
+        found = asset is not None and store.exists(sha256)
+        if found:  # a bulletin's plays count only on audio the player fetched
+            mark_fetched(session, player.id, sha256, services().clock.now())
+    if asset is None or not found:
         raise NotFound("Không có tệp âm thanh này cho đài của bạn (no such audio for this station)")
     response = send_audio(
         store.path(sha256),
@@ -358,7 +362,8 @@ def _ingest(received_at: datetime) -> tuple[IngestResult, list[str], int]:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         player, keys = signer(session, token.strip() if scheme.lower() == "bearer" else None)
-        result = ingest_events(session, player, _events_body(), received_at, keys)
+        tolerance = timedelta(minutes=services().settings.start_tolerance_minutes)
+        result = ingest_events(session, player, _events_body(), received_at, keys, tolerance)
         warnings = apply_heartbeats(player, result.heartbeats, received_at) + result.warnings
         if not result.logged:
             soft_commit(session)  # heartbeats, repeats: soft state only, no fsync to wait for

@@ -9,9 +9,9 @@ from loa.compliance.close import check_programme_open
 from loa.playlists.review import send_back, sign_approval, submit
 from loa.scheduler.service import approve_and_plan
 from loa.services import Services
+from loa.stations.accounts import Role
 from loa.web import auth
 from loa.web.editor import apply_change
-from loa.web.models import Role
 
 bp = Blueprint("review", __name__)
 

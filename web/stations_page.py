@@ -20,12 +20,12 @@ from loa.playlists.models import Airing, AiringStatus, Bulletin, BulletinSlot, C
 from loa.playlists.schedule import month_airings, month_bulletin_slots
 from loa.scheduler.edits import Edit, add_airing, cancel_airing, local_start, move_airing
 from loa.scheduler.outlook import LOST, make_ups
+from loa.stations.accounts import Role
 from loa.stations.health import is_online
 from loa.stations.models import Station
 from loa.stations.units import ancestors
 from loa.web import auth
 from loa.web.context import db, services
-from loa.web.models import Role
 
 bp = Blueprint("station_page", __name__)
 EDITORS = (Role.operator, Role.admin)
@@ -51,7 +51,7 @@ class CalendarBulletin:
 def _bulletin_days(
     slots: list[tuple[BulletinSlot, Bulletin]], tz: ZoneInfo
 ) -> dict[date, list[CalendarBulletin]]:
-    """Bulletin plays placed in the windows, by local day (scheduler.bulletins)."""
+    """Bulletin plays placed in the windows, by local day (scheduler.bulletin_placement)."""
     days: dict[date, list[CalendarBulletin]] = {}
     for slot, bulletin in slots:
         local = slot.starts_at.astimezone(tz)

@@ -13,7 +13,8 @@ from flask import (
     render_template,
     request,
 )
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from loa.clock import VN
 from loa.compliance.audit import Reading, ReportRow, station_month_report
@@ -24,14 +25,15 @@ from loa.compliance.periods import period_months, range_period
 from loa.compliance.totals import report_totals
 from loa.errors import LoaError
 from loa.playlists.campaigns import check_month
-from loa.playlists.models import Airing, Campaign, Programme
+from loa.playlists.editing import estimated_lengths
+from loa.playlists.models import Airing, Campaign, Programme, ProgrammeStatus
 from loa.playlists.programmes import get_programme
 from loa.scheduler.outlook import OUTLOOK_VI
+from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit, Station
 from loa.web import admin, auth, glance, lexicon, public, stations_page
 from loa.web.audio_files import send_audio
 from loa.web.context import db, services
-from loa.web.models import Role
 
 bp = Blueprint("ui", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -172,22 +174,26 @@ def evidence(station_code: str, month: str) -> Any:
 @auth.login_required()
 def programmes() -> Any:
     with db() as s:
-        units = g.visible_units | g.above_units
         found = s.scalars(
             select(Programme)
-            .where(Programme.unit_id.in_(units))
+            .where(or_(Programme.unit_id.in_(g.visible_units),
+                       Programme.unit_id.in_(g.above_units)
+                       & (Programme.status == ProgrammeStatus.approved)))
+            .options(selectinload(Programme.unit), selectinload(Programme.campaign))
             .order_by(Programme.month.desc(), Programme.id)
         ).all()
-        return render_template("programmes.html", programmes=found)
+        # Drafts show an estimate: from the segments' stored figures, never their texts.
+        estimates = estimated_lengths(s, [p.id for p in found if p.duration_ms is None])
+        return render_template("programmes.html", programmes=found, estimates=estimates)
 
 
 def visible_programme(s: Any, programme_id: int) -> Programme:
-    """The programme if the user may see it (own subtree or relayed from above), else 404."""
+    """The programme if the user may see it (own subtree, or approved above), else 404."""
     try:
         programme = get_programme(s, programme_id)
     except LoaError:
         abort(404)
-    if not auth.can_see_unit(programme.unit_id):
+    if not auth.can_see_programme(programme.unit_id, programme.status):
         abort(404)  # not 403: do not reveal what exists outside the user's subtree
     return programme
 
@@ -202,10 +208,14 @@ def programme(programme_id: int) -> Any:
             .where(Airing.programme_id == found.id, Airing.station_id.in_(_station_ids(s)))
             .order_by(Airing.starts_at)
         ).all()
-        editable = found.unit_id in g.visible_units and g.user.role in (Role.operator, Role.admin)
         return render_template(
-            "programme.html", programme=found, airings=airings, editable=editable
+            "programme.html", programme=found, airings=airings, editable=may_edit(found)
         )
+
+
+def may_edit(programme: Programme) -> bool:
+    """Whether the user writes programmes of its unit (approval and renders aside)."""
+    return programme.unit_id in g.visible_units and g.user.role in (Role.operator, Role.admin)
 
 
 def _station_ids(s: Any) -> list[int]:
@@ -237,13 +247,15 @@ def stations() -> Any:
 
 def register(app: Flask) -> None:
     """Attach login, these pages and the programme editor."""
-    from loa.web import bulletins, editor  # they build on this module's helpers: load after
+    from loa.web import accounts, bulletin_pages, editor, token_pages  # build on these: load after
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(token_pages.bp)
     app.register_blueprint(bp)
     editor.register(app)
     app.register_blueprint(lexicon.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(stations_page.bp)
     app.register_blueprint(public.bp)
-    app.register_blueprint(bulletins.bp)
+    app.register_blueprint(bulletin_pages.bp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from importlib import resources
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,10 +12,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from loa.db import fail_if_exists
 from loa.errors import LoaError
+from loa.stations.accounts import Role, User, UserState
 from loa.stations.units import get_unit
-from loa.web.models import Role, User
 
-MIN_PASSWORD = 8
+MIN_PASSWORD = 10
 MAX_USERNAME = 64
 
 
@@ -36,8 +37,7 @@ def add_user(session: Session, username: str, password: str, role: str, unit_cod
             f"Tên đăng nhập cần 1 đến {MAX_USERNAME} ký tự, không có dấu cách "
             f"(username needs 1-{MAX_USERNAME} characters, no spaces)"
         )
-    if len(password) < MIN_PASSWORD:
-        raise LoaError(f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự (password too short)")
+    check_new_password(password, username)
     message = f"Tên đăng nhập {username!r} đã tồn tại (username taken)"
     fail_if_exists(session, User, message, username=username)
     user = User(
@@ -58,7 +58,84 @@ def _dummy_hash() -> str:
 
 
 def check_login(session: Session, username: str, password: str) -> User | None:
-    """The user if the password matches, else None (same answer and time for unknown names)."""
+    """The active user if the password matches, else None.
+
+    Cases: an unknown name, a wrong password and a disabled or removed user all get the
+    same answer in the same time (the hash is checked for each)."""
     user = session.scalar(select(User).where(User.username == normal_username(username)))
     matches = check_password_hash(user.password_hash if user else _dummy_hash(), password)
-    return user if user is not None and matches else None
+    usable = user is not None and matches and user.state is UserState.active
+    return user if usable else None
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    text = resources.files("loa.web").joinpath("common_passwords.txt").read_text("utf-8")
+    lines = (line.strip() for line in text.splitlines())
+    return frozenset(line.casefold() for line in lines if line and not line.startswith("#"))
+
+
+def check_new_password(password: str, username: str) -> None:
+    """Refuse a password an attacker tries first.
+
+    Cases: "ngan" (under 10 characters); "Password123" and "matkhau2026" (in the shipped
+    list of the commonest, compared case-blind); the username itself; "mat-khau-2026" passes.
+    """
+    if len(password) < MIN_PASSWORD:
+        raise LoaError(f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự (password too short)")
+    folded = password.casefold()
+    if folded in _common_passwords() or folded == normal_username(username):
+        raise LoaError("Mật khẩu quá phổ biến hoặc trùng tên đăng nhập, hãy chọn mật khẩu khác "
+                       "(password is among the commonest or is the username: choose another)")
+
+
+def find_user(session: Session, username: str) -> User:
+    """The user of that name (a removed one too: its name stays taken), else an error."""
+    user = session.scalar(select(User).where(User.username == normal_username(username)))
+    if user is None:
+        raise LoaError(f"Không có người dùng {username!r} (no such user)")
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Every session cookie of ``user`` stops working at its next request, on every worker."""
+    user.session_version = User.session_version + 1  # in SQL: two admins at once both count
+
+
+def set_password(user: User, password: str, *, temporary: bool) -> None:
+    """A new password; ``temporary`` (an admin's reset): changed by its user at next login.
+
+    Every session of the user ends: whoever knew the old password is out."""
+    _require_not_removed(user)
+    check_new_password(password, user.username)
+    user.password_hash = generate_password_hash(password)
+    user.must_change_password = temporary
+    end_sessions(user)
+
+
+class WrongPassword(LoaError):
+    """The current password given to change it is wrong: counted like a failed login."""
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """The user's own change: the current password first, and a different new one."""
+    if not check_password_hash(user.password_hash, current):
+        raise WrongPassword("Mật khẩu hiện tại không đúng (current password is wrong)")
+    if new == current:
+        raise LoaError("Mật khẩu mới phải khác mật khẩu cũ (the new password must differ)")
+    set_password(user, new, temporary=False)
+
+
+def set_state(user: User, state: UserState) -> None:
+    """Disable, enable or remove ``user``; one that is not active is logged out at once.
+
+    Cases: a removed user stays removed (its name stays taken, records keep naming it)."""
+    _require_not_removed(user)
+    user.state = state
+    if state is not UserState.active:
+        end_sessions(user)
+
+
+def _require_not_removed(user: User) -> None:
+    if user.state is UserState.removed:
+        raise LoaError(f"Người dùng {user.username} đã bị xóa (user was removed)")

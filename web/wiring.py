@@ -48,19 +48,37 @@ def _value_refused(err: DataError) -> Any:
                                  "(a value is too long or out of range)"))
 
 
-# Bodies a blueprint takes at most; the others take MAX_CONTENT_LENGTH (audio uploads).
+# Bodies a blueprint takes at most; the others take MAX_CONTENT_LENGTH if they are uploads
+# (multipart), else MAX_FORM_MEMORY_SIZE, the limit Werkzeug puts on a multipart text field.
 BODY_LIMITS = {"player_api": 2 * 1024 * 1024}
+
+
+def _body_limit() -> int | None:
+    config = current_app.config
+    if request.blueprint in BODY_LIMITS:
+        return BODY_LIMITS[request.blueprint]
+    if request.mimetype == "multipart/form-data":
+        return config["MAX_CONTENT_LENGTH"]
+    # Werkzeug applies the form limit to multipart text fields only: a url-encoded body
+    # (or JSON) would otherwise take 256 MB of text into one field.
+    return config["MAX_FORM_MEMORY_SIZE"]
 
 
 def _limit_body() -> None:
     """Refuse a body larger than the route takes (413) before a byte of it is read.
 
     Cases: a Content-Length over the limit is refused at once, whatever follows
-    it; a chunked body (no length) is cut where it passes the limit, as it is read.
+    it; a chunked body (no length) is cut where it passes the limit, as it is read;
+    only a multipart body (an upload) may be larger than a form's text.
     """
-    limit = BODY_LIMITS.get(request.blueprint or "", current_app.config["MAX_CONTENT_LENGTH"])
+    limit = _body_limit()
     request.max_content_length = limit
     if limit is not None and (request.content_length or 0) > limit:
+        if limit == current_app.config["MAX_FORM_MEMORY_SIZE"]:
+            raise RequestEntityTooLarge(
+                f"Nội dung gửi lên quá lớn: một biểu mẫu tối đa {limit // 1000} KB "
+                f"(form larger than {limit // 1000} KB)"
+            )
         raise RequestEntityTooLarge()
 
 

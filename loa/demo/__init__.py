@@ -18,11 +18,11 @@ from loa.playlists.rendering import render
 from loa.playlists.review import sign_approval, submit
 from loa.scheduler.service import plan
 from loa.services import Services
+from loa.stations.accounts import User
 from loa.stations.models import AdminUnit
 from loa.stations.players import add_player
 from loa.stations.service import add_station
 from loa.stations.units import get_unit, import_units
-from loa.web.models import User
 from loa.web.users import add_user
 
 HERE = Path(__file__).parent

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from loa.audio.cli import tts
 from loa.audio.normalize import normalize_vi
-from loa.audio.vinum import read_int
+from loa.audio.number_reading import read_int
 
 # Beside the checkout (../shared/seeds); LOA_SEEDS points elsewhere (e.g. from a worktree).
 SEEDS = Path(os.environ.get("LOA_SEEDS") or

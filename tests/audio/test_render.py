@@ -173,9 +173,12 @@ def test_rerender_reuses_prepared_items_and_survives_a_damaged_cache(
     programme = _programme(jingle, bed)
     first = render_programme(programme, options, store)
     prepared = sorted((tmp_path / "c").rglob("*.npy"))
-    # Two speech items, the jingle and the bed, kept at 44.1 kHz and matched for next time.
-    assert len(prepared) == 4
+    # Two speech items and the jingle kept at 44.1 kHz and matched for next time; the bed,
+    # streamed, keeps only its level.
+    assert len(prepared) == 3
+    levels = sorted((tmp_path / "c").rglob("*.level.json"))
+    assert len(levels) == 1
     assert render_programme(programme, options, store).sha256 == first.sha256
-    for path in prepared:
+    for path in [*prepared, *levels]:
         path.write_bytes(b"not an array")
     assert render_programme(programme, options, store).sha256 == first.sha256

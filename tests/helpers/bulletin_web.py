@@ -13,6 +13,7 @@ from loa.canonical import canonical_json
 from loa.compliance import keylog
 from loa.compliance.ingest import ingest_events
 from loa.db import transaction
+from loa.playlists.bulletin_delivery import mark_fetched
 from loa.playlists.models import Bulletin
 from loa.services import Services
 from loa.stations.models import Player
@@ -50,7 +51,8 @@ def tree(services: Services) -> dict[str, int]:
 
 
 def started(services: Services, player_id: int, bulletin: Bulletin, seconds: float) -> None:
-    """TN's player reports it started ``bulletin`` ``seconds`` after it was sent (signed)."""
+    """TN's player fetches ``bulletin``'s audio and reports it started ``seconds`` after
+    it was sent (signed)."""
     assert bulletin.sent_at is not None
     event = {
         "id": str(uuid.uuid4()), "type": "bulletin.started", "airing_id": None,
@@ -59,6 +61,8 @@ def started(services: Services, player_id: int, bulletin: Bulletin, seconds: flo
         "detail": {"repeat": 0},
     }
     event["sig"] = base64.b64encode(KEY.sign(canonical_json(event).encode())).decode()
+    with transaction(services.sessions) as s:
+        mark_fetched(s, player_id, str(bulletin.asset_sha256), bulletin.sent_at)
     with transaction(services.sessions) as s:
         result = ingest_events(s, s.get_one(Player, player_id), [event], services.clock.now())
         assert result.rejected == [], result.rejected

@@ -16,6 +16,7 @@ from loa.playlists.bulletins import (
     create_bulletin,
 )
 from loa.playlists.models import Bulletin
+from loa.scheduler.bulletin_slots import slot_placer
 from loa.services import Services
 from loa.stations.players import add_player
 from loa.stations.service import add_station
@@ -48,7 +49,8 @@ def send(services: Services, s: Session, unit: str = "31", *, role: str | None =
     kw.setdefault("text", STORM)
     return create_bulletin(
         s, unit=get_unit(s, unit), author=author, role=role, title=kw.pop("title", None),
-        priority=priority, store=services.store, clock=services.clock, **kw)
+        priority=priority, store=services.store, clock=services.clock,
+        place_slots=slot_placer(services.settings.airing_gap), **kw)
 
 
 def auth(token: str, etag: str | None = None) -> dict[str, str]:

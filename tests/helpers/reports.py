@@ -10,7 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from loa.compliance.ingest import chain_heads, ingest_events
+from loa.compliance.chain import chain_heads
+from loa.compliance.ingest import ingest_events
 from loa.db import transaction
 from loa.services import Services
 from loa.stations.models import Station

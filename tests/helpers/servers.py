@@ -8,19 +8,20 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from loa.scheduler.locks import LEADER_KEY
+from loa.scheduler.locks import LEADER_KEY, LOCKS_OF_THIS_DATABASE
 
 
 def lock_holder(admin_url: str) -> tuple[int, str, str]:
-    """The backend holding the scheduler lock: its pid, state and application name."""
+    """The backend holding this database's scheduler lock: its pid, state and application
+    name (another Loa on the same server holds a lock of the same key in its own database)."""
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             row = conn.execute(
                 text(
-                    "SELECT a.pid, a.state, a.application_name FROM pg_locks l"
-                    " JOIN pg_stat_activity a ON a.pid = l.pid"
-                    " WHERE l.locktype = 'advisory' AND l.objid = :k AND l.granted"
+                    "SELECT pid, state, application_name FROM pg_stat_activity WHERE pid IN"
+                    f" (SELECT pid FROM pg_locks WHERE {LOCKS_OF_THIS_DATABASE}"
+                    " AND objid = :k AND granted)"
                 ),
                 {"k": LEADER_KEY},
             ).one()

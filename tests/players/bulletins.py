@@ -10,6 +10,7 @@ from sqlalchemy import select
 from loa.compliance.keylog import SERVER_EVENTS
 from loa.compliance.models import AiringLogEntry
 from loa.playlists.bulletins import cancel_bulletin, create_bulletin, get_bulletin
+from loa.scheduler.bulletin_slots import slot_placer
 from loa.services import Services
 from loa.stations.models import AdminUnit
 
@@ -25,13 +26,13 @@ def send_bulletin(services: Services, unit: str, audio: Path, *, priority: str =
             session, unit=owner, author=None, role=None, title="Bão số 3",
             priority=priority, audio=audio, unit_targets=units, valid_until=until,
             repeat_count=repeat, repeat_every_s=every_s, store=services.store,
-            clock=services.clock)
+            clock=services.clock, place_slots=slot_placer(services.settings.airing_gap))
         return bulletin.id
 
 
 def cancel(services: Services, bulletin_id: int) -> None:
     with services.sessions.begin() as session:
-        cancel_bulletin(session, get_bulletin(session, bulletin_id), by=None,
+        cancel_bulletin(session, get_bulletin(session, bulletin_id), by=None, role=None,
                         clock=services.clock)
 
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from loa.canonical import canonical_json
-from loa.compliance.ingest import EVENT_TYPES
+from loa.compliance.event_checks import EVENT_TYPES
 from loa.compliance.keylog import SERVER_EVENTS
 from loa.compliance.models import AiringLogEntry
 from loa.compliance.verify import verify_chains

@@ -8,7 +8,7 @@ import random
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from loa.compliance.ingest import EventRejected, verify_signature
+from loa.compliance.event_checks import EventRejected, verify_signature
 from loa.player.keys import public_key_b64, sign_event
 from loa.player.outbox import backoff_delay
 

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loa.scheduler.bulletins import Kind, OnAir, Placement, Request, occurrences, place_bulletin
+from loa.scheduler.bulletin_placement import (
+    Kind,
+    OnAir,
+    Placement,
+    Request,
+    occurrences,
+    place_bulletin,
+)
 from loa.stations.windows import Window, parse_windows
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -1,15 +1,11 @@
-"""`loa init` and the `tts` group (loaded when one runs)."""
+"""`loa init`: create or upgrade the database (loaded when it runs)."""
 
 from __future__ import annotations
 
 import click
 
 from loa import migrate
-from loa.audio.cli import tts
 from loa.cli_context import LoaContext, pass_loa
-from loa.cli_programme import prune_cache_command
-
-tts.add_command(prune_cache_command)
 
 
 @click.command()
@@ -17,4 +13,7 @@ tts.add_command(prune_cache_command)
 def init(loa: LoaContext) -> None:
     """Create or upgrade the database to the newest schema."""
     migrate.upgrade(loa.services.settings.database_url)
-    click.echo(f"Cơ sở dữ liệu sẵn sàng (database ready): {loa.services.settings.database_url}")
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(loa.services.settings.database_url).render_as_string(hide_password=True)
+    click.echo(f"Cơ sở dữ liệu sẵn sàng (database ready): {shown}")

@@ -35,8 +35,10 @@ from loa.errors import LoaError
 from loa.playlists.bulletin_limits import MAX_TEXT
 from loa.playlists.bulletin_templates import TEMPLATES, get_template
 from loa.playlists.bulletins import (
+    approval_refused,
     approve_bulletin,
     cancel_bulletin,
+    cancel_refused,
     create_bulletin,
     get_bulletin,
     may_send_emergency,
@@ -49,13 +51,14 @@ from loa.playlists.models import (
     BulletinSlot,
     BulletinStatus,
 )
+from loa.scheduler.bulletin_slots import slot_placer
+from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit, Station
 from loa.web import auth
 from loa.web.audio_files import save_upload, send_audio
 from loa.web.bulletin_form import BulletinForm
 from loa.web.bulletin_live import delivery_state
 from loa.web.context import db, services
-from loa.web.models import Role
 
 bp = Blueprint("bulletins", __name__)
 WRITERS = (Role.operator, Role.leader)  # and admin, which login_required always lets in
@@ -232,7 +235,8 @@ def _send(form: BulletinForm) -> int | None:
                 audio = save_upload(request.files.get("file"), Path(folder), "thong-bao")
             created = create_bulletin(
                 s, unit=unit, author=g.user.username, role=g.user.role.value, audio=audio,
-                store=svc.store, clock=svc.clock, **args,
+                store=svc.store, clock=svc.clock,
+                place_slots=slot_placer(svc.settings.airing_gap), **args,
             )
             sent_id, status = created.id, created.status
             players = s.scalar(
@@ -331,27 +335,19 @@ def bulletin_audio(bulletin_id: int) -> Any:
 
 
 def _may_approve(b: Bulletin) -> bool:
-    return (
-        b.status is BulletinStatus.pending
-        and g.user.role in (Role.leader, Role.admin)
-        and b.created_by != g.user.username
-    )
+    return approval_refused(b, g.user.username, g.user.role.value) is None
 
 
 def _may_cancel(b: Bulletin) -> bool:
-    """Writers cancel; an emergency only by a role that may send one for its unit."""
-    if b.status not in (BulletinStatus.pending, BulletinStatus.active) or not _may_write():
-        return False
-    return b.priority is not BulletinPriority.emergency or may_send_emergency(
-        b.unit, g.user.role.value
-    )
+    return cancel_refused(b, g.user.role.value) is None
 
 
 @bp.route("/bulletins/<id:bulletin_id>/approve", methods=["POST"])
 @auth.login_required(Role.leader)
 def approve(bulletin_id: int) -> Response:
     def change(s: Session, b: Bulletin) -> str:
-        approve_bulletin(s, b, by=g.user.username, role=g.user.role.value, clock=services().clock)
+        approve_bulletin(s, b, by=g.user.username, role=g.user.role.value, clock=services().clock,
+                         place_slots=slot_placer(services().settings.airing_gap))
         return gettext("Đã duyệt và gửi thông báo")
 
     return _change(bulletin_id, change)
@@ -363,7 +359,7 @@ def cancel(bulletin_id: int) -> Response:
     def change(s: Session, b: Bulletin) -> str:
         if not _may_cancel(b):
             abort(403)
-        cancel_bulletin(s, b, by=g.user.username, clock=services().clock)
+        cancel_bulletin(s, b, by=g.user.username, role=g.user.role.value, clock=services().clock)
         return gettext("Đã hủy thông báo; các đài sẽ dừng phát")
 
     return _change(bulletin_id, change)
