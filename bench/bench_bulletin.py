@@ -60,7 +60,7 @@ def worker(spec_path: Path) -> None:
     deadline = time.monotonic() + 60
     pause = threading.Event()
     for runner in runners:
-        while not runner.agent.synced.is_set() or (
+        while not runner.agent.link.synced.is_set() or (
                 spec["mqtt"] and (runner.listener is None
                                   or not runner.listener.subscribed.is_set())):
             if time.monotonic() > deadline:

@@ -6,6 +6,8 @@ paho-mqtt) and imports nothing of the server. Modules by concern: ``config``
 step or reboot), ``localdb`` (its own SQLite file), ``keys`` (Ed25519),
 ``client`` (HTTP), ``cache`` (audio files), ``outbox`` (events until
 acknowledged), ``health`` (what the heartbeat reports), ``output`` (speakers or a
-recorder), ``agent`` (playout decisions) and ``link`` (sync and send), ``runner``
-(real-time threads, MQTT), ``cli`` and ``status`` (the `loa-player` command).
+recorder), ``on_air`` (what is on air, through the output chain), ``agent``
+(airing the schedule, composing the parts), ``outcomes`` (airings' outcomes),
+``link`` (sync and send), ``preempt`` (bulletins), ``runner`` (real-time threads,
+MQTT), ``cli`` and ``status`` (the `loa-player` command).
 """

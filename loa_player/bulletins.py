@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from loa.player.output import Playback
-
 
 @dataclass(frozen=True)
 class Audio:
@@ -127,8 +125,6 @@ class BulletinOnAir:
     audio: Audio
     detail: dict[str, Any]  # {"repeat": k} or {"slot_id": s}, copied into both events
     started_at: datetime
-    playback: Playback
-    output: str = "null"
     emergency: bool = True
 
     @property

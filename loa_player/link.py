@@ -1,10 +1,11 @@
 """The agent's side facing the server: the schedule and audio in, events and heartbeats out.
 
-``Link`` is the network half of ``Agent`` (which sets the attributes named
-below before calling ``Link.__init__``). A 401 is not an outage: the server
-refused the token (revoked, or rotated and not yet put on the box), so the
-agent asks only every ``refused_retry_s`` and, after ``refused_grace_s``,
-stops airing scheduled content until a request is accepted again.
+``Link`` is a part of ``Agent``, handed the parts it shares (the local
+database, the outbox, the schedule it keeps current, ``OnAir`` for the
+heartbeat). A 401 is not an outage: the server refused the token (revoked, or
+rotated and not yet put on the box), so the agent asks only every
+``refused_retry_s`` and, after ``refused_grace_s``, stops airing scheduled
+content until a request is accepted again.
 """
 
 from __future__ import annotations
@@ -21,16 +22,15 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from loa.player.bulletins import BulletinOnAir, PlacedBulletin, parse_placed
 from loa.player.cache import AudioCache
 from loa.player.client import ServerClient, ServerUnreachable, Unauthorised
 from loa.player.config import VERSION, AgentConfig
 from loa.player.health import Health
 from loa.player.keys import public_key_b64, sign_event
 from loa.player.localdb import AgentDB
+from loa.player.on_air import OnAir
 from loa.player.outbox import Outbox
-from loa.player.output import Output
-from loa.player.slots import NowPlaying, Slot, parse_schedule
+from loa.player.slots import Schedule
 from loa.player.timekeeping import TimeKeeper
 
 logger = logging.getLogger(__name__)
@@ -47,25 +47,14 @@ def token_fingerprint(token: str) -> str:
 class Link:
     """Sync (schedule, audio) and send (events, heartbeats), each its own step and wake-up."""
 
-    config: AgentConfig
-    db: AgentDB
-    keeper: TimeKeeper
-    health: Health
-    key: Ed25519PrivateKey
-    outbox: Outbox
-    outputs: list[Output]
-    slots: list[Slot]
-    placed: list[PlacedBulletin]
-    on_air: BulletinOnAir | None
-    bulletin_audio: Callable[[], set[str]]
-    player_id: int | None
-    mode: str | None
-    playing: NowPlaying | None
-    now: Callable[[], datetime]
-    _save: Callable[[str, Any], None]
-
-    def __init__(self) -> None:
-        config = self.config
+    def __init__(self, config: AgentConfig, db: AgentDB, keeper: TimeKeeper, health: Health,
+                 key: Ed25519PrivateKey, outbox: Outbox, schedule: Schedule, on_air: OnAir,
+                 save: Callable[[str, Any], None], bulletin_audio: Callable[[], set[str]]) -> None:
+        self.config, self.db, self.keeper, self.health = config, db, keeper, health
+        self.key, self.outbox, self.schedule, self.on_air = key, outbox, schedule, on_air
+        self.now, self._save = keeper.now, save
+        # Emergencies' audio is the bulletin side's: kept when evicting, never fetched here.
+        self.bulletin_audio = bulletin_audio
         self.client = ServerClient(config.server, config.token, self.keeper)
         # Events get their own connection: a long download never holds them back.
         self.sender = ServerClient(config.server, config.token, self.keeper)
@@ -110,6 +99,13 @@ class Link:
         since = datetime.fromisoformat(self.refused["since"])
         return now >= since + timedelta(seconds=self.config.refused_grace_s)
 
+    def note_airing_stopped(self, now: datetime, reason: str) -> None:
+        """Log once, and keep for `loa-player status`, that scheduled airing has stopped."""
+        if self.refused is not None and "stopped" not in self.refused:
+            logger.error("scheduled airing stopped: %s", reason)
+            self.refused["stopped"] = now.isoformat()
+            self._save("refused", self.refused)
+
     # -- sync -------------------------------------------------------------------------------
 
     def request_sync(self) -> None:
@@ -141,15 +137,12 @@ class Link:
             return False
         except ServerUnreachable as exc:
             logger.warning("schedule sync failed (%s); keeping %d airings",
-                           type(exc).__name__, len(self.slots))
+                           type(exc).__name__, len(self.schedule.slots))
             return False
         self._accepted()
         if answer.body is not None:
             self._notice_retries = 0
-            self.slots = parse_schedule(answer.body)
-            self.placed = parse_placed(answer.body)
-            self.player_id = answer.body["player"]["id"]
-            self.mode = answer.body["player"].get("mode")
+            self.schedule.take(answer.body)
             try:
                 with self.db.transaction() as tx:
                     self.db.put("schedule", answer.body, tx)
@@ -166,12 +159,9 @@ class Link:
 
     def _fetch_audio(self) -> None:
         now = self.now()
-        wanted = {s.sha256: s for s in self.slots if s.ends_at > now}
-        if self.playing:
-            wanted[self.playing.slot.sha256] = self.playing.slot
-        sources = {sha: (slot.url, slot.size) for sha, slot in wanted.items()}
+        sources = {s.sha256: (s.url, s.size) for s in self.schedule.slots if s.ends_at > now}
         sources.update({p.audio.sha256: (p.audio.url, p.audio.size)
-                        for p in self.placed if p.ends_at > now})
+                        for p in self.schedule.placed if p.ends_at > now})
         problems = [self.cache.ensure(sha, url, size) for sha, (url, size) in sources.items()]
         for sha, problem in zip(sources, problems, strict=True):
             if problem:
@@ -180,15 +170,19 @@ class Link:
             self.health.clear("disk")
             self.health.clear("cache")
         try:
-            # Emergencies' audio is the bulletin thread's: kept, never fetched here.
-            self.cache.evict(set(sources) | self.bulletin_audio())
+            self.cache.evict(set(sources) | self.bulletin_audio() | self._on_air_audio())
         except OSError as exc:
             self.health.report("disk", f"audio cache: {exc}")
+
+    def _on_air_audio(self) -> set[str]:
+        """The file on air, kept even if its airing has left the schedule."""
+        play = self.on_air.play  # read once: playout may end it meanwhile
+        return {play.cue.sha256} if play is not None else set()
 
     def _preroll(self, now: datetime) -> None:
         """Re-hash the audio of airings starting soon; re-download it if the disk spoilt it."""
         horizon = now + timedelta(seconds=self.config.preroll_s)
-        for slot in self.slots:
+        for slot in self.schedule.slots:
             if slot.starts_at > horizon:
                 break
             if slot.starts_at <= now or slot.airing_id in self._prerolled:
@@ -204,7 +198,7 @@ class Link:
         now = self.now()
         preroll = timedelta(seconds=self.config.preroll_s)
         times = [self.next_sync or now]
-        times += [s.starts_at - preroll for s in self.slots
+        times += [s.starts_at - preroll for s in self.schedule.slots
                   if s.starts_at - preroll > now and s.airing_id not in self._prerolled][:1]
         return min(times)
 
@@ -272,12 +266,12 @@ class Link:
             cached: int | None = self.cache.count()
         except OSError:
             free_mb = cached = None
-        state = "playing" if self.playing or self.on_air is not None else "idle"  # a bulletin too
+        state = "playing" if self.on_air.play is not None else "idle"  # a bulletin too
         detail = {"version": VERSION, "state": state,
                   "disk_free_mb": free_mb, "cached_files": cached,
                   "clock_offset_ms": -round(self.keeper.offset.total_seconds() * 1000),
                   "clock_offset_age_s": self.keeper.age_s(),
-                  "outputs": [o.name for o in self.outputs],
+                  "outputs": [o.name for o in self.on_air.outputs],
                   "outbox": self.outbox.pending(), "problems": problems}
         self._save("health", {"at": now.isoformat(), **detail})
         return sign_event(self.key, {"id": str(uuid.uuid4()), "type": "heartbeat",

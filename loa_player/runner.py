@@ -99,16 +99,17 @@ class Runner:
         self._mqtt_url = mqtt_url
         self.listener: MqttListener | None = None
         agent.on_event = self._wake_send.set
-        agent.on_bulletins = self._wake_playout.set
+        agent.preemption.on_bulletins = self._wake_playout.set
         self._threads = [
             threading.Thread(target=self._loop, name=name, daemon=True, args=args)
             for name, args in (
                 ("loa-playout", (agent.playout_step, agent.next_playout_wake,
                                  self._wake_playout)),
-                ("loa-sync", (self._sync, agent.next_sync_wake, self._wake_sync)),
-                ("loa-send", (agent.send_step, agent.next_send_wake, self._wake_send)),
-                ("loa-bulletin", (agent.bulletin_step, agent.next_bulletin_wake,
-                                  self._wake_bulletin)),
+                ("loa-sync", (self._sync, agent.link.next_sync_wake, self._wake_sync)),
+                ("loa-send", (agent.link.send_step, agent.link.next_send_wake,
+                              self._wake_send)),
+                ("loa-bulletin", (agent.preemption.bulletin_step,
+                                  agent.preemption.next_bulletin_wake, self._wake_bulletin)),
             )
         ]
 
@@ -119,12 +120,12 @@ class Runner:
 
     def notice(self) -> None:
         """A push notice: the schedule changed."""
-        self.agent.request_sync()
+        self.agent.link.request_sync()
         self._wake_sync.set()
 
     def bulletin_notice(self) -> None:
         """A push notice: an emergency was sent or cancelled."""
-        self.agent.request_bulletins()
+        self.agent.preemption.request_bulletins()
         self._wake_bulletin.set()
 
     def on_notice(self, notice: Notice) -> None:
@@ -141,10 +142,11 @@ class Runner:
                 self._wake_playout.set()
 
     def _sync(self) -> None:
-        self.agent.sync_step()
+        self.agent.link.sync_step()
         self._wake_playout.set()  # the schedule may have changed: recompute the next start
-        if self._mqtt_url and self.listener is None and self.agent.player_id is not None:
-            self.listener = MqttListener(self._mqtt_url, self.agent.player_id,
+        player_id = self.agent.schedule.player_id
+        if self._mqtt_url and self.listener is None and player_id is not None:
+            self.listener = MqttListener(self._mqtt_url, player_id,
                                          self.agent.config.token, self.on_notice)
 
     def _loop(self, step: Callable[[], None], next_wake: Callable[[], datetime],

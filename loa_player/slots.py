@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from loa.player.output import Playback
+from loa.player.bulletins import PlacedBulletin, parse_placed
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,28 @@ def ms(delta: timedelta) -> int:
 
 
 @dataclass
+class Schedule:
+    """The schedule as last fetched: its airings, placed bulletin plays, the player's id and mode.
+
+    One object, replaced in place by the sync side and read by playout.
+    """
+
+    slots: list[Slot] = field(default_factory=list)
+    placed: list[PlacedBulletin] = field(default_factory=list)
+    player_id: int | None = None
+    mode: str | None = None
+
+    def take(self, body: dict[str, Any] | None) -> None:
+        """Hold what a schedule answer (or the copy kept on disk) says."""
+        player = (body or {}).get("player", {})
+        self.slots, self.placed = parse_schedule(body), parse_placed(body)
+        self.player_id, self.mode = player.get("id"), player.get("mode")
+
+
+@dataclass
 class NowPlaying:
-    """The airing on air; a resumed one is a second part, after ``before_ms`` already heard.
+    """The airing on air (``OnAir`` plays it); a resumed one is a second part, after
+    ``before_ms`` already heard.
 
     It ends at ``deadline`` whatever the output says: the start of this part plus
     what was left of the audio, so an on-time airing ends at its scheduled end and
@@ -54,17 +74,19 @@ class NowPlaying:
     """
 
     slot: Slot
-    playback: Playback
     started_at: datetime
     from_ms: int = 0  # where in the audio this part began
     before_ms: int = 0  # played by the earlier part, before a restart
     saved_at: datetime | None = None  # when progress was last written to disk
-    attempt: int = 0  # which try of the output order is playing (see Agent._open)
-    output_errors: list[str] = field(default_factory=list)
+
+    @property
+    def length_ms(self) -> int:
+        """How long this part plays at most: what was left of the audio."""
+        return self.slot.duration_ms - self.from_ms
 
     @property
     def deadline(self) -> datetime:
-        return self.started_at + timedelta(milliseconds=self.slot.duration_ms - self.from_ms)
+        return self.started_at + timedelta(milliseconds=self.length_ms)
 
     def played_ms(self, now: datetime) -> int:
         """What the audience has heard of this airing by ``now``, over all its parts."""

@@ -244,7 +244,7 @@ def tn_agent(
                          heartbeat_s=3600)
     runner = Runner(Agent(config, OffsetClock(START), boot_id=lambda: "boot-1"), broker)
     downloads = Downloads()
-    fetch = runner.agent.client.schedule
+    fetch = runner.agent.link.client.schedule
 
     def counted(etag: str | None) -> Schedule:
         answer = fetch(etag)
@@ -252,11 +252,11 @@ def tn_agent(
             downloads.bodies.append({a["id"] for a in answer.body["airings"]})
         return answer
 
-    runner.agent.client.schedule = counted  # type: ignore[method-assign]
+    runner.agent.link.client.schedule = counted  # type: ignore[method-assign]
     runner.start()
     deadline = time.monotonic() + 10
     while runner.listener is None and time.monotonic() < deadline:
-        runner.agent.synced.wait(0.05)
+        runner.agent.link.synced.wait(0.05)
     assert runner.listener is not None and runner.listener.subscribed.wait(10)
     yield runner, downloads
     runner.stop()
@@ -266,13 +266,13 @@ def agent_holds(runner: Runner, added: set[int], dropped: set[int], deadline: fl
     """Wait on the agent's sync signal until its schedule has ``added`` and not ``dropped``."""
     agent = runner.agent
     while True:
-        held = {s.airing_id for s in agent.slots}
+        held = {s.airing_id for s in agent.schedule.slots}
         if added <= held and not dropped & held:
             return True
         if time.monotonic() >= deadline:
             return False
-        agent.synced.clear()
-        agent.synced.wait(max(min(deadline - time.monotonic(), 0.1), 0))
+        agent.link.synced.clear()
+        agent.link.synced.wait(max(min(deadline - time.monotonic(), 0.1), 0))
 
 
 def test_five_replans_each_reach_a_listening_agent_within_2_s(

@@ -33,7 +33,7 @@ def crash(agent: Agent) -> None:
 def started_synced(make_agent: MakeAgent, world: World, **options: float) -> Agent:
     agent = make_agent(**options)
     run_until([agent], world.clock, world.clock.now() + timedelta(minutes=1))
-    assert agent.cache.is_good(world.sha256) and len(agent.slots) == 3
+    assert agent.cache.is_good(world.sha256) and len(agent.schedule.slots) == 3
     return agent
 
 

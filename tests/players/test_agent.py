@@ -141,11 +141,12 @@ def test_past_airings_audio_is_evicted_and_partial_download_resumes(
     agent.cache.path(world.sha256).unlink()
     part = agent.cache.root / f"{world.sha256}.part"
     part.write_bytes(whole[: len(whole) // 2])
-    assert agent.sync() and agent.cache.path(world.sha256).read_bytes() == whole
+    assert agent.link.sync() and agent.cache.path(world.sha256).read_bytes() == whole
     assert not part.exists()
     _, last_at = starts(world, 2)
     run_until([agent], world.clock, last_at + timedelta(days=1))  # type: ignore[operator]
-    assert agent.slots == [] or all(s.ends_at < world.clock.now() for s in agent.slots)
+    slots = agent.schedule.slots
+    assert slots == [] or all(s.ends_at < world.clock.now() for s in slots)
     assert not agent.cache.path(world.sha256).exists()
 
 

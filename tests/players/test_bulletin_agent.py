@@ -109,18 +109,18 @@ def test_cancel_stops_the_play_at_once_and_drops_the_repeats(
     cancelled: list[datetime] = []
 
     def cancel_during_second_play(_now: datetime) -> None:
-        on_air = agent.on_air
+        on_air = agent.preemption.playing
         if cancelled or on_air is None or on_air.detail.get("repeat") != 1:
             return
         world.clock.advance(seconds=1)
         cancel(world.services, bulletin_id)
         cancelled.append(world.clock.now())
-        agent.request_bulletins()  # what the MQTT notice does
+        agent.preemption.request_bulletins()  # what the MQTT notice does
         agent.tick()
 
     run_until([agent], world.clock, world.clock.now() + timedelta(seconds=5 * EVERY_S),
               after_tick=cancel_during_second_play)
-    assert len(bulletin_plays(agent)) == 2 and agent.on_air is None
+    assert len(bulletin_plays(agent)) == 2 and agent.preemption.playing is None
     last = [e for e in events(world.services) if e.bulletin_id == bulletin_id][-1]
     assert last.event == "bulletin.completed" and last.detail["cancelled"] is True
     assert last.at == cancelled[0] and last.played_ms == 1000
@@ -141,7 +141,7 @@ def test_a_placed_bulletin_plays_at_its_start_and_is_reported_with_its_slot(
         session.flush()
         slot_id, sha, duration = slot.id, slot.bulletin.asset_sha256, slot.bulletin.duration_ms
     # The schedule entry as h-bplan serves it (spec: schedule ``bulletins``).
-    agent.placed = parse_placed({"bulletins": [{
+    agent.schedule.placed = parse_placed({"bulletins": [{
         "slot_id": slot_id, "bulletin_id": bulletin_id, "priority": "normal", "title": "x",
         "starts_at": at.isoformat(), "audio": {"url": f"/api/v1/audio/{sha}", "sha256": sha,
                                                 "bytes": None, "duration_ms": duration}}]})
@@ -183,17 +183,18 @@ def test_an_emergency_cuts_a_placed_bulletin_play(
         placed = session.get_one(Bulletin, placed_id)
         sha, duration = placed.asset_sha256, placed.duration_ms
     at = world.clock.now() + timedelta(seconds=30)
-    agent.placed = parse_placed({"bulletins": [{
+    agent.schedule.placed = parse_placed({"bulletins": [{
         "slot_id": 99, "bulletin_id": placed_id, "priority": "normal", "title": "x",
         "starts_at": at.isoformat(), "audio": {"url": f"/api/v1/audio/{sha}", "sha256": sha,
                                                 "bytes": None, "duration_ms": duration}}]})
     run_until([agent], world.clock, at + timedelta(seconds=1))
-    assert agent.on_air is not None and agent.on_air.bulletin_id == placed_id
+    on_air = agent.preemption.playing
+    assert on_air is not None and on_air.bulletin_id == placed_id
     emergency_id = send_bulletin(world.services, "SIM", tone, targets=("USIM00000",))
-    agent.request_bulletins()
+    agent.preemption.request_bulletins()
     world.clock.advance(seconds=0.5)
     agent.tick()
-    agent.send_step()  # the events the last step stored
+    agent.link.send_step()  # the events the last step stored
     log = [(e.event, e.bulletin_id, e.played_ms) for e in events(world.services)
            if e.bulletin_id]
     assert log == [("bulletin.started", placed_id, None),
@@ -210,7 +211,7 @@ def test_a_restart_during_a_bulletin_reports_it_once_and_does_not_replay_it(
     bulletin_id = send_bulletin(world.services, "SIM", tone, targets=("USIM00000",),
                                 repeat=2, every_s=EVERY_S)
     run_until([agent], world.clock, world.clock.now() + timedelta(seconds=POLL_S + 1))
-    assert agent.on_air is not None
+    assert agent.preemption.playing is not None
     agent.closed = True  # the process dies: only what is on disk survives
     agent.db.close()
     again = make_agent(home="agent-0", bulletin_poll_s=POLL_S)

@@ -88,7 +88,7 @@ def fleet(
             runner = Runner(Agent(config, world.clock, boot_id=lambda: "boot"), mqtt_url)
             runners.append(runner.start())
         for runner in runners:
-            wait_until(lambda r=runner: r.agent.synced.is_set(), 10, "first sync")
+            wait_until(lambda r=runner: r.agent.link.synced.is_set(), 10, "first sync")
         return runners
 
     yield start
@@ -169,17 +169,17 @@ def test_cancel_stops_the_play_everywhere_and_drops_the_repeats(
     target = runners[:2]
     bulletin_id = send_bulletin(world.services, "SIM", tone, targets=("USIM00000",),
                                 repeat=3, every_s=60)
-    wait_until(lambda: all(r.agent.on_air is not None for r in target), 5, "playing")
+    wait_until(lambda: all(r.agent.preemption.playing is not None for r in target), 5, "playing")
     began = time.monotonic()
     cancel(world.services, bulletin_id)
-    wait_until(lambda: all(r.agent.on_air is None for r in target), CUT_WITHIN_S,
+    wait_until(lambda: all(r.agent.preemption.playing is None for r in target), CUT_WITHIN_S,
                "the play stopped on both target players")
     stopped_s = time.monotonic() - began
     wait_until(lambda: len(logged(world, "bulletin.completed", cancelled=True)) == 2, 5,
                "bulletin.completed (cancelled) from both")
     for runner in target:
         agent = runner.agent
-        assert agent.next_bulletin_playout_wake(agent.now()) is None  # no repeat is waiting
+        assert agent.preemption.next_playout_wake(agent.now()) is None  # no repeat is waiting
         assert [p["bulletin_id"] for p in agent.output.played] == [bulletin_id]  # type: ignore[attr-defined]
     assert stopped_s <= CUT_WITHIN_S
 

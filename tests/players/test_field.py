@@ -42,14 +42,14 @@ MakeAgent = Callable[..., Agent]
 def heartbeats_sent(agent: Agent) -> list[dict[str, Any]]:
     """Every heartbeat the agent gets through to the server, from now on."""
     sent: list[dict[str, Any]] = []
-    post = agent.sender.post_events
+    post = agent.link.sender.post_events
 
     def spy(events: list[dict[str, Any]]) -> dict[str, Any]:
         answer = post(events)
         sent.extend(e for e in events if e["type"] == "heartbeat")
         return answer
 
-    agent.sender.post_events = spy  # type: ignore[method-assign]
+    agent.link.sender.post_events = spy  # type: ignore[method-assign]
     return sent
 
 
@@ -96,7 +96,7 @@ def test_full_disk_is_reported_and_the_agent_airs_what_it_holds(
     other = other_programme_airing(world, tmp_path, world.clock.now() + timedelta(hours=2))
     beats = heartbeats_sent(agent)
     request.getfixturevalue("full_disk")
-    agent.request_sync()
+    agent.link.request_sync()
     run_until([agent], world.clock, first_at + timedelta(hours=1))  # type: ignore[operator]
     assert [p["airing_id"] for p in agent.output.played] == [first]  # type: ignore[attr-defined]
     events = {(e.airing_id, e.event): e for e in log(world)}
@@ -136,7 +136,7 @@ def test_a_really_full_disk_still_airs_sends_and_is_in_the_heartbeat(
         other = other_programme_airing(world, tmp_path, world.clock.now() + timedelta(hours=2))
         beats = heartbeats_sent(agent)
         fill(small_disk)  # nothing more fits: not the outbox, not a download, not a log line
-        agent.request_sync()
+        agent.link.request_sync()
         run_until([agent], world.clock, first_at + timedelta(hours=1))  # type: ignore[operator]
         events = {(e.airing_id, e.event): e for e in log(world)}
         assert (first, "airing.completed") in events  # its audio was held: it aired
@@ -247,12 +247,13 @@ def test_a_revoked_token_stops_airing_after_the_grace(
     agent = started_synced(make_agent, world, poll_s=600, refused_retry_s=3600)
     now = world.clock.now()
     within, after = (world.add_airing(now + timedelta(minutes=m)) for m in (40, 180))
-    assert agent.sync()
+    assert agent.link.sync()
     with world.services.sessions.begin() as session:
         revoke_player(session, world.players[0].player_id)
     asked: list[object] = []
-    fetch = agent.client.schedule
-    monkeypatch.setattr(agent.client, "schedule", lambda etag: asked.append(etag) or fetch(etag))
+    fetch = agent.link.client.schedule
+    monkeypatch.setattr(agent.link.client, "schedule",
+                        lambda etag: asked.append(etag) or fetch(etag))
     run_until([agent], world.clock, now + timedelta(hours=4))
     played = [p["airing_id"] for p in agent.output.played]  # type: ignore[attr-defined]
     assert played == [within]  # inside the hour's grace: still aired
@@ -269,11 +270,11 @@ def test_a_rotated_token_put_on_the_box_airs_again(make_agent: MakeAgent, world:
     with world.services.sessions.begin() as session:
         token = rotate_token(session, world.players[0].player_id)  # the box still has the old
     run_until([agent], world.clock, world.clock.now() + timedelta(hours=1))
-    assert agent.refused_too_long(agent.now()) and "token" in agent.health.snapshot()
+    assert agent.link.refused_too_long(agent.now()) and "token" in agent.health.snapshot()
     crash(agent)
     again = Agent(replace(agent.config, token=token), world.clock, boot_id=lambda: "boot-1")
     try:
-        assert again.refused is None and again.sync() and again.refused is None
+        assert again.link.refused is None and again.link.sync() and again.link.refused is None
         first, first_at = starts(world, 0)
         run_until([again], world.clock, first_at + timedelta(minutes=15))  # type: ignore[operator]
         assert [p["airing_id"] for p in again.output.played] == [first]  # type: ignore[attr-defined]
@@ -285,15 +286,15 @@ def test_a_notice_then_an_unchanged_schedule_is_fetched_again_shortly(
     make_agent: MakeAgent, world: World
 ) -> None:
     agent = started_synced(make_agent, world)
-    assert agent.sync()  # serving marked the airings published: now the schedule is steady
-    agent.request_sync()
-    agent.sync_step()  # the notice outran the commit: still the old schedule (304)
-    assert agent.next_sync == agent.now() + timedelta(seconds=2)
+    assert agent.link.sync()  # serving marked the airings published: now the schedule is steady
+    agent.link.request_sync()
+    agent.link.sync_step()  # the notice outran the commit: still the old schedule (304)
+    assert agent.link.next_sync == agent.now() + timedelta(seconds=2)
     new = world.add_airing(world.clock.now() + timedelta(days=2))
-    assert new not in {s.airing_id for s in agent.slots}
+    assert new not in {s.airing_id for s in agent.schedule.slots}
     run_until([agent], world.clock, world.clock.now() + timedelta(seconds=5))
-    assert new in {s.airing_id for s in agent.slots}
-    agent.request_sync()
+    assert new in {s.airing_id for s in agent.schedule.slots}
+    agent.link.request_sync()
     for _ in range(4):  # a notice with nothing behind it: a few quick looks, then polling
-        agent.sync()
-    assert agent.next_sync == agent.now() + timedelta(seconds=agent.config.poll_s)
+        agent.link.sync()
+    assert agent.link.next_sync == agent.now() + timedelta(seconds=agent.config.poll_s)

@@ -36,12 +36,13 @@ def synced(make_agent: MakeAgent, world: World, live: bool) -> Agent:
                             .values(mode=PlayerMode.live))
     agent = make_agent()
     run_until([agent], world.clock, world.clock.now() + timedelta(minutes=1))
-    assert agent.mode == ("live" if live else "prefetch") and len(agent.slots) == 3
+    schedule = agent.schedule
+    assert schedule.mode == ("live" if live else "prefetch") and len(schedule.slots) == 3
     return agent
 
 
 def slot(agent: Agent, n: int) -> tuple[int, datetime]:
-    found = agent.slots[n]
+    found = agent.schedule.slots[n]
     return found.airing_id, found.starts_at
 
 
@@ -86,7 +87,7 @@ def test_a_live_notice_for_a_slot_long_begun_does_not_start_it_late(
 ) -> None:
     agent = synced(make_agent, world, live=True)
     begun = world.add_airing(world.clock.now() - timedelta(minutes=3))
-    agent.sync()
+    agent.link.sync()
     assert agent.play_now(begun) == "refused"
     assert begun not in [a for a, _ in played(agent)]
 
@@ -199,20 +200,20 @@ def test_a_forged_play_now_on_an_open_broker_does_not_play_a_future_airing(
     runner = Runner(make_agent(clock=SystemClock()), broker).start()
     forger = MqttPublisher(broker)
     try:
-        assert runner.agent.synced.wait(10)
+        assert runner.agent.link.synced.wait(10)
         listener = runner.listener
         deadline = SystemClock().now() + timedelta(seconds=10)
         while listener is None and SystemClock().now() < deadline:
-            runner.agent.synced.wait(0.05)
+            runner.agent.link.synced.wait(0.05)
             listener = runner.listener
         assert listener is not None and listener.subscribed.wait(10)
-        assert ahead in {s.airing_id for s in runner.agent.slots}
+        assert ahead in {s.airing_id for s in runner.agent.schedule.slots}
         player = world.players[0].player_id
         forger._client.publish(f"loa/players/{player}", b"[1]", qos=1)  # killed it before
         forger.play_now(player, ahead)
-        runner.agent.synced.clear()
+        runner.agent.link.synced.clear()
         forger.schedule_changed([player])  # delivered after the two above, in order
-        assert runner.agent.synced.wait(10), "the listener stopped hearing notices"
+        assert runner.agent.link.synced.wait(10), "the listener stopped hearing notices"
         runner.agent.playout_step()
         assert ahead not in runner.agent.handled and runner.agent.output.played == []  # type: ignore[attr-defined]
     finally:

@@ -38,7 +38,7 @@ def running(make_agent: Callable[..., Agent]) -> Iterator[Callable[..., Runner]]
     def start(mqtt_url: str | None, **options: float) -> Runner:
         runner = Runner(make_agent(**options), mqtt_url).start()
         runners.append(runner)
-        assert runner.agent.synced.wait(10), "first sync did not happen"
+        assert runner.agent.link.synced.wait(10), "first sync did not happen"
         return runner
 
     yield start
@@ -50,11 +50,11 @@ def wait_for_airing(agent: Agent, airing_id: int, seconds: float) -> bool:
     """Wait on the agent's sync signal (no fixed sleep) until it holds ``airing_id``."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if airing_id in {s.airing_id for s in agent.slots}:
+        if airing_id in {s.airing_id for s in agent.schedule.slots}:
             return True
-        agent.synced.clear()
-        agent.synced.wait(max(deadline - time.monotonic(), 0))
-    return airing_id in {s.airing_id for s in agent.slots}
+        agent.link.synced.clear()
+        agent.link.synced.wait(max(deadline - time.monotonic(), 0))
+    return airing_id in {s.airing_id for s in agent.schedule.slots}
 
 
 def listening(running: Callable[..., Runner], broker: str) -> Runner:
@@ -62,7 +62,7 @@ def listening(running: Callable[..., Runner], broker: str) -> Runner:
     runner = running(broker, poll_s=3600)
     deadline = time.monotonic() + 10
     while runner.listener is None and time.monotonic() < deadline:
-        runner.agent.synced.wait(0.05)
+        runner.agent.link.synced.wait(0.05)
     assert runner.listener is not None and runner.listener.subscribed.wait(10)
     return runner
 
@@ -98,9 +98,9 @@ def test_without_a_broker_polling_still_delivers_the_change(
 
 
 def notice_and_wait_for_sync(publisher: MqttPublisher, runner: Runner, player_id: int) -> None:
-    runner.agent.synced.clear()
+    runner.agent.link.synced.clear()
     publisher.schedule_changed([player_id])
-    assert runner.agent.synced.wait(10), "the notice did not make the agent sync"
+    assert runner.agent.link.synced.wait(10), "the notice did not make the agent sync"
 
 
 @pytest.mark.mqtt

@@ -51,7 +51,7 @@ def running(make_agent: Callable[..., Agent]) -> Iterator[Callable[..., Runner]]
     def start(agent: Agent | None = None, **options: object) -> Runner:
         runner = Runner(agent or make_agent(**options)).start()
         runners.append(runner)
-        assert runner.agent.synced.wait(10), "first sync did not happen"
+        assert runner.agent.link.synced.wait(10), "first sync did not happen"
         return runner
 
     yield start
@@ -269,7 +269,7 @@ def test_falling_back_to_the_null_output_is_reported_as_a_failed_airing(
     found = wait_for_log(world, [airing], {"airing.started", "airing.failed"}, seconds=20)
     failed = next(e for e in found if e.event == "airing.failed")
     assert failed.detail["output"] == "null" and "no real output" in str(failed.detail["reason"])
-    [played] = runner.agent.outputs[1].played  # type: ignore[attr-defined]
+    [played] = runner.agent.on_air.outputs[1].played  # type: ignore[attr-defined]
     assert played["airing_id"] == airing  # the null output still kept time and the log
 
 
@@ -280,7 +280,7 @@ def test_an_overrunning_output_is_stopped_at_the_slot_end_and_the_next_starts_on
 ) -> None:
     short_programme(world, 1500)
     agent = make_agent()
-    agent.outputs = [AplayOutput(agent.now, program=slow_player(tmp_path))]
+    agent.on_air.outputs = [AplayOutput(agent.now, program=slow_player(tmp_path))]
     runner = running(agent)
     ids = plan(world, runner, [3, 4.5])
     found = wait_for_log(world, ids, {"airing.started", "airing.completed"}, seconds=20)

@@ -121,7 +121,7 @@ def _agent(station: Station, home: Path) -> Agent:
     """The reference agent of the station's player, its key enrolled, one event waiting."""
     agent = Agent(AgentConfig(server=station.url, token=station.token, home=home,
                               poll_s=3600, heartbeat_s=3600), SystemClock())
-    agent.sender.enroll(public_key_b64(agent.key))
+    agent.link.sender.enroll(public_key_b64(agent.key))
     event = agent.outbox.sign({"type": "airing.started", "airing_id": station.airing_id,
                                "at": agent.now().isoformat(), "sha256": None,
                                "played_ms": None, "detail": {}})
@@ -144,7 +144,7 @@ def _race(station: Station, agent: Agent, revocation: list[str]) -> object:
             with ThreadPoolExecutor(1) as pool:
                 def send() -> object:
                     try:
-                        return agent.outbox.flush(agent.sender, agent.now)
+                        return agent.outbox.flush(agent.link.sender, agent.now)
                     except Unauthorised as exc:
                         return exc
                 sent = pool.submit(send)
