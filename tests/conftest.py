@@ -8,7 +8,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,29 @@ def need_server(what: str, error: Exception) -> None:
     if IN_CI:
         pytest.fail(message)
     pytest.skip(message)
+
+
+DAYS_AHEAD = os.environ.get("LOA_TEST_DAYS_AHEAD")  # tests/test_clock_ahead.py sets it
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With LOA_TEST_DAYS_AHEAD the wall clock of this test process runs that many days
+    ahead (time-machine; the monotonic clock is left alone): a test that mixes START with
+    the real clock fails here, not in a year."""
+    if DAYS_AHEAD:
+        import time_machine
+
+        travel = time_machine.travel(datetime.now(UTC) + timedelta(days=int(DAYS_AHEAD)),
+                                     tick=True)
+        travel.start()
+        config.stash[_TRAVEL] = travel
+
+
+def pytest_report_header() -> str | None:
+    return f"wall clock moved to {datetime.now(UTC):%Y-%m-%d}" if DAYS_AHEAD else None
+
+
+_TRAVEL = pytest.StashKey[Any]()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
