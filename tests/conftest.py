@@ -72,6 +72,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group("mqtt"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """Users' passwords hashed with few PBKDF2 rounds instead of scrypt (0.15 s a hash or a
+    login): every check still runs, thousands of times faster. test_web_security checks
+    the shipped method."""
+    import loa.web.users
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loa.web.users, "PASSWORD_METHOD", "pbkdf2:sha256:1000")
+        loa.web.users._dummy_hash.cache_clear()
+        yield
+    loa.web.users._dummy_hash.cache_clear()
+
+
 @pytest.fixture
 def broker() -> str:
     """The real Mosquitto of this machine, as an LOA_MQTT_URL."""

@@ -136,7 +136,20 @@ def test_unknown_names_cost_a_password_check_too(
     monkeypatch.setattr(loa.web.users, "check_password_hash", counting)
     post_login(client, "khong-co-ai", "sai-mat-khau")
     post_login(client, "xa", "sai-mat-khau")
-    assert len(checks) == 2 and checks[0].split("$")[0] == checks[1].split("$")[0]  # same scrypt
+    assert len(checks) == 2 and checks[0].split("$")[0] == checks[1].split("$")[0]  # same method
+
+
+def test_passwords_are_stored_as_scrypt_hashes_as_shipped(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The suite hashes cheaply (conftest); the shipped method is scrypt, memory-hard, with
+    a salt of its own for every user."""
+    monkeypatch.setattr(loa.web.users, "PASSWORD_METHOD", "scrypt")
+    with transaction(services.sessions) as s:
+        one = add_user(s, "mot", "mat-khau-rieng-2026", "operator", "11560").password_hash
+        two = add_user(s, "hai", "mat-khau-rieng-2026", "operator", "11560").password_hash
+        assert one.startswith("scrypt:") and one != two and "mat-khau" not in one
+        assert loa.web.users.check_login(s, "mot", "mat-khau-rieng-2026") is not None
 
 
 def test_usernames_are_trimmed_and_case_insensitive(client: Any, services: Services) -> None:

@@ -18,6 +18,10 @@ from loa.stations.units import get_unit
 MIN_PASSWORD = 10
 MAX_USERNAME = 64
 
+# scrypt (Werkzeug's default, memory-hard): about 0.15 s a hash or a check here. The test
+# suite, which makes and logs in thousands of users, swaps in a cheap method (conftest).
+PASSWORD_METHOD = "scrypt"
+
 
 def normal_username(raw: str) -> str:
     """How a username is stored and compared: trimmed, NFC, lower case ("  CanBo " is "canbo")."""
@@ -42,7 +46,7 @@ def add_user(session: Session, username: str, password: str, role: str, unit_cod
     fail_if_exists(session, User, message, username=username)
     user = User(
         username=username,
-        password_hash=generate_password_hash(password),
+        password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
         role=user_role,
         unit=get_unit(session, unit_code),
     )
@@ -54,7 +58,7 @@ def add_user(session: Session, username: str, password: str, role: str, unit_cod
 @functools.cache
 def _dummy_hash() -> str:
     """A hash checked for unknown names, so they take as long as known ones."""
-    return generate_password_hash("loa-no-such-user")
+    return generate_password_hash("loa-no-such-user", method=PASSWORD_METHOD)
 
 
 def check_login(session: Session, username: str, password: str) -> User | None:
@@ -108,7 +112,7 @@ def set_password(user: User, password: str, *, temporary: bool) -> None:
     Every session of the user ends: whoever knew the old password is out."""
     _require_not_removed(user)
     check_new_password(password, user.username)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
     user.must_change_password = temporary
     end_sessions(user)
 
