@@ -42,6 +42,7 @@ from loa.playlists.bulletins import (
     create_bulletin,
     get_bulletin,
     may_send_emergency,
+    may_write,
 )
 from loa.playlists.lexicon import operator_acronyms
 from loa.playlists.models import (
@@ -140,7 +141,7 @@ def bulletins() -> Any:
             _ = b.unit.name  # loaded now: the page renders after the session ends
         return render_template(
             "bulletins.html", bulletins=found, from_above=reaching, counts=counts,
-            may_write=_may_write(),
+            may_write=may_write(g.user.role.value),
         )
 
 
@@ -168,10 +169,6 @@ def _played_counts(
             Station.unit_id.in_(units)
         )
     return {row[0]: (row[1], row[2]) for row in s.execute(query).all()}
-
-
-def _may_write() -> bool:
-    return g.user.role in (*WRITERS, Role.admin)
 
 
 def _targets(s: Session) -> tuple[dict[str, AdminUnit], dict[str, Station]]:
