@@ -11,6 +11,7 @@ from loa.playlists.models import Programme, ProgrammeStatus
 from loa.scheduler.service import approve_and_plan
 from loa.services import Services
 from loa.web.users import add_user
+from tests.helpers.browser import overflow
 from tests.helpers.factories import hai_phong_month
 
 pytestmark = pytest.mark.browser
@@ -28,13 +29,6 @@ def base_url(live_url: str, services: Services) -> str:
     return live_url
 
 
-def _fits(shown: Any) -> bool:
-    """Nothing on the page is wider than the screen (no sideways scrolling)."""
-    return bool(shown.evaluate(
-        "document.querySelector('main').scrollWidth <= window.innerWidth"
-    ))
-
-
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("width", [390, 1280])
 def test_station_page_on_a_phone_and_a_desk(
@@ -49,7 +43,7 @@ def test_station_page_on_a_phone_and_a_desk(
     assert page.inner_text("h1").startswith("Đài TN")
     assert page.locator(".calendar .airing-planned").count() == 3
     assert page.locator("audio.listen").count() >= 1
-    assert _fits(page), "the station page scrolls sideways"
+    assert overflow(page) <= 0, "the station page scrolls sideways"
 
     page.locator("form.airing-edit button.secondary").first.click()  # Hủy lượt
     assert "Đã cập nhật lịch phát" in page.inner_text("[role=alert]")
@@ -60,10 +54,10 @@ def test_station_page_on_a_phone_and_a_desk(
     page.fill("form.admin-form input[name=starts_at]", "2026-12-02T12:00")
     page.click("form.admin-form button[type=submit]")
     assert "khung giờ phát" in page.inner_text("[role=alert]")
-    assert _fits(page)
+    assert overflow(page) <= 0
 
     page.goto(f"{base_url}/")
-    assert _fits(page), "the overview scrolls sideways"
+    assert overflow(page) <= 0, "the overview scrolls sideways"
     page.goto(f"{base_url}/public/11560")
     assert page.locator("audio.listen").count() == 1
-    assert _fits(page), "the public page scrolls sideways"
+    assert overflow(page) <= 0, "the public page scrolls sideways"

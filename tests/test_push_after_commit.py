@@ -48,7 +48,9 @@ from tests.helpers.web import PASSWORD, csrf, login
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.both_databases]
 LOA = str(Path(sys.executable).parent / "loa")
-NOTICE_WITHIN_S = 2.0
+# The agent polls hourly, so a change it holds within seconds came by the push. The 2-s
+# goal is a speed, for a benchmark on a quiet machine: a loaded 2-core CI misses it now and then.
+NOTICE_WITHIN_S = 10.0
 
 
 @pytest.fixture

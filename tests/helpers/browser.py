@@ -27,6 +27,8 @@ SCREENSHOTS = os.environ.get("LOA_SCREENSHOTS")  # a folder: save the 390-px scr
 
 def overflow(page: Any) -> int:
     """How far the page is wider than the window (0 when nothing scrolls sideways)."""
+    # Measured before its stylesheet arrives (a busy machine), a page is as wide as its tables.
+    page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
