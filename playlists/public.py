@@ -1,39 +1,40 @@
-"""What residents of a unit can listen to again: the approved programmes its stations air."""
+"""What residents of a unit can listen to again: the programmes its stations have aired."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loa.playlists.models import Programme, ProgrammeStatus
-from loa.playlists.programmes import Candidate, nearest_programme
-from loa.stations.models import AdminUnit
-from loa.stations.units import ancestors
+from loa.playlists.models import Airing, AiringStatus, Programme, ProgrammeStatus
+from loa.stations.models import AdminUnit, Station
+from loa.stations.units import subtree_ids
 
 
 def public_programmes(session: Session, unit: AdminUnit) -> list[Programme]:
-    """The approved programmes a station of ``unit`` airs, newest month first.
+    """The approved programmes a station in ``unit``'s subtree has aired, newest month first.
 
-    Cases: the unit's own programmes and those relayed from its district and
-    province, one per campaign and month as planning picks it (its own wins
-    over a relayed one, which is then not aired here); drafts, rendered but
-    unapproved ones, those without audio, and those of other units (a sibling,
-    a unit below) never show.
+    A programme residents could not have heard yet (approved, planned, not aired)
+    is not offered to "listen again"; nor are drafts, programmes without audio, or
+    those aired only outside the unit (a sibling's stations).
     """
-    chain = [u.id for u in ancestors(unit)]
-    found = session.scalars(
-        select(Programme).where(
-            Programme.unit_id.in_(chain),
-            Programme.status == ProgrammeStatus.approved,
-            Programme.master_sha256.is_not(None),
+    aired_here = (
+        select(Airing.id)
+        .join(Station, Station.id == Airing.station_id)
+        .where(
+            Airing.programme_id == Programme.id,
+            Airing.status == AiringStatus.aired,
+            Station.unit_id.in_(subtree_ids(session, unit)),
         )
-    ).all()
-    by_slot: dict[tuple[int, str], list[Programme]] = {}
-    for p in found:
-        by_slot.setdefault((p.campaign_id, p.month), []).append(p)
-    chosen = {
-        nearest_programme(chain, [Candidate(p.unit_id, p.id) for p in group])
-        for group in by_slot.values()
-    }
-    kept = [p for p in found if p.id in chosen]
-    return sorted(kept, key=lambda p: (p.month, p.campaign_id, p.id), reverse=True)
+        .exists()
+    )
+    return list(
+        session.scalars(
+            select(Programme)
+            .where(
+                Programme.status == ProgrammeStatus.approved,
+                Programme.master_sha256.is_not(None),
+                aired_here,
+            )
+            .order_by(Programme.month.desc(), Programme.campaign_id.desc(), Programme.id.desc())
+        )
+    )

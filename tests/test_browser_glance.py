@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from loa.db import transaction
 from loa.playlists.models import Programme, ProgrammeStatus
@@ -12,7 +13,7 @@ from loa.scheduler.service import approve_and_plan
 from loa.services import Services
 from loa.web.users import add_user
 from tests.helpers.browser import overflow
-from tests.helpers.factories import hai_phong_month
+from tests.helpers.factories import aired, hai_phong_month
 
 pytestmark = pytest.mark.browser
 PASSWORD = "mat-khau-2026"
@@ -32,7 +33,7 @@ def base_url(live_url: str, services: Services) -> str:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("width", [390, 1280])
 def test_station_page_on_a_phone_and_a_desk(
-    base_url: str, page: Any, width: int
+    base_url: str, services: Services, page: Any, width: int
 ) -> None:
     page.set_viewport_size({"width": width, "height": 800})
     page.goto(f"{base_url}/login")
@@ -58,6 +59,8 @@ def test_station_page_on_a_phone_and_a_desk(
 
     page.goto(f"{base_url}/")
     assert overflow(page) <= 0, "the overview scrolls sideways"
+    with transaction(services.sessions) as s:  # residents listen again to what has aired
+        aired(s, s.scalars(select(Programme.id)).one(), "TN", services.clock.now())
     page.goto(f"{base_url}/public/11560")
     assert page.locator("audio.listen").count() == 1
     assert overflow(page) <= 0, "the public page scrolls sideways"

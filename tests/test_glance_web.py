@@ -23,7 +23,7 @@ from loa.services import Services
 from loa.stations.models import Player, Station
 from loa.web.users import add_user
 from tests.helpers.accounts import airings_of, outlook_of
-from tests.helpers.factories import approved_programme, hai_phong_month
+from tests.helpers.factories import aired, approved_programme, hai_phong_month
 from tests.helpers.web import PASSWORD, csrf, login
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -212,13 +212,15 @@ def test_next_month_is_planned_by_the_20th(
             days=10)
 
 
-def test_public_page_and_rss_need_no_login_and_show_only_what_the_unit_airs(
+def test_public_page_and_rss_need_no_login_and_show_only_what_the_unit_aired(
     city: int, services: Services, client: Any
 ) -> None:
     with transaction(services.sessions) as s:
         approve_and_plan(s, city, services.clock.now(), services.settings.airing_gap)
+        aired(s, city, "TH", services.clock.now())  # the province's, relayed at TH only
         own = approved_programme(s, "11557", "2027-01", 700_000, services.clock.now())
         own.title = "Bản tin <phường> & \"Thiên Hương\""
+        aired(s, own.id, "TH", services.clock.now())
         _rendered(s, services, "11560", "2027-01")  # TN's draft-ish: not approved
         path = services.store.path(own.master_sha256 or "")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -246,10 +248,20 @@ def test_public_page_and_rss_need_no_login_and_show_only_what_the_unit_airs(
     audio = client.get(f"/public/11557/programmes/{own_id}.mp3")
     assert audio.status_code == 200 and audio.data.startswith(b"ID3")
 
-    tn_feed = ET.fromstring(client.get("/public/11560/rss.xml").data)
-    assert [i.findtext("title") for i in tn_feed.findall("./channel/item")] == [
-        "Chương trình 31 2026-12"
-    ]  # neither its own unapproved one nor its sibling's
+    def tn_titles() -> list[str | None]:
+        tn_feed = ET.fromstring(client.get("/public/11560/rss.xml").data)
+        return [i.findtext("title") for i in tn_feed.findall("./channel/item")]
+
+    # Planned at TN but not aired there yet: nothing to listen again; nor its unapproved
+    # draft, nor its sibling's programme.
+    assert tn_titles() == []
+    assert "Chưa có chương trình nào đã phát" in client.get("/public/11560").get_data(as_text=True)
+    with transaction(services.sessions) as s:
+        first = s.scalars(select(Airing).join(Station).where(
+            Station.code == "TN", Airing.programme_id == city).order_by(Airing.starts_at)).first()
+        assert first is not None
+        first.status = AiringStatus.aired
+    assert tn_titles() == ["Chương trình 31 2026-12"]
     assert client.get(f"/public/11560/programmes/{own_id}.mp3").status_code == 404
     assert client.get("/public/99999/rss.xml").status_code == 404
 

@@ -13,7 +13,7 @@ from loa.playlists.models import Programme, ProgrammeStatus
 from loa.services import Services
 from loa.web.users import add_user
 from tests.helpers.accounts import logged_in
-from tests.helpers.factories import approved_programme, hai_phong_month
+from tests.helpers.factories import aired, approved_programme, hai_phong_month
 from tests.helpers.web import PASSWORD
 
 TITLE = "Bản nháp an toàn giao thông của tỉnh"
@@ -70,5 +70,9 @@ def test_once_approved_the_ward_hears_it_as_its_relay(
         found = s.get(Programme, draft)
         assert found is not None
         found.status, found.approved_at = ProgrammeStatus.approved, services.clock.now()
+    assert what_a_ward_sees(app, draft) == {"listed": True, "page": 200, "audio": 200,
+                                            "render": 200, "public": False, "public_audio": 404}
+    with transaction(services.sessions) as s:
+        aired(s, draft, "TN", services.clock.now())  # residents listen again once it aired
     assert what_a_ward_sees(app, draft) == {"listed": True, "page": 200, "audio": 200,
                                             "render": 200, "public": True, "public_audio": 200}

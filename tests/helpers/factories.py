@@ -17,10 +17,10 @@ from loa.canonical import canonical_json
 from loa.compliance import keylog
 from loa.playlists.assets import record_asset
 from loa.playlists.campaigns import add_campaign, get_campaign
-from loa.playlists.models import Airing, Programme, ProgrammeStatus
+from loa.playlists.models import Airing, AiringStatus, Programme, ProgrammeStatus
 from loa.scheduler.service import plan
 from loa.services import Services
-from loa.stations.models import Player
+from loa.stations.models import Player, Station
 from loa.stations.players import add_player
 from loa.stations.service import add_station
 from loa.stations.units import add_unit, get_unit
@@ -56,6 +56,16 @@ def approved_programme(
     s.add(programme)
     s.flush()
     return programme
+
+
+def aired(s: Session, programme_id: int, station_code: str, at: datetime) -> Airing:
+    """An airing of the programme at the station, settled as aired (residents heard it)."""
+    station = s.scalars(select(Station).where(Station.code == station_code)).one()
+    airing = Airing(programme_id=programme_id, station_id=station.id, starts_at=at,
+                    status=AiringStatus.aired)
+    s.add(airing)
+    s.flush()
+    return airing
 
 
 def hai_phong_month(
