@@ -16,7 +16,9 @@ from loa.player.clock import SystemClock
 from loa.player.config import AgentConfig
 from loa.player.output import DEFAULT_OUTPUTS, parse_outputs
 from loa.player.runner import Runner
-from loa.player.status import NoAgentHere, status_lines
+from loa.player.status import NoAgentHere, start_lines, status_lines
+
+logger = logging.getLogger("loa.player")
 
 
 def trust_ca(ca_file: str | None) -> None:
@@ -32,7 +34,10 @@ def run_agent(config: AgentConfig, verbose: bool = False) -> None:
     """Run the agent in real time until SIGTERM or Ctrl-C."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    runner = Runner(Agent(config, SystemClock()), config.mqtt_url).start()
+    agent = Agent(config, SystemClock())
+    for line in start_lines(config, agent.now(), agent.cache.count()):
+        logger.info(line)
+    runner = Runner(agent, config.mqtt_url).start()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_a: runner.stop_event.set())
     runner.stop_event.wait()

@@ -7,6 +7,7 @@ import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from loa.player.config import AgentConfig
 
@@ -28,6 +29,31 @@ def _read(db: Path) -> tuple[dict[str, Any], int, int]:
     finally:
         conn.close()
     return values, pending, dead
+
+
+def _without_password(url: str) -> str:
+    """The URL as a log may show it: a password in it is replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def start_lines(config: AgentConfig, now: datetime, cached_files: int) -> list[str]:
+    """What the agent says as it starts: where it connects, then what it already holds."""
+    broker = (_without_password(config.mqtt_url) if config.mqtt_url
+              else f"không có, hỏi máy chủ mỗi {config.poll_s:g} giây "
+                   f"(none: polling every {config.poll_s:g} s)")
+    return [
+        f"Máy chủ (server): {_without_password(config.server)}",
+        f"Nhận tin đẩy (broker): {broker}",
+        f"Thư mục (home): {config.home}",
+        f"Đầu ra (outputs): {', '.join(config.outputs)}",
+        f"Tệp âm thanh đã lưu: {cached_files} (audio files cached)",
+        *status_lines(config.home, now, config.refused_grace_s),
+    ]
 
 
 def status_lines(home: Path, now: datetime, grace_s: float = AgentConfig.refused_grace_s

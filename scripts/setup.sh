@@ -3,9 +3,11 @@
 #   bash scripts/setup.sh demo   # install, then `loa demo` (UI on http://127.0.0.1:8080/)
 #   bash scripts/setup.sh test   # install (with test tools), then ruff and the test suite
 #   bash scripts/setup.sh        # install only
+# Flags after the word go to what it runs: `demo --port 8090`, `test -k bulletin`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-install}"
+[ "$#" -gt 0 ] && shift
 
 system_packages=(ffmpeg espeak-ng fonts-dejavu-core alsa-utils)
 # mosquitto: tests start their own broker from packaging/mosquitto/loa.conf; nginx:
@@ -20,8 +22,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "Installing system packages: ${missing[*]}"
   sudo_cmd=()
   [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Another apt or an unattended upgrade may hold the lock: wait for it (say so) rather than fail.
+  apt=("${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600)
+  if command -v fuser >/dev/null && fuser /var/lib/dpkg/lock-frontend >/dev/null 2>&1; then
+    echo "Another package manager is running; waiting for it (up to 10 minutes)..."
+  fi
+  "${apt[@]}" update -qq
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" \
+    >/dev/null
 fi
 
 python="${PYTHON:-python3}"
@@ -30,14 +38,17 @@ python="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 extras=""
 [ "$what" = test ] && extras="[test]"
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".${extras}"
+install=(.venv/bin/python -m pip install -q --disable-pip-version-check --no-warn-script-location)
+"${install[@]}" --upgrade pip
+"${install[@]}" -e ".${extras}"
 
 case "$what" in
-  demo) exec .venv/bin/loa demo ;;
+  demo) exec .venv/bin/loa demo "$@" ;;
   test)
     .venv/bin/ruff check .
-    exec .venv/bin/python -m pytest -q -n auto --dist loadgroup ;;
-  install) echo "Loa is installed: .venv/bin/loa --help" ;;
+    exec .venv/bin/python -m pytest -q -n auto --dist loadgroup "$@" ;;
+  install)
+    echo "Loa is installed. Run it as .venv/bin/loa (e.g. .venv/bin/loa --help),"
+    echo "or activate the environment first: source .venv/bin/activate; loa --help" ;;
   *) echo "usage: bash scripts/setup.sh [install|demo|test]" >&2; exit 2 ;;
 esac
