@@ -14,7 +14,7 @@ from loa.compliance.totals import ProgrammeLine, ReportTotals
 STATUS_VI = {
     "compliant": "Đạt",
     "short": "Chưa đủ lượt phát",
-    "in_progress": "Tháng đang diễn ra",
+    "in_progress": "Đang thực hiện",
     "no_programme": "Chưa có chương trình",
     "too_short": "Chương trình quá ngắn",
     "too_long": "Chương trình quá dài",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loa.db import Base
@@ -81,3 +81,25 @@ class ChainMark(Base):
     hash: Mapped[str] = mapped_column(String(64))
     digest: Mapped[str] = mapped_column(String(64))
     tag: Mapped[str] = mapped_column(String(64))
+
+
+class ReportExport(Base):
+    """A report file as it was sent up: number, period, who made it, when, and the file itself.
+
+    Kept whole (the bytes, with their SHA-256) so the copy a district sent can be shown
+    again exactly; the recommendations ("Kiến nghị") the unit wrote are kept with it.
+    """
+
+    __tablename__ = "report_export"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id"), index=True)
+    period: Mapped[str] = mapped_column(String(32))
+    number: Mapped[str] = mapped_column(String(6), default="")
+    format: Mapped[str] = mapped_column(String(8))
+    created_by: Mapped[str | None] = mapped_column(String(64))  # None: a script, no user
+    created_at: Mapped[datetime]
+    recommendations: Mapped[str] = mapped_column(Text, default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # read when shown

@@ -1,4 +1,10 @@
-"""The report a district sends up to the province, as an A4 PDF naming its chain heads."""
+"""The report a district sends up to the province, as an A4 PDF a leader can sign.
+
+Its frame is an administrative report's (Nghị định 30/2020): letterhead, title,
+recipient, body, distribution list and signer. The body states the results, the
+assessment, the shortcomings and the unit's recommendations; the monthly detail
+and the chain heads the report rests on follow as appendices.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
+    PageBreak,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -34,6 +41,7 @@ from sqlalchemy.orm import Session
 from loa.clock import VN
 from loa.compliance.audit import ReportRow
 from loa.compliance.export import approval_text, status_label, summary
+from loa.compliance.findings import CampaignAssessment, Findings, Shortcoming
 from loa.compliance.periods import period_months
 from loa.compliance.totals import ProgrammeLine, ReportTotals
 from loa.errors import LoaError
@@ -41,25 +49,28 @@ from loa.playlists.models import Campaign
 from loa.stations.models import AdminUnit, UnitLevel, UnitReport
 from loa.stations.units import ancestors
 
-# Debian's fonts-dejavu-core; reportlab's built-in fonts have no Vietnamese glyphs.
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+# Debian's fonts-liberation2: Liberation Serif has Times New Roman's metrics, the face of
+# administrative documents, and every Vietnamese mark (reportlab's own fonts have none).
+FONT_DIR = Path("/usr/share/fonts/truetype/liberation2")
 CAPITAL = "Hà Nội"  # the place of a country report's date line, unless the unit sets one
-FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+FONT, BOLD = "LiberationSerif-Regular", "LiberationSerif-Bold"
+ITALIC, BOLD_ITALIC = "LiberationSerif-Italic", "LiberationSerif-BoldItalic"
 WIDTH = A4[0] - 30 * mm
 
 
 @functools.cache
 def _register_fonts(folder: Path) -> None:
-    """Register DejaVu Sans and its bold face once per process."""
-    for name in (FONT, BOLD):
+    """Register Liberation Serif's four faces once per process."""
+    for name in (FONT, BOLD, ITALIC, BOLD_ITALIC):
         path = folder / f"{name}.ttf"
         if not path.is_file():
             raise LoaError(
-                f"Thiếu phông chữ {path}: cài gói fonts-dejavu-core "
-                "(apt-get install fonts-dejavu-core) (missing font for the PDF report)"
+                f"Thiếu phông chữ {path}: cài gói fonts-liberation2 "
+                "(apt-get install fonts-liberation2) (missing font for the PDF report)"
             )
         pdfmetrics.registerFont(TTFont(name, str(path)))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD)
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=ITALIC,
+                                  boldItalic=BOLD_ITALIC)
 
 
 def _style(size: float = 9, bold: bool = False, **kw: object) -> ParagraphStyle:
@@ -177,6 +188,15 @@ def _grid(data: list[list[object]], widths: list[float], centre: range) -> Table
     return table
 
 
+def _two_columns(left: list[Flowable], right: list[Flowable], share: float) -> Table:
+    """The frame's two blocks side by side, ``share`` of the width on the left."""
+    table = Table([[left, right]], colWidths=[WIDTH * share, WIDTH * (1 - share)])
+    # The font too: a table otherwise sets Helvetica, which has no Vietnamese marks.
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("FONT", (0, 0), (-1, -1), FONT)]))
+    return table
+
+
 def _letterhead(letter: Letter, generated_at: datetime) -> Table:
     """The two-column header: issuer and number on the left, motto and date on the right."""
     centred = _style(10, True, alignment=TA_CENTER)
@@ -193,9 +213,7 @@ def _letterhead(letter: Letter, generated_at: datetime) -> Table:
         Paragraph(f"<i>{escape(date_line(letter.place, generated_at))}</i>",
                   _style(10, alignment=TA_CENTER)),
     ]
-    table = Table([[left, right]], colWidths=[WIDTH * 0.42, WIDTH * 0.58])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return table
+    return _two_columns(left, right, 0.42)
 
 
 def _signature(letter: Letter) -> Table:
@@ -213,9 +231,7 @@ def _signature(letter: Letter) -> Table:
         Spacer(1, 22 * mm),
         _text(letter.signer_name or BLANK, centred),
     ]
-    table = Table([[left, right]], colWidths=[WIDTH * 0.5, WIDTH * 0.5])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return table
+    return _two_columns(left, right, 0.5)
 
 
 def _programme_line(p: ProgrammeLine) -> str:
@@ -241,7 +257,9 @@ def _summary_table(rows: Sequence[ReportRow]) -> Table:
     cell = _style(8.5, **CELL)
     data: list[list[object]] = [["Đài", "Tên đài", "Chiến dịch", "Tháng đạt / số tháng"]]
     for station, name, campaign, ok, total in summary(rows):
-        data.append([station, _text(name, cell), campaign, f"{ok}/{total}"])
+        # Only months still running: nothing judged yet, which is not a failure ("0/0").
+        data.append([station, _text(name, cell), campaign,
+                     f"{ok}/{total}" if total else "đang thực hiện"])
     return _grid(data, [25, 80, 30, 45], centre=range(3, 4))
 
 
@@ -282,7 +300,8 @@ def _chain_heads(rows: Sequence[ReportRow]) -> list[Flowable]:
     return [
         KeepTogether(
             [
-                Paragraph("IV. Đầu chuỗi nhật ký phát sóng dùng để lập báo cáo", _style(11, True)),
+                Paragraph("Phụ lục 2. Đầu chuỗi nhật ký phát sóng dùng để lập báo cáo",
+                          _style(11, True)),
                 Spacer(1, 2 * mm),
                 _grid(data, [40, 30, 110], centre=range(1, 2)),
             ]
@@ -297,20 +316,72 @@ def _page_footer(text: str, canvas: Canvas, doc: SimpleDocTemplate) -> None:
     canvas.drawRightString(A4[0] - 15 * mm, 10 * mm, f"Trang {doc.page}")
 
 
-def _body(rows: Sequence[ReportRow], totals: ReportTotals) -> list[Flowable]:
-    """Totals, summary, detail and chain heads; a short line when the period has no rows."""
+def _assessment(a: CampaignAssessment, topic: str) -> list[Flowable]:
+    """One campaign's standing in words, and why its airings were lost."""
+    parts = [f"{a.compliant}/{a.judged} đài-tháng đạt yêu cầu" if a.judged
+             else "chưa có tháng nào kết thúc"]
+    if a.at_risk:
+        parts.append(f"{a.at_risk} đài-tháng có nguy cơ không đạt")
+    if a.in_progress:
+        parts.append(f"{a.in_progress} đài-tháng đang thực hiện")
+    airings = f"{a.counted} lượt phát được tính; {a.missed} lượt không có báo cáo phát; " \
+              f"{a.failed_airings} lượt phát lỗi hoặc không được tính"
+    said = [_text(f"- Chuyên mục “{topic}” ({a.campaign}): {'; '.join(parts)}. {airings}.",
+                  _style(10, leftIndent=4 * mm, spaceBefore=1 * mm))]
+    said += [_text(f"+ {reason}: {count} lượt", _style(9, leftIndent=10 * mm))
+             for reason, count in a.reasons]
+    return said
+
+
+def _shortcoming(s: Shortcoming) -> Paragraph:
+    month = f"{s.month[5:]}/{s.month[:4]}"
+    causes = "; ".join(s.causes)
+    return _text(f"- {s.station_name} ({s.station}), tháng {month}, {s.campaign}: {s.verdict}. "
+                 f"{causes[:1].upper()}{causes[1:]}.",
+                 _style(10, leftIndent=4 * mm, spaceBefore=1 * mm))
+
+
+def _body(
+    rows: Sequence[ReportRow], totals: ReportTotals, findings: Findings, recommendations: str
+) -> list[Flowable]:
+    """Results, assessment, shortcomings and recommendations; a short line when the period
+    has no rows. A heading is written only with something under it."""
     h2 = _style(11, True, spaceBefore=5 * mm, spaceAfter=2 * mm)
     head = [Paragraph("I. Kết quả chung", h2), *_totals(totals)]
     if not rows:
-        return [*head, Paragraph("Không có đài hoặc chiến dịch nào trong kỳ này.", _style(9))]
+        return [*head, Paragraph("Không có đài hoặc chiến dịch nào trong kỳ này.", _style(10))]
     ok = sum(r.status == "compliant" for r in rows)
-    return [
+    judged = sum(r.status != "in_progress" for r in rows)
+    body = [
         *head,
-        Paragraph("II. Tổng hợp theo đài", h2),
+        Paragraph("II. Đánh giá", h2),
+        *[f for a in findings.assessments
+          for f in _assessment(a, findings.topics.get(a.campaign, a.campaign))],
+        Spacer(1, 2 * mm),
         _summary_table(rows),
         Spacer(1, 2 * mm),
-        Paragraph(f"Tổng cộng: {ok}/{len(rows)} đài-tháng đạt yêu cầu.", _style(9)),
-        Paragraph("III. Chi tiết từng tháng", h2),
+        Paragraph(f"Tổng cộng: {ok}/{judged} đài-tháng đạt yêu cầu."
+                  + (f" {len(rows) - judged} đài-tháng đang thực hiện." if judged < len(rows)
+                     else ""), _style(10)),
+        Paragraph("III. Tồn tại, hạn chế", h2),
+        *([_shortcoming(s) for s in findings.shortcomings] or [
+            Paragraph("Không có đài nào không đạt yêu cầu trong kỳ.", _style(10))]),
+    ]
+    paragraphs = [p.strip() for p in recommendations.splitlines() if p.strip()]
+    if paragraphs:
+        body += [Paragraph("IV. Kiến nghị", h2),
+                 *[_text(p, _style(10, spaceBefore=1 * mm)) for p in paragraphs]]
+    return body
+
+
+def _appendix(rows: Sequence[ReportRow]) -> list[Flowable]:
+    """The monthly detail and the chain heads, after the signature: what the body rests on."""
+    if not rows:
+        return []
+    return [
+        PageBreak(),
+        Paragraph("PHỤ LỤC", _style(12, True, alignment=TA_CENTER, spaceAfter=3 * mm)),
+        Paragraph("Phụ lục 1. Chi tiết từng tháng", _style(11, True, spaceAfter=2 * mm)),
         _detail_table(rows),
         Spacer(1, 6 * mm),
         *_chain_heads(rows),
@@ -322,13 +393,16 @@ def to_pdf(
     title: str,
     letter: Letter,
     totals: ReportTotals,
+    findings: Findings,
     period: str,
     generated_at: datetime,
+    recommendations: str = "",
 ) -> bytes:
     """The report as A4 PDF in the shape of an administrative report (Nghị định 30/2020).
 
-    Letterhead with number, place and date; title and recipient; totals, the
-    station summary and detail, the chain heads; distribution list and signer.
+    Letterhead with number, place and date; title and recipient; results,
+    assessment, shortcomings and recommendations; distribution list and signer;
+    then the monthly detail and the chain heads as appendices.
     """
     _register_fonts(FONT_DIR)
     label, stamp = period_label(period), f"{generated_at.astimezone(VN):%H:%M %d/%m/%Y}"
@@ -341,10 +415,11 @@ def to_pdf(
             _style(10, alignment=TA_CENTER, spaceBefore=2 * mm),
         ),
         _text(f"Kính gửi: {letter.recipient}", _style(11, alignment=TA_CENTER, spaceBefore=4 * mm)),
-        *_body(rows, totals),
+        *_body(rows, totals, findings, recommendations),
         Paragraph(f"Lập bởi Loa lúc {stamp} (giờ Việt Nam).", _style(9, spaceBefore=4 * mm)),
         Spacer(1, 6 * mm),
         KeepTogether([_signature(letter)]),
+        *_appendix(rows),
     ]
     out = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -356,6 +431,7 @@ def to_pdf(
         bottomMargin=18 * mm,
         title=title,
         author="Loa",
+        initialFontName=FONT,  # else every page also declares Helvetica, which has no "ệ"
     )
     footer = functools.partial(_page_footer, f"{letter.unit_name} — {label} — lập lúc {stamp}")
     doc.build(story, onFirstPage=footer, onLaterPages=footer)

@@ -26,7 +26,7 @@ from loa.playlists.review import sign_approval
 from loa.scheduler.service import PlanReport, approve_and_plan
 from loa.scheduler.service import plan as plan_airings
 from loa.stations.accounts import Role, User
-from loa.stations.units import get_unit
+from loa.stations.units import get_unit, subtree_ids
 
 
 @click.group()
@@ -150,6 +150,10 @@ def audit() -> None:
 @click.option("--to", "last", help="YYYY-MM: tháng cuối của kỳ (last month, with --from)")
 @click.option("--campaign", "campaign_code")
 @click.option("--number", default="", help="Số văn bản của báo cáo PDF (the PDF's document number)")
+@click.option("--recommendations", default="",
+              help="Kiến nghị in trong báo cáo PDF (the PDF's recommendations)")
+@click.option("--by", "by", default=None,
+              help="Người lập báo cáo PDF, lưu cùng bản đã gửi (who made the PDF)")
 @click.option("--format", "fmt", default="json", type=click.Choice(["json", "csv", "xlsx", "pdf"]))
 @click.option(
     "--output",
@@ -166,10 +170,15 @@ def audit_report(
     last: str | None,
     campaign_code: str | None,
     number: str,
+    recommendations: str,
+    by: str | None,
     fmt: str,
     output: Path | None,
 ) -> None:
-    """One row per station-month: required, counted, programme, status and chain head."""
+    """One row per station-month: required, counted, programme, status and chain head.
+
+    A PDF is kept, with its number and recommendations, as the copy sent up
+    (`loa audit exports`)."""
     from loa.compliance.export import to_csv
 
     if [bool(month), bool(period), bool(first or last)].count(True) != 1:
@@ -190,22 +199,20 @@ def audit_report(
             for m in months
             for row in station_month_report(session, unit, m, reading, campaign_code)
         ]
-        if fmt in ("xlsx", "pdf"):
-            # The spreadsheet and PDF libraries load only for the formats that need them.
+        # The spreadsheet and PDF libraries load only for the formats that need them.
+        if fmt == "xlsx":
             from loa.compliance.export import to_xlsx
-            from loa.compliance.pdf import letter_of, report_title, to_pdf
             from loa.compliance.totals import report_totals
 
             title = f"Báo cáo phát thanh {unit.name}, kỳ {period or month}"
-            letter, totals = letter_of(unit, number), report_totals(session, unit, rows)
-            heading = report_title(session, rows) if fmt == "pdf" else ""
+            content = to_xlsx(rows, title, report_totals(session, unit, rows))
+        elif fmt == "pdf":
+            from loa.compliance.report_exports import export_pdf
+
+            content = export_pdf(session, unit, rows, period or month or "", reading, number,
+                                 recommendations, by).content
     if output is not None and fmt in ("xlsx", "pdf"):
-        now = loa.services.clock.now()
-        output.write_bytes(
-            to_xlsx(rows, title, totals)
-            if fmt == "xlsx"
-            else to_pdf(rows, heading, letter, totals, period or month or "", now)
-        )
+        output.write_bytes(content)
         click.echo(f"Đã ghi {output} ({len(rows)} dòng)")
         return
     text = (
@@ -217,6 +224,35 @@ def audit_report(
         click.echo(text, nl=fmt == "json")
     else:
         output.write_text(text, encoding="utf-8")
+
+
+@audit.command("exports")
+@click.option("--unit", "unit_code", required=True)
+@click.option("--id", "export_id", type=int, help="Một bản đã lập: ghi ra --output (one copy)")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path))
+@pass_loa
+def audit_exports(
+    loa: LoaContext, unit_code: str, export_id: int | None, output: Path | None
+) -> None:
+    """The reports a unit (and those below) sent up, newest first; or one copy, as it was sent."""
+    from loa.compliance.report_exports import unit_exports
+
+    with transaction(loa.services.sessions) as session:
+        unit = get_unit(session, unit_code)
+        exports = unit_exports(session, subtree_ids(session, unit))
+        if export_id is None:
+            for e in exports:
+                click.echo(f"{e.id}\t{e.period}\tsố {e.number or '……'}\t{e.created_by or '—'}\t"
+                           f"{e.created_at.astimezone(VN):%H:%M %d/%m/%Y}\t{e.sha256}")
+            return
+        found = next((e for e in exports if e.id == export_id), None)
+        if found is None:
+            raise UserError(f"không có bản báo cáo {export_id} của {unit_code} "
+                            "(no such report of this unit)")
+        if output is None:
+            raise UserError("cần --output FILE (--id needs --output)")
+        output.write_bytes(found.content)
+    click.echo(f"Đã ghi {output} (sha256 {found.sha256})")
 
 
 @audit.command("close")

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 what="${1:-install}"
 [ "$#" -gt 0 ] && shift
 
-system_packages=(ffmpeg espeak-ng fonts-dejavu-core alsa-utils)
+system_packages=(ffmpeg espeak-ng fonts-liberation2 alsa-utils)
 # mosquitto: tests start their own broker from packaging/mosquitto/loa.conf; nginx:
 # tests/test_nginx_site.py runs the shipped site in front of `loa web` (CI=true fails without
 # either); the tests start them on free ports themselves, the packages' services are not needed.

@@ -121,3 +121,13 @@ def test_chain_mark_table_up_and_down(empty_database_url: str) -> None:
     assert "chain_mark" not in tables(empty_database_url) and migrate.pending(empty_database_url)
     migrate.upgrade(empty_database_url)
     assert "chain_mark" in tables(empty_database_url)
+
+
+def test_report_export_table_up_and_down(empty_database_url: str) -> None:
+    """0009_reports keeps each exported report; down takes the table away, up brings it back."""
+    migrate.upgrade(empty_database_url)
+    assert "report_export" in tables(empty_database_url)
+    command.downgrade(migrate.alembic_config(empty_database_url), "0008_report")
+    assert "report_export" not in tables(empty_database_url)
+    migrate.upgrade(empty_database_url)
+    assert "report_export" in tables(empty_database_url)

@@ -11,6 +11,8 @@ import pytest
 import loa.compliance.pdf
 import tests.helpers.reports
 from loa.compliance.audit import Reading, station_month_report
+from loa.compliance.findings import Findings
+from loa.compliance.findings_data import report_findings
 from loa.compliance.pdf import Letter, letter_of, period_label, report_title, to_pdf
 from loa.compliance.totals import ReportTotals, report_totals
 from loa.db import transaction
@@ -18,7 +20,7 @@ from loa.errors import LoaError
 from loa.services import Services
 from loa.stations.units import get_unit
 from tests.conftest import START, Loa
-from tests.helpers.reports import JANUARY, pdf_text
+from tests.helpers.reports import JANUARY, pdf_fonts, pdf_text
 from tests.helpers.web import login
 
 december = tests.helpers.reports.december  # a shared fixture
@@ -48,8 +50,13 @@ def test_the_pdf_holds_heading_counts_verdicts_and_chain_heads(
         unit = get_unit(s, "31")
         rows = station_month_report(s, unit, "2026-12", reading)
         title, letter, totals = report_title(s, rows), letter_of(unit), report_totals(s, unit, rows)
+        findings = report_findings(s, rows, reading)
     assert title == HEADING
-    text = pdf_text(to_pdf(rows, title, letter, totals, "2026-12", START))
+    data = to_pdf(rows, title, letter, totals, findings, "2026-12", START)
+    text = pdf_text(data)
+    # A serif close to Times New Roman, in its four faces (bold italic: "Nơi nhận").
+    assert pdf_fonts(data) <= {"LiberationSerif", "LiberationSerif-Bold",
+                               "LiberationSerif-Italic", "LiberationSerif-BoldItalic"}
     assert HEADING in text
     assert "Kỳ báo cáo: tháng 12/2026" in text and "ỦY BAN NHÂN DÂN THÀNH PHỐ HẢI PHÒNG" in text
     assert "Đài TN (TN) 12/2026 CDS 3 3 12:00 Đạt" in text
@@ -59,6 +66,14 @@ def test_the_pdf_holds_heading_counts_verdicts_and_chain_heads(
     assert f"TN 4 {december['TN'][:16]}" in text and december["TN"][16:] not in text
     assert "TH 0 chưa có nhật ký" in text
     assert "08:00 01/12/2026" in text  # generated at START, shown in Vietnam's time
+    # The words an auditor must write, before the signature; the tables they rest on after.
+    assess = text.index("II. Đánh giá")
+    assert "Chuyên mục “Chuyển đổi số” (CDS): 1/2 đài-tháng đạt yêu cầu." in text[assess:]
+    short = text.index("III. Tồn tại, hạn chế")
+    assert "Đài TH (TH), tháng 12/2026, CDS: Chưa đủ lượt phát. Chỉ 0/3 lượt phát" in text
+    assert "Kiến nghị" not in text  # nothing written: no empty heading
+    signed = text.index("TM. ỦY BAN NHÂN DÂN")
+    assert assess < short < signed < text.index("PHỤ LỤC") < text.index("Phụ lục 2. Đầu chuỗi")
 
 
 def test_half_year_report_from_the_command_line(
@@ -86,7 +101,7 @@ def test_web_pdf_for_the_province_auditor(client: Any, december: dict[str, str])
     text = pdf_text(answer.data)
     assert "Kỳ báo cáo: năm 2026" in text and "Đài TN" in text and "Đài TH" in text
     assert client.get("/audit.pdf?period=2026-H3").status_code == 400
-    assert 'href="/audit.pdf?period=2026-H1"' in client.get("/").get_data(as_text=True)
+    assert 'href="/reports?period=2026-H1"' in client.get("/").get_data(as_text=True)
 
 
 def test_commune_operator_pdf_holds_only_its_station(client: Any, december: dict[str, str]) -> None:
@@ -100,6 +115,7 @@ def test_missing_font_names_the_debian_package(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(loa.compliance.pdf, "FONT_DIR", tmp_path)
-    with pytest.raises(LoaError, match="fonts-dejavu-core"):
+    with pytest.raises(LoaError, match="fonts-liberation2"):
         nothing = ReportTotals([], 0, 0, 0, 0)
-        to_pdf([], "BÁO CÁO", Letter("Hải Phòng", "Hải Phòng", "Bộ"), nothing, "2026", START)
+        to_pdf([], "BÁO CÁO", Letter("Hải Phòng", "Hải Phòng", "Bộ"), nothing,
+               Findings([], [], {}), "2026", START)

@@ -85,7 +85,7 @@ def test_annual_report_workbook_holds_only_the_users_stations(client: Any) -> No
     # The campaign has no programme yet (so no known start: every month is listed);
     # December has just begun, so it is not judged yet.
     assert {verdicts[("TN", f"2026-{m:02}")] for m in range(1, 12)} == {"Chưa có chương trình"}
-    assert verdicts[("TN", "2026-12")] == "Tháng đang diễn ra"
+    assert verdicts[("TN", "2026-12")] == "Đang thực hiện"
     sheet = list(book["Tổng hợp"].iter_rows(min_row=3, values_only=True))
     assert sheet[0] == ("TN", "Đài Thủy Nguyên", "CDS", 0, 11)  # the totals follow below
     assert sheet[1] == (None,) * 5

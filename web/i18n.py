@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from loa.compliance.export import STATUS_VI
+from loa.errors import bilingual
 from loa.stations.windows import describe_windows, parse_windows
 
 bp = Blueprint("i18n", __name__)
@@ -24,14 +25,13 @@ LANGUAGES = ("vi", "en")
 COOKIE = "loa_lang"
 API_PREFIX = "/api/"
 _SAFE_NEXT = re.compile(r"/(?![/\\])[^\s\\]*")  # a path on this site, never //host or /\host
-_BRACKETED = re.compile(r"^(?P<vi>.+?)\s*\((?P<en>[^()]+)\)\s*$", re.S)
 
 # Every machine value a page shows, by its kind; the keys are what the database stores.
 LABELS: dict[str, dict[str, Any]] = {
     "report": {
         "compliant": _l("Đạt"),
         "short": _l("Chưa đủ lượt phát"),
-        "in_progress": _l("Tháng đang diễn ra"),
+        "in_progress": _l("Đang thực hiện"),
         "no_programme": _l("Chưa có chương trình"),
         "too_short": _l("Chương trình quá ngắn"),
         "too_long": _l("Chương trình quá dài"),
@@ -152,12 +152,6 @@ def in_language(message: Any) -> str:
     """
     text = str(message)
     return bilingual(text)[1] if str(get_locale()) == "en" else text
-
-
-def bilingual(message: str) -> tuple[str, str]:
-    """A "Vietnamese (English)" message as its two halves; without brackets, both are it."""
-    found = _BRACKETED.match(message)
-    return (found.group("vi"), found.group("en")) if found else (message, message)
 
 
 def windows_in_language(windows: list[str]) -> str:

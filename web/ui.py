@@ -19,7 +19,6 @@ from loa.clock import VN
 from loa.compliance.audit import Reading, ReportRow, station_month_report
 from loa.compliance.evidence import station_month_evidence
 from loa.compliance.export import STATUS_VI, to_csv, to_xlsx
-from loa.compliance.pdf import letter_of, report_title, to_pdf
 from loa.compliance.periods import period_months, range_period
 from loa.compliance.totals import report_totals
 from loa.errors import LoaError
@@ -118,28 +117,6 @@ def audit_xlsx() -> Response:
         totals = report_totals(s, s.get(AdminUnit, g.unit.id), rows)
     data = to_xlsx(rows, f"Báo cáo phát thanh {g.unit.name}, kỳ {period}", totals)
     return _download(data, XLSX, period, "xlsx")
-
-
-@bp.route("/audit.pdf")
-@auth.login_required(Role.auditor, Role.operator)
-def audit_pdf() -> Response:
-    """The 6-month (YYYY-H1), annual (YYYY) or month report as the PDF sent up to the province.
-
-    ``so`` is the document number the clerk gives it; without, the number is left blank.
-    """
-    with db() as s:
-        period, rows = _period_rows(s)
-        unit = s.get(AdminUnit, g.unit.id)
-        try:
-            letter = letter_of(unit, request.args.get("so", ""))
-        except LoaError as err:
-            abort(400, str(err))
-        title, totals = report_title(s, rows), report_totals(s, unit, rows)
-    try:
-        data = to_pdf(rows, title, letter, totals, period, services().clock.now())
-    except LoaError as err:  # the font is missing: the server's set-up, not the request
-        abort(500, str(err))
-    return _download(data, "application/pdf", period, "pdf")
 
 
 @bp.route("/audit/<station_code>/<month>")

@@ -42,3 +42,12 @@ def pdf_text(data: bytes) -> str:
     pages = PdfReader(io.BytesIO(data)).pages
     # Cells come out one per line; one space between words makes table rows readable.
     return " ".join(" ".join(page.extract_text() for page in pages).split())
+
+
+def pdf_fonts(data: bytes) -> set[str]:
+    """The fonts the PDF's pages use, without the subset prefix ("ABCDEF+")."""
+    names = set()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            names.add(str(font.get_object()["/BaseFont"]).lstrip("/").split("+")[-1])
+    return names
