@@ -23,6 +23,7 @@ from loa.stations.units import add_unit
 from loa.web.users import add_user
 from tests.helpers.browser import (
     SCREENSHOTS,
+    english_words,
     overflow,
     switch_language,
     vietnamese_labels,
@@ -118,7 +119,7 @@ def test_every_page_fits_a_phone_and_a_desktop_in_both_languages(
     log_in(page, demo_url, username)
     pages = reachable(page, demo_url)
     assert len(pages) >= 6, pages  # overview, programmes, a programme, stations, acronyms…
-    too_wide = []
+    too_wide, english = [], []
     # English is the longer language: it must fit the phone too (and leave no Vietnamese label).
     for language, widths in (("vi", WIDTHS), ("en", WIDTHS[:1])):
         if language == "en":
@@ -132,7 +133,10 @@ def test_every_page_fits_a_phone_and_a_desktop_in_both_languages(
                     too_wide.append((language, width, path, overflow(page)))
                 if language == "en":
                     assert vietnamese_labels(page) == [], path
+                elif width == WIDTHS[0] and english_words(page):
+                    english.append((path, english_words(page)))
     assert too_wide == []
+    assert english == []  # a Vietnamese page is Vietnamese only
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -188,3 +192,11 @@ def test_phone_screenshots_of_the_main_pages(demo_url: str, page: Any, services:
             " return td ? getComputedStyle(td, '::before').content : null; })()"
         )
         assert label is None or label not in ("none", "normal"), name
+
+
+def test_the_scan_finds_an_english_gloss_and_a_raw_event_name(page: Any) -> None:
+    page.set_content(
+        "<body><p>Đã tạo chương trình (programme created) · Đài Thủy Nguyên: bulletin.started"
+        "</p><code>sha256 abc</code><input value='station'></body>"
+    )
+    assert english_words(page) == ["bulletin", "created", "programme", "started"]

@@ -36,12 +36,6 @@ from loa.web.token_pages import keep_for_page
 from loa.web.users import add_user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-ROLE_VI = {
-    Role.operator: "Cán bộ đài (operator)",
-    Role.leader: "Lãnh đạo UBND (leader)",
-    Role.auditor: "Kiểm tra (auditor)",
-    Role.admin: "Quản trị (admin)",
-}
 
 
 def _units(s: Session) -> list[AdminUnit]:
@@ -191,7 +185,7 @@ def users() -> Any:
             .where(User.unit_id.in_(g.visible_units), User.state != UserState.removed)
             .order_by(User.username)
         ).all()
-        return render_template("admin_users.html", users=found, units=_units(s), roles=ROLE_VI)
+        return render_template("admin_users.html", users=found, units=_units(s), roles=list(Role))
 
 
 @bp.route("/users", methods=["POST"])

@@ -145,13 +145,13 @@ def label(value: Any, kind: str) -> str:
 
 
 def in_language(message: Any) -> str:
-    """A "Vietnamese (English)" message from the rooms below, in the page's language.
+    """A "Vietnamese (English)" message from the rooms below, in the page's language only.
 
-    Vietnamese pages keep the whole message (the project's form for errors); English
-    pages show the bracketed English. Cases: no brackets → as it is.
+    Cases: "Không tìm thấy đài TN (no such station)" is "Không tìm thấy đài TN" on a
+    Vietnamese page and "no such station" on an English one; no brackets → as it is.
     """
-    text = str(message)
-    return bilingual(text)[1] if str(get_locale()) == "en" else text
+    vietnamese, english = bilingual(str(message))
+    return english if str(get_locale()) == "en" else vietnamese
 
 
 def windows_in_language(windows: list[str]) -> str:

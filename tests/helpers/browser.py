@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 import pytest
+from babel.messages.pofile import read_po
 
 from loa.db import transaction
 from loa.playlists.campaigns import add_campaign
@@ -30,6 +33,43 @@ def overflow(page: Any) -> int:
     # Measured before its stylesheet arrives (a busy machine), a page is as wide as its tables.
     page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+CATALOGUES = Path(__file__).parents[2] / "web" / "translations"
+WORD = re.compile(r"[A-Za-z]{3,}")
+# Words a Vietnamese page may show as they are: names, formats, the demo's usernames.
+ALLOWED = {"loa", "rss", "csv", "xlsx", "pdf", "mp3", "sha", "url", "ubnd", "admin", "canbo",
+           "lanhdao", "kiemtra", "cds", "vov", "podcast", "email", "mail", "webhook", "token"}
+# Glosses and raw names leak these too, even where the catalogue has no such sentence.
+COMMON_ENGLISH = {"the", "and", "not", "with", "for", "this", "that", "from", "has", "have",
+                  "was", "were", "will", "your", "you", "programme", "station", "player", "error",
+                  "missing", "invalid", "required", "created", "added", "removed", "saved",
+                  "failed", "started", "completed", "interrupted", "heartbeat", "enrolled"}
+
+
+@functools.cache
+def english_only_words() -> frozenset[str]:
+    """Words of the English catalogue that no Vietnamese text of Loa uses (so not "tin",
+    "con" or "ban", which are Vietnamese words too)."""
+    with (CATALOGUES / "en" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalogue = read_po(po)
+    def words(texts: list[str]) -> set[str]:
+        return {w.lower() for text in texts for w in WORD.findall(text)}
+    texts = [m for m in catalogue if m.id]
+    english = words([m.string for m in texts if isinstance(m.string, str)])
+    vietnamese = words([m.id for m in texts if isinstance(m.id, str)])
+    return frozenset((english | COMMON_ENGLISH) - vietnamese - ALLOWED)
+
+
+def english_words(page: Any) -> list[str]:
+    """English words the page shows as its own text (not inside code, a field or an option)."""
+    text = page.evaluate(
+        "() => { const b = document.body.cloneNode(true);"
+        " b.querySelectorAll('code, pre, input, textarea, select, script, style')"
+        ".forEach(e => e.remove()); return b.innerText; }"
+    )
+    found = english_only_words()
+    return sorted({w for w in WORD.findall(text) if w.lower() in found})
 
 
 def vietnamese_labels(page: Any) -> list[str]:
