@@ -75,3 +75,13 @@ def typed_blanks(template: str, **values: str) -> dict[str, str]:
     example typed is the author's choice and may go; one left as a placeholder may not."""
     return {f"blank_{b.key}": values.get(b.key, b.example)
             for b in TEMPLATES[template].blanks if b.key != UNIT_BLANK}
+
+
+# A real storm as a commune types it (Yagi, September 2024): no value is a template example.
+STORM_FIELDS = {
+    "ten": "bão số 5 (Yagi)", "gio": "13h00 ngày 6/9",
+    "vi_tri": "20,1 độ Vĩ Bắc; 108,4 độ Kinh Đông", "gio_manh": "cấp 12, giật cấp 15",
+    "huong": "Tây", "toc_do": "15 km", "anh_huong": "đêm ngày 6/9",
+    "luong_mua": "200-300 mm", "so_tan": "bãi sông Cấm", "han_so_tan": "18h00 ngày 6/9",
+    "duong_day_nong": "0225 3 842 112",
+}
