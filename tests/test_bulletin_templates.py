@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 import tests.helpers.bulletin_web
@@ -172,6 +173,7 @@ def test_the_command_lists_the_templates_and_their_blanks(loa: Loa) -> None:
     assert "no such template" in loa("bulletin", "templates", "bao", ok=False)
 
 
+@pytest.mark.both_databases
 def test_the_command_refuses_a_template_with_blanks_left_and_names_them(
     loa: Loa, services: Services, tree: dict[str, int]
 ) -> None:
@@ -192,6 +194,7 @@ def test_the_command_refuses_a_template_with_blanks_left_and_names_them(
     assert bulletins(services) == []
 
 
+@pytest.mark.both_databases
 def test_the_command_sends_a_filled_template_with_its_suggestions(
     loa: Loa, services: Services, tree: dict[str, int]
 ) -> None:
