@@ -173,10 +173,12 @@ PHONE_CONTEXT = ("điện thoại", "đt", "sđt", "hotline", "đường dây n�
 SHORT_PHONE_CONTEXT = frozenset({"điện thoại", "sđt", "hotline", "đường dây nóng", "số máy",
                                  "tổng đài"})
 # Calls and the services people call: before these only the emergency numbers and numbers
-# shaped like phone numbers are dialled ("gọi 114", "Cảnh sát 113"); "kêu gọi" is no call.
-CALL_CONTEXT = ("gọi", "quay", "bấm", "liên hệ", "nhắn tin", "cảnh sát", "công an",
-                "cứu hỏa", "chữa cháy", "pccc", "cứu nạn", "cứu hộ", "cấp cứu", "cứu thương",
-                "bảo vệ trẻ em", "khẩn cấp")
+# shaped like phone numbers are dialled ("gọi 114", "báo ngay số 114", "Cảnh sát 113").
+CALL_CONTEXT = ("gọi", "quay", "bấm", "liên hệ", "nhắn tin", "báo", "báo cháy", "cảnh sát",
+                "công an", "cứu hỏa", "chữa cháy", "pccc", "cứu nạn", "cứu hộ", "cấp cứu",
+                "cứu thương", "bảo vệ trẻ em", "khẩn cấp")
+# Words before which those are no call: "kêu gọi", "Thông báo số 113", "dự báo".
+CALL_NOT_AFTER = {"gọi": ("kêu", "mời", "lời"), "báo": ("thông", "dự", "cảnh", "tình", "điện")}
 # Words that may stand between such a word and the number: "gọi ngay đến số 114".
 PHONE_FILLERS = ("ngay", "điện", "đến", "tới", "cho", "số", "theo", "qua", "về", "là",
                  "lẻ")

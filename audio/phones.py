@@ -29,6 +29,7 @@ import re
 
 from loa.audio.lexicon import (
     CALL_CONTEXT,
+    CALL_NOT_AFTER,
     COUNTED_NOUNS,
     EMERGENCY_NUMBERS,
     PHONE_CONTEXT,
@@ -42,8 +43,11 @@ _HOTLINE_PREFIXES = ("1800", "1900")
 
 def _alternatives(words: tuple[str, ...]) -> str:
     # Longest first, so "số máy" is tried before anything it begins with.
-    spelled = (re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
-    return "|".join(spelled).replace("gọi", r"(?<!kêu\s)(?<!mời\s)(?<!lời\s)gọi")
+    spelled = []
+    for word in sorted(words, key=len, reverse=True):
+        not_after = "".join(rf"(?<!{w}\s)" for w in CALL_NOT_AFTER.get(word, ()))
+        spelled.append(not_after + re.escape(word).replace(r"\ ", r"\s+"))
+    return "|".join(spelled)
 
 
 # A run of digit groups, each separated by one space, dot or hyphen, with what may lead it:

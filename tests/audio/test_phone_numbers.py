@@ -51,6 +51,10 @@ PHONES = [
     ("gọi 113 hoặc 114", "gọi một một ba hoặc một một bốn"),
     ("Tổng đài bảo vệ trẻ em 111", "Tổng đài bảo vệ trẻ em một một một"),
     ("Gọi tìm kiếm cứu nạn 112", "Gọi tìm kiếm cứu nạn một một hai"),
+    # The templates' last sentences (playlists/bulletin_templates.py).
+    ("Khi cần cứu hộ, xin gọi số 112.", "Khi cần cứu hộ, xin gọi số một một hai."),
+    ("Phát hiện cháy, xin báo ngay số 114.", "Phát hiện cháy, xin báo ngay số một một bốn."),
+    ("báo cháy 114", "báo cháy một một bốn"),
 ]
 
 # Numbers beside phone numbers, or looking like them, that stay the numbers they are.
@@ -61,6 +65,9 @@ NOT_PHONES = [
     ("Gọi 113 khi có 112 hộ dân bị cô lập",
      "Gọi một một ba khi có một trăm mười hai hộ dân bị cô lập"),
     ("tổng số 113 hộ", "tổng số một trăm mười ba hộ"),
+    ("Thông báo số 113 ngày 5/10/2026",
+     "Thông báo số một trăm mười ba ngày năm tháng mười năm hai nghìn không trăm hai mươi sáu"),
+    ("Dự báo 113 điểm mưa", "Dự báo một trăm mười ba điểm mưa"),
     ("thửa đất số 112, tờ bản đồ số 113",
      "thửa đất số một trăm mười hai, tờ bản đồ số một trăm mười ba"),
     ("Quyết định số 113 ngày 15/10/2026",
