@@ -88,6 +88,7 @@ ACRONYMS: dict[str, str] = {
     "PCT": "Phó Chủ tịch",
     "CVP": "Chánh Văn phòng",
     "TTHC": "thủ tục hành chính",
+    "SĐT": "số điện thoại",
     # Weather and disaster bulletins.
     "ATNĐ": "áp thấp nhiệt đới",
     "KTTV": "khí tượng thủy văn",
@@ -165,7 +166,32 @@ UNITS: dict[str, str] = {
 UNIT_WORDS = frozenset(w for reading in UNITS.values() for w in reading.split() if "-" in w)
 
 # Words that announce a phone number, read digit by digit whatever its length.
-PHONE_CONTEXT = ("điện thoại", "đt", "sđt", "hotline", "đường dây nóng", "số máy", "fax")
+PHONE_CONTEXT = ("điện thoại", "đt", "sđt", "hotline", "đường dây nóng", "số máy", "fax",
+                 "tổng đài")
+# Of those, the ones after which a short number (1022, 113) is still a phone number; "ĐT"
+# is left out as "ĐT.603" is a provincial road (đường tỉnh) in flood bulletins.
+SHORT_PHONE_CONTEXT = frozenset({"điện thoại", "sđt", "hotline", "đường dây nóng", "số máy",
+                                 "tổng đài"})
+# Calls and the services people call: before these only the emergency numbers and numbers
+# shaped like phone numbers are dialled ("gọi 114", "báo ngay số 114", "Cảnh sát 113").
+CALL_CONTEXT = ("gọi", "quay", "bấm", "liên hệ", "nhắn tin", "báo", "báo cháy", "cảnh sát",
+                "công an", "cứu hỏa", "chữa cháy", "pccc", "cứu nạn", "cứu hộ", "cấp cứu",
+                "cứu thương", "bảo vệ trẻ em", "khẩn cấp")
+# Words before which those are no call: "kêu gọi", "Thông báo số 113", "dự báo".
+CALL_NOT_AFTER = {"gọi": ("kêu", "mời", "lời"), "báo": ("thông", "dự", "cảnh", "tình", "điện")}
+# Words that may stand between such a word and the number: "gọi ngay đến số 114".
+PHONE_FILLERS = ("ngay", "điện", "đến", "tới", "cho", "số", "theo", "qua", "về", "là",
+                 "lẻ")
+# National emergency numbers: child protection, search and rescue, police, fire, ambulance.
+EMERGENCY_NUMBERS = frozenset({"111", "112", "113", "114", "115"})
+# Words after which a number counts something and is no phone number ("gọi 112 hộ dân").
+COUNTED_NOUNS = frozenset({
+    "hộ", "người", "nhà", "căn", "ngôi", "con", "chiếc", "cái", "lần", "lượt", "tấn", "kg",
+    "ha", "km", "m", "mm", "đồng", "nghìn", "ngàn", "triệu", "tỷ", "xã", "phường", "thôn",
+    "bản", "làng", "xóm", "tổ", "trường", "học", "cán", "chiến", "thanh", "đoàn", "hội",
+    "phương", "tàu", "thuyền", "xe", "suất", "phần", "bao", "thùng", "cây", "điểm", "khẩu",
+    "lao", "giờ", "phút", "ngày", "tháng", "năm", "độ", "mét",
+})
 
 SYMBOLS: dict[str, str] = {
     "&": " và ",

@@ -12,7 +12,6 @@ from loa.audio.lexicon import (
     DATE_CONTEXT,
     DOCUMENT_TYPES,
     LETTERS,
-    PHONE_CONTEXT,
     RATE_UNITS,
     ROMAN_CONTEXT,
     SYMBOLS,
@@ -26,15 +25,12 @@ from loa.audio.number_reading import (
     read_ordinal,
     roman_value,
 )
+from loa.audio.phones import read_phones
 from loa.audio.weather import weather
 
 _L = r"[^\W\d_]"  # any letter, Vietnamese included
 _DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-", "\u00a0": " ",
                          "\u202f": " ", "\u2009": " ", "\t": " "})
-_PHONE_CTX_RE = re.compile(
-    r"(?i)(" + "|".join(re.escape(w) for w in PHONE_CONTEXT)
-    + r")(\s*[:.]?\s*)(\+?\d[\d .-]{4,}\d)")
-_PHONE_RE = re.compile(r"(?<![\w.,/])(\+84|0)\d{2,3}(?:[ .-]?\d{2,4}){2,3}(?![\w/])")
 _DOC_CODE = r"[A-ZĐ][A-Za-zĐđ&]*"
 _DOC_NUMBER = r"(?<![\w/])(?:(?P<so>[Ss]ố)\s*:?\s*)?(?P<n>\d+)"
 _DOC_RE = re.compile(  # 29/KH-UBND, 270/2019/NQ-HĐND, 123/UBND-VX
@@ -73,7 +69,7 @@ def normalize_vi(text: str, acronyms: Mapping[str, str] | None = None) -> str:
     # Markdown emphasis and heading marks come with pasted text; they are never spoken.
     text = re.sub(r"(?m)^\s*#+\s*", "", text).replace("**", "").replace("__", "")
     passes: list[Callable[[str], str]] = [
-        _phones, lambda t: _documents(t, lexicon), _full_dates, weather, _day_ranges, _ranges,
+        read_phones, lambda t: _documents(t, lexicon), _full_dates, weather, _day_ranges, _ranges,
         _month_years,
         _day_months, _times, _rates, _romans, _ordinals, _numbers, _leftover_digits,
     ]
@@ -81,21 +77,6 @@ def normalize_vi(text: str, acronyms: Mapping[str, str] | None = None) -> str:
         text = step(text)
     lines = [_words(line, lexicon) for line in text.split("\n")]
     return _tidy("\n".join(lines))
-
-
-def _phones(text: str) -> str:
-    def spell(number: str) -> str:
-        prefix = "cộng " if number.startswith("+") else ""
-        groups = [g for g in re.split(r"[ .-]+", number.lstrip("+")) if g]
-        return prefix + ", ".join(read_digits(g) for g in groups)
-
-    text = _PHONE_CTX_RE.sub(lambda m: f"{m[1]}{m[2]}{spell(m[3])}", text)
-
-    def standalone(m: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", m[0])
-        return spell(m[0]) if 9 <= len(digits) <= 12 else m[0]
-
-    return _PHONE_RE.sub(standalone, text)
 
 
 def _code(code: str, lexicon: Mapping[str, str]) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from loa.cli_context import ROW_ID, LoaContext, pass_loa
+from loa.cli_templates import templates
 from loa.playlists.bulletin_limits import MAX_REPEAT_EVERY_S, MAX_REPEATS
 
 if TYPE_CHECKING:
@@ -70,8 +71,13 @@ def bulletin() -> None:
               help="Chỉ gửi tới đài này (a target station; repeatable)")
 @click.option("--target-unit", "target_units", multiple=True,
               help="Gửi tới đơn vị này và cấp dưới (a target unit; repeatable)")
-@click.option("--priority", required=True,
-              type=click.Choice(["normal", "priority", "emergency"]))
+@click.option("--priority", type=click.Choice(["normal", "priority", "emergency"]),
+              help="Mức ưu tiên; với --template mặc định theo mẫu (with --template: the "
+                   "template's)")
+@click.option("--template", "template_name",
+              help="Soạn từ mẫu, xem `loa bulletin templates` (start from a template)")
+@click.option("--field", "fields", multiple=True, metavar="KEY=VALUE",
+              help="Điền một chỗ trống của mẫu (fill a blank of the template; repeatable)")
 @click.option("--text", help="Nội dung đọc bằng giọng máy (text to speak)")
 @click.option("--file", "audio", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Tệp ghi âm (a recording)")
@@ -86,10 +92,15 @@ def bulletin() -> None:
 @click.option("--by", "by", help="Người gửi (username); bỏ trống: script, gửi ngay")
 @pass_loa
 def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
-         target_units: tuple[str, ...], priority: str, text: str | None, audio: Path | None,
+         target_units: tuple[str, ...], priority: str | None, template_name: str | None,
+         fields: tuple[str, ...], text: str | None, audio: Path | None,
          title: str | None, repeat_count: int | None, every_min: int, valid_from: str | None,
          valid_until: str | None, by: str | None) -> None:
-    """Create a bulletin and send it (an operator's normal/priority one waits for approval)."""
+    """Create a bulletin and send it (an operator's normal/priority one waits for approval).
+
+    With --template, the title, text, priority, repeats and validity default to the
+    template's, and the bulletin is refused while a blank is left (see `templates`).
+    """
     from loa.db import transaction
     from loa.errors import LoaError
     from loa.playlists.bulletins import create_bulletin
@@ -97,6 +108,8 @@ def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
     from loa.stations.service import get_station
     from loa.stations.units import get_unit
 
+    if fields and not template_name:
+        raise LoaError("--field cần --template (--field needs --template)")
     if every_min and repeat_count == 1:
         raise LoaError("--every cần --repeat N (N > 1) (--every needs --repeat N above 1)")
     if repeat_count is not None and repeat_count > 1 and not every_min:
@@ -105,6 +118,20 @@ def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
     with transaction(services.sessions) as session:
         unit = get_unit(session, unit_code)
         author, role = _acting_user(session, by, unit) if by else (None, None)
+        if template_name:
+            from datetime import timedelta
+
+            from loa.cli_templates import drafted_bulletin
+
+            drafted = drafted_bulletin(template_name, fields, unit.name, title=title, text=text,
+                                       recording=audio is not None)
+            title, text, priority = drafted.title, drafted.text, priority or drafted.priority
+            if repeat_count is None and not every_min and drafted.repeat_count > 1:
+                repeat_count, every_min = drafted.repeat_count, drafted.every_min
+            valid_until = valid_until or (services.clock.now() + timedelta(
+                hours=drafted.valid_hours)).isoformat()
+        if priority is None:
+            raise LoaError("Chưa chọn --priority (choose --priority)")
         created = create_bulletin(
             session, unit=unit, author=author, role=role, title=title, priority=priority,
             text=text, audio=audio,
@@ -227,6 +254,9 @@ def settings(loa: LoaContext, unit_code: str, emergency_roles: str | None,
         signal = unit.attention_sha256 or "(cấp trên / mặc định: inherited or default)"
         click.echo(f"{unit.code}: khẩn cấp (emergency): {unit.emergency_roles}; "
                    f"tín hiệu (attention): {signal}")
+
+
+bulletin.add_command(templates)  # `loa bulletin templates` (loa/cli_templates.py)
 
 
 def _iso(value: datetime | None) -> str | None:

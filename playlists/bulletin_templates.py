@@ -3,8 +3,11 @@
 Each template is a title and a text in the style of a commune's announcement, with
 blanks written ``{key}``. A blank has its label (Vietnamese and English: the page shows
 one, the text is always Vietnamese, since the loudspeakers speak it) and an example
-that is a realistic value ("cấp 8, giật cấp 10", "7h30 ngày 18/7"), so a template read
-as it comes is already a plausible bulletin and the normaliser's readings can be heard.
+that is a realistic value ("cấp 8, giật cấp 10", "7h30 ngày 18/7"). The example is a
+hint (the form's placeholder), never text: a draft marks an unfilled blank with its
+label in brackets ("[Tên cơn bão]"), and ``playlists.template_check`` refuses to send
+while a mark or an example is left, since a storm bulletin sent with its example storm,
+time and position once went out. ``fill`` (examples in) is for tests and demos only.
 The blank ``don_vi`` is the author's unit; the page fills it with the unit's name.
 
 Data only: the web page shows them, the operator edits the text, the service renders
@@ -14,7 +17,7 @@ what was sent. Nothing here is stored.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 UNIT_BLANK = "don_vi"
@@ -27,6 +30,11 @@ class Blank:
     label_vi: str
     label_en: str
     example: str
+
+    @property
+    def marker(self) -> str:
+        """What a draft shows where this blank is still to fill: its label in brackets."""
+        return f"[{self.label_vi}]"
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,23 @@ class BulletinTemplate:
         Cases: a blank given as "" keeps its example; a ``{word}`` that is no blank of
         this template stays as written.
         """
-        given = {b.key: (values or {}).get(b.key, "").strip() or b.example for b in self.blanks}
+        return self._replaced(values, lambda b: b.example)
+
+    def draft(self, values: Mapping[str, str] | None = None) -> tuple[str, str]:
+        """The title and text with each blank replaced by ``values[key]``, else its marker.
+
+        Cases: a blank given as "" or spaces keeps its marker ("[Tên cơn bão]"); a
+        ``{word}`` that is no blank of this template stays as written.
+        """
+        return self._replaced(values, lambda b: b.marker)
+
+    def own_words(self) -> str:
+        """The template's title and text without its blanks: the words it always says."""
+        return _HOLE.sub("\n", f"{self.title}\n{self.text}")
+
+    def _replaced(self, values: Mapping[str, str] | None,
+                  unfilled: Callable[[Blank], str]) -> tuple[str, str]:
+        given = {b.key: (values or {}).get(b.key, "").strip() or unfilled(b) for b in self.blanks}
 
         def sub(m: re.Match[str]) -> str:
             return given.get(m.group(1), m.group(0))

@@ -43,6 +43,7 @@ from loa.playlists.models import (
     BulletinStatus,
     BulletinTarget,
 )
+from loa.playlists.template_check import check_marks
 from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit, Player, Station
 from loa.stations.push import notify_after_commit, notify_bulletin_after_commit
@@ -242,6 +243,7 @@ def create_bulletin(
     units = units or ([] if stations else [unit])
     _check_targets(session, unit, units, stations)
     text = _content(text, audio)
+    check_marks(title, text)  # a template's "[blank]" never goes out, whoever wrote it
     now = clock.now()
     start, end, repeat_count = _window(
         level, now, valid_from, valid_until, repeat_count, repeat_every_s)
@@ -354,6 +356,7 @@ def approve_bulletin(
     now = clock.now()
     if bulletin.valid_until <= now:
         raise LoaError("Thông báo đã hết hạn hiệu lực (the bulletin's window is over)")
+    check_marks(bulletin.title, bulletin.text)
     bulletin.approved_by, bulletin.approved_at = by, now
     _send(session, bulletin, now, place_slots)
 

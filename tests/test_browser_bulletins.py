@@ -15,7 +15,7 @@ from loa.db import transaction
 from loa.playlists.models import Bulletin
 from loa.services import Services
 from tests.helpers.browser import SCREENSHOTS, overflow, switch_language, vietnamese_labels
-from tests.helpers.bulletin_web import KEY, started
+from tests.helpers.bulletin_web import KEY, STORM_FIELDS, started
 from tests.helpers.web import PASSWORD
 
 tree = tests.helpers.bulletin_web.tree  # a shared fixture
@@ -52,7 +52,9 @@ def test_a_storm_warning_from_template_to_cancel(
     page.click("a.template:has-text('Bão')")
     page.wait_for_load_state()  # the page's script has run: the blanks are linked to the text
     text = page.locator("textarea[name=text]")
-    assert "cấp 8, giật cấp 10" in text.input_value()
+    # The example is the blank's placeholder; the text holds the blank's mark, not the example.
+    assert page.get_attribute("input[data-blank=gio_manh]", "placeholder") == "cấp 8, giật cấp 10"
+    assert "[Sức gió]" in text.input_value() and "cấp 8, giật cấp 10" not in text.input_value()
     page.fill("input[data-blank=gio_manh]", "cấp 9, giật cấp 11")  # a blank fills the text
     assert "mạnh cấp 9, giật cấp 11" in text.input_value()
     page.fill("input[data-blank=ten]", "bão số 4")
@@ -74,9 +76,20 @@ def test_a_storm_warning_from_template_to_cancel(
         dialog.accept()
 
     page.on("dialog", answer)
+    page.click("#send")  # with most blanks still empty: refused, naming them
+    alert = page.locator("[role=alert]")
+    expect(alert).to_contain_text("Chưa gửi: hãy điền các chỗ trống của mẫu")
+    assert "Giờ quan trắc" in alert.inner_text() and "Sức gió" not in alert.inner_text()
+    assert overflow(page) <= 0
+    shot(page, "refused", width)
+    assert page.input_value("input[data-blank=gio_manh]") == "cấp 9, giật cấp 11"  # kept
+    for key, value in STORM_FIELDS.items():
+        if not page.input_value(f"input[data-blank={key}]"):
+            page.fill(f"input[data-blank={key}]", value)
+    assert "[" not in text.input_value() and "20,1 độ Vĩ Bắc" in text.input_value()
     page.click("#send")
     expect(page.locator("#headline")).to_be_visible()
-    assert asked and "KHẨN CẤP" in asked[0]
+    assert len(asked) == 2 and "KHẨN CẤP" in asked[1]
     assert page.inner_text("#headline") == "Đã phát 0/1 đài"
     assert "Đã gửi thông báo tới 2 thiết bị phát" in page.inner_text("[role=alert]")
     assert overflow(page) <= 0
@@ -91,14 +104,14 @@ def test_a_storm_warning_from_template_to_cancel(
     shot(page, "delivery", width)
     page.click("#cancel button")
     page.wait_for_selector("text=Đã hủy thông báo")
-    assert len(asked) == 2 and "Hủy thông báo này?" in asked[1]
+    assert len(asked) == 3 and "Hủy thông báo này?" in asked[2]
     assert page.inner_text("#status") == "Đã hủy" and page.locator("#cancel").count() == 0
     switch_language(page)  # English, the longer language: it fits too, and no label is left
     for path in (page.url, f"{live_url}/bulletins", f"{live_url}/bulletins/new?template=storm"):
         page.goto(path)
         assert overflow(page) <= 0, path
         assert vietnamese_labels(page) == [], path
-    assert page.input_value("input[data-blank=gio_manh]") == "cấp 8, giật cấp 10"
+    assert page.get_attribute("input[data-blank=gio_manh]", "placeholder") == "cấp 8, giật cấp 10"
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -111,6 +124,7 @@ def test_an_operator_records_a_notice_on_a_phone_and_it_waits_for_the_leader(
     log_in(page, live_url, "xa")
     page.goto(f"{live_url}/bulletins/new?template=water_cut")
     page.wait_for_load_state()
+    page.fill("input[data-blank=ngay]", "20/7")  # the title's blank; the text is not sent
     page.check("input[name=source][value=audio]")
     assert page.locator("#preview-button").is_hidden()
     page.click("#record")

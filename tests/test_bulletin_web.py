@@ -18,7 +18,7 @@ from loa.playlists.models import Bulletin, BulletinDelivery, BulletinStatus
 from loa.services import Services
 from loa.stations.models import AdminUnit
 from loa.web.users import add_user
-from tests.helpers.bulletin_web import started
+from tests.helpers.bulletin_web import started, typed_blanks
 from tests.helpers.web import PASSWORD, csrf, login
 
 tree = tests.helpers.bulletin_web.tree  # a shared fixture
@@ -58,8 +58,10 @@ def _unescape(value: str) -> str:
 
 
 def send(client: Any, template: str = "storm", **fields: Any) -> Any:
+    """Send ``template`` with its blanks typed (typed_blanks) and ``fields`` changed."""
     page = client.get(f"/bulletins/new?template={template}").get_data(as_text=True)
-    return client.post("/bulletins/new", data=form_of(page, action="send", **fields))
+    typed = typed_blanks(template) | fields
+    return client.post("/bulletins/new", data=form_of(page, action="send", **typed))
 
 
 def only_bulletin(services: Services) -> Bulletin:
@@ -113,7 +115,8 @@ def test_preview_shows_the_spoken_form_and_a_listen_button(
 ) -> None:
     login(client, "lanhdao")
     page = client.get("/bulletins/new?template=storm").get_data(as_text=True)
-    answer = client.post("/bulletins/new", data=form_of(page, action="preview"))
+    answer = client.post("/bulletins/new", data=form_of(page, action="preview",
+                                                        **typed_blanks("storm")))
     shown = answer.get_data(as_text=True)
     assert answer.status_code == 200, shown
     spoken = re.search(r'id="spoken">(.*?)</p>', shown, re.S)
@@ -308,7 +311,7 @@ def test_a_recording_is_sent_after_the_attention_signal_and_a_missing_one_is_nam
 ) -> None:
     login(client, "lanhdao")
     page = client.get("/bulletins/new?template=power_cut").get_data(as_text=True)
-    data = form_of(page, action="send", source="audio")
+    data = form_of(page, action="send", source="audio", blank_ngay="20/7")  # the title's blank
     missing = client.post("/bulletins/new", data=data).get_data(as_text=True)
     assert "Chưa chọn tệp âm thanh" in missing and 'value="audio" checked' in missing
     data["file"] = (io.BytesIO(tone_wav()), "ghi-am.wav")

@@ -18,6 +18,7 @@ from loa.errors import LoaError
 from loa.playlists.bulletin_limits import MAX_REPEAT_EVERY_S, MAX_REPEATS
 from loa.playlists.bulletin_templates import UNIT_BLANK, BulletinTemplate, get_template
 from loa.playlists.models import BulletinPriority
+from loa.playlists.template_check import check_blanks, fill_marks
 from loa.stations.models import AdminUnit, Station
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
@@ -80,15 +81,15 @@ class BulletinForm:
         cls, template: BulletinTemplate | None, unit: AdminUnit, now: datetime,
         emergency_allowed: bool,
     ) -> BulletinForm:
-        """A fresh form: the template filled with its examples (the unit's own name)."""
+        """A fresh form: the template's draft, its blanks empty (their examples are only
+        placeholders) but the unit's own name."""
         form = cls(units=[unit.code], valid_from=local_value(now))
         if template is None:
             form.valid_until = local_value(now + timedelta(days=1))
             return form
         form.template = template.key
-        form.blanks = {b.key: b.example for b in template.blanks}
-        form.blanks[UNIT_BLANK] = unit_phrase(unit.name)
-        form.title, form.text = template.fill(form.blanks)
+        form.blanks = {UNIT_BLANK: unit_phrase(unit.name)}
+        form.title, form.text = template.draft(form.blanks)
         priority = template.priority
         if priority == BulletinPriority.emergency and not emergency_allowed:
             priority = BulletinPriority.priority.value  # the next level this role may choose
@@ -122,6 +123,7 @@ class BulletinForm:
     ) -> dict[str, Any]:
         """The service's keyword arguments (not the audio); ``units``/``stations`` by code
         are those the person may target, so a code from elsewhere is refused here."""
+        title, text = self._template_filled()
         if self.priority not in BulletinPriority.__members__:
             raise LoaError("Chưa chọn mức ưu tiên (choose a priority)")
         if self.source not in SOURCES:
@@ -138,9 +140,9 @@ class BulletinForm:
                        "Khoảng cách phát lại là số phút từ 0 (minutes between plays, from 0)")
         emergency = self.priority == BulletinPriority.emergency
         return {
-            "title": self.title,
+            "title": title,
             "priority": BulletinPriority(self.priority),
-            "text": self.text if self.source == "text" else None,
+            "text": text if self.source == "text" else None,
             "unit_targets": [units[c] for c in self.units],
             "station_targets": [stations[c] for c in self.stations],
             # An emergency plays at once: the start the form showed has passed by now.
@@ -149,3 +151,19 @@ class BulletinForm:
             "repeat_count": count,
             "repeat_every_s": every * 60 if count > 1 else 0,
         }
+
+    def text_filled(self) -> str:
+        """The text with the typed blanks put in their marks, as sending would read it."""
+        template = get_template(self.template)
+        return fill_marks(template, self.blanks, self.text) if template else self.text
+
+    def _template_filled(self) -> tuple[str, str]:
+        """The title and text with the typed blanks put in their marks; UnfilledBlanks while
+        a blank is left or an example stays (a recording's title is checked alone)."""
+        template = get_template(self.template)
+        if template is None:
+            return self.title, self.text
+        title = fill_marks(template, self.blanks, self.title)
+        text = self.text_filled() if self.source == "text" else ""
+        check_blanks(template, self.blanks, title, text)
+        return title, text

@@ -52,6 +52,7 @@ from loa.playlists.models import (
     BulletinSlot,
     BulletinStatus,
 )
+from loa.playlists.template_check import UnfilledBlanks
 from loa.scheduler.bulletin_slots import slot_placer
 from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit, Station
@@ -211,7 +212,7 @@ def new_bulletin() -> Any:
             if sent is not None:
                 return redirect(url_for("bulletins.bulletin", bulletin_id=sent))
         elif form.source == "text":
-            preview = _preview(form.text)
+            preview = _preview(form.text_filled())
     return render_template(
         "bulletin_new.html", form=form, templates=TEMPLATES.values(),
         chosen=get_template(form.template), english=str(get_locale()) == "en",
@@ -240,6 +241,12 @@ def _send(form: BulletinForm) -> int | None:
                 select(func.count(BulletinDelivery.id))
                 .where(BulletinDelivery.bulletin_id == created.id)
             )
+    except UnfilledBlanks as err:
+        english = str(get_locale()) == "en"
+        names = ", ".join(b.label_en if english else b.label_vi for b in err.blanks)
+        flash(gettext("Chưa gửi: hãy điền các chỗ trống của mẫu, thay cho giá trị ví dụ: "
+                      "%(names)s", names=names), "error")
+        return None
     except (LoaError, AudioError) as err:
         flash(str(err), "error")
         return None

@@ -14,6 +14,7 @@ from loa.compliance import keylog
 from loa.compliance.ingest import ingest_events
 from loa.db import transaction
 from loa.playlists.bulletin_delivery import mark_fetched
+from loa.playlists.bulletin_templates import TEMPLATES, UNIT_BLANK
 from loa.playlists.models import Bulletin
 from loa.services import Services
 from loa.stations.models import Player
@@ -66,3 +67,21 @@ def started(services: Services, player_id: int, bulletin: Bulletin, seconds: flo
     with transaction(services.sessions) as s:
         result = ingest_events(s, s.get_one(Player, player_id), [event], services.clock.now())
         assert result.rejected == [], result.rejected
+
+
+def typed_blanks(template: str, **values: str) -> dict[str, str]:
+    """The form fields of a person who typed every blank of ``template`` (but the unit's
+    name, which the page fills): ``values`` by key, else the example typed out. An
+    example typed is the author's choice and may go; one left as a placeholder may not."""
+    return {f"blank_{b.key}": values.get(b.key, b.example)
+            for b in TEMPLATES[template].blanks if b.key != UNIT_BLANK}
+
+
+# A real storm as a commune types it (Yagi, September 2024): no value is a template example.
+STORM_FIELDS = {
+    "ten": "bão số 5 (Yagi)", "gio": "13h00 ngày 6/9",
+    "vi_tri": "20,1 độ Vĩ Bắc; 108,4 độ Kinh Đông", "gio_manh": "cấp 12, giật cấp 15",
+    "huong": "Tây", "toc_do": "15 km", "anh_huong": "đêm ngày 6/9",
+    "luong_mua": "200-300 mm", "so_tan": "bãi sông Cấm", "han_so_tan": "18h00 ngày 6/9",
+    "duong_day_nong": "0225 3 842 112",
+}

@@ -16,13 +16,14 @@ function mmss(ms) {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }
 
-// The template with each blank's value, else its example: what playlists.bulletin_templates
-// fill() does on the server, so an untouched form reads the same on both sides.
+// The template with each blank's value, else its mark ("[Tên cơn bão]"): what
+// playlists.bulletin_templates draft() does on the server, so an untouched form reads the
+// same on both sides. The example is only the field's placeholder, never text.
 function filled(template, blanks) {
   return template.replace(HOLE, (hole, key) => {
     const input = blanks[key];
     if (!input) return hole;
-    return input.value.trim() || input.dataset.example;
+    return input.value.trim() || input.dataset.marker;
   });
 }
 
