@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from loa.playlists.bulletin_limits import EVERY_HOURS
 from loa.scheduler.bulletin_placement import (
     Kind,
     OnAir,
@@ -23,9 +24,7 @@ from loa.scheduler.bulletin_placement import (
 )
 from loa.stations.windows import Window
 
-# The intervals a day divides into whole hours: the plays then fall on the same hours
-# every day (every 5 hours would wander round the clock).
-EVERY_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)
+__all__ = ["EVERY_HOURS", "HourlyRequest", "due_hours", "place_on_the_hour"]
 
 
 @dataclass(frozen=True)
