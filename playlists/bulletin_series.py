@@ -9,9 +9,10 @@ Also here: the on-the-hour and night rules a bulletin is checked against when wr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from loa.errors import LoaError
@@ -72,6 +73,38 @@ def series_bulletins(session: Session, series: BulletinSeries) -> list[Bulletin]
     return list(session.scalars(
         select(Bulletin).where(Bulletin.series_id == series.id)
         .order_by(Bulletin.created_at, Bulletin.id)))
+
+
+@dataclass(frozen=True)
+class SeriesEntry:
+    """One bulletin of a series as its page and `loa bulletin series` show it."""
+
+    bulletin: Bulletin
+    stations: int  # target stations with a delivery row
+    completed: int  # stations where a play was counted complete
+    to_come: int  # plays still planned (all stations)
+    next_play: datetime | None  # the earliest of those
+
+
+def series_entries(session: Session, series: BulletinSeries, now: datetime) -> list[SeriesEntry]:
+    """The series' bulletins in order, each with its delivery and the plays still to come."""
+    bulletins = series_bulletins(session, series)
+    ids = [b.id for b in bulletins]
+    reach = {row[0]: (row[1], row[2]) for row in session.execute(
+        select(BulletinDelivery.bulletin_id,
+               func.count(func.distinct(BulletinDelivery.station_id)),
+               func.count(func.distinct(BulletinDelivery.station_id)).filter(
+                   BulletinDelivery.completed_at.is_not(None)))
+        .where(BulletinDelivery.bulletin_id.in_(ids)).group_by(BulletinDelivery.bulletin_id))}
+    coming = {row[0]: (row[1], row[2]) for row in session.execute(
+        select(BulletinSlot.bulletin_id, func.count(BulletinSlot.id),
+               func.min(BulletinSlot.starts_at))
+        .where(BulletinSlot.bulletin_id.in_(ids), BulletinSlot.starts_at > now,
+               BulletinSlot.status.in_((BulletinSlotStatus.planned,
+                                        BulletinSlotStatus.published)))
+        .group_by(BulletinSlot.bulletin_id))}
+    return [SeriesEntry(b, *reach.get(b.id, (0, 0)), *coming.get(b.id, (0, None)))
+            for b in bulletins]
 
 
 def check_hourly(priority: BulletinPriority, on_the_hour: bool, night: bool,
