@@ -301,6 +301,7 @@ class Bulletin(Base):
 
     unit: Mapped[AdminUnit] = relationship()
     asset: Mapped[AudioAsset] = relationship()
+    series: Mapped[BulletinSeries | None] = relationship()
     targets: Mapped[list[BulletinTarget]] = relationship(
         back_populates="bulletin", cascade="all, delete-orphan"
     )
