@@ -64,11 +64,12 @@ def test_a_normal_bulletin_at_night_is_refused_on_the_form(
 
 
 def test_a_series_of_another_ward_is_not_found(
-        client: Any, services: Services, tree: dict) -> None:
+        client: Any, app: Any, services: Services, tree: dict) -> None:
     login(client, "lanhdao")
     send(client, "bão cách bờ 300 km")
     with transaction(services.sessions) as s:
         series_id = s.scalars(select(BulletinSeries.id)).one()
-    client.get("/logout")
-    login(client, "lanhdao2")
-    assert client.get(f"/bulletins/series/{series_id}").status_code == 404
+    assert client.get(f"/bulletins/series/{series_id}").status_code == 200
+    sibling = app.test_client()  # the leader of the ward next door
+    login(sibling, "lanhdao2")
+    assert sibling.get(f"/bulletins/series/{series_id}").status_code == 404
