@@ -114,7 +114,8 @@ def place_bulletin_slots(
     session: Session, bulletin: Bulletin, now: datetime, gap: timedelta,
     *, lead: timedelta = LEAD,
 ) -> SlotReport:
-    """Place an active normal or priority bulletin's plays on every target station.
+    """Place an active normal or priority bulletin's plays on every target station (and an
+    emergency's on-the-hour repeats: ``scheduler.hourly_placement`` for any ``on_the_hour``).
 
     Cases: an emergency, a bulletin not active, or one already placed → nothing
     (placing twice adds nothing); each station gets its plays by the rule of
