@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from loa.cli_context import ROW_ID, LoaContext, pass_loa
+from loa.cli_series import hourly_minutes, named_series, series_command, series_options
 from loa.cli_templates import templates
 from loa.playlists.bulletin_limits import MAX_REPEAT_EVERY_S, MAX_REPEATS
 
@@ -90,12 +91,14 @@ def bulletin() -> None:
 @click.option("--from", "valid_from", help="Bắt đầu, ISO (start)")
 @click.option("--until", "valid_until", help="Hết hiệu lực, ISO (end of validity)")
 @click.option("--by", "by", help="Người gửi (username); bỏ trống: script, gửi ngay")
+@series_options
 @pass_loa
 def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
          target_units: tuple[str, ...], priority: str | None, template_name: str | None,
          fields: tuple[str, ...], text: str | None, audio: Path | None,
          title: str | None, repeat_count: int | None, every_min: int, valid_from: str | None,
-         valid_until: str | None, by: str | None) -> None:
+         valid_until: str | None, by: str | None, series: str | None, every_hours: str | None,
+         on_the_hour: bool, night: bool) -> None:
     """Create a bulletin and send it (an operator's normal/priority one waits for approval).
 
     With --template, the title, text, priority, repeats and validity default to the
@@ -110,6 +113,7 @@ def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
 
     if fields and not template_name:
         raise LoaError("--field cần --template (--field needs --template)")
+    every_min = hourly_minutes(every_min, every_hours, on_the_hour)
     if every_min and repeat_count == 1:
         raise LoaError("--every cần --repeat N (N > 1) (--every needs --repeat N above 1)")
     if repeat_count is not None and repeat_count > 1 and not every_min:
@@ -132,6 +136,7 @@ def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
                 hours=drafted.valid_hours)).isoformat()
         if priority is None:
             raise LoaError("Chưa chọn --priority (choose --priority)")
+        in_series = named_series(session, unit, series, author, services.clock)
         created = create_bulletin(
             session, unit=unit, author=author, role=role, title=title, priority=priority,
             text=text, audio=audio,
@@ -142,6 +147,7 @@ def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
             repeat_count=repeat_count if every_min else 1, repeat_every_s=every_min * 60,
             store=services.store, clock=services.clock,
             place_slots=slot_placer(services.settings.airing_gap),
+            series=in_series, on_the_hour=on_the_hour, night=night,
         )
         click.echo(created.id)
 
@@ -296,3 +302,6 @@ def _show_text(data: dict[str, Any]) -> None:
         cells = [r["station"], r["pushed_at"], r["fetched_at"], r["started_at"],
                  r["completed_at"], r["plays"], r["delay_ms"]]
         click.echo("\t".join("-" if c is None else str(c) for c in cells))
+
+
+bulletin.add_command(series_command)

@@ -16,3 +16,6 @@ MIN_REPEAT_EVERY_S = 60
 MAX_REPEAT_EVERY_S = 30 * 24 * 3600
 MAX_VALIDITY = timedelta(days=366)
 DEFAULT_VALIDITY = timedelta(days=1)
+# "Every N hours on the hour": the intervals that divide a day, so the plays fall on the
+# same hours every day (every 5 hours would wander round the clock).
+EVERY_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)

@@ -33,11 +33,13 @@ from loa.playlists.bulletin_limits import (
     MAX_VALIDITY,
     MIN_REPEAT_EVERY_S,
 )
+from loa.playlists.bulletin_series import check_hourly, check_series_owner, supersede_in_series
 from loa.playlists.models import (
     AudioAsset,
     Bulletin,
     BulletinDelivery,
     BulletinPriority,
+    BulletinSeries,
     BulletinSlot,
     BulletinSlotStatus,
     BulletinStatus,
@@ -224,14 +226,20 @@ def create_bulletin(
     valid_until: datetime | None = None, repeat_count: int | None = 1,
     repeat_every_s: int = 0,
     store: AudioStore, clock: Clock, place_slots: PlaceSlots,
+    series: BulletinSeries | None = None, on_the_hour: bool = False, night: bool = False,
 ) -> Bulletin:
     """Check, render and record a bulletin; send it at once unless it awaits approval.
 
     ``author``/``role`` None is a script (the CLI without --by): sent at once.
     No targets means the owner unit itself. The audio is rendered last, once
-    every rule passed, so a refused bulletin costs no render.
+    every rule passed, so a refused bulletin costs no render. In a ``series``
+    (playlists.bulletin_series) sending it supersedes the one before; ``on_the_hour``
+    plays at the top of every ``repeat_every_s`` hours, ``night`` outside the windows too.
     """
     level = _priority(priority)
+    check_hourly(level, on_the_hour, night, repeat_every_s)
+    if series is not None:
+        check_series_owner(series, unit)
     if not may_write(role):
         raise LoaError("Vai trò này không được soạn thông báo (this role writes no bulletins)")
     if level is BulletinPriority.emergency and not may_send_emergency(unit, role):
@@ -251,7 +259,8 @@ def create_bulletin(
         unit=unit, title=_title(title, text, audio), text=text, priority=level,
         status=BulletinStatus.pending, valid_from=start, valid_until=end,
         repeat_count=repeat_count, repeat_every_s=repeat_every_s, created_by=author,
-        created_at=now, updated_at=now,
+        created_at=now, updated_at=now, series_id=series.id if series else None,
+        on_the_hour=on_the_hour, night=night,
         targets=[BulletinTarget(unit_id=u.id) for u in _unique(units)]
         + [BulletinTarget(station_id=s.id) for s in _unique(stations)],
     )
@@ -316,6 +325,9 @@ def target_stations(session: Session, bulletin: Bulletin) -> list[Station]:
 def _send(session: Session, bulletin: Bulletin, now: datetime, place_slots: PlaceSlots) -> None:
     """Active from now: a delivery row per target player; an emergency is pushed after commit."""
     bulletin.status, bulletin.sent_at, bulletin.updated_at = BulletinStatus.active, now, now
+    if bulletin.series_id is not None:  # the newest of a series replaces the one before
+        supersede_in_series(session, session.get_one(BulletinSeries, bulletin.series_id),
+                            bulletin, now)
     stations = _resolve(session, bulletin)
     players = session.scalars(
         select(Player).where(
@@ -325,7 +337,9 @@ def _send(session: Session, bulletin: Bulletin, now: datetime, place_slots: Plac
     deliver(session, bulletin, players)
     if bulletin.priority is BulletinPriority.emergency:
         notify_bulletin_after_commit(session, "bulletin", bulletin.id, [p.id for p in players])
-    else:  # into the stations' windows; players hear after commit
+    if bulletin.priority is not BulletinPriority.emergency or bulletin.on_the_hour:
+        # into the stations' windows (an emergency's on-the-hour repeats too); players
+        # hear after commit
         place_slots(session, bulletin, now)
 
 

@@ -291,9 +291,17 @@ class Bulletin(Base):
     cancelled_by: Mapped[str | None] = mapped_column(String(64))
     cancelled_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    # Series (playlists.bulletin_series): the newer bulletin sent in a series replaces this one.
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("bulletin_series.id"), index=True)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("bulletin.id"))
+    # Plays at the top of the hour every repeat_every_s (whole hours), local station time.
+    on_the_hour: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Its on-the-hour plays also outside the broadcast windows (priority and emergency only).
+    night: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     unit: Mapped[AdminUnit] = relationship()
     asset: Mapped[AudioAsset] = relationship()
+    series: Mapped[BulletinSeries | None] = relationship()
     targets: Mapped[list[BulletinTarget]] = relationship(
         back_populates="bulletin", cascade="all, delete-orphan"
     )
@@ -344,3 +352,19 @@ class BulletinSlot(Base):
     )
 
     bulletin: Mapped[Bulletin] = relationship()
+
+
+class BulletinSeries(Base):
+    """A named run of bulletins about one event ("Bão số 3 năm 2026"), owned by a unit:
+    each bulletin sent in it replaces the one before."""
+
+    __tablename__ = "bulletin_series"
+    __table_args__ = (UniqueConstraint("unit_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    unit: Mapped[AdminUnit] = relationship()

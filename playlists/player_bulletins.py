@@ -49,6 +49,7 @@ def player_bulletins(
     rows = session.execute(
         select(Bulletin.id, Bulletin.title, Bulletin.status, Bulletin.sent_at,
                Bulletin.valid_until, Bulletin.repeat_count, Bulletin.repeat_every_s,
+               Bulletin.on_the_hour,
                AudioAsset.sha256, AudioAsset.bytes, AudioAsset.format, AudioAsset.duration_ms)
         .select_from(BulletinDelivery)
         .join(Bulletin, Bulletin.id == BulletinDelivery.bulletin_id)
@@ -67,8 +68,10 @@ def player_bulletins(
         {
             "id": r.id, "title": r.title, "priority": BulletinPriority.emergency.value,
             "status": _status(r.status, r.valid_until, now), "sent_at": _iso(r.sent_at),
-            "valid_until": _iso(r.valid_until), "repeat_count": r.repeat_count,
-            "repeat_every_s": r.repeat_every_s,
+            "valid_until": _iso(r.valid_until),
+            # On the hour, the repeats are placed plays in the schedule; listed here, once.
+            "repeat_count": 1 if r.on_the_hour else r.repeat_count,
+            "repeat_every_s": 0 if r.on_the_hour else r.repeat_every_s,
             "audio": audio_json(r.sha256, r.bytes, r.format, r.duration_ms),
         }
         for r in rows

@@ -89,7 +89,7 @@ def station_air(
             )
         )
         for i, station_id, s, e, p in slots:
-            kind = Kind.priority if p == BulletinPriority.priority else Kind.normal
+            kind = Kind.normal if p == BulletinPriority.normal else Kind.priority  # emergency too
             air[station_id].append(OnAir(("slot", i), kind, s, e))
     return {i: [item for item in items if item.end > start] for i, items in air.items()}
 

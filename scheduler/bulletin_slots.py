@@ -24,6 +24,7 @@ from loa.compliance.bulletin_rules import (
     why_play_not_counted,
 )
 from loa.compliance.models import AiringLogEntry
+from loa.playlists.bulletin_limits import MAX_REPEATS
 from loa.playlists.bulletins import PlaceSlots, target_stations
 from loa.playlists.models import (
     Airing,
@@ -36,7 +37,15 @@ from loa.playlists.models import (
     BulletinStatus,
 )
 from loa.scheduler.bulletin_air import SLOT_OPEN, station_air
-from loa.scheduler.bulletin_placement import Kind, OnAir, Ref, Request, place_bulletin
+from loa.scheduler.bulletin_placement import (
+    Kind,
+    OnAir,
+    Placement,
+    Ref,
+    Request,
+    place_bulletin,
+)
+from loa.scheduler.hourly_placement import HourlyRequest, place_on_the_hour
 from loa.scheduler.locks import lock_schedule
 from loa.scheduler.service import plan
 from loa.scheduler.settle import GRACE
@@ -50,6 +59,9 @@ logger = logging.getLogger(__name__)
 # schedule and the audio (a push takes a second; the file is small).
 LEAD = timedelta(minutes=1)
 PLACED = (BulletinPriority.normal, BulletinPriority.priority)
+# An emergency plays at once; its on-the-hour repeats begin no sooner than this after, so a
+# warning sent at 05:50 is not read again at 06:00.
+EMERGENCY_REPEATS_AFTER = timedelta(minutes=30)
 _CHUNK = 5000  # ids per IN list: well below SQLite's and PostgreSQL's parameter limits
 
 
@@ -75,11 +87,35 @@ def request_of(bulletin: Bulletin) -> Request:
     )
 
 
+def hourly_request_of(bulletin: Bulletin) -> HourlyRequest:
+    """What an on-the-hour ``bulletin`` asks the on-the-hour rule for (emergencies and
+    priority bulletins take the hour; normal ones wait for what is there)."""
+    return HourlyRequest(
+        Kind.normal if bulletin.priority == BulletinPriority.normal else Kind.priority,
+        timedelta(milliseconds=bulletin.duration_ms), bulletin.valid_from,
+        bulletin.valid_until, bulletin.repeat_every_s // 3600, bulletin.night,
+        min(bulletin.repeat_count, MAX_REPEATS),
+    )
+
+
+def _place_on(bulletin: Bulletin, station: Station, air: list[OnAir], not_before: datetime,
+              gap: timedelta) -> tuple[Placement, list[OnAir]]:
+    """One station's plays of ``bulletin``: on the hour, or by the window rule."""
+    windows, tz = station_windows(station), ZoneInfo(station.timezone)
+    if bulletin.on_the_hour:
+        if bulletin.priority == BulletinPriority.emergency and bulletin.sent_at is not None:
+            not_before = max(not_before, bulletin.sent_at + EMERGENCY_REPEATS_AFTER)
+        return place_on_the_hour(hourly_request_of(bulletin), windows, tz, air, not_before,
+                                 gap=gap)
+    return place_bulletin(request_of(bulletin), windows, tz, air, not_before, gap=gap)
+
+
 def place_bulletin_slots(
     session: Session, bulletin: Bulletin, now: datetime, gap: timedelta,
     *, lead: timedelta = LEAD,
 ) -> SlotReport:
-    """Place an active normal or priority bulletin's plays on every target station.
+    """Place an active normal or priority bulletin's plays on every target station (and an
+    emergency's on-the-hour repeats: ``scheduler.hourly_placement`` for any ``on_the_hour``).
 
     Cases: an emergency, a bulletin not active, or one already placed → nothing
     (placing twice adds nothing); each station gets its plays by the rule of
@@ -92,7 +128,8 @@ def place_bulletin_slots(
     caller commits.
     """
     report = SlotReport()
-    if bulletin.priority not in PLACED or bulletin.status is not BulletinStatus.active:
+    if (bulletin.priority not in PLACED and not bulletin.on_the_hour) \
+            or bulletin.status is not BulletinStatus.active:
         return report
     lock_schedule(session)
     if session.scalar(select(BulletinSlot.id).where(BulletinSlot.bulletin_id == bulletin.id)):
@@ -100,12 +137,9 @@ def place_bulletin_slots(
     stations = target_stations(session, bulletin)
     air = station_air(session, [s.id for s in stations], min(now, bulletin.valid_from),
                       bulletin.valid_until + timedelta(days=1))
-    request, not_before = request_of(bulletin), now + lead
-    placed = {
-        station.id: place_bulletin(request, station_windows(station), ZoneInfo(station.timezone),
-                                   air[station.id], not_before, gap=gap)
-        for station in stations
-    }
+    not_before = now + lead
+    placed = {station.id: _place_on(bulletin, station, air[station.id], not_before, gap)
+              for station in stations}
     length = timedelta(milliseconds=bulletin.duration_ms)
     report.slots = [
         BulletinSlot(bulletin_id=bulletin.id, station_id=station_id, starts_at=start,
@@ -268,7 +302,7 @@ def place_unplaced(session: Session, now: datetime, gap: timedelta) -> int:
     placed = select(BulletinSlot.bulletin_id)
     waiting = session.scalars(select(Bulletin).where(
         Bulletin.status == BulletinStatus.active,
-        Bulletin.priority.in_(PLACED),
+        Bulletin.priority.in_(PLACED) | Bulletin.on_the_hour,
         Bulletin.valid_until > now,
         Bulletin.id.not_in(placed),
     ).order_by(Bulletin.sent_at, Bulletin.id))

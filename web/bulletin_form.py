@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from loa.clock import VN
 from loa.errors import LoaError
-from loa.playlists.bulletin_limits import MAX_REPEAT_EVERY_S, MAX_REPEATS
+from loa.playlists.bulletin_limits import EVERY_HOURS, MAX_REPEAT_EVERY_S, MAX_REPEATS
 from loa.playlists.bulletin_templates import UNIT_BLANK, BulletinTemplate, get_template
 from loa.playlists.models import BulletinPriority
 from loa.playlists.template_check import check_blanks, fill_marks
@@ -75,6 +75,11 @@ class BulletinForm:
     repeat_count: str = "1"
     repeat_every_min: str = "0"
     blanks: dict[str, str] = field(default_factory=dict)  # the template's blanks as typed
+    # A series (web/bulletin_series_pages.py): an existing name, or a new one.
+    series: str = ""
+    every_hours: str = "2"
+    on_the_hour: bool = False
+    night: bool = False
 
     @classmethod
     def from_template(
@@ -116,6 +121,10 @@ class BulletinForm:
             valid_until=values.get("valid_until", ""),
             repeat_count=values.get("repeat_count", "1"),
             repeat_every_min=values.get("repeat_every_min", "0"),
+            series=values.get("series", ""),
+            every_hours=values.get("every_hours", "2"),
+            on_the_hour=values.get("on_the_hour") == "1",
+            night=values.get("night") == "1",
         )
 
     def checked(
@@ -150,7 +159,7 @@ class BulletinForm:
             "valid_until": parse_local(self.valid_until, "Hết hạn"),
             "repeat_count": count,
             "repeat_every_s": every * 60 if count > 1 else 0,
-        }
+        } | hourly_args(self.every_hours, self.on_the_hour, self.night)
 
     def text_filled(self) -> str:
         """The text with the typed blanks put in their marks, as sending would read it."""
@@ -167,3 +176,15 @@ class BulletinForm:
         text = self.text_filled() if self.source == "text" else ""
         check_blanks(template, self.blanks, title, text)
         return title, text
+
+
+def hourly_args(every_hours: str, on_the_hour: bool, night: bool) -> dict[str, Any]:
+    """On the hour: every N hours until the validity ends (the repeat boxes do not apply)."""
+    if not on_the_hour:
+        return {"night": night}
+    if every_hours not in {str(h) for h in EVERY_HOURS}:
+        hours = ", ".join(str(h) for h in EVERY_HOURS)
+        raise LoaError(f"Phát đúng giờ tròn cách nhau {hours} giờ "
+                       f"(on the hour every {hours} hours)")
+    return {"on_the_hour": True, "night": night, "repeat_count": None,
+            "repeat_every_s": int(every_hours) * 3600}

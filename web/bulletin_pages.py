@@ -33,6 +33,7 @@ from loa.audio.errors import AudioError
 from loa.audio.normalize import normalize_vi
 from loa.errors import LoaError
 from loa.playlists.bulletin_limits import MAX_TEXT
+from loa.playlists.bulletin_series import unit_series
 from loa.playlists.bulletin_templates import TEMPLATES, get_template
 from loa.playlists.bulletins import (
     approval_refused,
@@ -60,6 +61,7 @@ from loa.web import auth
 from loa.web.audio_files import save_upload, send_audio
 from loa.web.bulletin_form import BulletinForm
 from loa.web.bulletin_live import delivery_state
+from loa.web.bulletin_series_pages import form_series
 from loa.web.context import db, services
 
 bp = Blueprint("bulletins", __name__)
@@ -202,6 +204,7 @@ def new_bulletin() -> Any:
         else:
             form = BulletinForm.from_request(request.form)
         units, stations = _targets(s)
+        series_names = [x.name for x in unit_series(s, {unit.id})]
         s.expunge_all()  # loaded: the page renders after the session ends
     preview = None
     if request.method == "POST":
@@ -218,6 +221,7 @@ def new_bulletin() -> Any:
         chosen=get_template(form.template), english=str(get_locale()) == "en",
         priorities=[p for p in BulletinPriority if emergency or p != BulletinPriority.emergency],
         units=list(units.values()), stations=list(stations.values()), preview=preview,
+        series_names=series_names,
     )
 
 
@@ -234,7 +238,8 @@ def _send(form: BulletinForm) -> int | None:
             created = create_bulletin(
                 s, unit=unit, author=g.user.username, role=g.user.role.value, audio=audio,
                 store=svc.store, clock=svc.clock,
-                place_slots=slot_placer(svc.settings.airing_gap), **args,
+                place_slots=slot_placer(svc.settings.airing_gap),
+                series=form_series(s, unit, form.series, g.user.username, svc.clock), **args,
             )
             sent_id, status = created.id, created.status
             players = s.scalar(

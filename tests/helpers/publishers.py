@@ -18,6 +18,7 @@ class RecordingPublisher:
         self.played: list[tuple[int, int]] = []
         self.visible_at_notice: list[int] = []  # holding airings another session could read
         self.services: Services | None = None
+        self.bulletins: list[tuple[str, int, list[int]]] = []  # (kind, bulletin id, players)
 
     def schedule_changed(self, player_ids: Iterable[int]) -> None:
         self.changed.extend(player_ids)
@@ -34,6 +35,12 @@ class RecordingPublisher:
 
     def play_now(self, player_id: int, airing_id: int) -> None:
         self.played.append((player_id, airing_id))
+
+    def bulletin(self, kind: str, bulletin_id: int, player_ids: Iterable[int]) -> list[int]:
+        """Records a ``bulletin``/``bulletin.cancelled`` notice; as if every player got it."""
+        players = list(player_ids)
+        self.bulletins.append((kind, bulletin_id, players))
+        return players
 
     def close(self) -> None:
         """Nothing queued."""
