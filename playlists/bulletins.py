@@ -33,6 +33,7 @@ from loa.playlists.bulletin_limits import (
     MAX_VALIDITY,
     MIN_REPEAT_EVERY_S,
 )
+from loa.playlists.bulletin_offers import make_offers
 from loa.playlists.models import (
     AudioAsset,
     Bulletin,
@@ -324,6 +325,7 @@ def _send(session: Session, bulletin: Bulletin, now: datetime, place_slots: Plac
     if bulletin.priority is BulletinPriority.emergency:
         notify_bulletin_after_commit(session, "bulletin", bulletin.id, [p.id for p in players])
     else:  # into the stations' windows; players hear after commit
+        make_offers(session, bulletin, stations, now)  # a normal one from above: asked first
         place_slots(session, bulletin, now)
 
 
