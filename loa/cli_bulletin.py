@@ -266,3 +266,14 @@ def _show_text(data: dict[str, Any]) -> None:
         cells = [r["station"], r["pushed_at"], r["fetched_at"], r["started_at"],
                  r["completed_at"], r["plays"], r["delay_ms"]]
         click.echo("\t".join("-" if c is None else str(c) for c in cells))
+
+
+def _attach_offers() -> None:
+    """The commune's answers to bulletins from above live in loa.cli_offers (TT39)."""
+    from loa.cli_offers import accept, decline, offers
+
+    for command in (offers, accept, decline):
+        bulletin.add_command(command)
+
+
+_attach_offers()

@@ -33,6 +33,7 @@ from loa.audio.errors import AudioError
 from loa.audio.normalize import normalize_vi
 from loa.errors import LoaError
 from loa.playlists.bulletin_limits import MAX_TEXT
+from loa.playlists.bulletin_offers import waiting_offers
 from loa.playlists.bulletin_templates import TEMPLATES, get_template
 from loa.playlists.bulletins import (
     approval_refused,
@@ -60,6 +61,7 @@ from loa.web.audio_files import save_upload, send_audio
 from loa.web.bulletin_form import BulletinForm
 from loa.web.bulletin_live import delivery_state
 from loa.web.context import db, services
+from loa.web.offer_pages import ahead_slots, offer_rows, state_label
 
 bp = Blueprint("bulletins", __name__)
 WRITERS = (Role.operator, Role.leader)  # and admin, which login_required always lets in
@@ -142,6 +144,7 @@ def bulletins() -> Any:
         return render_template(
             "bulletins.html", bulletins=found, from_above=reaching, counts=counts,
             may_write=may_write(g.user.role.value),
+            offers_waiting=len(waiting_offers(s, [g.unit.id], services().clock.now())),
         )
 
 
@@ -307,6 +310,8 @@ def bulletin(bulletin_id: int) -> Any:
         )}
         return render_template(
             "bulletin.html", bulletin=found, state=state, slots=slots, stations=stations,
+            offers=offer_rows(s, found, reached), ahead=ahead_slots(s, list(slots)),
+            offer_state=state_label,
             may_approve=reached is None and _may_approve(found),
             may_cancel=reached is None and _may_cancel(found), from_above=reached is not None,
         )
