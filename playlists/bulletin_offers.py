@@ -117,15 +117,22 @@ def make_offers(session: Session, bulletin: Bulletin, stations: Iterable[Station
 
 
 def placeable(session: Session, bulletin: Bulletin, stations: Sequence[Station]) -> list[Station]:
-    """Which of ``stations`` (the bulletin's targets) get its plays: those it is no offer to,
-    and those whose commune accepted it (or the clock did). A station added below after
-    sending has no offer, so waits like one not answered: nothing airs unasked."""
+    """Which of ``stations`` (the bulletin's targets) get its plays: those it was not offered
+    to, and those whose commune accepted it (or the clock did). The offer rows made when it
+    was sent are the record: a bulletin sent before offers existed (none) is placed as it
+    was; a station added below since it was offered (no row of its own) waits, like one
+    not answered, for nothing airs unasked."""
     if bulletin.priority is not BulletinPriority.normal:
         return list(stations)
-    accepted = set(session.scalars(select(BulletinOffer.station_id).where(
-        BulletinOffer.bulletin_id == bulletin.id, BulletinOffer.state.in_(ACCEPTED))))
+    answers = {station_id: state for station_id, state in session.execute(
+        select(BulletinOffer.station_id, BulletinOffer.state)
+        .where(BulletinOffer.bulletin_id == bulletin.id))}
+    if not answers:
+        return list(stations)
     return [st for st in stations
-            if st.id in accepted or not is_offer(bulletin.priority, bulletin.unit_id, st.unit_id)]
+            if answers.get(st.id) in ACCEPTED
+            or (st.id not in answers and not is_offer(bulletin.priority, bulletin.unit_id,
+                                                       st.unit_id))]
 
 
 def get_offer(session: Session, bulletin_id: int, station: Station) -> BulletinOffer:

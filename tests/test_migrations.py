@@ -121,3 +121,14 @@ def test_chain_mark_table_up_and_down(empty_database_url: str) -> None:
     assert "chain_mark" not in tables(empty_database_url) and migrate.pending(empty_database_url)
     migrate.upgrade(empty_database_url)
     assert "chain_mark" in tables(empty_database_url)
+
+
+def test_bulletin_offer_table_up_and_down(empty_database_url: str) -> None:
+    """0009_offers adds the offers from above, and takes them away again."""
+    migrate.upgrade(empty_database_url)
+    assert "bulletin_offer" in tables(empty_database_url)
+    command.downgrade(migrate.alembic_config(empty_database_url), "0008_report")
+    assert "bulletin_offer" not in tables(empty_database_url)
+    assert migrate.pending(empty_database_url)
+    migrate.upgrade(empty_database_url)
+    assert "bulletin_offer" in tables(empty_database_url)
