@@ -46,8 +46,11 @@ def _answerer(session: Session,
               help="Chỉ các đài của đơn vị này và cấp dưới (this unit's subtree only)")
 @click.option("--all", "show_all", is_flag=True,
               help="Cả những đề nghị đã trả lời (answered offers too)")
+@click.option("--bulletin", "bulletin_id", type=ROW_ID,
+              help="Chỉ của thông báo này: các xã đã trả lời ra sao (this bulletin only)")
 @pass_loa
-def offers(loa: LoaContext, unit_code: str | None, show_all: bool) -> None:
+def offers(loa: LoaContext, unit_code: str | None, show_all: bool,
+           bulletin_id: int | None) -> None:
     """Normal bulletins from above offered to communes: id, station, state, due, title."""
     from sqlalchemy import select
 
@@ -71,6 +74,8 @@ def offers(loa: LoaContext, unit_code: str | None, show_all: bool) -> None:
             ).all()
         else:
             found = waiting_offers(session, units, now)
+        if bulletin_id is not None:
+            found = [o for o in found if o.bulletin_id == bulletin_id]
         for o in found:
             reason = f"\t{o.reason}" if o.reason else ""
             click.echo(f"{o.bulletin_id}\t{o.station.code}\t{o.state.value}\t"

@@ -237,5 +237,10 @@ def test_the_commune_answers_on_the_command_line(loa: Loa, services: Services,
     declined = next(line for line in answered.splitlines() if "\tTH\t" in line)
     assert declined.startswith(f"{sent}\tTH\tdeclined")
     assert declined.endswith("\tĐã có thông báo riêng")
+    other = from_province(services, text="Thông báo lịch thu gom rác thải tuần sau.")
+    assert loa("bulletin", "offers", "--all", "--bulletin", sent).splitlines() == [
+        line for line in answered.splitlines() if line.startswith(f"{sent}\t")]
+    assert all(line.startswith(f"{other}\t")
+               for line in loa("bulletin", "offers", "--bulletin", str(other)).splitlines())
     with transaction(services.sessions) as s:
         assert list(slots_of(s, int(sent))) == ["TN"]

@@ -19,8 +19,11 @@ from loa.playlists.models import (
 )
 from loa.services import Services
 from loa.stations.models import Station
+from loa.stations.service import add_station
+from loa.stations.units import add_unit
+from loa.web.users import add_user
 from tests.helpers.bulletins import send
-from tests.helpers.web import csrf, login
+from tests.helpers.web import PASSWORD, csrf, login
 
 tree = tests.helpers.bulletin_web.tree  # wards 11560 (TN: xa, lanhdao) and 11557 (TH: xa2,
 # lanhdao2); Hải Phòng 31: tinh (auditor), tp (leader)
@@ -148,3 +151,24 @@ def test_the_commune_plays_its_own_priority_bulletin_first(
     assert slot_starts(services, own, "TN") == [head]
     assert slot_starts(services, province, "TN")[0] > head
     assert slot_starts(services, province, "TH") == [head]  # the other ward keeps its order
+
+
+def test_a_ward_whose_station_has_no_player_yet_still_reads_and_answers_its_offer(
+    client: Any, services: Services, tree: dict[str, int]
+) -> None:
+    with transaction(services.sessions) as s:
+        add_unit(s, "11563", "Phường Lưu Kiếm", "commune", "31")
+        add_station(s, "LK", "11563", "Đài Lưu Kiếm")  # no loudspeaker cluster enrolled yet
+        add_user(s, "xa3", PASSWORD, "operator", "11563")
+    sent = from_province(services)
+    login(client, "xa3")
+    page = client.get("/offers").get_data(as_text=True)
+    assert f'data-bulletin="{sent}" data-station="LK"' in page
+    assert client.get(f"/bulletins/{sent}").status_code == 200  # read before answering
+    assert client.get(f"/bulletins/{sent}/audio").status_code == 200  # and heard
+    post(client, answer_url(services, sent, "LK", "accept"))
+    assert offer_state(services, sent, "LK") is BulletinOfferState.accepted
+    assert len(slot_starts(services, sent, "LK")) == 1
+    client.get("/logout")
+    login(client, "xa2")  # a sibling ward still gets nothing of it
+    assert client.get("/offers").get_data(as_text=True).count('data-station="LK"') == 0

@@ -49,6 +49,7 @@ from loa.playlists.lexicon import operator_acronyms
 from loa.playlists.models import (
     Bulletin,
     BulletinDelivery,
+    BulletinOffer,
     BulletinPriority,
     BulletinSlot,
     BulletinStatus,
@@ -111,8 +112,13 @@ def _reached(s: Session, ids: list[int]) -> dict[int, set[int]]:
         .join(Station, Station.id == BulletinDelivery.station_id)
         .where(BulletinDelivery.bulletin_id.in_(ids), Station.unit_id.in_(g.visible_units))
     ).all()
+    offered = s.execute(  # an offer reaches a station that has no player yet too
+        select(BulletinOffer.bulletin_id, BulletinOffer.station_id)
+        .join(Station, Station.id == BulletinOffer.station_id)
+        .where(BulletinOffer.bulletin_id.in_(ids), Station.unit_id.in_(g.visible_units))
+    ).all()
     found: dict[int, set[int]] = {}
-    for bulletin_id, station_id in rows:
+    for bulletin_id, station_id in [*rows, *offered]:
         found.setdefault(bulletin_id, set()).add(station_id)
     return found
 
