@@ -136,8 +136,11 @@ def placeable(session: Session, bulletin: Bulletin, stations: Sequence[Station])
 
 
 def get_offer(session: Session, bulletin_id: int, station: Station) -> BulletinOffer:
+    """The offer, locked until commit: a commune answering and the clock accepting at the
+    same moment answer one after the other, the second finding it answered."""
     offer = session.scalar(select(BulletinOffer).where(
-        BulletinOffer.bulletin_id == bulletin_id, BulletinOffer.station_id == station.id))
+        BulletinOffer.bulletin_id == bulletin_id, BulletinOffer.station_id == station.id)
+        .with_for_update())
     if offer is None:
         raise LoaError(f"Thông báo {bulletin_id} không phải đề nghị gửi tới đài {station.code} "
                        "(no such offer to this station)")
@@ -189,7 +192,8 @@ def accept_due_offers(session: Session, now: datetime, hours: int,
                Bulletin.status == BulletinStatus.active, Bulletin.valid_until > now)
         .options(joinedload(BulletinOffer.bulletin))
         .order_by(BulletinOffer.bulletin_id, BulletinOffer.id)
-    ).all()
+        .with_for_update(of=BulletinOffer)  # an answer under way first (see get_offer)
+    ).unique().all()
     due = [o for o in found
            if auto_accept_due(o.state, o.offered_at, _live(o.bulletin, now), now, hours)]
     for offer in due:

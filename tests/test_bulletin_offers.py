@@ -23,7 +23,7 @@ from loa.playlists.bulletin_offers import (
     offers_of,
     offers_waiting_for,
 )
-from loa.playlists.bulletins import cancel_bulletin
+from loa.playlists.bulletins import approve_bulletin, cancel_bulletin
 from loa.playlists.models import (
     Bulletin,
     BulletinOffer,
@@ -115,7 +115,15 @@ def test_a_normal_bulletin_from_the_province_waits_for_each_commune(
 
 
 def test_an_offer_is_answered_once_by_its_own_commune(services: Services, tree: dict) -> None:
-    sent = from_province(services)
+    with transaction(services.sessions) as s:  # an operator's notice waits for its leader
+        pending = send(services, s, "31", priority="normal", role="operator", author="thu",
+                       text=MEETING)
+        assert s.scalars(select(BulletinOffer)).all() == []  # offered only once sent
+        approve_bulletin(s, pending, by="lan", role="leader", clock=services.clock,
+                         place_slots=PLACE)
+        sent = pending.id
+    with transaction(services.sessions) as s:
+        assert set(states(s, sent)) == {"TN", "TH"} and slots_of(s, sent) == {}
     for station, unit, role, words in (
         ("TN", "11557", "leader", "only the station's own commune"),  # another ward
         ("TN", "31", "admin", "only the station's own commune"),  # the sender's side

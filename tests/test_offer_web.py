@@ -17,6 +17,7 @@ from loa.playlists.models import (
     BulletinSlot,
     BulletinSlotStatus,
 )
+from loa.scheduler.runtime import offers_job
 from loa.services import Services
 from loa.stations.models import Station
 from loa.stations.service import add_station
@@ -172,3 +173,20 @@ def test_a_ward_whose_station_has_no_player_yet_still_reads_and_answers_its_offe
     client.get("/logout")
     login(client, "xa2")  # a sibling ward still gets nothing of it
     assert client.get("/offers").get_data(as_text=True).count('data-station="LK"') == 0
+
+
+def test_the_sender_reads_which_wards_the_clock_accepted(
+    client: Any, services: Services, tree: dict[str, int], clock: Any
+) -> None:
+    sent = from_province(services)
+    login(client, "lanhdao2")
+    post(client, answer_url(services, sent, "TH", "decline"), reason="Trùng giờ họp phường")
+    clock.advance(hours=2)
+    offers_job(services)
+    client.get("/logout")
+    login(client, "tp")
+    page = client.get(f"/bulletins/{sent}").get_data(as_text=True)
+    rows = dict(re.findall(r'<tr data-station="(\w+)" data-offer="(\w+)">', page))
+    assert rows == {"TN": "auto_accepted", "TH": "declined"}
+    assert "Tự động nhận (quá hạn trả lời)" in page and "Trùng giờ họp phường" in page
+    assert len(slot_starts(services, sent, "TN")) == 1 and slot_starts(services, sent, "TH") == []
