@@ -146,6 +146,10 @@ def test_the_commune_plays_its_own_priority_bulletin_first(
     login(client, "xa2")  # another ward cannot touch TN's window
     assert post(client, moved.group(1)).status_code == 404
     client.get("/logout")
+    login(client, "tp")  # nor the city for it: the ward orders its own window
+    assert "Phát trước" not in client.get(f"/bulletins/{own}").get_data(as_text=True)
+    assert post(client, moved.group(1)).status_code == 403
+    client.get("/logout")
     login(client, "xa")
     done = post(client, moved.group(1)).get_data(as_text=True)
     assert "Đã cho phát trước «Cắt điện từ 13 giờ ngày mai.»" in done

@@ -5,7 +5,7 @@
 - A sender's bulletin page shows per station offered / accepted / declined with the
   reason (``offer_rows``, called by web/bulletin_pages.py).
 - ``/bulletins/slots/<id>/ahead`` puts a priority play ahead of the one before it in its
-  window (``scheduler.bulletin_order``).
+  window (``scheduler.bulletin_order``), on a station of the user's own unit.
 
 Who answers is the service's rule (``playlists.bulletin_offers.answer_refused``): an
 operator, leader or admin of the station's own unit. A station outside the user's
@@ -142,6 +142,8 @@ def ahead(slot_id: int) -> Any:
         station = s.get(Station, slot.station_id) if slot is not None else None
         if slot is None or station is None or station.unit_id not in g.visible_units:
             abort(404)
+        if station.unit_id != g.user.unit_id:
+            abort(403)  # the commune orders its own window, not a unit above for it
         bulletin_id = slot.bulletin_id
     svc = services()
     try:
@@ -161,9 +163,10 @@ def offer_rows(s: Session, bulletin: Bulletin, stations: set[int] | None) -> lis
 
 
 def ahead_slots(s: Session, slots: list[BulletinSlot]) -> set[int]:
-    """Which of the bulletin page's slots show "Phát trước": those the user's subtree holds,
-    for a writer, that can move ahead now."""
+    """Which of the bulletin page's slots show "Phát trước": those of the user's own unit's
+    stations, for a writer, that can move ahead now."""
     if g.user.role.value not in ANSWERERS:
         return set()
-    mine = [sl for sl in slots if s.get_one(Station, sl.station_id).unit_id in g.visible_units]
+    own = set(s.scalars(select(Station.id).where(Station.unit_id == g.user.unit_id)))
+    mine = [sl for sl in slots if sl.station_id in own]
     return movable(s, mine, services().clock.now())
