@@ -5,11 +5,12 @@ command line."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 import tests.helpers.bulletins
@@ -41,6 +42,7 @@ from loa.stations.service import get_station
 from loa.stations.units import get_unit
 from tests.conftest import Loa
 from tests.helpers.bulletins import send
+from tests.test_runtime import wait_until
 
 pytestmark = pytest.mark.both_databases  # the offers and the slots are rows: both databases
 
@@ -182,6 +184,35 @@ def test_the_clock_accepts_an_offer_not_answered_in_time(
     offers_job(services)  # running again changes nothing
     with transaction(services.sessions) as s:
         assert len(slots_of(s, sent)["TN"]) == 1
+
+
+def _waiting_on_a_lock(services: Services) -> bool:
+    with services.sessions() as s:
+        return bool(s.scalar(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()")))
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_commune_answering_as_the_clock_strikes_is_answered_once(
+    services: Services, tree: dict, clock: FrozenClock
+) -> None:
+    sent = from_province(services)
+    clock.advance(hours=2)
+    job = threading.Thread(target=offers_job, args=(services,))
+    with transaction(services.sessions) as s:  # the ward's "no" is under way
+        offer = get_offer(s, sent, get_station(s, "TN"))
+        job.start()
+        assert wait_until(lambda: _waiting_on_a_lock(services), seconds=10)  # the clock waits
+        decline_offer(s, offer, by="lanhdao", role="leader", user_unit_id=get_unit(s, "11560").id,
+                      reason="Phường đã có thông báo riêng", clock=clock)
+    job.join(timeout=30)
+    assert not job.is_alive()
+    with transaction(services.sessions) as s:
+        assert states(s, sent) == {
+            "TH": (BulletinOfferState.auto_accepted, None),
+            "TN": (BulletinOfferState.declined, "Phường đã có thông báo riêng")}
+        assert list(slots_of(s, sent)) == ["TH"]
 
 
 def test_offer_hours_are_a_typed_setting(env: dict[str, str]) -> None:
