@@ -305,3 +305,12 @@ def _show_text(data: dict[str, Any]) -> None:
 
 
 bulletin.add_command(series_command)
+def _attach_offers() -> None:
+    """The commune's answers to bulletins from above live in loa.cli_offers (TT39)."""
+    from loa.cli_offers import accept, decline, offers
+
+    for command in (offers, accept, decline):
+        bulletin.add_command(command)
+
+
+_attach_offers()

@@ -47,6 +47,9 @@ class Settings:
     render_reserve_mb: int = 1024
     # Bearer token Prometheus sends for /metrics; unset: /metrics answers loopback only.
     metrics_token: str | None = None
+    # Hours a commune has to answer a normal bulletin offered from above before it is
+    # accepted by itself (Thông tư 39/2020/TT-BTTTT: the commune decides about normal ones).
+    offer_hours: int = 2
 
     @property
     def is_sqlite(self) -> bool:
@@ -147,4 +150,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_keys_per_player=_whole(env, "LOA_MAX_KEYS_PER_PLAYER", "4"),
         render_reserve_mb=_whole(env, "LOA_RENDER_RESERVE_MB", "1024", least=0),
         metrics_token=_metrics_token(env.get("LOA_METRICS_TOKEN", "")),
+        offer_hours=_whole(env, "LOA_OFFER_HOURS", "2"),
     )

@@ -33,6 +33,7 @@ from loa.playlists.bulletin_limits import (
     MAX_VALIDITY,
     MIN_REPEAT_EVERY_S,
 )
+from loa.playlists.bulletin_offers import make_offers
 from loa.playlists.bulletin_series import check_hourly, check_series_owner, supersede_in_series
 from loa.playlists.models import (
     AudioAsset,
@@ -340,6 +341,7 @@ def _send(session: Session, bulletin: Bulletin, now: datetime, place_slots: Plac
     if bulletin.priority is not BulletinPriority.emergency or bulletin.on_the_hour:
         # into the stations' windows (an emergency's on-the-hour repeats too); players
         # hear after commit
+        make_offers(session, bulletin, stations, now)  # a normal one from above: asked first
         place_slots(session, bulletin, now)
 
 

@@ -368,3 +368,32 @@ class BulletinSeries(Base):
     created_at: Mapped[datetime]
 
     unit: Mapped[AdminUnit] = relationship()
+class BulletinOfferState(StrEnum):
+    """Where a commune stands on a normal bulletin from a unit above (TT39: the commune
+    decides about normal ones)."""
+
+    offered = "offered"  # waiting for the commune's operator or leader
+    accepted = "accepted"
+    declined = "declined"  # with a reason, shown to the sender
+    auto_accepted = "auto_accepted"  # not answered within LOA_OFFER_HOURS
+
+
+class BulletinOffer(Base):
+    """A normal bulletin from a unit above, offered to one target station's commune."""
+
+    __tablename__ = "bulletin_offer"
+    __table_args__ = (UniqueConstraint("bulletin_id", "station_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletin.id"), index=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"), index=True)
+    state: Mapped[BulletinOfferState] = mapped_column(
+        str_enum(BulletinOfferState), default=BulletinOfferState.offered, index=True
+    )
+    offered_at: Mapped[datetime]  # when the bulletin was sent; the answer is due hours after
+    answered_by: Mapped[str | None] = mapped_column(String(64))  # None: a script, or the clock
+    answered_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(String(500))  # why it was declined
+
+    bulletin: Mapped[Bulletin] = relationship()
+    station: Mapped[Station] = relationship()

@@ -25,6 +25,7 @@ from loa.compliance.bulletin_rules import (
 )
 from loa.compliance.models import AiringLogEntry
 from loa.playlists.bulletin_limits import MAX_REPEATS
+from loa.playlists.bulletin_offers import placeable
 from loa.playlists.bulletins import PlaceSlots, target_stations
 from loa.playlists.models import (
     Airing,
@@ -118,7 +119,9 @@ def place_bulletin_slots(
     emergency's on-the-hour repeats: ``scheduler.hourly_placement`` for any ``on_the_hour``).
 
     Cases: an emergency, a bulletin not active, or one already placed → nothing
-    (placing twice adds nothing); each station gets its plays by the rule of
+    (placing twice adds nothing; a station already placed keeps its slots, and a normal
+    bulletin from above goes only to the stations whose commune accepted it,
+    ``playlists.bulletin_offers.placeable``); each station gets its plays by the rule of
     ``scheduler.bulletin_placement`` from ``now + lead``; airings and slots a priority
     bulletin shifts are stored at their new time (planned again, so players
     fetch them); an airing pushed out of its window is cancelled and the
@@ -132,9 +135,13 @@ def place_bulletin_slots(
             or bulletin.status is not BulletinStatus.active:
         return report
     lock_schedule(session)
-    if session.scalar(select(BulletinSlot.id).where(BulletinSlot.bulletin_id == bulletin.id)):
+    # Per station: a normal bulletin from above is placed on each commune as it accepts it.
+    placed_on = set(session.scalars(
+        select(BulletinSlot.station_id).where(BulletinSlot.bulletin_id == bulletin.id)))
+    stations = [st for st in placeable(session, bulletin, target_stations(session, bulletin))
+                if st.id not in placed_on]
+    if not stations:
         return report
-    stations = target_stations(session, bulletin)
     air = station_air(session, [s.id for s in stations], min(now, bulletin.valid_from),
                       bulletin.valid_until + timedelta(days=1))
     not_before = now + lead

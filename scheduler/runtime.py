@@ -17,10 +17,11 @@ from loa.audio.cache import prune_cache
 from loa.audio.store import sweep_temporary
 from loa.clock import VN
 from loa.db import transaction
+from loa.playlists.bulletin_offers import accept_due_offers
 from loa.playlists.bulletins import end_past_bulletins
 from loa.playlists.render_worker import RenderWorker
 from loa.playlists.rendering import render_cache
-from loa.scheduler.bulletin_slots import place_unplaced, settle_slots
+from loa.scheduler.bulletin_slots import place_unplaced, settle_slots, slot_placer
 from loa.scheduler.checkpoint import checkpoint_job
 from loa.scheduler.closing import close_job
 from loa.scheduler.live import LiveDispatcher
@@ -94,6 +95,17 @@ def bulletin_end_job(services: Services) -> None:
         logger.info("bulletins ended: %s", ended)
 
 
+def offers_job(services: Services) -> None:
+    """Offers from above not answered within LOA_OFFER_HOURS are accepted and placed."""
+    settings = services.settings
+    with transaction(services.sessions) as session:
+        accepted = accept_due_offers(session, services.clock.now(), settings.offer_hours,
+                                     slot_placer(settings.airing_gap))
+    if accepted:
+        logger.info("offers accepted by the clock: %s",
+                    [(o.bulletin_id, o.station_id) for o in accepted])
+
+
 def prune_job(services: Services) -> None:
     """Drop render cache files no render used for LOA_TTS_CACHE_DAYS."""
     settings = services.settings
@@ -142,6 +154,8 @@ def scheduled_jobs(services: Services, renders: RenderWorker | None = None) -> l
         # Every tick: also how often a follower tries to win the lock.
         Job("live", partial(live_job, dispatcher=live), IntervalTrigger(seconds=tick, timezone=VN)),
         Job("bulletin_end", bulletin_end_job, IntervalTrigger(minutes=1, timezone=VN)),
+        # Every minute and at start: an offer from above is accepted when its hours are up.
+        Job("offers", offers_job, IntervalTrigger(minutes=1, timezone=VN), at_start=True),
         Job("prune", prune_job, CronTrigger(day_of_week="sun", hour=3, timezone=VN)),
         # Hourly and at start: a render killed mid-way leaves its folder in the store.
         Job("sweep", sweep_job, CronTrigger(minute=40, timezone=VN), at_start=True),

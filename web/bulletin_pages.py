@@ -33,6 +33,7 @@ from loa.audio.errors import AudioError
 from loa.audio.normalize import normalize_vi
 from loa.errors import LoaError
 from loa.playlists.bulletin_limits import MAX_TEXT
+from loa.playlists.bulletin_offers import waiting_offers
 from loa.playlists.bulletin_series import unit_series
 from loa.playlists.bulletin_templates import TEMPLATES, get_template
 from loa.playlists.bulletins import (
@@ -49,6 +50,7 @@ from loa.playlists.lexicon import operator_acronyms
 from loa.playlists.models import (
     Bulletin,
     BulletinDelivery,
+    BulletinOffer,
     BulletinPriority,
     BulletinSlot,
     BulletinStatus,
@@ -63,6 +65,7 @@ from loa.web.bulletin_form import BulletinForm
 from loa.web.bulletin_live import delivery_state
 from loa.web.bulletin_series_pages import form_series
 from loa.web.context import db, services
+from loa.web.offer_pages import ahead_slots, offer_rows, state_label
 
 bp = Blueprint("bulletins", __name__)
 WRITERS = (Role.operator, Role.leader)  # and admin, which login_required always lets in
@@ -112,8 +115,13 @@ def _reached(s: Session, ids: list[int]) -> dict[int, set[int]]:
         .join(Station, Station.id == BulletinDelivery.station_id)
         .where(BulletinDelivery.bulletin_id.in_(ids), Station.unit_id.in_(g.visible_units))
     ).all()
+    offered = s.execute(  # an offer reaches a station that has no player yet too
+        select(BulletinOffer.bulletin_id, BulletinOffer.station_id)
+        .join(Station, Station.id == BulletinOffer.station_id)
+        .where(BulletinOffer.bulletin_id.in_(ids), Station.unit_id.in_(g.visible_units))
+    ).all()
     found: dict[int, set[int]] = {}
-    for bulletin_id, station_id in rows:
+    for bulletin_id, station_id in [*rows, *offered]:
         found.setdefault(bulletin_id, set()).add(station_id)
     return found
 
@@ -145,6 +153,7 @@ def bulletins() -> Any:
         return render_template(
             "bulletins.html", bulletins=found, from_above=reaching, counts=counts,
             may_write=may_write(g.user.role.value),
+            offers_waiting=len(waiting_offers(s, [g.unit.id], services().clock.now())),
         )
 
 
@@ -319,6 +328,8 @@ def bulletin(bulletin_id: int) -> Any:
         )}
         return render_template(
             "bulletin.html", bulletin=found, state=state, slots=slots, stations=stations,
+            offers=offer_rows(s, found, reached), ahead=ahead_slots(s, list(slots)),
+            offer_state=state_label,
             may_approve=reached is None and _may_approve(found),
             may_cancel=reached is None and _may_cancel(found), from_above=reached is not None,
         )

@@ -126,6 +126,7 @@ def register(app: Flask) -> None:
         editor,
         i18n,
         lexicon,
+        offer_pages,
         ops,
         player_api,
         public,
@@ -149,5 +150,5 @@ def register(app: Flask) -> None:
     editor.init_app(app)
     for module in (player_api, ops, auth, accounts, token_pages, ui, editor, review, clips,
                    lexicon, admin, stations_page, public, bulletin_pages, report_pages,
-                   bulletin_series_pages):
+                   bulletin_series_pages, offer_pages):
         app.register_blueprint(module.bp)
