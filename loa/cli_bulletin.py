@@ -266,3 +266,13 @@ def _show_text(data: dict[str, Any]) -> None:
         cells = [r["station"], r["pushed_at"], r["fetched_at"], r["started_at"],
                  r["completed_at"], r["plays"], r["delay_ms"]]
         click.echo("\t".join("-" if c is None else str(c) for c in cells))
+
+
+def _cap_commands() -> None:
+    """`loa bulletin import-cap` lives with the other CAP commands (loa/cli_cap.py)."""
+    from loa.cli_cap import import_cap
+
+    bulletin.add_command(import_cap)
+
+
+_cap_commands()

@@ -77,6 +77,10 @@ def approval_refused(bulletin: Bulletin, by: str | None, role: str | None) -> st
         return "Thông báo không chờ duyệt (the bulletin is not awaiting approval)"
     if role is not None and str(role) not in APPROVERS:
         return "Chỉ lãnh đạo hoặc quản trị được duyệt (only a leader or admin approves)"
+    if bulletin.priority is BulletinPriority.emergency and not may_send_emergency(
+            bulletin.unit, role):  # a held emergency (an imported CAP alert)
+        return (f"Vai trò {role} không được gửi thông báo khẩn cấp của {bulletin.unit.code} "
+                "(this role may not send an emergency)")
     if by is not None and by == bulletin.created_by:
         return "Người soạn không được tự duyệt thông báo (you cannot approve your own)"
     return None
@@ -222,13 +226,14 @@ def create_bulletin(
     station_targets: Iterable[Station] = (), valid_from: datetime | None = None,
     valid_until: datetime | None = None, repeat_count: int | None = 1,
     repeat_every_s: int = 0,
-    store: AudioStore, clock: Clock, place_slots: PlaceSlots,
+    store: AudioStore, clock: Clock, place_slots: PlaceSlots, hold: bool = False,
 ) -> Bulletin:
     """Check, render and record a bulletin; send it at once unless it awaits approval.
 
     ``author``/``role`` None is a script (the CLI without --by): sent at once.
     No targets means the owner unit itself. The audio is rendered last, once
-    every rule passed, so a refused bulletin costs no render.
+    every rule passed, so a refused bulletin costs no render. ``hold`` keeps it
+    pending whatever its level and author: an imported CAP alert waits for a person.
     """
     level = _priority(priority)
     if not may_write(role):
@@ -262,7 +267,8 @@ def create_bulletin(
                        "(repeats must be further apart than the bulletin is long)")
     session.add(bulletin)
     session.flush()
-    if level is BulletinPriority.emergency or role is None or str(role) in APPROVERS:
+    if not hold and (level is BulletinPriority.emergency or role is None
+                     or str(role) in APPROVERS):
         # Sent once rendered: sent_at, the repeats and the delivery delays count from
         # the moment players can have it, not from before the render.
         sent = clock.now()
