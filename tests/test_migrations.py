@@ -121,3 +121,13 @@ def test_chain_mark_table_up_and_down(empty_database_url: str) -> None:
     assert "chain_mark" not in tables(empty_database_url) and migrate.pending(empty_database_url)
     migrate.upgrade(empty_database_url)
     assert "chain_mark" in tables(empty_database_url)
+
+
+def test_cap_tables_up_and_down(empty_database_url: str) -> None:
+    """0009_cap adds the CAP feeds and the alerts taken in, and takes them away again."""
+    migrate.upgrade(empty_database_url)
+    assert {"cap_feed", "cap_alert"} <= tables(empty_database_url)
+    command.downgrade(migrate.alembic_config(empty_database_url), "0008_report")
+    assert not {"cap_feed", "cap_alert"} & tables(empty_database_url)
+    migrate.upgrade(empty_database_url)
+    assert {"cap_feed", "cap_alert"} <= tables(empty_database_url)
