@@ -121,6 +121,7 @@ def register(app: Flask) -> None:
         admin,
         auth,
         bulletin_pages,
+        cap,
         clips,
         editor,
         i18n,
@@ -146,5 +147,5 @@ def register(app: Flask) -> None:
     csrf.exempt(player_api.bp)
     editor.init_app(app)
     for module in (player_api, ops, auth, accounts, token_pages, ui, editor, review, clips,
-                   lexicon, admin, stations_page, public, bulletin_pages):
+                   lexicon, admin, stations_page, public, cap, bulletin_pages):
         app.register_blueprint(module.bp)
