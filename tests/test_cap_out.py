@@ -186,3 +186,37 @@ def test_a_cancelled_bulletin_goes_out_as_a_cancel_and_leaves_the_page(
     assert [a.findtext(f"{C}msgType") for a in index] == ["Alert", "Cancel"]
     assert "Tin bão khẩn cấp" not in client.get("/public/11560").get_data(as_text=True)
     assert client.get(f"/public/11560/bulletins/{ids['storm']}.mp3").status_code == 404
+
+
+def test_a_neighbouring_loa_takes_the_alert_in_and_its_cancel_too(
+    services: Services, tree: dict, live_url: str
+) -> None:
+    """Loa reads Loa: a feed on ward 11557 polls ward 11560's CAP index over HTTP; the
+    province's storm arrives as a held emergency draft, and its cancellation cancels it."""
+    from sqlalchemy import select
+
+    from loa.playlists.cap_feeds import add_feed, poll_feed
+    from loa.playlists.models import Bulletin, BulletinStatus
+    from loa.scheduler.cap_poll import cap_tools
+
+    ids = _sent(services)
+    with transaction(services.sessions) as s:
+        feed = add_feed(s, f"{live_url}/public/11560/cap.xml", get_unit(s, "11557"), None,
+                        False, services.clock.now()).id
+    report = poll_feed(services.sessions, feed, cap_tools(services))
+    assert report.error is None
+    actions = {o.identifier: o.action for o in report.outcomes}
+    assert actions == {f"loa-bulletin-{ids['storm']}": "drafted",
+                       f"loa-bulletin-{ids['ward']}": "skipped"}  # 11560's own, not 11557's
+    with transaction(services.sessions) as s:
+        [copy] = s.scalars(select(Bulletin).where(Bulletin.unit_id == get_unit(s, "11557").id))
+        assert copy.priority is BulletinPriority.emergency
+        assert copy.status is BulletinStatus.pending
+        cancel_bulletin(s, s.get_one(Bulletin, ids["storm"]), by=None, role=None,
+                        clock=services.clock)
+    services.clock.advance(minutes=5)  # type: ignore[attr-defined]
+    report = poll_feed(services.sessions, feed, cap_tools(services))
+    assert f"loa-bulletin-{ids['storm']}-cancel" in {
+        o.identifier for o in report.outcomes if o.action == "cancelled"}
+    with transaction(services.sessions) as s:
+        assert s.get_one(Bulletin, copy.id).status is BulletinStatus.cancelled
