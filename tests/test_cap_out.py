@@ -220,3 +220,19 @@ def test_a_neighbouring_loa_takes_the_alert_in_and_its_cancel_too(
         o.identifier for o in report.outcomes if o.action == "cancelled"}
     with transaction(services.sessions) as s:
         assert s.get_one(Bulletin, copy.id).status is BulletinStatus.cancelled
+
+
+@pytest.mark.browser
+def test_the_public_page_with_a_bulletin_fits_a_phone(
+    services: Services, tree: dict, live_url: str, page: Any
+) -> None:
+    from tests.helpers.browser import overflow
+
+    ids = _sent(services)
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{live_url}/public/11560")
+    assert overflow(page) == 0
+    assert page.locator(".public-bulletins h3").all_inner_texts() == [
+        "📢 Cắt điện chiều nay", "📢 Tin bão khẩn cấp <số 3> & gió giật"]
+    src = page.locator(".public-bulletins audio").first.get_attribute("src")
+    assert src == f"/public/11560/bulletins/{ids['ward']}.mp3"
