@@ -163,7 +163,9 @@ def poll_feed(sessions: sessionmaker[Session], feed_id: int, tools: Tools,
         error = str(err)
     now = tools.clock.now()
     with transaction(sessions) as session:
-        feed = get_feed(session, feed_id)
+        feed = session.get(CapFeed, feed_id)
+        if feed is None:  # removed while it was being read: nothing to write on
+            return PollReport(feed_id, outcomes, error)
         feed.last_polled_at = now
         feed.last_error = error[:4000] if error else None
         feed.imported += sum(1 for o in outcomes if o.action in ("drafted", "sent", "cancelled"))

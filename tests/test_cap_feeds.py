@@ -147,3 +147,17 @@ def test_feed_commands_refuse_bad_input_and_remove_keeps_what_came(
     with transaction(services.sessions) as s:
         assert s.scalars(select(CapAlert.feed_id)).all() == [None]
     assert "no such CAP feed" in loa("cap", "feed", "remove", feed_id, ok=False)
+
+
+def test_import_cap_reads_a_url_and_its_linked_alerts(
+    services: Services, tree: dict, loa: Loa, server: CapServer
+) -> None:
+    official_names(services)
+    server.pages["/index.atom"] = (200, atom_index(server.url, "/storm.xml", "/gone.xml"))
+    server.pages["/storm.xml"] = (200, document("storm_alert"))
+    out = loa("bulletin", "import-cap", f"{server.url}/index.atom", "--unit", "31")
+    assert "NCHMF-2026-BAO3-0001\tdrafted" in out
+    assert "/gone.xml" in out and "404" in out  # a link that fails is named, not a stop
+    assert len(_bulletins(services)) == 1
+    out = loa("bulletin", "import-cap", f"{server.url}/nothing.xml", ok=False)
+    assert "cannot fetch" in out and "404" in out

@@ -288,3 +288,19 @@ def test_bad_sources_and_units_are_refused_in_words(tree: dict, loa: Loa) -> Non
     out = loa("bulletin", "import-cap", str(CAP_DATA / "storm_alert.xml"), "--unit", "X",
               ok=False)
     assert "unit not found" in out
+
+
+def test_a_held_emergency_is_approved_only_by_a_role_that_may_send_one(
+    services: Services, tree: dict, loa: Loa
+) -> None:
+    from loa.playlists.bulletins import approval_refused, set_emergency_roles
+
+    official_names(services)
+    [[_, _, held, _]] = _import(loa, "storm_update", "--unit", "31")
+    with transaction(services.sessions) as s:
+        bulletin = s.get_one(Bulletin, int(held))
+        assert bulletin.priority is BulletinPriority.emergency
+        set_emergency_roles(bulletin.unit, ["admin"])
+        assert "may not send an emergency" in (approval_refused(bulletin, "ld", "leader") or "")
+        assert approval_refused(bulletin, "qt", "admin") is None
+        assert "only a leader or admin" in (approval_refused(bulletin, "xa", "operator") or "")
