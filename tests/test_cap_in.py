@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -304,3 +305,25 @@ def test_a_held_emergency_is_approved_only_by_a_role_that_may_send_one(
         assert "may not send an emergency" in (approval_refused(bulletin, "ld", "leader") or "")
         assert approval_refused(bulletin, "qt", "admin") is None
         assert "only a leader or admin" in (approval_refused(bulletin, "xa", "operator") or "")
+
+
+def test_the_leader_sees_where_a_draft_came_from_and_approves_it_on_the_page(
+    services: Services, tree: dict, loa: Loa, client: Any
+) -> None:
+    from loa.web.users import add_user
+    from tests.helpers.web import PASSWORD, csrf, login
+
+    official_names(services)
+    with transaction(services.sessions) as s:
+        add_user(s, "lanhdao", PASSWORD, "leader", "31")
+    [[_, _, draft, _]] = _import(loa, "storm_alert", "--unit", "31")
+    login(client, "lanhdao")
+    page = client.get(f"/bulletins/{draft}").get_data(as_text=True)
+    assert "Từ cảnh báo CAP" in page and "canhbao@nchmf.gov.vn · NCHMF-2026-BAO3-0001" in page
+    assert 'id="approve"' in page
+    done = client.post(f"/bulletins/{draft}/approve", data={"csrf_token": csrf(page.encode())},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Đã duyệt và gửi thông báo" in done
+    with transaction(services.sessions) as s:
+        approved = s.get_one(Bulletin, int(draft))
+        assert (approved.status, approved.approved_by) == (BulletinStatus.active, "lanhdao")

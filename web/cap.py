@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loa.playlists.cap_models import CapAlert
 from loa.playlists.cap_out import (
     Published,
     alert_document,
@@ -97,3 +98,13 @@ def audio(code: str, bulletin_id: int) -> Any:
     if not path.is_file():
         abort(404)
     return send_audio(path, "audio/mpeg")
+
+
+@bp.app_template_global("cap_source")
+def cap_source(bulletin_id: int) -> str | None:
+    """Where a bulletin taken in from CAP came from, "sender · identifier", for the person
+    approving it (the bulletin page); None for one written here."""
+    with db() as s:
+        row = s.execute(select(CapAlert.sender, CapAlert.identifier)
+                        .where(CapAlert.bulletin_id == bulletin_id).limit(1)).first()
+    return f"{row.sender} · {row.identifier}" if row else None
