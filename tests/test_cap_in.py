@@ -327,3 +327,19 @@ def test_the_leader_sees_where_a_draft_came_from_and_approves_it_on_the_page(
     with transaction(services.sessions) as s:
         approved = s.get_one(Bulletin, int(draft))
         assert (approved.status, approved.approved_by) == (BulletinStatus.active, "lanhdao")
+
+
+def test_indexes_give_their_alerts_or_their_links() -> None:
+    rss = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+           "<title>Tin cảnh báo</title><item><title>Tin bão số 3</title>"
+           "<link>https://canhbao.example.vn/cap/bao3.xml</link></item>"
+           "<item><title>Không có liên kết</title></item></channel></rss>").encode()
+    assert read_document(rss).links == ("https://canhbao.example.vn/cap/bao3.xml",)
+    atom = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>a</title>'
+            b'<link rel="alternate" type="text/html" href="https://x.vn/a.html"/>'
+            b'<link rel="alternate" type="application/cap+xml" href="https://x.vn/a.xml"/>'
+            b"</entry><entry><title>b</title><content type=\"application/cap+xml\">")
+    atom += document("hanoi_flood").split(b"?>", 1)[1] + b"</content></entry></feed>"
+    found = read_document(atom)
+    assert found.links == ("https://x.vn/a.xml",)  # the CAP link, not the page
+    assert [a.identifier for a in found.alerts] == ["HN-PCTT-2026-0412"]
