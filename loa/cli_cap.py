@@ -35,17 +35,13 @@ def import_cap(loa: LoaContext, source: str, unit_code: str | None) -> None:
     One line per alert: identifier, what was done (drafted, cancelled, duplicate,
     skipped), the bulletin, and why.
     """
-    from loa.errors import LoaError
-    from loa.playlists.cap_feeds import fetch, read_alerts, take_in
+    from loa.playlists.cap_feeds import fetch, read_alerts, read_file, take_in
     from loa.scheduler.cap_poll import cap_tools
 
     if source.startswith(("http://", "https://")):
         data, base = fetch(source), source
     else:
-        path = Path(source)
-        if not path.is_file():
-            raise LoaError(f"Không có tệp {source!r} (no such file)")
-        data, base = path.read_bytes(), None
+        data, base = read_file(Path(source)), None
     alerts, problems = read_alerts(data, base, fetch)
     for problem in problems:
         click.echo(f"Cảnh báo (warning): {problem}", err=True)

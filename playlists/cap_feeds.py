@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from loa.audio.errors import AudioError
 from loa.db import transaction
 from loa.errors import LoaError
-from loa.playlists.cap import MAX_DOCUMENT_BYTES, Alert, read_document
+from loa.playlists.cap import MAX_DOCUMENT_BYTES, Alert, CapError, read_document
 from loa.playlists.cap_import import Outcome, Tools, import_alert
 from loa.playlists.cap_models import DEFAULT_FEED_EVERY_S, MIN_FEED_EVERY_S, CapFeed
 from loa.stations.models import AdminUnit
@@ -56,15 +57,25 @@ def fetch(url: str) -> bytes:
                           headers={"Accept": "application/cap+xml, application/atom+xml, "
                                              "application/rss+xml, application/xml"}) as answer:
             answer.raise_for_status()
-            body = b""
+            body = bytearray()
             for chunk in answer.iter_content(64 * 1024):
                 body += chunk
-                if len(body) > MAX_DOCUMENT_BYTES:
+                if len(body) > MAX_DOCUMENT_BYTES:  # stop reading: a feed is never this big
                     raise CapFetchError(f"Nguồn CAP quá lớn (CAP source larger than "
                                         f"{MAX_DOCUMENT_BYTES // 1000} KB): {url}")
-            return body
+            return bytes(body)
     except requests.RequestException as err:
         raise CapFetchError(f"Không đọc được nguồn CAP {url} (cannot fetch): {err}") from err
+
+
+def read_file(path: Path) -> bytes:
+    """A CAP document from a file the command line names, refused unread if too large."""
+    if not path.is_file():
+        raise LoaError(f"Không có tệp {str(path)!r} (no such file)")
+    if path.stat().st_size > MAX_DOCUMENT_BYTES:
+        raise CapError(f"Tài liệu XML quá lớn, tối đa {MAX_DOCUMENT_BYTES // 1000} KB "
+                       f"(XML document larger than {MAX_DOCUMENT_BYTES // 1000} KB)")
+    return path.read_bytes()
 
 
 def read_alerts(data: bytes, base: str | None, fetcher: Fetch) -> tuple[list[Alert], list[str]]:

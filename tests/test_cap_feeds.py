@@ -78,13 +78,16 @@ def test_network_trouble_is_written_on_the_feed_and_the_next_poll_recovers(
     broken = int(loa("cap", "feed", "add", f"{server.url}/down.xml", "--unit", "31"))
     hostile = int(loa("cap", "feed", "add", f"{server.url}/lol.xml", "--unit", "31"))
     nobody = int(loa("cap", "feed", "add", "http://127.0.0.1:9/cap.xml", "--unit", "31"))
+    big = int(loa("cap", "feed", "add", f"{server.url}/big.xml", "--unit", "31"))
     server.pages["/down.xml"] = (503, b"maintenance")
     server.pages["/lol.xml"] = (200, document("billion_laughs"))
+    server.pages["/big.xml"] = (200, b"<feed>" + b" " * 3_000_000)  # read no further than 2 MB
 
     cap_feeds_job(services)  # never raises: each feed keeps its own trouble
     assert "503" in (_feed(services, broken).last_error or "")
     assert "unsafe XML refused" in (_feed(services, hostile).last_error or "")
     assert "cannot fetch" in (_feed(services, nobody).last_error or "")
+    assert "larger than 2000 KB" in (_feed(services, big).last_error or "")
     assert all(_feed(services, f).last_ok_at is None for f in (broken, hostile, nobody))
     assert not _bulletins(services)
     assert "503" in loa("cap", "feed", "list")

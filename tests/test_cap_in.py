@@ -343,3 +343,11 @@ def test_indexes_give_their_alerts_or_their_links() -> None:
     found = read_document(atom)
     assert found.links == ("https://x.vn/a.xml",)  # the CAP link, not the page
     assert [a.identifier for a in found.alerts] == ["HN-PCTT-2026-0412"]
+
+
+def test_a_file_too_large_is_refused_unread(tree: dict, loa: Loa, tmp_path: Path) -> None:
+    huge = tmp_path / "huge.xml"
+    with huge.open("wb") as out:
+        out.truncate(3_000_000)  # sparse: nothing to read, only its size
+    out = loa("bulletin", "import-cap", str(huge), "--unit", "31", ok=False)
+    assert "XML document larger than 2000 KB" in out
