@@ -6,7 +6,8 @@ Rules (DESIGN §4 CAP alerts, `playlists.cap` for the pure mapping):
 - An alert is taken in once per unit: (unit, sender, identifier, sent) is its key.
 - Alert and Update make a *held* bulletin (pending whatever its level) for the owner
   unit, targeting the units its area names; an Update records the bulletin of the
-  alert it references (`link_reference`, where a series is joined).
+  alert it references (`link_reference`, where a series is joined) and withdraws
+  (cancels) those of its drafts nobody approved yet.
 - Cancel cancels the bulletins of the alerts it references, in the same unit.
 - A feed whose unit opted in sends its Extreme alerts at once; nothing else airs
   without a person's approval.
@@ -177,8 +178,10 @@ def _draft(session: Session, alert: Alert, unit: AdminUnit, record: CapAlert,
         return Outcome(alert.identifier, "skipped", None,
                        f"Không tạo được thông báo (no bulletin made): {err}")
     record.bulletin_id = bulletin.id
+    replaced = ""
     if earlier:
         link_reference(session, record, bulletin, earlier[-1])
+        replaced = _withdraw_drafts(session, earlier, tools)
     if (feed is not None and feed.auto_extreme
             and bulletin.priority is BulletinPriority.emergency):
         approve_bulletin(session, bulletin, by=None, role=None, clock=tools.clock,
@@ -188,7 +191,20 @@ def _draft(session: Session, alert: Alert, unit: AdminUnit, record: CapAlert,
                        f"{bulletin.id} (Extreme alert sent at once, as the unit chose)")
     return Outcome(alert.identifier, "drafted", bulletin.id,
                    f"Thông báo {bulletin.id} ({bulletin.priority.value}) chờ duyệt "
-                   "(draft bulletin awaiting approval)")
+                   f"(draft bulletin awaiting approval){replaced}")
+
+
+def _withdraw_drafts(session: Session, earlier: list[Bulletin], tools: Tools) -> str:
+    """An Update replaces the drafts of the alerts it references that nobody approved yet:
+    the queue holds the latest text only. Sent ones are left to the series (a new one,
+    once sent, supersedes them)."""
+    withdrawn = [b for b in earlier if b.status is BulletinStatus.pending]
+    for draft in withdrawn:
+        cancel_bulletin(session, draft, by=None, role=None, clock=tools.clock)
+    if not withdrawn:
+        return ""
+    listed = ", ".join(str(b.id) for b in withdrawn)
+    return f"; thay bản nháp {listed} (replaces draft {listed})"
 
 
 def _make(session: Session, unit: AdminUnit, info: Info, targets: Sequence[int],

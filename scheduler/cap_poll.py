@@ -34,6 +34,6 @@ def cap_feeds_job(services: Services, fetcher: Fetch = fetch) -> None:
                 feed.last_polled_at = services.clock.now()
                 feed.last_error = f"Lỗi khi đọc nguồn (poll failed): {err}"[:4000]
             continue
-        done = [o for o in report.outcomes if o.action != "duplicate"]
+        done = [o for o in report.outcomes if o.action in ("drafted", "sent", "cancelled")]
         if done:
             logger.info("CAP feed %s: %s", feed_id, "; ".join(o.message for o in done))

@@ -221,6 +221,7 @@ def test_update_links_its_predecessor_and_cancel_stops_the_cancelled_alert(
 ) -> None:
     official_names(services)
     [[_, _, first, _]] = _import(loa, "storm_alert")  # the area names Hải Phòng: owner 31
+    loa("bulletin", "approve", first)  # the first alert went out
     [[_, action, update, _]] = _import(loa, "storm_update")
     assert action == "drafted"
     by_id = {str(b.id): b for b in _bulletins(services)}
@@ -233,8 +234,8 @@ def test_update_links_its_predecessor_and_cancel_stops_the_cancelled_alert(
         record = s.scalar(select(CapAlert).where(CapAlert.bulletin_id == int(update)))
         assert record is not None and record.references_bulletin_id == int(first)
         assert record.msg_type == "Update" and record.severity == "Extreme"
+    assert by_id[first].status is BulletinStatus.active  # on air until the newer one is sent
 
-    loa("bulletin", "approve", first)  # the first alert went out
     [[_, cancelled, which, message]] = _import(loa, "storm_cancel")
     assert (cancelled, which) == ("cancelled", first) and f"Đã hủy thông báo {first}" in message
     by_id = {str(b.id): b for b in _bulletins(services)}
@@ -351,3 +352,16 @@ def test_a_file_too_large_is_refused_unread(tree: dict, loa: Loa, tmp_path: Path
         out.truncate(3_000_000)  # sparse: nothing to read, only its size
     out = loa("bulletin", "import-cap", str(huge), "--unit", "31", ok=False)
     assert "XML document larger than 2000 KB" in out
+
+
+def test_an_update_withdraws_the_draft_nobody_approved_yet(
+    services: Services, tree: dict, loa: Loa
+) -> None:
+    official_names(services)
+    [[_, _, first, _]] = _import(loa, "storm_alert", "--unit", "11560")
+    [[_, action, update, message]] = _import(loa, "storm_update", "--unit", "11560")
+    assert action == "drafted" and f"replaces draft {first}" in message
+    by_id = {str(b.id): b for b in _bulletins(services)}
+    assert by_id[first].status is BulletinStatus.cancelled  # the queue holds the latest only
+    assert by_id[update].status is BulletinStatus.pending
+    assert _target_codes(services, int(update)) == ["11560"]  # its ward alone, by name
