@@ -112,11 +112,21 @@ def test_only_extreme_alerts_air_at_once_and_only_where_the_unit_opted_in(
     cap_feeds_job(services)
     found = {(b.unit.code, b.priority): b.status for b in _with_units(services)}
     assert found == {
-        ("11560", BulletinPriority.priority): BulletinStatus.pending,  # Severe: a person decides
         ("11560", BulletinPriority.emergency): BulletinStatus.active,  # Extreme, opted in
-        ("11557", BulletinPriority.priority): BulletinStatus.pending,
         ("11557", BulletinPriority.emergency): BulletinStatus.pending,  # not opted in
+        # the Severe alert's drafts, withdrawn by the Update that references them
+        ("11560", BulletinPriority.priority): BulletinStatus.cancelled,
+        ("11557", BulletinPriority.priority): BulletinStatus.cancelled,
     }
+    # Severe alone, nobody's approval yet: it waits, even where Extreme ones go at once.
+    server.pages["/all.atom"] = (200, atom_index(server.url, "/f.xml"))
+    server.pages["/f.xml"] = (200, document("storm_alert").replace(b"BAO3-0001", b"BAO3-0003"))
+    clock.advance(seconds=300)
+    cap_feeds_job(services)
+    latest = _with_units(services)[-2:]
+    assert {(b.unit.code, b.priority, b.status) for b in latest} == {
+        ("11560", BulletinPriority.priority, BulletinStatus.pending),
+        ("11557", BulletinPriority.priority, BulletinStatus.pending)}
     out = loa("cap", "feed", "list")
     assert "\t11560\t300s\tauto-extreme\t" in out
 
