@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "bulletin": ("loa.cli_bulletin", "bulletin",
                  "Thông báo, bản tin khẩn cấp (bulletins and emergency broadcasts)."),
     "campaign": ("loa.cli_admin", "campaign", "Chiến dịch truyền thông (campaigns)."),
+    "cap": ("loa.cli_cap", "cap", "Cảnh báo CAP 1.2: nguồn tin tự động (CAP 1.2 alert feeds)."),
     "demo": ("loa.cli_serve", "demo", "Seed Hải Phòng, two communes, a campaign and a rendered "
              "programme, and serve."),
     "init": ("loa.cli_init", "init", "Create or upgrade the database to the newest schema."),

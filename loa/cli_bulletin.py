@@ -314,3 +314,13 @@ def _attach_offers() -> None:
 
 
 _attach_offers()
+
+
+def _cap_commands() -> None:
+    """`loa bulletin import-cap` lives with the other CAP commands (loa/cli_cap.py)."""
+    from loa.cli_cap import import_cap
+
+    bulletin.add_command(import_cap)
+
+
+_cap_commands()

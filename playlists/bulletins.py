@@ -81,6 +81,10 @@ def approval_refused(bulletin: Bulletin, by: str | None, role: str | None) -> st
         return "Thông báo không chờ duyệt (the bulletin is not awaiting approval)"
     if role is not None and str(role) not in APPROVERS:
         return "Chỉ lãnh đạo hoặc quản trị được duyệt (only a leader or admin approves)"
+    if bulletin.priority is BulletinPriority.emergency and not may_send_emergency(
+            bulletin.unit, role):  # a held emergency (an imported CAP alert)
+        return (f"Vai trò {role} không được gửi thông báo khẩn cấp của {bulletin.unit.code} "
+                "(this role may not send an emergency)")
     if by is not None and by == bulletin.created_by:
         return "Người soạn không được tự duyệt thông báo (you cannot approve your own)"
     return None
@@ -226,7 +230,7 @@ def create_bulletin(
     station_targets: Iterable[Station] = (), valid_from: datetime | None = None,
     valid_until: datetime | None = None, repeat_count: int | None = 1,
     repeat_every_s: int = 0,
-    store: AudioStore, clock: Clock, place_slots: PlaceSlots,
+    store: AudioStore, clock: Clock, place_slots: PlaceSlots, hold: bool = False,
     series: BulletinSeries | None = None, on_the_hour: bool = False, night: bool = False,
 ) -> Bulletin:
     """Check, render and record a bulletin; send it at once unless it awaits approval.
@@ -236,6 +240,8 @@ def create_bulletin(
     every rule passed, so a refused bulletin costs no render. In a ``series``
     (playlists.bulletin_series) sending it supersedes the one before; ``on_the_hour``
     plays at the top of every ``repeat_every_s`` hours, ``night`` outside the windows too.
+    ``hold`` keeps it pending whatever its level and author: an imported CAP alert waits
+    for a person.
     """
     level = _priority(priority)
     check_hourly(level, on_the_hour, night, repeat_every_s)
@@ -274,7 +280,8 @@ def create_bulletin(
                        "(repeats must be further apart than the bulletin is long)")
     session.add(bulletin)
     session.flush()
-    if level is BulletinPriority.emergency or role is None or str(role) in APPROVERS:
+    if not hold and (level is BulletinPriority.emergency or role is None
+                     or str(role) in APPROVERS):
         # Sent once rendered: sent_at, the repeats and the delivery delays count from
         # the moment players can have it, not from before the render.
         sent = clock.now()

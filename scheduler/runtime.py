@@ -22,6 +22,7 @@ from loa.playlists.bulletins import end_past_bulletins
 from loa.playlists.render_worker import RenderWorker
 from loa.playlists.rendering import render_cache
 from loa.scheduler.bulletin_slots import place_unplaced, settle_slots, slot_placer
+from loa.scheduler.cap_poll import CAP_TICK_S, cap_feeds_job
 from loa.scheduler.checkpoint import checkpoint_job
 from loa.scheduler.closing import close_job
 from loa.scheduler.live import LiveDispatcher
@@ -156,6 +157,8 @@ def scheduled_jobs(services: Services, renders: RenderWorker | None = None) -> l
         Job("bulletin_end", bulletin_end_job, IntervalTrigger(minutes=1, timezone=VN)),
         # Every minute and at start: an offer from above is accepted when its hours are up.
         Job("offers", offers_job, IntervalTrigger(minutes=1, timezone=VN), at_start=True),
+        # Each CAP feed keeps its own period; the job looks for due ones every 30 s.
+        Job("cap_feeds", cap_feeds_job, IntervalTrigger(seconds=CAP_TICK_S, timezone=VN)),
         Job("prune", prune_job, CronTrigger(day_of_week="sun", hour=3, timezone=VN)),
         # Hourly and at start: a render killed mid-way leaves its folder in the store.
         Job("sweep", sweep_job, CronTrigger(minute=40, timezone=VN), at_start=True),

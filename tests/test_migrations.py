@@ -131,6 +131,8 @@ def test_report_export_table_up_and_down(empty_database_url: str) -> None:
     assert "report_export" not in tables(empty_database_url)
     migrate.upgrade(empty_database_url)
     assert "report_export" in tables(empty_database_url)
+
+
 def test_bulletin_offer_table_up_and_down(empty_database_url: str) -> None:
     """0009_offers adds the offers from above, and takes them away again."""
     migrate.upgrade(empty_database_url)
@@ -140,3 +142,13 @@ def test_bulletin_offer_table_up_and_down(empty_database_url: str) -> None:
     assert migrate.pending(empty_database_url)
     migrate.upgrade(empty_database_url)
     assert "bulletin_offer" in tables(empty_database_url)
+
+
+def test_cap_tables_up_and_down(empty_database_url: str) -> None:
+    """0009_cap adds the CAP feeds and the alerts taken in, and takes them away again."""
+    migrate.upgrade(empty_database_url)
+    assert {"cap_feed", "cap_alert"} <= tables(empty_database_url)
+    command.downgrade(migrate.alembic_config(empty_database_url), "0008_report")
+    assert not {"cap_feed", "cap_alert"} & tables(empty_database_url)
+    migrate.upgrade(empty_database_url)
+    assert {"cap_feed", "cap_alert"} <= tables(empty_database_url)

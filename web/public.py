@@ -1,8 +1,9 @@
-"""Public pages, no login: each unit's approved programmes to listen again, and their RSS feed."""
+"""Public pages, no login: each unit's approved programmes to listen again, the bulletins its
+loudspeakers carry now, and their RSS feed (CAP documents: web/cap.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -12,7 +13,8 @@ from flask import Blueprint, Response, abort, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loa.playlists.models import Programme
+from loa.playlists.cap_out import public_bulletins
+from loa.playlists.models import Bulletin, Programme
 from loa.playlists.public import public_programmes
 from loa.stations.models import AdminUnit
 from loa.web.audio_files import send_audio
@@ -39,7 +41,8 @@ def unit_page(code: str) -> Any:
     with db() as s:
         unit = _unit(s, code)
         return render_template(
-            "public_unit.html", unit=unit, programmes=public_programmes(s, unit)
+            "public_unit.html", unit=unit, programmes=public_programmes(s, unit),
+            bulletins=public_bulletins(s, unit, services().clock.now()),
         )
 
 
@@ -58,9 +61,11 @@ def audio(code: str, programme_id: int) -> Any:
 
 
 def rss_feed(
-    unit: AdminUnit, programmes: list[Programme], link: str, audio_url: Callable[[Programme], str]
+    unit: AdminUnit, programmes: list[Programme], link: str, audio_url: Callable[[Programme], str],
+    bulletins: Sequence[tuple[Bulletin, str]] = (),
 ) -> bytes:
-    """An RSS 2.0 podcast feed: one item per programme, its audio as the enclosure.
+    """An RSS 2.0 podcast feed: the bulletins in force first (each with its audio URL), then
+    one item per programme, its audio as the enclosure.
 
     ElementTree escapes every title and name, so a unit named ``<b>&`` stays text.
     """
@@ -74,6 +79,8 @@ def rss_feed(
     ):
         ET.SubElement(channel, tag).text = text
     ET.SubElement(channel, f"{{{ITUNES}}}author").text = unit.name
+    for bulletin, url in bulletins:
+        _bulletin_item(channel, unit, bulletin, url)
     for p in programmes:
         item = ET.SubElement(channel, "item")
         url = audio_url(p)
@@ -94,6 +101,18 @@ def rss_feed(
     return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
 
 
+def _bulletin_item(channel: ET.Element, unit: AdminUnit, b: Bulletin, url: str) -> None:
+    """A bulletin in force as an RSS item: its title, its text, its audio."""
+    item = ET.SubElement(channel, "item")
+    ET.SubElement(item, "title").text = f"📢 {b.title}"
+    ET.SubElement(item, "description").text = b.text or b.title
+    guid = ET.SubElement(item, "guid", isPermaLink="false")
+    guid.text = f"loa-{unit.code}-bulletin-{b.id}"
+    sent = (b.sent_at or b.created_at).astimezone(UTC)
+    ET.SubElement(item, "pubDate").text = format_datetime(sent, usegmt=True)
+    ET.SubElement(item, "enclosure", url=url, length=str(b.asset.bytes), type="audio/mpeg")
+
+
 @bp.route("/<code>/rss.xml")
 def rss(code: str) -> Response:
     with db() as s:
@@ -103,5 +122,7 @@ def rss(code: str) -> Response:
             public_programmes(s, unit),
             url_for("public.unit_page", code=unit.code, _external=True),
             lambda p: url_for("public.audio", code=unit.code, programme_id=p.id, _external=True),
+            [(b, url_for("public_cap.audio", code=unit.code, bulletin_id=b.id, _external=True))
+             for b in public_bulletins(s, unit, services().clock.now())],
         )
     return Response(data, mimetype="application/rss+xml")

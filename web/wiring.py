@@ -122,6 +122,7 @@ def register(app: Flask) -> None:
         auth,
         bulletin_pages,
         bulletin_series_pages,
+        cap,
         clips,
         editor,
         i18n,
@@ -149,6 +150,6 @@ def register(app: Flask) -> None:
     csrf.exempt(player_api.bp)
     editor.init_app(app)
     for module in (player_api, ops, auth, accounts, token_pages, ui, editor, review, clips,
-                   lexicon, admin, stations_page, public, bulletin_pages, report_pages,
+                   lexicon, admin, stations_page, public, cap, bulletin_pages, report_pages,
                    bulletin_series_pages, offer_pages):
         app.register_blueprint(module.bp)
