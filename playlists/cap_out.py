@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree as ET
 
 from sqlalchemy import or_, select
@@ -156,27 +156,11 @@ def _sub(parent: ET.Element, name: str, text: str | None = None) -> ET.Element:
     return node
 
 
-def alert_element(p: Published) -> ET.Element:
-    """The CAP 1.2 ``alert`` of a published bulletin: Alert, Update, or Cancel once cancelled.
-
-    Every element in the schema's order; the text is escaped by ElementTree.
-    """
+def _info(alert: ET.Element, p: Published) -> None:
+    """The bulletin as a CAP ``info`` block of ``alert``: level, text, audio and area."""
     b = p.bulletin
     sent = b.sent_at or b.created_at
     cancelled = b.status is BulletinStatus.cancelled
-    alert = ET.Element(f"{{{CAP_NS}}}alert")
-    _sub(alert, "identifier", identifier(b) + ("-cancel" if cancelled else ""))
-    _sub(alert, "sender", p.sender)
-    _sub(alert, "sent", cap_time(b.cancelled_at or sent) if cancelled else cap_time(sent))
-    _sub(alert, "status", "Actual")
-    _sub(alert, "msgType", "Cancel" if cancelled else "Update" if p.follows else "Alert")
-    _sub(alert, "scope", "Public")
-    if cancelled:
-        _sub(alert, "references", f"{p.sender},{identifier(b)},{cap_time(sent)}")
-    elif p.follows is not None:
-        earlier = p.follows
-        _sub(alert, "references", f"{p.sender},{identifier(earlier)},"
-                                  f"{cap_time(earlier.sent_at or earlier.created_at)}")
     info = _sub(alert, "info")
     urgency, severity, certainty = LEVELS[b.priority]
     _sub(info, "language", "vi-VN")
@@ -204,6 +188,30 @@ def alert_element(p: Published) -> ET.Element:
         geocode = _sub(area, "geocode")
         _sub(geocode, "valueName", GEOCODE_NAME)
         _sub(geocode, "value", code)
+
+
+def alert_element(p: Published) -> ET.Element:
+    """The CAP 1.2 ``alert`` of a published bulletin: Alert, Update, or Cancel once cancelled.
+
+    Every element in the schema's order; the text is escaped by ElementTree.
+    """
+    b = p.bulletin
+    sent = b.sent_at or b.created_at
+    cancelled = b.status is BulletinStatus.cancelled
+    alert = ET.Element(f"{{{CAP_NS}}}alert")
+    _sub(alert, "identifier", identifier(b) + ("-cancel" if cancelled else ""))
+    _sub(alert, "sender", p.sender)
+    _sub(alert, "sent", cap_time(b.cancelled_at or sent) if cancelled else cap_time(sent))
+    _sub(alert, "status", "Actual")
+    _sub(alert, "msgType", "Cancel" if cancelled else "Update" if p.follows else "Alert")
+    _sub(alert, "scope", "Public")
+    if cancelled:
+        _sub(alert, "references", f"{p.sender},{identifier(b)},{cap_time(sent)}")
+    elif p.follows is not None:
+        earlier = p.follows
+        _sub(alert, "references", f"{p.sender},{identifier(earlier)},"
+                                  f"{cap_time(earlier.sent_at or earlier.created_at)}")
+    _info(alert, p)
     return alert
 
 
@@ -211,6 +219,28 @@ def alert_document(p: Published) -> bytes:
     """One CAP 1.2 document, UTF-8 with its declaration."""
     return ET.tostring(alert_element(p), encoding="utf-8", xml_declaration=True,
                        default_namespace=CAP_NS)
+
+
+def in_force_document(unit: AdminUnit, published: Sequence[Published], sender: str,
+                      now: datetime) -> bytes:
+    """Everything the unit's loudspeakers carry now as one CAP 1.2 alert: one ``info`` per
+    bulletin in force, newest first (none: an alert without info, which CAP allows).
+
+    Its identifier names the unit and the moment, so each reading is a message of its own;
+    one bulletin's own alert, with its Update and Cancel, is ``alert_document``.
+    """
+    alert = ET.Element(f"{{{CAP_NS}}}alert")
+    _sub(alert, "identifier", f"loa-{unit.code}-in-force-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}")
+    _sub(alert, "sender", sender)
+    _sub(alert, "sent", cap_time(now))
+    _sub(alert, "status", "Actual")
+    _sub(alert, "msgType", "Alert")
+    _sub(alert, "scope", "Public")
+    live = [p for p in published if p.bulletin.status is not BulletinStatus.cancelled]
+    _sub(alert, "note", f"{len(live)} thông báo đang có hiệu lực tại {unit.name}")
+    for p in live:
+        _info(alert, p)
+    return ET.tostring(alert, encoding="utf-8", xml_declaration=True, default_namespace=CAP_NS)
 
 
 def atom_index(unit: AdminUnit, published: Sequence[Published], *, self_url: str,

@@ -92,13 +92,23 @@ def test_cap_documents_validate_and_say_what_the_loudspeakers_carry(
 ) -> None:
     ids = _sent(services)
     schema = cap_schema()
-    index = client.get("/public/11560/cap.xml")
+    index = client.get("/public/11560/cap.atom")
     assert index.status_code == 200 and index.mimetype == "application/atom+xml"
     alerts = _alerts_in(index.data)
     for alert in alerts:
         schema.validate(ET.tostring(alert, encoding="unicode"))
     assert [a.findtext(f"{C}info/{C}headline") for a in alerts] == [
         "Cắt điện chiều nay", "Tin bão khẩn cấp <số 3> & gió giật"]  # newest first; no pending
+    # All in force as one CAP document: an info per bulletin, the same two.
+    in_force = client.get("/public/11560/cap.xml")
+    assert in_force.status_code == 200 and in_force.mimetype == "application/cap+xml"
+    schema.validate(in_force.data.decode())
+    whole = ET.fromstring(in_force.data)
+    assert whole.findtext(f"{C}msgType") == "Alert" and whole.findtext(f"{C}status") == "Actual"
+    assert [i.findtext(f"{C}headline") for i in whole.iter(f"{C}info")] == [
+        "Cắt điện chiều nay", "Tin bão khẩn cấp <số 3> & gió giật"]
+    quiet = client.get("/public/11557/cap.xml")  # the sibling ward: only the province's
+    schema.validate(quiet.data.decode())
 
     answer = client.get(f"/public/11560/cap/{ids['storm']}.xml")
     assert answer.status_code == 200 and answer.mimetype == "application/cap+xml"
@@ -182,8 +192,10 @@ def test_a_cancelled_bulletin_goes_out_as_a_cancel_and_leaves_the_page(
     assert (ref.sender, ref.identifier) == ("loa@localhost", f"loa-bulletin-{ids['storm']}")
     assert ref.sent == sent.replace(microsecond=0)
     assert alert.find(f"{C}info/{C}resource") is None  # not offered for listening again
-    index = _alerts_in(client.get("/public/11560/cap.xml").data)
+    index = _alerts_in(client.get("/public/11560/cap.atom").data)
     assert [a.findtext(f"{C}msgType") for a in index] == ["Alert", "Cancel"]
+    whole = ET.fromstring(client.get("/public/11560/cap.xml").data)  # in force: not the storm
+    assert [i.findtext(f"{C}headline") for i in whole.iter(f"{C}info")] == ["Cắt điện chiều nay"]
     assert "Tin bão khẩn cấp" not in client.get("/public/11560").get_data(as_text=True)
     assert client.get(f"/public/11560/bulletins/{ids['storm']}.mp3").status_code == 404
 
@@ -201,7 +213,7 @@ def test_a_neighbouring_loa_takes_the_alert_in_and_its_cancel_too(
 
     ids = _sent(services)
     with transaction(services.sessions) as s:
-        feed = add_feed(s, f"{live_url}/public/11560/cap.xml", get_unit(s, "11557"), None,
+        feed = add_feed(s, f"{live_url}/public/11560/cap.atom", get_unit(s, "11557"), None,
                         False, services.clock.now()).id
     report = poll_feed(services.sessions, feed, cap_tools(services))
     assert report.error is None

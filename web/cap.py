@@ -1,9 +1,11 @@
 """CAP 1.2 out, no login: a unit's bulletins as CAP documents, their Atom index, their audio.
 
-`/public/<code>/cap.xml` lists what the unit's loudspeakers carry now (and what was
-cancelled in the last day, as Cancel messages); `/public/<code>/cap/<id>.xml` is one
-bulletin's CAP document; `/public/<code>/bulletins/<id>.mp3` its audio. A bulletin that
-never reached the unit, or is still waiting for approval, is a 404 on all three.
+`/public/<code>/cap.xml` is what the unit's loudspeakers carry now, as one CAP 1.2 alert
+(an ``info`` per bulletin in force); `/public/<code>/cap.atom` indexes each bulletin's
+own alert (and what was cancelled in the last day, as Cancel messages), as alert hubs
+read them; `/public/<code>/cap/<id>.xml` is one bulletin's CAP document;
+`/public/<code>/bulletins/<id>.mp3` its audio. A bulletin that never reached the unit,
+or is still waiting for approval, is a 404 on these.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from loa.playlists.cap_out import (
     area_of,
     atom_index,
     follows,
+    in_force_document,
     public_bulletins,
     reaches,
 )
@@ -63,6 +66,18 @@ def bulletin_audio_url(unit: AdminUnit, bulletin: Bulletin) -> str:
 
 
 @bp.route("/<code>/cap.xml")
+def in_force(code: str) -> Response:
+    """The bulletins in force for the unit's residents, one CAP 1.2 document."""
+    with db() as s:
+        unit = _unit(s, code)
+        now = services().clock.now()
+        found = public_bulletins(s, unit, now)
+        data = in_force_document(unit, [published(s, unit, b) for b in found],
+                                 f"loa@{request.host}", now)
+    return Response(data, mimetype=CAP_MIMETYPE)
+
+
+@bp.route("/<code>/cap.atom")
 def index(code: str) -> Response:
     with db() as s:
         unit = _unit(s, code)
