@@ -39,8 +39,13 @@ python="${PYTHON:-python3}"
 extras=""
 [ "$what" = test ] && extras="[test]"
 install=(.venv/bin/python -m pip install -q --disable-pip-version-check --no-warn-script-location)
-"${install[@]}" --upgrade pip
-"${install[@]}" -e ".${extras}"
+# The build backend's notices (a page per editable install) go to a log, shown only on failure.
+log=.venv/install.log
+if ! { "${install[@]}" --upgrade pip && "${install[@]}" -e ".${extras}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "Installing Loa's Python packages failed (the log above is kept in $log)" >&2
+  exit 1
+fi
 
 case "$what" in
   demo) exec .venv/bin/loa demo "$@" ;;
