@@ -1,5 +1,6 @@
 """Bulletins through the output chain, in real time with real aplay/ffplay: the same fallback as
-airings (each output twice, in order), and a play nobody heard is never counted delivered."""
+airings (each output twice, in order), and a play nobody heard is reported bulletin.failed,
+never counted delivered."""
 
 from __future__ import annotations
 
@@ -50,10 +51,11 @@ def send_emergency(make_agent: Callable[..., Agent], world: World,
 
 
 def play_end(world: World, bulletin_id: int, seconds: float = 20) -> AiringLogEntry:
-    """The play's final event, once the server has it."""
+    """The play's final event (completed or failed), once the server has it."""
     deadline = time.monotonic() + seconds
+    final = ("bulletin.completed", "bulletin.failed")
     while not (found := [e for e in events(world.services)
-                         if e.bulletin_id == bulletin_id and e.event == "bulletin.completed"]):
+                         if e.bulletin_id == bulletin_id and e.event in final]):
         assert time.monotonic() < deadline, "the bulletin's play did not end"
         time.sleep(0.05)  # polling the server's log; the deadline bounds the wait
     return found[0]
@@ -91,13 +93,13 @@ def test_a_bulletin_whose_first_output_fails_twice_plays_through_the_second(
     (("aplay",), "all outputs failed"),
     (("aplay", "null"), "no real output played"),  # null keeps time; nobody hears it
 ])
-def test_a_bulletin_nobody_heard_is_not_reported_completed(
+def test_a_bulletin_nobody_heard_is_reported_failed(
     send_emergency: Callable[..., tuple[Runner, int]], world: World,
     outputs: tuple[str, ...], why: str
 ) -> None:
     _runner, bulletin_id = send_emergency(outputs=outputs, alsa_device="nosuchcard")
     end = play_end(world, bulletin_id)
-    assert str(end.detail["error"]).startswith(why)
+    assert end.event == "bulletin.failed" and str(end.detail["reason"]).startswith(why)
     assert len(end.detail["output_errors"]) == 2  # type: ignore[arg-type]
     assert end.played_ms is None  # claims nothing heard
     assert delivered_plays(world, bulletin_id) == 0  # the delivery does not count it
