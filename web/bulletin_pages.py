@@ -152,13 +152,13 @@ def _played_counts(
     ``units`` only unless None (a start alone is no delivery: DESIGN §6)."""
     if not ids:
         return {}
-    started = func.count(func.distinct(BulletinDelivery.station_id)).filter(
+    completed = func.count(func.distinct(BulletinDelivery.station_id)).filter(
         BulletinDelivery.plays > 0
     )
     query = (
         select(
             BulletinDelivery.bulletin_id,
-            started,
+            completed,
             func.count(func.distinct(BulletinDelivery.station_id)),
         )
         .where(BulletinDelivery.bulletin_id.in_(ids))
