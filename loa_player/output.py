@@ -145,7 +145,16 @@ class _ProcessPlayback:
         self._ends = now() + rest
 
     def finished(self) -> bool:
-        return all(p.poll() is not None for p in self._procs)
+        """All ended, or one failed: a pipeline whose player (or decoder) has failed cannot
+        sound, so it ends now and the next output takes over without waiting for the rest
+        (a decoder blocked on a dead pipe, a slow machine)."""
+        codes = [p.poll() for p in self._procs]
+        if all(code is not None for code in codes):
+            return True
+        if any(code is not None and code > 0 for code in codes):
+            self.stop()
+            return True
+        return False
 
     def error(self) -> str | None:
         # The player's own complaint says more than the decoder's broken pipe it caused.

@@ -23,9 +23,10 @@ from loa.clock import Clock, OffsetClock
 from loa.compliance.models import AiringLogEntry
 from loa.db import transaction
 from loa.player.agent import Agent
-from loa.player.output import parse_outputs
+from loa.player.output import AplayOutput, Cue, parse_outputs
 from loa.player.runner import Runner
 from loa.playlists.models import BulletinDelivery
+from loa.simulate import make_sine
 from loa.web.users import add_user
 from tests.conftest import START, Loa
 from tests.helpers.web import PASSWORD, login
@@ -72,8 +73,15 @@ def players(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[bool],
 
 
 @pytest.fixture
-def send_emergency(make_agent: Callable[..., Agent],
-                   world: World, tone: Path) -> Iterator[Callable[[], tuple[Runner, int]]]:
+def bulletin_audio(tmp_path: Path) -> Path:
+    """A recording of 8 s: with the attention signal, time for four failed tries of the
+    process outputs before the bulletin's end, even on a loaded machine."""
+    return make_sine(tmp_path / "bulletin.mp3", seconds=8.0)
+
+
+@pytest.fixture
+def send_emergency(make_agent: Callable[..., Agent], world: World,
+                   bulletin_audio: Path) -> Iterator[Callable[[], tuple[Runner, int]]]:
     """The station's agent with the default output chain (aplay, ffplay, null: what
     LOA_OUTPUT gives unset), and an emergency sent to its commune at once."""
     runners: list[Runner] = []
@@ -82,7 +90,8 @@ def send_emergency(make_agent: Callable[..., Agent],
         runner = Runner(make_agent(outputs=tuple(parse_outputs("")))).start()
         runners.append(runner)
         assert runner.agent.link.synced.wait(10), "first sync did not happen"
-        bulletin_id = send_bulletin(world.services, "SIM", tone, targets=("USIM00000",))
+        bulletin_id = send_bulletin(world.services, "SIM", bulletin_audio,
+                                    targets=("USIM00000",))
         runner.bulletin_notice()  # what the push notice does
         return runner, bulletin_id
 
@@ -164,6 +173,8 @@ def test_every_output_failing_is_reported_failed_red_and_not_counted(
     end = play_end(world, bulletin_id)
     assert end.event == "bulletin.failed" and end.played_ms is None
     assert end.detail["output"] == "null"  # only kept time: nobody heard it
+    tried = [str(e).split(":")[0] for e in end.detail["output_errors"]]  # type: ignore[union-attr]
+    assert tried == ["aplay", "aplay", "ffplay", "ffplay"]  # each output twice, in order
     reason = str(end.detail["reason"])
     assert reason.startswith("no real output played") and "ffplay: SDL" in reason
     assert not [e for e in events(world.services) if e.event == "bulletin.completed"]
@@ -185,3 +196,22 @@ def test_every_output_failing_is_reported_failed_red_and_not_counted(
     assert station["reason"].startswith("no real output played")
     assert data["completed"] == 0
     assert "Đã phát 0/1 đài" in loa("bulletin", "show", str(bulletin_id))
+
+
+def test_a_player_that_fails_ends_its_pipeline_at_once(
+    players: Callable[[bool], Path], bulletin_audio: Path, tmp_path: Path
+) -> None:
+    """An aplay (a wrapper, say) that fails but leaves a child holding its input open:
+    ffmpeg, still decoding the long file, never sees the broken pipe. The playback is
+    over on the next look all the same (the next output can start), aplay's error kept."""
+    players(False)
+    aplay = tmp_path / "bin" / "aplay"
+    aplay.write_text("#!/bin/sh\nexec 3<&0\nsleep 20 <&3 >/dev/null 2>&1 &\n"
+                     f"echo '{NO_CARD}' >&2\nexit 1\n")
+    cue = Cue(None, "0" * 64, bulletin_audio, 8000, START, bulletin_id=1)
+    playback = AplayOutput(lambda: START).start(cue)
+    deadline = time.monotonic() + 5
+    while not playback.finished():
+        assert time.monotonic() < deadline, "the failed pipeline was still waited for"
+        time.sleep(0.05)  # polling processes; the deadline bounds the wait
+    assert (playback.error() or "").startswith("aplay exited 1: aplay: main:831")
