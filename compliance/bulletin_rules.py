@@ -18,6 +18,7 @@ from loa.stations.players import CLOCK_TOLERANCE_MS
 CLOCK_SLACK = timedelta(milliseconds=CLOCK_TOLERANCE_MS)
 CUT_KEYS = ("cancelled", "reason", "error")  # a play stopped short says why in its detail
 MAX_FAILURE_CHARS = 300  # a failure's reason as the delivery row keeps it
+FAILED_WITHOUT_REASON = "thiết bị báo lỗi phát (the player reported a failed play)"
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,7 @@ def play_failure(event: str, detail: Any) -> str | None:
     detail = detail if isinstance(detail, dict) else {}
     reason: str | None = None
     if event == "bulletin.failed":
-        reason = _text(detail.get("reason")) or "thiết bị báo lỗi phát (the player reported " \
-            "a failed play)"
+        reason = _text(detail.get("reason")) or FAILED_WITHOUT_REASON
     elif event == "bulletin.completed":
         if _text(detail.get("error")):
             reason = _text(detail.get("error"))

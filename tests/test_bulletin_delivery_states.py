@@ -132,3 +132,19 @@ def test_a_later_counted_play_of_the_station_wins_over_a_failure(
     assert (row["state_label"], row["played"], row["reason"]) == ("Đã phát", True, "")
     assert live(client, sent)["headline"] == "Đã phát 1/1 đài"
     assert "1/1 đài" in client.get("/bulletins").get_data(as_text=True)
+
+
+def test_a_devices_reason_is_shown_whole_and_the_servers_own_in_the_pages_language(
+    client: FlaskClient, services: Services, tree: dict[str, int], sent: Bulletin
+) -> None:
+    started(services, tree["tn1"], sent, seconds=1)
+    assert sent.sent_at is not None
+    device = "ffplay exited 1: SDL_OpenAudio (no audio device)"  # its own bracket, kept
+    report(services, tree["tn1"], sent, "bulletin.failed",
+           sent.sent_at + timedelta(seconds=2), None, reason=device)
+    assert tn(client, sent)["reason"] == device
+    report(services, tree["tn1"], sent, "bulletin.failed",
+           sent.sent_at + timedelta(seconds=3), None)  # an agent that says nothing
+    assert tn(client, sent)["reason"] == "thiết bị báo lỗi phát"
+    client.get("/lang/en?next=/bulletins")
+    assert tn(client, sent)["reason"] == "the player reported a failed play"

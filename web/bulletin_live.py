@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loa.clock import VN
+from loa.compliance.bulletin_rules import FAILED_WITHOUT_REASON
 from loa.playlists.bulletin_delivery import delivery
 from loa.playlists.bulletins import target_stations
 from loa.playlists.delivery_states import DeliveryState
@@ -48,18 +49,22 @@ def seconds_text(ms: int | None) -> str:
     return gettext("%(s)s giây", s=figure)
 
 
-def reason_text(reason: str | None) -> str:
+def reason_text(state: DeliveryState, reason: str | None) -> str:
     """A failure's or a cut's reason in the page's language ("" for none).
 
-    Cases: the agent's English cause leads in words of the page, its device details
-    after it as sent; a rule's "Vietnamese (English)" reason in the page's half;
-    anything else as stored.
+    Cases: a failure is the device's own words: the agent's English cause leads in
+    words of the page, its details after it as sent, anything else as stored (never
+    split at a bracket of the device's text); a cut's reason is the rule's
+    "Vietnamese (English)", shown in the page's half, as is the server's own reason
+    for a failure that gave none.
     """
     if not reason:
         return ""
-    for cause, words in AGENT_FAILURES:
-        if reason.startswith(cause):
-            return f"{words}{reason[len(cause):]}"
+    if state is DeliveryState.failed and reason != FAILED_WITHOUT_REASON:
+        for cause, words in AGENT_FAILURES:
+            if reason.startswith(cause):
+                return f"{words}{reason[len(cause):]}"
+        return reason
     vi, en = bilingual(reason)
     return en if str(get_locale()) == "en" else vi
 
@@ -117,6 +122,6 @@ def delivery_state(
 def _state_fields(state: DeliveryState, reason: str | None) -> dict[str, Any]:
     return {
         "state": state.value, "state_label": label(state, "delivery"),
-        "reason": reason_text(reason), "played": state is DeliveryState.completed,
+        "reason": reason_text(state, reason), "played": state is DeliveryState.completed,
         "failed": state is DeliveryState.failed,
     }
