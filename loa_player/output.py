@@ -16,6 +16,10 @@ from typing import Any, Protocol
 logger = logging.getLogger(__name__)
 
 PROCESS_CHECK = timedelta(seconds=0.5)
+# Looked at more often in its first second: an output that cannot play (no sound card)
+# fails at once, and each look later is a moment of the bulletin nobody hears.
+FIRST_CHECK = timedelta(seconds=0.1)
+FIRST_SECOND = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -142,7 +146,8 @@ class _ProcessPlayback:
     def __init__(self, procs: list[subprocess.Popen[bytes]], now: Callable[[], datetime],
                  rest: timedelta) -> None:
         self._procs, self._now = procs, now
-        self._ends = now() + rest
+        self._started = now()
+        self._ends = self._started + rest
 
     def finished(self) -> bool:
         """All ended, or one failed: a pipeline whose player (or decoder) has failed cannot
@@ -166,7 +171,9 @@ class _ProcessPlayback:
 
     def ends_by(self) -> datetime:
         # A process can fail at any moment: look again soon, so a fallback output takes over.
-        return min(self._ends, self._now() + PROCESS_CHECK)
+        now = self._now()
+        soon = FIRST_CHECK if now - self._started < FIRST_SECOND else PROCESS_CHECK
+        return min(self._ends, now + soon)
 
     def stop(self) -> None:
         for proc in self._procs:

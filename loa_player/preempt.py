@@ -201,7 +201,10 @@ class Preemption:
             logger.warning("bulletin %s: failed: %s", play.bulletin_id, ended.error)
             return
         detail = {**ended.detail(), **detail}
-        self._store("bulletin.completed", play, play.played_ms(self.now()), **detail)
+        # What was heard: the time on air less what failed tries lost before the fallback
+        # (the next output starts where the bulletin should be by then).
+        heard = max(play.played_ms(self.now()) - ended.unheard_ms, 0)
+        self._store("bulletin.completed", play, heard, **detail)
         logger.info("bulletin %s: completed %s", play.bulletin_id, detail)
 
     def _store(self, kind: str, play: BulletinOnAir, played_ms: int | None,
