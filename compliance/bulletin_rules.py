@@ -17,6 +17,8 @@ from loa.stations.players import CLOCK_TOLERANCE_MS
 # and still be that fact's side of it: the clock error the agent warns about.
 CLOCK_SLACK = timedelta(milliseconds=CLOCK_TOLERANCE_MS)
 CUT_KEYS = ("cancelled", "reason", "error")  # a play stopped short says why in its detail
+MAX_FAILURE_CHARS = 300  # a failure's reason as the delivery row keeps it
+FAILED_WITHOUT_REASON = "thiết bị báo lỗi phát (the player reported a failed play)"
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,34 @@ class BulletinPlay:
         return cls(event, at, played_ms, sha256, received_at,
                    _whole(detail.get("clock_offset_ms")) or 0, _whole(detail.get("slot_id")),
                    any(detail.get(key) for key in CUT_KEYS))
+
+
+def play_failure(event: str, detail: Any) -> str | None:
+    """Why a bulletin play was not heard, as its event says, or None if it was not a failure.
+
+    Cases: ``bulletin.failed`` (the agent found every output failed, or only ``null``
+    kept time) → its ``detail.reason``, or a generic reason when it gives none; a
+    ``bulletin.completed`` carrying ``detail.error`` (agents before ``bulletin.failed``)
+    → that error; a completion whose ``output`` is ``null`` after the real outputs
+    failed (``output_errors``) → nobody heard it; any other event → None. A box set up
+    with only the ``null`` output (a simulation) fell back from nothing: not a failure.
+    """
+    detail = detail if isinstance(detail, dict) else {}
+    reason: str | None = None
+    if event == "bulletin.failed":
+        reason = _text(detail.get("reason")) or FAILED_WITHOUT_REASON
+    elif event == "bulletin.completed":
+        if _text(detail.get("error")):
+            reason = _text(detail.get("error"))
+        elif detail.get("output") == "null" and detail.get("output_errors"):
+            errors = detail["output_errors"]
+            said = "; ".join(str(e) for e in errors) if isinstance(errors, list) else str(errors)
+            reason = f"no real output played: {said}"
+    return None if reason is None else reason[:MAX_FAILURE_CHARS]
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def bulletin_facts(bulletin: Bulletin) -> BulletinFacts:

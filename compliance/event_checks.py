@@ -13,7 +13,8 @@ from loa.compliance.signatures import signature_matches
 from loa.errors import LoaError
 
 AIRING_EVENTS = {"airing.started", "airing.completed", "airing.failed", "airing.interrupted"}
-BULLETIN_EVENTS = {"bulletin.started", "bulletin.completed"}
+# bulletin.failed: a play nobody heard through (every output failed, or only null kept time).
+BULLETIN_EVENTS = {"bulletin.started", "bulletin.completed", "bulletin.failed"}
 EVENT_TYPES = AIRING_EVENTS | BULLETIN_EVENTS | {"heartbeat"}
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -148,6 +149,7 @@ DETAIL_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     },
     "bulletin.started": {"slot_id": (int,), "repeat": (int,)},
     "bulletin.completed": {"slot_id": (int,), "repeat": (int,)},
+    "bulletin.failed": {"slot_id": (int,), "repeat": (int,), "reason": (str,)},
 }
 JSON_NAMES = {str: ("chuỗi", "a string"), int: ("số nguyên", "a whole number"),
               float: ("số", "a number"), list: ("danh sách", "a list"),

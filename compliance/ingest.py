@@ -14,6 +14,7 @@ from loa.compliance.bulletin_rules import (
     BulletinPlay,
     SlotFacts,
     bulletin_facts,
+    play_failure,
     why_play_not_counted,
     why_start_not_counted,
 )
@@ -29,7 +30,7 @@ from loa.compliance.event_checks import (
 from loa.compliance.key_entries import KEY_REVOKED, chain_keys, key_of
 from loa.compliance.models import AiringLogEntry
 from loa.errors import LoaError
-from loa.playlists.bulletin_delivery import delivery_row, record_play
+from loa.playlists.bulletin_delivery import delivery_row, record_failure, record_play
 from loa.playlists.models import Airing, Bulletin, BulletinDelivery, BulletinSlot
 from loa.settings import Settings
 from loa.stations.models import Player
@@ -297,8 +298,13 @@ def _slot(session: Session, bulletin_id: int, station_id: int,
 def _record_play(session: Session, player: Player, entry: AiringLogEntry, bulletin_id: int,
                  bulletin: BulletinFacts, tolerance: timedelta) -> None:
     """Give the player's delivery row the play, as the bulletin play rule counts it; the
-    log keeps every play as signed, counted or not."""
+    log keeps every play as signed, counted or not. A failed play (``play_failure``) is
+    recorded whenever it is: it never adds to what counts, it only says what went wrong."""
     row = delivery_row(session, bulletin_id, player)
+    failure = play_failure(entry.event, entry.detail)
+    if failure is not None:
+        record_failure(row, entry.at, failure)
+        return
     play = BulletinPlay.of(entry.event, entry.at, entry.played_ms, entry.asset_sha256,
                            entry.received_at, entry.detail)
     if entry.event == "bulletin.started":
@@ -307,7 +313,7 @@ def _record_play(session: Session, player: Player, entry: AiringLogEntry, bullet
         slot = _slot(session, bulletin_id, player.station_id, play.slot_id)
         problem = why_play_not_counted(play, bulletin, row.fetched_at, slot, row.plays or 0,
                                        tolerance)
-    record_play(row, entry.event, entry.at, problem is None)
+    record_play(row, entry.event, entry.at, problem is None, problem)
 
 
 def ingest_events(

@@ -224,7 +224,7 @@ def show(loa: LoaContext, bulletin_id: int, fmt: str) -> None:
         end_past_bulletins(session, loa.services.clock.now())
         found = get_bulletin(session, bulletin_id)
         rows = delivery(session, found)
-        data = _show_data(found, rows)
+        data = _show_data(found, rows, loa.services.clock.now())
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -269,8 +269,13 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
-def _show_data(b: Bulletin, rows: list[StationDelivery]) -> dict[str, Any]:
+def _show_data(b: Bulletin, rows: list[StationDelivery], now: datetime) -> dict[str, Any]:
+    """The bulletin and, per station, its steps and delivery state (DESIGN §6): only a
+    counted completion is ``completed``, and only those count in the top ``completed``."""
+    from loa.playlists.delivery_states import DeliveryState
+
     started = sum(1 for r in rows if r.started_at is not None)
+    states = [r.state(b.duration_ms or 0, now) for r in rows]
     return {
         "id": b.id, "unit": b.unit.code, "title": b.title, "priority": b.priority.value,
         "status": b.status.value, "text": b.text, "audio_sha256": b.asset_sha256,
@@ -281,12 +286,16 @@ def _show_data(b: Bulletin, rows: list[StationDelivery]) -> dict[str, Any]:
         "approved_at": _iso(b.approved_at), "sent_at": _iso(b.sent_at),
         "cancelled_by": b.cancelled_by, "cancelled_at": _iso(b.cancelled_at),
         "stations": len(rows), "started": started,
+        "completed": sum(state is DeliveryState.completed for state, _ in states),
         "delivery": [
             {"station": r.code, "name": r.name, "players": r.players,
              "pushed_at": _iso(r.pushed_at), "fetched_at": _iso(r.fetched_at),
              "started_at": _iso(r.started_at), "completed_at": _iso(r.completed_at),
-             "plays": r.plays, "delay_ms": r.delay_ms}
-            for r in rows
+             "plays": r.plays, "delay_ms": r.delay_ms, "state": state.value,
+             "started": r.started_at is not None,
+             "completed": state is DeliveryState.completed,
+             "failed": state is DeliveryState.failed, "reason": reason}
+            for r, (state, reason) in zip(rows, states, strict=True)
         ],
     }
 
@@ -295,12 +304,13 @@ def _show_text(data: dict[str, Any]) -> None:
     click.echo(f"Thông báo {data['id']} [{data['priority']}, {data['status']}]: {data['title']}")
     click.echo(f"Gửi lúc (sent): {data['sent_at'] or '-'}   hiệu lực đến (until): "
                f"{data['valid_until']}")
-    click.echo(f"Đã phát {data['started']}/{data['stations']} đài (started on "
-               f"{data['started']} of {data['stations']} stations)")
-    click.echo("station\tpushed\tfetched\tstarted\tcompleted\tplays\tdelay_ms")
+    click.echo(f"Đã phát {data['completed']}/{data['stations']} đài (played through on "
+               f"{data['completed']} of {data['stations']} stations; started on "
+               f"{data['started']})")
+    click.echo("station\tpushed\tfetched\tstarted\tcompleted\tplays\tdelay_ms\tstate\treason")
     for r in data["delivery"]:
         cells = [r["station"], r["pushed_at"], r["fetched_at"], r["started_at"],
-                 r["completed_at"], r["plays"], r["delay_ms"]]
+                 r["completed_at"], r["plays"], r["delay_ms"], r["state"], r["reason"]]
         click.echo("\t".join("-" if c is None else str(c) for c in cells))
 
 

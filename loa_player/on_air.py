@@ -6,8 +6,10 @@ with a label of their own; it starts the source on the first output that takes
 it, each output tried ``tries`` times in the configured order, and when a
 playback fails before its end the next try starts where the source should be
 by then. A play ends at its deadline whatever the output says. The caller gets
-back an ``Ended``: which output played, the errors before it, and why the play
-failed if it did (every output failed, or only the ``null`` output kept time).
+back an ``Ended``: which output played, the errors before it, why the play
+failed if it did (every output failed, or only the ``null`` output kept time),
+and how much of its time on air tries that failed at once lost (``unheard_ms``:
+the next output starts further on, so a bulletin's report claims only what was heard).
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ from loa.player.slots import ms
 
 logger = logging.getLogger(__name__)
 
+# An output that fails this soon after it started played nothing worth counting (no sound
+# card: aplay exits at once); the next one starts further on, so that time was not heard.
+QUICK_FAILURE = timedelta(seconds=1)
+
 
 @dataclass
 class Play:
@@ -37,6 +43,8 @@ class Play:
     playback: Playback
     attempt: int = 0  # which try of the output order is playing
     output_errors: list[str] = field(default_factory=list)
+    output_started: datetime | None = None  # when the playing try's output started
+    unheard_ms: int = 0  # lost to tries that failed at once (``QUICK_FAILURE``)
 
     @property
     def deadline(self) -> datetime:
@@ -56,12 +64,15 @@ class Ended:
     error: str | None
     output_errors: list[str]
     stopped_at_end: bool = False
+    unheard_ms: int = 0  # of the time on air, what failed tries lost before the fallback
 
     def detail(self) -> dict[str, Any]:
         """What the final event says about the outputs."""
         detail: dict[str, Any] = {"output": self.output}
         if self.output_errors:
             detail["output_errors"] = self.output_errors
+        if self.unheard_ms:
+            detail["unheard_ms"] = self.unheard_ms
         if self.stopped_at_end:
             detail["stopped_at_end"] = True
         return detail
@@ -95,6 +106,8 @@ class OnAir:
         if play.playback.finished():
             error = play.playback.error()
             if error and now < play.deadline:
+                if play.output_started is not None and now - play.output_started <= QUICK_FAILURE:
+                    play.unheard_ms += ms(now - play.output_started)
                 self._note_failure(play, error)
                 return self._try_outputs(now)
             return self._end(error)
@@ -127,6 +140,7 @@ class OnAir:
             except OSError as exc:
                 self._note_failure(play, str(exc))
                 continue
+            play.output_started = now
             if play.output_errors:
                 self.health.report("output", "; ".join(play.output_errors)[-300:])
             return None
@@ -148,4 +162,5 @@ class OnAir:
         if output == "null" and play.output_errors and not error:
             # The null output only keeps time and the log: nobody heard this play.
             error = "no real output played: " + "; ".join(play.output_errors)
-        return Ended(play.what, output, error, play.output_errors, stopped_at_end)
+        return Ended(play.what, output, error, play.output_errors, stopped_at_end,
+                     play.unheard_ms)

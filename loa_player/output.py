@@ -16,6 +16,10 @@ from typing import Any, Protocol
 logger = logging.getLogger(__name__)
 
 PROCESS_CHECK = timedelta(seconds=0.5)
+# Looked at more often in its first second: an output that cannot play (no sound card)
+# fails at once, and each look later is a moment of the bulletin nobody hears.
+FIRST_CHECK = timedelta(seconds=0.1)
+FIRST_SECOND = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -142,10 +146,20 @@ class _ProcessPlayback:
     def __init__(self, procs: list[subprocess.Popen[bytes]], now: Callable[[], datetime],
                  rest: timedelta) -> None:
         self._procs, self._now = procs, now
-        self._ends = now() + rest
+        self._started = now()
+        self._ends = self._started + rest
 
     def finished(self) -> bool:
-        return all(p.poll() is not None for p in self._procs)
+        """All ended, or one failed: a pipeline whose player (or decoder) has failed cannot
+        sound, so it ends now and the next output takes over without waiting for the rest
+        (a decoder blocked on a dead pipe, a slow machine)."""
+        codes = [p.poll() for p in self._procs]
+        if all(code is not None for code in codes):
+            return True
+        if any(code is not None and code > 0 for code in codes):
+            self.stop()
+            return True
+        return False
 
     def error(self) -> str | None:
         # The player's own complaint says more than the decoder's broken pipe it caused.
@@ -157,7 +171,9 @@ class _ProcessPlayback:
 
     def ends_by(self) -> datetime:
         # A process can fail at any moment: look again soon, so a fallback output takes over.
-        return min(self._ends, self._now() + PROCESS_CHECK)
+        now = self._now()
+        soon = FIRST_CHECK if now - self._started < FIRST_SECOND else PROCESS_CHECK
+        return min(self._ends, now + soon)
 
     def stop(self) -> None:
         for proc in self._procs:

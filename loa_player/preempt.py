@@ -183,18 +183,28 @@ class Preemption:
             logger.info("bulletin %s %s on air", play.bulletin_id, play.detail)
 
     def report_end(self, ended: Ended | None, **detail: Any) -> None:
-        """The bulletin play is over (or was cut): ``bulletin.completed`` with how it went.
+        """The bulletin play is over (or was cut): ``bulletin.completed`` with how it went,
+        or ``bulletin.failed`` if nobody heard it through.
 
-        A play nobody heard through (every output failed, or only ``null`` kept
-        time) says why in ``detail.error`` and claims no ``played_ms``, so the
-        server never counts it: it knows no ``bulletin.failed`` yet.
+        A failed play (every output failed, or only ``null`` kept time after the real
+        outputs failed) says why in ``detail.reason`` and claims no ``played_ms``: the
+        delivery page shows the station "lỗi phát" with that reason, never "đã phát".
         """
         if ended is None:
             return
         play: BulletinOnAir = ended.what
-        played_ms = None if ended.error else play.played_ms(self.now())
-        detail = {**ended.detail(), **({"error": ended.error} if ended.error else {}), **detail}
-        self._store("bulletin.completed", play, played_ms, **detail)
+        if ended.error:
+            if "reason" in detail:  # also cut (a cancel, an emergency): kept beside it
+                detail["cut_reason"] = detail.pop("reason")
+            self._store("bulletin.failed", play, None,
+                        **{**ended.detail(), **detail, "reason": ended.error})
+            logger.warning("bulletin %s: failed: %s", play.bulletin_id, ended.error)
+            return
+        detail = {**ended.detail(), **detail}
+        # What was heard: the time on air less what failed tries lost before the fallback
+        # (the next output starts where the bulletin should be by then).
+        heard = max(play.played_ms(self.now()) - ended.unheard_ms, 0)
+        self._store("bulletin.completed", play, heard, **detail)
         logger.info("bulletin %s: completed %s", play.bulletin_id, detail)
 
     def _store(self, kind: str, play: BulletinOnAir, played_ms: int | None,

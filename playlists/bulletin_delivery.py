@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from loa.clock import Clock
 from loa.db import transaction
+from loa.playlists.delivery_states import DeliveryState, PlayerPlays, station_state
 from loa.playlists.models import Bulletin, BulletinDelivery
 from loa.stations.models import Player, Station
 
@@ -31,6 +32,11 @@ class StationDelivery:
     completed_at: datetime | None
     plays: int
     delay_ms: int | None  # from sending to the first start
+    rows: tuple[PlayerPlays, ...] = ()  # each player's, for the delivery state
+
+    def state(self, duration_ms: int, now: datetime) -> tuple[DeliveryState, str | None]:
+        """What the station's delivery reads at ``now``, and why (``station_state``)."""
+        return station_state(self.rows, duration_ms, now)
 
 
 def deliver(session: Session, bulletin: Bulletin, players: Iterable[Player]) -> None:
@@ -95,17 +101,31 @@ def delivery_row(session: Session, bulletin_id: int, player: Player) -> Bulletin
     return row
 
 
-def record_play(row: BulletinDelivery, event: str, at: datetime, counted: bool) -> None:
+def record_play(row: BulletinDelivery, event: str, at: datetime, counted: bool,
+                problem: str | None = None) -> None:
     """The row follows the log as the bulletin play rule counts it (DESIGN §6): the first
-    counted start, the last counted completion, the completions counted. ``counted`` is
-    that rule's verdict (compliance decides; this room keeps the row)."""
+    and latest counted start, the last counted completion, the completions counted, and
+    why the latest completion did not count (``problem``). ``counted`` is that rule's
+    verdict (compliance decides; this room keeps the row)."""
     if not counted:
+        if event == "bulletin.completed":
+            row.not_counted = (problem or "")[:300] or None
         return
     if event == "bulletin.started":
         row.started_at = min(row.started_at or at, at)
+        if row.last_started_at is None or at >= row.last_started_at:
+            row.last_started_at = at
+            row.not_counted = None  # a new play: the last one's verdict is history
     else:
         row.completed_at = max(row.completed_at or at, at)
         row.plays = (row.plays or 0) + 1
+
+
+def record_failure(row: BulletinDelivery, at: datetime, reason: str) -> None:
+    """A play of the player that nobody heard (``bulletin.failed``, or through ``null``):
+    the latest one and why. It never adds to the plays counted."""
+    if row.failed_at is None or at >= row.failed_at:
+        row.failed_at, row.failure = at, reason[:300]
 
 
 def delivery(session: Session, bulletin: Bulletin) -> list[StationDelivery]:
@@ -138,5 +158,7 @@ def _station_delivery(
         code=station.code, name=station.name, players=len(rows),
         pushed_at=_first(r.pushed_at for r in rows), fetched_at=_first(r.fetched_at for r in rows),
         started_at=started, completed_at=completed, plays=max((r.plays for r in rows), default=0),
-        delay_ms=delay,
+        delay_ms=delay, rows=tuple(
+            PlayerPlays(r.plays or 0, r.pushed_at, r.fetched_at, r.last_started_at,
+                        r.failed_at, r.failure, r.not_counted) for r in rows),
     )

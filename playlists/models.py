@@ -335,6 +335,12 @@ class BulletinDelivery(Base):
     started_at: Mapped[datetime | None]  # the `at` of its first counted bulletin.started
     completed_at: Mapped[datetime | None]  # ... of its last counted bulletin.completed
     plays: Mapped[int] = mapped_column(default=0, server_default="0")
+    # What the delivery states read (DESIGN §6, bulletin delivery): the latest counted start,
+    # the latest failed play and why, and why the last completion did not count.
+    last_started_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    failure: Mapped[str | None] = mapped_column(String(300))
+    not_counted: Mapped[str | None] = mapped_column(String(300))
 
 
 class BulletinSlot(Base):

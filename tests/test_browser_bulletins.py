@@ -1,8 +1,10 @@
 """A leader writes a storm warning on a phone and on a desktop: template, blanks, spoken-form
-preview, listen, send (confirmed), the live delivery page counting a station that starts, cancel."""
+preview, listen, send (confirmed), the live delivery page following a station that starts and
+fails (red, not counted), cancel."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ from loa.db import transaction
 from loa.playlists.models import Bulletin
 from loa.services import Services
 from tests.helpers.browser import SCREENSHOTS, overflow, switch_language, vietnamese_labels
-from tests.helpers.bulletin_web import KEY, STORM_FIELDS, started
+from tests.helpers.bulletin_web import KEY, STORM_FIELDS, report, started
 from tests.helpers.web import PASSWORD
 
 tree = tests.helpers.bulletin_web.tree  # a shared fixture
@@ -97,10 +99,22 @@ def test_a_storm_warning_from_template_to_cancel(
         sent = s.scalars(select(Bulletin)).one()
         s.expunge(sent)
     started(services, tree["tn1"], sent, seconds=1.2)
-    # No reload: the page asks every 2 s and shows the station as it starts.
-    expect(page.locator("#headline")).to_have_text("Đã phát 1/1 đài", timeout=6000)
+    # No reload: the page asks every 2 s and shows the station as it starts; a start is
+    # not a delivery (DESIGN §6): the headline waits for a counted completion.
     row = page.locator("#delivery tr[data-station=TN]")
+    expect(row.locator(".state")).to_have_text("Đang phát", timeout=6000)
     assert "1,2 giây" in row.inner_text()
+    assert page.inner_text("#headline") == "Đã phát 0/1 đài"
+    assert sent.sent_at is not None
+    report(services, tree["tn1"], sent, "bulletin.failed",
+           sent.sent_at + timedelta(seconds=4), None, output="null",
+           reason="all outputs failed: aplay: aplay exited 1: audio open error")
+    expect(row.locator(".state")).to_have_text("Lỗi phát", timeout=6000)
+    assert "mọi đầu ra âm thanh đều lỗi" in row.inner_text()
+    red = row.locator(".state").evaluate("e => getComputedStyle(e).color")
+    assert red == "rgb(179, 38, 30)" and "failed" in (row.get_attribute("class") or "")
+    assert page.inner_text("#headline") == "Đã phát 0/1 đài"  # not counted
+    assert overflow(page) <= 0
     shot(page, "delivery", width)
     page.click("#cancel button")
     page.wait_for_selector("text=Đã hủy thông báo")

@@ -18,7 +18,7 @@ from loa.playlists.models import Bulletin, BulletinDelivery, BulletinStatus
 from loa.services import Services
 from loa.stations.models import AdminUnit
 from loa.web.users import add_user
-from tests.helpers.bulletin_web import started, typed_blanks
+from tests.helpers.bulletin_web import completed, started, typed_blanks
 from tests.helpers.web import PASSWORD, csrf, login
 
 tree = tests.helpers.bulletin_web.tree  # a shared fixture
@@ -152,8 +152,13 @@ def test_a_leader_sends_an_emergency_and_follows_its_delivery(
     assert (live["played"], live["total"], live["live"]) == (0, 1, True)
     started(services, tree["tn1"], sent, seconds=1.4)
     live = client.get(f"/bulletins/{sent.id}/delivery.json").get_json()
-    assert live["headline"] == "Đã phát 1/1 đài"
+    assert live["headline"] == "Đã phát 0/1 đài"  # begun is not played (DESIGN §6)
     assert live["stations"][0]["code"] == "TN" and live["stations"][0]["delay"] == "1,4 giây"
+    assert live["stations"][0]["state_label"] == "Đang phát"
+    assert "0/1 đài" in client.get("/bulletins").get_data(as_text=True)
+    completed(services, tree["tn1"], sent, seconds=1.4)
+    live = client.get(f"/bulletins/{sent.id}/delivery.json").get_json()
+    assert live["headline"] == "Đã phát 1/1 đài" and live["stations"][0]["state"] == "completed"
     listed = client.get("/bulletins").get_data(as_text=True)
     assert "Tin khẩn: bão số 3" in listed and "1/1 đài" in listed
 
@@ -272,8 +277,10 @@ def test_the_pages_in_english(client: Any, services: Services, tree: dict[str, i
     assert "<label>Wind force" in page and "<label>Sức gió" not in page
     assert "cấp 8, giật cấp 10" in page  # the text stays Vietnamese: the loudspeakers read it
     started(services, tree["tn1"], sent, seconds=2.5)
+    completed(services, tree["tn1"], sent, seconds=2.5)
     live = client.get(f"/bulletins/{sent.id}/delivery.json").get_json()
     assert live["headline"] == "Played on 1/1 stations" and live["stations"][0]["delay"] == "2.5 s"
+    assert live["stations"][0]["state_label"] == "Aired"
 
 
 def test_deliveries_count_stations_not_players(
@@ -288,6 +295,7 @@ def test_deliveries_count_stations_not_players(
             BulletinDelivery.bulletin_id == sent.id)).all()
         assert len(rows) == 3
     started(services, tree["tn1"], sent, seconds=0.8)
+    completed(services, tree["tn1"], sent, seconds=0.8)
     live = client.get(f"/bulletins/{sent.id}/delivery.json").get_json()
     assert live["headline"] == "Đã phát 1/2 đài"
     assert [r["code"] for r in live["stations"]] == ["TH", "TN"]

@@ -152,3 +152,23 @@ def test_cap_tables_up_and_down(empty_database_url: str) -> None:
     assert not {"cap_feed", "cap_alert"} & tables(empty_database_url)
     migrate.upgrade(empty_database_url)
     assert {"cap_feed", "cap_alert"} <= tables(empty_database_url)
+
+
+def test_delivery_state_columns_up_and_down(empty_database_url: str) -> None:
+    """0009_delivery adds what the delivery states read (the latest start, the failure and
+    why a completion did not count), and takes them away again."""
+
+    def columns() -> set[str]:
+        engine = create_engine(empty_database_url)
+        try:
+            return {c["name"] for c in inspect(engine).get_columns("bulletin_delivery")}
+        finally:
+            engine.dispose()
+
+    added = {"last_started_at", "failed_at", "failure", "not_counted"}
+    migrate.upgrade(empty_database_url)
+    assert added <= columns()
+    command.downgrade(migrate.alembic_config(empty_database_url), "0008_report")
+    assert not added & columns() and "started_at" in columns()
+    migrate.upgrade(empty_database_url)
+    assert added <= columns()

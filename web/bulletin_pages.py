@@ -160,17 +160,17 @@ def bulletins() -> Any:
 def _played_counts(
     s: Session, ids: list[int], units: set[int] | None
 ) -> dict[int, tuple[int, int]]:
-    """Per bulletin: (stations that started it, stations it was sent to), those of ``units``
-    only unless None."""
+    """Per bulletin: (stations with a counted completion, stations it was sent to), those of
+    ``units`` only unless None (a start alone is no delivery: DESIGN §6)."""
     if not ids:
         return {}
-    started = func.count(func.distinct(BulletinDelivery.station_id)).filter(
-        BulletinDelivery.started_at.is_not(None)
+    completed = func.count(func.distinct(BulletinDelivery.station_id)).filter(
+        BulletinDelivery.plays > 0
     )
     query = (
         select(
             BulletinDelivery.bulletin_id,
-            started,
+            completed,
             func.count(func.distinct(BulletinDelivery.station_id)),
         )
         .where(BulletinDelivery.bulletin_id.in_(ids))

@@ -76,6 +76,15 @@ LABELS: dict[str, dict[str, Any]] = {
         "cancelled": _l("Đã hủy"),
         "ended": _l("Đã kết thúc"),
     },
+    "delivery": {  # a station's delivery of a bulletin (playlists/delivery_states.py)
+        "waiting": _l("Chưa nhận"),
+        "pushed": _l("Đã báo xuống"),
+        "fetched": _l("Đã nhận"),
+        "playing": _l("Đang phát"),
+        "cut": _l("Bị ngắt"),
+        "failed": _l("Lỗi phát"),
+        "completed": _l("Đã phát"),
+    },
     "priority": {
         "normal": _l("Thông thường"),
         "priority": _l("Ưu tiên"),

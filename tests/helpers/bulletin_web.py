@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from loa.canonical import canonical_json
+from loa.clock import FrozenClock
 from loa.compliance import keylog
 from loa.compliance.ingest import ingest_events
 from loa.db import transaction
@@ -55,15 +56,21 @@ def started(services: Services, player_id: int, bulletin: Bulletin, seconds: flo
     """TN's player fetches ``bulletin``'s audio and reports it started ``seconds`` after
     it was sent (signed)."""
     assert bulletin.sent_at is not None
-    event = {
-        "id": str(uuid.uuid4()), "type": "bulletin.started", "airing_id": None,
-        "bulletin_id": bulletin.id, "at": (bulletin.sent_at + timedelta(seconds=seconds))
-        .isoformat(), "sha256": bulletin.asset_sha256, "played_ms": 0,
-        "detail": {"repeat": 0},
-    }
-    event["sig"] = base64.b64encode(KEY.sign(canonical_json(event).encode())).decode()
     with transaction(services.sessions) as s:
         mark_fetched(s, player_id, str(bulletin.asset_sha256), bulletin.sent_at)
+    report(services, player_id, bulletin, "bulletin.started",
+           bulletin.sent_at + timedelta(seconds=seconds), 0)
+
+
+def report(services: Services, player_id: int, bulletin: Bulletin, kind: str, at: datetime,
+           played_ms: int | None, **detail: object) -> None:
+    """TN's first player reports a bulletin event (signed), received at the clock's now."""
+    event = {
+        "id": str(uuid.uuid4()), "type": kind, "airing_id": None,
+        "bulletin_id": bulletin.id, "at": at.isoformat(), "sha256": bulletin.asset_sha256,
+        "played_ms": played_ms, "detail": {"repeat": 0, **detail},
+    }
+    event["sig"] = base64.b64encode(KEY.sign(canonical_json(event).encode())).decode()
     with transaction(services.sessions) as s:
         result = ingest_events(s, s.get_one(Player, player_id), [event], services.clock.now())
         assert result.rejected == [], result.rejected
@@ -85,3 +92,14 @@ STORM_FIELDS = {
     "luong_mua": "200-300 mm", "so_tan": "bãi sông Cấm", "han_so_tan": "18h00 ngày 6/9",
     "duong_day_nong": "0225 3 842 112",
 }
+
+
+def completed(services: Services, player_id: int, bulletin: Bulletin, seconds: float) -> None:
+    """After ``started`` with the same ``seconds``: the clock moves to the play's end and
+    the player reports it played through (a completion the rule counts)."""
+    assert bulletin.sent_at is not None and bulletin.duration_ms
+    ends = bulletin.sent_at + timedelta(seconds=seconds, milliseconds=bulletin.duration_ms)
+    assert isinstance(services.clock, FrozenClock)
+    services.clock.set(max(services.clock.now(), ends + timedelta(seconds=1)))
+    report(services, player_id, bulletin, "bulletin.completed", ends, bulletin.duration_ms,
+           output="aplay")

@@ -40,6 +40,8 @@ DETAIL = {
                   "outputs": (list,), "problems": (dict,)},
     "airing.completed": {"clock_offset_ms": WHOLE},
     "bulletin.completed": {"clock_offset_ms": WHOLE, "slot_id": WHOLE, "repeat": WHOLE},
+    "bulletin.failed": {"clock_offset_ms": WHOLE, "slot_id": WHOLE, "repeat": WHOLE,
+                        "reason": (str,)},
 }
 
 
@@ -57,6 +59,8 @@ def base_event(world: World, kind: str) -> dict[str, Any]:
         event.update(airing_id=world.airing_ids(0)[0], sha256=world.sha256, played_ms=600_000)
     if kind == "bulletin.completed":
         event.update(bulletin_id=1, sha256=world.sha256, played_ms=1000)
+    if kind == "bulletin.failed":
+        event.update(bulletin_id=1, sha256=world.sha256)
     return event
 
 

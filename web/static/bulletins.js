@@ -162,9 +162,13 @@ function followDelivery(table) {
       const line = table.querySelector(`tr[data-station="${CSS.escape(row.code)}"]`);
       if (!line) continue;
       line.classList.toggle("played", row.played);
+      line.classList.toggle("failed", row.failed);
+      line.dataset.state = row.state;
       for (const cell of line.querySelectorAll("[data-step]")) {
         cell.textContent = row[cell.dataset.step];
       }
+      const state = line.querySelector(".state");
+      if (state) state.className = `state state-${row.state}`;
     }
     if (state.live) setTimeout(poll, 2000);
   }
