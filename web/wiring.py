@@ -124,6 +124,7 @@ def register(app: Flask) -> None:
         clips,
         editor,
         i18n,
+        inbox,
         lexicon,
         ops,
         player_api,
@@ -146,5 +147,5 @@ def register(app: Flask) -> None:
     csrf.exempt(player_api.bp)
     editor.init_app(app)
     for module in (player_api, ops, auth, accounts, token_pages, ui, editor, review, clips,
-                   lexicon, admin, stations_page, public, bulletin_pages):
+                   lexicon, admin, stations_page, public, bulletin_pages, inbox):
         app.register_blueprint(module.bp)
