@@ -52,12 +52,19 @@ class Parcel:
     created_at: str
 
 
+def _mail_domain(host: str) -> str:
+    """The domain of the default sender: the relay's name, or a placeholder for an address
+    (Apprise refuses loa@127.0.0.1)."""
+    is_name = "." in host and not host.replace(".", "").isdigit()
+    return host if is_name else "localhost.localdomain"
+
+
 def mail_url(smtp_url: str, to: str) -> str:
     """The Apprise URL that sends to ``to`` through LOA_SMTP_URL, STARTTLS unless told.
 
     Cases: smtp://u:p@mail.tinh.gov.vn:587?from=loa@tinh.gov.vn →
     mailtos://u:p@mail.tinh.gov.vn:587/?from=…&mode=starttls&smtp=mail.tinh.gov.vn&to=…;
-    no port → 587; no from → loa@<host>.
+    no port → 587; no from → loa@<host> (loa@localhost.localdomain for an IP address).
     """
     parts = urlsplit(smtp_url)
     if parts.scheme != "smtp" or not parts.hostname:
@@ -65,7 +72,7 @@ def mail_url(smtp_url: str, to: str) -> str:
                             "(must look like smtp://user:password@host:587)")
     query = dict(parse_qsl(parts.query))
     query.setdefault("mode", "starttls")
-    query.setdefault("from", f"loa@{parts.hostname}")
+    query.setdefault("from", f"loa@{_mail_domain(parts.hostname)}")
     query.setdefault("cto", str(TIMEOUT_S))
     query["smtp"], query["to"] = parts.hostname, to
     login = ""
