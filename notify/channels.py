@@ -17,7 +17,7 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import requests
 
@@ -77,9 +77,9 @@ def mail_url(smtp_url: str, to: str) -> str:
     query["smtp"], query["to"] = parts.hostname, to
     login = ""
     if parts.username:
-        login = quote(parts.username, safe="")
+        login = quote(unquote(parts.username), safe="")
         if parts.password:
-            login += ":" + quote(parts.password, safe="")
+            login += ":" + quote(unquote(parts.password), safe="")
         login += "@"
     return f"mailtos://{login}{parts.hostname}:{parts.port or 587}/?{urlencode(query)}"
 
