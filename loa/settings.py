@@ -54,7 +54,7 @@ class Settings:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     offline_alert_minutes: int = 30
-    public_url: str = "http://localhost:8000"
+    public_url: str = "http://localhost:8080"
 
     @property
     def is_sqlite(self) -> bool:
@@ -171,5 +171,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_url=env.get("LOA_WEBHOOK_URL") or None,
         webhook_secret=_webhook_secret(env),
         offline_alert_minutes=_whole(env, "LOA_OFFLINE_ALERT_MINUTES", "30"),
-        public_url=env.get("LOA_PUBLIC_URL", "http://localhost:8000").rstrip("/"),
+        public_url=env.get("LOA_PUBLIC_URL", "http://localhost:8080").rstrip("/"),
     )

@@ -131,3 +131,26 @@ def test_the_alert_settings_refuse_bad_input_and_forms_without_a_token(
                                                "channel": "email"}, follow_redirects=True)
     assert "Đã lưu cách nhận cảnh báo" in ok.get_data(as_text=True)
     assert 'value="xa@b.vn"' in ok.get_data(as_text=True)
+
+
+@pytest.mark.both_databases
+def test_the_notify_tables_go_up_and_down(empty_database_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine, inspect
+
+    from loa import migrate
+
+    def tables() -> set[str]:
+        engine = create_engine(empty_database_url)
+        try:
+            return set(inspect(engine).get_table_names())
+        finally:
+            engine.dispose()
+
+    notify_tables = {"notify_profile", "notify_event", "notify_delivery"}
+    migrate.upgrade(empty_database_url)
+    assert notify_tables <= tables()
+    command.downgrade(migrate.alembic_config(empty_database_url), "0008_report")
+    assert not notify_tables & tables()
+    migrate.upgrade(empty_database_url)
+    assert notify_tables <= tables()
