@@ -51,12 +51,12 @@ def set_profile(
     """Store a user's settings, refusing an address or a time that cannot be used."""
     email = email.strip()
     if email and (len(email) > MAX_EMAIL or not _EMAIL.match(email)):
-        raise LoaError(f"Địa chỉ e-mail không hợp lệ: {email} (not an e-mail address)")
+        raise LoaError(f"Địa chỉ thư điện tử không hợp lệ: {email} (not an e-mail address)")
     unknown = set(channels) - {c.value for c in OPTIONAL}
     if unknown:
         raise LoaError(f"Kênh không hợp lệ: {', '.join(sorted(unknown))} (unknown channel)")
     if Channel.email.value in channels and not email:
-        raise LoaError("Cần nhập địa chỉ e-mail để nhận thư (an e-mail address is needed)")
+        raise LoaError("Cần nhập địa chỉ thư điện tử để nhận thư (an e-mail address is needed)")
     start = _clock_time(quiet_from, "Giờ bắt đầu yên tĩnh")
     end = _clock_time(quiet_until, "Giờ kết thúc yên tĩnh")
     if (start is None) != (end is None) or (start is not None and start == end):

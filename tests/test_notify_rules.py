@@ -117,8 +117,8 @@ def test_the_alert_settings_refuse_bad_input_and_forms_without_a_token(
     browser = logged_in(app, "xa")
     token = csrf(browser.get("/account/alerts").data)
     cases: list[tuple[dict[str, Any], str]] = [
-        ({"email": "khong-phai-email"}, "Địa chỉ e-mail không hợp lệ"),
-        ({"channel": "email"}, "Cần nhập địa chỉ e-mail"),
+        ({"email": "khong-phai-email"}, "Địa chỉ thư điện tử không hợp lệ"),
+        ({"channel": "email"}, "Cần nhập địa chỉ thư điện tử"),
         ({"quiet_from": "22:00"}, "Giờ yên tĩnh cần cả giờ bắt đầu và giờ kết thúc"),
         ({"quiet_from": "25:00", "quiet_until": "06:00"}, "phải có dạng GG:PP"),
         ({"channel": "zalo"}, "Kênh không hợp lệ"),

@@ -72,7 +72,7 @@ LABELS: dict[str, dict[str, Any]] = {
     },
     "channel": {  # loa.notify: how an alert reached someone
         "inbox": _l("Việc cần làm"),
-        "email": _l("E-mail"),
+        "email": _l("Thư điện tử"),
         "webhook": _l("Webhook"),
     },
     "delivery": {
