@@ -118,13 +118,18 @@ def deliver_due(
 
     Cases: sent → sent; a channel this server lacks → skipped, not retried; an error →
     tried again after ``backoff``, given up (failed) at the MAX_ATTEMPTS-th; a user's quiet
-    hours hold a delivery that is not urgent until they end, without counting an attempt.
+    hours hold a delivery that is not urgent until they end, without counting an attempt;
+    once a channel fails, its other rows wait for the next run, untried and uncounted (a
+    dead relay costs one timeout a run, not one per row).
     """
     with transaction(sessions) as session:
         due = _due(session, clock.now(), settings.public_url, only)
     outcomes = []
+    down: set[str] = set()  # channels that just failed: the rest of this run waits for the next
     for item in due:
         parcel = item.parcel
+        if parcel.channel.value in down and item.held_until is None:
+            continue  # one timeout per dead relay and run, not one per row
         if item.held_until is not None:
             outcome = Outcome(parcel.delivery_id, parcel.channel.value, DeliveryStatus.pending,
                               held_until=item.held_until)
@@ -135,6 +140,7 @@ def deliver_due(
         with transaction(sessions) as session:
             outcomes.append(_store(session, parcel.delivery_id, outcome, clock.now()))
         if outcome.status is DeliveryStatus.pending and outcome.held_until is None:
+            down.add(parcel.channel.value)
             logger.warning("alert %s by %s failed: %s", parcel.delivery_id,
                            parcel.channel.value, outcome.detail)
     return outcomes

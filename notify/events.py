@@ -41,9 +41,10 @@ def raise_alert(
     session: Session, alert: Alert, recipients: Iterable[User], now: datetime
 ) -> NotifyEvent | None:
     """Record ``alert`` for each recipient on each of their channels; None if already raised
-    (same key) or if nobody is to hear of it."""
+    (same key). An event nobody is to hear of is recorded all the same: it happened, and
+    the scans need not raise it again each minute."""
     people = {u.id: u for u in recipients}
-    if not people or session.scalar(select(NotifyEvent.id).where(NotifyEvent.key == alert.key)):
+    if session.scalar(select(NotifyEvent.id).where(NotifyEvent.key == alert.key)):
         return None
     event = NotifyEvent(kind=alert.kind, key=alert.key[:200], unit_id=alert.unit_id,
                         subject=alert.subject[:300], body=alert.body, link=alert.link,

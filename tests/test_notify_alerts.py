@@ -309,3 +309,24 @@ def test_notify_test_sends_through_every_channel_and_says_what_happened(
     out = plain("notify", "test", "--user", "xa", ok=False)
     assert "email: chưa cấu hình (not set up)" in out
     assert "Lỗi" in plain("notify", "test", "--user", "khongco", ok=False)
+
+
+def test_a_dead_webhook_costs_one_attempt_a_run_not_one_per_alert(
+    app: Flask, services: Services, office: dict[str, int], webhook: Receiver,
+    clock: FrozenClock,
+) -> None:
+    configure(services, webhook_url=webhook.url, webhook_secret=SECRET)
+    choose(logged_in(app, "xa"), "", "webhook")
+    choose(logged_in(app, "lanhdao"), "", "webhook")
+    submit(logged_in(app, "xa"), new_rendered(services))
+    webhook.status = 500
+    notify_job(services)  # the submission (lanhdao) and TN's lost airing (xa) are due
+    assert len(webhook.received) == 1
+    with services.sessions() as s:
+        rows = s.scalars(select(NotifyDelivery).where(
+            NotifyDelivery.channel == Channel.webhook)).all()
+        assert len(rows) == 2 and sorted(r.attempts for r in rows) == [0, 1]
+    webhook.status = 200
+    clock.advance(minutes=1)
+    notify_job(services)
+    assert len(webhook.received) == 3 and all(valid for *_, valid in webhook.received)
