@@ -154,3 +154,18 @@ def test_the_notify_tables_go_up_and_down(empty_database_url: str) -> None:
     assert not notify_tables & tables()
     migrate.upgrade(empty_database_url)
     assert notify_tables <= tables()
+
+
+def test_the_review_tells_the_leader_and_the_author_in_their_inbox(
+    app: Flask, services: Services, office: dict[str, int]
+) -> None:
+    leader = logged_in(app, "lanhdao")
+    token = csrf(leader.get(f"/programmes/{office['waiting']}").data)
+    answer = leader.post(f"/programmes/{office['waiting']}/approve",
+                         data={"csrf_token": token}, follow_redirects=True)
+    assert "Đã duyệt chương trình" in answer.get_data(as_text=True)
+    page = logged_in(app, "xa").get("/").get_data(as_text=True)
+    assert "Chương trình đã được duyệt: Chờ duyệt" in page
+    assert f'href="/programmes/{office["waiting"]}"' in page
+    assert "Chương trình đã được duyệt" not in logged_in(app, "xakhac").get("/").get_data(
+        as_text=True)
