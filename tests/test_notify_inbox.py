@@ -101,3 +101,18 @@ def test_an_empty_inbox_says_so_in_both_languages(app: Flask, services: Any) -> 
     browser.get("/lang/en?next=/")
     english = todo_section(browser.get("/").get_data(as_text=True))
     assert "Nothing to do" in english and "To do" in english
+
+
+def test_a_long_inbox_shows_twelve_and_folds_the_rest(
+    app: Flask, services: Any, office: dict[str, int]
+) -> None:
+    from loa.db import transaction
+    from loa.stations.service import add_station
+
+    with transaction(services.sessions) as s:
+        for n in range(12):
+            add_station(s, f"TN-{n:02d}", "11560", f"Cụm {n:02d}")
+    _, section = dashboard(app, "quantri")
+    shown, folded = section.split('<details class="todo-more">')
+    assert len(items(shown)) == 12 and len(items(folded)) == 3  # 15 in all
+    assert "Xem thêm 3 việc" in folded
