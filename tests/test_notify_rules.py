@@ -169,3 +169,21 @@ def test_the_review_tells_the_leader_and_the_author_in_their_inbox(
     assert f'href="/programmes/{office["waiting"]}"' in page
     assert "Chương trình đã được duyệt" not in logged_in(app, "xakhac").get("/").get_data(
         as_text=True)
+
+
+@pytest.mark.parametrize("env,says", [
+    ({"LOA_WEBHOOK_URL": "https://cau-noi.tinh.gov.vn/loa"}, "LOA_WEBHOOK_SECRET cần ít nhất 16"),
+    ({"LOA_WEBHOOK_URL": "https://cau-noi.tinh.gov.vn/loa", "LOA_WEBHOOK_SECRET": "ngan"},
+     "LOA_WEBHOOK_SECRET cần ít nhất 16"),
+    ({"LOA_OFFLINE_ALERT_MINUTES": "0"}, "LOA_OFFLINE_ALERT_MINUTES phải từ 1 trở lên"),
+])
+def test_alert_settings_are_refused_in_words(tmp_path: Any, env: dict[str, str],
+                                             says: str) -> None:
+    from loa.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match=says):
+        load_settings({"LOA_HOME": str(tmp_path), **env})
+    ready = load_settings({"LOA_HOME": str(tmp_path), "LOA_WEBHOOK_URL": "https://x.vn/loa",
+                           "LOA_WEBHOOK_SECRET": "a" * 16, "LOA_PUBLIC_URL": "https://loa.vn/"})
+    assert ready.webhook_secret == "a" * 16 and ready.public_url == "https://loa.vn"
+    assert ready.offline_alert_minutes == 30
