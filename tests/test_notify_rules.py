@@ -187,3 +187,11 @@ def test_alert_settings_are_refused_in_words(tmp_path: Any, env: dict[str, str],
                            "LOA_WEBHOOK_SECRET": "a" * 16, "LOA_PUBLIC_URL": "https://loa.vn/"})
     assert ready.webhook_secret == "a" * 16 and ready.public_url == "https://loa.vn"
     assert ready.offline_alert_minutes == 30
+
+
+def test_an_approval_on_the_command_line_reaches_the_author_too(
+    app: Flask, loa: Any, office: dict[str, int]
+) -> None:
+    loa("programme", "approve", str(office["waiting"]), "--by", "lanhdao")
+    page = logged_in(app, "xa").get("/").get_data(as_text=True)
+    assert "Chương trình đã được duyệt: Chờ duyệt" in page
