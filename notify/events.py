@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from loa.clock import VN
 from loa.notify.models import Channel, DeliveryStatus, NotifyDelivery, NotifyEvent
 from loa.notify.profiles import channels_of, profile_of
-from loa.notify.recipients import users_named, users_of, users_over
+from loa.notify.recipients import users_named, users_nearest, users_of
 from loa.playlists.models import Airing, Bulletin, Campaign, Programme
 from loa.stations.accounts import Role, User
 from loa.stations.models import AdminUnit, Player, Station
@@ -73,7 +73,7 @@ def _when(at: datetime) -> str:
 
 
 def programme_submitted(session: Session, programme: Programme, now: datetime) -> None:
-    """A programme waits for approval: the leaders over its unit."""
+    """A programme waits for approval: the nearest leaders up from its unit."""
     alert = Alert(
         "programme.submitted", f"programme.submitted:{programme.id}:{now.isoformat()}",
         f"Chương trình chờ duyệt: {programme.title}",
@@ -81,7 +81,7 @@ def programme_submitted(session: Session, programme: Programme, now: datetime) -
         f"(tháng {_month(programme.month)}, {programme.unit.name}) để lãnh đạo duyệt.",
         f"/programmes/{programme.id}", programme.unit_id,
     )
-    raise_alert(session, alert, users_over(session, programme.unit, [Role.leader]), now)
+    raise_alert(session, alert, users_nearest(session, programme.unit, [Role.leader]), now)
 
 
 def programme_sent_back(
@@ -116,7 +116,7 @@ def _player_station(session: Session, player: Player) -> Station:
 
 
 def player_offline(session: Session, player: Player, now: datetime) -> None:
-    """A player silent longer than LOA_OFFLINE_ALERT_MINUTES: the admins over its station,
+    """A player silent longer than LOA_OFFLINE_ALERT_MINUTES: the nearest admins of its station,
     once per outage (the outage is named by the last time it was heard)."""
     station = _player_station(session, player)
     seen = player.last_seen
@@ -127,7 +127,7 @@ def player_offline(session: Session, player: Player, now: datetime) -> None:
         f"{_when(seen) if seen else '—'}.",
         f"/stations/{station.code}", station.unit_id,
     )
-    raise_alert(session, alert, users_over(session, station.unit, [Role.admin]), now)
+    raise_alert(session, alert, users_nearest(session, station.unit, [Role.admin]), now)
 
 
 def player_back(session: Session, player: Player, outage: NotifyEvent, now: datetime) -> None:
@@ -140,11 +140,11 @@ def player_back(session: Session, player: Player, outage: NotifyEvent, now: date
         f"{_when(player.last_seen or now)}.",
         f"/stations/{station.code}", station.unit_id,
     )
-    raise_alert(session, alert, users_over(session, station.unit, [Role.admin]), now)
+    raise_alert(session, alert, users_nearest(session, station.unit, [Role.admin]), now)
 
 
 def airing_lost(session: Session, airing: Airing, now: datetime) -> None:
-    """An airing settled missed or failed: the operators over its station."""
+    """An airing settled missed or failed: the nearest operators of its station."""
     station = session.get_one(Station, airing.station_id)
     programme = session.get_one(Programme, airing.programme_id)
     what = "bị lỡ" if airing.status.value == "missed" else "phát lỗi"
@@ -155,7 +155,7 @@ def airing_lost(session: Session, airing: Airing, now: datetime) -> None:
         f"{station.name} {what}.",
         f"/stations/{station.code}", station.unit_id,
     )
-    raise_alert(session, alert, users_over(session, station.unit, [Role.operator]), now)
+    raise_alert(session, alert, users_nearest(session, station.unit, [Role.operator]), now)
 
 
 def month_at_risk(
@@ -172,7 +172,7 @@ def month_at_risk(
         f"/audit/{station.code}/{month}?campaign={campaign.code}", station.unit_id,
     )
     raise_alert(session, alert,
-                users_over(session, station.unit, [Role.operator, Role.auditor]), now)
+                users_nearest(session, station.unit, [Role.operator, Role.auditor]), now)
 
 
 def emergency_unplayed(

@@ -25,6 +25,22 @@ def users_over(session: Session, unit: AdminUnit, roles: Iterable[Role]) -> list
     ))
 
 
+def users_nearest(session: Session, unit: AdminUnit, roles: Iterable[Role]) -> list[User]:
+    """For each of ``roles``, the active users of the nearest unit up from ``unit`` (itself
+    first) that has any: who answers for it, not everyone above.
+
+    Cases: a commune with its own leader → that leader, not the province's; a commune
+    with no admin → the province's admins; a sibling commune's users → never.
+    """
+    chain = [u.id for u in ancestors(unit)]
+    found: list[User] = []
+    for role in roles:
+        candidates = users_over(session, unit, [role])
+        nearest = min((chain.index(u.unit_id) for u in candidates), default=None)
+        found += [u for u in candidates if chain.index(u.unit_id) == nearest]
+    return found
+
+
 def users_of(session: Session, unit: AdminUnit, roles: Iterable[Role]) -> list[User]:
     """Active users with one of ``roles`` of exactly ``unit`` (the leaders *of the unit*)."""
     return list(session.scalars(

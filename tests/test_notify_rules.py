@@ -195,3 +195,32 @@ def test_an_approval_on_the_command_line_reaches_the_author_too(
     loa("programme", "approve", str(office["waiting"]), "--by", "lanhdao")
     page = logged_in(app, "xa").get("/").get_data(as_text=True)
     assert "Chương trình đã được duyệt: Chờ duyệt" in page
+
+
+def test_a_submission_reaches_the_nearest_leaders_only(
+    app: Flask, services: Services, office: dict[str, int]
+) -> None:
+    from loa.db import transaction
+    from loa.playlists.models import ProgrammeStatus
+    from loa.web.users import add_user
+    from tests.helpers.notify import programme
+    from tests.helpers.web import PASSWORD
+
+    with transaction(services.sessions) as s:
+        add_user(s, "lanhdaotinh", PASSWORD, "leader", "31")
+        ours = programme(s, "11560", "2027-05", "Tháng năm phường", ProgrammeStatus.rendered,
+                         duration_ms=700_000).id
+        theirs = programme(s, "11557", "2027-05", "Tháng năm xã bên", ProgrammeStatus.rendered,
+                           duration_ms=700_000, created_by="xakhac").id
+    for username, target in (("xa", ours), ("xakhac", theirs)):
+        browser = logged_in(app, username)
+        token = csrf(browser.get(f"/programmes/{target}").data)
+        assert browser.post(f"/programmes/{target}/submit",
+                            data={"csrf_token": token}).status_code == 302
+    ward = logged_in(app, "lanhdao").get("/").get_data(as_text=True)
+    province = logged_in(app, "lanhdaotinh").get("/").get_data(as_text=True)
+    # The ward has its own leader; the other ward has none, so the province's answers.
+    assert "Chương trình chờ duyệt: Tháng năm phường" in ward
+    assert "Chương trình chờ duyệt: Tháng năm phường" not in province
+    assert "Chương trình chờ duyệt: Tháng năm xã bên" in province
+    assert "Tháng năm xã bên" not in ward
