@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("loa.cli_serve", "demo", "Seed Hải Phòng, two communes, a campaign and a rendered "
              "programme, and serve."),
     "init": ("loa.cli_init", "init", "Create or upgrade the database to the newest schema."),
+    "notify": ("loa.cli_notify", "notify",
+               "Cảnh báo: `loa notify test --user NAME` (alerts by e-mail and webhook)."),
     "plan": ("loa.cli_programme", "plan_command",
              "Plan the required airings of every campaign on every station for a month."),
     "player": ("loa.cli_admin", "player", "Thiết bị phát (players)."),

@@ -20,6 +20,7 @@ from loa.compliance.periods import period_months, range_period
 from loa.compliance.verify import verify_audio, verify_chains
 from loa.db import transaction
 from loa.errors import LoaError
+from loa.notify import events
 from loa.playlists.campaigns import check_month
 from loa.playlists.programmes import import_programme
 from loa.playlists.review import sign_approval
@@ -96,6 +97,7 @@ def programme_approve(loa: LoaContext, programme_id: int, approver: str | None) 
         approved, report = approve_and_plan(
             session, programme_id, services.clock.now(), services.settings.airing_gap
         )
+        events.programme_approved(session, approved, services.clock.now())  # its author hears
         by = f" (người duyệt: {approver})" if approver else ""
         click.echo(f"Đã duyệt chương trình {approved.id}: {approved.title}{by}")
     _echo_plan(report, changed_only=True)

@@ -4,6 +4,7 @@
 def import_models() -> None:
     """Register all tables on Base.metadata."""
     import loa.compliance.models
+    import loa.notify.models
     import loa.playlists.cap_models
     import loa.playlists.models
     import loa.stations.accounts

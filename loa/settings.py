@@ -50,6 +50,14 @@ class Settings:
     # Hours a commune has to answer a normal bulletin offered from above before it is
     # accepted by itself (Thông tư 39/2020/TT-BTTTT: the commune decides about normal ones).
     offer_hours: int = 2
+    # Alerts (loa.notify): the SMTP server e-mail goes through (STARTTLS), the webhook a
+    # province bridges to Zalo OA or an SMS gateway, the key its HMAC signature is made with,
+    # how long a player is silent before its admins hear, and the address links point at.
+    smtp_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    offline_alert_minutes: int = 30
+    public_url: str = "http://localhost:8080"
 
     @property
     def is_sqlite(self) -> bool:
@@ -122,6 +130,18 @@ def _metrics_token(raw: str) -> str | None:
     return token or None
 
 
+def _webhook_secret(env: Mapping[str, str]) -> str | None:
+    """The webhook's HMAC key: required, and not short, once a webhook is set."""
+    secret = env.get("LOA_WEBHOOK_SECRET", "").strip()
+    if env.get("LOA_WEBHOOK_URL") and len(secret) < MIN_METRICS_TOKEN:
+        raise SettingsError(
+            f"LOA_WEBHOOK_SECRET cần ít nhất {MIN_METRICS_TOKEN} ký tự khi có LOA_WEBHOOK_URL, "
+            f"ví dụ từ `loa secret generate` (the webhook needs a secret of at least "
+            f"{MIN_METRICS_TOKEN} characters)"
+        )
+    return secret or None
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment, failing fast with a clear message."""
     env = os.environ if env is None else env
@@ -151,4 +171,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         render_reserve_mb=_whole(env, "LOA_RENDER_RESERVE_MB", "1024", least=0),
         metrics_token=_metrics_token(env.get("LOA_METRICS_TOKEN", "")),
         offer_hours=_whole(env, "LOA_OFFER_HOURS", "2"),
+        smtp_url=env.get("LOA_SMTP_URL") or None,
+        webhook_url=env.get("LOA_WEBHOOK_URL") or None,
+        webhook_secret=_webhook_secret(env),
+        offline_alert_minutes=_whole(env, "LOA_OFFLINE_ALERT_MINUTES", "30"),
+        public_url=env.get("LOA_PUBLIC_URL", "http://localhost:8080").rstrip("/"),
     )

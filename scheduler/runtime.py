@@ -17,6 +17,7 @@ from loa.audio.cache import prune_cache
 from loa.audio.store import sweep_temporary
 from loa.clock import VN
 from loa.db import transaction
+from loa.notify.jobs import notify_job, risk_job
 from loa.playlists.bulletin_offers import accept_due_offers
 from loa.playlists.bulletins import end_past_bulletins
 from loa.playlists.render_worker import RenderWorker
@@ -177,6 +178,10 @@ def scheduled_jobs(services: Services, renders: RenderWorker | None = None) -> l
             "render", partial(render_job, worker=renders),
             IntervalTrigger(seconds=RENDER_POLL_S, timezone=VN), at_start=True,
         ),
+        # Alerts: each minute what is new goes out and failed sends retry (loa.notify);
+        # hourly, the months at risk (once a day each).
+        Job("notify", notify_job, IntervalTrigger(minutes=1, timezone=VN)),
+        Job("notify_risk", risk_job, CronTrigger(minute=50, timezone=VN)),
     ]
 
 

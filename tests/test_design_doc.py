@@ -9,14 +9,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DESIGN = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
-TOP_FOLDERS = ("audio|bench|compliance|docs|loa|loa_player|packaging|playlists|scheduler|scripts"
-               "|stations|tests|web")
+TOP_FOLDERS = ("audio|bench|compliance|docs|loa|loa_player|notify|packaging|playlists|scheduler"
+               "|scripts|stations|tests|web")
 # A repository path (web/ui.py, tests/players/x.py, audio/), not a URL (/stations/…) or $LOA_HOME/…
 PATH = re.compile(rf"(?<![\w/.$~-])(?:{TOP_FOLDERS})/[^\s`()\[\]'\"]*")
 # A module or attribute by import name (loa.web.player_api.BODY_LIMIT), not loa.sqlite in a path.
 MODULE = re.compile(r"(?<![\w/.-])loa(?:\.\w+)+\*?")
 # The rooms' short forms: `scheduler.edits`, `playlists.jobs.enqueue`.
-ROOM_MODULE = re.compile(r"`((?:audio|compliance|playlists|scheduler|stations|web)(?:\.\w+)+)`")
+ROOM_MODULE = re.compile(
+    r"`((?:audio|compliance|notify|playlists|scheduler|stations|web)(?:\.\w+)+)`")
 
 
 def package_dirs() -> dict[str, Path]:

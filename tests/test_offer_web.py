@@ -194,3 +194,32 @@ def test_the_sender_reads_which_wards_the_clock_accepted(
     assert rows == {"TN": "auto_accepted", "TH": "declined"}
     assert "Tự động nhận (quá hạn trả lời)" in page and "Trùng giờ họp phường" in page
     assert len(slot_starts(services, sent, "TN")) == 1 and slot_starts(services, sent, "TH") == []
+
+
+def test_an_offer_is_a_todo_and_an_alert_for_its_own_commune_once(
+    client: Any, services: Services, tree: dict[str, int]
+) -> None:
+    """The ward's operator and leader are told of the province's bulletin (inbox and alert),
+    once; the other ward's people only of their own offer, the province nobody."""
+    from loa.notify.models import NotifyDelivery, NotifyEvent
+    from loa.notify.scan import scan
+    from loa.stations.accounts import User
+
+    sent = from_province(services)
+    login(client, "xa")
+    todo = client.get("/").get_data(as_text=True)
+    assert "Thông báo cấp trên chờ xã trả lời" in todo and 'href="/offers"' in todo
+    for _ in range(2):  # the minute's scan, twice: told once
+        with transaction(services.sessions) as s:
+            scan(s, services.settings, services.clock.now())
+    with transaction(services.sessions) as s:
+        told = {(e.key, u) for e, u in s.execute(
+            select(NotifyEvent, User.username)
+            .join(NotifyDelivery, NotifyDelivery.event_id == NotifyEvent.id)
+            .join(User, User.id == NotifyDelivery.user_id)
+            .where(NotifyEvent.kind == "bulletin.offered"))}
+    assert {u for _k, u in told} == {"xa", "lanhdao", "xa2", "lanhdao2"}
+    assert len({k for k, _u in told}) == 2 and all(f"bulletin.offered:{sent}:" in k
+                                                   for k, _u in told)
+    post(client, answer_url(services, sent, "TN", "accept"))
+    assert "Thông báo cấp trên chờ xã trả lời" not in client.get("/").get_data(as_text=True)

@@ -69,7 +69,7 @@ def test_jobs_fire_when_operators_rely_on_them(services: Services, clock: Frozen
         jobs = {job.id: job for job in runtime.scheduler.get_jobs()}
         assert set(jobs) == {
             "settle", "replan", "plan_ahead", "live", "prune", "close", "checkpoint",
-            "bulletin_end", "render", "sweep", "offers", "cap_feeds",
+            "bulletin_end", "render", "sweep", "offers", "cap_feeds", "notify", "notify_risk",
         }
         # Queued renders start within 2 s of being queued by any web worker.
         render = next_fires(jobs["render"], TUESDAY_0800, 2)

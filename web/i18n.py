@@ -70,6 +70,17 @@ LABELS: dict[str, dict[str, Any]] = {
         "silence": _l("Khoảng lặng"),
         "bed": _l("Nhạc nền"),
     },
+    "channel": {  # loa.notify: how an alert reached someone
+        "inbox": _l("Việc cần làm"),
+        "email": _l("Thư điện tử"),
+        "webhook": _l("Webhook"),
+    },
+    "notify_delivery": {  # an alert's delivery on one channel (loa.notify)
+        "pending": _l("Đang chờ gửi"),
+        "sent": _l("Đã gửi"),
+        "failed": _l("Gửi không được"),
+        "skipped": _l("Chưa cấu hình kênh"),
+    },
     "bulletin": {
         "pending": _l("Chờ lãnh đạo duyệt"),
         "active": _l("Đang phát"),

@@ -126,6 +126,7 @@ def register(app: Flask) -> None:
         clips,
         editor,
         i18n,
+        inbox,
         lexicon,
         offer_pages,
         ops,
@@ -151,5 +152,5 @@ def register(app: Flask) -> None:
     editor.init_app(app)
     for module in (player_api, ops, auth, accounts, token_pages, ui, editor, review, clips,
                    lexicon, admin, stations_page, public, cap, bulletin_pages, report_pages,
-                   bulletin_series_pages, offer_pages):
+                   bulletin_series_pages, offer_pages, inbox):
         app.register_blueprint(module.bp)
