@@ -129,8 +129,8 @@ def test_completions_posted_before_their_airings_do_not_count(
     login(client, "tinh", "mat-khau-tinh-2026")
     clock.set(JANUARY_3)
     page = client.get("/audit/TN/2026-12?campaign=CDS").get_data(as_text=True)
-    assert page.count("start off schedule by more than 5 min") == 3
-    assert page.count("received before the airing could have ended") == 3
+    assert page.count("lệch quá 5 phút") == 3 and "start off schedule" not in page
+    assert page.count("máy chủ nhận trước khi lượt phát có thể kết thúc") == 3
     assert "✓ Có" not in page
 
 
@@ -218,7 +218,7 @@ def test_the_month_closes_after_the_grace_days_and_its_snapshot_is_final(
     login(client, "tinh", "mat-khau-tinh-2026")
     page = client.get("/audit/TN/2026-12?campaign=CDS").get_data(as_text=True)
     assert "Tháng đã khóa sổ" in page and page.count("Đến muộn") == 1
-    assert "arrived after the month closed" in page and page.count("✓ Có") == 3
+    assert "đến sau khi tháng đã khóa sổ" in page and page.count("✓ Có") == 3
 
 
 def test_after_close_approve_render_and_plan_are_refused(
@@ -313,7 +313,7 @@ def test_web_report_for_a_range_of_months(
     assert client.get("/audit.xlsx?from=2026-12&to=2026-07").status_code == 400
     assert client.get("/audit.xlsx?from=2026-12").status_code == 400
     dashboard = client.get("/?month=2026-12").get_data(as_text=True)
-    assert 'href="/audit.pdf?from=2026-01&amp;to=2026-12"' in dashboard
+    assert 'href="/reports?period=2026-01..2026-12"' in dashboard
 
 
 def test_two_closes_at_once_write_one_snapshot(december: December, services: Services) -> None:
