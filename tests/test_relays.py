@@ -1,0 +1,177 @@
+"""Relay sources and relay slots (issue 17 §1): the CLI, busy air for every planner, the
+schedule the player gets. Sources are probed against a real Icecast server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from loa.db import transaction
+from loa.errors import LoaError
+from loa.playlists.campaigns import get_campaign
+from loa.playlists.models import HOLDING, Airing, Programme
+from loa.scheduler.bulletin_air import slot_busy
+from loa.scheduler.edits import add_airing
+from loa.scheduler.service import plan
+from loa.services import Services
+from loa.simulate import make_sine
+from loa.stations.service import get_station
+from tests.conftest import Loa
+from tests.helpers.factories import hai_phong_month
+from tests.helpers.icecast import Icecast
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@pytest.fixture(scope="module")
+def icecast() -> Iterator[Icecast]:
+    server = Icecast().start()
+    server.feed("vov1.mp3")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def month(services: Services) -> dict[str, tuple[int, str]]:
+    with transaction(services.sessions) as s:
+        return hai_phong_month(services, s).players
+
+
+def relay_spans(services: Services, station: str) -> list[tuple[datetime, datetime]]:
+    with services.sessions() as s:
+        sid = get_station(s, station).id
+        busy = slot_busy(s, datetime(2026, 11, 30, tzinfo=UTC), datetime(2027, 1, 2, tzinfo=UTC),
+                         [sid])
+    return [(b.start, b.end) for b in busy.get(sid, [])]
+
+
+def test_a_source_is_probed_and_what_it_carries_is_shown(
+    loa: Loa, month: dict, icecast: Icecast, tmp_path: Path
+) -> None:
+    fallback = make_sine(tmp_path / "nhac-cho.mp3", seconds=3.0)
+    said = loa("relay", "source", "add", "VOV1", "--unit", "31", "--name", "VOV1 Thời sự",
+               "--url", icecast.url("vov1.mp3"), "--fallback", str(fallback))
+    assert "mp3" in said and "22050 Hz" in said and "Cảnh báo" not in said
+    said = loa("relay", "source", "add", "TINH", "--unit", "31", "--name", "Đài tỉnh",
+               "--url", icecast.url("off-air.mp3"))
+    assert "Cảnh báo" in said and "404" in said  # kept, with why the probe failed
+    listed = loa("relay", "source", "list", "--unit", "11560")  # usable below the province
+    assert "VOV1\t31\tVOV1 Thời sự\tmp3" in listed and "TINH" in listed and "404" in listed
+    said = loa("relay", "source", "add", "X", "--unit", "31", "--name", "X",
+               "--url", "file:///etc/passwd", ok=False)
+    assert "http:// hoặc https://" in said
+
+
+def test_relay_slots_on_a_unit_reach_every_station_below(loa: Loa, month: dict,
+                                                         services: Services) -> None:
+    loa("relay", "source", "add", "VOV1", "--unit", "31", "--name", "VOV1",
+        "--url", "http://127.0.0.1:9/vov1.mp3")
+    slot_id = int(loa("relay", "add", "--source", "VOV1", "--unit", "31", "--days", "T2-T7",
+                      "--at", "05:30", "--minutes", "20", "--required").split()[0])
+    assert f"{slot_id}\tunit:31\tVOV1\tT2-T7\t05:30\t20\trequired" in loa(
+        "relay", "list", "--station", "TH")
+    spans = relay_spans(services, "TN")
+    assert spans and all(s.astimezone(VN).strftime("%H:%M") == "05:30" for s, _e in spans)
+    assert all(s.astimezone(VN).weekday() < 6 and e - s == timedelta(minutes=20)
+               for s, e in spans)  # no Sunday
+    # A second relay overlapping it on a station it reaches is refused, in words.
+    said = loa("relay", "add", "--source", "VOV1", "--station", "TN", "--at", "05:40",
+               "--minutes", "30", ok=False)
+    assert f"chồng lên khung {slot_id}" in said
+    said = loa("relay", "add", "--source", "VOV1", "--station", "TN", "--at", "23:30",
+               "--minutes", "60", ok=False)
+    assert "nửa đêm" in said
+    said = loa("relay", "add", "--source", "NONE", "--station", "TN", "--at", "07:00",
+               "--minutes", "30", ok=False)
+    assert "Không tìm thấy nguồn tiếp sóng" in said
+    loa("relay", "remove", str(slot_id))
+    assert loa("relay", "list") == "" and relay_spans(services, "TN") == []
+
+
+def test_a_communes_own_source_is_not_usable_by_its_neighbour(loa: Loa, month: dict) -> None:
+    loa("relay", "source", "add", "TN-FM", "--unit", "11560", "--name", "FM Thủy Nguyên",
+        "--url", "http://127.0.0.1:9/tn.mp3")
+    loa("relay", "add", "--source", "TN-FM", "--station", "TN", "--at", "07:00",
+        "--minutes", "15")
+    said = loa("relay", "add", "--source", "TN-FM", "--station", "TH", "--at", "07:00",
+               "--minutes", "15", ok=False)
+    assert "không dùng được" in said
+
+
+def test_relays_are_busy_air_for_the_planner_and_the_operators_edits(
+    loa: Loa, month: dict, services: Services
+) -> None:
+    loa("relay", "source", "add", "VOV1", "--unit", "31", "--name", "VOV1",
+        "--url", "http://127.0.0.1:9/vov1.mp3")
+    # The whole morning window is relayed every day, most of the evening one too.
+    loa("relay", "add", "--source", "VOV1", "--unit", "31", "--at", "05:30", "--minutes", "60")
+    loa("relay", "add", "--source", "VOV1", "--station", "TN", "--at", "17:00",
+        "--minutes", "40")
+    gap = services.settings.airing_gap
+    with transaction(services.sessions) as s:
+        plan(s, "2026-12", services.clock.now(), gap)
+    spans = relay_spans(services, "TN")
+    with services.sessions() as s:
+        rows = s.execute(select(Airing.starts_at, Programme.duration_ms).join(Programme).where(
+            Airing.station_id == get_station(s, "TN").id, Airing.status.in_(HOLDING))).all()
+    assert len(rows) == 3  # the count still fits, in what the relays leave free
+    for start, duration_ms in rows:
+        end = start + timedelta(milliseconds=duration_ms)
+        assert start.astimezone(VN).strftime("%H:%M") >= "17:40"
+        assert not any(start < e + gap and s < end + gap for s, e in spans)
+    with transaction(services.sessions) as s, pytest.raises(LoaError, match="trùng"):
+        add_airing(s, get_station(s, "TN"), get_campaign(s, "CDS"),
+                   datetime(2026, 12, 20, 5, 35, tzinfo=VN), services.clock.now(), gap)
+
+
+def test_a_new_relay_moves_the_airings_it_covers(loa: Loa, month: dict,
+                                                 services: Services) -> None:
+    with transaction(services.sessions) as s:
+        plan(s, "2026-12", services.clock.now(), services.settings.airing_gap)
+        before = s.scalars(select(Airing.starts_at).where(
+            Airing.station_id == get_station(s, "TH").id)).all()
+    assert any(a.astimezone(VN).strftime("%H:%M") < "17:30" for a in before)
+    loa("relay", "source", "add", "VOV1", "--unit", "31", "--name", "VOV1",
+        "--url", "http://127.0.0.1:9/vov1.mp3")
+    loa("relay", "add", "--source", "VOV1", "--unit", "31", "--at", "05:30", "--minutes", "60")
+    loa("relay", "add", "--source", "VOV1", "--unit", "31", "--at", "17:00", "--minutes", "30")
+    spans = relay_spans(services, "TH")
+    with services.sessions() as s:
+        held = s.execute(select(Airing.starts_at).where(
+            Airing.station_id == get_station(s, "TH").id, Airing.status.in_(HOLDING))).all()
+    assert len(held) == 3
+    assert all(not s <= start < e for (start,) in held for s, e in spans)
+
+
+def test_the_player_gets_its_relays_with_the_schedule(
+    loa: Loa, month: dict, client: FlaskClient, tmp_path: Path
+) -> None:
+    fallback = make_sine(tmp_path / "cho.mp3", seconds=2.0)
+    loa("relay", "source", "add", "VOV1", "--unit", "31", "--name", "VOV1 Thời sự",
+        "--url", "http://127.0.0.1:9/vov1.mp3", "--fallback", str(fallback))
+    slot_id = int(loa("relay", "add", "--source", "VOV1", "--station", "TN", "--at", "06:00",
+                      "--minutes", "30", "--required").split()[0])
+    token_tn, token_th = month["TN"][1], month["TH"][1]
+    body = client.get("/api/v1/player/schedule",
+                      headers={"Authorization": f"Bearer {token_tn}"}).json
+    relays = body["relays"]
+    assert len(relays) == 35  # every day of the 35-day window
+    first = relays[0]
+    assert first["slot_id"] == slot_id and first["required"] is True
+    assert first["starts_at"].endswith("T06:00:00+07:00")
+    assert first["ends_at"].endswith("T06:30:00+07:00")
+    assert first["source"]["url"] == "http://127.0.0.1:9/vov1.mp3"
+    audio = client.get(first["fallback"]["url"], headers={"Authorization": f"Bearer {token_tn}"})
+    assert audio.status_code == 200 and audio.data == fallback.read_bytes()
+    # The other ward carries no relay, and may not fetch the file.
+    other = client.get("/api/v1/player/schedule",
+                       headers={"Authorization": f"Bearer {token_th}"}).json
+    assert other["relays"] == []
+    assert client.get(first["fallback"]["url"],
+                      headers={"Authorization": f"Bearer {token_th}"}).status_code == 404
