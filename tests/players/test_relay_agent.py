@@ -1,0 +1,158 @@
+"""The real agent relays a real Icecast stream (issue 17 §2): on time, through the output
+chain, onto the fallback when the stream stops or carries dead air, back when it returns,
+off at the slot's end; every step a signed event the server accepts.
+
+The null output keeps what it was given as a WAV file: the tests listen to it (the stream
+is an 880 Hz tone, the fallback a 440 Hz one), so "the fallback was heard" is heard.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import wave
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from loa.audio.stream_probe import StreamProbe
+from loa.clock import OffsetClock
+from loa.compliance.models import AiringLogEntry
+from loa.db import transaction
+from loa.player.agent import Agent
+from loa.player.runner import Runner
+from loa.playlists.relays import add_slot, add_source
+from loa.simulate import make_sine
+from loa.stations.service import get_station
+from loa.stations.units import get_unit
+from tests.conftest import START
+from tests.helpers.icecast import Icecast
+from tests.players.conftest import World
+
+LEAD_S = 20  # the clock starts this long before the slot (08:00 in Vietnam, START)
+STREAM_HZ, FALLBACK_HZ = 880, 440
+
+
+@pytest.fixture
+def clock() -> OffsetClock:
+    """One running clock for the server and the agent, the slot LEAD_S ahead."""
+    return OffsetClock(START - timedelta(seconds=LEAD_S))
+
+
+@pytest.fixture
+def icecast() -> Iterator[Icecast]:
+    server = Icecast().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def relaying(make_agent: Callable[..., Agent]) -> Iterator[Callable[[], Runner]]:
+    runners: list[Runner] = []
+
+    def start() -> Runner:
+        runner = Runner(make_agent()).start()
+        runners.append(runner)
+        assert runner.agent.link.synced.wait(10), "first sync did not happen"
+        return runner
+
+    yield start
+    for runner in runners:
+        runner.stop()
+
+
+def relay_slot(world: World, url: str, fallback: Path | None) -> int:
+    """A one-minute relay at 08:00 on the first station, of a province's source."""
+    services = world.services
+    with transaction(services.sessions) as s:
+        source, _ = add_source(s, unit=get_unit(s, "SIM"), code="VOV1", name="VOV1",
+                               url=url, fallback=fallback, store=services.store,
+                               clock=services.clock, probe=lambda _u: StreamProbe("mp3"))
+        station = get_station(s, world.players[0].station_code)
+        return add_slot(s, source=source, unit=None, station=station, days="T2-CN",
+                        at="08:00", minutes=1, required=True, clock=services.clock).id
+
+
+def at_clock(clock: OffsetClock, instant: datetime) -> None:
+    """Wait for the running clock to reach ``instant`` (the scenario's timeline)."""
+    while clock.now() < instant:
+        time.sleep(min(0.1, (instant - clock.now()).total_seconds()))
+
+
+def relay_log(world: World, until: str, seconds: float) -> list[AiringLogEntry]:
+    """The relay events the server logged, once one of type ``until`` arrived."""
+    deadline = time.monotonic() + seconds
+    while True:
+        with world.services.sessions() as session:
+            found = list(session.scalars(select(AiringLogEntry).where(
+                AiringLogEntry.event.like("relay.%")).order_by(AiringLogEntry.seq)))
+        if any(e.event == until for e in found):
+            return found
+        assert time.monotonic() < deadline, f"only {[e.event for e in found]} arrived"
+        time.sleep(0.2)  # polling the server's log; the deadline bounds the wait
+
+
+def heard(agent_home: Path) -> list[str]:
+    """What the null output was given, per half second: "stream", "fallback" or "silence"."""
+    (path,) = sorted(agent_home.glob("relay-*.wav"))
+    with wave.open(str(path)) as wav:
+        frames = wav.readframes(wav.getnframes())
+    half = 22050 // 2 * 2
+    out = []
+    for n in range(0, len(frames) - half + 1, half):
+        samples = memoryview(frames[n:n + half]).cast("h")
+        if max(abs(x) for x in samples) < 300:
+            out.append("silence")
+            continue
+        crossings = sum(1 for a, b in itertools.pairwise(samples) if (a < 0) != (b < 0))
+        out.append("stream" if crossings > (STREAM_HZ + FALLBACK_HZ) / 2 else "fallback")
+    return out
+
+
+def one(entries: list[AiringLogEntry], kind: str) -> AiringLogEntry:
+    found = [e for e in entries if e.event == kind]
+    assert len(found) == 1, [(e.event, e.detail) for e in entries]
+    return found[0]
+
+
+def test_a_minute_relay_rides_out_a_ten_second_cut(
+    world: World, clock: OffsetClock, icecast: Icecast, relaying: Callable[[], Runner],
+    tmp_path: Path,
+) -> None:
+    """The issue's 60-s relay with the source cut for 10 s (the only minute-long test here)."""
+    icecast.feed("vov1.mp3", STREAM_HZ)
+    fallback = make_sine(tmp_path / "nhac-cho.mp3", seconds=4.0, frequency=FALLBACK_HZ)
+    slot_id = relay_slot(world, icecast.url("vov1.mp3"), fallback)
+    runner = relaying()
+    at_clock(clock, START + timedelta(seconds=20))
+    icecast.cut("vov1.mp3")
+    at_clock(clock, START + timedelta(seconds=29))
+    icecast.feed("vov1.mp3", STREAM_HZ)  # returns once listeners get it: about 1 s on
+    back_at = clock.now()
+    log = relay_log(world, "relay.completed", 60)
+
+    started = one(log, "relay.started")
+    assert started.detail["slot_id"] == slot_id and started.detail["late_ms"] < 1000
+    assert abs((started.at - START).total_seconds()) < 1.0
+    dropout = one(log, "relay.dropout")
+    lasted = (datetime.fromisoformat(dropout.detail["to"])
+              - datetime.fromisoformat(dropout.detail["from"])).total_seconds()
+    assert dropout.detail["reason"] == "no_data" and 8.0 <= lasted <= 12.0, dropout.detail
+    # back on the stream within 2.5 s of its return (ffmpeg's reconnects, our 5-s retries)
+    assert datetime.fromisoformat(dropout.detail["to"]) - back_at < timedelta(seconds=2.5)
+    done = one(log, "relay.completed")
+    assert 48_000 <= done.detail["relayed_ms"] <= 52_000, done.detail
+    assert done.detail["fallback_ms"] > 2_000 and done.detail["dropouts"] == 1
+    assert done.played_ms == done.detail["relayed_ms"]
+    assert abs((done.at - (START + timedelta(minutes=1))).total_seconds()) < 1.0  # its end
+    sound = heard(runner.agent.config.home)
+    assert sound[:30].count("stream") >= 28  # the first 15 s: the stream
+    # The output was fed nothing for the 5 s before the switch, so the file runs on from
+    # the stream's last second to the fallback's first.
+    assert sound[38:60].count("fallback") >= 8  # the fallback was heard …
+    assert sound[-20:].count("stream") >= 18  # … and the stream again to the end
+    on_air_s = (done.detail["relayed_ms"] + done.detail["fallback_ms"]) / 1000
+    assert abs(len(sound) / 2 - on_air_s) <= 1.0
