@@ -30,6 +30,7 @@ from loa.stations.service import get_station
 from loa.stations.units import get_unit
 from tests.conftest import START
 from tests.helpers.icecast import Icecast
+from tests.players.bulletins import send_bulletin
 from tests.players.conftest import World
 
 LEAD_S = 20  # the clock starts this long before the slot (08:00 in Vietnam, START)
@@ -50,11 +51,11 @@ def icecast() -> Iterator[Icecast]:
 
 
 @pytest.fixture
-def relaying(make_agent: Callable[..., Agent]) -> Iterator[Callable[[], Runner]]:
+def relaying(make_agent: Callable[..., Agent]) -> Iterator[Callable[..., Runner]]:
     runners: list[Runner] = []
 
-    def start() -> Runner:
-        runner = Runner(make_agent()).start()
+    def start(**options: float) -> Runner:
+        runner = Runner(make_agent(**options)).start()
         runners.append(runner)
         assert runner.agent.link.synced.wait(10), "first sync did not happen"
         return runner
@@ -95,9 +96,13 @@ def relay_log(world: World, until: str, seconds: float) -> list[AiringLogEntry]:
         time.sleep(0.2)  # polling the server's log; the deadline bounds the wait
 
 
-def heard(agent_home: Path) -> list[str]:
+def parts(agent_home: Path) -> list[Path]:
+    """The null output's recordings of the relay, one per part (an emergency makes two)."""
+    return sorted(agent_home.glob("relay-*.wav"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+
+
+def heard(path: Path) -> list[str]:
     """What the null output was given, per half second: "stream", "fallback" or "silence"."""
-    (path,) = sorted(agent_home.glob("relay-*.wav"))
     with wave.open(str(path)) as wav:
         frames = wav.readframes(wav.getnframes())
     half = 22050 // 2 * 2
@@ -119,7 +124,7 @@ def one(entries: list[AiringLogEntry], kind: str) -> AiringLogEntry:
 
 
 def test_a_minute_relay_rides_out_a_ten_second_cut(
-    world: World, clock: OffsetClock, icecast: Icecast, relaying: Callable[[], Runner],
+    world: World, clock: OffsetClock, icecast: Icecast, relaying: Callable[..., Runner],
     tmp_path: Path,
 ) -> None:
     """The issue's 60-s relay with the source cut for 10 s (the only minute-long test here)."""
@@ -148,7 +153,8 @@ def test_a_minute_relay_rides_out_a_ten_second_cut(
     assert done.detail["fallback_ms"] > 2_000 and done.detail["dropouts"] == 1
     assert done.played_ms == done.detail["relayed_ms"]
     assert abs((done.at - (START + timedelta(minutes=1))).total_seconds()) < 1.0  # its end
-    sound = heard(runner.agent.config.home)
+    (recording,) = parts(runner.agent.config.home)
+    sound = heard(recording)
     assert sound[:30].count("stream") >= 28  # the first 15 s: the stream
     # The output was fed nothing for the 5 s before the switch, so the file runs on from
     # the stream's last second to the fallback's first.
@@ -156,3 +162,49 @@ def test_a_minute_relay_rides_out_a_ten_second_cut(
     assert sound[-20:].count("stream") >= 18  # … and the stream again to the end
     on_air_s = (done.detail["relayed_ms"] + done.detail["fallback_ms"]) / 1000
     assert abs(len(sound) / 2 - on_air_s) <= 1.0
+
+
+def test_dead_air_goes_to_the_fallback_and_an_emergency_cuts_in_then_the_relay_goes_on(
+    world: World, clock: OffsetClock, icecast: Icecast, relaying: Callable[..., Runner],
+    tmp_path: Path,
+) -> None:
+    """A stream carrying dead air (-96 dBFS) from the start: after 20 s the fallback; the
+    stream's sound returns at 25 s and goes back on air; an emergency from 30 s cuts the relay,
+    which goes on after it and still ends at the slot's end."""
+    icecast.feed("vov1.mp3", STREAM_HZ, volume_db=-90.0)
+    fallback = make_sine(tmp_path / "nhac-cho.mp3", seconds=4.0, frequency=FALLBACK_HZ)
+    alarm = make_sine(tmp_path / "bao.mp3", seconds=2.0, frequency=660)
+    slot_id = relay_slot(world, icecast.url("vov1.mp3"), fallback)
+    runner = relaying(bulletin_poll_s=1.0)
+    at_clock(clock, START + timedelta(seconds=25))
+    icecast.cut("vov1.mp3")
+    icecast.feed("vov1.mp3", STREAM_HZ)
+    at_clock(clock, START + timedelta(seconds=30))
+    bulletin_id = send_bulletin(world.services, "SIM", alarm)  # rendered, then sent
+    log = relay_log(world, "relay.completed", 40)
+
+    with world.services.sessions() as session:
+        cut = session.scalars(select(AiringLogEntry).where(
+            AiringLogEntry.bulletin_id == bulletin_id,
+            AiringLogEntry.player_id == world.players[0].player_id)
+            .order_by(AiringLogEntry.seq)).all()
+    assert [e.event for e in cut] == ["bulletin.started", "bulletin.completed"], [(e.event, e.at.isoformat()[11:23], e.detail) for e in log + list(cut)]
+    first, again = [e for e in log if e.event == "relay.started"]
+    assert first.detail["late_ms"] < 1000 and "resumed" not in first.detail
+    assert again.detail["resumed"] is True and again.detail["slot_id"] == slot_id
+    assert cut[0].at <= again.at and cut[1].at <= again.at + timedelta(seconds=1)
+    dropout = one(log, "relay.dropout")
+    assert dropout.detail["reason"] == "silence"
+    dead_from = datetime.fromisoformat(dropout.detail["from"])
+    back = datetime.fromisoformat(dropout.detail["to"])
+    assert abs((dead_from - START).total_seconds()) < 1.5  # dead air from the first second
+    assert timedelta(seconds=25) < back - START < timedelta(seconds=32)
+    done = one(log, "relay.completed")
+    assert 18_500 <= done.detail["silence_ms"] <= 21_500, done.detail  # 20 s, then switched
+    assert done.detail["dropouts"] == 1 and done.detail["fallback_ms"] > 4_000
+    assert abs((done.at - (START + timedelta(minutes=1))).total_seconds()) < 1.0  # its end
+    before, after = (heard(p) for p in parts(runner.agent.config.home))
+    assert before[:38].count("silence") >= 36  # the dead air went out for 20 s …
+    assert before[40:50].count("fallback") >= 8  # … then the fallback …
+    assert before[-6:].count("stream") >= 5  # … then the stream, until the emergency
+    assert after.count("stream") >= len(after) - 2 and len(after) >= 6  # and after it
