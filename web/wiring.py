@@ -104,7 +104,10 @@ def _security_headers(response: Response) -> Response:
         "default-src 'self'; "
         f"script-src 'self' 'nonce-{nonce}'; "
         f"style-src 'self' 'nonce-{nonce}'; style-src-attr 'unsafe-inline'; "
-        "img-src 'self' data:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+        "img-src 'self' data:; "
+        # A page may name stream origins its <audio> plays live (the relay page's sources).
+        f"media-src 'self' blob:{''.join(' ' + o for o in g.get('csp_media', []))}; "
+        "object-src 'none'; base-uri 'none'; "
         "form-action 'self'; frame-ancestors 'none'"
     )
     response.headers["X-Frame-Options"] = "DENY"
@@ -128,6 +131,7 @@ def register(app: Flask) -> None:
         ops,
         player_api,
         public,
+        relay_pages,
         review,
         stations_page,
         token_pages,
@@ -146,5 +150,5 @@ def register(app: Flask) -> None:
     csrf.exempt(player_api.bp)
     editor.init_app(app)
     for module in (player_api, ops, auth, accounts, token_pages, ui, editor, review, clips,
-                   lexicon, admin, stations_page, public, bulletin_pages):
+                   lexicon, admin, stations_page, public, bulletin_pages, relay_pages):
         app.register_blueprint(module.bp)
