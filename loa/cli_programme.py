@@ -302,3 +302,13 @@ def prune_cache_command(loa: LoaContext, days: int | None) -> None:
     swept = sweep_temporary(settings.audio_dir)
     click.echo(f"Đã xóa {pruned.files} tệp, {pruned.bytes / 1e6:.1f} MB (pruned); "
                f"{swept} tệp tạm cũ trong kho âm thanh (stale temporaries swept)")
+
+
+def _relay_audit() -> None:
+    """`loa audit relay` lives with the relay commands (loa/cli_relay.py)."""
+    from loa.cli_relay import audit_relay
+
+    audit.add_command(audit_relay)
+
+
+_relay_audit()

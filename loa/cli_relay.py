@@ -154,3 +154,37 @@ def remove(loa: LoaContext, slot_id: int) -> None:
         remove_slot(session, slot_id)
         notify_stations(session, stations)
         click.echo(f"Đã xóa khung tiếp sóng {slot_id} (removed)")
+
+
+@click.command("relay")
+@click.option("--unit", "unit_code", required=True, help="Đơn vị (unit code)")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--format", "fmt", default="json", type=click.Choice(["json", "csv"]),
+              show_default=True)
+@pass_loa
+def audit_relay(loa: LoaContext, unit_code: str, month: str, fmt: str) -> None:
+    """Relay verdict per station and required relay slot: relayed against scheduled time."""
+    import csv
+    import io
+    import json
+
+    from loa.compliance.relay_audit import COLUMNS, relay_verdicts
+    from loa.db import transaction
+    from loa.playlists.campaigns import check_month
+    from loa.stations.units import get_unit
+
+    check_month(month)
+    services = loa.services
+    share = services.settings.relay_min_share
+    with transaction(services.sessions) as session:
+        rows = [v.row() for v in relay_verdicts(session, get_unit(session, unit_code), month,
+                                                services.clock.now(), share)]
+    if fmt == "json":
+        click.echo(json.dumps({"unit": unit_code, "month": month, "min_share": share,
+                               "rows": rows}, ensure_ascii=False, indent=2))
+        return
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    click.echo(out.getvalue(), nl=False)

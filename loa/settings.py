@@ -47,6 +47,8 @@ class Settings:
     render_reserve_mb: int = 1024
     # Bearer token Prometheus sends for /metrics; unset: /metrics answers loopback only.
     metrics_token: str | None = None
+    # The share of a required relay slot's time a station must relay in a month (0 < x <= 1).
+    relay_min_share: float = 0.9
 
     @property
     def is_sqlite(self) -> bool:
@@ -63,6 +65,17 @@ def _parse_now(raw: str | None) -> datetime | None:
     if value.tzinfo is None:
         raise SettingsError(f"LOA_NOW needs a UTC offset, e.g. {raw}+07:00")
     return value.astimezone(UTC)
+
+
+def _share(env: Mapping[str, str], name: str, default: str) -> float:
+    """A share above 0 and at most 1 (0.9 is 90%)."""
+    try:
+        value = float(env.get(name, default))
+    except ValueError as exc:
+        raise SettingsError(f"{name} phải là số, ví dụ 0.9 (must be a number)") from exc
+    if not 0 < value <= 1:
+        raise SettingsError(f"{name} phải lớn hơn 0 và tối đa 1 (must be in (0, 1])")
+    return value
 
 
 def _whole(env: Mapping[str, str], name: str, default: str, least: int = 1) -> int:
@@ -147,4 +160,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_keys_per_player=_whole(env, "LOA_MAX_KEYS_PER_PLAYER", "4"),
         render_reserve_mb=_whole(env, "LOA_RENDER_RESERVE_MB", "1024", least=0),
         metrics_token=_metrics_token(env.get("LOA_METRICS_TOKEN", "")),
+        relay_min_share=_share(env, "LOA_RELAY_MIN_SHARE", "0.9"),
     )
