@@ -261,7 +261,10 @@ def relay_spans(session: Session, start: datetime, end: datetime,
 
 
 def station_slots(session: Session, station: Station) -> list[RelaySlot]:
-    """The relay slots ``station`` carries: its own and those of its units."""
+    """The relay slots ``station`` carries: its own and those of its units (one small query
+    when no relay is set anywhere: the schedule poll and ingest pay nothing more)."""
+    if session.scalar(select(RelaySlot.id).limit(1)) is None:
+        return []
     return list_slots(session, station=station)
 
 
