@@ -3,6 +3,7 @@ schedule the player gets. Sources are probed against a real Icecast server."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -175,3 +176,57 @@ def test_the_player_gets_its_relays_with_the_schedule(
     assert other["relays"] == []
     assert client.get(first["fallback"]["url"],
                       headers={"Authorization": f"Bearer {token_th}"}).status_code == 404
+
+
+@pytest.fixture
+def hls(tmp_path: Path) -> Iterator[str]:
+    """An HLS stream (AAC in MPEG-TS segments, a .m3u8 playlist) served over HTTP."""
+    import functools
+    import http.server
+    import subprocess
+    import threading
+
+    folder = tmp_path / "hls"
+    folder.mkdir()
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "sine=frequency=880:duration=12", "-ac", "1", "-c:a", "aac", "-b:a", "64k",
+                    "-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod",
+                    str(folder / "tinh.m3u8")], check=True)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *_a: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/tinh.m3u8"
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_hls_source_is_probed_and_relayed(hls: str) -> None:
+    """HLS (.m3u8) goes through the same probe and the same decoding as Icecast."""
+    from loa.audio.stream_probe import probe_stream
+    from loa.player.relay_feed import BYTES_PER_S, RelayFeed, dbfs
+
+    assert probe_stream(hls).codec == "aac"
+
+    class Heard:
+        name = "test"
+        pcm = bytearray()
+
+        def write(self, pcm: bytes) -> None:
+            self.pcm += pcm
+
+        def failed(self) -> str | None:
+            return None
+
+        def close(self) -> None:
+            pass
+
+    sink = Heard()
+    feed = RelayFeed(hls, lambda: None, lambda: datetime.now(UTC)).start()
+    feed.attach(sink)
+    deadline = time.monotonic() + 20
+    while len(sink.pcm) < 3 * BYTES_PER_S and time.monotonic() < deadline:
+        time.sleep(0.1)  # the feed's thread decodes; the deadline bounds the wait
+    totals = feed.stop()
+    assert len(sink.pcm) >= 3 * BYTES_PER_S and totals.relayed >= 3 * BYTES_PER_S
+    assert dbfs(bytes(sink.pcm[:BYTES_PER_S])) > -30 and not totals.dropouts  # sound, not dead air
