@@ -198,8 +198,10 @@ class Relays:
                   "fallback_ms": totals.ms(totals.fallback),
                   "silence_ms": totals.ms(totals.silence), "dropouts": len(totals.dropouts),
                   **outputs}
-        if error and not totals.relayed:
-            self._store("relay.failed", relay, None, reason=error, **detail)
+        if not totals.relayed:  # nothing of the stream went on air
+            self._store("relay.failed", relay, None,
+                        reason=error or "the stream gave no audio; the fallback aired",
+                        **detail)
         else:
             if error:
                 detail["reason"] = error

@@ -207,6 +207,8 @@ class RelayFeed:
             self._sink = sink
             self._pending.clear()
             self._paced_from, self._paced = time.monotonic(), 0
+            # A stream silent before the slot is timed from the slot's start, not earlier.
+            self._last_data = max(self._last_data, self._paced_from)
 
     def detach(self, sink: PcmSink) -> None:
         with self._lock:

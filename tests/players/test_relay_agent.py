@@ -12,7 +12,7 @@ import itertools
 import time
 import wave
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -213,3 +213,49 @@ def test_dead_air_goes_to_the_fallback_and_an_emergency_cuts_in_then_the_relay_g
     assert before[40:50].count("fallback") >= 8  # … then the fallback …
     assert before[-6:].count("stream") >= 5  # … then the stream, until the emergency
     assert after.count("stream") >= len(after) - 2 and len(after) >= 6  # and after it
+
+
+def test_a_source_that_never_answers_is_relay_failed_with_the_fallback_on_air(
+    tmp_path: Path,
+) -> None:
+    """No server, no stream: the slot comes with the schedule the box holds; after 5 s
+    without data the fallback airs to the slot's end, and the relay is reported failed."""
+    import hashlib
+    import json
+    import shutil
+
+    from loa.clock import SystemClock
+    from loa.player.bulletins import Audio
+    from loa.player.config import AgentConfig
+    from loa.player.relay_schedule import Relay
+
+    fallback = make_sine(tmp_path / "nhac-cho.mp3", seconds=4.0, frequency=FALLBACK_HZ)
+    sha = hashlib.sha256(fallback.read_bytes()).hexdigest()
+    config = AgentConfig(server="http://127.0.0.1:9", token="t", home=tmp_path / "box",
+                         poll_s=3600.0, heartbeat_s=3600.0, bulletin_poll_s=3600.0)
+    agent = Agent(config, SystemClock(), boot_id=lambda: "boot")
+    agent.cache.path(sha).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(fallback, agent.cache.path(sha))
+    start = datetime.now(UTC) + timedelta(seconds=4)
+    relay = Relay(7, start, start + timedelta(seconds=9), "VOV1", "VOV1",
+                  "http://127.0.0.1:9/gone.mp3", Audio(sha, f"/api/v1/audio/{sha}", None, 4000))
+    agent.schedule.relays = [relay]
+    runner = Runner(agent).start()
+    try:
+        deadline = time.monotonic() + 30
+        while relay.key not in agent.relays.done:
+            assert time.monotonic() < deadline, "the relay never ended"
+            time.sleep(0.2)  # the agent's threads work; the deadline bounds the wait
+        events = [json.loads(body) for _id, body in
+                  agent.db.query("SELECT id, body FROM outbox ORDER BY rowid", ())]
+    finally:
+        runner.stop()
+    kinds = [e["type"] for e in events if e["type"].startswith("relay.")]
+    assert kinds == ["relay.started", "relay.dropout", "relay.failed"]
+    failed = events[[e["type"] for e in events].index("relay.failed")]["detail"]
+    assert failed["relayed_ms"] == 0 and 3_000 <= failed["fallback_ms"] <= 4_500
+    dropout = next(e for e in events if e["type"] == "relay.dropout")["detail"]
+    assert dropout["reason"] in ("no_data", "error")
+    assert abs(datetime.fromisoformat(dropout["from"]) - start) < timedelta(seconds=0.5)
+    (recording,) = parts(config.home)
+    assert heard(recording).count("fallback") >= 6  # the fallback was heard, not dead air
