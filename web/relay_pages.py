@@ -17,7 +17,10 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from loa.audio.stream_probe import probe_stream
+from loa.clock import VN
+from loa.compliance.relay_audit import relay_verdicts
 from loa.errors import LoaError
+from loa.playlists.campaigns import check_month
 from loa.playlists.relay_models import RelaySlot
 from loa.playlists.relays import add_slot, add_source, get_source, list_slots, usable_sources
 from loa.scheduler.relay_air import make_room, notify_stations, reached_stations
@@ -59,8 +62,16 @@ def relays() -> Any:
         stations = list(s.scalars(select(Station).where(Station.unit_id.in_(g.visible_units))
                                   .order_by(Station.code)))
         g.csp_media = sorted({o for src in sources if (o := _origin(src.url))})
+        now = services().clock.now()
+        month = request.args.get("month") or now.astimezone(VN).strftime("%Y-%m")
+        try:
+            check_month(month)
+        except LoaError:
+            abort(404)
+        verdicts = relay_verdicts(s, unit, month, now, services().settings.relay_min_share)
         return render_template("relays.html", sources=sources, own=own, inherited=inherited,
-                               stations=stations, days_of=_days)
+                               stations=stations, days_of=_days, month=month,
+                               verdicts=verdicts, min_share=services().settings.relay_min_share)
 
 
 @bp.route("/relays/sources", methods=["POST"])
