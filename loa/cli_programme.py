@@ -198,11 +198,15 @@ def audit_report(
 
             title = f"Báo cáo phát thanh {unit.name}, kỳ {period or month}"
             letter, totals = letter_of(unit, number), report_totals(session, unit, rows)
+            from loa.compliance.relay_audit import period_verdicts
+
+            relays = period_verdicts(session, unit, months, loa.services.clock.now(),
+                                     loa.services.settings.relay_min_share)
             heading = report_title(session, rows) if fmt == "pdf" else ""
     if output is not None and fmt in ("xlsx", "pdf"):
         now = loa.services.clock.now()
         output.write_bytes(
-            to_xlsx(rows, title, totals)
+            to_xlsx(rows, title, totals, relays)
             if fmt == "xlsx"
             else to_pdf(rows, heading, letter, totals, period or month or "", now)
         )

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
+from openpyxl import load_workbook
 
 from loa.clock import VN
 from loa.compliance import keylog
@@ -74,7 +76,8 @@ def post_relays(client: FlaskClient, token: str, key: Ed25519PrivateKey, slot_id
 
 
 def test_loa_audit_relay_per_station_and_slot(loa: Loa, client: FlaskClient,
-                                              services: Services, env: dict) -> None:
+                                              services: Services, env: dict,
+                                              tmp_path: Path) -> None:
     with transaction(services.sessions) as s:
         players = hai_phong_month(services, s).players
         keys = {code: Ed25519PrivateKey.generate() for code in players}
@@ -109,3 +112,12 @@ def test_loa_audit_relay_per_station_and_slot(loa: Loa, client: FlaskClient,
     strict = Loa({**env, "LOA_NOW": "2027-01-10T00:00:00+00:00", "LOA_RELAY_MIN_SHARE": "0.95"})
     rows = json.loads(strict("audit", "relay", "--unit", "11560", "--month", "2026-12"))["rows"]
     assert [(r["station"], r["status"]) for r in rows] == [("TN", "short")]
+    # The period's workbook carries the verdicts on a sheet of their own.
+    book_path = tmp_path / "bao-cao.xlsx"
+    after("audit", "report", "--unit", "31", "--month", "2026-12", "--format", "xlsx",
+          "--output", str(book_path))
+    sheet = load_workbook(book_path)["Tiếp sóng"]
+    lines = {row[1]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert set(lines) == {"TN", "TH"}
+    assert lines["TN"][0] == "2026-12" and lines["TN"][5] == 31 * 30
+    assert lines["TN"][-1] == "Đạt" and lines["TH"][-1] == "Chưa đủ thời lượng"
