@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 PREROLL = timedelta(seconds=3)  # connect this long before the slot: on air at its start
 CHECK = timedelta(seconds=0.5)  # how often playout looks at a relay on air
+NOTE_EVERY = timedelta(seconds=2)  # how often its totals so far are kept on disk
 
 
 def _ms(delta: timedelta) -> int:
@@ -97,7 +98,11 @@ class Relays:
         self.now, self.cache, self.schedule, self.on_air = now, cache, schedule, on_air
         self._on_event, self.rules = on_event, rules or RelayRules()
         self.done: set[str] = set(db.get("relays_done") or [])
-        self.cut: dict[str, Totals] = {}  # relays an emergency cut, still to go on
+        # Relays cut (an emergency, the agent stopped or crashed) whose slot may still run:
+        # they go on when the air is free, their totals summed; kept on disk for a restart.
+        self.cut: dict[str, Totals] = {k: _totals_of(v) for k, v in
+                                       (db.get("relays_cut") or {}).items()}
+        self._noted_at: datetime | None = None
         self.feed: tuple[str, RelayFeed] | None = None  # connected ahead of, or during, a slot
 
     @property
@@ -113,6 +118,7 @@ class Relays:
         is ``relay.failed``; one relay at a time.
         """
         self._report_dropouts()
+        self._note_progress(now)
         for relay in self.schedule.relays:
             if relay.key in self.done:
                 continue
@@ -185,9 +191,10 @@ class Relays:
             self.feed = None
         _add(play.totals, play.feed.stop())
         self._report_dropouts(play.feed, play.relay)
-        if reason == "emergency" and not ended.error and now < play.relay.ends_at:
+        if reason is not None and not ended.error and now < play.relay.ends_at:
             self.cut[play.relay.key] = play.totals
-            logger.info("relay %s cut by an emergency; goes on after it", play.relay.slot_id)
+            self._save_cut()
+            logger.info("relay %s cut (%s); goes on after it", play.relay.slot_id, reason)
             return
         self._finish(play.relay, play.totals, ended.detail(),
                      ended.error or (reason if reason != "emergency" else None))
@@ -208,6 +215,8 @@ class Relays:
             self._store("relay.completed", relay, detail["relayed_ms"], **detail)
         self.done.add(relay.key)
         self._save_done()
+        self.cut.pop(relay.key, None)
+        self._save_cut()
         logger.info("relay %s: %s", relay.slot_id, detail)
 
     def _finish_unplayed(self, relay: Relay, now: datetime) -> None:
@@ -234,6 +243,26 @@ class Relays:
         while feed.finished_dropouts:
             dropout: Dropout = feed.finished_dropouts.pop(0)
             self._store("relay.dropout", relay, None, **dropout.detail())
+
+    def _note_progress(self, now: datetime) -> None:
+        """Every 2 s on air, what the relay has put on air so far, for a crash: a restarted
+        agent goes on with it (or completes it) and never loses or doubles the part before."""
+        play = self.playing
+        if play is None or (self._noted_at is not None
+                            and now < self._noted_at + NOTE_EVERY):
+            return
+        self._noted_at = now
+        so_far = Totals()
+        _add(so_far, play.totals)
+        _add(so_far, play.feed.totals)
+        self._save_cut({play.relay.key: so_far})
+
+    def _save_cut(self, also: dict[str, Totals] | None = None) -> None:
+        cut = {**self.cut, **(also or {})}
+        try:
+            self.db.put("relays_cut", {k: _totals_json(v) for k, v in cut.items()})
+        except sqlite3.Error as exc:
+            self.health.report("outbox", f"local database: {exc}")
 
     def _save_done(self) -> None:
         keep = sorted(k for k in self.done if any(r.key == k for r in self.schedule.relays))
@@ -285,3 +314,17 @@ def _add(into: Totals, part: Totals) -> None:
     into.silence += part.silence
     into.dropouts += [d for d in part.dropouts if d not in into.dropouts]
 
+
+def _totals_json(totals: Totals) -> dict[str, Any]:
+    return {"relayed": totals.relayed, "fallback": totals.fallback, "silence": totals.silence,
+            "dropouts": [{"start": d.start.isoformat(), "reason": d.reason,
+                          "end": d.end.isoformat() if d.end else None}
+                         for d in totals.dropouts]}
+
+
+def _totals_of(saved: dict[str, Any]) -> Totals:
+    return Totals(int(saved.get("relayed", 0)), int(saved.get("fallback", 0)),
+                  int(saved.get("silence", 0)),
+                  [Dropout(datetime.fromisoformat(d["start"]), d["reason"],
+                           datetime.fromisoformat(d["end"]) if d.get("end") else None)
+                   for d in saved.get("dropouts", [])])

@@ -259,3 +259,60 @@ def test_a_source_that_never_answers_is_relay_failed_with_the_fallback_on_air(
     assert abs(datetime.fromisoformat(dropout["from"]) - start) < timedelta(seconds=0.5)
     (recording,) = parts(config.home)
     assert heard(recording).count("fallback") >= 6  # the fallback was heard, not dead air
+
+
+def outbox_events(agent: Agent) -> list[dict]:
+    import json
+
+    return [json.loads(body) for _id, body in
+            agent.db.query("SELECT id, body FROM outbox ORDER BY rowid", ())]
+
+
+def test_an_agent_killed_mid_relay_goes_on_with_it_after_a_restart(
+    icecast: Icecast, tmp_path: Path,
+) -> None:
+    """The process dies 6 s into a 16 s relay (nothing reported); restarted 2 s later, it
+    relays the rest of the slot and reports one completion covering both parts."""
+    from loa.clock import SystemClock
+    from loa.player.config import AgentConfig
+    from loa.player.relay_schedule import Relay
+
+    icecast.feed("vov1.mp3", STREAM_HZ)
+    config = AgentConfig(server="http://127.0.0.1:9", token="t", home=tmp_path / "box",
+                         poll_s=3600.0, heartbeat_s=3600.0, bulletin_poll_s=3600.0)
+    start = datetime.now(UTC) + timedelta(seconds=4)
+    relay = Relay(3, start, start + timedelta(seconds=16), "VOV1", "VOV1",
+                  icecast.url("vov1.mp3"), None)
+
+    def boot() -> tuple[Agent, Runner]:
+        agent = Agent(config, SystemClock(), boot_id=lambda: "boot")
+        agent.schedule.relays = [relay]  # as the schedule on disk gives it
+        return agent, Runner(agent).start()
+
+    first, runner = boot()
+    while datetime.now(UTC) < start + timedelta(seconds=6):
+        time.sleep(0.1)  # the scenario's timeline
+    runner.stop(close=False)  # killed: no goodbye, only the disk survives
+    play = first.relays.playing
+    assert play is not None
+    play.feed.stop()
+    first.closed = True
+    first.db.close()
+    time.sleep(2.0)  # the box reboots
+    again, runner = boot()
+    try:
+        deadline = time.monotonic() + 30
+        while relay.key not in again.relays.done:
+            assert time.monotonic() < deadline, "the relay never ended"
+            time.sleep(0.2)
+        events = [e for e in outbox_events(again) if e["type"].startswith("relay.")]
+    finally:
+        runner.stop()
+    kinds = [e["type"] for e in events]
+    assert kinds == ["relay.started", "relay.started", "relay.completed"], kinds
+    assert events[1]["detail"]["resumed"] is True
+    done = events[2]["detail"]
+    # 6 s before the kill (kept on disk every 2 s: at least 4 s of it) and what followed
+    # the restart and the reconnect (about 6 s), never more than the 16 s slot.
+    assert 9_000 <= done["relayed_ms"] <= 16_000, done
+    assert abs(datetime.fromisoformat(events[2]["at"]) - relay.ends_at) < timedelta(seconds=1)
