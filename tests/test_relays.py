@@ -3,6 +3,7 @@ schedule the player gets. Sources are probed against a real Icecast server."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -230,3 +231,42 @@ def test_an_hls_source_is_probed_and_relayed(hls: str) -> None:
     totals = feed.stop()
     assert len(sink.pcm) >= 3 * BYTES_PER_S and totals.relayed >= 3 * BYTES_PER_S
     assert dbfs(bytes(sink.pcm[:BYTES_PER_S])) > -30 and not totals.dropouts  # sound, not dead air
+
+
+def test_a_priority_bulletin_never_shifts_a_relay_and_goes_after_it() -> None:
+    """The placement rule: a relay is fixed air; a priority bulletin takes the window's
+    first free place after it, and the airing it overlaps shifts, never into the relay."""
+    from loa.scheduler.bulletin_placement import Kind, OnAir, Request, place_bulletin
+    from loa.stations.windows import parse_windows
+
+    day = datetime(2026, 12, 3, tzinfo=VN)
+    at = lambda h, m: day.replace(hour=h, minute=m).astimezone(UTC)  # noqa: E731
+    relay = OnAir(("relay", 1), Kind.relay, at(17, 0), at(17, 30))
+    airing = OnAir(("airing", 9), Kind.airing, at(17, 31), at(17, 43))
+    gap = timedelta(seconds=30)
+    request = Request(Kind.priority, timedelta(minutes=2), at(16, 0), at(23, 0))
+    placement, air = place_bulletin(request, parse_windows("17:00-18:00"), VN,
+                                    [relay, airing], at(16, 0), gap=gap)
+    assert placement.starts == [at(17, 30) + gap]  # after the relay, not over it
+    assert ("relay", 1) not in placement.moved and relay in air
+    assert placement.moved[("airing", 9)] == at(17, 32) + 2 * gap
+    ordered = sorted(air, key=lambda i: i.start)
+    assert all(a.end + gap <= b.start for a, b in itertools.pairwise(ordered))
+
+
+def test_bulletin_placement_reads_relays_as_air(loa: Loa, month: dict,
+                                                services: Services) -> None:
+    from loa.scheduler.bulletin_air import station_air
+    from loa.scheduler.bulletin_placement import Kind
+
+    loa("relay", "source", "add", "VOV1", "--unit", "31", "--name", "VOV1",
+        "--url", "http://127.0.0.1:9/vov1.mp3")
+    slot_id = int(loa("relay", "add", "--source", "VOV1", "--station", "TN", "--at", "17:00",
+                      "--minutes", "20").split()[0])
+    with services.sessions() as s:
+        tn = get_station(s, "TN").id
+        air = station_air(s, [tn], datetime(2026, 12, 3, tzinfo=VN),
+                          datetime(2026, 12, 4, tzinfo=VN))[tn]
+    relays = [i for i in air if i.kind is Kind.relay]
+    assert [(i.ref, i.start.astimezone(VN).strftime("%H:%M")) for i in relays] == [
+        (("relay", slot_id), "17:00")]
