@@ -26,6 +26,8 @@ from loa.stations.models import Player, Station
 from loa.stations.push import notify_after_commit
 from loa.stations.tree import UnitTree
 
+_CHUNK = 5000  # ids per IN list: well below SQLite's and PostgreSQL's parameter limits
+
 
 def relay_busy(session: Session, start: datetime, end: datetime,
                station_ids: Collection[int] | None = None) -> dict[int, list[Busy]]:
@@ -53,20 +55,22 @@ def make_room(session: Session, slot: RelaySlot, now: datetime, gap: timedelta) 
     mine = {sid: items for sid, items in mine.items() if items}
     months: dict[str, set[int]] = {}
     moved = 0
-    for sid, items in mine.items():
-        station = session.get_one(Station, sid)
-        tz = ZoneInfo(station.timezone)
+    ids = sorted(mine)
+    for n in range(0, len(ids), _CHUNK):  # a few queries for a province-wide slot
         rows = session.execute(
-            select(Airing, Programme.duration_ms).join(Programme)
-            .where(Airing.station_id == sid, Airing.status.in_(STILL_TO_AIR),
+            select(Airing, Programme.duration_ms, Station.timezone).join(Programme)
+            .join(Station, Station.id == Airing.station_id)
+            .where(Airing.station_id.in_(ids[n : n + _CHUNK]),
+                   Airing.status.in_(STILL_TO_AIR),
                    Airing.starts_at > now, Airing.starts_at < horizon))
-        for airing, duration_ms in rows:
+        for airing, duration_ms, zone in rows:
             end = airing.starts_at + timedelta(milliseconds=duration_ms or 0)
-            if any(airing.starts_at < s.end + gap and s.start < end + gap for s in items):
+            if any(airing.starts_at < s.end + gap and s.start < end + gap
+                   for s in mine[airing.station_id]):
                 airing.status = AiringStatus.cancelled
                 moved += 1
-                months.setdefault(airing.starts_at.astimezone(tz).strftime("%Y-%m"),
-                                  set()).add(sid)
+                month = airing.starts_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m")
+                months.setdefault(month, set()).add(airing.station_id)
     session.flush()
     for month, ids in sorted(months.items()):
         plan(session, month, now, gap, ids)
