@@ -15,7 +15,10 @@ from loa.errors import LoaError
 AIRING_EVENTS = {"airing.started", "airing.completed", "airing.failed", "airing.interrupted"}
 # bulletin.failed: a play nobody heard through (every output failed, or only null kept time).
 BULLETIN_EVENTS = {"bulletin.started", "bulletin.completed", "bulletin.failed"}
-EVENT_TYPES = AIRING_EVENTS | BULLETIN_EVENTS | {"heartbeat"}
+# A live relay's play (DESIGN §5 "Relays"): no airing, no bulletin; detail.slot_id names
+# the relay slot.
+RELAY_EVENTS = {"relay.started", "relay.dropout", "relay.completed", "relay.failed"}
+EVENT_TYPES = AIRING_EVENTS | BULLETIN_EVENTS | RELAY_EVENTS | {"heartbeat"}
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 # Limits on what one event may carry (DESIGN §5). A value past them is a broken or
@@ -150,6 +153,12 @@ DETAIL_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     "bulletin.started": {"slot_id": (int,), "repeat": (int,)},
     "bulletin.completed": {"slot_id": (int,), "repeat": (int,)},
     "bulletin.failed": {"slot_id": (int,), "repeat": (int,), "reason": (str,)},
+    "relay.started": {"slot_id": (int,), "starts_at": (str,), "late_ms": (int,)},
+    "relay.dropout": {"slot_id": (int,), "starts_at": (str,), "from": (str,), "to": (str,),
+                      "reason": (str,)},
+    "relay.completed": {"slot_id": (int,), "starts_at": (str,), "relayed_ms": (int,),
+                        "fallback_ms": (int,), "silence_ms": (int,), "dropouts": (int,)},
+    "relay.failed": {"slot_id": (int,), "starts_at": (str,), "reason": (str,)},
 }
 JSON_NAMES = {str: ("chuỗi", "a string"), int: ("số nguyên", "a whole number"),
               float: ("số", "a number"), list: ("danh sách", "a list"),
@@ -180,6 +189,8 @@ def _check_numbers(event: dict[str, Any]) -> None:
             "detail.clock_offset_ms phải là số nguyên trong ±100 năm "
             "(clock_offset_ms must be a whole number within a century)"
         )
+    if event["type"] in RELAY_EVENTS:
+        _check_relay_fields(event)
     if event["type"] in AIRING_EVENTS:
         airing_id = event.get("airing_id")
         if not (_whole_number(airing_id) and 1 <= airing_id <= MAX_ROW_ID):
@@ -204,6 +215,29 @@ def _check_bulletin_fields(event: dict[str, Any]) -> None:
         )
     if event.get("airing_id") is not None:
         raise EventRejected("sự kiện thông báo không có airing_id (bulletin events have no airing)")
+
+
+RELAY_REASONS = {"no_data", "silence", "error"}
+
+
+def _check_relay_fields(event: dict[str, Any]) -> None:
+    """A relay event names its slot and no airing; its times are whole milliseconds."""
+    detail = event.get("detail") or {}
+    slot_id = detail.get("slot_id")
+    if not (_whole_number(slot_id) and 1 <= slot_id <= MAX_BULLETIN_ID):
+        raise EventRejected("detail.slot_id của khung tiếp sóng phải là số nguyên dương "
+                            "(relay events need detail.slot_id)")
+    if event.get("airing_id") is not None:
+        raise EventRejected("sự kiện tiếp sóng không có airing_id (relay events have no airing)")
+    for name in ("relayed_ms", "fallback_ms", "silence_ms"):
+        value = detail.get(name)
+        if value is not None and not 0 <= value <= MAX_PLAYED_MS:
+            raise EventRejected(f"detail.{name} phải từ 0 đến {MAX_PLAYED_MS} "
+                                f"(detail.{name} out of range)")
+    reason = detail.get("reason")
+    if event["type"] == "relay.dropout" and reason not in RELAY_REASONS:
+        raise EventRejected("detail.reason phải là no_data, silence hoặc error "
+                            "(reason must be no_data, silence or error)")
 
 
 def check_event(event: dict[str, Any], received_at: datetime) -> tuple[datetime, str]:

@@ -6,6 +6,7 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from loa.clock import VN
 from loa.compliance.audit import ReportRow
@@ -110,8 +111,10 @@ def totals_lines(totals: ReportTotals) -> list[list[object]]:
     return lines
 
 
-def to_xlsx(rows: Sequence[ReportRow], title: str, totals: ReportTotals) -> bytes:
-    """A workbook: summary per station and the report's totals, then the detail, in Vietnamese."""
+def to_xlsx(rows: Sequence[ReportRow], title: str, totals: ReportTotals,
+            relays: Sequence[tuple[str, Any]] = ()) -> bytes:
+    """A workbook: summary per station and the report's totals, then the detail, in Vietnamese
+    (and the relay verdicts, compliance.relay_audit, when the period has any)."""
     from openpyxl import Workbook  # only here: CSV and JSON reports need no spreadsheet library
     from openpyxl.styles import Font
 
@@ -138,6 +141,10 @@ def to_xlsx(rows: Sequence[ReportRow], title: str, totals: ReportTotals) -> byte
     for ws in (sheet, detail):
         for cell in ws[2 if ws is sheet else 1]:
             cell.font = Font(bold=True)
+    if relays:
+        from loa.compliance.relay_audit import add_relay_sheet
+
+        add_relay_sheet(book, list(relays))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

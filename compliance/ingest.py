@@ -22,6 +22,7 @@ from loa.compliance.chain import GENESIS, ChainWriter, lock_chain
 from loa.compliance.event_checks import (
     AIRING_EVENTS,
     BULLETIN_EVENTS,
+    RELAY_EVENTS,
     EventRejected,
     canonical_event_id,
     check_event,
@@ -32,6 +33,7 @@ from loa.compliance.models import AiringLogEntry
 from loa.errors import LoaError
 from loa.playlists.bulletin_delivery import delivery_row, record_failure, record_play
 from loa.playlists.models import Airing, Bulletin, BulletinDelivery, BulletinSlot
+from loa.playlists.relays import station_relay_ids
 from loa.settings import Settings
 from loa.stations.models import Player
 from loa.stations.players import BAD_TOKEN, CLOCK_TOLERANCE_MS, Heartbeat, PlayerAuthError
@@ -112,6 +114,7 @@ class _Batch:
     head: tuple[int, str]  # the chain's (seq, hash), read under the lock
     station_bulletins: dict[int, BulletinFacts]  # bulletins sent to this station
     revoked_keys: set[bytes] = field(default_factory=set)  # as the chain has them now
+    station_relays: set[int] = field(default_factory=set)  # relay slots the station carries
 
     @classmethod
     def load(cls, session: Session, player: Player, events: list[_Checked]) -> _Batch:
@@ -134,13 +137,16 @@ class _Batch:
                     BulletinDelivery.station_id == player.station_id)),
             )
         ).all() if bulletin_ids else []
+        relays = (station_relay_ids(session, player.station_id)
+                  if any(c.event["type"] in RELAY_EVENTS for c in events) else set())
         return cls(player,
                    {n for kind, n, _ in rows if kind == "airing"},
                    {text: n for kind, n, text in rows if kind == "known"},
                    heads[0] if heads else (0, GENESIS),
                    {b.id: bulletin_facts(b) for b in found},
                    {raw for kind, _n, text in rows if kind == "key_revoked"
-                    and (raw := key_of({"public_key": text})) is not None})
+                    and (raw := key_of({"public_key": text})) is not None},
+                   relays)
 
     def check_signers(self, keys: list[bytes], passed: list[tuple[int, _Checked]]) -> None:
         """Raise SignerRevoked if a key that signed one of ``passed`` was revoked while the
@@ -169,6 +175,12 @@ class _Batch:
             if event.get("sha256") != facts.sha256:
                 raise EventRejected(
                     "sha256 khác âm thanh của thông báo (sha256 is not the bulletin's audio)"
+                )
+        elif event["type"] in RELAY_EVENTS:
+            if event["detail"]["slot_id"] not in self.station_relays:
+                raise EventRejected(
+                    f"khung tiếp sóng {event['detail']['slot_id']} không thuộc đài của thiết bị "
+                    "này (relay slot not of this station)"
                 )
         elif event["airing_id"] not in self.station_airings:
             raise EventRejected(

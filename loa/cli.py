@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "player": ("loa.cli_admin", "player", "Thiết bị phát (players)."),
     "programme": ("loa.cli_programme", "programme",
                   "Chương trình phát thanh hằng tháng (monthly programmes)."),
+    "relay": ("loa.cli_relay", "relay",
+              "Tiếp sóng VOV, đài tỉnh (relay sources and relay slots)."),
     "restore": ("loa.cli_ops", "restore",
                 "Khôi phục từ tệp sao lưu (restore a backup into an empty database)."),
     "scheduler": ("loa.cli_serve", "scheduler_command",

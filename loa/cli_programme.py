@@ -204,10 +204,13 @@ def audit_report(
         # The spreadsheet and PDF libraries load only for the formats that need them.
         if fmt == "xlsx":
             from loa.compliance.export import to_xlsx
+            from loa.compliance.relay_audit import period_verdicts
             from loa.compliance.totals import report_totals
 
             title = f"Báo cáo phát thanh {unit.name}, kỳ {period or month}"
-            content = to_xlsx(rows, title, report_totals(session, unit, rows))
+            relays = period_verdicts(session, unit, months, loa.services.clock.now(),
+                                     loa.services.settings.relay_min_share)
+            content = to_xlsx(rows, title, report_totals(session, unit, rows), relays)
         elif fmt == "pdf":
             from loa.compliance.report_exports import export_pdf
 
@@ -340,3 +343,13 @@ def prune_cache_command(loa: LoaContext, days: int | None) -> None:
     swept = sweep_temporary(settings.audio_dir)
     click.echo(f"Đã xóa {pruned.files} tệp, {pruned.bytes / 1e6:.1f} MB (pruned); "
                f"{swept} tệp tạm cũ trong kho âm thanh (stale temporaries swept)")
+
+
+def _relay_audit() -> None:
+    """`loa audit relay` lives with the relay commands (loa/cli_relay.py)."""
+    from loa.cli_relay import audit_relay
+
+    audit.add_command(audit_relay)
+
+
+_relay_audit()

@@ -58,6 +58,8 @@ class Settings:
     webhook_secret: str | None = None
     offline_alert_minutes: int = 30
     public_url: str = "http://localhost:8080"
+    # The share of a required relay slot's time a station must relay in a month (0 < x <= 1).
+    relay_min_share: float = 0.9
 
     @property
     def is_sqlite(self) -> bool:
@@ -74,6 +76,17 @@ def _parse_now(raw: str | None) -> datetime | None:
     if value.tzinfo is None:
         raise SettingsError(f"LOA_NOW needs a UTC offset, e.g. {raw}+07:00")
     return value.astimezone(UTC)
+
+
+def _share(env: Mapping[str, str], name: str, default: str) -> float:
+    """A share above 0 and at most 1 (0.9 is 90%)."""
+    try:
+        value = float(env.get(name, default))
+    except ValueError as exc:
+        raise SettingsError(f"{name} phải là số, ví dụ 0.9 (must be a number)") from exc
+    if not 0 < value <= 1:
+        raise SettingsError(f"{name} phải lớn hơn 0 và tối đa 1 (must be in (0, 1])")
+    return value
 
 
 def _whole(env: Mapping[str, str], name: str, default: str, least: int = 1) -> int:
@@ -176,4 +189,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_secret=_webhook_secret(env),
         offline_alert_minutes=_whole(env, "LOA_OFFLINE_ALERT_MINUTES", "30"),
         public_url=env.get("LOA_PUBLIC_URL", "http://localhost:8080").rstrip("/"),
+        relay_min_share=_share(env, "LOA_RELAY_MIN_SHARE", "0.9"),
     )

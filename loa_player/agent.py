@@ -31,6 +31,7 @@ from loa.player.outbox import Outbox
 from loa.player.outcomes import Outcomes
 from loa.player.output import Cue, Output, make_outputs
 from loa.player.preempt import Preemption
+from loa.player.relay import RelayOnAir, Relays
 from loa.player.slots import NowPlaying, Schedule, Slot, ms, resume_plan
 from loa.player.timekeeping import TimeKeeper
 
@@ -72,6 +73,8 @@ class Agent:
         self.preemption = Preemption(config, self.db, self.health, self.outbox, self.keeper,
                                      self.cache, self.schedule, self.on_air,
                                      lambda: self.on_event())
+        self.relays = Relays(config, self.db, self.health, self.outbox, self.now, self.cache,
+                             self.schedule, self.on_air, lambda: self.on_event())
         self._recover()
 
     @property
@@ -191,6 +194,7 @@ class Agent:
                 return
             self.outcomes.retry_saving(now)
             self.preemption.placed_playout(now)
+            self.relays.playout(now)
             self._start_due_airings(now)
 
     def _start_due_airings(self, now: datetime) -> None:
@@ -219,6 +223,8 @@ class Agent:
                 self._save_progress(now)
         elif isinstance(ended.what, NowPlaying):
             self._end_airing(ended, now)
+        elif isinstance(ended.what, RelayOnAir):
+            self.relays.report_end(ended)
         else:
             self.preemption.report_end(ended)
 
@@ -285,6 +291,9 @@ class Agent:
         ended = self.on_air.stop()
         if ended is None:
             return None
+        if isinstance(ended.what, RelayOnAir):  # it goes on after an emergency, if it may
+            self.relays.report_end(ended, reason=reason)
+            return None
         if not isinstance(ended.what, NowPlaying):
             self.preemption.report_end(ended, reason=reason,
                                        **({"interrupted_by": by} if by else {}))
@@ -338,7 +347,8 @@ class Agent:
         upcoming = (max(s.starts_at, now) for s in self.schedule.slots
                     if s.ends_at > now and self.handled.get(s.airing_id) is None)
         bulletins = self.preemption.next_playout_wake(now) or wake
-        return min(wake, bulletins, next(upcoming, wake))
+        relays = self.relays.next_wake(now) or wake
+        return min(wake, bulletins, relays, next(upcoming, wake))
 
     def next_wake(self) -> datetime:
         """The earliest instant (our estimate of server time) at which ``tick`` has work."""
@@ -353,4 +363,5 @@ class Agent:
         with self._lock:
             # A clean restart (an upgrade) may resume an airing: its note stays, marked reported.
             self._cut(self.now(), "agent stopped during playback")
+            self.relays.close()
             self.db.close()

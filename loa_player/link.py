@@ -162,6 +162,8 @@ class Link:
         sources = {s.sha256: (s.url, s.size) for s in self.schedule.slots if s.ends_at > now}
         sources.update({p.audio.sha256: (p.audio.url, p.audio.size)
                         for p in self.schedule.placed if p.ends_at > now})
+        sources.update({r.fallback.sha256: (r.fallback.url, r.fallback.size)  # relays' fallbacks
+                        for r in self.schedule.relays if r.fallback and r.ends_at > now})
         problems = [self.cache.ensure(sha, url, size) for sha, (url, size) in sources.items()]
         for sha, problem in zip(sources, problems, strict=True):
             if problem:

@@ -136,7 +136,9 @@ class OnAir:
         while play.attempt < len(self.outputs) * self.tries:
             output = self.outputs[play.attempt // self.tries]
             try:
-                play.playback = output.start(cue)
+                # A live relay's cue attaches the output to its feed (loa_player/relay.py).
+                play_on = getattr(cue, "play_on", None)
+                play.playback = play_on(output) if play_on else output.start(cue)
             except OSError as exc:
                 self._note_failure(play, str(exc))
                 continue

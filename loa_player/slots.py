@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from loa.player.bulletins import PlacedBulletin, parse_placed
+from loa.player.relay_schedule import Relay, parse_relays
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Schedule:
 
     slots: list[Slot] = field(default_factory=list)
     placed: list[PlacedBulletin] = field(default_factory=list)
+    relays: list[Relay] = field(default_factory=list)
     player_id: int | None = None
     mode: str | None = None
 
@@ -60,6 +62,7 @@ class Schedule:
         """Hold what a schedule answer (or the copy kept on disk) says."""
         player = (body or {}).get("player", {})
         self.slots, self.placed = parse_schedule(body), parse_placed(body)
+        self.relays = parse_relays(body)
         self.player_id, self.mode = player.get("id"), player.get("mode")
 
 

@@ -26,6 +26,7 @@ from loa.playlists.models import (
 )
 from loa.scheduler.bulletin_placement import Kind, OnAir
 from loa.scheduler.planning import Busy
+from loa.scheduler.relay_air import relay_busy, relay_on_air
 
 # A slot still to play, or played: it holds its place on air (missed and cancelled free it).
 SLOT_HOLDING = (BulletinSlotStatus.planned, BulletinSlotStatus.published, BulletinSlotStatus.aired)
@@ -37,7 +38,7 @@ LONGEST_ITEM = timedelta(hours=6)
 def slot_busy(
     session: Session, start: datetime, end: datetime, station_ids: Collection[int] | None = None
 ) -> dict[int, list[Busy]]:
-    """The air bulletin slots hold in [start, end), per station id, in one query."""
+    """The air bulletin slots and relay slots hold in [start, end), per station id."""
     query = select(BulletinSlot.station_id, BulletinSlot.starts_at, BulletinSlot.ends_at).where(
         BulletinSlot.status.in_(SLOT_HOLDING),
         BulletinSlot.starts_at < end,
@@ -48,6 +49,8 @@ def slot_busy(
     busy: dict[int, list[Busy]] = {}
     for station_id, starts_at, ends_at in session.execute(query):
         busy.setdefault(station_id, []).append(Busy(starts_at, ends_at))
+    for station_id, relays in relay_busy(session, start, end, station_ids).items():
+        busy.setdefault(station_id, []).extend(relays)  # relays are busy air alike
     return busy
 
 
@@ -91,6 +94,8 @@ def station_air(
         for i, station_id, s, e, p in slots:
             kind = Kind.normal if p == BulletinPriority.normal else Kind.priority  # emergency too
             air[station_id].append(OnAir(("slot", i), kind, s, e))
+    for station_id, relays in relay_on_air(session, ids, start, end).items():
+        air[station_id].extend(relays)  # fixed: a priority bulletin never shifts a relay
     return {i: [item for item in items if item.end > start] for i, items in air.items()}
 
 

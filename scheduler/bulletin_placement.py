@@ -27,9 +27,10 @@ class Kind(StrEnum):
     priority = "priority"
     airing = "airing"
     normal = "normal"
+    relay = "relay"  # a relay slot (scheduler.relay_air): fixed, never shifted or pushed out
 
 
-Ref = tuple[str, int]  # ("airing", id) or ("slot", id): what a move or a drop refers to
+Ref = tuple[str, int]  # ("airing", id), ("slot", id), ("relay", id): what a move refers to
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,8 @@ def _priority_start(
 
 
 def _outside(items: list[OnAir], w_start: datetime, w_end: datetime) -> list[OnAir]:
-    return [i for i in items if not w_start <= i.start < w_end]
+    """What the window's shifting leaves where it is: items of other windows, and relays."""
+    return [i for i in items if not w_start <= i.start < w_end or i.kind is Kind.relay]
 
 
 def _clashes(item: OnAir, others: list[OnAir], gap: timedelta) -> bool:
@@ -152,7 +154,8 @@ def _push_after(
     leave it (``placement.unfit``)."""
     outside = _outside(items, w_start, w_end)
     kept = [*outside, *(i for i in _inside(items, w_start, w_end) if i.kind is Kind.priority)]
-    for item in (i for i in _inside(items, w_start, w_end) if i.kind is not Kind.priority):
+    for item in (i for i in _inside(items, w_start, w_end)
+                 if i.kind not in (Kind.priority, Kind.relay)):
         if item.start < cursor:
             item = item.at(cursor)
             if item.end > w_end or _clashes(item, outside, gap):

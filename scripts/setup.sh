@@ -13,7 +13,8 @@ system_packages=(ffmpeg espeak-ng fonts-liberation2 alsa-utils)
 # mosquitto: tests start their own broker from packaging/mosquitto/loa.conf; nginx:
 # tests/test_nginx_site.py runs the shipped site in front of `loa web` (CI=true fails without
 # either); the tests start them on free ports themselves, the packages' services are not needed.
-[ "$what" = test ] && system_packages+=(chromium mosquitto nginx)
+# icecast2: the relay tests stream through their own Icecast (tests/helpers/icecast.py).
+[ "$what" = test ] && system_packages+=(chromium mosquitto nginx icecast2)
 missing=()
 for pkg in "${system_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

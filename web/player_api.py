@@ -37,6 +37,7 @@ from loa.playlists.models import (
     Programme,
 )
 from loa.playlists.player_bulletins import bulletin_asset, player_bulletins
+from loa.playlists.relays import player_relays, relay_fallback_asset
 from loa.playlists.schedule import station_airings, station_bulletin_slots
 from loa.stations.models import Player, Station
 from loa.stations.players import PlayerAuthError, apply_heartbeats, authenticate
@@ -267,6 +268,8 @@ def schedule() -> Response:
             "airings": airings,
             # Normal and priority bulletins placed in the windows (scheduler.bulletin_placement).
             "bulletins": [_slot_json(sl, b, asset, tz) for sl, b, asset in slots],
+            # Live relays at fixed hours (playlists.relays): the agent relays them offline too.
+            "relays": player_relays(session, station, start, end, tz),
         }
         etag = hashlib.sha256(canonical_json(content).encode()).hexdigest()
         published = [a.id for a, _p, _s in rows if a.status == AiringStatus.planned]
@@ -321,6 +324,8 @@ def _playable_asset(session: Session, player: Player, sha256: str) -> AudioAsset
         )
         .limit(1)
     )
+    if asset is None and relay_fallback_asset(session, player.station, sha256):
+        asset = session.get(AudioAsset, sha256)  # a relay's fallback file
     return asset or bulletin_asset(session, player, sha256)
 
 

@@ -20,6 +20,7 @@ from loa.compliance.audit import Reading, ReportRow, station_month_report
 from loa.compliance.evidence import station_month_evidence
 from loa.compliance.export import STATUS_VI, to_csv, to_xlsx
 from loa.compliance.periods import period_months, range_period
+from loa.compliance.relay_audit import period_verdicts
 from loa.compliance.totals import report_totals
 from loa.errors import LoaError
 from loa.playlists.campaigns import check_month
@@ -115,7 +116,10 @@ def audit_xlsx() -> Response:
     with db() as s:
         period, rows = _period_rows(s)
         totals = report_totals(s, s.get(AdminUnit, g.unit.id), rows)
-    data = to_xlsx(rows, f"Báo cáo phát thanh {g.unit.name}, kỳ {period}", totals)
+        relays = period_verdicts(s, s.get_one(AdminUnit, g.unit.id),
+                                 period_months(period), services().clock.now(),
+                                 services().settings.relay_min_share)
+    data = to_xlsx(rows, f"Báo cáo phát thanh {g.unit.name}, kỳ {period}", totals, relays)
     return _download(data, XLSX, period, "xlsx")
 
 

@@ -104,7 +104,10 @@ def _security_headers(response: Response) -> Response:
         "default-src 'self'; "
         f"script-src 'self' 'nonce-{nonce}'; "
         f"style-src 'self' 'nonce-{nonce}'; style-src-attr 'unsafe-inline'; "
-        "img-src 'self' data:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+        "img-src 'self' data:; "
+        # A page may name stream origins its <audio> plays live (the relay page's sources).
+        f"media-src 'self' blob:{''.join(' ' + o for o in g.get('csp_media', []))}; "
+        "object-src 'none'; base-uri 'none'; "
         "form-action 'self'; frame-ancestors 'none'"
     )
     response.headers["X-Frame-Options"] = "DENY"
@@ -133,6 +136,7 @@ def register(app: Flask) -> None:
         player_api,
         public,
         report_pages,
+        relay_pages,
         review,
         stations_page,
         token_pages,
@@ -152,5 +156,5 @@ def register(app: Flask) -> None:
     editor.init_app(app)
     for module in (player_api, ops, auth, accounts, token_pages, ui, editor, review, clips,
                    lexicon, admin, stations_page, public, cap, bulletin_pages, report_pages,
-                   bulletin_series_pages, offer_pages, inbox):
+                   bulletin_series_pages, offer_pages, inbox, relay_pages):
         app.register_blueprint(module.bp)

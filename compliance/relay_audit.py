@@ -1,0 +1,174 @@
+"""The relay verdict: for each station and required relay slot, in a month, the time the
+station relayed against the time its slots scheduled (issue 17 §3).
+
+Like a campaign's count, a station-month is compliant once it relayed at least
+``LOA_RELAY_MIN_SHARE`` (default 90%) of the scheduled time; a month not yet ended
+is never a failure. The evidence is the station's chain: each ``relay.completed``
+(signed, accepted by ingest for a slot the station carries) names its slot and
+occurrence and says how much of the stream went on air.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loa.compliance.models import AiringLogEntry
+from loa.compliance.rules import Status
+from loa.months import month_bounds
+from loa.playlists.relay_models import RelaySlot
+from loa.playlists.relays import RelaySpan, relay_spans
+from loa.stations.models import AdminUnit
+from loa.stations.units import stations_under
+
+COLUMNS = ("station", "station_name", "slot_id", "source", "scheduled_ms", "relayed_ms",
+           "fallback_ms", "dropouts", "share", "status")
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one player said of one occurrence (its ``relay.completed``)."""
+
+    slot_id: int
+    starts_at: datetime
+    relayed_ms: int
+    fallback_ms: int
+    dropouts: int
+
+
+@dataclass(frozen=True)
+class RelayVerdict:
+    station: str
+    station_name: str
+    slot_id: int
+    source: str
+    scheduled_ms: int
+    relayed_ms: int
+    fallback_ms: int
+    dropouts: int
+    share: float
+    status: str
+
+    def row(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def judge(spans: Iterable[RelaySpan], reports: Iterable[Report], month_over: bool,
+          min_share: float) -> tuple[int, int, int, int, float, Status]:
+    """(scheduled, relayed, fallback, dropouts, share, status) of one station's slot.
+
+    Cases: each occurrence counts its best report (two players of a station
+    relay the same stream: the better one is what the loudspeakers carried), capped
+    at the occurrence's length (a burst on reconnecting never makes more than the
+    slot); reports of occurrences not scheduled in the month count nothing; compliant
+    at a share of at least ``min_share``; short of it, in progress while the month
+    runs, short once it is over; nothing scheduled is compliant.
+    """
+    spans = list(spans)
+    best: dict[datetime, Report] = {}
+    for report in reports:
+        held = best.get(report.starts_at)
+        if held is None or report.relayed_ms > held.relayed_ms:
+            best[report.starts_at] = report
+    scheduled = relayed = fallback = dropouts = 0
+    for span in spans:
+        length = round((span.end - span.start).total_seconds() * 1000)
+        scheduled += length
+        report = best.get(span.start)
+        if report is not None:
+            relayed += min(report.relayed_ms, length)
+            fallback += min(report.fallback_ms, length)
+            dropouts += report.dropouts
+    share = relayed / scheduled if scheduled else 1.0
+    if share >= min_share:
+        status = Status.compliant
+    else:
+        status = Status.short if month_over else Status.in_progress
+    return scheduled, relayed, fallback, dropouts, round(share, 4), status
+
+
+def _reports(session: Session, station_ids: list[int]) -> dict[tuple[int, int], list[Report]]:
+    """Every ``relay.completed`` of these stations, by (station, slot)."""
+    found: dict[tuple[int, int], list[Report]] = {}
+    if not station_ids:
+        return found
+    rows = session.execute(select(AiringLogEntry.station_id, AiringLogEntry.detail).where(
+        AiringLogEntry.station_id.in_(station_ids), AiringLogEntry.event == "relay.completed"))
+    for station_id, detail in rows:
+        try:
+            report = Report(int(detail["slot_id"]), datetime.fromisoformat(detail["starts_at"]),
+                            int(detail.get("relayed_ms") or 0),
+                            int(detail.get("fallback_ms") or 0),
+                            int(detail.get("dropouts") or 0))
+        except (KeyError, TypeError, ValueError):
+            continue  # a report that names no occurrence proves none
+        found.setdefault((station_id, report.slot_id), []).append(report)
+    return found
+
+
+def relay_verdicts(session: Session, unit: AdminUnit, month: str, now: datetime,
+                   min_share: float) -> list[RelayVerdict]:
+    """Per station under ``unit`` and required relay slot it carries, the month's verdict."""
+    stations = stations_under(session, unit)
+    ids = [s.id for s in stations]
+    required = {slot.id: slot for slot in session.scalars(
+        select(RelaySlot).where(RelaySlot.required.is_(True)))}
+    if not required or not ids:
+        return []
+    wide = month_bounds(month, ZoneInfo("UTC"))
+    spans = relay_spans(session, wide[0] - timedelta(days=1), wide[1] + timedelta(days=1), ids)
+    reports = _reports(session, ids)
+    verdicts = []
+    for station in stations:
+        start, end = month_bounds(month, ZoneInfo(station.timezone))
+        mine: dict[int, list[RelaySpan]] = {}
+        for span in spans.get(station.id, []):
+            if span.slot_id in required and start <= span.start < end:
+                mine.setdefault(span.slot_id, []).append(span)
+        for slot_id, slot_spans in sorted(mine.items()):
+            scheduled, relayed, fallback, dropouts, share, status = judge(
+                slot_spans, reports.get((station.id, slot_id), []), now >= end, min_share)
+            verdicts.append(RelayVerdict(station.code, station.name, slot_id,
+                                         required[slot_id].source.code, scheduled, relayed,
+                                         fallback, dropouts, share, str(status)))
+    return verdicts
+
+
+
+def period_verdicts(session: Session, unit: AdminUnit, months: Iterable[str], now: datetime,
+                    min_share: float) -> list[tuple[str, RelayVerdict]]:
+    """The relay verdicts of each month of a report's period, with their month."""
+    return [(month, v) for month in months
+            for v in relay_verdicts(session, unit, month, now, min_share)]
+
+
+STATUS_WORDS = {"compliant": "Đạt", "in_progress": "Tháng đang diễn ra",
+                "short": "Chưa đủ thời lượng"}
+
+
+def add_relay_sheet(book: Any, verdicts: list[tuple[str, RelayVerdict]]) -> None:
+    """A "Tiếp sóng" sheet in a report's workbook: one line per month, station and slot."""
+    from openpyxl.styles import Font
+
+    sheet = book.create_sheet("Tiếp sóng")
+    sheet.append(["Tháng", "Đài", "Tên đài", "Khung", "Nguồn", "Lịch (phút)",
+                  "Đã tiếp sóng (phút)", "Phát dự phòng (phút)", "Lần mất sóng", "Tỷ lệ",
+                  "Kết quả"])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for month, v in verdicts:
+        # Station names and codes come from operators: a leading = + - @ is text, not a formula.
+        sheet.append([month, _text(v.station), _text(v.station_name), v.slot_id,
+                      _text(v.source), round(v.scheduled_ms / 60000, 1),
+                      round(v.relayed_ms / 60000, 1), round(v.fallback_ms / 60000, 1),
+                      v.dropouts, v.share, STATUS_WORDS.get(v.status, v.status)])
+
+
+def _text(value: str) -> str:
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
