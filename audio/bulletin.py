@@ -30,7 +30,7 @@ import numpy as np
 
 from loa.audio import mix
 from loa.audio.clips import decode_pcm
-from loa.audio.encode import encode_stream
+from loa.audio.encode import ENCODE_HEADROOM_DB, PLAYER_MP3, encode_stream
 from loa.audio.errors import AudioError, TTSError
 from loa.audio.loudness import (
     SILENCE_LUFS,
@@ -41,7 +41,6 @@ from loa.audio.loudness import (
     plan_master,
 )
 from loa.audio.normalize import normalize_vi
-from loa.audio.render import ENCODE_HEADROOM_DB, PLAYER_MP3
 from loa.audio.synth import read_wav
 from loa.audio.tts import ESPEAK, ESPEAK_VOICES, get_engine
 
