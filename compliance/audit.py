@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -61,7 +61,9 @@ class ReportRow:
     broken_seq: int | None = None  # where the log stops being evidence, when status says so
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        # Its fields in order; every value is flat, so no deep copy (dataclasses.asdict's
+        # recursion cost a country's report a tenth of a second).
+        return dict(self.__dict__)
 
 
 def facts_of(programme: Programme | None) -> ProgrammeFacts | None:

@@ -77,7 +77,7 @@ def read_marks(session: Session, station_ids: list[int]) -> dict[int, Mark]:
     key = session.info.get(MARK_KEY)
     if key is None:
         return {}
-    rows = session.execute(
+    rows = session.connection().execute(
         select(ChainMark.station_id, ChainMark.seq, ChainMark.hash, ChainMark.digest,
                ChainMark.tag).where(ChainMark.station_id.in_(station_ids))
     )

@@ -236,7 +236,7 @@ def _marked_problems(
 
 def _key_rows(session: Session, station_ids: list[int]) -> dict[int, list[tuple[int, int, bytes]]]:
     """Each station's key rows (key id, player id, public key), by key id, in one query."""
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Player.station_id, PlayerKey.id, PlayerKey.player_id, PlayerKey.public_key)
         .join(Player, Player.id == PlayerKey.player_id)
         .where(Player.station_id.in_(station_ids))
@@ -263,7 +263,8 @@ def station_logs(session: Session, station_ids: list[int]) -> dict[int, list[Row
     """Each station's entries by seq as stored (``at``, ``received_at`` and ``detail`` as
     the driver gives them), in one query."""
     found: dict[int, list[Row[Any]]] = {}
-    for entry in session.execute(
+    # On the connection (Core), not the ORM session: plain rows, half the cost to read.
+    for entry in session.connection().execute(
         select(*_AS_STORED)
         .where(AiringLogEntry.station_id.in_(station_ids))
         .order_by(AiringLogEntry.station_id, AiringLogEntry.seq)
