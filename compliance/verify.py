@@ -246,7 +246,7 @@ def _key_rows(session: Session, station_ids: list[int]) -> dict[int, list[tuple[
         .order_by(PlayerKey.id)
     )
     found: dict[int, list[tuple[int, int, bytes]]] = {}
-    for station_id, key_id, player_id, raw in rows:
+    for station_id, key_id, player_id, raw in rows.all():  # one fetch for the lot
         found.setdefault(station_id, []).append((key_id, player_id, raw))
     return found
 
