@@ -15,6 +15,7 @@ player rendition is needed, so it takes a shorter path through the same parts:
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import logging
 import subprocess
@@ -23,13 +24,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Final, Literal
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from loa.audio import mix
 from loa.audio.clips import decode_pcm
-from loa.audio.encode import encode_stream
+from loa.audio.encode import ENCODE_HEADROOM_DB, PLAYER_MP3, encode_stream
 from loa.audio.errors import AudioError, TTSError
 from loa.audio.loudness import (
     SILENCE_LUFS,
@@ -40,7 +41,6 @@ from loa.audio.loudness import (
     plan_master,
 )
 from loa.audio.normalize import normalize_vi
-from loa.audio.render import ENCODE_HEADROOM_DB, PLAYER_MP3
 from loa.audio.synth import read_wav
 from loa.audio.tts import ESPEAK, ESPEAK_VOICES, get_engine
 
@@ -54,6 +54,16 @@ _ESPEAK_TIMEOUT_S = 60.0
 _DECODE_TIMEOUT_S = 30.0
 
 
+class _Shipped(enum.Enum):
+    SIGNAL = "default"
+
+
+# The shipped chime as ``attention``: its samples are used as they were made, rather than
+# encoded to MP3 and decoded again (two ffmpeg runs, about 0.5 s, before a warning plays).
+DEFAULT_SIGNAL: Final = _Shipped.SIGNAL
+Attention = bytes | Literal[_Shipped.SIGNAL] | None
+
+
 @dataclass(frozen=True)
 class RenderedBulletin:
     """A rendered bulletin: the player MP3, its length and the text as it was spoken."""
@@ -63,9 +73,10 @@ class RenderedBulletin:
     spoken: str
 
 
-def render_bulletin(text: str, *, attention: bytes | None, acronyms: dict | None = None,
+def render_bulletin(text: str, *, attention: Attention, acronyms: dict | None = None,
                     engine: str = "espeak", voice: str = "vi") -> RenderedBulletin:
-    """Speak ``text`` after the ``attention`` signal (an MP3, or none) as one player MP3."""
+    """Speak ``text`` after the ``attention`` signal (an audio file's bytes, DEFAULT_SIGNAL or
+    none) as one player MP3."""
     spoken = normalize_vi(text, acronyms)
     if not spoken.strip():
         raise AudioError("Bản tin chưa có nội dung để đọc (the bulletin has no text to read)")
@@ -73,7 +84,7 @@ def render_bulletin(text: str, *, attention: bytes | None, acronyms: dict | None
     return RenderedBulletin(mp3, samples * 1000 // RATE, spoken)
 
 
-def render_recording(path: Path, *, attention: bytes | None) -> RenderedBulletin:
+def render_recording(path: Path, *, attention: Attention) -> RenderedBulletin:
     """A recorded or uploaded bulletin after the ``attention`` signal, as one player MP3.
 
     The recording is decoded straight to the player rate and matched like speech; ``spoken``
@@ -83,9 +94,14 @@ def render_recording(path: Path, *, attention: bytes | None) -> RenderedBulletin
     return RenderedBulletin(mp3, samples * 1000 // RATE, "")
 
 
-def _render(voice: Callable[[], np.ndarray], attention: bytes | None) -> tuple[bytes, int]:
+def _render(voice: Callable[[], np.ndarray], attention: Attention) -> tuple[bytes, int]:
     """Signal, pause and ``voice()`` mastered into the player MP3; and its length in samples."""
-    lead = _lead(hashlib.sha256(attention).hexdigest(), attention) if attention else None
+    if attention is DEFAULT_SIGNAL:
+        lead: _Lead | None = _default_lead()
+    elif attention:
+        lead = _lead(hashlib.sha256(attention).hexdigest(), attention)
+    else:
+        lead = None
     samples: list[int] = []
 
     def blocks() -> Iterator[np.ndarray]:
@@ -107,8 +123,20 @@ def default_attention_signal() -> bytes:
 def _default_signal() -> bytes:
     # Generated, not downloaded: the same samples every time, so the same MP3 (and sha256)
     # from the same encoder.
+    return _encode(iter(_default_master()))
+
+
+@lru_cache(maxsize=1)
+def _default_master() -> tuple[np.ndarray, ...]:
+    """The chime mastered as its MP3 is: 16-bit blocks."""
     x = chime()
-    return _encode(_mastered(x, _analysed(x)))
+    return tuple(_mastered(x, _analysed(x)))
+
+
+@lru_cache(maxsize=1)
+def _default_lead() -> _Lead:
+    """The shipped chime as a lead, from the samples its MP3 encodes."""
+    return _as_lead(mix.to_float(np.concatenate(_default_master())))
 
 
 def chime(rate: int = RATE) -> np.ndarray:
@@ -128,7 +156,7 @@ def chime(rate: int = RATE) -> np.ndarray:
         i = round(start * rate)
         x[i:i + len(t)] += tone * envelope
     x *= 0.5 / np.abs(x).max()
-    return (x * mix.matching_gain(x, mix.ITEM_LUFS, rate)).astype(np.float32)
+    return (x * mix.matching_gain(x, mix.ITEM_LUFS, rate, short=True)).astype(np.float32)
 
 
 def _speech(spoken: str, engine: str, voice: str) -> np.ndarray:
@@ -150,6 +178,8 @@ def _speech(spoken: str, engine: str, voice: str) -> np.ndarray:
             pcm, rate = _espeak_pcm(spoken, voice if voice in ESPEAK_VOICES else "vi")
     x = mix.to_float(pcm)
     if rate != RATE:
+        from scipy.signal import resample_poly  # slow to import (see loudness): only here
+
         g = np.gcd(rate, RATE)
         x = resample_poly(x, RATE // g, rate // g).astype(np.float32, copy=False)
     if not len(x):
@@ -201,8 +231,12 @@ class _Lead:
 def _lead(sha256: str, mp3: bytes) -> _Lead:
     """The decoded, matched and analysed attention signal (cached by content)."""
     del sha256  # the cache key: hashing is cheaper than comparing two MP3s byte by byte
-    x = _decode(mp3)
-    x *= np.float32(mix.matching_gain(x, mix.ITEM_LUFS, RATE))
+    return _as_lead(_decode(mp3))
+
+
+def _as_lead(x: np.ndarray) -> _Lead:
+    """The signal ``x`` (float32 at RATE) matched, padded with the pause and analysed."""
+    x *= np.float32(mix.matching_gain(x, mix.ITEM_LUFS, RATE, short=True))
     hop = RATE // 10
     pause = -(-(len(x) + round(GAP_S * RATE)) // hop) * hop - len(x)
     pcm = np.concatenate([x, np.zeros(pause, dtype=np.float32)])
@@ -224,7 +258,7 @@ def _decode(data: bytes) -> np.ndarray:
 
 
 def _analysed(x: np.ndarray) -> Analysis:
-    analysis = Analysis(RATE)
+    analysis = Analysis(RATE, short=True)  # numpy alone: no scipy to import before it plays
     analysis.feed(x)
     return analysis
 

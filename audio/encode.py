@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from mutagen.id3 import ID3, TALB, TDRC, TIT2, TLAN, TPE1, TXXX
 
 from loa.audio import children
 from loa.audio.errors import AudioError
@@ -28,6 +27,13 @@ class Mp3Spec:
     kbps: int
     sample_rate: int
     quality: int  # LAME -q: 2 best/slowest … 7 fast; chosen per rendition for the time budget
+
+
+# What players download (programmes and bulletins). Here, not in render.py, so that a
+# bulletin's render loads no programme machinery.
+PLAYER_MP3 = Mp3Spec(kbps=64, sample_rate=22050, quality=7)
+# Limit below the ceiling: MP3 decoding overshoots the encoder's input by up to about 1 dB.
+ENCODE_HEADROOM_DB = 1.0
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,8 @@ def _finish(procs: list[subprocess.Popen[bytes]], queues: list[queue.Queue[memor
 
 def write_tags(path: Path, tags: Tags) -> None:
     """Write title, campaign, unit and month as UTF-8 ID3v2.4 frames."""
+    from mutagen.id3 import ID3, TALB, TDRC, TIT2, TLAN, TPE1, TXXX  # programmes only
+
     id3 = ID3()
     id3.add(TIT2(encoding=3, text=tags.title))
     id3.add(TALB(encoding=3, text=tags.campaign))

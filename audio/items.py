@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from loa.audio import mix
 from loa.audio.cache import touch
@@ -43,6 +42,8 @@ def _prepare(pcm: np.ndarray, rate: int) -> np.ndarray:
     # Measured before resampling: half the samples to filter, and upsampling adds no energy.
     gain = np.float32(mix.matching_gain(x, mix.ITEM_LUFS, rate))
     if rate != mix.RATE:
+        from scipy.signal import resample_poly  # slow to import (see loudness): only here
+
         g = np.gcd(rate, mix.RATE)
         x = resample_poly(x, mix.RATE // g, rate // g).astype(np.float32, copy=False)
     x *= gain

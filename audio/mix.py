@@ -85,9 +85,11 @@ def to_float(pcm: np.ndarray) -> np.ndarray:
     return pcm.astype(np.float32) * np.float32(1 / 32768)
 
 
-def matching_gain(x: np.ndarray, target: float = ITEM_LUFS, rate: int = RATE) -> float:
-    """Linear gain that brings ``x`` to ``target`` LUFS (1 for items too quiet to gate)."""
-    level = integrated_loudness(x, rate)
+def matching_gain(x: np.ndarray, target: float = ITEM_LUFS, rate: int = RATE, *,
+                  short: bool = False) -> float:
+    """Linear gain that brings ``x`` to ``target`` LUFS (1 for items too quiet to gate);
+    ``short``: measured with numpy alone (loudness.Analysis)."""
+    level = integrated_loudness(x, rate, short=short)
     return 10 ** ((target - level) / 20) if level > SILENCE_LUFS else 1.0
 
 

@@ -17,7 +17,14 @@ import numpy as np
 
 from loa.audio import items, mix
 from loa.audio.bed import StreamedBed, open_bed
-from loa.audio.encode import Mp3Spec, Tags, encode_stream, write_tags
+from loa.audio.encode import (
+    ENCODE_HEADROOM_DB,
+    PLAYER_MP3,
+    Mp3Spec,
+    Tags,
+    encode_stream,
+    write_tags,
+)
 from loa.audio.errors import AudioError
 from loa.audio.loudness import SILENCE_LUFS, Analysis, master_blocks, plan_master
 from loa.audio.normalize import normalize_vi
@@ -25,10 +32,7 @@ from loa.audio.store import AudioStore, StoredAudio
 from loa.audio.truepeak import TruePeakMeter
 
 RATE = mix.RATE
-PLAYER_MP3 = Mp3Spec(kbps=64, sample_rate=22050, quality=7)
 ARCHIVE_MP3 = Mp3Spec(kbps=128, sample_rate=RATE, quality=7)
-# Limit below the ceiling: MP3 decoding overshoots the encoder's input by up to about 1 dB.
-ENCODE_HEADROOM_DB = 1.0
 SPEECH_DUCK = 10 ** (-18 / 20)  # bed level under speech, relative to the bed alone
 
 Kind = Literal["tts", "clip", "jingle", "silence", "bed"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ from loa.months import month_bounds
 from loa.playlists.models import STILL_TO_AIR, Airing, AiringStatus, Campaign, Programme
 from loa.settings import Settings
 from loa.stations.models import AdminUnit, Station
-from loa.stations.units import stations_under
+from loa.stations.units import StationRef, stations_under
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,9 @@ class ReportRow:
     broken_seq: int | None = None  # where the log stops being evidence, when status says so
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        # Its fields in order; every value is flat, so no deep copy (dataclasses.asdict's
+        # recursion cost a country's report a tenth of a second).
+        return dict(self.__dict__)
 
 
 def facts_of(programme: Programme | None) -> ProgrammeFacts | None:
@@ -86,7 +88,7 @@ def airing_facts(airings: list[Airing]) -> dict[int, AiringFacts]:
 
 
 def counting_rule(
-    campaign: Campaign, station: Station, month: str, reading: Reading
+    campaign: Campaign, station: Station | StationRef, month: str, reading: Reading
 ) -> CountingRule:
     requirement = Requirement(campaign.min_airings, campaign.min_s, campaign.max_s)
     return CountingRule(
@@ -96,7 +98,7 @@ def counting_rule(
 
 def station_month_row(
     session: Session,
-    station: Station,
+    station: Station | StationRef,
     campaign: Campaign,
     month: str,
     head: tuple[int, str] | None,
@@ -110,7 +112,7 @@ def station_month_row(
 
 def judged_row(
     facts: MonthFacts,
-    station: Station,
+    station: Station | StationRef,
     campaign: Campaign,
     head: tuple[int, str] | None,
     broken: Problem | None,
@@ -135,7 +137,7 @@ def judged_row(
     return ReportRow(
         station=station.code,
         station_name=station.name,
-        unit=station.unit.name,
+        unit=station.unit_name,
         campaign=campaign.code,
         month=month,
         required=campaign.min_airings,
@@ -156,7 +158,7 @@ def judged_row(
 
 
 def live_rows(
-    session: Session, stations: list[Station], month: str, campaigns: list[Campaign],
+    session: Session, stations: list[StationRef], month: str, campaigns: list[Campaign],
     reading: Reading,
 ) -> list[tuple[Station, Campaign, ReportRow]]:
     """Every live verdict of ``stations`` for the ``campaigns`` covering them, set-based."""
@@ -201,7 +203,7 @@ def reported_campaigns(
 
 
 def _snapshot_rows(
-    session: Session, stations: list[Station], month: str, campaign_code: str | None
+    session: Session, stations: list[StationRef], month: str, campaign_code: str | None
 ) -> list[ReportRow]:
     by_id = {s.id: s for s in stations}
     breaks = evidence_breaks(session, stations)
@@ -223,7 +225,7 @@ def _snapshot_rows(
             ReportRow(
                 station=station.code,
                 station_name=station.name,
-                unit=station.unit.name,
+                unit=station.unit_name,
                 campaign=code,
                 month=month,
                 required=snap.required,

@@ -148,7 +148,7 @@ def chain_heads(session: Session, station_ids: list[int]) -> dict[int, tuple[int
         .group_by(AiringLogEntry.station_id)
         .subquery()
     )
-    rows = session.execute(
+    rows = session.connection().execute(
         select(AiringLogEntry.station_id, AiringLogEntry.seq, AiringLogEntry.hash).join(
             newest,
             (newest.c.station_id == AiringLogEntry.station_id)

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from loa.compliance.models import AiringLogEntry
 from loa.stations.models import Player
-from loa.stations.players import BAD_TOKEN, MISSING_TOKEN, PlayerAuthError, hash_token
 
 KEY_ENROLLED = "key.enrolled"  # the server's chain entry that lets a key sign
 KEY_REVOKED = "key.revoked"  # the one that stops it: events received after it are refused
@@ -82,6 +81,9 @@ def signer(session: Session, token: str | None) -> tuple[Player, list[bytes]]:
     The ingest path's authentication: as ``authenticate`` (same errors), with the
     key entries joined in, so a POST of events costs one round trip less.
     """
+    # Here: the read side (reports, verify) loads no token or broker-login code.
+    from loa.stations.players import BAD_TOKEN, MISSING_TOKEN, PlayerAuthError, hash_token
+
     if not token:
         raise PlayerAuthError(MISSING_TOKEN)
     rows = session.execute(_SIGNER, {"token_hash": hash_token(token)}).all()

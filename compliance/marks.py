@@ -77,12 +77,12 @@ def read_marks(session: Session, station_ids: list[int]) -> dict[int, Mark]:
     key = session.info.get(MARK_KEY)
     if key is None:
         return {}
-    rows = session.execute(
+    rows = session.connection().execute(
         select(ChainMark.station_id, ChainMark.seq, ChainMark.hash, ChainMark.digest,
                ChainMark.tag).where(ChainMark.station_id.in_(station_ids))
     )
     found = {}
-    for station_id, seq, head, digest, tag in rows:
+    for station_id, seq, head, digest, tag in rows.all():  # one fetch for the lot
         mark = Mark(seq, head, digest)
         if hmac.compare_digest(tag, _tag(key, station_id, mark)):
             found[station_id] = mark

@@ -14,7 +14,7 @@ from collections import namedtuple
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, String, select, text, type_coerce
 from sqlalchemy.orm import Session
@@ -35,6 +35,9 @@ from loa.compliance.models import AiringLogEntry
 from loa.compliance.signatures import entry_problem
 from loa.playlists.models import Programme
 from loa.stations.models import Player, PlayerKey, Station
+
+if TYPE_CHECKING:
+    from loa.stations.units import StationRef
 
 BROKEN = "loa.evidence_broken"  # session.info: station id -> first Problem or None
 ANCHORS = "loa.anchors"  # session.info: the anchors read once per session
@@ -236,14 +239,14 @@ def _marked_problems(
 
 def _key_rows(session: Session, station_ids: list[int]) -> dict[int, list[tuple[int, int, bytes]]]:
     """Each station's key rows (key id, player id, public key), by key id, in one query."""
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Player.station_id, PlayerKey.id, PlayerKey.player_id, PlayerKey.public_key)
         .join(Player, Player.id == PlayerKey.player_id)
         .where(Player.station_id.in_(station_ids))
         .order_by(PlayerKey.id)
     )
     found: dict[int, list[tuple[int, int, bytes]]] = {}
-    for station_id, key_id, player_id, raw in rows:
+    for station_id, key_id, player_id, raw in rows.all():  # one fetch for the lot
         found.setdefault(station_id, []).append((key_id, player_id, raw))
     return found
 
@@ -263,12 +266,15 @@ def station_logs(session: Session, station_ids: list[int]) -> dict[int, list[Row
     """Each station's entries by seq as stored (``at``, ``received_at`` and ``detail`` as
     the driver gives them), in one query."""
     found: dict[int, list[Row[Any]]] = {}
-    for entry in session.execute(
+    # On the connection (Core), not the ORM session: plain rows, half the cost to read;
+    # fetched at once, not a driver call per row.
+    station = _ENTRY_COLUMNS.index(AiringLogEntry.__table__.c.station_id)
+    for entry in session.connection().execute(
         select(*_AS_STORED)
         .where(AiringLogEntry.station_id.in_(station_ids))
         .order_by(AiringLogEntry.station_id, AiringLogEntry.seq)
-    ):
-        found.setdefault(entry.station_id, []).append(entry)
+    ).all():
+        found.setdefault(entry[station], []).append(entry)
     return found
 
 
@@ -300,7 +306,7 @@ class _Typer:
 
 def _verify(
     session: Session,
-    stations: Sequence[Station],
+    stations: Sequence[Station | StationRef],
     anchors: Iterable[Anchor],
     trust_marks: bool,
 ) -> dict[int, tuple[int, list[Problem]]]:
@@ -384,7 +390,9 @@ def evidence_break(session: Session, station: Station) -> Problem | None:
     return evidence_breaks(session, [station])[station.id]
 
 
-def evidence_breaks(session: Session, stations: Sequence[Station]) -> dict[int, Problem | None]:
+def evidence_breaks(
+    session: Session, stations: Sequence[Station | StationRef]
+) -> dict[int, Problem | None]:
     """``evidence_break`` of many stations, each entry's signature and body checked once
     (past the station's mark), every chain and anchor every time.
 

@@ -1,33 +1,29 @@
-"""Commands for the month's work: programmes, planning, and the audit."""
+"""Commands for the month's work: programmes, planning, and the audit.
+
+Each command imports what only it uses: `loa audit report` (a country's JSON) loads
+neither the planner nor the render cache, nor the PDF and spreadsheet libraries.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from loa.audio.cache import prune_cache
 from loa.cli_context import ROW_ID, LoaContext, UserError, pass_loa
-from loa.clock import VN
-from loa.compliance.anchors import checkpoint_file, write_checkpoint
 from loa.compliance.audit import Reading, station_month_report
-from loa.compliance.close import check_programme_open, close_month
 from loa.compliance.periods import period_months, range_period
-from loa.compliance.verify import verify_audio, verify_chains
 from loa.db import transaction
-from loa.errors import LoaError
-from loa.notify import events
 from loa.playlists.campaigns import check_month
-from loa.playlists.programmes import import_programme
-from loa.playlists.review import sign_approval
-from loa.scheduler.service import PlanReport, approve_and_plan
-from loa.scheduler.service import plan as plan_airings
-from loa.stations.accounts import Role, User
 from loa.stations.units import get_unit, subtree_ids
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from loa.scheduler.service import PlanReport
 
 
 @click.group()
@@ -40,6 +36,8 @@ def programme() -> None:
 @pass_loa
 def programme_import(loa: LoaContext, file: Path) -> None:
     """Create a programme from a TOML file; prints its id."""
+    from loa.playlists.programmes import import_programme
+
     with transaction(loa.services.sessions) as session:
         imported = import_programme(session, loa.services.store, file)
         click.echo(imported.id)
@@ -50,6 +48,7 @@ def programme_import(loa: LoaContext, file: Path) -> None:
 @pass_loa
 def programme_render(loa: LoaContext, programme_id: int) -> None:
     """Render the programme into one loudness-normalised MP3."""
+    from loa.compliance.close import check_programme_open
     from loa.playlists.rendering import (
         render,  # the audio stack loads only for the commands using it
     )
@@ -88,6 +87,11 @@ def programme_render(loa: LoaContext, programme_id: int) -> None:
 @pass_loa
 def programme_approve(loa: LoaContext, programme_id: int, approver: str | None) -> None:
     """Approve a rendered programme within its campaign's bounds, and plan its month."""
+    from loa.compliance.close import check_programme_open
+    from loa.notify import events
+    from loa.playlists.review import sign_approval
+    from loa.scheduler.service import approve_and_plan
+
     services = loa.services
     with transaction(services.sessions) as session:
         check_programme_open(session, programme_id, "duyệt chương trình (approve)")
@@ -105,6 +109,11 @@ def programme_approve(loa: LoaContext, programme_id: int, approver: str | None) 
 
 def _approver(session: Session, username: str) -> str:
     """The named user, if a leader or admin may approve under that name."""
+    from sqlalchemy import select
+
+    from loa.errors import LoaError
+    from loa.stations.accounts import Role, User
+
     user = session.scalar(select(User).where(User.username == username.strip()))
     if user is None:
         raise LoaError(f"Không có người dùng {username!r} (unknown user)")
@@ -120,6 +129,8 @@ def _approver(session: Session, username: str) -> str:
 @pass_loa
 def plan_command(loa: LoaContext, month: str) -> None:
     """Plan the required airings of every campaign on every station for a month."""
+    from loa.scheduler.service import plan as plan_airings
+
     services = loa.services
     with transaction(services.sessions) as session:
         report = plan_airings(
@@ -240,6 +251,7 @@ def audit_exports(
     loa: LoaContext, unit_code: str, export_id: int | None, output: Path | None
 ) -> None:
     """The reports a unit (and those below) sent up, newest first; or one copy, as it was sent."""
+    from loa.clock import VN
     from loa.compliance.report_exports import unit_exports
 
     with transaction(loa.services.sessions) as session:
@@ -265,6 +277,9 @@ def audit_exports(
 @pass_loa
 def audit_close(loa: LoaContext, month: str) -> None:
     """Close a month: freeze every station-month's verdict (again: changes nothing)."""
+    from loa.clock import VN
+    from loa.compliance.close import close_month
+
     services = loa.services
     reading = Reading.of(services.settings, services.clock.now())
     with transaction(services.sessions) as session:
@@ -284,6 +299,7 @@ def audit_close(loa: LoaContext, month: str) -> None:
 def audit_verify(loa: LoaContext) -> None:
     """Check every log entry against its signature and chain, key rows and anchors, and audio."""
     from loa.audio.store import unreadable_by_group
+    from loa.compliance.verify import verify_audio, verify_chains
 
     settings = loa.services.settings
     # Every file, not a sample: a file the service (or nginx's group) cannot read fails a
@@ -316,6 +332,8 @@ def audit_verify(loa: LoaContext) -> None:
 @pass_loa
 def audit_checkpoint(loa: LoaContext) -> None:
     """Append every station's chain head to the checkpoint file under LOA_HOME."""
+    from loa.compliance.anchors import checkpoint_file, write_checkpoint
+
     path = checkpoint_file(loa.services.settings.home)
     with transaction(loa.services.sessions) as session:
         stations = write_checkpoint(session, path, loa.services.clock.now())
@@ -335,6 +353,7 @@ def audit_checkpoint(loa: LoaContext) -> None:
 def prune_cache_command(loa: LoaContext, days: int | None) -> None:
     """Free the render cache of speech and sounds no render used lately, and the audio store
     of what killed renders left there."""
+    from loa.audio.cache import prune_cache
     from loa.audio.store import sweep_temporary
     from loa.playlists.rendering import render_cache
 

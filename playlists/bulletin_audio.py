@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,9 @@ from loa.playlists.assets import record_asset
 from loa.playlists.models import AudioAsset
 from loa.stations.models import AdminUnit
 from loa.stations.units import ancestors
+
+if TYPE_CHECKING:
+    from loa.audio.bulletin import Attention
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_ATTENTION_MS = 15_000
@@ -28,24 +32,20 @@ class BulletinSound:
     spoken: str | None  # the text as the voice read it (None for a recording)
 
 
-def attention_signal(unit: AdminUnit, store: AudioStore) -> bytes:
-    """The unit's attention signal, else its nearest ancestor's, else the shipped default."""
+def attention_signal(unit: AdminUnit, store: AudioStore) -> Attention:
+    """The unit's attention signal (bytes), else its nearest ancestor's, else the shipped
+    default (audio.bulletin.DEFAULT_SIGNAL: rendered from its samples, not its MP3)."""
+    from loa.audio.bulletin import DEFAULT_SIGNAL
+
     for node in ancestors(unit):
         sha = node.attention_sha256
         if sha and store.exists(sha):
             return store.path(sha).read_bytes()
-    return default_attention()
-
-
-def default_attention() -> bytes:
-    """The shipped chime."""
-    from loa.audio.bulletin import default_attention_signal
-
-    return default_attention_signal()
+    return DEFAULT_SIGNAL
 
 
 def render_text(
-    session: Session, store: AudioStore, text: str, attention: bytes,
+    session: Session, store: AudioStore, text: str, attention: Attention,
     acronyms: dict[str, str] | None,
 ) -> BulletinSound:
     """Speak ``text`` after the attention signal into one stored MP3 (the fast path)."""
@@ -59,7 +59,8 @@ def render_text(
                          rendered.spoken)
 
 
-def render_file(session: Session, store: AudioStore, path: Path, attention: bytes) -> BulletinSound:
+def render_file(session: Session, store: AudioStore, path: Path,
+                attention: Attention) -> BulletinSound:
     """An uploaded recording, checked as usable audio, after the attention signal.
 
     Cases: a corrupt, empty or non-audio file is a LoaError (nothing is stored);

@@ -75,6 +75,11 @@ class Station(Base):
     unit: Mapped[AdminUnit] = relationship(back_populates="stations")
     players: Mapped[list[Player]] = relationship(back_populates="station")
 
+    @property
+    def unit_name(self) -> str:
+        """As ``stations.units.StationRef`` has it: reports take either."""
+        return self.unit.name
+
 
 class Player(Base):
     __tablename__ = "player"

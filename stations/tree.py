@@ -22,7 +22,7 @@ class UnitTree:
 
     @classmethod
     def load(cls, session: Session) -> UnitTree:
-        rows = session.execute(select(AdminUnit.id, AdminUnit.parent_id))
+        rows = session.connection().execute(select(AdminUnit.id, AdminUnit.parent_id))
         return cls({unit_id: parent_id for unit_id, parent_id in rows})
 
     def chain(self, unit_id: int) -> list[int]:

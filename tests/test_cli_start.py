@@ -81,3 +81,52 @@ def test_a_database_command_loads_neither_the_web_nor_the_audio_libraries(
     )
     assert "Lỗi" not in done.stdout + done.stderr  # it ran: the query answered
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def _loaded(argv: list[str], libraries: tuple[str, ...], env: dict[str, str]) -> list[str]:
+    """The ``libraries`` that running `loa ARGV` in a fresh interpreter imported."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE % (argv, libraries)], capture_output=True, text=True,
+        env=env, check=True,
+    )
+    assert "Lỗi" not in done.stdout + done.stderr, done.stdout + done.stderr
+    return sorted({name.split(".")[0] for name in json.loads(done.stdout.splitlines()[-1])})
+
+
+@pytest.fixture
+def commune(tmp_path: Path) -> dict[str, str]:
+    """A fresh SQLite Loa with one commune and its station, for commands run as processes."""
+    env = {**os.environ, "LOA_HOME": str(tmp_path)}
+    env.pop("LOA_DATABASE_URL", None)
+    loa = str(Path(sys.executable).with_name("loa"))
+    for args in (["init"], ["unit", "add", "01", "Hà Nội", "--level", "province"],
+                 ["station", "add", "HN", "--unit", "01", "--name", "Đài Hà Nội"]):
+        subprocess.run([loa, *args], env=env, check=True, capture_output=True)
+    return env
+
+
+def test_an_emergency_sent_from_the_command_line_loads_no_scipy_or_web(
+    commune: dict[str, str]
+) -> None:
+    """The warning is rendered (numpy) without scipy, pyloudnorm, pydub, the web or the
+    report libraries: importing them cost the send path about a second (bench_bulletin)."""
+    loaded = _loaded(["bulletin", "send", "--unit", "01", "--priority", "emergency",
+                      "--text", "Bão số 3 đổ bộ đêm nay, đề nghị bà con không ra khơi."],
+                     (*HEAVY, "pyloudnorm", "mutagen", "apscheduler"), commune)
+    assert loaded == ["numpy", "sqlalchemy"]  # it rendered and stored the bulletin
+    listed = subprocess.run([Path(sys.executable).with_name("loa"), "bulletin", "list"],
+                            env=commune, capture_output=True, text=True, check=True).stdout
+    assert "emergency\tactive" in listed
+
+
+def test_the_json_report_loads_no_pdf_spreadsheet_or_audio_library(
+    commune: dict[str, str], tmp_path: Path
+) -> None:
+    """`loa audit report` as JSON (a country's is thousands of rows) loads neither
+    reportlab nor openpyxl, which only their formats need, nor the audio stack."""
+    libraries = ("reportlab", "openpyxl", "scipy", "numpy", "pydub", "flask")
+    report = ["audit", "report", "--unit", "01", "--month", "2026-12"]
+    assert _loaded([*report, "--output", str(tmp_path / "r.json")], libraries, commune) == []
+    spreadsheet = [*report, "--format", "xlsx", "--output", str(tmp_path / "r.xlsx")]
+    assert "openpyxl" in _loaded(spreadsheet, libraries, commune)  # loaded when asked
+    assert (tmp_path / "r.xlsx").stat().st_size > 0

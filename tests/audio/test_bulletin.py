@@ -13,6 +13,7 @@ from mutagen.mp3 import MP3
 from scipy.signal import resample_poly
 
 from loa.audio.bulletin import (
+    DEFAULT_SIGNAL,
     GAP_S,
     default_attention_signal,
     render_bulletin,
@@ -69,6 +70,24 @@ def test_the_attention_signal_comes_first_then_a_pause_then_speech(tmp_path: Pat
                                                             * RATE)]
     assert _level(pause) < -50
     assert _level(x[-10 * RATE:]) > -30  # speech to the end
+
+
+def test_the_shipped_chime_from_its_samples_sounds_as_its_mp3_does(tmp_path: Path,
+                                                                   storm) -> None:
+    """Sending with the default signal uses the chime's samples (no MP3 made and decoded
+    again before a warning plays): same length, same target, the chime first."""
+    with_mp3, _ = storm
+    rendered = render_bulletin(STORM, attention=DEFAULT_SIGNAL)
+    assert abs(rendered.duration_ms - with_mp3.duration_ms) <= 100  # the MP3 adds a hop
+    x = _decode(tmp_path, rendered.mp3, "b.mp3")
+    reference = _decode(tmp_path, with_mp3.mp3, "ref.mp3")
+    meter = pyloudnorm.Meter(RATE)
+    assert abs(meter.integrated_loudness(x) - (-16.0)) <= 0.5
+    assert abs(meter.integrated_loudness(x) - meter.integrated_loudness(reference)) <= 0.2
+    assert 20 * np.log10(np.abs(resample_poly(x, 4, 1)).max()) <= -1.5
+    chime_s = _mp3_ms(tmp_path, default_attention_signal()) / 1000
+    head, ref_head = x[:int(chime_s * RATE)], reference[:int(chime_s * RATE)]
+    assert np.corrcoef(head, ref_head)[0, 1] > 0.95
 
 
 def _mp3_ms(tmp_path: Path, mp3: bytes) -> float:

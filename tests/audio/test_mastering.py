@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import resample_poly
 
 from loa.audio import mix
@@ -71,3 +72,33 @@ def test_master_has_headroom_for_loud_overlaps_before_the_limiter() -> None:
     assert np.abs(out).max() > 2.4  # the crossfade sums past full scale and is kept
     middle = out[int(2.5 * RATE):int(3.0 * RATE)]
     np.testing.assert_allclose(middle, 2.5 * loud[int(0.8 * RATE):int(1.3 * RATE)], atol=2e-4)
+
+
+@pytest.mark.parametrize("rate", [22050, 44100, 48000])
+def test_the_short_way_measures_what_pyloudnorm_and_scipy_measure(rate: int) -> None:
+    """A bulletin is K-weighted and limited with numpy alone (no scipy to import before it
+    plays): the same filter as pyloudnorm designs, hops and limiter gains as the long way's."""
+    from pyloudnorm.iirfilter import IIRfilter
+
+    from loa.audio.loudness import _k_weighting, _limiter_gain
+
+    designed = [IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, rate, "high_shelf"),
+                IIRfilter(0.0, 0.5, 38.0, rate, "high_pass")]
+    np.testing.assert_allclose(_k_weighting(rate), [[*f.b, *f.a] for f in designed],
+                               rtol=1e-12, atol=1e-12)
+    rng = np.random.default_rng(rate)
+    x = (rng.standard_normal(37 * rate) * np.where(np.arange(37 * rate) % rate < rate // 3,
+                                                   0.5, 0.05)).astype(np.float32)
+    short, long = Analysis(rate, short=True), Analysis(rate)
+    for lo, hi in ((0, 999), (999, 12 * rate + 7), (12 * rate + 7, 37 * rate)):
+        short.feed(x[lo:hi])
+        long.feed(x[lo:hi])
+    np.testing.assert_allclose(short.hops(), long.hops(), rtol=1e-9)
+    peaks = short.frames()[0]
+    for radius in (1, 14, 30):
+        width = 2 * radius + 1
+        needed = np.minimum(0.5 / np.maximum(peaks * np.float32(1.8), np.float32(1e-9)), 1.0)
+        expected = uniform_filter1d(minimum_filter1d(needed.astype(np.float32), width,
+                                                     mode="nearest"), width, mode="nearest")
+        np.testing.assert_allclose(_limiter_gain(peaks.copy(), 1.8, 0.5, radius), expected,
+                                   rtol=1e-6)
