@@ -128,6 +128,19 @@ def revoke_player(session: Session, player_id: int) -> Player:
     return player
 
 
+def edit_player(session: Session, player: Player, name: str, mode: str) -> Player:
+    """A player's new name and mode; its token, keys and chain stay as they are."""
+    if not name.strip() or len(name.strip()) > 200:
+        raise LoaError("Tên thiết bị cần 1 đến 200 ký tự (player name: 1-200 characters)")
+    try:
+        player.mode = PlayerMode(mode)
+    except ValueError as exc:
+        raise LoaError(f"Chế độ không hợp lệ {mode!r}: prefetch hoặc live") from exc
+    player.name = name.strip()
+    session.flush()
+    return player
+
+
 @dataclass(frozen=True)
 class Heartbeat:
     """A checked heartbeat: its ``at`` in UTC, as the player wrote it, and its detail."""
