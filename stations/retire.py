@@ -22,10 +22,10 @@ def history_tables(session: Session, station: Station) -> list[str]:
     found = []
     for table in Base.metadata.sorted_tables:
         for fk in table.foreign_keys:
-            if fk.column.table.name == "station" and fk.column.name == "id":
-                if session.scalar(select(exists().where(fk.parent == station.id))):
-                    found.append(table.name)
-                    break
+            names_station = fk.column.table.name == "station" and fk.column.name == "id"
+            if names_station and session.scalar(select(exists().where(fk.parent == station.id))):
+                found.append(table.name)
+                break
     return found
 
 

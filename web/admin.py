@@ -198,6 +198,7 @@ def user_add() -> Any:
             added = add_user(
                 s, form.get("username", "").strip(), form.get("password", ""),
                 form.get("role", ""), _own_unit_code(s),
+                form.get("full_name"), form.get("title"),
             )
             flash(gettext("Đã thêm người dùng %(name)s", name=added.username), "info")
     except LoaError as err:
@@ -248,3 +249,7 @@ def campaign_add() -> Any:
     except LoaError as err:
         flash(str(err), "error")
     return redirect(url_for("admin.campaigns"))
+
+
+# The edit pages add their routes to this blueprint (kept apart: this module lists and adds).
+from loa.web import admin_forms  # noqa: E402, F401
