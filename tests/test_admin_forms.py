@@ -20,6 +20,7 @@ from loa.services import Services
 from loa.stations.accounts import Role, User
 from loa.stations.models import AdminUnit, Player, Station
 from loa.web.users import add_user
+from tests.conftest import Loa
 from tests.helpers.accounts import (
     admins,  # noqa: F401  (the fixture, bound by name)
     airings_of,
@@ -313,3 +314,16 @@ def test_pages_and_pdf_name_the_approver_by_full_name(
     login(client, "tinh")
     text = pdf_text(client.get("/audit.pdf?period=2026").data)
     assert "bởi Nguyễn Văn An (Phó Chủ tịch UBND)" in text and "lanhdao" not in text
+
+
+@pytest.mark.usefixtures("admins")
+def test_the_cli_sets_a_users_full_name_and_title(loa: Loa, services: Services) -> None:
+    loa("user", "add", "lanhdao", "--role", "leader", "--unit", "31", "--password", PASSWORD,
+        "--full-name", "Nguyễn Văn An", "--title", "Chủ tịch UBND")
+    assert "lanhdao\tleader\t31\tactive\tNguyễn Văn An (Chủ tịch UBND)" in loa("user", "list")
+    assert "(names set)" in loa("user", "set", "canbo", "--full-name", "Trần Thị Bình")
+    said = loa("user", "set", "canbo", "--title", "x" * 201, ok=False)
+    assert "Chức vụ tối đa 200 ký tự" in said
+    with transaction(services.sessions) as s:
+        found = s.scalars(select(User).where(User.username == "canbo")).one()
+        assert (found.full_name, found.title) == ("Trần Thị Bình", None)
