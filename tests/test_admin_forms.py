@@ -101,6 +101,14 @@ def test_station_without_history_is_deleted_one_with_players_retired(
                            .where(AiringLogEntry.station_id == station.id)).all()
     assert PLAYER_REVOKED in events
     assert "đã ngừng hoạt động" in client.get("/admin/").get_data(as_text=True)
+    # Its player stays revoked and it takes no new one.
+    number = player_id(services, "Cụm loa chợ")
+    page = post(client, f"/admin/players/{number}/rotate").get_data(as_text=True)
+    assert "Đài TN đã ngừng hoạt động" in page and schedule_status(client, token) == 401
+    page = post(client, "/admin/stations/TN/players", name="Mới").get_data(as_text=True)
+    assert "Đài TN đã ngừng hoạt động" in page and "station is retired" not in page
+    with transaction(services.sessions) as s:
+        assert s.scalars(select(Player).where(Player.name == "Mới")).first() is None
 
 
 def test_a_retired_station_is_no_longer_planned_nor_targeted(

@@ -160,10 +160,14 @@ def player_add(code: str) -> Any:
 @bp.route("/players/<id:player_id>/rotate", methods=["POST"])
 @auth.login_required(Role.admin)
 def player_rotate(player_id: int) -> Any:
-    with db() as s:
-        player = _own_player(s, player_id)
-        token = keylog.rotate(s, player.id, services().clock.now(), g.user.username)
-        return keep_for_page(s, gettext("Đã cấp mã truy cập mới"), [(player.id, token)])
+    try:
+        with db() as s:
+            player = _own_player(s, player_id)
+            token = keylog.rotate(s, player.id, services().clock.now(), g.user.username)
+            return keep_for_page(s, gettext("Đã cấp mã truy cập mới"), [(player.id, token)])
+    except LoaError as err:  # a retired station's player stays revoked
+        flash(str(err), "error")
+    return redirect(url_for("admin.stations"))
 
 
 @bp.route("/players/<id:player_id>/revoke", methods=["POST"])
