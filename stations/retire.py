@@ -8,6 +8,7 @@ so a table added later counts without anyone remembering to add it here.
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -58,3 +59,14 @@ def retire_station(session: Session, station: Station, now: datetime) -> int:
         airing.status = AiringStatus.cancelled
     session.flush()
     return len(later)
+
+
+def reported_in(station: Station, month: str) -> bool:
+    """Whether reports of ``month`` ("YYYY-MM") still list ``station``.
+
+    Cases: a station never retired, always; one retired on 15 March (its local time),
+    in March and before, never from April: a month it could not air is no failure.
+    """
+    if station.retired_at is None:
+        return True
+    return station.retired_at.astimezone(ZoneInfo(station.timezone)).strftime("%Y-%m") >= month

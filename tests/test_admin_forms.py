@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from loa.compliance.audit import Reading, station_month_report
 from loa.compliance.keylog import PLAYER_REVOKED
 from loa.compliance.models import AiringLogEntry
 from loa.db import transaction
@@ -19,6 +20,7 @@ from loa.scheduler.service import plan
 from loa.services import Services
 from loa.stations.accounts import Role, User
 from loa.stations.models import AdminUnit, Player, Station
+from loa.stations.units import get_unit
 from loa.web.users import add_user
 from tests.conftest import Loa
 from tests.helpers.accounts import (
@@ -33,6 +35,7 @@ from tests.helpers.bulletins import send
 from tests.helpers.editor import tone
 from tests.helpers.factories import hai_phong_month
 from tests.helpers.reports import (
+    JANUARY,
     december,  # noqa: F401  (the fixture, bound by name)
     pdf_text,
 )
@@ -335,3 +338,21 @@ def test_the_cli_sets_a_users_full_name_and_title(loa: Loa, services: Services) 
     with transaction(services.sessions) as s:
         found = s.scalars(select(User).where(User.username == "canbo")).one()
         assert (found.full_name, found.title) == ("Trần Thị Bình", None)
+
+
+def test_reports_keep_a_retired_stations_past_months_only(
+    client: Any, services: Services, december: dict[str, str]  # noqa: F811
+) -> None:
+    reading = Reading.of(services.settings, JANUARY)
+    def stations_in(month: str) -> list[str]:
+        with transaction(services.sessions) as s:
+            rows = station_month_report(s, get_unit(s, "31"), month, reading)
+            return sorted({r.station for r in rows})
+
+    assert stations_in("2027-01") == ["TH", "TN"]
+    with transaction(services.sessions) as s:
+        add_user(s, "quantri", PASSWORD, "admin", "31")
+    login(client, "quantri")
+    post(client, "/admin/stations/TH/retire")  # in December (the clock's month)
+    assert stations_in("2026-12") == ["TH", "TN"]  # the month it retired in stays
+    assert stations_in("2027-01") == ["TN"]
