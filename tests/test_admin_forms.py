@@ -80,6 +80,7 @@ def test_admin_edits_a_station_and_its_player(client: Any, services: Services) -
     assert "Tên thiết bị cần 1 đến 200 ký tự" in page
 
 
+@pytest.mark.both_databases  # the history query and the cancelling update
 @pytest.mark.usefixtures("admins")
 def test_station_without_history_is_deleted_one_with_players_retired(
     client: Any, services: Services
@@ -114,6 +115,7 @@ def test_station_without_history_is_deleted_one_with_players_retired(
         assert s.scalars(select(Player).where(Player.name == "Mới")).first() is None
 
 
+@pytest.mark.both_databases  # the history query and the cancelling update
 def test_a_retired_station_is_no_longer_planned_nor_targeted(
     client: Any, services: Services
 ) -> None:
