@@ -26,6 +26,7 @@ from loa.months import month_bounds
 from loa.playlists.models import STILL_TO_AIR, Airing, AiringStatus, Campaign, Programme
 from loa.settings import Settings
 from loa.stations.models import AdminUnit, Station
+from loa.stations.retire import reported_in
 from loa.stations.units import StationRef, stations_under
 
 
@@ -256,7 +257,8 @@ def station_month_report(
     Cases: a closed month reads its snapshot, whatever changed since; an open one
     is judged now. Set-based: a few queries whatever the number of stations.
     """
-    stations = stations_under(session, unit)
+    # A station retired before the month began is not held to it; its earlier months stay.
+    stations = [st for st in stations_under(session, unit) if reported_in(st, month)]
     if session.get(MonthClose, month) is not None:
         return _snapshot_rows(session, stations, month, campaign_code)
     campaigns = reported_campaigns(session, month, campaign_code)

@@ -111,8 +111,11 @@ def place_name(province: str) -> str:
     return province
 
 
-def letter_of(unit: AdminUnit, number: str = "") -> Letter:
-    """The unit's letter: its settings (``loa unit set``), else what its place in the tree says."""
+def letter_of(unit: AdminUnit, number: str = "", *, own_settings: bool = True) -> Letter:
+    """The unit's letter: its settings (``loa unit set``), else what its place in the tree says.
+
+    ``own_settings=False``: only what the tree says (the admin page shows it as placeholders).
+    """
     if not re.fullmatch(r"[0-9]{0,6}", number):
         raise LoaError(f"Số văn bản là 1 đến 6 chữ số, không phải {number!r} "
                        "(document number: 1-6 digits)")
@@ -120,7 +123,7 @@ def letter_of(unit: AdminUnit, number: str = "") -> Letter:
     # The place is the province's, whether or not the tree goes up to the country.
     province = next((u for u in chain if u.level is UnitLevel.province), chain[-1])
     above = unit.parent if unit.level not in (UnitLevel.province, UnitLevel.country) else None
-    own = unit.report or UnitReport()
+    own = (unit.report if own_settings else None) or UnitReport()
     recipient = own.report_to or (
         f"Ủy ban nhân dân {above.name}" if above else "Bộ Văn hóa, Thể thao và Du lịch"
     )

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from loa.compliance.audit import ReportRow
 from loa.playlists.models import Programme
+from loa.stations.accounts import name_of
 from loa.stations.models import AdminUnit
 from loa.stations.units import subtree_ids
 
@@ -45,15 +46,16 @@ class ReportTotals:
 
 
 def approver(programme: Programme) -> str | None:
-    """Who approved the programme, where the data says so.
+    """Who approved the programme, by full name and title where the user has them.
 
-    Hook: ``approved_by`` (a user, or a name) arrives with the leader's approval
-    workflow; before it only ``approved_at`` exists, and this says nobody.
+    Cases: approved on the command line without a name: nobody; by "lanhdao" whose admin
+    set "Nguyễn Văn A", "Phó Chủ tịch": "Nguyễn Văn A (Phó Chủ tịch)"; by a user with no
+    full name: the username.
     """
-    who = getattr(programme, "approved_by", None)
-    if who is None:
+    if programme.approved_by is None:
         return None
-    return str(getattr(who, "username", who))
+    session = object_session(programme)
+    return name_of(session, programme.approved_by) if session else programme.approved_by
 
 
 def report_totals(session: Session, unit: AdminUnit, rows: Sequence[ReportRow]) -> ReportTotals:

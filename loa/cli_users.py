@@ -12,10 +12,20 @@ import click
 
 from loa.cli_context import LoaContext, pass_loa
 from loa.db import transaction
-from loa.stations.accounts import Role, User, UserState
-from loa.web.users import add_user, end_sessions, find_user, set_password, set_state
+from loa.errors import LoaError
+from loa.stations.accounts import Role, User, UserState, person_label
+from loa.web.users import (
+    add_user,
+    end_sessions,
+    find_user,
+    set_names,
+    set_password,
+    set_state,
+)
 
 USERNAME = click.argument("username")
+FULL_NAME = click.option("--full-name", help="Họ và tên, ví dụ Nguyễn Văn A (full name)")
+TITLE = click.option("--title", help="Chức vụ, ví dụ Phó Chủ tịch UBND (title)")
 
 
 @click.group()
@@ -28,13 +38,31 @@ def user() -> None:
 @click.option("--role", required=True,
               type=click.Choice([role.value for role in Role]))
 @click.option("--unit", "unit_code", required=True)
+@FULL_NAME
+@TITLE
 @click.password_option(prompt="Mật khẩu (password)")
 @pass_loa
-def user_add(loa: LoaContext, username: str, role: str, unit_code: str, password: str) -> None:
+def user_add(loa: LoaContext, username: str, role: str, unit_code: str, password: str,
+             full_name: str | None, title: str | None) -> None:
     """Add a web user who sees only its unit's subtree."""
     with transaction(loa.services.sessions) as session:
-        add_user(session, username, password, role, unit_code)
+        add_user(session, username, password, role, unit_code, full_name, title)
     click.echo(f"Đã thêm người dùng {username} ({role})")
+
+
+@user.command("set")
+@USERNAME
+@FULL_NAME
+@TITLE
+@pass_loa
+def user_set(loa: LoaContext, username: str, full_name: str | None, title: str | None) -> None:
+    """Set USERNAME's full name and title, as approvals and reports name it ("" clears one)."""
+    def names(found: User) -> None:
+        if found.state is UserState.removed:
+            raise LoaError(f"Người dùng {found.username} đã bị xóa (user was removed)")
+        set_names(found, full_name, title)
+
+    _act(loa, username, names, "Đã cập nhật họ tên, chức vụ của {name} (names set)")
 
 
 @user.command("passwd")
@@ -93,8 +121,9 @@ def user_list(loa: LoaContext) -> None:
     with transaction(loa.services.sessions) as session:
         for found in session.scalars(select(User).order_by(User.username)):
             change = "\tphải đổi mật khẩu" if found.must_change_password else ""
+            names = f"\t{person_label('', found.full_name, found.title)}" if found.full_name else ""
             click.echo(f"{found.username}\t{found.role.value}\t{found.unit.code}\t"
-                       f"{found.state.value}{change}")
+                       f"{found.state.value}{change}{names}")
 
 
 def _act(loa: LoaContext, username: str, action: Callable[[User], None], said: str) -> None:

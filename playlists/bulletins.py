@@ -320,7 +320,8 @@ def _resolve(session: Session, bulletin: Bulletin) -> list[Station]:
     station_ids = {t.station_id for t in bulletin.targets if t.station_id is not None}
     return list(session.scalars(
         select(Station)
-        .where(or_(Station.unit_id.in_(unit_ids), Station.id.in_(station_ids)))
+        .where(or_(Station.unit_id.in_(unit_ids), Station.id.in_(station_ids)),
+               Station.retired_at.is_(None))  # a retired station broadcasts nothing more
         .order_by(Station.code)
     ))
 

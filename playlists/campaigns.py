@@ -104,3 +104,58 @@ def add_campaign(
     session.add(campaign)
     session.flush()
     return campaign
+
+
+# What a web form may choose: Piper's voice is a model file on the server, set from the
+# command line only (a page never names a server path).
+WEB_VOICES: dict[str, tuple[str, ...]] = {
+    "espeak-ng": ("vi", "vi-vn-x-central", "vi-vn-x-south"),
+    "gtts": ("vi",),
+}
+
+
+def check_web_voice(engine: str, voice: str) -> None:
+    """Refuse an engine or voice the admin page does not offer.
+
+    Cases: ("espeak-ng", "vi-vn-x-south") passes; ("gtts", "vi-vn-x-south") and
+    ("piper", "/etc/passwd") are refused.
+    """
+    if voice not in WEB_VOICES.get(engine, ()):
+        raise LoaError(f"Bộ đọc hoặc giọng đọc không hợp lệ: {engine} {voice} "
+                       "(unknown TTS engine or voice)")
+
+
+def edit_campaign(
+    session: Session,
+    store: AudioStore,
+    campaign: Campaign,
+    *,
+    title: str,
+    min_airings: int,
+    min_minutes: float,
+    max_minutes: float,
+    first_month: str | None,
+    last_month: str | None,
+    tts_engine: str,
+    tts_voice: str,
+    jingle: Path | None = None,
+) -> Campaign:
+    """A campaign's new title, rule numbers, months, voice and (if given) jingle.
+
+    Its code and unit stay. Months already planned keep their airings; the next planning
+    and the next render use the new values. Nothing changes if any value is refused.
+    """
+    if not title.strip() or len(title.strip()) > 300:
+        raise LoaError("Tên chiến dịch cần 1 đến 300 ký tự (campaign title: 1-300 characters)")
+    _check_rule(min_airings, min_minutes, max_minutes, first_month, last_month)
+    if (tts_engine, tts_voice) != (campaign.tts_engine, campaign.tts_voice):
+        check_web_voice(tts_engine, tts_voice)
+    sha = store_clip(session, store, jingle).sha256 if jingle else campaign.jingle_sha256
+    campaign.topic = title.strip()
+    campaign.min_airings = min_airings
+    campaign.min_s, campaign.max_s = round(min_minutes * 60), round(max_minutes * 60)
+    campaign.first_month, campaign.last_month = first_month, last_month
+    campaign.tts_engine, campaign.tts_voice = tts_engine, tts_voice
+    campaign.jingle_sha256 = sha
+    session.flush()
+    return campaign

@@ -106,7 +106,7 @@ def load_month(
     roots = {c.unit_id for c in campaigns}
     query = select(
         Station.id, Station.code, Station.unit_id, Station.timezone, Station.windows
-    ).order_by(Station.code)
+    ).where(Station.retired_at.is_(None)).order_by(Station.code)  # retired: never planned
     if station_ids is not None:
         query = query.where(Station.id.in_(list(station_ids)))
     stations = [

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, false, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from loa.db import Base, str_enum
 from loa.stations.models import AdminUnit
@@ -41,5 +41,26 @@ class User(Base):
                                              server_default=UserState.active.value)
     # Set with a temporary password an admin gave: every page asks for a new one first.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # How pages and reports name the person who approved or signs ("Nguyễn Văn A",
+    # "Phó Chủ tịch UBND"); None: the username stands in.
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(200))
 
     unit: Mapped[AdminUnit] = relationship()
+
+
+def person_label(username: str, full_name: str | None, title: str | None) -> str:
+    """How a record names who acted: full name and title where known, else the username.
+
+    Cases: ("lanhdao", "Nguyễn Văn A", "Phó Chủ tịch") is "Nguyễn Văn A (Phó Chủ tịch)";
+    with no title "Nguyễn Văn A"; with no full name "lanhdao" (the title alone says too little).
+    """
+    if not full_name:
+        return username
+    return f"{full_name} ({title})" if title else full_name
+
+
+def name_of(session: Session, username: str) -> str:
+    """``username`` as records show it: the user's full name and title, if an admin set them."""
+    user = session.scalar(select(User).where(User.username == username))
+    return person_label(username, user.full_name, user.title) if user else username

@@ -71,6 +71,9 @@ class Station(Base):
     timezone: Mapped[str] = mapped_column(String(64), default=VN_ZONE_NAME)
     # Broadcast windows as local "HH:MM-HH:MM" strings, e.g. ["05:30-06:30", "17:00-18:00"].
     windows: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Set when a station with history stops broadcasting: kept for its past reports, no
+    # longer planned nor targeted (a station without history is deleted instead).
+    retired_at: Mapped[datetime | None]
 
     unit: Mapped[AdminUnit] = relationship(back_populates="stations")
     players: Mapped[list[Player]] = relationship(back_populates="station")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from loa.errors import LoaError
 from loa.stations.broker_auth import issue_login
-from loa.stations.models import Player, PlayerKey, PlayerMode
+from loa.stations.models import Player, PlayerKey, PlayerMode, Station
 from loa.stations.service import get_station
 
 
@@ -39,9 +39,11 @@ def add_player(
         player_mode = PlayerMode(mode)
     except ValueError as exc:
         raise LoaError(f"Chế độ không hợp lệ {mode!r}: prefetch hoặc live") from exc
+    station = get_station(session, station_code)
+    _refuse_retired(station)
     token = secrets.token_urlsafe(32)
     player = Player(
-        station=get_station(session, station_code),
+        station=station,
         name=name,
         token_hash=hash_token(token),
         mode=player_mode,
@@ -111,6 +113,7 @@ def rotate_token(session: Session, player_id: int) -> str:
     Its broker login changes with it (in the broker once the password file is rewritten).
     """
     player = get_player(session, player_id)
+    _refuse_retired(player.station)
     token = secrets.token_urlsafe(32)
     player.token_hash = hash_token(token)
     issue_login(player, token)
@@ -124,6 +127,25 @@ def revoke_player(session: Session, player_id: int) -> Player:
     player = get_player(session, player_id)
     player.revoked = True
     player.broker_password_hash = None
+    session.flush()
+    return player
+
+
+def _refuse_retired(station: Station) -> None:
+    """A retired station takes no player and no new token (its players were revoked for good)."""
+    if station.retired_at is not None:
+        raise LoaError(f"Đài {station.code} đã ngừng hoạt động (station is retired)")
+
+
+def edit_player(session: Session, player: Player, name: str, mode: str) -> Player:
+    """A player's new name and mode; its token, keys and chain stay as they are."""
+    if not name.strip() or len(name.strip()) > 200:
+        raise LoaError("Tên thiết bị cần 1 đến 200 ký tự (player name: 1-200 characters)")
+    try:
+        player.mode = PlayerMode(mode)
+    except ValueError as exc:
+        raise LoaError(f"Chế độ không hợp lệ {mode!r}: prefetch hoặc live") from exc
+    player.name = name.strip()
     session.flush()
     return player
 

@@ -55,3 +55,22 @@ def add_station(
 
 def station_windows(station: Station) -> list[Window]:
     return parse_windows(",".join(station.windows))
+
+
+def edit_station(session: Session, station: Station, name: str, windows: str) -> Station:
+    """A station's new name and broadcast windows; its code and unit stay (records name them).
+
+    Cases: an empty name or no window is refused, as when adding; months already planned
+    keep their airings, the next planning uses the new windows.
+    """
+    if not name.strip():
+        raise LoaError("Đài cần tên (a station needs a name)")
+    if len(name.strip()) > 200:
+        raise LoaError("Tên đài tối đa 200 ký tự (station name: at most 200 characters)")
+    parsed = parse_written_windows(windows)
+    if not parsed:
+        raise LoaError("Đài cần ít nhất một khung giờ phát (a station needs a broadcast window)")
+    station.name = name.strip()
+    station.windows = [str(w) for w in parsed]
+    session.flush()
+    return station

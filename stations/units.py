@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -98,6 +99,7 @@ class StationRef:
     unit_id: int
     timezone: str
     unit_name: str
+    retired_at: datetime | None = None  # reports leave it out of the months after
 
 
 def stations_under(session: Session, unit: AdminUnit) -> list[StationRef]:
@@ -106,7 +108,7 @@ def stations_under(session: Session, unit: AdminUnit) -> list[StationRef]:
     tree = tree.union_all(select(AdminUnit.id).where(AdminUnit.parent_id == tree.c.id))
     rows = session.connection().execute(
         select(Station.id, Station.code, Station.name, Station.unit_id, Station.timezone,
-               AdminUnit.name)
+               AdminUnit.name, Station.retired_at)
         .join(AdminUnit, AdminUnit.id == Station.unit_id)
         .where(Station.unit_id.in_(select(tree.c.id)))
         .order_by(Station.code)

@@ -172,3 +172,22 @@ def test_delivery_state_columns_up_and_down(empty_database_url: str) -> None:
     assert not added & columns() and "started_at" in columns()
     migrate.upgrade(empty_database_url)
     assert added <= columns()
+
+
+def test_user_names_and_station_retirement_up_and_down(empty_database_url: str) -> None:
+    """0010_forms adds a user's full name and title and a station's retired_at, and takes
+    them away again."""
+    def columns(table: str) -> set[str]:
+        engine = create_engine(empty_database_url)
+        try:
+            return {c["name"] for c in inspect(engine).get_columns(table)}
+        finally:
+            engine.dispose()
+
+    migrate.upgrade(empty_database_url)
+    assert {"full_name", "title"} <= columns("app_user") and "retired_at" in columns("station")
+    command.downgrade(migrate.alembic_config(empty_database_url), "0009_offers")
+    assert not {"full_name", "title"} & columns("app_user")
+    assert "retired_at" not in columns("station")
+    migrate.upgrade(empty_database_url)
+    assert "retired_at" in columns("station")

@@ -160,10 +160,14 @@ def player_add(code: str) -> Any:
 @bp.route("/players/<id:player_id>/rotate", methods=["POST"])
 @auth.login_required(Role.admin)
 def player_rotate(player_id: int) -> Any:
-    with db() as s:
-        player = _own_player(s, player_id)
-        token = keylog.rotate(s, player.id, services().clock.now(), g.user.username)
-        return keep_for_page(s, gettext("Đã cấp mã truy cập mới"), [(player.id, token)])
+    try:
+        with db() as s:
+            player = _own_player(s, player_id)
+            token = keylog.rotate(s, player.id, services().clock.now(), g.user.username)
+            return keep_for_page(s, gettext("Đã cấp mã truy cập mới"), [(player.id, token)])
+    except LoaError as err:  # a retired station's player stays revoked
+        flash(str(err), "error")
+    return redirect(url_for("admin.stations"))
 
 
 @bp.route("/players/<id:player_id>/revoke", methods=["POST"])
@@ -198,6 +202,7 @@ def user_add() -> Any:
             added = add_user(
                 s, form.get("username", "").strip(), form.get("password", ""),
                 form.get("role", ""), _own_unit_code(s),
+                form.get("full_name"), form.get("title"),
             )
             flash(gettext("Đã thêm người dùng %(name)s", name=added.username), "info")
     except LoaError as err:
@@ -248,3 +253,7 @@ def campaign_add() -> Any:
     except LoaError as err:
         flash(str(err), "error")
     return redirect(url_for("admin.campaigns"))
+
+
+# The edit pages add their routes to this blueprint (kept apart: this module lists and adds).
+from loa.web import admin_forms  # noqa: E402, F401

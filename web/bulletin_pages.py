@@ -189,7 +189,7 @@ def _targets(s: Session) -> tuple[dict[str, AdminUnit], dict[str, Station]]:
         select(AdminUnit).where(AdminUnit.id.in_(g.visible_units)).order_by(AdminUnit.code)
     ).all()
     stations = s.scalars(
-        select(Station).where(Station.unit_id.in_(g.visible_units))
+        select(Station).where(Station.unit_id.in_(g.visible_units), Station.retired_at.is_(None))
         .options(joinedload(Station.unit)).order_by(Station.code)  # the page names each's unit
     ).all()
     own = [u for u in units if u.id == g.unit.id]  # the user's own unit first

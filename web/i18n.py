@@ -102,6 +102,10 @@ LABELS: dict[str, dict[str, Any]] = {
         "emergency": _l("Khẩn cấp"),
     },
     "mode": {"prefetch": _l("Tải trước"), "live": _l("Trực tiếp")},
+    "voice": {"vi": _l("giọng Bắc"), "vi-vn-x-central": _l("giọng Trung"),
+              "vi-vn-x-south": _l("giọng Nam")},
+    "tts_engine": {"espeak-ng": _l("eSpeak NG (không cần mạng)"),
+                   "gtts": _l("Google (cần mạng)")},
     "state": {"idle": _l("Đang chờ"), "playing": _l("Đang phát")},
     "role": {
         "operator": _l("Cán bộ đài"),

@@ -28,13 +28,51 @@ def normal_username(raw: str) -> str:
     return unicodedata.normalize("NFC", raw).strip().lower()
 
 
-def add_user(session: Session, username: str, password: str, role: str, unit_code: str) -> User:
-    """Create a user of ``unit_code``; the password is stored only as a scrypt hash."""
+MAX_PERSON_FIELD = 200
+
+
+def _role(role: str) -> Role:
     try:
-        user_role = Role(role)
+        return Role(role)
     except ValueError as exc:
         roles = ", ".join(Role)
-        raise LoaError(f"Vai trò không hợp lệ {role!r}: {roles}") from exc
+        raise LoaError(f"Vai trò không hợp lệ {role!r}: {roles} (invalid role)") from exc
+
+
+def set_names(user: User, full_name: str | None, title: str | None) -> None:
+    """The user's full name and title as records show them; None keeps one, "" clears it.
+
+    Cases: spaces are squeezed ("  Nguyễn  Văn A " is "Nguyễn Văn A"); over 200
+    characters is refused.
+    """
+    for field, value, said in (("full_name", full_name, "Họ và tên"),
+                               ("title", title, "Chức vụ")):
+        if value is None:
+            continue
+        value = " ".join(unicodedata.normalize("NFC", value).split())
+        if len(value) > MAX_PERSON_FIELD:
+            raise LoaError(f"{said} tối đa {MAX_PERSON_FIELD} ký tự "
+                           f"(at most {MAX_PERSON_FIELD} characters)")
+        setattr(user, field, value or None)
+
+
+def edit_user(session: Session, user: User, *, full_name: str | None, title: str | None,
+              role: str, unit_code: str) -> User:
+    """An admin's change of a user's names, role and unit; a new role or unit logs it out."""
+    _require_not_removed(user)
+    new_role, new_unit = _role(role), get_unit(session, unit_code)
+    set_names(user, full_name, title)
+    if new_role is not user.role or new_unit.id != user.unit_id:
+        user.role, user.unit = new_role, new_unit
+        end_sessions(user)  # what it may see changed: its open pages must ask again
+    session.flush()
+    return user
+
+
+def add_user(session: Session, username: str, password: str, role: str, unit_code: str,
+             full_name: str | None = None, title: str | None = None) -> User:
+    """Create a user of ``unit_code``; the password is stored only as a scrypt hash."""
+    user_role = _role(role)
     username = normal_username(username)
     if not username or len(username) > MAX_USERNAME or any(c.isspace() for c in username):
         raise LoaError(
@@ -50,6 +88,7 @@ def add_user(session: Session, username: str, password: str, role: str, unit_cod
         role=user_role,
         unit=get_unit(session, unit_code),
     )
+    set_names(user, full_name, title)
     session.add(user)
     session.flush()
     return user
