@@ -27,6 +27,7 @@ from loa.clock import VN_ZONE_NAME
 from loa.errors import LoaError
 from loa.stations.broker_auth import login_hash
 from loa.stations.models import AdminUnit, Player, PlayerMode, Station
+from loa.stations.zones import add_default_zones
 from loa.stations.players import hash_token
 from loa.stations.service import DEFAULT_WINDOWS
 from loa.stations.windows import parse_windows, parse_written_windows, windows_in_words
@@ -243,6 +244,7 @@ def import_stations(
          "timezone": VN_ZONE_NAME, "windows": s.windows}
         for s in lines
     ]).scalars().all()
+    add_default_zones(session, list(added))
     result = Imported(stations=len(lines), windows=Counter(tuple(s.windows) for s in lines),
                       station_ids=list(added))
     wanted = [s for s in lines if s.players]
