@@ -27,10 +27,10 @@ from loa.clock import VN_ZONE_NAME
 from loa.errors import LoaError
 from loa.stations.broker_auth import login_hash
 from loa.stations.models import AdminUnit, Player, PlayerMode, Station
-from loa.stations.zones import add_default_zones
 from loa.stations.players import hash_token
 from loa.stations.service import DEFAULT_WINDOWS
 from loa.stations.windows import parse_windows, parse_written_windows, windows_in_words
+from loa.stations.zones import add_default_zones
 
 COLUMNS = ("code", "unit", "name", "windows")
 MAX_ERRORS = 50  # shown; the count says how many more
