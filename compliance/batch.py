@@ -1,7 +1,7 @@
 """What a month's verdicts read, for every station of a report at once, in a few queries.
 
-One query each for the unit tree, the approved programmes, the month's airings
-and its completions, whatever the number of stations: a country-month report
+One query each for the unit tree, the approved programmes, the month's airings,
+the players' zones and its completions, whatever the number of stations: a country-month report
 costs the same handful of queries as a commune's. The rules (``compliance.rules``)
 then judge each station-month from memory.
 """
@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, exists, select
 from sqlalchemy.orm import Session
 
 from loa.compliance.models import AiringLogEntry
@@ -23,7 +23,7 @@ from loa.compliance.rules import AiringFacts, LoggedEvent, ProgrammeFacts
 from loa.months import month_bounds
 from loa.playlists.models import Airing, AiringStatus, Campaign, Programme, ProgrammeStatus
 from loa.playlists.programmes import Candidate, nearest_programme
-from loa.stations.models import Station
+from loa.stations.models import DEFAULT_ZONE_CODE, Player, PlayerKey, Station, Zone
 from loa.stations.tree import UnitTree
 
 _CHUNK = 5000  # station ids per IN list: within every database's parameter limit
@@ -47,6 +47,8 @@ class MonthFacts:
     programmes: dict[int, list[Approved]]  # campaign id -> oldest version first
     airings: dict[int, list[tuple[AiringFacts, AiringStatus]]] = field(default_factory=dict)
     completions: dict[int, list[tuple[int, LoggedEvent]]] = field(default_factory=dict)  # seq
+    # station id -> the zones with an enrolled, unrevoked player (design §6, by zone)
+    playing: dict[int, list[str]] = field(default_factory=dict)
 
     def applicable(self, campaign_id: int, unit_id: int) -> Approved | None:
         """What ``playlists.programmes.applicable_programme`` answers, from memory."""
@@ -80,7 +82,8 @@ def load_facts(
     last = max(b[1] for b in bounds.values())
     for ids in _chunks([s.id for s in stations]):
         _load_airings(session, facts, ids, bounds, first, last)
-        _load_completions(session, facts, ids, bounds, first, last)
+        zones = _load_players(session, facts, ids)
+        _load_completions(session, facts, ids, bounds, first, last, zones)
     return facts
 
 
@@ -150,14 +153,40 @@ def _load_airings(
         facts.airings.setdefault(r.station_id, []).append((airing, r.status))
 
 
-def logged_event(entry: AiringLogEntry | Row[Any]) -> LoggedEvent:
+def logged_event(entry: AiringLogEntry | Row[Any], zone: str | None = None) -> LoggedEvent:
     """A log entry (or a row of its columns) for the rule; the clock offset is the one the
-    player signed, else 0."""
+    player signed, else 0; ``zone``: that of the player that logged it."""
     offset = (entry.detail if isinstance(entry.detail, dict) else {}).get("clock_offset_ms")
     if not isinstance(offset, int) or isinstance(offset, bool):
         offset = 0
     return LoggedEvent(entry.event, entry.airing_id, entry.at, entry.asset_sha256,
-                       entry.played_ms, entry.received_at, offset)
+                       entry.played_ms, entry.received_at, offset, zone)
+
+
+def _load_players(session: Session, facts: MonthFacts, ids: list[int]) -> dict[int, str]:
+    """Every player's zone code (player id -> code); the zones each station waits for.
+
+    A player without a zone row is in the default zone. The zones in use are
+    listed default first, then in the order they were made.
+    """
+    enrolled = exists().where(PlayerKey.player_id == Player.id)
+    rows = session.execute(
+        select(Player.id, Player.station_id, Player.revoked, Zone.id.label("zone_id"),
+               Zone.code, enrolled.label("enrolled"))
+        .outerjoin(Zone, Zone.id == Player.zone_id)
+        .where(Player.station_id.in_(ids))
+    )
+    zones: dict[int, str] = {}
+    playing: dict[int, dict[str, int]] = {}
+    for r in rows:
+        code = r.code or DEFAULT_ZONE_CODE
+        zones[r.id] = code
+        if r.enrolled and not r.revoked:
+            order = -1 if code == DEFAULT_ZONE_CODE else r.zone_id
+            playing.setdefault(r.station_id, {})[code] = order
+    for station_id, found in playing.items():
+        facts.playing[station_id] = sorted(found, key=lambda c: found[c])
+    return zones
 
 
 def _load_completions(
@@ -167,11 +196,13 @@ def _load_completions(
     bounds: dict[int, tuple[datetime, datetime]],
     first: datetime,
     last: datetime,
+    zones: dict[int, str],
 ) -> None:
     """Completions of the stations' airings scheduled in the month, whenever reported."""
     rows = session.execute(
         select(
             AiringLogEntry.station_id,
+            AiringLogEntry.player_id,
             AiringLogEntry.seq,
             AiringLogEntry.event,
             AiringLogEntry.airing_id,
@@ -194,4 +225,6 @@ def _load_completions(
     for r in rows:
         if not _in_month(bounds, r.station_id, r.starts_at):
             continue
-        facts.completions.setdefault(r.station_id, []).append((r.seq, logged_event(r)))
+        facts.completions.setdefault(r.station_id, []).append(
+            (r.seq, logged_event(r, zones.get(r.player_id)))
+        )

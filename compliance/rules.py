@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -63,6 +63,7 @@ class LoggedEvent:
     played_ms: int | None
     received_at: datetime | None = None
     offset_ms: int = 0
+    zone: str | None = None  # the zone of the player that logged it (None: the default one)
 
 
 @dataclass(frozen=True)
@@ -201,3 +202,78 @@ def station_month_status(
     if programme.duration_ms > requirement.max_s * 1000:
         return Status.too_long
     return Status.short
+
+
+@dataclass(frozen=True)
+class ZoneVerdict:
+    """One zone's share of a station-month verdict (design §6, "Counting by zone")."""
+
+    code: str
+    counted: int
+    required: int
+    status: Status
+
+
+def counted_by_zone(
+    events: Iterable[LoggedEvent],
+    airings: Mapping[int, AiringFacts],
+    rule: CountingRule,
+    default_zone: str,
+) -> dict[str, int]:
+    """Per zone code, the distinct airings its players completed as the rule asks.
+
+    Cases: a completion counts for the zone of the player that logged it (no zone:
+    ``default_zone``); the same airing completed in two zones counts once in each;
+    twice in one zone, once.
+    """
+    done: dict[str, set[int | None]] = {}
+    for e in events:
+        if why_not_counted(e, airings, rule) is None:
+            done.setdefault(e.zone or default_zone, set()).add(e.airing_id)
+    return {code: len(ids) for code, ids in done.items()}
+
+
+def counts_by_zone(playing: Collection[str]) -> bool:
+    """Whether a station's month is judged zone by zone: two or more zones have a player in use.
+
+    Cases: one zone (or none) with an enrolled, unrevoked player → the station
+    reads as one, exactly as before zones existed.
+    """
+    return len(playing) > 1
+
+
+def station_counted(total: int, by_zone: Mapping[str, int], playing: Collection[str]) -> int:
+    """The count the station-month's verdict rests on.
+
+    Cases: judged as one (``counts_by_zone`` false) → every counted airing of the
+    station, whichever player logged it; judged by zone → the least count among
+    the zones with a player in use (a zone without one is not waited for).
+    """
+    if not counts_by_zone(playing):
+        return total
+    return min(by_zone.get(code, 0) for code in playing)
+
+
+def zone_verdicts(
+    programme: ProgrammeFacts | None,
+    requirement: Requirement,
+    by_zone: Mapping[str, int],
+    playing: Collection[str],
+    ended: bool,
+) -> list[ZoneVerdict]:
+    """Each zone with a player in use, with its count and verdict, in ``playing``'s order.
+
+    Cases: empty when the station is judged as one; otherwise each zone's status
+    is ``station_month_status`` of its own count.
+    """
+    if not counts_by_zone(playing):
+        return []
+    return [
+        ZoneVerdict(
+            code,
+            by_zone.get(code, 0),
+            requirement.min_airings,
+            station_month_status(programme, requirement, by_zone.get(code, 0), ended),
+        )
+        for code in playing
+    ]

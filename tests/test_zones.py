@@ -36,10 +36,13 @@ def test_migration_gives_existing_stations_a_default_zone_holding_their_players(
                 "SELECT zone.station_id, zone.code FROM player "
                 "JOIN zone ON zone.id = player.zone_id")).one()
             assert tuple(in_zone) == (2, "chung")
+        assert "zones" in {c["name"] for c in inspect(engine).get_columns("station_month_snapshot")}
         command.downgrade(config, "0009_offers")
         engine.dispose()
         assert "zone" not in inspect(engine).get_table_names()
         assert "zone_id" not in {c["name"] for c in inspect(engine).get_columns("player")}
+        assert "zones" not in {
+            c["name"] for c in inspect(engine).get_columns("station_month_snapshot")}
         with engine.connect() as conn:  # the players stay
             assert conn.execute(text("SELECT name FROM player")).scalar() == "Cụm loa TH"
         migrate.upgrade(empty_database_url)

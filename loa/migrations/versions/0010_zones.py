@@ -1,4 +1,5 @@
-"""zone: a station's loudspeaker clusters; player.zone_id; every station gets its default zone
+"""zone: a station's loudspeaker clusters; player.zone_id; each station's default zone;
+station_month_snapshot.zones (the verdict per zone at close)
 
 Revision ID: 0010_zones
 Revises: 0009_offers
@@ -40,6 +41,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_player_zone_id'), ['zone_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_player_zone_id_zone'), 'zone',
                                     ['zone_id'], ['id'])
+    with op.batch_alter_table('station_month_snapshot', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('zones', sa.JSON(), nullable=True))
     op.execute(
         "UPDATE player SET zone_id = (SELECT zone.id FROM zone WHERE "
         "zone.station_id = player.station_id AND zone.code = 'chung')"
@@ -47,6 +50,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('station_month_snapshot', schema=None) as batch_op:
+        batch_op.drop_column('zones')
     with op.batch_alter_table('player', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_player_zone_id_zone'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_player_zone_id'))
