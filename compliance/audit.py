@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -96,8 +96,12 @@ def facts_of(programme: Programme | None) -> ProgrammeFacts | None:
     return ProgrammeFacts(programme.master_sha256, programme.duration_ms)
 
 
-def airing_facts(airings: list[Airing]) -> dict[int, AiringFacts]:
-    """The rule's view of airings: each with the audio its own programme carries."""
+def airing_facts(
+    airings: list[Airing],
+    variants: Mapping[int, tuple[tuple[str, ProgrammeFacts], ...]] | None = None,
+) -> dict[int, AiringFacts]:
+    """The rule's view of airings: each with the audio its own programme carries (and its
+    language variants, by programme id, when given)."""
     return {
         a.id: AiringFacts(
             a.id,
@@ -105,6 +109,7 @@ def airing_facts(airings: list[Airing]) -> dict[int, AiringFacts]:
             a.starts_at,
             a.status is AiringStatus.cancelled,
             facts_of(a.programme),
+            (variants or {}).get(a.programme_id, ()),
         )
         for a in airings
     }

@@ -8,7 +8,7 @@ then judge each station-month from memory.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -23,7 +23,15 @@ from loa.compliance.rules import AiringFacts, LoggedEvent, ProgrammeFacts
 from loa.months import month_bounds
 from loa.playlists.models import Airing, AiringStatus, Campaign, Programme, ProgrammeStatus
 from loa.playlists.programmes import Candidate, nearest_programme
-from loa.stations.models import DEFAULT_ZONE_CODE, Player, PlayerKey, Station, Zone
+from loa.playlists.variants import ProgrammeVariant
+from loa.stations.models import (
+    DEFAULT_LANGUAGE,
+    DEFAULT_ZONE_CODE,
+    Player,
+    PlayerKey,
+    Station,
+    Zone,
+)
 from loa.stations.tree import UnitTree
 
 _CHUNK = 5000  # station ids per IN list: within every database's parameter limit
@@ -132,6 +140,7 @@ def _load_airings(
             Airing.station_id,
             Airing.starts_at,
             Airing.status,
+            Airing.programme_id,
             Programme.campaign_id,
             Programme.master_sha256,
             Programme.duration_ms,
@@ -140,31 +149,54 @@ def _load_airings(
         .where(Airing.station_id.in_(ids), Airing.starts_at >= first, Airing.starts_at < last)
         .order_by(Airing.starts_at, Airing.id)
     )
-    for r in rows:
-        if not _in_month(bounds, r.station_id, r.starts_at):
-            continue
+    found = [r for r in rows if _in_month(bounds, r.station_id, r.starts_at)]
+    variants = programme_variants(session, {r.programme_id for r in found})
+    for r in found:
         airing = AiringFacts(
             r.id,
             r.campaign_id,
             r.starts_at,
             r.status is AiringStatus.cancelled,
             programme_facts(r.master_sha256, r.duration_ms),
+            variants.get(r.programme_id, ()),
         )
         facts.airings.setdefault(r.station_id, []).append((airing, r.status))
 
 
-def logged_event(entry: AiringLogEntry | Row[Any], zone: str | None = None) -> LoggedEvent:
+def programme_variants(
+    session: Session, programme_ids: set[int]
+) -> dict[int, tuple[tuple[str, ProgrammeFacts], ...]]:
+    """Each programme's language variants as the rule sees them (one query per chunk)."""
+    found: dict[int, list[tuple[str, ProgrammeFacts]]] = {}
+    ids = sorted(programme_ids)
+    for part in _chunks(ids):
+        for v in session.execute(
+            select(ProgrammeVariant.programme_id, ProgrammeVariant.language,
+                   ProgrammeVariant.asset_sha256, ProgrammeVariant.duration_ms)
+            .where(ProgrammeVariant.programme_id.in_(part))
+            .order_by(ProgrammeVariant.language)
+        ):
+            found.setdefault(v.programme_id, []).append(
+                (v.language, ProgrammeFacts(v.asset_sha256, v.duration_ms)))
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def logged_event(
+    entry: AiringLogEntry | Row[Any], zone: str | None = None, language: str | None = None
+) -> LoggedEvent:
     """A log entry (or a row of its columns) for the rule; the clock offset is the one the
-    player signed, else 0; ``zone``: that of the player that logged it."""
+    player signed, else 0; ``zone`` and ``language``: those of the player that logged it."""
     offset = (entry.detail if isinstance(entry.detail, dict) else {}).get("clock_offset_ms")
     if not isinstance(offset, int) or isinstance(offset, bool):
         offset = 0
     return LoggedEvent(entry.event, entry.airing_id, entry.at, entry.asset_sha256,
-                       entry.played_ms, entry.received_at, offset, zone)
+                       entry.played_ms, entry.received_at, offset, zone, language)
 
 
-def _load_players(session: Session, facts: MonthFacts, ids: list[int]) -> dict[int, str]:
-    """Every player's zone code (player id -> code); the zones each station waits for.
+def _load_players(
+    session: Session, facts: MonthFacts, ids: list[int]
+) -> dict[int, tuple[str, str]]:
+    """Every player's zone code and language (by player id); the zones each station waits for.
 
     A player without a zone row is in the default zone. The zones in use are
     listed default first, then in the order they were made.
@@ -172,15 +204,15 @@ def _load_players(session: Session, facts: MonthFacts, ids: list[int]) -> dict[i
     enrolled = exists().where(PlayerKey.player_id == Player.id)
     rows = session.execute(
         select(Player.id, Player.station_id, Player.revoked, Zone.id.label("zone_id"),
-               Zone.code, enrolled.label("enrolled"))
+               Zone.code, Zone.language, enrolled.label("enrolled"))
         .outerjoin(Zone, Zone.id == Player.zone_id)
         .where(Player.station_id.in_(ids))
     )
-    zones: dict[int, str] = {}
+    zones: dict[int, tuple[str, str]] = {}
     playing: dict[int, dict[str, int]] = {}
     for r in rows:
         code = r.code or DEFAULT_ZONE_CODE
-        zones[r.id] = code
+        zones[r.id] = (code, r.language or DEFAULT_LANGUAGE)
         if r.enrolled and not r.revoked:
             order = -1 if code == DEFAULT_ZONE_CODE else r.zone_id
             playing.setdefault(r.station_id, {})[code] = order
@@ -196,7 +228,7 @@ def _load_completions(
     bounds: dict[int, tuple[datetime, datetime]],
     first: datetime,
     last: datetime,
-    zones: dict[int, str],
+    zones: dict[int, tuple[str, str]],
 ) -> None:
     """Completions of the stations' airings scheduled in the month, whenever reported."""
     rows = session.execute(
@@ -226,5 +258,20 @@ def _load_completions(
         if not _in_month(bounds, r.station_id, r.starts_at):
             continue
         facts.completions.setdefault(r.station_id, []).append(
-            (r.seq, logged_event(r, zones.get(r.player_id)))
+            (r.seq, logged_event(r, *zones.get(r.player_id, (None, None))))
         )
+
+
+def zoned_events(session: Session, entries: Iterable[AiringLogEntry]) -> list[LoggedEvent]:
+    """Log entries for the rule, each with its player's zone and language (one query)."""
+    entries = list(entries)
+    players = {e.player_id for e in entries}
+    zones: dict[int, tuple[str, str]] = {
+        r.id: (r.code or DEFAULT_ZONE_CODE, r.language or DEFAULT_LANGUAGE)
+        for r in session.execute(
+            select(Player.id, Zone.code, Zone.language)
+            .outerjoin(Zone, Zone.id == Player.zone_id)
+            .where(Player.id.in_(players))
+        )
+    } if players else {}
+    return [logged_event(e, *zones.get(e.player_id, (None, None))) for e in entries]

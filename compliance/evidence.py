@@ -15,7 +15,7 @@ from loa.compliance.audit import (
     counting_rule,
     station_month_report,
 )
-from loa.compliance.batch import logged_event
+from loa.compliance.batch import logged_event, programme_variants
 from loa.compliance.close import closed_at
 from loa.compliance.models import AiringLogEntry
 from loa.compliance.rules import why_not_counted
@@ -74,7 +74,7 @@ def station_month_evidence(
     airings = month_airings(session, station, month)
     start, end = month_bounds(month, rule.tz)
     entries = session.execute(
-        select(AiringLogEntry, Player.name, Zone.code)
+        select(AiringLogEntry, Player.name, Zone.code, Zone.language)
         .join(Player, Player.id == AiringLogEntry.player_id)
         .outerjoin(Zone, Zone.id == Player.zone_id)
         .where(
@@ -86,19 +86,19 @@ def station_month_evidence(
         )
         .order_by(AiringLogEntry.seq)
     ).all()
-    referenced = {e.airing_id for e, _, _ in entries} - {a.id for a in airings} - {None}
+    referenced = {e.airing_id for e, _, _, _ in entries} - {a.id for a in airings} - {None}
     known = airings + list(session.scalars(select(Airing).where(Airing.id.in_(referenced))))
-    facts = airing_facts(known)
+    facts = airing_facts(known, programme_variants(session, {a.programme_id for a in known}))
     closed = closed_at(session, month)
     # Judged by zone, an airing counts once in each zone that completed it.
     by_zone = bool(rows[0].zones)
     seen: set[tuple[str, int | None]] = set()
     lines = []
-    for entry, player, zone_code in entries:
+    for entry, player, zone_code, language in entries:
         zone = zone_code or DEFAULT_ZONE_CODE
         # The snapshot names the chain head it was computed from: anything after it is late.
         late = closed is not None and entry.seq > rows[0].chain_seq
-        reason = LATE if late else why_not_counted(logged_event(entry, zone), facts, rule)
+        reason = LATE if late else why_not_counted(logged_event(entry, zone, language), facts, rule)
         key = (zone if by_zone else "", entry.airing_id)
         if reason is None and key in seen:
             reason = ALREADY

@@ -46,6 +46,8 @@ class AiringFacts:
     starts_at: datetime
     cancelled: bool
     programme: ProgrammeFacts | None
+    # (language, audio) of the programme's recorded variants (design §4, zones)
+    variants: tuple[tuple[str, ProgrammeFacts], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class LoggedEvent:
     received_at: datetime | None = None
     offset_ms: int = 0
     zone: str | None = None  # the zone of the player that logged it (None: the default one)
+    language: str | None = None  # that zone's language
 
 
 @dataclass(frozen=True)
@@ -152,8 +155,9 @@ def why_not_counted(
     station, of this campaign, not cancelled (a cancelled airing was cancelled
     before it started, so no play of it is legitimate), scheduled in the month in
     the station's zone, whose programme is within the length bounds; the audio
-    must be the one that airing carries (same sha256); at least 95% of it must
-    have played, and no more than it lasts (plus the tolerance); the play's
+    must be the one that airing carries (same sha256; in a zone whose language
+    the programme has a variant in, that variant too: ``heard_audio``); at least
+    95% of it must have played, and no more than it lasts (plus the tolerance); the play's
     start (``at`` − played − clock offset) must lie within the tolerance of the
     scheduled start; and the server must not have received it before the airing
     could have ended (the server's own clock, which no device sets).
@@ -166,7 +170,21 @@ def why_not_counted(
     problem = _airing_problem(airing, rule)
     if problem is not None or airing.programme is None:
         return problem
-    return _play_problem(event, airing, airing.programme, rule)
+    return _play_problem(event, airing, heard_audio(event, airing, airing.programme), rule)
+
+
+def heard_audio(event: LoggedEvent, airing: AiringFacts, master: ProgrammeFacts) -> ProgrammeFacts:
+    """The audio a play is held against: the variant of its zone's language when it played
+    that, else the master.
+
+    Cases: a zone whose language has a variant may play the variant or the master
+    (a schedule fetched before the variant was added); another language's variant
+    is other audio.
+    """
+    if event.language is None:
+        return master
+    variant = dict(airing.variants).get(event.language)
+    return variant if variant is not None and event.asset_sha256 == variant.sha256 else master
 
 
 def counted_airings(

@@ -338,3 +338,12 @@ def prune_cache_command(loa: LoaContext, days: int | None) -> None:
     swept = sweep_temporary(settings.audio_dir)
     click.echo(f"Đã xóa {pruned.files} tệp, {pruned.bytes / 1e6:.1f} MB (pruned); "
                f"{swept} tệp tạm cũ trong kho âm thanh (stale temporaries swept)")
+
+
+def _add_variant_commands() -> None:
+    from loa.cli_zones import variant  # `loa programme variant add` (zones' languages)
+
+    programme.add_command(variant)
+
+
+_add_variant_commands()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from loa.cli_context import LoaContext, pass_loa
+from loa.cli_context import ROW_ID, LoaContext, pass_loa
 from loa.db import transaction
 from loa.stations.models import DEFAULT_LANGUAGE
 
@@ -45,3 +47,25 @@ def zone_list(loa: LoaContext, station_code: str) -> None:
         for found in station_zones(session, station):
             click.echo(f"{found.code}\t{found.language}\t{players.get(found.code, 0)}\t"
                        f"{found.name}")
+
+
+@click.group("variant")
+def variant() -> None:
+    """Bản ngôn ngữ của chương trình (a programme's language variants)."""
+
+
+@variant.command("add")
+@click.argument("programme_id", type=ROW_ID)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--language", required=True, help="Mã ngôn ngữ ISO 639, ví dụ hmn, km, ede")
+@pass_loa
+def variant_add(loa: LoaContext, programme_id: int, file: Path, language: str) -> None:
+    """Add a recorded variant; zones of that language play it instead of the master."""
+    from loa.playlists.variants import add_variant
+
+    services = loa.services
+    with transaction(services.sessions) as session:
+        added = add_variant(session, services.store, programme_id, language, file,
+                            services.clock.now())
+        click.echo(f"Đã thêm bản {added.language} của chương trình {programme_id}: "
+                   f"{added.duration_ms / 1000:.0f} giây, sha256 {added.asset_sha256}")

@@ -5,6 +5,7 @@ def import_models() -> None:
     """Register all tables on Base.metadata."""
     import loa.compliance.models
     import loa.playlists.models
+    import loa.playlists.variants
     import loa.stations.accounts
     import loa.stations.models
     import loa.web.models  # noqa: F401

@@ -23,7 +23,7 @@ from loa.stations.service import get_station
 # A zone code is typed on the command line and shown in reports: short, no spaces.
 _CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 # An ISO 639 code, two or three letters (vi, hmn, km, ede …), lower case.
-_LANGUAGE = re.compile(r"[a-z]{2,3}")
+LANGUAGE = re.compile(r"[a-z]{2,3}")
 
 
 def default_zone_rows(station_ids: Sequence[int]) -> list[dict[str, object]]:
@@ -57,7 +57,7 @@ def add_zone(
         )
     if not name.strip():
         raise LoaError("Cụm loa cần tên (a zone needs a name)")
-    if not _LANGUAGE.fullmatch(language):
+    if not LANGUAGE.fullmatch(language):
         raise LoaError(
             f"Mã ngôn ngữ {language!r} không hợp lệ, ví dụ vi, hmn, km "
             "(language: an ISO 639 code such as vi, hmn, km)"

@@ -37,9 +37,10 @@ def test_migration_gives_existing_stations_a_default_zone_holding_their_players(
                 "JOIN zone ON zone.id = player.zone_id")).one()
             assert tuple(in_zone) == (2, "chung")
         assert "zones" in {c["name"] for c in inspect(engine).get_columns("station_month_snapshot")}
+        assert "programme_variant" in inspect(engine).get_table_names()
         command.downgrade(config, "0009_offers")
         engine.dispose()
-        assert "zone" not in inspect(engine).get_table_names()
+        assert not {"zone", "programme_variant"} & set(inspect(engine).get_table_names())
         assert "zone_id" not in {c["name"] for c in inspect(engine).get_columns("player")}
         assert "zones" not in {
             c["name"] for c in inspect(engine).get_columns("station_month_snapshot")}
