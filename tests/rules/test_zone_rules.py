@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from loa.compliance.rules import (
+    LoggedEvent,
+    ProgrammeFacts,
     Status,
     ZoneVerdict,
     counted_by_zone,
     counts_by_zone,
+    heard_audio,
     station_counted,
+    why_not_counted,
     zone_verdicts,
 )
-from tests.rules.test_compliance_rules import AIRINGS, PROG, REQ, RULE, done
+from tests.rules.test_compliance_rules import AIRINGS, MID, PROG, REQ, RULE, SHA, airing, done
 
 
 def test_a_completion_counts_for_the_zone_of_the_player_that_logged_it() -> None:
@@ -72,3 +78,41 @@ def test_each_zone_in_use_has_its_own_verdict(
 def test_no_programme_reads_the_same_in_every_zone() -> None:
     found = zone_verdicts(None, REQ, {}, ["chung", "na-hang"], True)
     assert [v.status for v in found] == [Status.no_programme, Status.no_programme]
+
+
+HMONG = ProgrammeFacts("b" * 64, 660_000)
+WITH_VARIANT = {
+    1: airing(1, variants=(("hmn", HMONG),)),
+    2: airing(2, MID + timedelta(days=1), variants=(("hmn", HMONG),)),
+}
+
+
+def hmong_play(airing_id: int, language: str | None, sha: str = HMONG.sha256,
+               played_ms: int = HMONG.duration_ms) -> LoggedEvent:
+    at = WITH_VARIANT[airing_id].starts_at + timedelta(milliseconds=played_ms)
+    return done(airing_id, at=at, received_at=at, asset_sha256=sha, played_ms=played_ms,
+                zone="na-hang" if language else None, language=language)
+
+
+@pytest.mark.parametrize(
+    "event,reason",
+    [
+        (hmong_play(1, "hmn"), None),  # its zone's variant, played in full
+        (hmong_play(1, "hmn", SHA, PROG.duration_ms), None),  # the master still counts there
+        (hmong_play(1, "km"), "other audio"),  # a Khmer zone: not its language
+        (hmong_play(1, None), "other audio"),  # a Vietnamese zone
+        (hmong_play(1, "hmn", played_ms=600_000), "played 90.9% of 95%"),  # of the variant
+        (hmong_play(2, "hmn", played_ms=HMONG.duration_ms + 6 * 60_000),
+         "played longer than the programme lasts"),
+    ],
+)
+def test_a_zone_may_play_the_variant_of_its_language(
+        event: LoggedEvent, reason: str | None) -> None:
+    found = why_not_counted(event, WITH_VARIANT, RULE)
+    assert (found is None) if reason is None else (found is not None and reason in found)
+
+
+def test_the_heard_audio_is_the_variant_only_when_the_play_carried_it() -> None:
+    assert heard_audio(hmong_play(1, "hmn"), WITH_VARIANT[1], PROG) == HMONG
+    assert heard_audio(hmong_play(1, "hmn", SHA), WITH_VARIANT[1], PROG) == PROG
+    assert heard_audio(hmong_play(1, None), WITH_VARIANT[1], PROG) == PROG
