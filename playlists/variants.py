@@ -15,9 +15,10 @@ from loa.audio.store import AudioStore
 from loa.db import Base
 from loa.errors import LoaError
 from loa.playlists.assets import store_clip
-from loa.playlists.models import Airing, AiringStatus, AudioAsset
+from loa.playlists.models import STILL_TO_AIR, Airing, AiringStatus, AudioAsset
 from loa.playlists.programmes import get_programme
 from loa.stations.models import DEFAULT_LANGUAGE, Player, Zone
+from loa.stations.push import notify_after_commit
 from loa.stations.zones import LANGUAGE
 
 
@@ -74,7 +75,21 @@ def add_variant(
                                added_at=now)
     session.add(variant)
     session.flush()
+    notify_after_commit(session, _listeners(session, programme.id, language))
     return variant
+
+
+def _listeners(session: Session, programme_id: int, language: str) -> list[int]:
+    """Players of ``language``'s zones on stations still to air the programme: their
+    schedule now names the variant, so they are told after commit rather than at their
+    next poll."""
+    stations = select(Airing.station_id).where(
+        Airing.programme_id == programme_id, Airing.status.in_(STILL_TO_AIR))
+    return list(session.scalars(
+        select(Player.id).join(Zone, Zone.id == Player.zone_id).where(
+            Zone.language == language, Player.revoked.is_(False),
+            Player.station_id.in_(stations))
+    ))
 
 
 def variants_of(

@@ -12,16 +12,22 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from loa import migrate
+from loa.app import build_services
+from loa.clock import FrozenClock
 from loa.compliance import keylog
 from loa.compliance.ingest import ingest_events
 from loa.db import transaction
+from loa.playlists.variants import add_variant
 from loa.services import Services
+from loa.settings import Settings
 from loa.stations.models import Player
 from loa.stations.players import add_player
 from loa.stations.zones import add_zone
 from tests.conftest import Loa
 from tests.helpers.editor import tone
 from tests.helpers.factories import enrolled_month, signed_completion
+from tests.helpers.publishers import RecordingPublisher
 from tests.helpers.reports import JANUARY
 
 HMONG_S = 660  # 11 minutes, within the campaign's 10-15
@@ -34,6 +40,10 @@ def hmong(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def station(services: Services) -> dict[str, Any]:
+    return two_zone_station(services)
+
+
+def two_zone_station(services: Services) -> dict[str, Any]:
     """TN's December planned; its centre player (zone chung, enrolled) and a Nà Hang
     (H'Mông) player, enrolled, with its token."""
     centre, far_key = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
@@ -127,3 +137,21 @@ def test_one_variant_per_language(
     said = Loa(env)("programme", "variant", "add", str(station["programme"]), str(hmong),
                     "--language", "hmn", ok=False)
     assert "variant exists" in said
+
+
+def test_the_hmong_players_are_told_their_schedule_changed_after_commit(
+        settings: Settings, clock: FrozenClock, hmong: Path) -> None:
+    """Only the zone of that language hears of it (the centre's schedule is unchanged)."""
+    publisher = RecordingPublisher()
+    migrate.upgrade(settings.database_url)
+    built = build_services(settings, clock=clock, publisher=publisher)
+    publisher.services = built
+    try:
+        found = two_zone_station(built)
+        publisher.changed.clear()  # planning the month told both players
+        with transaction(built.sessions) as s:
+            add_variant(s, built.store, found["programme"], "hmn", hmong, clock.now())
+            assert publisher.changed == []  # not before the commit
+        assert publisher.changed == [found["players"][1]]
+    finally:
+        built.sessions.kw["bind"].dispose()
