@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,14 +19,18 @@ from loa.compliance.rules import (
     ProgrammeFacts,
     Requirement,
     Status,
+    ZoneVerdict,
     counted_airings,
+    counted_by_zone,
+    station_counted,
     station_month_status,
+    zone_verdicts,
 )
 from loa.compliance.verify import Problem, evidence_breaks
 from loa.months import month_bounds
 from loa.playlists.models import STILL_TO_AIR, Airing, AiringStatus, Campaign, Programme
 from loa.settings import Settings
-from loa.stations.models import AdminUnit, Station
+from loa.stations.models import DEFAULT_ZONE_CODE, AdminUnit, Station
 from loa.stations.retire import reported_in
 from loa.stations.units import StationRef, stations_under
 
@@ -60,11 +65,33 @@ class ReportRow:
     still_planned: int = 0  # airings of a month in progress still to come
     closed: bool = False  # read from the month-close snapshot
     broken_seq: int | None = None  # where the log stops being evidence, when status says so
+    # Each zone's count and verdict when the station is judged by zone (two or more zones
+    # with a player in use); empty, and left out of as_dict, when it reads as one.
+    zones: tuple[ZoneRow, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
-        # Its fields in order; every value is flat, so no deep copy (dataclasses.asdict's
-        # recursion cost a country's report a tenth of a second).
-        return dict(self.__dict__)
+        # Its fields in order, flat (dataclasses.asdict's recursion over every row cost a
+        # country's report a tenth of a second); only a station judged by zone lists them.
+        found = dict(self.__dict__)
+        if self.zones:
+            found["zones"] = [asdict(z) for z in self.zones]
+        else:
+            del found["zones"]
+        return found
+
+
+@dataclass(frozen=True)
+class ZoneRow:
+    """One zone of a station-month judged by zone (the report's ``zones`` list)."""
+
+    code: str
+    counted: int
+    required: int
+    status: str
+
+
+def zone_rows(verdicts: Sequence[ZoneVerdict]) -> tuple[ZoneRow, ...]:
+    return tuple(ZoneRow(v.code, v.counted, v.required, v.status.value) for v in verdicts)
 
 
 def facts_of(programme: Programme | None) -> ProgrammeFacts | None:
@@ -74,8 +101,12 @@ def facts_of(programme: Programme | None) -> ProgrammeFacts | None:
     return ProgrammeFacts(programme.master_sha256, programme.duration_ms)
 
 
-def airing_facts(airings: list[Airing]) -> dict[int, AiringFacts]:
-    """The rule's view of airings: each with the audio its own programme carries."""
+def airing_facts(
+    airings: list[Airing],
+    variants: Mapping[int, tuple[tuple[str, ProgrammeFacts], ...]] | None = None,
+) -> dict[int, AiringFacts]:
+    """The rule's view of airings: each with the audio its own programme carries (and its
+    language variants, by programme id, when given)."""
     return {
         a.id: AiringFacts(
             a.id,
@@ -83,6 +114,7 @@ def airing_facts(airings: list[Airing]) -> dict[int, AiringFacts]:
             a.starts_at,
             a.status is AiringStatus.cancelled,
             facts_of(a.programme),
+            (variants or {}).get(a.programme_id, ()),
         )
         for a in airings
     }
@@ -128,7 +160,10 @@ def judged_row(
     # Up to the chain head the verdict names (one appended since is not part of it).
     up_to = head[0] if head else 0
     completions = [e for seq, e in facts.completions.get(station.id, []) if seq <= up_to]
-    counted = counted_airings(completions, {a.airing_id: a for a, _ in airings}, rule)
+    by_id = {a.airing_id: a for a, _ in airings}
+    playing = facts.playing.get(station.id, [])
+    by_zone = counted_by_zone(completions, by_id, rule, DEFAULT_ZONE_CODE)
+    counted = station_counted(counted_airings(completions, by_id, rule), by_zone, playing)
     ended = reading.now >= month_bounds(month, rule.tz)[1]
     still = [
         a
@@ -155,6 +190,7 @@ def judged_row(
         chain_head=head[1] if head else None,
         still_planned=len(still),
         broken_seq=broken.seq if broken else None,
+        zones=zone_rows(zone_verdicts(pfacts, rule.requirement, by_zone, playing, ended)),
     )
 
 
@@ -239,6 +275,7 @@ def _snapshot_rows(
                 chain_head=snap.chain_head,
                 closed=True,
                 broken_seq=broken.seq if broken else None,
+                zones=tuple(ZoneRow(**z) for z in snap.zones or []),
             )
         )
     order = {s.code: i for i, s in enumerate(stations)}

@@ -1,7 +1,7 @@
 """What a month's verdicts read, for every station of a report at once, in a few queries.
 
-One query each for the unit tree, the approved programmes, the month's airings
-and its completions, whatever the number of stations: a country-month report
+One query each for the unit tree, the approved programmes, the month's airings,
+the players' zones and its completions, whatever the number of stations: a country-month report
 costs the same handful of queries as a commune's. The rules (``compliance.rules``)
 then judge each station-month from memory. The queries run on the session's
 connection (Core): their rows are plain tuples, which the ORM's result handling
@@ -10,14 +10,14 @@ would read at twice the cost.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, exists, select
 from sqlalchemy.orm import Session
 
 from loa.compliance.models import AiringLogEntry
@@ -25,7 +25,15 @@ from loa.compliance.rules import AiringFacts, LoggedEvent, ProgrammeFacts
 from loa.months import month_bounds
 from loa.playlists.models import Airing, AiringStatus, Campaign, Programme, ProgrammeStatus
 from loa.playlists.programmes import Candidate, nearest_programme
-from loa.stations.models import Station
+from loa.playlists.variants import ProgrammeVariant
+from loa.stations.models import (
+    DEFAULT_LANGUAGE,
+    DEFAULT_ZONE_CODE,
+    Player,
+    PlayerKey,
+    Station,
+    Zone,
+)
 from loa.stations.tree import UnitTree
 
 if TYPE_CHECKING:
@@ -52,6 +60,8 @@ class MonthFacts:
     programmes: dict[int, list[Approved]]  # campaign id -> oldest version first
     airings: dict[int, list[tuple[AiringFacts, AiringStatus]]] = field(default_factory=dict)
     completions: dict[int, list[tuple[int, LoggedEvent]]] = field(default_factory=dict)  # seq
+    # station id -> the zones with an enrolled, unrevoked player (design §6, by zone)
+    playing: dict[int, list[str]] = field(default_factory=dict)
 
     def applicable(self, campaign_id: int, unit_id: int) -> Approved | None:
         """What ``playlists.programmes.applicable_programme`` answers, from memory."""
@@ -86,7 +96,8 @@ def load_facts(
     last = max(b[1] for b in bounds.values())
     for ids in _chunks([s.id for s in stations]):
         _load_airings(session, facts, ids, bounds, first, last)
-        _load_completions(session, facts, ids, bounds, first, last)
+        zones = _load_players(session, facts, ids)
+        _load_completions(session, facts, ids, bounds, first, last, zones)
     return facts
 
 
@@ -135,6 +146,7 @@ def _load_airings(
             Airing.station_id,
             Airing.starts_at,
             Airing.status,
+            Airing.programme_id,
             Programme.campaign_id,
             Programme.master_sha256,
             Programme.duration_ms,
@@ -144,29 +156,80 @@ def _load_airings(
         .order_by(Airing.starts_at, Airing.id)
     )
     # Unpacked, not read by name: a Row's attributes cost more than the facts built here.
-    for airing_id, station_id, starts_at, status, campaign_id, sha256, duration_ms in rows.all():
-        if not _in_month(bounds, station_id, starts_at):
-            continue
+    found = [r for r in rows.all() if _in_month(bounds, r[1], r[2])]
+    variants = programme_variants(session, {r[4] for r in found})
+    for airing_id, station_id, starts_at, status, programme_id, campaign_id, sha256, \
+            duration_ms in found:
         airing = AiringFacts(
             airing_id,
             campaign_id,
             starts_at,
             status is AiringStatus.cancelled,
             programme_facts(sha256, duration_ms),
+            variants.get(programme_id, ()),
         )
         facts.airings.setdefault(station_id, []).append((airing, status))
 
 
-def logged_event(entry: AiringLogEntry | Row[Any]) -> LoggedEvent:
+def programme_variants(
+    session: Session, programme_ids: set[int]
+) -> dict[int, tuple[tuple[str, ProgrammeFacts], ...]]:
+    """Each programme's language variants as the rule sees them (one query per chunk)."""
+    found: dict[int, list[tuple[str, ProgrammeFacts]]] = {}
+    ids = sorted(programme_ids)
+    for part in _chunks(ids):
+        for v in session.execute(
+            select(ProgrammeVariant.programme_id, ProgrammeVariant.language,
+                   ProgrammeVariant.asset_sha256, ProgrammeVariant.duration_ms)
+            .where(ProgrammeVariant.programme_id.in_(part))
+            .order_by(ProgrammeVariant.language)
+        ):
+            found.setdefault(v.programme_id, []).append(
+                (v.language, ProgrammeFacts(v.asset_sha256, v.duration_ms)))
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def logged_event(
+    entry: AiringLogEntry | Row[Any], zone: str | None = None, language: str | None = None
+) -> LoggedEvent:
     """A log entry (or a row of its columns) for the rule; the clock offset is the one the
-    player signed, else 0."""
+    player signed, else 0; ``zone`` and ``language``: those of the player that logged it."""
     return LoggedEvent(entry.event, entry.airing_id, entry.at, entry.asset_sha256,
-                       entry.played_ms, entry.received_at, _clock_offset(entry.detail))
+                       entry.played_ms, entry.received_at, _clock_offset(entry.detail), zone,
+                       language)
 
 
 def _clock_offset(detail: object) -> int:
     offset = (detail if isinstance(detail, dict) else {}).get("clock_offset_ms")
     return offset if isinstance(offset, int) and not isinstance(offset, bool) else 0
+
+
+def _load_players(
+    session: Session, facts: MonthFacts, ids: list[int]
+) -> dict[int, tuple[str, str]]:
+    """Every player's zone code and language (by player id); the zones each station waits for.
+
+    A player without a zone row is in the default zone. The zones in use are
+    listed default first, then in the order they were made.
+    """
+    enrolled = exists().where(PlayerKey.player_id == Player.id)
+    rows = session.execute(
+        select(Player.id, Player.station_id, Player.revoked, Zone.id.label("zone_id"),
+               Zone.code, Zone.language, enrolled.label("enrolled"))
+        .outerjoin(Zone, Zone.id == Player.zone_id)
+        .where(Player.station_id.in_(ids))
+    )
+    zones: dict[int, tuple[str, str]] = {}
+    playing: dict[int, dict[str, int]] = {}
+    for r in rows:
+        code = r.code or DEFAULT_ZONE_CODE
+        zones[r.id] = (code, r.language or DEFAULT_LANGUAGE)
+        if r.enrolled and not r.revoked:
+            order = -1 if code == DEFAULT_ZONE_CODE else r.zone_id
+            playing.setdefault(r.station_id, {})[code] = order
+    for station_id, found in playing.items():
+        facts.playing[station_id] = sorted(found, key=lambda c: found[c])
+    return zones
 
 
 def _load_completions(
@@ -176,11 +239,13 @@ def _load_completions(
     bounds: dict[int, tuple[datetime, datetime]],
     first: datetime,
     last: datetime,
+    zones: dict[int, tuple[str, str]],
 ) -> None:
     """Completions of the stations' airings scheduled in the month, whenever reported."""
     rows = session.connection().execute(
         select(
             AiringLogEntry.station_id,
+            AiringLogEntry.player_id,
             AiringLogEntry.seq,
             AiringLogEntry.event,
             AiringLogEntry.airing_id,
@@ -201,8 +266,26 @@ def _load_completions(
         )
     )
     for row in rows.all():  # one fetch, not a driver call per row
-        station_id, seq, event, airing_id, at, sha256, played_ms, received, detail, starts = row
+        (station_id, player_id, seq, event, airing_id, at, sha256, played_ms, received, detail,
+         starts) = row
         if not _in_month(bounds, station_id, starts):
             continue
+        zone, language = zones.get(player_id, (None, None))
         facts.completions.setdefault(station_id, []).append((seq, LoggedEvent(
-            event, airing_id, at, sha256, played_ms, received, _clock_offset(detail))))
+            event, airing_id, at, sha256, played_ms, received, _clock_offset(detail), zone,
+            language)))
+
+
+def zoned_events(session: Session, entries: Iterable[AiringLogEntry]) -> list[LoggedEvent]:
+    """Log entries for the rule, each with its player's zone and language (one query)."""
+    entries = list(entries)
+    players = {e.player_id for e in entries}
+    zones: dict[int, tuple[str, str]] = {
+        r.id: (r.code or DEFAULT_ZONE_CODE, r.language or DEFAULT_LANGUAGE)
+        for r in session.execute(
+            select(Player.id, Zone.code, Zone.language)
+            .outerjoin(Zone, Zone.id == Player.zone_id)
+            .where(Player.id.in_(players))
+        )
+    } if players else {}
+    return [logged_event(e, *zones.get(e.player_id, (None, None))) for e in entries]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -93,6 +93,7 @@ def _snapshots(session: Session, month: str, reading: Reading) -> list[StationMo
                     ),
                     chain_seq=row.chain_seq,
                     chain_head=row.chain_head,
+                    zones=[asdict(z) for z in row.zones] or None,
                 )
             )
     return rows

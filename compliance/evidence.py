@@ -15,14 +15,14 @@ from loa.compliance.audit import (
     counting_rule,
     station_month_report,
 )
-from loa.compliance.batch import logged_event
+from loa.compliance.batch import logged_event, programme_variants
 from loa.compliance.close import closed_at
 from loa.compliance.models import AiringLogEntry
 from loa.compliance.rules import why_not_counted
 from loa.months import month_bounds
 from loa.playlists.models import Airing, Campaign
 from loa.playlists.schedule import month_airings
-from loa.stations.models import Player, Station
+from loa.stations.models import DEFAULT_ZONE_CODE, Player, Station, Zone
 
 LATE = "đến sau khi tháng đã khóa sổ, không làm thay đổi kết quả (arrived after the month closed)"
 ALREADY = "lượt phát này đã được tính (airing already counted)"
@@ -42,6 +42,7 @@ class EvidenceLine:
     counted: bool
     reason: str | None  # why it does not count; None for a counted completion
     late: bool  # appended after the month closed
+    zone: str = DEFAULT_ZONE_CODE  # the zone of the player that logged it
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,9 @@ def station_month_evidence(
     airings = month_airings(session, station, month)
     start, end = month_bounds(month, rule.tz)
     entries = session.execute(
-        select(AiringLogEntry, Player.name)
+        select(AiringLogEntry, Player.name, Zone.code, Zone.language)
         .join(Player, Player.id == AiringLogEntry.player_id)
+        .outerjoin(Zone, Zone.id == Player.zone_id)
         .where(
             AiringLogEntry.station_id == station.id,
             or_(
@@ -84,20 +86,24 @@ def station_month_evidence(
         )
         .order_by(AiringLogEntry.seq)
     ).all()
-    referenced = {e.airing_id for e, _ in entries} - {a.id for a in airings} - {None}
+    referenced = {e.airing_id for e, _, _, _ in entries} - {a.id for a in airings} - {None}
     known = airings + list(session.scalars(select(Airing).where(Airing.id.in_(referenced))))
-    facts = airing_facts(known)
+    facts = airing_facts(known, programme_variants(session, {a.programme_id for a in known}))
     closed = closed_at(session, month)
-    seen: set[int | None] = set()
+    # Judged by zone, an airing counts once in each zone that completed it.
+    by_zone = bool(rows[0].zones)
+    seen: set[tuple[str, int | None]] = set()
     lines = []
-    for entry, player in entries:
+    for entry, player, zone_code, language in entries:
+        zone = zone_code or DEFAULT_ZONE_CODE
         # The snapshot names the chain head it was computed from: anything after it is late.
         late = closed is not None and entry.seq > rows[0].chain_seq
-        reason = LATE if late else why_not_counted(logged_event(entry), facts, rule)
-        if reason is None and entry.airing_id in seen:
+        reason = LATE if late else why_not_counted(logged_event(entry, zone, language), facts, rule)
+        key = (zone if by_zone else "", entry.airing_id)
+        if reason is None and key in seen:
             reason = ALREADY
         if reason is None:
-            seen.add(entry.airing_id)
+            seen.add(key)
         airing = facts.get(entry.airing_id) if entry.airing_id is not None else None
         lines.append(
             EvidenceLine(
@@ -113,6 +119,7 @@ def station_month_evidence(
                 reason is None,
                 reason,
                 late,
+                zone,
             )
         )
     planned = [a for a in airings if a.programme.campaign_id == campaign.id]

@@ -65,7 +65,9 @@ def status_label(row: ReportRow) -> str:
 def to_csv(rows: Sequence[ReportRow]) -> str:
     """One line per station-month with the machine names of DESIGN's report."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=[key for _, key in DETAIL_HEADERS])
+    # extrasaction: a station judged by zone has a ``zones`` list, which JSON carries.
+    writer = csv.DictWriter(out, fieldnames=[key for _, key in DETAIL_HEADERS],
+                            extrasaction="ignore")
     writer.writeheader()
     writer.writerows({k: neutral(v) for k, v in r.as_dict().items()} for r in rows)
     return out.getvalue()

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loa.compliance.audit import Reading, ReportRow, airing_facts, counting_rule
-from loa.compliance.batch import logged_event
+from loa.compliance.batch import programme_variants, zoned_events
 from loa.compliance.findings import (
     AiringOutcomes,
     Findings,
@@ -30,7 +30,9 @@ DEVICE_SAID = {
 }
 
 
-def _reason(entry: AiringLogEntry | None, airing: Airing, reading: Reading) -> str:
+def _reason(
+    session: Session, entry: AiringLogEntry | None, airing: Airing, reading: Reading
+) -> str:
     """Why a failed airing did not count: the rule that refused its completion, else what
     the player reported (with the player's own words), else that nothing came."""
     if entry is None:
@@ -39,7 +41,8 @@ def _reason(entry: AiringLogEntry | None, airing: Airing, reading: Reading) -> s
         station, campaign = airing.station, airing.programme.campaign
         month = local_month(airing.starts_at, ZoneInfo(station.timezone))
         rule = counting_rule(campaign, station, month, reading)
-        refused = why_not_counted(logged_event(entry), airing_facts([airing]), rule)
+        facts = airing_facts([airing], programme_variants(session, {airing.programme_id}))
+        refused = why_not_counted(zoned_events(session, [entry])[0], facts, rule)
         return refused or "đã tính ở lượt khác"
     said = DEVICE_SAID.get(entry.event, entry.event)
     detail = entry.detail.get("reason") if isinstance(entry.detail, dict) else None
@@ -90,7 +93,7 @@ def airing_outcomes(
         if airing.status is AiringStatus.missed:
             counts[key] = (missed + 1, failed, reasons)
         else:
-            reasons.append(_reason(last.get(airing.id), airing, reading))
+            reasons.append(_reason(session, last.get(airing.id), airing, reading))
             counts[key] = (missed, failed + 1, reasons)
     return {k: AiringOutcomes(m, f, tuple(r)) for k, (m, f, r) in counts.items()}
 

@@ -63,6 +63,8 @@ class StationMonthSnapshot(Base):
     programme_duration_ms: Mapped[int | None]
     chain_seq: Mapped[int] = mapped_column(BigInteger)
     chain_head: Mapped[str | None] = mapped_column(String(64))
+    # [{code, counted, required, status}] of a station judged by zone; None: judged as one.
+    zones: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
 
 
 class ChainMark(Base):

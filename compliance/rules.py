@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -46,6 +46,8 @@ class AiringFacts:
     starts_at: datetime
     cancelled: bool
     programme: ProgrammeFacts | None
+    # (language, audio) of the programme's recorded variants (design §4, zones)
+    variants: tuple[tuple[str, ProgrammeFacts], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class LoggedEvent:
     played_ms: int | None
     received_at: datetime | None = None
     offset_ms: int = 0
+    zone: str | None = None  # the zone of the player that logged it (None: the default one)
+    language: str | None = None  # that zone's language
 
 
 @dataclass(frozen=True)
@@ -151,8 +155,9 @@ def why_not_counted(
     station, of this campaign, not cancelled (a cancelled airing was cancelled
     before it started, so no play of it is legitimate), scheduled in the month in
     the station's zone, whose programme is within the length bounds; the audio
-    must be the one that airing carries (same sha256); at least 95% of it must
-    have played, and no more than it lasts (plus the tolerance); the play's
+    must be the one that airing carries (same sha256; in a zone whose language
+    the programme has a variant in, that variant too: ``heard_audio``); at least
+    95% of it must have played, and no more than it lasts (plus the tolerance); the play's
     start (``at`` − played − clock offset) must lie within the tolerance of the
     scheduled start; and the server must not have received it before the airing
     could have ended (the server's own clock, which no device sets).
@@ -165,7 +170,21 @@ def why_not_counted(
     problem = _airing_problem(airing, rule)
     if problem is not None or airing.programme is None:
         return problem
-    return _play_problem(event, airing, airing.programme, rule)
+    return _play_problem(event, airing, heard_audio(event, airing, airing.programme), rule)
+
+
+def heard_audio(event: LoggedEvent, airing: AiringFacts, master: ProgrammeFacts) -> ProgrammeFacts:
+    """The audio a play is held against: the variant of its zone's language when it played
+    that, else the master.
+
+    Cases: a zone whose language has a variant may play the variant or the master
+    (a schedule fetched before the variant was added); another language's variant
+    is other audio.
+    """
+    if event.language is None:
+        return master
+    variant = dict(airing.variants).get(event.language)
+    return variant if variant is not None and event.asset_sha256 == variant.sha256 else master
 
 
 def counted_airings(
@@ -201,3 +220,78 @@ def station_month_status(
     if programme.duration_ms > requirement.max_s * 1000:
         return Status.too_long
     return Status.short
+
+
+@dataclass(frozen=True)
+class ZoneVerdict:
+    """One zone's share of a station-month verdict (design §6, "Counting by zone")."""
+
+    code: str
+    counted: int
+    required: int
+    status: Status
+
+
+def counted_by_zone(
+    events: Iterable[LoggedEvent],
+    airings: Mapping[int, AiringFacts],
+    rule: CountingRule,
+    default_zone: str,
+) -> dict[str, int]:
+    """Per zone code, the distinct airings its players completed as the rule asks.
+
+    Cases: a completion counts for the zone of the player that logged it (no zone:
+    ``default_zone``); the same airing completed in two zones counts once in each;
+    twice in one zone, once.
+    """
+    done: dict[str, set[int | None]] = {}
+    for e in events:
+        if why_not_counted(e, airings, rule) is None:
+            done.setdefault(e.zone or default_zone, set()).add(e.airing_id)
+    return {code: len(ids) for code, ids in done.items()}
+
+
+def counts_by_zone(playing: Collection[str]) -> bool:
+    """Whether a station's month is judged zone by zone: two or more zones have a player in use.
+
+    Cases: one zone (or none) with an enrolled, unrevoked player → the station
+    reads as one, exactly as before zones existed.
+    """
+    return len(playing) > 1
+
+
+def station_counted(total: int, by_zone: Mapping[str, int], playing: Collection[str]) -> int:
+    """The count the station-month's verdict rests on.
+
+    Cases: judged as one (``counts_by_zone`` false) → every counted airing of the
+    station, whichever player logged it; judged by zone → the least count among
+    the zones with a player in use (a zone without one is not waited for).
+    """
+    if not counts_by_zone(playing):
+        return total
+    return min(by_zone.get(code, 0) for code in playing)
+
+
+def zone_verdicts(
+    programme: ProgrammeFacts | None,
+    requirement: Requirement,
+    by_zone: Mapping[str, int],
+    playing: Collection[str],
+    ended: bool,
+) -> list[ZoneVerdict]:
+    """Each zone with a player in use, with its count and verdict, in ``playing``'s order.
+
+    Cases: empty when the station is judged as one; otherwise each zone's status
+    is ``station_month_status`` of its own count.
+    """
+    if not counts_by_zone(playing):
+        return []
+    return [
+        ZoneVerdict(
+            code,
+            by_zone.get(code, 0),
+            requirement.min_airings,
+            station_month_status(programme, requirement, by_zone.get(code, 0), ended),
+        )
+        for code in playing
+    ]

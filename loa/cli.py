@@ -54,6 +54,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "user": ("loa.cli_users", "user", "Người dùng (users)."),
     "web": ("loa.cli_serve", "web", "Serve the web UI and the player API with gunicorn workers."),
     "worker": ("loa.cli_ops", "worker", "Run queued render jobs (beside `loa web`)."),
+    "zone": ("loa.cli_zones", "zone", "Cụm loa của đài (a station's loudspeaker zones)."),
 }
 
 

@@ -162,11 +162,14 @@ def player() -> None:
 @click.argument("station_code")
 @click.option("--name", required=True)
 @click.option("--mode", default="prefetch", type=click.Choice(["prefetch", "live"]))
+@click.option("--zone", "zone_code", help="Mã cụm loa (zone code; default: the station's own)")
 @pass_loa
-def player_add(loa: LoaContext, station_code: str, name: str, mode: str) -> None:
+def player_add(
+    loa: LoaContext, station_code: str, name: str, mode: str, zone_code: str | None
+) -> None:
     """Add a player; its token is shown once and only its hash is kept."""
     with transaction(loa.services.sessions) as session:
-        added, token = add_player(session, station_code, name, mode)
+        added, token = add_player(session, station_code, name, mode, zone_code)
         player_id = added.id
     _echo_credentials(player_id, token)
     click.echo(

@@ -372,3 +372,12 @@ def _relay_audit() -> None:
 
 
 _relay_audit()
+
+
+def _add_variant_commands() -> None:
+    from loa.cli_zones import variant  # `loa programme variant add` (zones' languages)
+
+    programme.add_command(variant)
+
+
+_add_variant_commands()

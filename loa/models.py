@@ -8,6 +8,7 @@ def import_models() -> None:
     import loa.playlists.cap_models
     import loa.playlists.models
     import loa.playlists.relay_models
+    import loa.playlists.variants
     import loa.stations.accounts
     import loa.stations.models
     import loa.web.models  # noqa: F401

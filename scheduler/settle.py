@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loa.compliance.audit import airing_facts
-from loa.compliance.batch import logged_event
+from loa.compliance.batch import programme_variants, zoned_events
 from loa.compliance.models import AiringLogEntry
 from loa.compliance.rules import (
     AiringFacts,
@@ -82,9 +82,9 @@ def settle_airings(session: Session, now: datetime, tolerance: timedelta) -> Set
         reported = session.scalars(
             select(AiringLogEntry).where(AiringLogEntry.airing_id == airing.id)
         )
-        status = settled_status(
-            airing_facts([airing])[airing.id], now, map(logged_event, reported), rule
-        )
+        # With its zone's language, a play of the programme's variant is the airing's too.
+        facts = airing_facts([airing], programme_variants(session, {airing.programme_id}))
+        status = settled_status(facts[airing.id], now, zoned_events(session, reported), rule)
         if status is None:
             continue
         airing.status = status

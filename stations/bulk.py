@@ -30,6 +30,7 @@ from loa.stations.models import AdminUnit, Player, PlayerMode, Station
 from loa.stations.players import hash_token
 from loa.stations.service import DEFAULT_WINDOWS
 from loa.stations.windows import parse_windows, parse_written_windows, windows_in_words
+from loa.stations.zones import add_default_zones
 
 COLUMNS = ("code", "unit", "name", "windows")
 MAX_ERRORS = 50  # shown; the count says how many more
@@ -243,6 +244,7 @@ def import_stations(
          "timezone": VN_ZONE_NAME, "windows": s.windows}
         for s in lines
     ]).scalars().all()
+    add_default_zones(session, list(added))
     result = Imported(stations=len(lines), windows=Counter(tuple(s.windows) for s in lines),
                       station_ids=list(added))
     wanted = [s for s in lines if s.players]

@@ -77,6 +77,27 @@ class Station(Base):
 
     unit: Mapped[AdminUnit] = relationship(back_populates="stations")
     players: Mapped[list[Player]] = relationship(back_populates="station")
+    zones: Mapped[list[Zone]] = relationship(back_populates="station", order_by="Zone.id")
+
+
+DEFAULT_ZONE_CODE = "chung"  # every station's default zone (design §4, "Loudspeaker zones")
+DEFAULT_ZONE_NAME = "Toàn đài"
+DEFAULT_LANGUAGE = "vi"
+
+
+class Zone(Base):
+    """A loudspeaker cluster (cụm loa) of a station, with the language its people listen in."""
+
+    __tablename__ = "zone"
+    __table_args__ = (UniqueConstraint("station_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(16), default=DEFAULT_LANGUAGE)
+
+    station: Mapped[Station] = relationship(back_populates="zones")
 
     @property
     def unit_name(self) -> str:
@@ -99,8 +120,11 @@ class Player(Base):
     last_seen: Mapped[datetime | None]
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
     health: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # The zone it drives; None: the station's default zone (a player imported in bulk).
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zone.id"), index=True)
 
     station: Mapped[Station] = relationship(back_populates="players")
+    zone: Mapped[Zone | None] = relationship()
     keys: Mapped[list[PlayerKey]] = relationship(back_populates="player")
 
 

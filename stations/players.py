@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from loa.errors import LoaError
 from loa.stations.broker_auth import issue_login
-from loa.stations.models import Player, PlayerKey, PlayerMode, Station
+from loa.stations.models import DEFAULT_ZONE_CODE, Player, PlayerKey, PlayerMode, Station
 from loa.stations.service import get_station
+from loa.stations.zones import find_zone, get_zone
 
 
 class PlayerAuthError(LoaError):
@@ -29,11 +30,13 @@ def hash_token(token: str) -> str:
 
 
 def add_player(
-    session: Session, station_code: str, name: str, mode: str = "prefetch"
+    session: Session, station_code: str, name: str, mode: str = "prefetch",
+    zone_code: str | None = None,
 ) -> tuple[Player, str]:
     """Create a player and return it with its token, which is never stored in clear.
 
-    The token also gives the player its broker login (``stations.broker_auth``).
+    The token also gives the player its broker login (``stations.broker_auth``); it
+    drives the zone ``zone_code``, else the station's default zone.
     """
     try:
         player_mode = PlayerMode(mode)
@@ -41,9 +44,13 @@ def add_player(
         raise LoaError(f"Chế độ không hợp lệ {mode!r}: prefetch hoặc live") from exc
     station = get_station(session, station_code)
     _refuse_retired(station)
+    # No zone named: the default one (None, its stand-in, if the station has no zone row).
+    zone = (get_zone(session, station, zone_code) if zone_code
+            else find_zone(session, station, DEFAULT_ZONE_CODE))
     token = secrets.token_urlsafe(32)
     player = Player(
         station=station,
+        zone=zone,
         name=name,
         token_hash=hash_token(token),
         mode=player_mode,

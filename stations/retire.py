@@ -19,10 +19,16 @@ from loa.stations.models import Station
 from loa.stations.units import StationRef
 
 
+# Rows that are part of the station itself, not its history: deleted with it.
+PARTS = {"zone"}
+
+
 def history_tables(session: Session, station: Station) -> list[str]:
     """The tables holding rows that name ``station`` (empty: it may be deleted)."""
     found = []
     for table in Base.metadata.sorted_tables:
+        if table.name in PARTS:
+            continue
         for fk in table.foreign_keys:
             names_station = fk.column.table.name == "station" and fk.column.name == "id"
             if names_station and session.scalar(select(exists().where(fk.parent == station.id))):
@@ -36,6 +42,9 @@ def delete_station(session: Session, station: Station) -> None:
     if history_tables(session, station):
         raise LoaError(f"Đài {station.code} đã có dữ liệu, chỉ có thể ngừng hoạt động "
                        "(the station has history: retire it instead)")
+    for part in PARTS:
+        session.execute(Base.metadata.tables[part].delete().where(
+            Base.metadata.tables[part].c.station_id == station.id))
     session.delete(station)
     session.flush()
 

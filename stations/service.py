@@ -50,6 +50,9 @@ def add_station(
     )
     session.add(station)
     session.flush()
+    from loa.stations.zones import add_default_zones  # zones import this module
+
+    add_default_zones(session, [station.id])
     return station
 
 

@@ -39,6 +39,7 @@ from loa.playlists.models import (
 from loa.playlists.player_bulletins import bulletin_asset, player_bulletins
 from loa.playlists.relays import player_relays, relay_fallback_asset
 from loa.playlists.schedule import station_airings, station_bulletin_slots
+from loa.playlists.variants import variant_asset, variant_assets
 from loa.stations.models import Player, Station
 from loa.stations.players import PlayerAuthError, apply_heartbeats, authenticate
 from loa.web.audio_files import send_audio
@@ -210,7 +211,9 @@ def _airing_json(airing: Airing, programme: Programme, asset: AudioAsset, tz: Zo
         "programme": {
             "id": programme.id,
             "title": programme.title,
-            "duration_ms": programme.duration_ms or asset.duration_ms,
+            # A language variant (its zone's) has its own length.
+            "duration_ms": (programme.duration_ms if asset.sha256 == programme.master_sha256
+                            else None) or asset.duration_ms,
         },
         "audio": audio_json(asset.sha256, asset.bytes, asset.format),
         # The campaign's rule travels with each airing: the agent decides offline after a reboot.
@@ -258,7 +261,9 @@ def schedule() -> Response:
         tz = ZoneInfo(station.timezone)
         start, end = schedule_window(services().clock.now(), tz)
         rows = station_airings(session, station.id, start, end)
-        airings = [_airing_json(a, p, asset, tz) for a, p, asset in rows]
+        # A zone with its own language plays the programme's variant in it, if there is one.
+        variants = variant_assets(session, player, {p.id for _a, p, _s in rows})
+        airings = [_airing_json(a, p, variants.get(p.id, asset), tz) for a, p, asset in rows]
         slots = station_bulletin_slots(session, station.id, start, end)
         content = {
             "player": {"id": player.id, "station": station.code, "mode": str(player.mode),
@@ -326,7 +331,8 @@ def _playable_asset(session: Session, player: Player, sha256: str) -> AudioAsset
     )
     if asset is None and relay_fallback_asset(session, player.station, sha256):
         asset = session.get(AudioAsset, sha256)  # a relay's fallback file
-    return asset or bulletin_asset(session, player, sha256)
+    return (asset or variant_asset(session, player, sha256)
+            or bulletin_asset(session, player, sha256))
 
 
 @bp.get("/audio/<sha256>")

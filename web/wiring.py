@@ -141,6 +141,7 @@ def register(app: Flask) -> None:
         stations_page,
         token_pages,
         ui,
+        zone_pages,
     )
 
     app.url_map.converters["id"] = RowId  # before any blueprint's rules are bound
@@ -156,5 +157,5 @@ def register(app: Flask) -> None:
     editor.init_app(app)
     for module in (player_api, ops, auth, accounts, token_pages, ui, editor, review, clips,
                    lexicon, admin, stations_page, public, cap, bulletin_pages, report_pages,
-                   bulletin_series_pages, offer_pages, inbox, relay_pages):
+                   bulletin_series_pages, offer_pages, inbox, relay_pages, zone_pages):
         app.register_blueprint(module.bp)
