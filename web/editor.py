@@ -82,7 +82,7 @@ SUMMARY_CHARS = 400  # of a spoken text, on the programme page
 COLLAPSE_CHARS = 160  # a longer text shows its start and "xem thêm" (a phone shows ~4 lines)
 KIND_VI = {
     "tts": "đọc văn bản",
-    "clip": "đoạn ghi âm",
+    "clip": "ghi âm",  # "Đã thêm đoạn ghi âm", not "đoạn đoạn"
     "jingle": "nhạc hiệu",
     "silence": "lặng",
     "bed": "nhạc nền",
@@ -249,9 +249,14 @@ def _add(kind: str, folder: Path, programme_id: int) -> Change:
             if path is not None and upload is not None and segment.asset_sha256 is not None:
                 name = clip_name(form.get("name", ""), Path(upload.filename or "").stem)
                 keep_clip(s, g.unit.id, name, segment.asset_sha256)
-        return f"Đã thêm đoạn {KIND_VI.get(kind, kind)} (segment added)"
+        return added_message(kind)
 
     return change
+
+
+def added_message(kind: str) -> str:
+    """What the page says once a segment of ``kind`` is added ("Đã thêm đoạn ghi âm")."""
+    return f"Đã thêm đoạn {KIND_VI.get(kind, kind)} (segment added)"
 
 
 def _clip_id(raw: str | None) -> int:

@@ -25,9 +25,19 @@ function spokenWords(text) {
   return words;
 }
 
+// How far a length misses a bound, as the server words it (playlists/limits.gap_words):
+// rounded up to the second, so never "0 giây"; seconds alone under a minute.
+function gapWords(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const m = Math.floor(total / 60);
+  const s = total % 60;
+  if (m === 0) return say("sayGapS", {s: total});
+  return s === 0 ? say("sayGapM", {m}) : say("sayGapMs", {m, s});
+}
+
 function lengthNote(totalMs, minS, maxS) {
-  if (totalMs < minS * 1000) return say("sayShort", {by: mmss(minS * 1000 - totalMs)});
-  if (totalMs > maxS * 1000) return say("sayLong", {by: mmss(totalMs - maxS * 1000)});
+  if (totalMs < minS * 1000) return say("sayShort", {by: gapWords(minS * 1000 - totalMs)});
+  if (totalMs > maxS * 1000) return say("sayLong", {by: gapWords(totalMs - maxS * 1000)});
   return say("sayFits", {});
 }
 
