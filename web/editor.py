@@ -341,7 +341,7 @@ def reorder(programme_id: int) -> Response:
 
     def change(s: Session, _svc: Services) -> str:
         moved = reorder_segments(s, programme_id, order)
-        return "Đã đổi thứ tự (moved)" if moved else "Thứ tự không đổi (order unchanged)"
+        return "Đã đổi thứ tự (order changed)" if moved else "Thứ tự không đổi (order unchanged)"
 
     if not wants_json:
         return apply_change(programme_id, change)

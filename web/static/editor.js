@@ -142,8 +142,12 @@ function reorderByDrag(list) {
     handle.setPointerCapture(event.pointerId);
     dragged.classList.add("dragging");
   });
-  list.addEventListener("pointermove", (event) => {
+  // Moving the item in the page ends the pointer capture, so the rest is heard on the document.
+  document.addEventListener("pointermove", (event) => {
     if (!dragged) return;
+    // Near the top or bottom edge the page scrolls, so a long list is reachable on a phone.
+    if (event.clientY < 48) window.scrollBy(0, -16);
+    else if (event.clientY > window.innerHeight - 48) window.scrollBy(0, 16);
     const under = document.elementFromPoint(event.clientX, event.clientY);
     const over = under && under.closest("li[data-segment-id]");
     if (!over || over === dragged || over.parentElement !== list) return;
@@ -190,8 +194,8 @@ function reorderByDrag(list) {
       if (note) note.remove();
     }
   };
-  list.addEventListener("pointerup", () => finish(true));
-  list.addEventListener("pointercancel", () => finish(false));
+  document.addEventListener("pointerup", () => finish(true));
+  document.addEventListener("pointercancel", () => finish(false));
 }
 
 document.addEventListener("DOMContentLoaded", () => {
