@@ -110,7 +110,11 @@ def test_reordering_a_submitted_programme_withdraws_it(
     post(client, f"/programmes/{pid}/render", token)
     post(client, f"/programmes/{pid}/submit", token)
     page = client.get(f"/programmes/{pid}").get_data(as_text=True)
-    assert "Sửa sẽ rút lại việc gửi duyệt" in page  # asked before every edit
+    question = 'data-confirm="Chương trình đang chờ lãnh đạo duyệt. Sửa sẽ rút lại việc gửi duyệt'
+    for form in ('id="add-tts"', 'id="add-silence"', 'name="direction" value="up"', "/rename"):
+        part = page.split(form, 1)[0].rsplit("<form", 1)[1] + page.split(form, 1)[1][:200]
+        assert question in part, form  # asked before every edit
+    assert page.count(question) >= 2 * len(ids) + 6  # each move, each add form, rename
     assert 'id="withdraw-note"' in page
     ids = programme_row(services, pid)[2]
     assert reorder(client, pid, token, ids).json["message"] == "Thứ tự không đổi"
