@@ -5,6 +5,7 @@ explained."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,10 @@ LONG_TEXT = ("Kính thưa bà con, thực hiện Kế hoạch số 29/KH-UBND ng
 WORDS = {
     "vi": {"more": "xem thêm", "withdraw": "rút lại việc gửi duyệt", "draft": "Bản nháp",
            "short": "ngắn hơn mức tối thiểu", "seconds": "giây",
+           "typing": "ngắn hơn mức tối thiểu",
            "emergency": "Chỉ lãnh đạo UBND và quản trị được phát thông báo khẩn cấp"},
     "en": {"more": "show more", "withdraw": "withdraws the submission", "draft": "Draft",
-           "short": "too short by", "seconds": " s",
+           "short": "too short by", "seconds": " s", "typing": "under the minimum",
            "emergency": "Only the commune leader and admin may send an emergency bulletin"},
 }
 SIZES = [(390, "vi"), (390, "en"), (1280, "vi"), (1280, "en")]
@@ -153,6 +155,13 @@ def test_the_editor_reorders_by_drag_and_reads_well(
     long_text.locator("summary").click()
     assert long_text.locator("p.text").is_visible()
     assert "căn cước và điện thoại" in long_text.locator("p.text").inner_text()
+
+    # while typing, the estimate words the shortfall as the server does (no "0:40")
+    page.fill("#add-tts textarea[name=text]", "Kính thưa bà con.")
+    estimate = page.inner_text("#tts-estimate")
+    note = estimate.rsplit("—", 1)[1]
+    assert words["typing"] in note and re.search(r"\d+ (phút|min)( \d+ (giây|s))?", note)
+    assert ":" not in note
 
 
 @pytest.mark.parametrize(("width", "language"), [SIZES[0], SIZES[3]])
