@@ -373,6 +373,27 @@ def move_segment(
     _renumber(session, programme, order)
 
 
+def reorder_segments(session: Session, programme_id: int, order: list[int]) -> bool:
+    """Put the programme's segments in ``order`` (their ids, first to last) in one change.
+
+    Cases: the order must name every segment of the programme exactly once, so a stale
+    page (a segment added or deleted meanwhile) or another programme's ids are refused;
+    the same order as now changes nothing (False) and keeps a rendered programme as it is.
+    """
+    programme = editable_programme(session, programme_id)
+    segments = {s.id: s for s in programme.segments}
+    if len(order) != len(segments) or set(order) != set(segments):
+        raise LoaError(
+            "Thứ tự gửi lên không khớp các đoạn của chương trình; hãy tải lại trang "
+            "(the order must list each segment of the programme once)"
+        )
+    if order == [s.id for s in programme.segments]:
+        return False
+    mark_draft(programme)
+    _renumber(session, programme, [segments[i] for i in order])
+    return True
+
+
 def update_text(session: Session, programme_id: int, segment_id: int, text: str) -> Segment:
     """Replace the text a TTS segment reads."""
     programme = editable_programme(session, programme_id)

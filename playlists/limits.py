@@ -6,6 +6,7 @@ queued: no input a user can type or upload makes a render that exhausts the serv
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 from typing import NoReturn
@@ -37,6 +38,22 @@ _RENDER_BYTES_PER_S = (64_000 + 128_000) // 8 + 22_050 * 2 + 44_100 * 4
 def _n(count: int) -> str:
     """A count as Vietnamese write it: 10.000."""
     return f"{count:,}".replace(",", ".")
+
+
+def gap_words(ms: int) -> tuple[str, str]:
+    """How far a length misses a bound, in Vietnamese and in English words.
+
+    Cases: rounded up to the whole second, so a shortfall of 0.4 s reads "1 giây" and never
+    "0 giây"; under a minute it is seconds only ("59 giây"); whole minutes drop the seconds
+    ("2 phút"); otherwise both ("1 phút 5 giây"). Nothing missed (0 or less) reads "0 giây".
+    """
+    seconds = max(0, math.ceil(ms / 1000))
+    minutes, rest = divmod(seconds, 60)
+    if minutes == 0:
+        return f"{seconds} giây", f"{seconds} s"
+    if rest == 0:
+        return f"{minutes} phút", f"{minutes} min"
+    return f"{minutes} phút {rest} giây", f"{minutes} min {rest} s"
 
 
 def check_text_length(position: int, text: str) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from loa.audio.normalize import normalize_vi
 from loa.audio.store import AudioStore
 from loa.errors import LoaError
-from loa.playlists.assets import minutes_text, store_clip
+from loa.playlists.assets import store_clip
 from loa.playlists.campaigns import check_month, get_campaign
 from loa.playlists.lexicon import operator_acronyms
 from loa.playlists.limits import (
@@ -23,6 +23,7 @@ from loa.playlists.limits import (
     bed_too_long,
     check_segment_count,
     check_text_length,
+    gap_words,
 )
 from loa.playlists.models import Campaign, Programme, ProgrammeStatus, Segment, SegmentKind
 from loa.stations.models import AdminUnit
@@ -186,13 +187,15 @@ def import_programme(session: Session, store: AudioStore, path: Path) -> Program
 
 
 def duration_problem(duration_ms: int, min_s: int, max_s: int) -> str | None:
-    """Why a programme's length breaks the campaign's bounds, by how much, or None."""
+    """Why a programme's length breaks the campaign's bounds, by how much (rounded up, so
+    never "0 giây"), or None."""
     if duration_ms < min_s * 1000:
-        return f"ngắn hơn mức tối thiểu {minutes_text(min_s * 1000 - duration_ms)} (too short)"
+        vi, en = gap_words(min_s * 1000 - duration_ms)
+        return f"ngắn hơn mức tối thiểu {vi} (too short by {en})"
     if duration_ms > max_s * 1000:
-        return f"dài hơn mức tối đa {minutes_text(duration_ms - max_s * 1000)} (too long)"
+        vi, en = gap_words(duration_ms - max_s * 1000)
+        return f"dài hơn mức tối đa {vi} (too long by {en})"
     return None
-
 
 
 def approve(session: Session, programme_id: int, now: datetime) -> Programme:

@@ -18,7 +18,6 @@ from loa.errors import LoaError
 from loa.stations.models import Station
 from loa.stations.units import StationRef
 
-
 # Rows that are part of the station itself, not its history: deleted with it.
 PARTS = {"zone"}
 

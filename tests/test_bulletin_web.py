@@ -102,12 +102,18 @@ def test_an_operator_is_not_offered_an_emergency_unless_the_unit_allows_it(
 ) -> None:
     login(client, "xa")
     page = client.get("/bulletins/new?template=storm").get_data(as_text=True)
-    assert 'value="emergency"' not in page and 'value="priority" checked' in page
+    # shown, but disabled and explained (who may send it), never checked
+    assert 'value="emergency" disabled' in page and 'value="priority" checked' in page
+    assert "Chỉ lãnh đạo UBND và quản trị được phát thông báo khẩn cấp" in page
+    client.set_cookie("loa_lang", "en")
+    page = client.get("/bulletins/new?template=storm").get_data(as_text=True)
+    assert "Only the commune leader and admin may send an emergency bulletin" in page
+    client.set_cookie("loa_lang", "vi")
     forced = send(client, priority="emergency")
     assert forced.status_code == 403
     allow_operators_emergency(services, "11560")
     page = client.get("/bulletins/new?template=flood").get_data(as_text=True)
-    assert 'value="emergency" checked' in page
+    assert 'value="emergency" checked' in page and "được phát thông báo khẩn cấp" not in page
 
 
 def test_preview_shows_the_spoken_form_and_a_listen_button(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from loa.clock import VN
@@ -19,7 +20,9 @@ from loa.playlists.bulletin_limits import EVERY_HOURS, MAX_REPEAT_EVERY_S, MAX_R
 from loa.playlists.bulletin_templates import UNIT_BLANK, BulletinTemplate, get_template
 from loa.playlists.models import BulletinPriority
 from loa.playlists.template_check import check_blanks, fill_marks
+from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit, Station
+from loa.web.i18n import label
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 SOURCES = ("text", "audio")
@@ -28,6 +31,21 @@ SOURCES = ("text", "audio")
 def unit_phrase(name: str) -> str:
     """A unit's name inside a sentence: "Phường Thủy Nguyên" reads "phường Thủy Nguyên"."""
     return name[:1].lower() + name[1:]
+
+
+def emergency_senders(emergency_roles: str) -> str:
+    """Who may send a unit's emergency bulletins, in a sentence of the page's language
+    ("Chỉ lãnh đạo UBND và quản trị được phát thông báo khẩn cấp"), for those who may not.
+
+    Cases: the roles as the unit lists them ("leader,admin"), named in the order of ``Role``;
+    an unknown role is skipped; nobody at all says so.
+    """
+    allowed = {r.strip() for r in emergency_roles.split(",")}
+    names = [unit_phrase(label(role, "role")) for role in Role if role.value in allowed]
+    if not names:
+        return gettext("Đơn vị chưa cho vai trò nào phát thông báo khẩn cấp")
+    who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + gettext(" và ") + names[-1]
+    return gettext("Chỉ %(who)s được phát thông báo khẩn cấp", who=who)
 
 
 def local_value(moment: datetime | None) -> str:

@@ -61,7 +61,7 @@ from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit, Station
 from loa.web import auth
 from loa.web.audio_files import save_upload, send_audio
-from loa.web.bulletin_form import BulletinForm
+from loa.web.bulletin_form import BulletinForm, emergency_senders
 from loa.web.bulletin_live import delivery_state
 from loa.web.bulletin_series_pages import form_series
 from loa.web.context import db, services
@@ -207,6 +207,8 @@ def new_bulletin() -> Any:
     with db() as s:
         unit = _unit(s)
         emergency = may_send_emergency(unit, g.user.role.value)
+        # Shown disabled with who may send it, rather than hidden (issue 18 §3).
+        emergency_who = "" if emergency else emergency_senders(unit.emergency_roles)
         if request.method == "GET":
             chosen = get_template(request.args.get("template", ""))
             form = BulletinForm.from_template(chosen, unit, now, emergency)
@@ -228,7 +230,7 @@ def new_bulletin() -> Any:
     return render_template(
         "bulletin_new.html", form=form, templates=TEMPLATES.values(),
         chosen=get_template(form.template), english=str(get_locale()) == "en",
-        priorities=[p for p in BulletinPriority if emergency or p != BulletinPriority.emergency],
+        priorities=list(BulletinPriority), emergency_who=emergency_who,
         units=list(units.values()), stations=list(stations.values()), preview=preview,
         series_names=series_names,
     )

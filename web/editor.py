@@ -46,6 +46,7 @@ from loa.playlists.editing import (
     queue_render,
     remove_segment,
     rename_programme,
+    reorder_segments,
     stop_bed,
     update_text,
 )
@@ -53,14 +54,15 @@ from loa.playlists.jobs import ACTIVE, active_job, job_state, latest_job, mark_s
 from loa.playlists.lexicon import operator_acronyms
 from loa.playlists.library import clip_name, keep_clip, library_clip
 from loa.playlists.limits import MAX_TTS_CHARS
-from loa.playlists.models import Campaign, Programme, ProgrammeStatus, Segment
+from loa.playlists.models import Campaign, Clip, Programme, ProgrammeStatus, Segment
 from loa.playlists.programmes import duration_problem
 from loa.services import Services
 from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit
 from loa.web import auth
-from loa.web.audio_files import save_upload
+from loa.web.audio_files import save_upload, send_audio
 from loa.web.context import db, services
+from loa.web.i18n import in_language, label
 from loa.web.ui import may_edit, visible_programme
 
 logger = logging.getLogger(__name__)
@@ -77,9 +79,10 @@ KICK_KEY = "loa.render_kick"
 # jingle, or nowhere (a bed segment with no audio stops the music bed).
 SOURCES = ("upload", "library", "campaign", "stop")
 SUMMARY_CHARS = 400  # of a spoken text, on the programme page
+COLLAPSE_CHARS = 160  # a longer text shows its start and "xem thêm" (a phone shows ~4 lines)
 KIND_VI = {
     "tts": "đọc văn bản",
-    "clip": "đoạn ghi âm",
+    "clip": "ghi âm",  # "Đã thêm đoạn ghi âm", not "đoạn đoạn"
     "jingle": "nhạc hiệu",
     "silence": "lặng",
     "bed": "nhạc nền",
@@ -127,7 +130,17 @@ def _acronyms(unit_id: int) -> dict[str, str]:
 @bp.app_context_processor
 def editor_context() -> dict[str, Any]:
     return {"voices": VOICES, "words_per_second": TTS_WORDS_PER_SECOND,
-            "max_tts_chars": MAX_TTS_CHARS}
+            "max_tts_chars": MAX_TTS_CHARS, "collapse_chars": COLLAPSE_CHARS}
+
+
+@bp.app_template_global("withdraw_question")
+def withdraw_question(programme: Programme) -> str:
+    """What an edit asks first while the programme waits for the leader (any change takes
+    it back to a draft, so the submission is withdrawn); empty when nothing is withdrawn."""
+    if programme.status is not ProgrammeStatus.rendered or programme.submitted_at is None:
+        return ""
+    return gettext("Chương trình đang chờ lãnh đạo duyệt. Sửa sẽ rút lại việc gửi duyệt "
+                   "(phải dựng và gửi lại). Tiếp tục?")
 
 
 @bp.app_template_global("render_job")
@@ -236,9 +249,14 @@ def _add(kind: str, folder: Path, programme_id: int) -> Change:
             if path is not None and upload is not None and segment.asset_sha256 is not None:
                 name = clip_name(form.get("name", ""), Path(upload.filename or "").stem)
                 keep_clip(s, g.unit.id, name, segment.asset_sha256)
-        return f"Đã thêm đoạn {KIND_VI.get(kind, kind)} (segment added)"
+        return added_message(kind)
 
     return change
+
+
+def added_message(kind: str) -> str:
+    """What the page says once a segment of ``kind`` is added ("Đã thêm đoạn ghi âm")."""
+    return f"Đã thêm đoạn {KIND_VI.get(kind, kind)} (segment added)"
 
 
 def _clip_id(raw: str | None) -> int:
@@ -300,6 +318,79 @@ def move(programme_id: int, segment_id: int) -> Response:
         return "Đã đổi thứ tự (moved)"
 
     return apply_change(programme_id, change)
+
+
+def _order(raw: str) -> list[int]:
+    """The segment ids of a drag-and-drop order, "12,9,10" (anything else is a bad request)."""
+    parts = [p.strip() for p in raw.split(",")] if raw.strip() else []
+    if not all(p.isdigit() for p in parts):
+        abort(400)
+    return [int(p) for p in parts]
+
+
+@bp.route("/programmes/<id:programme_id>/segments/order", methods=["POST"])
+@auth.login_required(Role.operator)
+def reorder(programme_id: int) -> Response:
+    """The whole new order at once, as the page's drag-and-drop posts it after one move.
+
+    The page's script asks for JSON (it stays on the page); a plain form post is answered
+    like the other changes, by going back to the programme with a message.
+    """
+    order = _order(request.form.get("order", ""))
+    wants_json = request.accept_mimetypes.best == "application/json"
+
+    def change(s: Session, _svc: Services) -> str:
+        moved = reorder_segments(s, programme_id, order)
+        return "Đã đổi thứ tự (order changed)" if moved else "Thứ tự không đổi (order unchanged)"
+
+    if not wants_json:
+        return apply_change(programme_id, change)
+    try:
+        with db() as s:
+            _own_programme(s, programme_id)
+            if _rendering(s, programme_id):
+                raise LoaError("Đang dựng âm thanh, vui lòng chờ dựng xong (render in progress)")
+            message = change(s, services())
+            programme = s.get(Programme, programme_id)
+            status = label(programme.status, "programme") if programme else ""
+    except LoaError as err:
+        return jsonify(ok=False, message=in_language(str(err))), 409
+    return jsonify(ok=True, message=in_language(message), status=status)
+
+
+@bp.route("/programmes/<id:programme_id>/segments/<id:segment_id>/audio")
+@auth.login_required()
+def segment_audio(programme_id: int, segment_id: int) -> Any:
+    """A clip, jingle or bed of a programme the user sees, to listen to in the editor."""
+    with db() as s:
+        programme = visible_programme(s, programme_id)
+        segment = next((x for x in programme.segments if x.id == segment_id), None)
+        if segment is None or segment.asset_sha256 is None:
+            abort(404)
+        path = services().store.path(segment.asset_sha256)
+    if not path.is_file():
+        abort(404)
+    return send_audio(path, "audio/mpeg")
+
+
+@bp.app_template_global("segment_names")
+def segment_names(programme: Programme) -> dict[str, str]:
+    """What the operator called each recording of the programme (its library name), by hash;
+    a page shows names and lengths, never hashes."""
+    hashes = {x.asset_sha256 for x in programme.segments if x.asset_sha256}
+    if not hashes:
+        return {}
+    units = {programme.unit_id, *g.get("above_units", set())}
+    with db() as s:
+        rows = s.execute(
+            select(Clip.asset_sha256, Clip.name, Clip.unit_id)
+            .where(Clip.asset_sha256.in_(hashes), Clip.unit_id.in_(units))
+            .order_by(Clip.unit_id != programme.unit_id, Clip.name)  # the unit's own name first
+        )
+        names: dict[str, str] = {}
+        for row in rows:
+            names.setdefault(row.asset_sha256, row.name)
+    return names
 
 
 @bp.route("/programmes/<id:programme_id>/segments/<id:segment_id>/delete", methods=["POST"])

@@ -123,6 +123,8 @@ LABELS: dict[str, dict[str, Any]] = {
         "airing.completed": _l("Phát xong"),
         "airing.failed": _l("Phát lỗi"),
         "airing.interrupted": _l("Bị ngắt"),
+        "bulletin.started": _l("Bắt đầu phát thông báo"),
+        "bulletin.completed": _l("Phát xong thông báo"),
         "heartbeat": _l("Báo tình trạng"),
         "key.enrolled": _l("Đăng ký khóa thiết bị"),
         "player.revoked": _l("Thu hồi thiết bị"),

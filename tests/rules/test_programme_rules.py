@@ -27,5 +27,7 @@ def test_other_units_programme_never_applies() -> None:
 def test_duration_messages_say_by_how_much() -> None:
     assert duration_problem(600_000, 600, 900) is None
     assert duration_problem(900_000, 600, 900) is None
-    assert duration_problem(540_000, 600, 900) == "ngắn hơn mức tối thiểu 1 phút 0 giây (too short)"
-    assert duration_problem(935_400, 600, 900) == "dài hơn mức tối đa 0 phút 35 giây (too long)"
+    short = "ngắn hơn mức tối thiểu 1 phút (too short by 1 min)"
+    assert duration_problem(540_000, 600, 900) == short
+    assert duration_problem(935_400, 600, 900) == "dài hơn mức tối đa 36 giây (too long by 36 s)"
+    assert duration_problem(599_600, 600, 900) == "ngắn hơn mức tối thiểu 1 giây (too short by 1 s)"

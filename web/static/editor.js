@@ -25,9 +25,19 @@ function spokenWords(text) {
   return words;
 }
 
+// How far a length misses a bound, as the server words it (playlists/limits.gap_words):
+// rounded up to the second, so never "0 giây"; seconds alone under a minute.
+function gapWords(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const m = Math.floor(total / 60);
+  const s = total % 60;
+  if (m === 0) return say("sayGapS", {s: total});
+  return s === 0 ? say("sayGapM", {m}) : say("sayGapMs", {m, s});
+}
+
 function lengthNote(totalMs, minS, maxS) {
-  if (totalMs < minS * 1000) return say("sayShort", {by: mmss(minS * 1000 - totalMs)});
-  if (totalMs > maxS * 1000) return say("sayLong", {by: mmss(totalMs - maxS * 1000)});
+  if (totalMs < minS * 1000) return say("sayShort", {by: gapWords(minS * 1000 - totalMs)});
+  if (totalMs > maxS * 1000) return say("sayLong", {by: gapWords(totalMs - maxS * 1000)});
   return say("sayFits", {});
 }
 
@@ -106,7 +116,91 @@ function followRender(box) {
   setTimeout(poll, 400);
 }
 
+// Drag a segment by its handle (pointer events: a finger on a phone, a mouse on a desktop);
+// on release the whole new order is posted once. Without this script the up/down buttons
+// make the same change one step at a time.
+function reorderByDrag(list) {
+  const status = document.getElementById("reorder-status");
+  const items = () => [...list.querySelectorAll(":scope > li[data-segment-id]")];
+  const order = () => items().map((li) => li.dataset.segmentId).join(",");
+  const put = (ids) => { for (const id of ids.split(",")) list.append(document.getElementById(`segment-${id}`)); };
+  const ends = () => items().forEach((li, i, all) => {
+    const up = li.querySelector(".move-up");
+    const down = li.querySelector(".move-down");
+    if (up) up.disabled = i === 0;
+    if (down) down.disabled = i === all.length - 1;
+  });
+  let dragged = null;
+  let before = "";
+  for (const handle of list.querySelectorAll(".drag-handle")) handle.hidden = false;
+  list.addEventListener("pointerdown", (event) => {
+    const handle = event.target.closest(".drag-handle");
+    if (!handle || dragged) return;
+    event.preventDefault();
+    dragged = handle.closest("li");
+    before = order();
+    handle.setPointerCapture(event.pointerId);
+    dragged.classList.add("dragging");
+  });
+  // Moving the item in the page ends the pointer capture, so the rest is heard on the document.
+  document.addEventListener("pointermove", (event) => {
+    if (!dragged) return;
+    // Near the top or bottom edge the page scrolls, so a long list is reachable on a phone.
+    if (event.clientY < 48) window.scrollBy(0, -16);
+    else if (event.clientY > window.innerHeight - 48) window.scrollBy(0, 16);
+    const under = document.elementFromPoint(event.clientX, event.clientY);
+    const over = under && under.closest("li[data-segment-id]");
+    if (!over || over === dragged || over.parentElement !== list) return;
+    const box = over.getBoundingClientRect();
+    list.insertBefore(dragged, event.clientY > box.top + box.height / 2 ? over.nextSibling : over);
+  });
+  const finish = async (keep) => {
+    if (!dragged) return;
+    dragged.classList.remove("dragging");
+    dragged = null;
+    const now = order();
+    if (now === before) return;
+    const question = list.dataset.confirm;
+    if (!keep || (question && !window.confirm(question))) { put(before); return; }
+    const form = new FormData();
+    form.append("csrf_token", list.dataset.csrf);
+    form.append("order", now);
+    let answer = null;
+    try {
+      const response = await fetch(list.dataset.reorder, {
+        method: "POST", body: form, headers: {"Accept": "application/json"},
+      });
+      answer = await response.json();
+    } catch (err) { answer = null; }
+    if (!answer || !answer.ok) {
+      put(before);
+      status.textContent = (answer && answer.message) || list.dataset.sayFailed;
+      status.classList.add("flash", "error");
+      return;
+    }
+    ends();
+    status.classList.remove("error");
+    status.classList.add("flash", "info");
+    status.textContent = answer.message;
+    const shown = document.getElementById("status");
+    if (shown && answer.status) shown.textContent = answer.status;
+    if (question) {  // the submission is withdrawn now: nothing more to ask about it
+      list.dataset.confirm = "";
+      for (const form of document.querySelectorAll("form[data-confirm]")) {
+        if (form.dataset.confirm === question) delete form.dataset.confirm;
+        else form.dataset.confirm = form.dataset.confirm.replace(` ${question}`, "");
+      }
+      const note = document.getElementById("withdraw-note");
+      if (note) note.remove();
+    }
+  };
+  document.addEventListener("pointerup", () => finish(true));
+  document.addEventListener("pointercancel", () => finish(false));
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const list = document.getElementById("segment-list");
+  if (list && list.dataset.reorder) reorderByDrag(list);
   const box = document.getElementById("add-segments");
   const bounds = document.getElementById("length");
   if (box && bounds) { estimateWhileTyping(box, bounds); checkBeforeUpload(box); }
