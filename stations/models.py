@@ -79,6 +79,11 @@ class Station(Base):
     players: Mapped[list[Player]] = relationship(back_populates="station")
     zones: Mapped[list[Zone]] = relationship(back_populates="station", order_by="Zone.id")
 
+    @property
+    def unit_name(self) -> str:
+        """As ``stations.units.StationRef`` has it: reports take either."""
+        return self.unit.name
+
 
 DEFAULT_ZONE_CODE = "chung"  # every station's default zone (design §4, "Loudspeaker zones")
 DEFAULT_ZONE_NAME = "Toàn đài"
@@ -98,11 +103,6 @@ class Zone(Base):
     language: Mapped[str] = mapped_column(String(16), default=DEFAULT_LANGUAGE)
 
     station: Mapped[Station] = relationship(back_populates="zones")
-
-    @property
-    def unit_name(self) -> str:
-        """As ``stations.units.StationRef`` has it: reports take either."""
-        return self.unit.name
 
 
 class Player(Base):

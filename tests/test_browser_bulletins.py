@@ -16,9 +16,8 @@ import tests.helpers.bulletin_web
 from loa.db import transaction
 from loa.playlists.models import Bulletin
 from loa.services import Services
-from tests.helpers.browser import SCREENSHOTS, overflow, switch_language, vietnamese_labels
+from tests.helpers.browser import SCREENSHOTS, log_in, overflow, switch_language, vietnamese_labels
 from tests.helpers.bulletin_web import KEY, STORM_FIELDS, report, started
-from tests.helpers.web import PASSWORD
 
 tree = tests.helpers.bulletin_web.tree  # a shared fixture
 
@@ -31,14 +30,6 @@ def shot(page: Any, name: str, width: int) -> None:
         page.screenshot(path=str(Path(SCREENSHOTS) / f"bulletin-{name}-{width}.png"),
                         full_page=True)
 
-
-def log_in(page: Any, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("nav")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -8,19 +8,11 @@ from typing import Any
 import pytest
 
 from tests.helpers import notify
-from tests.helpers.browser import overflow, switch_language, vietnamese_labels
-from tests.helpers.web import PASSWORD
+from tests.helpers.browser import log_in, overflow, switch_language, vietnamese_labels
 
 pytestmark = pytest.mark.browser
 office = notify.office  # the fixture, bound by name
 
-
-def log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
 
 
 @pytest.mark.parametrize("width", [390, 1280])

@@ -10,22 +10,13 @@ import pytest
 import tests.helpers.bulletin_web
 from loa.db import transaction
 from loa.services import Services
-from tests.helpers.browser import overflow, switch_language, vietnamese_labels
+from tests.helpers.browser import log_in, overflow, switch_language, vietnamese_labels
 from tests.helpers.bulletins import send
-from tests.helpers.web import PASSWORD
 
 tree = tests.helpers.bulletin_web.tree  # a shared fixture
 
 pytestmark = pytest.mark.browser
 
-
-def log_in(page: Any, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("nav")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -24,6 +24,7 @@ from loa.web.users import add_user
 from tests.helpers.browser import (
     SCREENSHOTS,
     english_words,
+    log_in,
     overflow,
     switch_language,
     vietnamese_labels,
@@ -85,14 +86,6 @@ def demo_url(live_url: str, services: Services, tmp_path: Path) -> str:
     return live_url
 
 
-def log_in(page: Any, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("nav")
-
 
 def reachable(page: Any, base: str) -> list[str]:
     """Every page linked from the dashboard onwards (same site, not a download or an action)."""
@@ -116,7 +109,7 @@ def test_every_page_fits_a_phone_and_a_desktop_in_both_languages(
     demo_url: str, page: Any, username: str
 ) -> None:
     page.set_viewport_size({"width": WIDTHS[0], "height": 800})
-    log_in(page, demo_url, username)
+    log_in(page, demo_url, username, PASSWORD)
     pages = reachable(page, demo_url)
     assert len(pages) >= 6, pages  # overview, programmes, a programme, stations, acronyms…
     too_wide, english = [], []
@@ -144,7 +137,7 @@ def test_the_english_switch_turns_the_labels_to_english_and_back(
     demo_url: str, page: Any
 ) -> None:
     page.set_viewport_size({"width": 390, "height": 800})
-    log_in(page, demo_url, "kiemtra")
+    log_in(page, demo_url, "kiemtra", PASSWORD)
     page.goto(f"{demo_url}/stations")
     assert page.inner_text("h1") == "Đài truyền thanh và thiết bị phát"
     assert "Trực tiếp" in page.inner_text("tbody")  # the live player's mode, in words
@@ -165,7 +158,7 @@ def test_the_english_switch_turns_the_labels_to_english_and_back(
 def test_phone_screenshots_of_the_main_pages(demo_url: str, page: Any, services: Services) -> None:
     """The pages an operator uses most, at 390 px, as cards (saved if LOA_SCREENSHOTS is set)."""
     page.set_viewport_size({"width": 390, "height": 800})
-    log_in(page, demo_url, "canbo")
+    log_in(page, demo_url, "canbo", PASSWORD)
     page.goto(f"{demo_url}/programmes")
     page.click("a:has-text('tháng sau')")
     editor = page.url

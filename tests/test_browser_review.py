@@ -17,7 +17,7 @@ from loa.db import transaction
 from loa.services import Services
 from loa.web.editor import KICK_KEY
 from loa.web.users import add_user
-from tests.helpers.browser import overflow
+from tests.helpers.browser import log_in, overflow
 from tests.helpers.editor import tone, worker
 
 pytestmark = pytest.mark.browser
@@ -41,12 +41,6 @@ def leader(base_url: str, services: Services) -> str:
     return "lanhdao"
 
 
-def log_in(page: Any, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
-
 
 def add_segment(page: Any, form: str, **fields: str) -> None:
     for name, value in fields.items():
@@ -65,7 +59,7 @@ def test_operator_writes_and_submits_a_leader_approves_and_airings_are_planned(
     base_url: str, leader: str, renders: None, page: Any, width: int
 ) -> None:
     page.set_viewport_size({"width": width, "height": 900})
-    log_in(page, base_url, "canbo")
+    log_in(page, base_url, "canbo", PASSWORD)
     page.goto(f"{base_url}/programmes/new")
     page.fill("input[name=title]", "Chuyển đổi số tháng 12")
     page.click("form button[type=submit]:has-text('Tạo chương trình')")
@@ -97,7 +91,7 @@ def test_operator_writes_and_submits_a_leader_approves_and_airings_are_planned(
     programme_url = page.url
     page.click("text=Đăng xuất")
 
-    log_in(page, base_url, leader)
+    log_in(page, base_url, leader, PASSWORD)
     page.goto(programme_url)
     assert "Chưa xếp lịch" in page.inner_text("#airings")
     page.click("button:has-text('Duyệt chương trình')")
@@ -117,7 +111,7 @@ def test_a_clip_too_long_is_stopped_in_the_browser_before_upload(
     base_url: str, page: Any, tmp_path: Path
 ) -> None:
     long_clip = tone(tmp_path / "hoi-nghi.wav", 75)  # the campaign allows 1 minute
-    log_in(page, base_url, "canbo")
+    log_in(page, base_url, "canbo", PASSWORD)
     page.goto(f"{base_url}/programmes/new")
     page.fill("input[name=title]", "Chuyển đổi số tháng 12")
     page.click("form button[type=submit]:has-text('Tạo chương trình')")

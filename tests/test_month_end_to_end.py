@@ -342,5 +342,5 @@ def _auditor_sees_the_evidence(services: Any, client: Any) -> None:
     page = client.get("/audit/TH/2026-12?campaign=CDS").get_data(as_text=True)
     assert "Chưa đủ lượt phát" in page and "đã phát 2/3 lượt" in page
     assert page.count("✓ Có") == 2
-    assert "played 50.0% of 95%" in page and "other audio" in page
+    assert "chỉ phát 50.0%, cần 95%" in page and "âm thanh khác với lượt phát" in page
     assert client.get("/audit/AH/2026-12?campaign=CDS").status_code == 404  # not the district's

@@ -89,7 +89,7 @@ def test_a_form_body_past_the_form_limit_is_413_with_the_error_page(
         content_type="multipart/form-data", follow_redirects=True)
     assert big_upload.status_code == 200
     shown = big_upload.get_data(as_text=True)
-    assert "tệp không được lưu (file not stored)" in shown  # checked as audio, not a 413
+    assert "tệp không được lưu" in shown  # checked as audio, not a 413
 
 
 @pytest.mark.usefixtures("tree")
@@ -102,7 +102,7 @@ def test_a_programme_takes_at_most_200_segments(
         for _ in range(MAX_SEGMENTS):
             add_segment(s, services.store, pid, "silence", seconds=0.1)
     page = add(client, pid, token, "silence", seconds="1")
-    assert "Một chương trình có tối đa 200 đoạn (at most 200 segments)" in page
+    assert "Một chương trình có tối đa 200 đoạn" in page
     assert len(segments_of(services, pid)) == MAX_SEGMENTS
 
     many = "[[segments]]\nsilence = 0.1\n\n" * (MAX_SEGMENTS + 1)
@@ -191,7 +191,7 @@ def test_a_render_is_refused_when_the_audio_volume_is_short_of_space(
     short = dataclasses.replace(services.settings, render_reserve_mb=1 << 30)
     app.extensions["loa"] = dataclasses.replace(services, settings=short)
     page = post(client, f"/programmes/{pid}/render", token)
-    assert "Ổ đĩa chứa âm thanh còn trống" in page and "not enough free disk space" in page
+    assert "Ổ đĩa chứa âm thanh còn trống" in page
     assert jobs(services) == 0
     loa.env["LOA_RENDER_RESERVE_MB"] = str(1 << 30)
     out = loa("programme", "render", str(pid), ok=False)

@@ -18,6 +18,7 @@ from loa.services import Services
 from loa.stations.service import add_station
 from loa.stations.units import add_unit
 from loa.web.users import add_user
+from tests.helpers.web import PASSWORD
 
 VIETNAMESE = re.compile(r"[đĐ\u0300-\u036f]")  # on NFD text: đ, or any accent mark
 
@@ -79,6 +80,16 @@ def vietnamese_labels(page: Any) -> list[str]:
         ".map(n => n.textContent).join(' ').trim())",
     )
     return [t for t in texts if VIETNAMESE.search(unicodedata.normalize("NFD", t))]
+
+
+def log_in(page: Any, base: str, username: str, password: str = PASSWORD) -> None:
+    """A fresh login as ``username`` (any earlier session's cookies dropped)."""
+    page.context.clear_cookies()
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form button[type=submit]")
+    page.wait_for_selector("nav")
 
 
 def switch_language(page: Any) -> None:

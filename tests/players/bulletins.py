@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -42,3 +43,14 @@ def events(services: Services) -> list[AiringLogEntry]:
         reported = AiringLogEntry.event.not_in(SERVER_EVENTS)
         return list(session.scalars(
             select(AiringLogEntry).where(reported).order_by(AiringLogEntry.seq)))
+
+
+def play_end(services: Services, bulletin_id: int, seconds: float = 60) -> AiringLogEntry:
+    """The play's final event (completed or failed), once the server has it."""
+    deadline = time.monotonic() + seconds
+    final = ("bulletin.completed", "bulletin.failed")
+    while not (found := [e for e in events(services)
+                         if e.bulletin_id == bulletin_id and e.event in final]):
+        assert time.monotonic() < deadline, "the bulletin's play did not end"
+        time.sleep(0.05)  # polling the server's log; the deadline bounds the wait
+    return found[0]

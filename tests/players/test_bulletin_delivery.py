@@ -20,7 +20,6 @@ from sqlalchemy import select
 
 from loa.app import create_app
 from loa.clock import Clock, OffsetClock
-from loa.compliance.models import AiringLogEntry
 from loa.db import transaction
 from loa.player.agent import Agent
 from loa.player.output import AplayOutput, Cue, parse_outputs
@@ -30,7 +29,7 @@ from loa.simulate import make_sine
 from loa.web.users import add_user
 from tests.conftest import START, Loa
 from tests.helpers.web import PASSWORD, login
-from tests.players.bulletins import events, send_bulletin
+from tests.players.bulletins import events, play_end, send_bulletin
 from tests.players.conftest import BOTH_DATABASES, World
 
 pytestmark = BOTH_DATABASES
@@ -111,16 +110,6 @@ def pages(world: World) -> FlaskClient:
     return client
 
 
-def play_end(world: World, bulletin_id: int, seconds: float = 60) -> AiringLogEntry:
-    """The play's final event (completed or failed), once the server has it."""
-    deadline = time.monotonic() + seconds
-    final = ("bulletin.completed", "bulletin.failed")
-    while not (found := [e for e in events(world.services)
-                         if e.bulletin_id == bulletin_id and e.event in final]):
-        assert time.monotonic() < deadline, "the bulletin's play did not end"
-        time.sleep(0.05)  # polling the server's log; the deadline bounds the wait
-    return found[0]
-
 
 def station_row(page: str, code: str) -> str:
     found = re.search(rf'<tr data-station="{code}".*?</tr>', page, re.S)
@@ -146,7 +135,7 @@ def test_aplay_failing_on_a_box_with_ffplay_plays_through_ffplay_and_counts(
 ) -> None:
     played = players(True)
     _runner, bulletin_id = send_emergency()
-    end = play_end(world, bulletin_id)
+    end = play_end(world.services, bulletin_id)
     assert end.event == "bulletin.completed" and end.detail["output"] == "ffplay"
     errors = end.detail["output_errors"]
     assert isinstance(errors, list) and len(errors) == 2  # aplay, tried twice
@@ -176,7 +165,7 @@ def test_every_output_failing_is_reported_failed_red_and_not_counted(
     _runner, bulletin_id = send_emergency()
     before = pages.get(f"/bulletins/{bulletin_id}/delivery.json").get_json()
     assert before["headline"] == "Đã phát 0/1 đài"
-    end = play_end(world, bulletin_id)
+    end = play_end(world.services, bulletin_id)
     assert end.event == "bulletin.failed" and end.played_ms is None
     assert end.detail["output"] == "null"  # only kept time: nobody heard it
     tried = [str(e).split(":")[0] for e in end.detail["output_errors"]]  # type: ignore[union-attr]

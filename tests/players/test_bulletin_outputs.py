@@ -4,7 +4,6 @@ never counted delivered."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,13 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from loa.clock import Clock, OffsetClock
-from loa.compliance.models import AiringLogEntry
 from loa.player.agent import Agent
 from loa.player.runner import Runner
 from loa.playlists.models import Bulletin, BulletinDelivery
 from loa.simulate import make_sine
 from tests.conftest import START
-from tests.players.bulletins import events, send_bulletin
+from tests.players.bulletins import play_end, send_bulletin
 from tests.players.conftest import World
 
 pytestmark = pytest.mark.usefixtures("need_aplay")
@@ -58,16 +56,6 @@ def send_emergency(make_agent: Callable[..., Agent], world: World,
         runner.stop()
 
 
-def play_end(world: World, bulletin_id: int, seconds: float = 60) -> AiringLogEntry:
-    """The play's final event (completed or failed), once the server has it."""
-    deadline = time.monotonic() + seconds
-    final = ("bulletin.completed", "bulletin.failed")
-    while not (found := [e for e in events(world.services)
-                         if e.bulletin_id == bulletin_id and e.event in final]):
-        assert time.monotonic() < deadline, "the bulletin's play did not end"
-        time.sleep(0.05)  # polling the server's log; the deadline bounds the wait
-    return found[0]
-
 
 def duration_ms(world: World, bulletin_id: int) -> int:
     with world.services.sessions() as session:
@@ -88,7 +76,7 @@ def test_a_bulletin_whose_first_output_fails_twice_plays_through_the_second(
     monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")  # ffplay really plays, to no sound card
     runner, bulletin_id = send_emergency(outputs=("aplay", "ffplay", "null"),
                                          alsa_device="nosuchcard")
-    end = play_end(world, bulletin_id)
+    end = play_end(world.services, bulletin_id)
     assert end.detail["output"] == "ffplay" and "error" not in end.detail
     errors = end.detail["output_errors"]
     assert len(errors) == 2 and all("nosuchcard" in e for e in errors)  # type: ignore[union-attr]
@@ -109,7 +97,7 @@ def test_a_bulletin_nobody_heard_is_reported_failed(
     outputs: tuple[str, ...], why: str
 ) -> None:
     _runner, bulletin_id = send_emergency(outputs=outputs, alsa_device="nosuchcard")
-    end = play_end(world, bulletin_id)
+    end = play_end(world.services, bulletin_id)
     assert end.event == "bulletin.failed" and str(end.detail["reason"]).startswith(why)
     assert len(end.detail["output_errors"]) == 2  # type: ignore[arg-type]
     assert end.played_ms is None  # claims nothing heard
