@@ -44,13 +44,17 @@ def _units(s: Session) -> list[AdminUnit]:
     return sorted(found, key=lambda u: (u.id != g.unit.id, u.code))
 
 
-def _own_unit_code(s: Session) -> str:
-    """The posted unit code if it lies in the admin's subtree, else 404."""
-    code = request.form.get("unit", "")
+def own_unit(s: Session, code: str) -> AdminUnit:
+    """The unit of that code if it lies in the admin's subtree, else 404."""
     unit = s.scalar(select(AdminUnit).where(AdminUnit.code == code))
     if unit is None or unit.id not in g.visible_units:
         abort(404)  # not 403: do not reveal what exists outside the admin's subtree
-    return code
+    return unit
+
+
+def _own_unit_code(s: Session) -> str:
+    """The posted unit code if it lies in the admin's subtree, else 404."""
+    return own_unit(s, request.form.get("unit", "")).code
 
 
 def _own_player(s: Session, player_id: int) -> Player:

@@ -20,13 +20,12 @@ from loa.errors import LoaError
 from loa.playlists.campaigns import WEB_VOICES, edit_campaign
 from loa.playlists.models import Campaign
 from loa.stations.accounts import Role, User, UserState, name_of
-from loa.stations.models import AdminUnit
 from loa.stations.players import edit_player
 from loa.stations.retire import delete_station, history_tables, retire_station
 from loa.stations.service import edit_station
 from loa.stations.units import set_unit_report
 from loa.web import auth
-from loa.web.admin import _campaign_numbers, _own_player, _own_unit_code, _units, bp
+from loa.web.admin import _campaign_numbers, _own_player, _own_unit_code, _units, bp, own_unit
 from loa.web.audio_files import save_upload, send_audio
 from loa.web.context import db, services
 from loa.web.users import edit_user
@@ -135,19 +134,12 @@ def user_edit(user_id: int) -> Any:
     return redirect(url_for("admin.user", user_id=user_id))
 
 
-def _own_unit(s: Session, code: str) -> AdminUnit:
-    unit = s.scalar(select(AdminUnit).where(AdminUnit.code == code))
-    if unit is None or unit.id not in g.visible_units:
-        abort(404)
-    return unit
-
-
 @bp.route("/units/<code>")
 @auth.login_required(Role.admin)
 def unit(code: str) -> Any:
     """The unit's report letter: what it sets, and as placeholders what applies without it."""
     with db() as s:
-        found = _own_unit(s, code)
+        found = own_unit(s, code)
         return render_template("admin_unit.html", unit=found, own=found.report,
                                defaults=letter_of(found, own_settings=False))
 
@@ -158,7 +150,7 @@ def unit_edit(code: str) -> Any:
     form = request.form
     try:
         with db() as s:
-            found = _own_unit(s, code)
+            found = own_unit(s, code)
             set_unit_report(s, found.code, **{
                 name: form.get(name, "") for name in
                 ("signer_name", "signer_title", "place", "report_to")})
