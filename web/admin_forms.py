@@ -22,6 +22,7 @@ from loa.compliance.pdf import letter_of
 from loa.errors import LoaError
 from loa.playlists.campaigns import WEB_VOICES, edit_campaign
 from loa.playlists.models import Campaign
+from loa.playlists.schedule import cancel_still_to_air
 from loa.stations.accounts import Role, User, UserState, name_of
 from loa.stations.players import edit_player
 from loa.stations.retire import delete_station, history_tables, retire_station
@@ -69,7 +70,8 @@ def station_edit(code: str) -> Any:
 @auth.login_required(Role.admin)
 def station_retire(code: str) -> Any:
     """Delete a station nothing names yet; retire one with history, revoking its players
-    through the key log so each station's chain records who ended it."""
+    through the key log so each station's chain records who ended it, and cancelling what
+    it still had to air."""
     clock = services().clock
     try:
         with db() as s:
@@ -81,6 +83,7 @@ def station_retire(code: str) -> Any:
             for player in found.players:
                 keylog.revoke(s, player.id, clock, g.user.username)
             retire_station(s, found, clock.now())
+            cancel_still_to_air(s, found.id, clock.now())
             flash(gettext("Đài %(code)s đã ngừng hoạt động; báo cáo các tháng trước vẫn giữ",
                           code=code), "info")
     except LoaError as err:
