@@ -42,7 +42,7 @@ from loa.stations.service import get_station
 from loa.stations.units import get_unit
 from tests.conftest import Loa
 from tests.helpers.bulletins import send
-from tests.test_runtime import wait_until
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.both_databases  # the offers and the slots are rows: both databases
 

@@ -45,6 +45,7 @@ from tests.helpers.admin import post
 from tests.helpers.chains import Chain, b64, real_master
 from tests.helpers.factories import hai_phong_month, signed_completion
 from tests.helpers.reports import pdf_text
+from tests.helpers.verify import named, problems
 from tests.helpers.web import PASSWORD, login
 
 tn = tests.helpers.chains.tn  # a shared fixture
@@ -63,15 +64,6 @@ def swap(s: Session, entries: list[AiringLogEntry], one: int, other: int) -> Non
     s.flush()
     entries[one].seq = second
     s.flush()
-
-
-def problems(loa: Loa) -> list[str]:
-    """The lines of a failing `loa audit verify`, one per problem."""
-    return [line for line in loa("audit", "verify", ok=False).splitlines() if line.strip()]
-
-
-def named(lines: list[str], seq: int, words: str) -> bool:
-    return any(f"đài TN, mục seq={seq}:" in line and words in line for line in lines)
 
 
 def test_an_untouched_chain_with_enrolments_revocations_rotations_verifies(
