@@ -6,13 +6,12 @@ import itertools
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 
-from loa.clock import FrozenClock
+from loa.clock import VN, FrozenClock
 from loa.db import transaction
 from loa.playlists.models import Airing, AiringStatus
 from loa.scheduler.locks import Leadership, leadership_for
@@ -26,7 +25,6 @@ from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.both_databases  # the database is the point here
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 TUESDAY_0800 = datetime(2026, 12, 1, 8, 0, tzinfo=VN)
 
 

@@ -10,7 +10,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from alembic import command
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Session
 import tests.helpers.chains
 from loa import migrate
 from loa.app import build_services
-from loa.clock import FrozenClock
+from loa.clock import VN, FrozenClock
 from loa.compliance.anchors import checkpoint_file
 from loa.compliance.chain import ChainWriter
 from loa.compliance.event_checks import signed_body
@@ -51,8 +50,6 @@ from tests.helpers.web import PASSWORD, login
 tn = tests.helpers.chains.tn  # a shared fixture
 
 pytestmark = pytest.mark.both_databases  # the database is the point here
-
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def swap(s: Session, entries: list[AiringLogEntry], one: int, other: int) -> None:
