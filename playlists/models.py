@@ -320,6 +320,9 @@ class BulletinTarget(Base):
     bulletin: Mapped[Bulletin] = relationship(back_populates="targets")
 
 
+MAX_REASON_CHARS = 300  # why a play failed or did not count, as a delivery row keeps it
+
+
 class BulletinDelivery(Base):
     """How a bulletin reached one target player: made at send, stamped as it goes."""
 
@@ -339,8 +342,8 @@ class BulletinDelivery(Base):
     # the latest failed play and why, and why the last completion did not count.
     last_started_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
-    failure: Mapped[str | None] = mapped_column(String(300))
-    not_counted: Mapped[str | None] = mapped_column(String(300))
+    failure: Mapped[str | None] = mapped_column(String(MAX_REASON_CHARS))
+    not_counted: Mapped[str | None] = mapped_column(String(MAX_REASON_CHARS))
 
 
 class BulletinSlot(Base):
