@@ -49,6 +49,8 @@ class AiringStatus(StrEnum):
 STILL_TO_AIR = (AiringStatus.planned, AiringStatus.published)
 # An airing that has not failed still holds its place on air and in the count.
 HOLDING = (*STILL_TO_AIR, AiringStatus.aired)
+# Gone without a counted play: the planner makes these up while their month runs.
+LOST = (AiringStatus.missed, AiringStatus.failed)
 
 
 class AudioAsset(Base):
