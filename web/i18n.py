@@ -220,12 +220,12 @@ def error_page(err: HTTPException) -> Any:
 
 
 def register(app: Flask) -> None:
-    """Babel with the vi and en catalogues, the switch, and the error pages."""
+    """Babel with the vi and en catalogues and the error pages (the switch's blueprint is
+    registered with the others, by ``loa.web.wiring``)."""
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["in_language"] = in_language
     app.jinja_env.filters["windows"] = windows_in_language
-    app.register_blueprint(bp)
     # Flask wraps an unexpected exception in InternalServerError, which this handler also takes.
     app.register_error_handler(HTTPException, error_page)
