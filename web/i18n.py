@@ -63,6 +63,18 @@ LABELS: dict[str, dict[str, Any]] = {
         "missed": _l("Bị lỡ"),
         "cancelled": _l("Đã hủy"),
     },
+    "day": {  # a block of a station's day (scheduler.day_plan)
+        "relay": _l("Tiếp sóng"),
+        "airing": _l("Chương trình"),
+        "bulletin": _l("Thông báo"),
+        "emergency": _l("Khẩn cấp"),
+        "free": _l("Trống"),
+    },
+    "relay": {  # a required relay slot's month verdict (compliance.relay_audit)
+        "compliant": _l("Đạt"),
+        "in_progress": _l("Tháng đang diễn ra"),
+        "short": _l("Chưa đủ thời lượng"),
+    },
     "segment": {
         "tts": _l("Đọc văn bản"),
         "clip": _l("Đoạn ghi âm"),
