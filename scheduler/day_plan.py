@@ -92,6 +92,10 @@ class DayPlan:
         """Where ``at`` falls along the day, 0 to 100 (the timeline's bar)."""
         return round(100 * (at - self.start) / (self.end - self.start), 3)
 
+    def width(self, block: Block) -> float:
+        """How much of the day ``block`` takes, 0 to 100."""
+        return round(100 * (block.end - block.start) / (self.end - self.start), 3)
+
 
 _DAY = re.compile(r"(19[7-9]\d|2\d{3})-\d{2}-\d{2}")
 

@@ -64,9 +64,9 @@ LABELS: dict[str, dict[str, Any]] = {
         "cancelled": _l("Đã hủy"),
     },
     "day": {  # a block of a station's day (scheduler.day_plan)
-        "relay": _l("Tiếp sóng"),
-        "airing": _l("Chương trình"),
-        "bulletin": _l("Thông báo"),
+        "relay": _l("Phát tiếp sóng"),
+        "airing": _l("Chuyên mục"),
+        "bulletin": _l("Phát thông báo"),
         "emergency": _l("Khẩn cấp"),
         "free": _l("Trống"),
     },

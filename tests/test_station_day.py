@@ -1,0 +1,151 @@
+"""The station's day at a glance on its page (issue 17 §5): relays with their source, airings,
+bulletin plays and free time from 00:00 to 24:00, now and next, a day before and after."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from loa.audio.stream_probe import StreamProbe
+from loa.clock import VN, FrozenClock
+from loa.db import transaction
+from loa.playlists.models import Airing, AiringStatus, BulletinSlot, BulletinSlotStatus
+from loa.playlists.relays import add_slot, add_source
+from loa.services import Services
+from loa.stations.models import Station
+from loa.stations.units import get_unit
+from loa.web.users import add_user
+from tests.helpers.bulletins import notice
+from tests.helpers.factories import hai_phong_month
+from tests.helpers.web import PASSWORD, login
+
+DAY = datetime(2026, 12, 2, tzinfo=VN)  # a Wednesday
+BLOCK = re.compile(r'<li class="day-block day-(\w+)[^"]*">\s*<span class="day-time">([^<]+)</span>')
+
+
+def local(hhmm: str, day: datetime = DAY) -> datetime:
+    hours, minutes = (int(p) for p in hhmm.split(":"))
+    return day.replace(hour=hours, minute=minutes)
+
+
+@pytest.fixture
+def day(services: Services, clock: FrozenClock) -> None:
+    """TN's 2 December: VOV1 relayed 06:00-06:30 (a required slot of the city), cut at 06:20
+    by a one-minute emergency; the programme at 17:00; a bulletin play at 17:20."""
+    with transaction(services.sessions) as s:
+        month = hai_phong_month(services, s)
+        add_user(s, "xa", PASSWORD, "operator", "11560")
+        vov1, _probe = add_source(s, unit=get_unit(s, "31"), code="VOV1", name="VOV1",
+                                  url="http://127.0.0.1:9/vov1.mp3", fallback=None,
+                                  store=services.store, clock=clock,
+                                  probe=lambda _url: StreamProbe("mp3"))
+        add_slot(s, source=vov1, unit=get_unit(s, "31"), station=None, days="T2-CN",
+                 at="06:00", minutes=30, required=True, clock=clock)
+        tn = s.scalars(select(Station).where(Station.code == "TN")).one()
+        s.add(Airing(programme_id=month.programme_id, station_id=tn.id,
+                     starts_at=local("17:00"), status=AiringStatus.planned))
+        notice(s, local("06:20"), local("06:20"), priority="emergency", label="bão")
+        normal = notice(s, clock.now(), local("17:00"), label="họp")
+        s.add(BulletinSlot(bulletin_id=normal.id, station_id=tn.id, starts_at=local("17:20"),
+                           ends_at=local("17:21"), status=BulletinSlotStatus.planned))
+    clock.set(local("06:10"))
+
+
+def blocks(page: str) -> list[tuple[str, str]]:
+    return [(kind, re.sub(r"\s+", "", time)) for kind, time in BLOCK.findall(page)]
+
+
+def test_the_day_of_the_station_now_and_next(client: FlaskClient, day: None) -> None:
+    login(client, "xa")
+    page = client.get("/stations/TN").get_data(as_text=True)
+    assert "Lịch ngày 02/12/2026 <small>hôm nay</small>" in page
+    assert blocks(page) == [
+        ("free", "00:00–06:00"), ("relay", "06:00–06:20"), ("emergency", "06:20–06:21"),
+        ("relay", "06:21–06:30"), ("free", "06:30–17:00"), ("airing", "17:00–17:12"),
+        ("free", "17:12–17:20"), ("bulletin", "17:20–17:21"), ("free", "17:21–24:00")]
+    now = page[page.index('id="moment-now"'):page.index('id="moment-next"')]
+    assert "Đang tiếp sóng: VOV1" in now and "đến 06:20" in now
+    coming = page[page.index('id="moment-next"'):page.index('id="moment-last"')]
+    assert "Thông báo khẩn cấp: Thông báo bão" in coming and "06:20–06:21 02/12/2026" in coming
+    plan = page[page.index('id="day"'):]
+    relay = plan[plan.index("06:00–06:20"):plan.index("06:20–06:21")]
+    assert "Phát tiếp sóng" in relay and "VOV1" in relay and "bắt buộc" in relay
+    assert "bị ngắt" in relay and "đang phát" in relay  # the block on air now is marked
+    assert "tiếp tục" in plan[plan.index("06:21–06:30"):]
+    assert "Chương trình 31 2026-12" in page and "Đã xếp lịch" in page  # the airing's status
+    assert "10 giờ 30 phút" in page  # the free time 06:30-17:00, in words
+    assert 'href="/stations/TN?day=2026-12-01#day"' in page
+    assert 'href="/stations/TN?day=2026-12-03#day"' in page
+
+
+def test_another_day_and_its_month(client: FlaskClient, day: None) -> None:
+    login(client, "xa")
+    page = client.get("/stations/TN?day=2026-12-03").get_data(as_text=True)
+    assert "Lịch ngày 03/12/2026" in page and "hôm nay" not in page.split('id="day"')[1][:400]
+    assert blocks(page) == [("free", "00:00–06:00"), ("relay", "06:00–06:30"),
+                            ("free", "06:30–24:00")]
+    assert 'href="/stations/TN#day">Hôm nay</a>' in page
+    # Now and next stay now's, whatever day is shown.
+    assert "Đang tiếp sóng: VOV1" in page
+    january = client.get("/stations/TN?day=2027-01-05").get_data(as_text=True)
+    assert "Lịch phát tháng 01/2027" in january  # the calendar of the day's month
+    both = client.get("/stations/TN?day=2027-01-05&month=2026-12").get_data(as_text=True)
+    assert "Lịch phát tháng 12/2026" in both
+
+
+@pytest.mark.parametrize("bad", ["2026-02-30", "02/12/2026", "2026-12-2", "9999-12-31"])
+def test_a_bad_day_says_so_in_words(client: FlaskClient, day: None, bad: str) -> None:
+    login(client, "xa")
+    answer = client.get(f"/stations/TN?day={bad}")
+    assert answer.status_code == 400
+    text = answer.get_data(as_text=True)
+    assert "Ngày không hợp lệ" in text and "cần dạng YYYY-MM-DD, ví dụ 2026-12-01" in text
+    client.get("/lang/en?next=/stations/TN")
+    english = client.get(f"/stations/TN?day={bad}").get_data(as_text=True)
+    assert "invalid day: use YYYY-MM-DD" in english and "Ngày không hợp lệ" not in english
+
+
+def test_the_day_in_english(client: FlaskClient, day: None) -> None:
+    login(client, "xa")
+    client.get("/lang/en?next=/stations/TN")
+    page = client.get("/stations/TN").get_data(as_text=True)
+    assert "Relaying: VOV1" in page and "Emergency bulletin: Thông báo bão" in page
+    assert "Schedule for 02/12/2026" in page and "until 06:20" in page
+    assert "Previous day" in page and "Next day" in page and "required" in page
+    for vietnamese in ("Đang tiếp sóng", "Lịch ngày", "Phát tiếp sóng", "bị ngắt", "Trống",
+                       "Ngày sau", "giờ", "phút"):
+        assert vietnamese not in page, vietnamese
+
+
+def test_a_day_with_nothing_is_free_and_nothing_is_on(
+    client: FlaskClient, services: Services, clock: FrozenClock
+) -> None:
+    with transaction(services.sessions) as s:
+        hai_phong_month(services, s)
+        add_user(s, "xa", PASSWORD, "operator", "11560")
+    login(client, "xa")
+    page = client.get("/stations/TN?day=2026-12-24").get_data(as_text=True)
+    assert blocks(page) == [("free", "00:00–24:00")] and "24 giờ" in page
+    now = page[page.index('id="moment-now"'):page.index('id="moment-next"')]
+    assert "<p>—</p>" in now
+
+
+def test_an_airing_cancelled_or_of_another_station_is_not_on_the_day(
+    client: FlaskClient, day: None, services: Services
+) -> None:
+    with transaction(services.sessions) as s:
+        airing = s.scalars(select(Airing)).one()
+        airing.status = AiringStatus.cancelled
+        th = s.scalars(select(Station).where(Station.code == "TH")).one()
+        s.add(Airing(programme_id=airing.programme_id, station_id=th.id,
+                     starts_at=local("17:40"), status=AiringStatus.planned))
+    login(client, "xa")
+    page = client.get("/stations/TN").get_data(as_text=True)
+    assert ("airing", "17:00–17:12") not in blocks(page)
+    assert all(kind != "airing" for kind, _time in blocks(page))
+    assert client.get("/stations/TH?day=2026-12-02").status_code == 404  # the other ward's
+
