@@ -4,7 +4,6 @@ required relay slot, compliant at 90% (LOA_RELAY_MIN_SHARE), from the signed log
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,12 +17,12 @@ from loa.compliance import keylog
 from loa.compliance.relay_audit import Report, judge
 from loa.compliance.rules import Status
 from loa.db import transaction
-from loa.player.keys import public_key_b64, sign_event
+from loa.player.keys import public_key_b64
 from loa.playlists.relays import RelaySpan
 from loa.services import Services
 from loa.stations.models import Player
 from tests.conftest import Loa
-from tests.helpers.factories import hai_phong_month
+from tests.helpers.factories import hai_phong_month, signed_relay
 
 T0 = datetime(2026, 12, 1, 23, 0, tzinfo=UTC)  # 06:00 on 2 December in Vietnam
 HALF_HOUR = 1_800_000
@@ -60,16 +59,8 @@ def test_the_verdict_of_one_slot(reports: list[Report], over: bool,
 
 def post_relays(client: FlaskClient, token: str, key: Ed25519PrivateKey, slot_id: int,
                 days: range, relayed_ms: int) -> None:
-    events = []
-    for day in days:
-        starts = (T0 + timedelta(days=day)).astimezone(VN)
-        events.append(sign_event(key, {
-            "id": str(uuid.uuid4()), "type": "relay.completed", "airing_id": None,
-            "at": (starts + timedelta(minutes=30)).isoformat(), "sha256": None,
-            "played_ms": relayed_ms,
-            "detail": {"slot_id": slot_id, "starts_at": starts.isoformat(), "source": "VOV1",
-                       "relayed_ms": relayed_ms, "fallback_ms": 60_000, "silence_ms": 0,
-                       "dropouts": 1}}))
+    events = [signed_relay(key, slot_id, (T0 + timedelta(days=day)).astimezone(VN), relayed_ms,
+                           fallback_ms=60_000, dropouts=1) for day in days]
     answer = client.post("/api/v1/player/events", json={"events": events},
                          headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200 and not answer.json["rejected"], answer.json

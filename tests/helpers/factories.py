@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from loa.canonical import canonical_json
 from loa.compliance import keylog
+from loa.player.keys import sign_event
 from loa.playlists.assets import record_asset
 from loa.playlists.campaigns import add_campaign, get_campaign
 from loa.playlists.models import Airing, AiringStatus, Programme, ProgrammeStatus
@@ -99,6 +100,18 @@ def signed_completion(
     }
     event.update(fields)
     return {**event, "sig": base64.b64encode(key.sign(canonical_json(event).encode())).decode()}
+
+
+def signed_relay(key: Ed25519PrivateKey, slot_id: int, starts: datetime, relayed_ms: int,
+                 fallback_ms: int = 0, dropouts: int = 0) -> dict[str, Any]:
+    """A relay.completed of the occurrence of ``slot_id`` starting at ``starts``, signed."""
+    return sign_event(key, {
+        "id": str(uuid.uuid4()), "type": "relay.completed", "airing_id": None,
+        "at": (starts + timedelta(milliseconds=relayed_ms + fallback_ms)).isoformat(),
+        "sha256": None, "played_ms": relayed_ms,
+        "detail": {"slot_id": slot_id, "starts_at": starts.isoformat(), "source": "VOV1",
+                   "relayed_ms": relayed_ms, "fallback_ms": fallback_ms, "silence_ms": 0,
+                   "dropouts": dropouts}})
 
 
 def two_wards(s: Session) -> None:
