@@ -142,7 +142,9 @@ def station_verdicts(session: Session, stations: Sequence[Station | StationRef],
         start, end = month_bounds(month, ZoneInfo(station.timezone))
         mine: dict[int, list[RelaySpan]] = {}
         for span in spans.get(station.id, []):
-            if span.slot_id in required and start <= span.start < end:
+            slot = required.get(span.slot_id)
+            # An occurrence before the slot was set was never scheduled: no player had it.
+            if slot is not None and start <= span.start < end and span.start >= slot.created_at:
                 mine.setdefault(span.slot_id, []).append(span)
         for slot_id, slot_spans in sorted(mine.items()):
             scheduled, relayed, fallback, dropouts, share, status = judge(

@@ -93,8 +93,9 @@ HALF_HOUR = 1_800_000
 def test_the_pdf_has_the_required_relays_per_station_and_slot(
     services: Services, december: dict[str, str]
 ) -> None:
-    """TN relayed VOV1 06:00-06:30 on 29 of December's 31 days (a minute of fallback each),
-    TH never: the workbook's verdicts, in the assessment, the shortcomings and an appendix."""
+    """VOV1 06:00-06:30, set on 1 December at 08:00: 30 mornings. TN relayed 29 of them (a
+    minute of fallback each), TH none: the workbook's verdicts, in the assessment, the
+    shortcomings and an appendix."""
     key = Ed25519PrivateKey.generate()
     with transaction(services.sessions) as s:
         vov1, _probe = add_source(s, unit=get_unit(s, "31"), code="VOV1", name="VOV1",
@@ -107,7 +108,7 @@ def test_the_pdf_has_the_required_relays_per_station_and_slot(
         keylog.enrol(s, tn, public_key_b64(key), services.clock.now())
         first = datetime(2026, 12, 1, 6, 0, tzinfo=VN)
         events = [signed_relay(key, slot.id, first + timedelta(days=d), HALF_HOUR - 60_000,
-                               fallback_ms=60_000, dropouts=1) for d in range(29)]
+                               fallback_ms=60_000, dropouts=1) for d in range(1, 30)]
         assert len(ingest_events(s, tn, events, JANUARY).accepted) == 29
     with transaction(services.sessions) as s:
         reading = Reading.of(services.settings, JANUARY)
@@ -118,13 +119,13 @@ def test_the_pdf_has_the_required_relays_per_station_and_slot(
     said = text[assess:short]
     assert ("Tiếp sóng bắt buộc (đạt khi tiếp sóng ít nhất 90% thời lượng trong tháng): "
             "1/2 tháng đạt yêu cầu, tính theo từng đài và khung tiếp sóng.") in said
-    assert f"Đài TN (TN) VOV1 ({slot.id}) 930 841 90,4% 1/1" in said  # 29×29 of 31×30 min
-    assert f"Đài TH (TH) VOV1 ({slot.id}) 930 0 0% 0/1" in said
+    assert f"Đài TN (TN) VOV1 ({slot.id}) 900 841 93,4% 1/1" in said  # 29×29 of 30×30 min
+    assert f"Đài TH (TH) VOV1 ({slot.id}) 900 0 0% 0/1" in said
     assert (f"Đài TH (TH), tháng 12/2026, tiếp sóng VOV1 (khung {slot.id}): chỉ tiếp sóng "
-            "0/930 phút (0%, yêu cầu 90%).") in text[short:]
+            "0/900 phút (0%, yêu cầu 90%).") in text[short:]
     appendix = text[text.index("Phụ lục 3. Kết quả tiếp sóng bắt buộc từng tháng"):]
-    assert f"Đài TN (TN) 12/2026 VOV1 ({slot.id}) 930 841 29 29 90,4% Đạt" in appendix
-    assert f"Đài TH (TH) 12/2026 VOV1 ({slot.id}) 930 0 0 0 0% Chưa đủ thời lượng" in appendix
+    assert f"Đài TN (TN) 12/2026 VOV1 ({slot.id}) 900 841 29 29 93,4% Đạt" in appendix
+    assert f"Đài TH (TH) 12/2026 VOV1 ({slot.id}) 900 0 0 0 0% Chưa đủ thời lượng" in appendix
 
 
 def test_a_period_without_required_relays_has_no_relay_section(
