@@ -11,6 +11,7 @@ relay is fixed air, airings and placed bulletins fill the rest.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -188,7 +189,7 @@ def lay_out(start: datetime, end: datetime, tz: ZoneInfo, relays: Iterable[Relay
     edges = sorted({start, end, *(max(i.start, start) for i in placed),
                     *(min(i.end, end) for i in placed)})
     pieces: list[tuple[datetime, datetime, Item | None]] = []
-    for a, b in zip(edges, edges[1:], strict=False):
+    for a, b in itertools.pairwise(edges):
         top = _on_top(placed, a, b)
         if pieces and pieces[-1][2] is top:
             pieces[-1] = (pieces[-1][0], b, top)

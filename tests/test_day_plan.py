@@ -3,6 +3,7 @@ and emergency plays laid out as ordered, non-overlapping blocks with the free ti
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -70,7 +71,8 @@ def shape(blocks: list[Block]) -> list[tuple[str, str, str, str]]:
         [("00:00", "23:30", "free", ""), ("23:30", "24:00", "relay", ">")],
         id="Monday's relay running into Tuesday"),
     pytest.param(
-        [], [item(Kind.airing, "17:00", "17:12", ref=1), item(Kind.airing, "17:12", "17:24", ref=2)],
+        [], [item(Kind.airing, "17:00", "17:12", ref=1),
+             item(Kind.airing, "17:12", "17:24", ref=2)],
         [("00:00", "17:00", "free", ""), ("17:00", "17:12", "airing", ""),
          ("17:12", "17:24", "airing", ""), ("17:24", "24:00", "free", "")],
         id="airings back to back stay two"),
@@ -108,7 +110,7 @@ def test_the_day_laid_out(relays: list[RelayRule], items: list[Item],
     assert shape(plan.blocks) == expected
     # Ordered, touching, covering the day exactly.
     assert plan.blocks[0].start == plan.start == at("00:00") and plan.blocks[-1].end == plan.end
-    assert all(a.end == b.start for a, b in zip(plan.blocks, plan.blocks[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(plan.blocks))
 
 
 def test_blocks_carry_the_source_name_and_fall_along_the_bar() -> None:
@@ -170,5 +172,5 @@ def test_a_day_asked_for(text: str) -> None:
 @pytest.mark.parametrize("text", ["2026-02-30", "2026-13-01", "26-12-01", "1.12.2026", "",
                                   "2026-12-1", "1969-12-31", "9999-12-31", "2026-12-01x"])
 def test_a_bad_day_is_refused_in_words(text: str) -> None:
-    with pytest.raises(LoaError, match="Ngày không hợp lệ .*cần dạng YYYY-MM-DD"):
+    with pytest.raises(LoaError, match=r"Ngày không hợp lệ .*cần dạng YYYY-MM-DD"):
         check_day(text)

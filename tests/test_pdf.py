@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 import loa.compliance.pdf
 import tests.helpers.reports
-from loa.audio.stream_probe import StreamProbe
 from loa.clock import VN
 from loa.compliance import keylog
 from loa.compliance.audit import Reading, station_month_report
@@ -25,12 +24,11 @@ from loa.compliance.totals import ReportTotals, report_totals
 from loa.db import transaction
 from loa.errors import LoaError
 from loa.player.keys import public_key_b64
-from loa.playlists.relays import add_slot, add_source
 from loa.services import Services
 from loa.stations.models import Player
 from loa.stations.units import get_unit
 from tests.conftest import START, Loa
-from tests.helpers.factories import signed_relay
+from tests.helpers.factories import city_relay, signed_relay
 from tests.helpers.reports import JANUARY, pdf_fonts, pdf_text
 from tests.helpers.web import login
 
@@ -98,12 +96,7 @@ def test_the_pdf_has_the_required_relays_per_station_and_slot(
     shortcomings and an appendix."""
     key = Ed25519PrivateKey.generate()
     with transaction(services.sessions) as s:
-        vov1, _probe = add_source(s, unit=get_unit(s, "31"), code="VOV1", name="VOV1",
-                                  url="http://127.0.0.1:9/vov1.mp3", fallback=None,
-                                  store=services.store, clock=services.clock,
-                                  probe=lambda _url: StreamProbe("mp3"))
-        slot = add_slot(s, source=vov1, unit=get_unit(s, "31"), station=None, days="T2-CN",
-                        at="06:00", minutes=30, required=True, clock=services.clock)
+        slot = city_relay(s, services)
         tn = s.scalars(select(Player).where(Player.name == "Cụm loa TN")).one()
         keylog.enrol(s, tn, public_key_b64(key), services.clock.now())
         first = datetime(2026, 12, 1, 6, 0, tzinfo=VN)

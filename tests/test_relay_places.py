@@ -13,13 +13,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
-from loa.audio.stream_probe import StreamProbe
 from loa.clock import VN, FrozenClock
 from loa.compliance import keylog
 from loa.compliance.ingest import ingest_events
 from loa.db import transaction
 from loa.player.keys import public_key_b64
-from loa.playlists.relays import add_slot, add_source
 from loa.scheduler.service import plan
 from loa.services import Services
 from loa.stations.models import Player
@@ -27,7 +25,7 @@ from loa.stations.service import add_station
 from loa.stations.units import get_unit
 from loa.web.glance import relay_shares
 from loa.web.users import add_user
-from tests.helpers.factories import hai_phong_month, signed_relay
+from tests.helpers.factories import city_relay, hai_phong_month, signed_relay
 from tests.helpers.reports import JANUARY
 from tests.helpers.web import PASSWORD, login
 
@@ -45,14 +43,8 @@ def december(services: Services, clock: FrozenClock) -> int:
         hai_phong_month(services, s)
         add_user(s, "tinh", PASSWORD, "auditor", "31")
         add_user(s, "xa", PASSWORD, "operator", "11560")
-        vov1, _probe = add_source(s, unit=get_unit(s, "31"), code="VOV1", name="VOV1 Thời sự",
-                                  url="http://127.0.0.1:9/vov1.mp3", fallback=None,
-                                  store=services.store, clock=clock,
-                                  probe=lambda _url: StreamProbe("mp3"))
-        slot = add_slot(s, source=vov1, unit=get_unit(s, "31"), station=None, days="T2-CN",
-                        at="06:00", minutes=30, required=True, clock=clock)
-        add_slot(s, source=vov1, unit=get_unit(s, "31"), station=None, days="T2-CN",
-                 at="11:00", minutes=30, required=False, clock=clock)
+        slot = city_relay(s, services, name="VOV1 Thời sự")
+        city_relay(s, services, "11:00", required=False)
         plan(s, "2026-12", clock.now(), services.settings.airing_gap)
         tn = s.scalars(select(Player).where(Player.name == "Cụm loa TN")).one()
         keylog.enrol(s, tn, public_key_b64(key), clock.now())

@@ -4,55 +4,24 @@ bulletin plays and free time from 00:00 to 24:00, now and next, a day before and
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from loa.audio.stream_probe import StreamProbe
-from loa.clock import VN, FrozenClock
+import tests.helpers.day
+from loa.clock import FrozenClock
 from loa.db import transaction
-from loa.playlists.models import Airing, AiringStatus, BulletinSlot, BulletinSlotStatus
-from loa.playlists.relays import add_slot, add_source
+from loa.playlists.models import Airing, AiringStatus
 from loa.services import Services
 from loa.stations.models import Station
-from loa.stations.units import get_unit
 from loa.web.users import add_user
-from tests.helpers.bulletins import notice
+from tests.helpers.day import local
 from tests.helpers.factories import hai_phong_month
 from tests.helpers.web import PASSWORD, login
 
-DAY = datetime(2026, 12, 2, tzinfo=VN)  # a Wednesday
 BLOCK = re.compile(r'<li class="day-block day-(\w+)[^"]*">\s*<span class="day-time">([^<]+)</span>')
-
-
-def local(hhmm: str, day: datetime = DAY) -> datetime:
-    hours, minutes = (int(p) for p in hhmm.split(":"))
-    return day.replace(hour=hours, minute=minutes)
-
-
-@pytest.fixture
-def day(services: Services, clock: FrozenClock) -> None:
-    """TN's 2 December: VOV1 relayed 06:00-06:30 (a required slot of the city), cut at 06:20
-    by a one-minute emergency; the programme at 17:00; a bulletin play at 17:20."""
-    with transaction(services.sessions) as s:
-        month = hai_phong_month(services, s)
-        add_user(s, "xa", PASSWORD, "operator", "11560")
-        vov1, _probe = add_source(s, unit=get_unit(s, "31"), code="VOV1", name="VOV1",
-                                  url="http://127.0.0.1:9/vov1.mp3", fallback=None,
-                                  store=services.store, clock=clock,
-                                  probe=lambda _url: StreamProbe("mp3"))
-        add_slot(s, source=vov1, unit=get_unit(s, "31"), station=None, days="T2-CN",
-                 at="06:00", minutes=30, required=True, clock=clock)
-        tn = s.scalars(select(Station).where(Station.code == "TN")).one()
-        s.add(Airing(programme_id=month.programme_id, station_id=tn.id,
-                     starts_at=local("17:00"), status=AiringStatus.planned))
-        notice(s, local("06:20"), local("06:20"), priority="emergency", label="bão")
-        normal = notice(s, clock.now(), local("17:00"), label="họp")
-        s.add(BulletinSlot(bulletin_id=normal.id, station_id=tn.id, starts_at=local("17:20"),
-                           ends_at=local("17:21"), status=BulletinSlotStatus.planned))
-    clock.set(local("06:10"))
+day = tests.helpers.day.day  # a shared fixture
 
 
 def blocks(page: str) -> list[tuple[str, str]]:
