@@ -355,8 +355,9 @@ def _relay_assessment(relays: RelayFindings) -> list[Flowable]:
     data: list[list[object]] = [["Đài", "Nguồn (khung)", "Theo lịch (phút)",
                                  "Đã tiếp sóng (phút)", "Tỷ lệ", "Tháng đạt / số tháng"]]
     for line in relays.lines:
-        data.append([_text(f"{line.station_name} ({line.station})", cell),
-                     _text(f"{line.source} ({line.slot_id})", cell),
+        named = line.named
+        data.append([_text(f"{named.station_name} ({named.station})", cell),
+                     _text(f"{named.source} ({named.slot_id})", cell),
                      minutes(line.scheduled_ms), minutes(line.relayed_ms), percent(line.share),
                      line.months])
     return [

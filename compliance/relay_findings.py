@@ -17,10 +17,7 @@ Key = tuple[str, int]  # station code, relay slot id
 class RelayLine:
     """One station's required slot over the report's period."""
 
-    station: str
-    station_name: str
-    slot_id: int
-    source: str
+    named: RelayVerdict  # one month's verdict: it names the station, the slot, its source
     scheduled_ms: int
     relayed_ms: int
     compliant: int  # months at the share or above (a running month too, once it is there)
@@ -105,8 +102,7 @@ def relay_findings(verdicts: Sequence[tuple[str, RelayVerdict]],
         done[2] += v.status == Status.compliant
         done[3] += v.status != Status.in_progress
         done[4] += v.status == Status.in_progress
-    lines = [RelayLine(first[key].station, first[key].station_name, key[1], first[key].source,
-                       *totals[key]) for key in sorted(totals)]
+    lines = [RelayLine(first[key], *totals[key]) for key in sorted(totals)]
     monthly = sorted(verdicts, key=lambda mv: (mv[1].station, mv[1].slot_id, mv[0]))
     return RelayFindings(min_share, lines, monthly,
                          [shortfall(month, v, min_share) for month, v in monthly

@@ -42,7 +42,8 @@ HORIZON = timedelta(days=32)
 def relay_rules(session: Session, station: Station) -> list[RelayRule]:
     """The relay slots ``station`` carries (its own and its units'), with their source's name."""
     return [RelayRule(slot.id, slot.source.name, window_of(slot).days,
-                      time.fromisoformat(slot.at), slot.minutes, slot.required)
+                      time.fromisoformat(slot.at), slot.minutes, slot.required,
+                      slot.created_at)
             for slot in station_slots(session, station)]
 
 

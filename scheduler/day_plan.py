@@ -45,6 +45,7 @@ class RelayRule:
     at: time
     minutes: int
     required: bool = False
+    since: datetime | None = None  # when it was set: no occurrence starts before
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,8 @@ def relay_items(relays: Iterable[RelayRule], tz: ZoneInfo, start: datetime,
                 end: datetime) -> list[Item]:
     """Each occurrence of the relay slots overlapping [start, end), as items.
 
-    Cases: an occurrence of the day before that runs past midnight is included.
+    Cases: an occurrence of the day before that runs past midnight is included; one
+    starting before the slot was set is not (no player had it).
     """
     first, last = start.astimezone(tz).date() - timedelta(days=1), end.astimezone(tz).date()
     items = []
@@ -136,7 +138,7 @@ def relay_items(relays: Iterable[RelayRule], tz: ZoneInfo, start: datetime,
             if day.weekday() in rule.days:
                 s = datetime.combine(day, rule.at, tz).astimezone(UTC)
                 e = s + timedelta(minutes=rule.minutes)
-                if s < end and e > start:
+                if s < end and e > start and (rule.since is None or s >= rule.since):
                     items.append(Item(Kind.relay, s, e, rule.source, rule.slot_id,
                                       "required" if rule.required else ""))
             day += timedelta(days=1)

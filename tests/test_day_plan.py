@@ -71,6 +71,11 @@ def shape(blocks: list[Block]) -> list[tuple[str, str, str, str]]:
         [("00:00", "23:30", "free", ""), ("23:30", "24:00", "relay", ">")],
         id="Monday's relay running into Tuesday"),
     pytest.param(
+        [RelayRule(1, "VOV1", EVERY_DAY, time(6), 30, since=at("06:10")),
+         RelayRule(2, "VOV2", EVERY_DAY, time(11), 30, since=at("06:10"))], [],
+        [("00:00", "11:00", "free", ""), ("11:00", "11:30", "relay", ""),
+         ("11:30", "24:00", "free", "")], id="a relay from the time it was set"),
+    pytest.param(
         [], [item(Kind.airing, "17:00", "17:12", ref=1),
              item(Kind.airing, "17:12", "17:24", ref=2)],
         [("00:00", "17:00", "free", ""), ("17:00", "17:12", "airing", ""),

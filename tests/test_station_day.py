@@ -15,10 +15,8 @@ from loa.db import transaction
 from loa.playlists.models import Airing, AiringStatus
 from loa.services import Services
 from loa.stations.models import Station
-from loa.web.users import add_user
 from tests.helpers.day import local
-from tests.helpers.factories import hai_phong_month
-from tests.helpers.web import PASSWORD, login
+from tests.helpers.web import login
 
 BLOCK = re.compile(r'<li class="day-block day-(\w+)[^"]*">\s*<span class="day-time">([^<]+)</span>')
 day = tests.helpers.day.day  # a shared fixture
@@ -91,16 +89,19 @@ def test_the_day_in_english(client: FlaskClient, day: None) -> None:
 
 
 def test_a_day_with_nothing_is_free_and_nothing_is_on(
-    client: FlaskClient, services: Services, clock: FrozenClock
+    client: FlaskClient, day: None, clock: FrozenClock
 ) -> None:
-    with transaction(services.sessions) as s:
-        hai_phong_month(services, s)
-        add_user(s, "xa", PASSWORD, "operator", "11560")
     login(client, "xa")
-    page = client.get("/stations/TN?day=2026-12-24").get_data(as_text=True)
+    # The 24th of November, before the relay was set: nothing at all.
+    page = client.get("/stations/TN?day=2026-11-24").get_data(as_text=True)
     assert blocks(page) == [("free", "00:00–24:00")] and "24 giờ" in page
+    clock.set(local("12:00"))
+    page = client.get("/stations/TN").get_data(as_text=True)
     now = page[page.index('id="moment-now"'):page.index('id="moment-next"')]
     assert "<p>—</p>" in now
+    coming = page[page.index('id="moment-next"'):page.index('id="moment-last"')]
+    assert "Chương trình 31 2026-12" in coming and "17:00–17:12 02/12/2026" in coming
+    assert 'class="listen"' in coming  # an airing's listen button
 
 
 def test_an_airing_cancelled_or_of_another_station_is_not_on_the_day(
