@@ -36,6 +36,7 @@ PASSWORD = "loa-demo-2026"
 USERS = [("canbo", "operator"), ("kiemtra", "auditor"), ("lanhdao", "leader"), ("admin", "admin")]
 WIDTHS = (390, 1280)
 NOT_PAGES = re.compile(r"^/(logout|lang/)|\.(csv|xlsx|pdf|xml|mp3)$|/audio$")
+OTHER_DAY = re.compile(r"(^|&)day=")
 # Vietnamese letters: none may be left in an English page's labels.
 
 
@@ -92,6 +93,8 @@ def links(page: Any, base: str) -> list[str]:
     found = []
     for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
         parts = urlsplit(href)
+        if OTHER_DAY.search(parts.query):  # the station's day before and after: no end
+            continue
         if parts.netloc == urlsplit(base).netloc and not NOT_PAGES.search(parts.path):
             found.append(parts.path + (f"?{parts.query}" if parts.query else ""))
     return found
