@@ -5,12 +5,13 @@ Like a campaign's count, a station-month is compliant once it relayed at least
 ``LOA_RELAY_MIN_SHARE`` (default 90%) of the scheduled time; a month not yet ended
 is never a failure. The evidence is the station's chain: each ``relay.completed``
 (signed, accepted by ingest for a slot the station carries) names its slot and
-occurrence and says how much of the stream went on air.
+occurrence and says how much of the stream went on air. A station whose relay reaches two
+or more zones with a player in use is judged zone by zone, like a campaign's count.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,12 +20,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loa.compliance.batch import player_zones
 from loa.compliance.models import AiringLogEntry
-from loa.compliance.rules import Status
+from loa.compliance.rules import Status, counts_by_zone
 from loa.months import month_bounds
 from loa.playlists.relay_models import RelaySlot
 from loa.playlists.relays import RelaySpan, relay_spans
-from loa.stations.models import AdminUnit
+from loa.stations.models import DEFAULT_ZONE_CODE, AdminUnit
 from loa.stations.units import stations_under
 
 COLUMNS = ("station", "station_name", "slot_id", "source", "scheduled_ms", "relayed_ms",
@@ -43,6 +45,16 @@ class Report:
 
 
 @dataclass(frozen=True)
+class ZoneRelay:
+    """One zone's part of a station's verdict (a station judged zone by zone)."""
+
+    code: str
+    relayed_ms: int
+    share: float
+    status: str
+
+
+@dataclass(frozen=True)
 class RelayVerdict:
     station: str
     station_name: str
@@ -54,9 +66,14 @@ class RelayVerdict:
     dropouts: int
     share: float
     status: str
+    zones: tuple[ZoneRelay, ...] = ()  # empty: the station judged as one
 
     def row(self) -> dict[str, Any]:
-        return asdict(self)
+        """The JSON row: ``zones`` only for a station judged zone by zone (CSV: COLUMNS)."""
+        found = asdict(self)
+        if not self.zones:
+            del found["zones"]
+        return found
 
 
 def judge(spans: Iterable[RelaySpan], reports: Iterable[Report], month_over: bool,
@@ -93,14 +110,18 @@ def judge(spans: Iterable[RelaySpan], reports: Iterable[Report], month_over: boo
     return scheduled, relayed, fallback, dropouts, round(share, 4), status
 
 
-def _reports(session: Session, station_ids: list[int]) -> dict[tuple[int, int], list[Report]]:
-    """Every ``relay.completed`` of these stations, by (station, slot)."""
-    found: dict[tuple[int, int], list[Report]] = {}
+def _reports(session: Session, station_ids: list[int], zones: Mapping[int, tuple[str, str]]
+             ) -> dict[tuple[int, int], list[tuple[str, Report]]]:
+    """Every ``relay.completed`` of these stations, by (station, slot), each with the zone
+    code of the player that logged it (``zones``, by player id)."""
+    found: dict[tuple[int, int], list[tuple[str, Report]]] = {}
     if not station_ids:
         return found
-    rows = session.execute(select(AiringLogEntry.station_id, AiringLogEntry.detail).where(
-        AiringLogEntry.station_id.in_(station_ids), AiringLogEntry.event == "relay.completed"))
-    for station_id, detail in rows:
+    rows = session.execute(
+        select(AiringLogEntry.station_id, AiringLogEntry.player_id, AiringLogEntry.detail)
+        .where(AiringLogEntry.station_id.in_(station_ids),
+               AiringLogEntry.event == "relay.completed"))
+    for station_id, player_id, detail in rows:
         try:
             report = Report(int(detail["slot_id"]), datetime.fromisoformat(detail["starts_at"]),
                             int(detail.get("relayed_ms") or 0),
@@ -108,8 +129,32 @@ def _reports(session: Session, station_ids: list[int]) -> dict[tuple[int, int], 
                             int(detail.get("dropouts") or 0))
         except (KeyError, TypeError, ValueError):
             continue  # a report that names no occurrence proves none
-        found.setdefault((station_id, report.slot_id), []).append(report)
+        zone = zones.get(player_id, (DEFAULT_ZONE_CODE, ""))[0]
+        found.setdefault((station_id, report.slot_id), []).append((zone, report))
     return found
+
+
+def _station_verdict(slot: RelaySlot, spans: list[RelaySpan],
+                     reports: list[tuple[str, Report]], playing: list[str], month_over: bool,
+                     min_share: float) -> tuple[tuple[int, int, int, int, float, Status],
+                                                tuple[ZoneRelay, ...]]:
+    """One station's judgement of a slot, and its zones' when judged zone by zone.
+
+    Cases: a slot naming zones counts only the reports of its zones' players, and
+    waits only for those of its zones with a player in use; two or more such zones →
+    each is judged on its own players' reports, and the station stands at its zone that
+    relayed least (as a campaign's count by zone, §6); one or none → the station as one.
+    """
+    named = {z.code for z in slot.zones}
+    if named:
+        reports = [(code, r) for code, r in reports if code in named]
+        playing = [code for code in playing if code in named]
+    if not counts_by_zone(playing):
+        return judge(spans, [r for _code, r in reports], month_over, min_share), ()
+    judged = {code: judge(spans, [r for c, r in reports if c == code], month_over, min_share)
+              for code in playing}
+    zones = tuple(ZoneRelay(code, j[1], j[4], str(j[5])) for code, j in judged.items())
+    return min(judged.values(), key=lambda j: j[1]), zones
 
 
 def relay_verdicts(session: Session, unit: AdminUnit, month: str, now: datetime,
@@ -123,7 +168,8 @@ def relay_verdicts(session: Session, unit: AdminUnit, month: str, now: datetime,
         return []
     wide = month_bounds(month, ZoneInfo("UTC"))
     spans = relay_spans(session, wide[0] - timedelta(days=1), wide[1] + timedelta(days=1), ids)
-    reports = _reports(session, ids)
+    zones, playing = player_zones(session, ids)
+    reports = _reports(session, ids, zones)
     verdicts = []
     for station in stations:
         start, end = month_bounds(month, ZoneInfo(station.timezone))
@@ -132,11 +178,13 @@ def relay_verdicts(session: Session, unit: AdminUnit, month: str, now: datetime,
             if span.slot_id in required and start <= span.start < end:
                 mine.setdefault(span.slot_id, []).append(span)
         for slot_id, slot_spans in sorted(mine.items()):
-            scheduled, relayed, fallback, dropouts, share, status = judge(
-                slot_spans, reports.get((station.id, slot_id), []), now >= end, min_share)
+            judged, by_zone = _station_verdict(
+                required[slot_id], slot_spans, reports.get((station.id, slot_id), []),
+                playing.get(station.id, []), now >= end, min_share)
+            scheduled, relayed, fallback, dropouts, share, status = judged
             verdicts.append(RelayVerdict(station.code, station.name, slot_id,
                                          required[slot_id].source.code, scheduled, relayed,
-                                         fallback, dropouts, share, str(status)))
+                                         fallback, dropouts, share, str(status), by_zone))
     return verdicts
 
 

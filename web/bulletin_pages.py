@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, joinedload
 from loa.audio.errors import AudioError
 from loa.audio.normalize import normalize_vi
 from loa.errors import LoaError
+from loa.playlists.bulletin_delivery import stations_played
 from loa.playlists.bulletin_limits import MAX_TEXT
 from loa.playlists.bulletin_offers import waiting_offers
 from loa.playlists.bulletin_series import unit_series
@@ -146,8 +147,9 @@ def bulletins() -> Any:
                 ),
             ).order_by(*newest).limit(LIST_LIMIT)
         ).all()
-        counts = _played_counts(s, [b.id for b in found], None)
-        counts |= _played_counts(s, [b.id for b in reaching], g.visible_units)
+        # A start alone is no delivery, and a station plays once all its zones reached did.
+        counts = stations_played(s, [b.id for b in found])
+        counts |= stations_played(s, [b.id for b in reaching], g.visible_units)
         for b in (*found, *reaching):
             _ = b.unit.name  # loaded now: the page renders after the session ends
         return render_template(
@@ -155,32 +157,6 @@ def bulletins() -> Any:
             may_write=may_write(g.user.role.value),
             offers_waiting=len(waiting_offers(s, [g.unit.id], services().clock.now())),
         )
-
-
-def _played_counts(
-    s: Session, ids: list[int], units: set[int] | None
-) -> dict[int, tuple[int, int]]:
-    """Per bulletin: (stations with a counted completion, stations it was sent to), those of
-    ``units`` only unless None (a start alone is no delivery: DESIGN §6)."""
-    if not ids:
-        return {}
-    completed = func.count(func.distinct(BulletinDelivery.station_id)).filter(
-        BulletinDelivery.plays > 0
-    )
-    query = (
-        select(
-            BulletinDelivery.bulletin_id,
-            completed,
-            func.count(func.distinct(BulletinDelivery.station_id)),
-        )
-        .where(BulletinDelivery.bulletin_id.in_(ids))
-        .group_by(BulletinDelivery.bulletin_id)
-    )
-    if units is not None:
-        query = query.join(Station, Station.id == BulletinDelivery.station_id).where(
-            Station.unit_id.in_(units)
-        )
-    return {row[0]: (row[1], row[2]) for row in s.execute(query).all()}
 
 
 def _targets(s: Session) -> tuple[dict[str, AdminUnit], dict[str, Station]]:
@@ -354,6 +330,19 @@ def bulletin_audio(bulletin_id: int) -> Any:
     if not path.is_file():
         abort(404)
     return send_audio(path, "audio/mpeg")
+
+
+@bp.route("/bulletins/<id:bulletin_id>/variants/<language>.mp3")
+@auth.login_required()
+def variant_audio(bulletin_id: int, language: str) -> Any:
+    """A language variant of a bulletin the user may read (found by its row: the path is
+    the stored file's, never built from the address)."""
+    with db() as s:
+        bulletin = visible_bulletin(s, bulletin_id)[0]
+        sha = next((v.asset_sha256 for v in bulletin.variants if v.language == language), None)
+    if sha is None or not services().store.exists(sha):
+        abort(404)
+    return send_audio(services().store.path(sha), "audio/mpeg")
 
 
 def _may_approve(b: Bulletin) -> bool:
