@@ -27,7 +27,7 @@ from flask import (
 )
 from flask_babel import get_locale, gettext
 from sqlalchemy import func, select, true
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from loa.audio.errors import AudioError
 from loa.audio.normalize import normalize_vi
@@ -59,10 +59,10 @@ from loa.playlists.models import (
 from loa.playlists.template_check import UnfilledBlanks
 from loa.scheduler.bulletin_slots import slot_placer
 from loa.stations.accounts import Role
-from loa.stations.models import AdminUnit, Station
+from loa.stations.models import DEFAULT_LANGUAGE, AdminUnit, Station
 from loa.web import auth
 from loa.web.audio_files import save_upload, send_audio
-from loa.web.bulletin_form import BulletinForm, emergency_senders
+from loa.web.bulletin_form import BulletinForm, Targets, emergency_senders, zone_key
 from loa.web.bulletin_live import delivery_state
 from loa.web.bulletin_series_pages import form_series
 from loa.web.context import db, services
@@ -159,19 +159,24 @@ def bulletins() -> Any:
         )
 
 
-def _targets(s: Session) -> tuple[dict[str, AdminUnit], dict[str, Station]]:
-    """The units and stations of the user's subtree, by code, in the order the page lists them."""
+def _targets(s: Session) -> Targets:
+    """The units, stations and zones of the user's subtree, by the codes the form posts, in
+    the order the page lists them; the zones' languages other than Vietnamese."""
     units = s.scalars(
         select(AdminUnit).where(AdminUnit.id.in_(g.visible_units)).order_by(AdminUnit.code)
     ).all()
     stations = s.scalars(
         select(Station).where(Station.unit_id.in_(g.visible_units), Station.retired_at.is_(None))
-        .options(joinedload(Station.unit)).order_by(Station.code)  # the page names each's unit
+        .options(joinedload(Station.unit), selectinload(Station.zones))  # the page names them
+        .order_by(Station.code)
     ).all()
     own = [u for u in units if u.id == g.unit.id]  # the user's own unit first
-    return (
+    # Zones are offered where a station has more than its default one.
+    zones = {zone_key(st, z): z for st in stations if len(st.zones) > 1 for z in st.zones}
+    languages = sorted({z.language for st in stations for z in st.zones} - {DEFAULT_LANGUAGE})
+    return Targets(
         {u.code: u for u in own + [u for u in units if u.id != g.unit.id]},
-        {st.code: st for st in stations},
+        {st.code: st for st in stations}, zones, languages,
     )
 
 
@@ -190,7 +195,7 @@ def new_bulletin() -> Any:
             form = BulletinForm.from_template(chosen, unit, now, emergency)
         else:
             form = BulletinForm.from_request(request.form)
-        units, stations = _targets(s)
+        targets = _targets(s)
         series_names = [x.name for x in unit_series(s, {unit.id})]
         s.expunge_all()  # loaded: the page renders after the session ends
     preview = None
@@ -207,7 +212,8 @@ def new_bulletin() -> Any:
         "bulletin_new.html", form=form, templates=TEMPLATES.values(),
         chosen=get_template(form.template), english=str(get_locale()) == "en",
         priorities=list(BulletinPriority), emergency_who=emergency_who,
-        units=list(units.values()), stations=list(stations.values()), preview=preview,
+        units=list(targets.units.values()), stations=list(targets.stations.values()),
+        zones=targets.zones, languages=targets.languages, preview=preview,
         series_names=series_names,
     )
 
@@ -218,12 +224,14 @@ def _send(form: BulletinForm) -> int | None:
     try:
         with tempfile.TemporaryDirectory(prefix="loa-bulletin-") as folder, db() as s:
             unit = _unit(s)
-            args = form.checked(*_targets(s))
+            targets = _targets(s)
+            args = form.checked(targets)
             audio = None
             if form.source == "audio":
                 audio = save_upload(request.files.get("file"), Path(folder), "thong-bao")
             created = create_bulletin(
                 s, unit=unit, author=g.user.username, role=g.user.role.value, audio=audio,
+                variants=_variant_uploads(targets.languages, Path(folder)),
                 store=svc.store, clock=svc.clock,
                 place_slots=slot_placer(svc.settings.airing_gap),
                 series=form_series(s, unit, form.series, g.user.username, svc.clock), **args,
@@ -247,6 +255,17 @@ def _send(form: BulletinForm) -> int | None:
     else:
         flash(gettext("Đã lưu thông báo, chờ lãnh đạo duyệt"), "info")
     return sent_id
+
+
+def _variant_uploads(languages: list[str], folder: Path) -> dict[str, Path]:
+    """The recordings chosen in the form's language boxes (one per language its zones
+    speak), kept under fixed names: the client's file name never reaches a path."""
+    chosen = {}
+    for n, language in enumerate(languages):
+        upload = request.files.get(f"variant_{language}")
+        if upload is not None and upload.filename:
+            chosen[language] = save_upload(upload, folder, f"ban-{n}")
+    return chosen
 
 
 def _preview(text: str) -> dict[str, Any] | None:
