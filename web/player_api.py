@@ -229,7 +229,8 @@ def _slot_json(slot: BulletinSlot, bulletin: Bulletin, asset: AudioAsset, tz: Zo
         "priority": str(bulletin.priority),
         "title": bulletin.title,
         "starts_at": slot.starts_at.astimezone(tz).isoformat(),
-        "audio": audio_json(asset.sha256, asset.bytes, asset.format, bulletin.duration_ms),
+        # its own audio's length: a zone's language variant has its own
+        "audio": audio_json(asset.sha256, asset.bytes, asset.format, asset.duration_ms),
     }
 
 
