@@ -4,8 +4,7 @@ required relay slot, compliant at 90% (LOA_RELAY_MIN_SHARE), from the signed log
 from __future__ import annotations
 
 import json
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,20 +12,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from loa.clock import VN
 from loa.compliance import keylog
 from loa.compliance.relay_audit import Report, judge
 from loa.compliance.rules import Status
 from loa.db import transaction
-from loa.player.keys import public_key_b64, sign_event
+from loa.player.keys import public_key_b64
 from loa.playlists.relays import RelaySpan
 from loa.services import Services
 from loa.stations.models import Player
 from tests.conftest import Loa
+from tests.helpers import relays
 from tests.helpers.factories import hai_phong_month
-
-T0 = datetime(2026, 12, 1, 23, 0, tzinfo=UTC)  # 06:00 on 2 December in Vietnam
-HALF_HOUR = 1_800_000
+from tests.helpers.relays import HALF_HOUR, T0
 
 
 def span(day: int) -> RelaySpan:
@@ -60,19 +57,9 @@ def test_the_verdict_of_one_slot(reports: list[Report], over: bool,
 
 def post_relays(client: FlaskClient, token: str, key: Ed25519PrivateKey, slot_id: int,
                 days: range, relayed_ms: int) -> None:
-    events = []
-    for day in days:
-        starts = (T0 + timedelta(days=day)).astimezone(VN)
-        events.append(sign_event(key, {
-            "id": str(uuid.uuid4()), "type": "relay.completed", "airing_id": None,
-            "at": (starts + timedelta(minutes=30)).isoformat(), "sha256": None,
-            "played_ms": relayed_ms,
-            "detail": {"slot_id": slot_id, "starts_at": starts.isoformat(), "source": "VOV1",
-                       "relayed_ms": relayed_ms, "fallback_ms": 60_000, "silence_ms": 0,
-                       "dropouts": 1}}))
-    answer = client.post("/api/v1/player/events", json={"events": events},
-                         headers={"Authorization": f"Bearer {token}"})
-    assert answer.status_code == 200 and not answer.json["rejected"], answer.json
+    """Each day's occurrence relayed, a minute of it from the fallback; all accepted."""
+    assert not relays.post_relays(client, token, key, slot_id, days, relayed_ms,
+                                  60_000)["rejected"]
 
 
 def test_loa_audit_relay_per_station_and_slot(loa: Loa, client: FlaskClient,

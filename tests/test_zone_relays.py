@@ -5,27 +5,23 @@ required relay is judged zone by zone where two or more zones it reaches have a 
 from __future__ import annotations
 
 import json
-import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
 
-from loa.clock import VN
 from loa.compliance import keylog
 from loa.db import transaction
-from loa.player.keys import public_key_b64, sign_event
+from loa.player.keys import public_key_b64
 from loa.services import Services
 from loa.stations.models import Player
 from loa.stations.players import add_player
 from loa.stations.zones import add_zone
 from tests.conftest import Loa
+from tests.helpers import relays as relays_helper
 from tests.helpers.factories import hai_phong_month
-
-T0 = datetime(2026, 12, 1, 23, 0, tzinfo=UTC)  # 06:00 on 2 December in Vietnam
-HALF_HOUR = 1_800_000
+from tests.helpers.relays import HALF_HOUR
 
 
 @pytest.fixture
@@ -56,18 +52,7 @@ def post_relays(client: FlaskClient, player: tuple[int, str, Any], slot_id: int,
                 days: range) -> dict[str, Any]:
     """The player relayed each day's 06:00 occurrence in full."""
     _id, token, key = player
-    events = []
-    for day in days:
-        starts = (T0 + timedelta(days=day)).astimezone(VN)
-        events.append(sign_event(key, {
-            "id": str(uuid.uuid4()), "type": "relay.completed", "airing_id": None,
-            "at": (starts + timedelta(minutes=30)).isoformat(), "sha256": None,
-            "played_ms": HALF_HOUR,
-            "detail": {"slot_id": slot_id, "starts_at": starts.isoformat(), "source": "VOV4",
-                       "relayed_ms": HALF_HOUR, "fallback_ms": 0, "silence_ms": 0,
-                       "dropouts": 0}}))
-    return client.post("/api/v1/player/events", json={"events": events},
-                       headers={"Authorization": f"Bearer {token}"}).json
+    return relays_helper.post_relays(client, token, key, slot_id, days, HALF_HOUR)
 
 
 def test_a_relay_for_the_hmong_zone_goes_to_its_players_alone(
