@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import and_, case, exists, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from loa.clock import Clock
@@ -21,9 +21,13 @@ from loa.stations.models import (
     DEFAULT_ZONE_CODE,
     DEFAULT_ZONE_NAME,
     Player,
+    PlayerKey,
     Station,
     Zone,
 )
+
+# A player the station's delivery waits for: enrolled (a key) and not revoked (DESIGN §6).
+_IN_USE = and_(Player.revoked.is_(False), exists().where(PlayerKey.player_id == Player.id))
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class ZoneDelivery:
     sha256: str
     duration_ms: int
     rows: tuple[PlayerPlays, ...]
+    in_use: bool = False  # it has a player enrolled and not revoked: the station waits for it
 
     def state(self, now: datetime) -> tuple[DeliveryState, str | None]:
         """Its best player's state (``station_state``: one player played it through)."""
@@ -60,8 +65,11 @@ class StationDelivery:
 
     def state(self, now: datetime) -> tuple[DeliveryState, str | None]:
         """What the station's delivery reads at ``now``, and why: played once every zone it
-        reached played it (``zones_state``)."""
-        return zones_state([zone.state(now) for zone in self.zones])
+        reached that has a player in use played it (``zones_state``; as a month is counted
+        by zone, a zone whose players never enrolled, or were revoked, is not waited for;
+        with none in use, every zone it reached)."""
+        waited = [zone for zone in self.zones if zone.in_use] or self.zones
+        return zones_state([zone.state(now) for zone in waited])
 
 
 def deliver(session: Session, bulletin: Bulletin, players: Iterable[Player],
@@ -162,7 +170,7 @@ def delivery(session: Session, bulletin: Bulletin) -> list[StationDelivery]:
     """Per target station: the earliest push, fetch and start, the last completion, the
     delay, and per zone it reached the audio given and the players' rows."""
     rows = session.execute(
-        select(Station, BulletinDelivery, Zone, AudioAsset.duration_ms)
+        select(Station, BulletinDelivery, Zone, AudioAsset.duration_ms, _IN_USE)
         .join(BulletinDelivery, BulletinDelivery.station_id == Station.id)
         .join(Player, Player.id == BulletinDelivery.player_id)
         .outerjoin(Zone, Zone.id == Player.zone_id)
@@ -171,14 +179,15 @@ def delivery(session: Session, bulletin: Bulletin) -> list[StationDelivery]:
         .order_by(Station.code, BulletinDelivery.player_id)
     ).all()
     by_station: dict[int, tuple[Station, list[BulletinDelivery], dict[str, ZoneDelivery]]] = {}
-    for station, row, zone, duration_ms in rows:
+    for station, row, zone, duration_ms, in_use in rows:
         _station, dels, zones = by_station.setdefault(station.id, (station, [], {}))
         dels.append(row)
         code = zone.code if zone is not None else DEFAULT_ZONE_CODE  # no zone: the default
         held = zones.get(code) or ZoneDelivery(
             code, zone.name if zone else DEFAULT_ZONE_NAME,
             zone.language if zone else DEFAULT_LANGUAGE, row.asset_sha256, duration_ms, ())
-        zones[code] = replace(held, rows=(*held.rows, _plays(row)))
+        zones[code] = replace(held, rows=(*held.rows, _plays(row)),
+                              in_use=held.in_use or bool(in_use))
     return [_station_delivery(bulletin, station, dels, tuple(zones.values()))
             for station, dels, zones in by_station.values()]
 
@@ -194,7 +203,8 @@ def stations_played(
     """Per bulletin: (stations that played it, stations it was sent to), only those of
     ``unit_ids`` unless None, in one statement.
 
-    Cases: a station played it once every zone it reached has a counted completion (a
+    Cases: a station played it once every zone it reached with a player in use (enrolled,
+    not revoked) has a counted completion, or, with none in use, every zone it reached (a
     start alone is no delivery, DESIGN §6); a zone not reached has no rows, so it is
     never waited for; a player without a zone counts in its station's default zone.
     """
@@ -203,7 +213,8 @@ def stations_played(
     row = BulletinDelivery
     per_zone = (
         select(row.bulletin_id, row.station_id,
-               func.max(case((row.plays > 0, 1), else_=0)).label("done"))
+               func.max(case((row.plays > 0, 1), else_=0)).label("done"),
+               func.max(case((_IN_USE, 1), else_=0)).label("in_use"))
         .join(Player, Player.id == row.player_id)
         .outerjoin(Zone, Zone.id == Player.zone_id)
         .where(row.bulletin_id.in_(list(bulletin_ids)))
@@ -214,8 +225,12 @@ def stations_played(
         per_zone = per_zone.join(Station, Station.id == row.station_id).where(
             Station.unit_id.in_(list(unit_ids)))
     zones = per_zone.subquery()
-    per_station = (select(zones.c.bulletin_id, func.min(zones.c.done).label("done"))
-                   .group_by(zones.c.bulletin_id, zones.c.station_id).subquery())
+    waited_done = func.min(case((zones.c.in_use == 1, zones.c.done), else_=1))
+    per_station = (
+        select(zones.c.bulletin_id,
+               case((func.max(zones.c.in_use) == 1, waited_done),
+                    else_=func.min(zones.c.done)).label("done"))
+        .group_by(zones.c.bulletin_id, zones.c.station_id).subquery())
     found = session.execute(
         select(per_station.c.bulletin_id, func.sum(per_station.c.done), func.count())
         .group_by(per_station.c.bulletin_id))

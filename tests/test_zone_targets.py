@@ -171,6 +171,33 @@ def test_a_whole_station_bulletin_plays_each_zones_audio_and_waits_for_both(
         assert stations_played(s, [bulletin_id]) == {bulletin_id: (1, 1)}
 
 
+@pytest.mark.both_databases
+def test_a_zone_without_a_player_in_use_is_not_waited_for(
+        services: Services, zoned: dict[str, Any], client: FlaskClient, clock: FrozenClock,
+        hmong: Path) -> None:
+    """Its player was added but never came online: the station played once the zones in use
+    did, as its month is counted (the zone still shows, waiting)."""
+    with transaction(services.sessions) as s:
+        add_zone(s, "TN", "ban-moi", "Cụm bản mới", "hmn")
+        add_player(s, "TN", "Loa bản mới", zone_code="ban-moi")  # never enrolled
+        sent = send(services, s, unit="11560", station_targets=[get_station(s, "TN")],
+                    variants={"hmn": hmong})
+        bulletin_id, master, duration = sent.id, sent.asset_sha256, sent.duration_ms
+        variant, start = sent.variants[0], sent.sent_at + timedelta(seconds=2)
+    heard = (("chung", master, duration), ("na-hang", variant.asset_sha256, variant.duration_ms))
+    for zone, sha, _length in heard:
+        assert fetch(client, zoned[zone][1], sha) == 200
+    for zone, sha, length in heard:
+        assert play(client, clock, zoned[zone], bulletin_id, sha, length, start,
+                    repeat=0)["rejected"] == []
+    with transaction(services.sessions) as s:
+        assert stations_played(s, [bulletin_id]) == {bulletin_id: (1, 1)}
+        (tn,) = delivery(s, get_bulletin(s, bulletin_id))
+        assert {z.code: z.state(clock.now())[0] for z in tn.zones} == {
+            "chung": "completed", "na-hang": "completed", "ban-moi": "waiting"}
+        assert tn.state(clock.now())[0] == "completed"
+
+
 def test_a_placed_bulletin_for_a_zone_is_in_its_schedule_alone_and_airs_its_slot(
         services: Services, zoned: dict[str, Any], client: FlaskClient, clock: FrozenClock,
         hmong: Path) -> None:
