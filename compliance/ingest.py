@@ -37,7 +37,7 @@ from loa.playlists.models import Airing, Bulletin, BulletinDelivery, BulletinSlo
 from loa.playlists.relays import player_relay_ids
 from loa.settings import Settings
 from loa.stations.models import Player
-from loa.stations.players import BAD_TOKEN, CLOCK_TOLERANCE_MS, Heartbeat, PlayerAuthError
+from loa.stations.players import BAD_TOKEN, CLOCK_SLACK, Heartbeat, PlayerAuthError
 
 START_TOLERANCE = timedelta(minutes=Settings.start_tolerance_minutes)  # LOA_START_TOLERANCE_MINUTES
 
@@ -294,7 +294,7 @@ def _append(session: Session, batch: _Batch, passed: list[tuple[int, _Checked]],
                              batch.station_bulletins[entry.bulletin_id], tolerance)
         outcome.accepted.append((position, checked.event_id))
         ahead = checked.at - received_at
-        if ahead > timedelta(milliseconds=CLOCK_TOLERANCE_MS) and not outcome.warnings:
+        if ahead > CLOCK_SLACK and not outcome.warnings:
             outcome.warnings.append(
                 f"Sự kiện có thời điểm ở tương lai {ahead.total_seconds():+.0f} giây "
                 f"(event time {ahead.total_seconds():+.0f} s ahead of server)"

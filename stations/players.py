@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -100,6 +100,9 @@ def enroll_key(session: Session, player: Player, public_key_b64: str, now: datet
 
 
 CLOCK_TOLERANCE_MS = 60_000
+# How far a player's stamp may run off the server's and still be on time: the clock error
+# the agent warns about (the bulletin play rule and the delivery states allow it too).
+CLOCK_SLACK = timedelta(milliseconds=CLOCK_TOLERANCE_MS)
 HEALTH_FIELDS = (
     "version", "disk_free_mb", "volume", "signal", "state", "cached_files", "outbox",
     "problems", "clock_offset_age_s", "outputs",

@@ -5,12 +5,14 @@ required relay is judged zone by zone where two or more zones it reaches have a 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
 
+from loa.clock import VN
 from loa.compliance import keylog
 from loa.db import transaction
 from loa.player.keys import public_key_b64
@@ -19,9 +21,8 @@ from loa.stations.models import Player
 from loa.stations.players import add_player
 from loa.stations.zones import add_zone
 from tests.conftest import Loa
-from tests.helpers import relays as relays_helper
-from tests.helpers.factories import hai_phong_month
-from tests.helpers.relays import HALF_HOUR
+from tests.helpers.factories import hai_phong_month, signed_relay
+from tests.test_relay_audit import HALF_HOUR, T0
 
 
 @pytest.fixture
@@ -50,9 +51,12 @@ def relays(client: FlaskClient, token: str) -> list[int]:
 
 def post_relays(client: FlaskClient, player: tuple[int, str, Any], slot_id: int,
                 days: range) -> dict[str, Any]:
-    """The player relayed each day's 06:00 occurrence in full."""
+    """The player relayed each day's 06:00 occurrence in full; the server's answer."""
     _id, token, key = player
-    return relays_helper.post_relays(client, token, key, slot_id, days, HALF_HOUR)
+    events = [signed_relay(key, slot_id, (T0 + timedelta(days=day)).astimezone(VN), HALF_HOUR)
+              for day in days]
+    return client.post("/api/v1/player/events", json={"events": events},
+                       headers={"Authorization": f"Bearer {token}"}).json
 
 
 def test_a_relay_for_the_hmong_zone_goes_to_its_players_alone(
