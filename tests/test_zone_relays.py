@@ -68,7 +68,7 @@ def test_a_relay_for_the_hmong_zone_goes_to_its_players_alone(
     assert relays(client, zoned["na-hang"][1]) == [slot]
     refused = post_relays(client, zoned["chung"], slot, range(1))["rejected"]
     assert "relay slot not of this station or zone" in refused[0]["reason"]
-    assert post_relays(client, zoned["na-hang"], slot, range(-1, 30))["rejected"] == []
+    assert post_relays(client, zoned["na-hang"], slot, range(30))["rejected"] == []
     # Only Nà Hang is waited for: the station reads as one zone, compliant.
     rows = json.loads(loa("audit", "relay", "--unit", "31", "--month", "2026-12"))["rows"]
     (tn,) = [r for r in rows if r["station"] == "TN"]
@@ -80,13 +80,14 @@ def test_a_station_wide_relay_is_judged_by_each_zone_and_rests_on_the_least(
     slot = int(loa("relay", "add", "--source", "VOV4", "--station", "TN", "--at", "06:00",
                    "--minutes", "30", "--required").split()[0])
     assert relays(client, zoned["chung"][1]) == relays(client, zoned["na-hang"][1]) == [slot]
-    assert post_relays(client, zoned["chung"], slot, range(-1, 30))["rejected"] == []
-    assert post_relays(client, zoned["na-hang"], slot, range(-1, 10))["rejected"] == []
+    # Set on 1 December at 08:00: the month holds the 30 mornings from the 2nd.
+    assert post_relays(client, zoned["chung"], slot, range(30))["rejected"] == []
+    assert post_relays(client, zoned["na-hang"], slot, range(10))["rejected"] == []
     data = json.loads(loa("audit", "relay", "--unit", "31", "--month", "2026-12"))
     (tn,) = [r for r in data["rows"] if r["station"] == "TN"]
-    assert tn["relayed_ms"] == 11 * HALF_HOUR and tn["status"] == "in_progress"
+    assert tn["relayed_ms"] == 10 * HALF_HOUR and tn["status"] == "in_progress"
     assert [(z["code"], z["relayed_ms"]) for z in tn["zones"]] == [
-        ("chung", 31 * HALF_HOUR), ("na-hang", 11 * HALF_HOUR)]
+        ("chung", 30 * HALF_HOUR), ("na-hang", 10 * HALF_HOUR)]
     assert [z["status"] for z in tn["zones"]] == ["compliant", "in_progress"]
     csv_text = loa("audit", "relay", "--unit", "31", "--month", "2026-12", "--format", "csv")
     assert csv_text.splitlines()[0].endswith(",share,status")  # the CSV keeps its columns
