@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from loa.audio.errors import AudioError
 from loa.errors import LoaError
-from loa.playlists.models import AudioAsset, Bulletin, BulletinVariant
+from loa.playlists.models import AudioAsset, Bulletin, BulletinTarget, BulletinVariant
 from loa.stations.models import DEFAULT_LANGUAGE, DEFAULT_ZONE_CODE, Player, Station, Zone
 from loa.stations.units import ancestors
 from loa.stations.zones import LANGUAGE
@@ -89,13 +89,28 @@ def player_audio(
     session: Session, player: Player, bulletins: Iterable[Bulletin]
 ) -> dict[int, AudioAsset]:
     """Bulletin id -> the audio ``player`` is given, for those of ``bulletins`` (sent to its
-    station) that reach its zone."""
-    found = {}
-    for bulletin in bulletins:
-        given = players_audio(session, bulletin, [player]).get(player.id)
-        if given is not None:
-            found[bulletin.id] = given
-    return found
+    station) that reach its zone; in a few queries however many (the schedule poll and
+    ingest ask it for every bulletin they carry)."""
+    found = {b.id: b for b in bulletins}
+    if not found:
+        return {}
+    zone = _zones_of(session, [player])[player.id]
+    named = {b for (b,) in session.execute(
+        select(BulletinTarget.bulletin_id).where(
+            BulletinTarget.bulletin_id.in_(list(found)), BulletinTarget.zone_id.is_not(None),
+            BulletinTarget.station_id == player.station_id))}
+    # Only a bulletin naming a zone of this station may leave its other zones out.
+    reached = [b for i, b in found.items()
+               if i not in named or _reached(zone, player.station_id, zone_limits(session, b))]
+    language = zone.language if zone is not None else DEFAULT_LANGUAGE
+    audio = {a.sha256: a for a in session.scalars(select(AudioAsset).where(
+        AudioAsset.sha256.in_({b.asset_sha256 for b in reached})))}
+    variants = {bulletin_id: asset for bulletin_id, asset in session.execute(
+        select(BulletinVariant.bulletin_id, AudioAsset)
+        .join(AudioAsset, AudioAsset.sha256 == BulletinVariant.asset_sha256)
+        .where(BulletinVariant.bulletin_id.in_([b.id for b in reached]),
+               BulletinVariant.language == language))}
+    return {b.id: variants.get(b.id, audio[b.asset_sha256]) for b in reached}
 
 
 def reached_languages(
