@@ -65,17 +65,19 @@ def dashboard() -> Any:
     with db() as s:
         rows = station_month_report(s, g.unit, month, now)
         found = glance.glances(s, rows, now.now, svc.settings.airing_gap)
-        online = glance.players_online(
-            s, {r.station for r in rows}, now.now, svc.settings.player_poll_s
-        )
         auditing = g.user.role in (Role.auditor, Role.admin)
         chart = glance.compliance_chart(s, g.unit, month, now) if auditing else []
         relays = glance.relay_shares(s, g.unit, month, now.now, svc.settings.relay_min_share)
+        relay_only = glance.relay_only(s, relays, rows)
+        online = glance.players_online(
+            s, {r.station for r in rows} | {o.station for o in relay_only}, now.now,
+            svc.settings.player_poll_s,
+        )
     done = sum(r.status == "compliant" for r in rows)
     return render_template(
         "dashboard.html", month=month, rows=found, done=done, labels=STATUS_VI,
         outlooks=OUTLOOK_VI, online=online, chart=chart, relays=relays,
-        min_share=svc.settings.relay_min_share,
+        relay_only=relay_only, min_share=svc.settings.relay_min_share,
     )
 
 
