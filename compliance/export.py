@@ -144,7 +144,7 @@ def to_xlsx(rows: Sequence[ReportRow], title: str, totals: ReportTotals,
         for cell in ws[2 if ws is sheet else 1]:
             cell.font = Font(bold=True)
     if relays:
-        from loa.compliance.relay_audit import add_relay_sheet
+        from loa.compliance.relay_findings import add_relay_sheet
 
         add_relay_sheet(book, list(relays))
     out = io.BytesIO()

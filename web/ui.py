@@ -159,6 +159,7 @@ def evidence(station_code: str, month: str) -> Any:
             relay_slots={slot.id: slot for slot in s.scalars(
                 select(RelaySlot).where(RelaySlot.id.in_([v.slot_id for v in relays])))},
             min_share=min_share,
+            zone_names={z.code: z.name for z in station.zones},
         )
 
 
