@@ -11,13 +11,17 @@ the planner makes them up in their months, as adding a relay slot does
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loa.audio.store import AudioStore
+from loa.compliance.close import check_programme_open
 from loa.errors import LoaError
-from loa.playlists.models import STILL_TO_AIR, Airing, AiringStatus, Programme
+from loa.playlists.models import STILL_TO_AIR, Airing, AiringStatus, Programme, ProgrammeVariant
+from loa.playlists.variants import add_variant
 from loa.scheduler.bulletin_air import station_air
 from loa.scheduler.edits import check_slot
 from loa.scheduler.locks import lock_schedule
@@ -26,6 +30,18 @@ from loa.scheduler.relay_air import notify_stations
 from loa.scheduler.service import plan
 from loa.stations.models import Station
 from loa.stations.service import station_windows
+
+
+def add_programme_variant(
+    session: Session, store: AudioStore, programme_id: int, language: str, path: Path,
+    now: datetime, gap: timedelta,
+) -> tuple[ProgrammeVariant, int]:
+    """Keep a recorded variant of the programme (its month open) and move the airings its
+    length no longer fits: the variant, and how many airings moved (`loa programme variant
+    add` and the programme page alike)."""
+    check_programme_open(session, programme_id, "thêm bản ngôn ngữ (add a variant)")
+    added = add_variant(session, store, programme_id, language, path, now)
+    return added, make_room_for_variant(session, programme_id, now, gap)
 
 
 def make_room_for_variant(session: Session, programme_id: int, now: datetime,

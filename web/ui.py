@@ -28,9 +28,12 @@ from loa.playlists.editing import estimated_lengths
 from loa.playlists.models import Airing, Campaign, Programme, ProgrammeStatus
 from loa.playlists.programmes import get_programme
 from loa.playlists.relay_models import RelaySlot
+from loa.playlists.variants import variants_of
 from loa.scheduler.outlook import OUTLOOK_VI
 from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit, Station
+from loa.stations.units import subtree_ids
+from loa.stations.zones import zone_languages
 from loa.web import auth, glance
 from loa.web.audio_files import send_audio
 from loa.web.context import db, services
@@ -201,8 +204,13 @@ def programme(programme_id: int) -> Any:
             .where(Airing.programme_id == found.id, Airing.station_id.in_(_station_ids(s)))
             .order_by(Airing.starts_at)
         ).all()
+        # The languages its stations' zones speak: what it may be recorded in for them.
+        languages = zone_languages(s, subtree_ids(s, found.unit))
         return render_template(
-            "programme.html", programme=found, airings=airings, editable=may_edit(found)
+            "programme.html", programme=found, airings=airings, editable=may_edit(found),
+            variants=sorted(variants_of(s, [found.id]).get(found.id, {}).values(),
+                            key=lambda v: v.language),
+            languages=languages,
         )
 
 
