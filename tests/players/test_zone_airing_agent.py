@@ -9,10 +9,9 @@ from datetime import timedelta
 
 from loa.compliance.audit import Reading, station_month_report
 from loa.player.agent import Agent
-from loa.simulate import SeededPlayer, run_until
-from loa.stations.players import add_player
+from loa.simulate import run_until
 from loa.stations.units import get_unit
-from loa.stations.zones import add_zone
+from tests.helpers.agents import hamlet_player
 from tests.helpers.reports import JANUARY
 from tests.players.conftest import World
 
@@ -22,14 +21,8 @@ MakeAgent = Callable[..., Agent]
 def test_two_zones_where_only_one_plays_leave_the_station_short(
         make_agent: MakeAgent, world: World) -> None:
     centre = world.players[0]
-    with world.services.sessions.begin() as session:
-        add_zone(session, centre.station_code, "ban-mong", "Cụm bản Mông", "hmn")
-        far, token = add_player(session, centre.station_code, "Loa bản Mông",
-                                zone_code="ban-mong")
-        world.players.append(SeededPlayer(far.id, token, centre.station_id,
-                                          centre.station_code))
     agents = [make_agent(home="centre", player=0),
-              make_agent(home="ban-mong", player=len(world.players) - 1)]
+              make_agent(home="ban-mong", player=hamlet_player(world))]
     run_until(agents, world.clock, world.clock.now() + timedelta(minutes=1))  # both enrolled
     # The hamlet's box is off from here on; the centre airs the month (2, 12, 22 December).
     run_until(agents[:1], world.clock, world.clock.now() + timedelta(days=22))
