@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from loa.audio.store import AudioStore
 from loa.compliance.anchors import Anchor, anchor_faults, known_anchors
 from loa.compliance.chain import GENESIS, find_break
-from loa.compliance.keylog import (
+from loa.compliance.key_entries import (
     KEY_ENROLLED,
     KEY_REVOKED,
     PLAYER_REVOKED,
