@@ -155,4 +155,4 @@ def chain_heads(session: Session, station_ids: list[int]) -> dict[int, tuple[int
             & (newest.c.seq == AiringLogEntry.seq),
         )
     )
-    return {r.station_id: (r.seq, r.hash) for r in rows}
+    return {station_id: (seq, head) for station_id, seq, head in rows.all()}

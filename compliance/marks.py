@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -44,7 +44,7 @@ def _tag(key: bytes, station_id: int, mark: Mark) -> str:
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
-def stored_digest(entries: Sequence[Row[Any]]) -> str:
+def stored_digest(entries: Sequence[Any]) -> str:
     """SHA-256 of the entries' columns as the database gives them back.
 
     Not the chain's hash (canonical JSON of each entry, five times as costly):
@@ -57,12 +57,12 @@ def stored_digest(entries: Sequence[Row[Any]]) -> str:
     return digest.hexdigest()
 
 
-def mark_of(entries: Sequence[Row[Any]]) -> Mark:
+def mark_of(entries: Sequence[Any]) -> Mark:
     """The mark of a chain that has just verified whole (``entries``: all of it, by seq)."""
     return Mark(entries[-1].seq, entries[-1].hash, stored_digest(entries))
 
 
-def holds(mark: Mark, entries: Sequence[Row[Any]]) -> bool:
+def holds(mark: Mark, entries: Sequence[Any]) -> bool:
     """Whether the chain (by seq) still holds, up to the mark, exactly what was verified."""
     return (
         len(entries) >= mark.seq > 0
