@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from loa.compliance.models import AiringLogEntry
 from loa.compliance.rules import AiringFacts, LoggedEvent, ProgrammeFacts
+from loa.db import among
 from loa.months import month_bounds
 from loa.playlists.models import Airing, AiringStatus, Campaign, Programme, ProgrammeStatus
 from loa.playlists.programmes import Candidate, nearest_programme
@@ -153,7 +154,8 @@ def _load_airings(
             Programme.duration_ms,
         )
         .join(Programme, Programme.id == Airing.programme_id)
-        .where(Airing.station_id.in_(ids), Airing.starts_at >= first, Airing.starts_at < last)
+        .where(among(session, Airing.station_id, ids), Airing.starts_at >= first,
+               Airing.starts_at < last)
         .order_by(Airing.starts_at, Airing.id)
     )
     # Unpacked, not read by name: a Row's attributes cost more than the facts built here.
@@ -227,7 +229,7 @@ def _load_players(
         select(Player.id, Player.station_id, Player.revoked, Zone.id, Zone.code, Zone.language,
                enrolled)
         .outerjoin(Zone, Zone.id == Player.zone_id)
-        .where(Player.station_id.in_(ids))
+        .where(among(session, Player.station_id, ids))
     )
     zones: dict[int, tuple[str, str]] = {}
     playing: dict[int, dict[str, int]] = {}
@@ -268,7 +270,7 @@ def _load_completions(
         )
         .join(Airing, Airing.id == AiringLogEntry.airing_id)
         .where(
-            AiringLogEntry.station_id.in_(ids),
+            among(session, AiringLogEntry.station_id, ids),
             AiringLogEntry.event == "airing.completed",
             Airing.station_id == AiringLogEntry.station_id,
             Airing.starts_at >= first,

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from loa.compliance.models import ChainMark
+from loa.db import among
 
 # session.info: the key marks are tagged with (the wiring derives it from the secret).
 # Without one, nothing is marked and every report verifies every entry.
@@ -79,7 +80,7 @@ def read_marks(session: Session, station_ids: list[int]) -> dict[int, Mark]:
         return {}
     rows = session.connection().execute(
         select(ChainMark.station_id, ChainMark.seq, ChainMark.hash, ChainMark.digest,
-               ChainMark.tag).where(ChainMark.station_id.in_(station_ids))
+               ChainMark.tag).where(among(session, ChainMark.station_id, station_ids))
     )
     found = {}
     for station_id, seq, head, digest, tag in rows.all():  # one fetch for the lot

@@ -34,6 +34,7 @@ from loa.compliance.key_entries import (
 from loa.compliance.marks import Mark, holds, mark_of, read_marks, save_marks
 from loa.compliance.models import AiringLogEntry
 from loa.compliance.signatures import entry_problem
+from loa.db import among
 from loa.playlists.models import Programme
 from loa.stations.models import Player, PlayerKey, Station
 
@@ -243,7 +244,7 @@ def _key_rows(session: Session, station_ids: list[int]) -> dict[int, list[tuple[
     rows = session.connection().execute(
         select(Player.station_id, PlayerKey.id, PlayerKey.player_id, PlayerKey.public_key)
         .join(Player, Player.id == PlayerKey.player_id)
-        .where(Player.station_id.in_(station_ids))
+        .where(among(session, Player.station_id, station_ids))
         .order_by(PlayerKey.id)
     )
     found: dict[int, list[tuple[int, int, bytes]]] = {}
@@ -277,7 +278,7 @@ def station_logs(session: Session, station_ids: list[int]) -> dict[int, list[Log
     # name cost ten times as much, and the checks read some seven per entry.
     for entry in map(LogEntry._make, session.connection().execute(
         select(*_AS_STORED)
-        .where(AiringLogEntry.station_id.in_(station_ids))
+        .where(among(session, AiringLogEntry.station_id, station_ids))
         .order_by(AiringLogEntry.station_id, AiringLogEntry.seq)
     ).all()):
         found.setdefault(entry.station_id, []).append(entry)
