@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from loa.canonical import canonical_json
 from loa.compliance.event_checks import EVENT_TYPES
-from loa.compliance.keylog import SERVER_EVENTS
+from loa.compliance.key_entries import SERVER_EVENTS
 from loa.compliance.models import AiringLogEntry
 from loa.compliance.verify import verify_chains
 from tests.players.conftest import BOTH_DATABASES, Signer, World, auth
