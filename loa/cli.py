@@ -17,6 +17,8 @@ from loa.cli_context import LoaGroup
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "acronym": ("loa.cli_admin", "acronym",
                 "Từ viết tắt và cách đọc (the operators' acronym dictionary)."),
+    "airing": ("loa.cli_airing", "airing",
+               "Lượt phát thêm của nhân viên vận hành (an operator's extra airings)."),
     "audit": ("loa.cli_programme", "audit", "Kiểm tra, báo cáo (audit and reports)."),
     "backup": ("loa.cli_ops", "backup",
                "Sao lưu cơ sở dữ liệu và kho âm thanh vào một tệp (back up to one file)."),
