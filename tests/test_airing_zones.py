@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic import command
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, insert, inspect
+from sqlalchemy import create_engine, insert, inspect, select
 
 from loa import migrate
 from loa.db import transaction
@@ -24,8 +24,10 @@ from loa.scheduler.edits import add_airing
 from loa.services import Services
 from loa.stations.service import get_station
 from loa.stations.zones import get_zone
+from loa.web.users import add_user
 from tests.conftest import Loa
 from tests.helpers.bulletins import auth
+from tests.helpers.web import PASSWORD, csrf, login
 from tests.test_zones_counting import play, report, two_zones
 
 __all__ = ["two_zones"]  # a shared fixture
@@ -124,3 +126,29 @@ def test_migration_adds_airing_zone_and_goes_back(empty_database_url: str) -> No
         assert not migrate.pending(empty_database_url)
     finally:
         engine.dispose()
+
+
+def test_the_station_page_adds_an_airing_for_the_zones_ticked(
+        services: Services, client: FlaskClient, two_zones: dict[str, Any]) -> None:
+    """TN (two zones) offers its zones as checkboxes; TH (one) offers none; a zone code the
+    station lacks is refused."""
+    with transaction(services.sessions) as s:
+        add_user(s, "vh-tn", PASSWORD, "operator", "31")
+    login(client, "vh-tn")
+    page = client.get("/stations/TN?month=2026-12").get_data(as_text=True)
+    assert 'id="airing-zones"' in page and 'value="na-hang"' in page
+    assert 'id="airing-zones"' not in client.get("/stations/TH?month=2026-12").get_data(
+        as_text=True)
+    form = {"campaign": "CDS", "starts_at": free_evening(two_zones), "month": "2026-12",
+            "csrf_token": csrf(page.encode())}
+    refused = client.post("/stations/TN/airings", data=form | {"zone": "khong-co"},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "Không tìm thấy cụm loa &#39;khong-co&#39; ở đài TN" in refused
+    shown = client.post("/stations/TN/airings", data=form | {"zone": "na-hang"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "chỉ cụm loa: Cụm thôn Nà Hang" in shown
+    with transaction(services.sessions) as s:
+        added = s.scalars(select(Airing).where(
+            Airing.station_id == two_zones["airings"][0].station_id,
+            Airing.id.not_in([a.id for a in two_zones["airings"]]))).all()
+        assert [[z.code for z in a.zones] for a in added] == [["na-hang"]]
