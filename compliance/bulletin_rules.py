@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from loa.clock import CLOCK_SLACK
 from loa.compliance.rules import COMPLETE_SHARE
 from loa.playlists.models import MAX_REASON_CHARS, AudioAsset, Bulletin, BulletinPriority
-from loa.stations.players import CLOCK_SLACK
 
 CUT_KEYS = ("cancelled", "reason", "error")  # a play stopped short says why in its detail
 FAILED_WITHOUT_REASON = "thiết bị báo lỗi phát (the player reported a failed play)"

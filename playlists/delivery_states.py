@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from loa.stations.players import CLOCK_SLACK
+from loa.clock import CLOCK_SLACK
 
 
 class DeliveryState(StrEnum):

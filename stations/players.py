@@ -7,12 +7,13 @@ import binascii
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loa.clock import CLOCK_TOLERANCE_MS
 from loa.errors import LoaError
 from loa.stations.broker_auth import issue_login
 from loa.stations.models import DEFAULT_ZONE_CODE, Player, PlayerKey, PlayerMode, Station
@@ -99,10 +100,6 @@ def enroll_key(session: Session, player: Player, public_key_b64: str, now: datet
     return key
 
 
-CLOCK_TOLERANCE_MS = 60_000
-# How far a player's stamp may run off the server's and still be on time: the clock error
-# the agent warns about (the bulletin play rule and the delivery states allow it too).
-CLOCK_SLACK = timedelta(milliseconds=CLOCK_TOLERANCE_MS)
 HEALTH_FIELDS = (
     "version", "disk_free_mb", "volume", "signal", "state", "cached_files", "outbox",
     "problems", "clock_offset_age_s", "outputs",

@@ -25,10 +25,9 @@ from loa.stations.players import add_player
 from loa.stations.zones import add_zone
 from loa.web.users import add_user
 from tests.conftest import Loa
-from tests.helpers.factories import hai_phong_month, signed_relay
+from tests.helpers.factories import HALF_HOUR, RELAY_MORNING, hai_phong_month, signed_relay
 from tests.helpers.reports import pdf_text
 from tests.helpers.web import PASSWORD, login
-from tests.test_relay_audit import HALF_HOUR, T0
 
 
 @pytest.fixture
@@ -59,8 +58,8 @@ def post_relays(client: FlaskClient, player: tuple[int, str, Any], slot_id: int,
                 days: range) -> dict[str, Any]:
     """The player relayed each day's 06:00 occurrence in full; the server's answer."""
     _id, token, key = player
-    events = [signed_relay(key, slot_id, (T0 + timedelta(days=day)).astimezone(VN), HALF_HOUR)
-              for day in days]
+    events = [signed_relay(key, slot_id, (RELAY_MORNING + timedelta(days=day)).astimezone(VN),
+                           HALF_HOUR) for day in days]
     return client.post("/api/v1/player/events", json={"events": events},
                        headers={"Authorization": f"Bearer {token}"}).json
 
