@@ -117,6 +117,7 @@ def airing_facts(
             a.status is AiringStatus.cancelled,
             facts_of(a.programme),
             (variants or {}).get(a.programme_id, ()),
+            frozenset(z.code for z in a.zones),
         )
         for a in airings
     }

@@ -25,6 +25,7 @@ from loa.compliance.models import AiringLogEntry
 from loa.compliance.rules import AiringFacts, LoggedEvent, ProgrammeFacts
 from loa.db import among
 from loa.months import month_bounds
+from loa.playlists.airing_zones import zone_codes_of
 from loa.playlists.models import Airing, AiringStatus, Campaign, Programme, ProgrammeStatus
 from loa.playlists.programmes import Candidate, nearest_programme
 from loa.playlists.variants import ProgrammeVariant
@@ -161,6 +162,7 @@ def _load_airings(
     # Unpacked, not read by name: a Row's attributes cost more than the facts built here.
     found = [r for r in rows.all() if _in_month(bounds, r[1], r[2])]
     variants = programme_variants(session, {r[4] for r in found})
+    zones = zone_codes_of(session, {r[0] for r in found})
     for airing_id, station_id, starts_at, status, programme_id, campaign_id, sha256, \
             duration_ms in found:
         airing = AiringFacts(
@@ -170,6 +172,7 @@ def _load_airings(
             status is AiringStatus.cancelled,
             programme_facts(sha256, duration_ms),
             variants.get(programme_id, ()),
+            zones.get(airing_id, frozenset()),
         )
         facts.airings.setdefault(station_id, []).append((airing, status))
 

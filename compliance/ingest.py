@@ -32,6 +32,7 @@ from loa.compliance.event_checks import (
 from loa.compliance.key_entries import KEY_REVOKED, chain_keys, key_of
 from loa.compliance.models import AiringLogEntry
 from loa.errors import LoaError
+from loa.playlists.airing_zones import not_for_player
 from loa.playlists.bulletin_delivery import delivery_row, record_failure, record_play
 from loa.playlists.bulletin_zones import player_audio
 from loa.playlists.models import Airing, Bulletin, BulletinDelivery, BulletinSlot
@@ -119,6 +120,7 @@ class _Batch:
     revoked_keys: set[bytes] = field(default_factory=set)  # as the chain has them now
     station_relays: set[int] = field(default_factory=set)  # relay slots its zone carries
     other_zones: set[int] = field(default_factory=set)  # bulletins only for other zones
+    airings_elsewhere: set[int] = field(default_factory=set)  # airings only for other zones
 
     @classmethod
     def load(cls, session: Session, player: Player, events: list[_Checked]) -> _Batch:
@@ -151,7 +153,8 @@ class _Batch:
                    {b.id: bulletin_facts(b, heard[b.id]) for b in found if b.id in heard},
                    {raw for kind, _n, text in rows if kind == "key_revoked"
                     and (raw := key_of({"public_key": text})) is not None},
-                   relays, {b.id for b in found} - heard.keys())
+                   relays, {b.id for b in found} - heard.keys(),
+                   not_for_player(session, player, airing_ids))
 
     def check_signers(self, keys: list[bytes], passed: list[tuple[int, _Checked]]) -> None:
         """Raise SignerRevoked if a key that signed one of ``passed`` was revoked while the
@@ -197,6 +200,11 @@ class _Batch:
             raise EventRejected(
                 f"lượt phát {event['airing_id']} không thuộc đài của thiết bị này "
                 "(airing not of this station)"
+            )
+        elif event["airing_id"] in self.airings_elsewhere:
+            raise EventRejected(
+                f"lượt phát {event['airing_id']} chỉ gửi tới cụm loa khác của đài "
+                "(airing not sent to this player's zone)"
             )
 
     def entry(self, checked: _Checked, received_at: datetime) -> AiringLogEntry | None:

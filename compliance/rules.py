@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from loa.stations.models import DEFAULT_ZONE_CODE
+
 COMPLETE_SHARE = 0.95
 
 
@@ -48,6 +50,8 @@ class AiringFacts:
     programme: ProgrammeFacts | None
     # (language, audio) of the programme's recorded variants (design §4, zones)
     variants: tuple[tuple[str, ProgrammeFacts], ...] = ()
+    # the codes of the zones it is sent to; empty: every zone of the station (design §4)
+    zones: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,8 @@ def why_not_counted(
     the programme has a variant in, that variant too: ``heard_audio``); at least
     95% of it must have played, and no more than it lasts (plus the tolerance); the play's
     start (``at`` − played − clock offset) must lie within the tolerance of the
-    scheduled start; and the server must not have received it before the airing
+    scheduled start; a player of a zone the airing does not name (when it names any) has no
+    play of it; and the server must not have received it before the airing
     could have ended (the server's own clock, which no device sets).
     """
     if event.event != "airing.completed":
@@ -171,6 +176,8 @@ def why_not_counted(
     problem = _airing_problem(airing, rule)
     if problem is not None or airing.programme is None:
         return problem
+    if airing.zones and (event.zone or DEFAULT_ZONE_CODE) not in airing.zones:
+        return "lượt phát không gửi tới cụm loa này (airing not sent to this player's zone)"
     return _play_problem(event, airing, heard_audio(event, airing, airing.programme), rule)
 
 

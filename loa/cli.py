@@ -18,6 +18,8 @@ from loa.collector import pause_for_start_up
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "acronym": ("loa.cli_admin", "acronym",
                 "Từ viết tắt và cách đọc (the operators' acronym dictionary)."),
+    "airing": ("loa.cli_airing", "airing",
+               "Lượt phát thêm của nhân viên vận hành (an operator's extra airings)."),
     "audit": ("loa.cli_programme", "audit", "Kiểm tra, báo cáo (audit and reports)."),
     "backup": ("loa.cli_ops", "backup",
                "Sao lưu cơ sở dữ liệu và kho âm thanh vào một tệp (back up to one file)."),

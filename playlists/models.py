@@ -8,11 +8,13 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Column,
     Float,
     ForeignKey,
     Index,
     ScalarSelect,
     String,
+    Table,
     Text,
     UniqueConstraint,
     case,
@@ -214,6 +216,17 @@ class Airing(Base):
 
     programme: Mapped[Programme] = relationship()
     station: Mapped[Station] = relationship()
+    # The zones an operator's extra airing names; none: every zone (design §4, zones).
+    zones: Mapped[list[Zone]] = relationship(secondary="airing_zone", order_by=Zone.id)
+
+
+# The zones of its station an airing is sent to; none: every zone (issue 17 §4).
+airing_zone = Table(
+    "airing_zone",
+    Base.metadata,
+    Column("airing_id", ForeignKey("airing.id", ondelete="CASCADE"), primary_key=True),
+    Column("zone_id", ForeignKey("zone.id"), primary_key=True),
+)
 
 
 class Acronym(Base):

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from loa.months import month_bounds
 from loa.playlists.models import (
@@ -73,7 +73,8 @@ def month_airings(
     """The station's airings scheduled in ``month`` (station zone), of any campaign, by time;
     only those in ``statuses`` when given."""
     start, end = month_bounds(month, ZoneInfo(station.timezone))
-    query = select(Airing).where(
+    # The zones each names, in one query: the station page and the evidence show them.
+    query = select(Airing).options(selectinload(Airing.zones)).where(
         Airing.station_id == station.id, Airing.starts_at >= start, Airing.starts_at < end
     )
     if statuses is not None:

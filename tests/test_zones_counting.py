@@ -46,19 +46,23 @@ def two_zones(services: Services) -> dict[str, Any]:
     with transaction(services.sessions) as s:
         month, player, airings = enrolled_month(services, s, centre)
         add_zone(s, "TN", "na-hang", "Cụm thôn Nà Hang", "hmn")
-        far, _ = add_player(s, "TN", "Loa Nà Hang", zone_code="na-hang")
+        far, token = add_player(s, "TN", "Loa Nà Hang", zone_code="na-hang")
         enrol(s, far, na_hang, services)
         return {"sha": month.sha256, "airings": airings, "keys": (centre, na_hang),
-                "players": (player.id, far.id)}
+                "players": (player.id, far.id), "tokens": (month.players["TN"][1], token)}
 
 
-def play(services: Services, zones: dict[str, Any], which: int, count: int) -> None:
-    """The player of zone ``which`` (0: chung, 1: na-hang) completes the first airings."""
+def play(services: Services, zones: dict[str, Any], which: int, count: int,
+         airings: list[Any] | None = None) -> Any:
+    """The player of zone ``which`` (0: chung, 1: na-hang) completes the first airings (or
+    ``airings``); what ingest made of them."""
     key, player_id = zones["keys"][which], zones["players"][which]
     with transaction(services.sessions) as s:
-        events = [signed_completion(key, a, zones["sha"]) for a in zones["airings"][:count]]
+        played = zones["airings"][:count] if airings is None else airings
+        events = [signed_completion(key, a, zones["sha"]) for a in played]
         found = ingest_events(s, s.get_one(Player, player_id), events, JANUARY)
         assert len(found.accepted) == count
+        return found
 
 
 def test_one_zone_playing_leaves_the_station_short_until_the_other_plays(

@@ -24,6 +24,7 @@ from loa.compliance.key_entries import signer
 from loa.db import soft_commit
 from loa.errors import LoaError
 from loa.metrics import EVENTS, SCHEDULES
+from loa.playlists.airing_zones import player_airings
 from loa.playlists.assets import audio_json
 from loa.playlists.bulletin_delivery import mark_fetched
 from loa.playlists.bulletin_zones import player_audio
@@ -262,7 +263,8 @@ def schedule() -> Response:
         station = session.get_one(Station, player.station_id)
         tz = ZoneInfo(station.timezone)
         start, end = schedule_window(services().clock.now(), tz)
-        rows = station_airings(session, station.id, start, end)
+        # An airing naming zones is on the schedules of their players alone.
+        rows = player_airings(session, player, station_airings(session, station.id, start, end))
         # A zone with its own language plays the programme's variant in it, if there is one.
         variants = variant_assets(session, player, {p.id for _a, p, _s in rows})
         airings = [_airing_json(a, p, variants.get(p.id, asset), tz) for a, p, asset in rows]

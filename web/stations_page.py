@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loa.errors import LoaError
+from loa.playlists.airing_zones import named_zones
 from loa.playlists.campaigns import check_month
 from loa.playlists.models import Airing, AiringStatus, Bulletin, BulletinSlot, Campaign, Programme
 from loa.playlists.schedule import month_airings, month_bulletin_slots
@@ -206,7 +207,8 @@ def add(code: str) -> Any:
         if campaign is None:
             raise LoaError("Lỗi: không tìm thấy chiến dịch (campaign not found)")
         start = local_start(request.form.get("starts_at", ""), station)
-        return add_airing(s, station, campaign, start, now, gap)
+        zones = named_zones(s, station, request.form.getlist("zone"))
+        return add_airing(s, station, campaign, start, now, gap, zones)
 
     return _edit(code, change)
 
