@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from loa.clock import CLOCK_TOLERANCE_MS
 from loa.compliance.rules import COMPLETE_SHARE
 from loa.playlists.models import Bulletin, BulletinPriority
-from loa.stations.players import CLOCK_TOLERANCE_MS
 
 # How far a player's stamp may run before a server fact (sending, its fetch, the cancel)
 # and still be that fact's side of it: the clock error the agent warns about.

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import String, bindparam, cast, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from loa.clock import CLOCK_TOLERANCE_MS
 from loa.compliance.bulletin_rules import (
     BulletinFacts,
     BulletinPlay,
@@ -36,7 +37,7 @@ from loa.playlists.models import Airing, Bulletin, BulletinDelivery, BulletinSlo
 from loa.playlists.relays import station_relay_ids
 from loa.settings import Settings
 from loa.stations.models import Player
-from loa.stations.players import BAD_TOKEN, CLOCK_TOLERANCE_MS, Heartbeat, PlayerAuthError
+from loa.stations.players import BAD_TOKEN, Heartbeat, PlayerAuthError
 
 START_TOLERANCE = timedelta(minutes=Settings.start_tolerance_minutes)  # LOA_START_TOLERANCE_MINUTES
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loa.clock import CLOCK_TOLERANCE_MS
 from loa.errors import LoaError
 from loa.stations.broker_auth import issue_login
 from loa.stations.models import DEFAULT_ZONE_CODE, Player, PlayerKey, PlayerMode, Station
@@ -99,7 +100,6 @@ def enroll_key(session: Session, player: Player, public_key_b64: str, now: datet
     return key
 
 
-CLOCK_TOLERANCE_MS = 60_000
 HEALTH_FIELDS = (
     "version", "disk_free_mb", "volume", "signal", "state", "cached_files", "outbox",
     "problems", "clock_offset_age_s", "outputs",
