@@ -4,6 +4,7 @@ writing at once never wait in SQLite's busy handler, and a turn is always given 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -34,23 +35,32 @@ def _run_together(work: list[threading.Thread]) -> None:
         thread.join(timeout=60)
 
 
-def test_many_threads_writing_at_once_take_turns(tmp_path: Path) -> None:
-    engine = _queued_engine(tmp_path / "loa.db")
-    failures: list[Exception] = []
+def _at_once(threads: int, write: Callable[[int], None]) -> list[OperationalError]:
+    """Run ``write(n)`` in ``threads`` threads at once; the database errors they met."""
+    failures: list[OperationalError] = []
 
-    def player(n: int) -> None:
+    def writer(n: int) -> None:
         try:
-            for k in range(20):
-                with engine.begin() as conn:
-                    conn.execute(text("SELECT count(*) FROM fetch")).scalar()
-                    conn.execute(text("INSERT INTO fetch VALUES (:p, :k)"), {"p": n, "k": k})
-                    conn.execute(text("UPDATE fetch SET at = :k WHERE player = :p"),
-                                 {"p": n, "k": f"{k}"})
+            write(n)
         except OperationalError as err:
             failures.append(err)
 
-    _run_together([threading.Thread(target=player, args=(n,)) for n in range(12)])
-    assert failures == []
+    _run_together([threading.Thread(target=writer, args=(n,)) for n in range(threads)])
+    return failures
+
+
+def test_many_threads_writing_at_once_take_turns(tmp_path: Path) -> None:
+    engine = _queued_engine(tmp_path / "loa.db")
+
+    def player(n: int) -> None:
+        for k in range(20):
+            with engine.begin() as conn:
+                conn.execute(text("SELECT count(*) FROM fetch")).scalar()
+                conn.execute(text("INSERT INTO fetch VALUES (:p, :k)"), {"p": n, "k": k})
+                conn.execute(text("UPDATE fetch SET at = :k WHERE player = :p"),
+                             {"p": n, "k": f"{k}"})
+
+    assert _at_once(12, player) == []
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM fetch")).scalar() == 12 * 20
 
@@ -99,19 +109,14 @@ def test_the_chain_lock_takes_its_turn_too(tmp_path: Path) -> None:
     from loa.compliance.chain import lock_chain
 
     engine = _queued_engine(tmp_path / "loa.db")
-    failures: list[Exception] = []
 
     def ingest(n: int) -> None:
-        try:
-            for k in range(10):
-                with Session(engine) as session, session.begin():
-                    lock_chain(session, n)
-                    session.execute(text("INSERT INTO fetch VALUES (:p, :k)"), {"p": n, "k": k})
-        except OperationalError as err:
-            failures.append(err)
+        for k in range(10):
+            with Session(engine) as session, session.begin():
+                lock_chain(session, n)
+                session.execute(text("INSERT INTO fetch VALUES (:p, :k)"), {"p": n, "k": k})
 
-    _run_together([threading.Thread(target=ingest, args=(n,)) for n in range(8)])
-    assert failures == []
+    assert _at_once(8, ingest) == []
 
 
 def test_a_second_writer_of_the_same_thread_fails_as_before_rather_than_hang(
@@ -131,16 +136,11 @@ def test_the_engines_loa_makes_for_sqlite_queue_their_writers(tmp_path: Path) ->
     engine = make_engine(f"sqlite:///{tmp_path / 'loa.db'}")
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE fetch (player INTEGER)")
-    failures: list[Exception] = []
 
     def player(n: int) -> None:
-        try:
-            for _ in range(10):
-                with engine.begin() as conn:
-                    conn.execute(text("INSERT INTO fetch VALUES (:p)"), {"p": n})
-        except OperationalError as err:
-            failures.append(err)
+        for _ in range(10):
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO fetch VALUES (:p)"), {"p": n})
 
-    _run_together([threading.Thread(target=player, args=(n,)) for n in range(6)])
-    assert failures == []
+    assert _at_once(6, player) == []
     assert "WriterQueue" in engine.dialect.do_commit.__qualname__  # queued, not lucky
