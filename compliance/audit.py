@@ -37,14 +37,16 @@ from loa.stations.units import StationRef, stations_under
 
 @dataclass(frozen=True)
 class Reading:
-    """When a report is read and how strictly its plays are timed."""
+    """When a report is read and how strictly its plays are timed and its relays judged."""
 
     now: datetime
     tolerance: timedelta
+    relay_min_share: float = Settings.relay_min_share
 
     @classmethod
     def of(cls, settings: Settings, now: datetime) -> Reading:
-        return cls(now, timedelta(minutes=settings.start_tolerance_minutes))
+        return cls(now, timedelta(minutes=settings.start_tolerance_minutes),
+                   settings.relay_min_share)
 
 
 @dataclass(frozen=True)

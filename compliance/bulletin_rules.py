@@ -9,15 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from loa.clock import CLOCK_TOLERANCE_MS
+from loa.clock import CLOCK_SLACK
 from loa.compliance.rules import COMPLETE_SHARE
-from loa.playlists.models import Bulletin, BulletinPriority
+from loa.playlists.models import MAX_REASON_CHARS, Bulletin, BulletinPriority
 
-# How far a player's stamp may run before a server fact (sending, its fetch, the cancel)
-# and still be that fact's side of it: the clock error the agent warns about.
-CLOCK_SLACK = timedelta(milliseconds=CLOCK_TOLERANCE_MS)
 CUT_KEYS = ("cancelled", "reason", "error")  # a play stopped short says why in its detail
-MAX_FAILURE_CHARS = 300  # a failure's reason as the delivery row keeps it
 FAILED_WITHOUT_REASON = "thiết bị báo lỗi phát (the player reported a failed play)"
 
 
@@ -85,7 +81,7 @@ def play_failure(event: str, detail: Any) -> str | None:
             errors = detail["output_errors"]
             said = "; ".join(str(e) for e in errors) if isinstance(errors, list) else str(errors)
             reason = f"no real output played: {said}"
-    return None if reason is None else reason[:MAX_FAILURE_CHARS]
+    return None if reason is None else reason[:MAX_REASON_CHARS]
 
 
 def _text(value: Any) -> str | None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import String, bindparam, cast, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from loa.clock import CLOCK_TOLERANCE_MS
+from loa.clock import CLOCK_SLACK
 from loa.compliance.bulletin_rules import (
     BulletinFacts,
     BulletinPlay,
@@ -285,7 +285,7 @@ def _append(session: Session, batch: _Batch, passed: list[tuple[int, _Checked]],
                              batch.station_bulletins[entry.bulletin_id], tolerance)
         outcome.accepted.append((position, checked.event_id))
         ahead = checked.at - received_at
-        if ahead > timedelta(milliseconds=CLOCK_TOLERANCE_MS) and not outcome.warnings:
+        if ahead > CLOCK_SLACK and not outcome.warnings:
             outcome.warnings.append(
                 f"Sự kiện có thời điểm ở tương lai {ahead.total_seconds():+.0f} giây "
                 f"(event time {ahead.total_seconds():+.0f} s ahead of server)"

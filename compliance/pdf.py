@@ -43,6 +43,7 @@ from loa.compliance.audit import ReportRow
 from loa.compliance.export import approval_text, status_label, summary
 from loa.compliance.findings import CampaignAssessment, Findings, Shortcoming
 from loa.compliance.periods import period_months
+from loa.compliance.relay_findings import RelayFindings, minutes, percent, status_words
 from loa.compliance.totals import ProgrammeLine, ReportTotals
 from loa.errors import LoaError
 from loa.playlists.models import Campaign
@@ -81,6 +82,7 @@ def _style(size: float = 9, bold: bool = False, **kw: object) -> ParagraphStyle:
 # A table's own leading for plain strings, so wrapped cells line up with their neighbours.
 CELL = {"leading": 8.5 * 1.2}
 BLANK = "……"  # what a clerk fills in by hand: the number, an unset signer
+NO_RELAYS = RelayFindings(min_share=1.0)  # a period without required relays
 
 
 def _text(value: object, style: ParagraphStyle) -> Paragraph:
@@ -344,20 +346,43 @@ def _shortcoming(s: Shortcoming) -> Paragraph:
                  _style(10, leftIndent=4 * mm, spaceBefore=1 * mm))
 
 
+def _relay_assessment(relays: RelayFindings) -> list[Flowable]:
+    """The required relays in words, then per station and slot over the period."""
+    if not relays.lines:
+        return []
+    running = f"; {relays.running} tháng đang thực hiện" if relays.running else ""
+    cell = _style(8.5, **CELL)
+    data: list[list[object]] = [["Đài", "Nguồn (khung)", "Theo lịch (phút)",
+                                 "Đã tiếp sóng (phút)", "Tỷ lệ", "Tháng đạt / số tháng"]]
+    for line in relays.lines:
+        named = line.named
+        data.append([_text(f"{named.station_name} ({named.station})", cell),
+                     _text(f"{named.source} ({named.slot_id})", cell),
+                     minutes(line.scheduled_ms), minutes(line.relayed_ms), percent(line.share),
+                     line.months])
+    return [
+        _text(f"- Tiếp sóng bắt buộc (đạt khi tiếp sóng ít nhất {percent(relays.min_share)} "
+              f"thời lượng trong tháng): {relays.compliant}/{relays.judged} tháng đạt yêu cầu, "
+              f"tính theo từng đài và khung tiếp sóng{running}.",
+              _style(10, leftIndent=4 * mm, spaceBefore=2 * mm)),
+        Spacer(1, 2 * mm),
+        _grid(data, [48, 32, 24, 26, 18, 32], centre=range(2, 6)),
+    ]
+
+
 def _body(
-    rows: Sequence[ReportRow], totals: ReportTotals, findings: Findings, recommendations: str
+    rows: Sequence[ReportRow], totals: ReportTotals, findings: Findings, recommendations: str,
+    relays: RelayFindings,
 ) -> list[Flowable]:
     """Results, assessment, shortcomings and recommendations; a short line when the period
-    has no rows. A heading is written only with something under it."""
+    has no rows nor relays. A heading is written only with something under it."""
     h2 = _style(11, True, spaceBefore=5 * mm, spaceAfter=2 * mm)
     head = [Paragraph("I. Kết quả chung", h2), *_totals(totals)]
-    if not rows:
+    if not rows and not relays.lines:
         return [*head, Paragraph("Không có đài hoặc chiến dịch nào trong kỳ này.", _style(10))]
     ok = sum(r.status == "compliant" for r in rows)
     judged = sum(r.status != "in_progress" for r in rows)
-    body = [
-        *head,
-        Paragraph("II. Đánh giá", h2),
+    campaigns = [
         *[f for a in findings.assessments
           for f in _assessment(a, findings.topics.get(a.campaign, a.campaign))],
         Spacer(1, 2 * mm),
@@ -366,8 +391,16 @@ def _body(
         Paragraph(f"Tổng cộng: {ok}/{judged} đài-tháng đạt yêu cầu."
                   + (f" {len(rows) - judged} đài-tháng đang thực hiện." if judged < len(rows)
                      else ""), _style(10)),
+    ] if rows else [Paragraph("Không có chiến dịch nào trong kỳ này.", _style(10))]
+    short = _style(10, leftIndent=4 * mm, spaceBefore=1 * mm)
+    body = [
+        *head,
+        Paragraph("II. Đánh giá", h2),
+        *campaigns,
+        *_relay_assessment(relays),
         Paragraph("III. Tồn tại, hạn chế", h2),
-        *([_shortcoming(s) for s in findings.shortcomings] or [
+        *([_shortcoming(s) for s in findings.shortcomings]
+          + [_text(f"- {said}.", short) for said in relays.shortfalls] or [
             Paragraph("Không có đài nào không đạt yêu cầu trong kỳ.", _style(10))]),
     ]
     paragraphs = [p.strip() for p in recommendations.splitlines() if p.strip()]
@@ -377,17 +410,44 @@ def _body(
     return body
 
 
-def _appendix(rows: Sequence[ReportRow]) -> list[Flowable]:
-    """The monthly detail and the chain heads, after the signature: what the body rests on."""
-    if not rows:
+def _relay_detail(relays: RelayFindings, number: int) -> list[Flowable]:
+    """Each month, station and required slot, as the workbook's sheet has them."""
+    if not relays.monthly:
         return []
+    cell = _style(8.5, **CELL)
+    data: list[list[object]] = [["Đài", "Tháng", "Nguồn (khung)", "Theo lịch", "Đã tiếp sóng",
+                                 "Dự phòng", "Mất sóng", "Tỷ lệ", "Kết quả"]]
+    for month, v in relays.monthly:
+        data.append([_text(f"{v.station_name} ({v.station})", cell), f"{month[5:]}/{month[:4]}",
+                     _text(f"{v.source} ({v.slot_id})", cell), minutes(v.scheduled_ms),
+                     minutes(v.relayed_ms), minutes(v.fallback_ms), v.dropouts,
+                     percent(v.share), _text(status_words(v), cell)])
     return [
-        PageBreak(),
-        Paragraph("PHỤ LỤC", _style(12, True, alignment=TA_CENTER, spaceAfter=3 * mm)),
+        Spacer(1, 6 * mm),
+        KeepTogether([
+            Paragraph(f"Phụ lục {number}. Kết quả tiếp sóng bắt buộc từng tháng (phút)",
+                      _style(11, True, spaceAfter=2 * mm)),
+            _grid(data, [40, 15, 24, 16, 18, 16, 14, 15, 22], centre=range(1, 8)),
+        ]),
+    ]
+
+
+def _appendix(rows: Sequence[ReportRow], relays: RelayFindings) -> list[Flowable]:
+    """The monthly detail, the chain heads and the relays, after the signature: what the
+    body rests on."""
+    if not rows and not relays.monthly:
+        return []
+    heading = [PageBreak(),
+               Paragraph("PHỤ LỤC", _style(12, True, alignment=TA_CENTER, spaceAfter=3 * mm))]
+    if not rows:
+        return [*heading, *_relay_detail(relays, 1)]
+    return [
+        *heading,
         Paragraph("Phụ lục 1. Chi tiết từng tháng", _style(11, True, spaceAfter=2 * mm)),
         _detail_table(rows),
         Spacer(1, 6 * mm),
         *_chain_heads(rows),
+        *_relay_detail(relays, 3),
     ]
 
 
@@ -400,12 +460,14 @@ def to_pdf(
     period: str,
     generated_at: datetime,
     recommendations: str = "",
+    relays: RelayFindings = NO_RELAYS,
 ) -> bytes:
     """The report as A4 PDF in the shape of an administrative report (Nghị định 30/2020).
 
     Letterhead with number, place and date; title and recipient; results,
-    assessment, shortcomings and recommendations; distribution list and signer;
-    then the monthly detail and the chain heads as appendices.
+    assessment (the required relays too, when the period has any), shortcomings and
+    recommendations; distribution list and signer; then the monthly detail, the chain
+    heads and the relays' months as appendices.
     """
     _register_fonts(FONT_DIR)
     label, stamp = period_label(period), f"{generated_at.astimezone(VN):%H:%M %d/%m/%Y}"
@@ -418,11 +480,11 @@ def to_pdf(
             _style(10, alignment=TA_CENTER, spaceBefore=2 * mm),
         ),
         _text(f"Kính gửi: {letter.recipient}", _style(11, alignment=TA_CENTER, spaceBefore=4 * mm)),
-        *_body(rows, totals, findings, recommendations),
+        *_body(rows, totals, findings, recommendations, relays),
         Paragraph(f"Lập bởi Loa lúc {stamp} (giờ Việt Nam).", _style(9, spaceBefore=4 * mm)),
         Spacer(1, 6 * mm),
         KeepTogether([_signature(letter)]),
-        *_appendix(rows),
+        *_appendix(rows, relays),
     ]
     out = io.BytesIO()
     doc = SimpleDocTemplate(

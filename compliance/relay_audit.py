@@ -10,22 +10,23 @@ occurrence and says how much of the stream went on air.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from loa.compliance.models import AiringLogEntry
 from loa.compliance.rules import Status
 from loa.months import month_bounds
 from loa.playlists.relay_models import RelaySlot
 from loa.playlists.relays import RelaySpan, relay_spans
-from loa.stations.models import AdminUnit
-from loa.stations.units import stations_under
+from loa.stations.models import AdminUnit, Station
+from loa.stations.retire import reported_in
+from loa.stations.units import StationRef, stations_under
 
 COLUMNS = ("station", "station_name", "slot_id", "source", "scheduled_ms", "relayed_ms",
            "fallback_ms", "dropouts", "share", "status")
@@ -93,13 +94,15 @@ def judge(spans: Iterable[RelaySpan], reports: Iterable[Report], month_over: boo
     return scheduled, relayed, fallback, dropouts, round(share, 4), status
 
 
-def _reports(session: Session, station_ids: list[int]) -> dict[tuple[int, int], list[Report]]:
-    """Every ``relay.completed`` of these stations, by (station, slot)."""
+def _reports(session: Session, station_ids: list[int],
+             since: datetime) -> dict[tuple[int, int], list[Report]]:
+    """Every ``relay.completed`` of these stations logged from ``since`` on, by (station, slot)."""
     found: dict[tuple[int, int], list[Report]] = {}
     if not station_ids:
         return found
     rows = session.execute(select(AiringLogEntry.station_id, AiringLogEntry.detail).where(
-        AiringLogEntry.station_id.in_(station_ids), AiringLogEntry.event == "relay.completed"))
+        AiringLogEntry.station_id.in_(station_ids), AiringLogEntry.event == "relay.completed",
+        AiringLogEntry.at >= since))
     for station_id, detail in rows:
         try:
             report = Report(int(detail["slot_id"]), datetime.fromisoformat(detail["starts_at"]),
@@ -115,21 +118,33 @@ def _reports(session: Session, station_ids: list[int]) -> dict[tuple[int, int], 
 def relay_verdicts(session: Session, unit: AdminUnit, month: str, now: datetime,
                    min_share: float) -> list[RelayVerdict]:
     """Per station under ``unit`` and required relay slot it carries, the month's verdict."""
-    stations = stations_under(session, unit)
+    stations = [st for st in stations_under(session, unit) if reported_in(st, month)]
+    return station_verdicts(session, stations, month, now, min_share)
+
+
+def station_verdicts(session: Session, stations: Sequence[Station | StationRef], month: str,
+                     now: datetime, min_share: float) -> list[RelayVerdict]:
+    """The month's verdict of each required relay slot of these stations, in the same few
+    queries however many stations (the month overview reads them all at once)."""
     ids = [s.id for s in stations]
     required = {slot.id: slot for slot in session.scalars(
-        select(RelaySlot).where(RelaySlot.required.is_(True)))}
+        select(RelaySlot).where(RelaySlot.required.is_(True))
+        .options(joinedload(RelaySlot.source)))}
     if not required or not ids:
         return []
     wide = month_bounds(month, ZoneInfo("UTC"))
     spans = relay_spans(session, wide[0] - timedelta(days=1), wide[1] + timedelta(days=1), ids)
-    reports = _reports(session, ids)
+    # A report comes once its occurrence is over (a restarted agent's even later), never
+    # before it began: the month's reports are those logged since it began.
+    reports = _reports(session, ids, wide[0] - timedelta(days=1))
     verdicts = []
     for station in stations:
         start, end = month_bounds(month, ZoneInfo(station.timezone))
         mine: dict[int, list[RelaySpan]] = {}
         for span in spans.get(station.id, []):
-            if span.slot_id in required and start <= span.start < end:
+            slot = required.get(span.slot_id)
+            # An occurrence before the slot was set was never scheduled: no player had it.
+            if slot is not None and start <= span.start < end and span.start >= slot.created_at:
                 mine.setdefault(span.slot_id, []).append(span)
         for slot_id, slot_spans in sorted(mine.items()):
             scheduled, relayed, fallback, dropouts, share, status = judge(
@@ -138,7 +153,6 @@ def relay_verdicts(session: Session, unit: AdminUnit, month: str, now: datetime,
                                          required[slot_id].source.code, scheduled, relayed,
                                          fallback, dropouts, share, str(status)))
     return verdicts
-
 
 
 def period_verdicts(session: Session, unit: AdminUnit, months: Iterable[str], now: datetime,

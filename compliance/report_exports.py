@@ -12,6 +12,9 @@ from loa.compliance.audit import Reading, ReportRow
 from loa.compliance.findings_data import report_findings
 from loa.compliance.models import ReportExport
 from loa.compliance.pdf import letter_of, report_title, to_pdf
+from loa.compliance.periods import period_months
+from loa.compliance.relay_audit import period_verdicts
+from loa.compliance.relay_findings import relay_findings
 from loa.compliance.totals import report_totals
 from loa.errors import LoaError
 from loa.stations.models import AdminUnit
@@ -29,16 +32,19 @@ def export_pdf(
     recommendations: str = "",
     by: str | None = None,
 ) -> ReportExport:
-    """The unit's report for ``period`` as PDF, kept with its number, author and
-    recommendations so the copy sent up can be shown again."""
+    """The unit's report for ``period`` as PDF (with its required relays), kept with its
+    number, author and recommendations so the copy sent up can be shown again."""
     recommendations = recommendations.strip()
     if len(recommendations) > MAX_RECOMMENDATIONS:
         raise LoaError(f"Kiến nghị dài quá {MAX_RECOMMENDATIONS} ký tự "
                        f"(recommendations longer than {MAX_RECOMMENDATIONS} characters)")
     letter = letter_of(unit, number)
+    # The verdicts the workbook's "Tiếp sóng" sheet carries, for the same unit and months.
+    relays = period_verdicts(session, unit, period_months(period), reading.now,
+                             reading.relay_min_share)
     content = to_pdf(rows, report_title(session, rows), letter, report_totals(session, unit, rows),
                      report_findings(session, rows, reading), period, reading.now,
-                     recommendations)
+                     recommendations, relay_findings(relays, reading.relay_min_share))
     export = ReportExport(
         unit_id=unit.id, period=period, number=number, format="pdf", created_by=by,
         created_at=reading.now, recommendations=recommendations,

@@ -61,10 +61,12 @@ def variant() -> None:
 @pass_loa
 def variant_add(loa: LoaContext, programme_id: int, file: Path, language: str) -> None:
     """Add a recorded variant; zones of that language play it instead of the master."""
+    from loa.compliance.close import check_programme_open
     from loa.playlists.variants import add_variant
 
     services = loa.services
     with transaction(services.sessions) as session:
+        check_programme_open(session, programme_id, "thêm bản ngôn ngữ (add a variant)")
         added = add_variant(session, services.store, programme_id, language, file,
                             services.clock.now())
         click.echo(f"Đã thêm bản {added.language} của chương trình {programme_id}: "

@@ -8,16 +8,18 @@ from zoneinfo import ZoneInfo
 
 from loa.player.clock import Clock, SystemClock
 
-__all__ = ["CLOCK_TOLERANCE_MS", "VN", "VN_ZONE_NAME", "Clock", "FrozenClock", "OffsetClock",
-           "SystemClock", "clock_for"]
+__all__ = ["CLOCK_SLACK", "CLOCK_TOLERANCE_MS", "VN", "VN_ZONE_NAME", "Clock", "FrozenClock",
+           "OffsetClock", "SystemClock", "clock_for"]
 
 # Vietnam keeps one zone, UTC+7 with no summer time: a station's default, and the zone of
 # the reports, the CLI's times without an offset and the pages' bulletin times.
 VN_ZONE_NAME = "Asia/Ho_Chi_Minh"
 VN = ZoneInfo(VN_ZONE_NAME)
-# How far a player's clock may be from the server's: further is flagged in its health, and
-# a bulletin play's times get this much slack.
+# How far a player's clock may be from the server's: further is flagged in its health.
 CLOCK_TOLERANCE_MS = 60_000
+# How far a player's stamp may run off the server's and still be on time: the clock error
+# the agent warns about (the bulletin play rule and the delivery states allow it too).
+CLOCK_SLACK = timedelta(milliseconds=CLOCK_TOLERANCE_MS)
 
 
 class OffsetClock:

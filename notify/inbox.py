@@ -27,8 +27,8 @@ from loa.months import month_bounds
 from loa.playlists.bulletin_offers import waiting_offers
 from loa.playlists.models import (
     HOLDING,
+    LOST,
     Airing,
-    AiringStatus,
     Bulletin,
     BulletinStatus,
     Campaign,
@@ -42,8 +42,6 @@ from loa.settings import Settings
 from loa.stations.accounts import Role
 from loa.stations.health import is_online
 from loa.stations.models import AdminUnit, Player, Station
-
-LOST = (AiringStatus.missed, AiringStatus.failed)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from loa.clock import Clock
 from loa.db import transaction
 from loa.playlists.delivery_states import DeliveryState, PlayerPlays, station_state
-from loa.playlists.models import Bulletin, BulletinDelivery
+from loa.playlists.models import MAX_REASON_CHARS, Bulletin, BulletinDelivery
 from loa.stations.models import Player, Station
 
 
@@ -109,7 +109,7 @@ def record_play(row: BulletinDelivery, event: str, at: datetime, counted: bool,
     verdict (compliance decides; this room keeps the row)."""
     if not counted:
         if event == "bulletin.completed":
-            row.not_counted = (problem or "")[:300] or None
+            row.not_counted = (problem or "")[:MAX_REASON_CHARS] or None
         return
     if event == "bulletin.started":
         row.started_at = min(row.started_at or at, at)
@@ -125,7 +125,7 @@ def record_failure(row: BulletinDelivery, at: datetime, reason: str) -> None:
     """A play of the player that nobody heard (``bulletin.failed``, or through ``null``):
     the latest one and why. It never adds to the plays counted."""
     if row.failed_at is None or at >= row.failed_at:
-        row.failed_at, row.failure = at, reason[:300]
+        row.failed_at, row.failure = at, reason[:MAX_REASON_CHARS]
 
 
 def delivery(session: Session, bulletin: Bulletin) -> list[StationDelivery]:

@@ -16,10 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from loa.clock import CLOCK_TOLERANCE_MS
-
-# A player's stamp may be this far off the server's (the bulletin play rule's slack too).
-CLOCK_SLACK = timedelta(milliseconds=CLOCK_TOLERANCE_MS)
+from loa.clock import CLOCK_SLACK
 
 
 class DeliveryState(StrEnum):

@@ -49,6 +49,8 @@ class AiringStatus(StrEnum):
 STILL_TO_AIR = (AiringStatus.planned, AiringStatus.published)
 # An airing that has not failed still holds its place on air and in the count.
 HOLDING = (*STILL_TO_AIR, AiringStatus.aired)
+# Gone without a counted play: the planner makes these up while their month runs.
+LOST = (AiringStatus.missed, AiringStatus.failed)
 
 
 class AudioAsset(Base):
@@ -320,6 +322,9 @@ class BulletinTarget(Base):
     bulletin: Mapped[Bulletin] = relationship(back_populates="targets")
 
 
+MAX_REASON_CHARS = 300  # why a play failed or did not count, as a delivery row keeps it
+
+
 class BulletinDelivery(Base):
     """How a bulletin reached one target player: made at send, stamped as it goes."""
 
@@ -339,8 +344,8 @@ class BulletinDelivery(Base):
     # the latest failed play and why, and why the last completion did not count.
     last_started_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
-    failure: Mapped[str | None] = mapped_column(String(300))
-    not_counted: Mapped[str | None] = mapped_column(String(300))
+    failure: Mapped[str | None] = mapped_column(String(MAX_REASON_CHARS))
+    not_counted: Mapped[str | None] = mapped_column(String(MAX_REASON_CHARS))
 
 
 class BulletinSlot(Base):

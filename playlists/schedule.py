@@ -52,6 +52,18 @@ def station_airings(
     ]
 
 
+def cancel_still_to_air(session: Session, station_id: int, since: datetime) -> int:
+    """Cancel the station's airings still to air that start at or after ``since`` (a
+    retired station's); returns how many."""
+    later = session.scalars(select(Airing).where(
+        Airing.station_id == station_id, Airing.status.in_(STILL_TO_AIR), Airing.starts_at >= since,
+    )).all()
+    for airing in later:
+        airing.status = AiringStatus.cancelled
+    session.flush()
+    return len(later)
+
+
 def month_airings(
     session: Session,
     station: Station,

@@ -44,18 +44,17 @@ def add_variant(
 
     Cases: the language is an ISO 639 code other than Vietnamese (the master is the
     Vietnamese one); one variant per language (a new recording: a new programme
-    version); the month must be open; the file must be usable audio within the
-    campaign's length bounds, as the master is (rule 4 of §6 holds for it too).
+    version); the file must be usable audio within the campaign's length bounds, as
+    the master is (rule 4 of §6 holds for it too). The month must be open: the caller
+    checks it (``compliance.close.check_programme_open``, as for approving), since
+    compliance sits above this room.
     """
-    from loa.compliance.close import check_month_open  # compliance reads this module
-
     programme = get_programme(session, programme_id)
     if not LANGUAGE.fullmatch(language) or language == DEFAULT_LANGUAGE:
         raise LoaError(
             f"Mã ngôn ngữ {language!r} không hợp lệ: mã ISO 639 khác vi, ví dụ hmn, km "
             "(language: an ISO 639 code other than vi)"
         )
-    check_month_open(session, programme.month, "thêm bản ngôn ngữ (add a variant)")
     if session.scalar(select(ProgrammeVariant.id).where(
             ProgrammeVariant.programme_id == programme.id,
             ProgrammeVariant.language == language)) is not None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from loa.compliance.audit import ReportRow
 from loa.months import month_bounds
 from loa.playlists.models import HOLDING, Airing, AiringStatus, Campaign
+from loa.playlists.models import LOST as LOST  # web/stations_page.py reads it here
 from loa.playlists.programmes import applicable_programme
 from loa.playlists.schedule import month_airings
 from loa.scheduler.bulletin_air import station_month_slot_busy
@@ -21,8 +22,6 @@ from loa.scheduler.planning import Busy, plan_month
 from loa.stations.models import Station
 from loa.stations.service import station_windows
 from loa.stations.windows import Window
-
-LOST = (AiringStatus.missed, AiringStatus.failed)
 
 
 class Outlook(StrEnum):

@@ -22,12 +22,11 @@ from loa.compliance.rules import (
     why_not_counted,
 )
 from loa.months import month_bounds
-from loa.playlists.models import STILL_TO_AIR, Airing, AiringStatus, Campaign, Programme
+from loa.playlists.models import LOST, STILL_TO_AIR, Airing, AiringStatus, Campaign, Programme
 from loa.stations.models import Station
 
 # Players on a bad link report late; give them this long before calling an airing missed.
 GRACE = timedelta(hours=6)
-LOST = (AiringStatus.failed, AiringStatus.missed)
 
 
 def settled_status(

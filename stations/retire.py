@@ -48,26 +48,18 @@ def delete_station(session: Session, station: Station) -> None:
     session.flush()
 
 
-def retire_station(session: Session, station: Station, now: datetime) -> int:
-    """Mark ``station`` retired from ``now`` and cancel what it had still to air after now.
+def retire_station(session: Session, station: Station, now: datetime) -> None:
+    """Mark ``station`` retired from ``now``.
 
     Its past airings and log stay for the reports of past months; planning and bulletin
-    targets skip it from now on. Returns how many airings were cancelled. Revoking its
-    players is the caller's (through the key log, so the chain records it).
+    targets skip it from now on. Cancelling what it still had to air
+    (``playlists.schedule.cancel_still_to_air``) and revoking its players (through the key
+    log, so the chain records it) are the caller's: both rooms sit above this one.
     """
-    # Imported here: playlists sit above stations in the rooms' order.
-    from loa.playlists.models import STILL_TO_AIR, Airing, AiringStatus
-
     if station.retired_at is not None:
         raise LoaError(f"Đài {station.code} đã ngừng hoạt động (station already retired)")
     station.retired_at = now
-    later = session.scalars(select(Airing).where(
-        Airing.station_id == station.id, Airing.status.in_(STILL_TO_AIR), Airing.starts_at >= now,
-    )).all()
-    for airing in later:
-        airing.status = AiringStatus.cancelled
     session.flush()
-    return len(later)
 
 
 def reported_in(station: Station | StationRef, month: str) -> bool:

@@ -11,17 +11,17 @@ from pathlib import Path
 from typing import IO
 
 import pytest
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import create_engine, inspect, text
 
 import tests.helpers.chains
 from loa import backup
-from loa.compliance.models import AiringLogEntry
 from loa.db import make_engine, transaction
 from loa.services import Services
 from loa.stations.service import add_station
 from loa.stations.units import add_unit
 from tests.conftest import PG_SERVER, Loa
 from tests.helpers.chains import Chain
+from tests.helpers.databases import log_entries
 from tests.helpers.factories import two_wards
 
 tn = tests.helpers.chains.tn  # a shared fixture
@@ -43,16 +43,6 @@ def target_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-
-
-def entries(url: str) -> list[tuple[int, str]]:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(  # type: ignore[misc]
-                select(AiringLogEntry.seq, AiringLogEntry.hash).order_by(AiringLogEntry.id))]
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
@@ -85,7 +75,8 @@ def test_backup_restore_verify(
     there("audit", "verify")  # exit 0: chains, signatures, anchors and audio all hold
     secret = tmp_path / "restored-home" / "secret_key"
     assert secret.read_text() == "s" * 64 and secret.stat().st_mode & 0o777 == 0o600
-    assert entries(target_url) == entries(database_url) and len(entries(target_url)) == 6
+    restored = log_entries(target_url)
+    assert restored == log_entries(database_url) and len(restored) == 6
     again = there("restore", str(archive), ok=False)
     assert "không trống" in again and "--force" in again
     there("restore", str(archive), "--force")
@@ -102,7 +93,7 @@ def test_portable_dump_restores_and_verifies(
     there = Loa(restored_env(env, tmp_path, target_url))
     there("restore", str(made))
     there("audit", "verify")
-    assert entries(target_url) == entries(database_url)
+    assert log_entries(target_url) == log_entries(database_url)
     there("player", "add", "TN", "--name", "Cụm loa mới")  # ids go on after the restored rows
 
 
@@ -145,7 +136,7 @@ def test_a_portable_dump_moves_a_sqlite_province_to_postgresql(
     there = Loa(restored_env(env, tmp_path, postgres_url))
     there("restore", str(made))
     there("audit", "verify")  # on PostgreSQL: the append-only trigger is there too
-    assert entries(postgres_url) == entries(database_url)
+    assert log_entries(postgres_url) == log_entries(database_url)
     assert "sqlite-backup" in loa("backup", str(tmp_path / "native.tar"))
     said = there("restore", "--force", str(tmp_path / "native.tar"), ok=False)
     assert "--portable" in said  # a SQLite file does not go into PostgreSQL

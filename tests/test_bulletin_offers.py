@@ -6,6 +6,7 @@ command line."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,7 +43,7 @@ from loa.stations.service import get_station
 from loa.stations.units import get_unit
 from tests.conftest import Loa
 from tests.helpers.bulletins import send
-from tests.test_runtime import wait_until
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.both_databases  # the offers and the slots are rows: both databases
 
@@ -215,9 +216,26 @@ def test_a_commune_answering_as_the_clock_strikes_is_answered_once(
         assert list(slots_of(s, sent)) == ["TH"]
 
 
-def test_offer_hours_are_a_typed_setting(env: dict[str, str]) -> None:
-    assert load_settings(env).offer_hours == 2
-    assert load_settings(env | {"LOA_OFFER_HOURS": "6"}).offer_hours == 6
+def test_loa_offer_hours_gives_the_commune_longer_to_answer(
+    services: Services, tree: dict, clock: FrozenClock, env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Six hours set: the clock leaves the offer to the commune past the default two, and
+    accepts it at six."""
+    six = load_settings(env | {"LOA_OFFER_HOURS": "6"}).offer_hours
+    monkeypatch.setattr(services, "settings", replace(services.settings, offer_hours=six))
+    sent = from_province(services)
+    clock.advance(hours=6, seconds=-1)
+    offers_job(services)
+    with transaction(services.sessions) as s:
+        assert states(s, sent)["TN"][0] is BulletinOfferState.offered
+    clock.advance(seconds=1)
+    offers_job(services)
+    with transaction(services.sessions) as s:
+        assert states(s, sent)["TN"][0] is BulletinOfferState.auto_accepted
+
+
+def test_a_bad_loa_offer_hours_is_refused(env: dict[str, str]) -> None:
     for wrong in ("0", "hai"):
         with pytest.raises(SettingsError, match="LOA_OFFER_HOURS"):
             load_settings(env | {"LOA_OFFER_HOURS": wrong})

@@ -13,8 +13,8 @@ from loa.clock import VN, FrozenClock
 from loa.db import transaction
 from loa.playlists.models import Bulletin, BulletinSeries, BulletinStatus
 from loa.services import Services
+from tests.helpers.bulletin_web import form_of
 from tests.helpers.web import login
-from tests.test_bulletin_web import form_of
 
 tree = tests.helpers.bulletin_web.tree  # a shared fixture
 STORM_3 = "Bão số 3 năm 2026"

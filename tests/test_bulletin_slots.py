@@ -21,7 +21,6 @@ from loa.canonical import canonical_json
 from loa.clock import FrozenClock
 from loa.db import transaction
 from loa.errors import LoaError
-from loa.playlists.assets import record_asset
 from loa.playlists.bulletins import (
     approve_bulletin,
     cancel_bulletin,
@@ -33,12 +32,8 @@ from loa.playlists.models import (
     Airing,
     AiringStatus,
     Bulletin,
-    BulletinDelivery,
-    BulletinPriority,
     BulletinSlot,
     BulletinSlotStatus,
-    BulletinStatus,
-    BulletinTarget,
 )
 from loa.scheduler.bulletin_slots import (
     place_bulletin_slots,
@@ -54,7 +49,8 @@ from loa.settings import Settings
 from loa.stations.models import Player, Station
 from loa.stations.units import get_unit
 from loa.web.users import add_user
-from tests.helpers.factories import enrolled_month, fake_sha, hai_phong_month
+from tests.helpers.bulletins import notice
+from tests.helpers.factories import enrolled_month, hai_phong_month
 from tests.helpers.publishers import RecordingPublisher
 from tests.helpers.web import PASSWORD, login
 
@@ -79,33 +75,6 @@ def services(
     publisher.services = built
     yield built
     built.sessions.kw["bind"].dispose()
-
-
-def notice(
-    s: Session, now: datetime, valid_from: datetime, *, priority: str = "normal",
-    seconds: int = 60, count: int = 1, every: timedelta = timedelta(0),
-    until: timedelta = timedelta(days=2), label: str = "họp",
-) -> Bulletin:
-    """An active bulletin of Hải Phòng (31) to its whole subtree, with a delivery per player
-    (each player fetched its audio when it was sent)."""
-    sha = fake_sha(f"bulletin {label} {seconds}")
-    record_asset(s, sha, 2000, seconds * 1000, "mp3")
-    bulletin = Bulletin(
-        unit=get_unit(s, "31"), title=f"Thông báo {label}", text="Mời họp tổ dân phố",
-        priority=BulletinPriority(priority), status=BulletinStatus.active, asset_sha256=sha,
-        duration_ms=seconds * 1000, valid_from=valid_from, valid_until=valid_from + until,
-        repeat_count=count, repeat_every_s=round(every.total_seconds()), created_at=now,
-        sent_at=now, updated_at=now, targets=[BulletinTarget(unit_id=get_unit(s, "31").id)],
-    )
-    s.add(bulletin)
-    s.flush()
-    s.add_all(
-        BulletinDelivery(bulletin_id=bulletin.id, station_id=p.station_id, player_id=p.id, plays=0,
-                         fetched_at=now)
-        for p in s.scalars(select(Player))
-    )
-    s.flush()
-    return bulletin
 
 
 def station(s: Session, code: str) -> Station:

@@ -16,9 +16,8 @@ from loa.playlists.bulletin_templates import TEMPLATES
 from loa.playlists.models import Bulletin, BulletinStatus
 from loa.services import Services
 from tests.conftest import Loa
-from tests.helpers.bulletin_web import STORM_FIELDS, typed_blanks
+from tests.helpers.bulletin_web import STORM_FIELDS, form_of, only_bulletin, typed_blanks
 from tests.helpers.web import csrf, login
-from tests.test_bulletin_web import form_of, only_bulletin
 
 tree = tests.helpers.bulletin_web.tree  # a shared fixture
 

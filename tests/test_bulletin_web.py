@@ -18,7 +18,7 @@ from loa.playlists.models import Bulletin, BulletinDelivery, BulletinStatus
 from loa.services import Services
 from loa.stations.models import AdminUnit
 from loa.web.users import add_user
-from tests.helpers.bulletin_web import completed, started, typed_blanks
+from tests.helpers.bulletin_web import completed, form_of, only_bulletin, started, typed_blanks
 from tests.helpers.web import PASSWORD, csrf, login
 
 tree = tests.helpers.bulletin_web.tree  # a shared fixture
@@ -31,46 +31,11 @@ def allow_operators_emergency(services: Services, code: str) -> None:
         unit.emergency_roles = "operator,leader,admin"
 
 
-def form_of(page: str, **fields: Any) -> dict[str, Any]:
-    """The new-bulletin form as the page fills it (text inputs, checked boxes), then ``fields``."""
-    data: dict[str, Any] = {"csrf_token": csrf(page.encode())}
-    for name, value in re.findall(r'<input type="(?:text|hidden|number|datetime-local)" '
-                                  r'name="(\w+)"[^>]*?value="([^"]*)"', page):
-        data[name] = _unescape(value)
-    for name, value in re.findall(r'name="(\w+)" value="([^"]*)"[^>]*? checked', page):
-        data.setdefault(name, [])
-        if isinstance(data[name], list):
-            data[name].append(value)
-        else:
-            data[name] = value
-    text = re.search(r'<textarea name="text"[^>]*>(.*?)</textarea>', page, re.S)
-    data["text"] = _unescape(text.group(1)) if text else ""
-    for name in ("priority", "source"):
-        if isinstance(data.get(name), list):
-            data[name] = data[name][0]
-    data.update(fields)
-    return data
-
-
-def _unescape(value: str) -> str:
-    return (value.replace("&#34;", '"').replace("&#39;", "'").replace("&lt;", "<")
-            .replace("&gt;", ">").replace("&amp;", "&"))
-
-
 def send(client: Any, template: str = "storm", **fields: Any) -> Any:
     """Send ``template`` with its blanks typed (typed_blanks) and ``fields`` changed."""
     page = client.get(f"/bulletins/new?template={template}").get_data(as_text=True)
     typed = typed_blanks(template) | fields
     return client.post("/bulletins/new", data=form_of(page, action="send", **typed))
-
-
-def only_bulletin(services: Services) -> Bulletin:
-    """The bulletin sent last."""
-    with transaction(services.sessions) as s:
-        found = s.scalars(select(Bulletin).order_by(Bulletin.id.desc())).first()
-        assert found is not None
-        s.expunge(found)
-        return found
 
 
 def test_each_template_reads_as_a_bulletin_with_its_examples() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import itertools
 import re
-import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers.project import ROOT, package_dirs
+
 DESIGN = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
 TOP_FOLDERS = ("audio|bench|compliance|docs|loa|loa_player|notify|packaging|playlists|scheduler"
                "|scripts|stations|tests|web")
@@ -18,12 +18,6 @@ MODULE = re.compile(r"(?<![\w/.-])loa(?:\.\w+)+\*?")
 # The rooms' short forms: `scheduler.edits`, `playlists.jobs.enqueue`.
 ROOM_MODULE = re.compile(
     r"`((?:audio|compliance|notify|playlists|scheduler|stations|web)(?:\.\w+)+)`")
-
-
-def package_dirs() -> dict[str, Path]:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    mapping = project["tool"]["setuptools"]["package-dir"]
-    return {name: ROOT / folder for name, folder in mapping.items()}
 
 
 PACKAGES = package_dirs()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from loa.clock import VN
 from loa.errors import LoaError
 from loa.playlists.models import AiringStatus
 from loa.scheduler.edits import check_slot
@@ -16,7 +16,6 @@ from loa.scheduler.runtime import next_month
 from loa.stations.health import is_online
 from loa.stations.windows import parse_windows
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 GAP = timedelta(seconds=30)
 
 

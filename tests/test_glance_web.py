@@ -7,12 +7,11 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from loa.clock import FrozenClock
+from loa.clock import VN, FrozenClock
 from loa.compliance.audit import Reading
 from loa.compliance.close import close_month
 from loa.db import transaction
@@ -26,7 +25,6 @@ from tests.helpers.accounts import airings_of, outlook_of
 from tests.helpers.factories import aired, approved_programme, hai_phong_month
 from tests.helpers.web import PASSWORD, csrf, login
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CALENDAR_PLANNED = re.compile(r'class="airing airing-planned" title=')
 
 

@@ -7,16 +7,9 @@ from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
 from loa import migrate
+from tests.helpers.databases import tables
 
 pytestmark = pytest.mark.both_databases  # the database is the point here
-
-
-def tables(url: str) -> set[str]:
-    engine = create_engine(url)
-    try:
-        return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
 
 
 def test_upgrade_downgrade_upgrade(empty_database_url: str) -> None:

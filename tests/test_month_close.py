@@ -11,6 +11,7 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -221,16 +222,19 @@ def test_the_month_closes_after_the_grace_days_and_its_snapshot_is_final(
     assert "đến sau khi tháng đã khóa sổ" in page and page.count("✓ Có") == 3
 
 
-def test_after_close_approve_render_and_plan_are_refused(
-    december: December, env: dict[str, str], client: Any
+def test_after_close_approve_render_variant_and_plan_are_refused(
+    december: December, env: dict[str, str], client: Any, tmp_path: Path
 ) -> None:
     own = december.rendered_commune_programme()
+    recording = tmp_path / "ban-hmong.mp3"
+    recording.write_bytes(b"ID3")  # never read: the closed month is refused first
     loa = at(env, JANUARY_3)
     assert "chưa kết thúc" in at(env, VN_MIDNIGHT_1_JAN - timedelta(seconds=1))(
         "audit", "close", "--month", "2026-12", ok=False
     )
     assert "Đã khóa sổ tháng 2026-12" in loa("audit", "close", "--month", "2026-12")
-    for args in (("programme", "approve", str(own)), ("programme", "render", str(own))):
+    for args in (("programme", "approve", str(own)), ("programme", "render", str(own)),
+                 ("programme", "variant", "add", str(own), str(recording), "--language", "hmn")):
         refused = loa(*args, ok=False)
         assert "Lỗi: Tháng 2026-12 đã khóa sổ" in refused and "(month closed)" in refused
     assert "đã khóa sổ" in loa("plan", "--month", "2026-12", ok=False)

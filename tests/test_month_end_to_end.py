@@ -12,7 +12,6 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -21,7 +20,7 @@ from sqlalchemy import select, text
 
 from loa.app import build_services, create_app
 from loa.canonical import canonical_json
-from loa.clock import FrozenClock
+from loa.clock import VN, FrozenClock
 from loa.db import transaction
 from loa.playlists.models import Airing, AiringStatus
 from loa.settings import load_settings
@@ -32,8 +31,6 @@ from tests.conftest import START, Loa
 from tests.helpers.web import login
 
 pytestmark = pytest.mark.both_databases  # the database is the point here
-
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class Player:

@@ -22,6 +22,7 @@ from loa.notify.profiles import quiet_until
 from loa.services import Services
 from tests.helpers import notify
 from tests.helpers.accounts import logged_in
+from tests.helpers.databases import tables
 from tests.helpers.web import csrf
 
 office = notify.office  # the fixture, bound by name
@@ -136,24 +137,16 @@ def test_the_alert_settings_refuse_bad_input_and_forms_without_a_token(
 @pytest.mark.both_databases
 def test_the_notify_tables_go_up_and_down(empty_database_url: str) -> None:
     from alembic import command
-    from sqlalchemy import create_engine, inspect
 
     from loa import migrate
 
-    def tables() -> set[str]:
-        engine = create_engine(empty_database_url)
-        try:
-            return set(inspect(engine).get_table_names())
-        finally:
-            engine.dispose()
-
     notify_tables = {"notify_profile", "notify_event", "notify_delivery"}
     migrate.upgrade(empty_database_url)
-    assert notify_tables <= tables()
+    assert notify_tables <= tables(empty_database_url)
     command.downgrade(migrate.alembic_config(empty_database_url), "0008_report")
-    assert not notify_tables & tables()
+    assert not notify_tables & tables(empty_database_url)
     migrate.upgrade(empty_database_url)
-    assert notify_tables <= tables()
+    assert notify_tables <= tables(empty_database_url)
 
 
 def test_the_review_tells_the_leader_and_the_author_in_their_inbox(

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
 
 import loa.compliance.pdf
 import tests.helpers.reports
+from loa.clock import VN
+from loa.compliance import keylog
 from loa.compliance.audit import Reading, station_month_report
 from loa.compliance.findings import Findings
 from loa.compliance.findings_data import report_findings
+from loa.compliance.ingest import ingest_events
 from loa.compliance.pdf import Letter, letter_of, period_label, report_title, to_pdf
+from loa.compliance.report_exports import export_pdf
 from loa.compliance.totals import ReportTotals, report_totals
 from loa.db import transaction
 from loa.errors import LoaError
+from loa.player.keys import public_key_b64
 from loa.services import Services
+from loa.stations.models import Player
 from loa.stations.units import get_unit
 from tests.conftest import START, Loa
+from tests.helpers.factories import city_relay, signed_relay
 from tests.helpers.reports import JANUARY, pdf_fonts, pdf_text
 from tests.helpers.web import login
 
@@ -74,6 +83,53 @@ def test_the_pdf_holds_heading_counts_verdicts_and_chain_heads(
     assert "Kiến nghị" not in text  # nothing written: no empty heading
     signed = text.index("TM. ỦY BAN NHÂN DÂN")
     assert assess < short < signed < text.index("PHỤ LỤC") < text.index("Phụ lục 2. Đầu chuỗi")
+
+
+HALF_HOUR = 1_800_000
+
+
+def test_the_pdf_has_the_required_relays_per_station_and_slot(
+    services: Services, december: dict[str, str]
+) -> None:
+    """VOV1 06:00-06:30, set on 1 December at 08:00: 30 mornings. TN relayed 29 of them (a
+    minute of fallback each), TH none: the workbook's verdicts, in the assessment, the
+    shortcomings and an appendix."""
+    key = Ed25519PrivateKey.generate()
+    with transaction(services.sessions) as s:
+        slot = city_relay(s, services)
+        tn = s.scalars(select(Player).where(Player.name == "Cụm loa TN")).one()
+        keylog.enrol(s, tn, public_key_b64(key), services.clock.now())
+        first = datetime(2026, 12, 1, 6, 0, tzinfo=VN)
+        events = [signed_relay(key, slot.id, first + timedelta(days=d), HALF_HOUR - 60_000,
+                               fallback_ms=60_000, dropouts=1) for d in range(1, 30)]
+        assert len(ingest_events(s, tn, events, JANUARY).accepted) == 29
+    with transaction(services.sessions) as s:
+        reading = Reading.of(services.settings, JANUARY)
+        unit = get_unit(s, "31")
+        rows = station_month_report(s, unit, "2026-12", reading)
+        text = pdf_text(export_pdf(s, unit, rows, "2026-12", reading).content)
+    assess, short = text.index("II. Đánh giá"), text.index("III. Tồn tại, hạn chế")
+    said = text[assess:short]
+    assert ("Tiếp sóng bắt buộc (đạt khi tiếp sóng ít nhất 90% thời lượng trong tháng): "
+            "1/2 tháng đạt yêu cầu, tính theo từng đài và khung tiếp sóng.") in said
+    assert f"Đài TN (TN) VOV1 ({slot.id}) 900 841 93,4% 1/1" in said  # 29×29 of 30×30 min
+    assert f"Đài TH (TH) VOV1 ({slot.id}) 900 0 0% 0/1" in said
+    assert (f"Đài TH (TH), tháng 12/2026, tiếp sóng VOV1 (khung {slot.id}): chỉ tiếp sóng "
+            "0/900 phút (0%, yêu cầu 90%).") in text[short:]
+    appendix = text[text.index("Phụ lục 3. Kết quả tiếp sóng bắt buộc từng tháng"):]
+    assert f"Đài TN (TN) 12/2026 VOV1 ({slot.id}) 900 841 29 29 93,4% Đạt" in appendix
+    assert f"Đài TH (TH) 12/2026 VOV1 ({slot.id}) 900 0 0 0 0% Chưa đủ thời lượng" in appendix
+
+
+def test_a_period_without_required_relays_has_no_relay_section(
+    services: Services, december: dict[str, str]
+) -> None:
+    with transaction(services.sessions) as s:
+        reading = Reading.of(services.settings, JANUARY)
+        unit = get_unit(s, "31")
+        rows = station_month_report(s, unit, "2026-12", reading)
+        text = pdf_text(export_pdf(s, unit, rows, "2026-12", reading).content)
+    assert "Tiếp sóng bắt buộc" not in text and "Phụ lục 3" not in text
 
 
 def test_half_year_report_from_the_command_line(

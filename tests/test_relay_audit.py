@@ -4,7 +4,6 @@ required relay slot, compliant at 90% (LOA_RELAY_MIN_SHARE), from the signed log
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,12 +17,12 @@ from loa.compliance import keylog
 from loa.compliance.relay_audit import Report, judge
 from loa.compliance.rules import Status
 from loa.db import transaction
-from loa.player.keys import public_key_b64, sign_event
+from loa.player.keys import public_key_b64
 from loa.playlists.relays import RelaySpan
 from loa.services import Services
 from loa.stations.models import Player
 from tests.conftest import Loa
-from tests.helpers.factories import hai_phong_month
+from tests.helpers.factories import hai_phong_month, signed_relay
 
 T0 = datetime(2026, 12, 1, 23, 0, tzinfo=UTC)  # 06:00 on 2 December in Vietnam
 HALF_HOUR = 1_800_000
@@ -60,16 +59,8 @@ def test_the_verdict_of_one_slot(reports: list[Report], over: bool,
 
 def post_relays(client: FlaskClient, token: str, key: Ed25519PrivateKey, slot_id: int,
                 days: range, relayed_ms: int) -> None:
-    events = []
-    for day in days:
-        starts = (T0 + timedelta(days=day)).astimezone(VN)
-        events.append(sign_event(key, {
-            "id": str(uuid.uuid4()), "type": "relay.completed", "airing_id": None,
-            "at": (starts + timedelta(minutes=30)).isoformat(), "sha256": None,
-            "played_ms": relayed_ms,
-            "detail": {"slot_id": slot_id, "starts_at": starts.isoformat(), "source": "VOV1",
-                       "relayed_ms": relayed_ms, "fallback_ms": 60_000, "silence_ms": 0,
-                       "dropouts": 1}}))
+    events = [signed_relay(key, slot_id, (T0 + timedelta(days=day)).astimezone(VN), relayed_ms,
+                           fallback_ms=60_000, dropouts=1) for day in days]
     answer = client.post("/api/v1/player/events", json={"events": events},
                          headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200 and not answer.json["rejected"], answer.json
@@ -89,8 +80,9 @@ def test_loa_audit_relay_per_station_and_slot(loa: Loa, client: FlaskClient,
     slot_id = int(loa("relay", "add", "--source", "VOV1", "--unit", "31", "--at", "06:00",
                       "--minutes", "30", "--required").split()[0])
     loa("relay", "add", "--source", "VOV1", "--unit", "31", "--at", "11:00", "--minutes", "30")
-    # December 1 at 06:00 is before LOA_NOW: the month holds 31 occurrences; TN relayed
-    # 29 of them in full (less 1 min of fallback each), TH 20.
+    # The slot was set at 08:00 on 1 December (LOA_NOW): that morning's 06:00 was never
+    # scheduled, so the month holds 30 occurrences and a report of it counts nothing. TN
+    # relayed the 30 in full but 2 (less 1 min of fallback each), TH 19.
     post_relays(client, players["TN"][1], keys["TN"], slot_id, range(-1, 28), HALF_HOUR - 60_000)
     post_relays(client, players["TH"][1], keys["TH"], slot_id, range(-1, 19), HALF_HOUR)
     data = json.loads(loa("audit", "relay", "--unit", "31", "--month", "2026-12"))
@@ -98,11 +90,11 @@ def test_loa_audit_relay_per_station_and_slot(loa: Loa, client: FlaskClient,
     rows = {r["station"]: r for r in data["rows"]}
     assert set(rows) == {"TN", "TH"}  # the required slot only, once per station
     tn, th = rows["TN"], rows["TH"]
-    assert tn["scheduled_ms"] == 31 * HALF_HOUR and tn["relayed_ms"] == 29 * (HALF_HOUR - 60_000)
-    assert tn["fallback_ms"] == 29 * 60_000 and tn["dropouts"] == 29
-    assert tn["share"] == round(29 * (HALF_HOUR - 60_000) / (31 * HALF_HOUR), 4)
+    assert tn["scheduled_ms"] == 30 * HALF_HOUR and tn["relayed_ms"] == 28 * (HALF_HOUR - 60_000)
+    assert tn["fallback_ms"] == 28 * 60_000 and tn["dropouts"] == 28
+    assert tn["share"] == round(28 * (HALF_HOUR - 60_000) / (30 * HALF_HOUR), 4)
     assert tn["status"] == "compliant" and th["status"] == "in_progress"
-    # Once the month is over, TH's 20 of 31 is short; a stricter share fails TN too.
+    # Once the month is over, TH's 19 of 30 is short; a stricter share fails TN too.
     after = Loa({**env, "LOA_NOW": "2027-01-10T00:00:00+00:00"})
     csv_text = after("audit", "relay", "--unit", "31", "--month", "2026-12", "--format", "csv")
     lines = csv_text.splitlines()
@@ -119,5 +111,5 @@ def test_loa_audit_relay_per_station_and_slot(loa: Loa, client: FlaskClient,
     sheet = load_workbook(book_path)["Tiếp sóng"]
     lines = {row[1]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert set(lines) == {"TN", "TH"}
-    assert lines["TN"][0] == "2026-12" and lines["TN"][5] == 31 * 30
+    assert lines["TN"][0] == "2026-12" and lines["TN"][5] == 30 * 30
     assert lines["TN"][-1] == "Đạt" and lines["TH"][-1] == "Chưa đủ thời lượng"

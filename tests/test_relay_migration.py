@@ -6,7 +6,7 @@ import pytest
 from alembic import command
 
 from loa import migrate
-from tests.test_migrations import tables
+from tests.helpers.databases import tables
 
 pytestmark = pytest.mark.both_databases
 

@@ -52,8 +52,9 @@ def test_an_operator_listens_adds_and_removes_a_relay(
     (slot,) = slots(services)
     assert (slot.days, slot.at, slot.minutes, slot.required) == ("T2-T7", "05:30", 30, True)
     assert "thứ Hai đến thứ Bảy" in done and "30 phút" in done
-    # The month's verdict: 27 weekdays but Sundays in December 2026, nothing relayed yet.
-    assert "Kết quả tiếp sóng tháng 2026-12" in done and "0 / 810 phút" in done
+    # The month's verdict: December 2026's 27 days but Sundays, less the 1st's 05:30 (the
+    # slot was set at 08:00), nothing relayed yet.
+    assert "Kết quả tiếp sóng tháng 2026-12" in done and "0 / 780 phút" in done
     assert "Tháng đang diễn ra" in done and "0.0%" in done
     # Another station's code (the neighbour's) is refused, in words.
     refused = client.post("/relays", data={**form, "target": "TH", "at": "07:00"},

@@ -8,12 +8,12 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from loa.clock import VN
 from loa.db import transaction
 from loa.errors import LoaError
 from loa.playlists.campaigns import get_campaign
@@ -27,8 +27,6 @@ from loa.stations.service import get_station
 from tests.conftest import Loa
 from tests.helpers.factories import hai_phong_month
 from tests.helpers.icecast import Icecast
-
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture(scope="module")

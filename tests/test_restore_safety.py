@@ -20,8 +20,8 @@ from loa.db import make_engine
 from loa.playlists.models import Airing
 from tests.conftest import Loa
 from tests.helpers.chains import Chain
-from tests.test_backup import entries
-from tests.test_tamper import named, problems
+from tests.helpers.databases import log_entries
+from tests.helpers.verify import named, problems
 
 tn = tests.helpers.chains.tn  # a shared fixture
 
@@ -82,12 +82,12 @@ def archive(tn: Chain, loa: Loa, tmp_path: Path) -> Path:
 def test_an_unreadable_dump_leaves_the_live_database_as_it_was(
     archive: Path, loa: Loa, tmp_path: Path, database_url: str, dump: bytes
 ) -> None:
-    before, planned = entries(database_url), airings(database_url)
+    before, planned = log_entries(database_url), airings(database_url)
     assert len(before) == 6 and planned > 0
     bad = rebuilt(archive, tmp_path / "bad.tar", {database_member(archive): dump})
     said = loa("restore", "--force", str(bad), ok=False)
     assert "vẫn như cũ" in said and "the database was left as it was" in said
-    assert entries(database_url) == before and airings(database_url) == planned
+    assert log_entries(database_url) == before and airings(database_url) == planned
     loa("audit", "verify")  # the live installation still holds whole
 
 
@@ -103,10 +103,10 @@ def test_a_dump_that_fails_half_way_rolls_back_on_postgresql(
     subprocess.run(["pg_dump", "--format=custom", "--no-owner", "--table", "airing_log_entry",
                     "--file", str(partial), "--dbname", url], env=environ, check=True)
     bad = rebuilt(archive, tmp_path / "half.tar", {database_member(archive): partial.read_bytes()})
-    before, planned = entries(database_url), airings(database_url)
+    before, planned = log_entries(database_url), airings(database_url)
     said = loa("restore", "--force", str(bad), ok=False)
     assert "the database was left as it was" in said and "does not exist" in said
-    assert entries(database_url) == before and airings(database_url) == planned
+    assert log_entries(database_url) == before and airings(database_url) == planned
     loa("audit", "verify")
 
 
@@ -167,11 +167,11 @@ def test_a_sparse_member_is_refused_before_it_inflates(
         info.size = len(body)
         out.addfile(info, io.BytesIO(body))
     assert without.stat().st_size < 50 << 20
-    before = entries(database_url)
+    before = log_entries(database_url)
     said = loa("restore", "--force", str(without), ok=False)
     assert "sparse member refused" in said and name in said
     assert not (Path(env["LOA_HOME"]) / "audio" / "ff" / ("f" * 64 + ".mp3")).exists()
-    assert entries(database_url) == before
+    assert log_entries(database_url) == before
 
 
 def test_a_member_whose_size_differs_from_the_manifest_is_refused(
@@ -193,7 +193,7 @@ def test_a_restore_without_room_for_it_writes_nothing(
     monkeypatch.setattr(restore.shutil, "disk_usage", lambda _: Usage(1 << 30, 1 << 30, 100 << 20))
     home = Path(env["LOA_HOME"])
     shutil.rmtree(home / "audio")
-    before = entries(database_url)
+    before = log_entries(database_url)
     said = loa("restore", "--force", str(archive), ok=False)
     assert "Không đủ chỗ trống" in said and "not enough free space" in said
-    assert not any((home / "audio").rglob("*.mp3")) and entries(database_url) == before
+    assert not any((home / "audio").rglob("*.mp3")) and log_entries(database_url) == before

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import itertools
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 
-from loa.clock import FrozenClock
+from loa.clock import VN, FrozenClock
 from loa.db import transaction
 from loa.playlists.models import Airing, AiringStatus
 from loa.scheduler.locks import Leadership, leadership_for
@@ -23,10 +21,10 @@ from loa.scheduler.settle import GRACE
 from loa.services import Services
 from tests.helpers.factories import hai_phong_month
 from tests.helpers.servers import kill_backend, lock_holder
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.both_databases  # the database is the point here
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 TUESDAY_0800 = datetime(2026, 12, 1, 8, 0, tzinfo=VN)
 
 
@@ -39,15 +37,6 @@ def next_fires(runtime_job: object, after: datetime, count: int) -> list[datetim
         fires.append(fire.astimezone(VN))
         previous, now = fire, fire + timedelta(microseconds=1)
     return fires
-
-
-def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_jobs_fire_when_operators_rely_on_them(services: Services, clock: FrozenClock) -> None:

@@ -10,7 +10,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from alembic import command
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Session
 import tests.helpers.chains
 from loa import migrate
 from loa.app import build_services
-from loa.clock import FrozenClock
+from loa.clock import VN, FrozenClock
 from loa.compliance.anchors import checkpoint_file
 from loa.compliance.chain import ChainWriter
 from loa.compliance.event_checks import signed_body
@@ -45,13 +44,12 @@ from tests.helpers.admin import post
 from tests.helpers.chains import Chain, b64, real_master
 from tests.helpers.factories import hai_phong_month, signed_completion
 from tests.helpers.reports import pdf_text
+from tests.helpers.verify import named, problems
 from tests.helpers.web import PASSWORD, login
 
 tn = tests.helpers.chains.tn  # a shared fixture
 
 pytestmark = pytest.mark.both_databases  # the database is the point here
-
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def swap(s: Session, entries: list[AiringLogEntry], one: int, other: int) -> None:
@@ -63,15 +61,6 @@ def swap(s: Session, entries: list[AiringLogEntry], one: int, other: int) -> Non
     s.flush()
     entries[one].seq = second
     s.flush()
-
-
-def problems(loa: Loa) -> list[str]:
-    """The lines of a failing `loa audit verify`, one per problem."""
-    return [line for line in loa("audit", "verify", ok=False).splitlines() if line.strip()]
-
-
-def named(lines: list[str], seq: int, words: str) -> bool:
-    return any(f"đài TN, mục seq={seq}:" in line and words in line for line in lines)
 
 
 def test_an_untouched_chain_with_enrolments_revocations_rotations_verifies(

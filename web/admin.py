@@ -38,7 +38,7 @@ from loa.web.users import add_user
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _units(s: Session) -> list[AdminUnit]:
+def own_units(s: Session) -> list[AdminUnit]:
     """The units an admin may attach things to: their own subtree, their own unit first."""
     found = s.scalars(select(AdminUnit).where(AdminUnit.id.in_(g.visible_units)))
     return sorted(found, key=lambda u: (u.id != g.unit.id, u.code))
@@ -52,12 +52,12 @@ def own_unit(s: Session, code: str) -> AdminUnit:
     return unit
 
 
-def _own_unit_code(s: Session) -> str:
+def posted_unit_code(s: Session) -> str:
     """The posted unit code if it lies in the admin's subtree, else 404."""
     return own_unit(s, request.form.get("unit", "")).code
 
 
-def _own_player(s: Session, player_id: int) -> Player:
+def own_player(s: Session, player_id: int) -> Player:
     player = s.get(Player, player_id)
     if player is None or player.station.unit_id not in g.visible_units:
         abort(404)
@@ -85,7 +85,7 @@ def _stations_page(**extra: Any) -> str:
             .order_by(Station.code)
         ).all()
         return render_template(
-            "admin_stations.html", stations=found, units=_units(s),
+            "admin_stations.html", stations=found, units=own_units(s),
             default_windows=DEFAULT_WINDOWS, **extra,
         )
 
@@ -103,7 +103,7 @@ def station_add() -> Any:
         _required("code", "name")
         with db() as s:
             added = add_station(
-                s, form.get("code", "").strip(), _own_unit_code(s),
+                s, form.get("code", "").strip(), posted_unit_code(s),
                 form.get("name", "").strip(), form.get("windows", ""),
             )
             _plan_new(s, [added.id])
@@ -166,7 +166,7 @@ def player_add(code: str) -> Any:
 def player_rotate(player_id: int) -> Any:
     try:
         with db() as s:
-            player = _own_player(s, player_id)
+            player = own_player(s, player_id)
             token = keylog.rotate(s, player.id, services().clock.now(), g.user.username)
             return keep_for_page(s, gettext("Đã cấp mã truy cập mới"), [(player.id, token)])
     except LoaError as err:  # a retired station's player stays revoked
@@ -178,7 +178,7 @@ def player_rotate(player_id: int) -> Any:
 @auth.login_required(Role.admin)
 def player_revoke(player_id: int) -> Any:
     with db() as s:
-        player = _own_player(s, player_id)
+        player = own_player(s, player_id)
         keylog.revoke(s, player.id, services().clock, g.user.username)
         flash(gettext("Đã thu hồi thiết bị %(name)s", name=player.name), "info")
     return redirect(url_for("admin.stations"))
@@ -193,7 +193,8 @@ def users() -> Any:
             .where(User.unit_id.in_(g.visible_units), User.state != UserState.removed)
             .order_by(User.username)
         ).all()
-        return render_template("admin_users.html", users=found, units=_units(s), roles=list(Role))
+        return render_template("admin_users.html", users=found, units=own_units(s),
+                               roles=list(Role))
 
 
 @bp.route("/users", methods=["POST"])
@@ -205,7 +206,7 @@ def user_add() -> Any:
         with db() as s:
             added = add_user(
                 s, form.get("username", "").strip(), form.get("password", ""),
-                form.get("role", ""), _own_unit_code(s),
+                form.get("role", ""), posted_unit_code(s),
                 form.get("full_name"), form.get("title"),
             )
             flash(gettext("Đã thêm người dùng %(name)s", name=added.username), "info")
@@ -221,10 +222,10 @@ def campaigns() -> Any:
         found = s.scalars(
             select(Campaign).where(Campaign.unit_id.in_(g.visible_units)).order_by(Campaign.code)
         ).all()
-        return render_template("admin_campaigns.html", campaigns=found, units=_units(s))
+        return render_template("admin_campaigns.html", campaigns=found, units=own_units(s))
 
 
-def _campaign_numbers(form: Any) -> dict[str, Any]:
+def campaign_numbers(form: Any) -> dict[str, Any]:
     """The campaign form's numbers and months as add_campaign takes them."""
     try:
         numbers: dict[str, Any] = {
@@ -249,7 +250,7 @@ def campaign_add() -> Any:
         with db() as s:
             added = add_campaign(
                 s, services().store, form.get("code", "").strip(), form.get("title", "").strip(),
-                _own_unit_code(s), **_campaign_numbers(form),
+                posted_unit_code(s), **campaign_numbers(form),
             )
             said = gettext("Đã thêm chiến dịch %(code)s: %(topic)s", code=added.code,
                            topic=added.topic)
@@ -258,6 +259,3 @@ def campaign_add() -> Any:
         flash(str(err), "error")
     return redirect(url_for("admin.campaigns"))
 
-
-# The edit pages add their routes to this blueprint (kept apart: this module lists and adds).
-from loa.web import admin_forms  # noqa: E402, F401

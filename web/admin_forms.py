@@ -1,6 +1,9 @@
 """Administrator edit pages: a station with its players, a user, a unit's report letter,
 a campaign; delete or retire keeping history. Every lookup is held to the admin's subtree
-(404 outside, as on the list pages) and every form carries the CSRF token."""
+(404 outside, as on the list pages) and every form carries the CSRF token.
+
+The routes join the admin blueprint (``/admin/...``, ``admin.*`` endpoints), which
+``loa.web.wiring`` registers after importing this module; admin.py never imports it."""
 
 from __future__ import annotations
 
@@ -19,13 +22,14 @@ from loa.compliance.pdf import letter_of
 from loa.errors import LoaError
 from loa.playlists.campaigns import WEB_VOICES, edit_campaign
 from loa.playlists.models import Campaign
+from loa.playlists.schedule import cancel_still_to_air
 from loa.stations.accounts import Role, User, UserState, name_of
 from loa.stations.players import edit_player
 from loa.stations.retire import delete_station, history_tables, retire_station
 from loa.stations.service import edit_station
 from loa.stations.units import set_unit_report
 from loa.web import auth
-from loa.web.admin import _campaign_numbers, _own_player, _own_unit_code, _units, bp, own_unit
+from loa.web.admin import bp, campaign_numbers, own_player, own_unit, own_units, posted_unit_code
 from loa.web.audio_files import save_upload, send_audio
 from loa.web.context import db, services
 from loa.web.users import edit_user
@@ -66,7 +70,8 @@ def station_edit(code: str) -> Any:
 @auth.login_required(Role.admin)
 def station_retire(code: str) -> Any:
     """Delete a station nothing names yet; retire one with history, revoking its players
-    through the key log so each station's chain records who ended it."""
+    through the key log so each station's chain records who ended it, and cancelling what
+    it still had to air."""
     clock = services().clock
     try:
         with db() as s:
@@ -78,6 +83,7 @@ def station_retire(code: str) -> Any:
             for player in found.players:
                 keylog.revoke(s, player.id, clock, g.user.username)
             retire_station(s, found, clock.now())
+            cancel_still_to_air(s, found.id, clock.now())
             flash(gettext("Đài %(code)s đã ngừng hoạt động; báo cáo các tháng trước vẫn giữ",
                           code=code), "info")
     except LoaError as err:
@@ -89,7 +95,7 @@ def station_retire(code: str) -> Any:
 @auth.login_required(Role.admin)
 def player_edit(player_id: int) -> Any:
     with db() as s:
-        player = _own_player(s, player_id)
+        player = own_player(s, player_id)
         code = player.station.code
         try:
             edit_player(s, player, request.form.get("name", ""), request.form.get("mode", ""))
@@ -110,7 +116,7 @@ def _own_user(s: Session, user_id: int) -> User:
 @auth.login_required(Role.admin)
 def user(user_id: int) -> Any:
     with db() as s:
-        return render_template("admin_user.html", user=_own_user(s, user_id), units=_units(s),
+        return render_template("admin_user.html", user=_own_user(s, user_id), units=own_units(s),
                                roles=list(Role))
 
 
@@ -127,7 +133,7 @@ def user_edit(user_id: int) -> Any:
                 raise LoaError("Không thể tự đổi vai trò hoặc đơn vị của mình "
                                "(you cannot change your own role or unit)")
             edit_user(s, found, full_name=form.get("full_name"), title=form.get("title"),
-                      role=form.get("role", ""), unit_code=_own_unit_code(s))
+                      role=form.get("role", ""), unit_code=posted_unit_code(s))
             flash(gettext("Đã lưu người dùng %(name)s", name=found.username), "info")
     except LoaError as err:
         flash(str(err), "error")
@@ -186,7 +192,7 @@ def campaign_edit(code: str) -> Any:
             jingle = (save_upload(upload, Path(folder), "nhac-hieu")
                       if upload is not None and upload.filename else None)
             engine, _, voice = form.get("tts", "").partition("|")
-            numbers = _campaign_numbers(form)
+            numbers = campaign_numbers(form)
             edit_campaign(s, services().store, found, title=form.get("title", ""),
                           tts_engine=engine, tts_voice=voice, jingle=jingle, **numbers)
             flash(gettext("Đã lưu chiến dịch %(code)s", code=found.code), "info")

@@ -16,7 +16,12 @@ from werkzeug.datastructures import MultiDict
 
 from loa.clock import VN
 from loa.errors import LoaError
-from loa.playlists.bulletin_limits import EVERY_HOURS, MAX_REPEAT_EVERY_S, MAX_REPEATS
+from loa.playlists.bulletin_limits import (
+    DEFAULT_VALIDITY,
+    EVERY_HOURS,
+    MAX_REPEAT_EVERY_S,
+    MAX_REPEATS,
+)
 from loa.playlists.bulletin_templates import UNIT_BLANK, BulletinTemplate, get_template
 from loa.playlists.models import BulletinPriority
 from loa.playlists.template_check import check_blanks, fill_marks
@@ -108,7 +113,7 @@ class BulletinForm:
         placeholders) but the unit's own name."""
         form = cls(units=[unit.code], valid_from=local_value(now))
         if template is None:
-            form.valid_until = local_value(now + timedelta(days=1))
+            form.valid_until = local_value(now + DEFAULT_VALIDITY)
             return form
         form.template = template.key
         form.blanks = {UNIT_BLANK: unit_phrase(unit.name)}

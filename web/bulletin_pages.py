@@ -37,6 +37,8 @@ from loa.playlists.bulletin_offers import waiting_offers
 from loa.playlists.bulletin_series import unit_series
 from loa.playlists.bulletin_templates import TEMPLATES, get_template
 from loa.playlists.bulletins import (
+    APPROVERS,
+    WRITERS,
     approval_refused,
     approve_bulletin,
     cancel_bulletin,
@@ -57,7 +59,6 @@ from loa.playlists.models import (
 )
 from loa.playlists.template_check import UnfilledBlanks
 from loa.scheduler.bulletin_slots import slot_placer
-from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit, Station
 from loa.web import auth
 from loa.web.audio_files import save_upload, send_audio
@@ -68,7 +69,6 @@ from loa.web.context import db, services
 from loa.web.offer_pages import ahead_slots, offer_rows, state_label
 
 bp = Blueprint("bulletins", __name__)
-WRITERS = (Role.operator, Role.leader)  # and admin, which login_required always lets in
 PREVIEWS_KEY = "bulletin_previews"  # the audio this session rendered in a preview
 MAX_PREVIEWS = 8
 LIST_LIMIT = 200
@@ -365,7 +365,7 @@ def _may_cancel(b: Bulletin) -> bool:
 
 
 @bp.route("/bulletins/<id:bulletin_id>/approve", methods=["POST"])
-@auth.login_required(Role.leader)
+@auth.login_required(*APPROVERS)
 def approve(bulletin_id: int) -> Response:
     def change(s: Session, b: Bulletin) -> str:
         approve_bulletin(s, b, by=g.user.username, role=g.user.role.value, clock=services().clock,

@@ -1,4 +1,5 @@
-"""What the month overview reads beyond the report rows: outlooks, players online, the chart."""
+"""What the month overview reads beyond the report rows: outlooks, players online, the chart,
+the relay shares."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loa.compliance.audit import Reading, ReportRow, station_month_report
+from loa.compliance.relay_audit import RelayVerdict, relay_verdicts
 from loa.playlists.models import Campaign
 from loa.scheduler.outlook import Glance, station_glance
 from loa.stations.health import is_online
@@ -39,6 +41,16 @@ def players_online(
     for station in session.scalars(select(Station).where(Station.code.in_(codes))):
         live = [p for p in station.players if not p.revoked]
         found[station.code] = (sum(is_online(p.last_seen, now, poll_s) for p in live), len(live))
+    return found
+
+
+def relay_shares(session: Session, unit: AdminUnit, month: str, now: datetime,
+                 min_share: float) -> dict[str, list[RelayVerdict]]:
+    """Per station code, the month's verdict of each required relay slot it carries (every
+    station of the page in one set of queries)."""
+    found: dict[str, list[RelayVerdict]] = {}
+    for verdict in relay_verdicts(session, unit, month, now, min_share):
+        found.setdefault(verdict.station, []).append(verdict)
     return found
 
 

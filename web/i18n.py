@@ -18,7 +18,9 @@ from werkzeug.exceptions import HTTPException
 
 from loa.compliance.export import STATUS_VI
 from loa.errors import bilingual
-from loa.stations.windows import describe_windows, parse_windows
+from loa.playlists.relay_models import RelaySlot
+from loa.playlists.relays import window_of
+from loa.stations.windows import days_in_words, describe_windows, parse_windows
 
 bp = Blueprint("i18n", __name__)
 LANGUAGES = ("vi", "en")
@@ -62,6 +64,18 @@ LABELS: dict[str, dict[str, Any]] = {
         "aired": _l("Đã phát"),
         "missed": _l("Bị lỡ"),
         "cancelled": _l("Đã hủy"),
+    },
+    "day": {  # a block of a station's day (scheduler.day_plan)
+        "relay": _l("Phát tiếp sóng"),
+        "airing": _l("Chuyên mục"),
+        "bulletin": _l("Phát thông báo"),
+        "emergency": _l("Khẩn cấp"),
+        "free": _l("Trống"),
+    },
+    "relay": {  # a required relay slot's month verdict (compliance.relay_audit)
+        "compliant": _l("Đạt"),
+        "in_progress": _l("Tháng đang diễn ra"),
+        "short": _l("Chưa đủ thời lượng"),
     },
     "segment": {
         "tts": _l("Đọc văn bản"),
@@ -185,12 +199,20 @@ def in_language(message: Any) -> str:
     return english if str(get_locale()) == "en" else vietnamese
 
 
+def _language() -> str:
+    return "en" if str(get_locale()) == "en" else "vi"
+
+
 def windows_in_language(windows: list[str]) -> str:
     """A station's broadcast windows in words, each set of days once with its times
     ("Thứ Hai đến thứ Bảy: 05:30-06:30, 17:00-18:00; Chủ nhật: 17:00-18:00"), in the
     page's language."""
-    language = "en" if str(get_locale()) == "en" else "vi"
-    return describe_windows(parse_windows(",".join(windows)), language)
+    return describe_windows(parse_windows(",".join(windows)), _language())
+
+
+def slot_days(slot: RelaySlot) -> str:
+    """A relay slot's days in words, in the page's language: "thứ Hai đến thứ Bảy"."""
+    return days_in_words(window_of(slot).days, _language())
 
 
 @bp.route("/lang/<code>")
@@ -220,12 +242,13 @@ def error_page(err: HTTPException) -> Any:
 
 
 def register(app: Flask) -> None:
-    """Babel with the vi and en catalogues, the switch, and the error pages."""
+    """Babel with the vi and en catalogues and the error pages (the switch's blueprint is
+    registered with the others, by ``loa.web.wiring``)."""
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["in_language"] = in_language
     app.jinja_env.filters["windows"] = windows_in_language
-    app.register_blueprint(bp)
+    app.jinja_env.filters["slot_days"] = slot_days
     # Flask wraps an unexpected exception in InternalServerError, which this handler also takes.
     app.register_error_handler(HTTPException, error_page)

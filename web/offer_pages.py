@@ -37,7 +37,6 @@ from loa.playlists.bulletin_offers import (
 from loa.playlists.models import Bulletin, BulletinOffer, BulletinOfferState, BulletinSlot
 from loa.scheduler.bulletin_order import movable, move_ahead
 from loa.scheduler.bulletin_slots import slot_placer
-from loa.stations.accounts import Role
 from loa.stations.models import Station
 from loa.web import auth
 from loa.web.context import db, services
@@ -109,7 +108,7 @@ def _answer(bulletin_id: int, station_id: int, change: Any) -> Any:
 
 
 @bp.route("/offers/<id:bulletin_id>/stations/<id:station_id>/accept", methods=["POST"])
-@auth.login_required(Role.operator, Role.leader)
+@auth.login_required(*ANSWERERS)
 def accept(bulletin_id: int, station_id: int) -> Any:
     def change(s: Session, offer: BulletinOffer) -> str:
         svc = services()
@@ -122,7 +121,7 @@ def accept(bulletin_id: int, station_id: int) -> Any:
 
 
 @bp.route("/offers/<id:bulletin_id>/stations/<id:station_id>/decline", methods=["POST"])
-@auth.login_required(Role.operator, Role.leader)
+@auth.login_required(*ANSWERERS)
 def decline(bulletin_id: int, station_id: int) -> Any:
     def change(s: Session, offer: BulletinOffer) -> str:
         decline_offer(s, offer, by=g.user.username, role=g.user.role.value,
@@ -134,7 +133,7 @@ def decline(bulletin_id: int, station_id: int) -> Any:
 
 
 @bp.route("/bulletins/slots/<id:slot_id>/ahead", methods=["POST"])
-@auth.login_required(Role.operator, Role.leader)
+@auth.login_required(*ANSWERERS)
 def ahead(slot_id: int) -> Any:
     """Put a priority play ahead of the priority play before it in its window."""
     with db() as s:

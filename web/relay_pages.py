@@ -27,7 +27,6 @@ from loa.scheduler.relay_air import make_room, notify_stations, reached_stations
 from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit, Station
 from loa.stations.units import ancestors
-from loa.stations.windows import days_in_words, parse_windows
 from loa.web import auth
 from loa.web.context import db, services
 
@@ -42,10 +41,6 @@ def _origin(url: str) -> str | None:
     parts = urlsplit(url)
     origin = f"{parts.scheme}://{parts.netloc}"
     return origin if _ORIGIN.fullmatch(origin) else None
-
-
-def _days(slot: RelaySlot) -> str:
-    return days_in_words(parse_windows(f"{slot.days} 00:00-00:01")[0].days)
 
 
 @bp.route("/relays")
@@ -70,7 +65,7 @@ def relays() -> Any:
             abort(404)
         verdicts = relay_verdicts(s, unit, month, now, services().settings.relay_min_share)
         return render_template("relays.html", sources=sources, own=own, inherited=inherited,
-                               stations=stations, days_of=_days, month=month,
+                               stations=stations, month=month,
                                verdicts=verdicts, min_share=services().settings.relay_min_share)
 
 

@@ -1,4 +1,5 @@
-"""A station's page: its month calendar, now/next/last, players, and hand edits of its airings."""
+"""A station's page: what it carries now and next, its day at a glance, its month calendar,
+players, and hand edits of its airings."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from sqlalchemy.orm import Session
 
 from loa.errors import LoaError
 from loa.playlists.campaigns import check_month
-from loa.playlists.models import Airing, AiringStatus, Bulletin, BulletinSlot, Campaign
+from loa.playlists.models import Airing, AiringStatus, Bulletin, BulletinSlot, Campaign, Programme
 from loa.playlists.schedule import month_airings, month_bulletin_slots
+from loa.scheduler.day_data import relay_rules, station_day, station_on_air
+from loa.scheduler.day_plan import Block, Kind, check_day
 from loa.scheduler.edits import Edit, add_airing, cancel_airing, local_start, move_airing
 from loa.scheduler.outlook import LOST, make_ups
 from loa.stations.accounts import Role
@@ -94,29 +97,28 @@ def _calendar(airings: list[Airing], tz: ZoneInfo) -> dict[date, list[CalendarAi
     return days
 
 
-def _now_next_last(airings: list[Airing], now: datetime) -> dict[str, Airing | None]:
-    def ends(a: Airing) -> float:
-        return a.starts_at.timestamp() + (a.programme.duration_ms or 0) / 1000
-
-    live = [a for a in airings if a.status is not AiringStatus.cancelled and a.status not in LOST]
-    return {
-        "now": next((a for a in live if a.starts_at <= now and ends(a) > now.timestamp()), None),
-        "next": next((a for a in live if a.starts_at > now), None),
-        "last": next((a for a in reversed(airings) if a.status is AiringStatus.aired), None),
-    }
+def _last_aired(s: Session, station: Station, now: datetime) -> Airing | None:
+    """The station's latest airing settled aired."""
+    return s.scalar(select(Airing).where(
+        Airing.station_id == station.id, Airing.status == AiringStatus.aired,
+        Airing.starts_at <= now).order_by(Airing.starts_at.desc()).limit(1))
 
 
-def _recent(s: Session, station: Station, now: datetime) -> list[Airing]:
-    """The station's airings from a month back to a month ahead, for now, next and last aired."""
-    tz = ZoneInfo(station.timezone)
-    here = now.astimezone(tz)
-    months = {f"{here.year:04d}-{here.month:02d}"}
-    for step in (-1, 1):
-        total = here.year * 12 + here.month - 1 + step
-        months.add(f"{total // 12:04d}-{total % 12 + 1:02d}")
-    return sorted(
-        (a for m in months for a in month_airings(s, station, m)), key=lambda a: a.starts_at
-    )
+def _shown_day(today: date) -> date:
+    """The day the timeline shows: ``?day=YYYY-MM-DD``, else today (400 in words if bad)."""
+    asked = request.args.get("day")
+    if asked is None:
+        return today
+    try:
+        return check_day(asked)
+    except LoaError as err:
+        abort(400, str(err))
+
+
+def _listen_to(s: Session, blocks: tuple[Block | None, ...]) -> dict[int, Programme]:
+    """The programme of each airing on air or next, for its listen button."""
+    return {b.ref: s.get_one(Airing, b.ref).programme for b in blocks
+            if b is not None and b.kind is Kind.airing and b.ref is not None}
 
 
 @bp.route("/stations/<code>")
@@ -126,10 +128,14 @@ def station(code: str) -> Any:
     with db() as s:
         found = auth.own_station(s, code)
         tz = ZoneInfo(found.timezone)
-        try:
-            month = check_month(request.args.get("month", now.astimezone(tz).strftime("%Y-%m")))
+        today = now.astimezone(tz).date()
+        day = _shown_day(today)
+        try:  # the month of the day asked for, unless a month is
+            month = check_month(request.args.get("month", day.strftime("%Y-%m")))
         except LoaError:
             abort(400)
+        relays = relay_rules(s, found)
+        moments = station_on_air(s, found, now, relays)
         airings = month_airings(s, found, month)
         above = [u.id for u in ancestors(found.unit)]
         campaigns = s.scalars(
@@ -146,7 +152,12 @@ def station(code: str) -> Any:
             bulletin_days=_bulletin_days(month_bulletin_slots(s, found, month), tz),
             kinds=KINDS,
             airings=airings,
-            moments=_now_next_last(_recent(s, found, now), now),
+            moments=moments,
+            last=_last_aired(s, found, now),
+            listen_to=_listen_to(s, moments),
+            plan=station_day(s, found, day, relays),
+            today=today,
+            day_step=timedelta(days=1),
             online={p.id: is_online(p.last_seen, now, poll) for p in found.players},
             campaigns=[c for c in campaigns if c.runs_in(month)],
             editable=g.user.role in EDITORS,

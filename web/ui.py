@@ -20,13 +20,14 @@ from loa.compliance.audit import Reading, ReportRow, station_month_report
 from loa.compliance.evidence import station_month_evidence
 from loa.compliance.export import STATUS_VI, to_csv, to_xlsx
 from loa.compliance.periods import period_months, range_period
-from loa.compliance.relay_audit import period_verdicts
+from loa.compliance.relay_audit import period_verdicts, station_verdicts
 from loa.compliance.totals import report_totals
 from loa.errors import LoaError
 from loa.playlists.campaigns import check_month
 from loa.playlists.editing import estimated_lengths
 from loa.playlists.models import Airing, Campaign, Programme, ProgrammeStatus
 from loa.playlists.programmes import get_programme
+from loa.playlists.relay_models import RelaySlot
 from loa.scheduler.outlook import OUTLOOK_VI
 from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit, Station
@@ -69,10 +70,12 @@ def dashboard() -> Any:
         )
         auditing = g.user.role in (Role.auditor, Role.admin)
         chart = glance.compliance_chart(s, g.unit, month, now) if auditing else []
+        relays = glance.relay_shares(s, g.unit, month, now.now, svc.settings.relay_min_share)
     done = sum(r.status == "compliant" for r in rows)
     return render_template(
         "dashboard.html", month=month, rows=found, done=done, labels=STATUS_VI,
-        outlooks=OUTLOOK_VI, online=online, chart=chart,
+        outlooks=OUTLOOK_VI, online=online, chart=chart, relays=relays,
+        min_share=svc.settings.relay_min_share,
     )
 
 
@@ -136,9 +139,12 @@ def evidence(station_code: str, month: str) -> Any:
         campaign = s.scalar(select(Campaign).where(Campaign.code == request.args.get("campaign")))
         if campaign is None:
             abort(404)
-        found = station_month_evidence(s, station, campaign, month, reading())
+        judged = reading()
+        found = station_month_evidence(s, station, campaign, month, judged)
         if found is None:
             abort(404)
+        min_share = services().settings.relay_min_share
+        relays = station_verdicts(s, [station], month, judged.now, min_share)
         return render_template(
             "evidence.html",
             station=station,
@@ -147,6 +153,10 @@ def evidence(station_code: str, month: str) -> Any:
             evidence=found,
             labels=STATUS_VI,
             programme=s.get(Programme, found.row.programme_id) if found.row.programme_id else None,
+            relays=relays,
+            relay_slots={slot.id: slot for slot in s.scalars(
+                select(RelaySlot).where(RelaySlot.id.in_([v.slot_id for v in relays])))},
+            min_share=min_share,
         )
 
 

@@ -119,9 +119,10 @@ def _security_headers(response: Response) -> Response:
 def register(app: Flask) -> None:
     """Attach every blueprint, in one place; the player API authenticates by token, not by
     form, so no CSRF there."""
-    from loa.web import (
+    from loa.web import (  # admin_forms adds its routes to admin's blueprint, so it comes first
         accounts,
         admin,
+        admin_forms,  # noqa: F401
         auth,
         bulletin_pages,
         bulletin_series_pages,
@@ -155,7 +156,7 @@ def register(app: Flask) -> None:
     i18n.register(app)
     csrf.exempt(player_api.bp)
     editor.init_app(app)
-    for module in (player_api, ops, auth, accounts, token_pages, ui, editor, review, clips,
+    for module in (player_api, ops, auth, i18n, accounts, token_pages, ui, editor, review, clips,
                    lexicon, admin, stations_page, public, cap, bulletin_pages, report_pages,
                    bulletin_series_pages, offer_pages, inbox, relay_pages, zone_pages):
         app.register_blueprint(module.bp)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -12,10 +10,7 @@ from click.testing import CliRunner
 from loa.audio.cli import tts
 from loa.audio.normalize import normalize_vi
 from loa.audio.number_reading import read_int
-
-# Beside the checkout (../shared/seeds); LOA_SEEDS points elsewhere (e.g. from a worktree).
-SEEDS = Path(os.environ.get("LOA_SEEDS") or
-             Path(__file__).resolve().parents[2].parent / "shared" / "seeds")
+from tests.helpers.seeds import seed_sentences
 
 CASES = [
     ("09/02/2022", "ngày chín tháng hai năm hai nghìn không trăm hai mươi hai"),
@@ -113,17 +108,8 @@ def test_cli_prints_the_spoken_form() -> None:
     assert result.output.strip() == "phát lại ba lần mỗi tháng"
 
 
-def _seed_sentences() -> list[str]:
-    if not SEEDS.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"seed texts missing at {SEEDS}; CI must check out shared/ beside it")
-        pytest.skip(f"seed texts not found at {SEEDS}; shared/ is not beside the repository")
-    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt")))
-    return [s for s in re.split(r"(?<=[.;!?])\s+|\n+", text) if s.strip()]
-
-
 def test_every_seed_sentence_normalises_to_plain_words() -> None:
-    sentences = _seed_sentences()
+    sentences = seed_sentences()
     assert len(sentences) > 500
     for sentence in sentences:
         spoken = normalize_vi(sentence)

@@ -11,7 +11,7 @@ import pytest
 
 from loa.audio.normalize import normalize_vi
 from loa.audio.tts import EspeakEngine
-from tests.audio.test_normalize import _seed_sentences
+from tests.helpers.seeds import seed_sentences
 
 HOTLINE = "không hai hai năm, ba, tám bốn hai, một một hai"  # 0225 3 842 112, as written
 MOBILE = "không chín một hai, ba bốn năm, sáu bảy tám"  # 0912 345 678
@@ -118,14 +118,14 @@ def test_the_table_is_the_size_the_issue_asks() -> None:
 
 
 def test_a_seed_hotline_is_read_to_be_dialled() -> None:
-    sentence = next(s for s in _seed_sentences() if s.startswith("Tổng đài 1022"))
+    sentence = next(s for s in seed_sentences() if s.startswith("Tổng đài 1022"))
     assert normalize_vi(sentence).startswith("Tổng đài một không hai hai đã tập trung")
 
 
 def test_a_hotline_line_leaves_every_seed_sentence_read_as_before() -> None:
     # Each plan sentence (dates, decrees, percentages, amounts) followed by a hotline line:
     # the sentence reads exactly as it does alone, and the hotline digit by digit.
-    for sentence in _seed_sentences():
+    for sentence in seed_sentences():
         spoken = normalize_vi(f"{sentence}\nĐường dây nóng: 0225 3 842 112")
         alone = [normalize_vi(sentence), f"Đường dây nóng: {HOTLINE}"]
         assert spoken == "\n".join(line for line in alone if line), sentence

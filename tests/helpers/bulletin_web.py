@@ -1,13 +1,17 @@
-"""Bulletins on the web: the wards, their users and players, a signed start."""
+"""Bulletins on the web: the wards, their users and players, a signed start; the new-bulletin
+form as the page fills it, and the bulletin sent last."""
 
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
 
 from loa.canonical import canonical_json
 from loa.clock import FrozenClock
@@ -22,7 +26,7 @@ from loa.stations.models import Player
 from loa.stations.players import add_player
 from loa.web.users import add_user
 from tests.helpers.factories import two_wards
-from tests.helpers.web import PASSWORD
+from tests.helpers.web import PASSWORD, csrf
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 
@@ -103,3 +107,38 @@ def completed(services: Services, player_id: int, bulletin: Bulletin, seconds: f
     services.clock.set(max(services.clock.now(), ends + timedelta(seconds=1)))
     report(services, player_id, bulletin, "bulletin.completed", ends, bulletin.duration_ms,
            output="aplay")
+
+
+def form_of(page: str, **fields: Any) -> dict[str, Any]:
+    """The new-bulletin form as the page fills it (text inputs, checked boxes), then ``fields``."""
+    data: dict[str, Any] = {"csrf_token": csrf(page.encode())}
+    for name, value in re.findall(r'<input type="(?:text|hidden|number|datetime-local)" '
+                                  r'name="(\w+)"[^>]*?value="([^"]*)"', page):
+        data[name] = _unescape(value)
+    for name, value in re.findall(r'name="(\w+)" value="([^"]*)"[^>]*? checked', page):
+        data.setdefault(name, [])
+        if isinstance(data[name], list):
+            data[name].append(value)
+        else:
+            data[name] = value
+    text = re.search(r'<textarea name="text"[^>]*>(.*?)</textarea>', page, re.S)
+    data["text"] = _unescape(text.group(1)) if text else ""
+    for name in ("priority", "source"):
+        if isinstance(data.get(name), list):
+            data[name] = data[name][0]
+    data.update(fields)
+    return data
+
+
+def _unescape(value: str) -> str:
+    return (value.replace("&#34;", '"').replace("&#39;", "'").replace("&lt;", "<")
+            .replace("&gt;", ">").replace("&amp;", "&"))
+
+
+def only_bulletin(services: Services) -> Bulletin:
+    """The bulletin sent last."""
+    with transaction(services.sessions) as s:
+        found = s.scalars(select(Bulletin).order_by(Bulletin.id.desc())).first()
+        assert found is not None
+        s.expunge(found)
+        return found

@@ -13,11 +13,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loa.audio.stream_probe import StreamProbe
 from loa.canonical import canonical_json
 from loa.compliance import keylog
+from loa.player.keys import sign_event
 from loa.playlists.assets import record_asset
 from loa.playlists.campaigns import add_campaign, get_campaign
 from loa.playlists.models import Airing, AiringStatus, Programme, ProgrammeStatus
+from loa.playlists.relay_models import RelaySlot, RelaySource
+from loa.playlists.relays import add_slot, add_source
 from loa.scheduler.service import plan
 from loa.services import Services
 from loa.stations.models import Player, Station
@@ -99,6 +103,32 @@ def signed_completion(
     }
     event.update(fields)
     return {**event, "sig": base64.b64encode(key.sign(canonical_json(event).encode())).decode()}
+
+
+def signed_relay(key: Ed25519PrivateKey, slot_id: int, starts: datetime, relayed_ms: int,
+                 fallback_ms: int = 0, dropouts: int = 0) -> dict[str, Any]:
+    """A relay.completed of the occurrence of ``slot_id`` starting at ``starts``, signed."""
+    return sign_event(key, {
+        "id": str(uuid.uuid4()), "type": "relay.completed", "airing_id": None,
+        "at": (starts + timedelta(milliseconds=relayed_ms + fallback_ms)).isoformat(),
+        "sha256": None, "played_ms": relayed_ms,
+        "detail": {"slot_id": slot_id, "starts_at": starts.isoformat(), "source": "VOV1",
+                   "relayed_ms": relayed_ms, "fallback_ms": fallback_ms, "silence_ms": 0,
+                   "dropouts": dropouts}})
+
+
+def city_relay(s: Session, services: Services, at: str = "06:00", *, required: bool = True,
+               name: str = "VOV1") -> RelaySlot:
+    """A daily 30-minute relay of VOV1 (a stream of Hải Phòng, 31, made once) set on the
+    city: every station below carries it."""
+    source = s.scalar(select(RelaySource).where(RelaySource.code == "VOV1"))
+    if source is None:
+        source, _probe = add_source(s, unit=get_unit(s, "31"), code="VOV1", name=name,
+                                    url="http://127.0.0.1:9/vov1.mp3", fallback=None,
+                                    store=services.store, clock=services.clock,
+                                    probe=lambda _url: StreamProbe("mp3"))
+    return add_slot(s, source=source, unit=get_unit(s, "31"), station=None, days="T2-CN",
+                    at=at, minutes=30, required=required, clock=services.clock)
 
 
 def two_wards(s: Session) -> None:

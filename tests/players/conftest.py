@@ -175,14 +175,6 @@ def make_agent(
         agent.close()
 
 
-def at_local(day: datetime, hour: int, minute: int = 0) -> datetime:
-    """``day`` at hh:mm in Vietnam, as an aware instant."""
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo("Asia/Ho_Chi_Minh")
-    return day.astimezone(tz).replace(hour=hour, minute=minute, second=0, microsecond=0)
-
-
 def later(clock: FrozenClock, **delta: float) -> datetime:
     return clock.now() + timedelta(**delta)
 

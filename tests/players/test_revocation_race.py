@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -27,7 +26,7 @@ from sqlalchemy import Connection, create_engine, func, select, text
 
 from loa import migrate
 from loa.app import build_services
-from loa.clock import SystemClock
+from loa.clock import VN, SystemClock
 from loa.compliance.chain import CHAIN_LOCK
 from loa.db import transaction
 from loa.player.agent import Agent
@@ -165,7 +164,7 @@ def _loa(station: Station, *args: str) -> subprocess.CompletedProcess[str]:
 def _evidence_holds(station: Station) -> None:
     verify = _loa(station, "audit", "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
-    month = SystemClock().now().astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
+    month = SystemClock().now().astimezone(VN).strftime("%Y-%m")
     report = _loa(station, "audit", "report", "--unit", "SIM", "--month", month)
     assert report.returncode == 0, report.stderr
     assert "evidence_broken" not in report.stdout and "in_progress" in report.stdout

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from loa.clock import VN
 from loa.scheduler.bulletin_placement import (
     Kind,
     OnAir,
@@ -20,7 +20,6 @@ from loa.scheduler.bulletin_placement import (
 )
 from loa.stations.windows import Window, parse_windows
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 WINDOWS = parse_windows("05:30-06:30,17:00-18:00")
 GAP = timedelta(seconds=30)
 DAY = date(2026, 12, 2)  # a Wednesday

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from loa.clock import VN
 from loa.scheduler.bulletin_placement import Kind, OnAir, Placement
 from loa.scheduler.hourly_placement import HourlyRequest, due_hours, place_on_the_hour
 from loa.stations.windows import parse_windows
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 WINDOWS = parse_windows("05:30-06:30,17:00-18:00")
 GAP = timedelta(seconds=30)
 DAY = date(2026, 12, 2)

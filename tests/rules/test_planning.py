@@ -2,15 +2,14 @@
 
 import itertools
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from loa.clock import VN
 from loa.months import month_bounds, month_days
 from loa.scheduler.planning import Busy, plan_month
 from loa.stations.windows import parse_windows
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 WINDOWS = parse_windows("05:30-06:30,17:00-18:00")
 EARLY = datetime(2000, 1, 1, tzinfo=UTC)
 GAP = timedelta(seconds=30)

@@ -1,10 +1,10 @@
 """Settling airings after their slot: aired, failed, missed, or still waiting for a report."""
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from loa.clock import VN
 from loa.compliance.rules import AiringFacts, CountingRule, LoggedEvent, ProgrammeFacts, Requirement
 from loa.playlists.models import AiringStatus
 from loa.scheduler.settle import GRACE, settled_status
@@ -14,7 +14,7 @@ FULL = 720_000
 END = START + timedelta(milliseconds=FULL)
 OURS, OTHER = "a" * 64, "b" * 64
 AIRING = AiringFacts(1, 7, START, False, ProgrammeFacts(OURS, FULL))
-RULE = CountingRule(7, "2026-12", ZoneInfo("Asia/Ho_Chi_Minh"), Requirement(3, 600, 900),
+RULE = CountingRule(7, "2026-12", VN, Requirement(3, 600, 900),
                     timedelta(minutes=5))
 
 

@@ -18,7 +18,7 @@ from loa.compliance.rules import (
     why_not_counted,
     zone_verdicts,
 )
-from tests.rules.test_compliance_rules import AIRINGS, MID, PROG, REQ, RULE, SHA, airing, done
+from tests.helpers.counting import AIRINGS, MID, PROG, REQ, RULE, SHA, airing, done
 
 
 def test_a_completion_counts_for_the_zone_of_the_player_that_logged_it() -> None:
