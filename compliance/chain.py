@@ -94,11 +94,9 @@ def lock_chain(session: Session, station_id: int) -> None:
     holds that lock.
     """
     if session.get_bind().dialect.name == "sqlite":
-        connection = session.connection()
-        raw = connection.connection.dbapi_connection
+        raw = session.connection().connection.dbapi_connection
         if raw is not None and not raw.in_transaction:  # type: ignore[attr-defined]
-            # Through the engine, so this process's writers queue for it (loa.sqlite_writers).
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            raw.execute("BEGIN IMMEDIATE")
         return
     session.execute(_PG_CHAIN_LOCK, {"station": station_id})
 

@@ -23,7 +23,6 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from loa.errors import LoaError
-from loa.sqlite_writers import WAIT_S, WriterQueue
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -68,11 +67,9 @@ M = TypeVar("M", bound="Base")
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys, a busy timeout and its writers
-    queued in the process (loa.sqlite_writers)."""
+    """An engine for ``url``; SQLite gets foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": WAIT_S, "check_same_thread": False})
-        WriterQueue().attach(engine)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
