@@ -66,9 +66,12 @@ def worker(spec_path: Path) -> None:
     deadline = time.monotonic() + 60
     pause = threading.Event()
     for runner in runners:
+        # Idle: synced, listening, and its key enrolled and first heartbeat delivered, so
+        # the send does not meet the fleet's start-up writes at the server.
         while not runner.agent.link.synced.is_set() or (
                 spec["mqtt"] and (runner.listener is None
-                                  or not runner.listener.subscribed.is_set())):
+                                  or not runner.listener.subscribed.is_set())) or (
+                runner.agent.link.next_heartbeat is None or runner.agent.outbox.pending()):
             if time.monotonic() > deadline:
                 raise SystemExit("agents not ready within 60 s")
             pause.wait(0.05)
@@ -372,7 +375,8 @@ def main() -> None:
     verdict = "meets" if worst <= 2.0 and not missing else "MISSES"
     body = (
         f"{args.agents} reference agents (threads in {args.workers} processes, null output, "
-        "idle) against the player API served over HTTP on loopback; "
+        "idle: synced, subscribed, key enrolled and first heartbeat delivered) against the "
+        "player API served over HTTP on loopback; "
         "`loa bulletin send --priority emergency --text …` (a 2-line storm warning, "
         "rendered by espeak-ng) run as a subprocess; the web path: a leader's POST of the "
         "new-bulletin form (same text, emergency) to the whole web app, served by the bench "
