@@ -207,7 +207,18 @@ def _clock_offset(detail: object) -> int:
 def _load_players(
     session: Session, facts: MonthFacts, ids: list[int]
 ) -> dict[int, tuple[str, str]]:
-    """Every player's zone code and language (by player id); the zones each station waits for.
+    """Every player's zone code and language (by player id); the zones each station waits
+    for go into ``facts.playing``."""
+    zones, playing = player_zones(session, ids)
+    facts.playing.update(playing)
+    return zones
+
+
+def player_zones(
+    session: Session, ids: list[int]
+) -> tuple[dict[int, tuple[str, str]], dict[int, list[str]]]:
+    """(player id -> its zone code and language, station id -> the codes of its zones with
+    an enrolled, unrevoked player), for the stations ``ids``, in one query.
 
     A player without a zone row is in the default zone. The zones in use are
     listed default first, then in the order they were made.
@@ -227,9 +238,8 @@ def _load_players(
         if r.enrolled and not r.revoked:
             order = -1 if code == DEFAULT_ZONE_CODE else r.zone_id
             playing.setdefault(r.station_id, {})[code] = order
-    for station_id, found in playing.items():
-        facts.playing[station_id] = sorted(found, key=lambda c: found[c])
-    return zones
+    return zones, {station_id: sorted(found, key=lambda c: found[c])
+                   for station_id, found in playing.items()}
 
 
 def _load_completions(

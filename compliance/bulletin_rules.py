@@ -11,7 +11,7 @@ from typing import Any
 
 from loa.clock import CLOCK_SLACK
 from loa.compliance.rules import COMPLETE_SHARE
-from loa.playlists.models import MAX_REASON_CHARS, Bulletin, BulletinPriority
+from loa.playlists.models import MAX_REASON_CHARS, AudioAsset, Bulletin, BulletinPriority
 
 CUT_KEYS = ("cancelled", "reason", "error")  # a play stopped short says why in its detail
 FAILED_WITHOUT_REASON = "thiết bị báo lỗi phát (the player reported a failed play)"
@@ -19,7 +19,8 @@ FAILED_WITHOUT_REASON = "thiết bị báo lỗi phát (the player reported a fa
 
 @dataclass(frozen=True)
 class BulletinFacts:
-    """A bulletin as the rule sees it: its audio, when it was live, how often it plays."""
+    """A bulletin as the rule sees it for one player: the audio that player is given (its
+    zone's language variant, or the bulletin's own), when it was live, how often it plays."""
 
     sha256: str
     duration_ms: int
@@ -88,13 +89,15 @@ def _text(value: Any) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def bulletin_facts(bulletin: Bulletin) -> BulletinFacts:
-    """The rule's view of a stored bulletin."""
+def bulletin_facts(bulletin: Bulletin, heard: AudioAsset | None = None) -> BulletinFacts:
+    """The rule's view of a stored bulletin, for a player given ``heard`` (the variant of
+    its zone's language; None: the bulletin's own audio)."""
     over = bulletin.valid_until
     if bulletin.cancelled_at is not None:
         over = min(over, bulletin.cancelled_at)
-    return BulletinFacts(bulletin.asset_sha256 or "", bulletin.duration_ms or 0,
-                         bulletin.sent_at, over, bulletin.repeat_count,
+    sha, duration = ((heard.sha256, heard.duration_ms) if heard is not None
+                     else (bulletin.asset_sha256 or "", bulletin.duration_ms or 0))
+    return BulletinFacts(sha, duration, bulletin.sent_at, over, bulletin.repeat_count,
                          bulletin.priority is not BulletinPriority.emergency)
 
 

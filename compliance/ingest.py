@@ -33,8 +33,9 @@ from loa.compliance.key_entries import KEY_REVOKED, chain_keys, key_of
 from loa.compliance.models import AiringLogEntry
 from loa.errors import LoaError
 from loa.playlists.bulletin_delivery import delivery_row, record_failure, record_play
+from loa.playlists.bulletin_zones import player_audio
 from loa.playlists.models import Airing, Bulletin, BulletinDelivery, BulletinSlot
-from loa.playlists.relays import station_relay_ids
+from loa.playlists.relays import player_relay_ids
 from loa.settings import Settings
 from loa.stations.models import Player
 from loa.stations.players import BAD_TOKEN, Heartbeat, PlayerAuthError
@@ -113,9 +114,11 @@ class _Batch:
     station_airings: set[int]
     known: dict[str, int]  # event id -> player id, for ids already in the log
     head: tuple[int, str]  # the chain's (seq, hash), read under the lock
-    station_bulletins: dict[int, BulletinFacts]  # bulletins sent to this station
+    # bulletins sent to the player's station and zone, with the audio it is given
+    station_bulletins: dict[int, BulletinFacts]
     revoked_keys: set[bytes] = field(default_factory=set)  # as the chain has them now
-    station_relays: set[int] = field(default_factory=set)  # relay slots the station carries
+    station_relays: set[int] = field(default_factory=set)  # relay slots its zone carries
+    other_zones: set[int] = field(default_factory=set)  # bulletins only for other zones
 
     @classmethod
     def load(cls, session: Session, player: Player, events: list[_Checked]) -> _Batch:
@@ -138,16 +141,17 @@ class _Batch:
                     BulletinDelivery.station_id == player.station_id)),
             )
         ).all() if bulletin_ids else []
-        relays = (station_relay_ids(session, player.station_id)
+        relays = (player_relay_ids(session, player)
                   if any(c.event["type"] in RELAY_EVENTS for c in events) else set())
+        heard = player_audio(session, player, found)  # the bulletins of its zone, its audio
         return cls(player,
                    {n for kind, n, _ in rows if kind == "airing"},
                    {text: n for kind, n, text in rows if kind == "known"},
                    heads[0] if heads else (0, GENESIS),
-                   {b.id: bulletin_facts(b) for b in found},
+                   {b.id: bulletin_facts(b, heard[b.id]) for b in found if b.id in heard},
                    {raw for kind, _n, text in rows if kind == "key_revoked"
                     and (raw := key_of({"public_key": text})) is not None},
-                   relays)
+                   relays, {b.id for b in found} - heard.keys())
 
     def check_signers(self, keys: list[bytes], passed: list[tuple[int, _Checked]]) -> None:
         """Raise SignerRevoked if a key that signed one of ``passed`` was revoked while the
@@ -168,6 +172,11 @@ class _Batch:
     def _check_owner(self, event: dict[str, Any]) -> None:
         if event["type"] in BULLETIN_EVENTS:
             facts = self.station_bulletins.get(event["bulletin_id"])
+            if event["bulletin_id"] in self.other_zones:
+                raise EventRejected(
+                    f"thông báo {event['bulletin_id']} chỉ gửi tới cụm loa khác của đài "
+                    "(bulletin not sent to this player's zone)"
+                )
             if facts is None:
                 raise EventRejected(
                     f"thông báo {event['bulletin_id']} không gửi tới đài của thiết bị này "
@@ -175,13 +184,14 @@ class _Batch:
                 )
             if event.get("sha256") != facts.sha256:
                 raise EventRejected(
-                    "sha256 khác âm thanh của thông báo (sha256 is not the bulletin's audio)"
+                    "sha256 khác âm thanh của thông báo ở cụm loa này "
+                    "(sha256 is not the bulletin's audio for this zone)"
                 )
         elif event["type"] in RELAY_EVENTS:
             if event["detail"]["slot_id"] not in self.station_relays:
                 raise EventRejected(
-                    f"khung tiếp sóng {event['detail']['slot_id']} không thuộc đài của thiết bị "
-                    "này (relay slot not of this station)"
+                    f"khung tiếp sóng {event['detail']['slot_id']} không thuộc đài hay cụm loa "
+                    "của thiết bị này (relay slot not of this station or zone)"
                 )
         elif event["airing_id"] not in self.station_airings:
             raise EventRejected(
@@ -313,7 +323,7 @@ def _record_play(session: Session, player: Player, entry: AiringLogEntry, bullet
     """Give the player's delivery row the play, as the bulletin play rule counts it; the
     log keeps every play as signed, counted or not. A failed play (``play_failure``) is
     recorded whenever it is: it never adds to what counts, it only says what went wrong."""
-    row = delivery_row(session, bulletin_id, player)
+    row = delivery_row(session, bulletin_id, player, bulletin.sha256)
     failure = play_failure(entry.event, entry.detail)
     if failure is not None:
         record_failure(row, entry.at, failure)

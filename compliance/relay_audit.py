@@ -5,26 +5,28 @@ Like a campaign's count, a station-month is compliant once it relayed at least
 ``LOA_RELAY_MIN_SHARE`` (default 90%) of the scheduled time; a month not yet ended
 is never a failure. The evidence is the station's chain: each ``relay.completed``
 (signed, accepted by ingest for a slot the station carries) names its slot and
-occurrence and says how much of the stream went on air.
+occurrence and says how much of the stream went on air. A station whose relay reaches two
+or more zones with a player in use is judged zone by zone, like a campaign's count.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
+from loa.compliance.batch import player_zones
 from loa.compliance.models import AiringLogEntry
-from loa.compliance.rules import Status
+from loa.compliance.rules import Status, counts_by_zone
 from loa.months import month_bounds
 from loa.playlists.relay_models import RelaySlot
 from loa.playlists.relays import RelaySpan, relay_spans
-from loa.stations.models import AdminUnit, Station
+from loa.stations.models import DEFAULT_ZONE_CODE, AdminUnit, Station
 from loa.stations.retire import reported_in
 from loa.stations.units import StationRef, stations_under
 
@@ -44,6 +46,16 @@ class Report:
 
 
 @dataclass(frozen=True)
+class ZoneRelay:
+    """One zone's part of a station's verdict (a station judged zone by zone)."""
+
+    code: str
+    relayed_ms: int
+    share: float
+    status: str
+
+
+@dataclass(frozen=True)
 class RelayVerdict:
     station: str
     station_name: str
@@ -55,9 +67,14 @@ class RelayVerdict:
     dropouts: int
     share: float
     status: str
+    zones: tuple[ZoneRelay, ...] = ()  # empty: the station judged as one
 
     def row(self) -> dict[str, Any]:
-        return asdict(self)
+        """The JSON row: ``zones`` only for a station judged zone by zone (CSV: COLUMNS)."""
+        found = asdict(self)
+        if not self.zones:
+            del found["zones"]
+        return found
 
 
 def judge(spans: Iterable[RelaySpan], reports: Iterable[Report], month_over: bool,
@@ -94,16 +111,18 @@ def judge(spans: Iterable[RelaySpan], reports: Iterable[Report], month_over: boo
     return scheduled, relayed, fallback, dropouts, round(share, 4), status
 
 
-def _reports(session: Session, station_ids: list[int],
-             since: datetime) -> dict[tuple[int, int], list[Report]]:
-    """Every ``relay.completed`` of these stations logged from ``since`` on, by (station, slot)."""
-    found: dict[tuple[int, int], list[Report]] = {}
+def _reports(session: Session, station_ids: list[int], zones: Mapping[int, tuple[str, str]],
+             since: datetime) -> dict[tuple[int, int], list[tuple[str, Report]]]:
+    """Every ``relay.completed`` of these stations logged from ``since`` on, by (station,
+    slot), each with the zone code of the player that logged it (``zones``, by player id)."""
+    found: dict[tuple[int, int], list[tuple[str, Report]]] = {}
     if not station_ids:
         return found
-    rows = session.execute(select(AiringLogEntry.station_id, AiringLogEntry.detail).where(
-        AiringLogEntry.station_id.in_(station_ids), AiringLogEntry.event == "relay.completed",
-        AiringLogEntry.at >= since))
-    for station_id, detail in rows:
+    rows = session.execute(
+        select(AiringLogEntry.station_id, AiringLogEntry.player_id, AiringLogEntry.detail)
+        .where(AiringLogEntry.station_id.in_(station_ids),
+               AiringLogEntry.event == "relay.completed", AiringLogEntry.at >= since))
+    for station_id, player_id, detail in rows:
         try:
             report = Report(int(detail["slot_id"]), datetime.fromisoformat(detail["starts_at"]),
                             int(detail.get("relayed_ms") or 0),
@@ -111,8 +130,32 @@ def _reports(session: Session, station_ids: list[int],
                             int(detail.get("dropouts") or 0))
         except (KeyError, TypeError, ValueError):
             continue  # a report that names no occurrence proves none
-        found.setdefault((station_id, report.slot_id), []).append(report)
+        zone = zones.get(player_id, (DEFAULT_ZONE_CODE, ""))[0]
+        found.setdefault((station_id, report.slot_id), []).append((zone, report))
     return found
+
+
+def _station_verdict(slot: RelaySlot, spans: list[RelaySpan],
+                     reports: list[tuple[str, Report]], playing: list[str], month_over: bool,
+                     min_share: float) -> tuple[tuple[int, int, int, int, float, Status],
+                                                tuple[ZoneRelay, ...]]:
+    """One station's judgement of a slot, and its zones' when judged zone by zone.
+
+    Cases: a slot naming zones counts only the reports of its zones' players, and
+    waits only for those of its zones with a player in use; two or more such zones →
+    each is judged on its own players' reports, and the station stands at its zone that
+    relayed least (as a campaign's count by zone, §6); one or none → the station as one.
+    """
+    named = {z.code for z in slot.zones}
+    if named:
+        reports = [(code, r) for code, r in reports if code in named]
+        playing = [code for code in playing if code in named]
+    if not counts_by_zone(playing):
+        return judge(spans, [r for _code, r in reports], month_over, min_share), ()
+    judged = {code: judge(spans, [r for c, r in reports if c == code], month_over, min_share)
+              for code in playing}
+    zones = tuple(ZoneRelay(code, j[1], j[4], str(j[5])) for code, j in judged.items())
+    return min(judged.values(), key=lambda j: j[1]), zones
 
 
 def relay_verdicts(session: Session, unit: AdminUnit, month: str, now: datetime,
@@ -129,14 +172,15 @@ def station_verdicts(session: Session, stations: Sequence[Station | StationRef],
     ids = [s.id for s in stations]
     required = {slot.id: slot for slot in session.scalars(
         select(RelaySlot).where(RelaySlot.required.is_(True))
-        .options(joinedload(RelaySlot.source)))}
+        .options(joinedload(RelaySlot.source), selectinload(RelaySlot.zones)))}
     if not required or not ids:
         return []
     wide = month_bounds(month, ZoneInfo("UTC"))
     spans = relay_spans(session, wide[0] - timedelta(days=1), wide[1] + timedelta(days=1), ids)
+    zones, playing = player_zones(session, ids)
     # A report comes once its occurrence is over (a restarted agent's even later), never
     # before it began: the month's reports are those logged since it began.
-    reports = _reports(session, ids, wide[0] - timedelta(days=1))
+    reports = _reports(session, ids, zones, wide[0] - timedelta(days=1))
     verdicts = []
     for station in stations:
         start, end = month_bounds(month, ZoneInfo(station.timezone))
@@ -147,11 +191,13 @@ def station_verdicts(session: Session, stations: Sequence[Station | StationRef],
             if slot is not None and start <= span.start < end and span.start >= slot.created_at:
                 mine.setdefault(span.slot_id, []).append(span)
         for slot_id, slot_spans in sorted(mine.items()):
-            scheduled, relayed, fallback, dropouts, share, status = judge(
-                slot_spans, reports.get((station.id, slot_id), []), now >= end, min_share)
+            judged, by_zone = _station_verdict(
+                required[slot_id], slot_spans, reports.get((station.id, slot_id), []),
+                playing.get(station.id, []), now >= end, min_share)
+            scheduled, relayed, fallback, dropouts, share, status = judged
             verdicts.append(RelayVerdict(station.code, station.name, slot_id,
                                          required[slot_id].source.code, scheduled, relayed,
-                                         fallback, dropouts, share, str(status)))
+                                         fallback, dropouts, share, str(status), by_zone))
     return verdicts
 
 

@@ -21,7 +21,7 @@ from loa.playlists.bulletin_limits import MAX_REPEAT_EVERY_S, MAX_REPEATS
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from loa.playlists.bulletin_delivery import StationDelivery
+    from loa.playlists.bulletin_delivery import StationDelivery, ZoneDelivery
     from loa.playlists.bulletins import PlaceSlots
     from loa.playlists.models import Bulletin
     from loa.stations.models import AdminUnit
@@ -85,6 +85,12 @@ def bulletin() -> None:
               help="Chỉ gửi tới đài này (a target station; repeatable)")
 @click.option("--target-unit", "target_units", multiple=True,
               help="Gửi tới đơn vị này và cấp dưới (a target unit; repeatable)")
+@click.option("--zone", "zone_codes", multiple=True,
+              help="Chỉ cụm loa này của đài --station (one zone of the one --station; "
+                   "repeatable)")
+@click.option("--variant", "variant_files", multiple=True, metavar="LANG=FILE",
+              help="Bản ghi âm tiếng dân tộc, ví dụ hmn=ban-hmong.mp3 (a recorded language "
+                   "variant; repeatable)")
 @click.option("--priority", type=click.Choice(["normal", "priority", "emergency"]),
               help="Mức ưu tiên; với --template mặc định theo mẫu (with --template: the "
                    "template's)")
@@ -107,7 +113,8 @@ def bulletin() -> None:
 @series_options
 @pass_loa
 def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
-         target_units: tuple[str, ...], priority: str | None, template_name: str | None,
+         target_units: tuple[str, ...], zone_codes: tuple[str, ...],
+         variant_files: tuple[str, ...], priority: str | None, template_name: str | None,
          fields: tuple[str, ...], text: str | None, audio: Path | None,
          title: str | None, repeat_count: int | None, every_min: int, valid_from: str | None,
          valid_until: str | None, by: str | None, series: str | None, every_hours: str | None,
@@ -116,15 +123,21 @@ def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
 
     With --template, the title, text, priority, repeats and validity default to the
     template's, and the bulletin is refused while a blank is left (see `templates`).
+    With --zone, only those zones of the one --station hear it; each --variant plays in
+    the zones of its language instead of the Vietnamese audio.
     """
     from loa.db import transaction
     from loa.errors import LoaError
     from loa.playlists.bulletins import create_bulletin
     from loa.stations.service import get_station
     from loa.stations.units import get_unit
+    from loa.stations.zones import get_zone
 
     if fields and not template_name:
         raise LoaError("--field cần --template (--field needs --template)")
+    if zone_codes and len(station_codes) != 1:
+        raise LoaError("--zone cần đúng một --station (--zone needs exactly one --station)")
+    variants = _variants(variant_files)
     every_min = hourly_minutes(every_min, every_hours, on_the_hour)
     if every_min and repeat_count == 1:
         raise LoaError("--every cần --repeat N (N > 1) (--every needs --repeat N above 1)")
@@ -153,7 +166,11 @@ def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
             session, unit=unit, author=author, role=role, title=title, priority=priority,
             text=text, audio=audio,
             unit_targets=[get_unit(session, c) for c in target_units],
-            station_targets=[get_station(session, c) for c in station_codes],
+            station_targets=[get_station(session, c) for c in station_codes
+                             if not zone_codes],
+            zone_targets=[get_zone(session, get_station(session, station_codes[0]), z)
+                          for z in zone_codes],
+            variants=variants,
             valid_from=_instant(valid_from, "--from"),
             valid_until=_instant(valid_until, "--until"),
             repeat_count=repeat_count if every_min else 1, repeat_every_s=every_min * 60,
@@ -162,6 +179,25 @@ def send(loa: LoaContext, unit_code: str, station_codes: tuple[str, ...],
             series=in_series, on_the_hour=on_the_hour, night=night,
         )
         click.echo(created.id)
+
+
+def _variants(given: tuple[str, ...]) -> dict[str, Path]:
+    """--variant LANG=FILE, each language once, each file there."""
+    from loa.errors import LoaError
+
+    found: dict[str, Path] = {}
+    for item in given:
+        language, sep, file = item.partition("=")
+        language = language.strip()
+        if not sep or not language or not file:
+            raise LoaError(f"--variant {item!r}: cần NGÔN_NGỮ=TỆP, ví dụ hmn=ban-hmong.mp3 "
+                           "(--variant needs LANG=FILE)")
+        if language in found:
+            raise LoaError(f"--variant: tiếng {language} hai lần (language given twice)")
+        if not Path(file).is_file():
+            raise LoaError(f"--variant: không thấy tệp {file!r} (no such file)")
+        found[language] = Path(file)
+    return found
 
 
 @bulletin.command("list")
@@ -287,7 +323,7 @@ def _show_data(b: Bulletin, rows: list[StationDelivery], now: datetime) -> dict[
     from loa.playlists.delivery_states import DeliveryState
 
     started = sum(1 for r in rows if r.started_at is not None)
-    states = [r.state(b.duration_ms or 0, now) for r in rows]
+    states = [r.state(now) for r in rows]
     return {
         "id": b.id, "unit": b.unit.code, "title": b.title, "priority": b.priority.value,
         "status": b.status.value, "text": b.text, "audio_sha256": b.asset_sha256,
@@ -297,6 +333,10 @@ def _show_data(b: Bulletin, rows: list[StationDelivery], now: datetime) -> dict[
         "created_at": _iso(b.created_at), "approved_by": b.approved_by,
         "approved_at": _iso(b.approved_at), "sent_at": _iso(b.sent_at),
         "cancelled_by": b.cancelled_by, "cancelled_at": _iso(b.cancelled_at),
+        "variants": [{"language": v.language, "sha256": v.asset_sha256,
+                      "duration_ms": v.duration_ms} for v in b.variants],
+        "zone_targets": sorted(f"{t.zone.station.code}/{t.zone.code}" for t in b.targets
+                               if t.zone is not None),
         "stations": len(rows), "started": started,
         "completed": sum(state is DeliveryState.completed for state, _ in states),
         "delivery": [
@@ -306,10 +346,19 @@ def _show_data(b: Bulletin, rows: list[StationDelivery], now: datetime) -> dict[
              "plays": r.plays, "delay_ms": r.delay_ms, "state": state.value,
              "started": r.started_at is not None,
              "completed": state is DeliveryState.completed,
-             "failed": state is DeliveryState.failed, "reason": reason}
+             "failed": state is DeliveryState.failed, "reason": reason,
+             "zones": [_zone_data(z, now) for z in r.zones]}
             for r, (state, reason) in zip(rows, states, strict=True)
         ],
     }
+
+
+def _zone_data(zone: ZoneDelivery, now: datetime) -> dict[str, Any]:
+    """A zone's delivery: the audio its players were given (a variant names its sha256)."""
+    state, reason = zone.state(now)
+    return {"zone": zone.code, "name": zone.name, "language": zone.language,
+            "sha256": zone.sha256, "players": len(zone.rows), "state": state.value,
+            "completed": state.value == "completed", "reason": reason}
 
 
 def _show_text(data: dict[str, Any]) -> None:
@@ -324,6 +373,9 @@ def _show_text(data: dict[str, Any]) -> None:
         cells = [r["station"], r["pushed_at"], r["fetched_at"], r["started_at"],
                  r["completed_at"], r["plays"], r["delay_ms"], r["state"], r["reason"]]
         click.echo("\t".join("-" if c is None else str(c) for c in cells))
+        if len(r["zones"]) > 1 or any(z["sha256"] != data["audio_sha256"] for z in r["zones"]):
+            for z in r["zones"]:  # the zones of the station, each with the audio it was given
+                click.echo(f"  {z['zone']}\t{z['language']}\t{z['state']}\t{z['sha256']}")
 
 
 bulletin.add_command(series_command)

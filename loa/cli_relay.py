@@ -82,27 +82,34 @@ def source_list(loa: LoaContext, unit_code: str | None) -> None:
 @click.option("--source", "source_code", required=True, help="Mã nguồn (source code)")
 @click.option("--unit", "unit_code", help="Mọi đài thuộc đơn vị này (every station below)")
 @click.option("--station", "station_code", help="Một đài (one station)")
+@click.option("--zone", "zone_codes", multiple=True,
+              help="Chỉ cụm loa này của đài --station (one zone of the station; repeatable)")
 @click.option("--days", default="T2-CN", show_default=True, help="Ngày: T2-T7, T2+T4, CN…")
 @click.option("--at", "at", required=True, help="Giờ bắt đầu HH:MM, giờ địa phương (local)")
 @click.option("--minutes", type=int, required=True, help="Số phút (length in minutes)")
 @click.option("--required", is_flag=True, help="Bắt buộc: có đánh giá hằng tháng (month verdict)")
 @pass_loa
 def add(loa: LoaContext, source_code: str, unit_code: str | None, station_code: str | None,
-        days: str, at: str, minutes: int, required: bool) -> None:
-    """Add a recurring relay slot; prints its id."""
+        zone_codes: tuple[str, ...], days: str, at: str, minutes: int, required: bool) -> None:
+    """Add a recurring relay slot (on every zone, or on the --zone named); prints its id."""
     from loa.db import transaction
-    from loa.playlists.relays import add_slot, get_source
+    from loa.errors import LoaError
+    from loa.playlists.relays import ZONES_NEED_STATION, add_slot, get_source
     from loa.scheduler.relay_air import make_room
     from loa.stations.service import get_station
     from loa.stations.units import get_unit
+    from loa.stations.zones import get_zone
 
+    if zone_codes and not station_code:
+        raise LoaError(ZONES_NEED_STATION)
     services = loa.services
     with transaction(services.sessions) as session:
+        station = get_station(session, station_code) if station_code else None
         slot = add_slot(session, source=get_source(session, source_code),
                         unit=get_unit(session, unit_code) if unit_code else None,
-                        station=get_station(session, station_code) if station_code else None,
-                        days=days, at=at, minutes=minutes, required=required,
-                        clock=services.clock)
+                        station=station, days=days, at=at, minutes=minutes, required=required,
+                        clock=services.clock,
+                        zones=[get_zone(session, station, z) for z in zone_codes if station])
         moved = make_room(session, slot, services.clock.now(), services.settings.airing_gap)
         click.echo(slot.id)
         if moved:
@@ -135,6 +142,8 @@ def list_command(loa: LoaContext, unit_code: str | None, station_code: str | Non
 def _slot_line(slot: RelaySlot) -> str:
     target = (f"unit:{slot.unit.code}" if slot.unit is not None
               else f"station:{slot.station.code}")  # type: ignore[union-attr]
+    if slot.zones:  # only these zones of the station
+        target += "/" + ",".join(z.code for z in slot.zones)
     need = "required" if slot.required else "-"
     return (f"{slot.id}\t{target}\t{slot.source.code}\t{slot.days}\t{slot.at}\t"
             f"{slot.minutes}\t{need}")
@@ -184,7 +193,8 @@ def audit_relay(loa: LoaContext, unit_code: str, month: str, fmt: str) -> None:
                                "rows": rows}, ensure_ascii=False, indent=2))
         return
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    # a station's zones are in the JSON only
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     click.echo(out.getvalue(), nl=False)

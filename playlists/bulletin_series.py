@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from loa.errors import LoaError
+from loa.playlists.bulletin_delivery import stations_played
 from loa.playlists.bulletin_limits import EVERY_HOURS
 from loa.playlists.models import (
     Bulletin,
@@ -81,7 +82,7 @@ class SeriesEntry:
 
     bulletin: Bulletin
     stations: int  # target stations with a delivery row
-    completed: int  # stations where a play was counted complete
+    completed: int  # stations that played it (every zone reached: a counted completion)
     to_come: int  # plays still planned (all stations)
     next_play: datetime | None  # the earliest of those
 
@@ -90,12 +91,8 @@ def series_entries(session: Session, series: BulletinSeries, now: datetime) -> l
     """The series' bulletins in order, each with its delivery and the plays still to come."""
     bulletins = series_bulletins(session, series)
     ids = [b.id for b in bulletins]
-    reach = {row[0]: (row[1], row[2]) for row in session.execute(
-        select(BulletinDelivery.bulletin_id,
-               func.count(func.distinct(BulletinDelivery.station_id)),
-               func.count(func.distinct(BulletinDelivery.station_id)).filter(
-                   BulletinDelivery.completed_at.is_not(None)))
-        .where(BulletinDelivery.bulletin_id.in_(ids)).group_by(BulletinDelivery.bulletin_id))}
+    reach = {bulletin_id: (total, played)
+             for bulletin_id, (played, total) in stations_played(session, ids).items()}
     coming = {row[0]: (row[1], row[2]) for row in session.execute(
         select(BulletinSlot.bulletin_id, func.count(BulletinSlot.id),
                func.min(BulletinSlot.starts_at))

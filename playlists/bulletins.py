@@ -8,11 +8,13 @@ Rules (DESIGN §4 Bulletins):
 - Normal and priority: an operator's bulletin waits for a leader or admin, never
   its author; a leader's or admin's is sent at once; a script (no author) too.
 - An auditor writes no bulletin.
+- Zones (playlists.bulletin_zones): a zone target reaches that zone of its station alone;
+  a language variant plays in the zones of its language instead of the Vietnamese audio.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,12 @@ from loa.playlists.bulletin_limits import (
 )
 from loa.playlists.bulletin_offers import make_offers
 from loa.playlists.bulletin_series import check_hourly, check_series_owner, supersede_in_series
+from loa.playlists.bulletin_zones import (
+    add_variants,
+    check_variants,
+    players_audio,
+    reached_languages,
+)
 from loa.playlists.models import (
     AudioAsset,
     Bulletin,
@@ -48,7 +56,7 @@ from loa.playlists.models import (
 )
 from loa.playlists.template_check import check_marks
 from loa.stations.accounts import Role
-from loa.stations.models import AdminUnit, Player, Station
+from loa.stations.models import AdminUnit, Player, Station, Zone
 from loa.stations.push import notify_after_commit, notify_bulletin_after_commit
 from loa.stations.units import subtree_ids
 
@@ -134,7 +142,7 @@ def _priority(value: str | BulletinPriority) -> BulletinPriority:
 def _check_targets(
     session: Session, unit: AdminUnit, units: Sequence[AdminUnit], stations: Sequence[Station]
 ) -> None:
-    """Every target must lie in the owner unit's subtree."""
+    """Every target (a zone's station too) must lie in the owner unit's subtree."""
     inside = subtree_ids(session, unit)
     for target in units:
         if target.id not in inside:
@@ -227,11 +235,13 @@ def create_bulletin(
     session: Session, *, unit: AdminUnit, author: str | None, role: str | None,
     title: str | None, priority: str | BulletinPriority, text: str | None = None,
     audio: Path | None = None, unit_targets: Iterable[AdminUnit] = (),
-    station_targets: Iterable[Station] = (), valid_from: datetime | None = None,
+    station_targets: Iterable[Station] = (), zone_targets: Iterable[Zone] = (),
+    valid_from: datetime | None = None,
     valid_until: datetime | None = None, repeat_count: int | None = 1,
     repeat_every_s: int = 0,
     store: AudioStore, clock: Clock, place_slots: PlaceSlots, hold: bool = False,
     series: BulletinSeries | None = None, on_the_hour: bool = False, night: bool = False,
+    variants: Mapping[str, Path] | None = None,
 ) -> Bulletin:
     """Check, render and record a bulletin; send it at once unless it awaits approval.
 
@@ -241,7 +251,9 @@ def create_bulletin(
     (playlists.bulletin_series) sending it supersedes the one before; ``on_the_hour``
     plays at the top of every ``repeat_every_s`` hours, ``night`` outside the windows too.
     ``hold`` keeps it pending whatever its level and author: an imported CAP alert waits
-    for a person.
+    for a person. ``zone_targets`` reach those zones of their stations alone;
+    ``variants`` (language -> recording) play in the zones of that language, each checked
+    (``check_variants``) before anything is rendered.
     """
     level = _priority(priority)
     check_hourly(level, on_the_hour, night, repeat_every_s)
@@ -254,9 +266,9 @@ def create_bulletin(
             f"Vai trò {role} không được gửi thông báo khẩn cấp của {unit.code} "
             "(this role may not send an emergency)"
         )
-    units, stations = list(unit_targets), list(station_targets)
-    units = units or ([] if stations else [unit])
-    _check_targets(session, unit, units, stations)
+    units, stations, zones = list(unit_targets), list(station_targets), list(zone_targets)
+    units = units or ([] if stations or zones else [unit])
+    _check_targets(session, unit, units, stations + [z.station for z in zones])
     text = _content(text, audio)
     check_marks(title, text)  # a template's "[blank]" never goes out, whoever wrote it
     now = clock.now()
@@ -269,13 +281,18 @@ def create_bulletin(
         created_at=now, updated_at=now, series_id=series.id if series else None,
         on_the_hour=on_the_hour, night=night,
         targets=[BulletinTarget(unit_id=u.id) for u in _unique(units)]
-        + [BulletinTarget(station_id=s.id) for s in _unique(stations)],
+        + [BulletinTarget(station_id=s.id) for s in _unique(stations)]
+        + [BulletinTarget(station_id=z.station_id, zone_id=z.id) for z in _unique(zones)],
     )
-    if not _resolve(session, bulletin):
+    reached = _resolve(session, bulletin)
+    if not reached:
         raise LoaError("Không có đài nào trong phạm vi gửi (no station among the targets)")
-    sound = _render(session, store, unit, text, audio)
+    variants = dict(variants or {})
+    check_variants(variants, reached_languages(session, bulletin, reached))
+    sound, voiced = _render(session, store, unit, text, audio, variants)
     bulletin.asset_sha256, bulletin.duration_ms = sound.sha256, sound.duration_ms
-    if repeat_count > 1 and repeat_every_s * 1000 <= sound.duration_ms:
+    add_variants(session, bulletin, voiced)
+    if repeat_count > 1 and repeat_every_s * 1000 <= bulletin.air_ms:
         raise LoaError("Phát lại phải cách nhau lâu hơn thời lượng thông báo "
                        "(repeats must be further apart than the bulletin is long)")
     session.add(bulletin)
@@ -298,16 +315,21 @@ def _unique(items: list[Any]) -> list[Any]:
 
 
 def _render(session: Session, store: AudioStore, unit: AdminUnit, text: str | None,
-            audio: Path | None) -> AudioAsset:
-    """The bulletin's one file, after every rule passed (heavy imports only here)."""
+            audio: Path | None,
+            variants: Mapping[str, Path]) -> tuple[AudioAsset, dict[str, AudioAsset]]:
+    """The bulletin's file and its variants' (language -> audio), each after the attention
+    signal, once every rule passed (heavy imports only here)."""
     from loa.playlists.bulletin_audio import attention_signal, render_file, render_text
     from loa.playlists.lexicon import operator_acronyms
 
     attention = attention_signal(unit, store)
+    voiced = {language: render_file(session, store, path, attention).asset
+              for language, path in variants.items()}
     if text is not None:
-        return render_text(session, store, text, attention, operator_acronyms(session, unit)).asset
+        acronyms = operator_acronyms(session, unit)
+        return render_text(session, store, text, attention, acronyms).asset, voiced
     assert audio is not None
-    return render_file(session, store, audio, attention).asset
+    return render_file(session, store, audio, attention).asset, voiced
 
 
 def _resolve(session: Session, bulletin: Bulletin) -> list[Station]:
@@ -338,12 +360,14 @@ def _send(session: Session, bulletin: Bulletin, now: datetime, place_slots: Plac
         supersede_in_series(session, session.get_one(BulletinSeries, bulletin.series_id),
                             bulletin, now)
     stations = _resolve(session, bulletin)
-    players = session.scalars(
+    everyone = session.scalars(
         select(Player).where(
             Player.station_id.in_([s.id for s in stations]), Player.revoked.is_(False)
         ).order_by(Player.id)
     ).all()
-    deliver(session, bulletin, players)
+    given = players_audio(session, bulletin, everyone)  # the players of the zones it reaches
+    players = [p for p in everyone if p.id in given]
+    deliver(session, bulletin, players, given)
     if bulletin.priority is BulletinPriority.emergency:
         notify_bulletin_after_commit(session, "bulletin", bulletin.id, [p.id for p in players])
     if bulletin.priority is not BulletinPriority.emergency or bulletin.on_the_hour:
@@ -357,14 +381,17 @@ def deliver_to_player(session: Session, player: Player) -> list[int]:
     """Delivery rows for a player that came after its station's bulletins were sent.
 
     Called when a player enrols (every agent start): a player added during an
-    emergency still gets it. Returns the bulletins it now has rows for.
+    emergency still gets it, if it reaches its zone. Returns the bulletins it now has rows for.
     """
     have = select(BulletinDelivery.bulletin_id).where(BulletinDelivery.player_id == player.id)
     added = []
     for bulletin in session.scalars(select(Bulletin).where(
             Bulletin.status == BulletinStatus.active, Bulletin.id.not_in(have))):
-        if player.station_id in {s.id for s in _resolve(session, bulletin)}:
-            deliver(session, bulletin, [player])
+        if player.station_id not in {s.id for s in _resolve(session, bulletin)}:
+            continue
+        given = players_audio(session, bulletin, [player])
+        if given:
+            deliver(session, bulletin, [player], given)
             added.append(bulletin.id)
     return added
 

@@ -11,7 +11,7 @@ with its reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -29,8 +29,8 @@ class DeliveryState(StrEnum):
     completed = "completed"  # a counted completion
 
 
-# Which player's state a station shows: the best news first (one of its loudspeaker
-# clusters played it through), then a play still going, then the trouble, red before grey.
+# Which player's state a zone shows: the best news first (one of its players played it
+# through), then a play still going, then the trouble, red before grey.
 STATION_ORDER = (DeliveryState.completed, DeliveryState.playing, DeliveryState.failed,
                  DeliveryState.cut, DeliveryState.fetched, DeliveryState.pushed,
                  DeliveryState.waiting)
@@ -79,11 +79,29 @@ def player_state(row: PlayerPlays, duration_ms: int,
 
 def station_state(rows: Iterable[PlayerPlays], duration_ms: int,
                   now: datetime) -> tuple[DeliveryState, str | None]:
-    """The station's state: its players' best by ``STATION_ORDER`` (waiting with none).
+    """The state of one zone's players (of a station of one zone: the station's): their
+    best by ``STATION_ORDER`` (waiting with none).
 
-    Cases: one player completed and another failed → completed (the station played
-    it); one failed and one still playing → playing; one failed and one cut → failed.
+    Cases: one player completed and another failed → completed (the zone played it);
+    one failed and one still playing → playing; one failed and one cut → failed.
     """
     states = [player_state(row, duration_ms, now) for row in rows]
     return min(states, key=lambda s: STATION_ORDER.index(s[0]),
+               default=(DeliveryState.waiting, None))
+
+
+def zones_state(states: Sequence[tuple[DeliveryState, str | None]]
+                ) -> tuple[DeliveryState, str | None]:
+    """A station's state from those of the zones the bulletin reached (each its best
+    player's, ``station_state``): played only once every zone played it, as a station's
+    month counts by zone (DESIGN §6).
+
+    Cases: no zone → waiting; one zone → its state; every zone completed → completed;
+    otherwise the best by ``STATION_ORDER`` of the zones still short (one completed and
+    one waiting → waiting; one completed and one failed → failed with its reason).
+    """
+    short = [s for s in states if s[0] is not DeliveryState.completed]
+    if states and not short:
+        return DeliveryState.completed, None
+    return min(short, key=lambda s: STATION_ORDER.index(s[0]),
                default=(DeliveryState.waiting, None))

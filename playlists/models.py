@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loa.db import Base, str_enum
-from loa.stations.models import AdminUnit, Station
+from loa.stations.models import AdminUnit, Station, Zone
 
 
 class ProgrammeStatus(StrEnum):
@@ -307,10 +307,20 @@ class Bulletin(Base):
     targets: Mapped[list[BulletinTarget]] = relationship(
         back_populates="bulletin", cascade="all, delete-orphan"
     )
+    variants: Mapped[list[BulletinVariant]] = relationship(
+        cascade="all, delete-orphan", order_by="BulletinVariant.language"
+    )
+
+    @property
+    def air_ms(self) -> int:
+        """How long its longest audio plays (its own or a language variant): the air each
+        of its plays holds on a station."""
+        return max([self.duration_ms, *(v.duration_ms for v in self.variants)])
 
 
 class BulletinTarget(Base):
-    """One target of a bulletin: a unit (its whole subtree) or a single station."""
+    """One target of a bulletin: a unit (its whole subtree), a single station (every zone),
+    or one zone of a station (``station_id`` and ``zone_id``; playlists.bulletin_zones)."""
 
     __tablename__ = "bulletin_target"
 
@@ -318,8 +328,24 @@ class BulletinTarget(Base):
     bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletin.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id"))
     station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id"))
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zone.id"))
 
     bulletin: Mapped[Bulletin] = relationship(back_populates="targets")
+    zone: Mapped[Zone | None] = relationship()
+
+
+class BulletinVariant(Base):
+    """A bulletin recorded in another language (H'Mông, Khmer, Ê Đê…), after the attention
+    signal like its Vietnamese audio: the zones of that language play it instead."""
+
+    __tablename__ = "bulletin_variant"
+    __table_args__ = (UniqueConstraint("bulletin_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletin.id"))
+    language: Mapped[str] = mapped_column(String(16))
+    asset_sha256: Mapped[str] = mapped_column(ForeignKey("audio_asset.sha256"))
+    duration_ms: Mapped[int]
 
 
 MAX_REASON_CHARS = 300  # why a play failed or did not count, as a delivery row keeps it
@@ -335,6 +361,8 @@ class BulletinDelivery(Base):
     bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletin.id"), index=True)
     station_id: Mapped[int] = mapped_column(ForeignKey("station.id"))
     player_id: Mapped[int] = mapped_column(ForeignKey("player.id"), index=True)
+    # The audio this player is given: the bulletin's, or the variant of its zone's language.
+    asset_sha256: Mapped[str] = mapped_column(ForeignKey("audio_asset.sha256"))
     pushed_at: Mapped[datetime | None]  # the MQTT notice went out
     fetched_at: Mapped[datetime | None]  # the player first fetched its audio
     started_at: Mapped[datetime | None]  # the `at` of its first counted bulletin.started

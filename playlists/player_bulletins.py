@@ -43,7 +43,8 @@ def player_bulletins(
 
     Cases: active emergencies sent to the player are listed; a cancelled or
     ended one for 24 h after; a pending, normal or priority bulletin never (the
-    schedule carries those); one sent to other players never.
+    schedule carries those); one sent to other players (or other zones) never; the audio
+    is the one its delivery row gives it (its zone's language variant, else the bulletin's).
     """
     since = now - KEEP_OVER
     rows = session.execute(
@@ -53,7 +54,8 @@ def player_bulletins(
                AudioAsset.sha256, AudioAsset.bytes, AudioAsset.format, AudioAsset.duration_ms)
         .select_from(BulletinDelivery)
         .join(Bulletin, Bulletin.id == BulletinDelivery.bulletin_id)
-        .join(AudioAsset, AudioAsset.sha256 == Bulletin.asset_sha256)
+        # the audio its row gives it: its zone's language variant, or the bulletin's own
+        .join(AudioAsset, AudioAsset.sha256 == BulletinDelivery.asset_sha256)
         .where(
             BulletinDelivery.player_id == player.id,
             Bulletin.priority == BulletinPriority.emergency,
@@ -82,11 +84,11 @@ def player_bulletins(
 
 
 def bulletin_asset(session: Session, player: Player, sha256: str) -> AudioAsset | None:
-    """The audio of a bulletin sent to this player (any state: a cancel may race the fetch)."""
+    """The audio a bulletin sent to this player gives it (any state: a cancel may race the
+    fetch); a variant of another language than its zone's is not its to fetch."""
     return session.scalar(
         select(AudioAsset)
-        .join(Bulletin, Bulletin.asset_sha256 == AudioAsset.sha256)
-        .join(BulletinDelivery, BulletinDelivery.bulletin_id == Bulletin.id)
+        .join(BulletinDelivery, BulletinDelivery.asset_sha256 == AudioAsset.sha256)
         .where(AudioAsset.sha256 == sha256, BulletinDelivery.player_id == player.id)
         .limit(1)
     )

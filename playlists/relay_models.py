@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loa.db import Base
-from loa.stations.models import AdminUnit, Station
+from loa.stations.models import AdminUnit, Station, Zone
+
+# The zones a station's relay slot names; none: every zone of the station (issue 17 §4).
+relay_slot_zone = Table(
+    "relay_slot_zone",
+    Base.metadata,
+    Column("slot_id", ForeignKey("relay_slot.id", ondelete="CASCADE"), primary_key=True),
+    Column("zone_id", ForeignKey("zone.id"), primary_key=True),
+)
 
 
 class RelaySource(Base):
@@ -35,7 +43,7 @@ class RelaySource(Base):
 
 class RelaySlot(Base):
     """A recurring relay: on ``days`` at local ``at`` for ``minutes``, on a unit (every
-    station below it) or one station."""
+    station below it) or one station, there on every zone or on the ``zones`` named."""
 
     __tablename__ = "relay_slot"
 
@@ -52,3 +60,4 @@ class RelaySlot(Base):
     source: Mapped[RelaySource] = relationship()
     unit: Mapped[AdminUnit | None] = relationship()
     station: Mapped[Station | None] = relationship()
+    zones: Mapped[list[Zone]] = relationship(secondary=relay_slot_zone, order_by=Zone.id)

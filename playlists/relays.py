@@ -4,14 +4,15 @@ Since district radio stopped at the end of 2025, communes relay VOV and the
 provincial station directly at fixed hours. A unit names its streams
 (``RelaySource``); its own units and those below use them. A ``RelaySlot`` recurs
 like a broadcast window (days, a local start, a length) on a unit — every station
-below it carries it — or on one station. Its occurrences are busy air for every
-planner (``scheduler.relay_air``) and go to the players with the schedule.
+below it carries it — or on one station, there on every zone or on the zones it names.
+Its occurrences are busy air for the whole station in every planner
+(``scheduler.relay_air``) and go to the players of the zones it reaches with the schedule.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -29,15 +30,18 @@ from loa.db import fail_if_exists
 from loa.errors import LoaError
 from loa.playlists.assets import record_asset
 from loa.playlists.relay_models import RelaySlot, RelaySource
-from loa.stations.models import AdminUnit, Station
+from loa.stations.models import AdminUnit, Player, Station, Zone
 from loa.stations.tree import UnitTree
 from loa.stations.units import ancestors
 from loa.stations.windows import Window, parse_windows
+from loa.stations.zones import player_zone
 
 MAX_FALLBACK_BYTES = 200 * 1024 * 1024
 MAX_MINUTES = 24 * 60
 _CODE = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 Probe = Callable[[str], StreamProbe]
+ZONES_NEED_STATION = ("Cụm loa chỉ chọn được khi tiếp sóng ở một đài "
+                      "(--zone needs --station)")
 
 
 @dataclass(frozen=True)
@@ -139,15 +143,24 @@ def usable_sources(session: Session, unit: AdminUnit) -> list[RelaySource]:
 
 def add_slot(session: Session, *, source: RelaySource, unit: AdminUnit | None,
              station: Station | None, days: str, at: str, minutes: int, required: bool,
-             clock: Clock) -> RelaySlot:
-    """A recurring relay on a unit (every station below) or one station.
+             clock: Clock, zones: Sequence[Zone] = ()) -> RelaySlot:
+    """A recurring relay on a unit (every station below) or one station, on every zone or
+    on the ``zones`` of that station named.
 
-    Cases: exactly one of unit and station; the source must belong to the target's
-    unit or one above it; a slot that overlaps another relay of a station it reaches
-    is refused (one stream at a time on the air).
+    Cases: exactly one of unit and station; zones only with a station, each of it; the
+    source must belong to the target's unit or one above it; a slot that overlaps
+    another relay of a station it reaches is refused (one stream at a time on a
+    station's air, whatever zones each names: the station's other zones stay silent
+    through the slot, since airings and bulletins keep clear of it).
     """
     if (unit is None) == (station is None):
         raise LoaError("Chọn một: --unit hoặc --station (a unit or a station, not both)")
+    if zones and station is None:
+        raise LoaError(ZONES_NEED_STATION)
+    for zone in zones:
+        if station is not None and zone.station_id != station.id:
+            raise LoaError(f"Cụm loa {zone.code} không thuộc đài {station.code} "
+                           "(zone of another station)")
     target_unit = unit if unit is not None else station.unit  # type: ignore[union-attr]
     if source.unit_id not in {u.id for u in ancestors(target_unit)}:
         raise LoaError(f"Nguồn {source.code} thuộc đơn vị khác, không dùng được ở "
@@ -156,7 +169,8 @@ def add_slot(session: Session, *, source: RelaySource, unit: AdminUnit | None,
     slot = RelaySlot(source_id=source.id, unit_id=unit.id if unit else None,
                      station_id=station.id if station else None,
                      days=_days_text(days), at=f"{window.start:%H:%M}", minutes=minutes,
-                     required=required, created_at=clock.now())
+                     required=required, created_at=clock.now(),
+                     zones=list({z.id: z for z in zones}.values()))
     _refuse_overlap(session, slot, window)
     session.add(slot)
     session.flush()
@@ -268,15 +282,30 @@ def station_slots(session: Session, station: Station) -> list[RelaySlot]:
     return list_slots(session, station=station)
 
 
-def player_relays(session: Session, station: Station, start: datetime, end: datetime,
+def carries(slot: RelaySlot, zone: Zone | None) -> bool:
+    """Whether a slot the station carries goes to ``zone``: one naming no zone goes to every
+    zone; one naming zones, to those alone."""
+    return not slot.zones or (zone is not None and zone in slot.zones)
+
+
+def player_slots(session: Session, player: Player) -> list[RelaySlot]:
+    """The relay slots the player's zone carries."""
+    slots = station_slots(session, player.station)
+    if not any(slot.zones for slot in slots):
+        return slots
+    zone = player_zone(session, player)
+    return [slot for slot in slots if carries(slot, zone)]
+
+
+def player_relays(session: Session, player: Player, start: datetime, end: datetime,
                   tz: ZoneInfo) -> list[dict]:
-    """The relays of the player API's schedule: each occurrence in [start, end), by start."""
+    """The relays of the player API's schedule: each occurrence in [start, end) of the slots
+    its zone carries, by start."""
     from loa.playlists.assets import audio_json
     from loa.playlists.models import AudioAsset
 
-    slots = station_slots(session, station)
     items = []
-    for slot in slots:
+    for slot in player_slots(session, player):
         source = slot.source
         asset = session.get(AudioAsset, source.fallback_sha256) if source.fallback_sha256 else None
         fallback = (audio_json(asset.sha256, asset.bytes, asset.format, asset.duration_ms)
@@ -292,12 +321,11 @@ def player_relays(session: Session, station: Station, start: datetime, end: date
     return sorted(items, key=lambda r: (r["starts_at"], r["slot_id"]))
 
 
-def relay_fallback_asset(session: Session, station: Station, sha256: str) -> bool:
-    """Whether ``sha256`` is the fallback file of a relay ``station`` carries."""
-    return any(s.source.fallback_sha256 == sha256 for s in station_slots(session, station))
+def relay_fallback_asset(session: Session, player: Player, sha256: str) -> bool:
+    """Whether ``sha256`` is the fallback file of a relay the player's zone carries."""
+    return any(s.source.fallback_sha256 == sha256 for s in player_slots(session, player))
 
 
-def station_relay_ids(session: Session, station_id: int) -> set[int]:
-    """Ids of the relay slots a station carries (what its players may report on)."""
-    station = session.get(Station, station_id)
-    return {s.id for s in station_slots(session, station)} if station is not None else set()
+def player_relay_ids(session: Session, player: Player) -> set[int]:
+    """Ids of the relay slots the player's zone carries (what it may report on)."""
+    return {s.id for s in player_slots(session, player)}

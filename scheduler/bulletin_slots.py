@@ -30,6 +30,7 @@ from loa.playlists.bulletins import PlaceSlots, target_stations
 from loa.playlists.models import (
     Airing,
     AiringStatus,
+    AudioAsset,
     Bulletin,
     BulletinDelivery,
     BulletinPriority,
@@ -80,7 +81,7 @@ def request_of(bulletin: Bulletin) -> Request:
     """What ``bulletin`` asks the placement rule for."""
     return Request(
         Kind.priority if bulletin.priority == BulletinPriority.priority else Kind.normal,
-        timedelta(milliseconds=bulletin.duration_ms),
+        timedelta(milliseconds=bulletin.air_ms),
         bulletin.valid_from,
         bulletin.valid_until,
         bulletin.repeat_count,
@@ -93,7 +94,7 @@ def hourly_request_of(bulletin: Bulletin) -> HourlyRequest:
     priority bulletins take the hour; normal ones wait for what is there)."""
     return HourlyRequest(
         Kind.normal if bulletin.priority == BulletinPriority.normal else Kind.priority,
-        timedelta(milliseconds=bulletin.duration_ms), bulletin.valid_from,
+        timedelta(milliseconds=bulletin.air_ms), bulletin.valid_from,
         bulletin.valid_until, bulletin.repeat_every_s // 3600, bulletin.night,
         min(bulletin.repeat_count, MAX_REPEATS),
     )
@@ -147,7 +148,7 @@ def place_bulletin_slots(
     not_before = now + lead
     placed = {station.id: _place_on(bulletin, station, air[station.id], not_before, gap)
               for station in stations}
-    length = timedelta(milliseconds=bulletin.duration_ms)
+    length = timedelta(milliseconds=bulletin.air_ms)  # its longest language variant too
     report.slots = [
         BulletinSlot(bulletin_id=bulletin.id, station_id=station_id, starts_at=start,
                      ends_at=start + length, status=BulletinSlotStatus.planned)
@@ -270,28 +271,30 @@ def settle_slots(session: Session, now: datetime,
 
 def _aired_slots(session: Session, slots: list[BulletinSlot], tolerance: timedelta) -> set[int]:
     """Ids of ``slots`` that a ``bulletin.completed`` naming them airs by the bulletin play
-    rule (``why_play_not_counted``: the slot's own audio, in full, begun within
+    rule (``why_play_not_counted``: the audio the player was given, in full, begun within
     ``tolerance`` of the slot, by a player of its station that had fetched the audio,
     received no earlier than it could have ended). One slot is one play: the rule's cap
     of plays per player is not what a slot asks, so none counted before is assumed."""
     by_id = {s.id: s for s in slots}
     rows = session.execute(
-        select(AiringLogEntry, Bulletin, BulletinDelivery.fetched_at)
+        select(AiringLogEntry, Bulletin, BulletinDelivery.fetched_at, AudioAsset)
         .join(Bulletin, Bulletin.id == AiringLogEntry.bulletin_id)
         .outerjoin(BulletinDelivery, and_(BulletinDelivery.bulletin_id == Bulletin.id,
                                           BulletinDelivery.player_id == AiringLogEntry.player_id))
+        # the audio the player was given: its zone's language variant, or the bulletin's own
+        .outerjoin(AudioAsset, AudioAsset.sha256 == BulletinDelivery.asset_sha256)
         .where(AiringLogEntry.event == "bulletin.completed",
                AiringLogEntry.bulletin_id.in_(sorted({s.bulletin_id for s in slots})))
     )
     aired = set()
-    for entry, bulletin, fetched_at in rows:
+    for entry, bulletin, fetched_at, heard in rows:
         play = BulletinPlay.of(entry.event, entry.at, entry.played_ms, entry.asset_sha256,
                                entry.received_at, entry.detail)
         slot = by_id.get(play.slot_id) if play.slot_id is not None else None
         if slot is None or (slot.bulletin_id, slot.station_id) != (bulletin.id, entry.station_id):
             continue  # a player vouches only for its own station's slots of that bulletin
         facts = SlotFacts(slot.id, slot.starts_at)
-        if why_play_not_counted(play, bulletin_facts(bulletin), fetched_at, facts, 0,
+        if why_play_not_counted(play, bulletin_facts(bulletin, heard), fetched_at, facts, 0,
                                 tolerance) is None:
             aired.add(slot.id)
     return aired

@@ -84,6 +84,15 @@ def get_zone(session: Session, station: Station, code: str) -> Zone:
     return zone
 
 
+def player_zone(session: Session, player: Player) -> Zone | None:
+    """The zone the player drives: its own, else its station's default one (None where the
+    station has no zone row)."""
+    if player.zone_id is not None:
+        return session.get(Zone, player.zone_id)
+    return session.scalar(select(Zone).where(Zone.station_id == player.station_id,
+                                             Zone.code == DEFAULT_ZONE_CODE))
+
+
 def station_zones(session: Session, station: Station) -> list[Zone]:
     """The station's zones, the default one first, then in the order they were added."""
     found = session.scalars(select(Zone).where(Zone.station_id == station.id).order_by(Zone.id))

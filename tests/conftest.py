@@ -8,6 +8,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -64,12 +65,15 @@ _TRAVEL = pytest.StashKey[Any]()
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests on the shared broker run in one xdist worker: the topics `loa/players/<id>` of
-    two workers' databases would otherwise carry each other's notices."""
+    two workers' databases would otherwise carry each other's notices. Tests marked
+    ``real_time`` (agents, servers and streams that take their time on purpose) go first, so
+    the workers spend their waits side by side and the run does not end on one of them."""
     for item in items:
         if item.get_closest_marker("mqtt") or {"broker", "mqtt_services"} & set(
             getattr(item, "fixturenames", ())
         ):
             item.add_marker(pytest.mark.xdist_group("mqtt"))
+    items.sort(key=lambda item: item.get_closest_marker("real_time") is None)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -127,6 +131,19 @@ def _drop_pg_database(name: str) -> None:
     admin.dispose()
 
 
+_DROPS = ThreadPoolExecutor(1, thread_name_prefix="drop-database")
+
+
+def _drop_later(name: str) -> None:
+    """Drop a test's database in the background: a drop waits on the server's disk (a second
+    on a busy machine), which the next test need not wait for. The session waits for them all."""
+    _DROPS.submit(_drop_pg_database, name)
+
+
+def pytest_sessionfinish() -> None:
+    _DROPS.shutdown(wait=True)
+
+
 def _pg_url(name: str) -> str:
     return PG_SERVER.rsplit("/", 1)[0] + "/" + name
 
@@ -136,7 +153,7 @@ def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
     name = _new_pg_database()
     yield _pg_url(name)
-    _drop_pg_database(name)
+    _drop_later(name)
 
 
 @pytest.fixture(scope="session")
@@ -183,7 +200,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     name = _new_pg_database(template=request.getfixturevalue("postgres_template"))
     yield _pg_url(name)
-    _drop_pg_database(name)
+    _drop_later(name)
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from tests.helpers.browser import (
     vietnamese_labels,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.real_time]
 PASSWORD = "loa-demo-2026"
 # The demo's users, by role.
 USERS = [("canbo", "operator"), ("kiemtra", "auditor"), ("lanhdao", "leader"), ("admin", "admin")]

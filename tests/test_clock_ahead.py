@@ -12,6 +12,9 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+pytestmark = pytest.mark.real_time
 SAMPLE = [
     "tests/players/test_push.py::test_without_a_broker_polling_still_delivers_the_change",
     "tests/players/test_emergency_e2e.py"

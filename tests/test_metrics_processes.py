@@ -18,6 +18,7 @@ import pytest
 from loa import migrate
 from tests.helpers.servers import LOA, free_port
 
+pytestmark = pytest.mark.real_time
 RENDERED = """
 import sys
 from pathlib import Path

@@ -46,7 +46,7 @@ from tests.conftest import MQTT_URL, START
 from tests.helpers.factories import Month, approved_programme, hai_phong_month
 from tests.helpers.web import PASSWORD, csrf, login
 
-pytestmark = [pytest.mark.mqtt, pytest.mark.both_databases]
+pytestmark = [pytest.mark.mqtt, pytest.mark.both_databases, pytest.mark.real_time]
 LOA = str(Path(sys.executable).parent / "loa")
 # The agent polls hourly, so a change it holds within seconds came by the push. The 2-s
 # goal is a speed, for a benchmark on a quiet machine: a loaded 2-core CI misses it now and then.

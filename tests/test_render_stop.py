@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from loa.db import transaction
@@ -22,6 +23,7 @@ from loa.services import Services
 from loa.stations.units import add_unit
 from tests.conftest import START
 
+pytestmark = pytest.mark.real_time
 SPOKEN = 12
 TEXT = "Bà con thực hiện chuyển đổi số, cài ứng dụng dịch vụ công trên điện thoại. " * 30
 

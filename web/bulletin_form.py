@@ -26,7 +26,7 @@ from loa.playlists.bulletin_templates import UNIT_BLANK, BulletinTemplate, get_t
 from loa.playlists.models import BulletinPriority
 from loa.playlists.template_check import check_blanks, fill_marks
 from loa.stations.accounts import Role
-from loa.stations.models import AdminUnit, Station
+from loa.stations.models import AdminUnit, Station, Zone
 from loa.web.i18n import label
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
@@ -82,6 +82,23 @@ def _whole(text: str, low: int, high: int, message: str) -> int:
     return value
 
 
+def zone_key(station: Station, zone: Zone) -> str:
+    """How the form names a zone: "STATION/ZONE" (a zone code has no "/")."""
+    return f"{station.code}/{zone.code}"
+
+
+@dataclass
+class Targets:
+    """What the person may send to, by the codes the form posts: the units and stations of
+    their subtree, the zones of its stations that have more than one, and the languages
+    of those zones other than Vietnamese (a recording may be added in each)."""
+
+    units: dict[str, AdminUnit]
+    stations: dict[str, Station]
+    zones: dict[str, Zone]
+    languages: list[str]
+
+
 @dataclass
 class BulletinForm:
     """The form's fields as strings, the way the page shows them."""
@@ -93,6 +110,7 @@ class BulletinForm:
     priority: str = BulletinPriority.normal.value
     units: list[str] = field(default_factory=list)  # unit codes
     stations: list[str] = field(default_factory=list)  # station codes
+    zones: list[str] = field(default_factory=list)  # "STATION/ZONE" (zone_key)
     valid_from: str = ""
     valid_until: str = ""
     repeat_count: str = "1"
@@ -140,6 +158,7 @@ class BulletinForm:
             priority=values.get("priority", ""),
             units=values.getlist("unit"),
             stations=values.getlist("station"),
+            zones=values.getlist("zone"),
             valid_from=values.get("valid_from", ""),
             valid_until=values.get("valid_until", ""),
             repeat_count=values.get("repeat_count", "1"),
@@ -150,11 +169,10 @@ class BulletinForm:
             night=values.get("night") == "1",
         )
 
-    def checked(
-        self, units: dict[str, AdminUnit], stations: dict[str, Station]
-    ) -> dict[str, Any]:
-        """The service's keyword arguments (not the audio); ``units``/``stations`` by code
-        are those the person may target, so a code from elsewhere is refused here."""
+    def checked(self, targets: Targets) -> dict[str, Any]:
+        """The service's keyword arguments (not the audio); ``targets`` are those the person
+        may choose, so a code from elsewhere is refused here."""
+        units, stations, zones = targets.units, targets.stations, targets.zones
         title, text = self._template_filled()
         if self.priority not in BulletinPriority.__members__:
             raise LoaError("Chưa chọn mức ưu tiên (choose a priority)")
@@ -162,9 +180,10 @@ class BulletinForm:
             raise LoaError("Chưa chọn nội dung: văn bản hoặc tệp ghi âm (text or recording)")
         unknown = [c for c in self.units if c not in units]
         unknown += [c for c in self.stations if c not in stations]
+        unknown += [c for c in self.zones if c not in zones]
         if unknown:
             raise LoaError(f"Nơi nhận ngoài phạm vi: {', '.join(unknown)} (target out of scope)")
-        if not self.units and not self.stations:
+        if not self.units and not self.stations and not self.zones:
             raise LoaError("Chưa chọn nơi nhận (choose at least one unit or station)")
         count = _whole(self.repeat_count, 1, MAX_REPEATS,
                        f"Số lần phát từ 1 đến {MAX_REPEATS} (repeats 1..{MAX_REPEATS})")
@@ -177,6 +196,7 @@ class BulletinForm:
             "text": text if self.source == "text" else None,
             "unit_targets": [units[c] for c in self.units],
             "station_targets": [stations[c] for c in self.stations],
+            "zone_targets": [zones[c] for c in self.zones],
             # An emergency plays at once: the start the form showed has passed by now.
             "valid_from": None if emergency else parse_local(self.valid_from, "Bắt đầu"),
             "valid_until": parse_local(self.valid_until, "Hết hạn"),

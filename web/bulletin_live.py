@@ -78,7 +78,8 @@ def delivery_state(
     Cases: a pending bulletin lists the stations it will go to, nothing stamped; a target
     station that got no delivery row (no player when it was sent) is listed, counted as
     not played; ``stations`` (ids) keeps only those (a bulletin from a unit above); only a
-    counted completion is "played" (the headline's count).
+    counted completion is "played" (the headline's count), and a station plays once every
+    zone it reached did (each zone with the audio it was given, ``zones``).
     """
     now = services().clock.now()
     shown = {st.code: st for st in target_stations(s, bulletin)
@@ -89,11 +90,13 @@ def delivery_state(
     for d in delivery(s, bulletin):
         if allowed is not None and d.code not in allowed:
             continue
-        state, reason = d.state(bulletin.duration_ms or 0, now)
+        zones = [{"code": z.code, "name": z.name, "language": z.language, "sha256": z.sha256,
+                  "players": len(z.rows), **_state_fields(*z.state(now))} for z in d.zones]
         rows.append({
             "code": d.code, "name": d.name, "players": d.players, "plays": d.plays,
             **{step: _clock(getattr(d, f"{step}_at")) for step in STEPS},
-            "delay": seconds_text(d.delay_ms), **_state_fields(state, reason),
+            "delay": seconds_text(d.delay_ms), **_state_fields(*d.state(now)),
+            "zones": zones, "zones_text": _zones_text(zones, bulletin),
         })
     listed = {r["code"] for r in rows}
     rows += [
@@ -101,7 +104,7 @@ def delivery_state(
             "code": st.code, "name": st.name, "plays": 0,
             "players": sum(not p.revoked for p in st.players),
             **dict.fromkeys(STEPS, "—"), "delay": "—",
-            **_state_fields(DeliveryState.waiting, None),
+            **_state_fields(DeliveryState.waiting, None), "zones": [], "zones_text": "",
         }
         for st in shown.values() if st.code not in listed
     ]
@@ -117,6 +120,14 @@ def delivery_state(
         "headline": gettext("Đã phát %(n)s/%(m)s đài", n=played, m=len(rows)),
         "stations": rows,
     }
+
+
+def _zones_text(zones: list[dict[str, Any]], bulletin: Bulletin) -> str:
+    """Each zone's state in a line, where a station's zones tell more than the station: two
+    or more zones reached, or a zone given a language variant ("" otherwise)."""
+    if len(zones) < 2 and all(z["sha256"] == bulletin.asset_sha256 for z in zones):
+        return ""
+    return " · ".join(f"{z['name']} ({z['language']}): {z['state_label']}" for z in zones)
 
 
 def _state_fields(state: DeliveryState, reason: str | None) -> dict[str, Any]:

@@ -27,11 +27,12 @@ from flask import (
 )
 from flask_babel import get_locale, gettext
 from sqlalchemy import func, select, true
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from loa.audio.errors import AudioError
 from loa.audio.normalize import normalize_vi
 from loa.errors import LoaError
+from loa.playlists.bulletin_delivery import stations_played
 from loa.playlists.bulletin_limits import MAX_TEXT
 from loa.playlists.bulletin_offers import waiting_offers
 from loa.playlists.bulletin_series import unit_series
@@ -59,10 +60,10 @@ from loa.playlists.models import (
 )
 from loa.playlists.template_check import UnfilledBlanks
 from loa.scheduler.bulletin_slots import slot_placer
-from loa.stations.models import AdminUnit, Station
+from loa.stations.models import DEFAULT_LANGUAGE, AdminUnit, Station
 from loa.web import auth
 from loa.web.audio_files import save_upload, send_audio
-from loa.web.bulletin_form import BulletinForm, emergency_senders
+from loa.web.bulletin_form import BulletinForm, Targets, emergency_senders, zone_key
 from loa.web.bulletin_live import delivery_state
 from loa.web.bulletin_series_pages import form_series
 from loa.web.context import db, services
@@ -146,8 +147,9 @@ def bulletins() -> Any:
                 ),
             ).order_by(*newest).limit(LIST_LIMIT)
         ).all()
-        counts = _played_counts(s, [b.id for b in found], None)
-        counts |= _played_counts(s, [b.id for b in reaching], g.visible_units)
+        # A start alone is no delivery, and a station plays once all its zones reached did.
+        counts = stations_played(s, [b.id for b in found])
+        counts |= stations_played(s, [b.id for b in reaching], g.visible_units)
         for b in (*found, *reaching):
             _ = b.unit.name  # loaded now: the page renders after the session ends
         return render_template(
@@ -157,45 +159,24 @@ def bulletins() -> Any:
         )
 
 
-def _played_counts(
-    s: Session, ids: list[int], units: set[int] | None
-) -> dict[int, tuple[int, int]]:
-    """Per bulletin: (stations with a counted completion, stations it was sent to), those of
-    ``units`` only unless None (a start alone is no delivery: DESIGN §6)."""
-    if not ids:
-        return {}
-    completed = func.count(func.distinct(BulletinDelivery.station_id)).filter(
-        BulletinDelivery.plays > 0
-    )
-    query = (
-        select(
-            BulletinDelivery.bulletin_id,
-            completed,
-            func.count(func.distinct(BulletinDelivery.station_id)),
-        )
-        .where(BulletinDelivery.bulletin_id.in_(ids))
-        .group_by(BulletinDelivery.bulletin_id)
-    )
-    if units is not None:
-        query = query.join(Station, Station.id == BulletinDelivery.station_id).where(
-            Station.unit_id.in_(units)
-        )
-    return {row[0]: (row[1], row[2]) for row in s.execute(query).all()}
-
-
-def _targets(s: Session) -> tuple[dict[str, AdminUnit], dict[str, Station]]:
-    """The units and stations of the user's subtree, by code, in the order the page lists them."""
+def _targets(s: Session) -> Targets:
+    """The units, stations and zones of the user's subtree, by the codes the form posts, in
+    the order the page lists them; the zones' languages other than Vietnamese."""
     units = s.scalars(
         select(AdminUnit).where(AdminUnit.id.in_(g.visible_units)).order_by(AdminUnit.code)
     ).all()
     stations = s.scalars(
         select(Station).where(Station.unit_id.in_(g.visible_units), Station.retired_at.is_(None))
-        .options(joinedload(Station.unit)).order_by(Station.code)  # the page names each's unit
+        .options(joinedload(Station.unit), selectinload(Station.zones))  # the page names them
+        .order_by(Station.code)
     ).all()
     own = [u for u in units if u.id == g.unit.id]  # the user's own unit first
-    return (
+    # Zones are offered where a station has more than its default one.
+    zones = {zone_key(st, z): z for st in stations if len(st.zones) > 1 for z in st.zones}
+    languages = sorted({z.language for st in stations for z in st.zones} - {DEFAULT_LANGUAGE})
+    return Targets(
         {u.code: u for u in own + [u for u in units if u.id != g.unit.id]},
-        {st.code: st for st in stations},
+        {st.code: st for st in stations}, zones, languages,
     )
 
 
@@ -214,7 +195,7 @@ def new_bulletin() -> Any:
             form = BulletinForm.from_template(chosen, unit, now, emergency)
         else:
             form = BulletinForm.from_request(request.form)
-        units, stations = _targets(s)
+        targets = _targets(s)
         series_names = [x.name for x in unit_series(s, {unit.id})]
         s.expunge_all()  # loaded: the page renders after the session ends
     preview = None
@@ -231,7 +212,8 @@ def new_bulletin() -> Any:
         "bulletin_new.html", form=form, templates=TEMPLATES.values(),
         chosen=get_template(form.template), english=str(get_locale()) == "en",
         priorities=list(BulletinPriority), emergency_who=emergency_who,
-        units=list(units.values()), stations=list(stations.values()), preview=preview,
+        units=list(targets.units.values()), stations=list(targets.stations.values()),
+        zones=targets.zones, languages=targets.languages, preview=preview,
         series_names=series_names,
     )
 
@@ -242,12 +224,14 @@ def _send(form: BulletinForm) -> int | None:
     try:
         with tempfile.TemporaryDirectory(prefix="loa-bulletin-") as folder, db() as s:
             unit = _unit(s)
-            args = form.checked(*_targets(s))
+            targets = _targets(s)
+            args = form.checked(targets)
             audio = None
             if form.source == "audio":
                 audio = save_upload(request.files.get("file"), Path(folder), "thong-bao")
             created = create_bulletin(
                 s, unit=unit, author=g.user.username, role=g.user.role.value, audio=audio,
+                variants=_variant_uploads(targets.languages, Path(folder)),
                 store=svc.store, clock=svc.clock,
                 place_slots=slot_placer(svc.settings.airing_gap),
                 series=form_series(s, unit, form.series, g.user.username, svc.clock), **args,
@@ -271,6 +255,17 @@ def _send(form: BulletinForm) -> int | None:
     else:
         flash(gettext("Đã lưu thông báo, chờ lãnh đạo duyệt"), "info")
     return sent_id
+
+
+def _variant_uploads(languages: list[str], folder: Path) -> dict[str, Path]:
+    """The recordings chosen in the form's language boxes (one per language its zones
+    speak), kept under fixed names: the client's file name never reaches a path."""
+    chosen = {}
+    for n, language in enumerate(languages):
+        upload = request.files.get(f"variant_{language}")
+        if upload is not None and upload.filename:
+            chosen[language] = save_upload(upload, folder, f"ban-{n}")
+    return chosen
 
 
 def _preview(text: str) -> dict[str, Any] | None:
@@ -354,6 +349,19 @@ def bulletin_audio(bulletin_id: int) -> Any:
     if not path.is_file():
         abort(404)
     return send_audio(path, "audio/mpeg")
+
+
+@bp.route("/bulletins/<id:bulletin_id>/variants/<language>.mp3")
+@auth.login_required()
+def variant_audio(bulletin_id: int, language: str) -> Any:
+    """A language variant of a bulletin the user may read (found by its row: the path is
+    the stored file's, never built from the address)."""
+    with db() as s:
+        bulletin = visible_bulletin(s, bulletin_id)[0]
+        sha = next((v.asset_sha256 for v in bulletin.variants if v.language == language), None)
+    if sha is None or not services().store.exists(sha):
+        abort(404)
+    return send_audio(services().store.path(sha), "audio/mpeg")
 
 
 def _may_approve(b: Bulletin) -> bool:

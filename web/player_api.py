@@ -26,6 +26,7 @@ from loa.errors import LoaError
 from loa.metrics import EVENTS, SCHEDULES
 from loa.playlists.assets import audio_json
 from loa.playlists.bulletin_delivery import mark_fetched
+from loa.playlists.bulletin_zones import player_audio
 from loa.playlists.bulletins import deliver_to_player
 from loa.playlists.models import (
     Airing,
@@ -228,7 +229,8 @@ def _slot_json(slot: BulletinSlot, bulletin: Bulletin, asset: AudioAsset, tz: Zo
         "priority": str(bulletin.priority),
         "title": bulletin.title,
         "starts_at": slot.starts_at.astimezone(tz).isoformat(),
-        "audio": audio_json(asset.sha256, asset.bytes, asset.format, bulletin.duration_ms),
+        # its own audio's length: a zone's language variant has its own
+        "audio": audio_json(asset.sha256, asset.bytes, asset.format, asset.duration_ms),
     }
 
 
@@ -264,7 +266,10 @@ def schedule() -> Response:
         # A zone with its own language plays the programme's variant in it, if there is one.
         variants = variant_assets(session, player, {p.id for _a, p, _s in rows})
         airings = [_airing_json(a, p, variants.get(p.id, asset), tz) for a, p, asset in rows]
-        slots = station_bulletin_slots(session, station.id, start, end)
+        placed = station_bulletin_slots(session, station.id, start, end)
+        # A bulletin naming zones reaches theirs alone; a zone plays its language's variant.
+        heard = player_audio(session, player, {b.id: b for _s, b, _a in placed}.values())
+        slots = [(sl, b, heard[b.id]) for sl, b, _a in placed if b.id in heard]
         content = {
             "player": {"id": player.id, "station": station.code, "mode": str(player.mode),
                        "timezone": station.timezone},
@@ -274,7 +279,7 @@ def schedule() -> Response:
             # Normal and priority bulletins placed in the windows (scheduler.bulletin_placement).
             "bulletins": [_slot_json(sl, b, asset, tz) for sl, b, asset in slots],
             # Live relays at fixed hours (playlists.relays): the agent relays them offline too.
-            "relays": player_relays(session, station, start, end, tz),
+            "relays": player_relays(session, player, start, end, tz),
         }
         etag = hashlib.sha256(canonical_json(content).encode()).hexdigest()
         published = [a.id for a, _p, _s in rows if a.status == AiringStatus.planned]
@@ -339,7 +344,7 @@ def _playable_asset(session: Session, player: Player,
         )
         .limit(1)
     )
-    if asset is None and relay_fallback_asset(session, player.station, sha256):
+    if asset is None and relay_fallback_asset(session, player, sha256):
         asset = session.get(AudioAsset, sha256)  # a relay's fallback file
     return asset or variant_asset(session, player, sha256), False
 

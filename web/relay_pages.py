@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from loa.audio.stream_probe import probe_stream
 from loa.clock import VN
@@ -25,8 +26,9 @@ from loa.playlists.relay_models import RelaySlot
 from loa.playlists.relays import add_slot, add_source, get_source, list_slots, usable_sources
 from loa.scheduler.relay_air import make_room, notify_stations, reached_stations
 from loa.stations.accounts import Role
-from loa.stations.models import AdminUnit, Station
+from loa.stations.models import AdminUnit, Station, Zone
 from loa.stations.units import ancestors
+from loa.stations.zones import get_zone
 from loa.web import auth
 from loa.web.context import db, services
 
@@ -55,6 +57,7 @@ def relays() -> Any:
         inherited = list_slots(s, above) if above else []
         inherited = [slot for slot in inherited if slot.unit_id is not None]
         stations = list(s.scalars(select(Station).where(Station.unit_id.in_(g.visible_units))
+                                  .options(selectinload(Station.zones))
                                   .order_by(Station.code)))
         g.csp_media = sorted({o for src in sources if (o := _origin(src.url))})
         now = services().clock.now()
@@ -66,6 +69,7 @@ def relays() -> Any:
         verdicts = relay_verdicts(s, unit, month, now, services().settings.relay_min_share)
         return render_template("relays.html", sources=sources, own=own, inherited=inherited,
                                stations=stations, month=month,
+                               zoned=[st for st in stations if len(st.zones) > 1],
                                verdicts=verdicts, min_share=services().settings.relay_min_share)
 
 
@@ -116,12 +120,23 @@ def add() -> Any:
                             unit=None if station else s.get_one(AdminUnit, g.unit.id),
                             station=station, days=form.get("days", "T2-CN"),
                             at=form.get("at", ""), minutes=minutes,
-                            required=form.get("required") == "1", clock=services().clock)
+                            required=form.get("required") == "1", clock=services().clock,
+                            zones=[_zone(s, key) for key in form.getlist("zone")])
             make_room(s, slot, services().clock.now(), services().settings.airing_gap)
             flash(gettext("Đã thêm khung tiếp sóng %(id)s", id=slot.id), "info")
     except LoaError as err:
         flash(str(err), "error")
     return redirect(url_for("relays.relays"))
+
+
+def _zone(s: Session, key: str) -> Zone:
+    """A zone the form names as "STATION/ZONE", of a station of the user's subtree
+    (``add_slot`` refuses one of another station than the slot's)."""
+    station_code, _, code = key.rpartition("/")
+    station = s.scalar(select(Station).where(Station.code == station_code))
+    if station is None or station.unit_id not in g.visible_units:
+        raise LoaError(f"Không tìm thấy đài {station_code!r} (station not found)")
+    return get_zone(s, station, code)
 
 
 @bp.route("/relays/<id:slot_id>/remove", methods=["POST"])

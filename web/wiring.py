@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Flask, Response, abort, current_app, g, request
 from flask_wtf import CSRFProtect
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
@@ -116,6 +118,26 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+class TemplateCode(BytecodeCache):
+    """Compiled templates shared by every app this process builds. A server builds one app,
+    but the test suite builds one per test, and compiling the pages again for each cost
+    more than rendering them. Jinja keys each entry by the template's name and a checksum
+    of its source, so an edited template is compiled afresh."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if (code := self._code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CODE = TemplateCode()
+
+
 def register(app: Flask) -> None:
     """Attach every blueprint, in one place; the player API authenticates by token, not by
     form, so no CSRF there."""
@@ -151,6 +173,7 @@ def register(app: Flask) -> None:
     app.before_request(_refuse_nul)
     app.after_request(_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE
     app.register_error_handler(DataError, _value_refused)
     csrf.init_app(app)
     i18n.register(app)

@@ -84,7 +84,7 @@ def notice(
     s.flush()
     s.add_all(
         BulletinDelivery(bulletin_id=bulletin.id, station_id=p.station_id, player_id=p.id, plays=0,
-                         fetched_at=now)
+                         asset_sha256=sha, fetched_at=now)
         for p in s.scalars(select(Player))
     )
     s.flush()

@@ -18,8 +18,9 @@ from loa.stations.models import AdminUnit
 
 def send_bulletin(services: Services, unit: str, audio: Path, *, priority: str = "emergency",
                   targets: tuple[str, ...] = (), repeat: int = 1, every_s: int = 0,
-                  until: datetime | None = None) -> int:
-    """A bulletin of unit ``unit`` to the units ``targets`` (its own when none), sent at once."""
+                  until: datetime | None = None, variants: dict[str, Path] | None = None) -> int:
+    """A bulletin of unit ``unit`` to the units ``targets`` (its own when none), sent at once
+    (with its recordings in other languages, ``variants``)."""
     with services.sessions.begin() as session:
         owner = session.scalars(select(AdminUnit).where(AdminUnit.code == unit)).one()
         units = list(session.scalars(select(AdminUnit).where(AdminUnit.code.in_(targets))))
@@ -27,7 +28,8 @@ def send_bulletin(services: Services, unit: str, audio: Path, *, priority: str =
             session, unit=owner, author=None, role=None, title="Bão số 3",
             priority=priority, audio=audio, unit_targets=units, valid_until=until,
             repeat_count=repeat, repeat_every_s=every_s, store=services.store,
-            clock=services.clock, place_slots=slot_placer(services.settings.airing_gap))
+            clock=services.clock, place_slots=slot_placer(services.settings.airing_gap),
+            variants=variants)
         return bulletin.id
 
 

@@ -32,7 +32,7 @@ from tests.helpers.web import PASSWORD, login
 from tests.players.bulletins import events, play_end, send_bulletin
 from tests.players.conftest import BOTH_DATABASES, World
 
-pytestmark = BOTH_DATABASES
+pytestmark = [BOTH_DATABASES, pytest.mark.real_time]
 
 NO_CARD = "aplay: main:831: audio open error: No such file or directory"
 

@@ -19,7 +19,7 @@ from tests.conftest import START
 from tests.players.bulletins import play_end, send_bulletin
 from tests.players.conftest import World
 
-pytestmark = pytest.mark.usefixtures("need_aplay")
+pytestmark = [pytest.mark.usefixtures("need_aplay"), pytest.mark.real_time]
 
 
 @pytest.fixture

@@ -29,6 +29,8 @@ from loa.stations.players import revoke_player
 from tests.conftest import START
 from tests.players.conftest import World, slow_player
 
+pytestmark = pytest.mark.real_time
+
 ON_TIME_S = 0.5
 LOA_PLAYER = str(Path(sys.executable).parent / "loa-player")
 

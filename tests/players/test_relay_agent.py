@@ -33,6 +33,8 @@ from tests.helpers.icecast import Icecast
 from tests.players.bulletins import send_bulletin
 from tests.players.conftest import World
 
+pytestmark = pytest.mark.real_time
+
 LEAD_S = 20  # the clock starts this long before the slot (08:00 in Vietnam, START)
 STREAM_HZ, FALLBACK_HZ = 880, 440
 

@@ -38,7 +38,7 @@ from loa.settings import load_settings
 from loa.simulate import make_sine, seed_fleet
 from loa.stations.push import NullPublisher
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.real_time]
 LOA = str(Path(sys.executable).parent / "loa")
 WAIT_S = 60  # for a process to reach the lock; a bound, not a pace
 

@@ -15,6 +15,7 @@ from loa.playlists.delivery_states import (
     PlayerPlays,
     player_state,
     station_state,
+    zones_state,
 )
 
 SENT = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)
@@ -69,6 +70,20 @@ def test_player_state(row: PlayerPlays, now: datetime, state: DeliveryState,
 def test_station_state_is_its_best_player(rows: list[PlayerPlays], state: DeliveryState,
                                           reason: str | None) -> None:
     assert station_state(rows, LENGTH_MS, DURING) == (state, reason)
+
+
+@pytest.mark.parametrize(("zones", "state", "reason"), [
+    ([], S.waiting, None),
+    ([(S.completed, None)], S.completed, None),  # one zone: as the station before zones
+    ([(S.completed, None), (S.completed, None)], S.completed, None),
+    ([(S.completed, None), (S.waiting, None)], S.waiting, None),  # one zone still waits
+    ([(S.completed, None), (S.failed, "x"), (S.fetched, None)], S.failed, "x"),
+    ([(S.playing, None), (S.completed, None)], S.playing, None),
+])
+def test_a_station_plays_once_every_zone_it_reached_did(
+        zones: list[tuple[DeliveryState, str | None]], state: DeliveryState,
+        reason: str | None) -> None:
+    assert zones_state(zones) == (state, reason)
 
 
 @pytest.mark.parametrize(("event", "detail", "reason"), [
