@@ -123,6 +123,12 @@ def _lead_of(attention: Attention) -> _Lead | None:
     return None
 
 
+def warm_up() -> None:
+    """Build what every bulletin with the shipped chime reuses (its samples, matched and
+    analysed), as a long-running process's first bulletin would (loa.app)."""
+    _default_lead()
+
+
 def default_attention_signal() -> bytes:
     """The shipped attention signal: a three-note chime of 2.4 s, as a player MP3."""
     return _default_signal()

@@ -168,7 +168,7 @@ class Fleet:
         the emergency, returning the bulletin's id."""
         import requests
 
-        from loa.app import build_services, create_app
+        from loa.app import build_services, create_app, warm_bulletin_render
         from loa.clock import SystemClock
         from loa.settings import load_settings
         from loa.simulate import LiveServer
@@ -176,6 +176,7 @@ class Fleet:
         services = build_services(load_settings({**self.env, "LOA_MQTT_URL": MQTT_URL}),
                                   clock=SystemClock())
         self.web = LiveServer(create_app(services)).start()
+        warm_bulletin_render().join(60)  # as a `loa web` worker once started (loa.wsgi)
         browser = requests.Session()
         url = self.web.url
         answer = browser.post(f"{url}/login", data={
@@ -380,8 +381,9 @@ def main() -> None:
         "`loa bulletin send --priority emergency --text …` (a 2-line storm warning, "
         "rendered by espeak-ng) run as a subprocess; the web path: a leader's POST of the "
         "new-bulletin form (same text, emergency) to the whole web app, served by the bench "
-        "process over HTTP (its first bulletin: the render's modules load in that request, "
-        "as in a fresh worker). Delay = the agent's null output starting the bulletin minus "
+        "process over HTTP (its first bulletin, the render loaded in the background once the "
+        "app was built, as in a `loa web` worker: loa.app.warm_bulletin_render). Delay = "
+        "the agent's null output starting the bulletin minus "
         "the launch of the command or the POST (wall clock, one machine).\n\n"
         + "\n".join(section(db, m, args.poll) for db, m in measured.items())
         + f"\nMQTT publish-to-receive over the same broker (QoS 1), median {mqtt_ms:.1f} ms.\n\n"

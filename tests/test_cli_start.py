@@ -134,3 +134,16 @@ def test_the_json_report_loads_no_pdf_spreadsheet_or_audio_library(
     spreadsheet = [*report, "--format", "xlsx", "--output", str(tmp_path / "r.xlsx")]
     assert "openpyxl" in _loaded(spreadsheet, libraries, commune)  # loaded when asked
     assert (tmp_path / "r.xlsx").stat().st_size > 0
+
+
+def test_a_web_worker_loads_the_bulletin_render_after_start_up(tmp_path: Path) -> None:
+    """The first emergency a web worker takes does not wait for numpy and the chime in its
+    request: the WSGI app loads them in the background once it is built."""
+    env = {**os.environ, "LOA_HOME": str(tmp_path)}
+    env.pop("LOA_DATABASE_URL", None)
+    probe = ("import sys, loa.wsgi; loa.wsgi.warming.join(60); "
+             "from loa.audio.bulletin import _default_lead; "
+             "print('numpy' in sys.modules, _default_lead.cache_info().currsize)")
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.split() == ["True", "1"]
