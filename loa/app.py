@@ -93,7 +93,7 @@ def create_app(
 def warm_bulletin_render() -> threading.Thread:
     """Load the bulletin render in the background (its modules, numpy among them, and the
     shipped chime's samples), so a server process's first emergency does not wait for them
-    in its request: about 0.15 s on a quiet machine, 17 MB. For the web workers and
+    in its request: 0.1 s at a load of 3 (0.5 s at 12) and 17 MB. For the web workers and
     `loa serve`; the command line renders once and exits, and loads them as it goes."""
 
     def load() -> None:
