@@ -42,10 +42,11 @@ class Run:
     seconds: float
     peak_mb: float  # the child's maximum resident set
     output: str
+    cpu_seconds: float = 0.0  # the child's own CPU time (user + system)
 
 
 def run_loa(env: dict[str, str], *args: str) -> Run:
-    """Run ``loa ARGS`` in a child process: wall seconds, its peak RSS, its stdout."""
+    """Run ``loa ARGS`` in a child process: wall seconds, its peak RSS, its stdout, its CPU."""
     return run_command([LOA, *args], env)
 
 
@@ -58,7 +59,7 @@ def run_command(cmd: list[str], env: dict[str, str] | None = None) -> Run:
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         began = time.perf_counter()
         child = subprocess.run(
-            ["/usr/bin/time", "-f", "peak-kb %M", *cmd],
+            ["/usr/bin/time", "-f", "peak-kb %M cpu-s %U %S", *cmd],
             env={**os.environ, **(env or {})}, stdout=out, stderr=err, check=False,
         )
         seconds = time.perf_counter() - began
@@ -67,8 +68,8 @@ def run_command(cmd: list[str], env: dict[str, str] | None = None) -> Run:
         errors = err.read().decode()
         if child.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed: {errors[-2000:]}")
-        peak_kb = int(errors.rsplit("peak-kb ", 1)[1].split()[0])
-        return Run(seconds, peak_kb / 1024, out.read().decode())
+        peak_kb, _, user, system = errors.rsplit("peak-kb ", 1)[1].split()[:4]
+        return Run(seconds, int(peak_kb) / 1024, out.read().decode(), float(user) + float(system))
 
 
 def median_run(runs: list[Run]) -> Run:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from loa.collector import collection_paused
 from loa.compliance.batch import MonthFacts, load_facts
 from loa.compliance.chain import chain_heads
 from loa.compliance.models import MonthClose, StationMonthSnapshot
@@ -20,8 +21,7 @@ from loa.compliance.rules import (
     Requirement,
     Status,
     ZoneVerdict,
-    counted_airings,
-    counted_by_zone,
+    counted_airings_by_zone,
     station_counted,
     station_month_status,
     zone_verdicts,
@@ -164,8 +164,8 @@ def judged_row(
     completions = [e for seq, e in facts.completions.get(station.id, []) if seq <= up_to]
     by_id = {a.airing_id: a for a, _ in airings}
     playing = facts.playing.get(station.id, [])
-    by_zone = counted_by_zone(completions, by_id, rule, DEFAULT_ZONE_CODE)
-    counted = station_counted(counted_airings(completions, by_id, rule), by_zone, playing)
+    total, by_zone = counted_airings_by_zone(completions, by_id, rule, DEFAULT_ZONE_CODE)
+    counted = station_counted(total, by_zone, playing)
     ended = reading.now >= month_bounds(month, rule.tz)[1]
     still = [
         a
@@ -294,11 +294,13 @@ def station_month_report(
     """One row per station under ``unit`` and campaign that covers it in ``month``.
 
     Cases: a closed month reads its snapshot, whatever changed since; an open one
-    is judged now. Set-based: a few queries whatever the number of stations.
+    is judged now. Set-based: a few queries whatever the number of stations, the
+    collector paused meanwhile (all it builds lives until it returns).
     """
-    # A station retired before the month began is not held to it; its earlier months stay.
-    stations = [st for st in stations_under(session, unit) if reported_in(st, month)]
-    if session.get(MonthClose, month) is not None:
-        return _snapshot_rows(session, stations, month, campaign_code)
-    campaigns = reported_campaigns(session, month, campaign_code)
-    return [row for _, _, row in live_rows(session, stations, month, campaigns, reading)]
+    with collection_paused():
+        # A station retired before the month began is not held to it; its earlier months stay.
+        stations = [st for st in stations_under(session, unit) if reported_in(st, month)]
+        if session.get(MonthClose, month) is not None:
+            return _snapshot_rows(session, stations, month, campaign_code)
+        campaigns = reported_campaigns(session, month, campaign_code)
+        return [row for _, _, row in live_rows(session, stations, month, campaigns, reading)]

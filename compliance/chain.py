@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from loa.canonical import canonical_json
 from loa.compliance.models import AiringLogEntry
+from loa.db import among
 
 GENESIS = "0" * 64
 
@@ -144,7 +145,7 @@ def chain_heads(session: Session, station_ids: list[int]) -> dict[int, tuple[int
     """(seq, hash) of the newest entry of each station that has one."""
     newest = (
         select(AiringLogEntry.station_id, func.max(AiringLogEntry.seq).label("seq"))
-        .where(AiringLogEntry.station_id.in_(station_ids))
+        .where(among(session, AiringLogEntry.station_id, station_ids))
         .group_by(AiringLogEntry.station_id)
         .subquery()
     )
@@ -155,4 +156,4 @@ def chain_heads(session: Session, station_ids: list[int]) -> dict[int, tuple[int
             & (newest.c.seq == AiringLogEntry.seq),
         )
     )
-    return {r.station_id: (r.seq, r.hash) for r in rows}
+    return {station_id: (seq, head) for station_id, seq, head in rows.all()}

@@ -18,11 +18,11 @@ from loa.compliance.audit import (
 from loa.compliance.batch import logged_event, programme_variants
 from loa.compliance.close import closed_at
 from loa.compliance.models import AiringLogEntry
-from loa.compliance.rules import why_not_counted
+from loa.compliance.rules import AiringFacts, ProgrammeFacts, why_not_counted
 from loa.months import month_bounds
 from loa.playlists.models import Airing, Campaign
 from loa.playlists.schedule import month_airings
-from loa.stations.models import DEFAULT_ZONE_CODE, Player, Station, Zone
+from loa.stations.models import DEFAULT_LANGUAGE, DEFAULT_ZONE_CODE, Player, Station, Zone
 
 LATE = "đến sau khi tháng đã khóa sổ, không làm thay đổi kết quả (arrived after the month closed)"
 ALREADY = "lượt phát này đã được tính (airing already counted)"
@@ -43,6 +43,9 @@ class EvidenceLine:
     reason: str | None  # why it does not count; None for a counted completion
     late: bool  # appended after the month closed
     zone: str = DEFAULT_ZONE_CODE  # the zone of the player that logged it
+    # Which recording of its airing's programme it names: "vi" the master, else a language
+    # variant's language; None for other audio or none.
+    recording: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,18 @@ class Evidence:
     lines: list[EvidenceLine]
     planned: list[Airing]  # this campaign's airings of the station in the month
     closed_at: datetime | None
+    # The month's programme's language variants, (language, audio), beside its master.
+    variants: tuple[tuple[str, ProgrammeFacts], ...] = ()
+
+
+def recording_of(airing: AiringFacts | None, sha256: str | None) -> str | None:
+    """Which of the airing's recordings ``sha256`` is: "vi" for its programme's master, a
+    variant's language, None for any other audio (or none, or no airing)."""
+    if airing is None or sha256 is None or airing.programme is None:
+        return None
+    if sha256 == airing.programme.sha256:
+        return DEFAULT_LANGUAGE
+    return next((language for language, v in airing.variants if v.sha256 == sha256), None)
 
 
 def station_month_evidence(
@@ -88,7 +103,10 @@ def station_month_evidence(
     ).all()
     referenced = {e.airing_id for e, _, _, _ in entries} - {a.id for a in airings} - {None}
     known = airings + list(session.scalars(select(Airing).where(Airing.id.in_(referenced))))
-    facts = airing_facts(known, programme_variants(session, {a.programme_id for a in known}))
+    programme_id = rows[0].programme_id  # the month's programme, named in the header
+    variants = programme_variants(session, {a.programme_id for a in known} | {programme_id}
+                                  - {None})
+    facts = airing_facts(known, variants)
     closed = closed_at(session, month)
     # Judged by zone, an airing counts once in each zone that completed it.
     by_zone = bool(rows[0].zones)
@@ -120,7 +138,8 @@ def station_month_evidence(
                 reason,
                 late,
                 zone,
+                recording_of(airing, entry.asset_sha256),
             )
         )
     planned = [a for a in airings if a.programme.campaign_id == campaign.id]
-    return Evidence(rows[0], lines, planned, closed)
+    return Evidence(rows[0], lines, planned, closed, variants.get(programme_id or 0, ()))

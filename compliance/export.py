@@ -62,6 +62,14 @@ def status_label(row: ReportRow) -> str:
     return label if row.broken_seq is None else f"{label}, seq {row.broken_seq}"
 
 
+def zones_text(row: ReportRow) -> str:
+    """A station judged zone by zone, each zone's count and verdict in a report's words
+    ("cụm loa chung 3/3 (Đạt); cụm loa na-hang 0/3 (Chưa đủ lượt phát)"); "" for a station
+    read as one."""
+    return "; ".join(f"cụm loa {z.code} {z.counted}/{z.required} ({STATUS_VI[z.status]})"
+                     for z in row.zones)
+
+
 def to_csv(rows: Sequence[ReportRow]) -> str:
     """One line per station-month with the machine names of DESIGN's report."""
     out = io.StringIO()
@@ -134,17 +142,19 @@ def to_xlsx(rows: Sequence[ReportRow], title: str, totals: ReportTotals,
     for line in totals_lines(totals):
         sheet.append([neutral(v) for v in line])
     detail = book.create_sheet("Chi tiết")
-    detail.append([label for label, _ in DETAIL_HEADERS])
+    # The last column: each zone's part of a station judged zone by zone (the CSV has none).
+    detail.append([label for label, _ in DETAIL_HEADERS] + ["Theo cụm loa"])
     for r in rows:
         values = r.as_dict()
         values["status"] = status_label(r)
         values["closed"] = "Có" if r.closed else "Chưa"
-        detail.append([neutral(values[key]) for _, key in DETAIL_HEADERS])
+        detail.append([neutral(values[key]) for _, key in DETAIL_HEADERS]
+                      + [neutral(zones_text(r)) or None])
     for ws in (sheet, detail):
         for cell in ws[2 if ws is sheet else 1]:
             cell.font = Font(bold=True)
     if relays:
-        from loa.compliance.relay_audit import add_relay_sheet
+        from loa.compliance.relay_findings import add_relay_sheet
 
         add_relay_sheet(book, list(relays))
     out = io.BytesIO()

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from loa.clock import VN
 from loa.compliance.audit import ReportRow
-from loa.compliance.export import status_label
+from loa.compliance.export import status_label, zones_text
 from loa.compliance.rules import Status
 from loa.errors import bilingual
 
@@ -131,7 +131,8 @@ def causes_of(
     """Why a station-month failed, from the evidence, most telling first.
 
     Cases: a broken log names the seq it breaks at; no approved programme, or one
-    outside the length bounds, says so; a month short of airings gives its count;
+    outside the length bounds, says so; a month short of airings gives its count, and a
+    station judged zone by zone each zone's;
     no player enrolled, or none heard of for a day or more, says since when;
     airings nobody reported are counted as missed, and each refusal says the rule.
     """
@@ -146,6 +147,8 @@ def causes_of(
         causes.append(f"chương trình dài {minutes:.1f} phút, ngoài thời lượng quy định")
     else:
         causes.append(f"chỉ {row.counted}/{row.required} lượt phát đạt yêu cầu")
+    if row.zones:  # judged zone by zone: the station stands at its zone that aired least
+        causes.append(f"tính theo từng cụm loa: {zones_text(row)}")
     if station is not None and station.players == 0:
         causes.append("đài chưa có thiết bị phát nào được đăng ký")
     elif station is not None and station.last_seen is None:

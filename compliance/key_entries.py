@@ -17,6 +17,14 @@ from loa.stations.models import Player
 
 KEY_ENROLLED = "key.enrolled"  # the server's chain entry that lets a key sign
 KEY_REVOKED = "key.revoked"  # the one that stops it: events received after it are refused
+PLAYER_REVOKED = "player.revoked"
+TOKEN_ROTATED = "player.token_rotated"
+# The entries the server writes itself (unsigned): what verify applies to know who may sign.
+SERVER_EVENTS = frozenset({KEY_ENROLLED, KEY_REVOKED, PLAYER_REVOKED, TOKEN_ROTATED})
+
+
+def key_text(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
 
 
 def key_of(detail: Any) -> bytes | None:

@@ -8,7 +8,6 @@ These entries are written by the server, so they carry no player signature.
 
 from __future__ import annotations
 
-import base64
 import uuid
 from datetime import datetime
 from typing import Any
@@ -18,24 +17,24 @@ from sqlalchemy.orm import Session
 from loa.canonical import canonical_json
 from loa.clock import Clock
 from loa.compliance.chain import ChainWriter, lock_chain
-from loa.compliance.key_entries import KEY_ENROLLED, KEY_REVOKED, chain_key_entries
+from loa.compliance.key_entries import (
+    KEY_ENROLLED,
+    KEY_REVOKED,
+    PLAYER_REVOKED,
+    TOKEN_ROTATED,
+    chain_key_entries,
+    key_text,
+)
 from loa.compliance.models import AiringLogEntry
 from loa.errors import LoaError
 from loa.stations import players
 from loa.stations.models import Player, PlayerKey
 
-PLAYER_REVOKED = "player.revoked"
-TOKEN_ROTATED = "player.token_rotated"
-SERVER_EVENTS = frozenset({KEY_ENROLLED, KEY_REVOKED, PLAYER_REVOKED, TOKEN_ROTATED})
 DEFAULT_MAX_KEYS = 4  # LOA_MAX_KEYS_PER_PLAYER
 
 
 class KeyRefused(LoaError):
     """A key the player may not enrol now (the API answers 409): over the limit, or revoked."""
-
-
-def key_text(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
 
 
 def server_body(

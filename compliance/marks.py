@@ -16,11 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from loa.compliance.models import ChainMark
+from loa.db import among
 
 # session.info: the key marks are tagged with (the wiring derives it from the secret).
 # Without one, nothing is marked and every report verifies every entry.
@@ -44,7 +45,7 @@ def _tag(key: bytes, station_id: int, mark: Mark) -> str:
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
-def stored_digest(entries: Sequence[Row[Any]]) -> str:
+def stored_digest(entries: Sequence[Any]) -> str:
     """SHA-256 of the entries' columns as the database gives them back.
 
     Not the chain's hash (canonical JSON of each entry, five times as costly):
@@ -57,12 +58,12 @@ def stored_digest(entries: Sequence[Row[Any]]) -> str:
     return digest.hexdigest()
 
 
-def mark_of(entries: Sequence[Row[Any]]) -> Mark:
+def mark_of(entries: Sequence[Any]) -> Mark:
     """The mark of a chain that has just verified whole (``entries``: all of it, by seq)."""
     return Mark(entries[-1].seq, entries[-1].hash, stored_digest(entries))
 
 
-def holds(mark: Mark, entries: Sequence[Row[Any]]) -> bool:
+def holds(mark: Mark, entries: Sequence[Any]) -> bool:
     """Whether the chain (by seq) still holds, up to the mark, exactly what was verified."""
     return (
         len(entries) >= mark.seq > 0
@@ -79,7 +80,7 @@ def read_marks(session: Session, station_ids: list[int]) -> dict[int, Mark]:
         return {}
     rows = session.connection().execute(
         select(ChainMark.station_id, ChainMark.seq, ChainMark.hash, ChainMark.digest,
-               ChainMark.tag).where(ChainMark.station_id.in_(station_ids))
+               ChainMark.tag).where(among(session, ChainMark.station_id, station_ids))
     )
     found = {}
     for station_id, seq, head, digest, tag in rows.all():  # one fetch for the lot

@@ -422,6 +422,12 @@ def _relay_detail(relays: RelayFindings, number: int) -> list[Flowable]:
                      _text(f"{v.source} ({v.slot_id})", cell), minutes(v.scheduled_ms),
                      minutes(v.relayed_ms), minutes(v.fallback_ms), v.dropouts,
                      percent(v.share), _text(status_words(v), cell)])
+        # A station judged zone by zone stands at its zone that relayed least: each zone's
+        # part under it (what the players of that zone relayed).
+        for zone in v.zones:
+            data.append([_text(f"– cụm loa {zone.code}", cell), "", "", "",
+                         minutes(zone.relayed_ms), "", "", percent(zone.share),
+                         _text(status_words(zone), cell)])
     return [
         Spacer(1, 6 * mm),
         KeepTogether([

@@ -210,25 +210,3 @@ def period_verdicts(session: Session, unit: AdminUnit, months: Iterable[str], no
 
 STATUS_WORDS = {"compliant": "Đạt", "in_progress": "Tháng đang diễn ra",
                 "short": "Chưa đủ thời lượng"}
-
-
-def add_relay_sheet(book: Any, verdicts: list[tuple[str, RelayVerdict]]) -> None:
-    """A "Tiếp sóng" sheet in a report's workbook: one line per month, station and slot."""
-    from openpyxl.styles import Font
-
-    sheet = book.create_sheet("Tiếp sóng")
-    sheet.append(["Tháng", "Đài", "Tên đài", "Khung", "Nguồn", "Lịch (phút)",
-                  "Đã tiếp sóng (phút)", "Phát dự phòng (phút)", "Lần mất sóng", "Tỷ lệ",
-                  "Kết quả"])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for month, v in verdicts:
-        # Station names and codes come from operators: a leading = + - @ is text, not a formula.
-        sheet.append([month, _text(v.station), _text(v.station_name), v.slot_id,
-                      _text(v.source), round(v.scheduled_ms / 60000, 1),
-                      round(v.relayed_ms / 60000, 1), round(v.fallback_ms / 60000, 1),
-                      v.dropouts, v.share, STATUS_WORDS.get(v.status, v.status)])
-
-
-def _text(value: str) -> str:
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -1,13 +1,16 @@
 """What a report says of the required relays: per station and slot over the period, and
-each station-month short of the share. Pure, over the verdicts of ``relay_audit`` (the
-same lines the XLSX's "Tiếp sóng" sheet carries); the PDF writes them."""
+each station-month short of the share. Pure, over the verdicts of ``relay_audit``; the PDF
+writes them, and the XLSX's "Tiếp sóng" sheet carries the same lines (``add_relay_sheet``).
+A station judged zone by zone says each zone's part too."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from loa.compliance.relay_audit import STATUS_WORDS, RelayVerdict
+from loa.compliance.export import neutral
+from loa.compliance.relay_audit import STATUS_WORDS, RelayVerdict, ZoneRelay
 from loa.compliance.rules import Status
 
 Key = tuple[str, int]  # station code, relay slot id
@@ -69,8 +72,21 @@ def minutes(ms: int) -> str:
     return _decimal(ms / 60000)
 
 
+def zone_words(v: RelayVerdict, zone: ZoneRelay) -> str:
+    """One zone's part of a station judged zone by zone: "cụm loa na-hang 300/900 phút
+    (33,3%, Chưa đủ thời lượng)"."""
+    return (f"cụm loa {zone.code} {minutes(zone.relayed_ms)}/{minutes(v.scheduled_ms)} phút "
+            f"({percent(zone.share)}, {status_words(zone)})")
+
+
+def zones_words(v: RelayVerdict) -> str:
+    """Every zone's part, "; " between them; "" for a station judged as one."""
+    return "; ".join(zone_words(v, zone) for zone in v.zones)
+
+
 def shortfall(month: str, v: RelayVerdict, min_share: float) -> str:
-    """Why one station-month of a required slot falls short, in a report's words."""
+    """Why one station-month of a required slot falls short, in a report's words; a station
+    judged zone by zone (it stands at its zone that relayed least) names each zone's part."""
     said = (f"{v.station_name} ({v.station}), tháng {month[5:]}/{month[:4]}, tiếp sóng "
             f"{v.source} (khung {v.slot_id}): chỉ tiếp sóng {minutes(v.relayed_ms)}/"
             f"{minutes(v.scheduled_ms)} phút ({percent(v.share)}, yêu cầu "
@@ -80,6 +96,8 @@ def shortfall(month: str, v: RelayVerdict, min_share: float) -> str:
         lost.append(f"{v.dropouts} lần mất sóng")
     if v.fallback_ms:
         lost.append(f"{minutes(v.fallback_ms)} phút phát tệp dự phòng")
+    if v.zones:
+        lost.append(f"theo cụm loa: {zones_words(v)}")
     return f"{said}; {', '.join(lost)}" if lost else said
 
 
@@ -109,5 +127,28 @@ def relay_findings(verdicts: Sequence[tuple[str, RelayVerdict]],
                           if v.status == Status.short])
 
 
-def status_words(v: RelayVerdict) -> str:
+def status_words(v: RelayVerdict | ZoneRelay) -> str:
+    """A verdict's (or a zone's part's) status in a report's words."""
     return STATUS_WORDS.get(v.status, v.status)
+
+
+SHEET_HEADERS = ("Tháng", "Đài", "Tên đài", "Khung", "Nguồn", "Lịch (phút)",
+                 "Đã tiếp sóng (phút)", "Phát dự phòng (phút)", "Lần mất sóng", "Tỷ lệ",
+                 "Kết quả", "Theo cụm loa")
+
+
+def add_relay_sheet(book: Any, verdicts: list[tuple[str, RelayVerdict]]) -> None:
+    """A "Tiếp sóng" sheet in a report's workbook: one line per month, station and slot; a
+    station judged zone by zone has each zone's part in the last column."""
+    from openpyxl.styles import Font
+
+    sheet = book.create_sheet("Tiếp sóng")
+    sheet.append(list(SHEET_HEADERS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for month, v in verdicts:
+        # Station names and codes come from operators: a leading = + - @ is text, not a formula.
+        sheet.append([month, neutral(v.station), neutral(v.station_name), v.slot_id,
+                      neutral(v.source), round(v.scheduled_ms / 60000, 1),
+                      round(v.relayed_ms / 60000, 1), round(v.fallback_ms / 60000, 1),
+                      v.dropouts, v.share, status_words(v), neutral(zones_words(v)) or None])

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections import namedtuple
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, String, select, text, type_coerce
+from sqlalchemy import String, Text, cast, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from loa.audio.store import AudioStore
 from loa.compliance.anchors import Anchor, anchor_faults, known_anchors
 from loa.compliance.chain import GENESIS, find_break
-from loa.compliance.keylog import (
+from loa.compliance.key_entries import (
     KEY_ENROLLED,
     KEY_REVOKED,
     PLAYER_REVOKED,
@@ -33,6 +34,7 @@ from loa.compliance.keylog import (
 from loa.compliance.marks import Mark, holds, mark_of, read_marks, save_marks
 from loa.compliance.models import AiringLogEntry
 from loa.compliance.signatures import entry_problem
+from loa.db import among
 from loa.playlists.models import Programme
 from loa.stations.models import Player, PlayerKey, Station
 
@@ -41,8 +43,8 @@ if TYPE_CHECKING:
 
 BROKEN = "loa.evidence_broken"  # session.info: station id -> first Problem or None
 ANCHORS = "loa.anchors"  # session.info: the anchors read once per session
-# A log entry's columns by name: as stored (``station_logs``) where only its hash and
-# server fields are read, else typed (``LogEntry``).
+# A log entry's columns by name (``LogEntry``): as stored (``station_logs``) where only its
+# hash and server fields are read, else typed.
 Entry = Any
 
 
@@ -215,7 +217,7 @@ def _marked_problems(
     typer: _Typer,
     station_id: int,
     code: str,
-    entries: Sequence[Row[Any]],
+    entries: Sequence[LogEntry],
     key_rows: Sequence[tuple[int, int, bytes]],
     anchors: Sequence[Anchor],
     mark: Mark | None,
@@ -242,7 +244,7 @@ def _key_rows(session: Session, station_ids: list[int]) -> dict[int, list[tuple[
     rows = session.connection().execute(
         select(Player.station_id, PlayerKey.id, PlayerKey.player_id, PlayerKey.public_key)
         .join(Player, Player.id == PlayerKey.player_id)
-        .where(Player.station_id.in_(station_ids))
+        .where(among(session, Player.station_id, station_ids))
         .order_by(PlayerKey.id)
     )
     found: dict[int, list[tuple[int, int, bytes]]] = {}
@@ -255,27 +257,36 @@ def _key_rows(session: Session, station_ids: list[int]) -> dict[int, list[tuple[
 # the checks when a report reads the country's logs.
 _ENTRY_COLUMNS = [c for c in AiringLogEntry.__table__.c if c.name != "id"]
 # Read as the driver gives them, typed only for the entries checked: a mark's digest
-# needs no more, and typing every entry cost as much as the checks a mark saves.
+# needs no more, and typing every entry cost as much as the checks a mark saves. The
+# detail is read as its JSON text on every database (PostgreSQL's driver would decode
+# each one), the times as the driver gives them.
 _TYPED = ("at", "received_at", "detail")
-_AS_STORED = [type_coerce(c, String) if c.name in _TYPED else c for c in _ENTRY_COLUMNS]
+_AS_STORED = [
+    cast(c, Text) if c.name == "detail" else type_coerce(c, String) if c.name in _TYPED else c
+    for c in _ENTRY_COLUMNS
+]
 LogEntry = namedtuple("LogEntry", [c.name for c in _ENTRY_COLUMNS])  # type: ignore[misc]
 _CHUNK = 500  # stations whose logs are read at once: bounded memory for the country
 
 
-def station_logs(session: Session, station_ids: list[int]) -> dict[int, list[Row[Any]]]:
-    """Each station's entries by seq as stored (``at``, ``received_at`` and ``detail`` as
-    the driver gives them), in one query."""
-    found: dict[int, list[Row[Any]]] = {}
+def station_logs(session: Session, station_ids: list[int]) -> dict[int, list[LogEntry]]:
+    """Each station's entries by seq as stored (``at`` and ``received_at`` as the driver
+    gives them, ``detail`` as its JSON text), in one query."""
+    found: dict[int, list[LogEntry]] = {}
     # On the connection (Core), not the ORM session: plain rows, half the cost to read;
-    # fetched at once, not a driver call per row.
-    station = _ENTRY_COLUMNS.index(AiringLogEntry.__table__.c.station_id)
-    for entry in session.connection().execute(
+    # fetched at once, not a driver call per row. Kept as named tuples: a Row's fields by
+    # name cost ten times as much, and the checks read some seven per entry.
+    for entry in map(LogEntry._make, session.connection().execute(
         select(*_AS_STORED)
-        .where(AiringLogEntry.station_id.in_(station_ids))
+        .where(among(session, AiringLogEntry.station_id, station_ids))
         .order_by(AiringLogEntry.station_id, AiringLogEntry.seq)
-    ).all():
-        found.setdefault(entry[station], []).append(entry)
+    ).all()):
+        found.setdefault(entry.station_id, []).append(entry)
     return found
+
+
+def _json_value(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
 
 
 class _Typer:
@@ -283,25 +294,27 @@ class _Typer:
 
     def __init__(self, session: Session) -> None:
         dialect = session.get_bind().dialect
-        self.processors = [
-            (i, process)
-            for i, column in enumerate(_ENTRY_COLUMNS)
-            if column.name in _TYPED
-            and (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
-        ]
+        self.processors: list[tuple[int, Callable[[Any], Any]]] = []
+        for i, column in enumerate(_ENTRY_COLUMNS):
+            if column.name == "detail":  # its JSON text on every database
+                self.processors.append((i, _json_value))
+            elif column.name in _TYPED:
+                process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+                if process:
+                    self.processors.append((i, process))
 
-    def __call__(self, entries: Sequence[Row[Any]], mark: Mark | None) -> list[Entry]:
+    def __call__(self, entries: Sequence[LogEntry], mark: Mark | None) -> list[Entry]:
         """``entries`` with those to check typed: past ``mark``, and the server entries
         that say who may sign (their stored form is enough for the others)."""
         skip = mark.seq if mark else 0
         return [self.typed(e) if e.seq > skip or e.event in SERVER_EVENTS else e
                 for e in entries]
 
-    def typed(self, entry: Row[Any]) -> LogEntry:
+    def typed(self, entry: LogEntry) -> LogEntry:
         values = list(entry)
         for i, process in self.processors:
             values[i] = process(values[i])
-        return LogEntry(*values)
+        return LogEntry._make(values)
 
 
 def _verify(

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from loa.cli_context import LoaGroup
+from loa.collector import pause_for_start_up
 
 # name -> (module, attribute, the one line `loa --help` shows). A new command: one row here.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -116,4 +117,5 @@ def cli(ctx: click.Context) -> None:
 
 
 def main() -> None:
+    pause_for_start_up()  # until the command has loaded (``prepare``)
     cli(prog_name="loa")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from loa.audio.errors import AudioError
+from loa.collector import start_up_done
 from loa.errors import LoaError
 from loa.settings import SettingsError, load_settings
 
@@ -45,8 +46,11 @@ pass_loa = click.make_pass_decorator(LoaContext, ensure=True)
 def prepare(ctx: click.Context) -> None:
     """Give the command its context: services built on first use, and the acronyms TTS reads.
 
-    Light on purpose: it runs before every command, its --help too."""
+    Light on purpose: it runs before every command, its --help too. The command's
+    modules are loaded by now (click resolves it before this group callback)."""
     from loa.audio.cli import ACRONYM_SOURCE
+
+    start_up_done()
 
     refuse_root(ctx, Path(os.environ.get("LOA_HOME", "var")))
     loa = ctx.ensure_object(LoaContext)

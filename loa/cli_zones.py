@@ -61,13 +61,16 @@ def variant() -> None:
 @pass_loa
 def variant_add(loa: LoaContext, programme_id: int, file: Path, language: str) -> None:
     """Add a recorded variant; zones of that language play it instead of the master."""
-    from loa.compliance.close import check_programme_open
-    from loa.playlists.variants import add_variant
+    from loa.scheduler.variant_air import add_programme_variant
 
     services = loa.services
     with transaction(services.sessions) as session:
-        check_programme_open(session, programme_id, "thêm bản ngôn ngữ (add a variant)")
-        added = add_variant(session, services.store, programme_id, language, file,
-                            services.clock.now())
+        # Its airings hold the longest recording: those a longer variant no longer fits move.
+        added, moved = add_programme_variant(session, services.store, programme_id, language,
+                                             file, services.clock.now(),
+                                             services.settings.airing_gap)
         click.echo(f"Đã thêm bản {added.language} của chương trình {programme_id}: "
                    f"{added.duration_ms / 1000:.0f} giây, sha256 {added.asset_sha256}")
+        if moved:
+            click.echo(f"Đã dời {moved} lượt phát không còn đủ chỗ cho bản dài hơn "
+                       f"({moved} airing(s) planned again: the longer variant no longer fit)")

@@ -15,7 +15,7 @@ __all__ = ["CLOCK_SLACK", "CLOCK_TOLERANCE_MS", "VN", "VN_ZONE_NAME", "Clock", "
 # the reports, the CLI's times without an offset and the pages' bulletin times.
 VN_ZONE_NAME = "Asia/Ho_Chi_Minh"
 VN = ZoneInfo(VN_ZONE_NAME)
-# How far a player's clock may be from the server's: further is flagged in its health.
+
 CLOCK_TOLERANCE_MS = 60_000
 # How far a player's stamp may run off the server's and still be on time: the clock error
 # the agent warns about (the bulletin play rule and the delivery states allow it too).

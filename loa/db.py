@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
     DateTime,
     Engine,
     Enum,
     MetaData,
+    any_,
+    bindparam,
     create_engine,
     event,
+    func,
     literal,
     select,
     text,
@@ -108,6 +114,22 @@ def soft_commit(session: Session) -> None:
 
 
 _SOFT_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+
+
+def among(
+    session: Session, column: ColumnElement[Any], ids: Collection[int]
+) -> ColumnElement[bool]:
+    """``column IN ids`` for many ids at once, the ids bound as one value.
+
+    An IN list binds each id apart, and the driver handles every placeholder: the
+    ten lists of a country's report (3,321 stations) cost it a tenth of a second on
+    PostgreSQL. There, one array; on SQLite, one JSON array read by ``json_each``.
+    Either way the index on ``column`` is used, as for an IN list.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
+    listed = func.json_each(bindparam(None, json.dumps(list(ids)))).table_valued("value")
+    return column.in_(select(listed.c.value))
 
 
 def one_or_fail(session: Session, model: type[M], message: str, **by: object) -> M:

@@ -176,7 +176,7 @@ def simulate(players: int, days: int, start: datetime, poll_s: float = 3600.0,
     """Run ``players`` agents for ``days`` of simulated time; return what aired and arrived."""
     from loa import migrate
     from loa.app import build_services
-    from loa.compliance.keylog import SERVER_EVENTS
+    from loa.compliance.key_entries import SERVER_EVENTS
     from loa.compliance.models import AiringLogEntry
     from loa.settings import load_settings
 

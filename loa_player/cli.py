@@ -14,7 +14,7 @@ from loa.player.agent import Agent
 from loa.player.client import clean_token
 from loa.player.clock import SystemClock
 from loa.player.config import AgentConfig
-from loa.player.output import DEFAULT_OUTPUTS, parse_outputs
+from loa.player.output import DEFAULT_OUTPUTS, outputs_setting, parse_outputs
 from loa.player.runner import Runner
 from loa.player.status import NoAgentHere, start_lines, status_lines
 
@@ -62,9 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--server", default=os.environ.get("LOA_SERVER"),
                      help="base URL of the Loa server (or LOA_SERVER)")
     run.add_argument("--home", type=Path, required=True, help="folder for key, cache, outbox")
-    run.add_argument("--output", default=os.environ.get("LOA_OUTPUT") or "",
-                     help="outputs to try in order, e.g. aplay,ffplay,null "
-                          f"(or LOA_OUTPUT; default {','.join(DEFAULT_OUTPUTS)})")
+    run.add_argument("--output", default=outputs_setting(os.environ),
+                     help="outputs to try in order, e.g. aplay,ffplay,null (or "
+                          f"LOA_PLAYER_OUTPUTS; default {','.join(DEFAULT_OUTPUTS)})")
     run.add_argument("--alsa-device", default=os.environ.get("LOA_ALSA_DEVICE") or None,
                      help="ALSA device for aplay, e.g. plughw:1 (or LOA_ALSA_DEVICE)")
     run.add_argument("--mqtt", default=os.environ.get("LOA_MQTT_URL") or None,

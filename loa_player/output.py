@@ -7,7 +7,7 @@ import logging
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -238,6 +238,15 @@ class AplayOutput:
 
 OUTPUT_NAMES = ("aplay", "ffplay", "null")
 DEFAULT_OUTPUTS = ("aplay", "ffplay", "null")
+# The variables naming the outputs, first found wins: the documented name, then the one
+# boxes installed before it was named so still carry in their env file.
+OUTPUTS_ENV = ("LOA_PLAYER_OUTPUTS", "LOA_OUTPUT")
+
+
+def outputs_setting(environ: Mapping[str, str]) -> str:
+    """The outputs a box's environment names: ``LOA_PLAYER_OUTPUTS``, else ``LOA_OUTPUT``
+    (older boxes), else "" (the default order)."""
+    return next((environ[name] for name in OUTPUTS_ENV if environ.get(name)), "")
 
 
 def parse_outputs(text: str) -> list[str]:

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Float,
     ForeignKey,
     Index,
+    ScalarSelect,
     String,
     Text,
     UniqueConstraint,
+    case,
     false,
+    func,
+    select,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from loa.db import Base, str_enum
 from loa.stations.models import AdminUnit, Station, Zone
@@ -89,6 +94,29 @@ class Campaign(Base):
         return (self.first_month or month) <= month <= (self.last_month or month)
 
 
+def _longest_variant(programme_id: Any) -> ScalarSelect[int | None]:
+    """The length of a programme's longest language variant (None without one), correlated
+    to the programme row being read."""
+    return (select(func.max(ProgrammeVariant.duration_ms))
+            .where(ProgrammeVariant.programme_id == programme_id)
+            .correlate_except(ProgrammeVariant).scalar_subquery())
+
+
+class ProgrammeVariant(Base):
+    """A programme recorded in another language (H'Mông, Khmer, Ê Đê…), one per language; a
+    zone of that language plays it instead of the Vietnamese master (``playlists.variants``)."""
+
+    __tablename__ = "programme_variant"
+    __table_args__ = (UniqueConstraint("programme_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"), index=True)
+    language: Mapped[str] = mapped_column(String(16))
+    asset_sha256: Mapped[str] = mapped_column(ForeignKey("audio_asset.sha256"))
+    duration_ms: Mapped[int]
+    added_at: Mapped[datetime]
+
+
 class Programme(Base):
     __tablename__ = "programme"
     __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "month", "version"),)
@@ -107,7 +135,7 @@ class Programme(Base):
     )
     master_sha256: Mapped[str | None] = mapped_column(ForeignKey("audio_asset.sha256"))
     archive_sha256: Mapped[str | None] = mapped_column(ForeignKey("audio_asset.sha256"))
-    duration_ms: Mapped[int | None]
+    duration_ms: Mapped[int | None] = mapped_column()  # the master's, once rendered
     rendered_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
     # Usernames, kept as text so the record outlives the account (and reports can print it).
@@ -117,6 +145,15 @@ class Programme(Base):
     approved_by: Mapped[str | None] = mapped_column(String(64))
     # The leader's reason for sending the programme back, shown to its author.
     review_comment: Mapped[str | None] = mapped_column(Text)
+
+    # The air each of its airings holds on a station: its longest recording, the master or a
+    # language variant (a zone of that language plays the variant whole), as a bulletin's
+    # plays hold its longest audio; None before it is rendered. Every planner reads this
+    # (deferred: the many pages that load a programme for its title never compute it).
+    air_ms: Mapped[int | None] = column_property(
+        case((_longest_variant(id) > duration_ms, _longest_variant(id)), else_=duration_ms),
+        deferred=True,
+    )
 
     campaign: Mapped[Campaign] = relationship()
     unit: Mapped[AdminUnit] = relationship()

@@ -7,33 +7,24 @@ from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from loa.audio.clips import ClipError
 from loa.audio.store import AudioStore
-from loa.db import Base
 from loa.errors import LoaError
 from loa.playlists.assets import store_clip
-from loa.playlists.models import STILL_TO_AIR, Airing, AiringStatus, AudioAsset
+from loa.playlists.models import (
+    STILL_TO_AIR,
+    Airing,
+    AiringStatus,
+    AudioAsset,
+    ProgrammeVariant,
+)
 from loa.playlists.programmes import get_programme
 from loa.stations.models import DEFAULT_LANGUAGE, Player, Zone
 from loa.stations.push import notify_after_commit
 from loa.stations.zones import LANGUAGE
-
-
-class ProgrammeVariant(Base):
-    """A programme recorded in another language (H'Mông, Khmer, Ê Đê…), one per language."""
-
-    __tablename__ = "programme_variant"
-    __table_args__ = (UniqueConstraint("programme_id", "language"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"), index=True)
-    language: Mapped[str] = mapped_column(String(16))
-    asset_sha256: Mapped[str] = mapped_column(ForeignKey("audio_asset.sha256"))
-    duration_ms: Mapped[int]
-    added_at: Mapped[datetime]
 
 
 def add_variant(

@@ -67,7 +67,7 @@ def station_air(
     for n in range(0, len(ids), _CHUNK):
         chunk = ids[n : n + _CHUNK]
         airings = session.execute(
-            select(Airing.id, Airing.station_id, Airing.starts_at, Programme.duration_ms)
+            select(Airing.id, Airing.station_id, Airing.starts_at, Programme.air_ms)
             .join(Programme, Programme.id == Airing.programme_id)
             .where(
                 Airing.station_id.in_(chunk),

@@ -49,7 +49,7 @@ def relay_rules(session: Session, station: Station) -> list[RelayRule]:
 
 def _airings(session: Session, station_id: int, start: datetime, end: datetime) -> list[Item]:
     rows = session.execute(
-        select(Airing.id, Airing.starts_at, Airing.status, Programme.title, Programme.duration_ms)
+        select(Airing.id, Airing.starts_at, Airing.status, Programme.title, Programme.air_ms)
         .join(Programme, Programme.id == Airing.programme_id)
         .where(Airing.station_id == station_id, Airing.status != AiringStatus.cancelled,
                Airing.starts_at >= start - LONGEST_ITEM, Airing.starts_at < end))

@@ -94,7 +94,7 @@ def _warning(
     wanted = campaign.min_airings - held
     if wanted <= 0:
         return None
-    length = max((a.programme.duration_ms or 0 for a in mine), default=campaign.min_s * 1000)
+    length = max((a.programme.air_ms or 0 for a in mine), default=campaign.min_s * 1000)
     tz = ZoneInfo(station.timezone)
     busy = busy_of(airings) + station_month_slot_busy(session, station.id, month)
     room = room_left(
@@ -117,7 +117,7 @@ def _place(
     month = _month_of(start, station)
     check_month_open(session, month, "sửa lịch phát (edit the schedule)")
     others = [a for a in month_airings(session, station, month) if a is not moving]
-    length = timedelta(milliseconds=programme.duration_ms or 0)
+    length = timedelta(milliseconds=programme.air_ms or 0)
     tz = ZoneInfo(station.timezone)
     busy = busy_of(others) + station_month_slot_busy(session, station.id, month)
     check_slot(start, length, station_windows(station), tz, busy, now, gap)

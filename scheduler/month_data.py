@@ -34,11 +34,11 @@ class Held:
     campaign_id: int
     starts_at: datetime
     status: AiringStatus
-    duration_ms: int
+    air_ms: int  # its programme's longest recording (``Programme.air_ms``)
 
     @property
     def busy(self) -> Busy:
-        return Busy(self.starts_at, self.starts_at + timedelta(milliseconds=self.duration_ms))
+        return Busy(self.starts_at, self.starts_at + timedelta(milliseconds=self.air_ms))
 
 
 @dataclass
@@ -57,11 +57,12 @@ class StationFacts:
 
 @dataclass(frozen=True)
 class Approved:
-    """An approved programme of the month: whose it is and how long it plays."""
+    """An approved programme of the month: whose it is and the air each airing holds (its
+    longest recording: a language variant may be longer than the master)."""
 
     id: int
     unit_id: int
-    duration_ms: int | None
+    air_ms: int | None
 
 
 @dataclass
@@ -123,7 +124,7 @@ def _approved(
 ) -> dict[int, list[Approved]]:
     ids = [c.id for c in campaigns]
     rows = session.execute(
-        select(Programme.id, Programme.campaign_id, Programme.unit_id, Programme.duration_ms)
+        select(Programme.id, Programme.campaign_id, Programme.unit_id, Programme.air_ms)
         .where(
             Programme.campaign_id.in_(ids),
             Programme.month == month,
@@ -133,7 +134,7 @@ def _approved(
     )
     found: dict[int, list[Approved]] = {}
     for r in rows:
-        found.setdefault(r.campaign_id, []).append(Approved(r.id, r.unit_id, r.duration_ms))
+        found.setdefault(r.campaign_id, []).append(Approved(r.id, r.unit_id, r.air_ms))
     return found
 
 
@@ -154,7 +155,7 @@ def _load_held(
             Airing.starts_at,
             Airing.status,
             Programme.campaign_id,
-            Programme.duration_ms,
+            Programme.air_ms,
         )
         .join(Programme, Programme.id == Airing.programme_id)
         .where(Airing.starts_at >= first, Airing.starts_at < last, Airing.status.in_(HOLDING))
@@ -168,5 +169,5 @@ def _load_held(
         if station is None or not bounds[r.station_id][0] <= r.starts_at < bounds[r.station_id][1]:
             continue
         station.held.append(
-            Held(r.id, r.programme_id, r.campaign_id, r.starts_at, r.status, r.duration_ms or 0)
+            Held(r.id, r.programme_id, r.campaign_id, r.starts_at, r.status, r.air_ms or 0)
         )

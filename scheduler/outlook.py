@@ -103,7 +103,7 @@ class Glance:
 def busy_of(airings: Iterable[Airing]) -> list[Busy]:
     """The air ``airings`` take; lost and cancelled ones free theirs."""
     return [
-        Busy(a.starts_at, a.starts_at + timedelta(milliseconds=a.programme.duration_ms or 0))
+        Busy(a.starts_at, a.starts_at + timedelta(milliseconds=a.programme.air_ms or 0))
         for a in airings
         if a.status in HOLDING
     ]
@@ -125,7 +125,7 @@ def station_glance(
     if not ended and wanted > 0:
         programme = applicable_programme(session, station.unit, campaign.id, row.month)
         # Before the programme exists, its length is at least the campaign's minimum.
-        duration_s = round(programme.duration_ms / 1000) if programme and programme.duration_ms \
+        duration_s = round(programme.air_ms / 1000) if programme and programme.air_ms \
             else campaign.min_s
         airings = month_airings(session, station, row.month)
         busy = busy_of(airings) + station_month_slot_busy(session, station.id, row.month)

@@ -58,13 +58,13 @@ def make_room(session: Session, slot: RelaySlot, now: datetime, gap: timedelta) 
     ids = sorted(mine)
     for n in range(0, len(ids), _CHUNK):  # a few queries for a province-wide slot
         rows = session.execute(
-            select(Airing, Programme.duration_ms, Station.timezone).join(Programme)
+            select(Airing, Programme.air_ms, Station.timezone).join(Programme)
             .join(Station, Station.id == Airing.station_id)
             .where(Airing.station_id.in_(ids[n : n + _CHUNK]),
                    Airing.status.in_(STILL_TO_AIR),
                    Airing.starts_at > now, Airing.starts_at < horizon))
-        for airing, duration_ms, zone in rows:
-            end = airing.starts_at + timedelta(milliseconds=duration_ms or 0)
+        for airing, air_ms, zone in rows:
+            end = airing.starts_at + timedelta(milliseconds=air_ms or 0)
             if any(airing.starts_at < s.end + gap and s.start < end + gap
                    for s in mine[airing.station_id]):
                 airing.status = AiringStatus.cancelled

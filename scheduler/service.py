@@ -79,7 +79,7 @@ def _plan_station(
         data.month,
         station.windows,
         station.tz,
-        round((programme.duration_ms or 0) / 1000),
+        round((programme.air_ms or 0) / 1000),
         missing,
         [a.busy for a in station.held] + station.other_busy,
         now,
@@ -146,7 +146,7 @@ def _hold(
 ) -> None:
     """Keep what was just planned on the station's air: the next campaign plans around it."""
     station.held += (
-        Held(None, programme.id, campaign.id, s, AiringStatus.planned, programme.duration_ms or 0)
+        Held(None, programme.id, campaign.id, s, AiringStatus.planned, programme.air_ms or 0)
         for s in starts
     )
     station.held.sort(key=lambda a: a.starts_at)

@@ -12,7 +12,7 @@ import click
 
 from loa.player.cli import run_agent, show_status
 from loa.player.config import AgentConfig
-from loa.player.output import DEFAULT_OUTPUTS, parse_outputs
+from loa.player.output import DEFAULT_OUTPUTS, OUTPUTS_ENV, parse_outputs
 
 
 def _outputs(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[str, ...]:
@@ -41,10 +41,10 @@ def _outputs(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 @click.option(
     "--output",
     "outputs",
-    envvar="LOA_OUTPUT",
+    envvar=list(OUTPUTS_ENV),
     default="",
     callback=_outputs,
-    help=f"Outputs to try in order (default {','.join(DEFAULT_OUTPUTS)}).",
+    help=f"Outputs to try in order (or LOA_PLAYER_OUTPUTS; default {','.join(DEFAULT_OUTPUTS)}).",
 )
 @click.option("--alsa-device", envvar="LOA_ALSA_DEVICE", default=None, help="aplay -D device.")
 @click.option(

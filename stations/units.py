@@ -113,7 +113,7 @@ def stations_under(session: Session, unit: AdminUnit) -> list[StationRef]:
         .where(Station.unit_id.in_(select(tree.c.id)))
         .order_by(Station.code)
     )
-    return [StationRef(*row) for row in rows]
+    return [StationRef(*row) for row in rows.all()]  # one fetch, not a driver call per row
 
 
 def import_units(session: Session, province_code: str | None = None) -> tuple[int, int]:

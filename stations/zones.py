@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import Session
@@ -112,3 +112,11 @@ def player_counts(session: Session, station: Station) -> dict[str, int]:
         code = player.zone.code if player.zone else DEFAULT_ZONE_CODE
         counts[code] = counts.get(code, 0) + 1
     return counts
+
+
+def zone_languages(session: Session, unit_ids: Collection[int]) -> list[str]:
+    """The languages other than Vietnamese that zones of these units' stations speak (what a
+    programme of theirs may be recorded in for them), sorted."""
+    return sorted(session.scalars(
+        select(Zone.language).distinct().join(Station, Station.id == Zone.station_id)
+        .where(Station.unit_id.in_(list(unit_ids)), Zone.language != DEFAULT_LANGUAGE)))

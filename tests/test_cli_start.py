@@ -127,8 +127,9 @@ def test_the_json_report_loads_no_pdf_spreadsheet_or_audio_library(
     commune: dict[str, str], tmp_path: Path
 ) -> None:
     """`loa audit report` as JSON (a country's is thousands of rows) loads neither
-    reportlab nor openpyxl, which only their formats need, nor the audio stack."""
-    libraries = ("reportlab", "openpyxl", "scipy", "numpy", "pydub", "flask")
+    reportlab nor openpyxl, which only their formats need, nor the audio stack, nor the
+    broker client (paho) that only players' logins and notices need."""
+    libraries = ("reportlab", "openpyxl", "scipy", "numpy", "pydub", "flask", "paho")
     report = ["audit", "report", "--unit", "01", "--month", "2026-12"]
     assert _loaded([*report, "--output", str(tmp_path / "r.json")], libraries, commune) == []
     spreadsheet = [*report, "--format", "xlsx", "--output", str(tmp_path / "r.xlsx")]

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from loa.clock import FrozenClock
 from loa.compliance.audit import Reading, station_month_report
 from loa.compliance.pdf import letter_of
-from loa.db import transaction
+from loa.db import among, transaction
 from loa.playlists.campaigns import add_campaign
 from loa.scheduler.service import plan
 from loa.services import Services
@@ -79,3 +79,21 @@ def test_one_country_campaign_is_planned_and_reported_across_provinces(
         ]
         province = station_month_report(s, get_unit(s, "01"), "2026-12", reading)
         assert [r.station for r in province] == ["BD"]
+
+
+def test_a_country_s_stations_are_picked_by_one_bound_value(services: Services) -> None:
+    """The report's "station among these ids" (`loa.db.among`) answers as an IN list
+    would, none and unknown ids included, but binds the ids as one value: thousands of
+    placeholders cost the driver more than the query."""
+    with transaction(services.sessions) as s:
+        import_units(s, "31")
+        ids = sorted(s.scalars(select(AdminUnit.id)))
+        picked = [*ids[::3], 10**6]  # and one that names no unit
+
+        def found(wanted: list[int]) -> list[int]:
+            return sorted(s.scalars(select(AdminUnit.id).where(among(s, AdminUnit.id, wanted))))
+
+        assert found(picked) == ids[::3] and found([]) == [] and found(ids) == ids
+        statement = select(AdminUnit.id).where(among(s, AdminUnit.id, picked))
+        bound = statement.compile(s.get_bind(), compile_kwargs={"render_postcompile": True})
+        assert len(bound.params) == 1

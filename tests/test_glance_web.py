@@ -63,7 +63,7 @@ def test_station_calendar_shows_the_airings_planned_on_approval(
         approve_and_plan(s, city, services.clock.now(), services.settings.airing_gap)
     page = client.get("/stations/TN?month=2026-12").get_data(as_text=True)
     assert len(CALENDAR_PLANNED.findall(page)) == 3
-    assert "Lượt tiếp theo" in page and "Chương trình 31 2026-12" in page
+    assert "Lượt phát tiếp theo" in page and "Chương trình 31 2026-12" in page
     assert f'src="/programmes/{city}/audio"' in page  # the listen button
     assert "Mất liên lạc" in page  # its player never polled
     evidence = client.get("/audit/TN/2026-12?campaign=CDS").get_data(as_text=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from loa.compliance.relay_audit import RelayVerdict
-from loa.compliance.relay_findings import minutes, percent, relay_findings
+from loa.compliance.relay_audit import RelayVerdict, ZoneRelay
+from loa.compliance.relay_findings import minutes, percent, relay_findings, zones_words
 
 HOUR = 3_600_000
 
@@ -51,3 +53,15 @@ def test_lines_by_station_and_slot_and_a_shortfall_in_words() -> None:
 @pytest.mark.parametrize(("ms", "words"), [(1_770_000, "29,5"), (60_000, "1"), (0, "0")])
 def test_minutes_in_a_report(ms: int, words: str) -> None:
     assert minutes(ms) == words
+
+
+def test_a_station_judged_by_zone_names_each_zone_s_part() -> None:
+    """It stands at its zone that relayed least; the shortfall says which zone that was."""
+    judged = replace(verdict(6, "short"), zones=(ZoneRelay("chung", 15 * HOUR, 1.0, "compliant"),
+                                                ZoneRelay("na-hang", 6 * HOUR, 0.4, "short")))
+    assert zones_words(judged) == ("cụm loa chung 900/900 phút (100%, Đạt); cụm loa na-hang "
+                                   "360/900 phút (40%, Chưa đủ thời lượng)")
+    assert relay_findings([("2026-12", judged)], 0.9).shortfalls == [
+        "Đài TN (TN), tháng 12/2026, tiếp sóng VOV1 (khung 1): chỉ tiếp sóng 360/900 phút "
+        "(40%, yêu cầu 90%); theo cụm loa: " + zones_words(judged)]
+    assert zones_words(verdict(6, "short")) == ""  # judged as one

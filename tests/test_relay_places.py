@@ -18,6 +18,7 @@ from loa.compliance import keylog
 from loa.compliance.ingest import ingest_events
 from loa.db import transaction
 from loa.player.keys import public_key_b64
+from loa.playlists.campaigns import add_campaign
 from loa.scheduler.service import plan
 from loa.services import Services
 from loa.stations.models import Player
@@ -25,7 +26,7 @@ from loa.stations.service import add_station
 from loa.stations.units import get_unit
 from loa.web.glance import relay_shares
 from loa.web.users import add_user
-from tests.helpers.factories import city_relay, hai_phong_month, signed_relay
+from tests.helpers.factories import city_relay, hai_phong_month, signed_relay, two_wards
 from tests.helpers.reports import JANUARY
 from tests.helpers.web import PASSWORD, login
 
@@ -87,6 +88,40 @@ def test_a_commune_sees_its_own_station_and_no_relay_no_column(
     # November, before the slot was set: nothing required, no column.
     november = client.get("/?month=2026-11").get_data(as_text=True)
     assert "relay-shares" not in november and "Tiếp sóng bắt buộc" not in november
+
+
+def test_a_station_with_required_relays_and_no_campaign_still_shows_its_share(
+    client: FlaskClient, services: Services, clock: FrozenClock
+) -> None:
+    """TN carries the city's required VOV1 but no campaign asks it for a programme (CDS is
+    TH's ward's only): it has a row of its own with its relay share, not no row at all."""
+    with transaction(services.sessions) as s:
+        two_wards(s)
+        add_campaign(s, services.store, "CDS", "Chuyển đổi số", "11557")
+        add_user(s, "tinh", PASSWORD, "auditor", "31")
+        add_user(s, "xa", PASSWORD, "operator", "11560")
+        city_relay(s, services)
+    clock.set(JANUARY)
+    login(client, "tinh")
+    page = client.get("/?month=2026-12").get_data(as_text=True)
+    assert shares(page) == {"TH": "VOV1 0.0% Chưa đủ thời lượng",
+                            "TN": "VOV1 0.0% Chưa đủ thời lượng"}
+    row = page[page.index('id="relay-only-TN"'):]
+    row = " ".join(re.sub(r"<[^>]+>", " ", row[:row.index("</tr>")]).split())
+    assert row.endswith("Đài Thủy Nguyên TN Phường Thủy Nguyên Không có chiến dịch trong tháng — "
+                        "VOV1 0.0% Chưa đủ thời lượng — — Xem tiếp sóng —")
+    assert "Xem tiếp sóng" in row and 'href="/relays?month=2026-12#verdicts"' in page
+    assert 'id="relay-only-TH"' not in page  # TH has its campaign's row
+    # A commune with no campaign at all: its one row, not "no campaign or station".
+    commune = client.application.test_client()
+    login(commune, "xa")
+    own = commune.get("/?month=2026-12").get_data(as_text=True)
+    assert shares(own) == {"TN": "VOV1 0.0% Chưa đủ thời lượng"}
+    assert "Chưa có chiến dịch hay đài nào" not in own
+    commune.get("/lang/en?next=/")
+    english = commune.get("/?month=2026-12").get_data(as_text=True)
+    assert "No campaign this month" in english and "See the relays" in english
+    assert shares(english) == {"TN": "VOV1 0.0% Short of the time"}
 
 
 @pytest.mark.both_databases

@@ -64,6 +64,30 @@ def test_another_day_and_its_month(client: FlaskClient, day: None) -> None:
     assert "Lịch phát tháng 12/2026" in both
 
 
+@pytest.mark.parametrize(("at", "heading", "english", "said"), [
+    ("05:00", "Tiếp sóng tiếp theo", "Next relay", "Tiếp sóng: VOV1"),
+    ("06:10", "Phát khẩn cấp tiếp theo", "Next emergency play",
+     "Thông báo khẩn cấp: Thông báo bão"),
+    ("12:00", "Lượt phát tiếp theo", "Next airing", "Chương trình 31 2026-12"),
+    ("17:15", "Thông báo tiếp theo", "Next bulletin", "📢 Thông báo họp"),
+])
+def test_the_next_card_says_what_comes_next(
+    client: FlaskClient, day: None, clock: FrozenClock, at: str, heading: str, english: str,
+    said: str,
+) -> None:
+    """The "next" card is headed by what it is: a relay, an emergency play, an airing or a
+    bulletin, never "next airing" for a relay."""
+    clock.set(local(at))
+    login(client, "xa")
+    page = client.get("/stations/TN").get_data(as_text=True)
+    coming = page[page.index('id="moment-next"'):page.index('id="moment-last"')]
+    assert f"<h3>{heading}</h3>" in coming and said in coming
+    client.get("/lang/en?next=/stations/TN")
+    page = client.get("/stations/TN").get_data(as_text=True)
+    coming = page[page.index('id="moment-next"'):page.index('id="moment-last"')]
+    assert f"<h3>{english}</h3>" in coming and heading not in coming
+
+
 @pytest.mark.parametrize("bad", ["2026-02-30", "02/12/2026", "2026-12-2", "9999-12-31"])
 def test_a_bad_day_says_so_in_words(client: FlaskClient, day: None, bad: str) -> None:
     login(client, "xa")

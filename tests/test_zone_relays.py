@@ -5,12 +5,15 @@ required relay is judged zone by zone where two or more zones it reaches have a 
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
+from openpyxl import load_workbook
 
 from loa.clock import VN
 from loa.compliance import keylog
@@ -20,9 +23,11 @@ from loa.services import Services
 from loa.stations.models import Player
 from loa.stations.players import add_player
 from loa.stations.zones import add_zone
+from loa.web.users import add_user
 from tests.conftest import Loa
-from tests.helpers.factories import hai_phong_month, signed_relay
-from tests.test_relay_audit import HALF_HOUR, T0
+from tests.helpers.factories import HALF_HOUR, RELAY_MORNING, hai_phong_month, signed_relay
+from tests.helpers.reports import pdf_text
+from tests.helpers.web import PASSWORD, login
 
 
 @pytest.fixture
@@ -53,8 +58,8 @@ def post_relays(client: FlaskClient, player: tuple[int, str, Any], slot_id: int,
                 days: range) -> dict[str, Any]:
     """The player relayed each day's 06:00 occurrence in full; the server's answer."""
     _id, token, key = player
-    events = [signed_relay(key, slot_id, (T0 + timedelta(days=day)).astimezone(VN), HALF_HOUR)
-              for day in days]
+    events = [signed_relay(key, slot_id, (RELAY_MORNING + timedelta(days=day)).astimezone(VN),
+                           HALF_HOUR) for day in days]
     return client.post("/api/v1/player/events", json={"events": events},
                        headers={"Authorization": f"Bearer {token}"}).json
 
@@ -106,3 +111,51 @@ def test_a_relay_zone_must_be_of_its_station(loa: Loa, zoned: dict[str, Any],
                ok=False)
     assert message in said
     assert loa("relay", "list") == ""
+
+
+def test_a_relay_judged_by_zone_shows_each_zone_on_the_evidence_page_and_in_the_reports(
+        loa: Loa, client: FlaskClient, zoned: dict[str, Any], services: Services,
+        env: dict[str, str], tmp_path: Path) -> None:
+    """The centre relayed the 30 mornings, Nà Hang 10: the evidence page, the workbook's
+    "Tiếp sóng" sheet and the PDF name each zone's part, not only the station's least."""
+    slot = int(loa("relay", "add", "--source", "VOV4", "--station", "TN", "--at", "06:00",
+                   "--minutes", "30", "--required").split()[0])
+    assert post_relays(client, zoned["chung"], slot, range(30))["rejected"] == []
+    assert post_relays(client, zoned["na-hang"], slot, range(10))["rejected"] == []
+    with transaction(services.sessions) as s:
+        add_user(s, "tinh", PASSWORD, "auditor", "31")
+    login(client, "tinh")
+    page = client.get("/audit/TN/2026-12?campaign=CDS").get_data(as_text=True)
+    table = page[page.index('<table id="relays"'):]
+    table = " ".join(re.sub(r"<[^>]+>", " ", table[:table.index("</table>")]).split())
+    assert ("VOV4 dân tộc hằng ngày, 06:00 · 30 phút 900 phút 300 phút 0 phút 0 33.3% "
+            "Tháng đang diễn ra ↳ Toàn đài chung — 900 phút 900 phút — — 100.0% Đạt "
+            "↳ Cụm thôn Nà Hang na-hang — 900 phút 300 phút — — 33.3% Tháng đang diễn ra") in table
+    assert "đài đạt khi mọi cụm có thiết bị đang hoạt động đều đạt" in page
+    client.get("/lang/en?next=/")
+    english = client.get("/audit/TN/2026-12?campaign=CDS").get_data(as_text=True)
+    assert f'id="relay-{slot}-zone-na-hang"' in english and "Month in progress" in english
+    # Once the month is over: Nà Hang's 10 of 30 leaves the station short, zone by zone.
+    after = Loa({**env, "LOA_NOW": "2027-01-10T00:00:00+00:00"})
+    book = tmp_path / "bao-cao.xlsx"
+    after("audit", "report", "--unit", "31", "--month", "2026-12", "--format", "xlsx",
+          "--output", str(book))
+    sheet = load_workbook(book)["Tiếp sóng"]
+    header, *lines = list(sheet.iter_rows(values_only=True))
+    assert header[-2:] == ("Kết quả", "Theo cụm loa")
+    by_station = {line[1]: line for line in lines}
+    assert by_station["TN"][-2:] == (
+        "Chưa đủ thời lượng", "cụm loa chung 900/900 phút (100%, Đạt); "
+        "cụm loa na-hang 300/900 phút (33,3%, Chưa đủ thời lượng)")
+    pdf = tmp_path / "bao-cao.pdf"
+    after("audit", "report", "--unit", "31", "--month", "2026-12", "--format", "pdf",
+          "--output", str(pdf))
+    text = pdf_text(pdf.read_bytes())
+    short = text[text.index("III. Tồn tại, hạn chế"):]
+    assert (f"Đài TN (TN), tháng 12/2026, tiếp sóng VOV4 (khung {slot}): chỉ tiếp sóng "
+            "300/900 phút (33,3%, yêu cầu 90%); theo cụm loa: cụm loa chung 900/900 phút "
+            "(100%, Đạt); cụm loa na-hang 300/900 phút (33,3%, Chưa đủ thời lượng).") in short
+    appendix = text[text.index("Phụ lục 3. Kết quả tiếp sóng bắt buộc từng tháng"):]
+    assert (f"Đài TN (TN) 12/2026 VOV4 ({slot}) 900 300 0 0 33,3% Chưa đủ thời lượng "
+            "– cụm loa chung 900 100% Đạt – cụm loa na-hang 300 33,3% Chưa đủ thời lượng"
+            ) in appendix

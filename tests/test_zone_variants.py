@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,13 @@ from loa.settings import Settings
 from loa.stations.models import Player
 from loa.stations.players import add_player
 from loa.stations.zones import add_zone
+from loa.web.users import add_user
 from tests.conftest import Loa
 from tests.helpers.editor import tone
 from tests.helpers.factories import enrolled_month, signed_completion
 from tests.helpers.publishers import RecordingPublisher
 from tests.helpers.reports import JANUARY
+from tests.helpers.web import PASSWORD, login
 
 HMONG_S = 660  # 11 minutes, within the campaign's 10-15
 
@@ -155,3 +158,40 @@ def test_the_hmong_players_are_told_their_schedule_changed_after_commit(
         assert publisher.changed == [found["players"][1]]
     finally:
         built.sessions.kw["bind"].dispose()
+
+
+def test_the_evidence_page_names_the_recording_each_play_named(
+        services: Services, env: dict[str, str], station: dict[str, Any], hmong: Path,
+        client: Any) -> None:
+    """The auditor reads which audio each completion played: the master, the H'Mông variant
+    (its sha256 in full beside the master's), or neither."""
+    variant = add_hmong(env, station["programme"], hmong)
+    first = station["airings"][0]
+    centre_key, far_key = station["keys"]
+    with transaction(services.sessions) as s:
+        centre, far = (s.get_one(Player, i) for i in station["players"])
+        stray = "ab" * 32
+        played = [completed(centre_key, first, station["master"], 720_000),
+                  completed(centre_key, station["airings"][1], stray, 720_000)]
+        assert len(ingest_events(s, centre, played, JANUARY).accepted) == 2
+        heard = [completed(far_key, first, variant, HMONG_S * 1000)]
+        assert len(ingest_events(s, far, heard, JANUARY).accepted) == 1
+        add_user(s, "tinh", PASSWORD, "auditor", "31")
+    login(client, "tinh")
+    page = client.get("/audit/TN/2026-12?campaign=CDS").get_data(as_text=True)
+    head = " ".join(re.sub(r"<[^>]+>", " ", page[page.index('<p class="hash">'):]
+                           .split("</p>")[0]).split())
+    assert f"Chương trình (sha256) {station['master']} · Bản tiếng hmn (sha256) {variant}" in head
+    log = page[page.index('<table id="log"'):]
+    rows = [" ".join(re.sub(r"<[^>]+>", " ", row).split())
+            for row in log[:log.index("</tbody>")].split("<tr")[2:]]
+    rows = [row for row in rows if "Phát xong" in row]  # not the keys' enrolment
+    assert len(rows) == 3  # by seq: the centre's two, then Nà Hang's
+    assert all(f"{sha[:12]}… {said}" in row for row, (sha, said) in zip(rows, [
+        (station["master"], "bản chính"), (stray, "âm thanh khác"),
+        (variant, "bản ghi âm tiếng hmn")], strict=True))
+    assert f'title="{variant}"' in log
+    client.get("/lang/en?next=/")
+    english = client.get("/audit/TN/2026-12?campaign=CDS").get_data(as_text=True)
+    assert "master" in english and "recording in hmn" in english and "other audio" in english
+    assert "Recording in hmn (sha256)" in english

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from openpyxl import load_workbook
 
 from loa.compliance import keylog
 from loa.compliance.ingest import ingest_events
@@ -20,7 +22,7 @@ from loa.stations.zones import add_zone
 from loa.web.users import add_user
 from tests.conftest import Loa
 from tests.helpers.factories import enrolled_month, signed_completion
-from tests.helpers.reports import JANUARY
+from tests.helpers.reports import JANUARY, pdf_text
 from tests.helpers.web import PASSWORD, login
 
 pytestmark = pytest.mark.both_databases
@@ -105,3 +107,26 @@ def test_the_closed_month_keeps_its_zones_and_the_evidence_names_each_plays_zone
     assert sum("cụm loa na-hang" in row for row in counted) == 2
     assert sum("cụm loa chung" in row for row in counted) == 3
     assert 'id="zone-na-hang" class="status-short"' in text
+
+
+def test_the_workbook_and_the_pdf_name_each_zone_of_a_station_short(
+        services: Services, env: dict[str, str], two_zones: dict[str, Any],
+        tmp_path: Path) -> None:
+    """The centre aired 3, Nà Hang 1: the station is short at Nà Hang's 1, and the report's
+    files say so zone by zone (the reports list zones per station)."""
+    play(services, two_zones, 0, 3)
+    play(services, two_zones, 1, 1)
+    later = Loa(env | {"LOA_NOW": JANUARY.isoformat()})
+    book, pdf = tmp_path / "bao-cao.xlsx", tmp_path / "bao-cao.pdf"
+    for fmt, path in (("xlsx", book), ("pdf", pdf)):
+        later("audit", "report", "--unit", "31", "--month", "2026-12", "--format", fmt,
+              "--output", str(path))
+    header, *lines = list(load_workbook(book)["Chi tiết"].iter_rows(values_only=True))
+    assert header[-1] == "Theo cụm loa"
+    zones = {line[0]: line[-1] for line in lines}
+    assert zones == {"TN": "cụm loa chung 3/3 (Đạt); cụm loa na-hang 1/3 (Chưa đủ lượt phát)",
+                     "TH": None}  # TH reads as one
+    text = pdf_text(pdf.read_bytes())
+    short = text[text.index("III. Tồn tại, hạn chế"):]
+    assert ("Chỉ 1/3 lượt phát đạt yêu cầu; tính theo từng cụm loa: cụm loa chung 3/3 (Đạt); "
+            "cụm loa na-hang 1/3 (Chưa đủ lượt phát)") in short

@@ -7,7 +7,7 @@ from typing import Any
 from loa.db import transaction
 from loa.services import Services
 from loa.stations.service import get_station
-from loa.stations.zones import station_zones
+from loa.stations.zones import add_zone, player_zone, station_zones
 from loa.web.users import add_user
 from tests.helpers.factories import two_wards
 from tests.helpers.web import PASSWORD, csrf, login
@@ -45,3 +45,35 @@ def test_an_admin_adds_a_hmong_zone_to_their_station_and_not_to_another(
     with transaction(services.sessions) as s:
         assert [z.code for z in station_zones(s, get_station(s, "TN"))] == ["chung", "na-hang"]
         assert [z.code for z in station_zones(s, get_station(s, "TH"))] == ["chung"]
+
+
+def test_an_admin_puts_a_new_player_in_a_zone_of_its_station(
+        client: Any, services: Services) -> None:
+    """The stations page adds a player to the zone chosen (the CLI's --zone); a station of one
+    zone shows no choice."""
+    with transaction(services.sessions) as s:
+        two_wards(s)
+        add_user(s, "admin-tn", PASSWORD, "admin", "31")
+        add_zone(s, "TN", "na-hang", "Cụm thôn Nà Hang", "hmn")
+    login(client, "admin-tn")
+    page = client.get("/admin/").get_data(as_text=True)
+    tn, th = (page[page.index(f'id="station-{code}"'):] for code in ("TN", "TH"))
+    tn, th = tn[:tn.index("</tr>")], th[:th.index("</tr>")]
+    assert '<option value="na-hang">Cụm thôn Nà Hang</option>' in tn
+    assert 'name="zone"' not in th  # one zone: nothing to choose
+    answer = client.post("/admin/stations/TN/players", data={
+        "name": "Loa Nà Hang", "mode": "prefetch", "zone": "na-hang",
+        "csrf_token": csrf(page.encode())}, follow_redirects=True)
+    assert answer.status_code == 200
+    client.post("/admin/stations/TN/players", data={
+        "name": "Loa trung tâm", "mode": "prefetch", "csrf_token": csrf(page.encode())})
+    refused = client.post("/admin/stations/TN/players", data={
+        "name": "Loa lạc", "mode": "prefetch", "zone": "khong-co",
+        "csrf_token": csrf(page.encode())}, follow_redirects=True)
+    assert "Không tìm thấy cụm loa &#39;khong-co&#39; ở đài TN" in refused.get_data(as_text=True)
+    with transaction(services.sessions) as s:
+        zones = {p.name: player_zone(s, p).code  # type: ignore[union-attr]
+                 for p in get_station(s, "TN").players}
+    assert zones == {"Loa Nà Hang": "na-hang", "Loa trung tâm": "chung"}
+    listed = client.get("/admin/").get_data(as_text=True)
+    assert '<span class="player-zone">Cụm thôn Nà Hang</span>' in listed

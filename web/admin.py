@@ -81,7 +81,8 @@ def _stations_page(**extra: Any) -> str:
         found = s.scalars(
             select(Station)
             .where(Station.unit_id.in_(g.visible_units))
-            .options(selectinload(Station.unit), selectinload(Station.players))
+            .options(selectinload(Station.unit), selectinload(Station.players),
+                     selectinload(Station.zones))
             .order_by(Station.code)
         ).all()
         return render_template(
@@ -151,9 +152,11 @@ def player_add(code: str) -> Any:
         _required("name")
         with db() as s:
             station = auth.own_station(s, code)
+            # The zone it drives (none chosen: the default one); fixed from here on, since
+            # its log is counted for that zone.
             player, token = add_player(
                 s, station.code, request.form.get("name", "").strip(),
-                request.form.get("mode", "prefetch"),
+                request.form.get("mode", "prefetch"), request.form.get("zone") or None,
             )
             return keep_for_page(s, gettext("Đã thêm thiết bị phát"), [(player.id, token)])
     except LoaError as err:

@@ -55,6 +55,29 @@ def relay_shares(session: Session, unit: AdminUnit, month: str, now: datetime,
 
 
 @dataclass(frozen=True)
+class RelayOnly:
+    """A station carrying required relays but no campaign this month: the overview gives it
+    a row of its own, so its relay share is seen."""
+
+    station: str
+    station_name: str
+    unit: str
+
+
+def relay_only(session: Session, relays: dict[str, list[RelayVerdict]],
+               rows: list[ReportRow]) -> list[RelayOnly]:
+    """The stations of ``relays`` that no campaign row names, by code (one query)."""
+    missing = set(relays) - {r.station for r in rows}
+    if not missing:
+        return []
+    found = session.execute(
+        select(Station.code, Station.name, AdminUnit.name)
+        .join(AdminUnit, AdminUnit.id == Station.unit_id)
+        .where(Station.code.in_(missing)).order_by(Station.code))
+    return [RelayOnly(code, name, unit) for code, name, unit in found]
+
+
+@dataclass(frozen=True)
 class ChartBar:
     month: str
     compliant: int

@@ -72,6 +72,13 @@ LABELS: dict[str, dict[str, Any]] = {
         "emergency": _l("Khẩn cấp"),
         "free": _l("Trống"),
     },
+    "next": {  # the heading of the station page's "next" card: what comes next
+        "relay": _l("Tiếp sóng tiếp theo"),
+        "airing": _l("Lượt phát tiếp theo"),
+        "bulletin": _l("Thông báo tiếp theo"),
+        "emergency": _l("Phát khẩn cấp tiếp theo"),
+        "nothing": _l("Tiếp theo"),
+    },
     "relay": {  # a required relay slot's month verdict (compliance.relay_audit)
         "compliant": _l("Đạt"),
         "in_progress": _l("Tháng đang diễn ra"),

@@ -28,9 +28,12 @@ from loa.playlists.editing import estimated_lengths
 from loa.playlists.models import Airing, Campaign, Programme, ProgrammeStatus
 from loa.playlists.programmes import get_programme
 from loa.playlists.relay_models import RelaySlot
+from loa.playlists.variants import variants_of
 from loa.scheduler.outlook import OUTLOOK_VI
 from loa.stations.accounts import Role
 from loa.stations.models import AdminUnit, Station
+from loa.stations.units import subtree_ids
+from loa.stations.zones import zone_languages
 from loa.web import auth, glance
 from loa.web.audio_files import send_audio
 from loa.web.context import db, services
@@ -65,17 +68,19 @@ def dashboard() -> Any:
     with db() as s:
         rows = station_month_report(s, g.unit, month, now)
         found = glance.glances(s, rows, now.now, svc.settings.airing_gap)
-        online = glance.players_online(
-            s, {r.station for r in rows}, now.now, svc.settings.player_poll_s
-        )
         auditing = g.user.role in (Role.auditor, Role.admin)
         chart = glance.compliance_chart(s, g.unit, month, now) if auditing else []
         relays = glance.relay_shares(s, g.unit, month, now.now, svc.settings.relay_min_share)
+        relay_only = glance.relay_only(s, relays, rows)
+        online = glance.players_online(
+            s, {r.station for r in rows} | {o.station for o in relay_only}, now.now,
+            svc.settings.player_poll_s,
+        )
     done = sum(r.status == "compliant" for r in rows)
     return render_template(
         "dashboard.html", month=month, rows=found, done=done, labels=STATUS_VI,
         outlooks=OUTLOOK_VI, online=online, chart=chart, relays=relays,
-        min_share=svc.settings.relay_min_share,
+        relay_only=relay_only, min_share=svc.settings.relay_min_share,
     )
 
 
@@ -157,6 +162,7 @@ def evidence(station_code: str, month: str) -> Any:
             relay_slots={slot.id: slot for slot in s.scalars(
                 select(RelaySlot).where(RelaySlot.id.in_([v.slot_id for v in relays])))},
             min_share=min_share,
+            zone_names={z.code: z.name for z in station.zones},
         )
 
 
@@ -198,8 +204,13 @@ def programme(programme_id: int) -> Any:
             .where(Airing.programme_id == found.id, Airing.station_id.in_(_station_ids(s)))
             .order_by(Airing.starts_at)
         ).all()
+        # The languages its stations' zones speak: what it may be recorded in for them.
+        languages = zone_languages(s, subtree_ids(s, found.unit))
         return render_template(
-            "programme.html", programme=found, airings=airings, editable=may_edit(found)
+            "programme.html", programme=found, airings=airings, editable=may_edit(found),
+            variants=sorted(variants_of(s, [found.id]).get(found.id, {}).values(),
+                            key=lambda v: v.language),
+            languages=languages,
         )
 
 

@@ -164,6 +164,7 @@ def register(app: Flask) -> None:
         stations_page,
         token_pages,
         ui,
+        variant_pages,
         zone_pages,
     )
 
@@ -181,5 +182,6 @@ def register(app: Flask) -> None:
     editor.init_app(app)
     for module in (player_api, ops, auth, i18n, accounts, token_pages, ui, editor, review, clips,
                    lexicon, admin, stations_page, public, cap, bulletin_pages, report_pages,
-                   bulletin_series_pages, offer_pages, inbox, relay_pages, zone_pages):
+                   bulletin_series_pages, offer_pages, inbox, relay_pages, zone_pages,
+                   variant_pages):
         app.register_blueprint(module.bp)

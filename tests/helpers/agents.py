@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from loa.compliance.keylog import SERVER_EVENTS
+from loa.compliance.key_entries import SERVER_EVENTS
 from loa.compliance.models import AiringLogEntry
 from loa.player.agent import Agent
 from loa.simulate import run_until
@@ -43,3 +43,19 @@ def starts(world: World, n: int) -> tuple[int, object]:
 
         airing = session.get_one(Airing, world.airing_ids(0)[n])
         return airing.id, airing.starts_at
+
+
+def hamlet_player(world: World) -> int:
+    """A Mông hamlet's zone ("ban-mong", H'Mông) on the first station with a player of its
+    own, seeded like the others; its number in ``world.players``."""
+    from loa.simulate import SeededPlayer
+    from loa.stations.players import add_player
+    from loa.stations.zones import add_zone
+
+    centre = world.players[0]
+    with world.services.sessions.begin() as session:
+        add_zone(session, centre.station_code, "ban-mong", "Cụm bản Mông", "hmn")
+        far, token = add_player(session, centre.station_code, "Loa bản Mông",
+                                zone_code="ban-mong")
+    world.players.append(SeededPlayer(far.id, token, centre.station_id, centre.station_code))
+    return len(world.players) - 1

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -103,6 +103,11 @@ def signed_completion(
     }
     event.update(fields)
     return {**event, "sig": base64.b64encode(key.sign(canonical_json(event).encode())).decode()}
+
+
+# The relay tests' first morning: 06:00 on 2 December in Vietnam; a slot of 30 minutes.
+RELAY_MORNING = datetime(2026, 12, 1, 23, 0, tzinfo=UTC)
+HALF_HOUR = 1_800_000
 
 
 def signed_relay(key: Ed25519PrivateKey, slot_id: int, starts: datetime, relayed_ms: int,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from loa.compliance.keylog import SERVER_EVENTS
+from loa.compliance.key_entries import SERVER_EVENTS
 from loa.compliance.models import AiringLogEntry
 from loa.playlists.bulletins import cancel_bulletin, create_bulletin, get_bulletin
 from loa.scheduler.bulletin_slots import slot_placer

@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from loa.compliance.keylog import SERVER_EVENTS
+from loa.compliance.key_entries import SERVER_EVENTS
 from loa.compliance.models import AiringLogEntry
 from loa.player.keys import sign_event
 from loa.playlists.models import Airing, AiringStatus

@@ -83,7 +83,7 @@ def bulletin_audio(tmp_path: Path) -> Path:
 def send_emergency(make_agent: Callable[..., Agent], world: World,
                    bulletin_audio: Path) -> Iterator[Callable[[], tuple[Runner, int]]]:
     """The station's agent with the default output chain (aplay, ffplay, null: what
-    LOA_OUTPUT gives unset), and an emergency sent to its commune at once."""
+    LOA_PLAYER_OUTPUTS gives unset), and an emergency sent to its commune at once."""
     runners: list[Runner] = []
 
     def send() -> tuple[Runner, int]:

@@ -89,3 +89,35 @@ def test_both_run_commands_take_the_bulletin_poll_from_flag_or_environment(
                  env={**base, "LOA_BULLETIN_POLL_SECONDS": "7"})
     assert result.exit_code == 0, result.output
     assert [c.bulletin_poll_s for c in seen] == [15.0, 2.5, 4.0, 7.0]
+
+
+def test_both_run_commands_take_the_outputs_from_either_name(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """LOA_PLAYER_OUTPUTS is the documented name; LOA_OUTPUT, what older boxes carry in their
+    env file, is still read when it is not set; --output outranks both."""
+    from loa.player import cli as player_cli
+    from loa.player.config import AgentConfig
+    from loa.stations import cli as station_cli
+
+    seen: list[AgentConfig] = []
+    for module in (player_cli, station_cli):
+        monkeypatch.setattr(module, "run_agent", lambda config, _v=False: seen.append(config))
+    monkeypatch.setenv("LOA_PLAYER_TOKEN", "t")
+    home = ["--server", "http://x", "--home", str(tmp_path)]
+    cases = [({"LOA_PLAYER_OUTPUTS": "ffplay,null"}, [], ("ffplay", "null")),
+             ({"LOA_OUTPUT": "aplay,null"}, [], ("aplay", "null")),
+             ({"LOA_PLAYER_OUTPUTS": "null", "LOA_OUTPUT": "aplay"}, [], ("null",)),
+             ({"LOA_PLAYER_OUTPUTS": "ffplay"}, ["--output", "null"], ("null",)),
+             ({}, [], ("aplay", "ffplay", "null"))]
+    for env, flags, expected in cases:
+        for name in ("LOA_PLAYER_OUTPUTS", "LOA_OUTPUT"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        assert player_cli.main(["run", *home, *flags]) == 0
+        result = loa("player", "run", *home, "--token", "t", *flags, env=env)
+        assert result.exit_code == 0, result.output
+        assert [c.outputs for c in seen[-2:]] == [expected, expected], env
+    monkeypatch.setenv("LOA_PLAYER_OUTPUTS", "speaker")
+    assert player_cli.main(["run", *home]) == 2  # an unknown output is still refused

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from loa.canonical import canonical_json
 from loa.compliance.event_checks import EVENT_TYPES
-from loa.compliance.keylog import SERVER_EVENTS
+from loa.compliance.key_entries import SERVER_EVENTS
 from loa.compliance.models import AiringLogEntry
 from loa.compliance.verify import verify_chains
 from tests.players.conftest import BOTH_DATABASES, Signer, World, auth
@@ -36,6 +36,9 @@ big_ints = st.one_of(
 floats = st.floats(allow_nan=True, allow_infinity=True)
 # Text including lone surrogates, which JSON can carry and UTF-8 cannot.
 texts = st.text(st.characters(exclude_categories=()), max_size=30)
+# A URL carries UTF-8 bytes, which cannot hold a lone surrogate (a JSON body can, escaped):
+# no client sends one, and the test client would fail to build the request, not Loa.
+url_texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
 json_leaf = st.one_of(st.none(), st.booleans(), big_ints, floats, texts)
 json_values = st.recursive(
     json_leaf,
@@ -124,7 +127,7 @@ def raw_bodies() -> st.SearchStrategy[bytes]:
 
 def requests_(world: World, signer: Signer) -> st.SearchStrategy[tuple[str, str, Any]]:
     batch = st.lists(events(world, signer), min_size=1, max_size=4)
-    day = st.one_of(st.dates().map(str), texts)
+    day = st.one_of(st.dates().map(str), url_texts)
     return st.one_of(
         batch.map(lambda b: ("POST", "/api/v1/player/events", {"json": {"events": b}})),
         batch.map(lambda b: ("POST", "/api/v1/player/events", {"json": {"events": b}})),
@@ -134,7 +137,7 @@ def requests_(world: World, signer: Signer) -> st.SearchStrategy[tuple[str, str,
         st.tuples(day, day).map(lambda ft: ("GET", "/api/v1/player/schedule",
                                             {"query_string": {"from": ft[0], "to": ft[1]}})),
         day.map(lambda d: ("GET", "/api/v1/player/schedule", {"query_string": {"from": d}})),
-        texts.map(lambda t: ("GET", f"/api/v1/audio/{t}", {})),
+        url_texts.map(lambda t: ("GET", f"/api/v1/audio/{t}", {})),
         json_values.map(lambda v: ("POST", "/api/v1/player/enroll", {"json": {"public_key": v}})),
     )
 

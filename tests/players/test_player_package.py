@@ -69,14 +69,18 @@ def test_loa_player_help_runs() -> None:
     assert result.returncode == 0 and "aplay,ffplay,null" in result.stdout
 
 
-def test_unit_waits_for_time_sync_and_has_an_output_default() -> None:
+def test_unit_waits_for_time_sync_and_leaves_the_outputs_to_the_box() -> None:
+    """The unit sets no outputs: a default there would outrank an older box's LOA_OUTPUT in
+    its env file; unset, the agent's own order ends in null, so a box without sound runs."""
     unit = configparser.ConfigParser(strict=False, interpolation=None)
     unit.read(ROOT / "packaging/loa-player.service")
     assert "time-sync.target" in unit["Unit"]["Wants"].split()
-    name, _, value = unit["Service"]["Environment"].partition("=")
-    chain = parse_outputs(value)  # the agent accepts it, and a box without sound still runs
-    assert name == "LOA_OUTPUT" and len(chain) >= 2 and chain[-1] == "null"
-    assert "${LOA_OUTPUT}" not in unit["Service"]["ExecStart"]
+    assert "Environment" not in unit["Service"]
+    assert "OUTPUT" not in unit["Service"]["ExecStart"]
+    chain = parse_outputs("")
+    assert len(chain) >= 2 and chain[-1] == "null"
+    example = (ROOT / "packaging/player.env.example").read_text()
+    assert "\nLOA_PLAYER_OUTPUTS=aplay,ffplay,null\n" in example
 
 
 def test_systemd_accepts_the_unit_and_a_configuration_error_is_not_restarted(

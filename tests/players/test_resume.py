@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from loa.cli import cli
 from loa.compliance.audit import Reading, station_month_report
-from loa.compliance.keylog import SERVER_EVENTS
+from loa.compliance.key_entries import SERVER_EVENTS
 from loa.compliance.models import AiringLogEntry
 from loa.player.agent import Agent
 from loa.player.slots import Slot, resume_plan

@@ -11,9 +11,8 @@ from pathlib import Path
 from loa.player.agent import Agent
 from loa.playlists.bulletin_delivery import delivery, stations_played
 from loa.playlists.bulletins import get_bulletin
-from loa.simulate import SeededPlayer, make_sine, run_until
-from loa.stations.players import add_player
-from loa.stations.zones import add_zone
+from loa.simulate import make_sine, run_until
+from tests.helpers.agents import hamlet_player
 from tests.players.bulletins import events, send_bulletin
 from tests.players.conftest import World
 
@@ -23,16 +22,10 @@ POLL_S = 15.0
 
 def test_the_hmong_zone_plays_its_recording_and_the_centre_the_vietnamese_one(
         make_agent: MakeAgent, world: World, tone: Path, tmp_path: Path) -> None:
-    centre = world.players[0]
-    with world.services.sessions.begin() as session:
-        add_zone(session, centre.station_code, "ban-mong", "Cụm bản Mông", "hmn")
-        far, token = add_player(session, centre.station_code, "Loa bản Mông",
-                                zone_code="ban-mong")
-        world.players.append(SeededPlayer(far.id, token, centre.station_id,
-                                          centre.station_code))
+    centre, hamlet = world.players[0], hamlet_player(world)
+    far = world.players[hamlet]
     agents = [make_agent(home="centre", player=0, bulletin_poll_s=POLL_S),
-              make_agent(home="ban-mong", player=len(world.players) - 1,
-                         bulletin_poll_s=POLL_S)]
+              make_agent(home="ban-mong", player=hamlet, bulletin_poll_s=POLL_S)]
     run_until(agents, world.clock, world.clock.now() + timedelta(minutes=1))  # enrolled
     recorded = make_sine(tmp_path / "ban-hmong.mp3", seconds=2.0, frequency=330)
     bulletin_id = send_bulletin(world.services, "SIM", tone, targets=("USIM00000",),
@@ -49,7 +42,7 @@ def test_the_hmong_zone_plays_its_recording_and_the_centre_the_vietnamese_one(
         agent.link.send_step()
     completed = {e.player_id: e.asset_sha256 for e in events(world.services)
                  if e.bulletin_id == bulletin_id and e.event == "bulletin.completed"}
-    assert completed == {centre.player_id: master, far.id: hmong}
+    assert completed == {centre.player_id: master, far.player_id: hmong}
     with world.services.sessions() as session:
         (station,) = delivery(session, get_bulletin(session, bulletin_id))
         assert {z.code: (z.sha256, z.rows[0].plays) for z in station.zones} == {
