@@ -4,8 +4,10 @@ The programme render (render.py) mixes many items at 44.1 kHz, writes two rendit
 caches every step. A bulletin is one voice and one signal, wanted at once, and only the
 player rendition is needed, so it takes a shorter path through the same parts:
 
-- the encoder (encode.encode_stream, encode.PLAYER_MP3 as the programme's player file) is
-  started first, so ffmpeg loads while the rest runs;
+- the voice (espeak-ng, or a recording's decoder) starts first, from a thread, then the
+  encoder (encode.encode_stream, encode.PLAYER_MP3 as the programme's player file), so
+  ffmpeg loads and the voice works while the attention signal is made ready (once per
+  process: the chime's samples built, or a unit's own signal decoded);
 - one espeak-ng call for the whole text, read from its stdout at 22.05 kHz (its own rate,
   which is the player file's rate), so nothing is resampled or written to disk;
 - the speech is K-weighted once (loudness.Analysis): that measure sets its gain to
@@ -21,6 +23,7 @@ import logging
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -96,22 +99,34 @@ def render_recording(path: Path, *, attention: Attention) -> RenderedBulletin:
 
 def _render(voice: Callable[[], np.ndarray], attention: Attention) -> tuple[bytes, int]:
     """Signal, pause and ``voice()`` mastered into the player MP3; and its length in samples."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="loa-bulletin-voice") as pool:
+        speech = pool.submit(voice)  # espeak-ng (or the recording's decoder) starts first
+        samples: list[int] = []
+
+        def blocks() -> Iterator[np.ndarray]:
+            # Runs once the encoder process has been started: ffmpeg loads and the voice
+            # works while the signal is made ready (a command's first bulletin builds the
+            # chime's samples, or decodes the unit's own signal: tens of milliseconds).
+            lead = _lead_of(attention)
+            whole, analysis = _voiced(speech.result(), lead)
+            samples.append(len(whole))
+            yield from _mastered(whole, analysis)
+
+        return _encode(blocks()), samples[0]
+
+
+def _lead_of(attention: Attention) -> _Lead | None:
     if attention is DEFAULT_SIGNAL:
-        lead: _Lead | None = _default_lead()
-    elif attention:
-        lead = _lead(hashlib.sha256(attention).hexdigest(), attention)
-    else:
-        lead = None
-    samples: list[int] = []
+        return _default_lead()
+    if attention:
+        return _lead(hashlib.sha256(attention).hexdigest(), attention)
+    return None
 
-    def blocks() -> Iterator[np.ndarray]:
-        # Runs once the encoder process has been started, so ffmpeg loads while espeak-ng
-        # speaks (or the recording is decoded) and the loudness is measured.
-        whole, analysis = _voiced(voice(), lead)
-        samples.append(len(whole))
-        yield from _mastered(whole, analysis)
 
-    return _encode(blocks()), samples[0]
+def warm_up() -> None:
+    """Build what every bulletin with the shipped chime reuses (its samples, matched and
+    analysed), as a long-running process's first bulletin would (loa.app)."""
+    _default_lead()
 
 
 def default_attention_signal() -> bytes:

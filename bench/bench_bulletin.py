@@ -66,9 +66,12 @@ def worker(spec_path: Path) -> None:
     deadline = time.monotonic() + 60
     pause = threading.Event()
     for runner in runners:
+        # Idle: synced, listening, and its key enrolled and first heartbeat delivered, so
+        # the send does not meet the fleet's start-up writes at the server.
         while not runner.agent.link.synced.is_set() or (
                 spec["mqtt"] and (runner.listener is None
-                                  or not runner.listener.subscribed.is_set())):
+                                  or not runner.listener.subscribed.is_set())) or (
+                runner.agent.link.next_heartbeat is None or runner.agent.outbox.pending()):
             if time.monotonic() > deadline:
                 raise SystemExit("agents not ready within 60 s")
             pause.wait(0.05)
@@ -165,7 +168,7 @@ class Fleet:
         the emergency, returning the bulletin's id."""
         import requests
 
-        from loa.app import build_services, create_app
+        from loa.app import build_services, create_app, warm_bulletin_render
         from loa.clock import SystemClock
         from loa.settings import load_settings
         from loa.simulate import LiveServer
@@ -173,6 +176,7 @@ class Fleet:
         services = build_services(load_settings({**self.env, "LOA_MQTT_URL": MQTT_URL}),
                                   clock=SystemClock())
         self.web = LiveServer(create_app(services)).start()
+        warm_bulletin_render().join(60)  # as a `loa web` worker once started (loa.wsgi)
         browser = requests.Session()
         url = self.web.url
         answer = browser.post(f"{url}/login", data={
@@ -372,12 +376,14 @@ def main() -> None:
     verdict = "meets" if worst <= 2.0 and not missing else "MISSES"
     body = (
         f"{args.agents} reference agents (threads in {args.workers} processes, null output, "
-        "idle) against the player API served over HTTP on loopback; "
+        "idle: synced, subscribed, key enrolled and first heartbeat delivered) against the "
+        "player API served over HTTP on loopback; "
         "`loa bulletin send --priority emergency --text …` (a 2-line storm warning, "
         "rendered by espeak-ng) run as a subprocess; the web path: a leader's POST of the "
         "new-bulletin form (same text, emergency) to the whole web app, served by the bench "
-        "process over HTTP (its first bulletin: the render's modules load in that request, "
-        "as in a fresh worker). Delay = the agent's null output starting the bulletin minus "
+        "process over HTTP (its first bulletin, the render loaded in the background once the "
+        "app was built, as in a `loa web` worker: loa.app.warm_bulletin_render). Delay = "
+        "the agent's null output starting the bulletin minus "
         "the launch of the command or the POST (wall clock, one machine).\n\n"
         + "\n".join(section(db, m, args.poll) for db, m in measured.items())
         + f"\nMQTT publish-to-receive over the same broker (QoS 1), median {mqtt_ms:.1f} ms.\n\n"

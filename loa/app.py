@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -87,3 +88,19 @@ def create_app(
 
     register(app)
     return app
+
+
+def warm_bulletin_render() -> threading.Thread:
+    """Load the bulletin render in the background (its modules, numpy among them, and the
+    shipped chime's samples), so a server process's first emergency does not wait for them
+    in its request: 0.1 s at a load of 3 (0.5 s at 12) and 17 MB. For the web workers and
+    `loa serve`; the command line renders once and exits, and loads them as it goes."""
+
+    def load() -> None:
+        from loa.audio.bulletin import warm_up
+
+        warm_up()
+
+    thread = threading.Thread(target=load, name="loa-warm-bulletin", daemon=True)
+    thread.start()
+    return thread

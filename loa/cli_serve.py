@@ -34,7 +34,7 @@ def serve(loa: LoaContext, host: str, port: int, threads: int) -> None:
 def run_server(loa: LoaContext, host: str, port: int, threads: int) -> None:
     from waitress import serve as waitress_serve
 
-    from loa.app import create_app
+    from loa.app import create_app, warm_bulletin_render
     from loa.scheduler.runtime import plan_on_start, start_scheduler
 
     services = loa.services
@@ -45,6 +45,7 @@ def run_server(loa: LoaContext, host: str, port: int, threads: int) -> None:
     click.echo(f"Loa đang chạy tại http://{host}:{port}/ (Ctrl+C để dừng)")
     try:
         app = create_app(services)
+        warm_bulletin_render()  # the first emergency finds the render loaded
         # waitress buffers a body before the app sees it: no more than the largest route takes.
         waitress_serve(app, host=host, port=port, threads=threads,
                        max_request_body_size=app.config["MAX_CONTENT_LENGTH"])

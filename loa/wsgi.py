@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from loa.app import create_app
+from loa.app import create_app, warm_bulletin_render
 from loa.settings import load_settings
 
 logging.basicConfig(
@@ -15,3 +15,4 @@ logging.basicConfig(
     format="%(asctime)s %(levelname)s %(process)d %(name)s %(message)s",
 )
 app = create_app()
+warming = warm_bulletin_render()  # the worker's first emergency finds the render loaded

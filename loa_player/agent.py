@@ -279,6 +279,9 @@ class Agent:
         if due is None:
             return
         bulletin, repeat = due
+        # Before the cut is recorded: its report and the start's wait with the rest of the
+        # fleet's (AgentConfig.report_spread_s).
+        self.outbox.hold_back(now, self.config.report_spread_s)
         self.preempted = self._cut(now, "emergency", by=bulletin.id)
         self.preemption.play_emergency(bulletin, repeat, now)
 

@@ -37,6 +37,10 @@ class AgentConfig:
     # again this many times, this far apart.
     notice_retries: int = 3
     notice_retry_s: float = 2.0
+    # An emergency starts on all its players within a second, while the last of them are
+    # still fetching its audio: what a player records then (the cut, the start) goes to the
+    # server a random moment later, up to this long, so the reports do not meet the fetches.
+    report_spread_s: float = 1.5
     # Sleep at most this long between looks at the wall clock, so a clock step is seen
     # well within ``late_grace_s``.
     recheck_s: float = 5.0

@@ -93,6 +93,13 @@ class Outbox:
             stored = 0
         return stored + self.held()
 
+    def hold_back(self, now: datetime, up_to_s: float) -> None:
+        """Send nothing for a random moment of up to ``up_to_s`` from ``now``, so players
+        that all recorded something at the same instant do not all report it at once; a
+        backoff already longer stands."""
+        until = now + timedelta(seconds=up_to_s * self._rng.random())
+        self.next_attempt = max(self.next_attempt or until, until)
+
     def due(self, now: datetime) -> bool:
         return self.next_attempt is None or now >= self.next_attempt
 

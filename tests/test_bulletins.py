@@ -281,6 +281,22 @@ def test_the_command_line_sends_shows_and_cancels(loa: Loa, services: Services,
     assert f"{notice}\tnormal\tactive" in listed
 
 
+def _statements(services: Services, request: Any) -> tuple[int, list[str]]:
+    """The status of ``request()`` (a test client call) and the SQL it ran."""
+    statements: list[str] = []
+    engine = services.sessions.kw["bind"]
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.lstrip().split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        status = request().status_code
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return status, statements
+
+
 def test_an_unchanged_poll_costs_two_small_queries(
     services: Services, tree: dict, client: FlaskClient
 ) -> None:
@@ -289,19 +305,43 @@ def test_an_unchanged_poll_costs_two_small_queries(
         send(services, s)
     token = tree["TN"][1]
     etag = client.get("/api/v1/player/bulletins", headers=auth(token)).get_etag()[0]
-    statements: list[str] = []
-    engine = services.sessions.kw["bind"]
+    status, ran = _statements(services, lambda: client.get("/api/v1/player/bulletins",
+                                                           headers=auth(token, etag)))
+    assert status == 304 and ran == ["SELECT", "SELECT"]
 
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        assert client.get("/api/v1/player/bulletins",
-                          headers=auth(token, etag)).status_code == 304
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert len(statements) == 2 and all(s.lstrip().startswith("SELECT") for s in statements)
+def test_an_emergencys_audio_is_looked_up_first_and_a_programmes_writes_nothing(
+    services: Services, tree: dict, client: FlaskClient, clock: FrozenClock, tmp_path: Path
+) -> None:
+    """Every player of an emergency fetches its audio at once, waiting to play it: the token,
+    the bulletin's audio and the fetch stamp, no look-up of airings, relays or variants. A
+    programme's file (fetched days ahead) is served as before, and stamps nothing."""
+    from loa.playlists.assets import record_asset
+    from loa.playlists.campaigns import add_campaign
+    from loa.playlists.models import Airing
+    from tests.helpers.factories import approved_programme
+
+    master = tmp_path / "chuong-trinh.mp3"
+    master.write_bytes(b"ID3" + bytes(range(256)) * 8)
+    stored = services.store.put_file(master)
+    with transaction(services.sessions) as s:
+        sha = send(services, s).asset_sha256
+        add_campaign(s, services.store, "CDS", "Chuyển đổi số", "31")
+        programme = approved_programme(s, "31", "2026-12", 720_000, clock.now())
+        record_asset(s, stored.sha256, stored.bytes, 720_000, "mp3")
+        programme.master_sha256 = stored.sha256  # a file the store holds
+        s.add(Airing(programme=programme, station=get_station(s, "TN"),
+                     starts_at=clock.now() + timedelta(days=2)))
+    token = tree["TN"][1]
+    status, ran = _statements(services, lambda: client.get(f"/api/v1/audio/{sha}",
+                                                           headers=auth(token)))
+    assert status == 200 and ran == ["SELECT", "SELECT", "UPDATE"]
+    with transaction(services.sessions) as s:
+        assert s.scalar(select(BulletinDelivery.fetched_at).where(
+            BulletinDelivery.player_id == tree["TN"][0])) is not None
+    status, ran = _statements(services, lambda: client.get(f"/api/v1/audio/{stored.sha256}",
+                                                           headers=auth(token)))
+    assert status == 200 and set(ran) == {"SELECT"}
 
 
 def test_a_recording_is_checked_and_follows_the_attention_signal(

@@ -69,14 +69,16 @@ def test_a_command_on_a_database_not_yet_made_says_to_run_loa_init(
 def test_a_database_command_loads_neither_the_web_nor_the_audio_libraries(
     tmp_path: Path
 ) -> None:
-    """`loa bulletin list` (a query, no page, no sound) leaves Flask and scipy unloaded: a
-    storm warning sent from the command line should not wait for them."""
+    """`loa bulletin list` (a query, no page, no sound) leaves Flask, scipy, numpy and the
+    broker's client unloaded: a storm warning sent from the command line should not wait
+    for them, and the list reads nothing they serve."""
     env = {**os.environ, "LOA_HOME": str(tmp_path), "LOA_DATABASE_URL": ""}
     env.pop("LOA_DATABASE_URL")
     subprocess.run([Path(sys.executable).with_name("loa"), "init"], env=env, check=True,
                    capture_output=True)
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE % (["bulletin", "list"], ("flask", "scipy", "pydub"))],
+        [sys.executable, "-c", _PROBE % (["bulletin", "list"], (
+            "flask", "scipy", "pydub", "numpy", "paho", "cryptography", "babel", "apprise"))],
         capture_output=True, text=True, env=env, check=True,
     )
     assert "Lỗi" not in done.stdout + done.stderr  # it ran: the query answered
@@ -108,11 +110,13 @@ def commune(tmp_path: Path) -> dict[str, str]:
 def test_an_emergency_sent_from_the_command_line_loads_no_scipy_or_web(
     commune: dict[str, str]
 ) -> None:
-    """The warning is rendered (numpy) without scipy, pyloudnorm, pydub, the web or the
-    report libraries: importing them cost the send path about a second (bench_bulletin)."""
+    """The warning is rendered (numpy) without scipy, pyloudnorm, pydub, the web, its
+    translations, the alert channels or the report libraries: importing them cost the
+    send path about a second (bench_bulletin)."""
     loaded = _loaded(["bulletin", "send", "--unit", "01", "--priority", "emergency",
                       "--text", "Bão số 3 đổ bộ đêm nay, đề nghị bà con không ra khơi."],
-                     (*HEAVY, "pyloudnorm", "mutagen", "apscheduler"), commune)
+                     (*HEAVY, "pyloudnorm", "mutagen", "apscheduler", "babel", "apprise",
+                      "werkzeug", "jinja2", "requests", "gtts", "PIL", "psycopg"), commune)
     assert loaded == ["numpy", "sqlalchemy"]  # it rendered and stored the bulletin
     listed = subprocess.run([Path(sys.executable).with_name("loa"), "bulletin", "list"],
                             env=commune, capture_output=True, text=True, check=True).stdout
@@ -131,3 +135,16 @@ def test_the_json_report_loads_no_pdf_spreadsheet_or_audio_library(
     spreadsheet = [*report, "--format", "xlsx", "--output", str(tmp_path / "r.xlsx")]
     assert "openpyxl" in _loaded(spreadsheet, libraries, commune)  # loaded when asked
     assert (tmp_path / "r.xlsx").stat().st_size > 0
+
+
+def test_a_web_worker_loads_the_bulletin_render_after_start_up(tmp_path: Path) -> None:
+    """The first emergency a web worker takes does not wait for numpy and the chime in its
+    request: the WSGI app loads them in the background once it is built."""
+    env = {**os.environ, "LOA_HOME": str(tmp_path)}
+    env.pop("LOA_DATABASE_URL", None)
+    probe = ("import sys, loa.wsgi; loa.wsgi.warming.join(60); "
+             "from loa.audio.bulletin import _default_lead; "
+             "print('numpy' in sys.modules, _default_lead.cache_info().currsize)")
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.split() == ["True", "1"]

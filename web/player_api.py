@@ -320,11 +320,21 @@ def bulletins() -> Response:
     return response
 
 
-def _playable_asset(session: Session, player: Player, sha256: str) -> AudioAsset | None:
-    """The asset, if an airing of the player's station or a bulletin sent to it plays it."""
+def _playable_asset(session: Session, player: Player,
+                    sha256: str) -> tuple[AudioAsset | None, bool]:
+    """The asset, if a bulletin sent to the player or an airing of its station plays it;
+    and whether it is a bulletin's.
+
+    A bulletin's is looked up first: every player of an emergency asks for it at once and
+    is waiting to play it, while an airing's file is fetched days ahead (the other three
+    look-ups cost a bulletin's fetch five queries more).
+    """
     # Anything but 64 hex digits names no file (and a NUL would be a database error).
     if not SHA256.fullmatch(sha256):
-        return None
+        return None, False
+    bulletin = bulletin_asset(session, player, sha256)
+    if bulletin is not None:
+        return bulletin, True
     asset = session.scalar(
         select(AudioAsset)
         .join(Programme, Programme.master_sha256 == AudioAsset.sha256)
@@ -338,8 +348,7 @@ def _playable_asset(session: Session, player: Player, sha256: str) -> AudioAsset
     )
     if asset is None and relay_fallback_asset(session, player, sha256):
         asset = session.get(AudioAsset, sha256)  # a relay's fallback file
-    return (asset or variant_asset(session, player, sha256)
-            or bulletin_asset(session, player, sha256))
+    return asset or variant_asset(session, player, sha256), False
 
 
 @bp.get("/audio/<sha256>")
@@ -348,9 +357,9 @@ def audio(sha256: str) -> Response:
     store = services().store
     with db() as session:
         player = _player(session)
-        asset = _playable_asset(session, player, sha256)
+        asset, of_bulletin = _playable_asset(session, player, sha256)
         found = asset is not None and store.exists(sha256)
-        if found:  # a bulletin's plays count only on audio the player fetched
+        if found and of_bulletin:  # a bulletin's plays count only on audio the player fetched
             mark_fetched(session, player.id, sha256, services().clock.now())
     if asset is None or not found:
         raise NotFound("Không có tệp âm thanh này cho đài của bạn (no such audio for this station)")

@@ -173,6 +173,31 @@ def test_a_second_emergency_waits_for_the_first_to_end(
                    ("bulletin.completed", second, None, None)]
 
 
+def test_an_emergencys_cut_and_start_are_reported_a_random_moment_later(
+    make_agent: MakeAgent, world: World, tone: Path
+) -> None:
+    """Every target player starts an emergency within the same second, while the last are
+    still fetching its audio: each holds its reports back a random moment of at most
+    ``report_spread_s`` (stored before the output starts all the same), then sends them."""
+    agent = started(make_agent, world)
+    airing_id, starts_at = first_airing(world)
+    run_until([agent], world.clock, starts_at + timedelta(seconds=20))
+    bulletin_id = send_bulletin(world.services, "SIM", tone, targets=("USIM00000",))
+    agent.preemption.request_bulletins()
+    agent.tick()
+    assert bulletin_plays(agent) and agent.outbox.pending() == 2  # the cut and the start
+    held_until = agent.outbox.next_attempt
+    assert held_until is not None and world.clock.now() <= held_until <= (
+        world.clock.now() + timedelta(seconds=agent.config.report_spread_s))
+    agent.link.send_step()
+    assert not [e for e in events(world.services) if e.bulletin_id == bulletin_id]
+    world.clock.set(held_until)
+    agent.link.send_step()
+    sent = [(e.event, e.airing_id or e.bulletin_id) for e in events(world.services)
+            if e.event in ("airing.interrupted", "bulletin.started")]
+    assert sent == [("airing.interrupted", airing_id), ("bulletin.started", bulletin_id)]
+
+
 def test_an_emergency_cuts_a_placed_bulletin_play(
     make_agent: MakeAgent, world: World, tone: Path
 ) -> None:
@@ -194,7 +219,8 @@ def test_an_emergency_cuts_a_placed_bulletin_play(
     agent.preemption.request_bulletins()
     world.clock.advance(seconds=0.5)
     agent.tick()
-    agent.link.send_step()  # the events the last step stored
+    world.clock.advance(seconds=agent.config.report_spread_s)
+    agent.link.send_step()  # the events the last step stored, once the fleet's spread is over
     log = [(e.event, e.bulletin_id, e.played_ms) for e in events(world.services)
            if e.bulletin_id]
     assert log == [("bulletin.started", placed_id, None),
