@@ -101,12 +101,12 @@ def _lost_to_make_up(
     ).all()
     if not lost:
         return []
-    holding = Counter(session.execute(
+    holding = Counter(tuple(row) for row in session.execute(
         select(Airing.station_id, Programme.campaign_id)
         .join(Programme, Airing.programme_id == Programme.id)
         .where(Airing.station_id.in_({a.station_id for a, *_ in lost}),
                Airing.status.in_(HOLDING), Airing.starts_at >= start, Airing.starts_at < end)
-    ).tuples())
+    ))
     return [
         Todo("airing.to_make_up", station.name,
              {"code": station.code, "month": programme.month}, airing.status.value,

@@ -23,7 +23,7 @@ class UnitTree:
     @classmethod
     def load(cls, session: Session) -> UnitTree:
         rows = session.connection().execute(select(AdminUnit.id, AdminUnit.parent_id))
-        return cls(dict(rows.tuples().all()))  # one fetch, not a driver call per row
+        return cls(dict(rows.all()))  # one fetch, not a driver call per row
 
     def chain(self, unit_id: int) -> list[int]:
         """The unit's id, then its parent's, up to the root (as ``units.ancestors``)."""
