@@ -237,11 +237,14 @@ class NoticeWatch:
     def __init__(self, player_id: int) -> None:
         import paho.mqtt.client as mqtt
 
+        from loa.player.broker import parse_broker_url, player_topic
+
         self._at: float | None = None
         self._got = threading.Event()
         subscribed = threading.Event()
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-        self._client.on_connect = lambda c, *_: c.subscribe(f"loa/players/{player_id}", qos=1)
+        topic = player_topic(parse_broker_url(MQTT_URL), player_id)
+        self._client.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
         self._client.on_subscribe = lambda *_: subscribed.set()
         self._client.on_message = self._message
         self._client.connect("127.0.0.1", 1883)

@@ -9,6 +9,7 @@ server keeps only the password's Mosquitto hash (``loa.stations.broker_auth``).
 from __future__ import annotations
 
 import base64
+import re
 import ssl
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -18,6 +19,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _PASSWORD_INFO = b"loa mqtt password v1"
+DEFAULT_ROOT = "loa"  # the topic root the shipped ACL (packaging/mosquitto/loa.acl) grants
+_ROOT = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")  # no MQTT wildcards, no empty level
 
 
 @dataclass(frozen=True)
@@ -29,20 +32,28 @@ class BrokerAddress:
     password: str | None
     # A CA file to trust besides the system's (an internal or government CA).
     cafile: str | None = None
+    # The first level of every Loa topic: the URL's path, so deployments (or test runs)
+    # sharing one broker keep to their own topics and client ids.
+    root: str = DEFAULT_ROOT
 
     def with_login(self, username: str, password: str) -> BrokerAddress:
         return replace(self, username=username, password=password)
 
 
 def parse_broker_url(url: str) -> BrokerAddress:
-    """Split ``mqtts://user:pass@host:8883?cafile=/etc/loa/ca.pem`` into its parts.
+    """Split ``mqtts://user:pass@host:8883/root?cafile=/etc/loa/ca.pem`` into its parts.
 
     ``mqtt://`` is plain TCP (default port 1883), ``mqtts://`` TLS (8883) with
-    the server's certificate checked against the system's CAs or ``cafile``.
+    the server's certificate checked against the system's CAs or ``cafile``. The
+    path, if any, is the topic root (default ``loa``).
     """
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
         raise ValueError(f"LOA_MQTT_URL must start with mqtt:// or mqtts://, got {url!r}")
+    root = unquote(parts.path).strip("/") or DEFAULT_ROOT
+    if not _ROOT.fullmatch(root):
+        raise ValueError(f"LOA_MQTT_URL's path is the topic root: letters, digits, '-', '_' "
+                         f"and '/' between them, got {root!r}")
     tls = parts.scheme in ("mqtts", "ssl")
     cafile = parse_qs(parts.query).get("cafile", [None])[-1]
     return BrokerAddress(
@@ -52,7 +63,13 @@ def parse_broker_url(url: str) -> BrokerAddress:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
         cafile=cafile,
+        root=root,
     )
+
+
+def player_topic(address: BrokerAddress, player_id: int) -> str:
+    """Where the server tells player ``player_id`` of a change: ``<root>/players/<id>``."""
+    return f"{address.root}/players/{player_id}"
 
 
 def player_username(player_id: int) -> str:

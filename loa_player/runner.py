@@ -11,7 +11,14 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from loa.player.agent import Agent
-from loa.player.broker import make_client, parse_broker_url, player_password, player_username
+from loa.player.broker import (
+    DEFAULT_ROOT,
+    make_client,
+    parse_broker_url,
+    player_password,
+    player_topic,
+    player_username,
+)
 from loa.player.notices import (
     BulletinNotice,
     NotANotice,
@@ -25,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 
 class MqttListener:
-    """Subscribes to ``loa/players/<id>``; a notice only wakes the agent, polling stays correct.
+    """Subscribes to ``<root>/players/<id>``; a notice only wakes the agent, polling stays correct.
 
     It logs in as the player (its id, and the password its token derives) unless
     the URL names a login. Whatever arrives on the topic, the listener lives on:
@@ -39,11 +46,13 @@ class MqttListener:
         username = address.username or player_username(player_id)
         if not address.username:
             address = address.with_login(username, player_password(token))
-        self.topic = f"loa/players/{player_id}"
+        self.topic = player_topic(address, player_id)
         self.subscribed = threading.Event()
         self._on_notice = on_notice
-        # The client id is the login, as the locked broker makes it anyway.
-        self._client = make_client(address, username)
+        # The client id is the login, as the locked broker makes it anyway; under another
+        # root it carries the root, so two deployments' player 1 do not take turns.
+        client_id = username if address.root == DEFAULT_ROOT else f"{address.root}/{username}"
+        self._client = make_client(address, client_id)
         self._client.on_connect = self._connected
         self._client.on_subscribe = self._subscribed
         self._client.on_message = self._message

@@ -54,7 +54,7 @@ case "$what" in
     .venv/bin/ruff check .
     # Three workers a core: most of the suite's time is waiting on purpose (agents, streams
     # and servers in real time), so more workers than cores keep the cores busy.
-    exec .venv/bin/python -m pytest -q -n "$(( $(nproc) * 3 ))" --dist loadgroup "$@" ;;
+    exec .venv/bin/python -m pytest -q -n "$(( $(nproc) * 3 ))" --dist load "$@" ;;
   install)
     echo "Loa is installed. Run it as .venv/bin/loa (e.g. .venv/bin/loa --help),"
     echo "or activate the environment first: source .venv/bin/activate; loa --help" ;;

@@ -11,12 +11,11 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from loa.player.broker import make_client, parse_broker_url
+from loa.player.broker import make_client, parse_broker_url, player_topic
 from loa.player.notices import BulletinNotice, Notice, PlayNow, ScheduleChanged
 
 logger = logging.getLogger(__name__)
 
-TOPIC = "loa/players/{player_id}"
 FLUSH_S = 5.0  # how long close() waits for the broker to confirm what is queued
 
 
@@ -52,7 +51,7 @@ class MqttPublisher:
             logger.info("connected to MQTT broker %s:%s", self._address.host, self._address.port)
 
     def _publish(self, player_id: int, notice: Notice) -> bool:
-        topic = TOPIC.format(player_id=player_id)
+        topic = player_topic(self._address, player_id)
         try:
             info = self._client.publish(topic, json.dumps(notice.body()), qos=1)
         except (OSError, ValueError, RuntimeError) as exc:

@@ -64,15 +64,9 @@ _TRAVEL = pytest.StashKey[Any]()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests on the shared broker run in one xdist worker: the topics `loa/players/<id>` of
-    two workers' databases would otherwise carry each other's notices. Tests marked
-    ``real_time`` (agents, servers and streams that take their time on purpose) go first, so
-    the workers spend their waits side by side and the run does not end on one of them."""
-    for item in items:
-        if item.get_closest_marker("mqtt") or {"broker", "mqtt_services"} & set(
-            getattr(item, "fixturenames", ())
-        ):
-            item.add_marker(pytest.mark.xdist_group("mqtt"))
+    """Tests marked ``real_time`` (agents, servers and streams that take their time on
+    purpose) go first, so the workers spend their waits side by side and the run does not
+    end on one of them."""
     items.sort(key=lambda item: item.get_closest_marker("real_time") is None)
 
 
@@ -92,12 +86,14 @@ def cheap_password_hashes() -> Iterator[None]:
 
 @pytest.fixture
 def broker() -> str:
-    """The real Mosquitto of this machine, as an LOA_MQTT_URL."""
+    """The real Mosquitto of this machine, as an LOA_MQTT_URL with a topic root of this
+    test's own: tests running side by side (and other runs on the machine) number their
+    players from 1 alike, and would otherwise hear each other's notices."""
     try:
         socket.create_connection(("127.0.0.1", 1883), timeout=2).close()
     except OSError as err:
         need_server("Mosquitto on 127.0.0.1:1883", err)
-    return MQTT_URL
+    return f"{MQTT_URL}/loa-test-{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture(scope="session")

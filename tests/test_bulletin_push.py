@@ -8,7 +8,6 @@ announced (sent, then cancelled), within 2 s of the commit.
 from __future__ import annotations
 
 import json
-import random
 import secrets
 import threading
 import time
@@ -22,6 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from loa.db import transaction
+from loa.player.broker import parse_broker_url, player_topic
 from loa.playlists.bulletins import cancel_bulletin, create_bulletin, get_bulletin
 from loa.playlists.models import BulletinDelivery
 from loa.scheduler.bulletin_slots import slot_placer
@@ -73,12 +73,9 @@ class Listener:
 
 
 @pytest.fixture
-def players(services: Services, live_url: str) -> Iterator[dict[str, Listener]]:
-    """TN and TH in Hải Phòng, HN in Hà Nội: one listening player each.
-
-    Player ids are random and large: the broker is shared with other test runs,
-    whose players 1, 2, 3 get notices of their own.
-    """
+def players(services: Services, live_url: str, broker: str) -> Iterator[dict[str, Listener]]:
+    """TN and TH in Hải Phòng, HN in Hà Nội: one listening player each."""
+    root = parse_broker_url(broker)
     listeners, ids, clients = {}, [], []
     with transaction(services.sessions) as s:
         add_unit(s, "31", "Hải Phòng", "province")
@@ -88,8 +85,8 @@ def players(services: Services, live_url: str) -> Iterator[dict[str, Listener]]:
             add_unit(s, unit, f"Phường {unit}", "commune", parent)
             add_station(s, code, unit, f"Đài {code}")
             token = secrets.token_urlsafe(32)
-            player = Player(id=random.randrange(10**6, 2**31 - 1), station=get_station(s, code),
-                            name=code, token_hash=hash_token(token), health={})
+            player = Player(station=get_station(s, code), name=code,
+                            token_hash=hash_token(token), health={})
             s.add(player)
             s.flush()
             listeners[code] = Listener(live_url, token)
@@ -98,8 +95,8 @@ def players(services: Services, live_url: str) -> Iterator[dict[str, Listener]]:
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
         subscribed = threading.Event()
         client.on_message = listener.on_message
-        client.on_connect = (lambda c, *_a, topic=f"loa/players/{player_id}":
-                             c.subscribe(topic, qos=1))
+        topic = player_topic(root, player_id)
+        client.on_connect = lambda c, *_a, topic=topic: c.subscribe(topic, qos=1)
         client.on_subscribe = lambda *_a, done=subscribed: done.set()
         client.connect("127.0.0.1", 1883)
         client.loop_start()

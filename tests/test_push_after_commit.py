@@ -33,6 +33,7 @@ from sqlalchemy import select, update
 from loa.clock import FrozenClock, OffsetClock
 from loa.db import transaction
 from loa.player.agent import Agent
+from loa.player.broker import parse_broker_url, player_topic
 from loa.player.client import Schedule
 from loa.player.config import AgentConfig
 from loa.player.runner import Runner
@@ -42,7 +43,7 @@ from loa.scheduler.settle import GRACE
 from loa.services import Services
 from loa.stations.models import Player
 from loa.web.users import add_user
-from tests.conftest import MQTT_URL, START
+from tests.conftest import START
 from tests.helpers.factories import Month, approved_programme, hai_phong_month
 from tests.helpers.web import PASSWORD, csrf, login
 
@@ -92,9 +93,9 @@ class FetchingSubscriber:
     ) -> Notice | None:
         """The first notice after ``began`` whose fetch ``shows`` what is expected.
 
-        The broker is shared (other test runs publish to the same player ids), so a
-        notice that fetched something else is not taken as ours. Each change sends one
-        notice: had it gone out before the commit, none would show the change.
+        A notice that fetched something else is not taken as ours (an earlier change's
+        may arrive late). Each change sends one notice: had it gone out before the
+        commit, none would show the change.
         """
 
         def found() -> Notice | None:
@@ -104,6 +105,12 @@ class FetchingSubscriber:
         with self.arrived:
             self.arrived.wait_for(lambda: found() is not None, max(deadline - time.monotonic(), 0))
             return found()
+
+
+@pytest.fixture
+def env(env: dict[str, str], broker: str) -> dict[str, str]:
+    """The commands' environment, with this test's broker."""
+    return {**env, "LOA_MQTT_URL": broker}
 
 
 @pytest.fixture
@@ -124,7 +131,8 @@ def subscriber(broker: str, live_url: str, month: Month) -> Iterator[FetchingSub
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
     subscribed = threading.Event()
     client.on_message = listener.on_message
-    client.on_connect = lambda c, *_: c.subscribe(f"loa/players/{player_id}", qos=1)
+    topic = player_topic(parse_broker_url(broker), player_id)
+    client.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
     client.on_subscribe = lambda *_: subscribed.set()
     client.connect("127.0.0.1", 1883)
     client.loop_start()
@@ -149,11 +157,11 @@ def tn_on_air(services: Services) -> set[int]:
         )
 
 
-def loa_plan(env: dict[str, str], now: str, broker: str = MQTT_URL) -> None:
+def loa_plan(env: dict[str, str], now: str) -> None:
     """`loa plan` as an operator runs it: a process that exits as soon as it is done."""
     done = subprocess.run(
         [LOA, "plan", "--month", "2026-12"],
-        env={**os.environ, **env, "LOA_MQTT_URL": broker, "LOA_NOW": now},
+        env={**os.environ, **env, "LOA_NOW": now},
         capture_output=True,
         timeout=120,
     )
@@ -332,12 +340,13 @@ class SlowLink:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # about the broker only
 def test_a_command_delivers_its_notice_over_a_slow_link_before_it_exits(
-    services: Services, subscriber: FetchingSubscriber, env: dict[str, str]
+    services: Services, subscriber: FetchingSubscriber, env: dict[str, str], broker: str
 ) -> None:
     link = SlowLink(delay_s=0.4)  # the broker answers CONNECT only 0.8 s after it is sent
+    slow = f"mqtt://127.0.0.1:{link.port}/{parse_broker_url(broker).root}"
     try:
         began = time.monotonic()
-        loa_plan(env, services.clock.now().isoformat(), broker=f"mqtt://127.0.0.1:{link.port}")
+        loa_plan({**env, "LOA_MQTT_URL": slow}, services.clock.now().isoformat())
         # The command has exited: its notice is at the broker already, not lost with it.
         notice = subscriber.first_after(began, time.monotonic() + NOTICE_WITHIN_S,
                                         lambda fetched: len(fetched) == 3)

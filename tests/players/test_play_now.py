@@ -209,7 +209,7 @@ def test_a_forged_play_now_on_an_open_broker_does_not_play_a_future_airing(
         assert listener is not None and listener.subscribed.wait(10)
         assert ahead in {s.airing_id for s in runner.agent.schedule.slots}
         player = world.players[0].player_id
-        forger._client.publish(f"loa/players/{player}", b"[1]", qos=1)  # killed it before
+        forger._client.publish(listener.topic, b"[1]", qos=1)  # killed it before
         forger.play_now(player, ahead)
         runner.agent.link.synced.clear()
         forger.schedule_changed([player])  # delivered after the two above, in order

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from loa.clock import OffsetClock
 from loa.player.agent import Agent
+from loa.player.broker import parse_broker_url, player_topic
 from loa.player.runner import Runner
 from loa.stations.mqtt import MqttPublisher
 from tests.conftest import START
@@ -117,3 +120,57 @@ def test_a_notice_that_outruns_its_change_is_followed_by_a_quick_second_look(
         assert wait_for_airing(runner.agent, new, seconds=10)
     finally:
         publisher.close()
+
+
+@pytest.mark.mqtt
+def test_two_deployments_on_one_broker_hear_only_their_own_notices(broker: str) -> None:
+    """The URL's path is the topic root: another root's player 1 is another player."""
+    import paho.mqtt.client as mqtt
+
+    ours, theirs = broker, f"{broker}-other"
+    heard: list[tuple[str, bytes]] = []
+    arrived, subscribed = threading.Condition(), threading.Event()
+
+    def on_message(_c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
+        with arrived:
+            heard.append((message.topic, message.payload))
+            arrived.notify_all()
+
+    topic = player_topic(parse_broker_url(ours), 1)
+    listener = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    listener.on_message = on_message
+    listener.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
+    listener.on_subscribe = lambda *_: subscribed.set()
+    listener.connect("127.0.0.1", 1883)
+    listener.loop_start()
+    try:
+        assert subscribed.wait(10)
+        for url in (theirs, ours):  # theirs is confirmed by the broker before ours is sent
+            publisher = MqttPublisher(url)
+            publisher.schedule_changed([1])
+            publisher.close()
+        with arrived:
+            assert arrived.wait_for(lambda: heard, 10)
+        assert heard == [(topic, b'{"type": "schedule.changed"}')]
+    finally:
+        listener.disconnect()
+        listener.loop_stop()
+
+
+@pytest.mark.parametrize(("url", "root"), [
+    ("mqtt://127.0.0.1", "loa"),
+    ("mqtts://broker.example.vn:8883/", "loa"),
+    ("mqtt://127.0.0.1:1883/hai-phong", "hai-phong"),
+    ("mqtt://127.0.0.1/loa/hai_phong?cafile=/etc/loa/ca.pem", "loa/hai_phong"),
+])
+def test_the_topic_root_is_the_urls_path(url: str, root: str) -> None:
+    address = parse_broker_url(url)
+    assert address.root == root
+    assert player_topic(address, 7) == f"{root}/players/7"
+
+
+@pytest.mark.parametrize("url", ["mqtt://127.0.0.1/+", "mqtt://127.0.0.1/loa/%23",
+                                 "mqtt://127.0.0.1/a//b", "mqtt://127.0.0.1/t%C3%A2y"])
+def test_a_root_with_wildcards_or_empty_levels_is_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="topic root"):
+        parse_broker_url(url)
