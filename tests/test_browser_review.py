@@ -107,15 +107,25 @@ def test_operator_writes_and_submits_a_leader_approves_and_airings_are_planned(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("script", ["loaded", "late"])
 def test_a_clip_too_long_is_stopped_in_the_browser_before_upload(
-    base_url: str, page: Any, tmp_path: Path
+    base_url: str, page: Any, tmp_path: Path, script: str
 ) -> None:
+    """Also when the file is picked before the page's script has arrived (a slow link)."""
     long_clip = tone(tmp_path / "hoi-nghi.wav", 75)  # the campaign allows 1 minute
     log_in(page, base_url, "canbo", PASSWORD)
     page.goto(f"{base_url}/programmes/new")
+    held: list[Any] = []
+    if script == "late":
+        page.route("**/editor.js", lambda route: held.append(route))
     page.fill("input[name=title]", "Chuyển đổi số tháng 12")
     page.click("form button[type=submit]:has-text('Tạo chương trình')")
+    if script == "loaded":
+        page.wait_for_load_state()
     page.set_input_files("#add-clip input[name=file]", str(long_clip))
+    if script == "late":
+        assert held, "the script arrived before the file was picked"
+        held[0].continue_()
     note = page.wait_for_selector("#add-clip .upload-check:has-text('quá thời lượng tối đa')")
     assert note is not None and "1:15" in note.inner_text()
     assert not page.eval_on_selector("#add-clip input[name=file]", "i => i.validity.valid")

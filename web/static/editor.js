@@ -98,6 +98,8 @@ function checkBeforeUpload(box) {
       if (problem) { note.textContent = problem; input.reportValidity(); }
     });
     form.elements.kind.addEventListener("change", () => input.dispatchEvent(new Event("change")));
+    // A file picked while this script was still loading (a slow link) is checked now.
+    if (input.files.length) input.dispatchEvent(new Event("change"));
   }
 }
 
