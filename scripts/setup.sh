@@ -52,9 +52,13 @@ case "$what" in
   demo) exec .venv/bin/loa demo "$@" ;;
   test)
     .venv/bin/ruff check .
-    # Three workers a core: most of the suite's time is waiting on purpose (agents, streams
-    # and servers in real time), so more workers than cores keep the cores busy.
-    exec .venv/bin/python -m pytest -q -n "$(( $(nproc) * 3 ))" --dist load "$@" ;;
+    # Bytecode caches on (into __pycache__, ignored by git) even where the machine turns them
+    # off: every worker and every `loa` the tests start would compile Loa's modules, and
+    # pytest would rewrite every test module's asserts, again (collection 9 s -> 4 s a worker).
+    unset PYTHONDONTWRITEBYTECODE
+    # Four workers a core: the real-time tests (agents, streams and servers, mostly waiting)
+    # take a few workers in groups (tests/conftest.py), the others keep the cores busy.
+    exec .venv/bin/python -m pytest -q -n "$(( $(nproc) * 4 ))" --dist loadgroup "$@" ;;
   install)
     echo "Loa is installed. Run it as .venv/bin/loa (e.g. .venv/bin/loa --help),"
     echo "or activate the environment first: source .venv/bin/activate; loa --help" ;;

@@ -61,13 +61,23 @@ def pytest_report_header() -> str | None:
 
 
 _TRAVEL = pytest.StashKey[Any]()
+BUSY_WORKERS = 3  # xdist workers kept free of real-time tests (two cores' work and a spare)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``real_time`` (agents, servers and streams that take their time on
-    purpose) go first, so the workers spend their waits side by side and the run does not
-    end on one of them."""
+    purpose, mostly waiting) go first, dealt round-robin into a few xdist groups: each group
+    runs on one worker, so a few workers wait side by side from the start while the others
+    keep the cores busy with the rest, and the run does not end on a long wait."""
     items.sort(key=lambda item: item.get_closest_marker("real_time") is None)
+    workers = getattr(config, "workerinput", {}).get("workercount")
+    if not workers:
+        return
+    groups = max(workers - BUSY_WORKERS, workers // 2, 1)
+    waiting = (item for item in items if item.get_closest_marker("real_time"))
+    for n, item in enumerate(waiting):
+        item.add_marker(pytest.mark.xdist_group(f"real-time-{n % groups}"))
 
 
 @pytest.fixture(scope="session", autouse=True)
