@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from tests.helpers.project import ROOT, package_dirs
@@ -85,7 +86,10 @@ def imports_of(module: str, path: Path) -> Iterator[Import]:
     yield from visit(ast.parse(path.read_text(encoding="utf-8")), True)
 
 
-IMPORTS = [i for module, path in MODULES.items() for i in imports_of(module, path)]
+@cache
+def all_imports() -> list[Import]:
+    """Every import of every module: read on first use, not as each xdist worker collects."""
+    return [i for module, path in MODULES.items() for i in imports_of(module, path)]
 
 
 def room_of(module: str) -> str:
@@ -135,14 +139,14 @@ def circles(graph: Mapping[str, set[str]]) -> list[list[str]]:
 
 def on_load_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
-    for i in IMPORTS:
+    for i in all_imports():
         if i.on_load:
             graph.setdefault(i.source, set()).add(i.target)
     return graph
 
 
 def upward() -> list[Import]:
-    return [i for i in IMPORTS
+    return [i for i in all_imports()
             if ROOMS.index(room_of(i.target)) < ROOMS.index(room_of(i.source))]
 
 
@@ -163,8 +167,8 @@ def test_every_module_of_loa_has_a_place_in_the_order() -> None:
 
 
 def test_the_scan_sees_the_imports_and_finds_a_circle() -> None:
-    assert len(MODULES) > 250 and len(IMPORTS) > 1500
-    seen = {(i.source, i.target, i.on_load) for i in IMPORTS}
+    assert len(MODULES) > 250 and len(all_imports()) > 1500
+    seen = {(i.source, i.target, i.on_load) for i in all_imports()}
     assert ("loa.web.ui", "loa.compliance.audit", True) in seen
     assert ("loa.web.wiring", "loa.web.admin_forms", False) in seen  # inside register()
     assert ("loa.compliance.batch", "loa.stations.units", False) in seen  # type checkers'
