@@ -80,6 +80,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(pytest.mark.xdist_group(f"real-time-{n % groups}"))
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Stop if xdist did not take the groups: the run would still pass, spread so that every
+    worker waits on real-time tests at once, and take twice as long."""
+    if not session.config.getvalue("loadgroup"):
+        return
+    lost = [item.nodeid for item in session.items
+            if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(f"--dist loadgroup did not group {lost[0]} (and {len(lost) - 1} "
+                                "more): see pytest-xdist#1386 and pyproject.toml's pin")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def cheap_password_hashes() -> Iterator[None]:
     """Users' passwords hashed with few PBKDF2 rounds instead of scrypt (0.15 s a hash or a
