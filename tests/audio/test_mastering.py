@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
-from scipy.signal import resample_poly
 
 from loa.audio import mix
 from loa.audio.loudness import Analysis, plan_master
 from loa.audio.truepeak import TruePeakMeter, true_peak_db
+from tests.helpers.reference import true_peak_dbfs
 
 from .conftest import RATE, tone
 
@@ -41,7 +40,7 @@ def test_true_peak_between_samples_is_found_across_block_boundaries() -> None:
     n = np.arange(-200, 200)
     x[RATE // 2 - 200:RATE // 2 + 200] += 0.8 * np.sin(np.pi / 2 * n + np.pi / 4) * np.hanning(
         400)
-    reference = 20 * np.log10(np.abs(resample_poly(x.astype(np.float64), 4, 1)).max())
+    reference = true_peak_dbfs(x)
     meter = TruePeakMeter()
     for block in (x[:RATE // 2], x[RATE // 2:RATE // 2 + 3], x[RATE // 2 + 3:]):
         meter.feed(block)
@@ -79,6 +78,7 @@ def test_the_short_way_measures_what_pyloudnorm_and_scipy_measure(rate: int) -> 
     """A bulletin is K-weighted and limited with numpy alone (no scipy to import before it
     plays): the same filter as pyloudnorm designs, hops and limiter gains as the long way's."""
     from pyloudnorm.iirfilter import IIRfilter
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
     from loa.audio.loudness import _k_weighting, _limiter_gain
 

@@ -6,11 +6,9 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-import pyloudnorm
 import pytest
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
-from scipy.signal import resample_poly
 
 from loa.audio import mix
 from loa.audio.clips import decode_pcm
@@ -20,6 +18,7 @@ from loa.audio.render import RenderOptions, SegmentSpec, render_programme
 from loa.audio.store import AudioStore
 from loa.audio.truepeak import true_peak_db
 from loa.audio.tts import EspeakEngine, register_engine
+from tests.helpers.reference import reference_meter, true_peak_dbfs
 
 from .conftest import RATE, tone
 
@@ -52,10 +51,10 @@ def rendered(tmp_path: Path, store: AudioStore, jingle: Path, bed: Path):
 def test_programme_is_normalised_and_never_clips(rendered, store: AudioStore) -> None:
     result, _ = rendered
     x = decode_pcm(store.path(result.sha256), rate=22050).astype(np.float64) / 32768
-    measured = pyloudnorm.Meter(22050).integrated_loudness(x)  # independent reference meter
+    measured = reference_meter(22050).integrated_loudness(x)  # independent reference meter
     assert abs(measured - OPTIONS.target_lufs) <= 1.0
     assert abs(result.loudness_lufs - OPTIONS.target_lufs) <= 1.0
-    over = 20 * np.log10(np.abs(resample_poly(x, 4, 1)).max())
+    over = true_peak_dbfs(x)
     assert over <= OPTIONS.true_peak_db
     assert result.true_peak_db <= OPTIONS.true_peak_db
 
@@ -161,9 +160,9 @@ def test_meter_agrees_with_pyloudnorm_and_true_peak_with_oversampling() -> None:
     x = (np.convolve(rng.standard_normal(RATE * 5), np.ones(8) / 8, "same") * 0.2).astype(
         np.float32)
     x[RATE:2 * RATE] *= 0.05  # quiet passage exercises the gates
-    reference = pyloudnorm.Meter(RATE).integrated_loudness(x.astype(np.float64))
+    reference = reference_meter(RATE).integrated_loudness(x.astype(np.float64))
     assert integrated_loudness(x, RATE) == pytest.approx(reference, abs=0.05)
-    oversampled = 20 * np.log10(np.abs(resample_poly(x.astype(np.float64), 4, 1)).max())
+    oversampled = true_peak_dbfs(x)
     assert true_peak_db(x, RATE) == pytest.approx(oversampled, abs=0.1)
 
 
