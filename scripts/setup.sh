@@ -58,7 +58,8 @@ case "$what" in
     unset PYTHONDONTWRITEBYTECODE
     # One collection first writes those caches, so the workers start from them (on a fresh
     # clone eight workers would each compile the same modules at once: 9 s each, not 3 s).
-    .venv/bin/python -m pytest -q --collect-only -p no:cacheprovider "$@" >/dev/null || true  # the run below reports
+    # Its errors, if any, the run below reports.
+    .venv/bin/python -m pytest -q --collect-only -p no:cacheprovider "$@" >/dev/null || true
     # Four workers a core: the real-time tests (agents, streams and servers, mostly waiting)
     # take a few workers in groups (tests/conftest.py), the others keep the cores busy.
     exec .venv/bin/python -m pytest -q -n "$(( $(nproc) * 4 ))" --dist loadgroup "$@" ;;
