@@ -7,6 +7,7 @@ import shutil
 import socket
 import threading
 import uuid
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -69,8 +70,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Tests marked ``real_time`` (agents, servers and streams that take their time on
     purpose, mostly waiting) go first, dealt round-robin into a few xdist groups: each group
     runs on one worker, so a few workers wait side by side from the start while the others
-    keep the cores busy with the rest, and the run does not end on a long wait."""
-    items.sort(key=lambda item: item.get_closest_marker("real_time") is None)
+    keep the cores busy with the rest, and the run does not end on a long wait. The other
+    modules follow in a fixed shuffle, so the agent tests of tests/players (which wait too)
+    do not all come at once and leave the cores idle."""
+    items.sort(key=lambda item: (item.get_closest_marker("real_time") is None,
+                                 zlib.crc32(item.path.as_posix().encode())))
     workers = getattr(config, "workerinput", {}).get("workercount")
     if not workers:
         return
