@@ -74,7 +74,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     modules follow in a fixed shuffle, so the agent tests of tests/players (which wait too)
     do not all come at once and leave the cores idle."""
     items.sort(key=lambda item: (item.get_closest_marker("real_time") is None,
-                                 zlib.crc32(item.path.as_posix().encode())))
+                                 zlib.crc32(item.nodeid.partition("::")[0].encode())))
     workers = getattr(config, "workerinput", {}).get("workercount")
     if not workers:
         return

@@ -66,7 +66,8 @@ def test_operator_writes_and_submits_a_leader_approves_and_airings_are_planned(
     page.wait_for_selector("#status:has-text('Bản nháp')")
 
     page.fill("#add-tts textarea[name=text]", "Kính thưa bà con, xã triển khai chuyển đổi số.")
-    estimate = page.inner_text("#tts-estimate")  # estimated while typing, before any upload
+    # Estimated while typing, before any upload (or as soon as the script is there).
+    estimate = page.wait_for_selector("#tts-estimate:has-text('Đoạn này')").inner_text()
     assert estimate.startswith("Đoạn này khoảng 0:0") and "cả chương trình khoảng" in estimate
     page.click("#add-tts button[type=submit]")
     page.wait_for_selector("[role=alert]:has-text('Đã thêm đoạn')")
@@ -111,7 +112,8 @@ def test_operator_writes_and_submits_a_leader_approves_and_airings_are_planned(
 def test_a_clip_too_long_is_stopped_in_the_browser_before_upload(
     base_url: str, page: Any, tmp_path: Path, script: str
 ) -> None:
-    """Also when the file is picked before the page's script has arrived (a slow link)."""
+    """Also when the file is picked (and text typed) before the page's script has arrived
+    (a slow link): the script checks what it finds when it comes."""
     long_clip = tone(tmp_path / "hoi-nghi.wav", 75)  # the campaign allows 1 minute
     log_in(page, base_url, "canbo", PASSWORD)
     page.goto(f"{base_url}/programmes/new")
@@ -124,10 +126,13 @@ def test_a_clip_too_long_is_stopped_in_the_browser_before_upload(
         page.wait_for_load_state()
     page.set_input_files("#add-clip input[name=file]", str(long_clip))
     if script == "late":
+        page.fill("#add-tts textarea[name=text]", "Kính thưa bà con.")  # typed before it too
         assert held, "the script arrived before the file was picked"
         held[0].continue_()
     note = page.wait_for_selector("#add-clip .upload-check:has-text('quá thời lượng tối đa')")
     assert note is not None and "1:15" in note.inner_text()
+    if script == "late":
+        assert page.wait_for_selector("#tts-estimate:has-text('Đoạn này khoảng 0:0')")
     assert not page.eval_on_selector("#add-clip input[name=file]", "i => i.validity.valid")
     page.select_option("#add-clip select[name=kind]", "bed")  # a bed's length is free
     page.wait_for_function(

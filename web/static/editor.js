@@ -50,15 +50,17 @@ function estimateWhileTyping(box, bounds) {
   const programmeMs = parseInt(badge.dataset.ms, 10) || 0;
   const minS = parseInt(bounds.dataset.minS, 10);
   const maxS = parseInt(bounds.dataset.maxS, 10);
-  form.elements.text.addEventListener("input", (event) => {
-    const ms = (spokenWords(event.target.value) / rate) * 1000;
+  const estimate = () => {
+    const ms = (spokenWords(form.elements.text.value) / rate) * 1000;
     if (!ms) { note.textContent = ""; return; }
     const total = programmeMs + ms;
     note.textContent = say("sayEstimate", {
       part: mmss(ms), total: mmss(total), note: lengthNote(total, minS, maxS),
     });
     note.classList.toggle("warning", total < minS * 1000 || total > maxS * 1000);
-  });
+  };
+  form.elements.text.addEventListener("input", estimate);
+  estimate();  // text typed while this script was still loading (a slow link)
 }
 
 function audioLength(file) {
