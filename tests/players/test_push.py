@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -17,6 +15,7 @@ from loa.player.broker import parse_broker_url, player_topic
 from loa.player.runner import Runner
 from loa.stations.mqtt import MqttPublisher
 from tests.conftest import START
+from tests.helpers.mosquitto import Session
 from tests.players.conftest import World
 
 
@@ -125,36 +124,19 @@ def test_a_notice_that_outruns_its_change_is_followed_by_a_quick_second_look(
 @pytest.mark.mqtt
 def test_two_deployments_on_one_broker_hear_only_their_own_notices(broker: str) -> None:
     """The URL's path is the topic root: another root's player 1 is another player."""
-    import paho.mqtt.client as mqtt
-
     ours, theirs = broker, f"{broker}-other"
-    heard: list[tuple[str, bytes]] = []
-    arrived, subscribed = threading.Condition(), threading.Event()
-
-    def on_message(_c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
-        with arrived:
-            heard.append((message.topic, message.payload))
-            arrived.notify_all()
-
     topic = player_topic(parse_broker_url(ours), 1)
-    listener = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-    listener.on_message = on_message
-    listener.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
-    listener.on_subscribe = lambda *_: subscribed.set()
-    listener.connect("127.0.0.1", 1883)
-    listener.loop_start()
+    listener = Session(1883)
     try:
-        assert subscribed.wait(10)
+        assert listener.connected.wait(10)
+        assert not any(v.is_failure for v in listener.subscribe(topic))
         for url in (theirs, ours):  # theirs is confirmed by the broker before ours is sent
             publisher = MqttPublisher(url)
             publisher.schedule_changed([1])
             publisher.close()
-        with arrived:
-            assert arrived.wait_for(lambda: heard, 10)
-        assert heard == [(topic, b'{"type": "schedule.changed"}')]
+        assert listener.wait_for(1) == [(topic, b'{"type": "schedule.changed"}')]
     finally:
-        listener.disconnect()
-        listener.loop_stop()
+        listener.close()
 
 
 @pytest.mark.parametrize(("url", "root"), [
