@@ -14,7 +14,8 @@ system_packages=(ffmpeg espeak-ng fonts-liberation2 alsa-utils)
 # tests/test_nginx_site.py runs the shipped site in front of `loa web` (CI=true fails without
 # either); the tests start them on free ports themselves, the packages' services are not needed.
 # icecast2: the relay tests stream through their own Icecast (tests/helpers/icecast.py).
-[ "$what" = test ] && system_packages+=(chromium mosquitto nginx icecast2)
+# chromium-headless-shell: the browser tests (Playwright drives it; tests/conftest.py).
+[ "$what" = test ] && system_packages+=(chromium-headless-shell mosquitto nginx icecast2)
 missing=()
 for pkg in "${system_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
